@@ -1,0 +1,85 @@
+"""The Cluster Portal application factory."""
+import logging
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(config_class=Config):
+    """Build the app: configuration, extensions, blueprints, template helpers, commands, error pages."""
+    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.config.from_object(config_class)
+    if not (app.debug or app.testing):
+        config_class.check()
+    register_extensions(app)
+    register_blueprints(app)
+    register_template_helpers(app)
+    register_commands(app)
+    register_error_handlers(app)
+    if not app.debug and not app.testing:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return app
+
+
+def register_extensions(app):
+    from portal import db as _db  # noqa: F401  (registers the SQLite connection pragmas)
+    from portal.extensions import babel, csrf, db, migrate
+    from portal.i18n import select_locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    _import_models()
+
+
+def _import_models():
+    """Every model module, so that metadata is complete for migrations and queries."""
+    from portal.clusters import models as _clusters  # noqa: F401
+    from portal.firms import models as _firms  # noqa: F401
+
+
+def register_blueprints(app):
+    from portal.clusters.views import bp as clusters_bp
+    from portal.main.views import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(clusters_bp, url_prefix="/clusters")
+
+
+def register_template_helpers(app):
+    from portal import i18n
+
+    app.before_request(i18n.remember_lang)
+    app.add_template_global(i18n.current_locale, "current_locale")
+    app.add_template_global(i18n.lang_url, "lang_url")
+    app.add_template_filter(i18n.format_be_date, "be_date")
+    app.add_template_filter(i18n.format_be_datetime, "be_datetime")
+    app.add_template_filter(i18n.format_number, "number")
+    app.add_template_filter(i18n.format_baht, "baht")
+    app.add_template_filter(i18n.format_million_baht, "million_baht")
+    app.add_template_filter(i18n.bilingual_html, "bi")
+
+    @app.context_processor
+    def _languages():
+        return {"LANGUAGES": app.config["LANGUAGES"]}
+
+    @app.after_request
+    def _vary_on_language(response):
+        response.vary.add("Accept-Language")
+        response.vary.add("Cookie")
+        return response
+
+
+def register_commands(app):
+    from portal.cli import seed_cli, translate_cli
+
+    app.cli.add_command(translate_cli)
+    app.cli.add_command(seed_cli)
+
+
+def register_error_handlers(app):
+    from portal.errors import register
+
+    register(app)

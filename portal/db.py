@@ -1,0 +1,91 @@
+"""Database plumbing shared by every feature: timestamps, enum columns, SQLite pragmas, Thai ordering."""
+import enum
+from datetime import datetime, timezone
+
+from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.extensions import db
+from portal.thai import thai_sort_key
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now in UTC; pass the callable as a default, never its result."""
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(db.TypeDecorator):
+    """Store UTC, always hand back aware datetimes (SQLite forgets the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(timezone.utc)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value
+
+
+class TimestampMixin:
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
+    )
+
+
+def enum_column(enum_class: type[enum.Enum], **kwargs):
+    """A portable enum column storing the member's lowercase code (no native PG enum to migrate)."""
+    return Enum(
+        enum_class,
+        native_enum=False,
+        create_constraint=False,
+        length=max(len(m.value) for m in enum_class),
+        values_callable=lambda e: [m.value for m in e],
+        validate_strings=True,
+        **kwargs,
+    )
+
+
+# Thai has its own collation order (leading vowels เ แ โ ใ ไ sort by the consonant that follows them).
+# PostgreSQL has it through ICU; SQLite gets a collation registered from Python on every connection.
+PG_THAI_COLLATION = "th-x-icu"
+SQLITE_THAI_COLLATION = "thai"
+
+
+def thai_order(column):
+    """ORDER BY expression that sorts Thai text the way Thai readers expect, on either database."""
+    name = db.session.get_bind().dialect.name
+    if name == "postgresql":
+        return column.collate(PG_THAI_COLLATION)
+    if name == "sqlite":
+        return column.collate(SQLITE_THAI_COLLATION)
+    return column
+
+
+def _thai_collation(a: str, b: str) -> int:
+    ka, kb = thai_sort_key(a), thai_sort_key(b)
+    return (ka > kb) - (ka < kb)
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Foreign keys on, WAL and a busy timeout so concurrent writers wait instead of failing."""
+    import sqlite3
+
+    if not isinstance(dbapi_connection, sqlite3.Connection):
+        return
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+    dbapi_connection.create_collation(SQLITE_THAI_COLLATION, _thai_collation)
