@@ -1,0 +1,169 @@
+"""Clusters (คลัสเตอร์), the organisations that run them, and firms' memberships at value-chain positions."""
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import TimestampMixin, UTCDateTime, enum_column
+from portal.extensions import db
+from portal.i18n import Bilingual
+
+
+class OrganisationKind(enum.Enum):
+    AGENCY = "agency"  # หน่วยงานร่วมดำเนินการ
+    ASSOCIATION = "association"  # สมาคม
+
+    @property
+    def label(self):
+        return {
+            OrganisationKind.AGENCY: _l("Implementing agency"),
+            OrganisationKind.ASSOCIATION: _l("Association"),
+        }[self]
+
+
+class Organisation(TimestampMixin, db.Model):
+    """An implementing agency (a university, an institute) or a trade association."""
+
+    __tablename__ = "organisations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[OrganisationKind] = mapped_column(enum_column(OrganisationKind))
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    website: Mapped[str | None] = mapped_column(String(300))
+
+    name = Bilingual("name")
+
+
+class Cluster(TimestampMixin, db.Model):
+    __tablename__ = "clusters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    description_th: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+    association_id: Mapped[int | None] = mapped_column(ForeignKey("organisations.id"), index=True)
+
+    agency: Mapped[Organisation | None] = relationship(foreign_keys=[agency_id], lazy="raise_on_sql")
+    association: Mapped[Organisation | None] = relationship(
+        foreign_keys=[association_id], lazy="raise_on_sql"
+    )
+
+    name = Bilingual("name")
+    description = Bilingual("description")
+
+    def __repr__(self):
+        return f"<Cluster {self.slug}>"
+
+
+class Position(enum.Enum):
+    """A place in the cluster's value chain (ห่วงโซ่คุณค่า)."""
+
+    UPSTREAM = "upstream"  # ต้นน้ำ
+    MIDSTREAM = "midstream"  # กลางน้ำ
+    DOWNSTREAM = "downstream"  # ปลายน้ำ
+
+    @property
+    def label(self):
+        return {
+            Position.UPSTREAM: _l("Upstream"),
+            Position.MIDSTREAM: _l("Midstream"),
+            Position.DOWNSTREAM: _l("Downstream"),
+        }[self]
+
+    @property
+    def hint(self):
+        return {
+            Position.UPSTREAM: _l("Raw materials, breeding, inputs and equipment"),
+            Position.MIDSTREAM: _l("Processing, making, grading and logistics"),
+            Position.DOWNSTREAM: _l("Selling, export, retail and events"),
+        }[self]
+
+
+class MembershipStatus(enum.Enum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    LEFT = "left"
+    REMOVED = "removed"
+
+    @property
+    def label(self):
+        return {
+            MembershipStatus.PENDING: _l("Pending"),
+            MembershipStatus.APPROVED: _l("Member"),
+            MembershipStatus.DECLINED: _l("Declined"),
+            MembershipStatus.CANCELLED: _l("Cancelled"),
+            MembershipStatus.LEFT: _l("Left"),
+            MembershipStatus.REMOVED: _l("Removed"),
+        }[self]
+
+
+# A firm has at most one *current* membership per cluster; ended ones are kept as history.
+CURRENT_STATUSES = (MembershipStatus.PENDING.value, MembershipStatus.APPROVED.value)
+
+
+class Membership(TimestampMixin, db.Model):
+    """A firm's membership of one cluster: its status, positions, and the decision taken on it."""
+
+    __tablename__ = "memberships"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id"))
+    status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus))
+    offers: Mapped[str | None] = mapped_column(Text)
+    seeks: Mapped[str | None] = mapped_column(Text)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) of approval
+    coordinator_notes: Mapped[str | None] = mapped_column(Text)
+
+    firm: Mapped["Firm"] = relationship(back_populates="memberships", lazy="raise_on_sql")  # noqa: F821
+    cluster: Mapped[Cluster] = relationship(lazy="raise_on_sql")
+    positions: Mapped[list["MembershipPosition"]] = relationship(
+        back_populates="membership", cascade="all, delete-orphan", lazy="raise_on_sql"
+    )
+
+    __table_args__ = (
+        Index(
+            "uq_memberships_current",
+            "firm_id",
+            "cluster_id",
+            unique=True,
+            sqlite_where=db.text("status IN ('pending', 'approved')"),
+            postgresql_where=db.text("status IN ('pending', 'approved')"),
+        ),
+        Index("ix_memberships_cluster_status", "cluster_id", "status"),
+        Index("ix_memberships_firm_id", "firm_id"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status is MembershipStatus.APPROVED
+
+    @property
+    def position_set(self) -> set[Position]:
+        return {p.position for p in self.positions}
+
+
+class MembershipPosition(db.Model):
+    """A position a firm holds within one membership; a firm may hold several (breeder and exporter)."""
+
+    __tablename__ = "membership_positions"
+
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("memberships.id", ondelete="CASCADE"), primary_key=True
+    )
+    position: Mapped[Position] = mapped_column(enum_column(Position), primary_key=True)
+
+    membership: Mapped[Membership] = relationship(back_populates="positions", lazy="raise_on_sql")
+
+    __table_args__ = (Index("ix_membership_positions_position", "position", "membership_id"),)

@@ -1,0 +1,110 @@
+"""Firms (กิจการ) and the provinces they are in."""
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import ForeignKey, Integer, String, Text, and_
+from sqlalchemy.ext.hybrid import hybrid_property
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.db import TimestampMixin, UTCDateTime, enum_column
+from portal.extensions import db
+from portal.i18n import Bilingual
+
+
+class Province(db.Model):
+    """One of Thailand's 77 provinces (จังหวัด); loaded from portal/data/provinces.csv."""
+
+    __tablename__ = "provinces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(2), unique=True)  # ISO 3166-2:TH number, e.g. "10" Bangkok
+    name_th: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    region: Mapped[str] = mapped_column(String(20))
+
+    name = Bilingual("name")
+
+    def __repr__(self):
+        return f"<Province {self.code} {self.name_en}>"
+
+
+class LegalForm(enum.Enum):
+    JURISTIC_PERSON = "juristic_person"
+    COMMUNITY_ENTERPRISE = "community_enterprise"  # วิสาหกิจชุมชน
+    INDIVIDUAL = "individual"  # บุคคลธรรมดา / กิจการในครัวเรือน
+
+    @property
+    def label(self):
+        return {
+            LegalForm.JURISTIC_PERSON: _l("Juristic person"),
+            LegalForm.COMMUNITY_ENTERPRISE: _l("Community enterprise"),
+            LegalForm.INDIVIDUAL: _l("Individual or household business"),
+        }[self]
+
+
+class FirmSize(enum.Enum):
+    MICRO = "micro"
+    SMALL = "small"
+    MEDIUM = "medium"
+
+    @property
+    def label(self):
+        return {
+            FirmSize.MICRO: _l("Micro"),
+            FirmSize.SMALL: _l("Small"),
+            FirmSize.MEDIUM: _l("Medium"),
+        }[self]
+
+
+class Firm(TimestampMixin, db.Model):
+    """An enterprise. Thai name required, English encouraged; contacts are never shown to anonymous visitors."""
+
+    __tablename__ = "firms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_th: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str | None] = mapped_column(String(200))
+    legal_form: Mapped[LegalForm] = mapped_column(enum_column(LegalForm))
+    registration_number: Mapped[str | None] = mapped_column(String(13), unique=True)
+    province_id: Mapped[int] = mapped_column(ForeignKey("provinces.id"), index=True)
+    size: Mapped[FirmSize] = mapped_column(enum_column(FirmSize))
+    founded_year: Mapped[int | None] = mapped_column(Integer)
+    description_th: Mapped[str | None] = mapped_column(Text)
+    description_en: Mapped[str | None] = mapped_column(Text)
+    products_th: Mapped[str | None] = mapped_column(Text)
+    products_en: Mapped[str | None] = mapped_column(Text)
+    phone: Mapped[str | None] = mapped_column(String(20))  # E.164, e.g. +66812345678
+    email: Mapped[str | None] = mapped_column(String(254))
+    line_id: Mapped[str | None] = mapped_column(String(50))
+    website: Mapped[str | None] = mapped_column(String(300))
+    public_listing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # PDPA consent
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+
+    province: Mapped[Province] = relationship(lazy="raise_on_sql")
+    memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
+        back_populates="firm", lazy="raise_on_sql"
+    )
+
+    name = Bilingual("name")
+    description = Bilingual("description")
+    products = Bilingual("products")
+
+    @hybrid_property
+    def is_public(self) -> bool:
+        """Anonymous visitors see a firm only with its consent to a public listing and when not hidden."""
+        return self.public_listing_consent_at is not None and self.hidden_at is None
+
+    @is_public.inplace.expression
+    @classmethod
+    def _is_public_expression(cls):
+        return and_(cls.public_listing_consent_at.is_not(None), cls.hidden_at.is_(None))
+
+    @property
+    def is_verified(self) -> bool:
+        return self.verified_at is not None
+
+    def __repr__(self):
+        return f"<Firm {self.id} {self.name_th}>"
