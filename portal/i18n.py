@@ -1,0 +1,179 @@
+"""Locale choice, bilingual content columns, and locale-aware display filters (B.E. dates, baht)."""
+from datetime import date, datetime
+from decimal import Decimal
+from urllib.parse import quote
+
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.dates import format_time as babel_format_time
+from flask import current_app, request, session
+from flask_babel import format_decimal, get_locale, gettext
+from markupsafe import Markup, escape
+
+from portal.thai import be_year, to_bangkok
+
+
+def languages() -> list[str]:
+    return current_app.config["LANGUAGES"]
+
+
+def select_locale() -> str:
+    """The language of this response, first match wins.
+
+    1. `?lang=th|en` on the URL (a shared link keeps its language; `remember_lang` stores it),
+    2. the signed-in user's preferred language (accounts are a later feature; they plug in here),
+    3. the language remembered in the session,
+    4. the browser's Accept-Language,
+    5. Thai.
+    """
+    supported = languages()
+    if request.args.get("lang") in supported:
+        return request.args["lang"]
+    if session.get("locale") in supported:
+        return session["locale"]
+    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def remember_lang():
+    """before_request: an explicit ?lang= choice is remembered for the rest of the visit."""
+    lang = request.args.get("lang")
+    if lang in languages() and session.get("locale") != lang:
+        session["locale"] = lang
+
+
+def current_locale() -> str:
+    return str(get_locale() or current_app.config["BABEL_DEFAULT_LOCALE"])
+
+
+class LocalizedText(str):
+    """A string that knows which language it is in, so templates can mark fallbacks with `lang`."""
+
+    lang: str
+
+    def __new__(cls, value, lang):
+        obj = super().__new__(cls, value)
+        obj.lang = lang
+        return obj
+
+
+class Bilingual:
+    """Expose a `<base>_th`/`<base>_en` column pair in the request's language, falling back to the other."""
+
+    def __init__(self, base):
+        self.base = base
+
+    def __get__(self, obj, owner=None):
+        if obj is None:
+            return self
+        first, second = ("en", "th") if current_locale() == "en" else ("th", "en")
+        for lang in (first, second):
+            value = getattr(obj, f"{self.base}_{lang}")
+            if value:
+                return LocalizedText(value, lang)
+        return LocalizedText("", first)
+
+
+def bilingual_html(text) -> Markup:
+    """Render user text, wrapped in <span lang> when it is not in the page's language."""
+    lang = getattr(text, "lang", None)
+    if lang and lang != current_locale():
+        return Markup('<span lang="%s">%s</span>') % (lang, text)
+    return escape(text)
+
+
+# --- dates --------------------------------------------------------------------------------------
+
+def _buddhist_pattern(pattern: str, year_ce: int) -> str:
+    """Rewrite a CLDR pattern so its year is in the Buddhist Era and its era reads พ.ศ."""
+    out, i, in_quote = [], 0, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "'":
+            in_quote = not in_quote
+            out.append(ch)
+            i += 1
+            continue
+        if in_quote or ch not in "yG":
+            out.append(ch)
+            i += 1
+            continue
+        run = 1
+        while i + run < len(pattern) and pattern[i + run] == ch:
+            run += 1
+        if ch == "y":
+            year = str(be_year(year_ce))
+            out.append("'%s'" % (year[-2:] if run == 2 else year))
+        else:
+            out.append("'พ.ศ.'")
+        i += run
+    return "".join(out)
+
+
+def _as_local_date(value) -> date:
+    if isinstance(value, datetime):
+        return to_bangkok(value).date()
+    return value
+
+
+def format_be_date(value, fmt: str = "medium", locale: str | None = None) -> str:
+    """A date in the given locale; in Thai the year is Buddhist Era (9 ก.ย. 2563).
+
+    Datetimes are shown as the date in Bangkok, whatever zone they were stored in.
+    """
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    day = _as_local_date(value)
+    if locale != "th":
+        return babel_format_date(day, format=fmt, locale=locale)
+    pattern = Locale.parse("th").date_formats[fmt].pattern if fmt in ("short", "medium", "long", "full") else fmt
+    return babel_format_date(day, format=_buddhist_pattern(pattern, day.year), locale="th")
+
+
+def format_be_datetime(value: datetime, fmt: str = "medium", locale: str | None = None) -> str:
+    """Date and time in Bangkok time; the Thai year in the Buddhist Era."""
+    if value is None:
+        return ""
+    locale = locale or current_locale()
+    local = to_bangkok(value)
+    time_part = babel_format_time(local, format="short", locale=locale)
+    date_part = format_be_date(local, fmt, locale)
+    combo = Locale.parse(locale).datetime_formats.get(fmt, "{1} {0}")
+    return str(combo).replace("{1}", date_part).replace("{0}", time_part)
+
+
+# --- numbers ------------------------------------------------------------------------------------
+
+def format_number(value, digits: int | None = None) -> str:
+    if value is None:
+        return ""
+    if digits is not None:
+        return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+    return format_decimal(value)
+
+
+def format_baht(value) -> str:
+    """An amount of baht in the page's language: 1,234,567.50 บาท / 1,234,567.50 baht."""
+    if value is None:
+        return ""
+    amount = format_decimal(Decimal(value), format="#,##0.00")
+    return gettext("%(amount)s baht", amount=amount)
+
+
+def format_million_baht(value) -> str:
+    """Programme figures as OSMEP reports them: 472.12 ล้านบาท / 472.12 million baht."""
+    if value is None:
+        return ""
+    millions = Decimal(value) / Decimal(1_000_000)
+    return gettext("%(amount)s million baht", amount=format_decimal(millions, format="#,##0.00"))
+
+
+def lang_url(code: str, external: bool = False) -> str:
+    """This page's URL in another language: the path with `?lang=` set, other query arguments kept."""
+    args = request.args.copy()
+    args["lang"] = code
+    query = "&".join(
+        f"{quote(key)}={quote(value)}" for key, values in args.lists() for value in values
+    )
+    base = request.host_url.rstrip("/") if external else ""
+    return f"{base}{quote(request.path)}?{query}"
