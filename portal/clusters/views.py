@@ -1,0 +1,42 @@
+"""Public cluster pages: the list, one page per cluster with its value chain, and members by position."""
+from flask import Blueprint, abort, current_app, render_template, request
+
+from portal.clusters import queries
+from portal.clusters.models import Position
+from portal.extensions import db
+
+bp = Blueprint("clusters", __name__)
+
+
+@bp.get("/")
+def index():
+    return render_template("clusters/index.html", clusters=queries.list_with_counts())
+
+
+@bp.get("/<slug>")
+def detail(slug):
+    cluster = queries.get_by_slug_or_404(slug)
+    columns, total = queries.value_chain(cluster)
+    return render_template("clusters/detail.html", cluster=cluster, columns=columns, total=total)
+
+
+@bp.get("/<slug>/members/<position>")
+def members(slug, position):
+    """All member firms at one position, paginated."""
+    cluster = queries.get_by_slug_or_404(slug)
+    try:
+        position = Position(position)
+    except ValueError:
+        abort(404)
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    pagination = db.paginate(
+        queries.firms_at_position(cluster, position),
+        page=page,
+        per_page=current_app.config["PAGE_SIZE"],
+        error_out=True,
+    )
+    return render_template(
+        "clusters/members.html", cluster=cluster, position=position, pagination=pagination
+    )
