@@ -1,0 +1,184 @@
+"""Deterministic demo data: about 200 firms across the clusters, from a seeded random generator.
+
+The same seed gives the same firms, names, positions and dates on every machine. Loading is
+all-or-nothing and happens once: if any firm exists, nothing is generated.
+"""
+import random
+from datetime import datetime, timedelta, timezone
+
+from stdnum.th import pin
+
+from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
+from portal.extensions import db
+from portal.firms.models import Firm, FirmSize, LegalForm, Province
+from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES, OFFERS, SEEKS
+from portal.thai import be_year, fiscal_year
+
+DEFAULT_SEED = 2563
+DEFAULT_FIRMS = 200
+# Demo history runs from the programme's first year (FY 2560 starts 1 Oct 2016) to a fixed end, not "now",
+# so that the data is the same whenever it is generated.
+HISTORY_START = datetime(2016, 10, 1, tzinfo=timezone.utc)
+HISTORY_END = datetime(2026, 9, 30, tzinfo=timezone.utc)
+
+# Registry office prefixes of juristic numbers (0 + office code): Bangkok, Chiang Mai, Chon Buri, others.
+REGISTRY_PREFIXES = ["0105", "0105", "0105", "0505", "0205", "0745", "0835", "0405"]
+# Where SMEs of each cluster tend to be, by province code; anywhere else is possible too.
+CLUSTER_PROVINCES = {
+    "agritech": ["13", "14", "72", "60", "34", "30"],
+    "betta": ["10", "73", "70", "74", "12", "11"],
+    "health-retreatment": ["65", "50", "83", "84", "77"],
+    "ornamental-plants": ["13", "12", "70", "50", "73"],
+    "sport-economy": ["10", "20", "11", "40", "90"],
+    "bcg-fashion": ["10", "50", "46", "47", "41", "55"],
+    "coconut-pineapple-garlic": ["75", "77", "57", "58", "33", "84"],
+    "cosplay": ["10", "12", "13", "20", "50"],
+}
+SIZE_WEIGHTS = [(FirmSize.MICRO, 55), (FirmSize.SMALL, 35), (FirmSize.MEDIUM, 10)]
+FORM_WEIGHTS = [(LegalForm.JURISTIC_PERSON, 55), (LegalForm.COMMUNITY_ENTERPRISE, 20), (LegalForm.INDIVIDUAL, 25)]
+
+
+def _weighted(rng, pairs):
+    return rng.choices([value for value, _ in pairs], weights=[weight for _, weight in pairs])[0]
+
+
+def _moment(rng, start, end):
+    return start + timedelta(seconds=rng.randrange(int((end - start).total_seconds())))
+
+
+def registration_number(rng) -> str:
+    """A 13-digit juristic person number with a valid check digit (not a real company's)."""
+    body = rng.choice(REGISTRY_PREFIXES) + "".join(str(rng.randrange(10)) for _ in range(8))
+    return body + pin.calc_check_digit(body)
+
+
+def _names(rng, legal_form, trade, brand, province):
+    trade_th, trade_en = trade[0], trade[1]
+    brand_th, brand_en = brand
+    if legal_form is LegalForm.JURISTIC_PERSON:
+        if rng.random() < 0.75:
+            return f"บริษัท {trade_th}{brand_th} จำกัด", f"{brand_en} {trade_en} Co., Ltd."
+        return f"ห้างหุ้นส่วนจำกัด {trade_th}{brand_th}", f"{brand_en} {trade_en} Limited Partnership"
+    if legal_form is LegalForm.COMMUNITY_ENTERPRISE:
+        return (
+            f"วิสาหกิจชุมชน{trade_th}{province.name_th}",
+            f"{province.name_en} {trade_en} Community Enterprise",
+        )
+    return f"{trade_th}{brand_th}", f"{brand_en} {trade_en}"
+
+
+def _contact(rng, index, brand_en):
+    handle = "".join(ch for ch in brand_en.lower() if ch.isalnum()) or "firm"
+    phone = "+66" + rng.choice(["8", "9", "6"]) + "".join(str(rng.randrange(10)) for _ in range(8))
+    return {
+        "phone": phone,
+        "email": f"contact{index:03d}@example.com",
+        "line_id": f"@{handle}{index:03d}" if rng.random() < 0.8 else None,
+        "website": f"https://{handle}{index:03d}.example.com" if rng.random() < 0.4 else None,
+    }
+
+
+def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None) -> dict:
+    """Create demo firms and their memberships; returns counts. The caller commits."""
+    rng = random.Random(seed)
+    clusters = list(db.session.scalars(db.select(Cluster).order_by(Cluster.slug)))
+    provinces = list(db.session.scalars(db.select(Province).order_by(Province.code)))
+    if not clusters or not provinces:
+        raise RuntimeError("Load the reference data (provinces, clusters) before the demo firms.")
+    by_code = {p.code: p for p in provinces}
+    used_numbers: set[str] = set()
+    counts = {"firms": 0, "memberships": 0, "positions": 0}
+
+    for index in range(1, firms + 1):
+        cluster = clusters[(index - 1) % len(clusters)] if index <= len(clusters) * 3 else rng.choice(clusters)
+        position = rng.choice(list(Position))
+        trade = rng.choice(CLUSTER_TRADES[cluster.slug][position.value])
+        brand = rng.choice(BRANDS)
+        if rng.random() < 0.7:
+            province = by_code[rng.choice(CLUSTER_PROVINCES[cluster.slug])]
+        else:
+            province = rng.choice(provinces)
+        legal_form = _weighted(rng, FORM_WEIGHTS)
+        name_th, name_en = _names(rng, legal_form, trade, brand, province)
+        founded = rng.randrange(1995, 2024)
+        created_at = _moment(rng, HISTORY_START, HISTORY_END)
+        number = None
+        if legal_form is LegalForm.JURISTIC_PERSON:
+            number = registration_number(rng)
+            while number in used_numbers:
+                number = registration_number(rng)
+            used_numbers.add(number)
+        has_english = rng.random() < 0.45
+        firm = Firm(
+            name_th=name_th,
+            name_en=name_en if has_english else None,
+            legal_form=legal_form,
+            registration_number=number,
+            province=province,
+            size=_weighted(rng, SIZE_WEIGHTS),
+            founded_year=founded,
+            description_th=(
+                f"{trade[2]} ตั้งอยู่ที่จังหวัด{province.name_th} ดำเนินกิจการมาตั้งแต่ปี พ.ศ. {be_year(founded)}"
+            ),
+            description_en=(
+                f"{trade[3]} Based in {province.name_en}, in business since {founded}." if has_english else None
+            ),
+            products_th=trade[0],
+            products_en=trade[1] if has_english else None,
+            public_listing_consent_at=created_at if rng.random() < 0.92 else None,
+            verified_at=created_at + timedelta(days=rng.randrange(3, 60)) if rng.random() < 0.6 else None,
+            created_at=created_at,
+            updated_at=created_at,
+            **_contact(rng, index, brand[1]),
+        )
+        if index % 97 == 0:  # a couple of listings hidden by moderation, to exercise the filters
+            firm.hidden_at = created_at + timedelta(days=30)
+            firm.hidden_reason = "Duplicate listing"
+        db.session.add(firm)
+        counts["firms"] += 1
+
+        joined = [(cluster, position)]
+        if rng.random() < 0.12:  # some firms are in a second cluster
+            other = rng.choice([c for c in clusters if c is not cluster])
+            joined.append((other, rng.choice(list(Position))))
+        for member_cluster, first_position in joined:
+            positions = {first_position}
+            if rng.random() < 0.18:  # a breeder that also exports
+                positions.add(rng.choice(list(Position)))
+            counts["memberships"] += 1
+            counts["positions"] += len(positions)
+            db.session.add(_membership(rng, firm, member_cluster, positions, created_at))
+        if progress and index % 50 == 0:
+            progress(index, firms)
+    db.session.flush()
+    return counts
+
+
+def _membership(rng, firm, cluster, positions, since):
+    roll = rng.random()
+    status = (
+        MembershipStatus.APPROVED if roll < 0.88
+        else MembershipStatus.PENDING if roll < 0.95
+        else MembershipStatus.DECLINED
+    )
+    requested = since + timedelta(days=rng.randrange(0, 20))
+    offers = rng.choice(OFFERS[sorted(positions, key=lambda p: p.value)[0].value])
+    seeks = rng.choice(SEEKS[sorted(positions, key=lambda p: p.value)[0].value])
+    membership = Membership(
+        firm=firm,
+        cluster=cluster,
+        status=status,
+        offers=offers[0],
+        seeks=seeks[0],
+        created_at=requested,
+        updated_at=requested,
+        positions=[MembershipPosition(position=p) for p in sorted(positions, key=lambda p: p.value)],
+    )
+    if status is not MembershipStatus.PENDING:
+        membership.decided_at = min(requested + timedelta(days=rng.randrange(1, 30)), HISTORY_END)
+        membership.updated_at = membership.decided_at
+    if status is MembershipStatus.APPROVED:
+        membership.fiscal_year = fiscal_year(membership.decided_at)
+    if status is MembershipStatus.DECLINED:
+        membership.decision_reason = "ข้อมูลกิจการยังไม่ครบถ้วน กรุณาเพิ่มรายละเอียดสินค้าแล้วยื่นใหม่"
+    return membership
