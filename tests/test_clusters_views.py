@@ -1,0 +1,198 @@
+"""Public pages: home, the cluster list, each cluster's value chain, members by position, error pages."""
+import re
+
+import pytest
+from sqlalchemy import event
+
+from config import TestConfig
+from portal import create_app
+from portal.clusters.models import MembershipStatus, Position
+from portal.db import utcnow
+from portal.extensions import db
+from portal.seed.reference import CLUSTERS
+from tests import factories
+
+SLUGS = [row[0] for row in CLUSTERS]
+
+
+def text_of(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def column(body: str, position: str) -> str:
+    match = re.search(rf'<section class="chain-column" id="{position}".*?</section>', body, re.S)
+    assert match, f"no {position} column"
+    return match.group(0)
+
+
+@pytest.fixture
+def betta_members(app):
+    """Betta fish: a breeder-exporter (two positions), a grader, and firms that must not show."""
+    with app.app_context():
+        _betta_members()
+
+
+def _betta_members():
+    betta = factories.cluster("betta")
+    breeder = factories.firm(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Farm", verified_at=utcnow())
+    grader = factories.firm(name_th="คัดเกรดปลากัดนครปฐม", province_code="73")
+    factories.membership(breeder, betta, Position.UPSTREAM, Position.DOWNSTREAM)
+    factories.membership(grader, betta, Position.MIDSTREAM)
+    hidden = factories.firm(name_th="ร้านที่ถูกซ่อน", hidden_at=utcnow())
+    factories.membership(hidden, betta, Position.UPSTREAM)
+    private = factories.firm(name_th="ร้านที่ไม่ยินยอมเผยแพร่", public_listing_consent_at=None)
+    factories.membership(private, betta, Position.UPSTREAM)
+    pending = factories.firm(name_th="ฟาร์มที่รออนุมัติ")
+    factories.membership(pending, betta, Position.UPSTREAM, status=MembershipStatus.PENDING)
+    cosplay_only = factories.firm(name_th="สตูดิโอคอสเพลย์")
+    factories.membership(cosplay_only, factories.cluster("cosplay"), Position.MIDSTREAM)
+    db.session.commit()
+
+
+def test_home_lists_every_cluster_with_figures(client, betta_members):
+    body = text_of(client.get("/?lang=en"))
+    for slug in SLUGS:
+        assert f'href="/clusters/{slug}"' in body
+    assert re.search(r"<strong>8</strong>\s*clusters", body)
+    assert re.search(r"<strong>3</strong>\s*member firms", body)  # breeder, grader, cosplay studio
+
+
+def test_cluster_list_counts_visible_members(client, betta_members):
+    body = text_of(client.get("/clusters/?lang=en"))
+    betta = re.search(r'href="/clusters/betta">.*?</li>', body, re.S).group(0)
+    assert "2 member firms" in betta
+    agritech = re.search(r'href="/clusters/agritech">.*?</li>', body, re.S).group(0)
+    assert "0 member firms" in agritech
+
+
+def test_cluster_page_groups_members_by_position_with_counts(client, betta_members):
+    body = text_of(client.get("/clusters/betta?lang=th"))
+    upstream, midstream, downstream = (column(body, p) for p in ("upstream", "midstream", "downstream"))
+    assert "ต้นน้ำ" in upstream and "1 กิจการ" in upstream and "ฟาร์มปลากัดบางกอก" in upstream
+    assert "กลางน้ำ" in midstream and "1 กิจการ" in midstream and "คัดเกรดปลากัดนครปฐม" in midstream
+    assert "ปลายน้ำ" in downstream and "ฟาร์มปลากัดบางกอก" in downstream  # a firm in two positions
+    for absent in ("ร้านที่ถูกซ่อน", "ร้านที่ไม่ยินยอมเผยแพร่", "ฟาร์มที่รออนุมัติ", "สตูดิโอคอสเพลย์"):
+        assert absent not in body
+    assert "ยืนยันแล้ว" in upstream  # the verified badge
+    assert "สมาคมปลากัดแห่งประเทศไทย" in body
+    assert "มหาวิทยาลัยเทคโนโลยีพระจอมเกล้าพระนครเหนือ" in body
+
+
+def test_english_page_uses_english_names_and_marks_thai_fallbacks(client, betta_members):
+    body = text_of(client.get("/clusters/betta?lang=en"))
+    assert "Bangkok Betta Farm" in body
+    assert '<span lang="th">คัดเกรดปลากัดนครปฐม</span>' in body  # no English name: Thai, marked as Thai
+    assert "Nakhon Pathom" in body
+
+
+def test_empty_position_is_shown_as_a_gap(client):
+    body = text_of(client.get("/clusters/agritech?lang=en"))
+    for position in ("upstream", "midstream", "downstream"):
+        assert "0 firms" in column(body, position)
+        assert "a gap where partners are needed" in column(body, position)
+
+
+@pytest.mark.parametrize("slug", SLUGS)
+def test_every_cluster_page_renders_in_both_languages(client, slug):
+    for lang in ("th", "en"):
+        response = client.get(f"/clusters/{slug}?lang={lang}")
+        assert response.status_code == 200
+        assert f'<html lang="{lang}">' in text_of(response)
+
+
+def test_members_page_paginates_in_thai_order(client, app):
+    with app.app_context():
+        betta = factories.cluster("betta")
+        names = [f"ฟาร์ม{n:03d}" for n in range(30)] + ["กาแฟ", "เกม", "ไก่"]
+        for name in names:
+            factories.membership(factories.firm(name_th=name), betta, Position.UPSTREAM)
+        db.session.commit()
+    per_page = app.config["PAGE_SIZE"]
+    first = text_of(client.get("/clusters/betta/members/upstream?lang=th"))
+    assert "33 กิจการ" in first
+    shown = re.findall(r'<h3 class="firm-name">([^<]+)</h3>', first)
+    assert shown[:3] == ["กาแฟ", "เกม", "ไก่"] and len(shown) == per_page
+    assert 'rel="next"' in first and "หน้า 1 จาก 2" in first
+    second = text_of(client.get("/clusters/betta/members/upstream?page=2&lang=th"))
+    assert len(re.findall(r'class="firm-name"', second)) == 33 - per_page
+    detail = text_of(client.get("/clusters/betta?lang=en"))
+    assert "See all 33 firms at this position" in detail
+
+
+def test_cluster_page_query_count_does_not_grow_with_members(client, app):
+    """Eager loading: the page costs the same number of queries with 3 members or 30."""
+    with app.app_context():
+        engine = db.engine
+
+    def queries_for_page():
+        count = 0
+
+        def count_it(*args):
+            nonlocal count
+            count += 1
+
+        event.listen(engine, "before_cursor_execute", count_it)
+        try:
+            assert client.get("/clusters/betta").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count_it)
+        return count
+
+    def add_members(n):
+        with app.app_context():
+            betta = factories.cluster("betta")
+            for i in range(n):
+                firm = factories.firm(province_code=["20", "50", "73"][i % 3])
+                factories.membership(firm, betta, list(Position)[i % 3])
+            db.session.commit()
+
+    add_members(3)
+    few = queries_for_page()
+    add_members(30)
+    assert queries_for_page() == few
+    assert few <= 5
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/clusters/no-such-cluster", "/clusters/betta/members/sideways", "/clusters/betta/members/upstream?page=99",
+     "/clusters/betta/members/upstream?page=-1", "/nowhere"],
+)
+def test_unknown_pages_are_translated_404s(client, url):
+    sep = "&" if "?" in url else "?"
+    thai = client.get(f"{url}{sep}lang=th")
+    assert thai.status_code == 404
+    assert "ไม่พบหน้าที่ต้องการ" in text_of(thai)
+    english = client.get(f"{url}{sep}lang=en")
+    assert english.status_code == 404 and "Page not found" in text_of(english)
+
+
+def test_wrong_method_is_a_translated_405(client):
+    response = client.post("/clusters/?lang=th")
+    assert response.status_code == 405
+    assert "ไม่อนุญาต" in text_of(response)
+
+
+def test_unexpected_error_is_a_translated_500(database_url):
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = database_url
+        PROPAGATE_EXCEPTIONS = False
+
+    app = create_app(Config)
+
+    @app.get("/__boom")
+    def boom():
+        raise RuntimeError("boom")
+
+    response = app.test_client().get("/__boom?lang=th")
+    assert response.status_code == 500
+    assert "เกิดข้อผิดพลาด" in text_of(response)
+    assert "RuntimeError" not in text_of(response)
+
+
+def test_static_assets_are_local(client):
+    body = text_of(client.get("/"))
+    assert not re.search(r'(src|href)="(https?:)?//', body.replace('href="http://localhost/', ""))
+    assert client.get("/favicon.ico").status_code == 200
+    assert client.get("/static/css/portal.css").status_code == 200
+    assert client.get("/static/fonts/noto-sans-thai-thai-400-normal.woff2").status_code == 200

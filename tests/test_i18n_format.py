@@ -1,0 +1,68 @@
+"""Buddhist Era dates in Bangkok time, and numbers and baht in the locale's format."""
+from datetime import date, datetime, timezone
+
+import pytest
+from flask_babel import force_locale
+
+from portal.i18n import format_baht, format_be_date, format_be_datetime, format_million_baht, format_number
+
+
+@pytest.mark.parametrize(
+    "value, fmt, locale, expected",
+    [
+        (date(2020, 9, 9), "medium", "th", "9 ก.ย. 2563"),
+        (date(2020, 9, 9), "long", "th", "9 กันยายน พ.ศ. 2563"),
+        (date(2020, 9, 9), "short", "th", "9/9/63"),
+        (date(2024, 3, 5), "long", "th", "5 มีนาคม พ.ศ. 2567"),
+        (date(2020, 9, 9), "medium", "en", "Sep 9, 2020"),
+        (date(2020, 9, 9), "long", "en", "September 9, 2020"),
+        (date(1999, 12, 31), "medium", "th", "31 ธ.ค. 2542"),
+    ],
+)
+def test_be_date(ctx, value, fmt, locale, expected):
+    assert format_be_date(value, fmt, locale=locale) == expected
+
+
+@pytest.mark.parametrize(
+    "utc, expected",
+    [
+        (datetime(2020, 9, 8, 16, 59, tzinfo=timezone.utc), "8 ก.ย. 2563"),  # 23:59 in Bangkok
+        (datetime(2020, 9, 8, 17, 0, tzinfo=timezone.utc), "9 ก.ย. 2563"),  # 00:00 in Bangkok
+        (datetime(2019, 12, 31, 17, 30, tzinfo=timezone.utc), "1 ม.ค. 2563"),  # new year in Bangkok first
+    ],
+)
+def test_be_date_takes_the_day_in_bangkok(ctx, utc, expected):
+    assert format_be_date(utc, "medium", locale="th") == expected
+
+
+def test_be_datetime_shows_bangkok_time(ctx):
+    moment = datetime(2020, 9, 8, 17, 30, tzinfo=timezone.utc)
+    assert format_be_datetime(moment, locale="th") == "9 ก.ย. 2563 00:30"
+    assert format_be_datetime(moment, locale="en") == "Sep 9, 2020, 12:30\u202fAM"
+
+
+def test_no_christian_era_leaks_into_thai(ctx):
+    for fmt in ("short", "medium", "long", "full"):
+        text = format_be_date(date(2020, 9, 9), fmt, locale="th")
+        assert "2020" not in text and "ค.ศ." not in text
+        assert "2563" in text or "63" in text
+
+
+@pytest.mark.parametrize(
+    "locale, number, baht, million",
+    [
+        ("th", "1,234,567", "1,234,567.50 บาท", "472.12 ล้านบาท"),
+        ("en", "1,234,567", "1,234,567.50 baht", "472.12 million baht"),
+    ],
+)
+def test_numbers_and_baht(app, locale, number, baht, million):
+    with app.test_request_context(f"/?lang={locale}"), force_locale(locale):
+        assert format_number(1234567) == number
+        assert format_baht("1234567.5") == baht
+        assert format_million_baht(472_120_000) == million
+
+
+def test_home_page_shows_a_buddhist_era_date_in_thai(client):
+    body = client.get("/?lang=th").get_data(as_text=True)
+    this_year = datetime.now(timezone.utc).year
+    assert f"พ.ศ. {this_year + 543}" in body or f"พ.ศ. {this_year + 544}" in body

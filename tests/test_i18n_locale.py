@@ -1,0 +1,74 @@
+"""The locale chain: ?lang wins and is remembered, then session, then Accept-Language, then Thai."""
+import re
+
+import pytest
+
+
+def html_lang(response) -> str:
+    return re.search(r'<html lang="([^"]+)"', response.get_data(as_text=True)).group(1)
+
+
+@pytest.mark.parametrize(
+    "query, accept, expected",
+    [
+        ("", None, "th"),  # nothing known: Thai
+        ("", "en-US,en;q=0.9", "en"),  # browser preference
+        ("", "de-DE,de;q=0.9", "th"),  # unsupported browser language: Thai
+        ("", "de,en;q=0.5", "en"),  # best supported match
+        ("?lang=en", "th", "en"),  # explicit choice beats the browser
+        ("?lang=th", "en", "th"),
+        ("?lang=fr", "en", "en"),  # unsupported ?lang is ignored
+        ("?lang=", None, "th"),
+    ],
+)
+def test_locale_chain_without_session(client, query, accept, expected):
+    headers = {"Accept-Language": accept} if accept else {}
+    response = client.get("/" + query, headers=headers)
+    assert response.status_code == 200
+    assert html_lang(response) == expected
+
+
+def test_lang_parameter_is_remembered_for_the_visit(client):
+    client.get("/?lang=en")
+    # No parameter, browser asks for Thai: the remembered choice wins.
+    response = client.get("/clusters/", headers={"Accept-Language": "th"})
+    assert html_lang(response) == "en"
+    assert "Clusters" in response.get_data(as_text=True)
+    # A new explicit choice replaces it.
+    client.get("/?lang=th")
+    assert html_lang(client.get("/clusters/", headers={"Accept-Language": "en"})) == "th"
+
+
+def test_shared_link_keeps_its_language_over_the_session(client):
+    client.get("/?lang=th")
+    assert html_lang(client.get("/clusters/betta?lang=en")) == "en"
+
+
+def test_pages_declare_hreflang_alternates_and_a_language_switch(client):
+    body = client.get("/clusters/betta?lang=th").get_data(as_text=True)
+    assert 'hreflang="th" href="http://localhost/clusters/betta?lang=th"' in body
+    assert 'hreflang="en" href="http://localhost/clusters/betta?lang=en"' in body
+    assert 'hreflang="x-default"' in body
+    # The switch offers the other language, in that language.
+    assert re.search(r'<a href="/clusters/betta\?lang=en"[^>]*lang="en"[^>]*>English</a>', body)
+
+
+def test_language_switch_keeps_other_query_arguments(client):
+    body = client.get("/clusters/betta/members/upstream?page=1&lang=en").get_data(as_text=True)
+    assert 'href="/clusters/betta/members/upstream?page=1&amp;lang=th"' in body
+
+
+def test_thai_pages_are_in_thai_and_english_pages_in_english(client):
+    thai = client.get("/clusters/betta?lang=th").get_data(as_text=True)
+    english = client.get("/clusters/betta?lang=en").get_data(as_text=True)
+    for word in ("ต้นน้ำ", "กลางน้ำ", "ปลายน้ำ", "คลัสเตอร์ปลากัด", "สมาคมปลากัดแห่งประเทศไทย"):
+        assert word in thai
+    for word in ("Upstream", "Midstream", "Downstream", "Betta fish cluster", "Betta Fish Association of Thailand"):
+        assert word in english
+    assert "Upstream" not in thai
+    assert "ต้นน้ำ" not in english.replace('lang="th"', "")  # only the Thai switch label may be Thai
+
+
+def test_responses_vary_on_language(client):
+    response = client.get("/")
+    assert "Accept-Language" in response.headers["Vary"]

@@ -1,0 +1,83 @@
+"""Migrations build the schema the models describe, from empty, on SQLite and on PostgreSQL."""
+import os
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+
+from config import TestConfig
+from portal import create_app
+from portal.extensions import db
+from tests.conftest import PG_URL, reset_postgres
+
+SCRATCH_SCHEMA = "migration_check"
+
+
+@pytest.fixture
+def empty_app(tmp_path):
+    """An app on its own empty database: a fresh SQLite file, or a scratch PostgreSQL schema."""
+    if PG_URL:
+        reset_postgres(PG_URL, SCRATCH_SCHEMA)
+        url = PG_URL
+        options = {"connect_args": {"options": f"-csearch_path={SCRATCH_SCHEMA}"}}
+    else:
+        url = f"sqlite:///{tmp_path / 'empty.db'}"
+        options = {}
+
+    class Config(TestConfig):
+        SQLALCHEMY_DATABASE_URI = url
+        SQLALCHEMY_ENGINE_OPTIONS = options
+
+    app = create_app(Config)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCRATCH_SCHEMA}" CASCADE'))
+        engine.dispose()
+
+
+def _tables():
+    return set(inspect(db.engine).get_table_names()) - {"alembic_version"}
+
+
+def test_migrate_empty_database_to_head_and_back(empty_app):
+    with empty_app.app_context():
+        assert _tables() == set()
+        upgrade()
+        assert _tables() == set(db.metadata.tables)
+        with db.engine.connect() as conn:
+            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), db.metadata)
+        assert diff == [], f"models and migrations disagree: {diff}"
+        downgrade(revision="base")
+        assert _tables() == set()
+        upgrade()
+        assert _tables() == set(db.metadata.tables)
+
+
+def test_sqlite_connections_enforce_foreign_keys_and_use_wal(ctx):
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite pragmas")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+
+
+def test_postgres_database_is_utf8_for_thai_text(ctx):
+    """Under LC_CTYPE=C, trigram search and Thai collation break; the test database must be UTF-8."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with db.engine.connect() as conn:
+        assert conn.exec_driver_sql("SHOW server_encoding").scalar() == "UTF8"
+        ctype = conn.exec_driver_sql("SELECT datctype FROM pg_database WHERE datname = current_database()").scalar()
+        assert "utf" in ctype.lower().replace("-", ""), ctype
+
+
+def test_test_suite_runs_on_the_database_it_was_asked_for(ctx):
+    expected = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+    assert db.engine.dialect.name == expected

@@ -1,0 +1,114 @@
+"""Reference and demo data: complete, realistic, deterministic, and loaded only once."""
+import csv
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import func, select
+from stdnum.th import moa
+
+from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Organisation
+from portal.extensions import db
+from portal.firms.models import Firm, Province
+from portal.seed import demo
+from portal.thai import fiscal_year
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_provinces_file_has_the_77_provinces():
+    with (ROOT / "portal" / "data" / "provinces.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 77
+    for column in ("code", "name_th", "name_en"):
+        assert len({r[column] for r in rows}) == 77, column
+    assert {"code": "10", "name_th": "กรุงเทพมหานคร", "name_en": "Bangkok", "region": "central"} in rows
+    assert {r["region"] for r in rows} == {"central", "east", "northeast", "north", "west", "south"}
+
+
+def test_reference_data_has_the_eight_clusters_of_2563_with_their_organisations(ctx):
+    assert db.session.scalar(select(func.count()).select_from(Province)) == 77
+    clusters = {c.slug: c for c in db.session.scalars(select(Cluster))}
+    assert len(clusters) == 8
+    orgs = {o.id: o for o in db.session.scalars(select(Organisation))}
+    assert orgs[clusters["betta"].agency_id].name_en == "King Mongkut's University of Technology North Bangkok"
+    assert orgs[clusters["betta"].association_id].name_th == "สมาคมปลากัดแห่งประเทศไทย"
+    assert orgs[clusters["cosplay"].association_id].name_th == "สมาคมอุตสาหกรรมคอสเพลย์ไทย"
+    assert clusters["cosplay"].agency_id is None  # the source names no agency for Cosplay
+    assert orgs[clusters["coconut-pineapple-garlic"].agency_id].name_th == "สถาบันอาหาร"
+    for cluster in clusters.values():
+        assert cluster.name_th and cluster.name_en and cluster.description_th and cluster.description_en
+
+
+def _snapshot():
+    firms = db.session.execute(
+        select(Firm.name_th, Firm.name_en, Firm.registration_number, Firm.province_id, Firm.size).order_by(Firm.id)
+    ).all()
+    positions = db.session.execute(
+        select(Membership.cluster_id, Membership.status, MembershipPosition.position)
+        .join(MembershipPosition).order_by(Membership.id, MembershipPosition.position)
+    ).all()
+    return firms, positions
+
+
+def test_demo_data_is_deterministic(ctx):
+    demo.generate(seed=7, firms=60)
+    first = _snapshot()
+    for table in reversed(db.metadata.sorted_tables):
+        if table.name in {"membership_positions", "memberships", "firms"}:
+            db.session.execute(table.delete())
+    db.session.expunge_all()
+    demo.generate(seed=7, firms=60)
+    assert _snapshot() == first
+    db.session.rollback()
+
+
+def test_demo_data_is_realistic(ctx):
+    counts = demo.generate()
+    db.session.commit()
+    assert counts["firms"] == 200
+    firms = db.session.scalars(select(Firm)).all()
+    names = [f.name_th for f in firms]
+    assert len(set(names)) > 150  # varied names
+    assert all(any("\u0e00" <= ch <= "\u0e7f" for ch in name) for name in names)  # Thai names
+    with_english = sum(1 for f in firms if f.name_en)
+    assert 40 < with_english < 160  # English for some
+    numbers = [f.registration_number for f in firms if f.registration_number]
+    assert numbers and all(moa.is_valid(n) for n in numbers) and len(set(numbers)) == len(numbers)
+    assert len({f.province_id for f in firms}) > 30
+    assert len({f.size for f in firms}) == 3
+
+    approved = db.session.scalars(select(Membership).where(Membership.status == MembershipStatus.APPROVED)).all()
+    per_cluster = Counter(m.cluster_id for m in approved)
+    assert len(per_cluster) == 8 and min(per_cluster.values()) >= 10
+    assert all(m.fiscal_year == fiscal_year(m.decided_at) for m in approved)
+    # Some firms are in several clusters, and some hold several positions in one cluster.
+    assert max(Counter(m.firm_id for m in approved).values()) >= 2
+    position_counts = Counter(
+        db.session.scalars(select(MembershipPosition.membership_id)).all()
+    )
+    assert max(position_counts.values()) >= 2
+    # Every cluster has firms at each of the three positions.
+    covered = db.session.execute(
+        select(Membership.cluster_id, MembershipPosition.position).join(MembershipPosition)
+        .where(Membership.status == MembershipStatus.APPROVED).distinct()
+    ).all()
+    assert len(covered) == 8 * 3
+
+
+def test_seed_command_loads_once_and_then_changes_nothing(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["seed", "demo", "--firms", "40"])
+    assert first.exit_code == 0, first.output
+    assert "Demo data loaded: 40 firms" in first.output
+    with app.app_context():
+        before = _snapshot()
+    second = runner.invoke(args=["seed", "demo"])
+    assert second.exit_code == 0, second.output
+    assert "already loaded; nothing changed" in second.output
+    with app.app_context():
+        assert _snapshot() == before
+
+
+def test_seed_rejects_a_bad_firm_count(app):
+    result = app.test_cli_runner().invoke(args=["seed", "demo", "--firms", "0"])
+    assert result.exit_code != 0 and "Invalid value" in result.output
