@@ -1,0 +1,57 @@
+# Two commands for a fresh clone:  `make run` (serve with demo data on SQLite)  and  `make test`.
+# Everything else here is what those two need, plus contributor helpers.
+
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+PO     := $(wildcard translations/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+
+export FLASK_APP := wsgi
+
+.PHONY: run test install install-dev translations db demo clean help
+.DEFAULT_GOAL := help
+
+help:
+	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT)"
+	@echo "make test   - install test tools and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
+
+$(VENV)/bin/activate:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.runtime-installed: requirements.txt | $(VENV)/bin/activate
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(VENV)/bin/activate
+	$(PY) -m pip install --disable-pip-version-check -q -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime-installed
+
+install: $(VENV)/.runtime-installed
+install-dev: $(VENV)/.dev-installed
+
+$(MO): $(PO) $(VENV)/.runtime-installed
+	$(PY) -m babel.messages.frontend compile -d translations --statistics
+
+translations: $(MO)
+
+db: install translations
+	@mkdir -p instance
+	PORTAL_CONFIG=development $(FLASK) db upgrade
+
+demo: db
+	PORTAL_CONFIG=development $(FLASK) seed demo
+
+run: demo
+	@echo "Serving the Cluster Portal at http://$(HOST):$(PORT) (Ctrl+C to stop)"
+	PORTAL_CONFIG=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-dev translations
+	$(VENV)/bin/ruff check .
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) $(MO) .pytest_cache
