@@ -110,7 +110,7 @@ def test_members_page_paginates_in_thai_order(client, app):
     per_page = app.config["PAGE_SIZE"]
     first = text_of(client.get("/clusters/betta/members/upstream?lang=th"))
     assert "33 กิจการ" in first
-    shown = re.findall(r'<h3 class="firm-name">([^<]+)</h3>', first)
+    shown = re.findall(r'<h2 class="firm-name">([^<]+)</h2>', first)
     assert shown[:3] == ["กาแฟ", "เกม", "ไก่"] and len(shown) == per_page
     assert 'rel="next"' in first and "หน้า 1 จาก 2" in first
     second = text_of(client.get("/clusters/betta/members/upstream?page=2&lang=th"))
