@@ -36,8 +36,36 @@ class Config:
     SESSION_COOKIE_SAMESITE = "Lax"
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14  # seconds: two weeks
 
-    MAX_CONTENT_LENGTH = 4 * 1024 * 1024
+    REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # "remember me": 30 days, not Flask-Login's 365
+    REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+
+    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # whole request; a logo itself may be at most 2 MB
     PAGE_SIZE = 24
+    UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+
+    # Mail: without MAIL_SERVER, messages are logged and written to OUTBOX_DIR (development).
+    MAIL_SERVER = os.environ.get("MAIL_SERVER")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD")
+    MAIL_USE_TLS = _env_bool("MAIL_USE_TLS", True)  # STARTTLS
+    MAIL_USE_SSL = _env_bool("MAIL_USE_SSL", False)  # SMTPS, usually port 465
+    MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
+    MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Cluster Portal <no-reply@localhost>")
+    OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+
+    # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.
+    CONFIRM_MAX_AGE = 60 * 60 * 48
+    RESET_MAX_AGE = 60 * 60
+    INVITE_MAX_AGE = 60 * 60 * 24 * 7
+
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
+    RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
+    RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per minute;20 per hour")
 
     @classmethod
     def check(cls):
@@ -53,6 +81,7 @@ class DevConfig(Config):
     DEBUG = True
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
 
 
 class TestConfig(Config):
@@ -61,4 +90,6 @@ class TestConfig(Config):
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
-    SERVER_NAME = None
+    REMEMBER_COOKIE_SECURE = False
+    RATELIMIT_ENABLED = False  # one test turns it on; elsewhere 127.0.0.1 would hit the limits
+    MAIL_SERVER = None

@@ -24,42 +24,59 @@ def create_app(config_class=Config):
 
 def register_extensions(app):
     from portal import db as _db  # noqa: F401  (registers the SQLite connection pragmas)
-    from portal.extensions import babel, csrf, db, migrate
+    from portal.auth.services import load_user
+    from portal.extensions import babel, csrf, db, limiter, login_manager, migrate
     from portal.i18n import select_locale
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    limiter.init_app(app)
     _import_models()
 
 
 def _import_models():
     """Every model module, so that metadata is complete for migrations and queries."""
+    from portal import audit as _audit  # noqa: F401
+    from portal.auth import models as _auth  # noqa: F401
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
 
 
 def register_blueprints(app):
+    from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
+    from portal.firms.views import bp as firms_bp
     from portal.main.views import bp as main_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
+    app.register_blueprint(firms_bp, url_prefix="/firms")
 
 
 def register_template_helpers(app):
-    from portal import i18n
+    from portal import i18n, permissions
+    from portal.validators import display_thai_phone
 
     app.before_request(i18n.remember_lang)
     app.add_template_global(i18n.current_locale, "current_locale")
     app.add_template_global(i18n.lang_url, "lang_url")
+    app.add_template_global(i18n.switch_url, "switch_url")
     app.add_template_filter(i18n.format_be_date, "be_date")
     app.add_template_filter(i18n.format_be_datetime, "be_datetime")
     app.add_template_filter(i18n.format_number, "number")
+    app.add_template_filter(i18n.format_year, "year")
+    app.add_template_filter(display_thai_phone, "phone")
     app.add_template_filter(i18n.format_baht, "baht")
     app.add_template_filter(i18n.format_million_baht, "million_baht")
     app.add_template_filter(i18n.bilingual_html, "bi")
+
+    for name in permissions.__all__:
+        app.add_template_global(getattr(permissions, name), name)
 
     @app.context_processor
     def _languages():

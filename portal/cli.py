@@ -74,3 +74,4 @@ def seed_demo(seed, firms):
         f"Demo data loaded: {counts['firms']} firms, {counts['memberships']} memberships, "
         f"{counts['positions']} value-chain positions."
     )
+    click.echo(f"Demo sign-in: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD} (owner of three demo firms)")

@@ -5,6 +5,7 @@ from flask import render_template
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from portal.exceptions import PermissionDenied
 from portal.extensions import db
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,11 @@ def register(app):
         if exc.code is None or exc.code < 400:
             return exc
         return render_error(exc.code)
+
+    @app.errorhandler(PermissionDenied)
+    def _permission_denied(exc):
+        db.session.rollback()
+        return render_error(403)
 
     @app.errorhandler(InternalServerError)
     def _server_error(exc):

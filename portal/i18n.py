@@ -6,8 +6,9 @@ from urllib.parse import quote
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
-from flask import current_app, request, session
+from flask import current_app, request, session, url_for
 from flask_babel import format_decimal, get_locale, gettext
+from flask_login import current_user
 from markupsafe import Markup, escape
 
 from portal.thai import be_year, to_bangkok
@@ -21,7 +22,7 @@ def select_locale() -> str:
     """The language of this response, first match wins.
 
     1. `?lang=th|en` on the URL (a shared link keeps its language; `remember_lang` stores it),
-    2. the signed-in user's preferred language (accounts are a later feature; they plug in here),
+    2. the signed-in user's preferred language,
     3. the language remembered in the session,
     4. the browser's Accept-Language,
     5. Thai.
@@ -29,6 +30,9 @@ def select_locale() -> str:
     supported = languages()
     if request.args.get("lang") in supported:
         return request.args["lang"]
+    user = current_user
+    if user and user.is_authenticated and user.locale in supported:
+        return user.locale
     if session.get("locale") in supported:
         return session["locale"]
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
@@ -144,6 +148,15 @@ def format_be_datetime(value: datetime, fmt: str = "medium", locale: str | None 
 
 # --- numbers ------------------------------------------------------------------------------------
 
+def format_year(ce_year: int | None) -> str:
+    """A calendar year in the page's language: พ.ศ. 2538 in Thai, 1995 in English."""
+    if ce_year is None:
+        return ""
+    if current_locale() == "th":
+        return f"พ.ศ. {be_year(ce_year)}"
+    return str(ce_year)
+
+
 def format_number(value, digits: int | None = None) -> str:
     if value is None:
         return ""
@@ -177,3 +190,12 @@ def lang_url(code: str, external: bool = False) -> str:
     )
     base = request.host_url.rstrip("/") if external else ""
     return f"{base}{quote(request.path)}?{query}"
+
+
+def switch_url(code: str) -> str:
+    """The language switch: /auth/lang/<code>, coming back to this page without its ?lang."""
+    args = request.args.copy()
+    args.pop("lang", None)
+    query = "&".join(f"{quote(key)}={quote(value)}" for key, values in args.lists() for value in values)
+    here = quote(request.path) + (f"?{query}" if query else "")
+    return url_for("auth.set_language", code=code, next=here)

@@ -1,10 +1,15 @@
 """Test fixtures. The schema always comes from the migrations, on SQLite by default or on PostgreSQL
 when TEST_DATABASE_URL is set (its database needs a UTF-8 LC_CTYPE, see README)."""
 import os
+import re
 import shutil
+import socket
 import threading
+from email import message_from_bytes
+from email.policy import default as default_policy
 
 import pytest
+from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 from werkzeug.serving import make_server
@@ -36,10 +41,70 @@ def database_url(tmp_path_factory):
     return f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
 
 
+class Mailbox:
+    """Messages received by the test SMTP server, parsed (Thai subjects decoded)."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd handler API
+        self.messages.append(message_from_bytes(envelope.content, policy=default_policy))
+        return "250 OK"
+
+    def clear(self):
+        self.messages.clear()
+
+    def last_to(self, address):
+        found = [m for m in self.messages if m["To"] == address]
+        assert found, f"no mail to {address}; got {[m['To'] for m in self.messages]}"
+        return found[-1]
+
+    @staticmethod
+    def body(message) -> str:
+        return message.get_body(preferencelist=("plain",)).get_content()
+
+    def link_in(self, message, path_fragment: str) -> str:
+        """The first link in the message whose path contains the fragment, as a local path."""
+        for url in re.findall(r"https?://\S+", self.body(message)):
+            if path_fragment in url:
+                return re.sub(r"^https?://[^/]+", "", url)
+        raise AssertionError(f"no link with {path_fragment!r} in:\n{self.body(message)}")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
 @pytest.fixture(scope="session")
-def app(database_url):
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 for the whole run (aiosmtpd)."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=_free_port())
+    controller.start()
+    yield controller, box
+    controller.stop()
+
+
+@pytest.fixture
+def mailbox(smtp_server):
+    box = smtp_server[1]
+    box.clear()
+    yield box
+    box.clear()
+
+
+@pytest.fixture(scope="session")
+def app(database_url, smtp_server, tmp_path_factory):
+    controller, _box = smtp_server
+
     class Config(TestConfig):
         SQLALCHEMY_DATABASE_URI = database_url
+        MAIL_SERVER = "127.0.0.1"
+        MAIL_PORT = controller.port
+        MAIL_USE_TLS = False
+        UPLOAD_DIR = str(tmp_path_factory.mktemp("uploads"))
 
     app = create_app(Config)
     with app.app_context():
@@ -120,3 +185,17 @@ def browser_type_launch_args(browser_type_launch_args):
         "args": ["--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"],
     }
+
+
+@pytest.fixture
+def th(app):
+    """th("English msgid", **values): the Thai text users should see, from the real catalogue."""
+    from flask_babel import force_locale, gettext
+
+    def translate(msgid, **values):
+        with app.test_request_context("/?lang=th"), force_locale("th"):
+            text = gettext(msgid, **values)
+        assert text != msgid % values if values else text != msgid, f"not translated: {msgid}"
+        return text
+
+    return translate

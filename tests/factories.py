@@ -44,3 +44,50 @@ def membership(firm_obj, cluster_obj, *positions, status=MembershipStatus.APPROV
     db.session.add(obj)
     db.session.flush()
     return obj
+
+
+PASSWORD = "correct horse battery staple"
+_hash_cache: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    # Hashing costs ~100 ms by design; the tests reuse one hash per password.
+    from werkzeug.security import generate_password_hash
+
+    if password not in _hash_cache:
+        _hash_cache[password] = generate_password_hash(password)
+    return _hash_cache[password]
+
+
+def user(email=None, password=PASSWORD, confirmed=True, locale="th", role=None, suspended=False, name=None):
+    from portal.auth.models import Role, User
+
+    n = next(_seq)
+    obj = User(
+        email=(email or f"user{n}@example.com").lower(),
+        password_hash=_hash(password),
+        name=name or f"ผู้ใช้ {n}",
+        locale=locale,
+        role=role or Role.MEMBER,
+        confirmed_at=CONSENTED if confirmed else None,
+        suspended_at=CONSENTED if suspended else None,
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj
+
+
+def team_member(firm_obj, user_obj, role="owner"):
+    from portal.firms.models import FirmMember, FirmRole
+
+    member = FirmMember(firm_id=firm_obj.id, user_id=user_obj.id, role=FirmRole(role))
+    db.session.add(member)
+    db.session.flush()
+    return member
+
+
+def sign_in(client, email, password=PASSWORD, remember=False, **extra):
+    data = {"email": email, "password": password, **extra}
+    if remember:
+        data["remember"] = "y"
+    return client.post("/auth/login", data=data)

@@ -110,7 +110,7 @@ def test_members_page_paginates_in_thai_order(client, app):
     per_page = app.config["PAGE_SIZE"]
     first = text_of(client.get("/clusters/betta/members/upstream?lang=th"))
     assert "33 กิจการ" in first
-    shown = re.findall(r'<h2 class="firm-name">([^<]+)</h2>', first)
+    shown = re.findall(r'<h2 class="firm-name"><a [^>]+>([^<]+)</a></h2>', first)
     assert shown[:3] == ["กาแฟ", "เกม", "ไก่"] and len(shown) == per_page
     assert 'rel="next"' in first and "หน้า 1 จาก 2" in first
     second = text_of(client.get("/clusters/betta/members/upstream?page=2&lang=th"))
@@ -196,3 +196,16 @@ def test_static_assets_are_local(client):
     assert client.get("/favicon.ico").status_code == 200
     assert client.get("/static/css/portal.css").status_code == 200
     assert client.get("/static/fonts/noto-sans-thai-thai-400-normal.woff2").status_code == 200
+
+
+def test_signed_in_members_also_see_firms_without_public_consent(app, betta_members):
+    with app.app_context():
+        factories.user(email="viewer@example.com")
+        db.session.commit()
+    anonymous = text_of(app.test_client().get("/clusters/betta"))
+    member = app.test_client()
+    factories.sign_in(member, "viewer@example.com")
+    signed_in = text_of(member.get("/clusters/betta"))
+    assert "ร้านที่ไม่ยินยอมเผยแพร่" not in anonymous
+    assert "ร้านที่ไม่ยินยอมเผยแพร่" in signed_in
+    assert "ร้านที่ถูกซ่อน" not in signed_in  # hidden stays hidden

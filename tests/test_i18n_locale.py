@@ -49,13 +49,18 @@ def test_pages_declare_hreflang_alternates_and_a_language_switch(client):
     assert 'hreflang="th" href="http://localhost/clusters/betta?lang=th"' in body
     assert 'hreflang="en" href="http://localhost/clusters/betta?lang=en"' in body
     assert 'hreflang="x-default"' in body
-    # The switch offers the other language, in that language.
-    assert re.search(r'<a href="/clusters/betta\?lang=en"[^>]*lang="en"[^>]*>English</a>', body)
+    # The switch offers the other language, in that language, and comes back to this page.
+    assert re.search(r'<a href="/auth/lang/en\?next=/clusters/betta"[^>]*lang="en"[^>]*>English</a>', body)
 
 
-def test_language_switch_keeps_other_query_arguments(client):
+def test_language_switch_returns_to_the_page_with_its_other_arguments(client):
     body = client.get("/clusters/betta/members/upstream?page=1&lang=en").get_data(as_text=True)
-    assert 'href="/clusters/betta/members/upstream?page=1&amp;lang=th"' in body
+    link = re.search(r'<a href="(/auth/lang/th[^"]*)"', body).group(1).replace("&amp;", "&")
+    response = client.get(link)
+    assert response.status_code == 302
+    assert response.location == "/clusters/betta/members/upstream?page=1"  # ?lang dropped, page kept
+    followed = client.get(response.location, headers={"Accept-Language": "en"})
+    assert '<html lang="th">' in followed.get_data(as_text=True)
 
 
 def test_thai_pages_are_in_thai_and_english_pages_in_english(client):

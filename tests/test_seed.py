@@ -54,7 +54,7 @@ def test_demo_data_is_deterministic(ctx):
     demo.generate(seed=7, firms=60)
     first = _snapshot()
     for table in reversed(db.metadata.sorted_tables):
-        if table.name in {"membership_positions", "memberships", "firms"}:
+        if table.name not in {"provinces", "organisations", "clusters"}:
             db.session.execute(table.delete())
     db.session.expunge_all()
     demo.generate(seed=7, firms=60)
@@ -100,6 +100,7 @@ def test_seed_command_loads_once_and_then_changes_nothing(app):
     first = runner.invoke(args=["seed", "demo", "--firms", "40"])
     assert first.exit_code == 0, first.output
     assert "Demo data loaded: 40 firms" in first.output
+    assert "owner@demo.example" in first.output
     with app.app_context():
         before = _snapshot()
     second = runner.invoke(args=["seed", "demo"])
@@ -107,6 +108,10 @@ def test_seed_command_loads_once_and_then_changes_nothing(app):
     assert "already loaded; nothing changed" in second.output
     with app.app_context():
         assert _snapshot() == before
+    client = app.test_client()
+    signed_in = client.post("/auth/login", data={"email": "owner@demo.example", "password": "clusterportal"})
+    assert signed_in.status_code == 302
+    assert client.get("/firms/mine").get_data(as_text=True).count('class="firm-card"') == 3
 
 
 def test_seed_rejects_a_bad_firm_count(app):

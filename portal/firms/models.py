@@ -3,7 +3,7 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, String, Text, and_
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -82,8 +82,13 @@ class Firm(TimestampMixin, db.Model):
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    logo_filename: Mapped[str | None] = mapped_column(String(64))  # generated name, never the uploaded one
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     province: Mapped[Province] = relationship(lazy="raise_on_sql")
+    members: Mapped[list["FirmMember"]] = relationship(
+        back_populates="firm", cascade="all, delete-orphan", lazy="raise_on_sql"
+    )
     memberships: Mapped[list["Membership"]] = relationship(  # noqa: F821
         back_populates="firm", lazy="raise_on_sql"
     )
@@ -106,5 +111,58 @@ class Firm(TimestampMixin, db.Model):
     def is_verified(self) -> bool:
         return self.verified_at is not None
 
+    @property
+    def has_public_consent(self) -> bool:
+        return self.public_listing_consent_at is not None
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
+
     def __repr__(self):
         return f"<Firm {self.id} {self.name_th}>"
+
+
+class FirmRole(enum.Enum):
+    OWNER = "owner"
+    EDITOR = "editor"
+
+    @property
+    def label(self):
+        return {FirmRole.OWNER: _l("Owner"), FirmRole.EDITOR: _l("Editor")}[self]
+
+
+class FirmMember(TimestampMixin, db.Model):
+    """A user's role in a firm: the owner manages the team, editors keep the profile up to date."""
+
+    __tablename__ = "firm_members"
+
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role: Mapped[FirmRole] = mapped_column(enum_column(FirmRole))
+
+    firm: Mapped[Firm] = relationship(back_populates="members", lazy="raise_on_sql")
+    user: Mapped["User"] = relationship(lazy="raise_on_sql")  # noqa: F821
+
+    __table_args__ = (Index("ix_firm_members_user_id", "user_id"),)
+
+
+class FirmInvitation(TimestampMixin, db.Model):
+    """An invitation, sent by e-mail, to join a firm as an editor."""
+
+    __tablename__ = "firm_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[FirmRole] = mapped_column(enum_column(FirmRole), default=FirmRole.EDITOR)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    firm: Mapped[Firm] = relationship(lazy="raise_on_sql")
+
+    @property
+    def is_open(self) -> bool:
+        return self.accepted_at is None and self.revoked_at is None

@@ -1,10 +1,74 @@
-"""Which firms a viewer may see. The one place the visibility rule is turned into SQL."""
-from portal.firms.models import Firm
+"""Which firms a viewer may see, and the reads behind firm pages. The one place the visibility rule
+becomes SQL; it mirrors permissions.can_view_firm."""
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.clusters.models import Membership, MembershipStatus
+from portal.extensions import db
+from portal.firms.models import Firm, FirmInvitation, FirmMember
 
 
-def visible_firm_filter():
-    """Criterion for firms shown to the public: consented to a public listing and not hidden.
-
-    Signed-in members will see more (firms without public consent) once accounts exist.
-    """
+def visible_firm_filter(viewer=None):
+    """Criterion for firms the viewer may see in lists: signed-in users see every firm that is not
+    hidden; anonymous visitors only firms that consented to a public listing (PDPA)."""
+    viewer = current_user if viewer is None else viewer
+    if viewer is not None and viewer.is_authenticated and not viewer.is_suspended:
+        return Firm.hidden_at.is_(None)
     return Firm.is_public
+
+
+def get_or_404(firm_id: int) -> Firm:
+    firm = db.session.scalar(select(Firm).where(Firm.id == firm_id).options(joinedload(Firm.province)))
+    if firm is None:
+        abort(404)
+    return firm
+
+
+def clusters_of(firm: Firm) -> list[Membership]:
+    """The firm's approved memberships, with cluster and positions loaded."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.firm_id == firm.id, Membership.status == MembershipStatus.APPROVED)
+            .options(joinedload(Membership.cluster), selectinload(Membership.positions))
+            .order_by(Membership.id)
+        )
+    )
+
+
+def firms_of(user) -> list[tuple[Firm, FirmMember]]:
+    """The firms a user owns or edits, with the user's role in each."""
+    rows = db.session.execute(
+        select(Firm, FirmMember)
+        .join(FirmMember, FirmMember.firm_id == Firm.id)
+        .where(FirmMember.user_id == user.id)
+        .options(joinedload(Firm.province))
+        .order_by(Firm.name_th, Firm.id)
+    ).all()
+    return [(firm, member) for firm, member in rows]
+
+
+def team_of(firm: Firm) -> tuple[list[FirmMember], list[FirmInvitation]]:
+    members = list(
+        db.session.scalars(
+            select(FirmMember).where(FirmMember.firm_id == firm.id)
+            .options(joinedload(FirmMember.user)).order_by(FirmMember.created_at)
+        )
+    )
+    invitations = list(
+        db.session.scalars(
+            select(FirmInvitation).where(
+                FirmInvitation.firm_id == firm.id,
+                FirmInvitation.accepted_at.is_(None), FirmInvitation.revoked_at.is_(None),
+            ).order_by(FirmInvitation.created_at)
+        )
+    )
+    return members, invitations
+
+
+def positions_of(membership: Membership) -> list:
+    return sorted((p.position for p in membership.positions), key=lambda p: list(type(p)).index(p))
+
+

@@ -16,6 +16,9 @@ from portal.thai import be_year, fiscal_year
 
 DEFAULT_SEED = 2563
 DEFAULT_FIRMS = 200
+# A demo account that owns a few demo firms, so a developer can sign in and edit one.
+DEMO_EMAIL = "owner@demo.example"
+DEMO_PASSWORD = "clusterportal"
 # Demo history runs from the programme's first year (FY 2560 starts 1 Oct 2016) to a fixed end, not "now",
 # so that the data is the same whenever it is generated.
 HISTORY_START = datetime(2016, 10, 1, tzinfo=timezone.utc)
@@ -151,7 +154,22 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
         if progress and index % 50 == 0:
             progress(index, firms)
     db.session.flush()
+    _demo_owner(firms_owned=db.session.scalars(db.select(Firm).order_by(Firm.id).limit(3)).all())
     return counts
+
+
+def _demo_owner(firms_owned):
+    from werkzeug.security import generate_password_hash
+
+    from portal.auth.models import User
+    from portal.firms.models import FirmMember, FirmRole
+
+    owner = User(email=DEMO_EMAIL, password_hash=generate_password_hash(DEMO_PASSWORD), name="ผู้ประกอบการตัวอย่าง",
+                 locale="th", confirmed_at=HISTORY_END)
+    db.session.add(owner)
+    db.session.flush()
+    for firm in firms_owned:
+        db.session.add(FirmMember(firm_id=firm.id, user_id=owner.id, role=FirmRole.OWNER))
 
 
 def _membership(rng, firm, cluster, positions, since):

@@ -9,17 +9,24 @@ from tests import factories
 
 pytestmark = pytest.mark.browser
 
-PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing"]
+PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
+         "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}"]
+SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
+                   "/auth/account", "/auth/password"]
 
 
 @pytest.fixture
 def some_members(app):
     with app.app_context():
         betta = factories.cluster("betta")
+        owner = factories.user(email="a11y@example.com")
         for n in range(3):
-            firm = factories.firm(name_th=f"ฟาร์มปลากัด{n}", name_en=f"Betta Farm {n}" if n else None)
+            firm = factories.firm(name_th=f"ฟาร์มปลากัด{n}", name_en=f"Betta Farm {n}" if n else None,
+                                  phone="+66812345678", description_th="เพาะพันธุ์ปลากัด")
             factories.membership(firm, betta, list(Position)[n])
+            factories.team_member(firm, owner, "owner")
         db.session.commit()
+        return firm.id
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -28,6 +35,22 @@ def test_public_pages_have_no_axe_violations(page: Page, base_url, some_members,
     page.set_viewport_size({"width": width, "height": 800})
     axe = Axe()
     for path in PAGES:
-        page.goto(f"{base_url}{path}?lang={lang}")
-        results = axe.run(page)
-        assert results.violations_count == 0, f"{path} ({lang}, {width}px):\n{results.generate_report()}"
+        _check(page, axe, f"{base_url}{path.format(firm=some_members)}?lang={lang}")
+    page.goto(f"{base_url}/auth/login?lang={lang}")
+    page.locator("#email").fill("a11y@example.com")
+    page.locator("#password").fill(factories.PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url("**/firms/mine")
+    for path in SIGNED_IN_PAGES:
+        _check(page, axe, f"{base_url}{path.format(firm=some_members)}?lang={lang}")
+    # A form with errors is accessible too.
+    page.goto(f"{base_url}/firms/new?lang={lang}")
+    page.locator("form.form button[type=submit]").click()
+    _check(page, axe, None)
+
+
+def _check(page, axe, url):
+    if url:
+        page.goto(url)
+    results = axe.run(page)
+    assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"

@@ -1,0 +1,87 @@
+"""Account forms. They check input only; rules that need the database live in services."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import EqualTo, InputRequired, Length
+
+from portal.forms import email_field, strip
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 1000
+
+
+def new_password_field(label):
+    return PasswordField(
+        label,
+        validators=[
+            InputRequired(message=_l("Please choose a password.")),
+            Length(min=PASSWORD_MIN, max=PASSWORD_MAX,
+                   message=_l("Your password must have at least %(min)d characters.", min=PASSWORD_MIN)),
+        ],
+        description=_l("At least %(min)d characters. A long phrase is easier to remember and harder to guess.",
+                       min=PASSWORD_MIN),
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def repeat_field(other):
+    return PasswordField(
+        _l("Repeat the password"),
+        validators=[InputRequired(message=_l("Please repeat the password.")),
+                    EqualTo(other, message=_l("The two passwords are not the same."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def name_field():
+    return StringField(
+        _l("Your name"),
+        filters=[strip],
+        validators=[InputRequired(message=_l("Please enter your name.")), Length(max=120)],
+        render_kw={"autocomplete": "name"},
+    )
+
+
+class RegisterForm(FlaskForm):
+    name = name_field()
+    email = email_field()
+    password = new_password_field(_l("Password"))
+    password2 = repeat_field("password")
+
+
+class LoginForm(FlaskForm):
+    email = email_field()
+    password = PasswordField(
+        _l("Password"),
+        validators=[InputRequired(message=_l("Please enter your password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Remember me on this device"))
+
+
+class ResetRequestForm(FlaskForm):
+    email = email_field()
+
+
+class ResetForm(FlaskForm):
+    password = new_password_field(_l("New password"))
+    password2 = repeat_field("password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current = PasswordField(
+        _l("Current password"),
+        validators=[InputRequired(message=_l("Please enter your current password.")), Length(max=PASSWORD_MAX)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    password = new_password_field(_l("New password"))
+    password2 = repeat_field("password")
+
+
+class SettingsForm(FlaskForm):
+    name = name_field()
+    locale = RadioField(
+        _l("Language for pages and e-mails"),
+        choices=[SelectChoice("th", "ไทย"), SelectChoice("en", "English")],
+        validators=[InputRequired(message=_l("Please choose a language."))],
+    )

@@ -1,0 +1,59 @@
+"""People who sign in. A user may own or edit several firms (FirmMember)."""
+import enum
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from portal.db import TimestampMixin, UTCDateTime, enum_column
+from portal.extensions import db
+
+
+class Role(enum.Enum):
+    MEMBER = "member"
+    STAFF = "staff"  # เจ้าหน้าที่ สสว.
+    ADMIN = "admin"
+
+    @property
+    def label(self):
+        return {Role.MEMBER: _l("Member"), Role.STAFF: _l("OSMEP staff"), Role.ADMIN: _l("Administrator")}[self]
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-cased
+    password_hash: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(120))
+    locale: Mapped[str | None] = mapped_column(String(5))
+    role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Part of the session cookie's user id: bumping it signs the user out everywhere.
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_confirmed(self) -> bool:
+        return self.confirmed_at is not None
+
+    @property
+    def is_suspended(self) -> bool:
+        return self.suspended_at is not None
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in (Role.STAFF, Role.ADMIN)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users
+        return not self.is_suspended
+
+    def __repr__(self):
+        return f"<User {self.id}>"

@@ -1,0 +1,171 @@
+"""Accounts: registration, sign-in, confirmation, password reset and change, sessions.
+
+Services flush but never commit; the view commits once. They never send mail: the view sends it
+after the commit, so no message goes out for a change that was rolled back.
+"""
+import hashlib
+import logging
+from functools import lru_cache
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from portal import audit
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.exceptions import RuleViolation
+from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+CONFIRM_SALT = "confirm-email"
+RESET_SALT = "reset-password"
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def get_by_email(email: str) -> User | None:
+    return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password-but-costs-the-same")
+
+
+def load_user(user_id: str) -> User | None:
+    """Flask-Login's loader: the cookie holds "id:session_version"; an old version is signed out."""
+    try:
+        raw_id, raw_version = user_id.split(":", 1)
+        ident, version = int(raw_id), int(raw_version)
+    except (ValueError, AttributeError):
+        return None
+    user = db.session.get(User, ident)
+    if user is None or user.session_version != version or user.is_suspended:
+        return None
+    return user
+
+
+def register(name: str, email: str, password: str, locale: str) -> tuple[User, bool]:
+    """Create an unconfirmed account. Returns (user, created).
+
+    If the address is taken, nothing is created and the existing user is returned with created=False;
+    the caller answers exactly as for a new account (no enumeration) and mails the owner instead.
+    The password is hashed either way, so both answers take the same time.
+    """
+    password_hash = generate_password_hash(password)
+    existing = get_by_email(email)
+    if existing is not None:
+        return existing, False
+    user = User(name=name.strip(), email=normalise_email(email), password_hash=password_hash, locale=locale)
+    db.session.add(user)
+    db.session.flush()
+    audit.record(user, "user.registered", user)
+    log.info("user %s registered", user.id)
+    return user, True
+
+
+def authenticate(email: str, password: str) -> User | None:
+    """The user for these credentials, or None. Unknown addresses cost a hash check too."""
+    user = get_by_email(email)
+    if user is None:
+        check_password_hash(_dummy_hash(), password)
+        return None
+    if not check_password_hash(user.password_hash, password):
+        return None
+    return user
+
+
+def record_sign_in(user: User) -> None:
+    user.last_login_at = utcnow()
+
+
+def end_all_sessions(user: User) -> None:
+    """Every signed cookie and remember-me cookie issued so far stops working."""
+    user.session_version = (user.session_version or 1) + 1
+
+
+# --- e-mail confirmation ------------------------------------------------------------------------
+
+def _serializer(salt: str) -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=salt)
+
+
+def confirmation_token(user: User) -> str:
+    return _serializer(CONFIRM_SALT).dumps({"id": user.id, "email": user.email})
+
+
+def confirm_email(token: str) -> User:
+    """Mark the address in a valid, unexpired token as confirmed.
+
+    :raises RuleViolation: expired, tampered with, or for an address the account no longer has.
+    """
+    try:
+        data = _serializer(CONFIRM_SALT).loads(token, max_age=current_app.config["CONFIRM_MAX_AGE"])
+    except SignatureExpired:
+        raise RuleViolation(_l("This confirmation link has expired. Sign in to get a new one.")) from None
+    except BadSignature:
+        raise RuleViolation(_l("This confirmation link is not valid.")) from None
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or user.email != data.get("email"):
+        raise RuleViolation(_l("This confirmation link is not valid."))
+    if not user.is_confirmed:
+        user.confirmed_at = utcnow()
+        audit.record(user, "user.confirmed", user)
+    return user
+
+
+# --- passwords ----------------------------------------------------------------------------------
+
+def _password_fingerprint(user: User) -> str:
+    """Changes whenever the password does, so a reset link works once."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def reset_token(user: User) -> str:
+    return _serializer(RESET_SALT).dumps({"id": user.id, "pw": _password_fingerprint(user)})
+
+
+def user_for_reset_token(token: str) -> User:
+    """:raises RuleViolation: the link is expired, used, or not ours."""
+    try:
+        data = _serializer(RESET_SALT).loads(token, max_age=current_app.config["RESET_MAX_AGE"])
+    except SignatureExpired:
+        raise RuleViolation(_l("This password reset link has expired. Please ask for a new one.")) from None
+    except BadSignature:
+        raise RuleViolation(_l("This password reset link is not valid.")) from None
+    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    if user is None or data.get("pw") != _password_fingerprint(user):
+        raise RuleViolation(_l("This password reset link has already been used or is not valid."))
+    return user
+
+
+def set_password(user: User, new_password: str, reason: str) -> None:
+    """New password; every existing session and reset link stops working."""
+    user.password_hash = generate_password_hash(new_password)
+    end_all_sessions(user)
+    audit.record(user, "user.password_changed", user, reason=reason)
+
+
+def reset_password(token: str, new_password: str) -> User:
+    user = user_for_reset_token(token)
+    set_password(user, new_password, reason="reset by e-mail")
+    if not user.is_confirmed:  # they proved they read this mailbox
+        user.confirmed_at = utcnow()
+    return user
+
+
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """:raises RuleViolation: the current password is wrong."""
+    if not check_password_hash(user.password_hash, current_password):
+        raise RuleViolation(_l("Your current password is not correct."))
+    set_password(user, new_password, reason="changed in account settings")
+
+
+def update_settings(user: User, name: str, locale: str) -> None:
+    user.name = name.strip()
+    user.locale = locale

@@ -1,0 +1,220 @@
+"""Sign up, confirm, sign in and out, reset and change the password, account settings, language."""
+import logging
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+
+from portal.auth import emails, services
+from portal.auth.forms import ChangePasswordForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm, SettingsForm
+from portal.exceptions import RuleViolation
+from portal.extensions import db, limiter
+from portal.forms import ConfirmForm
+from portal.i18n import current_locale
+from portal.mail import MailError
+from portal.validators import is_safe_next
+
+bp = Blueprint("auth", __name__)
+log = logging.getLogger(__name__)
+
+
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+def _email_key():
+    return "email:" + services.normalise_email(request.form.get("email", ""))
+
+
+def _next_or(default: str) -> str:
+    target = request.values.get("next")
+    return target if is_safe_next(target) else default
+
+
+def _start_session(user, remember: bool) -> None:
+    """A fresh session on sign-in (no fixation); only the language choice carries over."""
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
+    login_user(user, remember=remember)
+    services.record_sign_in(user)
+
+
+def _mail_or_warn(send, *args) -> bool:
+    try:
+        send(*args)
+    except MailError:
+        flash(_("We could not send the e-mail just now. Please try again in a few minutes."), "warning")
+        return False
+    return True
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
+def register():
+    if current_user.is_authenticated:
+        return redirect(url_for("auth.account"))
+    form = RegisterForm()
+    if form.validate_on_submit():
+        user, created = services.register(form.name.data, form.email.data, form.password.data, current_locale())
+        db.session.commit()
+        # New or taken address, the visitor sees the same thing and is not signed in: only the owner of
+        # the mailbox learns which it was.
+        if created:
+            _mail_or_warn(emails.send_confirmation, user)
+            return _check_email(user.email)
+        _mail_or_warn(emails.send_already_registered, user)
+        return _check_email(services.normalise_email(form.email.data))
+    return render_template("auth/register.html", form=form)
+
+
+def _check_email(address: str, reset: bool = False):
+    """Where to look next; the address travels in the session, not in the URL (and the logs)."""
+    session["check_email"] = {"address": address, "reset": reset}
+    return redirect(url_for("auth.check_email"))
+
+
+@bp.get("/check-email")
+def check_email():
+    sent = session.get("check_email") or {}
+    return render_template("auth/check_email.html", address=sent.get("address", ""), reset=sent.get("reset"))
+
+
+@bp.get("/confirm/<token>")
+def confirm(token):
+    try:
+        user = services.confirm_email(token)
+    except RuleViolation as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
+    db.session.commit()
+    if current_user.is_authenticated and current_user.id == user.id:
+        flash(_("Thank you: your e-mail address is confirmed."), "success")
+        return redirect(url_for("firms.mine"))
+    flash(_("Thank you: your e-mail address is confirmed. You can now sign in."), "success")
+    return redirect(url_for("auth.login", next=url_for("firms.mine")))
+
+
+@bp.post("/confirm/resend")
+@login_required
+@limiter.limit(_limit("RATELIMIT_RESET"))
+def resend_confirmation():
+    if ConfirmForm().validate_on_submit() and not current_user.is_confirmed:
+        if _mail_or_warn(emails.send_confirmation, current_user):
+            flash(_("We have sent a new confirmation link to %(email)s.", email=current_user.email), "info")
+    return redirect(url_for("auth.account"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
+@limiter.limit("20 per hour", methods=["POST"], key_func=_email_key)
+def login():
+    if current_user.is_authenticated:
+        return redirect(_next_or(url_for("main.index")))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = services.authenticate(form.email.data, form.password.data)
+        if user is None:
+            # One answer for an unknown address and a wrong password.
+            flash(_("The e-mail address or password is not correct."), "warning")
+        elif user.is_suspended:
+            flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
+        else:
+            _start_session(user, remember=form.remember.data)
+            db.session.commit()
+            flash(_("Welcome, %(name)s.", name=user.name), "success")
+            return redirect(_next_or(url_for("firms.mine")))
+    return render_template("auth/login.html", form=form, next=_next_or(""))
+
+
+@bp.post("/logout")
+def logout():
+    """Signing out ends every session of this user, on every device."""
+    if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
+        services.end_all_sessions(current_user)
+        db.session.commit()
+        logout_user()
+        locale = session.get("locale")
+        session.clear()
+        if locale:
+            session["locale"] = locale
+        flash(_("You have signed out."), "info")
+    return redirect(url_for("main.index"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET"), methods=["POST"])
+def reset_request():
+    form = ResetRequestForm()
+    if form.validate_on_submit():
+        user = services.get_by_email(form.email.data)
+        # The same answer, and an e-mail either way, so nobody learns whether the address has an account.
+        if user is not None:
+            _mail_or_warn(emails.send_reset, user)
+        else:
+            _mail_or_warn(emails.send_reset_unknown, services.normalise_email(form.email.data), current_locale())
+        return _check_email(services.normalise_email(form.email.data), reset=True)
+    return render_template("auth/reset_request.html", form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_RESET"), methods=["POST"])
+def reset(token):
+    try:
+        services.user_for_reset_token(token)
+    except RuleViolation as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("auth.reset_request"))
+    form = ResetForm()
+    if form.validate_on_submit():
+        services.reset_password(token, form.password.data)
+        db.session.commit()
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your password has been changed. Please sign in with the new one."), "success")
+        return redirect(url_for("auth.login", next=None))
+    return render_template("auth/reset.html", form=form)
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    form = SettingsForm(obj=current_user) if request.method == "GET" else SettingsForm()
+    if form.validate_on_submit():
+        services.update_settings(current_user, form.name.data, form.locale.data)
+        session["locale"] = form.locale.data
+        db.session.commit()
+        flash(_("Your settings have been saved."), "success")
+        return redirect(url_for("auth.account"))
+    return render_template("auth/account.html", form=form, confirm_form=ConfirmForm())
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(current_user, form.current.data, form.password.data)
+        except RuleViolation as exc:
+            form.current.errors.append(str(exc))
+        else:
+            db.session.commit()
+            login_user(current_user._get_current_object())  # this device stays signed in (new session version)
+            flash(_("Your password has been changed. You have been signed out on your other devices."), "success")
+            return redirect(url_for("auth.account"))
+    return render_template("auth/password.html", form=form)
+
+
+@bp.get("/lang/<code>")
+def set_language(code):
+    """The language switch: remembered for the visit, and as the preference of a signed-in user."""
+    target = _next_or(url_for("main.index"))
+    if code not in current_app.config["LANGUAGES"]:
+        return redirect(target)
+    session["locale"] = code
+    if current_user.is_authenticated and current_user.locale != code:
+        current_user.locale = code
+        db.session.commit()
+    return redirect(target)

@@ -1,0 +1,16 @@
+"""Errors that services raise and views turn into messages."""
+
+
+class RuleViolation(Exception):
+    """A business rule says no; the message (a lazy string) is shown to the user as it is."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self):
+        return str(self.message)
+
+
+class PermissionDenied(Exception):
+    """The actor may not do this; views answer 403 (services check again as a guard)."""

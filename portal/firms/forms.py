@@ -1,0 +1,130 @@
+"""The firm profile form and the team invitation form. Input checks only; uniqueness is a service rule."""
+from datetime import date
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+
+from portal.extensions import db
+from portal.firms.models import FirmSize, LegalForm, Province
+from portal.forms import email_field, strip
+from portal.i18n import current_locale
+from portal.thai import BE_OFFSET, thai_sort_key
+from portal.validators import LineId, RegistrationNumber, ThaiPhone, Website
+
+
+def _text(label, max_length, required=False, description=None, validators=(), **kwargs):
+    first = [InputRequired(message=_l("This field is required."))] if required else [Optional()]
+    return StringField(label, filters=[strip], validators=[*first, Length(max=max_length), *validators],
+                       description=description, **kwargs)
+
+
+def _area(label, max_length, description=None):
+    return TextAreaField(label, filters=[strip], validators=[Optional(), Length(max=max_length)],
+                         description=description)
+
+
+class FirmForm(FlaskForm):
+    name_th = _text(_l("Name in Thai"), 200, required=True,
+                    description=_l("As registered, e.g. บริษัท ฟาร์มปลากัดบางกอก จำกัด"))
+    name_en = _text(_l("Name in English"), 200,
+                    description=_l("Recommended: foreign buyers read English."))
+    legal_form = RadioField(
+        _l("Legal form"),
+        choices=[SelectChoice(f.value, f.label) for f in LegalForm],
+        validators=[InputRequired(message=_l("Please choose the legal form."))],
+    )
+    # No Optional(): it would stop validation before the juristic-person check below.
+    registration_number = StringField(
+        _l("Juristic person registration number"), filters=[strip], validators=[Length(max=20)],
+        description=_l("13 digits, for juristic persons (companies and partnerships)."),
+        render_kw={"inputmode": "numeric", "autocomplete": "off"},
+    )
+    province_id = SelectField(_l("Province"), coerce=int,
+                              validators=[InputRequired(message=_l("Please choose a province."))])
+    size = RadioField(_l("Size"), choices=[SelectChoice(s.value, s.label) for s in FirmSize],
+                      validators=[InputRequired(message=_l("Please choose the size of the firm."))])
+    founded_year = IntegerField(
+        _l("Year founded"), validators=[Optional()],
+        description=_l("B.E. or A.D., e.g. 2555 or 2012."), render_kw={"inputmode": "numeric"},
+    )
+    description_th = _area(_l("About the firm, in Thai"), 5000)
+    description_en = _area(_l("About the firm, in English"), 5000)
+    products_th = _area(_l("Products and services, in Thai"), 2000)
+    products_en = _area(_l("Products and services, in English"), 2000)
+    phone = _text(_l("Phone"), 30, validators=[ThaiPhone()],
+                  description=_l("A Thai number, e.g. 081 234 5678."), render_kw={"type": "tel", "autocomplete": "tel"})
+    contact_email = StringField(
+        _l("Contact e-mail"), filters=[strip],
+        validators=[Optional(), Length(max=254),
+                    Email(message=_l("Please enter a valid e-mail address."), check_deliverability=False)],
+        render_kw={"inputmode": "email"},
+    )
+    line_id = _text(_l("LINE ID"), 21, validators=[LineId()])
+    website = _text(_l("Website"), 300, validators=[Website()], render_kw={"inputmode": "url"})
+    logo = FileField(_l("Logo"), description=_l("PNG, JPEG or WebP, up to 2 MB."),
+                     render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    public_listing = BooleanField(
+        _l("Show this firm's profile publicly"),
+        description=_l("With your consent, anyone can see the firm's name, description and products, and find it "
+                       "in the directory. Phone, e-mail and LINE are shown only to signed-in members. Without "
+                       "consent, only signed-in members see the firm."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        provinces = db.session.scalars(db.select(Province)).all()
+        english = current_locale() == "en"
+        provinces.sort(key=lambda p: thai_sort_key(p.name_en if english else p.name_th))
+        self.province_id.choices = [SelectChoice(0, _("Choose a province"))] + [
+            SelectChoice(p.id, p.name_en if english else p.name_th) for p in provinces
+        ]
+
+    def validate_province_id(self, field):
+        if field.data not in {choice.value for choice in field.choices if choice.value}:
+            raise ValidationError(_("Please choose a province."))
+
+    def validate_registration_number(self, field):
+        if self.legal_form.data == LegalForm.JURISTIC_PERSON.value:
+            if not field.data:
+                raise ValidationError(_("A juristic person needs its 13-digit registration number."))
+            RegistrationNumber()(self, field)
+        else:
+            field.data = None  # only juristic persons have one
+
+    def validate_founded_year(self, field):
+        if field.data is None:
+            return
+        this_year = date.today().year
+        if 1800 + BE_OFFSET <= field.data <= this_year + BE_OFFSET:
+            field.data -= BE_OFFSET  # entered in the Buddhist Era
+        if not 1800 <= field.data <= this_year:
+            raise ValidationError(_("Please enter a year between 1800 and %(year)s.", year=this_year))
+
+    def profile_data(self) -> dict:
+        """The profile fields as the service expects them."""
+        return {
+            "name_th": self.name_th.data,
+            "name_en": self.name_en.data or None,
+            "legal_form": LegalForm(self.legal_form.data),
+            "registration_number": self.registration_number.data or None,
+            "province_id": self.province_id.data,
+            "size": FirmSize(self.size.data),
+            "founded_year": self.founded_year.data,
+            "description_th": self.description_th.data or None,
+            "description_en": self.description_en.data or None,
+            "products_th": self.products_th.data or None,
+            "products_en": self.products_en.data or None,
+            "phone": self.phone.data or None,
+            "email": (self.contact_email.data or "").lower() or None,
+            "line_id": self.line_id.data or None,
+            "website": self.website.data or None,
+        }
+
+
+class InviteForm(FlaskForm):
+    email = email_field(_l("Colleague's e-mail"))

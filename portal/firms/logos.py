@@ -1,0 +1,78 @@
+"""Firm logos: accept PNG, JPEG or WebP up to 2 MB, prove it is a real image, re-encode it, store it
+under a generated name outside static/. What the user uploaded is never served."""
+import re
+import secrets
+import warnings
+from io import BytesIO
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.exceptions import RuleViolation
+
+ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
+MAX_BYTES = 2 * 1024 * 1024
+MAX_PIXELS = 20_000_000  # a 5000 x 4000 photo; more is a decompression bomb or not a logo
+OUTPUT_BOX = (512, 512)
+NAME = re.compile(r"^[0-9a-f]{32}\.webp$")
+
+
+def process(stream) -> bytes:
+    """The uploaded file as a re-encoded WebP of at most 512 x 512 pixels.
+
+    :raises RuleViolation: too large, not an image, not PNG/JPEG/WebP, or too many pixels.
+    """
+    data = stream.read(MAX_BYTES + 1)
+    if len(data) > MAX_BYTES:
+        raise RuleViolation(_l("The logo must be 2 MB or smaller."))
+    if not data:
+        raise RuleViolation(_l("The logo file is empty."))
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(BytesIO(data))
+            if image.format not in ALLOWED_FORMATS:
+                raise RuleViolation(_l("The logo must be a PNG, JPEG or WebP image."))
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise RuleViolation(_l("The logo has too many pixels. Please upload a smaller image."))
+            image.load()
+    except RuleViolation:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise RuleViolation(_l("The logo has too many pixels. Please upload a smaller image.")) from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError):
+        raise RuleViolation(_l("This file is not an image we can read. Please upload a PNG, JPEG or WebP.")) from None
+    image = ImageOps.exif_transpose(image)
+    image.thumbnail(OUTPUT_BOX)
+    has_alpha = image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info)
+    image = image.convert("RGBA" if has_alpha else "RGB")
+    out = BytesIO()
+    image.save(out, format="WEBP", quality=85, method=4)
+    return out.getvalue()
+
+
+def directory() -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "logos"
+
+
+def store(webp: bytes) -> str:
+    """Write the processed logo under a fresh random name; returns the name."""
+    folder = directory()
+    folder.mkdir(parents=True, exist_ok=True)
+    name = f"{secrets.token_hex(16)}.webp"
+    temporary = folder / f".{name}.tmp"
+    temporary.write_bytes(webp)
+    temporary.replace(folder / name)
+    return name
+
+
+def remove(name: str | None) -> None:
+    if name and NAME.match(name):
+        (directory() / name).unlink(missing_ok=True)
+
+
+def is_valid_name(name: str) -> bool:
+    return bool(NAME.match(name or ""))

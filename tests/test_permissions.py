@@ -1,0 +1,115 @@
+"""Every permission rule as a truth table: who (rows) × firm state (columns) → allowed."""
+import pytest
+from flask_login import AnonymousUserMixin
+
+from portal.auth.models import Role
+from portal.db import utcnow
+from portal.extensions import db
+from portal.permissions import (
+    can_create_firm,
+    can_edit_firm,
+    can_manage_firm_team,
+    can_view_firm,
+    can_view_firm_contacts,
+)
+from tests import factories
+
+WHO = ["anonymous", "unconfirmed", "stranger", "editor", "owner", "staff", "suspended_owner"]
+STATES = ["public", "members_only", "hidden"]
+
+
+@pytest.fixture
+def world(ctx):
+    """One user of each kind and one firm in each state; owner/editor/suspended owner are in every firm."""
+    users = {
+        "anonymous": AnonymousUserMixin(),
+        "unconfirmed": factories.user(confirmed=False),
+        "stranger": factories.user(),
+        "editor": factories.user(),
+        "owner": factories.user(),
+        "staff": factories.user(role=Role.STAFF),
+        "suspended_owner": factories.user(suspended=True),
+    }
+    firms = {
+        "public": factories.firm(),
+        "members_only": factories.firm(public_listing_consent_at=None),
+        "hidden": factories.firm(hidden_at=utcnow()),
+    }
+    for firm in firms.values():
+        factories.team_member(firm, users["owner"], "owner")
+        factories.team_member(firm, users["editor"], "editor")
+        factories.team_member(firm, users["suspended_owner"], "owner")
+    db.session.commit()
+    return users, firms
+
+
+def table(rows: str) -> dict[str, list[bool]]:
+    """Parse 'who  1 0 1' lines into {who: [bools per state]}."""
+    parsed = {}
+    for line in rows.strip().splitlines():
+        who, *cells = line.split()
+        parsed[who] = [cell == "1" for cell in cells]
+    return parsed
+
+
+#                       public members_only hidden
+VIEW = table("""
+anonymous               1      0            0
+unconfirmed             1      1            0
+stranger                1      1            0
+editor                  1      1            1
+owner                   1      1            1
+staff                   1      1            1
+suspended_owner         1      0            0
+""")
+
+CONTACTS = table("""
+anonymous               0      0            0
+unconfirmed             1      1            0
+stranger                1      1            0
+editor                  1      1            1
+owner                   1      1            1
+staff                   1      1            1
+suspended_owner         0      0            0
+""")
+
+EDIT = table("""
+anonymous               0      0            0
+unconfirmed             0      0            0
+stranger                0      0            0
+editor                  1      1            1
+owner                   1      1            1
+staff                   0      0            0
+suspended_owner         0      0            0
+""")
+
+MANAGE_TEAM = table("""
+anonymous               0      0            0
+unconfirmed             0      0            0
+stranger                0      0            0
+editor                  0      0            0
+owner                   1      1            1
+staff                   0      0            0
+suspended_owner         0      0            0
+""")
+
+CREATE = {"anonymous": False, "unconfirmed": False, "stranger": True, "editor": True, "owner": True,
+          "staff": True, "suspended_owner": False}
+
+
+@pytest.mark.parametrize("rule, expected", [
+    (can_view_firm, VIEW),
+    (can_view_firm_contacts, CONTACTS),
+    (can_edit_firm, EDIT),
+    (can_manage_firm_team, MANAGE_TEAM),
+], ids=["view", "contacts", "edit", "manage_team"])
+def test_firm_rules(world, rule, expected):
+    users, firms = world
+    assert set(expected) == set(WHO)
+    actual = {who: [rule(users[who], firms[state]) for state in STATES] for who in WHO}
+    assert actual == expected
+
+
+def test_create_rule(world):
+    users, _ = world
+    assert {who: can_create_firm(users[who]) for who in WHO} == CREATE
