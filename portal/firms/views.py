@@ -11,6 +11,7 @@ from portal.firms.models import FirmInvitation
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.mail import MailError
+from portal.thai import be_year
 from portal.permissions import (
     can_create_firm,
     can_edit_firm,
@@ -89,6 +90,8 @@ def edit(firm_id):
         form.public_listing.data = firm.has_public_consent
         form.legal_form.data = firm.legal_form.value
         form.size.data = firm.size.value
+        if firm.founded_year and current_locale() == "th":
+            form.founded_year.data = be_year(firm.founded_year)  # Thai users think in พ.ศ.
     if form.validate_on_submit():
         logo, ok = _process_logo(form)
         if ok:
