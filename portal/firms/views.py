@@ -11,7 +11,6 @@ from portal.firms.models import FirmInvitation
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.mail import MailError
-from portal.thai import be_year
 from portal.permissions import (
     can_create_firm,
     can_edit_firm,
@@ -20,6 +19,7 @@ from portal.permissions import (
     can_view_firm_contacts,
     require,
 )
+from portal.thai import be_year
 
 bp = Blueprint("firms", __name__)
 
