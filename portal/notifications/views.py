@@ -1,0 +1,48 @@
+"""The in-app notification list."""
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.i18n import current_locale
+from portal.notifications import services
+from portal.notifications.models import Notification
+
+bp = Blueprint("notifications", __name__)
+
+
+@bp.get("/")
+@login_required
+def index():
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    pagination = db.paginate(
+        select(Notification).where(Notification.user_id == current_user.id)
+        .order_by(Notification.created_at.desc(), Notification.id.desc()),
+        page=page, per_page=current_app.config["PAGE_SIZE"], error_out=True,
+    )
+    locale = current_locale()
+    items = [(n, services.message(n, locale)) for n in pagination.items]
+    return render_template("notifications/index.html", pagination=pagination, items=items, form=ConfirmForm())
+
+
+@bp.get("/<int:notification_id>")
+@login_required
+def open_(notification_id):
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.user_id != current_user.id:
+        abort(404)
+    services.mark_read(current_user, notification)
+    db.session.commit()
+    return redirect(services.link(notification))
+
+
+@bp.post("/read")
+@login_required
+def read_all():
+    if ConfirmForm().validate_on_submit():
+        services.mark_read(current_user)
+        db.session.commit()
+    return redirect(url_for("notifications.index"))
