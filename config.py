@@ -55,6 +55,8 @@ class Config:
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Cluster Portal <no-reply@localhost>")
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
+    # Links in mail sent outside a request (the daily digest from cron) start with this.
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
 
     # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.
     CONFIRM_MAX_AGE = 60 * 60 * 48

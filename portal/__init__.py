@@ -1,7 +1,7 @@
 """The Cluster Portal application factory."""
 import logging
 
-from flask import Flask
+from flask import Flask, g
 
 from config import Config
 
@@ -39,11 +39,14 @@ def register_extensions(app):
 
 
 def _import_models():
-    """Every model module, so that metadata is complete for migrations and queries."""
+    """Every model module (and the services that register notification kinds), so that metadata is
+    complete for migrations and queries."""
     from portal import audit as _audit  # noqa: F401
     from portal.auth import models as _auth  # noqa: F401
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
+    from portal.memberships import services as _memberships  # noqa: F401
+    from portal.notifications import models as _notifications  # noqa: F401
 
 
 def register_blueprints(app):
@@ -51,11 +54,17 @@ def register_blueprints(app):
     from portal.clusters.views import bp as clusters_bp
     from portal.firms.views import bp as firms_bp
     from portal.main.views import bp as main_bp
+    from portal.memberships.coordination import bp as coordination_bp
+    from portal.memberships.views import bp as memberships_bp
+    from portal.notifications.views import bp as notifications_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(firms_bp, url_prefix="/firms")
+    app.register_blueprint(memberships_bp, url_prefix="/firms")
+    app.register_blueprint(coordination_bp, url_prefix="/clusters")
+    app.register_blueprint(notifications_bp, url_prefix="/notifications")
 
 
 def register_template_helpers(app):
@@ -79,8 +88,19 @@ def register_template_helpers(app):
         app.add_template_global(getattr(permissions, name), name)
 
     @app.context_processor
-    def _languages():
-        return {"LANGUAGES": app.config["LANGUAGES"]}
+    def _globals():
+        def unread_notifications():
+            from flask_login import current_user
+
+            from portal.notifications.services import unread_count
+
+            if not current_user.is_authenticated:
+                return 0
+            if "_unread" not in g:
+                g._unread = unread_count(current_user)
+            return g._unread
+
+        return {"LANGUAGES": app.config["LANGUAGES"], "unread_notifications": unread_notifications}
 
     @app.after_request
     def _vary_on_language(response):
@@ -90,10 +110,10 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    from portal.cli import seed_cli, translate_cli
+    from portal.cli import notifications_cli, seed_cli, staff_cli, translate_cli
 
-    app.cli.add_command(translate_cli)
-    app.cli.add_command(seed_cli)
+    for group in (translate_cli, seed_cli, staff_cli, notifications_cli):
+        app.cli.add_command(group)
 
 
 def register_error_handlers(app):

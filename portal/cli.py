@@ -74,4 +74,63 @@ def seed_demo(seed, firms):
         f"Demo data loaded: {counts['firms']} firms, {counts['memberships']} memberships, "
         f"{counts['positions']} value-chain positions."
     )
-    click.echo(f"Demo sign-in: {demo.DEMO_EMAIL} / {demo.DEMO_PASSWORD} (owner of three demo firms)")
+    click.echo(f"Demo sign-in, password {demo.DEMO_PASSWORD}: {demo.DEMO_EMAIL} (owner of three firms), "
+               f"{demo.DEMO_COORDINATOR} (Betta fish coordinator), {demo.DEMO_STAFF} (OSMEP staff)")
+
+
+staff_cli = AppGroup("staff", help="Appoint and remove OSMEP staff.")
+notifications_cli = AppGroup("notifications", help="Notification e-mails.")
+
+
+def _user_or_fail(email):
+    from portal.auth.services import get_by_email
+
+    user = get_by_email(email)
+    if user is None:
+        raise click.ClickException(f"No account with the e-mail address {email}.")
+    return user
+
+
+@staff_cli.command("grant")
+@click.argument("email")
+def staff_grant(email):
+    """Make the account with EMAIL OSMEP staff (they moderate and appoint coordinators)."""
+    from portal import audit
+    from portal.auth.models import Role
+
+    user = _user_or_fail(email)
+    if user.role is Role.MEMBER:
+        user.role = Role.STAFF
+        audit.record(None, "user.staff_granted", user, reason="flask staff grant")
+        db.session.commit()
+        click.echo(f"{user.email} is now OSMEP staff.")
+    else:
+        click.echo(f"{user.email} is already {user.role.value}; nothing changed.")
+
+
+@staff_cli.command("revoke")
+@click.argument("email")
+def staff_revoke(email):
+    """Return a staff account to an ordinary member."""
+    from portal import audit
+    from portal.auth.models import Role
+
+    user = _user_or_fail(email)
+    if user.role is Role.STAFF:
+        user.role = Role.MEMBER
+        audit.record(None, "user.staff_revoked", user, reason="flask staff revoke")
+        db.session.commit()
+        click.echo(f"{user.email} is no longer staff.")
+    else:
+        click.echo(f"{user.email} is {user.role.value}; nothing changed.")
+
+
+@notifications_cli.command("digest")
+def notifications_digest():
+    """Send the daily digest e-mails (run once a day from cron)."""
+    from portal.notifications.services import send_digests
+
+    with current_app.test_request_context(base_url=current_app.config.get("PORTAL_BASE_URL",
+                                                                          "http://127.0.0.1:5000")):
+        users, items = send_digests()
+    click.echo(f"Digest sent to {users} users ({items} notifications).")

@@ -2,10 +2,11 @@
 
 Each rule takes the user (possibly anonymous) and the object, and returns a bool.
 """
-from flask import abort
+from flask import abort, g, has_app_context
 from flask_login import current_user
 
 from portal.extensions import db, login_manager
+from portal.thai import bangkok_today
 
 __all__ = [
     "can_create_firm",
@@ -13,6 +14,12 @@ __all__ = [
     "can_manage_firm_team",
     "can_view_firm",
     "can_view_firm_contacts",
+    "can_request_membership",
+    "can_withdraw_membership",
+    "can_manage_cluster",
+    "can_decide_membership",
+    "can_appoint_coordinators",
+    "is_coordinator",
 ]
 
 
@@ -22,12 +29,37 @@ def _active(user) -> bool:
 
 def firm_role(user, firm):
     """The user's FirmRole in the firm, or None."""
+    return _firm_role(user, firm.id)
+
+
+def _firm_role(user, firm_id):
     from portal.firms.models import FirmMember
 
-    if not _active(user) or firm.id is None:
+    if not _active(user) or firm_id is None:
         return None
-    member = db.session.get(FirmMember, (firm.id, user.id))
+    member = db.session.get(FirmMember, (firm_id, user.id))
     return member.role if member else None
+
+
+def is_coordinator(user, cluster, day=None) -> bool:
+    """The user holds a coordinator term for the cluster that covers `day` (today in Bangkok)."""
+    from portal.clusters.models import CoordinatorTerm
+
+    if not _active(user):
+        return False
+    day = day or bangkok_today()
+    key = ("coordinator", user.id, cluster.id, day)
+    cache = g.setdefault("_permission_cache", {}) if has_app_context() else {}
+    if key not in cache:
+        cache[key] = db.session.scalar(
+            db.select(CoordinatorTerm.id).where(
+                CoordinatorTerm.user_id == user.id,
+                CoordinatorTerm.cluster_id == cluster.id,
+                CoordinatorTerm.starts_on <= day,
+                CoordinatorTerm.ends_on >= day,
+            ).limit(1)
+        ) is not None
+    return cache[key]
 
 
 def can_create_firm(user) -> bool:
@@ -61,6 +93,38 @@ def can_view_firm_contacts(user, firm) -> bool:
     """Phone, e-mail and LINE are never shown to anonymous visitors; signed-in users who may see the
     firm see them."""
     return _active(user) and can_view_firm(user, firm)
+
+
+def can_request_membership(user, firm) -> bool:
+    """A firm's owner, with a confirmed address, asks for the firm to join clusters."""
+    from portal.firms.models import FirmRole
+
+    return _active(user) and user.is_confirmed and firm_role(user, firm) is FirmRole.OWNER
+
+
+def can_withdraw_membership(user, membership) -> bool:
+    """The firm's owner cancels its pending request or leaves the cluster."""
+    from portal.firms.models import FirmRole
+
+    return _active(user) and _firm_role(user, membership.firm_id) is FirmRole.OWNER
+
+
+def can_manage_cluster(user, cluster) -> bool:
+    """Coordinators manage their own clusters during their term; OSMEP staff manage every cluster."""
+    return _active(user) and (user.is_staff or is_coordinator(user, cluster))
+
+
+def can_decide_membership(user, membership) -> bool:
+    """Whoever manages the membership's cluster approves, declines, removes, edits positions and notes."""
+    from portal.clusters.models import Cluster
+
+    cluster = db.session.get(Cluster, membership.cluster_id)
+    return can_manage_cluster(user, cluster)
+
+
+def can_appoint_coordinators(user) -> bool:
+    """OSMEP staff appoint coordinators and end their terms."""
+    return _active(user) and user.is_staff
 
 
 def require(allowed: bool) -> None:

@@ -80,3 +80,8 @@ def fiscal_year(moment: datetime | date) -> int:
     day = to_bangkok(moment).date() if isinstance(moment, datetime) else moment
     ending_ce = day.year + 1 if day.month >= 10 else day.year
     return be_year(ending_ce)
+
+
+def bangkok_today() -> date:
+    """Today's date in Thailand: coordinator terms and fiscal years turn over at Bangkok midnight."""
+    return datetime.now(BANGKOK).date()

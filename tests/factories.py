@@ -91,3 +91,21 @@ def sign_in(client, email, password=PASSWORD, remember=False, **extra):
     if remember:
         data["remember"] = "y"
     return client.post("/auth/login", data=data)
+
+
+def term(user_obj, cluster_obj, starts_on=None, ends_on=None, organisation_id=None):
+    """A coordinator term covering today unless dates are given."""
+    from datetime import timedelta
+
+    from portal.clusters.models import CoordinatorTerm
+    from portal.thai import bangkok_today
+
+    today = bangkok_today()
+    obj = CoordinatorTerm(
+        user_id=user_obj.id, cluster_id=cluster_obj.id,
+        organisation_id=organisation_id or cluster_obj.agency_id or cluster_obj.association_id,
+        starts_on=starts_on or today - timedelta(days=30), ends_on=ends_on or today + timedelta(days=365),
+    )
+    db.session.add(obj)
+    db.session.flush()
+    return obj

@@ -239,12 +239,13 @@ def test_reset_request_answers_the_same_for_unknown_addresses(client, member, ma
 
 def test_settings_change_name_and_language(client, app, member):
     factories.sign_in(client, "member@example.com")
-    response = client.post("/auth/account", data={"name": "Somying", "locale": "en"})
+    response = client.post("/auth/account", data={"name": "Somying", "locale": "en", "email_setting": "daily"})
     assert response.status_code == 302
     page = client.get("/clusters/", headers={"Accept-Language": "th"})
     assert '<html lang="en">' in body(page)  # the user's setting beats the browser
     assert '<html lang="th">' in body(client.get("/clusters/?lang=th"))  # a shared link still wins
-    assert user_by_email(app, "member@example.com").name == "Somying"
+    saved = user_by_email(app, "member@example.com")
+    assert saved.name == "Somying" and saved.email_setting.value == "daily"
     bad = client.post("/auth/account", data={"name": "", "locale": "fr"})
     assert bad.status_code == 200 and "Please enter your name." in body(bad)
 

@@ -209,3 +209,14 @@ def test_signed_in_members_also_see_firms_without_public_consent(app, betta_memb
     assert "ร้านที่ไม่ยินยอมเผยแพร่" not in anonymous
     assert "ร้านที่ไม่ยินยอมเผยแพร่" in signed_in
     assert "ร้านที่ถูกซ่อน" not in signed_in  # hidden stays hidden
+
+
+def test_gap_view_lists_positions_with_few_or_no_members(client, betta_members):
+    page = text_of(client.get("/clusters/betta?lang=en"))
+    gaps = re.search(r'<section class="panel" aria-labelledby="gaps-heading">.*?</section>', page, re.S).group(0)
+    assert "Where partners are missing" in gaps
+    assert "Upstream: only 1 member firm." in gaps
+    assert "Midstream: only 1 member firm." in gaps
+    assert "Downstream: only 1 member firm." in gaps
+    empty = text_of(client.get("/clusters/agritech?lang=en"))
+    assert "Upstream: no member firms yet." in empty

@@ -5,6 +5,7 @@ from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, InputRequired, Length
 
+from portal.auth.models import EmailSetting
 from portal.forms import email_field, strip
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 1000
@@ -80,6 +81,11 @@ class ChangePasswordForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     name = name_field()
+    email_setting = RadioField(
+        _l("E-mail me about notifications"),
+        choices=[SelectChoice(s.value, s.label) for s in EmailSetting],
+        validators=[InputRequired(message=_l("Please choose how to be told."))],
+    )
     locale = RadioField(
         _l("Language for pages and e-mails"),
         choices=[SelectChoice("th", "ไทย"), SelectChoice("en", "English")],

@@ -21,6 +21,22 @@ class Role(enum.Enum):
         return {Role.MEMBER: _l("Member"), Role.STAFF: _l("OSMEP staff"), Role.ADMIN: _l("Administrator")}[self]
 
 
+class EmailSetting(enum.Enum):
+    """How a user wants notifications by e-mail."""
+
+    IMMEDIATE = "immediate"
+    DAILY = "daily"
+    OFF = "off"
+
+    @property
+    def label(self):
+        return {
+            EmailSetting.IMMEDIATE: _l("At once, one e-mail per event"),
+            EmailSetting.DAILY: _l("A daily digest"),
+            EmailSetting.OFF: _l("No e-mail (I will look in the portal)"),
+        }[self]
+
+
 class User(UserMixin, TimestampMixin, db.Model):
     __tablename__ = "users"
 
@@ -33,6 +49,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    email_setting: Mapped[EmailSetting] = mapped_column(
+        enum_column(EmailSetting), default=EmailSetting.IMMEDIATE, server_default=EmailSetting.IMMEDIATE.value
+    )
+    last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of the session cookie's user id: bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 

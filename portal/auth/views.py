@@ -180,9 +180,13 @@ def reset(token):
 @bp.route("/account", methods=["GET", "POST"])
 @login_required
 def account():
-    form = SettingsForm(obj=current_user) if request.method == "GET" else SettingsForm()
+    if request.method == "GET":
+        form = SettingsForm(obj=current_user)
+        form.email_setting.data = current_user.email_setting.value
+    else:
+        form = SettingsForm()
     if form.validate_on_submit():
-        services.update_settings(current_user, form.name.data, form.locale.data)
+        services.update_settings(current_user, form.name.data, form.locale.data, form.email_setting.data)
         session["locale"] = form.locale.data
         db.session.commit()
         flash(_("Your settings have been saved."), "success")

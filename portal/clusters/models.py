@@ -1,9 +1,9 @@
 """Clusters (คลัสเตอร์), the organisations that run them, and firms' memberships at value-chain positions."""
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column
@@ -121,8 +121,13 @@ class Membership(TimestampMixin, db.Model):
     status: Mapped[MembershipStatus] = mapped_column(enum_column(MembershipStatus))
     offers: Mapped[str | None] = mapped_column(Text)
     seeks: Mapped[str | None] = mapped_column(Text)
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decision_reason: Mapped[str | None] = mapped_column(Text)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # left, removed or cancelled
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str | None] = mapped_column(Text)
     fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) of approval
     coordinator_notes: Mapped[str | None] = mapped_column(Text)
 
@@ -150,6 +155,10 @@ class Membership(TimestampMixin, db.Model):
         return self.status is MembershipStatus.APPROVED
 
     @property
+    def is_current(self) -> bool:
+        return self.status.value in CURRENT_STATUSES
+
+    @property
     def position_set(self) -> set[Position]:
         return {p.position for p in self.positions}
 
@@ -167,3 +176,30 @@ class MembershipPosition(db.Model):
     membership: Mapped[Membership] = relationship(back_populates="positions", lazy="raise_on_sql")
 
     __table_args__ = (Index("ix_membership_positions_position", "position", "membership_id"),)
+
+
+class CoordinatorTerm(TimestampMixin, db.Model):
+    """A user coordinates a cluster on behalf of an organisation, from starts_on to ends_on inclusive
+    (Bangkok dates). Terms may overlap for a handover; outside its dates a term grants nothing."""
+
+    __tablename__ = "coordinator_terms"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id"))
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id"))
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)
+    appointed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped["User"] = relationship(foreign_keys=[user_id], lazy="raise_on_sql")  # noqa: F821
+    cluster: Mapped[Cluster] = relationship(lazy="raise_on_sql")
+    organisation: Mapped[Organisation] = relationship(lazy="raise_on_sql")
+
+    __table_args__ = (
+        Index("ix_coordinator_terms_user_cluster", "user_id", "cluster_id"),
+        Index("ix_coordinator_terms_cluster_id", "cluster_id"),
+    )
+
+    def is_active_on(self, day: date) -> bool:
+        return self.starts_on <= day <= self.ends_on

@@ -6,6 +6,7 @@ from portal.clusters.models import Position
 from portal.extensions import db
 
 bp = Blueprint("clusters", __name__)
+GAP_THRESHOLD = 3  # fewer members than this at a position is shown as a gap in the value chain
 
 
 @bp.get("/")
@@ -17,7 +18,8 @@ def index():
 def detail(slug):
     cluster = queries.get_by_slug_or_404(slug)
     columns, total = queries.value_chain(cluster)
-    return render_template("clusters/detail.html", cluster=cluster, columns=columns, total=total)
+    return render_template("clusters/detail.html", cluster=cluster, columns=columns, total=total,
+                           gap_threshold=GAP_THRESHOLD)
 
 
 @bp.get("/<slug>/members/<position>")

@@ -30,3 +30,15 @@ def send_invitation(invitation, firm, inviter, locale: str) -> None:
     link = url_for("firms.accept_invitation", token=invitation_token(invitation), lang=locale, _external=True)
     send_email(invitation.email, _l("You are invited to edit a firm on the Cluster Portal"), "invitation", locale,
                firm=firm, inviter=inviter, link=link, days=current_app.config["INVITE_MAX_AGE"] // 86400)
+
+
+def send_claim_invitation(invitation, coordinator, locale: str) -> None:
+    """A coordinator imported this firm: its contact is invited to claim (own) the profile."""
+    from portal.extensions import db
+    from portal.firms.models import Firm
+
+    firm = db.session.get(Firm, invitation.firm_id)
+    link = url_for("firms.accept_invitation", token=invitation_token(invitation), lang=locale, _external=True)
+    send_email(invitation.email, _l("Your firm is listed on the Cluster Portal: claim its profile"), "claim",
+               locale, firm=firm, coordinator=coordinator, link=link,
+               days=current_app.config["INVITE_MAX_AGE"] // 86400)

@@ -18,7 +18,9 @@ DEFAULT_SEED = 2563
 DEFAULT_FIRMS = 200
 # A demo account that owns a few demo firms, so a developer can sign in and edit one.
 DEMO_EMAIL = "owner@demo.example"
-DEMO_PASSWORD = "clusterportal"
+DEMO_PASSWORD = "clusterportal"  # every demo account shares it
+DEMO_STAFF = "staff@demo.example"
+DEMO_COORDINATOR = "betta@demo.example"  # coordinates the Betta fish cluster for its association
 # Demo history runs from the programme's first year (FY 2560 starts 1 Oct 2016) to a fixed end, not "now",
 # so that the data is the same whenever it is generated.
 HISTORY_START = datetime(2016, 10, 1, tzinfo=timezone.utc)
@@ -159,17 +161,31 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
 
 
 def _demo_owner(firms_owned):
+    from datetime import date
+
     from werkzeug.security import generate_password_hash
 
-    from portal.auth.models import User
+    from portal.auth.models import Role, User
+    from portal.clusters.models import CoordinatorTerm
     from portal.firms.models import FirmMember, FirmRole
 
-    owner = User(email=DEMO_EMAIL, password_hash=generate_password_hash(DEMO_PASSWORD), name="ผู้ประกอบการตัวอย่าง",
-                 locale="th", confirmed_at=HISTORY_END)
-    db.session.add(owner)
-    db.session.flush()
+    password_hash = generate_password_hash(DEMO_PASSWORD)
+
+    def account(email, name, locale="th", role=Role.MEMBER):
+        user = User(email=email, password_hash=password_hash, name=name, locale=locale, role=role,
+                    confirmed_at=HISTORY_END)
+        db.session.add(user)
+        db.session.flush()
+        return user
+
+    owner = account(DEMO_EMAIL, "ผู้ประกอบการตัวอย่าง")
     for firm in firms_owned:
         db.session.add(FirmMember(firm_id=firm.id, user_id=owner.id, role=FirmRole.OWNER))
+    staff = account(DEMO_STAFF, "เจ้าหน้าที่ สสว. ตัวอย่าง", role=Role.STAFF)
+    coordinator = account(DEMO_COORDINATOR, "Betta coordinator", locale="en")
+    betta = db.session.scalar(db.select(Cluster).filter_by(slug="betta"))
+    db.session.add(CoordinatorTerm(user_id=coordinator.id, cluster_id=betta.id, organisation_id=betta.association_id,
+                                   starts_on=date(2024, 10, 1), ends_on=date(2030, 9, 30), appointed_by_id=staff.id))
 
 
 def _membership(rng, firm, cluster, positions, since):

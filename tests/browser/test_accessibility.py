@@ -12,14 +12,22 @@ pytestmark = pytest.mark.browser
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
          "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}"]
 SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
-                   "/auth/account", "/auth/password"]
+                   "/auth/account", "/auth/password", "/firms/{firm}/memberships", "/notifications/",
+                   "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",
+                   "/clusters/betta/coordinators"]
 
 
 @pytest.fixture
 def some_members(app):
     with app.app_context():
         betta = factories.cluster("betta")
-        owner = factories.user(email="a11y@example.com")
+        from portal.auth.models import Role
+        from portal.clusters.models import MembershipStatus
+
+        owner = factories.user(email="a11y@example.com", role=Role.STAFF)
+        factories.term(owner, betta)
+        waiting = factories.firm(name_th="ฟาร์มรอพิจารณา")
+        factories.membership(waiting, betta, Position.MIDSTREAM, status=MembershipStatus.PENDING)
         for n in range(3):
             firm = factories.firm(name_th=f"ฟาร์มปลากัด{n}", name_en=f"Betta Farm {n}" if n else None,
                                   phone="+66812345678", description_th="เพาะพันธุ์ปลากัด")

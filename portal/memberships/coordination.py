@@ -1,0 +1,243 @@
+"""The coordinators' side: the request queue, members (positions, notes, removal), CSV export and
+import, and (for OSMEP staff) coordinator terms."""
+import secrets
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from portal.auth.services import get_by_email
+from portal.clusters import queries as cluster_queries
+from portal.clusters.models import CoordinatorTerm, Organisation
+from portal.exceptions import RuleViolation
+from portal.extensions import db
+from portal.firms import emails as firm_emails
+from portal.forms import ConfirmForm
+from portal.i18n import current_locale
+from portal.mail import MailError
+from portal.memberships import csv_io, queries, services
+from portal.memberships.forms import AppointForm, ImportForm, NotesForm, PositionsForm, ReasonForm
+from portal.notifications.services import dispatch
+from portal.permissions import can_appoint_coordinators, can_manage_cluster, require
+from portal.thai import bangkok_today
+
+bp = Blueprint("coordination", __name__)
+
+
+def _cluster(slug):
+    cluster = cluster_queries.get_by_slug_or_404(slug)
+    require(can_manage_cluster(current_user, cluster))
+    return cluster
+
+
+def _done(message, slug, endpoint="coordination.queue"):
+    db.session.commit()
+    dispatch()
+    flash(message, "success")
+    return redirect(url_for(endpoint, slug=slug))
+
+
+@bp.get("/<slug>/manage")
+@login_required
+def queue(slug):
+    cluster = _cluster(slug)
+    return render_template("coordination/queue.html", cluster=cluster, pending=queries.pending(cluster),
+                           reason_form=ReasonForm(), confirm_form=ConfirmForm(),
+                           member_count=queries.member_count(cluster))
+
+
+@bp.post("/<slug>/manage/<int:membership_id>/<any(approve, decline):decision>")
+@login_required
+def decide(slug, membership_id, decision):
+    cluster = _cluster(slug)
+    membership = queries.membership_or_404(membership_id, cluster_id=cluster.id)
+    form = ReasonForm() if decision == "decline" else ConfirmForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "warning")
+        return redirect(url_for("coordination.queue", slug=slug))
+    try:
+        if decision == "approve":
+            services.approve(current_user, membership)
+        else:
+            services.decline(current_user, membership, form.reason.data)
+    except RuleViolation as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("coordination.queue", slug=slug))
+    name = membership.firm.name
+    return _done(_("%(firm)s is now a member.", firm=name) if decision == "approve" else
+                 _("The request of %(firm)s has been declined.", firm=name), slug)
+
+
+@bp.get("/<slug>/manage/members")
+@login_required
+def members(slug):
+    cluster = _cluster(slug)
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    pagination = db.paginate(queries.members(cluster), page=page, per_page=current_app.config["PAGE_SIZE"],
+                             error_out=True)
+    return render_template("coordination/members.html", cluster=cluster, pagination=pagination)
+
+
+@bp.route("/<slug>/manage/members/<int:membership_id>", methods=["GET", "POST"])
+@login_required
+def member(slug, membership_id):
+    cluster = _cluster(slug)
+    membership = queries.membership_or_404(membership_id, cluster_id=cluster.id)
+    positions_form = PositionsForm(prefix="p", data={"positions": [p.position.value for p in membership.positions]}) \
+        if request.method == "GET" else PositionsForm(prefix="p")
+    notes_form = NotesForm(prefix="n", data={"notes": membership.coordinator_notes}) \
+        if request.method == "GET" else NotesForm(prefix="n")
+    if request.method == "POST" and positions_form.validate_on_submit() and notes_form.validate():
+        try:
+            services.set_positions(current_user, membership, positions_form.positions.data)
+            services.set_notes(current_user, membership, notes_form.notes.data)
+        except RuleViolation as exc:
+            positions_form.positions.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
+    return render_template("coordination/member.html", cluster=cluster, membership=membership,
+                           positions_form=positions_form, notes_form=notes_form, remove_form=ReasonForm(prefix="r"))
+
+
+@bp.post("/<slug>/manage/members/<int:membership_id>/remove")
+@login_required
+def remove(slug, membership_id):
+    cluster = _cluster(slug)
+    membership = queries.membership_or_404(membership_id, cluster_id=cluster.id)
+    form = ReasonForm(prefix="r")
+    if not form.validate_on_submit():
+        flash(_("Please give the firm a reason."), "warning")
+        return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
+    try:
+        services.remove(current_user, membership, form.reason.data)
+    except RuleViolation as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
+    return _done(_("%(firm)s has been removed from the cluster.", firm=membership.firm.name), slug,
+                 "coordination.members")
+
+
+@bp.get("/<slug>/manage/members.csv")
+@login_required
+def export(slug):
+    cluster = _cluster(slug)
+    data = csv_io.export_members(cluster, current_locale())
+    filename = f"{cluster.slug}-members.csv"
+    return Response(data, mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+
+
+def _import_path(token: str) -> Path:
+    if not token or not token.isalnum():
+        abort(404)
+    return Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
+
+
+@bp.route("/<slug>/manage/import", methods=["GET", "POST"])
+@login_required
+def import_members(slug):
+    """Step 1: upload and preview. Nothing is written to the database here."""
+    cluster = _cluster(slug)
+    form = ImportForm()
+    plan = token = None
+    if form.validate_on_submit():
+        upload = form.file.data
+        data = upload.read(csv_io.MAX_ROWS * 2000 + 1) if upload else b""
+        if not data:
+            form.file.errors.append(_("Please choose a CSV file."))
+        else:
+            plan = csv_io.plan_import(data, cluster)
+            if not plan.errors and plan.changes:
+                token = secrets.token_hex(16)
+                path = _import_path(token)
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(data)
+                session["import"] = {"token": token, "cluster": cluster.id, "user": current_user.id}
+    return render_template("coordination/import.html", cluster=cluster, form=form, plan=plan, token=token,
+                           confirm_form=ConfirmForm())
+
+
+@bp.post("/<slug>/manage/import/<token>")
+@login_required
+def confirm_import(slug, token):
+    """Step 2: apply the previewed file, whole or not at all."""
+    cluster = _cluster(slug)
+    pending = session.get("import") or {}
+    if pending != {"token": token, "cluster": cluster.id, "user": current_user.id} or not ConfirmForm().validate():
+        flash(_("This import has expired. Please upload the file again."), "warning")
+        return redirect(url_for("coordination.import_members", slug=slug))
+    path = _import_path(token)
+    if not path.exists():
+        flash(_("This import has expired. Please upload the file again."), "warning")
+        return redirect(url_for("coordination.import_members", slug=slug))
+    plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
+    try:
+        invitations = services.apply_import(current_user, cluster, plan)
+        db.session.commit()
+    except RuleViolation as exc:
+        db.session.rollback()
+        flash(str(exc), "warning")
+        return render_template("coordination/import.html", cluster=cluster, form=ImportForm(), plan=plan,
+                               token=None, confirm_form=ConfirmForm())
+    path.unlink(missing_ok=True)
+    session.pop("import", None)
+    dispatch()
+    failed = 0
+    for invitation in invitations:
+        try:
+            firm_emails.send_claim_invitation(invitation, current_user, current_locale())
+        except MailError:
+            failed += 1
+    flash(_("Import done: %(changes)s changes, %(new)s new firm profiles.", changes=plan.changes,
+            new=plan.count("new_firm")), "success")
+    if failed:
+        flash(_("%(num)s invitation e-mails could not be sent.", num=failed), "warning")
+    return redirect(url_for("coordination.members", slug=slug))
+
+
+@bp.route("/<slug>/coordinators", methods=["GET", "POST"])
+@login_required
+def coordinators(slug):
+    cluster = cluster_queries.get_by_slug_or_404(slug)
+    require(can_appoint_coordinators(current_user))
+    form = AppointForm()
+    organisations = [o for o in (cluster.agency, cluster.association) if o is not None]
+    form.organisation_id.choices = [SelectChoice(o.id, o.name) for o in organisations]
+    if form.validate_on_submit():
+        user = get_by_email(form.email.data)
+        organisation = db.session.get(Organisation, form.organisation_id.data)
+        if user is None:
+            form.email.errors.append(_("No account has this e-mail address. Ask the person to register first."))
+        else:
+            try:
+                services.appoint_coordinator(current_user, user, cluster, organisation, form.starts_on.data,
+                                             form.ends_on.data)
+            except RuleViolation as exc:
+                form.ends_on.errors.append(str(exc))
+            else:
+                return _done(_("%(name)s is now a coordinator of this cluster.", name=user.name), slug,
+                             "coordination.coordinators")
+    return render_template("coordination/coordinators.html", cluster=cluster, form=form,
+                           terms=queries.terms(cluster), confirm_form=ConfirmForm(), today=bangkok_today())
+
+
+@bp.post("/<slug>/coordinators/<int:term_id>/end")
+@login_required
+def end_term(slug, term_id):
+    cluster = cluster_queries.get_by_slug_or_404(slug)
+    require(can_appoint_coordinators(current_user))
+    term = db.session.get(CoordinatorTerm, term_id)
+    if term is None or term.cluster_id != cluster.id:
+        abort(404)
+    if ConfirmForm().validate_on_submit():
+        services.end_term(current_user, term)
+        return _done(_("The term has ended."), slug, "coordination.coordinators")
+    return redirect(url_for("coordination.coordinators", slug=slug))

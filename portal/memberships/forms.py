@@ -1,0 +1,64 @@
+"""Forms for joining clusters and for coordinators' decisions. Input checks only."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField, widgets
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from portal.clusters.models import Position
+from portal.forms import email_field, strip
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def positions_field():
+    return CheckboxesField(
+        _l("Positions in the value chain"),
+        choices=[SelectChoice(p.value, p.label) for p in Position],
+        validators=[InputRequired(message=_l("Choose at least one position in the value chain."))],
+        description=_l("A firm may hold more than one, e.g. a breeder that also exports."),
+    )
+
+
+class JoinForm(FlaskForm):
+    cluster_id = SelectField(_l("Cluster"), coerce=int,
+                             validators=[InputRequired(message=_l("Please choose a cluster."))])
+    positions = positions_field()
+    offers = TextAreaField(_l("What your firm offers in this cluster"), filters=[strip],
+                           validators=[Optional(), Length(max=1000)])
+    seeks = TextAreaField(_l("What your firm is looking for in this cluster"), filters=[strip],
+                          validators=[Optional(), Length(max=1000)])
+
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField(_l("Reason (the firm will see it)"), filters=[strip],
+                           validators=[InputRequired(message=_l("Please give the firm a reason.")),
+                                       Length(max=1000)])
+
+
+class PositionsForm(FlaskForm):
+    positions = positions_field()
+
+
+class NotesForm(FlaskForm):
+    notes = TextAreaField(_l("Private notes (only coordinators and OSMEP staff see them)"), filters=[strip],
+                          validators=[Optional(), Length(max=5000)])
+
+
+class ImportForm(FlaskForm):
+    file = FileField(_l("Member list (CSV)"),
+                     description=_l("One firm per row, with at least the registration number and the positions. "
+                                    "Headers in Thai or English, as in the export."),
+                     render_kw={"accept": ".csv,text/csv"})
+
+
+class AppointForm(FlaskForm):
+    email = email_field(_l("E-mail of the coordinator's account"))
+    organisation_id = SelectField(_l("On behalf of"), coerce=int,
+                                  validators=[InputRequired(message=_l("Please choose an organisation."))])
+    starts_on = DateField(_l("First day"), validators=[InputRequired(message=_l("Please give a date."))])
+    ends_on = DateField(_l("Last day"), validators=[InputRequired(message=_l("Please give a date."))])

@@ -1,0 +1,66 @@
+"""Reads for membership pages."""
+from flask import abort
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from portal.clusters.models import Cluster, CoordinatorTerm, Membership, MembershipStatus
+from portal.extensions import db
+from portal.firms.models import Firm
+
+
+def membership_or_404(membership_id: int, firm_id: int | None = None, cluster_id: int | None = None) -> Membership:
+    membership = db.session.scalar(
+        select(Membership).where(Membership.id == membership_id)
+        .options(joinedload(Membership.firm).joinedload(Firm.province), joinedload(Membership.cluster),
+                 selectinload(Membership.positions))
+    )
+    if membership is None or (firm_id and membership.firm_id != firm_id) or \
+            (cluster_id and membership.cluster_id != cluster_id):
+        abort(404)
+    return membership
+
+
+def of_firm(firm: Firm) -> list[Membership]:
+    """Every membership of the firm, newest first: current ones and their history."""
+    return list(db.session.scalars(
+        select(Membership).where(Membership.firm_id == firm.id)
+        .options(joinedload(Membership.cluster), selectinload(Membership.positions))
+        .order_by(Membership.created_at.desc(), Membership.id.desc())
+    ))
+
+
+def clusters_to_join(firm: Firm) -> list[Cluster]:
+    """Clusters where the firm has no current (pending or approved) membership."""
+    current = select(Membership.cluster_id).where(
+        Membership.firm_id == firm.id, Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED]))
+    return list(db.session.scalars(select(Cluster).where(Cluster.id.not_in(current)).order_by(Cluster.name_th)))
+
+
+def pending(cluster: Cluster) -> list[Membership]:
+    return list(db.session.scalars(
+        select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.PENDING)
+        .options(joinedload(Membership.firm).joinedload(Firm.province), selectinload(Membership.positions))
+        .order_by(Membership.created_at, Membership.id)
+    ))
+
+
+def members(cluster: Cluster):
+    """Select of approved memberships, with firm, province and positions loaded (for pagination)."""
+    return (
+        select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED)
+        .options(joinedload(Membership.firm).joinedload(Firm.province), selectinload(Membership.positions))
+        .order_by(Membership.decided_at.desc(), Membership.id.desc())
+    )
+
+
+def member_count(cluster: Cluster) -> int:
+    return db.session.scalar(select(func.count()).select_from(Membership).where(
+        Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED))
+
+
+def terms(cluster: Cluster) -> list[CoordinatorTerm]:
+    return list(db.session.scalars(
+        select(CoordinatorTerm).where(CoordinatorTerm.cluster_id == cluster.id)
+        .options(joinedload(CoordinatorTerm.user), joinedload(CoordinatorTerm.organisation))
+        .order_by(CoordinatorTerm.ends_on.desc(), CoordinatorTerm.id.desc())
+    ))

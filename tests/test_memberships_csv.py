@@ -1,0 +1,212 @@
+"""Member lists in and out as CSV: Excel-ready export, round trip with Thai text, all-or-nothing import."""
+import csv
+import io
+import re
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from portal.audit import AuditEntry
+from portal.clusters.models import Membership, MembershipStatus, Position
+from portal.extensions import db
+from portal.firms.models import Firm, FirmInvitation, FirmMember, FirmRole
+from tests import factories
+
+NUMBERS = ["0105567000129", "0105567000200", "0105536001239"]
+
+
+def body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def coordinator(app):
+    """A Thai coordinator of Betta and Cosplay, and two Betta members with Thai names."""
+    with app.app_context():
+        user = factories.user(email="coord@example.com", name="ผู้ประสานงาน", locale="th")
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        factories.term(user, betta)
+        factories.term(user, cosplay)
+        first = factories.firm(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Farm",
+                               registration_number=NUMBERS[0], phone="+66812345678", province_code="73")
+        second = factories.firm(name_th="ร้านปลาสวยงาม \"ไทยแท้\", สาขา 2", registration_number=NUMBERS[1])
+        factories.membership(first, betta, Position.UPSTREAM, Position.DOWNSTREAM)
+        factories.membership(second, betta, Position.MIDSTREAM)
+        db.session.commit()
+    client = app.test_client()
+    factories.sign_in(client, "coord@example.com")
+    return client
+
+
+def upload(client, slug, content: bytes, name="members.csv"):
+    return client.post(f"/clusters/{slug}/manage/import", data={"file": (io.BytesIO(content), name)},
+                       content_type="multipart/form-data")
+
+
+def confirm(client, slug, preview):
+    action = re.search(r'action="(/clusters/[^"]+/manage/import/[0-9a-f]+)"', body(preview))
+    assert action, body(preview)[-2000:]
+    return client.post(action.group(1))
+
+
+def members_of(app, slug):
+    with app.app_context():
+        rows = db.session.execute(
+            select(Firm.registration_number, Firm.name_th, Membership.id)
+            .join(Membership, Membership.firm_id == Firm.id)
+            .where(Membership.cluster_id == factories.cluster(slug).id,
+                   Membership.status == MembershipStatus.APPROVED).order_by(Firm.registration_number)
+        ).all()
+        positions = {
+            m.id: sorted(p.position.value for p in m.positions)
+            for m in db.session.scalars(select(Membership).where(Membership.id.in_([r[2] for r in rows]))
+                                        .options(selectinload(Membership.positions)))
+        } if rows else {}
+        return [(number, name, positions[mid]) for number, name, mid in rows]
+
+
+def test_export_opens_in_excel_with_thai_text(coordinator):
+    response = coordinator.get("/clusters/betta/manage/members.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    assert response.data.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM: Excel reads Thai correctly
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0][0] == "เลขทะเบียนนิติบุคคล"
+    by_number = {row[0]: row for row in rows[1:]}
+    assert by_number[NUMBERS[0]][1] == "ฟาร์มปลากัดบางกอก"
+    assert by_number[NUMBERS[0]][3] == "นครปฐม" and by_number[NUMBERS[0]][4] == "ต้นน้ำ, ปลายน้ำ"
+    assert by_number[NUMBERS[1]][1] == 'ร้านปลาสวยงาม "ไทยแท้", สาขา 2'  # quotes and commas survive
+
+
+def test_round_trip_export_then_import_into_another_cluster(app, coordinator, th):
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    # Into the same cluster: nothing to change.
+    same = upload(coordinator, "betta", exported)
+    assert same.status_code == 200 and th("Nothing to change.") in body(same)
+    assert 'action="/clusters/betta/manage/import/' not in body(same)  # nothing to confirm
+    # Into Cosplay: the same firms, the same positions, no duplicates.
+    preview = upload(coordinator, "cosplay", exported)
+    assert members_of(app, "cosplay") == []  # a preview writes nothing
+    assert confirm(coordinator, "cosplay", preview).status_code == 302
+    assert members_of(app, "cosplay") == members_of(app, "betta")
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Firm)) == 2
+
+
+def test_english_export_imports_too(app, coordinator):
+    coordinator.get("/auth/lang/en?next=/")  # the coordinator's language preference becomes English
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data.decode("utf-8-sig")
+    assert exported.startswith("Registration number,")
+    assert "Upstream, Downstream" in exported
+    confirm(coordinator, "cosplay", upload(coordinator, "cosplay", exported.encode("utf-8")))
+    assert members_of(app, "cosplay") == members_of(app, "betta")
+
+
+BAD_FILE = (
+    "เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง,อีเมลติดต่อ\n"
+    f"{NUMBERS[2]},บริษัท คอสเพลย์ไทย จำกัด,กรุงเทพมหานคร,กลางน้ำ,owner@cosplay.example\n"
+    "0105567000128,ผิดเลขตรวจสอบ,กรุงเทพมหานคร,ต้นน้ำ,\n"
+    f"{NUMBERS[0]},ฟาร์มปลากัดบางกอก,นครปฐม,sideways,\n"
+    ",ไม่มีเลข,กรุงเทพมหานคร,ต้นน้ำ,\n"
+    f"{NUMBERS[2]},ซ้ำ,กรุงเทพมหานคร,ต้นน้ำ,\n"
+)
+
+
+def test_bad_rows_are_reported_by_line_and_nothing_is_written(app, coordinator, th):
+    with app.app_context():
+        audit_before = db.session.scalar(select(func.count()).select_from(AuditEntry))
+    response = upload(coordinator, "cosplay", BAD_FILE.encode("utf-8"))
+    page = body(response)
+    for line in (3, 4, 5, 6):
+        assert th("Line %(line)s", line=line) in page
+    assert th("The registration number %(number)s is not valid.", number="0105567000128") in page
+    assert "sideways" in page
+    assert th("The same registration number is on line %(line)s.", line=2) in page
+    assert 'action="/clusters/cosplay/manage/import/' not in page  # cannot be confirmed
+    assert members_of(app, "cosplay") == []
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Firm)) == 2
+        assert db.session.scalar(select(func.count()).select_from(AuditEntry)) == audit_before
+
+
+def test_apply_refuses_a_plan_with_errors(app, coordinator):
+    from portal.exceptions import RuleViolation
+    from portal.memberships import csv_io, services
+
+    with app.test_request_context():
+        cluster = factories.cluster("cosplay")
+        plan = csv_io.plan_import(BAD_FILE.encode("utf-8"), cluster)
+        assert plan.errors and plan.count("new_firm") == 1
+        from portal.auth.models import User
+
+        user = db.session.scalar(select(User).where(User.email == "coord@example.com"))
+        with pytest.raises(RuleViolation):
+            services.apply_import(user, cluster, plan)
+        db.session.rollback()
+        assert db.session.scalar(select(func.count()).select_from(Firm)) == 2
+
+
+def test_unknown_firms_become_unclaimed_profiles_and_their_contact_claims_them(app, coordinator, mailbox):
+    content = ("\ufeffRegistration number,Name in Thai,Name in English,Province,Positions,Contact e-mail\n"
+               f"{NUMBERS[2]},บริษัท วิกผมสยาม จำกัด,Siam Wigs Co.,Bangkok,upstream,Owner@Wigs.example\n")
+    preview = upload(coordinator, "cosplay", content.encode("utf-8"))
+    assert "บริษัท วิกผมสยาม จำกัด" in body(preview)
+    assert confirm(coordinator, "cosplay", preview).status_code == 302
+    with app.app_context():
+        firm = db.session.scalar(select(Firm).where(Firm.registration_number == NUMBERS[2]))
+        assert firm.created_by_id is not None and firm.public_listing_consent_at is None
+        assert db.session.scalar(select(func.count()).select_from(FirmMember).where(FirmMember.firm_id == firm.id)) == 0
+        invitation = db.session.scalar(select(FirmInvitation).where(FirmInvitation.firm_id == firm.id))
+        assert invitation.role is FirmRole.OWNER and invitation.email == "owner@wigs.example"
+        firm_id, creator = firm.id, firm.created_by_id
+    assert members_of(app, "cosplay") == [(NUMBERS[2], "บริษัท วิกผมสยาม จำกัด", ["upstream"])]
+    link = mailbox.link_in(mailbox.last_to("owner@wigs.example"), "/firms/invitations/")
+    with app.app_context():
+        factories.user(email="owner@wigs.example", confirmed=False)
+        db.session.commit()
+    claimant = app.test_client()
+    factories.sign_in(claimant, "owner@wigs.example")
+    assert claimant.post(link).status_code == 302
+    with app.app_context():
+        from portal.auth.models import User
+
+        claimant_id = db.session.scalar(select(User.id).where(User.email == "owner@wigs.example"))
+        assert db.session.get(FirmMember, (firm_id, claimant_id)).role is FirmRole.OWNER
+        assert creator != claimant_id
+    assert claimant.get(f"/firms/{firm_id}/edit").status_code == 200
+
+
+def test_thai_windows_csv_is_read(app, coordinator):
+    content = ("เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง\n"
+               f"{NUMBERS[2]},บริษัท ผ้าไทย จำกัด,เชียงใหม่,ต้นน้ำ; กลางน้ำ\n").encode("cp874")
+    confirm(coordinator, "cosplay", upload(coordinator, "cosplay", content))
+    assert members_of(app, "cosplay") == [(NUMBERS[2], "บริษัท ผ้าไทย จำกัด", ["midstream", "upstream"])]
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "Please choose a CSV file."),
+    (b"name,other\nx,y\n", "Missing column(s): %(columns)s."),
+    (b"\xff\xfe\x00\x00garbage\x81\x8d", None),
+])
+def test_unusable_files_are_explained(app, coordinator, th, content, message):
+    response = upload(coordinator, "cosplay", content)
+    assert response.status_code == 200
+    if message and "%(" not in message:
+        assert th(message) in body(response)
+    assert 'action="/clusters/cosplay/manage/import/' not in body(response)
+    assert members_of(app, "cosplay") == []
+
+
+def test_a_preview_cannot_be_confirmed_by_someone_else(app, coordinator):
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    preview = upload(coordinator, "cosplay", exported)
+    action = re.search(r'action="(/clusters/cosplay/manage/import/[0-9a-f]+)"', body(preview)).group(1)
+    with app.app_context():
+        other = factories.user(email="other.coord@example.com")
+        factories.term(other, factories.cluster("cosplay"))
+        db.session.commit()
+    intruder = app.test_client()
+    factories.sign_in(intruder, "other.coord@example.com")
+    intruder.post(action)
+    assert members_of(app, "cosplay") == []
