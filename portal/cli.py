@@ -91,38 +91,35 @@ def _user_or_fail(email):
     return user
 
 
+def _change_role(email, expected, new, action, done):
+    from portal import audit
+
+    user = _user_or_fail(email)
+    if user.role is not expected:
+        click.echo(f"{user.email} is {user.role.value}; nothing changed.")
+        return
+    user.role = new
+    audit.record(None, action, user, reason=f"flask staff ({action})")
+    db.session.commit()
+    click.echo(done.format(email=user.email))
+
+
 @staff_cli.command("grant")
 @click.argument("email")
 def staff_grant(email):
     """Make the account with EMAIL OSMEP staff (they moderate and appoint coordinators)."""
-    from portal import audit
     from portal.auth.models import Role
 
-    user = _user_or_fail(email)
-    if user.role is Role.MEMBER:
-        user.role = Role.STAFF
-        audit.record(None, "user.staff_granted", user, reason="flask staff grant")
-        db.session.commit()
-        click.echo(f"{user.email} is now OSMEP staff.")
-    else:
-        click.echo(f"{user.email} is already {user.role.value}; nothing changed.")
+    _change_role(email, Role.MEMBER, Role.STAFF, "user.staff_granted", "{email} is now OSMEP staff.")
 
 
 @staff_cli.command("revoke")
 @click.argument("email")
 def staff_revoke(email):
     """Return a staff account to an ordinary member."""
-    from portal import audit
     from portal.auth.models import Role
 
-    user = _user_or_fail(email)
-    if user.role is Role.STAFF:
-        user.role = Role.MEMBER
-        audit.record(None, "user.staff_revoked", user, reason="flask staff revoke")
-        db.session.commit()
-        click.echo(f"{user.email} is no longer staff.")
-    else:
-        click.echo(f"{user.email} is {user.role.value}; nothing changed.")
+    _change_role(email, Role.STAFF, Role.MEMBER, "user.staff_revoked", "{email} is no longer staff.")
 
 
 @notifications_cli.command("digest")

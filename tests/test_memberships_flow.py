@@ -212,6 +212,6 @@ def test_staff_cli(app):
         db.session.commit()
     runner = app.test_cli_runner()
     assert "is now OSMEP staff" in runner.invoke(args=["staff", "grant", "new.staff@example.com"]).output
-    assert "already staff" in runner.invoke(args=["staff", "grant", "new.staff@example.com"]).output
+    assert "is staff; nothing changed" in runner.invoke(args=["staff", "grant", "new.staff@example.com"]).output
     assert runner.invoke(args=["staff", "grant", "ghost@example.com"]).exit_code != 0
     assert "no longer staff" in runner.invoke(args=["staff", "revoke", "new.staff@example.com"]).output

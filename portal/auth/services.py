@@ -99,18 +99,27 @@ def confirmation_token(user: User) -> str:
     return _serializer(CONFIRM_SALT).dumps({"id": user.id, "email": user.email})
 
 
+def _token_user(salt: str, token: str, max_age: int, expired, invalid) -> tuple[User | None, dict]:
+    """The user a signed token names, and its data. :raises RuleViolation: expired or tampered with."""
+    try:
+        data = _serializer(salt).loads(token, max_age=max_age)
+    except SignatureExpired:
+        raise RuleViolation(expired) from None
+    except BadSignature:
+        raise RuleViolation(invalid) from None
+    if not isinstance(data, dict):
+        raise RuleViolation(invalid)
+    return db.session.get(User, data.get("id")), data
+
+
 def confirm_email(token: str) -> User:
     """Mark the address in a valid, unexpired token as confirmed.
 
     :raises RuleViolation: expired, tampered with, or for an address the account no longer has.
     """
-    try:
-        data = _serializer(CONFIRM_SALT).loads(token, max_age=current_app.config["CONFIRM_MAX_AGE"])
-    except SignatureExpired:
-        raise RuleViolation(_l("This confirmation link has expired. Sign in to get a new one.")) from None
-    except BadSignature:
-        raise RuleViolation(_l("This confirmation link is not valid.")) from None
-    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    user, data = _token_user(CONFIRM_SALT, token, current_app.config["CONFIRM_MAX_AGE"],
+                             _l("This confirmation link has expired. Sign in to get a new one."),
+                             _l("This confirmation link is not valid."))
     if user is None or user.email != data.get("email"):
         raise RuleViolation(_l("This confirmation link is not valid."))
     if not user.is_confirmed:
@@ -132,13 +141,9 @@ def reset_token(user: User) -> str:
 
 def user_for_reset_token(token: str) -> User:
     """:raises RuleViolation: the link is expired, used, or not ours."""
-    try:
-        data = _serializer(RESET_SALT).loads(token, max_age=current_app.config["RESET_MAX_AGE"])
-    except SignatureExpired:
-        raise RuleViolation(_l("This password reset link has expired. Please ask for a new one.")) from None
-    except BadSignature:
-        raise RuleViolation(_l("This password reset link is not valid.")) from None
-    user = db.session.get(User, data.get("id")) if isinstance(data, dict) else None
+    user, data = _token_user(RESET_SALT, token, current_app.config["RESET_MAX_AGE"],
+                             _l("This password reset link has expired. Please ask for a new one."),
+                             _l("This password reset link is not valid."))
     if user is None or data.get("pw") != _password_fingerprint(user):
         raise RuleViolation(_l("This password reset link has already been used or is not valid."))
     return user

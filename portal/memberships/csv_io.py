@@ -93,7 +93,7 @@ def export_members(cluster: Cluster, locale: str) -> bytes:
                 firm.line_id or "",
                 membership.offers or "",
                 membership.seeks or "",
-                format_be_date(membership.decided_at, "short", locale=locale) if membership.decided_at else "",
+                format_be_date(membership.decided_at, "medium", locale=locale) if membership.decided_at else "",
                 membership.fiscal_year or "",
             ])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
