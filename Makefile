@@ -12,12 +12,13 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-dev translations db demo clean help
+.PHONY: run test bench install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT)"
 	@echo "make test   - install test tools and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
+	@echo "make bench  - build 100,000 synthetic firms and time the directory on SQLite, then PostgreSQL"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,9 @@ demo: db
 run: demo
 	@echo "Serving the Cluster Portal at http://$(HOST):$(PORT) (Ctrl+C to stop)"
 	PORTAL_CONFIG=development $(FLASK) run --host $(HOST) --port $(PORT)
+
+bench: install translations
+	$(PY) -m bench.directory $(BENCH_ARGS)
 
 test: install-dev translations
 	$(VENV)/bin/ruff check .

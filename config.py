@@ -42,6 +42,7 @@ class Config:
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # whole request; a logo itself may be at most 2 MB
+    COUNTS_CACHE_SECONDS = 60  # headline figures (home page, cluster list) are recomputed at most this often
     PAGE_SIZE = 24
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 
@@ -94,4 +95,5 @@ class TestConfig(Config):
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_ENABLED = False  # one test turns it on; elsewhere 127.0.0.1 would hit the limits
+    COUNTS_CACHE_SECONDS = 0
     MAIL_SERVER = None

@@ -46,6 +46,15 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+# Database objects made by hand in migrations, which the models do not describe: the SQLite FTS5
+# search table (and its shadow tables) and the PostgreSQL trigram index.
+UNMODELLED = ("firms_fts", "ix_firms_search_trgm", "ix_firms_search_bigrams", "search_bigrams")
+
+
+def include_object(obj, name, type_, reflected, compare_to):
+    return not (reflected and compare_to is None and name and name.startswith(UNMODELLED))
+
+
 def get_metadata():
     if hasattr(target_db, 'metadatas'):
         return target_db.metadatas[None]
@@ -93,6 +102,7 @@ def run_migrations_online():
 
     conf_args = current_app.extensions['migrate'].configure_args
     conf_args.setdefault("render_item", render_item)
+    conf_args.setdefault("include_object", include_object)
     if conf_args.get("process_revision_directives") is None:
         conf_args["process_revision_directives"] = process_revision_directives
 

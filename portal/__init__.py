@@ -52,6 +52,7 @@ def _import_models():
 def register_blueprints(app):
     from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
+    from portal.directory.views import bp as directory_bp
     from portal.firms.views import bp as firms_bp
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
@@ -61,6 +62,7 @@ def register_blueprints(app):
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
+    app.register_blueprint(directory_bp, url_prefix="/directory")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
@@ -68,13 +70,14 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from portal import i18n, permissions
+    from portal import i18n, permissions, reference
     from portal.validators import display_thai_phone
 
     app.before_request(i18n.remember_lang)
     app.add_template_global(i18n.current_locale, "current_locale")
     app.add_template_global(i18n.lang_url, "lang_url")
     app.add_template_global(i18n.switch_url, "switch_url")
+    app.add_template_global(reference.province_name, "province_name")
     app.add_template_filter(i18n.format_be_date, "be_date")
     app.add_template_filter(i18n.format_be_datetime, "be_datetime")
     app.add_template_filter(i18n.format_number, "number")

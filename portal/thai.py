@@ -43,7 +43,8 @@ def thai_sort_key(text: str | None) -> str:
 
     Levels, as in ICU: letters with leading vowels moved after their consonant and tone marks ignored;
     then tone marks; then case (lower before upper). Thai sorts before Latin, as under ICU `th`.
-    The result is a plain string, so it can be compared, stored or indexed anywhere.
+    The result is a plain string, so it can be compared, stored or indexed anywhere (it contains no NUL,
+    which PostgreSQL text refuses).
     """
     normal = unicodedata.normalize("NFC", text or "")
     logical = _logical_order(normal.casefold())
@@ -56,7 +57,7 @@ def thai_sort_key(text: str | None) -> str:
     primary = "".join(_weigh(ch) for ch in unicodedata.normalize("NFC", unaccented) if ch not in _MINOR_MARKS)
     secondary = "".join(_weigh(ch) for ch in logical)
     tertiary = normal.swapcase()
-    return f"{primary}\x00{secondary}\x00{tertiary}"
+    return f"{primary}\x01{secondary}\x01{tertiary}"
 
 
 def to_bangkok(moment: datetime) -> datetime:

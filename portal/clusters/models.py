@@ -146,7 +146,7 @@ class Membership(TimestampMixin, db.Model):
             sqlite_where=db.text("status IN ('pending', 'approved')"),
             postgresql_where=db.text("status IN ('pending', 'approved')"),
         ),
-        Index("ix_memberships_cluster_status", "cluster_id", "status"),
+        Index("ix_memberships_cluster_status", "cluster_id", "status", "firm_id"),
         Index("ix_memberships_firm_id", "firm_id"),
     )
 

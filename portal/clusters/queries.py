@@ -2,9 +2,10 @@
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import func, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import exists, func, literal, select, union_all
+from sqlalchemy.orm import joinedload
 
+from portal import reference
 from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
 from portal.db import thai_order
 from portal.extensions import db
@@ -38,22 +39,30 @@ def _member_firms(cluster_id: int):
 
 
 def firm_name_order():
-    """Order firms by the name shown in this locale (English falls back to Thai), in Thai collation."""
+    """Order firms by the name shown in this locale (English falls back to Thai), in Thai dictionary
+    order: the precomputed sort keys compare the same way on both databases."""
     if current_locale() == "en":
-        return (thai_order(func.coalesce(Firm.name_en, Firm.name_th)), Firm.id)
-    return (thai_order(Firm.name_th), Firm.id)
+        return (Firm.sort_en, Firm.id)
+    return (Firm.sort_th, Firm.id)
+
+
+def _audience() -> str:
+    from flask_login import current_user
+
+    return "members" if current_user.is_authenticated else "public"
 
 
 def list_with_counts() -> list[tuple[Cluster, int]]:
-    """Every cluster, in name order, with its number of visible member firms (one query for counts)."""
-    counts = dict(
-        db.session.execute(
+    """Every cluster, in name order, with its number of visible member firms (counts cached briefly)."""
+    def load():
+        return dict(db.session.execute(
             select(Membership.cluster_id, func.count(func.distinct(Membership.firm_id)))
             .join(Firm, Firm.id == Membership.firm_id)
             .where(Membership.status == MembershipStatus.APPROVED, visible_firm_filter())
             .group_by(Membership.cluster_id)
-        ).all()
-    )
+        ).all())
+
+    counts = reference.cached(f"cluster-counts:{_audience()}", load)
     name = Cluster.name_en if current_locale() == "en" else Cluster.name_th
     clusters = db.session.scalars(
         select(Cluster)
@@ -73,43 +82,46 @@ class Column:
 def value_chain(cluster: Cluster, per_position: int = 12) -> tuple[list[Column], int]:
     """The cluster's member firms under upstream / midstream / downstream, with counts.
 
-    A firm holding several positions appears in each of its columns. Returns the columns and the
-    number of distinct member firms.
+    A firm holding several positions appears in each of its columns. Counts stop at COUNT_CAP
+    ("1,000+"), so a cluster of 10,000 members costs what one of 1,000 does. Two queries: the counts,
+    then the first firms of all three columns.
     """
-    members = _member_firms(cluster.id)
-    counts = dict(
-        db.session.execute(
-            select(MembershipPosition.position, func.count())
-            .join(Membership, Membership.id == MembershipPosition.membership_id)
-            .where(Membership.firm_id.in_(members))
-            .where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED)
-            .group_by(MembershipPosition.position)
-        ).all()
-    )
-    total = db.session.scalar(select(func.count()).select_from(members.subquery()))
-    columns = {position: Column(position=position, count=counts.get(position, 0)) for position in Position}
-    # The first few firms of every column in one query: rank firms within each position by name.
-    ranked = (
-        _at_position_query(cluster)
-        .with_only_columns(
-            Firm.id.label("firm_id"),
-            MembershipPosition.position.label("position"),
-            func.row_number()
-            .over(partition_by=MembershipPosition.position, order_by=firm_name_order())
-            .label("rank"),
-        )
-        .subquery()
-    )
-    rows = db.session.execute(
-        select(Firm, ranked.c.position)
-        .join(ranked, ranked.c.firm_id == Firm.id)
-        .where(ranked.c.rank <= per_position)
-        .order_by(ranked.c.position, ranked.c.rank)
-        .options(selectinload(Firm.province))
-    ).all()
-    for firm, position in rows:
-        columns[Position(position)].firms.append(firm)
+    from portal.directory.queries import capped_count
+
+    counts = db.session.execute(select(
+        capped_count(_member_firms(cluster.id)).scalar_subquery(),
+        *[capped_count(_at_position_query(cluster, p).with_only_columns(Membership.id)).scalar_subquery()
+          for p in Position],
+    )).one()
+    total, by_position = counts[0], dict(zip(Position, counts[1:], strict=True))
+    columns = {position: Column(position=position, count=by_position[position]) for position in Position}
+    order = firm_name_order()
+    # Walk the firms' name index and probe the memberships: the first dozen come quickly even in a
+    # cluster of tens of thousands (sorting every member would not).
+    firsts = [
+        select(Firm.id.label("firm_id"), literal(p.value).label("position"))
+        .where(visible_firm_filter(), _holds(cluster, p)).order_by(*order).limit(per_position).subquery()
+        for p in Position if by_position[p]
+    ]
+    if firsts:
+        picked = union_all(*[select(s.c.firm_id, s.c.position) for s in firsts]).subquery()
+        rows = db.session.execute(select(Firm, picked.c.position).join(picked, picked.c.firm_id == Firm.id)).all()
+        for firm, position in sorted(rows, key=lambda row: _sort_value(row[0])):
+            columns[Position(position)].firms.append(firm)
     return list(columns.values()), total
+
+
+def _holds(cluster: Cluster, position: Position):
+    """EXISTS: the firm is an approved member of the cluster at the position."""
+    return exists().where(
+        Membership.firm_id == Firm.id, Membership.cluster_id == cluster.id,
+        Membership.status == MembershipStatus.APPROVED,
+        MembershipPosition.membership_id == Membership.id, MembershipPosition.position == position,
+    )
+
+
+def _sort_value(firm):
+    return (firm.sort_en if current_locale() == "en" else firm.sort_th, firm.id)
 
 
 def _at_position_query(cluster: Cluster, position: Position | None = None):
@@ -129,16 +141,16 @@ def _at_position_query(cluster: Cluster, position: Position | None = None):
 
 
 def firms_at_position(cluster: Cluster, position: Position):
-    """Select of visible member firms holding `position` in `cluster`, in name order, provinces loaded."""
-    return (
-        _at_position_query(cluster, position)
-        .options(selectinload(Firm.province))
-        .order_by(*firm_name_order())
-    )
+    """Select of visible member firms holding `position` in `cluster`, in name order."""
+    return select(Firm).where(visible_firm_filter(), _holds(cluster, position)).order_by(*firm_name_order())
 
 
 def programme_totals() -> dict[str, int]:
     """Headline figures for the home page: clusters, member firms (each firm once), provinces reached."""
+    return reference.cached(f"programme-totals:{_audience()}", _programme_totals)
+
+
+def _programme_totals() -> dict[str, int]:
     members = (
         select(Firm.id, Firm.province_id)
         .join(Membership, Membership.firm_id == Firm.id)

@@ -3,13 +3,20 @@ import enum
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column
 from portal.extensions import db
 from portal.i18n import Bilingual
+from portal.search import search_text
+from portal.thai import thai_sort_key
+
+# Sort keys are compared byte by byte ("C" collation on PostgreSQL, binary on SQLite), so both
+# databases order names the same way, and an index can serve ORDER BY sort key, id.
+SortKey = String(240).with_variant(String(240, collation="C"), "postgresql")
+SORT_KEY_LENGTH = 240
 
 
 class Province(db.Model):
@@ -83,6 +90,10 @@ class Firm(TimestampMixin, db.Model):
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_reason: Mapped[str | None] = mapped_column(Text)
     logo_filename: Mapped[str | None] = mapped_column(String(64))  # generated name, never the uploaded one
+    # Kept up to date from the fields above on every insert and update (see _derive_search_fields).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    sort_th: Mapped[str] = mapped_column(SortKey, default="", server_default="")
+    sort_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     province: Mapped[Province] = relationship(lazy="raise_on_sql")
@@ -119,8 +130,34 @@ class Firm(TimestampMixin, db.Model):
     def is_hidden(self) -> bool:
         return self.hidden_at is not None
 
+    __table_args__ = (
+        Index("ix_firms_sort_th", "sort_th", "id"),
+        Index("ix_firms_sort_en", "sort_en", "id"),
+        Index("ix_firms_created_at", "created_at", "id"),
+        # Covers the visibility check when counting members: no need to read the (wide) firm row.
+        Index("ix_firms_listing", "id", "hidden_at", "public_listing_consent_at"),
+    )
+
     def __repr__(self):
         return f"<Firm {self.id} {self.name_th}>"
+
+
+def firm_search_fields(firm) -> dict:
+    """The derived columns for a firm (or a dict of its values): search text and the two sort keys."""
+    get = firm.get if isinstance(firm, dict) else lambda key: getattr(firm, key)
+    return {
+        "search_text": search_text(get("name_th"), get("name_en"), get("description_th"), get("description_en"),
+                                   get("products_th"), get("products_en")),
+        "sort_th": thai_sort_key(get("name_th"))[:SORT_KEY_LENGTH],
+        "sort_en": thai_sort_key(get("name_en") or get("name_th"))[:SORT_KEY_LENGTH],
+    }
+
+
+@event.listens_for(Firm, "before_insert")
+@event.listens_for(Firm, "before_update")
+def _derive_search_fields(mapper, connection, firm):
+    for key, value in firm_search_fields(firm).items():
+        setattr(firm, key, value)
 
 
 class FirmRole(enum.Enum):

@@ -5,6 +5,7 @@ Loading is an upsert by natural key (province code, slug), so it can run on ever
 import csv
 from importlib import resources
 
+from portal import reference
 from portal.clusters.models import Cluster, Organisation, OrganisationKind
 from portal.extensions import db
 from portal.firms.models import Province
@@ -102,6 +103,7 @@ def load_provinces() -> int:
                     setattr(province, key, value)
                 changed += 1
     db.session.flush()
+    reference.clear()
     return changed
 
 
@@ -139,4 +141,5 @@ def load_clusters() -> int:
         )
         changed += did
     db.session.flush()
+    reference.clear()
     return changed

@@ -10,7 +10,8 @@ from tests import factories
 pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
-         "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}"]
+         "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}", "/directory/",
+         "/directory/?q=ปลากัด&cluster=betta&position=upstream&province=nope&verified=1"]
 SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
                    "/auth/account", "/auth/password", "/firms/{firm}/memberships", "/notifications/",
                    "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",

@@ -1,0 +1,264 @@
+"""Directory and cluster pages at scale: `make bench` (or python -m bench.directory --help).
+
+Builds a deterministic synthetic dataset in its own database (100,000 firms, 30 clusters, 300,000
+memberships, Thai and English text), then measures pages through the app (Flask test client, in
+process) and prints one line per case:
+
+    name p50_ms=… p95_ms=… queries=… floor_ratio=…
+
+floor_ratio compares the page's p50 with the same response bytes served from memory by the same app.
+Targets on SQLite on a 2-core machine: p95 ≤ 15 ms for directory and cluster pages, ≤ 30 ms for
+searches, at most 5 SQL queries per page.
+"""
+import argparse
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from flask import Response  # noqa: E402
+from sqlalchemy import event, insert, select, text  # noqa: E402
+
+from config import Config  # noqa: E402
+from portal import create_app  # noqa: E402
+from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position  # noqa: E402
+from portal.directory.queries import MAX_PAGE  # noqa: E402
+from portal.extensions import db  # noqa: E402
+from portal.firms.models import Firm, FirmSize, LegalForm, Province, firm_search_fields  # noqa: E402
+from portal.seed.reference import load_clusters, load_provinces  # noqa: E402
+from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES  # noqa: E402
+from portal.thai import fiscal_year  # noqa: E402
+
+SEED = 2563
+START = datetime(2016, 10, 1, tzinfo=timezone.utc)
+EXTRA_WORDS = ["ร้านตัดผม", "รถรับส่ง", "ส่งออก", "export", "organic", "handmade", "OTOP", "ฮาลาล", "premium"]
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+class BenchConfig(Config):
+    SECRET_KEY = "bench-only"
+    RATELIMIT_ENABLED = False
+    WTF_CSRF_ENABLED = False
+    MAIL_SERVER = None
+
+
+def make_app(url):
+    config = type("Config", (BenchConfig,), {"SQLALCHEMY_DATABASE_URI": url})
+    return create_app(config)
+
+
+def prepare_database(backend) -> str:
+    if backend == "sqlite":
+        path = ROOT / "instance" / "bench" / "bench.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return f"sqlite:///{path}"
+    host = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
+    name = "portal_bench"
+    for sql in (f"DROP DATABASE IF EXISTS {name}",):
+        subprocess.run(["psql", "-h", host, "-U", "postgres", "-qc", sql], check=True)
+    subprocess.run(["createdb", "-h", host, "-U", "postgres", "-T", "template0", "-E", "UTF8",
+                    "--locale=C.UTF-8", name], check=True)
+    return f"postgresql+psycopg://postgres@{host}:5432/{name}"
+
+
+def existing_database(backend) -> str:
+    if backend == "sqlite":
+        return f"sqlite:///{ROOT / 'instance' / 'bench' / 'bench.db'}"
+    return f"postgresql+psycopg://postgres@{os.environ.get('BENCH_PG_HOST', '127.0.0.1')}:5432/portal_bench"
+
+
+def generate(firm_count: int, cluster_count: int, membership_count: int) -> str:
+    """Fill the database; returns the slug of the largest cluster."""
+    rng = random.Random(SEED)
+    load_provinces()
+    load_clusters()
+    real = list(db.session.scalars(select(Cluster).order_by(Cluster.slug)))
+    agency = real[0].agency_id
+    for n in range(cluster_count - len(real)):
+        db.session.add(Cluster(slug=f"cluster-{n + 1:02d}", name_th=f"คลัสเตอร์ทดสอบ {n + 1}",
+                               name_en=f"Test cluster {n + 1}", agency_id=agency))
+    db.session.commit()
+    clusters = list(db.session.scalars(select(Cluster).order_by(Cluster.id)))
+    provinces = [p.id for p in db.session.scalars(select(Province))]
+    trades = [(slug, t) for slug, by_position in CLUSTER_TRADES.items() for ts in by_position.values() for t in ts]
+    log(f"  inserting {firm_count:,} firms …")
+    batch = []
+    for i in range(1, firm_count + 1):
+        _slug, trade = rng.choice(trades)
+        brand = rng.choice(BRANDS)
+        english = rng.random() < 0.5
+        extra = rng.choice(EXTRA_WORDS) if rng.random() < 0.3 else ""
+        values = {
+            "id": i,
+            "name_th": f"{trade[0]}{brand[0]} {i}",
+            "name_en": f"{brand[1]} {trade[1]} {i}" if english else None,
+            "description_th": f"{trade[2]} {extra}",
+            "description_en": trade[3] if english else None,
+            "products_th": trade[0],
+            "products_en": trade[1] if english else None,
+        }
+        created = START + timedelta(seconds=rng.randrange(300_000_000))
+        values.update(firm_search_fields(values))
+        values.update({
+            "legal_form": LegalForm.INDIVIDUAL.value, "province_id": rng.choice(provinces),
+            "size": rng.choice(list(FirmSize)).value, "created_at": created, "updated_at": created,
+            "public_listing_consent_at": created if rng.random() < 0.95 else None,
+            "verified_at": created if rng.random() < 0.5 else None,
+            "hidden_at": created if rng.random() < 0.01 else None,
+        })
+        batch.append(values)
+        if len(batch) == 5000:
+            db.session.execute(insert(Firm.__table__), batch)
+            batch = []
+    if batch:
+        db.session.execute(insert(Firm.__table__), batch)
+    db.session.commit()
+
+    log(f"  inserting {membership_count:,} memberships …")
+    weights = [8 if n == 0 else 1 for n in range(len(clusters))]  # one large cluster, as Betta is
+    memberships, positions, mid = [], [], 0
+    per_firm = membership_count // firm_count
+    for firm_id in range(1, firm_count + 1):
+        chosen = set()
+        while len(chosen) < per_firm:
+            chosen.add(rng.choices(range(len(clusters)), weights=weights)[0])
+        for index in chosen:
+            mid += 1
+            decided = START + timedelta(seconds=rng.randrange(300_000_000))
+            approved = rng.random() < 0.95
+            memberships.append({
+                "id": mid, "firm_id": firm_id, "cluster_id": clusters[index].id,
+                "status": (MembershipStatus.APPROVED if approved else MembershipStatus.PENDING).value,
+                "decided_at": decided if approved else None,
+                "fiscal_year": fiscal_year(decided) if approved else None,
+                "created_at": decided, "updated_at": decided,
+            })
+            for position in rng.sample(list(Position), rng.choice([1, 1, 1, 2])):
+                positions.append({"membership_id": mid, "position": position.value})
+        if len(memberships) >= 10000:
+            db.session.execute(insert(Membership.__table__), memberships)
+            db.session.execute(insert(MembershipPosition.__table__), positions)
+            memberships, positions = [], []
+    if memberships:
+        db.session.execute(insert(Membership.__table__), memberships)
+        db.session.execute(insert(MembershipPosition.__table__), positions)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        for table in ("firms", "memberships", "membership_positions"):
+            db.session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                    f"(SELECT max(id) FROM {table}))") if table != "membership_positions" else
+                               text("SELECT 1"))
+        db.session.commit()
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("ANALYZE"))
+    return clusters[0].slug
+
+
+def measure(app, cases, runs):
+    engine_queries = []
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", lambda *a: engine_queries.append(1))
+    floor = {"body": b""}
+    app.add_url_rule("/__floor", "bench_floor", lambda: Response(floor["body"], mimetype="text/html"))
+    client = app.test_client()
+    results = []
+    for name, url in cases:
+        for _ in range(3):  # warm-up: caches, statement cache, first-use imports
+            response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        floor["body"] = response.data
+        timings, counts = [], []
+        for _ in range(runs):
+            engine_queries.clear()
+            started = time.perf_counter()
+            client.get(url)
+            timings.append((time.perf_counter() - started) * 1000)
+            counts.append(len(engine_queries))
+        floor_timings = []
+        for _ in range(runs):
+            started = time.perf_counter()
+            client.get("/__floor")
+            floor_timings.append((time.perf_counter() - started) * 1000)
+        p50 = statistics.median(timings)
+        p95 = statistics.quantiles(timings, n=20)[18]
+        ratio = p50 / statistics.median(floor_timings)
+        results.append((name, p50, p95, max(counts), ratio))
+        print(f"{name} p50_ms={p50:.1f} p95_ms={p95:.1f} queries={max(counts)} floor_ratio={ratio:.1f}",
+              flush=True)
+    return results
+
+
+def cases_for(largest):
+    return [
+        ("directory_page1", "/directory/?lang=th"),
+        ("directory_page1_en", "/directory/?lang=en"),
+        (f"directory_deep_page{MAX_PAGE}", f"/directory/?page={MAX_PAGE}&lang=th"),
+        (f"directory_newest_page{MAX_PAGE}", f"/directory/?sort=newest&page={MAX_PAGE}&lang=th"),
+        ("filter_cluster", f"/directory/?cluster={largest}&lang=th"),
+        ("filter_position", "/directory/?position=midstream&lang=th"),
+        ("filter_cluster_position", f"/directory/?cluster={largest}&position=upstream&lang=th"),
+        ("filter_province", "/directory/?province=73&lang=th"),
+        ("filter_size", "/directory/?size=medium&lang=th"),
+        ("filter_verified", "/directory/?verified=1&lang=th"),
+        ("search_thai", "/directory/?q=ปลากัด&lang=th"),
+        ("search_thai_rare", "/directory/?q=ฮาลาล&lang=th"),
+        ("search_english", "/directory/?q=betta&lang=en"),
+        ("search_two_words", "/directory/?q=ปลากัด+export&lang=th"),
+        ("search_two_letter_thai", "/directory/?q=ผม&lang=th"),
+        ("largest_cluster_page", f"/clusters/{largest}?lang=th"),
+    ]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    parser.add_argument("--firms", type=int, default=100_000)
+    parser.add_argument("--clusters", type=int, default=30)
+    parser.add_argument("--memberships", type=int, default=300_000)
+    parser.add_argument("--runs", type=int, default=60)
+    parser.add_argument("--reuse", action="store_true", help="measure the database built by the last run")
+    args = parser.parse_args()
+    backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
+    for backend in backends:
+        print(f"# {backend}: {args.firms:,} firms, {args.clusters} clusters, {args.memberships:,} memberships",
+              flush=True)
+        if args.reuse:
+            url = existing_database(backend)
+            app = make_app(url)
+            with app.app_context():
+                largest = db.session.scalar(select(Cluster.slug).order_by(Cluster.id))
+        else:
+            try:
+                url = prepare_database(backend)
+            except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+                print(f"# {backend} skipped: cannot create the benchmark database ({exc})", flush=True)
+                continue
+            app = make_app(url)
+            with app.app_context():
+                from flask_migrate import upgrade
+
+                log("  migrating …")
+                upgrade()
+                started = time.perf_counter()
+                largest = generate(args.firms, args.clusters, args.memberships)
+                log(f"  dataset built in {time.perf_counter() - started:.0f} s")
+        measure(app, cases_for(largest), args.runs)
+        with app.app_context():
+            db.engine.dispose()
+
+
+if __name__ == "__main__":
+    main()

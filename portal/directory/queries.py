@@ -1,0 +1,89 @@
+"""The member directory: listed firms filtered, searched, sorted and paginated in a few queries.
+
+Page 1 and deep pages cost the same: the ORDER BY (sort key or creation time, then id) is indexed
+whole, and counting stops at COUNT_CAP ("1,000+ firms"), so browsing stops at MAX_PAGE: narrowing the
+search is the way further. Both bound the work a page does, whatever the size of the directory.
+"""
+import math
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, exists, func, select
+
+from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
+from portal.extensions import db
+from portal.firms.models import Firm, FirmSize
+from portal.firms.queries import visible_firm_filter
+from portal.search import matches, terms
+
+PER_PAGE = 24
+COUNT_CAP = 1000
+MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)
+SORTS = ("name", "newest")
+
+
+@dataclass
+class Filters:
+    q: str = ""
+    cluster_id: int | None = None
+    position: Position | None = None
+    province_id: int | None = None
+    size: FirmSize | None = None
+    verified: bool = False
+    sort: str = "name"
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def terms(self) -> list[str]:
+        return terms(self.q)
+
+
+def _criteria(filters: Filters, viewer, ordered: bool):
+    criteria = [visible_firm_filter(viewer)]
+    if filters.terms:
+        criteria.append(matches(Firm, filters.terms, db.session.get_bind().dialect.name, "firms_fts", ordered))
+    if filters.cluster_id or filters.position:
+        membership = [Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED]
+        if filters.cluster_id:
+            membership.append(Membership.cluster_id == filters.cluster_id)
+        if filters.position:
+            membership.append(exists().where(MembershipPosition.membership_id == Membership.id,
+                                             MembershipPosition.position == filters.position))
+        criteria.append(exists().where(and_(*membership)))
+    if filters.province_id:
+        criteria.append(Firm.province_id == filters.province_id)
+    if filters.size:
+        criteria.append(Firm.size == filters.size)
+    if filters.verified:
+        criteria.append(Firm.verified_at.is_not(None))
+    return criteria
+
+
+def _order(filters: Filters, locale: str):
+    """ORDER BY for the page. With search words, PostgreSQL does better taking the matches from the
+    trigram index and keeping the top rows than walking the name index hoping to meet matches: names
+    sharing a word sit together in name order, which its estimates do not know (measured: 150 ms for
+    "betta" the one way, a few ms the other). "|| ''" keeps the order but hides the index."""
+    if filters.sort == "newest":
+        return (Firm.created_at.desc(), Firm.id.desc())
+    key = Firm.sort_en if locale == "en" else Firm.sort_th
+    if filters.terms and db.session.get_bind().dialect.name == "postgresql":
+        key = key.concat("")
+    return (key, Firm.id)
+
+
+def capped_count(query) -> int:
+    """COUNT(*) of a select, stopping at COUNT_CAP + 1 rows (so "more than COUNT_CAP" is known cheaply)."""
+    return select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())
+
+
+def search(filters: Filters, viewer, locale: str) -> tuple[list[Firm], int]:
+    """One page of firms and the number of matches (at most COUNT_CAP + 1): two queries."""
+    total = db.session.scalar(capped_count(select(Firm.id).where(*_criteria(filters, viewer, ordered=False))))
+    criteria = _criteria(filters, viewer, ordered=True)
+    page = min(filters.page, MAX_PAGE)
+    firms = db.session.scalars(
+        select(Firm).where(*criteria).order_by(*_order(filters, locale))
+        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    return list(firms), total

@@ -1,0 +1,90 @@
+"""Substring search that works inside Thai text (which has no spaces), on SQLite and PostgreSQL alike.
+
+Each searchable record keeps one normalised `search_text` (NFC, case-folded, its Thai and English
+fields joined, ending in two spaces). A query is split on whitespace into terms that must all occur
+(AND), each as a plain substring: no wildcard, quote or index syntax means anything. Tone marks count
+(ร้าน is not ร่าน).
+
+- SQLite: terms of 3+ characters go through an FTS5 trigram index (each term quoted). A 2-character
+  term (Thai words often are: ผม, รถ) is expanded to the indexed trigrams that start with it (read from
+  an fts5vocab table); the trailing spaces guarantee every occurrence is followed by a character, so
+  this finds exactly the rows that contain it. A 1-character term falls back to instr().
+- PostgreSQL: LIKE '%term%' with % _ \\ escaped, served by a pg_trgm GIN index for 3+ characters; a
+  2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index.
+See shared notes/thai-search.md for the measurements behind this design.
+"""
+import unicodedata
+
+from sqlalchemy import and_, func, literal, text
+
+MAX_TERMS = 8
+MAX_TERM_LENGTH = 100
+
+
+def normalise(value: str | None) -> str:
+    """The form both the stored text and the query terms take: NFC, case-folded, spaces collapsed."""
+    value = unicodedata.normalize("NFC", value or "")
+    value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\n ")
+    return " ".join(value.casefold().split())
+
+
+SENTINEL = "  "  # every occurrence of a term is followed by at least two characters (see above)
+
+
+def search_text(*fields) -> str:
+    return normalise(" ".join(f for f in fields if f)) + SENTINEL
+
+
+def terms(query: str | None) -> list[str]:
+    """Distinct terms of a query, in order, at most MAX_TERMS of at most MAX_TERM_LENGTH characters."""
+    seen = []
+    for term in normalise(query).split():
+        term = term[:MAX_TERM_LENGTH]
+        if term not in seen:
+            seen.append(term)
+    return seen[:MAX_TERMS]
+
+
+def _escape_like(term: str) -> str:
+    return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
+def matches(model, query_terms: list[str], dialect: str, fts_table: str, ordered: bool = False):
+    """SQL criterion: the model's search_text contains every term.
+
+    ordered=True is for a sorted, limited page: on SQLite "id + 0" then makes the planner walk the
+    ORDER BY index and probe the search result, rather than sort every match (measured faster for
+    common and rare words alike). Counting is faster the other way round, driven by the result.
+    """
+    if not query_terms:
+        return None
+    column = model.search_text
+    probe = model.id + 0 if ordered else model.id
+    criteria = []
+    if dialect == "sqlite":
+        long_terms = [t for t in query_terms if len(t) >= 3]
+        if long_terms:
+            phrase = " AND ".join(_fts_phrase(t) for t in long_terms)
+            criteria.append(probe.in_(
+                text(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts").bindparams(fts=phrase)))
+        for n, term in enumerate(t for t in query_terms if len(t) == 2):
+            # Every indexed trigram that starts with the term, as one OR query (the quoted term itself
+            # if there is none: it then matches nothing, correctly).
+            criteria.append(probe.in_(text(
+                f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH ("
+                f"SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), :q{n}) "
+                f"FROM {fts_table}_vocab WHERE term >= :low{n} AND term < :high{n})"
+            ).bindparams(**{f"q{n}": _fts_phrase(term), f"low{n}": term, f"high{n}": term + "\U0010ffff"})))
+        criteria += [func.instr(column, literal(t)) > 0 for t in query_terms if len(t) == 1]
+        return and_(*criteria)
+    for n, term in enumerate(query_terms):
+        if len(term) == 2:
+            criteria.append(text(f"{model.__tablename__}.search_bigrams @> ARRAY[CAST(:bigram{n} AS text)]")
+                            .bindparams(**{f"bigram{n}": term}))
+        else:
+            criteria.append(column.like("%" + _escape_like(term) + "%", escape="\\"))
+    return and_(*criteria)

@@ -1,0 +1,222 @@
+"""The member directory: search correctness, filters, sort order, privacy and query counts.
+
+The suite runs on SQLite and on PostgreSQL (CI does both), so every expectation here holds on both.
+"""
+import re
+
+import pytest
+from sqlalchemy import event
+
+from portal.clusters.models import MembershipStatus, Position
+from portal.db import utcnow
+from portal.extensions import db
+from portal.firms.models import FirmSize
+from tests import factories
+
+FIRMS = {
+    "betta": dict(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Fish Farm",
+                  products_th="ปลากัดฮาล์ฟมูนเกรดส่งออก"),
+    "barber": dict(name_th="ร้านตัดผมชายสยาม", description_th="ตัดผมและโกนหนวด"),
+    "van": dict(name_th="บริษัท ให้เช่ารถตู้ จำกัด", name_en="Van Rental Co., Ltd."),
+    "ran": dict(name_th="สวนร่านทอง", description_en="Orchid garden"),
+    "percent": dict(name_th="ฟาร์มอินทรีย์", name_en="100% Organic_Farm"),
+    "quote": dict(name_th="สยามคอสเพลย์", name_en='Siam "Quote" Cosplay', description_en="King's costumes"),
+    "coffee": dict(name_th="ร้านกาแฟดอยสูง", products_en="Arabica coffee, roasted"),
+}
+
+
+@pytest.fixture
+def directory(app):
+    with app.app_context():
+        for values in FIRMS.values():
+            factories.firm(**values)
+        factories.firm(name_th="ปลากัดที่ถูกซ่อน", hidden_at=utcnow())
+        factories.firm(name_th="ปลากัดสมาชิกเท่านั้น", public_listing_consent_at=None)
+        db.session.commit()
+
+
+def names(client, query, **params):
+    response = client.get("/directory/", query_string={"q": query, "lang": "th", **params})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    return set(re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', page))
+
+
+def key_names(*keys):
+    return {FIRMS[k]["name_th"] for k in keys}
+
+
+@pytest.mark.parametrize("query, expected", [
+    ("ปลากัด", ["betta"]),                    # inside Thai text without spaces
+    ("betta", ["betta"]),
+    ("BETTA", ["betta"]),                     # case-insensitive
+    ("Betta fish", ["betta"]),                # several words: AND
+    ("fish ปลากัด", ["betta"]),               # mixed Thai and English
+    ("betta กาแฟ", []),                       # AND, not OR
+    ("ฮาล์ฟมูน", ["betta"]),                   # products are searched
+    ("ผม", ["barber"]),                       # two-letter Thai word
+    ("รถ", ["van"]),                          # two-letter Thai word
+    ("ร้าน", ["barber", "coffee"]),            # tone marks matter: not ร่าน
+    ("ร่าน", ["ran"]),
+    ("orchid", ["ran"]),                      # English description
+    ("%", ["percent"]),                       # LIKE wildcards are plain text
+    ("_", ["percent"]),
+    ("100%", ["percent"]),
+    ("0%_", []),
+    ("a%b", []),
+    ('"quote"', ["quote"]),                   # quotes are plain text
+    ('"', ["quote"]),
+    ("king's", ["quote"]),
+    ("ปลา*", []),                             # FTS syntax is plain text
+    ("betta OR กาแฟ", []),
+    ("NEAR(betta)", []),
+    ("x' OR 1=1 --", []),
+    ("ปลา\u200bกัด", ["betta"]),               # a zero-width space is ignored
+    ("  ", list(FIRMS)),                      # empty search lists everything visible
+])
+def test_search_correctness(client, directory, query, expected):
+    assert names(client, query) == key_names(*expected)
+
+
+def test_hidden_and_unlisted_firms_never_show_to_the_public(app, client, directory):
+    assert names(client, "ปลากัด") == key_names("betta")
+    with app.app_context():
+        factories.user(email="member@example.com")
+        db.session.commit()
+    member = app.test_client()
+    factories.sign_in(member, "member@example.com")
+    found = names(member, "ปลากัด")
+    assert "ปลากัดสมาชิกเท่านั้น" in found and "ปลากัดที่ถูกซ่อน" not in found
+
+
+def test_directory_shows_no_contact_details(app, client):
+    with app.app_context():
+        factories.firm(name_th="ร้านมีเบอร์", phone="+66812345678", email="shop@example.com", line_id="@shop")
+        db.session.commit()
+    page = client.get("/directory/").get_data(as_text=True)
+    assert "ร้านมีเบอร์" in page
+    for secret in ("081 234 5678", "+66812345678", "shop@example.com", "@shop"):
+        assert secret not in page
+
+
+@pytest.fixture
+def members(app):
+    """Firms in clusters at positions, in provinces, of sizes, some verified."""
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        a = factories.firm(name_th="ก ฟาร์มต้นน้ำ", province_code="73", size=FirmSize.SMALL, verified_at=utcnow())
+        b = factories.firm(name_th="ข ผู้ส่งออก", province_code="10", size=FirmSize.MICRO)
+        c = factories.firm(name_th="ค สตูดิโอ", province_code="10", size=FirmSize.MEDIUM, verified_at=utcnow())
+        d = factories.firm(name_th="ง รอพิจารณา", province_code="10")
+        factories.membership(a, betta, Position.UPSTREAM, Position.DOWNSTREAM)
+        factories.membership(b, betta, Position.DOWNSTREAM)
+        factories.membership(c, cosplay, Position.MIDSTREAM)
+        factories.membership(d, betta, Position.UPSTREAM, status=MembershipStatus.PENDING)
+        db.session.commit()
+
+
+@pytest.mark.parametrize("params, expected", [
+    ({"cluster": "betta"}, {"ก ฟาร์มต้นน้ำ", "ข ผู้ส่งออก"}),          # pending requests are not members
+    ({"position": "downstream"}, {"ก ฟาร์มต้นน้ำ", "ข ผู้ส่งออก"}),
+    ({"cluster": "betta", "position": "upstream"}, {"ก ฟาร์มต้นน้ำ"}),
+    ({"cluster": "cosplay", "position": "upstream"}, set()),
+    ({"province": "10"}, {"ข ผู้ส่งออก", "ค สตูดิโอ", "ง รอพิจารณา"}),
+    ({"size": "medium"}, {"ค สตูดิโอ"}),
+    ({"verified": "1"}, {"ก ฟาร์มต้นน้ำ", "ค สตูดิโอ"}),
+    ({"verified": "1", "province": "10", "cluster": "cosplay"}, {"ค สตูดิโอ"}),
+])
+def test_filters(client, members, params, expected):
+    assert names(client, "", **params) == expected
+
+
+def test_result_count_and_shareable_urls(client, members):
+    page = client.get("/directory/?cluster=betta&position=downstream&lang=en").get_data(as_text=True)
+    assert "2 firms found" in page
+    assert 'option value="betta" selected' in page and 'option value="downstream" selected' in page
+
+
+@pytest.mark.parametrize("params", [{"cluster": "nope"}, {"position": "sideways"}, {"province": "99"},
+                                    {"size": "huge"}, {"page": "abc"}, {"sort": "price"}, {"q": "x" * 5000}])
+def test_bad_parameters_are_explained_not_errors(client, members, params):
+    response = client.get("/directory/", query_string={**params, "lang": "en"})
+    assert response.status_code == 200
+    if set(params) & {"cluster", "position", "province", "size"}:
+        assert "There is no such" in response.get_data(as_text=True)
+
+
+def test_sort_by_name_follows_thai_order_and_newest_first(app, client):
+    with app.app_context():
+        for name in ["ข้าว", "ขา", "ไก่", "เก", "กา"]:
+            factories.firm(name_th=name, name_en=None)
+        db.session.commit()
+    page = client.get("/directory/?lang=th").get_data(as_text=True)
+    assert re.findall(r'<h2 class="firm-name"><a [^>]+>([^<]+)', page) == ["กา", "เก", "ไก่", "ขา", "ข้าว"]
+    newest = client.get("/directory/?sort=newest&lang=th").get_data(as_text=True)
+    assert re.findall(r'<h2 class="firm-name"><a [^>]+>([^<]+)', newest)[0] == "กา"  # created last
+
+
+def test_english_sort_uses_english_names_with_thai_fallback(app, client):
+    with app.app_context():
+        factories.firm(name_th="ฟาร์มปลากัด", name_en="Zebra Betta")
+        factories.firm(name_th="กาแฟ", name_en="Apple Coffee")
+        factories.firm(name_th="ข้าวหอม", name_en=None)
+        db.session.commit()
+    page = client.get("/directory/?lang=en").get_data(as_text=True)
+    order = re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', page)
+    assert order == ["ข้าวหอม", "Apple Coffee", "Zebra Betta"]  # Thai before Latin, as ICU orders
+
+
+def test_pagination_and_its_limits(app, client, monkeypatch):
+    from portal.directory import queries
+
+    with app.app_context():
+        for n in range(30):
+            factories.firm(name_th=f"กิจการ{n:02d}")
+        db.session.commit()
+    first = client.get("/directory/?lang=en").get_data(as_text=True)
+    assert "30 firms found" in first and "Page 1 of 2" in first and 'rel="next"' in first
+    assert client.get("/directory/?page=2").status_code == 200
+    assert client.get("/directory/?page=3").status_code == 404
+    import portal.directory.views as views
+
+    for module in (queries, views):
+        monkeypatch.setattr(module, "PER_PAGE", 5)
+        monkeypatch.setattr(module, "COUNT_CAP", 10)
+        monkeypatch.setattr(module, "MAX_PAGE", 2)
+    capped = client.get("/directory/?lang=en").get_data(as_text=True)
+    assert "More than 10 firms found" in capped
+    assert "Only the first 10 can be browsed" in capped and "Page 1 of 2" in capped
+    assert client.get("/directory/?page=3").status_code == 404
+
+
+def count_queries(app, client, url):
+    with app.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ผม",
+                                 "/directory/?cluster=betta&position=upstream&province=10&sort=newest",
+                                 "/clusters/betta"])
+def test_query_count_is_small_and_does_not_grow_with_the_data(app, client, url):
+    def add(n):
+        with app.app_context():
+            betta = factories.cluster("betta")
+            for i in range(n):
+                firm = factories.firm(name_th=f"ฟาร์มปลากัด ผมดี {i}", province_code="10")
+                factories.membership(firm, betta, list(Position)[i % 3])
+            db.session.commit()
+
+    add(10)
+    count_queries(app, client, url)  # the first request fills the in-memory province and cluster lists
+    few = count_queries(app, client, url)
+    add(100)
+    assert count_queries(app, client, url) == few
+    assert few <= 5
