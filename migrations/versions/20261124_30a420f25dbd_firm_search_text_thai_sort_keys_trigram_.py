@@ -35,6 +35,8 @@ def upgrade():
         batch_op.create_index('ix_firms_sort_en', ['sort_en', 'id'], unique=False)
         batch_op.create_index('ix_firms_sort_th', ['sort_th', 'id'], unique=False)
         batch_op.create_index('ix_firms_listing', ['id', 'hidden_at', 'public_listing_consent_at'], unique=False)
+        batch_op.create_index('ix_firms_province_sort_th', ['province_id', 'sort_th', 'id'], unique=False)
+        batch_op.create_index('ix_firms_province_sort_en', ['province_id', 'sort_en', 'id'], unique=False)
     # Counting a cluster's members reads only indexes: (cluster, status) now covers the firm too.
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_index('ix_memberships_cluster_status')
@@ -99,6 +101,8 @@ def downgrade():
         batch_op.drop_index('ix_memberships_cluster_status')
         batch_op.create_index('ix_memberships_cluster_status', ['cluster_id', 'status'], unique=False)
     with op.batch_alter_table('firms', schema=None) as batch_op:
+        batch_op.drop_index('ix_firms_province_sort_en')
+        batch_op.drop_index('ix_firms_province_sort_th')
         batch_op.drop_index('ix_firms_listing')
         batch_op.drop_index('ix_firms_sort_th')
         batch_op.drop_index('ix_firms_sort_en')

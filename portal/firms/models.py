@@ -136,6 +136,8 @@ class Firm(TimestampMixin, db.Model):
         Index("ix_firms_created_at", "created_at", "id"),
         # Covers the visibility check when counting members: no need to read the (wide) firm row.
         Index("ix_firms_listing", "id", "hidden_at", "public_listing_consent_at"),
+        Index("ix_firms_province_sort_th", "province_id", "sort_th", "id"),
+        Index("ix_firms_province_sort_en", "province_id", "sort_en", "id"),
     )
 
     def __repr__(self):
