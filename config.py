@@ -43,6 +43,14 @@ class Config:
 
     MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # whole request; a logo itself may be at most 2 MB
     COUNTS_CACHE_SECONDS = 60  # headline figures (home page, cluster list) are recomputed at most this often
+
+    # Collaboration requests: expiry, and limits per firm against abuse.
+    REQUEST_DEFAULT_DAYS = 60
+    REQUEST_MAX_DAYS = 366
+    REQUEST_EXPIRY_WARNING_DAYS = 7
+    LIMIT_REQUESTS_PER_DAY = int(os.environ.get("LIMIT_REQUESTS_PER_DAY", "10"))
+    LIMIT_RESPONSES_PER_DAY = int(os.environ.get("LIMIT_RESPONSES_PER_DAY", "30"))
+    LIMIT_MESSAGES_PER_HOUR = int(os.environ.get("LIMIT_MESSAGES_PER_HOUR", "60"))
     PAGE_SIZE = 24
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
 

@@ -46,13 +46,7 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
-# Database objects made by hand in migrations, which the models do not describe: the SQLite FTS5
-# search table (and its shadow tables) and the PostgreSQL trigram index.
-UNMODELLED = ("firms_fts", "ix_firms_search_trgm", "ix_firms_search_bigrams", "search_bigrams")
-
-
-def include_object(obj, name, type_, reflected, compare_to):
-    return not (reflected and compare_to is None and name and name.startswith(UNMODELLED))
+from portal.db import include_object  # noqa: E402  (search objects made by hand in migrations)
 
 
 def get_metadata():

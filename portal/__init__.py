@@ -44,6 +44,8 @@ def _import_models():
     from portal import audit as _audit  # noqa: F401
     from portal.auth import models as _auth  # noqa: F401
     from portal.clusters import models as _clusters  # noqa: F401
+    from portal.collab import models as _collab  # noqa: F401
+    from portal.collab import services as _collab_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
@@ -52,6 +54,7 @@ def _import_models():
 def register_blueprints(app):
     from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
+    from portal.collab.views import bp as collab_bp
     from portal.directory.views import bp as directory_bp
     from portal.firms.views import bp as firms_bp
     from portal.main.views import bp as main_bp
@@ -63,6 +66,7 @@ def register_blueprints(app):
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(directory_bp, url_prefix="/directory")
+    app.register_blueprint(collab_bp, url_prefix="/requests")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
@@ -113,9 +117,9 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    from portal.cli import notifications_cli, seed_cli, staff_cli, translate_cli
+    from portal.cli import notifications_cli, requests_cli, seed_cli, staff_cli, translate_cli
 
-    for group in (translate_cli, seed_cli, staff_cli, notifications_cli):
+    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli):
         app.cli.add_command(group)
 
 

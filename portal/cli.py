@@ -131,3 +131,32 @@ def notifications_digest():
                                                                           "http://127.0.0.1:5000")):
         users, items = send_digests()
     click.echo(f"Digest sent to {users} users ({items} notifications).")
+
+
+requests_cli = AppGroup("requests", help="Collaboration requests: expiry and digests (run daily from cron).")
+
+
+@requests_cli.command("expire")
+def requests_expire():
+    """Record the closure of requests past their date, and warn posters a week before."""
+    from portal.collab.services import expire_requests
+    from portal.notifications.services import dispatch
+
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+        expired, warned = expire_requests()
+        db.session.commit()
+        dispatch()
+    click.echo(f"{expired} requests closed as expired; {warned} posters warned of a closing date.")
+
+
+@requests_cli.command("digest")
+def requests_digest():
+    """Tell users who asked for it how many new open requests fit their firms."""
+    from portal.collab.services import request_digests
+    from portal.notifications.services import dispatch
+
+    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
+        sent = request_digests()
+        db.session.commit()
+        dispatch()
+    click.echo(f"{sent} request digests sent.")

@@ -20,6 +20,13 @@ __all__ = [
     "can_decide_membership",
     "can_appoint_coordinators",
     "is_coordinator",
+    "can_post_request",
+    "can_view_request",
+    "can_manage_request",
+    "can_respond",
+    "can_view_response",
+    "can_decide_response",
+    "can_see_counterpart_contacts",
 ]
 
 
@@ -90,9 +97,12 @@ def can_view_firm(user, firm) -> bool:
 
 
 def can_view_firm_contacts(user, firm) -> bool:
-    """Phone, e-mail and LINE are never shown to anonymous visitors; signed-in users who may see the
-    firm see them."""
-    return _active(user) and can_view_firm(user, firm)
+    """Phone, e-mail and LINE are never shown to anonymous visitors. Signed-in users see them on firms
+    with a public listing; a members-only firm's contacts are for its team, OSMEP staff, and firms it
+    has accepted a collaboration with (see can_see_counterpart_contacts)."""
+    if not (_active(user) and can_view_firm(user, firm)):
+        return False
+    return firm.has_public_consent or user.is_staff or firm_role(user, firm) is not None
 
 
 def can_request_membership(user, firm) -> bool:
@@ -125,6 +135,76 @@ def can_decide_membership(user, membership) -> bool:
 def can_appoint_coordinators(user) -> bool:
     """OSMEP staff appoint coordinators and end their terms."""
     return _active(user) and user.is_staff
+
+
+# --- collaboration requests ----------------------------------------------------------------------
+
+def _is_member_firm(firm_id: int, cluster_id: int | None) -> bool:
+    """The firm is an approved member of the cluster (or, with no cluster, of any cluster)."""
+    from portal.clusters.models import Membership, MembershipStatus
+
+    query = db.select(Membership.id).where(Membership.firm_id == firm_id,
+                                           Membership.status == MembershipStatus.APPROVED)
+    if cluster_id is not None:
+        query = query.where(Membership.cluster_id == cluster_id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def can_post_request(user, firm, cluster_id: int | None = None) -> bool:
+    """A confirmed member of the firm's team posts for it: in a cluster the firm is a member of, or
+    open to all clusters if it is a member of any. Hidden firms cannot post."""
+    return (_active(user) and user.is_confirmed and not firm.is_hidden
+            and firm_role(user, firm) is not None and _is_member_firm(firm.id, cluster_id))
+
+
+def can_view_request(user, request) -> bool:
+    """A request is seen by whoever may see the firm that posted it."""
+    from portal.firms.models import Firm
+
+    return can_view_firm(user, db.session.get(Firm, request.firm_id))
+
+
+def can_manage_request(user, request) -> bool:
+    """The posting firm's team edits, renews, closes the request and decides on responses."""
+    return _active(user) and _firm_role(user, request.firm_id) is not None
+
+
+def can_respond(user, request, firm) -> bool:
+    """Another member firm (of the request's cluster, if it has one) answers an open request, through a
+    confirmed member of its team. One response per firm."""
+    from portal.collab.models import RequestStatus
+
+    return (_active(user) and user.is_confirmed and firm.id != request.firm_id and not firm.is_hidden
+            and firm_role(user, firm) is not None and request.status is RequestStatus.OPEN
+            and request.expires_on >= bangkok_today() and _is_member_firm(firm.id, request.cluster_id))
+
+
+def can_view_response(user, response) -> bool:
+    """A response and its thread are private to the two firms' teams (and OSMEP staff)."""
+    from portal.collab.models import CollabRequest
+
+    if not _active(user):
+        return False
+    request = db.session.get(CollabRequest, response.request_id)
+    return (user.is_staff or _firm_role(user, response.firm_id) is not None
+            or _firm_role(user, request.firm_id) is not None)
+
+
+def can_decide_response(user, response) -> bool:
+    """The posting firm shortlists, accepts or declines a response while its request is open."""
+    from portal.collab.models import CollabRequest, RequestStatus
+
+    request = db.session.get(CollabRequest, response.request_id)
+    return can_manage_request(user, request) and request.status is RequestStatus.OPEN
+
+
+def can_see_counterpart_contacts(user, response, counterpart) -> bool:
+    """In a thread, each side sees the other's contacts once the response is accepted, or if the other
+    firm's profile is public anyway."""
+    from portal.collab.models import ResponseStatus
+
+    return can_view_response(user, response) and (
+        response.status is ResponseStatus.ACCEPTED or can_view_firm_contacts(user, counterpart))
 
 
 def require(allowed: bool) -> None:

@@ -17,6 +17,7 @@ class Ref:
     key: str  # province code or cluster slug
     name_th: str
     name_en: str
+    region: str = ""
 
     def name_in(self, locale: str) -> str:
         return (self.name_en or self.name_th) if locale == "en" else self.name_th
@@ -45,7 +46,7 @@ def provinces() -> dict[int, Ref]:
     from portal.firms.models import Province
 
     return _cached("provinces", None, lambda: {
-        p.id: Ref(p.id, p.code, p.name_th, p.name_en) for p in db.session.scalars(select(Province))})
+        p.id: Ref(p.id, p.code, p.name_th, p.name_en, p.region) for p in db.session.scalars(select(Province))})
 
 
 def clusters() -> dict[int, Ref]:

@@ -65,8 +65,8 @@ suspended_owner         1      0            0
 
 CONTACTS = table("""
 anonymous               0      0            0
-unconfirmed             1      1            0
-stranger                1      1            0
+unconfirmed             1      0            0
+stranger                1      0            0
 editor                  1      1            1
 owner                   1      1            1
 staff                   1      1            1

@@ -86,6 +86,7 @@ class SettingsForm(FlaskForm):
         choices=[SelectChoice(s.value, s.label) for s in EmailSetting],
         validators=[InputRequired(message=_l("Please choose how to be told."))],
     )
+    wants_request_digest = BooleanField(_l("Tell me once a day about new requests that fit my firms"))
     locale = RadioField(
         _l("Language for pages and e-mails"),
         choices=[SelectChoice("th", "ไทย"), SelectChoice("en", "English")],

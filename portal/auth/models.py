@@ -53,6 +53,8 @@ class User(UserMixin, TimestampMixin, db.Model):
         enum_column(EmailSetting), default=EmailSetting.IMMEDIATE, server_default=EmailSetting.IMMEDIATE.value
     )
     last_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    wants_request_digest: Mapped[bool] = mapped_column(default=False, server_default=db.false())  # opt-in
+    last_request_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of the session cookie's user id: bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 

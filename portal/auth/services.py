@@ -171,9 +171,10 @@ def change_password(user: User, current_password: str, new_password: str) -> Non
     set_password(user, new_password, reason="changed in account settings")
 
 
-def update_settings(user: User, name: str, locale: str, email_setting: str) -> None:
+def update_settings(user: User, name: str, locale: str, email_setting: str, wants_request_digest: bool = False) -> None:
     from portal.auth.models import EmailSetting
 
     user.name = name.strip()
     user.locale = locale
     user.email_setting = EmailSetting(email_setting)
+    user.wants_request_digest = bool(wants_request_digest)

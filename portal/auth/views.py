@@ -186,7 +186,8 @@ def account():
     else:
         form = SettingsForm()
     if form.validate_on_submit():
-        services.update_settings(current_user, form.name.data, form.locale.data, form.email_setting.data)
+        services.update_settings(current_user, form.name.data, form.locale.data, form.email_setting.data,
+                                 form.wants_request_digest.data)
         session["locale"] = form.locale.data
         db.session.commit()
         flash(_("Your settings have been saved."), "success")

@@ -157,7 +157,48 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
             progress(index, firms)
     db.session.flush()
     _demo_owner(firms_owned=db.session.scalars(db.select(Firm).order_by(Firm.id).limit(3)).all())
+    counts["requests"] = _demo_requests(rng)
     return counts
+
+
+REQUEST_TEMPLATES = [
+    # kind, position sought, Thai title, English title (or None)
+    ("seeking_supplier", "upstream", "หาผู้เพาะพันธุ์ส่งของได้ต่อเนื่องทุกเดือน", "Looking for breeders with monthly supply"),
+    ("seeking_buyers", "downstream", "หาผู้ซื้อรายใหญ่สำหรับผลผลิตฤดูนี้", "Seeking bulk buyers for this season's output"),
+    ("joint_purchasing", None, "รวมกลุ่มสั่งซื้อบรรจุภัณฑ์เพื่อลดต้นทุน", "Joint purchase of packaging to cut costs"),
+    ("shared_logistics", "midstream", "แชร์รถขนส่งเส้นทางภาคกลาง", None),
+    ("trade_fair", None, "หาพันธมิตรร่วมบูธงานแสดงสินค้า", "Partners wanted to share a trade-fair booth"),
+    ("joint_finance_application", None, "ร่วมยื่นขอสินเชื่อเพื่อปรับปรุงโรงเรือน", None),
+    ("seeking_processor", "midstream", "หาผู้แปรรูปรับจ้างผลิตล็อตเล็ก", "Seeking a processor for small batches"),
+    ("knowledge", None, "แลกเปลี่ยนความรู้การทำมาตรฐานส่งออก", "Sharing know-how on export standards"),
+]
+
+
+def _demo_requests(rng) -> int:
+    """A few open collaboration requests from member firms, so the board has something to show."""
+    from datetime import date
+
+    from portal.clusters.models import Position
+    from portal.collab.models import CollabRequest, Kind
+
+    members = db.session.execute(
+        db.select(Membership.firm_id, Membership.cluster_id).where(Membership.status == MembershipStatus.APPROVED)
+        .order_by(Membership.id)
+    ).all()
+    made = 0
+    for index in range(24):
+        firm_id, cluster_id = members[rng.randrange(len(members))]
+        kind, position, title_th, title_en = REQUEST_TEMPLATES[index % len(REQUEST_TEMPLATES)]
+        db.session.add(CollabRequest(
+            firm_id=firm_id, cluster_id=cluster_id if rng.random() < 0.8 else None, kind=Kind(kind),
+            position_sought=Position(position) if position else None, title_th=title_th, title_en=title_en,
+            details_th=f"{title_th} ติดต่อผ่านพอร์ทัลได้เลย", quantity=None,
+            expires_on=date(2030, 1, 1 + index % 28), created_at=HISTORY_END - timedelta(days=index),
+            updated_at=HISTORY_END - timedelta(days=index),
+        ))
+        made += 1
+    db.session.flush()
+    return made
 
 
 def _demo_owner(firms_owned):

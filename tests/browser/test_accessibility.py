@@ -11,11 +11,14 @@ pytestmark = pytest.mark.browser
 
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
          "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}", "/directory/",
-         "/directory/?q=ปลากัด&cluster=betta&position=upstream&province=nope&verified=1"]
+         "/directory/?q=ปลากัด&cluster=betta&position=upstream&province=nope&verified=1",
+         "/requests/", "/requests/?q=ปลากัด&status=all&kind=nope", "/requests/{request}"]
 SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
                    "/auth/account", "/auth/password", "/firms/{firm}/memberships", "/notifications/",
                    "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",
-                   "/clusters/betta/coordinators"]
+                   "/clusters/betta/coordinators", "/requests/new", "/requests/{request}",
+                   "/requests/{request}/close", "/requests/{request}/edit", "/requests/responses/{response}",
+                   "/requests/for/{firm}"]
 
 
 @pytest.fixture
@@ -34,8 +37,17 @@ def some_members(app):
                                   phone="+66812345678", description_th="เพาะพันธุ์ปลากัด")
             factories.membership(firm, betta, list(Position)[n])
             factories.team_member(firm, owner, "owner")
+        from portal.collab import services as collab
+
+        request = collab.post_request(owner, firm, {"cluster_id": betta.id, "kind": collab.Kind.SEEKING_SUPPLIER,
+                                                    "title_th": "หาฟาร์มปลากัด", "details_th": "ปลากัดส่งออก"})
+        other = factories.user(email="a11y.other@example.com")
+        responder = factories.firm(name_th="ฟาร์มตอบรับ")
+        factories.team_member(responder, other, "owner")
+        factories.membership(responder, betta, Position.UPSTREAM)
+        response = collab.respond(other, request, responder, "สนใจครับ")
         db.session.commit()
-        return firm.id
+        return {"firm": firm.id, "request": request.id, "response": response.id}
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
@@ -44,14 +56,14 @@ def test_public_pages_have_no_axe_violations(page: Page, base_url, some_members,
     page.set_viewport_size({"width": width, "height": 800})
     axe = Axe()
     for path in PAGES:
-        _check(page, axe, f"{base_url}{path.format(firm=some_members)}?lang={lang}")
+        _check(page, axe, f"{base_url}{path.format(**some_members)}{'&' if '?' in path else '?'}lang={lang}")
     page.goto(f"{base_url}/auth/login?lang={lang}")
     page.locator("#email").fill("a11y@example.com")
     page.locator("#password").fill(factories.PASSWORD)
     page.locator("form.form button[type=submit]").click()
     page.wait_for_url("**/firms/mine")
     for path in SIGNED_IN_PAGES:
-        _check(page, axe, f"{base_url}{path.format(firm=some_members)}?lang={lang}")
+        _check(page, axe, f"{base_url}{path.format(**some_members)}{'&' if '?' in path else '?'}lang={lang}")
     # A form with errors is accessible too.
     page.goto(f"{base_url}/firms/new?lang={lang}")
     page.locator("form.form button[type=submit]").click()

@@ -1,0 +1,71 @@
+"""Forms for requests, responses, messages and closing. Input checks only; rules are in services."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from portal.clusters.models import Position
+from portal.collab.models import CloseReason, Kind, OutcomeKind
+from portal.forms import strip
+
+BAHT = dict(places=2, validators=[Optional(), NumberRange(min=0, max=999_999_999_999,
+                                                          message=_l("Enter an amount in baht."))])
+
+
+class RequestForm(FlaskForm):
+    firm_id = SelectField(_l("Posting as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))])
+    cluster_id = SelectField(_l("Where"), coerce=int,
+                             description=_l("A cluster your firm belongs to, or every cluster."))
+    kind = SelectField(_l("Kind of collaboration"), choices=[SelectChoice(k.value, k.label) for k in Kind],
+                       validators=[InputRequired(message=_l("Choose the kind of collaboration."))])
+    position_sought = SelectField(
+        _l("Position sought in the value chain"),
+        choices=[SelectChoice("", _l("Any position"))] + [SelectChoice(p.value, p.label) for p in Position])
+    title_th = StringField(_l("Title in Thai"), filters=[strip], validators=[Optional(), Length(max=200)])
+    title_en = StringField(_l("Title in English"), filters=[strip], validators=[Optional(), Length(max=200)],
+                           description=_l("Give a title in Thai, in English, or both."))
+    details_th = TextAreaField(_l("Details in Thai"), filters=[strip], validators=[Optional(), Length(max=5000)])
+    details_en = TextAreaField(_l("Details in English"), filters=[strip], validators=[Optional(), Length(max=5000)])
+    quantity = StringField(_l("Quantity"), filters=[strip], validators=[Optional(), Length(max=120)],
+                           description=_l("e.g. 500 fish a month, 2 tonnes"))
+    budget_min = DecimalField(_l("Budget from (baht)"), **BAHT)
+    budget_max = DecimalField(_l("Budget up to (baht)"), **BAHT)
+    province_id = SelectField(_l("Location"), coerce=int)
+    expires_on = DateField(_l("Open until"), validators=[InputRequired(message=_l("Please give a date."))],
+                           description=_l("At most 12 months from today."))
+
+    def data_for_service(self) -> dict:
+        return {
+            "cluster_id": self.cluster_id.data or None,
+            "kind": Kind(self.kind.data),
+            "position_sought": Position(self.position_sought.data) if self.position_sought.data else None,
+            "title_th": self.title_th.data or None, "title_en": self.title_en.data or None,
+            "details_th": self.details_th.data or None, "details_en": self.details_en.data or None,
+            "quantity": self.quantity.data or None,
+            "budget_min": self.budget_min.data, "budget_max": self.budget_max.data,
+            "province_id": self.province_id.data or None,
+        }
+
+
+class RespondForm(FlaskForm):
+    firm_id = SelectField(_l("Responding as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))])
+    message = TextAreaField(_l("Your message"), filters=[strip],
+                            validators=[InputRequired(message=_l("Write a few words to the firm.")),
+                                        Length(max=5000)],
+                            description=_l("What you offer, and how to work together. Only the posting firm reads it."))
+
+
+class MessageForm(FlaskForm):
+    body = TextAreaField(_l("Message"), filters=[strip],
+                         validators=[InputRequired(message=_l("The message is empty.")), Length(max=5000)])
+
+
+class CloseForm(FlaskForm):
+    reason = RadioField(_l("How did it end?"),
+                        choices=[SelectChoice(r.value, r.label) for r in CloseReason if r is not CloseReason.EXPIRED],
+                        validators=[InputRequired(message=_l("Choose how the request ended."))])
+    partner_firm_id = SelectField(_l("Partner firm"), coerce=int, validators=[Optional()])
+    value = DecimalField(_l("Estimated value (baht)"), **BAHT)
+    outcome_kind = RadioField(_l("The value is"), choices=[SelectChoice(k.value, k.label) for k in OutcomeKind],
+                              validators=[Optional()])

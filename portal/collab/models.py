@@ -1,0 +1,232 @@
+"""Collaboration requests (คำขอความร่วมมือ), the responses firms send, their private threads, and outcomes."""
+import enum
+from datetime import date, datetime
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.clusters.models import Position
+from portal.db import TimestampMixin, UTCDateTime, enum_column, utcnow
+from portal.extensions import db
+from portal.i18n import Bilingual
+from portal.search import search_text
+
+
+class Aim(enum.Enum):
+    """OSMEP's Connext aims, plus supply chain and knowledge."""
+
+    FINANCE = "finance"
+    COST = "cost"
+    MARKET = "market"
+    SUPPLY_CHAIN = "supply_chain"
+    KNOWLEDGE = "knowledge"
+
+    @property
+    def label(self):
+        return {
+            Aim.FINANCE: _l("Access to finance"),
+            Aim.COST: _l("Lower cost and higher efficiency"),
+            Aim.MARKET: _l("Wider market channels"),
+            Aim.SUPPLY_CHAIN: _l("Supply chain"),
+            Aim.KNOWLEDGE: _l("Knowledge and technology"),
+        }[self]
+
+
+class Kind(enum.Enum):
+    CO_INVESTMENT = "co_investment"
+    JOINT_FINANCE_APPLICATION = "joint_finance_application"
+    JOINT_PURCHASING = "joint_purchasing"
+    SHARED_EQUIPMENT = "shared_equipment"
+    SHARED_LOGISTICS = "shared_logistics"
+    JOINT_SELLING = "joint_selling"
+    TRADE_FAIR = "trade_fair"
+    CO_BRANDING = "co_branding"
+    SEEKING_SUPPLIER = "seeking_supplier"
+    SEEKING_BUYERS = "seeking_buyers"
+    SEEKING_PROCESSOR = "seeking_processor"
+    KNOWLEDGE = "knowledge"
+
+    @property
+    def aim(self) -> Aim:
+        return KIND_AIMS[self]
+
+    @property
+    def label(self):
+        return {
+            Kind.CO_INVESTMENT: _l("Co-investment"),
+            Kind.JOINT_FINANCE_APPLICATION: _l("Joint loan or grant application"),
+            Kind.JOINT_PURCHASING: _l("Joint purchasing"),
+            Kind.SHARED_EQUIPMENT: _l("Shared equipment or facility"),
+            Kind.SHARED_LOGISTICS: _l("Shared logistics"),
+            Kind.JOINT_SELLING: _l("Joint selling or export"),
+            Kind.TRADE_FAIR: _l("Trade-fair booth"),
+            Kind.CO_BRANDING: _l("Co-branding"),
+            Kind.SEEKING_SUPPLIER: _l("Seeking a supplier"),
+            Kind.SEEKING_BUYERS: _l("Seeking buyers"),
+            Kind.SEEKING_PROCESSOR: _l("Seeking a processing partner"),
+            Kind.KNOWLEDGE: _l("Knowledge or technology"),
+        }[self]
+
+
+KIND_AIMS = {
+    Kind.CO_INVESTMENT: Aim.FINANCE, Kind.JOINT_FINANCE_APPLICATION: Aim.FINANCE,
+    Kind.JOINT_PURCHASING: Aim.COST, Kind.SHARED_EQUIPMENT: Aim.COST, Kind.SHARED_LOGISTICS: Aim.COST,
+    Kind.JOINT_SELLING: Aim.MARKET, Kind.TRADE_FAIR: Aim.MARKET, Kind.CO_BRANDING: Aim.MARKET,
+    Kind.SEEKING_SUPPLIER: Aim.SUPPLY_CHAIN, Kind.SEEKING_BUYERS: Aim.SUPPLY_CHAIN,
+    Kind.SEEKING_PROCESSOR: Aim.SUPPLY_CHAIN, Kind.KNOWLEDGE: Aim.KNOWLEDGE,
+}
+
+
+class RequestStatus(enum.Enum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+    @property
+    def label(self):
+        return {RequestStatus.OPEN: _l("Open"), RequestStatus.CLOSED: _l("Closed")}[self]
+
+
+class CloseReason(enum.Enum):
+    PARTNERED = "partnered"
+    NOT_FULFILLED = "not_fulfilled"
+    WITHDRAWN = "withdrawn"
+    EXPIRED = "expired"
+
+    @property
+    def label(self):
+        return {
+            CloseReason.PARTNERED: _l("Partnered"),
+            CloseReason.NOT_FULFILLED: _l("Not fulfilled"),
+            CloseReason.WITHDRAWN: _l("Withdrawn"),
+            CloseReason.EXPIRED: _l("Expired"),
+        }[self]
+
+
+class CollabRequest(TimestampMixin, db.Model):
+    """A firm asks for (or offers) a collaboration, in one cluster or open to all clusters."""
+
+    __tablename__ = "collab_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"))  # None: open to all clusters
+    kind: Mapped[Kind] = mapped_column(enum_column(Kind))
+    position_sought: Mapped[Position | None] = mapped_column(enum_column(Position))  # None: any position
+    title_th: Mapped[str | None] = mapped_column(String(200))
+    title_en: Mapped[str | None] = mapped_column(String(200))
+    details_th: Mapped[str | None] = mapped_column(Text)
+    details_en: Mapped[str | None] = mapped_column(Text)
+    quantity: Mapped[str | None] = mapped_column(String(120))
+    budget_min: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    budget_max: Mapped[Decimal | None] = mapped_column(Numeric(14, 2))
+    province_id: Mapped[int | None] = mapped_column(ForeignKey("provinces.id"))
+    expires_on: Mapped[date] = mapped_column(Date)
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus), default=RequestStatus.OPEN)
+    close_reason: Mapped[CloseReason | None] = mapped_column(enum_column(CloseReason))
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+
+    firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
+    cluster: Mapped["Cluster | None"] = relationship(lazy="raise_on_sql")  # noqa: F821
+
+    title = Bilingual("title")
+    details = Bilingual("details")
+
+    __table_args__ = (
+        Index("ix_collab_requests_board", "status", "expires_on", "id"),
+        Index("ix_collab_requests_created", "created_at", "id"),
+        Index("ix_collab_requests_cluster", "cluster_id", "status"),
+    )
+
+    def is_open_on(self, day: date) -> bool:
+        """Open, and not past its date: after its date it never shows as open, even before the
+        expiry command has recorded the closure."""
+        return self.status is RequestStatus.OPEN and self.expires_on >= day
+
+
+@event.listens_for(CollabRequest, "before_insert")
+@event.listens_for(CollabRequest, "before_update")
+def _request_search_text(mapper, connection, request):
+    request.search_text = search_text(request.title_th, request.title_en, request.details_th, request.details_en,
+                                      request.quantity)
+
+
+class ResponseStatus(enum.Enum):
+    OPEN = "open"
+    SHORTLISTED = "shortlisted"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    WITHDRAWN = "withdrawn"
+
+    @property
+    def label(self):
+        return {
+            ResponseStatus.OPEN: _l("Waiting"),
+            ResponseStatus.SHORTLISTED: _l("Shortlisted"),
+            ResponseStatus.ACCEPTED: _l("Accepted"),
+            ResponseStatus.DECLINED: _l("Declined"),
+            ResponseStatus.WITHDRAWN: _l("Withdrawn"),
+        }[self]
+
+
+class Response(TimestampMixin, db.Model):
+    """A firm's expression of interest in a request; its messages form a private thread."""
+
+    __tablename__ = "collab_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("collab_requests.id"))
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)
+    status: Mapped[ResponseStatus] = mapped_column(enum_column(ResponseStatus), default=ResponseStatus.OPEN)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    request: Mapped[CollabRequest] = relationship(lazy="raise_on_sql")
+    firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
+
+    __table_args__ = (UniqueConstraint("request_id", "firm_id"), Index("ix_collab_responses_request", "request_id"))
+
+
+class Message(db.Model):
+    __tablename__ = "collab_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(ForeignKey("collab_responses.id"))
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))  # the side that wrote it
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    body: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (Index("ix_collab_messages_response", "response_id", "id"),
+                      Index("ix_collab_messages_firm_created", "firm_id", "created_at"))
+
+
+class OutcomeKind(enum.Enum):
+    COST_SAVED = "cost_saved"
+    NEW_SALES = "new_sales"
+
+    @property
+    def label(self):
+        return {OutcomeKind.COST_SAVED: _l("Cost saved"), OutcomeKind.NEW_SALES: _l("New sales")}[self]
+
+
+class Outcome(TimestampMixin, db.Model):
+    """What a partnered request achieved, as reported by the poster (coordinators confirm later)."""
+
+    __tablename__ = "collab_outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("collab_requests.id"), unique=True)
+    partner_firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    value_baht: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    kind: Mapped[OutcomeKind] = mapped_column(enum_column(OutcomeKind))
+    reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    partner_firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821

@@ -1,0 +1,122 @@
+"""Reads for the request board and pages. Visibility follows the posting firm's."""
+from dataclasses import dataclass, field
+
+from flask import abort
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from portal.clusters.models import Membership, MembershipStatus, Position
+from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response
+from portal.directory.queries import COUNT_CAP, capped_count
+from portal.extensions import db
+from portal.firms.models import Firm, FirmMember
+from portal.firms.queries import visible_firm_filter
+from portal.search import matches, terms
+from portal.thai import bangkok_today
+
+PER_PAGE = 20
+STATUSES = ("open", "closed", "all")
+SORTS = ("newest", "closing")
+
+
+@dataclass
+class BoardFilters:
+    q: str = ""
+    cluster_id: int | None = None
+    kind: Kind | None = None
+    position: Position | None = None
+    province_id: int | None = None
+    status: str = "open"
+    sort: str = "newest"
+    page: int = 1
+    problems: list[str] = field(default_factory=list)
+
+
+def _criteria(filters: BoardFilters, viewer, ordered: bool):
+    today = bangkok_today()
+    criteria = [visible_firm_filter(viewer)]
+    if filters.status == "open":
+        criteria += [CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= today]
+    elif filters.status == "closed":
+        criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
+    if filters.q and terms(filters.q):
+        criteria.append(matches(CollabRequest, terms(filters.q), db.session.get_bind().dialect.name,
+                                "collab_requests_fts", ordered))
+    if filters.cluster_id:
+        criteria.append(CollabRequest.cluster_id == filters.cluster_id)
+    if filters.kind:
+        criteria.append(CollabRequest.kind == filters.kind)
+    if filters.position:
+        criteria.append(CollabRequest.position_sought == filters.position)
+    if filters.province_id:
+        criteria.append(CollabRequest.province_id == filters.province_id)
+    return criteria
+
+
+def board(filters: BoardFilters, viewer) -> tuple[list[CollabRequest], int]:
+    base = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
+    total = db.session.scalar(capped_count(base.where(*_criteria(filters, viewer, False))))
+    order = ((CollabRequest.expires_on, CollabRequest.id) if filters.sort == "closing"
+             else (CollabRequest.created_at.desc(), CollabRequest.id.desc()))
+    page = max(1, min(filters.page, (COUNT_CAP // PER_PAGE) + 1))
+    rows = db.session.scalars(
+        select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
+        .where(*_criteria(filters, viewer, True)).options(joinedload(CollabRequest.firm))
+        .order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
+    ).all()
+    return list(rows), total
+
+
+def request_or_404(request_id: int) -> CollabRequest:
+    request = db.session.scalar(select(CollabRequest).where(CollabRequest.id == request_id)
+                                .options(joinedload(CollabRequest.firm), joinedload(CollabRequest.cluster)))
+    if request is None:
+        abort(404)
+    return request
+
+
+def response_or_404(response_id: int) -> Response:
+    response = db.session.scalar(select(Response).where(Response.id == response_id)
+                                 .options(joinedload(Response.firm), joinedload(Response.request)))
+    if response is None:
+        abort(404)
+    return response
+
+
+def responses_to(request: CollabRequest) -> list[Response]:
+    return list(db.session.scalars(select(Response).where(Response.request_id == request.id)
+                                   .options(joinedload(Response.firm)).order_by(Response.created_at)))
+
+
+def messages_of(response: Response) -> list[Message]:
+    return list(db.session.scalars(select(Message).where(Message.response_id == response.id).order_by(Message.id)))
+
+
+def my_firms(user) -> list[Firm]:
+    """The user's firms that are members of at least one cluster and not hidden (they may post or respond)."""
+    if not user.is_authenticated:
+        return []
+    member = select(Membership.firm_id).where(Membership.status == MembershipStatus.APPROVED)
+    return list(db.session.scalars(
+        select(Firm).join(FirmMember, FirmMember.firm_id == Firm.id)
+        .where(FirmMember.user_id == user.id, Firm.hidden_at.is_(None), Firm.id.in_(member)).order_by(Firm.id)))
+
+
+def clusters_of_firms(firm_ids: list[int]) -> set[int]:
+    if not firm_ids:
+        return set()
+    return set(db.session.scalars(select(Membership.cluster_id).where(
+        Membership.firm_id.in_(firm_ids), Membership.status == MembershipStatus.APPROVED)))
+
+
+def response_of(request: CollabRequest, firm_ids: list[int]) -> Response | None:
+    if not firm_ids:
+        return None
+    return db.session.scalar(select(Response).where(Response.request_id == request.id,
+                                                    Response.firm_id.in_(firm_ids)))
+
+
+def requests_of(firm: Firm) -> list[CollabRequest]:
+    return list(db.session.scalars(select(CollabRequest).where(CollabRequest.firm_id == firm.id)
+                                   .options(joinedload(CollabRequest.firm))
+                                   .order_by(CollabRequest.created_at.desc()).limit(50)))

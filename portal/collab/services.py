@@ -1,0 +1,293 @@
+"""Collaboration requests: post, renew, close; respond, talk, decide. Authorised here, audited,
+notified; flush-only (the view commits, then dispatches notifications).
+
+    request:   open ──close(partnered | not fulfilled | withdrawn)──▶ closed
+                 └──(its date passes; `flask requests expire` records it)──▶ closed (expired)
+               closed(expired) ──renew──▶ open
+    response:  open ──shortlist──▶ shortlisted ──accept──▶ accepted
+                 │                     └──decline──▶ declined
+                 ├──accept──▶ accepted      (a responder may withdraw while open or shortlisted)
+                 └──decline──▶ declined
+"""
+import logging
+from datetime import timedelta
+from decimal import Decimal
+
+from flask import current_app, url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.auth.models import User
+from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers building requests)
+    CloseReason,
+    CollabRequest,
+    Kind,
+    Message,
+    Outcome,
+    OutcomeKind,
+    RequestStatus,
+    Response,
+    ResponseStatus,
+)
+from portal.db import utcnow
+from portal.exceptions import PermissionDenied, RuleViolation
+from portal.extensions import db
+from portal.firms.models import Firm, FirmMember
+from portal.i18n import format_be_date
+from portal.notifications.services import bilingual, notify, register_kind
+from portal.permissions import (
+    can_decide_response,
+    can_manage_request,
+    can_post_request,
+    can_respond,
+    can_view_response,
+)
+from portal.thai import bangkok_today
+
+log = logging.getLogger(__name__)
+R = ResponseStatus
+RESPONSE_TRANSITIONS = {
+    (R.OPEN, R.SHORTLISTED), (R.OPEN, R.ACCEPTED), (R.OPEN, R.DECLINED), (R.OPEN, R.WITHDRAWN),
+    (R.SHORTLISTED, R.ACCEPTED), (R.SHORTLISTED, R.DECLINED), (R.SHORTLISTED, R.WITHDRAWN),
+}
+REQUEST_FIELDS = ("cluster_id", "kind", "position_sought", "title_th", "title_en", "details_th", "details_en",
+                  "quantity", "budget_min", "budget_max", "province_id")
+
+
+def _team(firm_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).join(FirmMember, FirmMember.user_id == User.id)
+                                   .where(FirmMember.firm_id == firm_id)))
+
+
+def _limit(firm_id: int, model, column, since, limit: int) -> None:
+    count = db.session.scalar(select(func.count()).select_from(model).where(column == firm_id,
+                                                                            model.created_at >= since))
+    if count >= limit:
+        raise RuleViolation(_l("Your firm has reached its limit for now. Please try again later."))
+
+
+def _check_dates(expires_on, today) -> None:
+    if expires_on < today:
+        raise RuleViolation(_l("The closing date cannot be in the past."))
+    if expires_on > today + timedelta(days=current_app.config["REQUEST_MAX_DAYS"]):
+        raise RuleViolation(_l("A request can stay open for at most 12 months."))
+
+
+def _check_content(data: dict) -> None:
+    if not (data.get("title_th") or data.get("title_en")):
+        raise RuleViolation(_l("Give the request a title, in Thai or in English."))
+    low, high = data.get("budget_min"), data.get("budget_max")
+    if low is not None and high is not None and low > high:
+        raise RuleViolation(_l("The lowest budget is higher than the highest."))
+
+
+def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> CollabRequest:
+    """:raises PermissionDenied: not the firm's team, not a member of the cluster, unconfirmed.
+    :raises RuleViolation: no title, bad dates or budget, over the daily limit."""
+    if not can_post_request(actor, firm, data.get("cluster_id")):
+        raise PermissionDenied()
+    today = bangkok_today()
+    expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
+    _check_content(data)
+    _check_dates(expires_on, today)
+    _limit(firm.id, CollabRequest, CollabRequest.firm_id, utcnow() - timedelta(days=1),
+           current_app.config["LIMIT_REQUESTS_PER_DAY"])
+    request = CollabRequest(firm_id=firm.id, created_by_id=actor.id, expires_on=expires_on,
+                            status=RequestStatus.OPEN, **{k: data.get(k) for k in REQUEST_FIELDS})
+    db.session.add(request)
+    db.session.flush()
+    audit.record(actor, "request.posted", request, firm_id=firm.id)
+    return request
+
+
+def update_request(actor: User, request: CollabRequest, data: dict, expires_on) -> None:
+    if not can_manage_request(actor, request):
+        raise PermissionDenied()
+    if request.status is not RequestStatus.OPEN:
+        raise RuleViolation(_l("A closed request cannot be changed."))
+    firm = db.session.get(Firm, request.firm_id)
+    if data.get("cluster_id") != request.cluster_id and not can_post_request(actor, firm, data.get("cluster_id")):
+        raise PermissionDenied()
+    _check_content(data)
+    _check_dates(expires_on, bangkok_today())
+    for key in REQUEST_FIELDS:
+        setattr(request, key, data.get(key))
+    request.expires_on = expires_on
+    audit.record(actor, "request.updated", request)
+
+
+def renew(actor: User, request: CollabRequest, expires_on=None) -> None:
+    """Extend an open request, or reopen one that expired (not one closed on purpose)."""
+    if not can_manage_request(actor, request):
+        raise PermissionDenied()
+    if request.status is RequestStatus.CLOSED and request.close_reason is not CloseReason.EXPIRED:
+        raise RuleViolation(_l("Only an open or expired request can be renewed."))
+    today = bangkok_today()
+    expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
+    _check_dates(expires_on, today)
+    request.status, request.close_reason, request.closed_at = RequestStatus.OPEN, None, None
+    request.expires_on = expires_on
+    request.expiry_notified_at = None
+    audit.record(actor, "request.renewed", request, expires_on=expires_on.isoformat())
+
+
+def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm_id: int | None = None,
+          value: Decimal | None = None, outcome_kind: OutcomeKind | None = None) -> None:
+    """Close as partnered (naming a responding firm, with the value in baht), not fulfilled or withdrawn."""
+    if not can_manage_request(actor, request):
+        raise PermissionDenied()
+    if request.status is not RequestStatus.OPEN:
+        raise RuleViolation(_l("This request is already closed."))
+    if reason is CloseReason.EXPIRED:
+        raise RuleViolation(_l("Choose how the request ended."))
+    if reason is CloseReason.PARTNERED:
+        responded = db.session.scalar(select(Response.id).where(Response.request_id == request.id,
+                                                                Response.firm_id == partner_firm_id))
+        if responded is None:
+            raise RuleViolation(_l("Choose the partner among the firms that responded."))
+        if value is None or value < 0 or outcome_kind is None:
+            raise RuleViolation(_l("Give the estimated value in baht and whether it saved cost or made sales."))
+        db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
+                               kind=outcome_kind, reported_by_id=actor.id))
+    request.status, request.close_reason = RequestStatus.CLOSED, reason
+    request.closed_at, request.closed_by_id = utcnow(), actor.id
+    db.session.flush()
+    audit.record(actor, "request.closed", request, reason=reason.value,
+                 value=str(value) if value is not None else None, partner_firm_id=partner_firm_id)
+
+
+# --- responses and threads ----------------------------------------------------------------------
+
+def respond(actor: User, request: CollabRequest, firm: Firm, message: str) -> Response:
+    if not can_respond(actor, request, firm):
+        raise PermissionDenied()
+    if not (message or "").strip():
+        raise RuleViolation(_l("Write a few words to the firm."))
+    _limit(firm.id, Response, Response.firm_id, utcnow() - timedelta(days=1),
+           current_app.config["LIMIT_RESPONSES_PER_DAY"])
+    if db.session.scalar(select(Response.id).where(Response.request_id == request.id,
+                                                   Response.firm_id == firm.id)) is not None:
+        raise RuleViolation(_l("Your firm has already responded to this request."))
+    response = Response(request_id=request.id, firm_id=firm.id, created_by_id=actor.id, status=R.OPEN)
+    db.session.add(response)
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise RuleViolation(_l("Your firm has already responded to this request.")) from None
+    db.session.add(Message(response_id=response.id, firm_id=firm.id, user_id=actor.id, body=message.strip()))
+    audit.record(actor, "response.sent", response, request_id=request.id)
+    notify(_team(request.firm_id), "response.new", response, **_params(request, firm))
+    return response
+
+
+def send_message(actor: User, response: Response, body: str) -> Message:
+    if not can_view_response(actor, response) or response.status in (R.DECLINED, R.WITHDRAWN):
+        raise PermissionDenied()
+    if not (body or "").strip():
+        raise RuleViolation(_l("The message is empty."))
+    request = db.session.get(CollabRequest, response.request_id)
+    mine = db.session.get(FirmMember, (response.firm_id, actor.id))
+    side = response.firm_id if mine else request.firm_id
+    if not mine and db.session.get(FirmMember, (request.firm_id, actor.id)) is None:
+        raise PermissionDenied()  # staff read threads; only the two firms write in them
+    _limit(side, Message, Message.firm_id, utcnow() - timedelta(hours=1), current_app.config["LIMIT_MESSAGES_PER_HOUR"])
+    message = Message(response_id=response.id, firm_id=side, user_id=actor.id, body=body.strip())
+    db.session.add(message)
+    db.session.flush()
+    other = request.firm_id if side == response.firm_id else response.firm_id
+    notify(_team(other), "message.new", response, **_params(request, db.session.get(Firm, side)))
+    return message
+
+
+def decide(actor: User, response: Response, to: ResponseStatus) -> None:
+    """Shortlist, accept or decline a response (the posting firm)."""
+    if to not in (R.SHORTLISTED, R.ACCEPTED, R.DECLINED) or not can_decide_response(actor, response):
+        raise PermissionDenied()
+    _move(response, to)
+    response.decided_at = utcnow()
+    audit.record(actor, f"response.{to.value}", response)
+    if to in (R.ACCEPTED, R.DECLINED):
+        request = db.session.get(CollabRequest, response.request_id)
+        notify(_team(response.firm_id), f"response.{to.value}", response,
+               **_params(request, db.session.get(Firm, request.firm_id)))
+
+
+def withdraw_response(actor: User, response: Response) -> None:
+    if db.session.get(FirmMember, (response.firm_id, actor.id)) is None:
+        raise PermissionDenied()
+    _move(response, R.WITHDRAWN)
+    audit.record(actor, "response.withdrawn", response)
+
+
+def _move(response: Response, to: ResponseStatus) -> None:
+    if (response.status, to) not in RESPONSE_TRANSITIONS:
+        raise RuleViolation(_l("This response is %(status)s: that change is not possible now.",
+                               status=response.status.label))
+    response.status = to
+
+
+def _params(request: CollabRequest, firm: Firm) -> dict:
+    return {"firm": bilingual(firm), "request": bilingual(request, "title"), "request_id": request.id}
+
+
+# --- expiry and digests (cron) ------------------------------------------------------------------
+
+def expire_requests(today=None) -> tuple[int, int]:
+    """Record closures of requests past their date, and warn posters a week before. Returns counts."""
+    today = today or bangkok_today()
+    expired = list(db.session.scalars(select(CollabRequest).where(
+        CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on < today)))
+    for request in expired:
+        request.status, request.close_reason, request.closed_at = RequestStatus.CLOSED, CloseReason.EXPIRED, utcnow()
+        audit.record(None, "request.expired", request)
+    soon = today + timedelta(days=current_app.config["REQUEST_EXPIRY_WARNING_DAYS"])
+    warned = list(db.session.scalars(select(CollabRequest).where(
+        CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on <= soon,
+        CollabRequest.expires_on >= today, CollabRequest.expiry_notified_at.is_(None))))
+    for request in warned:
+        request.expiry_notified_at = utcnow()
+        when = {locale: format_be_date(request.expires_on, "medium", locale=locale) for locale in ("th", "en")}
+        notify(_team(request.firm_id), "request.expiring", request,
+               **{**_params(request, db.session.get(Firm, request.firm_id)), "date": when})
+    db.session.flush()
+    return len(expired), len(warned)
+
+
+def request_digests(now=None) -> int:
+    """For users who opted in: one notification per firm naming how many new open requests fit it."""
+    from portal.collab import suggestions
+
+    now = now or utcnow()
+    sent = 0
+    users = db.session.scalars(select(User).where(User.wants_request_digest.is_(True), User.suspended_at.is_(None)))
+    for user in users:
+        since = user.last_request_digest_at or now - timedelta(days=1)
+        for firm in db.session.scalars(select(Firm).join(FirmMember).where(FirmMember.user_id == user.id)):
+            fitting = [r for r, _why in suggestions.requests_for(firm, limit=50) if r.created_at >= since]
+            if fitting:
+                notify([user], "request.digest", firm, firm=bilingual(firm), num=len(fitting), firm_id=firm.id)
+                sent += 1
+        user.last_request_digest_at = now
+    db.session.flush()
+    return sent
+
+
+def _request_link(n):
+    return url_for("collab.detail", request_id=n.params.get("request_id"))
+
+
+def _thread_link(n):
+    return url_for("collab.thread", response_id=n.target_id)
+
+
+register_kind("response.new", _l("%(firm)s responded to your request “%(request)s”."), _thread_link)
+register_kind("message.new", _l("New message from %(firm)s about “%(request)s”."), _thread_link)
+register_kind("response.accepted", _l("%(firm)s accepted your response to “%(request)s”."), _thread_link)
+register_kind("response.declined", _l("%(firm)s declined your response to “%(request)s”."), _thread_link)
+register_kind("request.expiring", _l("Your request “%(request)s” closes on %(date)s. Renew it to keep it open."),
+              _request_link)
+register_kind("request.digest", _l("%(num)s new requests fit %(firm)s."),
+              lambda n: url_for("collab.for_firm", firm_id=n.params.get("firm_id")))

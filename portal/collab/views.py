@@ -1,0 +1,287 @@
+"""Collaboration requests ("requests" in URLs and pages): board, post, respond, threads, close."""
+import math
+from datetime import timedelta
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from wtforms.fields.choices import SelectChoice
+
+from portal import reference
+from portal.clusters.models import Position
+from portal.collab import queries, services, suggestions
+from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
+from portal.collab.models import CloseReason, Kind, OutcomeKind, ResponseStatus
+from portal.directory.queries import COUNT_CAP
+from portal.exceptions import PermissionDenied, RuleViolation
+from portal.extensions import db
+from portal.firms import queries as firm_queries
+from portal.forms import ConfirmForm
+from portal.i18n import current_locale, format_be_date
+from portal.notifications.services import dispatch
+from portal.permissions import (
+    can_decide_response,
+    can_edit_firm,
+    can_manage_request,
+    can_post_request,
+    can_respond,
+    can_see_counterpart_contacts,
+    can_view_request,
+    can_view_response,
+    require,
+)
+from portal.thai import bangkok_today
+
+bp = Blueprint("collab", __name__)
+
+
+def _board_filters(args) -> queries.BoardFilters:
+    filters = queries.BoardFilters(q=args.get("q", "")[:300])
+    clusters = {ref.key: ref.id for ref in reference.clusters().values()}
+    provinces = {ref.key: ref.id for ref in reference.provinces().values()}
+    if args.get("cluster"):
+        filters.cluster_id = clusters.get(args["cluster"])
+        if filters.cluster_id is None:
+            filters.problems.append(_("There is no such cluster; showing every cluster."))
+    if args.get("province"):
+        filters.province_id = provinces.get(args["province"])
+        if filters.province_id is None:
+            filters.problems.append(_("There is no such province; showing every province."))
+    for name, enum_class in (("kind", Kind), ("position", Position)):
+        if args.get(name):
+            try:
+                setattr(filters, name, enum_class(args[name]))
+            except ValueError:
+                filters.problems.append(_("An unknown filter value was ignored."))
+    filters.status = args.get("status") if args.get("status") in queries.STATUSES else "open"
+    filters.sort = args.get("sort") if args.get("sort") in queries.SORTS else "newest"
+    page = args.get("page", "1")
+    filters.page = int(page) if page.isdigit() and len(page) < 6 and int(page) > 0 else 1
+    return filters
+
+
+@bp.get("/")
+def board():
+    filters = _board_filters(request.args)
+    rows, total = queries.board(filters, current_user)
+    pages = max(1, math.ceil(min(total, COUNT_CAP) / queries.PER_PAGE))
+    if filters.page > pages:
+        abort(404)
+    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
+    locale = current_locale()
+    return render_template("collab/board.html", rows=rows, total=min(total, COUNT_CAP), capped=total > COUNT_CAP,
+                           filters=filters, page=filters.page, pages=pages,
+                           page_url=lambda n: url_for("collab.board", page=n, **args),
+                           clusters=reference.options("clusters", locale),
+                           provinces=reference.options("provinces", locale),
+                           kinds=list(Kind), positions=list(Position), today=bangkok_today())
+
+
+def _fill_request_choices(form: RequestForm, firms) -> None:
+    locale = current_locale()
+    form.firm_id.choices = [SelectChoice(f.id, f.name) for f in firms]
+    member_of = queries.clusters_of_firms([f.id for f in firms])
+    form.cluster_id.choices = [SelectChoice(0, _("Every cluster (open to all)"))] + [
+        SelectChoice(ref_id, name) for _key, ref_id, name in reference.options("clusters", locale)
+        if ref_id in member_of]
+    form.province_id.choices = [SelectChoice(0, _("Anywhere"))] + [
+        SelectChoice(ref_id, name) for _key, ref_id, name in reference.options("provinces", locale)]
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def create():
+    if not current_user.is_confirmed:
+        flash(_("Please confirm your e-mail address first: we have sent you a link."), "warning")
+        return redirect(url_for("auth.account"))
+    firms = queries.my_firms(current_user)
+    if not firms:
+        flash(_("Only firms that are members of a cluster can post requests. Ask to join a cluster first."),
+              "warning")
+        return redirect(url_for("firms.mine"))
+    form = RequestForm()
+    _fill_request_choices(form, firms)
+    if request.method == "GET":
+        form.expires_on.data = bangkok_today() + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
+    if form.validate_on_submit():
+        firm = next((f for f in firms if f.id == form.firm_id.data), None)
+        data = form.data_for_service()
+        if firm is None or not can_post_request(current_user, firm, data["cluster_id"]):
+            form.cluster_id.errors.append(_("Your firm is not a member of this cluster."))
+        else:
+            try:
+                posted = services.post_request(current_user, firm, data, form.expires_on.data)
+            except RuleViolation as exc:
+                form.title_th.errors.append(str(exc))
+            else:
+                db.session.commit()
+                flash(_("Your request is posted."), "success")
+                return redirect(url_for("collab.detail", request_id=posted.id))
+    return render_template("collab/form.html", form=form, collab_request=None)
+
+
+@bp.get("/<int:request_id>")
+def detail(request_id):
+    collab_request = queries.request_or_404(request_id)
+    require(can_view_request(current_user, collab_request))
+    manager = can_manage_request(current_user, collab_request)
+    mine = queries.my_firms(current_user)
+    answerable = [f for f in mine if can_respond(current_user, collab_request, f)]
+    my_response = queries.response_of(collab_request, [f.id for f in mine])
+    form = RespondForm()
+    form.firm_id.choices = [SelectChoice(f.id, f.name) for f in answerable]
+    return render_template(
+        "collab/detail.html", collab_request=collab_request, manager=manager, form=form,
+        answerable=answerable and my_response is None, my_response=my_response,
+        responses=queries.responses_to(collab_request) if manager else [],
+        partners=suggestions.partners_for(collab_request) if manager else [],
+        today=bangkok_today(), confirm_form=ConfirmForm())
+
+
+@bp.post("/<int:request_id>/respond")
+@login_required
+def respond(request_id):
+    collab_request = queries.request_or_404(request_id)
+    require(can_view_request(current_user, collab_request))
+    mine = queries.my_firms(current_user)
+    form = RespondForm()
+    form.firm_id.choices = [SelectChoice(f.id, f.name) for f in mine]
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "warning")
+        return redirect(url_for("collab.detail", request_id=request_id))
+    firm = next((f for f in mine if f.id == form.firm_id.data), None)
+    try:
+        if firm is None:
+            raise PermissionDenied()
+        response = services.respond(current_user, collab_request, firm, form.message.data)
+    except RuleViolation as exc:
+        flash(str(exc), "warning")
+        return redirect(url_for("collab.detail", request_id=request_id))
+    db.session.commit()
+    dispatch()
+    flash(_("Your response has been sent. You can talk with the firm here."), "success")
+    return redirect(url_for("collab.thread", response_id=response.id))
+
+
+@bp.route("/responses/<int:response_id>", methods=["GET", "POST"])
+@login_required
+def thread(response_id):
+    response = queries.response_or_404(response_id)
+    require(can_view_response(current_user, response))
+    collab_request = response.request
+    poster = firm_queries.get_or_404(collab_request.firm_id)
+    form = MessageForm()
+    if form.validate_on_submit():
+        try:
+            services.send_message(current_user, response, form.body.data)
+        except RuleViolation as exc:
+            form.body.errors.append(str(exc))
+        else:
+            db.session.commit()
+            dispatch()
+            return redirect(url_for("collab.thread", response_id=response.id) + "#latest")
+    on_poster_side = can_manage_request(current_user, collab_request)
+    counterpart = response.firm if on_poster_side else poster
+    return render_template(
+        "collab/thread.html", response=response, collab_request=collab_request, poster=poster, form=form,
+        messages=queries.messages_of(response), counterpart=counterpart, on_poster_side=on_poster_side,
+        show_contacts=can_see_counterpart_contacts(current_user, response, counterpart),
+        may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm())
+
+
+@bp.post("/responses/<int:response_id>/<any(shortlisted, accepted, declined, withdrawn):decision>")
+@login_required
+def decide(response_id, decision):
+    response = queries.response_or_404(response_id)
+    require(can_view_response(current_user, response))
+    if ConfirmForm().validate_on_submit():
+        try:
+            if decision == "withdrawn":
+                services.withdraw_response(current_user, response)
+            else:
+                services.decide(current_user, response, ResponseStatus(decision))
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            dispatch()
+            flash(_("Saved."), "success")
+    return redirect(url_for("collab.thread", response_id=response.id))
+
+
+@bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(request_id):
+    collab_request = queries.request_or_404(request_id)
+    require(can_manage_request(current_user, collab_request))
+    firms = [collab_request.firm]
+    form = RequestForm(obj=collab_request) if request.method == "GET" else RequestForm()
+    _fill_request_choices(form, firms)
+    if request.method == "GET":
+        form.firm_id.data = collab_request.firm_id
+        form.cluster_id.data = collab_request.cluster_id or 0
+        form.province_id.data = collab_request.province_id or 0
+        form.kind.data = collab_request.kind.value
+        form.position_sought.data = collab_request.position_sought.value if collab_request.position_sought else ""
+    if form.validate_on_submit():
+        try:
+            services.update_request(current_user, collab_request, form.data_for_service(), form.expires_on.data)
+        except (RuleViolation, PermissionDenied) as exc:
+            form.title_th.errors.append(str(exc) or _("Your firm is not a member of this cluster."))
+        else:
+            db.session.commit()
+            flash(_("Your changes have been saved."), "success")
+            return redirect(url_for("collab.detail", request_id=collab_request.id))
+    return render_template("collab/form.html", form=form, collab_request=collab_request)
+
+
+@bp.post("/<int:request_id>/renew")
+@login_required
+def renew(request_id):
+    collab_request = queries.request_or_404(request_id)
+    require(can_manage_request(current_user, collab_request))
+    if ConfirmForm().validate_on_submit():
+        try:
+            services.renew(current_user, collab_request)
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            flash(_("The request is open until %(date)s.", date=format_be_date(collab_request.expires_on)), "success")
+    return redirect(url_for("collab.detail", request_id=request_id))
+
+
+@bp.route("/<int:request_id>/close", methods=["GET", "POST"])
+@login_required
+def close(request_id):
+    collab_request = queries.request_or_404(request_id)
+    require(can_manage_request(current_user, collab_request))
+    responders = [r.firm for r in queries.responses_to(collab_request)]
+    form = CloseForm()
+    form.partner_firm_id.choices = [SelectChoice(0, _("Choose the partner"))] + [
+        SelectChoice(f.id, f.name) for f in responders]
+    if form.validate_on_submit():
+        reason = CloseReason(form.reason.data)
+        try:
+            services.close(current_user, collab_request, reason, partner_firm_id=form.partner_firm_id.data or None,
+                           value=form.value.data,
+                           outcome_kind=OutcomeKind(form.outcome_kind.data) if form.outcome_kind.data else None)
+        except RuleViolation as exc:
+            form.reason.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("The request is closed. Thank you for telling us how it went."), "success")
+            return redirect(url_for("collab.detail", request_id=request_id))
+    return render_template("collab/close.html", collab_request=collab_request, form=form)
+
+
+@bp.get("/for/<int:firm_id>")
+@login_required
+def for_firm(firm_id):
+    """The firm's dashboard: its own requests, and open requests that fit it."""
+    firm = firm_queries.get_or_404(firm_id)
+    require(can_edit_firm(current_user, firm))
+    return render_template("collab/for_firm.html", firm=firm, own=queries.requests_of(firm),
+                           fitting=suggestions.requests_for(firm), today=bangkok_today())

@@ -1,0 +1,85 @@
+"""In Chromium, in two languages: post a request in Thai → another firm responds in English → accept →
+close as partnered with a value."""
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from portal.clusters.models import Position
+from portal.extensions import db
+from tests import factories
+
+pytestmark = pytest.mark.browser
+
+
+def label(text):
+    return re.compile("^" + re.escape(text) + r"\s*\*?$")
+
+
+@pytest.fixture
+def firms(app):
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for email, name_th, name_en, locale, position in (
+            ("poster.b@example.com", "ผู้ส่งออกปลากัดสยาม", "Siam Betta Exporter", "th", Position.DOWNSTREAM),
+            ("breeder.b@example.com", "ฟาร์มปลากัดบางกอก", "Bangkok Betta Farm", "en", Position.UPSTREAM),
+        ):
+            user = factories.user(email=email, locale=locale)
+            firm = factories.firm(name_th=name_th, name_en=name_en)
+            factories.team_member(firm, user, "owner")
+            factories.membership(firm, betta, position)
+        db.session.commit()
+
+
+def sign_in(page, base_url, email):
+    page.goto(base_url + "/auth/login")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(factories.PASSWORD)
+    page.locator("form.form button[type=submit]").click()
+    page.wait_for_url(re.compile(r"/firms/mine"))
+
+
+def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
+    thai = browser.new_context(viewport={"width": 360, "height": 740}, extra_http_headers={"Accept-Language": "th"})
+    poster = thai.new_page()
+    sign_in(poster, base_url, "poster.b@example.com")
+    poster.goto(base_url + "/requests/new")
+    expect(poster.locator("html")).to_have_attribute("lang", "th")
+    poster.get_by_label(label(th("Where"))).select_option(label="ปลากัด")
+    poster.get_by_label(label(th("Kind of collaboration"))).select_option(label=th("Seeking a supplier"))
+    poster.get_by_label(label(th("Position sought in the value chain"))).select_option(label=th("Upstream"))
+    poster.get_by_label(label(th("Title in Thai"))).fill("หาฟาร์มปลากัดฮาล์ฟมูนส่งออกเยอรมนี")
+    poster.get_by_label(label(th("Quantity"))).fill("500 ตัว/เดือน")
+    poster.get_by_role("button", name=th("Post the request")).click()
+    expect(poster.get_by_role("heading", level=1)).to_have_text("หาฟาร์มปลากัดฮาล์ฟมูนส่งออกเยอรมนี")
+    request_url = poster.url
+
+    english = browser.new_context(viewport={"width": 1280, "height": 800}, extra_http_headers={"Accept-Language": "en"})
+    breeder = english.new_page()
+    sign_in(breeder, base_url, "breeder.b@example.com")
+    breeder.goto(request_url)
+    expect(breeder.locator("html")).to_have_attribute("lang", "en")
+    expect(breeder.get_by_text("หาฟาร์มปลากัดฮาล์ฟมูนส่งออกเยอรมนี").first).to_be_visible()
+    breeder.get_by_label(label("Your message")).fill("We breed show-grade halfmoon bettas, 600 a month.")
+    breeder.get_by_role("button", name="Send response").click()
+    expect(breeder.get_by_text("We breed show-grade halfmoon bettas, 600 a month.")).to_be_visible()
+
+    poster.goto(base_url + "/notifications/")
+    poster.get_by_role("link", name=re.compile("ฟาร์มปลากัดบางกอก")).first.click()
+    expect(poster.get_by_text("We breed show-grade halfmoon bettas, 600 a month.")).to_be_visible()
+    poster.get_by_role("button", name=th("Accept")).click()
+    expect(poster.get_by_text(th("Accepted"), exact=True)).to_be_visible()
+
+    poster.goto(request_url + "/close")
+    poster.get_by_label(th("Partnered")).check()
+    poster.get_by_label(label(th("Partner firm"))).select_option(label="ฟาร์มปลากัดบางกอก")
+    poster.get_by_label(label(th("Estimated value (baht)"))).fill("180000")
+    poster.get_by_label(th("New sales")).check()
+    poster.get_by_role("button", name=th("Close the request")).click()
+    expect(poster.get_by_text(th("Partnered"))).to_be_visible()
+    assert poster.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+    breeder.goto(base_url + "/notifications/")
+    expect(breeder.get_by_role("link", name=re.compile("accepted your response"))).to_be_visible()
+    thai.close()
+    english.close()

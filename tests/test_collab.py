@@ -1,0 +1,363 @@
+"""Collaboration requests: state machines, permissions, contact reveal, expiry, suggestions, notifications."""
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, select
+
+from portal.auth.models import Role, User
+from portal.clusters.models import MembershipStatus, Position
+from portal.collab import services, suggestions
+from portal.collab.models import CloseReason, CollabRequest, Kind, Outcome, OutcomeKind, RequestStatus
+from portal.collab.models import ResponseStatus as R
+from portal.db import utcnow
+from portal.exceptions import PermissionDenied, RuleViolation
+from portal.extensions import db
+from portal.notifications.models import Notification
+from portal.permissions import can_post_request, can_respond, can_view_request, can_view_response
+from portal.thai import bangkok_today
+from tests import factories
+
+
+def body(response):
+    return response.get_data(as_text=True)
+
+
+def data(**values):
+    return {"cluster_id": None, "kind": Kind.SEEKING_SUPPLIER, "position_sought": Position.UPSTREAM,
+            "title_th": "หาฟาร์มปลากัดเกรดส่งออก", "title_en": None, "details_th": "ต้องการปลากัดฮาล์ฟมูน 500 ตัวต่อเดือน",
+            "details_en": None, "quantity": "500 ตัว/เดือน", "budget_min": Decimal("10000"),
+            "budget_max": Decimal("50000"), "province_id": None, **values}
+
+
+@pytest.fixture
+def world(ctx):
+    """Two Betta member firms (poster and responder), a Cosplay-only firm, a non-member, staff."""
+    betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+    users = {name: factories.user(email=f"{name}@example.com", locale="en" if name == "responder" else "th")
+             for name in ("poster", "poster_editor", "responder", "cosplayer", "outsider", "stranger")}
+    users["staff"] = factories.user(email="staff@example.com", role=Role.STAFF)
+    firms = {
+        "poster": factories.firm(name_th="ฟาร์มผู้ประกาศ", phone="+66811111111", public_listing_consent_at=None),
+        "responder": factories.firm(name_th="ฟาร์มผู้ตอบ", name_en="Responder Farm", phone="+66822222222",
+                                    public_listing_consent_at=None),
+        "cosplayer": factories.firm(name_th="สตูดิโอคอสเพลย์"),
+        "outsider": factories.firm(name_th="กิจการนอกคลัสเตอร์"),
+    }
+    factories.team_member(firms["poster"], users["poster"], "owner")
+    factories.team_member(firms["poster"], users["poster_editor"], "editor")
+    factories.team_member(firms["responder"], users["responder"], "owner")
+    factories.team_member(firms["cosplayer"], users["cosplayer"], "owner")
+    factories.team_member(firms["outsider"], users["outsider"], "owner")
+    factories.membership(firms["poster"], betta, Position.DOWNSTREAM)
+    factories.membership(firms["responder"], betta, Position.UPSTREAM)
+    factories.membership(firms["cosplayer"], cosplay, Position.UPSTREAM)
+    factories.membership(firms["outsider"], betta, Position.UPSTREAM, status=MembershipStatus.PENDING)
+    db.session.commit()
+    return users, firms, betta
+
+
+def post(world, **values):
+    users, firms, betta = world
+    values.setdefault("cluster_id", betta.id)
+    expires_on = values.pop("expires_on", None)
+    return services.post_request(users["poster"], firms["poster"], data(**values), expires_on)
+
+
+# --- request state machine ------------------------------------------------------------------------
+
+def test_close_as_partnered_needs_a_responder_and_a_value(world):
+    users, firms, _ = world
+    request = post(world)
+    with pytest.raises(RuleViolation):  # not a responder
+        services.close(users["poster"], request, CloseReason.PARTNERED, firms["cosplayer"].id, Decimal(1000),
+                       OutcomeKind.NEW_SALES)
+    services.respond(users["responder"], request, firms["responder"], "We breed halfmoon bettas")
+    with pytest.raises(RuleViolation):  # no value
+        services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id, None, None)
+    services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id, Decimal("250000.50"),
+                   OutcomeKind.NEW_SALES)
+    assert request.status is RequestStatus.CLOSED and request.close_reason is CloseReason.PARTNERED
+    outcome = db.session.scalar(select(Outcome))
+    assert outcome.value_baht == Decimal("250000.50") and outcome.partner_firm_id == firms["responder"].id
+    with pytest.raises(RuleViolation):
+        services.close(users["poster"], request, CloseReason.WITHDRAWN)
+
+
+@pytest.mark.parametrize("reason", [CloseReason.NOT_FULFILLED, CloseReason.WITHDRAWN])
+def test_close_without_partner(world, reason):
+    request = post(world)
+    services.close(world[0]["poster"], request, reason)
+    assert request.close_reason is reason and db.session.scalar(select(func.count()).select_from(Outcome)) == 0
+    with pytest.raises(RuleViolation):  # closed on purpose: cannot be renewed
+        services.renew(world[0]["poster"], request)
+
+
+def test_expiry_closes_warns_and_renewal_reopens(world):
+    users = world[0]
+    today = bangkok_today()
+    old = post(world, title_th="คำขอเก่า")
+    old.expires_on = today - timedelta(days=1)
+    soon = post(world, title_th="ใกล้ปิด")
+    soon.expires_on = today + timedelta(days=3)
+    assert not old.is_open_on(today)  # never shows as open after its date, even before the command
+    expired, warned = services.expire_requests(today)
+    assert (expired, warned) == (1, 1)
+    assert old.status is RequestStatus.CLOSED and old.close_reason is CloseReason.EXPIRED
+    assert services.expire_requests(today) == (0, 0)  # warned once
+    services.renew(users["poster"], old)
+    assert old.status is RequestStatus.OPEN and old.expires_on == today + timedelta(days=60)
+
+
+@pytest.mark.parametrize("days, ok", [(0, True), (366, True), (367, False), (-1, False)])
+def test_expiry_date_limits(world, days, ok):
+    users, firms, betta = world
+    when = bangkok_today() + timedelta(days=days)
+    if ok:
+        assert services.post_request(users["poster"], firms["poster"], data(cluster_id=betta.id), when)
+    else:
+        with pytest.raises(RuleViolation):
+            services.post_request(users["poster"], firms["poster"], data(cluster_id=betta.id), when)
+
+
+def test_request_needs_a_title_and_a_sane_budget(world):
+    with pytest.raises(RuleViolation):
+        post(world, title_th=None, title_en=None)
+    with pytest.raises(RuleViolation):
+        post(world, budget_min=Decimal(10), budget_max=Decimal(5))
+
+
+# --- response state machine -----------------------------------------------------------------------
+
+ALLOWED = services.RESPONSE_TRANSITIONS
+
+
+@pytest.mark.parametrize("start", list(R), ids=lambda s: s.value)
+@pytest.mark.parametrize("target", [R.SHORTLISTED, R.ACCEPTED, R.DECLINED, R.WITHDRAWN], ids=lambda s: s.value)
+def test_every_response_transition(world, start, target):
+    users, firms, _ = world
+    request = post(world)
+    response = services.respond(users["responder"], request, firms["responder"], "สนใจครับ")
+    response.status = start
+    act = (lambda: services.withdraw_response(users["responder"], response)) if target is R.WITHDRAWN else \
+        (lambda: services.decide(users["poster"], response, target))
+    if (start, target) in ALLOWED:
+        act()
+        assert response.status is target
+    else:
+        with pytest.raises(RuleViolation):
+            act()
+        assert response.status is start
+
+
+def test_one_response_per_firm_and_none_to_oneself(world):
+    users, firms, _ = world
+    request = post(world)
+    services.respond(users["responder"], request, firms["responder"], "สนใจ")
+    with pytest.raises(RuleViolation):
+        services.respond(users["responder"], request, firms["responder"], "อีกครั้ง")
+    with pytest.raises(PermissionDenied):
+        services.respond(users["poster"], request, firms["poster"], "ตอบตัวเอง")
+
+
+# --- permissions ----------------------------------------------------------------------------------
+
+def test_who_may_post_and_respond(world):
+    users, firms, betta = world
+    request = post(world)
+    assert can_post_request(users["poster"], firms["poster"], betta.id)
+    assert can_post_request(users["poster_editor"], firms["poster"], None)
+    assert not can_post_request(users["outsider"], firms["outsider"], betta.id)  # pending is not a member
+    assert not can_post_request(users["cosplayer"], firms["cosplayer"], betta.id)  # another cluster
+    assert not can_post_request(users["stranger"], firms["poster"], betta.id)  # not the firm's team
+    assert can_respond(users["responder"], request, firms["responder"])
+    assert not can_respond(users["cosplayer"], request, firms["cosplayer"])  # other cluster
+    assert not can_respond(users["outsider"], request, firms["outsider"])  # non-member
+    assert not can_respond(AnonymousUserMixin(), request, firms["responder"])
+    open_to_all = post(world, cluster_id=None)
+    assert can_respond(users["cosplayer"], open_to_all, firms["cosplayer"])
+
+
+def test_unconfirmed_users_cannot_post(world):
+    users, firms, betta = world
+    users["poster"].confirmed_at = None
+    with pytest.raises(PermissionDenied):
+        services.post_request(users["poster"], firms["poster"], data(cluster_id=betta.id))
+
+
+def test_hidden_firms_neither_post_nor_show(world):
+    users, firms, betta = world
+    request = post(world)
+    firms["poster"].hidden_at = utcnow()
+    assert not can_post_request(users["poster"], firms["poster"], betta.id)
+    assert not can_view_request(users["stranger"], request)
+    assert can_view_request(users["staff"], request)
+    firms["responder"].hidden_at = utcnow()
+    assert not can_respond(users["responder"], request, firms["responder"])
+
+
+def test_threads_are_private(world):
+    users, firms, _ = world
+    request = post(world)
+    response = services.respond(users["responder"], request, firms["responder"], "สนใจ")
+    assert can_view_response(users["poster"], response) and can_view_response(users["poster_editor"], response)
+    assert can_view_response(users["responder"], response) and can_view_response(users["staff"], response)
+    assert not can_view_response(users["stranger"], response)
+    assert not can_view_response(users["cosplayer"], response)
+    with pytest.raises(PermissionDenied):
+        services.send_message(users["stranger"], response, "แอบอ่าน")
+    with pytest.raises(PermissionDenied):
+        services.send_message(users["staff"], response, "staff only read")
+
+
+def test_limits_per_firm(world, app):
+    users, firms, betta = world
+    app.config["LIMIT_REQUESTS_PER_DAY"] = 2
+    try:
+        post(world)
+        post(world)
+        with pytest.raises(RuleViolation):
+            post(world)
+    finally:
+        app.config["LIMIT_REQUESTS_PER_DAY"] = 10
+
+
+# --- notifications --------------------------------------------------------------------------------
+
+def kinds_for(user):
+    return sorted(db.session.scalars(select(Notification.kind).where(Notification.user_id == user.id)))
+
+
+def test_notification_fan_out(world):
+    users, firms, _ = world
+    request = post(world)
+    response = services.respond(users["responder"], request, firms["responder"], "สนใจ")
+    assert kinds_for(users["poster"]) == kinds_for(users["poster_editor"]) == ["response.new"]
+    services.send_message(users["poster_editor"], response, "ส่งตัวอย่างได้ไหม")
+    assert kinds_for(users["responder"]) == ["message.new"]
+    services.send_message(users["responder"], response, "Yes, next week")
+    assert kinds_for(users["poster"]) == ["message.new", "response.new"]
+    services.decide(users["poster"], response, R.ACCEPTED)
+    assert kinds_for(users["responder"]) == ["message.new", "response.accepted"]
+    assert kinds_for(users["stranger"]) == []
+
+
+def test_opt_in_digest_of_fitting_requests(world, app):
+    users, firms, _ = world
+    post(world)
+    with app.test_request_context("/"):  # as `flask requests digest` runs it
+        assert services.request_digests() == 0  # nobody opted in
+        users["responder"].wants_request_digest = True
+        assert services.request_digests() == 1
+        assert kinds_for(users["responder"]) == ["request.digest"]
+        assert services.request_digests() == 0  # nothing new since
+
+
+# --- suggestions ----------------------------------------------------------------------------------
+
+def test_suggested_partners_say_why(ctx):
+    betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+    poster = factories.firm(name_th="ผู้ส่งออกปลากัด", province_code="73")
+    near = factories.firm(name_th="ฟาร์มปลากัดนครปฐม", description_th="ปลากัดเกรดส่งออก", province_code="73")
+    region = factories.firm(name_th="ฟาร์มราชบุรี", province_code="70")  # same region (west/central)
+    far = factories.firm(name_th="ฟาร์มเชียงใหม่", province_code="50")
+    wrong_position = factories.firm(name_th="ร้านขายปลา", province_code="73")
+    other_cluster = factories.firm(name_th="ฟาร์มปลากัดคอสเพลย์", province_code="73")
+    hidden = factories.firm(name_th="ฟาร์มปลากัดซ่อน", hidden_at=utcnow())
+    factories.membership(poster, betta, Position.DOWNSTREAM)
+    for firm in (near, region, far, hidden):
+        factories.membership(firm, betta, Position.UPSTREAM)
+    factories.membership(wrong_position, betta, Position.DOWNSTREAM)
+    factories.membership(other_cluster, cosplay, Position.UPSTREAM)
+    request = CollabRequest(firm_id=poster.id, cluster_id=betta.id, kind=Kind.SEEKING_SUPPLIER,
+                            position_sought=Position.UPSTREAM, title_th="หาฟาร์ม ปลากัด", expires_on=bangkok_today())
+    db.session.add(request)
+    db.session.flush()
+    with ctx.test_request_context("/?lang=en"):
+        found = suggestions.partners_for(request)
+    names = [firm.name_th for firm, _reasons in found]
+    assert names[0] == "ฟาร์มปลากัดนครปฐม" and set(names) == {"ฟาร์มปลากัดนครปฐม", "ฟาร์มราชบุรี", "ฟาร์มเชียงใหม่"}
+    reasons = dict((firm.name_th, " | ".join(why)) for firm, why in found)
+    assert "Betta fish" in reasons["ฟาร์มปลากัดนครปฐม"] and "Upstream" in reasons["ฟาร์มปลากัดนครปฐม"]
+    assert "ปลากัด" in reasons["ฟาร์มปลากัดนครปฐม"] and "Nakhon Pathom" in reasons["ฟาร์มปลากัดนครปฐม"]
+    assert "same province" not in reasons["ฟาร์มเชียงใหม่"]
+    with ctx.test_request_context("/?lang=en"):
+        fitting = suggestions.requests_for(near)
+        assert [r.id for r, _why in fitting] == [request.id]
+        assert suggestions.requests_for(wrong_position) == []  # does not hold the position sought
+        assert suggestions.requests_for(other_cluster) == []  # not in the cluster
+
+
+# --- through the pages ----------------------------------------------------------------------------
+
+@pytest.fixture
+def http_world(app):
+    with app.app_context():
+        world_data = {}
+        betta = factories.cluster("betta")
+        for name, locale in (("poster", "th"), ("responder", "en")):
+            user = factories.user(email=f"{name}@example.com", locale=locale)
+            firm = factories.firm(name_th=f"ฟาร์ม{name}", name_en=f"{name.title()} Farm",
+                                  phone="+6681234567" + ("1" if name == "poster" else "2"),
+                                  public_listing_consent_at=None)
+            factories.team_member(firm, user, "owner")
+            factories.membership(firm, betta, Position.UPSTREAM if name == "responder" else Position.DOWNSTREAM)
+            world_data[name] = firm.id
+        factories.user(email="stranger@example.com")
+        db.session.commit()
+        world_data["betta"] = betta.id
+        return world_data
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    factories.sign_in(client, email)
+    return client
+
+
+def test_contacts_are_revealed_on_acceptance(app, http_world, mailbox):
+    poster, responder = signed_in(app, "poster@example.com"), signed_in(app, "responder@example.com")
+    created = poster.post("/requests/new", data={
+        "firm_id": http_world["poster"], "cluster_id": http_world["betta"], "kind": "seeking_supplier",
+        "position_sought": "upstream", "title_th": "หาฟาร์มปลากัด", "province_id": 0,
+        "expires_on": (bangkok_today() + timedelta(days=30)).isoformat()})
+    assert created.status_code == 302, body(created)[-1500:]
+    request_id = int(created.location.rsplit("/", 1)[1])
+    sent = responder.post(f"/requests/{request_id}/respond",
+                          data={"firm_id": http_world["responder"], "message": "We have halfmoon stock"})
+    assert sent.status_code == 302
+    thread_url = sent.location
+    before = body(poster.get(thread_url))
+    assert "We have halfmoon stock" in before and "081 234 5672" not in before
+    assert "081 234 5671" not in body(responder.get(thread_url))
+    assert signed_in(app, "stranger@example.com").get(thread_url).status_code == 403
+    assert app.test_client().get(thread_url).location.startswith("/auth/login")
+    # Members-only firms: their profile does not show contacts to strangers either.
+    assert "081 234 5671" not in body(signed_in(app, "stranger@example.com").get(f"/firms/{http_world['poster']}"))
+    response_id = int(thread_url.rsplit("/", 1)[1])
+    assert poster.post(f"/requests/responses/{response_id}/accepted").status_code == 302
+    assert "081 234 5672" in body(poster.get(thread_url))
+    assert "081 234 5671" in body(responder.get(thread_url))
+    assert "accepted your response" in mailbox.body(mailbox.last_to("responder@example.com"))
+
+
+def test_board_filters_search_and_hides_past_dates(app, http_world):
+    with app.app_context():
+        poster = db.session.scalar(select(User).where(User.email == "poster@example.com"))
+        firm = db.session.get(factories.Firm, http_world["poster"])
+        firm.public_listing_consent_at = utcnow()
+        services.post_request(poster, firm, data(cluster_id=http_world["betta"], title_th="หาฟาร์มปลากัดส่งออก"))
+        old = services.post_request(poster, firm, data(cluster_id=None, title_th="รถขนส่งปลา",
+                                                       kind=Kind.SHARED_LOGISTICS))
+        old.expires_on = bangkok_today() - timedelta(days=1)
+        db.session.commit()
+    client = app.test_client()
+    page = body(client.get("/requests/?lang=th"))
+    assert "หาฟาร์มปลากัดส่งออก" in page and "รถขนส่งปลา" not in page  # past its date
+    closed = body(client.get("/requests/?status=closed&lang=th"))
+    assert "รถขนส่งปลา" in closed and "หาฟาร์มปลากัดส่งออก" not in closed
+    assert "หาฟาร์มปลากัดส่งออก" in body(client.get("/requests/?q=ปลากัด"))
+    assert "รถขนส่งปลา" in body(client.get("/requests/?q=รถ&status=all"))  # two-letter Thai word
+    assert "หาฟาร์มปลากัดส่งออก" not in body(client.get("/requests/?kind=shared_logistics&status=all"))
+    assert client.get("/requests/?kind=nonsense&page=abc").status_code == 200
