@@ -48,10 +48,13 @@ def _import_models():
     from portal.collab import services as _collab_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
+    from portal.moderation import models as _moderation  # noqa: F401
+    from portal.moderation import services as _moderation_services  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
 
 
 def register_blueprints(app):
+    from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
     from portal.collab.views import bp as collab_bp
@@ -60,6 +63,7 @@ def register_blueprints(app):
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
+    from portal.moderation.views import bp as moderation_bp
     from portal.notifications.views import bp as notifications_bp
 
     app.register_blueprint(main_bp)
@@ -67,6 +71,8 @@ def register_blueprints(app):
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(directory_bp, url_prefix="/directory")
     app.register_blueprint(collab_bp, url_prefix="/requests")
+    app.register_blueprint(moderation_bp, url_prefix="/moderation")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")

@@ -2,9 +2,9 @@
 import enum
 from datetime import datetime, timezone
 
-from sqlalchemy import DateTime, Enum, event
+from sqlalchemy import DateTime, Enum, ForeignKey, Text, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 
 from portal.extensions import db
 from portal.thai import thai_sort_key
@@ -51,6 +51,22 @@ class TimestampMixin:
     updated_at: Mapped[datetime] = mapped_column(
         UTCDateTime(), default=utcnow, onupdate=utcnow, nullable=False
     )
+
+
+class HideableMixin:
+    """Moderation hides, and can restore; it never deletes. The owner sees the reason and may ask for a review."""
+
+    hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    hidden_reason: Mapped[str | None] = mapped_column(Text)
+    review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @declared_attr
+    def hidden_by_id(cls) -> Mapped[int | None]:
+        return mapped_column(ForeignKey("users.id"))
+
+    @property
+    def is_hidden(self) -> bool:
+        return self.hidden_at is not None
 
 
 def enum_column(enum_class: type[enum.Enum], **kwargs):

@@ -27,6 +27,14 @@ __all__ = [
     "can_view_response",
     "can_decide_response",
     "can_see_counterpart_contacts",
+    "can_report",
+    "can_moderate_firm",
+    "can_verify_firm",
+    "can_view_moderation",
+    "can_request_review",
+    "can_suspend_users",
+    "can_view_audit_log",
+    "can_manage_staff",
 ]
 
 
@@ -205,6 +213,72 @@ def can_see_counterpart_contacts(user, response, counterpart) -> bool:
 
     return can_view_response(user, response) and (
         response.status is ResponseStatus.ACCEPTED or can_view_firm_contacts(user, counterpart))
+
+
+# --- moderation -----------------------------------------------------------------------------------
+
+def active_cluster_ids(user) -> set[int]:
+    from portal.clusters.models import CoordinatorTerm
+
+    if not _active(user):
+        return set()
+    key = ("clusters", user.id)
+    cache = g.setdefault("_permission_cache", {}) if has_app_context() else {}
+    if key not in cache:
+        today = bangkok_today()
+        cache[key] = set(db.session.scalars(db.select(CoordinatorTerm.cluster_id).where(
+            CoordinatorTerm.user_id == user.id, CoordinatorTerm.starts_on <= today, CoordinatorTerm.ends_on >= today)))
+    return cache[key]
+
+
+def can_report(user) -> bool:
+    """Any signed-in user reports a listing."""
+    return _active(user)
+
+
+def can_moderate_firm(user, firm_id: int) -> bool:
+    """OSMEP staff moderate everything; coordinators the listings of firms that are members of their clusters."""
+    from portal.clusters.models import Membership, MembershipStatus
+
+    if not _active(user):
+        return False
+    if user.is_staff:
+        return True
+    clusters = active_cluster_ids(user)
+    return bool(clusters) and db.session.scalar(db.select(Membership.id).where(
+        Membership.firm_id == firm_id, Membership.cluster_id.in_(clusters),
+        Membership.status == MembershipStatus.APPROVED).limit(1)) is not None
+
+
+def can_verify_firm(user, firm) -> bool:
+    """Staff, and coordinators for their own clusters' members, verify a firm's registration."""
+    return can_moderate_firm(user, firm.id)
+
+
+def can_view_moderation(user) -> bool:
+    """The moderation queue is for staff and for coordinators during a term."""
+    return _active(user) and (user.is_staff or bool(active_cluster_ids(user)))
+
+
+def can_request_review(user, firm_id: int) -> bool:
+    """The team of the firm behind a hidden listing may ask for a review."""
+    return _active(user) and _firm_role(user, firm_id) is not None
+
+
+def can_suspend_users(user) -> bool:
+    """Staff suspend and reinstate accounts."""
+    return _active(user) and user.is_staff
+
+
+def can_view_audit_log(user) -> bool:
+    return _active(user) and user.is_staff
+
+
+def can_manage_staff(user) -> bool:
+    """Administrators appoint and remove OSMEP staff in the portal (and anyone with the CLI)."""
+    from portal.auth.models import Role
+
+    return _active(user) and user.role is Role.ADMIN
 
 
 def require(allowed: bool) -> None:

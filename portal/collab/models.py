@@ -8,7 +8,7 @@ from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueCon
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clusters.models import Position
-from portal.db import TimestampMixin, UTCDateTime, enum_column, utcnow
+from portal.db import HideableMixin, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.i18n import Bilingual
 from portal.search import search_text
@@ -104,7 +104,7 @@ class CloseReason(enum.Enum):
         }[self]
 
 
-class CollabRequest(TimestampMixin, db.Model):
+class CollabRequest(HideableMixin, TimestampMixin, db.Model):
     """A firm asks for (or offers) a collaboration, in one cluster or open to all clusters."""
 
     __tablename__ = "collab_requests"
@@ -174,7 +174,7 @@ class ResponseStatus(enum.Enum):
         }[self]
 
 
-class Response(TimestampMixin, db.Model):
+class Response(HideableMixin, TimestampMixin, db.Model):
     """A firm's expression of interest in a request; its messages form a private thread."""
 
     __tablename__ = "collab_responses"
@@ -192,7 +192,7 @@ class Response(TimestampMixin, db.Model):
     __table_args__ = (UniqueConstraint("request_id", "firm_id"), Index("ix_collab_responses_request", "request_id"))
 
 
-class Message(db.Model):
+class Message(HideableMixin, db.Model):
     __tablename__ = "collab_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -34,7 +34,7 @@ class BoardFilters:
 
 def _criteria(filters: BoardFilters, viewer, ordered: bool):
     today = bangkok_today()
-    criteria = [visible_firm_filter(viewer)]
+    criteria = [visible_firm_filter(viewer), CollabRequest.hidden_at.is_(None)]
     if filters.status == "open":
         criteria += [CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= today]
     elif filters.status == "closed":

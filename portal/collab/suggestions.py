@@ -86,6 +86,7 @@ def requests_for(firm: Firm, limit: int = 10) -> list[tuple[CollabRequest, list[
         select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
         .where(CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= bangkok_today(),
                CollabRequest.firm_id != firm.id, Firm.hidden_at.is_(None), CollabRequest.id.not_in(answered),
+               CollabRequest.hidden_at.is_(None),
                or_(CollabRequest.cluster_id.in_(clusters), CollabRequest.cluster_id.is_(None)),
                or_(CollabRequest.position_sought.in_(positions), CollabRequest.position_sought.is_(None)))
         .options(joinedload(CollabRequest.firm))

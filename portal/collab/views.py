@@ -23,7 +23,9 @@ from portal.permissions import (
     can_decide_response,
     can_edit_firm,
     can_manage_request,
+    can_moderate_firm,
     can_post_request,
+    can_request_review,
     can_respond,
     can_see_counterpart_contacts,
     can_view_request,
@@ -123,8 +125,13 @@ def create():
 @bp.get("/<int:request_id>")
 def detail(request_id):
     collab_request = queries.request_or_404(request_id)
+    if collab_request.firm.is_hidden and not can_view_request(current_user, collab_request):
+        abort(404)  # as the firm's own page: out of public view
     require(can_view_request(current_user, collab_request))
     manager = can_manage_request(current_user, collab_request)
+    moderator = can_moderate_firm(current_user, collab_request.firm_id)
+    if collab_request.is_hidden and not (manager or moderator):
+        abort(404)
     mine = queries.my_firms(current_user)
     answerable = [f for f in mine if can_respond(current_user, collab_request, f)]
     my_response = queries.response_of(collab_request, [f.id for f in mine])
@@ -135,7 +142,7 @@ def detail(request_id):
         answerable=answerable and my_response is None, my_response=my_response,
         responses=queries.responses_to(collab_request) if manager else [],
         partners=suggestions.partners_for(collab_request) if manager else [],
-        today=bangkok_today(), confirm_form=ConfirmForm())
+        today=bangkok_today(), confirm_form=ConfirmForm(), moderator=moderator)
 
 
 @bp.post("/<int:request_id>/respond")
@@ -172,6 +179,9 @@ def thread(response_id):
     require(can_view_response(current_user, response))
     collab_request = response.request
     poster = firm_queries.get_or_404(collab_request.firm_id)
+    moderator = can_moderate_firm(current_user, response.firm_id)
+    if response.is_hidden and not (moderator or can_request_review(current_user, response.firm_id)):
+        abort(404)
     form = MessageForm()
     if form.validate_on_submit():
         try:
@@ -188,7 +198,7 @@ def thread(response_id):
         "collab/thread.html", response=response, collab_request=collab_request, poster=poster, form=form,
         messages=queries.messages_of(response), counterpart=counterpart, on_poster_side=on_poster_side,
         show_contacts=can_see_counterpart_contacts(current_user, response, counterpart),
-        may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm())
+        may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm(), moderator=moderator)
 
 
 @bp.post("/responses/<int:response_id>/<any(shortlisted, accepted, declined, withdrawn):decision>")

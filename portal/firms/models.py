@@ -87,8 +87,13 @@ class Firm(TimestampMixin, db.Model):
     website: Mapped[str | None] = mapped_column(String(300))
     public_listing_consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # PDPA consent
     verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     hidden_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     hidden_reason: Mapped[str | None] = mapped_column(Text)
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    review_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set when the firm left public view because its owner's account was suspended (undone on reinstatement).
+    hidden_for_suspension_of: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     logo_filename: Mapped[str | None] = mapped_column(String(64))  # generated name, never the uploaded one
     # Kept up to date from the fields above on every insert and update (see _derive_search_fields).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -18,7 +18,9 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",
                    "/clusters/betta/coordinators", "/requests/new", "/requests/{request}",
                    "/requests/{request}/close", "/requests/{request}/edit", "/requests/responses/{response}",
-                   "/requests/for/{firm}"]
+                   "/requests/for/{firm}", "/moderation/", "/moderation/request/{request}",
+                   "/moderation/report/request/{request}", "/moderation/review/request/{request}",
+                   "/admin/audit", "/moderation/users/{response}"]
 
 
 @pytest.fixture

@@ -1,0 +1,89 @@
+"""Staff and admin pages: the audit log (view, filter, CSV) and who is OSMEP staff."""
+import csv
+import io
+from datetime import date, datetime, time, timedelta
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.audit import AuditEntry
+from portal.auth.models import Role, User
+from portal.auth.services import get_by_email
+from portal.exceptions import RuleViolation
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.moderation import services as moderation
+from portal.permissions import can_manage_staff, can_view_audit_log, require
+from portal.thai import BANGKOK
+
+bp = Blueprint("admin", __name__)
+
+
+def _audit_query(args):
+    """Filters from the URL: action (prefix), target type, actor e-mail, from/to dates (Bangkok)."""
+    query = select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.actor_id)
+    if args.get("action"):
+        query = query.where(AuditEntry.action.startswith(args["action"][:60]))
+    if args.get("target"):
+        query = query.where(AuditEntry.target_type == args["target"][:40])
+    if args.get("actor"):
+        query = query.where(User.email == args["actor"].strip().lower()[:254])
+    for name, bound in (("from", 0), ("to", 1)):
+        try:
+            day = date.fromisoformat(args.get(name, ""))
+        except ValueError:
+            continue
+        moment = datetime.combine(day + timedelta(days=bound), time(), BANGKOK)
+        query = query.where(AuditEntry.created_at >= moment if bound == 0 else AuditEntry.created_at < moment)
+    return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+
+
+@bp.get("/audit")
+@login_required
+def audit_log():
+    require(can_view_audit_log(current_user))
+    page = request.args.get("page", 1, type=int)
+    if page < 1:
+        abort(404)
+    per_page = current_app.config["PAGE_SIZE"] * 2
+    rows = db.session.execute(_audit_query(request.args).limit(per_page + 1).offset((page - 1) * per_page)).all()
+    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
+    return render_template("admin/audit.html", rows=rows[:per_page], page=page, more=len(rows) > per_page,
+                           args=args, page_url=lambda n: url_for("admin.audit_log", page=n, **args))
+
+
+@bp.get("/audit.csv")
+@login_required
+def audit_csv():
+    require(can_view_audit_log(current_user))
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(["when_utc", "actor", "action", "target_type", "target_id", "reason", "details"])
+    for entry, email in db.session.execute(_audit_query(request.args).limit(100_000)):
+        writer.writerow([entry.created_at.isoformat(), email or "system", entry.action, entry.target_type,
+                         entry.target_id, entry.reason or "", entry.details or ""])
+    return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
+
+
+@bp.route("/staff", methods=["GET", "POST"])
+@login_required
+def staff():
+    require(can_manage_staff(current_user))
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        person = get_by_email(request.form.get("email", ""))
+        if person is None:
+            flash(_("No account has this e-mail address. Ask the person to register first."), "warning")
+        else:
+            try:
+                moderation.set_staff(current_user, person, request.form.get("action") == "grant")
+            except RuleViolation as exc:
+                flash(str(exc), "warning")
+            else:
+                db.session.commit()
+                flash(_("Done."), "success")
+        return redirect(url_for("admin.staff"))
+    people = db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])).order_by(User.email))
+    return render_template("admin/staff.html", people=list(people), form=ConfirmForm())

@@ -1,0 +1,184 @@
+"""Reports and moderation: dismiss, hide (with a reason the owner sees), restore, review, verify,
+suspend and reinstate. Nothing is deleted; every action is audited and the owner is told."""
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select, update
+
+from portal import audit
+from portal.auth.models import Role, User
+from portal.collab.models import CollabRequest, Message, Response
+from portal.db import utcnow
+from portal.exceptions import PermissionDenied, RuleViolation
+from portal.extensions import db
+from portal.firms.models import Firm, FirmMember, FirmRole
+from portal.moderation.models import Report, ReportReason, ReportStatus
+from portal.notifications.services import notify, register_kind
+from portal.permissions import (
+    can_manage_staff,
+    can_moderate_firm,
+    can_report,
+    can_request_review,
+    can_suspend_users,
+    can_verify_firm,
+)
+
+TARGETS = {"firm": Firm, "request": CollabRequest, "response": Response, "message": Message}
+
+
+def load_target(target_type: str, target_id: int):
+    model = TARGETS.get(target_type)
+    return db.session.get(model, target_id) if model else None
+
+
+def firm_behind(target_type: str, obj) -> int:
+    return obj.id if target_type == "firm" else obj.firm_id
+
+
+def _team(firm_id: int) -> list[User]:
+    return list(db.session.scalars(select(User).join(FirmMember, FirmMember.user_id == User.id)
+                                   .where(FirmMember.firm_id == firm_id)))
+
+
+def report(actor: User, target_type: str, obj, reason: ReportReason, text: str | None) -> Report:
+    if not can_report(actor):
+        raise PermissionDenied()
+    if reason is ReportReason.OTHER and not (text or "").strip():
+        raise RuleViolation(_l("Please say what is wrong."))
+    existing = db.session.scalar(select(Report).where(
+        Report.reporter_id == actor.id, Report.target_type == target_type, Report.target_id == obj.id,
+        Report.status == ReportStatus.OPEN))
+    if existing is not None:
+        return existing  # reported already; not counted twice
+    entry = Report(reporter_id=actor.id, target_type=target_type, target_id=obj.id,
+                   firm_id=firm_behind(target_type, obj), reason=reason, text=(text or "").strip() or None)
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(actor, "report.filed", entry, target_ref=f"{target_type}:{obj.id}", reason=reason.value)
+    return entry
+
+
+def _close_reports(actor, target_type, obj, status):
+    db.session.execute(update(Report).where(
+        Report.target_type == target_type, Report.target_id == obj.id, Report.status == ReportStatus.OPEN,
+    ).values(status=status, handled_by_id=actor.id, handled_at=utcnow()))
+
+
+def _guard(actor, target_type, obj):
+    if not can_moderate_firm(actor, firm_behind(target_type, obj)):
+        raise PermissionDenied()
+
+
+def dismiss(actor: User, target_type: str, obj, reason: str | None = None) -> None:
+    _guard(actor, target_type, obj)
+    _close_reports(actor, target_type, obj, ReportStatus.DISMISSED)
+    audit.record(actor, "moderation.dismissed", obj, reason=reason, target_kind=target_type)
+
+
+def hide(actor: User, target_type: str, obj, reason: str) -> None:
+    """Hide from public view with a reason the owner sees; open reports count as acted on."""
+    _guard(actor, target_type, obj)
+    if not (reason or "").strip():
+        raise RuleViolation(_l("Give the reason the owner will see."))
+    obj.hidden_at, obj.hidden_by_id, obj.hidden_reason = utcnow(), actor.id, reason.strip()
+    obj.review_requested_at = None
+    _close_reports(actor, target_type, obj, ReportStatus.ACTIONED)
+    audit.record(actor, "moderation.hidden", obj, reason=reason.strip(), target_kind=target_type)
+    notify(_team(firm_behind(target_type, obj)), "moderation.hidden", obj, reason=reason.strip(),
+           **_link_params(target_type, obj))
+
+
+def restore(actor: User, target_type: str, obj, reason: str | None = None) -> None:
+    _guard(actor, target_type, obj)
+    if obj.hidden_at is None:
+        raise RuleViolation(_l("This is not hidden."))
+    obj.hidden_at = obj.hidden_by_id = obj.review_requested_at = None
+    obj.hidden_reason = None
+    if target_type == "firm":
+        obj.hidden_for_suspension_of = None
+    audit.record(actor, "moderation.restored", obj, reason=reason, target_kind=target_type)
+    notify(_team(firm_behind(target_type, obj)), "moderation.restored", obj, **_link_params(target_type, obj))
+
+
+def request_review(actor: User, target_type: str, obj, text: str | None) -> None:
+    """The owner asks staff to look again at a hidden listing."""
+    if not can_request_review(actor, firm_behind(target_type, obj)):
+        raise PermissionDenied()
+    if obj.hidden_at is None:
+        raise RuleViolation(_l("This is not hidden."))
+    obj.review_requested_at = utcnow()
+    audit.record(actor, "moderation.review_requested", obj, reason=(text or "").strip() or None,
+                 target_kind=target_type)
+    staff = list(db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]),
+                                                       User.suspended_at.is_(None))))
+    notify(staff, "moderation.review_requested", obj, **_link_params(target_type, obj))
+
+
+def verify(actor: User, firm: Firm) -> None:
+    if not can_verify_firm(actor, firm):
+        raise PermissionDenied()
+    firm.verified_at, firm.verified_by_id = utcnow(), actor.id
+    audit.record(actor, "firm.verified", firm, registration_number=firm.registration_number)
+
+
+def unverify(actor: User, firm: Firm, reason: str | None = None) -> None:
+    if not can_verify_firm(actor, firm):
+        raise PermissionDenied()
+    firm.verified_at = firm.verified_by_id = None
+    audit.record(actor, "firm.verification_removed", firm, reason=reason)
+
+
+def suspend(actor: User, user: User, reason: str) -> None:
+    """Suspend an account: it cannot sign in, its sessions end, and the firms it owns leave public view."""
+    outranks = user.role is Role.ADMIN and actor.role is not Role.ADMIN
+    if not can_suspend_users(actor) or user.id == actor.id or outranks:
+        raise PermissionDenied()
+    if not (reason or "").strip():
+        raise RuleViolation(_l("Give a reason."))
+    user.suspended_at = utcnow()
+    user.session_version = (user.session_version or 1) + 1
+    owned = db.session.scalars(select(Firm).join(FirmMember).where(
+        FirmMember.user_id == user.id, FirmMember.role == FirmRole.OWNER, Firm.hidden_at.is_(None)))
+    for firm in owned:
+        firm.hidden_at, firm.hidden_by_id, firm.hidden_for_suspension_of = utcnow(), actor.id, user.id
+        firm.hidden_reason = reason.strip()
+    audit.record(actor, "user.suspended", user, reason=reason.strip())
+
+
+def reinstate(actor: User, user: User, reason: str | None = None) -> None:
+    if not can_suspend_users(actor):
+        raise PermissionDenied()
+    user.suspended_at = None
+    for firm in db.session.scalars(select(Firm).where(Firm.hidden_for_suspension_of == user.id)):
+        firm.hidden_at = firm.hidden_by_id = firm.hidden_reason = firm.hidden_for_suspension_of = None
+    audit.record(actor, "user.reinstated", user, reason=reason)
+
+
+def set_staff(actor: User, user: User, staff: bool) -> None:
+    """Administrators appoint or remove OSMEP staff."""
+    if not can_manage_staff(actor) or user.role is Role.ADMIN:
+        raise PermissionDenied()
+    user.role = Role.STAFF if staff else Role.MEMBER
+    audit.record(actor, "user.staff_granted" if staff else "user.staff_revoked", user)
+
+
+def _link_params(target_type, obj) -> dict:
+    return {"target_type": target_type, "target_id": obj.id,
+            "response_id": obj.id if target_type == "response" else getattr(obj, "response_id", None)}
+
+
+def owner_link(n) -> str:
+    kind, target = n.params.get("target_type"), n.params.get("target_id")
+    if kind == "firm":
+        return url_for("firms.detail", firm_id=target)
+    if kind == "request":
+        return url_for("collab.detail", request_id=target)
+    if kind in ("response", "message"):
+        return url_for("collab.thread", response_id=n.params.get("response_id"))
+    return url_for("firms.mine")
+
+
+register_kind("moderation.hidden", _l("OSMEP staff hid one of your listings: %(reason)s"), owner_link)
+register_kind("moderation.restored", _l("One of your listings is visible again."), owner_link)
+register_kind("moderation.review_requested", _l("A firm asks for a review of a hidden listing."),
+              lambda n: url_for("moderation.target", target_type=n.params.get("target_type"),
+                                target_id=n.params.get("target_id")))

@@ -1,0 +1,165 @@
+"""Reporting (any signed-in user) and moderation (staff everywhere, coordinators in their clusters)."""
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from portal.audit import AuditEntry
+from portal.auth.models import User
+from portal.exceptions import RuleViolation
+from portal.extensions import db
+from portal.moderation import services
+from portal.moderation.forms import ModerationReasonForm, ReportForm, ReviewForm
+from portal.moderation.models import Report, ReportReason, ReportStatus
+from portal.notifications.services import dispatch
+from portal.permissions import (
+    active_cluster_ids,
+    can_moderate_firm,
+    can_report,
+    can_request_review,
+    can_suspend_users,
+    can_verify_firm,
+    can_view_moderation,
+    require,
+)
+
+bp = Blueprint("moderation", __name__)
+TARGET_TYPES = tuple(services.TARGETS)
+
+
+def _target_or_404(target_type, target_id):
+    obj = services.load_target(target_type, target_id) if target_type in TARGET_TYPES else None
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _back(target_type, obj):
+    if target_type == "firm":
+        return url_for("firms.detail", firm_id=obj.id)
+    if target_type == "request":
+        return url_for("collab.detail", request_id=obj.id)
+    return url_for("collab.thread", response_id=obj.id if target_type == "response" else obj.response_id)
+
+
+@bp.route("/report/<target_type>/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def report(target_type, target_id):
+    require(can_report(current_user))
+    obj = _target_or_404(target_type, target_id)
+    form = ReportForm()
+    if form.validate_on_submit():
+        try:
+            services.report(current_user, target_type, obj, ReportReason(form.reason.data), form.text.data)
+        except RuleViolation as exc:
+            form.text.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Thank you. OSMEP staff will look at your report."), "success")
+            return redirect(_back(target_type, obj))
+    return render_template("moderation/report.html", form=form, target_type=target_type, obj=obj)
+
+
+@bp.get("/")
+@login_required
+def queue():
+    """Open reports grouped by target, and hidden listings whose owners ask for a review."""
+    require(can_view_moderation(current_user))
+    scope = []
+    if not current_user.is_staff:
+        from portal.clusters.models import Membership, MembershipStatus
+
+        member_firms = select(Membership.firm_id).where(
+            Membership.cluster_id.in_(active_cluster_ids(current_user)),
+            Membership.status == MembershipStatus.APPROVED)
+        scope = [Report.firm_id.in_(member_firms)]
+    groups = db.session.execute(
+        select(Report.target_type, Report.target_id, func.count(), func.max(Report.created_at))
+        .where(Report.status == ReportStatus.OPEN, *scope)
+        .group_by(Report.target_type, Report.target_id).order_by(func.max(Report.created_at).desc()).limit(200)
+    ).all()
+    reviews = []
+    for target_type, model in services.TARGETS.items():
+        for obj in db.session.scalars(select(model).where(model.review_requested_at.is_not(None)).limit(100)):
+            if can_moderate_firm(current_user, services.firm_behind(target_type, obj)):
+                reviews.append((target_type, obj))
+    return render_template("moderation/queue.html", groups=groups, reviews=reviews)
+
+
+@bp.route("/<any(firm, request, response, message):target_type>/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def target(target_type, target_id):
+    obj = _target_or_404(target_type, target_id)
+    require(can_moderate_firm(current_user, services.firm_behind(target_type, obj)))
+    form = ModerationReasonForm()
+    if form.validate_on_submit():
+        action = request.form.get("action")
+        try:
+            if action == "dismiss":
+                services.dismiss(current_user, target_type, obj, form.reason.data)
+            elif action == "hide":
+                services.hide(current_user, target_type, obj, form.reason.data)
+            elif action == "restore":
+                services.restore(current_user, target_type, obj, form.reason.data)
+            elif action == "verify" and target_type == "firm":
+                services.verify(current_user, obj)
+            elif action == "unverify" and target_type == "firm":
+                services.unverify(current_user, obj, form.reason.data)
+            else:
+                abort(400)
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            dispatch()
+            flash(_("Done."), "success")
+            return redirect(url_for("moderation.target", target_type=target_type, target_id=target_id))
+    reports = db.session.scalars(select(Report).where(Report.target_type == target_type, Report.target_id == obj.id)
+                                 .order_by(Report.created_at.desc())).all()
+    history = db.session.scalars(select(AuditEntry).where(
+        AuditEntry.target_type == type(obj).__tablename__, AuditEntry.target_id == obj.id)
+        .order_by(AuditEntry.created_at.desc()).limit(50)).all()
+    return render_template("moderation/target.html", target_type=target_type, obj=obj, reports=reports,
+                           history=history, form=form, back=_back(target_type, obj),
+                           may_verify=target_type == "firm" and can_verify_firm(current_user, obj))
+
+
+@bp.route("/review/<any(firm, request, response, message):target_type>/<int:target_id>", methods=["GET", "POST"])
+@login_required
+def review(target_type, target_id):
+    obj = _target_or_404(target_type, target_id)
+    require(can_request_review(current_user, services.firm_behind(target_type, obj)))
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            services.request_review(current_user, target_type, obj, form.text.data)
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            dispatch()
+            flash(_("We have asked OSMEP staff to review it."), "success")
+        return redirect(_back(target_type, obj))
+    return render_template("moderation/review.html", form=form, obj=obj, target_type=target_type)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@login_required
+def user(user_id):
+    require(can_suspend_users(current_user))
+    person = db.session.get(User, user_id) or abort(404)
+    form = ModerationReasonForm()
+    if form.validate_on_submit():
+        try:
+            if request.form.get("action") == "suspend":
+                services.suspend(current_user, person, form.reason.data)
+            else:
+                services.reinstate(current_user, person, form.reason.data)
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            db.session.commit()
+            flash(_("Done."), "success")
+            return redirect(url_for("moderation.user", user_id=user_id))
+    return render_template("moderation/user.html", person=person, form=form,
+                           page_size=current_app.config["PAGE_SIZE"])

@@ -1,0 +1,263 @@
+"""Moderation and trust: permissions as a truth table, a sweep of every staff/coordinator/admin URL,
+reports, hide/restore with review, verification, suspension, the audit log."""
+import re
+from datetime import timedelta
+
+import pytest
+from flask_login import AnonymousUserMixin
+from sqlalchemy import func, select
+from werkzeug.routing import AnyConverter
+
+from portal.audit import AuditEntry
+from portal.auth.models import Role, User
+from portal.clusters.models import CoordinatorTerm, Membership, Position
+from portal.collab import services as collab
+from portal.collab.models import CollabRequest
+from portal.extensions import db
+from portal.firms.models import Firm
+from portal.moderation.models import Report, ReportStatus
+from portal.notifications.models import Notification
+from portal.permissions import (
+    can_manage_staff,
+    can_moderate_firm,
+    can_report,
+    can_request_review,
+    can_suspend_users,
+    can_view_audit_log,
+    can_view_moderation,
+)
+from portal.thai import bangkok_today
+from tests import factories
+
+
+def body(response):
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def world(app):
+    """A Betta firm with a request and a response thread; people of every kind."""
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        today = bangkok_today()
+        people = {
+            "member": factories.user(email="member@example.com"),
+            "owner": factories.user(email="owner@example.com"),
+            "coordinator": factories.user(email="coord@example.com"),
+            "other_coordinator": factories.user(email="other.coord@example.com"),
+            "ended_coordinator": factories.user(email="ended.coord@example.com"),
+            "staff": factories.user(email="staff@example.com", role=Role.STAFF),
+            "admin": factories.user(email="admin@example.com", role=Role.ADMIN),
+        }
+        firm = factories.firm(name_th="ฟาร์มสแปม")
+        factories.team_member(firm, people["owner"], "owner")
+        factories.membership(firm, betta, Position.UPSTREAM)
+        responder = factories.firm(name_th="ฟาร์มผู้ตอบ")
+        factories.team_member(responder, people["member"], "owner")
+        factories.membership(responder, betta, Position.DOWNSTREAM)
+        factories.term(people["coordinator"], betta)
+        factories.term(people["other_coordinator"], cosplay)
+        factories.term(people["ended_coordinator"], betta, today - timedelta(days=300), today - timedelta(days=1))
+        request = collab.post_request(people["owner"], firm, {"cluster_id": betta.id, "kind": collab.Kind.KNOWLEDGE,
+                                                              "title_th": "ขายคอร์สรวยเร็ว คลิกเลย"})
+        response = collab.respond(people["member"], request, responder, "สนใจครับ")
+        db.session.commit()
+        ids = {name: user.id for name, user in people.items()}
+        ids.update(firm=firm.id, request=request.id, response=response.id, betta=betta.id)
+        return ids
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    assert factories.sign_in(client, email).status_code == 302
+    return client
+
+
+# --- truth table ----------------------------------------------------------------------------------
+
+WHO = ["anonymous", "member", "owner", "coordinator", "other_coordinator", "ended_coordinator", "staff", "admin"]
+EXPECTED = {
+    #                     report moderate queue review suspend audit staff_admin
+    "anonymous":         (0,     0,       0,    0,     0,      0,    0),
+    "member":            (1,     0,       0,    0,     0,      0,    0),
+    "owner":             (1,     0,       0,    1,     0,      0,    0),
+    "coordinator":       (1,     1,       1,    0,     0,      0,    0),
+    "other_coordinator": (1,     0,       1,    0,     0,      0,    0),
+    "ended_coordinator": (1,     0,       0,    0,     0,      0,    0),
+    "staff":             (1,     1,       1,    0,     1,      1,    0),
+    "admin":             (1,     1,       1,    0,     1,      1,    1),
+}
+
+
+def test_moderation_truth_table(app, world):
+    with app.test_request_context("/"):
+        users = {name: db.session.get(User, world[name]) if name != "anonymous" else AnonymousUserMixin()
+                 for name in WHO}
+        actual = {who: tuple(int(bool(rule)) for rule in (
+            can_report(users[who]), can_moderate_firm(users[who], world["firm"]), can_view_moderation(users[who]),
+            can_request_review(users[who], world["firm"]), can_suspend_users(users[who]),
+            can_view_audit_log(users[who]), can_manage_staff(users[who]),
+        )) for who in WHO}
+    assert actual == EXPECTED
+
+
+# --- route sweep ----------------------------------------------------------------------------------
+
+PRIVILEGED = ("moderation.", "admin.", "coordination.")
+MEMBER_FACING = {"moderation.report", "moderation.review"}  # any signed-in user / the owner
+
+
+def _sample_values(app, rule, world):
+    with app.app_context():
+        membership = db.session.scalar(select(Membership.id).where(Membership.cluster_id == world["betta"]))
+        term = db.session.scalar(select(CoordinatorTerm.id).where(CoordinatorTerm.cluster_id == world["betta"]))
+    known = {"slug": "betta", "target_id": world["request"], "membership_id": membership, "term_id": term,
+             "user_id": world["member"], "token": "0" * 32}
+    values = {}
+    for name, converter in rule._converters.items():
+        if isinstance(converter, AnyConverter):
+            values[name] = "request" if name == "target_type" else re.findall(r"[a-z]+", converter.regex)[0]
+        else:
+            values[name] = known[name]
+    return values
+
+
+def privileged_rules(app):
+    return [rule for rule in app.url_map.iter_rules()
+            if rule.endpoint.startswith(PRIVILEGED) and rule.endpoint not in MEMBER_FACING]
+
+
+def test_route_sweep_covers_the_privileged_blueprints(app):
+    endpoints = {rule.endpoint for rule in privileged_rules(app)}
+    assert {"moderation.queue", "moderation.target", "moderation.user", "admin.audit_log", "admin.audit_csv",
+            "admin.staff", "coordination.queue", "coordination.coordinators"} <= endpoints
+    assert len(endpoints) >= 15
+
+
+def test_every_privileged_endpoint_refuses_anonymous_and_plain_members(app, world):
+    member = signed_in(app, "member@example.com")
+    anonymous = app.test_client()
+    checked = 0
+    for rule in privileged_rules(app):
+        with app.test_request_context():
+            from flask import url_for
+
+            url = url_for(rule.endpoint, **_sample_values(app, rule, world))
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = anonymous.open(url, method=method)
+            assert response.status_code == 302 and "/auth/login" in response.location, (method, url)
+            assert member.open(url, method=method).status_code == 403, (method, url)
+            checked += 1
+    assert checked >= 20
+
+
+# --- flows ----------------------------------------------------------------------------------------
+
+def test_report_hide_review_restore(app, world, mailbox):
+    member, staff = signed_in(app, "member@example.com"), signed_in(app, "staff@example.com")
+    owner, coordinator = signed_in(app, "owner@example.com"), signed_in(app, "coord@example.com")
+    url = f"/moderation/report/request/{world['request']}"
+    assert member.post(url, data={"reason": "other", "text": ""}).status_code == 200  # "other" needs words
+    assert member.post(url, data={"reason": "spam"}).status_code == 302
+    member.post(url, data={"reason": "spam"})  # not counted twice
+    assert f"/moderation/request/{world['request']}" in body(staff.get("/moderation/"))
+    assert f"/moderation/request/{world['request']}" in body(coordinator.get("/moderation/"))
+    assert f"/moderation/request/{world['request']}" not in body(signed_in(app, "other.coord@example.com")
+                                                                 .get("/moderation/"))
+    target = f"/moderation/request/{world['request']}"
+    refused = staff.post(f"{target}?lang=en", data={"action": "hide", "reason": ""})
+    assert refused.status_code == 200 and "Give the reason the owner will see." in body(refused)
+    with app.app_context():
+        assert db.session.get(CollabRequest, world["request"]).hidden_at is None
+    staff.post(target, data={"action": "hide", "reason": "โฆษณาไม่เกี่ยวกับคลัสเตอร์"})
+    with app.app_context():
+        hidden = db.session.get(CollabRequest, world["request"])
+        assert hidden is not None and hidden.hidden_at is not None  # hidden, never deleted
+        assert db.session.scalar(select(func.count()).select_from(Report)
+                                 .where(Report.status == ReportStatus.ACTIONED)) == 1
+    assert app.test_client().get(f"/requests/{world['request']}").status_code == 404
+    assert member.get(f"/requests/{world['request']}").status_code == 404
+    assert "ขายคอร์สรวยเร็ว" not in body(app.test_client().get("/requests/?status=all"))
+    page = body(owner.get(f"/requests/{world['request']}?lang=th"))
+    assert "โฆษณาไม่เกี่ยวกับคลัสเตอร์" in page and f"/moderation/review/request/{world['request']}" in page
+    assert "โฆษณาไม่เกี่ยวกับคลัสเตอร์" in mailbox.body(mailbox.last_to("owner@example.com"))
+    assert member.post(f"/moderation/review/request/{world['request']}").status_code == 403
+    owner.post(f"/moderation/review/request/{world['request']}", data={"text": "แก้ไขข้อความแล้ว"})
+    assert f"/moderation/request/{world['request']}" in body(staff.get("/moderation/"))  # review asked
+    staff.post(target, data={"action": "restore", "reason": "แก้ไขแล้ว"})
+    assert app.test_client().get(f"/requests/{world['request']}").status_code == 200
+    with app.app_context():
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.action.startswith("moderation."))
+                                     .order_by(AuditEntry.id)).all()
+        assert actions == ["moderation.hidden", "moderation.review_requested", "moderation.restored"]
+
+
+def test_dismiss_leaves_the_listing_alone(app, world):
+    member, staff = signed_in(app, "member@example.com"), signed_in(app, "staff@example.com")
+    member.post(f"/moderation/report/firm/{world['firm']}", data={"reason": "fake_firm"})
+    staff.post(f"/moderation/firm/{world['firm']}", data={"action": "dismiss"})
+    with app.app_context():
+        assert db.session.scalar(select(Report.status)) is ReportStatus.DISMISSED
+        assert db.session.get(Firm, world["firm"]).hidden_at is None
+
+
+def test_hidden_messages_show_a_placeholder(app, world):
+    staff = signed_in(app, "staff@example.com")
+    with app.app_context():
+        from portal.collab.models import Message
+
+        message_id = db.session.scalar(select(Message.id))
+    staff.post(f"/moderation/message/{message_id}", data={"action": "hide", "reason": "ไม่สุภาพ"})
+    owner = signed_in(app, "owner@example.com")
+    page = body(owner.get(f"/requests/responses/{world['response']}?lang=en"))
+    assert "สนใจครับ" not in page and "This message was hidden by OSMEP staff." in page
+
+
+def test_coordinators_verify_their_members(app, world):
+    coordinator = signed_in(app, "coord@example.com")
+    assert coordinator.post(f"/moderation/firm/{world['firm']}", data={"action": "verify"}).status_code == 302
+    with app.app_context():
+        firm = db.session.get(Firm, world["firm"])
+        assert firm.verified_at is not None and firm.verified_by_id == world["coordinator"]
+    assert "ยืนยันแล้ว" in body(app.test_client().get(f"/firms/{world['firm']}?lang=th"))
+    other = signed_in(app, "other.coord@example.com")
+    assert other.post(f"/moderation/firm/{world['firm']}", data={"action": "unverify"}).status_code == 403
+
+
+def test_suspension_takes_listings_out_of_view_and_is_reversible(app, world):
+    staff = signed_in(app, "staff@example.com")
+    owner = signed_in(app, "owner@example.com")
+    staff.post(f"/moderation/users/{world['owner']}", data={"action": "suspend", "reason": "บัญชีปลอม"})
+    assert owner.get("/auth/account").status_code == 302  # signed out everywhere
+    assert factories.sign_in(app.test_client(), "owner@example.com").status_code == 200  # cannot sign in
+    assert app.test_client().get(f"/firms/{world['firm']}").status_code == 404
+    assert app.test_client().get(f"/requests/{world['request']}").status_code == 404
+    staff.post(f"/moderation/users/{world['owner']}", data={"action": "reinstate"})
+    assert app.test_client().get(f"/firms/{world['firm']}").status_code == 200
+    assert factories.sign_in(app.test_client(), "owner@example.com").status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Firm).where(Firm.id == world["firm"])) == 1
+
+
+def test_audit_log_filters_and_exports(app, world):
+    staff = signed_in(app, "staff@example.com")
+    staff.post(f"/moderation/firm/{world['firm']}", data={"action": "verify"})
+    page = body(staff.get("/admin/audit?action=firm.verified"))
+    assert "firm.verified" in page and "request.posted" not in page
+    assert "staff@example.com" in body(staff.get("/admin/audit?actor=staff@example.com"))
+    csv = staff.get("/admin/audit.csv?action=firm.")
+    assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbf")
+    assert b"firm.verified" in csv.data and b"request.posted" not in csv.data
+    assert staff.get("/admin/audit?from=not-a-date&page=1").status_code == 200
+
+
+def test_admins_appoint_staff(app, world):
+    admin, staff = signed_in(app, "admin@example.com"), signed_in(app, "staff@example.com")
+    assert staff.get("/admin/staff").status_code == 403
+    admin.post("/admin/staff", data={"email": "member@example.com", "action": "grant"})
+    with app.app_context():
+        assert db.session.get(User, world["member"]).role is Role.STAFF
+    admin.post("/admin/staff", data={"email": "member@example.com", "action": "revoke"})
+    with app.app_context():
+        assert db.session.get(User, world["member"]).role is Role.MEMBER
+        assert db.session.scalar(select(func.count()).select_from(Notification)) >= 1
