@@ -54,6 +54,7 @@ def _import_models():
 
 
 def register_blueprints(app):
+    from portal.admin.results import bp as results_bp
     from portal.admin.views import bp as admin_bp
     from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
@@ -73,6 +74,7 @@ def register_blueprints(app):
     app.register_blueprint(collab_bp, url_prefix="/requests")
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(results_bp, url_prefix="/admin/results")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")

@@ -35,6 +35,8 @@ __all__ = [
     "can_suspend_users",
     "can_view_audit_log",
     "can_manage_staff",
+    "can_view_dashboard",
+    "can_confirm_outcome",
 ]
 
 
@@ -279,6 +281,18 @@ def can_manage_staff(user) -> bool:
     from portal.auth.models import Role
 
     return _active(user) and user.role is Role.ADMIN
+
+
+def can_view_dashboard(user) -> bool:
+    """Programme figures: staff see every cluster, coordinators their own (the public a summary)."""
+    return _active(user) and (user.is_staff or bool(active_cluster_ids(user)))
+
+
+def can_confirm_outcome(user, request) -> bool:
+    """Staff, or a coordinator of the request's cluster, confirm or query a reported partnership value."""
+    if not _active(user):
+        return False
+    return user.is_staff or (request.cluster_id is not None and request.cluster_id in active_cluster_ids(user))
 
 
 def require(allowed: bool) -> None:

@@ -88,3 +88,18 @@ def matches(model, query_terms: list[str], dialect: str, fts_table: str, ordered
         else:
             criteria.append(column.like("%" + _escape_like(term) + "%", escape="\\"))
     return and_(*criteria)
+
+
+def sqlite_fts_triggers(table: str) -> list[str]:
+    """SQL keeping `<table>_fts` in step with `table` (SQLite). Migrations run it again after any batch
+    operation that rebuilds the table, since rebuilding drops triggers."""
+    fts = f"{table}_fts"
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
+        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "
+        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+    ]

@@ -61,9 +61,16 @@ def world(app):
         request = collab.post_request(people["owner"], firm, {"cluster_id": betta.id, "kind": collab.Kind.KNOWLEDGE,
                                                               "title_th": "ขายคอร์สรวยเร็ว คลิกเลย"})
         response = collab.respond(people["member"], request, responder, "สนใจครับ")
+        from decimal import Decimal
+
+        from portal.collab.models import Outcome, OutcomeKind
+
+        outcome = Outcome(request_id=request.id, partner_firm_id=responder.id, value_baht=Decimal(1000),
+                          kind=OutcomeKind.NEW_SALES, fiscal_year=2569)
+        db.session.add(outcome)
         db.session.commit()
         ids = {name: user.id for name, user in people.items()}
-        ids.update(firm=firm.id, request=request.id, response=response.id, betta=betta.id)
+        ids.update(firm=firm.id, request=request.id, response=response.id, betta=betta.id, outcome=outcome.id)
         return ids
 
 
@@ -103,7 +110,7 @@ def test_moderation_truth_table(app, world):
 
 # --- route sweep ----------------------------------------------------------------------------------
 
-PRIVILEGED = ("moderation.", "admin.", "coordination.")
+PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.")
 MEMBER_FACING = {"moderation.report", "moderation.review"}  # any signed-in user / the owner
 
 
@@ -112,7 +119,7 @@ def _sample_values(app, rule, world):
         membership = db.session.scalar(select(Membership.id).where(Membership.cluster_id == world["betta"]))
         term = db.session.scalar(select(CoordinatorTerm.id).where(CoordinatorTerm.cluster_id == world["betta"]))
     known = {"slug": "betta", "target_id": world["request"], "membership_id": membership, "term_id": term,
-             "user_id": world["member"], "token": "0" * 32}
+             "user_id": world["member"], "token": "0" * 32, "name": "requests", "outcome_id": world["outcome"]}
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, AnyConverter):

@@ -8,6 +8,8 @@ Create Date: 2026-11-24
 from alembic import op
 import sqlalchemy as sa
 
+from portal.search import sqlite_fts_triggers
+
 
 # revision identifiers, used by Alembic.
 revision = 'b7fb60da5846'
@@ -112,15 +114,9 @@ def downgrade():
 
 def _restore_search_triggers():
     """On SQLite, batch mode rebuilds firms and collab_requests, which drops their triggers: the FTS
-    tables must go on following inserts, updates and deletes (see the two search migrations)."""
+    tables must go on following inserts, updates and deletes."""
     if op.get_bind().dialect.name != 'sqlite':
         return
     for table in ("firms", "collab_requests"):
-        fts = f"{table}_fts"
-        op.execute(f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
-                   f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END")
-        op.execute(f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
-                   f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END")
-        op.execute(f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "
-                   f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
-                   f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END")
+        for statement in sqlite_fts_triggers(table):
+            op.execute(statement)

@@ -148,6 +148,9 @@ class Membership(TimestampMixin, db.Model):
         ),
         Index("ix_memberships_cluster_status", "cluster_id", "status", "firm_id"),
         Index("ix_memberships_firm_id", "firm_id"),
+        # Programme figures count distinct firms by year and by status without reading the rows.
+        Index("ix_memberships_fiscal_year_firm", "fiscal_year", "firm_id"),
+        Index("ix_memberships_status_firm", "status", "firm_id", "cluster_id"),
     )
 
     @property

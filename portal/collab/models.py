@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Date, ForeignKey, Index, Numeric, String, Text, UniqueConstraint, event
+from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.clusters.models import Position
@@ -129,6 +129,7 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
     closed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) in which it was posted
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
@@ -141,6 +142,7 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
         Index("ix_collab_requests_board", "status", "expires_on", "id"),
         Index("ix_collab_requests_created", "created_at", "id"),
         Index("ix_collab_requests_cluster", "cluster_id", "status"),
+        Index("ix_collab_requests_fiscal_year", "fiscal_year", "cluster_id"),
     )
 
     def is_open_on(self, day: date) -> bool:
@@ -215,6 +217,17 @@ class OutcomeKind(enum.Enum):
         return {OutcomeKind.COST_SAVED: _l("Cost saved"), OutcomeKind.NEW_SALES: _l("New sales")}[self]
 
 
+class Confirmation(enum.Enum):
+    UNCONFIRMED = "unconfirmed"
+    CONFIRMED = "confirmed"
+    QUERIED = "queried"
+
+    @property
+    def label(self):
+        return {Confirmation.UNCONFIRMED: _l("Not yet confirmed"), Confirmation.CONFIRMED: _l("Confirmed"),
+                Confirmation.QUERIED: _l("Queried")}[self]
+
+
 class Outcome(TimestampMixin, db.Model):
     """What a partnered request achieved, as reported by the poster (coordinators confirm later)."""
 
@@ -226,6 +239,10 @@ class Outcome(TimestampMixin, db.Model):
     value_baht: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     kind: Mapped[OutcomeKind] = mapped_column(enum_column(OutcomeKind))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)  # B.E. year the partnership was reported
+    confirmation: Mapped[Confirmation] = mapped_column(enum_column(Confirmation), default=Confirmation.UNCONFIRMED,
+                                                       server_default=Confirmation.UNCONFIRMED.value)
+    confirmation_note: Mapped[str | None] = mapped_column(Text)
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -44,7 +44,7 @@ from portal.permissions import (
     can_respond,
     can_view_response,
 )
-from portal.thai import bangkok_today
+from portal.thai import bangkok_today, fiscal_year
 
 log = logging.getLogger(__name__)
 R = ResponseStatus
@@ -95,7 +95,8 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
     _limit(firm.id, CollabRequest, CollabRequest.firm_id, utcnow() - timedelta(days=1),
            current_app.config["LIMIT_REQUESTS_PER_DAY"])
     request = CollabRequest(firm_id=firm.id, created_by_id=actor.id, expires_on=expires_on,
-                            status=RequestStatus.OPEN, **{k: data.get(k) for k in REQUEST_FIELDS})
+                            status=RequestStatus.OPEN, fiscal_year=fiscal_year(utcnow()),
+                            **{k: data.get(k) for k in REQUEST_FIELDS})
     db.session.add(request)
     db.session.flush()
     audit.record(actor, "request.posted", request, firm_id=firm.id)
@@ -150,7 +151,7 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
         if value is None or value < 0 or outcome_kind is None:
             raise RuleViolation(_l("Give the estimated value in baht and whether it saved cost or made sales."))
         db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
-                               kind=outcome_kind, reported_by_id=actor.id))
+                               kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow())))
     request.status, request.close_reason = RequestStatus.CLOSED, reason
     request.closed_at, request.closed_by_id = utcnow(), actor.id
     db.session.flush()

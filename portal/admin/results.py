@@ -1,0 +1,110 @@
+"""Programme results: the staff and coordinator dashboard, exports, outcome confirmation."""
+import csv
+import io
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from openpyxl import Workbook
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from portal import audit, reference
+from portal.admin import dashboard
+from portal.collab.models import CollabRequest, Confirmation, Outcome
+from portal.db import utcnow
+from portal.extensions import db
+from portal.forms import ConfirmForm
+from portal.i18n import current_locale
+from portal.permissions import active_cluster_ids, can_confirm_outcome, can_view_dashboard, require
+from portal.thai import fiscal_year
+
+bp = Blueprint("results", __name__)
+
+
+def _scope():
+    """(fiscal year, cluster ids or None for everything, chosen cluster slug) from the URL and the viewer."""
+    require(can_view_dashboard(current_user))
+    year = request.args.get("year", type=int) or fiscal_year(utcnow())
+    if not 2400 < year < 2700:
+        abort(404)
+    clusters = reference.clusters()
+    allowed = None if current_user.is_staff else sorted(active_cluster_ids(current_user))
+    slug = request.args.get("cluster", "")
+    if slug:
+        chosen = next((ref.id for ref in clusters.values() if ref.key == slug), None)
+        if chosen is None or (allowed is not None and chosen not in allowed):
+            abort(404)
+        return year, [chosen], slug
+    return year, allowed, ""
+
+
+@bp.get("/dashboard")
+@login_required
+def dashboard_page():
+    year, cluster_ids, slug = _scope()
+    figures = dashboard.figures(year, cluster_ids)
+    locale = current_locale()
+    choices = [(k, i, n) for k, i, n in reference.options("clusters", locale)
+               if current_user.is_staff or i in active_cluster_ids(current_user)]
+    return render_template("admin/dashboard.html", f=figures, tables=dashboard.tables(figures, locale),
+                           year=year, slug=slug, clusters=choices, years=range(fiscal_year(utcnow()), 2559, -1))
+
+
+@bp.get("/dashboard/<name>.<any(csv, xlsx):fmt>")
+@login_required
+def export(name, fmt):
+    year, cluster_ids, slug = _scope()
+    tables = dashboard.tables(dashboard.figures(year, cluster_ids), current_locale())
+    if name not in tables:
+        abort(404)
+    header, rows = tables[name]
+    filename = f"{name}-{year}{'-' + slug if slug else ''}.{fmt}"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\r\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+        data, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        book = Workbook()
+        sheet = book.active
+        sheet.title = name[:31]
+        sheet.append(header)
+        for row in rows:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data = buffer.getvalue()
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+
+
+@bp.get("/outcomes")
+@login_required
+def outcomes():
+    year, cluster_ids, slug = _scope()
+    query = (select(Outcome, CollabRequest).join(CollabRequest, CollabRequest.id == Outcome.request_id)
+             .where(Outcome.fiscal_year == year).options(joinedload(Outcome.partner_firm))
+             .order_by(Outcome.created_at.desc()).limit(200))
+    if cluster_ids is not None:
+        query = query.where(CollabRequest.cluster_id.in_(cluster_ids))
+    return render_template("admin/outcomes.html", rows=db.session.execute(query).all(), year=year,
+                           form=ConfirmForm())
+
+
+@bp.post("/outcomes/<int:outcome_id>/<any(confirmed, queried):decision>")
+@login_required
+def confirm(outcome_id, decision):
+    require(can_view_dashboard(current_user))
+    outcome = db.session.get(Outcome, outcome_id) or abort(404)
+    require(can_confirm_outcome(current_user, db.session.get(CollabRequest, outcome.request_id)))
+    if ConfirmForm().validate_on_submit():
+        outcome.confirmation = Confirmation(decision)
+        outcome.confirmation_note = (request.form.get("note") or "").strip()[:1000] or None
+        outcome.confirmed_by_id, outcome.confirmed_at = current_user.id, utcnow()
+        audit.record(current_user, f"outcome.{decision}", outcome, reason=outcome.confirmation_note,
+                     value=str(outcome.value_baht))
+        db.session.commit()
+        flash(_("Saved."), "success")
+    return redirect(url_for("results.outcomes", year=outcome.fiscal_year))

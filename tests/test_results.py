@@ -1,0 +1,159 @@
+"""Programme results: totals from a hand-built dataset, fiscal-year boundaries in Bangkok time, a firm in
+several clusters counted once, coordinator scope, exports, outcome confirmation, the public summary."""
+import csv
+import io
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from openpyxl import load_workbook
+
+from portal.auth.models import Role
+from portal.clusters.models import MembershipStatus, Position
+from portal.collab.models import (
+    CloseReason,
+    CollabRequest,
+    Confirmation,
+    Kind,
+    Outcome,
+    OutcomeKind,
+    RequestStatus,
+    Response,
+)
+from portal.extensions import db
+from portal.thai import bangkok_today, fiscal_year
+from tests import factories
+
+LAST_MINUTE_2563 = datetime(2020, 9, 30, 16, 59, tzinfo=timezone.utc)  # 23:59 on 30 Sep in Bangkok
+FIRST_MINUTE_2564 = datetime(2020, 9, 30, 17, 0, tzinfo=timezone.utc)  # 00:00 on 1 Oct in Bangkok
+
+
+def approved(firm, cluster, when, *positions, status=MembershipStatus.APPROVED):
+    membership = factories.membership(firm, cluster, *(positions or (Position.UPSTREAM,)), status=status)
+    membership.decided_at, membership.fiscal_year = when, fiscal_year(when)
+    return membership
+
+
+@pytest.fixture
+def programme(app):
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        a = factories.firm(name_th="ฟาร์มเอ", province_code="73")
+        b = factories.firm(name_th="ฟาร์มบี", province_code="10")
+        c = factories.firm(name_th="สตูดิโอซี", province_code="10")
+        approved(a, betta, LAST_MINUTE_2563, Position.UPSTREAM, Position.DOWNSTREAM)
+        approved(a, cosplay, LAST_MINUTE_2563, Position.MIDSTREAM)  # same firm, second cluster, same year
+        approved(b, betta, FIRST_MINUTE_2564, Position.UPSTREAM)
+        approved(c, cosplay, FIRST_MINUTE_2564, Position.MIDSTREAM, status=MembershipStatus.LEFT)
+
+        def request(firm, cluster, kind, year, partner=None, value=None, outcome_kind=None, confirmed=False):
+            r = CollabRequest(firm_id=firm.id, cluster_id=cluster.id if cluster else None, kind=kind,
+                              title_th="คำขอ", expires_on=bangkok_today(), fiscal_year=year,
+                              status=RequestStatus.CLOSED if partner else RequestStatus.OPEN,
+                              close_reason=CloseReason.PARTNERED if partner else None)
+            db.session.add(r)
+            db.session.flush()
+            if partner:
+                db.session.add(Response(request_id=r.id, firm_id=partner.id))
+                db.session.add(Outcome(request_id=r.id, partner_firm_id=partner.id, value_baht=Decimal(value),
+                                       kind=outcome_kind, fiscal_year=year,
+                                       confirmation=Confirmation.CONFIRMED if confirmed else Confirmation.UNCONFIRMED))
+            return r
+
+        request(a, betta, Kind.JOINT_PURCHASING, 2564, b, "120000.50", OutcomeKind.COST_SAVED, confirmed=True)
+        request(b, betta, Kind.JOINT_SELLING, 2564, a, "380000", OutcomeKind.NEW_SALES)
+        request(c, cosplay, Kind.CO_INVESTMENT, 2564, a, "500000", OutcomeKind.NEW_SALES)
+        request(a, None, Kind.KNOWLEDGE, 2564)  # open to all, unanswered
+        request(b, betta, Kind.TRADE_FAIR, 2563)
+        staff = factories.user(email="staff@example.com", role=Role.STAFF, locale="en")
+        coordinator = factories.user(email="coord@example.com", locale="en")
+        factories.term(coordinator, betta)
+        db.session.commit()
+        return {"staff": staff.id}
+
+
+def test_programme_figures_by_fiscal_year(app, programme):
+    from portal.admin import dashboard
+
+    with app.test_request_context("/"):
+        fy63 = dashboard.figures(2563, None)
+        fy64 = dashboard.figures(2564, None)
+    assert fy63.members_in_year == 1  # firm A, in two clusters, counted once
+    assert fy64.members_in_year == 2  # B and C (C left later: it was still approved that year)
+    assert fy64.members_total == 2  # A and B are members now; C left
+    assert dict(fy64.by_year) == {2563: 1, 2564: 2}
+    assert dict(fy64.by_position) == {Position.UPSTREAM: 2, Position.DOWNSTREAM: 1, Position.MIDSTREAM: 1}
+    assert (fy64.requests_posted, fy64.requests_answered, fy64.requests_partnered) == (4, 3, 3)
+    assert fy64.value_confirmed == Decimal("120000.50")
+    assert fy64.value_unconfirmed == Decimal("880000")
+    assert fy64.value_by_kind == {OutcomeKind.COST_SAVED: Decimal("120000.50"), OutcomeKind.NEW_SALES: Decimal(880000)}
+    assert {aim.value: v for aim, v in fy64.value_by_aim.items()} == {
+        "cost": Decimal("120000.50"), "market": Decimal(380000), "finance": Decimal(500000)}
+    assert fy63.requests_posted == 1 and fy63.requests_partnered == 0
+
+
+def test_coordinators_see_their_clusters_only(app, programme):
+    coordinator = app.test_client()
+    factories.sign_in(coordinator, "coord@example.com")
+    page = coordinator.get("/admin/results/dashboard?year=2564").get_data(as_text=True)
+    assert "500,000" not in page  # Cosplay's partnership is not in the Betta coordinator's figures
+    assert "380,000.00" in page
+    assert coordinator.get("/admin/results/dashboard?year=2564&cluster=cosplay").status_code == 404
+    member = app.test_client()
+    with app.app_context():
+        factories.user(email="member@example.com")
+        db.session.commit()
+    factories.sign_in(member, "member@example.com")
+    assert member.get("/admin/results/dashboard").status_code == 403
+
+
+def test_dashboard_renders_charts_with_tables_in_thai(app, programme):
+    staff = app.test_client()
+    factories.sign_in(staff, "staff@example.com")
+    page = staff.get("/admin/results/dashboard?year=2564&lang=th").get_data(as_text=True)
+    assert '<svg role="img"' in page and "<title" in page and "<table" in page
+    assert "1.00 ล้านบาท" in page  # 1,000,000.50 baht reported in 2564
+    assert "2564" in page
+
+
+@pytest.mark.parametrize("name", ["members_by_year", "members_by_position", "members_by_province", "requests",
+                                  "value_by_aim", "value_by_kind"])
+def test_every_table_exports_as_csv_and_excel(app, programme, name):
+    staff = app.test_client()
+    factories.sign_in(staff, "staff@example.com")
+    as_csv = staff.get(f"/admin/results/dashboard/{name}.csv?year=2564&lang=th")
+    assert as_csv.status_code == 200 and as_csv.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(as_csv.data.decode("utf-8-sig"))))
+    as_xlsx = staff.get(f"/admin/results/dashboard/{name}.xlsx?year=2564&lang=th")
+    sheet = load_workbook(io.BytesIO(as_xlsx.data)).active
+    def same(value):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return str(value)
+
+    assert [[same(c.value) for c in row] for row in sheet.iter_rows()] == [[same(v) for v in row] for row in rows]
+    assert len(rows) >= 2
+
+
+def test_coordinator_confirms_or_queries_a_value(app, programme):
+    coordinator = app.test_client()
+    factories.sign_in(coordinator, "coord@example.com")
+    with app.app_context():
+        unconfirmed = db.session.scalar(db.select(Outcome).where(Outcome.value_baht == Decimal(380000)))
+        cosplay_outcome = db.session.scalar(db.select(Outcome).where(Outcome.value_baht == Decimal(500000)))
+    coordinator.post(f"/admin/results/outcomes/{unconfirmed.id}/confirmed")
+    assert coordinator.post(f"/admin/results/outcomes/{cosplay_outcome.id}/queried").status_code == 403
+    from portal.admin import dashboard
+
+    with app.test_request_context("/"):
+        figures = dashboard.figures(2564, None)
+    assert figures.value_confirmed == Decimal("500000.50") and figures.value_unconfirmed == Decimal(500000)
+
+
+def test_public_summary_has_no_firm_level_data(client, programme):
+    page = client.get("/results?year=2564&lang=en").get_data(as_text=True)
+    assert "1.00 million baht" in page and "partnerships reported" in page
+    for name in ("ฟาร์มเอ", "ฟาร์มบี", "สตูดิโอซี"):
+        assert name not in page
+    assert client.get("/results?year=99").status_code == 404
