@@ -43,8 +43,8 @@ class Figures:
 def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -> Figures:
     """cluster_ids None: the whole programme (requests open to all clusters included).
 
-    The position and province breakdowns read every current membership; they are cached for
-    COUNTS_CACHE_SECONDS like the home page's figures. Everything else is counted on each request.
+    The breakdowns (per year, position and province) read every membership; they are cached for
+    COUNTS_CACHE_SECONDS like the home page's figures. The headline figures are counted on each request.
     """
     result = Figures(year=year)
     scope = [Membership.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
@@ -53,13 +53,9 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     result.members_in_year = one(select(func.count(distinct(Membership.firm_id)))
                                  .where(Membership.fiscal_year == year, *scope))
     result.members_total = one(select(func.count(distinct(Membership.firm_id))).where(*approved))
-    result.by_year = db.session.execute(
-        select(Membership.fiscal_year, func.count(distinct(Membership.firm_id)))
-        .where(Membership.fiscal_year.is_not(None), *scope).group_by(Membership.fiscal_year)
-        .order_by(Membership.fiscal_year)).all()
     if breakdowns:
-        result.by_position, result.by_province = reference.cached(
-            f"dashboard-breakdowns:{cluster_ids}", lambda: _breakdowns(approved))
+        result.by_year, result.by_position, result.by_province = reference.cached(
+            f"dashboard-breakdowns:{cluster_ids}", lambda: _breakdowns(scope, approved))
 
     request_scope = [CollabRequest.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
     posted = [CollabRequest.fiscal_year == year, *request_scope]
@@ -85,7 +81,11 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     return result
 
 
-def _breakdowns(approved) -> tuple[list, list]:
+def _breakdowns(scope, approved) -> tuple[list, list, list]:
+    by_year = [tuple(row) for row in db.session.execute(
+        select(Membership.fiscal_year, func.count(distinct(Membership.firm_id)))
+        .where(Membership.fiscal_year.is_not(None), *scope).group_by(Membership.fiscal_year)
+        .order_by(Membership.fiscal_year)).all()]
     by_position = [(Position(p) if not isinstance(p, Position) else p, n) for p, n in db.session.execute(
         select(MembershipPosition.position, func.count(distinct(Membership.firm_id)))
         .join(Membership, Membership.id == MembershipPosition.membership_id).where(*approved)
@@ -94,7 +94,7 @@ def _breakdowns(approved) -> tuple[list, list]:
         select(Firm.province_id, func.count(distinct(Membership.firm_id)))
         .join(Firm, Firm.id == Membership.firm_id).where(*approved)
         .group_by(Firm.province_id).order_by(func.count(distinct(Membership.firm_id)).desc()).limit(10)).all()]
-    return by_position, by_province
+    return by_year, by_position, by_province
 
 
 def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:
