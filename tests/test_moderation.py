@@ -16,7 +16,6 @@ from portal.collab.models import CollabRequest
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.moderation.models import Report, ReportStatus
-from portal.notifications.models import Notification
 from portal.permissions import (
     can_manage_staff,
     can_moderate_firm,
@@ -267,4 +266,7 @@ def test_admins_appoint_staff(app, world):
     admin.post("/admin/staff", data={"email": "member@example.com", "action": "revoke"})
     with app.app_context():
         assert db.session.get(User, world["member"]).role is Role.MEMBER
-        assert db.session.scalar(select(func.count()).select_from(Notification)) >= 1
+        actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == world["member"],
+                                                                     AuditEntry.action.startswith("user.staff"))
+                                     .order_by(AuditEntry.id)).all()
+        assert actions == ["user.staff_granted", "user.staff_revoked"]

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from portal import reference
+from portal.auth.decorators import confirmed_required
 from portal.clusters.models import Position
 from portal.collab import queries, services, suggestions
 from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
@@ -92,10 +93,8 @@ def _fill_request_choices(form: RequestForm, firms) -> None:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@confirmed_required
 def create():
-    if not current_user.is_confirmed:
-        flash(_("Please confirm your e-mail address first: we have sent you a link."), "warning")
-        return redirect(url_for("auth.account"))
     firms = queries.my_firms(current_user)
     if not firms:
         flash(_("Only firms that are members of a cluster can post requests. Ask to join a cluster first."),

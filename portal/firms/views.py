@@ -3,6 +3,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, s
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
+from portal.auth.decorators import confirmed_required
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.firms import emails, logos, queries, services
@@ -44,10 +45,8 @@ def _process_logo(form) -> tuple[str | None, bool]:
 
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
+@confirmed_required
 def create():
-    if not current_user.is_confirmed:
-        flash(_("Please confirm your e-mail address first: we have sent you a link."), "warning")
-        return redirect(url_for("auth.account"))
     require(can_create_firm(current_user))
     form = FirmForm()
     if form.validate_on_submit():
