@@ -72,8 +72,7 @@ def is_coordinator(user, cluster, day=None) -> bool:
             db.select(CoordinatorTerm.id).where(
                 CoordinatorTerm.user_id == user.id,
                 CoordinatorTerm.cluster_id == cluster.id,
-                CoordinatorTerm.starts_on <= day,
-                CoordinatorTerm.ends_on >= day,
+                CoordinatorTerm.covers(day),
             ).limit(1)
         ) is not None
     return cache[key]
@@ -229,7 +228,7 @@ def active_cluster_ids(user) -> set[int]:
     if key not in cache:
         today = bangkok_today()
         cache[key] = set(db.session.scalars(db.select(CoordinatorTerm.cluster_id).where(
-            CoordinatorTerm.user_id == user.id, CoordinatorTerm.starts_on <= today, CoordinatorTerm.ends_on >= today)))
+            CoordinatorTerm.user_id == user.id, CoordinatorTerm.covers(today))))
     return cache[key]
 
 

@@ -4,6 +4,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column
@@ -154,16 +155,8 @@ class Membership(TimestampMixin, db.Model):
     )
 
     @property
-    def is_active(self) -> bool:
-        return self.status is MembershipStatus.APPROVED
-
-    @property
     def is_current(self) -> bool:
         return self.status.value in CURRENT_STATUSES
-
-    @property
-    def position_set(self) -> set[Position]:
-        return {p.position for p in self.positions}
 
 
 class MembershipPosition(db.Model):
@@ -204,5 +197,8 @@ class CoordinatorTerm(TimestampMixin, db.Model):
         Index("ix_coordinator_terms_cluster_id", "cluster_id"),
     )
 
-    def is_active_on(self, day: date) -> bool:
-        return self.starts_on <= day <= self.ends_on
+    @hybrid_method
+    def covers(self, day: date):
+        """The term grants its rights on `day` (a Bangkok date), first and last day included. One
+        expression for Python and for SQL: `CoordinatorTerm.covers(day)` in a WHERE clause."""
+        return (self.starts_on <= day) & (self.ends_on >= day)

@@ -66,9 +66,3 @@ def team_of(firm: Firm) -> tuple[list[FirmMember], list[FirmInvitation]]:
         )
     )
     return members, invitations
-
-
-def positions_of(membership: Membership) -> list:
-    return sorted((p.position for p in membership.positions), key=lambda p: list(type(p)).index(p))
-
-

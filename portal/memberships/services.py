@@ -70,8 +70,7 @@ def cluster_managers(cluster: Cluster, day: date | None = None) -> list[User]:
     day = day or bangkok_today()
     return list(db.session.scalars(
         select(User).join(CoordinatorTerm, CoordinatorTerm.user_id == User.id)
-        .where(CoordinatorTerm.cluster_id == cluster.id, CoordinatorTerm.starts_on <= day,
-               CoordinatorTerm.ends_on >= day).distinct()
+        .where(CoordinatorTerm.cluster_id == cluster.id, CoordinatorTerm.covers(day)).distinct()
     ))
 
 

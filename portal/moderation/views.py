@@ -1,5 +1,5 @@
 """Reporting (any signed-in user) and moderation (staff everywhere, coordinators in their clusters)."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import func, select
@@ -161,5 +161,4 @@ def user(user_id):
             db.session.commit()
             flash(_("Done."), "success")
             return redirect(url_for("moderation.user", user_id=user_id))
-    return render_template("moderation/user.html", person=person, form=form,
-                           page_size=current_app.config["PAGE_SIZE"])
+    return render_template("moderation/user.html", person=person, form=form)
