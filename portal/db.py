@@ -1,11 +1,15 @@
 """Database plumbing shared by every feature: timestamps, enum columns, SQLite pragmas, Thai ordering."""
 import enum
 from datetime import datetime, timezone
+from typing import Callable
 
 from sqlalchemy import DateTime, Enum, ForeignKey, Text, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
+from sqlalchemy.orm.exc import StaleDataError
 
+from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.thai import thai_sort_key
 
@@ -25,6 +29,22 @@ def include_object(obj, name, type_, reflected, compare_to) -> bool:
 def utcnow() -> datetime:
     """Timezone-aware now in UTC; pass the callable as a default, never its result."""
     return datetime.now(timezone.utc)
+
+
+def flush_or_conflict(message: Callable[[], object], unique: bool = False) -> None:
+    """Write a decision now, before anything is recorded about it. If another transaction changed the
+    same row first (its `version_id` moved on: StaleDataError) or, with `unique`, got in first under a
+    unique index, this transaction is rolled back whole and RuleViolation(message()) is raised; message
+    is called after the rollback, so it can tell the row's state as the other user left it.
+
+    Services call this right after a state change and before audit.record and notify, so the losing
+    side leaves neither an audit row nor a notification."""
+    conflicts = (StaleDataError, IntegrityError) if unique else (StaleDataError,)
+    try:
+        db.session.flush()
+    except conflicts:
+        db.session.rollback()
+        raise RuleViolation(message()) from None
 
 
 class UTCDateTime(db.TypeDecorator):

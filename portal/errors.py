@@ -1,8 +1,10 @@
-"""Error pages in the visitor's language, for every HTTP error and for unexpected failures."""
+"""Error pages in the visitor's language, for every HTTP error and for unexpected failures; and the
+one check on input that no page could store (NUL characters)."""
 import logging
 
-from flask import render_template
+from flask import render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.exceptions import PermissionDenied
@@ -15,18 +17,43 @@ MESSAGES = {
     403: (_l("Access denied"), _l("You do not have permission to see this page.")),
     404: (_l("Page not found"), _l("The page you are looking for does not exist or has been moved.")),
     405: (_l("Not allowed"), _l("This action is not allowed on this page.")),
+    409: (_l("Changed at the same moment"),
+          _l("Someone else changed this at the same moment, so your change was not saved. "
+             "Please reload the page and try again.")),
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
 }
 
 
-def render_error(code: int):
-    title, message = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
-    return render_template("errors/error.html", code=code, title=title, message=message), code
+NUL_MESSAGE = _l("What you sent contains a NUL character (an invisible control character) that cannot be saved. "
+                 "Please remove it and try again.")
+
+
+def render_error(code: int, message=None):
+    title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
+    return render_template("errors/error.html", code=code, title=title, message=message or default), code
+
+
+def _contains_nul(values) -> bool:
+    return any("\x00" in key or "\x00" in value for key, value in values)
+
+
+def refuse_nul():
+    """before_request: a NUL character in the path, the query string or a form field is refused with a
+    400 that says why. No one types it, PostgreSQL cannot store it in text ("A string literal cannot
+    contain NUL"), and it would reach every query and column; refusing it here covers them all."""
+    path_values = [(str(k), v) for k, v in (request.view_args or {}).items() if isinstance(v, str)]
+    files = [(name, f.filename or "") for name, f in request.files.items(multi=True)] if request.files else []
+    if _contains_nul(path_values) or _contains_nul(request.args.items(multi=True)) or \
+            _contains_nul(request.form.items(multi=True)) or _contains_nul(files):
+        return render_error(400, NUL_MESSAGE)
+    return None
 
 
 def register(app):
+    app.before_request(refuse_nul)
+
     @app.errorhandler(HTTPException)
     def _http_error(exc):
         if exc.code is None or exc.code < 400:
@@ -37,6 +64,14 @@ def register(app):
     def _permission_denied(exc):
         db.session.rollback()
         return render_error(403)
+
+    @app.errorhandler(StaleDataError)
+    def _concurrent_change(exc):
+        # A row changed under an optimistic lock (version_id) that no service turned into a message
+        # first: the request is refused whole, never half-written, and the user is told to retry.
+        db.session.rollback()
+        log.warning("concurrent change refused: %s", exc)
+        return render_error(409)
 
     @app.errorhandler(InternalServerError)
     def _server_error(exc):

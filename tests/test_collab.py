@@ -133,22 +133,32 @@ def test_request_needs_a_title_and_a_sane_budget(world):
 ALLOWED = services.RESPONSE_TRANSITIONS
 
 
-@pytest.mark.parametrize("start", list(R), ids=lambda s: s.value)
+# (this response, another response to the same request); two accepted ones cannot exist
+STARTS = [(start, other) for other in (R.OPEN, R.ACCEPTED) for start in R
+          if not (start is R.ACCEPTED and other is R.ACCEPTED)]
+
+
+@pytest.mark.parametrize(("start", "other"), STARTS, ids=lambda s: s.value)
 @pytest.mark.parametrize("target", [R.SHORTLISTED, R.ACCEPTED, R.DECLINED, R.WITHDRAWN], ids=lambda s: s.value)
-def test_every_response_transition(world, start, target):
+def test_every_response_transition(world, start, target, other):
+    """The table, with another response to the same request waiting or accepted: a request has one
+    accepted response (its partner), so while another is accepted, no response can be accepted."""
     users, firms, _ = world
-    request = post(world)
+    request = post(world, cluster_id=None)  # open to all, so the Cosplay firm may respond too
     response = services.respond(users["responder"], request, firms["responder"], "สนใจครับ")
+    services.respond(users["cosplayer"], request, firms["cosplayer"], "สนใจค่ะ").status = other
     response.status = start
     act = (lambda: services.withdraw_response(users["responder"], response)) if target is R.WITHDRAWN else \
         (lambda: services.decide(users["poster"], response, target))
-    if (start, target) in ALLOWED:
+    if (start, target) in ALLOWED and not (target is R.ACCEPTED and other is R.ACCEPTED):
         act()
         assert response.status is target
     else:
-        with pytest.raises(RuleViolation):
+        with pytest.raises(RuleViolation) as refused:
             act()
         assert response.status is start
+        if other is R.ACCEPTED and target is R.ACCEPTED:
+            assert refused.value.message is services.ANOTHER_ACCEPTED
 
 
 def test_one_response_per_firm_and_none_to_oneself(world):

@@ -215,3 +215,27 @@ def test_staff_cli(app):
     assert "is staff; nothing changed" in runner.invoke(args=["staff", "grant", "new.staff@example.com"]).output
     assert runner.invoke(args=["staff", "grant", "ghost@example.com"]).exit_code != 0
     assert "no longer staff" in runner.invoke(args=["staff", "revoke", "new.staff@example.com"]).output
+    assert "is now an administrator" in runner.invoke(args=["staff", "admin", "new.staff@example.com"]).output
+    assert "is admin; nothing changed" in runner.invoke(args=["staff", "admin", "new.staff@example.com"]).output
+    with app.app_context():
+        from portal.auth.models import Role
+        from portal.auth.services import get_by_email
+
+        assert get_by_email("new.staff@example.com").role is Role.ADMIN
+
+
+def test_a_long_queue_is_paginated_oldest_first(app, setup):
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for n in range(app.config["PAGE_SIZE"] + 3):
+            factories.membership(factories.firm(name_th=f"ร้านรอคิว{n:02d}", name_en=f"Queued shop {n:02d}"), betta,
+                                 status=MembershipStatus.PENDING)
+        db.session.commit()
+    coordinator = signed_in(app, "coord@example.com")
+    first = body(coordinator.get("/clusters/betta/manage"))
+    assert "27 requests waiting" in first  # the count is the whole queue, not the page
+    assert "Queued shop 00" in first and "Queued shop 23" in first and "Queued shop 24" not in first
+    assert 'href="/clusters/betta/manage?page=2"' in first
+    second = body(coordinator.get("/clusters/betta/manage?page=2"))
+    assert "Queued shop 24" in second and "Queued shop 26" in second and "Queued shop 00" not in second
+    assert coordinator.get("/clusters/betta/manage?page=3").status_code == 404

@@ -131,6 +131,9 @@ class Membership(TimestampMixin, db.Model):
     end_reason: Mapped[str | None] = mapped_column(Text)
     fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) of approval
     coordinator_notes: Mapped[str | None] = mapped_column(Text)
+    # Optimistic lock: every UPDATE says "WHERE version_id = <what I read>", so of two coordinators
+    # deciding at once, the second matches no row (StaleDataError) instead of overwriting the first.
+    version_id: Mapped[int] = mapped_column(Integer, server_default="1")
 
     firm: Mapped["Firm"] = relationship(back_populates="memberships", lazy="raise_on_sql")  # noqa: F821
     cluster: Mapped[Cluster] = relationship(lazy="raise_on_sql")
@@ -153,6 +156,7 @@ class Membership(TimestampMixin, db.Model):
         Index("ix_memberships_fiscal_year_firm", "fiscal_year", "firm_id"),
         Index("ix_memberships_status_firm", "status", "firm_id", "cluster_id"),
     )
+    __mapper_args__ = {"version_id_col": version_id}
 
     @property
     def is_current(self) -> bool:

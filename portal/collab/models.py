@@ -131,6 +131,7 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
     expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) in which it was posted
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    version_id: Mapped[int] = mapped_column(Integer, server_default="1")  # optimistic lock, see Membership
 
     firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
     cluster: Mapped["Cluster | None"] = relationship(lazy="raise_on_sql")  # noqa: F821
@@ -144,6 +145,7 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
         Index("ix_collab_requests_cluster", "cluster_id", "status"),
         Index("ix_collab_requests_fiscal_year", "fiscal_year", "cluster_id"),
     )
+    __mapper_args__ = {"version_id_col": version_id}
 
     def is_open_on(self, day: date) -> bool:
         """Open, and not past its date: after its date it never shows as open, even before the
@@ -187,11 +189,20 @@ class Response(HideableMixin, TimestampMixin, db.Model):
     status: Mapped[ResponseStatus] = mapped_column(enum_column(ResponseStatus), default=ResponseStatus.OPEN)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    version_id: Mapped[int] = mapped_column(Integer, server_default="1")  # optimistic lock, see Membership
 
     request: Mapped[CollabRequest] = relationship(lazy="raise_on_sql")
     firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
 
-    __table_args__ = (UniqueConstraint("request_id", "firm_id"), Index("ix_collab_responses_request", "request_id"))
+    __table_args__ = (
+        UniqueConstraint("request_id", "firm_id"),
+        Index("ix_collab_responses_request", "request_id"),
+        # A request has at most one accepted response (its partner): the database says so too, so two
+        # acceptances at the same moment cannot both be written.
+        Index("uq_collab_responses_accepted", "request_id", unique=True,
+              sqlite_where=db.text("status = 'accepted'"), postgresql_where=db.text("status = 'accepted'")),
+    )
+    __mapper_args__ = {"version_id_col": version_id}
 
 
 class Message(HideableMixin, db.Model):

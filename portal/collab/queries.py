@@ -6,7 +6,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
-from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response
+from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response, ResponseStatus
 from portal.directory.queries import COUNT_CAP, capped_count
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
@@ -86,6 +86,13 @@ def response_or_404(response_id: int) -> Response:
 def responses_to(request: CollabRequest) -> list[Response]:
     return list(db.session.scalars(select(Response).where(Response.request_id == request.id)
                                    .options(joinedload(Response.firm)).order_by(Response.created_at)))
+
+
+def accepted_elsewhere(response: Response) -> bool:
+    """Another response to the same request has been accepted (a request has one partner)."""
+    return db.session.scalar(select(Response.id).where(
+        Response.request_id == response.request_id, Response.status == ResponseStatus.ACCEPTED,
+        Response.id != response.id).limit(1)) is not None
 
 
 def messages_of(response: Response) -> list[Message]:

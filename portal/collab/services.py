@@ -8,6 +8,10 @@ notified; flush-only (the view commits, then dispatches notifications).
                  │                     └──decline──▶ declined
                  ├──accept──▶ accepted      (a responder may withdraw while open or shortlisted)
                  └──decline──▶ declined
+A request has at most one accepted response: its partner (a unique index says so in the database too).
+Two people changing one request or response at the same moment: the change is flushed at once under
+the row's version (`flush_or_conflict`); the second is rolled back (no audit row, no notification)
+and told why.
 """
 import logging
 from datetime import timedelta
@@ -20,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.auth.models import User
+from portal.collab import queries
 from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers building requests)
     CloseReason,
     CollabRequest,
@@ -31,7 +36,7 @@ from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers 
     Response,
     ResponseStatus,
 )
-from portal.db import utcnow
+from portal.db import flush_or_conflict, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
@@ -52,6 +57,9 @@ RESPONSE_TRANSITIONS = {
     (R.OPEN, R.SHORTLISTED), (R.OPEN, R.ACCEPTED), (R.OPEN, R.DECLINED), (R.OPEN, R.WITHDRAWN),
     (R.SHORTLISTED, R.ACCEPTED), (R.SHORTLISTED, R.DECLINED), (R.SHORTLISTED, R.WITHDRAWN),
 }
+ANOTHER_ACCEPTED = _l("Another response has already been accepted for this request.")
+REQUEST_CHANGED = _l("Someone else changed this request at the same moment. Your change was not saved; "
+                     "please check it and try again.")
 REQUEST_FIELDS = ("cluster_id", "kind", "position_sought", "title_th", "title_en", "details_th", "details_en",
                   "quantity", "budget_min", "budget_max", "province_id")
 
@@ -116,6 +124,7 @@ def update_request(actor: User, request: CollabRequest, data: dict, expires_on) 
     for key in REQUEST_FIELDS:
         setattr(request, key, data.get(key))
     request.expires_on = expires_on
+    flush_or_conflict(lambda: REQUEST_CHANGED)
     audit.record(actor, "request.updated", request)
 
 
@@ -131,6 +140,7 @@ def renew(actor: User, request: CollabRequest, expires_on=None) -> None:
     request.status, request.close_reason, request.closed_at = RequestStatus.OPEN, None, None
     request.expires_on = expires_on
     request.expiry_notified_at = None
+    flush_or_conflict(lambda: REQUEST_CHANGED)
     audit.record(actor, "request.renewed", request, expires_on=expires_on.isoformat())
 
 
@@ -154,7 +164,7 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
                                kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow())))
     request.status, request.close_reason = RequestStatus.CLOSED, reason
     request.closed_at, request.closed_by_id = utcnow(), actor.id
-    db.session.flush()
+    flush_or_conflict(lambda: REQUEST_CHANGED, unique=True)  # two closings: version, or the one outcome
     audit.record(actor, "request.closed", request, reason=reason.value,
                  value=str(value) if value is not None else None, partner_firm_id=partner_firm_id)
 
@@ -204,11 +214,14 @@ def send_message(actor: User, response: Response, body: str) -> Message:
 
 
 def decide(actor: User, response: Response, to: ResponseStatus) -> None:
-    """Shortlist, accept or decline a response (the posting firm)."""
+    """Shortlist, accept or decline a response (the posting firm); only one response is accepted."""
     if to not in (R.SHORTLISTED, R.ACCEPTED, R.DECLINED) or not can_decide_response(actor, response):
         raise PermissionDenied()
+    if to is R.ACCEPTED and queries.accepted_elsewhere(response):  # asked before the change is made
+        raise RuleViolation(ANOTHER_ACCEPTED)
     _move(response, to)
     response.decided_at = utcnow()
+    flush_or_conflict(_meanwhile(response, to), unique=to is R.ACCEPTED)
     audit.record(actor, f"response.{to.value}", response)
     if to in (R.ACCEPTED, R.DECLINED):
         request = db.session.get(CollabRequest, response.request_id)
@@ -220,6 +233,7 @@ def withdraw_response(actor: User, response: Response) -> None:
     if db.session.get(FirmMember, (response.firm_id, actor.id)) is None:
         raise PermissionDenied()
     _move(response, R.WITHDRAWN)
+    flush_or_conflict(_meanwhile(response, R.WITHDRAWN))
     audit.record(actor, "response.withdrawn", response)
 
 
@@ -228,6 +242,16 @@ def _move(response: Response, to: ResponseStatus) -> None:
         raise RuleViolation(_l("This response is %(status)s: that change is not possible now.",
                                status=response.status.label))
     response.status = to
+
+
+def _meanwhile(response: Response, to: ResponseStatus):
+    """What the loser of a race is told, read after its rollback."""
+    def message():
+        if to is R.ACCEPTED and queries.accepted_elsewhere(response):
+            return ANOTHER_ACCEPTED
+        return _l("Someone else changed this response at the same moment (now: %(status)s). "
+                  "Your change was not saved.", status=response.status.label)
+    return message
 
 
 def _params(request: CollabRequest, firm: Firm) -> dict:

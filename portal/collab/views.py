@@ -20,6 +20,7 @@ from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale, format_be_date
 from portal.notifications.services import dispatch
+from portal.paging import page_from
 from portal.permissions import (
     can_decide_response,
     can_edit_firm,
@@ -58,8 +59,7 @@ def _board_filters(args) -> queries.BoardFilters:
                 filters.problems.append(_("An unknown filter value was ignored."))
     filters.status = args.get("status") if args.get("status") in queries.STATUSES else "open"
     filters.sort = args.get("sort") if args.get("sort") in queries.SORTS else "newest"
-    page = args.get("page", "1")
-    filters.page = int(page) if page.isdigit() and len(page) < 6 and int(page) > 0 else 1
+    filters.page = page_from(args)
     return filters
 
 
@@ -197,7 +197,8 @@ def thread(response_id):
         "collab/thread.html", response=response, collab_request=collab_request, poster=poster, form=form,
         messages=queries.messages_of(response), counterpart=counterpart, on_poster_side=on_poster_side,
         show_contacts=can_see_counterpart_contacts(current_user, response, counterpart),
-        may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm(), moderator=moderator)
+        may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm(), moderator=moderator,
+        accepted_elsewhere=on_poster_side and queries.accepted_elsewhere(response))
 
 
 @bp.post("/responses/<int:response_id>/<any(shortlisted, accepted, declined, withdrawn):decision>")
@@ -269,7 +270,7 @@ def close(request_id):
     require(can_manage_request(current_user, collab_request))
     responders = [r.firm for r in queries.responses_to(collab_request)]
     form = CloseForm()
-    form.partner_firm_id.choices = [SelectChoice(0, _("Choose the partner"))] + [
+    form.partner_firm_id.choices = [SelectChoice("", _("Choose the partner"))] + [
         SelectChoice(f.id, f.name) for f in responders]
     if form.validate_on_submit():
         reason = CloseReason(form.reason.data)

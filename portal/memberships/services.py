@@ -6,6 +6,11 @@ flushed; the view commits and then dispatches notifications.
        └──cancel──▶ cancelled
 A declined, cancelled, left or removed firm may ask again: that is a new membership row, so the
 history is kept.
+
+Two people acting on one membership at the same moment (two coordinators approving, one approving while
+another declines, the firm cancelling meanwhile): each change is flushed at once under the row's version
+(`flush_or_conflict`), so the second finds the row changed, its transaction is rolled back (no audit
+row, no notification) and it is told what the first one did.
 """
 import logging
 from datetime import date, timedelta
@@ -26,7 +31,7 @@ from portal.clusters.models import (
     Organisation,
     Position,
 )
-from portal.db import utcnow
+from portal.db import flush_or_conflict, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
@@ -56,6 +61,17 @@ def _move(membership: Membership, to: MembershipStatus) -> None:
         raise RuleViolation(_l("This membership is %(status)s: that change is not possible now.",
                                status=membership.status.label))
     membership.status = to
+
+
+def _meanwhile(membership: Membership, before: MembershipStatus):
+    """What the loser of a race is told, read after its rollback: what the other person made of it."""
+    def message():
+        if before is S.PENDING and membership.status is not S.PENDING:
+            return _l("Someone else decided this request at the same moment (now: %(status)s). "
+                      "Your decision was not saved.", status=membership.status.label)
+        return _l("Someone else changed this membership at the same moment (now: %(status)s). "
+                  "Your change was not saved; please check and try again.", status=membership.status.label)
+    return message
 
 
 def _firm_owners(firm_id: int) -> list[User]:
@@ -129,10 +145,12 @@ def leave(actor: User, membership: Membership, reason: str | None = None) -> Non
 
 
 def _end(actor, membership, status, reason, action):
+    before = membership.status
     _move(membership, status)
     membership.ended_at = utcnow()
     membership.ended_by_id = actor.id
     membership.end_reason = reason or None
+    flush_or_conflict(_meanwhile(membership, before))
     audit.record(actor, action, membership, reason=reason)
 
 
@@ -144,6 +162,7 @@ def approve(actor: User, membership: Membership) -> None:
     membership.decided_at = utcnow()
     membership.decided_by_id = actor.id
     membership.fiscal_year = fiscal_year(membership.decided_at)
+    flush_or_conflict(_meanwhile(membership, S.PENDING))
     audit.record(actor, "membership.approved", membership, fiscal_year=membership.fiscal_year)
     log.info("membership %s approved by %s", membership.id, actor.id)
     notify(_firm_owners(membership.firm_id), "membership.approved", membership, **_params(membership))
@@ -159,6 +178,7 @@ def decline(actor: User, membership: Membership, reason: str) -> None:
     membership.decided_at = utcnow()
     membership.decided_by_id = actor.id
     membership.decision_reason = reason.strip()
+    flush_or_conflict(_meanwhile(membership, S.PENDING))
     audit.record(actor, "membership.declined", membership, reason=reason.strip())
     notify(_firm_owners(membership.firm_id), "membership.declined", membership,
            **_params(membership, reason=reason.strip()))
@@ -186,6 +206,8 @@ def set_positions(actor: User, membership: Membership, positions) -> None:
     if before == chosen:
         return
     membership.positions = [MembershipPosition(position=p) for p in chosen]
+    membership.updated_at = utcnow()  # the positions live in their own table: touch the row to check its version
+    flush_or_conflict(_meanwhile(membership, membership.status))
     audit.record(actor, "membership.positions_changed", membership,
                  before=[p.value for p in before], after=[p.value for p in chosen])
 
@@ -196,6 +218,7 @@ def set_notes(actor: User, membership: Membership, notes: str | None) -> None:
         raise PermissionDenied()
     if (notes or None) != membership.coordinator_notes:
         membership.coordinator_notes = notes or None
+        flush_or_conflict(_meanwhile(membership, membership.status))
         audit.record(actor, "membership.notes_changed", membership)
 
 
