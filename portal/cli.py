@@ -1,5 +1,6 @@
-"""Command-line tasks: `flask translate …` for contributors, `flask seed …` for reference and demo data."""
-import subprocess
+"""Command-line tasks: `flask translate …` for contributors, `flask seed …` for reference and demo data,
+`flask results rebuild` to recount the dashboard's membership figures."""
+import subprocess  # nosec B404  # runs pybabel (our interpreter, fixed arguments)
 import sys
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from portal.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 PYBABEL = [sys.executable, "-m", "babel.messages.frontend"]
 # Babel skips folders starting with "_" by default, which would miss templates/_macros/.
-EXTRACT_ARGS = ["extract", "-F", "babel.cfg", "-k", "_l", "--no-location", "--sort-output",
+EXTRACT_ARGS = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "_ln:1,2", "--no-location", "--sort-output",
                 "--ignore-dirs", ".* __pycache__ node_modules instance tests"]
 
 translate_cli = AppGroup("translate", help="Extract, update and compile the Thai message catalogue.")
@@ -20,7 +21,7 @@ seed_cli = AppGroup("seed", help="Load reference data (provinces, clusters) and 
 
 
 def _pybabel(*args):
-    subprocess.run([*PYBABEL, *args], check=True, cwd=ROOT)
+    subprocess.run([*PYBABEL, *args], check=True, cwd=ROOT)  # nosec B603  # no shell; arguments from this module
 
 
 @translate_cli.command("update")
@@ -113,6 +114,19 @@ def staff_grant(email):
     _change_role(email, Role.MEMBER, Role.STAFF, "user.staff_granted", "{email} is now OSMEP staff.")
 
 
+@staff_cli.command("admin")
+@click.argument("email")
+def staff_admin(email):
+    """Make the account with EMAIL an administrator (appoints staff at /admin/staff). For the first one."""
+    from portal.auth.models import Role
+
+    user = _user_or_fail(email)
+    if user.role is Role.ADMIN:
+        click.echo(f"{user.email} is admin; nothing changed.")
+        return
+    _change_role(email, user.role, Role.ADMIN, "user.admin_granted", "{email} is now an administrator.")
+
+
 @staff_cli.command("revoke")
 @click.argument("email")
 def staff_revoke(email):
@@ -160,3 +174,18 @@ def requests_digest():
         db.session.commit()
         dispatch()
     click.echo(f"{sent} request digests sent.")
+
+
+results_cli = AppGroup("results", help="Programme results: the membership counts behind the dashboard.")
+
+
+@results_cli.command("rebuild")
+def results_rebuild():
+    """Recount the dashboard's membership figures from the memberships (after a bulk load or a repair)."""
+    from portal.admin.dashboard import member_counts
+    from portal.admin.rollup import rebuild
+
+    keys = rebuild(db.session)
+    db.session.commit()
+    members = member_counts(None)["member"].get("", 0)
+    click.echo(f"Results recounted: {members} member firms in the programme, {keys} firm figures kept.")

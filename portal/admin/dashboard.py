@@ -1,7 +1,9 @@
 """Programme results, counted in the database: firms, requests and reported value by Thai fiscal year.
 
-A firm in several clusters counts once in programme totals (COUNT DISTINCT firm). Fiscal years are
-stored when a membership is approved, a request posted or an outcome reported (Bangkok time, B.E.).
+A firm in several clusters counts once in programme totals. Membership figures come from the counts that
+portal.admin.rollup keeps as memberships change; requests and values are counted here on each request.
+Fiscal years are stored when a membership is approved, a request posted or an outcome reported
+(Bangkok time, B.E.).
 """
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -9,7 +11,8 @@ from decimal import Decimal
 from sqlalchemy import and_, distinct, exists, func, select
 
 from portal import reference
-from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
+from portal.admin.models import MEMBER, POSITION, PROGRAMME, PROVINCE, YEAR, ResultCount, ResultFirmKey
+from portal.clusters.models import Position
 from portal.collab.models import (
     CloseReason,
     CollabRequest,
@@ -20,7 +23,6 @@ from portal.collab.models import (
     Response,
 )
 from portal.extensions import db
-from portal.firms.models import Firm
 
 
 @dataclass
@@ -43,22 +45,16 @@ class Figures:
 def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -> Figures:
     """cluster_ids None: the whole programme (requests open to all clusters included).
 
-    The breakdowns (per year, position and province) read every membership; they are cached for
-    COUNTS_CACHE_SECONDS like the home page's figures. The headline figures are counted on each request.
+    Membership figures are read from the counts kept by portal.admin.rollup (one small query);
+    request and value figures are counted on each request. `breakdowns` False leaves out the
+    per-year, position and province lists (the public page shows totals only).
     """
     result = Figures(year=year)
-    scope = [Membership.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
-    approved = [Membership.status == MembershipStatus.APPROVED, *scope]
-    one = lambda query: db.session.scalar(query) or 0  # noqa: E731
-    result.members_in_year = one(select(func.count(distinct(Membership.firm_id)))
-                                 .where(Membership.fiscal_year == year, *scope))
-    result.members_total = one(select(func.count(distinct(Membership.firm_id))).where(*approved))
-    if breakdowns:
-        result.by_year, result.by_position, result.by_province = reference.cached(
-            f"dashboard-breakdowns:{cluster_ids}", lambda: _breakdowns(scope, approved))
+    _member_figures(result, cluster_ids, breakdowns)
 
     request_scope = [CollabRequest.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
     posted = [CollabRequest.fiscal_year == year, *request_scope]
+    one = lambda query: db.session.scalar(query) or 0  # noqa: E731
     result.requests_posted = one(select(func.count()).select_from(CollabRequest).where(*posted))
     result.requests_answered = one(select(func.count()).select_from(CollabRequest).where(
         *posted, exists().where(Response.request_id == CollabRequest.id)))
@@ -81,20 +77,39 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     return result
 
 
-def _breakdowns(scope, approved) -> tuple[list, list, list]:
-    by_year = [tuple(row) for row in db.session.execute(
-        select(Membership.fiscal_year, func.count(distinct(Membership.firm_id)))
-        .where(Membership.fiscal_year.is_not(None), *scope).group_by(Membership.fiscal_year)
-        .order_by(Membership.fiscal_year)).all()]
-    by_position = [(Position(p) if not isinstance(p, Position) else p, n) for p, n in db.session.execute(
-        select(MembershipPosition.position, func.count(distinct(Membership.firm_id)))
-        .join(Membership, Membership.id == MembershipPosition.membership_id).where(*approved)
-        .group_by(MembershipPosition.position)).all()]
-    by_province = [tuple(row) for row in db.session.execute(
-        select(Firm.province_id, func.count(distinct(Membership.firm_id)))
-        .join(Firm, Firm.id == Membership.firm_id).where(*approved)
-        .group_by(Firm.province_id).order_by(func.count(distinct(Membership.firm_id)).desc()).limit(10)).all()]
-    return by_year, by_position, by_province
+def member_counts(cluster_ids: list[int] | None) -> dict[str, dict[str, int]]:
+    """{dimension: {bucket: firms}} for the programme (None) or one cluster, read from the kept counts.
+
+    For several clusters (a coordinator of two) a firm in both counts once, so their firms are counted
+    distinct from the kept keys: slower with the largest clusters, hence cached for COUNTS_CACHE_SECONDS.
+    """
+    if cluster_ids is None or len(cluster_ids) == 1:
+        scope = PROGRAMME if cluster_ids is None else cluster_ids[0]
+        return _by_dimension(db.session.execute(
+            select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+            .where(ResultCount.scope == scope, ResultCount.firms > 0)))
+    keys = ResultFirmKey
+    return reference.cached(f"member-counts:{sorted(cluster_ids)}", lambda: _by_dimension(db.session.execute(
+        select(keys.dimension, keys.bucket, func.count(distinct(keys.firm_id)))
+        .where(keys.scope.in_(cluster_ids)).group_by(keys.dimension, keys.bucket))))
+
+
+def _by_dimension(rows) -> dict[str, dict[str, int]]:
+    counts = {YEAR: {}, MEMBER: {}, POSITION: {}, PROVINCE: {}}
+    for dimension, bucket, firms in rows:
+        counts[dimension][bucket] = firms
+    return counts
+
+
+def _member_figures(result: Figures, cluster_ids, breakdowns: bool) -> None:
+    counts = member_counts(cluster_ids)
+    result.members_in_year = counts[YEAR].get(str(result.year), 0)
+    result.members_total = counts[MEMBER].get("", 0)
+    if breakdowns:
+        result.by_year = sorted((int(year), n) for year, n in counts[YEAR].items())
+        result.by_position = [(p, counts[POSITION][p.value]) for p in Position if p.value in counts[POSITION]]
+        result.by_province = sorted(((int(p), n) for p, n in counts[PROVINCE].items()),
+                                    key=lambda item: (-item[1], item[0]))[:10]
 
 
 def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:

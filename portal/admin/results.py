@@ -1,5 +1,4 @@
 """Programme results: the staff and coordinator dashboard, exports, outcome confirmation."""
-import csv
 import io
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
@@ -13,6 +12,7 @@ from portal import audit, reference
 from portal.admin import dashboard
 from portal.collab.models import CollabRequest, Confirmation, Outcome
 from portal.db import utcnow
+from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
@@ -62,7 +62,7 @@ def export(name, fmt):
     filename = f"{name}-{year}{'-' + slug if slug else ''}.{fmt}"
     if fmt == "csv":
         out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\r\n")
+        writer = SpreadsheetWriter(out)
         writer.writerow(header)
         writer.writerows(rows)
         data, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"

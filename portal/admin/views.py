@@ -1,9 +1,8 @@
 """Staff and admin pages: the audit log (view, filter, CSV) and who is OSMEP staff."""
-import csv
 import io
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,9 +11,11 @@ from portal.audit import AuditEntry
 from portal.auth.models import Role, User
 from portal.auth.services import get_by_email
 from portal.exceptions import RuleViolation
+from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.moderation import services as moderation
+from portal.paging import page_arg
 from portal.permissions import can_manage_staff, can_view_audit_log, require
 from portal.thai import BANGKOK
 
@@ -35,6 +36,8 @@ def _audit_query(args):
             day = date.fromisoformat(args.get(name, ""))
         except ValueError:
             continue
+        if not date.min < day < date.max:
+            continue  # midnight in Bangkok of 0001-01-01 is before year 1 in UTC; 9999-12-31 has no next day
         moment = datetime.combine(day + timedelta(days=bound), time(), BANGKOK)
         query = query.where(AuditEntry.created_at >= moment if bound == 0 else AuditEntry.created_at < moment)
     return query.order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
@@ -44,9 +47,7 @@ def _audit_query(args):
 @login_required
 def audit_log():
     require(can_view_audit_log(current_user))
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
+    page = page_arg()
     per_page = current_app.config["PAGE_SIZE"] * 2
     rows = db.session.execute(_audit_query(request.args).limit(per_page + 1).offset((page - 1) * per_page)).all()
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
@@ -59,7 +60,7 @@ def audit_log():
 def audit_csv():
     require(can_view_audit_log(current_user))
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SpreadsheetWriter(out)
     writer.writerow(["when_utc", "actor", "action", "target_type", "target_id", "reason", "details"])
     for entry, email in db.session.execute(_audit_query(request.args).limit(100_000)):
         writer.writerow([entry.created_at.isoformat(), email or "system", entry.action, entry.target_type,

@@ -1,0 +1,307 @@
+"""The kept counts behind the dashboard stay equal to counting the memberships afresh: after random
+sequences of membership changes through the services, after `flask results rebuild`, and after the
+migration that creates them on a database with members already."""
+import csv
+import io
+import random
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import distinct, func, insert, select, text
+from sqlalchemy.orm import Session, selectinload
+from stdnum.th import moa
+
+from portal.admin import dashboard, rollup
+from portal.admin.models import ResultCount, ResultFirmKey
+from portal.auth.models import Role
+from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
+from portal.exceptions import RuleViolation
+from portal.extensions import db
+from portal.firms import services as firm_services
+from portal.firms.models import Firm, Province
+from portal.memberships import csv_io
+from portal.memberships import services as membership_services
+from tests import factories
+from tests.conftest import PG_URL
+from tests.test_migrations import empty_app  # noqa: F401  (fixture: an app on an empty database)
+
+S = MembershipStatus
+SLUGS = ["betta", "cosplay", "agritech"]
+
+
+def counted_afresh(cluster_ids) -> dict[str, dict[str, int]]:
+    """What the dashboard counted before the counts were kept: COUNT(DISTINCT firm) over memberships."""
+    scope = [Membership.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
+    approved = [Membership.status == S.APPROVED, *scope]
+    firms = func.count(distinct(Membership.firm_id))
+    rows = db.session.execute
+
+    def as_dict(query, key=str):
+        return {key(bucket): n for bucket, n in rows(query).all() if n}
+
+    total = db.session.scalar(select(firms).where(*approved))
+    return {
+        "year": as_dict(select(Membership.fiscal_year, firms).where(Membership.fiscal_year.is_not(None), *scope)
+                        .group_by(Membership.fiscal_year)),
+        "member": {"": total} if total else {},
+        "position": as_dict(select(MembershipPosition.position, firms)
+                            .join(Membership, Membership.id == MembershipPosition.membership_id).where(*approved)
+                            .group_by(MembershipPosition.position), key=lambda p: Position(p).value),
+        "province": as_dict(select(Firm.province_id, firms).join(Firm, Firm.id == Membership.firm_id)
+                            .where(*approved).group_by(Firm.province_id)),
+    }
+
+
+def assert_counts_match(cluster_ids_list):
+    db.session.expire_all()
+    for cluster_ids in [None, *([c] for c in cluster_ids_list), cluster_ids_list[:2], cluster_ids_list]:
+        assert dashboard.member_counts(cluster_ids) == counted_afresh(cluster_ids), cluster_ids
+
+
+def registration_number(n: int) -> str:
+    stem = f"0105{n:08d}"
+    return stem + moa.calc_check_digit(stem)
+
+
+class Programme:
+    """Three clusters, eight firms with owners, staff; a clock the services read, moved by the test."""
+
+    def __init__(self, rng, monkeypatch):
+        self.rng = rng
+        self.clusters = [factories.cluster(slug) for slug in SLUGS]
+        self.cluster_ids = [c.id for c in self.clusters]
+        self.provinces = list(db.session.scalars(select(Province.id).order_by(Province.id).limit(6)))
+        self.staff = factories.user(role=Role.STAFF)
+        self.owners, self.firms = {}, []
+        for n in range(8):
+            firm = factories.firm(registration_number=registration_number(n), province_id=rng.choice(self.provinces))
+            owner = factories.user()
+            factories.team_member(firm, owner)
+            self.owners[firm.id] = owner
+            self.firms.append(firm.id)
+        self.next_number = 100
+        self.now = datetime(2019, 6, 1, tzinfo=timezone.utc)
+        monkeypatch.setattr(membership_services, "utcnow", lambda: self.now)
+        db.session.commit()
+
+    def positions(self):
+        return self.rng.sample(list(Position), self.rng.choice([1, 1, 2, 3]))
+
+    def memberships(self, *statuses):
+        return list(db.session.scalars(select(Membership).where(Membership.status.in_(statuses))
+                                       .options(selectinload(Membership.positions)).order_by(Membership.id)))
+
+    def step(self):
+        """One change chosen at random among those possible now; returns its name."""
+        self.now += timedelta(days=self.rng.randrange(0, 200))
+        pending, approved = self.memberships(S.PENDING), self.memberships(S.APPROVED)
+        choices = ["request", "province", "import"]
+        choices += ["approve", "approve", "decline", "cancel"] if pending else []
+        choices += ["leave", "remove", "positions"] if approved else []
+        name = self.rng.choice(choices)
+        rng, staff = self.rng, db.session.get(type(self.staff), self.staff.id)
+        if name == "request":
+            firm = db.session.get(Firm, rng.choice(self.firms))
+            membership_services.request_membership(self.owners[firm.id], firm, rng.choice(self.clusters),
+                                                   self.positions(), None, None)
+        elif name == "approve":
+            membership_services.approve(staff, rng.choice(pending))
+        elif name == "decline":
+            membership_services.decline(staff, rng.choice(pending), "ยังไม่ครบ")
+        elif name == "cancel":
+            membership = rng.choice(pending)
+            membership_services.cancel_request(self.owners[membership.firm_id], membership)
+        elif name == "leave":
+            membership = rng.choice(approved)
+            membership_services.leave(self.owners[membership.firm_id], membership)
+        elif name == "remove":
+            membership_services.remove(staff, rng.choice(approved), "ไม่ได้ร่วมกิจกรรม")
+        elif name == "positions":
+            membership_services.set_positions(staff, rng.choice(approved + pending), self.positions())
+        elif name == "province":
+            self.move_province(db.session.get(Firm, rng.choice(self.firms)))
+        else:
+            self.import_members(staff, rng.choice(self.clusters))
+        return name
+
+    def move_province(self, firm):
+        data = {key: getattr(firm, key) for key in firm_services.PROFILE_FIELDS}
+        data["province_id"] = self.rng.choice([p for p in self.provinces if p != firm.province_id])
+        firm_services.update_firm(self.owners[firm.id], firm, data, public_listing=firm.has_public_consent)
+
+    def import_members(self, staff, cluster):
+        """A member list with some known firms (join, approve, new positions) and one new firm."""
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["registration_number", "name_th", "province", "positions"])
+        for firm in db.session.scalars(select(Firm).where(Firm.id.in_(self.rng.sample(self.firms, 3)))):
+            writer.writerow([firm.registration_number, "", "", ",".join(p.value for p in self.positions())])
+        self.next_number += 1
+        code = db.session.get(Province, self.rng.choice(self.provinces)).code
+        writer.writerow([registration_number(self.next_number), f"กิจการนำเข้า {self.next_number}", code,
+                         self.positions()[0].value])
+        plan = csv_io.plan_import(out.getvalue().encode(), cluster)
+        assert not plan.errors, plan.errors
+        membership_services.apply_import(staff, cluster, plan)
+        self.firms.append(db.session.scalar(select(Firm.id).where(
+            Firm.registration_number == registration_number(self.next_number))))
+        owner = factories.user()
+        factories.team_member(db.session.get(Firm, self.firms[-1]), owner)
+        self.owners[self.firms[-1]] = owner
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_kept_counts_equal_a_fresh_count_after_random_changes(app, monkeypatch, seed):
+    with app.test_request_context("/"):
+        programme = Programme(random.Random(seed), monkeypatch)
+        done = set()
+        for _ in range(45):
+            try:
+                done.add(programme.step())
+            except RuleViolation:  # e.g. asking to join a cluster the firm is already in: nothing written
+                db.session.rollback()
+                continue
+            db.session.commit()
+            assert_counts_match(programme.cluster_ids)
+        assert {"approve", "leave", "remove", "positions", "province", "import"} <= done
+        before = set(db.session.execute(select(ResultFirmKey.__table__)).all())
+        rollup.rebuild(db.session)
+        db.session.commit()
+        assert set(db.session.execute(select(ResultFirmKey.__table__)).all()) == before
+        assert_counts_match(programme.cluster_ids)
+
+
+def test_history_and_direct_edits_count_like_the_services(app):
+    """Years count memberships approved then, whatever their status now; a firm in two clusters
+    counts once in the programme; edits made without the services (factories, a moved fiscal year,
+    positions replaced, a membership deleted) are counted as well."""
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        firm = factories.firm(province_code="73")
+        first = factories.membership(firm, betta, Position.UPSTREAM)
+        first.fiscal_year = 2563
+        second = factories.membership(firm, cosplay, Position.MIDSTREAM, Position.UPSTREAM)
+        second.fiscal_year = 2564
+        db.session.commit()
+        programme = dashboard.member_counts(None)
+        assert programme["year"] == {"2563": 1, "2564": 1}
+        assert programme["member"] == {"": 1}
+        assert programme["position"] == {"upstream": 1, "midstream": 1}
+        first.status = S.LEFT
+        second = db.session.scalar(select(Membership).where(Membership.id == second.id)
+                                   .options(selectinload(Membership.positions)))
+        second.positions = [MembershipPosition(position=Position.DOWNSTREAM)]
+        db.session.commit()
+        assert dashboard.member_counts(None)["position"] == {"downstream": 1}
+        assert dashboard.member_counts([betta.id]) == {"year": {"2563": 1}, "member": {}, "position": {},
+                                                       "province": {}}
+        firm.province = factories.province("50")  # through the relationship: province_id is set at flush
+        db.session.commit()
+        assert dashboard.member_counts([cosplay.id])["province"] == {str(firm.province_id): 1}
+        assert_counts_match([betta.id, cosplay.id])
+        db.session.delete(second)
+        db.session.commit()
+        assert dashboard.member_counts(None) == {"year": {"2563": 1}, "member": {}, "position": {}, "province": {}}
+        assert_counts_match([betta.id, cosplay.id])
+
+
+def test_rebuild_command_repairs_the_counts(app):
+    with app.app_context():
+        betta = factories.cluster("betta").id
+        for _ in range(3):
+            factories.membership(factories.firm(), db.session.get(Cluster, betta)).fiscal_year = 2566
+        db.session.commit()
+        db.session.execute(ResultCount.__table__.delete())  # as after a bulk load that bypassed the ORM
+        db.session.commit()
+        assert dashboard.member_counts(None)["member"] == {}
+    result = app.test_cli_runner().invoke(args=["results", "rebuild"])
+    assert result.exit_code == 0, result.output
+    assert "3 member firms" in result.output
+    with app.app_context():
+        assert dashboard.member_counts(None)["member"] == {"": 3}
+        assert_counts_match([betta])
+
+
+def test_a_coordinator_of_two_clusters_sees_shared_members_once(app):
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        cluster_ids = sorted([betta.id, cosplay.id])
+        shared, only_betta = factories.firm(), factories.firm()
+        for membership in (factories.membership(shared, betta), factories.membership(shared, cosplay),
+                           factories.membership(only_betta, betta)):
+            membership.fiscal_year = 2566
+        coordinator = factories.user(email="both@example.com", locale="en")
+        factories.term(coordinator, betta)
+        factories.term(coordinator, cosplay)
+        db.session.commit()
+    with app.test_request_context("/"):
+        figures = dashboard.figures(2566, cluster_ids)
+        assert (figures.members_in_year, figures.members_total) == (2, 2)
+        assert figures.by_year == [(2566, 2)] and figures.by_position == [(Position.UPSTREAM, 2)]
+
+
+def test_migration_counts_the_members_already_there(empty_app):  # noqa: F811
+    from flask_migrate import upgrade
+
+    with empty_app.app_context():
+        upgrade(revision="dce6dad4feb9")  # the schema before the counts were kept
+        from portal.seed.reference import load_clusters, load_provinces
+
+        load_provinces()
+        load_clusters()
+        clusters = [factories.cluster(slug).id for slug in SLUGS]
+        firms = [factories.firm(province_code=code).id for code in ("10", "73", "73", "50")]
+        rng = random.Random(7)
+        rows, positions = [], []
+        for n, (firm_id, cluster_id) in enumerate([(f, c) for f in firms for c in clusters if rng.random() < 0.7]):
+            status = rng.choice([S.APPROVED, S.APPROVED, S.PENDING, S.LEFT])
+            rows.append({"id": n + 1, "firm_id": firm_id, "cluster_id": cluster_id, "status": status.value,
+                         "fiscal_year": None if status is S.PENDING else rng.choice([2565, 2566]),
+                         "created_at": datetime(2023, 1, 1, tzinfo=timezone.utc),
+                         "updated_at": datetime(2023, 1, 1, tzinfo=timezone.utc)})
+            positions += [{"membership_id": n + 1, "position": p.value} for p in rng.sample(list(Position), 2)]
+        db.session.execute(insert(Membership.__table__), rows)  # Core: the ORM would try to keep counts
+        db.session.execute(insert(MembershipPosition.__table__), positions)
+        db.session.commit()
+        upgrade()
+        assert dashboard.member_counts(None)["member"]
+        assert_counts_match(clusters)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
+def test_two_transactions_ending_one_firms_memberships_at_once(app):
+    """Each ends one of the firm's two memberships without seeing the other's change: the second waits
+    for the first (the firm row is locked while its figures are recomputed), so neither undoes the other."""
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        firm = factories.firm()
+        ids = [factories.membership(firm, cluster).id for cluster in (betta, cosplay)]
+        cluster_ids = [betta.id, cosplay.id]
+        db.session.commit()
+        first, second = Session(db.engine), Session(db.engine)
+        first.get(Membership, ids[0]).status = S.LEFT
+        first.flush()
+        errors = []
+
+        def end_the_other():
+            try:
+                second.get(Membership, ids[1]).status = S.REMOVED
+                second.commit()
+            except Exception as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        waiting = threading.Thread(target=end_the_other)
+        waiting.start()
+        while waiting.is_alive() and not db.session.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")):
+            db.session.rollback()
+            waiting.join(0.01)
+        first.commit()
+        waiting.join()
+        first.close()
+        second.close()
+        assert errors == []
+        assert dashboard.member_counts(None)["member"] == {}
+        assert_counts_match(cluster_ids)
