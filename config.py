@@ -53,6 +53,9 @@ class Config:
     LIMIT_MESSAGES_PER_HOUR = int(os.environ.get("LIMIT_MESSAGES_PER_HOUR", "60"))
     PAGE_SIZE = 24
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
+    # `flask backup` writes here unless given --output; PG_BIN_DIR picks pg_dump/pg_restore (default: the PATH).
+    BACKUP_DIR = os.environ.get("BACKUP_DIR", str(INSTANCE_DIR / "backups"))
+    PG_BIN_DIR = os.environ.get("PG_BIN_DIR") or None
 
     # Mail: without MAIL_SERVER, messages are logged and written to OUTBOX_DIR (development).
     MAIL_SERVER = os.environ.get("MAIL_SERVER")
@@ -72,11 +75,27 @@ class Config:
     RESET_MAX_AGE = 60 * 60
     INVITE_MAX_AGE = 60 * 60 * 24 * 7
 
-    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    # Shared state for several gunicorn workers lives in Redis when REDIS_URL is set (rate-limit counters);
+    # without it each worker counts alone, which is right for one process only.
+    REDIS_URL = os.environ.get("REDIS_URL")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or REDIS_URL or "memory://"
+    RATELIMIT_KEY_PREFIX = os.environ.get("RATELIMIT_KEY_PREFIX", "portal")
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 2}
+    # If Redis goes away, keep limiting per worker instead of failing every limited request.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per minute;20 per hour")
+
+    # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host to trust (nginx in front: 1).
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    FORCE_HTTPS = _env_bool("FORCE_HTTPS", False)  # redirect http to https here (usually the proxy does it)
+    HSTS_ENABLED = _env_bool("HSTS_ENABLED", True)  # Strict-Transport-Security on HTTPS responses
+    HSTS_SECONDS = int(os.environ.get("HSTS_SECONDS", str(365 * 24 * 3600)))
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json (one object a line) or text
+    LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
+    STATIC_MAX_AGE = 86400  # seconds, for static URLs without a content version
 
     @classmethod
     def check(cls):
@@ -93,15 +112,18 @@ class DevConfig(Config):
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
+    HSTS_ENABLED = False
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
 
 
 class TestConfig(Config):
     TESTING = True
-    SECRET_KEY = "test-only-not-secret"
+    SECRET_KEY = "test-only-not-secret"  # nosec B105  # signs test sessions only; never a deployment
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_ENABLED = False  # one test turns it on; elsewhere 127.0.0.1 would hit the limits
+    RATELIMIT_STORAGE_URI = "memory://"
     COUNTS_CACHE_SECONDS = 0
     MAIL_SERVER = None

@@ -1,14 +1,26 @@
 """The Cluster Portal application factory."""
-import logging
-
 from flask import Flask, g
+from werkzeug.routing import IntegerConverter
 
 from config import Config
+from portal import web
+
+MAX_ID = 2**31 - 1  # the largest PostgreSQL `integer`, the type of every primary key
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` in our URLs is always a row id: a larger number is a 404, not an integer overflow in
+    the database (SQLite: "Python int too large", PostgreSQL: "bigint out of range")."""
+
+    def __init__(self, map, *args, **kwargs):  # werkzeug's signature
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
 
 
 def create_app(config_class=Config):
     """Build the app: configuration, extensions, blueprints, template helpers, commands, error pages."""
     app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_class)
     if not (app.debug or app.testing):
         config_class.check()
@@ -17,8 +29,7 @@ def create_app(config_class=Config):
     register_template_helpers(app)
     register_commands(app)
     register_error_handlers(app)
-    if not app.debug and not app.testing:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    web.init_app(app)  # proxy, security headers, static caching, request ids, logs
     return app
 
 
@@ -35,6 +46,9 @@ def register_extensions(app):
     login_manager.init_app(app)
     login_manager.user_loader(load_user)
     limiter.init_app(app)
+    from portal import wtforms_i18n
+
+    wtforms_i18n.init_app(app)
     _import_models()
 
 
@@ -42,6 +56,8 @@ def _import_models():
     """Every model module (and the services that register notification kinds), so that metadata is
     complete for migrations and queries."""
     from portal import audit as _audit  # noqa: F401
+    from portal.admin import models as _results  # noqa: F401
+    from portal.admin import rollup as _rollup  # noqa: F401  (keeps the results counted on every flush)
     from portal.auth import models as _auth  # noqa: F401
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.collab import models as _collab  # noqa: F401
@@ -125,9 +141,11 @@ def register_template_helpers(app):
 
 
 def register_commands(app):
-    from portal.cli import notifications_cli, requests_cli, seed_cli, staff_cli, translate_cli
+    from portal.backup.cli import backup_command, restore_command
+    from portal.cli import notifications_cli, requests_cli, results_cli, seed_cli, staff_cli, translate_cli
 
-    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli):
+    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli, results_cli,
+                  backup_command, restore_command):
         app.cli.add_command(group)
 
 

@@ -11,7 +11,7 @@ def test_production_refuses_to_start_without_secret_key(monkeypatch):
         create_app(Config)
 
 
-def test_production_starts_with_secret_key(monkeypatch, tmp_path):
+def test_production_starts_with_secret_key(monkeypatch, tmp_path, restore_logging):
     monkeypatch.setattr(Config, "SECRET_KEY", "x" * 32)
     monkeypatch.setattr(Config, "SQLALCHEMY_DATABASE_URI", f"sqlite:///{tmp_path / 'p.db'}")
     app = create_app(Config)

@@ -1,5 +1,5 @@
 """The home page and site-wide odds and ends (favicon)."""
-from flask import Blueprint, abort, current_app, render_template, request, send_from_directory
+from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_from_directory
 
 from portal.clusters import queries as cluster_queries
 from portal.db import utcnow
@@ -34,3 +34,30 @@ def results():
 @bp.get("/favicon.ico")
 def favicon():
     return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
+
+
+@bp.get("/healthz")
+def health():
+    """For the load balancer and monitoring: 200 when the database answers, 503 when it does not.
+    "migrations" says whether the schema is at the code's revision (after a deploy, run `flask db upgrade`)."""
+    from portal.web import database_ok
+
+    ok, revision = database_ok()
+    body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unavailable"}
+    if ok:
+        body["migrations"] = "current" if revision in _migration_heads() else "pending"
+    response = jsonify(body)
+    response.status_code = 200 if ok else 503
+    response.cache_control.no_store = True
+    return response
+
+
+def _migration_heads() -> set[str]:
+    heads = current_app.extensions.get("portal_migration_heads")
+    if heads is None:
+        from alembic.script import ScriptDirectory
+
+        directory = current_app.extensions["migrate"].directory
+        heads = set(ScriptDirectory(directory).get_heads())
+        current_app.extensions["portal_migration_heads"] = heads
+    return heads

@@ -1,0 +1,38 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`.
+
+Every value can be overridden from the environment (names below) or the command line. See README,
+"Production".
+"""
+import multiprocessing
+import os
+
+# Listen on loopback behind the reverse proxy (nginx terminates TLS and serves /static/).
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+# Sync workers: on 2 cores, 2-4 did best on database pages; each worker has its own DB connection pool.
+workers = int(os.environ.get("WEB_CONCURRENCY", min(2 * multiprocessing.cpu_count(), 8)))
+worker_class = "sync"
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))  # a request running longer is killed and logged
+graceful_timeout = 30
+keepalive = 2
+# Recycle workers now and then, with jitter so they do not all restart at once.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "2000"))
+max_requests_jitter = 200
+# Trust X-Forwarded-* only from the proxy; the app applies ProxyFix with TRUSTED_PROXIES hops.
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+# The app writes one JSON access line per request (with its request id) to stderr; gunicorn logs its own
+# events (start, worker restarts, timeouts) to stderr too.
+accesslog = None
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# Load the app before forking: a configuration error (no SECRET_KEY) stops the master at once.
+preload_app = True
+proc_name = "cluster-portal"
+
+
+def post_fork(server, worker):
+    """A worker must not reuse database connections opened in the master before the fork."""
+    from portal.extensions import db
+    from wsgi import app
+
+    with app.app_context():
+        db.engine.dispose(close=False)

@@ -1,0 +1,188 @@
+"""How the portal behaves as a web service: reverse proxy, security headers, static caching, request ids
+and structured logs. Everything is driven by configuration (config.py), so tests run the same code.
+"""
+import hashlib
+import logging
+import re
+import sys
+import time
+import uuid
+from pathlib import Path
+
+from flask import current_app, g, has_request_context, request
+from flask_login import current_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+REQUEST_ID_HEADER = "X-Request-ID"
+_SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+access_log = logging.getLogger("portal.access")
+
+# No inline script or style anywhere: the pages use none, and the policy keeps it that way.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "script-src": "'self'",
+    "style-src": "'self'",
+    "img-src": "'self' data:",
+    "font-src": "'self'",
+    "connect-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'self'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "()"}
+
+
+def init_app(app):
+    _proxy_fix(app)
+    _security_headers(app)
+    _static_caching(app)
+    _request_ids(app)
+    configure_logging(app)
+
+
+def _proxy_fix(app):
+    """Behind nginx (or any reverse proxy) trust exactly TRUSTED_PROXIES hops of X-Forwarded-*: the client
+    address (rate limits, logs), the scheme (secure cookies, HSTS, external URLs) and the host."""
+    hops = app.config.get("TRUSTED_PROXIES", 0)
+    if hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+
+
+def _security_headers(app):
+    from flask_talisman import Talisman
+
+    Talisman(
+        app,
+        force_https=app.config.get("FORCE_HTTPS", False),
+        strict_transport_security=app.config.get("HSTS_ENABLED", False),  # sent only on HTTPS requests
+        strict_transport_security_max_age=app.config.get("HSTS_SECONDS", 31536000),
+        strict_transport_security_include_subdomains=False,
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        frame_options="DENY",
+        referrer_policy="strict-origin-when-cross-origin",
+        permissions_policy=PERMISSIONS_POLICY,
+        x_content_type_options=True,
+        # The cookie settings are config.py's; Talisman would otherwise overwrite them.
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        session_cookie_http_only=app.config["SESSION_COOKIE_HTTPONLY"],
+        session_cookie_samesite=app.config["SESSION_COOKIE_SAMESITE"],
+    )
+
+
+def _static_caching(app):
+    """Static URLs carry ?v=<content hash>: such a URL never changes content, so browsers and proxies may
+    keep it a year; an unversioned URL (a font named in the CSS) is kept a day."""
+    versions: dict[str, str] = {}
+
+    def version(filename: str) -> str | None:
+        if filename not in versions or app.debug:
+            path = Path(app.static_folder) / filename
+            try:
+                versions[filename] = hashlib.sha256(path.read_bytes()).hexdigest()[:12]
+            except OSError:
+                return None
+        return versions[filename]
+
+    @app.url_defaults
+    def _static_version(endpoint, values):
+        if endpoint == "static" and "v" not in values and "filename" in values:
+            digest = version(values["filename"])
+            if digest:
+                values["v"] = digest
+
+    @app.after_request
+    def _static_cache_headers(response):
+        if request.endpoint == "static" and response.status_code == 200:
+            response.cache_control.public = True
+            if request.args.get("v"):
+                response.cache_control.max_age = 365 * 24 * 3600
+                response.cache_control.immutable = True
+            else:
+                response.cache_control.max_age = app.config.get("STATIC_MAX_AGE", 86400)
+            response.cache_control.no_cache = None
+        return response
+
+
+def _request_ids(app):
+    """Each request gets an id: the proxy's X-Request-ID when it sends a sane one, else a new one. It is
+    returned in the response, added to every log line and written to the access log with the timing."""
+
+    @app.before_request
+    def _start():
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        g.request_id = incoming if _SAFE_REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        g.request_started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        request_id = g.get("request_id")
+        if request_id:
+            response.headers[REQUEST_ID_HEADER] = request_id
+        if request.endpoint != "static" and "request_started" in g:
+            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
+                "method": request.method, "path": request.path, "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+                "remote_addr": request.remote_addr, "user_id": _user_id(),
+                "endpoint": request.endpoint})
+        return response
+
+
+def _user_id():
+    try:
+        return current_user.get_id() if current_user.is_authenticated else None
+    except Exception:  # noqa: BLE001  (logging must never break a response)
+        return None
+
+
+class RequestContextFilter(logging.Filter):
+    """Adds the request id (or "-" outside a request) to every record."""
+
+    def filter(self, record):
+        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
+        return True
+
+
+def configure_logging(app):
+    """LOG_FORMAT=json (production default): one JSON object a line on stderr, for journald or a log
+    shipper; text for development. The debug server and the tests keep Flask's own logging."""
+    if app.debug or app.testing:
+        return
+    root = logging.getLogger()
+    root.handlers[:] = [log_handler(app.config.get("LOG_FORMAT", "json"))]
+    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+
+
+def log_handler(fmt: str, stream=None) -> logging.Handler:
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.addFilter(RequestContextFilter())
+    if fmt == "json":
+        from pythonjsonlogger.json import JsonFormatter
+
+        handler.setFormatter(JsonFormatter("%(levelname)s %(name)s %(message)s %(request_id)s",
+                                           rename_fields={"levelname": "level", "name": "logger"},
+                                           timestamp="time", json_ensure_ascii=False))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"))
+    return handler
+
+
+def database_ok() -> tuple[bool, str | None]:
+    """SELECT 1 on the configured database; then the current migration revision (None before any)."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.extensions import db
+
+    try:
+        db.session.execute(text("SELECT 1"))
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: database unavailable")
+        db.session.rollback()
+        return False, None
+    try:
+        revision = db.session.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    except SQLAlchemyError:  # never migrated
+        revision = None
+    db.session.rollback()
+    return True, revision

@@ -1,0 +1,217 @@
+"""The portal as a production web service: security headers, proxy, static caching, request ids, logs,
+the health endpoint, and rate limits shared by several gunicorn workers through Redis."""
+import io
+import json
+import logging
+import os
+import re
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+import pytest
+
+from config import Config, TestConfig
+from portal import create_app
+from portal.web import log_handler
+from tests.browser.quality import in_ci
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def production_app(tmp_path, **settings):
+    config = type("Production", (Config,), {
+        "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", **settings})
+    return create_app(config)
+
+
+# --- headers ----------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/", "/directory/", "/auth/login", "/clusters/", "/healthz"])
+def test_every_response_carries_the_security_headers(client, path):
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
+    assert directives["script-src"] == "'self'" and directives["style-src"] == "'self'"
+    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert directives["frame-ancestors"] == "'none'" and directives["object-src"] == "'none'"
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+@pytest.mark.parametrize("path", ["/", "/directory/?q=ปลากัด", "/auth/login", "/auth/register", "/clusters/",
+                                  "/requests/", "/results"])
+def test_pages_have_no_inline_script_or_style_the_policy_would_block(client, path):
+    html = client.get(path).get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html)
+    assert not re.search(r"\sstyle\s*=", html)
+    assert not re.search(r"\son[a-z]+\s*=", html, re.IGNORECASE)
+
+
+def test_hsts_only_on_https_and_only_in_production(tmp_path, restore_logging):
+    app = production_app(tmp_path)
+    client = app.test_client()
+    assert "Strict-Transport-Security" not in client.get("/healthz").headers
+    assert client.get("/healthz", base_url="https://portal.example").headers[
+        "Strict-Transport-Security"].startswith("max-age=31536000")
+    from config import DevConfig
+
+    dev = create_app(type("Dev", (DevConfig,), {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'd.db'}"}))
+    assert "Strict-Transport-Security" not in dev.test_client().get(
+        "/healthz", base_url="https://localhost").headers
+
+
+def test_cookies_are_secure_httponly_lax_and_bounded_in_production(tmp_path, restore_logging):
+    app = production_app(tmp_path)
+    assert app.config["SESSION_COOKIE_SECURE"] and app.config["SESSION_COOKIE_HTTPONLY"]
+    assert app.config["SESSION_COOKIE_SAMESITE"] == app.config["REMEMBER_COOKIE_SAMESITE"] == "Lax"
+    assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
+    assert app.config["PERMANENT_SESSION_LIFETIME"] <= 14 * 24 * 3600
+    assert app.config["REMEMBER_COOKIE_DURATION"] <= 30 * 24 * 3600
+    response = app.test_client().get("/auth/login", base_url="https://portal.example")
+    cookie = response.headers["Set-Cookie"]  # the CSRF token puts the session cookie on the form
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+# --- proxy, static files, request ids, logs --------------------------------------------------------
+
+def test_forwarded_headers_are_trusted_only_from_the_configured_proxy(tmp_path, restore_logging, caplog):
+    forwarded = {"X-Forwarded-For": "203.0.113.9", "X-Forwarded-Proto": "https"}
+    for hops, expected in ((0, "127.0.0.1"), (1, "203.0.113.9")):
+        app = production_app(tmp_path, TRUSTED_PROXIES=hops)
+        logging.getLogger().addHandler(caplog.handler)  # the production app replaced the root handlers
+        caplog.clear()
+        with caplog.at_level(logging.INFO, logger="portal.access"):
+            app.test_client().get("/healthz", headers=forwarded)
+        assert [r.remote_addr for r in caplog.records if r.name == "portal.access"] == [expected]
+
+
+def test_static_files_are_versioned_and_cached(client):
+    html = client.get("/").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/portal\.css\?v=[0-9a-f]{12})"', html).group(1)
+    versioned = client.get(css)
+    assert versioned.status_code == 200
+    assert "immutable" in versioned.headers["Cache-Control"] and "max-age=31536000" in versioned.headers[
+        "Cache-Control"]
+    plain = client.get("/static/css/portal.css")
+    assert "max-age=86400" in plain.headers["Cache-Control"] and "immutable" not in plain.headers["Cache-Control"]
+
+
+def test_request_id_is_echoed_when_sane_and_replaced_when_not(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "edge-1234abcd"}).headers["X-Request-ID"] == \
+        "edge-1234abcd"
+    for bad in ("short", "x" * 65, "has space in it", "<script>alert(1)</script>"):
+        returned = client.get("/healthz", headers={"X-Request-ID": bad}).headers["X-Request-ID"]
+        assert returned != bad and re.fullmatch(r"[0-9a-f]{32}", returned)
+
+
+def test_json_log_lines_carry_the_request_id(app):
+    stream = io.StringIO()
+    logger = logging.getLogger("portal.test-json")
+    logger.addHandler(log_handler("json", stream))
+    logger.propagate = False
+    try:
+        with app.test_request_context("/"):
+            from flask import g
+
+            g.request_id = "req-12345678"
+            logger.warning("ปลากัด %s", "ok", extra={"status": 200})
+        logger.warning("outside")
+    finally:
+        logger.handlers.clear()
+    inside, outside = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert inside["request_id"] == "req-12345678" and inside["message"] == "ปลากัด ok"
+    assert inside["level"] == "WARNING" and inside["status"] == 200 and inside["time"]
+    assert outside["request_id"] == "-"
+
+
+# --- health -----------------------------------------------------------------------------------------
+
+def test_health_says_ok_when_the_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "ok", "migrations": "current"}
+    assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_health_answers_503_when_the_database_does_not(tmp_path):
+    config = type("Broken", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'missing-dir' / 'nothing.db'}"})
+    response = create_app(config).test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "unavailable"
+
+
+# --- several gunicorn workers share the rate limit through Redis -----------------------------------
+
+def _redis_up() -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _login_attempt(base: str, barrier: threading.Barrier, results: list) -> None:
+    """One browser: fetch the form (session cookie + CSRF token), then post a wrong password."""
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
+    page = opener.open(f"{base}/auth/login", timeout=20).read().decode()
+    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+    body = urllib.parse.urlencode({"csrf_token": token, "email": "nobody@example.com",
+                                   "password": "wrong-password"}).encode()
+    barrier.wait()
+    try:
+        results.append(opener.open(f"{base}/auth/login", data=body, timeout=20).status)
+    except urllib.error.HTTPError as error:
+        results.append(error.code)
+
+
+@pytest.mark.skipif(not _redis_up() and not in_ci(), reason="Redis is not running on 127.0.0.1:6379")
+def test_a_sign_in_limit_holds_across_several_gunicorn_workers(app, tmp_path):
+    port, access_log = _free_port(), tmp_path / "access.log"
+    env = {**os.environ, "SECRET_KEY": "y" * 32, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "REDIS_URL": "redis://127.0.0.1:6379/0", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+           "RATELIMIT_LOGIN": "3 per minute", "SESSION_COOKIE_SECURE": "false", "HSTS_ENABLED": "false",
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "3", "PORTAL_CONFIG": "production"}
+    env.pop("RATELIMIT_STORAGE_URI", None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", str(access_log),
+         "--access-logformat", "%(p)s %(m)s %(U)s %(s)s", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"{base}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        attempts, results = 9, []
+        barrier = threading.Barrier(attempts)
+        threads = [threading.Thread(target=_login_attempt, args=(base, barrier, results)) for _ in range(attempts)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(30)
+    finally:
+        server.terminate()
+        _out, errors = server.communicate(timeout=30)
+    assert sorted(results) == [200] * 3 + [429] * 6, errors.decode()[-2000:]
+    workers = {line.split()[0] for line in access_log.read_text().splitlines() if " POST /auth/login " in line}
+    assert len(workers) >= 2, "the attempts should have been spread over several workers"
