@@ -12,13 +12,14 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test bench install install-dev translations db demo clean help
+.PHONY: run test bench load install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT)"
-	@echo "make test   - install test tools and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
+	@echo "make test   - install test tools, lint (ruff, bandit) and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
 	@echo "make bench  - build 100,000 synthetic firms and time the directory on SQLite, then PostgreSQL"
+	@echo "make load   - locust against gunicorn for 60 s on SQLite, then PostgreSQL; checks every write (LOAD_ARGS=...)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -53,9 +54,20 @@ run: demo
 bench: install translations
 	$(PY) -m bench.directory $(BENCH_ARGS)
 
-test: install-dev translations
+# The Nu HTML validator and Lighthouse come from npm (package-lock.json); without npm those checks are skipped
+# on a laptop and fail in CI.
+node_modules/.installed: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm ci --no-audit --no-fund --ignore-scripts --loglevel=error && touch $@; \
+	else echo "npm not found: HTML validation and Lighthouse will be skipped"; fi
+
+load: install-dev translations
+	$(PY) -m bench.load $(LOAD_ARGS)
+
+test: install-dev translations node_modules/.installed
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r portal config.py wsgi.py
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(MO) .pytest_cache
+	rm -rf $(VENV) $(MO) .pytest_cache node_modules

@@ -5,6 +5,16 @@ from wtforms import StringField
 from wtforms.validators import Email, InputRequired, Length
 
 
+def choice_int(value):
+    """coerce= for a select whose first option is an empty placeholder ("Choose …"): nothing chosen is None.
+    (A required select must start with an empty option, or browsers and the HTML validator object.)"""
+    return None if value in ("", None) else int(value)
+
+
+# For a select that always has a value chosen (no placeholder): the `required` attribute would be invalid HTML.
+NO_REQUIRED_ATTRIBUTE = {"required": False}
+
+
 def strip(value):
     return value.strip() if isinstance(value, str) else value
 

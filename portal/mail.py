@@ -25,7 +25,9 @@ class MailError(Exception):
 def build_message(to: str, subject, template: str, locale: str, **context) -> EmailMessage:
     """Render `templates/email/<template>.txt` in `locale`; `subject` may be a lazy string."""
     with force_locale(locale):
-        subject_text = str(subject)
+        # Subjects quote what users typed (a reason, a firm name): a line break there is not allowed in a
+        # header (and would be header injection), so every run of whitespace becomes one space.
+        subject_text = " ".join(str(subject).split())
         body = render_template(f"email/{template}.txt", locale=locale, **context)
     message = EmailMessage()
     message["Subject"] = subject_text

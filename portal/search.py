@@ -69,16 +69,18 @@ def matches(model, query_terms: list[str], dialect: str, fts_table: str, ordered
         long_terms = [t for t in query_terms if len(t) >= 3]
         if long_terms:
             phrase = " AND ".join(_fts_phrase(t) for t in long_terms)
-            criteria.append(probe.in_(
-                text(f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH :fts").bindparams(fts=phrase)))
+            # Formatted SQL here and below: the FTS table's name comes from code and identifiers cannot
+            # be bound parameters; the words typed are bound.
+            sql = "SELECT rowid FROM {fts} WHERE {fts} MATCH :fts".format(fts=fts_table)  # nosec B608
+            criteria.append(probe.in_(text(sql).bindparams(fts=phrase)))
         for n, term in enumerate(t for t in query_terms if len(t) == 2):
             # Every indexed trigram that starts with the term, as one OR query (the quoted term itself
             # if there is none: it then matches nothing, correctly).
-            criteria.append(probe.in_(text(
-                f"SELECT rowid FROM {fts_table} WHERE {fts_table} MATCH ("
-                f"SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), :q{n}) "
-                f"FROM {fts_table}_vocab WHERE term >= :low{n} AND term < :high{n})"
-            ).bindparams(**{f"q{n}": _fts_phrase(term), f"low{n}": term, f"high{n}": term + "\U0010ffff"})))
+            sql = ("SELECT rowid FROM {fts} WHERE {fts} MATCH ("  # nosec B608
+                   "SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), :q{n}) "
+                   "FROM {fts}_vocab WHERE term >= :low{n} AND term < :high{n})").format(fts=fts_table, n=n)
+            criteria.append(probe.in_(text(sql).bindparams(
+                **{f"q{n}": _fts_phrase(term), f"low{n}": term, f"high{n}": term + "\U0010ffff"})))
         criteria += [func.instr(column, literal(t)) > 0 for t in query_terms if len(t) == 1]
         return and_(*criteria)
     for n, term in enumerate(query_terms):
@@ -93,13 +95,14 @@ def matches(model, query_terms: list[str], dialect: str, fts_table: str, ordered
 def sqlite_fts_triggers(table: str) -> list[str]:
     """SQL keeping `<table>_fts` in step with `table` (SQLite). Migrations run it again after any batch
     operation that rebuilds the table, since rebuilding drops triggers."""
-    fts = f"{table}_fts"
+    names = {"table": table, "fts": f"{table}_fts"}  # from the migrations' code: DDL cannot bind names
     return [
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "
-        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); END",
-        f"CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "
-        f"INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
-        f"INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END",
+        ("CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "  # nosec B608
+         "INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END").format(**names),
+        ("CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "  # nosec B608
+         "INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+         "END").format(**names),
+        ("CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "  # nosec B608
+         "INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
+         "INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END").format(**names),
     ]

@@ -48,7 +48,10 @@ def is_safe_next(target: str | None) -> bool:
         return False
     if any(ch in target for ch in "\\\r\n\t") or any(ord(ch) < 32 for ch in target):
         return False
-    parts = urlsplit(target)
+    try:
+        parts = urlsplit(target)
+    except ValueError:  # e.g. an unbalanced "[" read as an IPv6 address
+        return False
     return not parts.scheme and not parts.netloc
 
 
@@ -80,8 +83,12 @@ class Website:
             value = field.data.strip()
             if "://" not in value:
                 value = "https://" + value
-            parts = urlsplit(value)
-            if parts.scheme not in ("http", "https") or "." not in (parts.hostname or ""):
+            try:
+                parts = urlsplit(value)
+                acceptable = parts.scheme in ("http", "https") and "." in (parts.hostname or "")
+            except ValueError:  # "[" alone parses as a broken IPv6 address
+                acceptable = False
+            if not acceptable:
                 raise ValidationError(_("Enter a website address, for example https://example.co.th."))
             field.data = value
 

@@ -18,10 +18,10 @@ from config import TestConfig
 from portal import create_app
 from portal.extensions import db
 from portal.seed.reference import load_clusters, load_provinces
+from tests.browser.quality import in_ci
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def reset_postgres(url: str, schema: str = "public") -> None:
@@ -31,6 +31,17 @@ def reset_postgres(url: str, schema: str = "public") -> None:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     engine.dispose()
+
+
+@pytest.fixture
+def restore_logging():
+    """A production app configures the root logger (JSON on stderr); put pytest's handlers back after."""
+    import logging
+
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    yield
+    root.handlers[:], root.level = handlers, level
 
 
 @pytest.fixture(scope="session")
@@ -176,7 +187,7 @@ def base_url(live_server):
 @pytest.fixture(scope="session")
 def browser_type_launch_args(browser_type_launch_args):
     if not os.path.exists(CHROMIUM):
-        if IN_CI:
+        if in_ci():
             pytest.fail(f"Chromium not found at {CHROMIUM}: CI must run the browser tests (apt-get install chromium)")
         pytest.skip(f"Chromium not found at {CHROMIUM}; install Debian's chromium package to run browser tests")
     return {
@@ -199,3 +210,21 @@ def th(app):
         return text
 
     return translate
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """Every page the browser tests visited must be valid HTML (Nu validator, one run for all of them)."""
+    from tests.browser import quality
+
+    errors, report = quality.validate_html()
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    write = reporter.write_line if reporter else print
+    if errors == -1:
+        write(f"HTML validation not run: {report}")
+        if in_ci():
+            session.exitstatus = 1
+    elif report != "no pages":
+        write(report.splitlines()[0] + (f": {errors} errors" if errors else ": no errors"))
+        if errors:
+            write(report)
+            session.exitstatus = 1

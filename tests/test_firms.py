@@ -107,6 +107,8 @@ def test_create_firm_normalises_input_and_makes_the_creator_owner(app, owner, ow
         ({"phone": "+1 212 555 0100"}, "Enter a Thai phone number, for example 081 234 5678 or 02 123 4567."),
         ({"line_id": "a b"}, "A LINE ID has 4 to 20 letters, digits, dots, dashes or underscores (e.g. @bettafarm)."),
         ({"website": "javascript:alert(1)"}, "Enter a website address, for example https://example.co.th."),
+        ({"website": "["}, "Enter a website address, for example https://example.co.th."),
+        ({"website": "http://[::1"}, "Enter a website address, for example https://example.co.th."),
         ({"founded_year": "3000"}, None),
         ({"province_id": "9999"}, "Please choose a province."),
         ({"legal_form": "llc"}, None),

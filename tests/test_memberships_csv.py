@@ -94,6 +94,23 @@ def test_round_trip_export_then_import_into_another_cluster(app, coordinator, th
         assert db.session.scalar(select(func.count()).select_from(Firm)) == 2
 
 
+def test_formulas_in_a_member_list_reach_excel_as_text(app, coordinator):
+    """A name typed as a formula would run in the coordinator's Excel ("CSV injection"); phone numbers such as
+    +66… stay numbers. Importing the export into another cluster gives back the names as typed."""
+    formula = '=HYPERLINK("http://evil.example","คลิก")'
+    with app.app_context():
+        firm = factories.firm(name_th=formula, name_en="@SUM(1+1)", registration_number=NUMBERS[2],
+                              phone="+66812345678")
+        factories.membership(firm, factories.cluster("betta"), Position.UPSTREAM)
+        db.session.commit()
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    row = next(r for r in csv.reader(io.StringIO(exported.decode("utf-8-sig"))) if r[0] == NUMBERS[2])
+    assert row[1:3] == ["'" + formula, "'@SUM(1+1)"] and row[6] == "+66812345678"
+    assert confirm(coordinator, "cosplay", upload(coordinator, "cosplay", exported)).status_code == 302
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).where(Firm.name_th == formula)) == 1
+
+
 def test_english_export_imports_too(app, coordinator):
     coordinator.get("/auth/lang/en?next=/")  # the coordinator's language preference becomes English
     exported = coordinator.get("/clusters/betta/manage/members.csv").data.decode("utf-8-sig")
@@ -196,6 +213,18 @@ def test_unusable_files_are_explained(app, coordinator, th, content, message):
         assert th(message) in body(response)
     assert 'action="/clusters/cosplay/manage/import/' not in body(response)
     assert members_of(app, "cosplay") == []
+
+
+@pytest.mark.parametrize("content", [
+    f"เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง\n{NUMBERS[2]},ผ้า\x00ไทย,เชียงใหม่,ต้นน้ำ\n".encode(),
+    "registration number,positions\n".encode("utf-16-le"),  # Excel's "Unicode text", without its BOM
+], ids=["nul-in-a-name", "utf-16"])
+def test_files_with_nul_characters_are_not_text(app, coordinator, th, content):
+    """A NUL would be refused by PostgreSQL when the new firm is saved (a 500 found by the fuzz tests)."""
+    response = upload(coordinator, "cosplay", content)
+    assert response.status_code == 200
+    assert th("The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.") in body(response)
+    assert 'action="/clusters/cosplay/manage/import/' not in body(response)
 
 
 def test_a_preview_cannot_be_confirmed_by_someone_else(app, coordinator):

@@ -1,9 +1,10 @@
 """Public cluster pages: the list, one page per cluster with its value chain, and members by position."""
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, render_template
 
 from portal.clusters import queries
 from portal.clusters.models import Position
 from portal.extensions import db
+from portal.paging import page_arg
 
 bp = Blueprint("clusters", __name__)
 GAP_THRESHOLD = 3  # fewer members than this at a position is shown as a gap in the value chain
@@ -30,9 +31,7 @@ def members(slug, position):
         position = Position(position)
     except ValueError:
         abort(404)
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
+    page = page_arg()
     pagination = db.paginate(
         queries.firms_at_position(cluster, position),
         page=page,

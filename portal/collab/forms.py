@@ -7,18 +7,31 @@ from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
-from portal.forms import strip
+from portal.forms import NO_REQUIRED_ATTRIBUTE, choice_int, strip
 
-BAHT = dict(places=2, validators=[Optional(), NumberRange(min=0, max=999_999_999_999,
-                                                          message=_l("Enter an amount in baht."))])
+AMOUNT_MESSAGE = _l("Enter an amount in baht.")
+BAHT = dict(places=2, validators=[Optional(), NumberRange(min=0, max=999_999_999_999, message=AMOUNT_MESSAGE)])
+
+
+class BahtField(DecimalField):
+    """An amount in baht. NaN and infinities are refused as they are typed: "sNaN" would make
+    WTForms' NumberRange raise instead of reporting an error."""
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and not self.data.is_finite():
+            self.data = None
+            raise ValueError(AMOUNT_MESSAGE)
 
 
 class RequestForm(FlaskForm):
-    firm_id = SelectField(_l("Posting as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))])
+    firm_id = SelectField(_l("Posting as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))],
+                          render_kw=NO_REQUIRED_ATTRIBUTE)
     cluster_id = SelectField(_l("Where"), coerce=int,
                              description=_l("A cluster your firm belongs to, or every cluster."))
     kind = SelectField(_l("Kind of collaboration"), choices=[SelectChoice(k.value, k.label) for k in Kind],
-                       validators=[InputRequired(message=_l("Choose the kind of collaboration."))])
+                       validators=[InputRequired(message=_l("Choose the kind of collaboration."))],
+                       render_kw=NO_REQUIRED_ATTRIBUTE)
     position_sought = SelectField(
         _l("Position sought in the value chain"),
         choices=[SelectChoice("", _l("Any position"))] + [SelectChoice(p.value, p.label) for p in Position])
@@ -29,8 +42,8 @@ class RequestForm(FlaskForm):
     details_en = TextAreaField(_l("Details in English"), filters=[strip], validators=[Optional(), Length(max=5000)])
     quantity = StringField(_l("Quantity"), filters=[strip], validators=[Optional(), Length(max=120)],
                            description=_l("e.g. 500 fish a month, 2 tonnes"))
-    budget_min = DecimalField(_l("Budget from (baht)"), **BAHT)
-    budget_max = DecimalField(_l("Budget up to (baht)"), **BAHT)
+    budget_min = BahtField(_l("Budget from (baht)"), **BAHT)
+    budget_max = BahtField(_l("Budget up to (baht)"), **BAHT)
     province_id = SelectField(_l("Location"), coerce=int)
     expires_on = DateField(_l("Open until"), validators=[InputRequired(message=_l("Please give a date."))],
                            description=_l("At most 12 months from today."))
@@ -49,7 +62,8 @@ class RequestForm(FlaskForm):
 
 
 class RespondForm(FlaskForm):
-    firm_id = SelectField(_l("Responding as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))])
+    firm_id = SelectField(_l("Responding as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))],
+                          render_kw=NO_REQUIRED_ATTRIBUTE)
     message = TextAreaField(_l("Your message"), filters=[strip],
                             validators=[InputRequired(message=_l("Write a few words to the firm.")),
                                         Length(max=5000)],
@@ -65,7 +79,8 @@ class CloseForm(FlaskForm):
     reason = RadioField(_l("How did it end?"),
                         choices=[SelectChoice(r.value, r.label) for r in CloseReason if r is not CloseReason.EXPIRED],
                         validators=[InputRequired(message=_l("Choose how the request ended."))])
-    partner_firm_id = SelectField(_l("Partner firm"), coerce=int, validators=[Optional()])
-    value = DecimalField(_l("Estimated value (baht)"), **BAHT)
+    partner_firm_id = SelectField(_l("Partner firm"), coerce=choice_int, validators=[Optional()])
+    value = BahtField(_l("Estimated value (baht)"), **BAHT)
+    # strip: Optional() accepts whitespace and clears the "not a valid choice" error, so "   " must become "".
     outcome_kind = RadioField(_l("The value is"), choices=[SelectChoice(k.value, k.label) for k in OutcomeKind],
-                              validators=[Optional()])
+                              filters=[strip], validators=[Optional()])

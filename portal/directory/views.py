@@ -10,6 +10,7 @@ from portal.clusters.models import Position
 from portal.directory.queries import COUNT_CAP, MAX_PAGE, PER_PAGE, SORTS, Filters, search
 from portal.firms.models import FirmSize
 from portal.i18n import current_locale
+from portal.paging import page_from
 
 bp = Blueprint("directory", __name__)
 
@@ -39,8 +40,7 @@ def _filters_from(args) -> Filters:
             filters.problems.append(_("There is no such firm size; showing every size."))
     filters.verified = args.get("verified") in ("1", "on", "true", "y")
     filters.sort = args.get("sort") if args.get("sort") in SORTS else "name"
-    page = args.get("page", "1")
-    filters.page = int(page) if page.isdigit() and 0 < len(page) < 6 else 1
+    filters.page = page_from(args)
     return filters
 
 

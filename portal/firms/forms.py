@@ -11,7 +11,7 @@ from wtforms.validators import Email, InputRequired, Length, Optional, Validatio
 
 from portal.extensions import db
 from portal.firms.models import FirmSize, LegalForm, Province
-from portal.forms import email_field, strip
+from portal.forms import choice_int, email_field, strip
 from portal.i18n import current_locale
 from portal.thai import BE_OFFSET, thai_sort_key
 from portal.validators import LineId, RegistrationNumber, ThaiPhone, Website
@@ -44,7 +44,7 @@ class FirmForm(FlaskForm):
         description=_l("13 digits, for juristic persons (companies and partnerships)."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
-    province_id = SelectField(_l("Province"), coerce=int,
+    province_id = SelectField(_l("Province"), coerce=choice_int,
                               validators=[InputRequired(message=_l("Please choose a province."))])
     size = RadioField(_l("Size"), choices=[SelectChoice(s.value, s.label) for s in FirmSize],
                       validators=[InputRequired(message=_l("Please choose the size of the firm."))])
@@ -80,7 +80,7 @@ class FirmForm(FlaskForm):
         provinces = db.session.scalars(db.select(Province)).all()
         english = current_locale() == "en"
         provinces.sort(key=lambda p: thai_sort_key(p.name_en if english else p.name_th))
-        self.province_id.choices = [SelectChoice(0, _("Choose a province"))] + [
+        self.province_id.choices = [SelectChoice("", _("Choose a province"))] + [
             SelectChoice(p.id, p.name_en if english else p.name_th) for p in provinces
         ]
 

@@ -20,6 +20,7 @@ from portal.mail import MailError
 from portal.memberships import csv_io, queries, services
 from portal.memberships.forms import AppointForm, ImportForm, NotesForm, PositionsForm, ReasonForm
 from portal.notifications.services import dispatch
+from portal.paging import page_arg
 from portal.permissions import can_appoint_coordinators, can_manage_cluster, require
 from portal.thai import bangkok_today
 
@@ -43,7 +44,9 @@ def _done(message, slug, endpoint="coordination.queue"):
 @login_required
 def queue(slug):
     cluster = _cluster(slug)
-    return render_template("coordination/queue.html", cluster=cluster, pending=queries.pending(cluster),
+    pagination = db.paginate(queries.pending(cluster), page=page_arg(), per_page=current_app.config["PAGE_SIZE"],
+                             error_out=True)
+    return render_template("coordination/queue.html", cluster=cluster, pagination=pagination,
                            reason_form=ReasonForm(), confirm_form=ConfirmForm(),
                            member_count=queries.member_count(cluster))
 
@@ -76,9 +79,7 @@ def decide(slug, membership_id, decision):
 @login_required
 def members(slug):
     cluster = _cluster(slug)
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
+    page = page_arg()
     pagination = db.paginate(queries.members(cluster), page=page, per_page=current_app.config["PAGE_SIZE"],
                              error_out=True)
     return render_template("coordination/members.html", cluster=cluster, pagination=pagination)

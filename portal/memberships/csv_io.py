@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster, Membership, MembershipStatus, Position
+from portal.exports import SpreadsheetWriter, unquote_cell
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize, Province
 from portal.i18n import format_be_date
@@ -75,7 +76,7 @@ def export_members(cluster: Cluster, locale: str) -> bytes:
         .order_by(Membership.decided_at, Membership.id)
     ).all()
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SpreadsheetWriter(out)
     with force_locale(locale):
         writer.writerow([str(label) for _key, label in COLUMNS])
         for membership in memberships:
@@ -134,7 +135,12 @@ class Plan:
 
 
 def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or, as Thai Excel saves "CSV", Windows-874. :raises ValueError:"""
+    """UTF-8 (with or without BOM) or, as Thai Excel saves "CSV", Windows-874. :raises ValueError:
+
+    NUL characters mean another encoding (Excel's "Unicode text" is UTF-16) or not text at all; they
+    would also be refused by PostgreSQL when the rows are saved."""
+    if b"\x00" in data:
+        raise ValueError("encoding")
     for encoding in ("utf-8-sig", "cp874"):
         try:
             return data.decode(encoding)
@@ -189,7 +195,7 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
         if len(parsed) >= MAX_ROWS:
             plan.errors.append((line, _("A file may have at most %(num)s members.", num=MAX_ROWS)))
             break
-        values = {key: (cells[i].strip() if i < len(cells) else "") for i, key in enumerate(keys) if key}
+        values = {key: (unquote_cell(cells[i].strip()) if i < len(cells) else "") for i, key in enumerate(keys) if key}
         row, problems = _parse_row(line, values, provinces, positions, sizes)
         if row and row.registration_number in seen:
             problems.append(_("The same registration number is on line %(line)s.", line=seen[row.registration_number]))

@@ -7,7 +7,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from portal.clusters.models import Position
-from portal.forms import email_field, strip
+from portal.forms import NO_REQUIRED_ATTRIBUTE, choice_int, email_field, strip
 
 
 class CheckboxesField(SelectMultipleField):
@@ -25,7 +25,7 @@ def positions_field():
 
 
 class JoinForm(FlaskForm):
-    cluster_id = SelectField(_l("Cluster"), coerce=int,
+    cluster_id = SelectField(_l("Cluster"), coerce=choice_int,
                              validators=[InputRequired(message=_l("Please choose a cluster."))])
     positions = positions_field()
     offers = TextAreaField(_l("What your firm offers in this cluster"), filters=[strip],
@@ -58,7 +58,7 @@ class ImportForm(FlaskForm):
 
 class AppointForm(FlaskForm):
     email = email_field(_l("E-mail of the coordinator's account"))
-    organisation_id = SelectField(_l("On behalf of"), coerce=int,
+    organisation_id = SelectField(_l("On behalf of"), coerce=int, render_kw=NO_REQUIRED_ATTRIBUTE,
                                   validators=[InputRequired(message=_l("Please choose an organisation."))])
     starts_on = DateField(_l("First day"), validators=[InputRequired(message=_l("Please give a date."))])
     ends_on = DateField(_l("Last day"), validators=[InputRequired(message=_l("Please give a date."))])

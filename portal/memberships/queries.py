@@ -36,12 +36,13 @@ def clusters_to_join(firm: Firm) -> list[Cluster]:
     return list(db.session.scalars(select(Cluster).where(Cluster.id.not_in(current)).order_by(Cluster.name_th)))
 
 
-def pending(cluster: Cluster) -> list[Membership]:
-    return list(db.session.scalars(
+def pending(cluster: Cluster):
+    """Select of the requests waiting for a decision, oldest first, with what the queue shows (for pagination)."""
+    return (
         select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.PENDING)
         .options(joinedload(Membership.firm).joinedload(Firm.province), selectinload(Membership.positions))
         .order_by(Membership.created_at, Membership.id)
-    ))
+    )
 
 
 def members(cluster: Cluster):

@@ -26,7 +26,7 @@ def firm_memberships(firm_id):
     form = JoinForm()
     choices = queries.clusters_to_join(firm)
     english = current_locale() == "en"
-    form.cluster_id.choices = [SelectChoice(0, _("Choose a cluster"))] + [
+    form.cluster_id.choices = [SelectChoice("", _("Choose a cluster"))] + [
         SelectChoice(c.id, (c.name_en or c.name_th) if english else c.name_th) for c in choices]
     if form.validate_on_submit():
         require(can_request_membership(current_user, firm))

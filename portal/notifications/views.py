@@ -1,5 +1,5 @@
 """The in-app notification list."""
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -8,6 +8,7 @@ from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.notifications import services
 from portal.notifications.models import Notification
+from portal.paging import page_arg
 
 bp = Blueprint("notifications", __name__)
 
@@ -15,9 +16,7 @@ bp = Blueprint("notifications", __name__)
 @bp.get("/")
 @login_required
 def index():
-    page = request.args.get("page", 1, type=int)
-    if page < 1:
-        abort(404)
+    page = page_arg()
     pagination = db.paginate(
         select(Notification).where(Notification.user_id == current_user.id)
         .order_by(Notification.created_at.desc(), Notification.id.desc()),

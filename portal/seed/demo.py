@@ -18,7 +18,7 @@ DEFAULT_SEED = 2563
 DEFAULT_FIRMS = 200
 # A demo account that owns a few demo firms, so a developer can sign in and edit one.
 DEMO_EMAIL = "owner@demo.example"
-DEMO_PASSWORD = "clusterportal"  # every demo account shares it
+DEMO_PASSWORD = "clusterportal"  # nosec B105  # every demo account shares it; documented in the README
 DEMO_STAFF = "staff@demo.example"
 DEMO_COORDINATOR = "betta@demo.example"  # coordinates the Betta fish cluster for its association
 # Demo history runs from the programme's first year (FY 2560 starts 1 Oct 2016) to a fixed end, not "now",
@@ -85,7 +85,7 @@ def _contact(rng, index, brand_en):
 
 def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None) -> dict:
     """Create demo firms and their memberships; returns counts. The caller commits."""
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # made-up demo data, reproducible from the seed
     clusters = list(db.session.scalars(db.select(Cluster).order_by(Cluster.slug)))
     provinces = list(db.session.scalars(db.select(Province).order_by(Province.code)))
     if not clusters or not provinces:

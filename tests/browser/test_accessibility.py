@@ -6,6 +6,7 @@ from playwright.sync_api import Page
 from portal.clusters.models import Position
 from portal.extensions import db
 from tests import factories
+from tests.browser.quality import keep_html
 
 pytestmark = pytest.mark.browser
 
@@ -57,6 +58,7 @@ def some_members(app):
 @pytest.mark.parametrize("width", [360, 1280])
 def test_public_pages_have_no_axe_violations(page: Page, base_url, some_members, lang, width):
     page.set_viewport_size({"width": width, "height": 800})
+    keep_html(page, f"a11y-{lang}")  # and every page is validated as HTML at the end of the session
     axe = Axe()
     for path in PAGES:
         _check(page, axe, f"{base_url}{path.format(**some_members)}{'&' if '?' in path else '?'}lang={lang}")

@@ -1,0 +1,66 @@
+"""What the browser tests check on every page they visit: axe-core finds no accessibility violation, and the
+HTML the server sent is kept so the Nu validator can check all of it in one run at the end of the session
+(one JVM start, ~2 s), see `validate_html`."""
+import json
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from axe_playwright_python.sync_playwright import Axe
+
+ROOT = Path(__file__).resolve().parents[2]
+VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+PAGES: dict[str, tuple[str, bytes]] = {}  # key -> (url, the HTML as served)
+_axe = Axe()
+
+
+def keep_html(page, who: str = "") -> None:
+    """Record every HTML document the page loads (after links, redirects and form posts alike)."""
+
+    def on_response(response):
+        request = response.request
+        if (request.resource_type == "document" and request.frame == page.main_frame
+                and response.status == 200 and "text/html" in response.headers.get("content-type", "")):
+            path = response.url.split("//", 1)[-1].split("/", 1)[-1]
+            key = who + "|" + re.sub(r"/[0-9]+(?=/|$|\?)", "/N", path)
+            try:
+                PAGES.setdefault(key, (response.url, response.body()))
+            except Exception:  # noqa: BLE001  (the page navigated away before its body was read)
+                pass
+
+    page.on("response", on_response)
+
+
+def check_accessibility(page) -> None:
+    results = _axe.run(page)
+    assert results.violations_count == 0, f"{page.url}:\n{results.generate_report()}"
+
+
+def validate_html() -> tuple[int, str]:
+    """(number of errors, report) for every page kept this session; (-1, reason) if the validator is missing."""
+    if not PAGES:
+        return 0, "no pages"
+    java = shutil.which("java")
+    if not (java and VNU_JAR.exists()):
+        return -1, f"the Nu validator needs java and {VNU_JAR} (npm ci)"
+    with tempfile.TemporaryDirectory() as folder:
+        names = {}
+        for n, (_key, (url, body)) in enumerate(sorted(PAGES.items())):
+            path = Path(folder) / f"page{n:04d}.html"
+            path.write_bytes(body)
+            names[path.name] = url
+        run = subprocess.run([java, "-jar", str(VNU_JAR), "--errors-only", "--format", "json", "--stdout",
+                              *(str(Path(folder) / name) for name in sorted(names))],
+                             capture_output=True, text=True, timeout=600)
+    messages = json.loads(run.stdout or "{}").get("messages", [])
+    errors = [m for m in messages if m.get("type") in ("error", "non-document-error")]
+    lines = [f"{names.get(Path(m.get('url', '')).name, m.get('url'))}:{m.get('lastLine')}: {m.get('message')}"
+             f" [{(m.get('extract') or '').strip()[:80]}]" for m in errors]
+    return len(errors), f"{len(PAGES)} pages validated by the Nu HTML checker\n" + "\n".join(lines)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").lower() == "true"

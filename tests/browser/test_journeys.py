@@ -1,0 +1,248 @@
+"""A journey for each kind of user, in Chromium, in Thai and in English, at phone (360×740) and desktop size.
+
+Every page a journey visits is checked by axe-core on the spot, and kept for the Nu HTML validator, which
+checks them all at the end of the session (tests/browser/quality.py, tests/conftest.py)."""
+import re
+
+import pytest
+from playwright.sync_api import Browser, expect
+
+from portal.auth.models import Role
+from portal.clusters.models import MembershipStatus, Position
+from portal.collab import services as collab
+from portal.collab.models import CloseReason, OutcomeKind
+from portal.extensions import db
+from portal.moderation import services as moderation
+from portal.moderation.models import ReportReason
+from tests import factories
+from tests.browser.quality import check_accessibility, keep_html
+
+pytestmark = pytest.mark.browser
+
+SIZES = {"phone": {"width": 360, "height": 740}, "desktop": {"width": 1280, "height": 800}}
+OWNER, COORDINATOR, STAFF, MEMBER = ("owner.j@example.com", "coord.j@example.com", "staff.j@example.com",
+                                     "member.j@example.com")
+
+
+def label(text):
+    return re.compile("^" + re.escape(text) + r"\s*\*?$")
+
+
+@pytest.fixture
+def world(app, lang):
+    """Betta fish with a coordinator, a member firm with contacts, a firm waiting to join, a request that
+    was partnered (its value waiting for confirmation) and a reported request for staff."""
+    with app.app_context():
+        betta = factories.cluster("betta")
+        coordinator = factories.user(email=COORDINATOR, name="Anna Coordinator", locale=lang)
+        factories.term(coordinator, betta)
+        factories.user(email=STAFF, name="OSMEP Staff", role=Role.STAFF, locale=lang)
+        owner = factories.user(email=OWNER, name="สมหญิง", locale=lang)
+        farm = factories.firm(name_th="ฟาร์มปลากัดนนทบุรี", name_en="Nonthaburi Betta Farm", phone="+66812345678",
+                              description_th="เพาะพันธุ์ปลากัดฮาล์ฟมูนส่งออก", description_en="Halfmoon bettas for export")
+        factories.team_member(farm, owner, "owner")
+        factories.membership(farm, betta, Position.UPSTREAM)
+        waiting = factories.firm(name_th="ร้านอาหารปลารอพิจารณา", name_en="Waiting Fish Food Shop")
+        factories.membership(waiting, betta, Position.MIDSTREAM, status=MembershipStatus.PENDING)
+
+        member = factories.user(email=MEMBER, name="สมชาย", locale=lang)
+        exporter = factories.firm(name_th="ผู้ส่งออกปลากัดสยาม", name_en="Siam Betta Exporter")
+        factories.team_member(exporter, member, "owner")
+        factories.membership(exporter, betta, Position.DOWNSTREAM)
+        partnered = collab.post_request(member, exporter, {
+            "cluster_id": betta.id, "kind": collab.Kind.SEEKING_SUPPLIER, "title_th": "หาปลากัดเกรดส่งออก",
+            "title_en": "Export-grade bettas wanted", "details_th": "500 ตัวต่อเดือน"})
+        collab.respond(owner, partnered, farm, "เรามีปลากัดฮาล์ฟมูน 600 ตัวต่อเดือน")
+        collab.close(member, partnered, CloseReason.PARTNERED, farm.id, value=250000,
+                     outcome_kind=OutcomeKind.NEW_SALES)
+        collab.post_request(member, exporter, {
+            "cluster_id": betta.id, "kind": collab.Kind.SEEKING_SUPPLIER, "title_th": "หาโรงพิมพ์ฉลากบรรจุภัณฑ์",
+            "title_en": "Label printer wanted", "details_th": "ฉลากกันน้ำสำหรับถุงปลา"})
+        spam = collab.post_request(member, exporter, {"cluster_id": betta.id, "kind": collab.Kind.KNOWLEDGE,
+                                                      "title_th": "คอร์สรวยเร็วใน 7 วัน"})
+        moderation.report(owner, "request", spam, ReportReason.SPAM, "โฆษณา")
+        db.session.commit()
+        return {"farm": farm.id, "exporter": exporter.id, "partnered": partnered.id, "spam": spam.id}
+
+
+class Journey:
+    """One user in one browser context: every page is checked (axe) and kept (HTML validation)."""
+
+    def __init__(self, browser: Browser, base_url, size, lang, th, who):
+        self.context = browser.new_context(viewport=SIZES[size], locale="th-TH" if lang == "th" else "en-US",
+                                           extra_http_headers={"Accept-Language": lang})
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.base_url, self.lang = base_url, lang
+        self._th = th
+        keep_html(self.page, f"{who}-{lang}")
+
+    def t(self, msgid, **values):
+        """The text the user sees in this journey's language."""
+        return self._th(msgid, **values) if self.lang == "th" else (msgid % values if values else msgid)
+
+    def pick(self, thai, english):
+        """Data (names, titles) in this journey's language."""
+        return thai if self.lang == "th" else english
+
+    def go(self, path):
+        self.page.goto(self.base_url + path)
+        self.check()
+
+    def check(self):
+        """The page in view: right language, nothing wider than the screen, no axe violation."""
+        self.page.wait_for_load_state("load")  # after a click the stylesheet may still be on its way
+        expect(self.page.locator("html")).to_have_attribute("lang", self.lang)
+        assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), self.page.url
+        check_accessibility(self.page)
+
+    def sign_in(self, email):
+        self.go("/auth/login")
+        self.page.locator("#email").fill(email)
+        self.page.locator("#password").fill(factories.PASSWORD)
+        self.page.locator("form.form button[type=submit]").click()
+        self.page.wait_for_url(re.compile(r"/firms/mine"))
+        self.check()
+
+    def close(self):
+        self.context.close()
+
+
+@pytest.fixture(params=["th", "en"])
+def lang(request):
+    return request.param
+
+
+@pytest.fixture(params=list(SIZES))
+def size(request):
+    return request.param
+
+
+@pytest.fixture
+def journey(browser, base_url, size, lang, th, request):
+    journeys = []
+
+    def start(who):
+        journeys.append(Journey(browser, base_url, size, lang, th, who))
+        return journeys[-1]
+
+    yield start
+    for one in journeys:
+        one.close()
+
+
+def test_visitor_browses_clusters_directory_requests_and_results(journey, world):
+    visitor = journey("visitor")
+    page, t = visitor.page, visitor.t
+    visitor.go("/")
+    page.get_by_role("link", name=visitor.pick("ปลากัด", "Betta fish")).first.click()
+    visitor.check()
+    expect(page.locator("section.chain-column")).to_have_count(3)
+    farm_name = visitor.pick("ฟาร์มปลากัดนนทบุรี", "Nonthaburi Betta Farm")
+    expect(page.get_by_text(farm_name).first).to_be_visible()
+    visitor.go("/directory/?q=" + ("ปลากัด" if visitor.lang == "th" else "betta"))
+    page.get_by_role("link", name=farm_name).first.click()
+    visitor.check()
+    expect(page.get_by_text(t("Contact details are shown to signed-in members."))).to_be_visible()
+    expect(page.get_by_text("081 234 5678")).to_have_count(0)  # contacts are never shown to anonymous visitors
+    visitor.go("/requests/")
+    title = visitor.pick("หาโรงพิมพ์ฉลากบรรจุภัณฑ์", "Label printer wanted")
+    page.get_by_role("link", name=title).first.click()
+    visitor.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text(title)
+    visitor.go("/results")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+
+
+def test_foreign_buyer_switches_to_english_registers_and_finds_a_supplier(journey, world, mailbox, lang, size):
+    """The buyer may land on the Thai page (a link from a Thai site) or arrive in English; either way they
+    read English, register, confirm by e-mail and see a supplier's contacts."""
+    buyer = journey("buyer")
+    page = buyer.page
+    buyer.go("/")
+    if lang == "th":
+        page.get_by_role("link", name="English").click()
+        buyer.lang = "en"
+        buyer.check()
+    page.get_by_role("link", name="Register").first.click()
+    buyer.check()
+    email = f"buyer.{lang}.{size}@example.de"
+    page.locator("#name").fill("Hans Becker")
+    page.locator("#email").fill(email)
+    page.locator("#password").fill("aquarium-imports-2026")
+    page.locator("#password2").fill("aquarium-imports-2026")
+    page.get_by_role("button", name="Create account").click()
+    buyer.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")
+    buyer.go(mailbox.link_in(mailbox.last_to(email), "/auth/confirm/"))
+    expect(page.get_by_text("Thank you: your e-mail address is confirmed. You can now sign in.")).to_be_visible()
+    page.locator("#email").fill(email)
+    page.locator("#password").fill("aquarium-imports-2026")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(re.compile(r"/firms/mine"))
+    buyer.check()
+    buyer.go("/directory/?q=betta")
+    page.get_by_role("link", name="Nonthaburi Betta Farm").first.click()
+    buyer.check()
+    expect(page.get_by_text("Halfmoon bettas for export")).to_be_visible()
+    expect(page.get_by_text("081 234 5678")).to_be_visible()  # signed in: the supplier's contacts
+
+
+def test_sme_owner_edits_the_profile_posts_a_request_and_reads_notifications(journey, world):
+    owner = journey("owner")
+    page, t = owner.page, owner.t
+    owner.sign_in(OWNER)
+    owner.go(f"/firms/{world['farm']}/edit")
+    page.get_by_label(label(t("Products and services, in Thai"))).fill("ปลากัดฮาล์ฟมูน ปลากัดหางมงกุฎ")
+    page.locator("form.form button[type=submit]").click()
+    owner.check()
+    expect(page.get_by_text(t("Your changes have been saved."))).to_be_visible()
+    owner.go(f"/firms/{world['farm']}/memberships")
+    owner.go("/requests/new")
+    page.get_by_label(label(t("Where"))).select_option(label=owner.pick("ปลากัด", "Betta fish"))
+    page.get_by_label(label(t("Kind of collaboration"))).select_option(label=t("Seeking buyers"))
+    page.get_by_label(label(t("Position sought in the value chain"))).select_option(label=t("Downstream"))
+    page.get_by_label(label(t("Title in Thai"))).fill("หาผู้ซื้อปลากัดฮาล์ฟมูนในยุโรป")
+    page.get_by_role("button", name=t("Post the request")).click()
+    owner.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("หาผู้ซื้อปลากัดฮาล์ฟมูนในยุโรป")
+    owner.go("/notifications/")
+    owner.go(f"/requests/for/{world['farm']}")
+
+
+def test_coordinator_approves_a_member_and_confirms_a_partnership_value(journey, world):
+    coordinator = journey("coordinator")
+    page, t = coordinator.page, coordinator.t
+    coordinator.sign_in(COORDINATOR)
+    coordinator.go("/clusters/betta/manage")
+    waiting = coordinator.pick("ร้านอาหารปลารอพิจารณา", "Waiting Fish Food Shop")
+    page.get_by_role("button", name=t("Approve %(firm)s", firm=waiting)).click()
+    coordinator.check()
+    expect(page.get_by_text(t("No requests are waiting."))).to_be_visible()
+    coordinator.go("/clusters/betta/manage/members")
+    expect(page.get_by_role("link", name=waiting)).to_be_visible()
+    coordinator.go("/admin/results/dashboard?cluster=betta")
+    coordinator.go("/admin/results/outcomes")
+    page.get_by_role("button", name=t("Confirm")).first.click()
+    coordinator.check()
+    expect(page.get_by_text(t("Saved."))).to_be_visible()
+
+
+def test_staff_hides_a_reported_request_verifies_a_firm_and_reads_the_audit_log(journey, world):
+    staff = journey("staff")
+    page, t = staff.page, staff.t
+    staff.sign_in(STAFF)
+    staff.go("/moderation/")
+    staff.go(f"/moderation/request/{world['spam']}")
+    page.get_by_label(t("Reason (the owner will see it)")).fill("โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์")
+    page.get_by_role("button", name=t("Hide")).click()
+    staff.check()
+    expect(page.get_by_text(re.compile("โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์")).first).to_be_visible()
+    staff.go(f"/moderation/firm/{world['farm']}")
+    page.get_by_role("button", name=t("Verify: registration checked")).click()
+    staff.check()
+    expect(page.get_by_role("button", name=t("Remove verification"))).to_be_visible()
+    staff.go("/admin/audit")
+    expect(page.get_by_role("cell", name="โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์").first).to_be_visible()  # who hid what, and why
+    staff.go("/admin/results/dashboard")
+    staff.go("/admin/staff")

@@ -1,0 +1,128 @@
+"""A small, fixed world for the fuzz tests: people in every role, firms, a request with a thread, an
+outcome, a report, an invitation. The harness snapshots it and restores it (same rows, same ids) before
+each attempt that follows a write."""
+from dataclasses import dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from functools import partial
+
+from sqlalchemy import inspect, text
+from werkzeug import security
+
+from portal.auth import services as auth_services
+from portal.auth.models import Role
+from portal.clusters.models import MembershipStatus, Position
+from portal.collab import services as collab
+from portal.collab.models import CloseReason, Kind, OutcomeKind
+from portal.extensions import db
+from portal.firms import emails as firm_emails
+from portal.firms import services as firm_services
+from portal.moderation import services as moderation
+from portal.moderation.models import ReportReason
+from portal.thai import bangkok_today
+from tests import factories
+
+ROLES = ("anonymous", "owner", "responder", "member", "coordinator", "staff", "admin")
+PASSWORD = factories.PASSWORD
+# Password hashing costs ~100 ms by design; the fuzz tests send thousands of forms, so they hash cheaply.
+CHEAP_HASH = partial(security.generate_password_hash, method="pbkdf2:sha256:1")
+
+
+@dataclass
+class World:
+    session_ids: dict[str, str] = field(default_factory=dict)  # role -> Flask-Login id ("id:version")
+    ids: dict[str, int] = field(default_factory=dict)  # what path parameters refer to
+    tokens: dict[str, str] = field(default_factory=dict)  # endpoint -> a valid <token>
+
+    def user_id(self, role: str) -> str | None:
+        """The Flask-Login session id of a role, None for anonymous."""
+        return None if role == "anonymous" else self.session_ids[role]
+
+
+def _user(name, role=None, confirmed=True):
+    user = factories.user(email=f"{name}@fuzz.example", name=f"ผู้ใช้ {name}", role=role, confirmed=confirmed)
+    user.password_hash = CHEAP_HASH(PASSWORD)
+    return user
+
+
+def _request(owner, firm, cluster, title):
+    data = {"cluster_id": cluster.id, "kind": Kind.SEEKING_SUPPLIER, "position_sought": Position.UPSTREAM,
+            "title_th": title, "title_en": None, "details_th": "รายละเอียด", "details_en": None, "quantity": "500",
+            "budget_min": Decimal(1000), "budget_max": Decimal(5000), "province_id": None}
+    return collab.post_request(owner, firm, data, bangkok_today() + timedelta(days=30))
+
+
+def _people_and_firms(betta):
+    people = {name: _user(name) for name in ("owner", "editor", "responder", "member", "applicant", "coordinator",
+                                              "coordinator2", "subject", "invitee")}
+    people["staff"] = _user("staff", Role.STAFF)
+    people["admin"] = _user("admin", Role.ADMIN)
+    people["newbie"] = _user("newbie", confirmed=False)
+    firms = {"a": factories.firm(name_th="ฟาร์มเจ้าของ", name_en="Owner Farm"),
+             "b": factories.firm(name_th="ฟาร์มผู้ตอบ"),
+             "c": factories.firm(name_th="ฟาร์มผู้สมัคร"),
+             "d": factories.firm(name_th="ฟาร์มสมาชิก")}  # d: a member that has not answered the request
+    for firm, person, role in (("a", "owner", "owner"), ("a", "editor", "editor"), ("b", "responder", "owner"),
+                               ("c", "applicant", "owner"), ("d", "member", "owner")):
+        factories.team_member(firms[firm], people[person], role)
+    memberships = {"membership": factories.membership(firms["a"], betta, Position.DOWNSTREAM).id,
+                   "pending_membership": factories.membership(firms["c"], betta, Position.UPSTREAM,
+                                                              status=MembershipStatus.PENDING).id}
+    factories.membership(firms["b"], betta, Position.UPSTREAM)
+    factories.membership(firms["d"], betta, Position.MIDSTREAM)
+    factories.term(people["coordinator"], betta)
+    memberships["term"] = factories.term(people["coordinator2"], betta).id
+    return people, firms, memberships
+
+
+def build() -> World:
+    """Create the world in the (reference-only) database and commit it."""
+    from portal.collab.models import Outcome
+    from portal.notifications.models import Notification
+
+    betta = factories.cluster("betta")
+    people, firms, ids = _people_and_firms(betta)
+    owner, responder = people["owner"], people["responder"]
+    open_request = _request(owner, firms["a"], betta, "หาฟาร์มปลากัด")
+    response = collab.respond(responder, open_request, firms["b"], "เราเพาะปลากัดฮาล์ฟมูน")
+    message = collab.send_message(owner, response, "สนใจครับ")
+    moderation.hide(people["staff"], "message", message, "ทดสอบการซ่อน")  # so its author may ask for a review
+    done = _request(owner, firms["a"], betta, "หาบรรจุภัณฑ์")
+    collab.respond(responder, done, firms["b"], "เรามีกล่องโฟม")
+    collab.close(owner, done, CloseReason.PARTNERED, firms["b"].id, Decimal(25000), OutcomeKind.NEW_SALES)
+    moderation.report(responder, "firm", firms["a"], ReportReason.WRONG_INFORMATION, "ข้อมูลผิด")
+    invitation = firm_services.invite(owner, firms["a"], people["invitee"].email)
+    db.session.commit()
+
+    ids.update({
+        "firm": firms["a"].id, "other_firm": firms["b"].id, "request": open_request.id, "response": response.id,
+        "message": message.id, "editor": people["editor"].id, "subject": people["subject"].id,
+        "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
+        "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
+    })
+    return World(
+        session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},
+        ids=ids,
+        tokens={"auth.confirm": auth_services.confirmation_token(people["newbie"]),
+                "auth.reset": auth_services.reset_token(owner),
+                "firms.accept_invitation": firm_emails.invitation_token(invitation)},
+    )
+
+
+def data_tables(reference: set[str]) -> list[str]:
+    """Every table but the reference data (provinces, organisations, clusters), children first."""
+    return [t.name for t in reversed(db.metadata.sorted_tables) if t.name not in reference]
+
+
+def filled_tables() -> set[str]:
+    names = set(inspect(db.engine).get_table_names())
+    return {t.name for t in db.metadata.sorted_tables if t.name in names
+            and db.session.execute(db.select(t).limit(1)).first() is not None}
+
+
+def wipe(tables: list[str]) -> None:
+    """Empty the data tables (children first), leaving the reference data."""
+    db.session.rollback()
+    for table in tables:
+        db.session.execute(text(f"DELETE FROM {table}"))
+    db.session.commit()
