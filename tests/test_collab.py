@@ -85,6 +85,70 @@ def test_close_as_partnered_needs_a_responder_and_a_value(world):
         services.close(users["poster"], request, CloseReason.WITHDRAWN)
 
 
+def _second_responder(world):
+    users, firms, betta = world
+    user = factories.user(email="second@example.com")
+    firm = factories.firm(name_th="ฟาร์มผู้ตอบรายที่สอง")
+    factories.team_member(firm, user, "owner")
+    factories.membership(firm, betta, Position.UPSTREAM)
+    db.session.commit()
+    return user, firm
+
+
+@pytest.mark.parametrize("first, second, may_name_first, may_name_second", [
+    (None, None, True, True),                    # both waiting: either
+    (R.SHORTLISTED, None, True, True),
+    (R.ACCEPTED, None, True, False),             # one accepted: it is the partner
+    (None, R.ACCEPTED, False, True),
+    (R.DECLINED, None, False, True),             # declined by the poster: not a partner
+    (R.WITHDRAWN, R.SHORTLISTED, False, True),   # withdrawn by its firm: not a partner
+    (R.DECLINED, R.DECLINED, False, False),
+])
+def test_the_partner_named_on_closing_is_a_responder_still_in_play(world, first, second, may_name_first,
+                                                                   may_name_second):
+    users, firms, _ = world
+    second_user, second_firm = _second_responder(world)
+    request = post(world)
+    responses = [services.respond(users["responder"], request, firms["responder"], "เราเพาะปลากัดฮาล์ฟมูน"),
+                 services.respond(second_user, request, second_firm, "เรามีปลากัดเกรดส่งออก")]
+    for response, to, actor in zip(responses, (first, second), (users["responder"], second_user)):
+        if to is R.WITHDRAWN:
+            services.withdraw_response(actor, response)
+        elif to is R.ACCEPTED:
+            services.decide(users["poster"], response, R.SHORTLISTED)
+            services.decide(users["poster"], response, R.ACCEPTED)
+        elif to is not None:
+            services.decide(users["poster"], response, to)
+    db.session.commit()
+    for firm, allowed in ((firms["responder"], may_name_first), (second_firm, may_name_second)):
+        if allowed:
+            with db.session.begin_nested() as attempt:
+                services.close(users["poster"], request, CloseReason.PARTNERED, firm.id, Decimal(5000),
+                               OutcomeKind.COST_SAVED)
+                assert request.status is RequestStatus.CLOSED
+                attempt.rollback()
+            db.session.refresh(request)
+        else:
+            with pytest.raises(RuleViolation):
+                services.close(users["poster"], request, CloseReason.PARTNERED, firm.id, Decimal(5000),
+                               OutcomeKind.COST_SAVED)
+        assert db.session.scalar(select(func.count()).select_from(Outcome)) == 0
+
+
+def test_close_page_offers_only_the_accepted_responder_and_chooses_it(app, world):
+    users, firms, _ = world
+    second_user, second_firm = _second_responder(world)
+    request = post(world)
+    accepted = services.respond(second_user, request, second_firm, "เรามีปลากัดเกรดส่งออก")
+    services.respond(users["responder"], request, firms["responder"], "เราเพาะปลากัดฮาล์ฟมูน")
+    services.decide(users["poster"], accepted, R.ACCEPTED)
+    db.session.commit()
+    page = body(signed_in(app, "poster@example.com").get(f"/requests/{request.id}/close?lang=th"))
+    assert f'<option selected value="{second_firm.id}">' in page or \
+        f'<option value="{second_firm.id}" selected>' in page
+    assert f'value="{firms["responder"].id}"' not in page
+
+
 @pytest.mark.parametrize("reason", [CloseReason.NOT_FULFILLED, CloseReason.WITHDRAWN])
 def test_close_without_partner(world, reason):
     request = post(world)

@@ -88,6 +88,15 @@ def responses_to(request: CollabRequest) -> list[Response]:
                                    .options(joinedload(Response.firm)).order_by(Response.created_at)))
 
 
+def partner_candidates(request: CollabRequest) -> list[Response]:
+    """The responses whose firm may be named as the partner when the request closes as partnered: the
+    accepted one if there is one (a request has one partner), otherwise those still in play (waiting or
+    shortlisted), never one the poster declined or its firm withdrew."""
+    responses = responses_to(request)
+    accepted = [r for r in responses if r.status is ResponseStatus.ACCEPTED]
+    return accepted or [r for r in responses if r.status in (ResponseStatus.OPEN, ResponseStatus.SHORTLISTED)]
+
+
 def accepted_elsewhere(response: Response) -> bool:
     """Another response to the same request has been accepted (a request has one partner)."""
     return db.session.scalar(select(Response.id).where(

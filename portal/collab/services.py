@@ -154,10 +154,9 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
     if reason is CloseReason.EXPIRED:
         raise RuleViolation(_l("Choose how the request ended."))
     if reason is CloseReason.PARTNERED:
-        responded = db.session.scalar(select(Response.id).where(Response.request_id == request.id,
-                                                                Response.firm_id == partner_firm_id))
-        if responded is None:
-            raise RuleViolation(_l("Choose the partner among the firms that responded."))
+        if partner_firm_id not in {r.firm_id for r in queries.partner_candidates(request)}:
+            raise RuleViolation(_l("Choose the partner among the firms that responded: the accepted one "
+                                   "if you accepted a response, never one declined or withdrawn."))
         if value is None or value < 0 or outcome_kind is None:
             raise RuleViolation(_l("Give the estimated value in baht and whether it saved cost or made sales."))
         db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,

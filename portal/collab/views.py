@@ -268,10 +268,12 @@ def renew(request_id):
 def close(request_id):
     collab_request = queries.request_or_404(request_id)
     require(can_manage_request(current_user, collab_request))
-    responders = [r.firm for r in queries.responses_to(collab_request)]
+    candidates = queries.partner_candidates(collab_request)
     form = CloseForm()
     form.partner_firm_id.choices = [SelectChoice("", _("Choose the partner"))] + [
-        SelectChoice(f.id, f.name) for f in responders]
+        SelectChoice(r.firm.id, r.firm.name) for r in candidates]
+    if not form.is_submitted() and [r.status for r in candidates] == [ResponseStatus.ACCEPTED]:
+        form.partner_firm_id.data = candidates[0].firm_id  # the response already accepted is the partner
     if form.validate_on_submit():
         reason = CloseReason(form.reason.data)
         try:
