@@ -157,10 +157,12 @@ def requests_expire():
     from portal.notifications.services import dispatch
 
     with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
-        expired, warned = expire_requests()
+        run = expire_requests()
         db.session.commit()
         dispatch()
-    click.echo(f"{expired} requests closed as expired; {warned} posters warned of a closing date.")
+    click.echo(f"{run.expired} requests closed as expired; {run.warned} posters warned of a closing date.")
+    if run.skipped:
+        click.echo(f"{run.skipped} requests changed by their posters meanwhile were left for the next run.")
 
 
 @requests_cli.command("digest")

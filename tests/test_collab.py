@@ -111,7 +111,7 @@ def test_the_partner_named_on_closing_is_a_responder_still_in_play(world, first,
     request = post(world)
     responses = [services.respond(users["responder"], request, firms["responder"], "เราเพาะปลากัดฮาล์ฟมูน"),
                  services.respond(second_user, request, second_firm, "เรามีปลากัดเกรดส่งออก")]
-    for response, to, actor in zip(responses, (first, second), (users["responder"], second_user)):
+    for response, to, actor in zip(responses, (first, second), (users["responder"], second_user), strict=True):
         if to is R.WITHDRAWN:
             services.withdraw_response(actor, response)
         elif to is R.ACCEPTED:
@@ -166,10 +166,9 @@ def test_expiry_closes_warns_and_renewal_reopens(world):
     soon = post(world, title_th="ใกล้ปิด")
     soon.expires_on = today + timedelta(days=3)
     assert not old.is_open_on(today)  # never shows as open after its date, even before the command
-    expired, warned = services.expire_requests(today)
-    assert (expired, warned) == (1, 1)
+    assert services.expire_requests(today) == (1, 1, 0)
     assert old.status is RequestStatus.CLOSED and old.close_reason is CloseReason.EXPIRED
-    assert services.expire_requests(today) == (0, 0)  # warned once
+    assert services.expire_requests(today) == (0, 0, 0)  # warned once
     services.renew(users["poster"], old)
     assert old.status is RequestStatus.OPEN and old.expires_on == today + timedelta(days=60)
 

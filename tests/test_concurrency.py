@@ -20,6 +20,7 @@ from portal.clusters.models import Membership, MembershipPosition, MembershipSta
 from portal.collab import services as collab_services
 from portal.collab.models import CollabRequest, Kind, Outcome, RequestStatus, Response, ResponseStatus
 from portal.extensions import db
+from portal.firms.models import Firm
 from portal.notifications.models import Notification
 from tests import factories
 
@@ -313,3 +314,49 @@ def test_the_database_itself_refuses_a_second_accepted_response(app, responses):
         with pytest.raises(IntegrityError):
             db.session.commit()
         db.session.rollback()
+
+
+# --- the nightly expiry run while a poster renews --------------------------------------------------
+
+@pytest.mark.parametrize("first", ["renewal", "expiry"])
+def test_expiry_run_while_the_poster_renews_keeps_both_sides_whole(app, responses, race, first):
+    """`flask requests expire` and a renewal of the same request at once: whichever writes second loses
+    only that one request (the run still closes the others and says it skipped one)."""
+    from datetime import timedelta
+
+    from portal.thai import bangkok_today
+
+    today = bangkok_today()
+    with app.app_context():
+        renewed = db.session.get(CollabRequest, responses["request"])
+        owner = db.session.scalar(select(User).where(User.email == "owner@example.com"))
+        other = collab_services.post_request(owner, db.session.get(Firm, responses["poster"]), {
+            "kind": Kind.SEEKING_SUPPLIER, "position_sought": Position.UPSTREAM, "title_th": "หาถุงบรรจุปลา"})
+        renewed.expires_on = other.expires_on = today - timedelta(days=1)
+        db.session.commit()
+        other_id = other.id
+    client = signed_in(app, "owner@example.com")
+    calls = {"renewal": lambda: client.post(f"/requests/{responses['request']}/renew"),
+             "expiry": lambda: app.test_cli_runner().invoke(args=["requests", "expire"])}
+    order = [first, "expiry" if first == "renewal" else "renewal"]
+    results = dict(zip(order, race((CollabRequest,), *[calls[name] for name in order]), strict=True))
+
+    run = results["expiry"]
+    assert run.exit_code == 0, run.output
+    renewal_page = page_after(client, results["renewal"])
+    with app.app_context():
+        request = db.session.get(CollabRequest, responses["request"])
+        assert db.session.get(CollabRequest, other_id).status is RequestStatus.CLOSED  # the run went on
+        expired_audit = list(db.session.scalars(select(AuditEntry.target_id).where(
+            AuditEntry.action == "request.expired")))
+        renewed_audit = count(AuditEntry, AuditEntry.action == "request.renewed")
+        if first == "renewal":
+            assert request.status is RequestStatus.OPEN and request.expires_on > today
+            assert "The request is open until" in renewal_page
+            assert "1 requests closed as expired" in run.output and "left for the next run" in run.output
+            assert expired_audit == [other_id] and renewed_audit == 1
+        else:
+            assert request.status is RequestStatus.CLOSED and request.close_reason.value == "expired"
+            assert REQUEST_MEANWHILE in renewal_page  # told; renewing again now works
+            assert "2 requests closed as expired" in run.output and "left for the next run" not in run.output
+            assert sorted(expired_audit) == sorted([request.id, other_id]) and renewed_audit == 0

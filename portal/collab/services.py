@@ -16,11 +16,13 @@ and told why.
 import logging
 from datetime import timedelta
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from portal import audit
 from portal.auth.models import User
@@ -259,25 +261,55 @@ def _params(request: CollabRequest, firm: Firm) -> dict:
 
 # --- expiry and digests (cron) ------------------------------------------------------------------
 
-def expire_requests(today=None) -> tuple[int, int]:
-    """Record closures of requests past their date, and warn posters a week before. Returns counts."""
+class ExpiryRun(NamedTuple):
+    expired: int  # requests closed as expired
+    warned: int  # posters warned that their request closes soon
+    skipped: int  # changed by their poster while this ran (renewed, closed): left for the next run
+
+
+def _write_alone(change) -> bool:
+    """Apply one row's change and flush it under its own savepoint: False, with nothing written, when its
+    poster changed the row meanwhile (its version moved on), so one renewal does not sink the whole run."""
+    try:
+        with db.session.begin_nested():
+            change()
+    except StaleDataError:
+        return False
+    return True
+
+
+def expire_requests(today=None) -> ExpiryRun:
+    """Record closures of requests past their date, and warn posters a week before."""
     today = today or bangkok_today()
     expired = list(db.session.scalars(select(CollabRequest).where(
         CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on < today)))
+    closed = skipped = 0
     for request in expired:
-        request.status, request.close_reason, request.closed_at = RequestStatus.CLOSED, CloseReason.EXPIRED, utcnow()
-        audit.record(None, "request.expired", request)
+        def close_it(request=request):
+            request.status, request.close_reason = RequestStatus.CLOSED, CloseReason.EXPIRED
+            request.closed_at = utcnow()
+        if _write_alone(close_it):
+            audit.record(None, "request.expired", request)
+            closed += 1
+        else:
+            log.info("request %s changed while it expired; left for the next run", request.id)
+            skipped += 1
     soon = today + timedelta(days=current_app.config["REQUEST_EXPIRY_WARNING_DAYS"])
     warned = list(db.session.scalars(select(CollabRequest).where(
         CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on <= soon,
         CollabRequest.expires_on >= today, CollabRequest.expiry_notified_at.is_(None))))
+    told = 0
     for request in warned:
-        request.expiry_notified_at = utcnow()
+        if not _write_alone(lambda request=request: setattr(request, "expiry_notified_at", utcnow())):
+            log.info("request %s changed while its poster was warned; left for the next run", request.id)
+            skipped += 1
+            continue
         when = {locale: format_be_date(request.expires_on, "medium", locale=locale) for locale in ("th", "en")}
         notify(_team(request.firm_id), "request.expiring", request,
                **{**_params(request, db.session.get(Firm, request.firm_id)), "date": when})
+        told += 1
     db.session.flush()
-    return len(expired), len(warned)
+    return ExpiryRun(closed, told, skipped)
 
 
 def request_digests(now=None) -> int:
