@@ -11,13 +11,19 @@ import subprocess  # nosec B404  # runs pg_dump / pg_restore: fixed arguments, n
 from contextlib import closing
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import func, select, table, text
+from sqlalchemy.dialects.sqlite import dialect as sqlite_dialect
 from sqlalchemy.engine import URL
 
 from portal.backup.archive import BackupError
 
 MAIN_TABLES = ("users", "firms", "firm_members", "clusters", "memberships", "collab_requests",
                "collab_responses", "notifications", "reports", "audit_entries")
+
+
+def _count(name: str):
+    """SELECT count(*) FROM the table, quoted by SQLAlchemy (for the manifest's row counts)."""
+    return select(func.count()).select_from(table(name))
 
 
 # --- SQLite ---------------------------------------------------------------------------------------
@@ -52,7 +58,8 @@ def sqlite_facts(path: Path) -> dict:
             tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
             revision = (conn.execute("SELECT version_num FROM alembic_version").fetchone() or [None])[0] \
                 if "alembic_version" in tables else None
-            counts = {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in MAIN_TABLES if t in tables}  # nosec B608
+            counts = {t: conn.execute(str(_count(t).compile(dialect=sqlite_dialect()))).fetchone()[0]
+                      for t in MAIN_TABLES if t in tables}
     except sqlite3.DatabaseError as exc:
         raise BackupError(f"The SQLite database in the archive cannot be read: {exc}") from None
     return {"alembic_revision": revision, "row_counts": counts}
@@ -87,7 +94,8 @@ def pg_tool(name: str, bin_dir: str | None) -> tuple[str, int, str]:
         where = f"in {bin_dir} (PG_BIN_DIR)" if bin_dir else "on the PATH"
         raise BackupError(f"{name} was not found {where}. Install the PostgreSQL client tools of the server's "
                           f"version (Debian: apt-get install postgresql-client-15) or set PG_BIN_DIR to their folder.")
-    out = subprocess.run([path, "--version"], capture_output=True, text=True, check=False).stdout.strip()  # nosec B603
+    asked = subprocess.run([path, "--version"], capture_output=True, text=True, check=False)  # nosec B603  # our tool
+    out = asked.stdout.strip()
     match = re.search(r"\s(\d+)(?:\.\d+)*", out)
     if not match:
         raise BackupError(f"Cannot tell the version of {path} (it printed {out!r}).")
@@ -139,8 +147,8 @@ def pg_snapshot(engine, pg_dump: str, target: Path) -> dict:
     with engine.connect().execution_options(isolation_level="REPEATABLE READ") as conn, conn.begin():
         snapshot = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
         facts = _pg_facts(conn)
-        done = subprocess.run([pg_dump, *args, "--format=custom", f"--snapshot={snapshot}", "--file", str(target)],  # nosec B603
-                              capture_output=True, text=True, env=env, check=False)
+        command = [pg_dump, *args, "--format=custom", f"--snapshot={snapshot}", "--file", str(target)]
+        done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)  # nosec B603  # no shell
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip()}")
     return facts
@@ -150,7 +158,7 @@ def _pg_facts(conn) -> dict:
     tables = set(conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")).scalars())
     revision = conn.exec_driver_sql("SELECT version_num FROM alembic_version").scalar() \
         if "alembic_version" in tables else None
-    counts = {t: conn.exec_driver_sql(f'SELECT count(*) FROM "{t}"').scalar() for t in MAIN_TABLES if t in tables}  # nosec B608
+    counts = {t: conn.execute(_count(t)).scalar() for t in MAIN_TABLES if t in tables}
     return {"alembic_revision": revision, "row_counts": counts}
 
 
@@ -169,7 +177,8 @@ def check_pg_restore(dump: Path, dump_major: int | None, bin_dir: str | None) ->
     if dump_major and major < dump_major:
         raise BackupError(f"The dump was written by pg_dump {dump_major}; {version} cannot read it. Install "
                           f"postgresql-client-{dump_major} or set PG_BIN_DIR.")
-    listed = subprocess.run([path, "--list", str(dump)], capture_output=True, text=True, check=False)  # nosec B603
+    command = [path, "--list", str(dump)]
+    listed = subprocess.run(command, capture_output=True, text=True, check=False)  # nosec B603  # no shell
     if listed.returncode != 0:
         raise BackupError(f"pg_restore cannot read the dump in the archive: {listed.stderr.strip()}")
     return path, {name for _schema, name in _TOC_TABLE.findall(listed.stdout)}
@@ -190,8 +199,8 @@ def pg_restore(engine, pg_restore_path: str, dump: Path, dump_tables: set[str]) 
     --clean drops only what the dump holds: tables made by migrations newer than the backup would stay and make
     the next `flask db upgrade` fail, so they are dropped afterwards; returns their names."""
     args, env = pg_connection_args(engine.url)
-    done = subprocess.run([pg_restore_path, *args, "--clean", "--if-exists", "--no-owner", "--single-transaction",  # nosec B603
-                           str(dump)], capture_output=True, text=True, env=env, check=False)
+    command = [pg_restore_path, *args, "--clean", "--if-exists", "--no-owner", "--single-transaction", str(dump)]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, check=False)  # nosec B603  # no shell
     if done.returncode != 0:
         raise BackupError(f"pg_restore failed, the database was left as it was: {done.stderr.strip()}")
     with engine.begin() as conn:
