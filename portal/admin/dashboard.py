@@ -5,10 +5,12 @@ portal.admin.rollup keeps as memberships change; requests and values are counted
 Fiscal years are stored when a membership is approved, a request posted or an outcome reported
 (Bangkok time, B.E.).
 """
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, distinct, exists, func, select
+from sqlalchemy import and_, exists, func, select
+from sqlalchemy.orm import aliased
 
 from portal import reference
 from portal.admin.models import MEMBER, POSITION, PROGRAMME, PROVINCE, YEAR, ResultCount, ResultFirmKey
@@ -78,20 +80,32 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
 
 
 def member_counts(cluster_ids: list[int] | None) -> dict[str, dict[str, int]]:
-    """{dimension: {bucket: firms}} for the programme (None) or one cluster, read from the kept counts.
+    """{dimension: {bucket: firms}} for the programme (None), one cluster or several, from the kept counts.
 
-    For several clusters (a coordinator of two) a firm in both counts once, so their firms are counted
-    distinct from the kept keys: slower with the largest clusters, hence cached for COUNTS_CACHE_SECONDS.
+    For several clusters (a coordinator of two) a firm in both counts once. The largest cluster's figures
+    are read as kept; each other cluster adds only its firms not already counted in a larger one (an
+    index probe per key of the smaller clusters), so the cost follows the smaller clusters' size.
     """
     if cluster_ids is None or len(cluster_ids) == 1:
-        scope = PROGRAMME if cluster_ids is None else cluster_ids[0]
-        return _by_dimension(db.session.execute(
-            select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-            .where(ResultCount.scope == scope, ResultCount.firms > 0)))
-    keys = ResultFirmKey
-    return reference.cached(f"member-counts:{sorted(cluster_ids)}", lambda: _by_dimension(db.session.execute(
-        select(keys.dimension, keys.bucket, func.count(distinct(keys.firm_id)))
-        .where(keys.scope.in_(cluster_ids)).group_by(keys.dimension, keys.bucket))))
+        return _by_dimension(_kept(PROGRAMME if cluster_ids is None else cluster_ids[0]))
+    size = dict(db.session.execute(select(ResultCount.scope, ResultCount.firms).where(
+        ResultCount.scope.in_(cluster_ids), ResultCount.dimension == MEMBER)).all())
+    largest_first = sorted(set(cluster_ids), key=lambda scope: (-size.get(scope, 0), scope))
+    totals = Counter({(dimension, bucket): firms for dimension, bucket, firms in _kept(largest_first[0])})
+    counted, earlier = aliased(ResultFirmKey), aliased(ResultFirmKey)
+    for n, scope in enumerate(largest_first[1:], start=1):
+        already = exists().where(earlier.scope.in_(largest_first[:n]), earlier.dimension == counted.dimension,
+                                 earlier.bucket == counted.bucket, earlier.firm_id == counted.firm_id)
+        for dimension, bucket, firms in db.session.execute(
+                select(counted.dimension, counted.bucket, func.count())
+                .where(counted.scope == scope, ~already).group_by(counted.dimension, counted.bucket)):
+            totals[dimension, bucket] += firms
+    return _by_dimension((dimension, bucket, firms) for (dimension, bucket), firms in totals.items() if firms)
+
+
+def _kept(scope: int):
+    return db.session.execute(select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+                              .where(ResultCount.scope == scope, ResultCount.firms > 0)).all()
 
 
 def _by_dimension(rows) -> dict[str, dict[str, int]]:
@@ -116,8 +130,6 @@ def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:
     """Every table of the dashboard as (header, rows), for the page and for CSV / Excel export."""
     from flask_babel import force_locale
     from flask_babel import gettext as _
-
-    from portal import reference
 
     with force_locale(locale):
         return {
