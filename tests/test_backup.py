@@ -385,3 +385,23 @@ def test_the_restore_shows_in_the_audit_log_as_done_by_the_system(backup_app, tm
     factories.sign_in(client, "staff@backup.example")
     page = client.get("/admin/audit?lang=en").get_data(as_text=True)
     assert "backup.restored" in page and archive.name in page and "#None" not in page
+
+
+def test_two_backups_in_the_same_second_keep_both_whole(backup_app, uploads, tmp_path, monkeypatch):
+    """The archive name has the second; a second backup then gets -2, and neither writes into the other."""
+    from datetime import datetime, timezone
+
+    from portal.backup import archive, services
+
+    moment = datetime(2026, 11, 24, 2, 30, 0, tzinfo=timezone.utc)
+    monkeypatch.setattr(services, "datetime", type("Frozen", (), {"now": staticmethod(lambda tz=None: moment)}))
+    folder = tmp_path / "same-second"
+    for _ in range(2):
+        assert backup_app.test_cli_runner().invoke(args=["backup", "--output", str(folder)]).exit_code == 0
+    names = sorted(p.name for p in folder.iterdir())
+    assert names == ["portal-backup-20261124T023000Z-2.tar.gz", "portal-backup-20261124T023000Z.tar.gz"]
+    for name in names:
+        with backup_app.app_context():
+            manifest = archive.read_archive(folder / name, tmp_path / f"check-{name}")
+        assert manifest["created_at"] == moment.isoformat()
+        assert oct((folder / name).stat().st_mode & 0o777) == "0o600"

@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tarfile
+import tempfile
 import zlib
 from datetime import datetime
 from pathlib import Path, PurePosixPath
@@ -26,13 +27,23 @@ class BackupError(Exception):
 
 
 def archive_path(folder: Path, moment: datetime) -> Path:
-    """portal-backup-YYYYMMDDTHHMMSSZ.tar.gz in `folder`; a second backup in the same second gets -2, -3 …"""
-    stem = f"portal-backup-{moment:%Y%m%dT%H%M%SZ}"
-    candidate, n = folder / f"{stem}.tar.gz", 1
-    while candidate.exists():
-        n += 1
-        candidate = folder / f"{stem}-{n}.tar.gz"
-    return candidate
+    """portal-backup-YYYYMMDDTHHMMSSZ.tar.gz in `folder` (write_archive adds -2, -3 … if it is taken)."""
+    return folder / f"portal-backup-{moment:%Y%m%dT%H%M%SZ}.tar.gz"
+
+
+def _claim(partial: Path, target: Path) -> Path:
+    """Give the complete archive the target's name, or -2, -3 … if another backup has it: a hard link
+    fails rather than replace an existing file, so two backups in the same second keep both."""
+    stem, n, candidate = target.name.removesuffix(".tar.gz"), 1, target
+    while True:
+        try:
+            os.link(partial, candidate)
+        except FileExistsError:
+            n += 1
+            candidate = target.with_name(f"{stem}-{n}.tar.gz")
+            continue
+        partial.unlink()
+        return candidate
 
 
 def sha256_of(path: Path) -> str:
@@ -51,14 +62,15 @@ def describe_files(staging: Path) -> dict:
     return files
 
 
-def write_archive(staging: Path, manifest: dict, target: Path) -> None:
-    """Pack the manifest and the staged files into `target`, readable by its owner only (it holds personal
-    data and password hashes). It is written under a temporary name and renamed when complete, so a failed
-    backup never leaves a half archive where a good one is expected."""
-    partial = target.with_name(f".{target.name}.partial")
+def write_archive(staging: Path, manifest: dict, target: Path) -> Path:
+    """Pack the manifest and the staged files into `target` (or -2, -3 … beside it if taken), readable by
+    its owner only (it holds personal data and password hashes); returns the path written. It is written
+    under a temporary name of its own and named when complete, so a failed backup never leaves a half
+    archive where a good one is expected, and two backups at once never write into one file."""
     body = json.dumps(manifest, indent=2, ensure_ascii=False).encode("utf-8")
+    fd, partial_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".partial", dir=target.parent)  # 0600
+    partial = Path(partial_name)
     try:
-        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as raw:
             with tarfile.open(fileobj=raw, mode="w:gz") as tar:
                 info = tarfile.TarInfo(MANIFEST)
@@ -68,7 +80,7 @@ def write_archive(staging: Path, manifest: dict, target: Path) -> None:
                     tar.add(staging / name, arcname=name, recursive=False)
             raw.flush()
             os.fsync(raw.fileno())
-        os.replace(partial, target)
+        return _claim(partial, target)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -79,8 +79,7 @@ def create_backup(output_dir: Path, echo=log.info) -> Path:
             "dialect": dialect, **facts, "pg_dump_major": pg_dump[1] if pg_dump else None,
             "files": describe_files(staging),
         }
-        target = archive_path(output_dir, moment)
-        write_archive(staging, manifest, target)
+        target = write_archive(staging, manifest, archive_path(output_dir, moment))
     log.info("backup written to %s", target)
     return target
 
