@@ -162,7 +162,7 @@ def requests_expire():
         dispatch()
     click.echo(f"{run.expired} requests closed as expired; {run.warned} posters warned of a closing date.")
     if run.skipped:
-        click.echo(f"{run.skipped} requests changed by their posters meanwhile were left as they left them.")
+        click.echo(f"{run.skipped} requests were changed by their posters during the run and left as they are.")
 
 
 @requests_cli.command("digest")

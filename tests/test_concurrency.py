@@ -368,10 +368,10 @@ def test_expiry_run_while_the_poster_renews_keeps_both_sides_whole(app, response
         if first == "renewal":
             assert request.status is RequestStatus.OPEN and request.expires_on > today
             assert "The request is open until" in renewal_page
-            assert "1 requests closed as expired" in run.output and "left as they left them" in run.output
+            assert "1 requests closed as expired" in run.output and "left as they are" in run.output
             assert expired_audit == [other_id] and renewed_audit == 1
         else:
             assert request.status is RequestStatus.CLOSED and request.close_reason.value == "expired"
             assert REQUEST_MEANWHILE in renewal_page  # told; renewing again now works
-            assert "2 requests closed as expired" in run.output and "left as they left them" not in run.output
+            assert "2 requests closed as expired" in run.output and "left as they are" not in run.output
             assert sorted(expired_audit) == sorted([request.id, other_id]) and renewed_audit == 0
