@@ -55,23 +55,24 @@ class _RecordedForm(_Recorded):
 class RecordingRequest(Request):
     """A request whose args, form and files note every key the view looks up."""
 
+    def _recording(self, name, wrapper, read):
+        """The request's `name` wrapped once (read() gives werkzeug's own), kept for the request."""
+        key = f"_recorded_{name}"
+        if key not in self.__dict__:
+            self.__dict__[key] = wrapper(read())
+        return self.__dict__[key]
+
     @property
     def args(self):
-        if "_recorded_args" not in self.__dict__:
-            self.__dict__["_recorded_args"] = _Recorded(super().args)
-        return self.__dict__["_recorded_args"]
+        return self._recording("args", _Recorded, lambda: super(RecordingRequest, self).args)
 
     @property
     def form(self):
-        if "_recorded_form" not in self.__dict__:
-            self.__dict__["_recorded_form"] = _RecordedForm(super().form)
-        return self.__dict__["_recorded_form"]
+        return self._recording("form", _RecordedForm, lambda: super(RecordingRequest, self).form)
 
     @property
     def files(self):
-        if "_recorded_files" not in self.__dict__:
-            self.__dict__["_recorded_files"] = _RecordedForm(super().files)
-        return self.__dict__["_recorded_files"]
+        return self._recording("files", _RecordedForm, lambda: super(RecordingRequest, self).files)
 
 
 # --- forms on the pages ---------------------------------------------------------------------------
