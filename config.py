@@ -5,6 +5,7 @@ and `TestConfig` (used by the test suite) supply safe local defaults.
 """
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent
 INSTANCE_DIR = BASE_DIR / "instance"
@@ -67,8 +68,12 @@ class Config:
     MAIL_TIMEOUT = int(os.environ.get("MAIL_TIMEOUT", "10"))
     MAIL_DEFAULT_SENDER = os.environ.get("MAIL_DEFAULT_SENDER", "Cluster Portal <no-reply@localhost>")
     OUTBOX_DIR = os.environ.get("OUTBOX_DIR", str(INSTANCE_DIR / "outbox"))
-    # Links in mail sent outside a request (the daily digest from cron) start with this.
-    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
+    # Every absolute link (e-mail, and later LINE and webhooks) starts with this, never with the request's
+    # Host header. Production refuses to start without it.
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL")
+    # Production answers only to these host names (comma-separated; a leading dot allows subdomains);
+    # any other Host header gets 400. Default: the host of PORTAL_BASE_URL. Development and tests: any.
+    TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
     # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.
     CONFIRM_MAX_AGE = 60 * 60 * 48
@@ -87,6 +92,11 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per minute;20 per hour")
+    # Wrong passwords per (address, account): this many are free, then the wait doubles from the base
+    # (seconds) up to the maximum. See portal/auth/throttle.py.
+    LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
+    LOGIN_DELAY_BASE = int(os.environ.get("LOGIN_DELAY_BASE", "15"))
+    LOGIN_DELAY_MAX = int(os.environ.get("LOGIN_DELAY_MAX", "900"))
 
     # Behind a reverse proxy: how many proxies' X-Forwarded-For/-Proto/-Host to trust (nginx in front: 1).
     TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
@@ -99,16 +109,24 @@ class Config:
 
     @classmethod
     def check(cls):
-        """Production refuses to start without a secret key: signed cookies would be forgeable."""
+        """Production refuses to start without a secret key (signed cookies would be forgeable) and without
+        the base URL of its links (they would otherwise point at a host nobody configured)."""
         if not cls.SECRET_KEY:
             raise RuntimeError(
                 "SECRET_KEY is not set. Set it in the environment, e.g. "
                 "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_hex(32))')"
             )
+        base = urlsplit(cls.PORTAL_BASE_URL or "")
+        if base.scheme not in ("http", "https") or not base.hostname:
+            raise RuntimeError(
+                "PORTAL_BASE_URL is not set to an http(s) URL. Every link in e-mails starts with it, e.g. "
+                "PORTAL_BASE_URL=https://portal.example.go.th"
+            )
 
 
 class DevConfig(Config):
     DEBUG = True
+    PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
@@ -127,3 +145,4 @@ class TestConfig(Config):
     RATELIMIT_STORAGE_URI = "memory://"
     COUNTS_CACHE_SECONDS = 0
     MAIL_SERVER = None
+    PORTAL_BASE_URL = "http://localhost"  # the test client's host

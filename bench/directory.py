@@ -53,6 +53,7 @@ def log(message):
 
 class BenchConfig(Config):
     SECRET_KEY = "bench-only"  # nosec B105  # a throw-away app in this script
+    PORTAL_BASE_URL = "http://localhost"
     RATELIMIT_ENABLED = False
     WTF_CSRF_ENABLED = False
     MAIL_SERVER = None

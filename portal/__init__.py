@@ -24,6 +24,10 @@ def create_app(config_class=Config):
     app.config.from_object(config_class)
     if not (app.debug or app.testing):
         config_class.check()
+        if app.config.get("TRUSTED_HOSTS") is None:  # production answers to its own host name only
+            from urllib.parse import urlsplit
+
+            app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PORTAL_BASE_URL"]).hostname]
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)

@@ -1,8 +1,12 @@
 """Error pages in the visitor's language, for every HTTP error and for unexpected failures; and the
 one check on input that no page could store (NUL characters)."""
 import logging
+import math
+import time
 
 from flask import render_template, request
+from flask.globals import request_ctx
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -35,6 +39,33 @@ def render_error(code: int, message=None):
     return render_template("errors/error.html", code=code, title=title, message=message or default), code
 
 
+UNROUTED_PAGE = ("<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\"><title>คำขอไม่ถูกต้อง · Bad request"
+                 "</title></head><body><h1>คำขอไม่ถูกต้อง</h1><p lang=\"en\">Bad request</p></body></html>")
+
+
+def too_many_requests(seconds: int):
+    """429 that says when to try again (in words and in Retry-After), in the visitor's language."""
+    from portal.i18n import format_wait
+
+    seconds = max(1, int(seconds))
+    message = gettext("Too many attempts. Please try again in %(wait)s.", wait=format_wait(seconds))
+    body, code = render_error(429, message)
+    return body, code, {"Retry-After": str(seconds)}
+
+
+def _limit_reset_seconds() -> int | None:
+    """Seconds until the rate limit that refused this request lets the next one through."""
+    from portal.extensions import limiter
+
+    try:
+        current = limiter.current_limit
+    except Exception:  # noqa: BLE001  (no limit information: the general message stands)
+        return None
+    if current is None:
+        return None
+    return max(1, math.ceil(current.reset_at - time.time()))
+
+
 def _contains_nul(values) -> bool:
     return any("\x00" in key or "\x00" in value for key, value in values)
 
@@ -58,6 +89,14 @@ def register(app):
     def _http_error(exc):
         if exc.code is None or exc.code < 400:
             return exc
+        if request_ctx.url_adapter is None:
+            # Refused before routing (a Host that is not ours): no URL can be built for this host, so
+            # the page cannot link anywhere; a bare answer in both languages.
+            return UNROUTED_PAGE, exc.code, {"Content-Type": "text/html; charset=utf-8"}
+        if exc.code == 429:
+            seconds = _limit_reset_seconds()
+            if seconds:
+                return too_many_requests(seconds)
         return render_error(exc.code)
 
     @app.errorhandler(PermissionDenied)

@@ -1,5 +1,6 @@
 """Locale choice, bilingual content columns, and locale-aware display filters (B.E. dates, baht)."""
-from datetime import date, datetime
+import math
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -7,7 +8,7 @@ from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
 from flask import current_app, request, session, url_for
-from flask_babel import format_decimal, get_locale, gettext
+from flask_babel import format_decimal, get_locale, gettext, ngettext
 from flask_login import current_user
 from markupsafe import Markup, escape
 
@@ -22,19 +23,19 @@ def select_locale() -> str:
     """The language of this response, first match wins.
 
     1. `?lang=th|en` on the URL (a shared link keeps its language; `remember_lang` stores it),
-    2. the signed-in user's preferred language,
-    3. the language remembered in the session,
+    2. the language chosen during this visit (the switch, a `?lang=` link), kept in the session,
+    3. the signed-in user's preferred language (stored only by a POST: settings or the signed-in switch),
     4. the browser's Accept-Language,
     5. Thai.
     """
     supported = languages()
     if request.args.get("lang") in supported:
         return request.args["lang"]
+    if session.get("locale") in supported:
+        return session["locale"]
     user = current_user
     if user and user.is_authenticated and user.locale in supported:
         return user.locale
-    if session.get("locale") in supported:
-        return session["locale"]
     return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
@@ -188,8 +189,12 @@ def lang_url(code: str, external: bool = False) -> str:
     query = "&".join(
         f"{quote(key)}={quote(value)}" for key, values in args.lists() for value in values
     )
-    base = request.host_url.rstrip("/") if external else ""
-    return f"{base}{quote(request.path)}?{query}"
+    path = f"{quote(request.path)}?{query}"
+    if external:  # hreflang alternates: on the configured base URL, never the request's Host header
+        from portal.links import base_url
+
+        return base_url() + path
+    return path
 
 
 def switch_url(code: str) -> str:
@@ -199,3 +204,16 @@ def switch_url(code: str) -> str:
     query = "&".join(f"{quote(key)}={quote(value)}" for key, values in args.lists() for value in values)
     here = quote(request.path) + (f"?{query}" if query else "")
     return url_for("auth.set_language", code=code, next=here)
+
+
+def format_wait(seconds: int) -> str:
+    """How long to wait, in words and as a Bangkok clock time: "3 นาที (เวลา 14:05 น.)" / "3 minutes (at 14:05)".
+    Under a minute in seconds, else in whole minutes rounded up."""
+    from portal.db import utcnow
+
+    if seconds < 60:
+        words = ngettext("%(num)s second", "%(num)s seconds", seconds)
+    else:
+        words = ngettext("%(num)s minute", "%(num)s minutes", math.ceil(seconds / 60))
+    until = to_bangkok(utcnow() + timedelta(seconds=seconds))
+    return gettext("%(wait)s (at %(time)s)", wait=words, time=until.strftime("%H:%M"))

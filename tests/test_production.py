@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def production_app(tmp_path, **settings):
     config = type("Production", (Config,), {
-        "SECRET_KEY": "x" * 32, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", **settings})
+        "SECRET_KEY": "x" * 32, "PORTAL_BASE_URL": "https://localhost",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'p.db'}", **settings})
     return create_app(config)
 
 
@@ -61,7 +62,7 @@ def test_hsts_only_on_https_and_only_in_production(tmp_path, restore_logging):
     app = production_app(tmp_path)
     client = app.test_client()
     assert "Strict-Transport-Security" not in client.get("/healthz").headers
-    assert client.get("/healthz", base_url="https://portal.example").headers[
+    assert client.get("/healthz", base_url="https://localhost").headers[
         "Strict-Transport-Security"].startswith("max-age=31536000")
     from config import DevConfig
 
@@ -77,7 +78,7 @@ def test_cookies_are_secure_httponly_lax_and_bounded_in_production(tmp_path, res
     assert app.config["REMEMBER_COOKIE_SECURE"] and app.config["REMEMBER_COOKIE_HTTPONLY"]
     assert app.config["PERMANENT_SESSION_LIFETIME"] <= 14 * 24 * 3600
     assert app.config["REMEMBER_COOKIE_DURATION"] <= 30 * 24 * 3600
-    response = app.test_client().get("/auth/login", base_url="https://portal.example")
+    response = app.test_client().get("/auth/login", base_url="https://localhost")
     cookie = response.headers["Set-Cookie"]  # the CSRF token puts the session cookie on the form
     assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
 
@@ -139,7 +140,8 @@ def test_json_log_lines_carry_the_request_id(app):
 def test_health_says_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "migrations": "current"}
+    assert response.json == {"status": "ok", "database": "ok", "migrations": "current",
+                             "rate_limits": "per-process"}
     assert "no-store" in response.headers["Cache-Control"]
 
 
@@ -188,7 +190,8 @@ def test_a_sign_in_limit_holds_across_several_gunicorn_workers(app, tmp_path):
     env = {**os.environ, "SECRET_KEY": "y" * 32, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
            "REDIS_URL": "redis://127.0.0.1:6379/0", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
            "RATELIMIT_LOGIN": "3 per minute", "SESSION_COOKIE_SECURE": "false", "HSTS_ENABLED": "false",
-           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "3", "PORTAL_CONFIG": "production"}
+           "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "3", "PORTAL_CONFIG": "production",
+           "PORTAL_BASE_URL": f"http://127.0.0.1:{port}"}
     env.pop("RATELIMIT_STORAGE_URI", None)
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "--access-logfile", str(access_log),

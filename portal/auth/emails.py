@@ -1,8 +1,9 @@
 """The account e-mails. Each goes out in the recipient's language, after the view has committed."""
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal.auth import services
+from portal.links import absolute_url
 from portal.mail import send_email
 
 
@@ -12,7 +13,7 @@ def _locale(user=None, fallback=None) -> str:
 
 def send_confirmation(user) -> None:
     locale = _locale(user)
-    link = url_for("auth.confirm", token=services.confirmation_token(user), lang=locale, _external=True)
+    link = absolute_url("auth.confirm", token=services.confirmation_token(user), lang=locale)
     send_email(user.email, _l("Confirm your e-mail address"), "confirm", locale, user=user, link=link)
 
 
@@ -20,13 +21,13 @@ def send_already_registered(user) -> None:
     """Someone tried to register with an address that has an account: tell its owner, not the visitor."""
     locale = _locale(user)
     send_email(user.email, _l("You already have an account"), "already_registered", locale, user=user,
-               login_link=url_for("auth.login", lang=locale, _external=True),
-               reset_link=url_for("auth.reset_request", lang=locale, _external=True))
+               login_link=absolute_url("auth.login", lang=locale),
+               reset_link=absolute_url("auth.reset_request", lang=locale))
 
 
 def send_reset(user) -> None:
     locale = _locale(user)
-    link = url_for("auth.reset", token=services.reset_token(user), lang=locale, _external=True)
+    link = absolute_url("auth.reset", token=services.reset_token(user), lang=locale)
     send_email(user.email, _l("Reset your password"), "reset", locale, user=user, link=link,
                hours=current_app.config["RESET_MAX_AGE"] // 3600)
 
@@ -34,4 +35,4 @@ def send_reset(user) -> None:
 def send_reset_unknown(email: str, locale: str) -> None:
     """A reset was asked for an address with no account: say so to that mailbox (and only there)."""
     send_email(email, _l("Password reset requested"), "reset_unknown", locale,
-               register_link=url_for("auth.register", lang=locale, _external=True))
+               register_link=absolute_url("auth.register", lang=locale))

@@ -1,8 +1,9 @@
 """Firm e-mails: invitations to join a firm's team."""
-from flask import current_app, url_for
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from portal.links import absolute_url
 from portal.mail import send_email
 
 INVITE_SALT = "firm-invitation"
@@ -27,7 +28,7 @@ def invitation_from_token(token: str):
 
 def send_invitation(invitation, firm, inviter, locale: str) -> None:
     """Sent in the inviter's language: we know nothing of the invitee's yet."""
-    link = url_for("firms.accept_invitation", token=invitation_token(invitation), lang=locale, _external=True)
+    link = absolute_url("firms.accept_invitation", token=invitation_token(invitation), lang=locale)
     send_email(invitation.email, _l("You are invited to edit a firm on the Cluster Portal"), "invitation", locale,
                firm=firm, inviter=inviter, link=link, days=current_app.config["INVITE_MAX_AGE"] // 86400)
 
@@ -38,7 +39,7 @@ def send_claim_invitation(invitation, coordinator, locale: str) -> None:
     from portal.firms.models import Firm
 
     firm = db.session.get(Firm, invitation.firm_id)
-    link = url_for("firms.accept_invitation", token=invitation_token(invitation), lang=locale, _external=True)
+    link = absolute_url("firms.accept_invitation", token=invitation_token(invitation), lang=locale)
     send_email(invitation.email, _l("Your firm is listed on the Cluster Portal: claim its profile"), "claim",
                locale, firm=firm, coordinator=coordinator, link=link,
                days=current_app.config["INVITE_MAX_AGE"] // 86400)

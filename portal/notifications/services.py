@@ -153,9 +153,7 @@ def _short(text: str, limit: int = 70) -> str:
 
 
 def _external(path: str) -> str:
-    from flask import has_request_context, request
+    """Links in e-mails start with the configured base URL, never the request's Host header."""
+    from portal.links import absolute
 
-    if has_request_context():
-        return request.host_url.rstrip("/") + path
-    base = current_app.config.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
-    return base.rstrip("/") + path
+    return absolute(path)
