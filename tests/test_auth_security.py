@@ -1,4 +1,6 @@
 """Rate limits (translated 429), CSRF on every POST, outbox and SMTP failure, open redirects."""
+import time
+
 import pytest
 
 from config import TestConfig
@@ -99,6 +101,8 @@ def test_user_loader_rejects_old_session_versions(app):
     with app.app_context():
         user = factories.user()
         db.session.commit()
-        assert load_user(f"{user.id}:{user.session_version}") == user
-        assert load_user(f"{user.id}:{user.session_version - 1}") is None
+        now = int(time.time())
+        assert load_user(f"{user.id}:{user.session_version}:{now}") == user
+        assert load_user(f"{user.id}:{user.session_version - 1}:{now}") is None
         assert load_user("garbage") is None and load_user(f"{user.id}") is None
+        assert load_user(f"{user.id}:{user.session_version}") is None  # no sign-in time: not accepted

@@ -1,5 +1,6 @@
 """People who sign in. A user may own or edit several firms (FirmMember)."""
 import enum
+import time
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -58,8 +59,15 @@ class User(UserMixin, TimestampMixin, db.Model):
     # Part of the session cookie's user id: bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
 
+    # When this sign-in happened (seconds since the epoch): set at sign-in, read back from the cookie.
+    signed_in_at = None  # not a column: int | None
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_version}"
+        """What the session and remember-me cookies carry: id, session version and sign-in time, so the
+        server can end a session everywhere (version) and enforce the remember-me lifetime (time)."""
+        if self.signed_in_at is None:  # signed in just now (login_user without a stamp)
+            self.signed_in_at = int(time.time())
+        return f"{self.id}:{self.session_version}:{self.signed_in_at}"
 
     @property
     def is_confirmed(self) -> bool:
@@ -79,3 +87,16 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     def __repr__(self):
         return f"<User {self.id}>"
+
+
+class LoginThrottle(db.Model):
+    """Failed sign-ins for one (client address, account) pair: after a few, each next try from that
+    address for that account waits longer (see portal/auth/throttle.py). The key is a hash, so the table
+    holds no address or e-mail in clear."""
+
+    __tablename__ = "login_throttles"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0, nullable=False)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime(), nullable=False)
+    blocked_until: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -5,6 +5,7 @@ after the commit, so no message goes out for a change that was rolled back.
 """
 import hashlib
 import logging
+import time
 from functools import lru_cache
 
 from flask import current_app
@@ -37,16 +38,26 @@ def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password-but-costs-the-same")
 
 
+def now_seconds() -> int:
+    return int(time.time())
+
+
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the cookie holds "id:session_version"; an old version is signed out."""
+    """Flask-Login's loader: the cookie holds "id:session_version:signed_in_at". An old version is signed
+    out everywhere; a sign-in older than REMEMBER_COOKIE_DURATION is over, whatever the cookie's own expiry
+    says (the browser keeps or drops a cookie as it likes; the server decides)."""
     try:
-        raw_id, raw_version = user_id.split(":", 1)
-        ident, version = int(raw_id), int(raw_version)
+        raw_id, raw_version, raw_time = user_id.split(":", 2)
+        ident, version, signed_in_at = int(raw_id), int(raw_version), int(raw_time)
     except (ValueError, AttributeError):
+        return None
+    age = now_seconds() - signed_in_at
+    if not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"] + 60:
         return None
     user = db.session.get(User, ident)
     if user is None or user.session_version != version or user.is_suspended:
         return None
+    user.signed_in_at = signed_in_at
     return user
 
 
@@ -82,6 +93,11 @@ def authenticate(email: str, password: str) -> User | None:
 
 def record_sign_in(user: User) -> None:
     user.last_login_at = utcnow()
+
+
+def stamp_sign_in(user: User) -> None:
+    """Before login_user: the cookies it writes carry this moment as the start of the sign-in."""
+    user.signed_in_at = now_seconds()
 
 
 def end_all_sessions(user: User) -> None:
@@ -178,3 +194,10 @@ def update_settings(user: User, name: str, locale: str, email_setting: str, want
     user.locale = locale
     user.email_setting = EmailSetting(email_setting)
     user.wants_request_digest = bool(wants_request_digest)
+
+
+def update_locale(user: User, locale: str) -> None:
+    """The language of the user's e-mails and, by default, of their pages."""
+    if locale not in current_app.config["LANGUAGES"]:
+        raise RuleViolation(_l("Choose Thai or English."))
+    user.locale = locale

@@ -5,8 +5,9 @@ from flask import Blueprint, current_app, flash, redirect, render_template, requ
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.auth import emails, services
+from portal.auth import emails, services, throttle
 from portal.auth.forms import ChangePasswordForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm, SettingsForm
+from portal.errors import too_many_requests
 from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
@@ -22,10 +23,6 @@ def _limit(name):
     return lambda: current_app.config[name]
 
 
-def _email_key():
-    return "email:" + services.normalise_email(request.form.get("email", ""))
-
-
 def _next_or(default: str) -> str:
     target = request.values.get("next")
     return target if is_safe_next(target) else default
@@ -37,6 +34,7 @@ def _start_session(user, remember: bool) -> None:
     session.clear()
     if locale:
         session["locale"] = locale
+    services.stamp_sign_in(user)
     login_user(user, remember=remember)
     services.record_sign_in(user)
 
@@ -108,19 +106,27 @@ def resend_confirmation():
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_LOGIN"), methods=["POST"])
-@limiter.limit("20 per hour", methods=["POST"], key_func=_email_key)
 def login():
     if current_user.is_authenticated:
         return redirect(_next_or(url_for("main.index")))
     form = LoginForm()
     if form.validate_on_submit():
+        address, email = request.remote_addr, services.normalise_email(form.email.data)
+        wait = throttle.wait_seconds(address, email)
+        if wait:
+            return too_many_requests(wait)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
+            wait = throttle.record_failure(address, email)
+            db.session.commit()
+            if wait:
+                return too_many_requests(wait)
             # One answer for an unknown address and a wrong password.
             flash(_("The e-mail address or password is not correct."), "warning")
         elif user.is_suspended:
             flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
         else:
+            throttle.record_success(address, email)
             _start_session(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -212,14 +218,17 @@ def change_password():
     return render_template("auth/password.html", form=form)
 
 
-@bp.get("/lang/<code>")
+@bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code):
-    """The language switch: remembered for the visit, and as the preference of a signed-in user."""
+    """The language switch. A GET (a plain link, which any site can make a browser follow) changes the
+    language of this visit only; the stored preference, which e-mails follow, changes only by a POST with
+    the form's CSRF token (the switch as signed-in users see it, or account settings)."""
     target = _next_or(url_for("main.index"))
     if code not in current_app.config["LANGUAGES"]:
         return redirect(target)
     session["locale"] = code
-    if current_user.is_authenticated and current_user.locale != code:
-        current_user.locale = code
-        db.session.commit()
-    return redirect(target)
+    if request.method == "POST" and current_user.is_authenticated and ConfirmForm().validate_on_submit():
+        if current_user.locale != code:
+            services.update_locale(current_user, code)
+            db.session.commit()
+    return redirect(target, code=303 if request.method == "POST" else 302)
