@@ -1,5 +1,7 @@
 """Accounts end to end: register, confirm by the mailed link, sign in and out, reset, change password,
 settings. Mail goes through a real SMTP server on 127.0.0.1."""
+import re
+
 import itsdangerous.timed
 import pytest
 from sqlalchemy import func, select
@@ -246,16 +248,27 @@ def test_settings_change_name_and_language(client, app, member):
     assert '<html lang="th">' in body(client.get("/clusters/?lang=th"))  # a shared link still wins
     saved = user_by_email(app, "member@example.com")
     assert saved.name == "Somying" and saved.email_setting.value == "daily"
-    bad = client.post("/auth/account", data={"name": "", "locale": "fr"})
+    bad = client.post("/auth/account?lang=en", data={"name": "", "locale": "fr"})
     assert bad.status_code == 200 and "Please enter your name." in body(bad)
 
 
-def test_language_switch_updates_a_signed_in_users_preference(client, app, member):
+def test_language_switch_by_get_changes_the_visit_only_and_by_post_the_preference(client, app, member):
+    """#14.11: a GET (any site can link to it) switches this visit's language; only a POST with the
+    form's token stores the preference that e-mails follow."""
     factories.sign_in(client, "member@example.com")
     response = client.get("/auth/lang/en?next=/clusters/betta")
     assert response.status_code == 302 and response.location == "/clusters/betta"
-    assert user_by_email(app, "member@example.com").locale == "en"
+    assert '<html lang="en">' in body(client.get("/clusters/betta"))
+    assert user_by_email(app, "member@example.com").locale == "th"  # unchanged by a cross-site link
     assert client.get("/auth/lang/en?next=//evil.example").location == "/"
+    # The switch a signed-in user sees is a form that posts.
+    page = body(client.get("/clusters/betta"))
+    assert re.search(r'<form method="post" action="/auth/lang/th\?next=/clusters/betta"', page)
+    posted = client.post("/auth/lang/th?next=/clusters/betta")
+    assert posted.status_code == 303 and posted.location == "/clusters/betta"
+    assert user_by_email(app, "member@example.com").locale == "th"
+    client.post("/auth/lang/en")
+    assert user_by_email(app, "member@example.com").locale == "en"
 
 
 def test_unconfirmed_users_cannot_create_firms(client, app):

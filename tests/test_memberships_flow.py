@@ -78,9 +78,12 @@ def test_request_notifies_coordinators_who_approve_and_the_firm_is_told(app, set
     assert "ฟาร์มปลากัดบางกอก" in thai_mail and th("Hello %(name)s,", name="สมชาย") in thai_mail
     listing = body(owner.get("/notifications/"))
     assert "ฟาร์มปลากัดบางกอก" in listing and "ปลากัด" in listing
-    link = re.search(r'href="(/notifications/\d+)"', listing).group(1)
-    opened = owner.get(link)
-    assert opened.status_code == 302 and opened.location == f"/firms/{setup['firm']}/memberships"
+    link = re.search(r'action="(/notifications/\d+)"', listing).group(1)
+    followed = owner.get(link)  # a GET (any site can make the browser send one) only leads there
+    assert followed.status_code == 303 and followed.location == f"/firms/{setup['firm']}/memberships"
+    assert 'class="count-badge"' in body(owner.get("/"))  # still unread
+    opened = owner.post(link)  # the list's button
+    assert opened.status_code == 303 and opened.location == f"/firms/{setup['firm']}/memberships"
     assert 'class="count-badge"' not in body(owner.get("/"))  # read now
     firm_page = body(owner.get(f"/firms/{setup['firm']}/memberships"))
     assert th("Member") in firm_page and f"{approved.fiscal_year}" in firm_page

@@ -1,5 +1,5 @@
 """The in-app notification list."""
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -27,15 +27,18 @@ def index():
     return render_template("notifications/index.html", pagination=pagination, items=items, form=ConfirmForm())
 
 
-@bp.get("/<int:notification_id>")
+@bp.route("/<int:notification_id>", methods=["GET", "POST"])
 @login_required
 def open_(notification_id):
+    """Open what a notification is about. Only the list's button (a POST with its CSRF token) marks it read:
+    a GET, which any other site can make the browser send, changes nothing."""
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.user_id != current_user.id:
         abort(404)
-    services.mark_read(current_user, notification)
-    db.session.commit()
-    return redirect(services.link(notification))
+    if request.method == "POST" and ConfirmForm().validate_on_submit():
+        services.mark_read(current_user, notification)
+        db.session.commit()
+    return redirect(services.link(notification), code=303)
 
 
 @bp.post("/read")

@@ -65,7 +65,7 @@ def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
     expect(breeder.get_by_text("We breed show-grade halfmoon bettas, 600 a month.")).to_be_visible()
 
     poster.goto(base_url + "/notifications/")
-    poster.get_by_role("link", name=re.compile("ฟาร์มปลากัดบางกอก")).first.click()
+    poster.get_by_role("button", name=re.compile("ฟาร์มปลากัดบางกอก")).first.click()
     expect(poster.get_by_text("We breed show-grade halfmoon bettas, 600 a month.")).to_be_visible()
     poster.get_by_role("button", name=th("Accept")).click()
     expect(poster.get_by_text(th("Accepted"), exact=True)).to_be_visible()
@@ -80,6 +80,6 @@ def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
     assert poster.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
     breeder.goto(base_url + "/notifications/")
-    expect(breeder.get_by_role("link", name=re.compile("accepted your response"))).to_be_visible()
+    expect(breeder.get_by_role("button", name=re.compile("accepted your response"))).to_be_visible()
     thai.close()
     english.close()

@@ -59,7 +59,7 @@ def test_ask_in_thai_approve_in_english_see_notification(browser: Browser, base_
     notifications = owner.get_by_role("link", name=re.compile(th("Notifications")))
     expect(notifications).to_contain_text("1")
     notifications.click()
-    item = owner.get_by_role("link", name=re.compile("ฟาร์มปลากัดนนทบุรี"))
+    item = owner.get_by_role("button", name=re.compile("ฟาร์มปลากัดนนทบุรี"))
     expect(item).to_be_visible()
     item.click()
     expect(owner).to_have_url(re.compile(rf"/firms/{people}/memberships$"))
