@@ -37,6 +37,7 @@ def init_app(app):
     _proxy_fix(app)
     _security_headers(app)
     _static_caching(app)
+    _private_pages_not_stored(app)
     _request_ids(app)
     configure_logging(app)
 
@@ -102,6 +103,31 @@ def _static_caching(app):
                 response.cache_control.max_age = app.config.get("STATIC_MAX_AGE", 86400)
             response.cache_control.no_cache = None
         return response
+
+
+def _private_pages_not_stored(app):
+    """What a signed-in user sees (account pages, threads, dashboards), the account pages themselves
+    (tokens in reset and confirmation links) and every download are never kept by a browser or a proxy:
+    `Cache-Control: no-store`, so the back button on a shared computer shows nothing after sign-out."""
+
+    @app.after_request
+    def _no_store(response):
+        if request.endpoint == "static":
+            return response
+        download = "attachment" in response.headers.get("Content-Disposition", "")
+        if download or request.blueprint == "auth" or _signed_in():
+            response.cache_control.no_store = True
+            response.cache_control.public = False
+            response.cache_control.max_age = None
+            response.cache_control.private = True
+        return response
+
+
+def _signed_in() -> bool:
+    try:
+        return bool(current_user.is_authenticated)
+    except Exception:  # noqa: BLE001  (an error page must still get its headers)
+        return False
 
 
 def _request_ids(app):

@@ -46,10 +46,27 @@ def health():
     body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unavailable"}
     if ok:
         body["migrations"] = "current" if revision in _migration_heads() else "pending"
+    body["rate_limits"] = _rate_limit_storage()
+    if body["rate_limits"] != "shared" and not (current_app.debug or current_app.testing):
+        body["warnings"] = ["Rate limits are counted per process: with several workers each counts alone. "
+                            "Set REDIS_URL."]
     response = jsonify(body)
     response.status_code = 200 if ok else 503
     response.cache_control.no_store = True
     return response
+
+
+def _rate_limit_storage() -> str:
+    """"shared" when the limits are counted in Redis (or another shared store) and it answers;
+    "per-process" when counted in each worker's memory, by configuration or because Redis is down."""
+    from portal.extensions import limiter
+
+    if current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
+        return "per-process"
+    try:
+        return "shared" if limiter.storage.check() else "per-process"
+    except Exception:  # noqa: BLE001  (a health check reports, it never fails)
+        return "per-process"
 
 
 def _migration_heads() -> set[str]:
