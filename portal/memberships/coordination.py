@@ -151,10 +151,10 @@ def import_members(slug):
     plan = token = None
     if form.validate_on_submit():
         upload = form.file.data
-        data = upload.read(csv_io.MAX_ROWS * 2000 + 1) if upload else b""
-        if not data:
+        if not (upload and upload.filename):
             form.file.errors.append(_("Please choose a CSV file."))
         else:
+            data = upload.read(csv_io.MAX_ROWS * 2000 + 1)
             plan = csv_io.plan_import(data, cluster)
             if not plan.errors and plan.changes:
                 token = secrets.token_hex(16)

@@ -18,7 +18,7 @@ from portal.clusters.models import Cluster, Membership, MembershipStatus, Positi
 from portal.exports import SpreadsheetWriter, unquote_cell
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize, Province
-from portal.i18n import format_be_date
+from portal.i18n import format_be_date, format_number
 from portal.validators import normalise_registration_number, parse_thai_phone, registration_number_is_valid
 
 MAX_ROWS = 5000
@@ -149,6 +149,28 @@ def decode(data: bytes) -> str:
     raise ValueError("encoding")
 
 
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], tuple[int, str] | None]:
+    """The file's records, or the first one the csv module cannot read, as (line, problem).
+
+    Lines are counted in records, as a spreadsheet numbers its rows. Strict: a quoted cell that is never
+    closed would otherwise swallow the rest of the file into one cell, and its rows would be lost unseen."""
+    # Universal newlines: files saved by old Mac Excel end their lines with "\r" alone.
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter, strict=True)
+    records = []
+    while True:
+        try:
+            records.append(next(reader))
+        except StopIteration:
+            return records, None
+        except csv.Error as exc:
+            line = len(records) + 1
+            if str(exc).startswith("field larger than field limit"):
+                return records, (line, _("A cell is longer than %(num)s characters.",
+                                         num=format_number(csv.field_size_limit())))
+            return records, (line, _("A quoted cell is not closed, or has other characters after its closing "
+                                     "quote. Check the quotes and try again."))
+
+
 def _header_map() -> dict[str, str]:
     names = {alias.casefold(): key for key, aliases in ALIASES.items() for alias in aliases}
     for key, label in COLUMNS:
@@ -169,12 +191,15 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
         return plan
     # Excel writes "," or, in some locales, ";" (or tabs): take the one the header uses most. The rest of
     # the dialect stays Excel's (doubled quotes inside quoted cells), which csv.Sniffer can guess wrong.
-    first_line = text.split("\n", 1)[0]
+    first_line = next(iter(text.splitlines()), "")
     delimiter = max(",;\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
-        plan.errors.append((1, _("The file is empty.")))
+    records, problem = _records(text, delimiter)
+    if problem:
+        plan.errors.append(problem)
+        return plan
+    header = records[0] if records else []
+    if not any(cell.strip() for cell in header):
+        plan.errors.append((0, _("The file is empty.")))
         return plan
     names = _header_map()
     keys = [names.get(cell.strip().casefold()) for cell in header]
@@ -182,6 +207,8 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
     if missing:
         wanted = ", ".join(str(dict(COLUMNS)[key]) for key in sorted(missing))
         plan.errors.append((1, _("Missing column(s): %(columns)s.", columns=wanted)))
+        if not any(keys):
+            plan.errors.append((1, _("The first line must name the columns, as in the export.")))
         return plan
 
     provinces = _labels_for_provinces()
@@ -189,7 +216,7 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
     sizes = _labels(list(FirmSize), FirmSize)
     seen: dict[str, int] = {}
     parsed: list[Row] = []
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(parsed) >= MAX_ROWS:
