@@ -295,3 +295,41 @@ def test_no_file_chosen_is_asked_for(app, coordinator, th):
     response = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(b""), "")},
                                 content_type="multipart/form-data")
     assert response.status_code == 200 and th("Please choose a CSV file.") in body(response)
+
+
+def _contacts_in_export(client, slug):
+    rows = list(csv.reader(io.StringIO(client.get(f"/clusters/{slug}/manage/members.csv").data.decode("utf-8-sig"))))
+    return {row[0]: tuple(row[6:9]) for row in rows[1:]}
+
+
+def test_export_shows_contacts_only_where_the_firm_page_would(app, coordinator):
+    """One contact rule for pages and exports (can_view_firm_contacts): a coordinator gets the contacts of a
+    firm that consented to a public listing, not of a members-only one; OSMEP staff get both."""
+    from portal.auth.models import Role, User
+    from portal.permissions import can_view_firm_contacts
+
+    with app.app_context():
+        listed = factories.firm(name_th="ฟาร์มเปิดเผย", registration_number="0105536001239", phone="+66811111111",
+                                email="listed@example.com", line_id="listed")
+        private = factories.firm(name_th="ฟาร์มสมาชิกเท่านั้น", registration_number="0105540000012",
+                                 phone="+66822222222", email="private@example.com", line_id="private",
+                                 public_listing_consent_at=None)
+        cosplay = factories.cluster("cosplay")
+        factories.membership(listed, cosplay)
+        factories.membership(private, cosplay)
+        factories.user(email="staff@example.com", role=Role.STAFF)
+        db.session.commit()
+        coordinator_user = db.session.scalar(select(User).where(User.email == "coord@example.com"))  # the rule says:
+        assert can_view_firm_contacts(coordinator_user, listed)
+        assert not can_view_firm_contacts(coordinator_user, private)
+    staff = app.test_client()
+    factories.sign_in(staff, "staff@example.com")
+
+    assert _contacts_in_export(coordinator, "cosplay") == {
+        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
+        "0105540000012": ("", "", ""),
+    }
+    assert _contacts_in_export(staff, "cosplay") == {
+        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
+        "0105540000012": ("+66822222222", "private@example.com", "private"),
+    }

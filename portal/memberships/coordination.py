@@ -130,7 +130,7 @@ def remove(slug, membership_id):
 @login_required
 def export(slug):
     cluster = _cluster(slug)
-    data = csv_io.export_members(cluster, current_locale())
+    data = csv_io.export_members(cluster, current_locale(), current_user)
     filename = f"{cluster.slug}-members.csv"
     return Response(data, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})

@@ -19,6 +19,7 @@ from portal.exports import SpreadsheetWriter, unquote_cell
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize, Province
 from portal.i18n import format_be_date, format_number
+from portal.permissions import can_view_firm_contacts
 from portal.validators import normalise_registration_number, parse_thai_phone, registration_number_is_valid
 
 MAX_ROWS = 5000
@@ -67,8 +68,10 @@ def _labels(values, enum_class) -> dict[str, object]:
 
 # --- export -------------------------------------------------------------------------------------
 
-def export_members(cluster: Cluster, locale: str) -> bytes:
-    """The cluster's approved members as CSV bytes, headed in `locale`, with a BOM for Excel."""
+def export_members(cluster: Cluster, locale: str, viewer) -> bytes:
+    """The cluster's approved members as CSV bytes, headed in `locale`, with a BOM for Excel. Phone, e-mail
+    and LINE are filled in only where `viewer` may see them on the firm's page (can_view_firm_contacts):
+    one rule for pages and exports."""
     memberships = db.session.scalars(
         select(Membership)
         .where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED)
@@ -82,6 +85,8 @@ def export_members(cluster: Cluster, locale: str) -> bytes:
         for membership in memberships:
             firm = membership.firm
             positions = sorted((p.position for p in membership.positions), key=list(Position).index)
+            phone, email, line_id = ((firm.phone, firm.email, firm.line_id) if can_view_firm_contacts(viewer, firm)
+                                     else (None, None, None))
             writer.writerow([
                 firm.registration_number or "",
                 firm.name_th,
@@ -89,9 +94,9 @@ def export_members(cluster: Cluster, locale: str) -> bytes:
                 firm.province.name_th if locale == "th" else firm.province.name_en,
                 ", ".join(str(p.label) for p in positions),
                 str(firm.size.label),
-                firm.phone or "",
-                firm.email or "",
-                firm.line_id or "",
+                phone or "",
+                email or "",
+                line_id or "",
                 membership.offers or "",
                 membership.seeks or "",
                 format_be_date(membership.decided_at, "medium", locale=locale) if membership.decided_at else "",
