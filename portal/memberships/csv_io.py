@@ -17,7 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.clusters.models import Cluster, Membership, MembershipStatus, Position
 from portal.exports import SpreadsheetWriter, unquote_cell
 from portal.extensions import db
-from portal.firms.models import Firm, FirmSize, Province
+from portal.firms.models import Firm, FirmMember, FirmSize, Province
 from portal.i18n import format_be_date, format_number
 from portal.permissions import can_view_firm_contacts
 from portal.validators import normalise_registration_number, parse_thai_phone, registration_number_is_valid
@@ -123,7 +123,13 @@ class Row:
     seeks: str | None = None
     firm: Firm | None = None
     membership: Membership | None = None
-    action: str = ""  # new_firm | join | approve_pending | update_positions | unchanged
+    # new_firm | join | invite | approve_pending | update_positions | unchanged | invited_already | invitation_declined
+    action: str = ""
+
+
+# A firm with an owner is never enrolled by someone else's file: it is invited, and its owner decides.
+# Rows that an import leaves as they are: nothing changes, nothing is sent.
+NO_CHANGE = ("unchanged", "invited_already", "invitation_declined")
 
 
 @dataclass
@@ -136,7 +142,7 @@ class Plan:
 
     @property
     def changes(self) -> int:
-        return sum(1 for row in self.rows if row.action != "unchanged")
+        return sum(1 for row in self.rows if row.action not in NO_CHANGE)
 
 
 def decode(data: bytes) -> str:
@@ -300,19 +306,27 @@ def _parse_row(line, values, provinces, positions, sizes):
 
 
 def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
+    """Each row's action. A firm already on the portal joins at once only while nobody owns it (an
+    unclaimed profile); a claimed firm that is not in the cluster is invited. A claimed firm that
+    declined this cluster's invitation is not invited again by a file: it can still ask to join itself."""
     numbers = [row.registration_number for row in rows]
     firms = {f.registration_number: f for f in db.session.scalars(
         select(Firm).where(Firm.registration_number.in_(numbers)))} if numbers else {}
-    current = {}
+    current, claimed, declined = {}, set(), set()
     if firms:
+        firm_ids = [f.id for f in firms.values()]
         for membership in db.session.scalars(
             select(Membership).where(
                 Membership.cluster_id == cluster.id,
-                Membership.firm_id.in_([f.id for f in firms.values()]),
-                Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED]),
+                Membership.firm_id.in_(firm_ids),
+                Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED, MembershipStatus.INVITED]),
             ).options(selectinload(Membership.positions))
         ):
             current[membership.firm_id] = membership
+        claimed = set(db.session.scalars(select(FirmMember.firm_id).where(FirmMember.firm_id.in_(firm_ids))))
+        declined = set(db.session.scalars(select(Membership.firm_id).where(
+            Membership.cluster_id == cluster.id, Membership.firm_id.in_(firm_ids),
+            Membership.invited_at.is_not(None), Membership.status == MembershipStatus.DECLINED)))
     for row in rows:
         row.firm = firms.get(row.registration_number)
         if row.firm is None:
@@ -326,7 +340,12 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
         else:
             row.membership = current.get(row.firm.id)
             if row.membership is None:
-                row.action = "join"
+                if row.firm.id not in claimed:
+                    row.action = "join"
+                else:
+                    row.action = "invitation_declined" if row.firm.id in declined else "invite"
+            elif row.membership.status is MembershipStatus.INVITED:
+                row.action = "invited_already"
             elif row.membership.status is MembershipStatus.PENDING:
                 row.action = "approve_pending"
             elif sorted((p.position for p in row.membership.positions), key=list(Position).index) != row.positions:
