@@ -16,6 +16,7 @@ __all__ = [
     "can_view_firm_contacts",
     "can_request_membership",
     "can_withdraw_membership",
+    "can_answer_membership_invitation",
     "can_manage_cluster",
     "can_decide_membership",
     "can_appoint_coordinators",
@@ -126,6 +127,14 @@ def can_withdraw_membership(user, membership) -> bool:
     from portal.firms.models import FirmRole
 
     return _active(user) and _firm_role(user, membership.firm_id) is FirmRole.OWNER
+
+
+def can_answer_membership_invitation(user, membership) -> bool:
+    """The firm's owner, with a confirmed address, accepts or declines a coordinator's invitation for the
+    firm to join a cluster: no one else can make a firm a member without its owner's word."""
+    from portal.firms.models import FirmRole
+
+    return _active(user) and user.is_confirmed and _firm_role(user, membership.firm_id) is FirmRole.OWNER
 
 
 def can_manage_cluster(user, cluster) -> bool:

@@ -40,6 +40,7 @@ def membership(firm_obj, cluster_obj, *positions, status=MembershipStatus.APPROV
         cluster=cluster_obj,
         status=status,
         positions=[MembershipPosition(position=p) for p in (positions or (Position.UPSTREAM,))],
+        invited_at=CONSENTED if status is MembershipStatus.INVITED else None,
     )
     db.session.add(obj)
     db.session.flush()

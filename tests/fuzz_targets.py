@@ -20,6 +20,7 @@ INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "respon
               "term_id": "term", "invitation_id": "invitation", "outcome_id": "outcome",
               "notification_id": "notification"}
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
+                 ("memberships.answer_invitation", "membership_id"): "invited_membership",
                  ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject"}
 TARGET_TYPES = ("firm", "request", "response", "message")
 STRING_PARAMS = {"slug": ["betta"], "code": ["en"], "position": ["upstream"], "name": ["requests"],

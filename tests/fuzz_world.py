@@ -67,7 +67,10 @@ def _people_and_firms(betta):
         factories.team_member(firms[firm], people[person], role)
     memberships = {"membership": factories.membership(firms["a"], betta, Position.DOWNSTREAM).id,
                    "pending_membership": factories.membership(firms["c"], betta, Position.UPSTREAM,
-                                                              status=MembershipStatus.PENDING).id}
+                                                              status=MembershipStatus.PENDING).id,
+                   # a coordinator's import invited the owner's firm to a second cluster
+                   "invited_membership": factories.membership(firms["a"], factories.cluster("cosplay"),
+                                                              Position.MIDSTREAM, status=MembershipStatus.INVITED).id}
     factories.membership(firms["b"], betta, Position.UPSTREAM)
     factories.membership(firms["d"], betta, Position.MIDSTREAM)
     factories.term(people["coordinator"], betta)

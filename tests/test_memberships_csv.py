@@ -202,7 +202,7 @@ def test_thai_windows_csv_is_read(app, coordinator):
 
 
 @pytest.mark.parametrize("content, message", [
-    (b"", "Please choose a CSV file."),
+    (b"", "The file is empty."),
     (b"name,other\nx,y\n", "Missing column(s): %(columns)s."),
     (b"\xff\xfe\x00\x00garbage\x81\x8d", None),
 ])
@@ -239,3 +239,97 @@ def test_a_preview_cannot_be_confirmed_by_someone_else(app, coordinator):
     factories.sign_in(intruder, "other.coord@example.com")
     intruder.post(action)
     assert members_of(app, "cosplay") == []
+
+
+HEADER = "เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง,สิ่งที่ต้องการ\n"
+MALFORMED = {
+    # One cell over the csv module's field limit (131,072 characters) used to answer 500.
+    "huge-field": ((HEADER + f'{NUMBERS[2]},"{"ก" * 140_000}",เชียงใหม่,ต้นน้ำ,\n').encode(),
+                   "Line %(line)s", {"line": 2}, "A cell is longer than %(num)s characters.", {"num": "131,072"}),
+    "nul-bytes": ((HEADER + f"{NUMBERS[2]},ผ้าไทย,เชียงใหม่,ต้นน้ำ,\x00\n").encode(), None, {},
+                  "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
+    "wrong-encoding": (HEADER.encode("utf-16"), None, {},
+                       "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
+    "binary-junk": (b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8, None, {},
+                    "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
+    # The quote opened on line 2 is never closed: the rest of the file would silently become one cell.
+    "unterminated-quote": ((HEADER + f'{NUMBERS[2]},ผ้าไทย,เชียงใหม่,ต้นน้ำ,"ผู้ส่งออก\n'
+                            f"{NUMBERS[0]},ฟาร์ม,นครปฐม,ต้นน้ำ,\n").encode(),
+                           "Line %(line)s", {"line": 2},
+                           "A quoted cell is not closed, or has other characters after its closing quote. "
+                           "Check the quotes and try again.", {}),
+    "empty-file": (b"", None, {}, "The file is empty.", {}),
+    "only-a-bom": (b"\xef\xbb\xbf\r\n", None, {}, "The file is empty.", {}),
+    "missing-header": (f"{NUMBERS[2]},ผ้าไทย,เชียงใหม่,ต้นน้ำ\n".encode(), "Line %(line)s", {"line": 1},
+                       "The first line must name the columns, as in the export.", {}),
+}
+
+
+@pytest.mark.parametrize("name", list(MALFORMED))
+def test_malformed_files_get_a_file_error_and_change_nothing(app, coordinator, th, name):
+    content, where, where_values, message, values = MALFORMED[name]
+    with app.app_context():
+        before = [db.session.scalar(select(func.count()).select_from(table))
+                  for table in (Firm, Membership, AuditEntry, FirmInvitation)]
+    response = upload(coordinator, "cosplay", content)
+    assert response.status_code == 200
+    page = body(response)
+    assert th(message, **values) in page
+    if where:
+        assert th(where, **where_values) in page
+    assert 'action="/clusters/cosplay/manage/import/' not in page  # nothing to confirm
+    with app.app_context():
+        assert [db.session.scalar(select(func.count()).select_from(table))
+                for table in (Firm, Membership, AuditEntry, FirmInvitation)] == before
+
+
+def test_lines_ended_by_carriage_returns_alone_are_read(app, coordinator):
+    """Old Mac Excel ends lines with "\\r" only; the csv module refused them with an error (a 500)."""
+    content = ("เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง\r"
+               f"{NUMBERS[2]},บริษัท ผ้าไทย จำกัด,เชียงใหม่,ต้นน้ำ\r").encode()
+    confirm(coordinator, "cosplay", upload(coordinator, "cosplay", content))
+    assert members_of(app, "cosplay") == [(NUMBERS[2], "บริษัท ผ้าไทย จำกัด", ["upstream"])]
+
+
+def test_no_file_chosen_is_asked_for(app, coordinator, th):
+    response = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(b""), "")},
+                                content_type="multipart/form-data")
+    assert response.status_code == 200 and th("Please choose a CSV file.") in body(response)
+
+
+def _contacts_in_export(client, slug):
+    rows = list(csv.reader(io.StringIO(client.get(f"/clusters/{slug}/manage/members.csv").data.decode("utf-8-sig"))))
+    return {row[0]: tuple(row[6:9]) for row in rows[1:]}
+
+
+def test_export_shows_contacts_only_where_the_firm_page_would(app, coordinator):
+    """One contact rule for pages and exports (can_view_firm_contacts): a coordinator gets the contacts of a
+    firm that consented to a public listing, not of a members-only one; OSMEP staff get both."""
+    from portal.auth.models import Role, User
+    from portal.permissions import can_view_firm_contacts
+
+    with app.app_context():
+        listed = factories.firm(name_th="ฟาร์มเปิดเผย", registration_number="0105536001239", phone="+66811111111",
+                                email="listed@example.com", line_id="listed")
+        private = factories.firm(name_th="ฟาร์มสมาชิกเท่านั้น", registration_number="0105540000012",
+                                 phone="+66822222222", email="private@example.com", line_id="private",
+                                 public_listing_consent_at=None)
+        cosplay = factories.cluster("cosplay")
+        factories.membership(listed, cosplay)
+        factories.membership(private, cosplay)
+        factories.user(email="staff@example.com", role=Role.STAFF)
+        db.session.commit()
+        coordinator_user = db.session.scalar(select(User).where(User.email == "coord@example.com"))  # the rule says:
+        assert can_view_firm_contacts(coordinator_user, listed)
+        assert not can_view_firm_contacts(coordinator_user, private)
+    staff = app.test_client()
+    factories.sign_in(staff, "staff@example.com")
+
+    assert _contacts_in_export(coordinator, "cosplay") == {
+        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
+        "0105540000012": ("", "", ""),
+    }
+    assert _contacts_in_export(staff, "cosplay") == {
+        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
+        "0105540000012": ("+66822222222", "private@example.com", "private"),
+    }

@@ -3,13 +3,15 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 from flask_login import AnonymousUserMixin
+from sqlalchemy.orm import selectinload
 
 from portal.auth.models import Role
-from portal.clusters.models import MembershipStatus, Organisation, Position
+from portal.clusters.models import Membership, MembershipStatus, Organisation, Position
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
-from portal.memberships import services
+from portal.memberships import invitations, services
 from portal.permissions import (
+    can_answer_membership_invitation,
     can_appoint_coordinators,
     can_decide_membership,
     can_manage_cluster,
@@ -138,17 +140,17 @@ def world(ctx):
 
 
 EXPECTED = {
-    #                        request withdraw manage decide appoint
-    "anonymous":             (0,      0,       0,     0,     0),
-    "other_firm_owner":      (0,      0,       0,     0,     0),
-    "owner":                 (1,      1,       0,     0,     0),
-    "editor":                (0,      0,       0,     0,     0),
-    "coordinator":           (0,      0,       1,     1,     0),
-    "other_coordinator":     (0,      0,       0,     0,     0),
-    "ended_term":            (0,      0,       0,     0,     0),
-    "future_term":           (0,      0,       0,     0,     0),
-    "staff":                 (0,      0,       1,     1,     1),
-    "suspended_coordinator": (0,      0,       0,     0,     0),
+    #                        request withdraw manage decide appoint answer-invitation
+    "anonymous":             (0,      0,       0,     0,     0,      0),
+    "other_firm_owner":      (0,      0,       0,     0,     0,      0),
+    "owner":                 (1,      1,       0,     0,     0,      1),
+    "editor":                (0,      0,       0,     0,     0,      0),
+    "coordinator":           (0,      0,       1,     1,     0,      0),
+    "other_coordinator":     (0,      0,       0,     0,     0,      0),
+    "ended_term":            (0,      0,       0,     0,     0,      0),
+    "future_term":           (0,      0,       0,     0,     0,      0),
+    "staff":                 (0,      0,       1,     1,     1,      0),
+    "suspended_coordinator": (0,      0,       0,     0,     0,      0),
 }
 
 
@@ -161,6 +163,7 @@ def test_membership_permission_truth_table(world):
             can_manage_cluster(users[who], betta),
             can_decide_membership(users[who], membership),
             can_appoint_coordinators(users[who]),
+            can_answer_membership_invitation(users[who], membership),
         ))
         for who in WHO
     }
@@ -193,3 +196,45 @@ def test_ending_a_term_takes_the_rights_away_today(world):
 
     g.pop("_permission_cache", None)
     assert not can_manage_cluster(users["coordinator"], betta)
+
+
+# --- invitations (a coordinator's import of a firm that has an owner) ------------------------------
+
+ANSWERS = {
+    S.APPROVED: lambda actor, m: invitations.accept(actor, m, ["midstream"]),
+    S.DECLINED: lambda actor, m: invitations.decline(actor, m),
+}
+
+
+@pytest.mark.parametrize("start", list(S), ids=lambda s: s.value)
+@pytest.mark.parametrize("target", list(ANSWERS), ids=lambda s: s.value)
+def test_only_an_open_invitation_can_be_answered(people, start, target):
+    membership = factories.membership(people["firm"], people["cluster"], Position.UPSTREAM, status=start)
+    if start is S.INVITED:
+        ANSWERS[target](people["owner"], membership)
+        assert membership.status is target and membership.decided_by_id == people["owner"].id
+    else:
+        with pytest.raises(RuleViolation):
+            ANSWERS[target](people["owner"], membership)
+        assert membership.status is start
+
+
+def test_invitations_are_answered_by_the_owner_alone_and_audited(people):
+    from portal.audit import AuditEntry
+
+    invited = invitations.invite(people["staff"], people["firm"], people["cluster"], ["upstream"])
+    db.session.commit()
+    for target in ANSWERS:
+        with pytest.raises(PermissionDenied):
+            ANSWERS[target](people["staff"], invited)
+    with pytest.raises(RuleViolation):  # one open invitation per firm and cluster
+        invitations.invite(people["staff"], people["firm"], people["cluster"], ["upstream"])
+    invited = db.session.scalar(db.select(Membership).where(Membership.id == invited.id)
+                                .options(selectinload(Membership.positions))
+                                .execution_options(populate_existing=True))
+    invitations.accept(people["owner"], invited, ["midstream", "upstream"])
+    assert invited.fiscal_year is not None and [p.position for p in invited.positions] == [Position.UPSTREAM,
+                                                                                            Position.MIDSTREAM]
+    actions = db.session.scalars(db.select(AuditEntry.action).where(AuditEntry.target_type == "memberships")
+                                 .order_by(AuditEntry.id)).all()
+    assert actions == ["membership.invited", "membership.invitation_accepted"]

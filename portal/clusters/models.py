@@ -94,10 +94,13 @@ class MembershipStatus(enum.Enum):
     CANCELLED = "cancelled"
     LEFT = "left"
     REMOVED = "removed"
+    # A coordinator's import invited a firm that has an owner: it joins only if the owner accepts.
+    INVITED = "invited"
 
     @property
     def label(self):
         return {
+            MembershipStatus.INVITED: _l("Invited"),
             MembershipStatus.PENDING: _l("Pending"),
             MembershipStatus.APPROVED: _l("Member"),
             MembershipStatus.DECLINED: _l("Declined"),
@@ -107,7 +110,9 @@ class MembershipStatus(enum.Enum):
         }[self]
 
 
-# A firm has at most one *current* membership per cluster; ended ones are kept as history.
+# A firm has at most one *current* membership per cluster; ended ones are kept as history. An open
+# invitation is not a membership (nothing counts it, it grants nothing), but it holds the same place:
+# the firm cannot also ask to join, nor be invited twice (see uq_memberships_current).
 CURRENT_STATUSES = (MembershipStatus.PENDING.value, MembershipStatus.APPROVED.value)
 
 
@@ -131,6 +136,8 @@ class Membership(TimestampMixin, db.Model):
     end_reason: Mapped[str | None] = mapped_column(Text)
     fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) of approval
     coordinator_notes: Mapped[str | None] = mapped_column(Text)
+    # Set when the row began as a coordinator's invitation (status invited), kept after the owner's answer.
+    invited_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Optimistic lock: every UPDATE says "WHERE version_id = <what I read>", so of two coordinators
     # deciding at once, the second matches no row (StaleDataError) instead of overwriting the first.
     version_id: Mapped[int] = mapped_column(Integer, server_default="1")
@@ -147,8 +154,8 @@ class Membership(TimestampMixin, db.Model):
             "firm_id",
             "cluster_id",
             unique=True,
-            sqlite_where=db.text("status IN ('pending', 'approved')"),
-            postgresql_where=db.text("status IN ('pending', 'approved')"),
+            sqlite_where=db.text("status IN ('pending', 'approved', 'invited')"),
+            postgresql_where=db.text("status IN ('pending', 'approved', 'invited')"),
         ),
         Index("ix_memberships_cluster_status", "cluster_id", "status", "firm_id"),
         Index("ix_memberships_firm_id", "firm_id"),
@@ -161,6 +168,18 @@ class Membership(TimestampMixin, db.Model):
     @property
     def is_current(self) -> bool:
         return self.status.value in CURRENT_STATUSES
+
+    @property
+    def is_invitation(self) -> bool:
+        """The row began as a coordinator's invitation (whatever its owner answered)."""
+        return self.invited_at is not None
+
+    @property
+    def status_label(self):
+        """The status as the firm and coordinators read it: a declined invitation is the owner's answer."""
+        if self.is_invitation and self.status is MembershipStatus.DECLINED:
+            return _l("Invitation declined")
+        return self.status.label
 
 
 class MembershipPosition(db.Model):

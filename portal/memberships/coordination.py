@@ -126,11 +126,21 @@ def remove(slug, membership_id):
                  "coordination.members")
 
 
+@bp.get("/<slug>/manage/invitations")
+@login_required
+def invitations(slug):
+    """The cluster's invitations to firms with an owner, and what each owner answered."""
+    cluster = _cluster(slug)
+    pagination = db.paginate(queries.invitations(cluster), page=page_arg(), per_page=current_app.config["PAGE_SIZE"],
+                             error_out=True)
+    return render_template("coordination/invitations.html", cluster=cluster, pagination=pagination)
+
+
 @bp.get("/<slug>/manage/members.csv")
 @login_required
 def export(slug):
     cluster = _cluster(slug)
-    data = csv_io.export_members(cluster, current_locale())
+    data = csv_io.export_members(cluster, current_locale(), current_user)
     filename = f"{cluster.slug}-members.csv"
     return Response(data, mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
@@ -151,10 +161,10 @@ def import_members(slug):
     plan = token = None
     if form.validate_on_submit():
         upload = form.file.data
-        data = upload.read(csv_io.MAX_ROWS * 2000 + 1) if upload else b""
-        if not data:
+        if not (upload and upload.filename):
             form.file.errors.append(_("Please choose a CSV file."))
         else:
+            data = upload.read(csv_io.MAX_ROWS * 2000 + 1)
             plan = csv_io.plan_import(data, cluster)
             if not plan.errors and plan.changes:
                 token = secrets.token_hex(16)
@@ -181,7 +191,7 @@ def confirm_import(slug, token):
         return redirect(url_for("coordination.import_members", slug=slug))
     plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
     try:
-        invitations = services.apply_import(current_user, cluster, plan)
+        claim_invitations = services.apply_import(current_user, cluster, plan)
         db.session.commit()
     except RuleViolation as exc:
         db.session.rollback()
@@ -192,16 +202,20 @@ def confirm_import(slug, token):
     session.pop("import", None)
     dispatch()
     failed = 0
-    for invitation in invitations:
+    for invitation in claim_invitations:
         try:
             firm_emails.send_claim_invitation(invitation, current_user, current_locale())
         except MailError:
             failed += 1
     flash(_("Import done: %(changes)s changes, %(new)s new firm profiles.", changes=plan.changes,
             new=plan.count("new_firm")), "success")
+    if plan.count("invite"):
+        flash(_("%(num)s firms that have an owner on the portal were invited: each joins only when its owner "
+                "accepts.", num=plan.count("invite")), "info")
     if failed:
         flash(_("%(num)s invitation e-mails could not be sent.", num=failed), "warning")
-    return redirect(url_for("coordination.members", slug=slug))
+    return redirect(url_for("coordination.invitations" if plan.count("invite") else "coordination.members",
+                            slug=slug))
 
 
 @bp.route("/<slug>/coordinators", methods=["GET", "POST"])

@@ -17,8 +17,9 @@ from sqlalchemy.orm import joinedload, selectinload
 from portal.clusters.models import Cluster, Membership, MembershipStatus, Position
 from portal.exports import SpreadsheetWriter, unquote_cell
 from portal.extensions import db
-from portal.firms.models import Firm, FirmSize, Province
-from portal.i18n import format_be_date
+from portal.firms.models import Firm, FirmMember, FirmSize, Province
+from portal.i18n import format_be_date, format_number
+from portal.permissions import can_view_firm_contacts
 from portal.validators import normalise_registration_number, parse_thai_phone, registration_number_is_valid
 
 MAX_ROWS = 5000
@@ -67,8 +68,10 @@ def _labels(values, enum_class) -> dict[str, object]:
 
 # --- export -------------------------------------------------------------------------------------
 
-def export_members(cluster: Cluster, locale: str) -> bytes:
-    """The cluster's approved members as CSV bytes, headed in `locale`, with a BOM for Excel."""
+def export_members(cluster: Cluster, locale: str, viewer) -> bytes:
+    """The cluster's approved members as CSV bytes, headed in `locale`, with a BOM for Excel. Phone, e-mail
+    and LINE are filled in only where `viewer` may see them on the firm's page (can_view_firm_contacts):
+    one rule for pages and exports."""
     memberships = db.session.scalars(
         select(Membership)
         .where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED)
@@ -82,6 +85,8 @@ def export_members(cluster: Cluster, locale: str) -> bytes:
         for membership in memberships:
             firm = membership.firm
             positions = sorted((p.position for p in membership.positions), key=list(Position).index)
+            phone, email, line_id = ((firm.phone, firm.email, firm.line_id) if can_view_firm_contacts(viewer, firm)
+                                     else (None, None, None))
             writer.writerow([
                 firm.registration_number or "",
                 firm.name_th,
@@ -89,9 +94,9 @@ def export_members(cluster: Cluster, locale: str) -> bytes:
                 firm.province.name_th if locale == "th" else firm.province.name_en,
                 ", ".join(str(p.label) for p in positions),
                 str(firm.size.label),
-                firm.phone or "",
-                firm.email or "",
-                firm.line_id or "",
+                phone or "",
+                email or "",
+                line_id or "",
                 membership.offers or "",
                 membership.seeks or "",
                 format_be_date(membership.decided_at, "medium", locale=locale) if membership.decided_at else "",
@@ -118,7 +123,13 @@ class Row:
     seeks: str | None = None
     firm: Firm | None = None
     membership: Membership | None = None
-    action: str = ""  # new_firm | join | approve_pending | update_positions | unchanged
+    # new_firm | join | invite | approve_pending | update_positions | unchanged | invited_already | invitation_declined
+    action: str = ""
+
+
+# A firm with an owner is never enrolled by someone else's file: it is invited, and its owner decides.
+# Rows that an import leaves as they are: nothing changes, nothing is sent.
+NO_CHANGE = ("unchanged", "invited_already", "invitation_declined")
 
 
 @dataclass
@@ -131,7 +142,7 @@ class Plan:
 
     @property
     def changes(self) -> int:
-        return sum(1 for row in self.rows if row.action != "unchanged")
+        return sum(1 for row in self.rows if row.action not in NO_CHANGE)
 
 
 def decode(data: bytes) -> str:
@@ -147,6 +158,28 @@ def decode(data: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise ValueError("encoding")
+
+
+def _records(text: str, delimiter: str) -> tuple[list[list[str]], tuple[int, str] | None]:
+    """The file's records, or the first one the csv module cannot read, as (line, problem).
+
+    Lines are counted in records, as a spreadsheet numbers its rows. Strict: a quoted cell that is never
+    closed would otherwise swallow the rest of the file into one cell, and its rows would be lost unseen."""
+    # Universal newlines: files saved by old Mac Excel end their lines with "\r" alone.
+    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter, strict=True)
+    records = []
+    while True:
+        try:
+            records.append(next(reader))
+        except StopIteration:
+            return records, None
+        except csv.Error as exc:
+            line = len(records) + 1
+            if str(exc).startswith("field larger than field limit"):
+                return records, (line, _("A cell is longer than %(num)s characters.",
+                                         num=format_number(csv.field_size_limit())))
+            return records, (line, _("A quoted cell is not closed, or has other characters after its closing "
+                                     "quote. Check the quotes and try again."))
 
 
 def _header_map() -> dict[str, str]:
@@ -169,12 +202,15 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
         return plan
     # Excel writes "," or, in some locales, ";" (or tabs): take the one the header uses most. The rest of
     # the dialect stays Excel's (doubled quotes inside quoted cells), which csv.Sniffer can guess wrong.
-    first_line = text.split("\n", 1)[0]
+    first_line = next(iter(text.splitlines()), "")
     delimiter = max(",;\t", key=first_line.count)
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter)
-    header = next(reader, None)
-    if not header:
-        plan.errors.append((1, _("The file is empty.")))
+    records, problem = _records(text, delimiter)
+    if problem:
+        plan.errors.append(problem)
+        return plan
+    header = records[0] if records else []
+    if not any(cell.strip() for cell in header):
+        plan.errors.append((0, _("The file is empty.")))
         return plan
     names = _header_map()
     keys = [names.get(cell.strip().casefold()) for cell in header]
@@ -182,6 +218,8 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
     if missing:
         wanted = ", ".join(str(dict(COLUMNS)[key]) for key in sorted(missing))
         plan.errors.append((1, _("Missing column(s): %(columns)s.", columns=wanted)))
+        if not any(keys):
+            plan.errors.append((1, _("The first line must name the columns, as in the export.")))
         return plan
 
     provinces = _labels_for_provinces()
@@ -189,7 +227,7 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
     sizes = _labels(list(FirmSize), FirmSize)
     seen: dict[str, int] = {}
     parsed: list[Row] = []
-    for line, cells in enumerate(reader, start=2):
+    for line, cells in enumerate(records[1:], start=2):
         if not any(cell.strip() for cell in cells):
             continue
         if len(parsed) >= MAX_ROWS:
@@ -268,19 +306,27 @@ def _parse_row(line, values, provinces, positions, sizes):
 
 
 def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
+    """Each row's action. A firm already on the portal joins at once only while nobody owns it (an
+    unclaimed profile); a claimed firm that is not in the cluster is invited. A claimed firm that
+    declined this cluster's invitation is not invited again by a file: it can still ask to join itself."""
     numbers = [row.registration_number for row in rows]
     firms = {f.registration_number: f for f in db.session.scalars(
         select(Firm).where(Firm.registration_number.in_(numbers)))} if numbers else {}
-    current = {}
+    current, claimed, declined = {}, set(), set()
     if firms:
+        firm_ids = [f.id for f in firms.values()]
         for membership in db.session.scalars(
             select(Membership).where(
                 Membership.cluster_id == cluster.id,
-                Membership.firm_id.in_([f.id for f in firms.values()]),
-                Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED]),
+                Membership.firm_id.in_(firm_ids),
+                Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED, MembershipStatus.INVITED]),
             ).options(selectinload(Membership.positions))
         ):
             current[membership.firm_id] = membership
+        claimed = set(db.session.scalars(select(FirmMember.firm_id).where(FirmMember.firm_id.in_(firm_ids))))
+        declined = set(db.session.scalars(select(Membership.firm_id).where(
+            Membership.cluster_id == cluster.id, Membership.firm_id.in_(firm_ids),
+            Membership.invited_at.is_not(None), Membership.status == MembershipStatus.DECLINED)))
     for row in rows:
         row.firm = firms.get(row.registration_number)
         if row.firm is None:
@@ -294,7 +340,12 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
         else:
             row.membership = current.get(row.firm.id)
             if row.membership is None:
-                row.action = "join"
+                if row.firm.id not in claimed:
+                    row.action = "join"
+                else:
+                    row.action = "invitation_declined" if row.firm.id in declined else "invite"
+            elif row.membership.status is MembershipStatus.INVITED:
+                row.action = "invited_already"
             elif row.membership.status is MembershipStatus.PENDING:
                 row.action = "approve_pending"
             elif sorted((p.position for p in row.membership.positions), key=list(Position).index) != row.positions:

@@ -30,9 +30,10 @@ def of_firm(firm: Firm) -> list[Membership]:
 
 
 def clusters_to_join(firm: Firm) -> list[Cluster]:
-    """Clusters where the firm has no current (pending or approved) membership."""
+    """Clusters where the firm has no current (pending or approved) membership nor an open invitation."""
     current = select(Membership.cluster_id).where(
-        Membership.firm_id == firm.id, Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED]))
+        Membership.firm_id == firm.id,
+        Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED, MembershipStatus.INVITED]))
     return list(db.session.scalars(select(Cluster).where(Cluster.id.not_in(current)).order_by(Cluster.name_th)))
 
 
@@ -65,3 +66,12 @@ def terms(cluster: Cluster) -> list[CoordinatorTerm]:
         .options(joinedload(CoordinatorTerm.user), joinedload(CoordinatorTerm.organisation))
         .order_by(CoordinatorTerm.ends_on.desc(), CoordinatorTerm.id.desc())
     ))
+
+
+def invitations(cluster: Cluster):
+    """Select of the cluster's invitations to firms, open and answered, newest first (for pagination)."""
+    return (
+        select(Membership).where(Membership.cluster_id == cluster.id, Membership.invited_at.is_not(None))
+        .options(joinedload(Membership.firm), selectinload(Membership.positions))
+        .order_by(Membership.invited_at.desc(), Membership.id.desc())
+    )

@@ -4,6 +4,9 @@ flushed; the view commits and then dispatches notifications.
     pending ──approve──▶ approved ──leave──▶ left
        │  └──decline──▶ declined      └──remove──▶ removed
        └──cancel──▶ cancelled
+    invited ──accept (the firm's owner)──▶ approved;  invited ──decline (the owner)──▶ declined
+The invitation's two moves are the owner's alone (memberships/invitations.py): a coordinator's approve
+or decline never applies to an invited row.
 A declined, cancelled, left or removed firm may ask again: that is a new membership row, so the
 history is kept.
 
@@ -56,8 +59,8 @@ TRANSITIONS = {
 }
 
 
-def _move(membership: Membership, to: MembershipStatus) -> None:
-    if (membership.status, to) not in TRANSITIONS:
+def _move(membership: Membership, to: MembershipStatus, transitions=TRANSITIONS) -> None:
+    if (membership.status, to) not in transitions:
         raise RuleViolation(_l("This membership is %(status)s: that change is not possible now.",
                                status=membership.status.label))
     membership.status = to
@@ -111,11 +114,13 @@ def request_membership(actor: User, firm: Firm, cluster: Cluster, positions, off
         raise PermissionDenied()
     current = db.session.scalar(select(Membership).where(
         Membership.firm_id == firm.id, Membership.cluster_id == cluster.id,
-        Membership.status.in_([S.PENDING, S.APPROVED])))
+        Membership.status.in_([S.PENDING, S.APPROVED, S.INVITED])))
     if current is not None:
-        raise RuleViolation(_l("This firm is already a member of this cluster, or its request is waiting.")
-                            if current.status is S.APPROVED else
-                            _l("This firm's request to join this cluster is already waiting for a decision."))
+        raise RuleViolation({
+            S.APPROVED: _l("This firm is already a member of this cluster, or its request is waiting."),
+            S.PENDING: _l("This firm's request to join this cluster is already waiting for a decision."),
+            S.INVITED: _l("This cluster has invited your firm: accept or decline the invitation on this page."),
+        }[current.status])
     membership = Membership(
         firm_id=firm.id, cluster_id=cluster.id, status=S.PENDING, offers=offers or None, seeks=seeks or None,
         requested_by_id=actor.id, positions=[MembershipPosition(position=p) for p in _positions(positions)],
@@ -279,8 +284,11 @@ register_kind("membership.removed", _l("%(firm)s was removed from the %(cluster)
 def apply_import(actor: User, cluster: Cluster, plan) -> list:
     """Write a planned import in the caller's transaction. Unknown firms become unclaimed profiles
     (created_by = the coordinator) whose contact is invited to claim them; returns those invitations
-    for the caller to e-mail after the commit. :raises PermissionDenied, RuleViolation: bad rows."""
+    for the caller to e-mail after the commit. Firms with an owner are only invited to join (their
+    owners decide, see invitations.py). :raises PermissionDenied, RuleViolation: bad rows."""
     from portal.firms.models import FirmInvitation, LegalForm
+    from portal.memberships import invitations as cluster_invitations
+    from portal.memberships.csv_io import NO_CHANGE
     from portal.permissions import can_manage_cluster
 
     if not can_manage_cluster(actor, cluster):
@@ -290,7 +298,10 @@ def apply_import(actor: User, cluster: Cluster, plan) -> list:
     now = utcnow()
     invitations = []
     for row in plan.rows:
-        if row.action == "unchanged":
+        if row.action in NO_CHANGE:
+            continue
+        if row.action == "invite":
+            cluster_invitations.invite(actor, row.firm, cluster, row.positions, row.offers, row.seeks, line=row.line)
             continue
         if row.action == "update_positions":
             set_positions(actor, row.membership, row.positions)
@@ -322,5 +333,5 @@ def apply_import(actor: User, cluster: Cluster, plan) -> list:
         db.session.flush()
         audit.record(actor, "membership.imported", membership, line=row.line)
     audit.record(actor, "cluster.members_imported", cluster, changes=plan.changes,
-                 new_firms=plan.count("new_firm"))
+                 new_firms=plan.count("new_firm"), invited=plan.count("invite"))
     return invitations

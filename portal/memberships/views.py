@@ -4,16 +4,22 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
-from portal.clusters.models import Cluster
+from portal.clusters.models import Cluster, MembershipStatus
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
-from portal.memberships import queries, services
-from portal.memberships.forms import JoinForm
+from portal.memberships import invitations, queries, services
+from portal.memberships.forms import JoinForm, PositionsForm
 from portal.notifications.services import dispatch
-from portal.permissions import can_edit_firm, can_request_membership, can_withdraw_membership, require
+from portal.permissions import (
+    can_answer_membership_invitation,
+    can_edit_firm,
+    can_request_membership,
+    can_withdraw_membership,
+    require,
+)
 
 bp = Blueprint("memberships", __name__)
 
@@ -45,8 +51,47 @@ def firm_memberships(firm_id):
                 flash(_("Your request to join %(cluster)s has been sent to its coordinators.", cluster=cluster.name),
                       "success")
                 return redirect(url_for("memberships.firm_memberships", firm_id=firm.id))
-    return render_template("memberships/firm.html", firm=firm, memberships=queries.of_firm(firm), form=form,
-                           confirm_form=ConfirmForm(), may_request=can_request_membership(current_user, firm))
+    memberships = queries.of_firm(firm)
+    answer_forms = {m.id: _answer_form(m, proposed=True) for m in memberships if m.status is MembershipStatus.INVITED}
+    return render_template("memberships/firm.html", firm=firm, memberships=memberships, form=form,
+                           confirm_form=ConfirmForm(), may_request=can_request_membership(current_user, firm),
+                           answer_forms=answer_forms)
+
+
+def _answer_form(membership, proposed=False) -> PositionsForm:
+    """The accept form of one invitation (several may be on the page): the proposed positions ticked."""
+    if proposed:
+        return PositionsForm(prefix=f"m{membership.id}", formdata=None,
+                             data={"positions": [p.position.value for p in membership.positions]})
+    return PositionsForm(prefix=f"m{membership.id}")
+
+
+@bp.post("/<int:firm_id>/memberships/<int:membership_id>/invitation/<any(accept, decline):answer>")
+@login_required
+def answer_invitation(firm_id, membership_id, answer):
+    """The owner accepts a cluster's invitation (with the positions ticked) or declines it."""
+    membership = queries.membership_or_404(membership_id, firm_id=firm_id)
+    require(can_answer_membership_invitation(current_user, membership))
+    form = _answer_form(membership) if answer == "accept" else ConfirmForm()
+    cluster_name = membership.cluster.name
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for error in errors:
+                flash(error, "warning")
+        return redirect(url_for("memberships.firm_memberships", firm_id=firm_id, _anchor="invitations"))
+    try:
+        if answer == "accept":
+            invitations.accept(current_user, membership, form.positions.data)
+        else:
+            invitations.decline(current_user, membership)
+    except RuleViolation as exc:
+        flash(str(exc), "warning")
+    else:
+        db.session.commit()
+        dispatch()
+        flash(_("Your firm is now a member of %(cluster)s.", cluster=cluster_name) if answer == "accept" else
+              _("You declined the invitation of %(cluster)s.", cluster=cluster_name), "success")
+    return redirect(url_for("memberships.firm_memberships", firm_id=firm_id))
 
 
 @bp.post("/<int:firm_id>/memberships/<int:membership_id>/<any(cancel, leave):action>")
