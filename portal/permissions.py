@@ -40,6 +40,7 @@ __all__ = [
     "can_manage_staff",
     "can_view_dashboard",
     "can_confirm_outcome",
+    "can_set_confirmation_threshold",
 ]
 
 
@@ -195,11 +196,12 @@ def can_manage_request(user, request) -> bool:
 
 def can_respond(user, request, firm) -> bool:
     """Another member firm (of the request's cluster, if it has one) answers an open request it can see,
-    through a confirmed member of its team. One response per firm."""
+    through a confirmed member of its team. Nobody on the posting firm's team responds, from whichever of
+    their firms (that would be a deal with oneself). One response per firm."""
     from portal.collab.models import RequestStatus
 
     return (_active(user) and user.is_confirmed and firm.id != request.firm_id and not firm.is_hidden
-            and firm_role(user, firm) is not None
+            and firm_role(user, firm) is not None and not _on_team(user, request.firm_id)
             and request.status is RequestStatus.OPEN and request.expires_on >= bangkok_today()
             and can_view_request(user, request) and _is_member_firm(firm.id, request.cluster_id))
 
@@ -381,11 +383,29 @@ def can_view_dashboard(user) -> bool:
     return _active(user) and (user.is_staff or bool(active_cluster_ids(user)))
 
 
-def can_confirm_outcome(user, request) -> bool:
-    """Staff, or a coordinator of the request's cluster, confirm or query a reported partnership value."""
+def can_confirm_outcome(user, outcome) -> bool:
+    """OSMEP staff confirm or query any reported partnership value. A coordinator of the request's cluster
+    confirms or queries one, unless their team includes the posting or the partner firm, or the value is
+    above the threshold OSMEP staff set (portal.admin.services.staff_confirmation_threshold): staff decide
+    those."""
+    from portal.admin.services import staff_confirmation_threshold
+    from portal.collab.models import CollabRequest
+
     if not _active(user):
         return False
-    return user.is_staff or (request.cluster_id is not None and request.cluster_id in active_cluster_ids(user))
+    if user.is_staff:
+        return True
+    request = db.session.get(CollabRequest, outcome.request_id)
+    if request.cluster_id is None or request.cluster_id not in active_cluster_ids(user):
+        return False
+    if _on_team(user, request.firm_id) or _on_team(user, outcome.partner_firm_id):
+        return False
+    return outcome.value_baht <= staff_confirmation_threshold()
+
+
+def can_set_confirmation_threshold(user) -> bool:
+    """OSMEP staff set the value above which only staff confirm a reported partnership."""
+    return _active(user) and user.is_staff
 
 
 def require(allowed: bool) -> None:

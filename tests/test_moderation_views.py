@@ -159,3 +159,34 @@ def test_response_to_a_hidden_request_answers_404_like_its_page(app, world):
         assert db.session.scalar(select(func.count()).select_from(Response)
                                  .where(Response.request_id == world["request_hidden"])) == 0
         assert db.session.get(CollabRequest, world["request_hidden"]).hidden_at is not None
+
+
+# --- finding 5: self-dealing ----------------------------------------------------------------------
+
+def test_owner_of_both_firms_cannot_respond_to_their_own_request(app, world):
+    poster = signed_in(app, "poster")  # owns P, which posted the request, and X
+    page = body(poster.get(f"/requests/{world['request']}?lang=en"))
+    assert f'value="{world["firm_X"]}"' not in page  # X is not offered as "Responding as"
+    sent = poster.post(f"/requests/{world['request']}/respond", data={"firm_id": world["firm_X"], "message": "ตกลง"})
+    assert sent.status_code == 403
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Response)
+                                 .where(Response.firm_id == world["firm_X"])) == 0
+
+
+@pytest.mark.parametrize(("lang", "message"), [
+    ("en", "A partnership is worth at most 10,000.00 million baht here."),
+    ("th", "มูลค่าความร่วมมือหนึ่งรายการต้องไม่เกิน 10,000.00 ล้านบาท"),
+])
+def test_a_reported_value_has_a_sane_upper_bound(app, world, lang, message):
+    from portal.collab.models import Outcome, RequestStatus
+
+    poster = signed_in(app, "poster")
+    close = f"/requests/{world['request']}/close?lang={lang}"
+    data = {"reason": "partnered", "partner_firm_id": world["firm_R"], "outcome_kind": "new_sales"}
+    refused = poster.post(close, data={**data, "value": "999999999999"})
+    assert refused.status_code == 200 and message in body(refused)
+    with app.app_context():
+        assert db.session.get(CollabRequest, world["request"]).status is RequestStatus.OPEN
+        assert db.session.scalar(select(func.count()).select_from(Outcome)) == 0
+    assert poster.post(close, data={**data, "value": "10000000000"}).status_code == 302  # the bound itself is fine

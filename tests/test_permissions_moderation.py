@@ -4,6 +4,7 @@ The world is tests/moderation_world.py. The rows the pentest found missing: a co
 own firm (coordinator_own: owner of C and C2, editor of P), the owner of two firms (poster: P and X),
 hidden targets (firm H, request Q_hidden), and reported vs unreported thread content (m2/resp2 vs m1/resp1).
 """
+from decimal import Decimal
 
 import pytest
 from flask_login import AnonymousUserMixin
@@ -11,22 +12,30 @@ from flask_login import AnonymousUserMixin
 from portal.auth.models import User
 from portal.clusters.models import Membership
 from portal.collab.models import (
+    CloseReason,
     CollabRequest,
+    Kind,
     Message,
+    Outcome,
+    OutcomeKind,
+    RequestStatus,
     Response,
 )
 from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.permissions import (
+    can_confirm_outcome,
     can_decide_membership,
     can_moderate_target,
     can_report_target,
     can_respond,
     can_restore_target,
+    can_set_confirmation_threshold,
     can_verify_firm,
     can_view_request,
 )
+from portal.thai import bangkok_today
 from tests import moderation_world
 from tests.test_permissions import table
 
@@ -135,13 +144,17 @@ def test_can_view_request_hidden(world):
                                 for n in ("request", "request_hidden")])
 
 
-# Responding: finding 9 (a hidden request takes no response).
+# Responding: finding 9 (a hidden request takes no response) and finding 5 (nobody on the posting firm's
+# team responds, from whichever of their firms).
 @pytest.mark.parametrize(("who", "firm", "target", "allowed"), [
     ("member", "firm_M", "request", True),
     ("responder", "firm_R", "request", True),
     ("responder", "firm_R", "request_hidden", False),
     ("member", "firm_M", "request_hidden", False),
     ("poster", "firm_P", "request", False),
+    ("poster", "firm_X", "request", False),
+    ("coordinator_own", "firm_C", "request", False),
+    ("coordinator_own", "firm_C2", "request", False),
     ("staff", "firm_R", "request", False),
 ], ids=lambda value: str(value))
 def test_can_respond(world, who, firm, target, allowed):
@@ -182,3 +195,41 @@ def test_can_decide_membership(world):
     users, ids = world
     check(users, DECIDE_MEMBERSHIP, [lambda u, n=n: can_decide_membership(u, load(ids, Membership, n))
                                      for n in ("own_pending", "own_membership", "other_pending")])
+
+
+def _outcome(ids, poster_firm, partner_firm, value):
+    request = CollabRequest(firm_id=ids[poster_firm], cluster_id=ids["betta"], kind=Kind.JOINT_SELLING,
+                            title_th="ขายร่วมกัน", expires_on=bangkok_today(), fiscal_year=2569,
+                            status=RequestStatus.CLOSED, close_reason=CloseReason.PARTNERED)
+    db.session.add(request)
+    db.session.flush()
+    outcome = Outcome(request_id=request.id, partner_firm_id=ids[partner_firm], value_baht=Decimal(value),
+                      kind=OutcomeKind.NEW_SALES, fiscal_year=2569)
+    db.session.add(outcome)
+    db.session.flush()
+    return outcome
+
+
+#                      M with R    posted by C  partner P    M with R, above the
+#                      500,000     (own firm)   (own firm)   10 million threshold
+CONFIRM = table("""
+anonymous              0           0            0            0
+poster                 0           0            0            0
+coordinator            1           1            1            0
+coordinator_own        1           0            0            0
+other_coordinator      0           0            0            0
+staff                  1           1            1            1
+""")
+
+
+def test_can_confirm_outcome(world):
+    users, ids = world
+    outcomes = [_outcome(ids, "firm_M", "firm_R", 500_000), _outcome(ids, "firm_C", "firm_M", 500_000),
+                _outcome(ids, "firm_M", "firm_P", 500_000), _outcome(ids, "firm_M", "firm_R", "10000000.01")]
+    check(users, CONFIRM, [lambda u, o=o: can_confirm_outcome(u, o) for o in outcomes])
+
+
+def test_only_staff_set_the_confirmation_threshold(world):
+    users, _ids = world
+    assert {who: can_set_confirmation_threshold(users[who]) for who in WHO} == {
+        who: who == "staff" for who in WHO}
