@@ -4,6 +4,7 @@
 and `TestConfig` (used by the test suite) supply safe local defaults.
 """
 import os
+from decimal import Decimal
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -52,6 +53,13 @@ class Config:
     LIMIT_REQUESTS_PER_DAY = int(os.environ.get("LIMIT_REQUESTS_PER_DAY", "10"))
     LIMIT_RESPONSES_PER_DAY = int(os.environ.get("LIMIT_RESPONSES_PER_DAY", "30"))
     LIMIT_MESSAGES_PER_HOUR = int(os.environ.get("LIMIT_MESSAGES_PER_HOUR", "60"))
+    # Reported partnership values (baht). No single partnership between cluster SMEs comes near 10,000 million
+    # baht: a medium enterprise has revenue under 500 million a year, and the whole programme reported 1,811
+    # million over 2017-2020. Anything above is a typing error or an attempt to inflate the results: refused.
+    OUTCOME_VALUE_MAX = Decimal(os.environ.get("OUTCOME_VALUE_MAX", "10000000000"))
+    # Above this value only OSMEP staff confirm a reported partnership. Staff change it on a page (it is
+    # then stored in the database); until then this default applies.
+    STAFF_CONFIRMATION_ABOVE_DEFAULT = Decimal("10000000")
     PAGE_SIZE = 24
     UPLOAD_DIR = os.environ.get("UPLOAD_DIR", str(INSTANCE_DIR / "uploads"))
     # `flask backup` writes here unless given --output; PG_BIN_DIR picks pg_dump/pg_restore (default: the PATH).

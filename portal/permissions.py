@@ -29,7 +29,10 @@ __all__ = [
     "can_decide_response",
     "can_see_counterpart_contacts",
     "can_report",
+    "can_report_target",
     "can_moderate_firm",
+    "can_moderate_target",
+    "can_restore_target",
     "can_verify_firm",
     "can_view_moderation",
     "can_request_review",
@@ -38,6 +41,7 @@ __all__ = [
     "can_manage_staff",
     "can_view_dashboard",
     "can_confirm_outcome",
+    "can_set_confirmation_threshold",
 ]
 
 
@@ -57,6 +61,11 @@ def _firm_role(user, firm_id):
         return None
     member = db.session.get(FirmMember, (firm_id, user.id))
     return member.role if member else None
+
+
+def _on_team(user, firm_id) -> bool:
+    """The user is the owner or an editor of the firm."""
+    return _firm_role(user, firm_id) is not None
 
 
 def is_coordinator(user, cluster, day=None) -> bool:
@@ -143,11 +152,14 @@ def can_manage_cluster(user, cluster) -> bool:
 
 
 def can_decide_membership(user, membership) -> bool:
-    """Whoever manages the membership's cluster approves, declines, removes, edits positions and notes."""
+    """Whoever manages the membership's cluster approves, declines, removes, edits positions and notes;
+    but a coordinator never decides on a firm whose team includes them: OSMEP staff do."""
     from portal.clusters.models import Cluster
 
     cluster = db.session.get(Cluster, membership.cluster_id)
-    return can_manage_cluster(user, cluster)
+    if not can_manage_cluster(user, cluster):
+        return False
+    return user.is_staff or not _on_team(user, membership.firm_id)
 
 
 def can_appoint_coordinators(user) -> bool:
@@ -176,10 +188,14 @@ def can_post_request(user, firm, cluster_id: int | None = None) -> bool:
 
 
 def can_view_request(user, request) -> bool:
-    """A request is seen by whoever may see the firm that posted it."""
+    """A request is seen by whoever may see the firm that posted it. Once moderators hide it, only the
+    posting firm's team and those who moderate it (can_moderate_target) still see it."""
     from portal.firms.models import Firm
 
-    return can_view_firm(user, db.session.get(Firm, request.firm_id))
+    if not can_view_firm(user, db.session.get(Firm, request.firm_id)):
+        return False
+    return (not request.is_hidden or _on_team(user, request.firm_id)
+            or can_moderate_target(user, "request", request))
 
 
 def can_manage_request(user, request) -> bool:
@@ -188,24 +204,29 @@ def can_manage_request(user, request) -> bool:
 
 
 def can_respond(user, request, firm) -> bool:
-    """Another member firm (of the request's cluster, if it has one) answers an open request, through a
-    confirmed member of its team. One response per firm."""
+    """Another member firm (of the request's cluster, if it has one) answers an open request it can see,
+    through a confirmed member of its team. Nobody on the posting firm's team responds, from whichever of
+    their firms (that would be a deal with oneself). One response per firm."""
     from portal.collab.models import RequestStatus
 
     return (_active(user) and user.is_confirmed and firm.id != request.firm_id and not firm.is_hidden
-            and firm_role(user, firm) is not None and request.status is RequestStatus.OPEN
-            and request.expires_on >= bangkok_today() and _is_member_firm(firm.id, request.cluster_id))
+            and firm_role(user, firm) is not None and not _on_team(user, request.firm_id)
+            and request.status is RequestStatus.OPEN and request.expires_on >= bangkok_today()
+            and can_view_request(user, request) and _is_member_firm(firm.id, request.cluster_id))
 
 
 def can_view_response(user, response) -> bool:
-    """A response and its thread are private to the two firms' teams (and OSMEP staff)."""
+    """A response and its thread (every message in it) are private to the two firms' teams and OSMEP
+    staff. Once moderators hide the response, the posting firm's team no longer sees it; the responding
+    firm's team still does, to ask for a review."""
     from portal.collab.models import CollabRequest
 
     if not _active(user):
         return False
+    if user.is_staff or _on_team(user, response.firm_id):
+        return True
     request = db.session.get(CollabRequest, response.request_id)
-    return (user.is_staff or _firm_role(user, response.firm_id) is not None
-            or _firm_role(user, request.firm_id) is not None)
+    return not response.is_hidden and _on_team(user, request.firm_id)
 
 
 def can_decide_response(user, response) -> bool:
@@ -242,12 +263,34 @@ def active_cluster_ids(user) -> set[int]:
 
 
 def can_report(user) -> bool:
-    """Any signed-in user reports a listing."""
+    """Any signed-in user reports a listing (what they can see: can_report_target)."""
     return _active(user)
 
 
+def _thread_of(target_type: str, obj):
+    """The response whose private thread a response or message belongs to."""
+    from portal.collab.models import Response
+
+    return obj if target_type == "response" else db.session.get(Response, obj.response_id)
+
+
+def can_report_target(user, target_type: str, obj) -> bool:
+    """A signed-in user reports only what they may see, by the rules of its page: a firm (can_view_firm),
+    a request (can_view_request), a response (can_view_response); a message iff its thread is visible."""
+    if not can_report(user):
+        return False
+    if target_type == "firm":
+        return can_view_firm(user, obj)
+    if target_type == "request":
+        return can_view_request(user, obj)
+    if target_type in ("response", "message"):
+        return can_view_response(user, _thread_of(target_type, obj))
+    return False
+
+
 def can_moderate_firm(user, firm_id: int) -> bool:
-    """OSMEP staff moderate everything; coordinators the listings of firms that are members of their clusters."""
+    """OSMEP staff moderate everything; coordinators the listings of firms that are members of their
+    clusters, but never a firm whose team includes them (OSMEP staff decide those)."""
     from portal.clusters.models import Membership, MembershipStatus
 
     if not _active(user):
@@ -257,11 +300,64 @@ def can_moderate_firm(user, firm_id: int) -> bool:
     clusters = active_cluster_ids(user)
     return bool(clusters) and db.session.scalar(db.select(Membership.id).where(
         Membership.firm_id == firm_id, Membership.cluster_id.in_(clusters),
-        Membership.status == MembershipStatus.APPROVED).limit(1)) is not None
+        Membership.status == MembershipStatus.APPROVED).limit(1)) is not None and not _on_team(user, firm_id)
+
+
+def _firms_concerned(target_type: str, obj) -> set[int]:
+    """The firms a moderation decision concerns: the target's own firm and, for thread content, both sides."""
+    from portal.collab.models import CollabRequest
+
+    if target_type == "firm":
+        return {obj.id}
+    if target_type == "request":
+        return {obj.firm_id}
+    response = _thread_of(target_type, obj)
+    return {obj.firm_id, response.firm_id, db.session.get(CollabRequest, response.request_id).firm_id}
+
+
+def _is_reported(target_type: str, target_id: int) -> bool:
+    from portal.moderation.models import Report
+
+    return db.session.scalar(db.select(Report.id).where(
+        Report.target_type == target_type, Report.target_id == target_id).limit(1)) is not None
+
+
+def can_moderate_target(user, target_type: str, obj) -> bool:
+    """Who opens a listing's moderation page, dismisses its reports and hides it. OSMEP staff: everything.
+    A coordinator: firms and requests of their clusters' member firms (can_moderate_firm); a response or a
+    message, private to the two firms, only once someone has reported that very one, and never anything
+    concerning a firm whose team includes them (for thread content: either side)."""
+    if not _active(user):
+        return False
+    if user.is_staff:
+        return True
+    if target_type not in ("firm", "request", "response", "message"):
+        return False
+    if not can_moderate_firm(user, obj.id if target_type == "firm" else obj.firm_id):
+        return False
+    if target_type in ("response", "message") and not _is_reported(target_type, obj.id):
+        return False
+    return not any(_on_team(user, firm_id) for firm_id in _firms_concerned(target_type, obj))
+
+
+def can_restore_target(user, target_type: str, obj) -> bool:
+    """A hidden listing is restored by whoever moderates it (can_moderate_target), except that what OSMEP
+    staff hid (by hand, or by suspending its owner) only staff restore."""
+    from portal.auth.models import User
+
+    if not (obj.is_hidden and can_moderate_target(user, target_type, obj)):
+        return False
+    if user.is_staff:
+        return True
+    if getattr(obj, "hidden_for_suspension_of", None) is not None or obj.hidden_by_id is None:
+        return False
+    hider = db.session.get(User, obj.hidden_by_id)
+    return hider is not None and not hider.is_staff
 
 
 def can_verify_firm(user, firm) -> bool:
-    """Staff, and coordinators for their own clusters' members, verify a firm's registration."""
+    """Staff, and coordinators for their own clusters' members, verify a firm's registration; never a
+    coordinator for a firm whose team includes them."""
     return can_moderate_firm(user, firm.id)
 
 
@@ -296,11 +392,29 @@ def can_view_dashboard(user) -> bool:
     return _active(user) and (user.is_staff or bool(active_cluster_ids(user)))
 
 
-def can_confirm_outcome(user, request) -> bool:
-    """Staff, or a coordinator of the request's cluster, confirm or query a reported partnership value."""
+def can_confirm_outcome(user, outcome) -> bool:
+    """OSMEP staff confirm or query any reported partnership value. A coordinator of the request's cluster
+    confirms or queries one, unless their team includes the posting or the partner firm, or the value is
+    above the threshold OSMEP staff set (portal.admin.services.staff_confirmation_threshold): staff decide
+    those."""
+    from portal.admin.services import staff_confirmation_threshold
+    from portal.collab.models import CollabRequest
+
     if not _active(user):
         return False
-    return user.is_staff or (request.cluster_id is not None and request.cluster_id in active_cluster_ids(user))
+    if user.is_staff:
+        return True
+    request = db.session.get(CollabRequest, outcome.request_id)
+    if request.cluster_id is None or request.cluster_id not in active_cluster_ids(user):
+        return False
+    if _on_team(user, request.firm_id) or _on_team(user, outcome.partner_firm_id):
+        return False
+    return outcome.value_baht <= staff_confirmation_threshold()
+
+
+def can_set_confirmation_threshold(user) -> bool:
+    """OSMEP staff set the value above which only staff confirm a reported partnership."""
+    return _active(user) and user.is_staff
 
 
 def require(allowed: bool) -> None:

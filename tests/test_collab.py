@@ -76,6 +76,10 @@ def test_close_as_partnered_needs_a_responder_and_a_value(world):
     services.respond(users["responder"], request, firms["responder"], "We breed halfmoon bettas")
     with pytest.raises(RuleViolation):  # no value
         services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id, None, None)
+    with pytest.raises(RuleViolation):  # above OUTCOME_VALUE_MAX (10,000 million baht): not an SME partnership
+        services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id,
+                       Decimal("10000000000.01"), OutcomeKind.NEW_SALES)
+    assert request.status is RequestStatus.OPEN
     services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id, Decimal("250000.50"),
                    OutcomeKind.NEW_SALES)
     assert request.status is RequestStatus.CLOSED and request.close_reason is CloseReason.PARTNERED

@@ -86,9 +86,9 @@ def test_programme_figures_by_fiscal_year(app, programme):
     assert (fy64.requests_posted, fy64.requests_answered, fy64.requests_partnered) == (4, 3, 3)
     assert fy64.value_confirmed == Decimal("120000.50")
     assert fy64.value_unconfirmed == Decimal("880000")
-    assert fy64.value_by_kind == {OutcomeKind.COST_SAVED: Decimal("120000.50"), OutcomeKind.NEW_SALES: Decimal(880000)}
-    assert {aim.value: v for aim, v in fy64.value_by_aim.items()} == {
-        "cost": Decimal("120000.50"), "market": Decimal(380000), "finance": Decimal(500000)}
+    # the breakdowns add up to the headline: confirmed values only (the 880,000 reported stay apart)
+    assert fy64.value_by_kind == {OutcomeKind.COST_SAVED: Decimal("120000.50")}
+    assert {aim.value: v for aim, v in fy64.value_by_aim.items()} == {"cost": Decimal("120000.50")}
     assert fy63.requests_posted == 1 and fy63.requests_partnered == 0
 
 
@@ -112,7 +112,8 @@ def test_dashboard_renders_charts_with_tables_in_thai(app, programme):
     factories.sign_in(staff, "staff@example.com")
     page = staff.get("/admin/results/dashboard?year=2564&lang=th").get_data(as_text=True)
     assert '<svg role="img"' in page and "<title" in page and "<table" in page
-    assert "1.00 ล้านบาท" in page  # 1,000,000.50 baht reported in 2564
+    assert "0.12 ล้านบาท" in page  # 120,000.50 baht confirmed in 2564 (1,000,000.50 reported)
+    assert "880,000.00 บาท" in page  # the rest, shown apart as not yet confirmed
     assert "2564" in page
 
 
@@ -153,7 +154,110 @@ def test_coordinator_confirms_or_queries_a_value(app, programme):
 
 def test_public_summary_has_no_firm_level_data(client, programme):
     page = client.get("/results?year=2564&lang=en").get_data(as_text=True)
-    assert "1.00 million baht" in page and "partnerships reported" in page
+    assert "0.12 million baht" in page and "partnerships reported" in page  # confirmed only
+    assert "not yet confirmed, not counted above: 0.88 million baht" in page
     for name in ("ฟาร์มเอ", "ฟาร์มบี", "สตูดิโอซี"):
         assert name not in page
     assert client.get("/results?year=99").status_code == 404
+
+
+# --- issue #14, finding 5: only confirmed values make the headlines; big ones need OSMEP staff --------
+
+def _outcome_of(value):
+    return db.session.scalar(db.select(Outcome).where(Outcome.value_baht == Decimal(value)))
+
+
+def signed_in(app, email):
+    client = app.test_client()
+    assert factories.sign_in(client, email).status_code == 302
+    return client
+
+
+def test_coordinators_confirm_up_to_the_threshold_staff_above_it(app, programme):
+    with app.app_context():
+        big = _outcome_of(380000)
+        big.value_baht = Decimal("10000000.01")  # just above the default threshold of 10 million baht
+        db.session.commit()
+        big_id = big.id
+    coordinator, staff = signed_in(app, "coord@example.com"), signed_in(app, "staff@example.com")
+    page = coordinator.get("/admin/results/outcomes?year=2564&lang=en").get_data(as_text=True)
+    assert f"/admin/results/outcomes/{big_id}/confirmed" not in page and "For OSMEP staff to decide." in page
+    assert coordinator.post(f"/admin/results/outcomes/{big_id}/confirmed").status_code == 403
+    with app.app_context():
+        assert db.session.get(Outcome, big_id).confirmation is Confirmation.UNCONFIRMED
+    assert staff.post(f"/admin/results/outcomes/{big_id}/confirmed").status_code == 302
+    with app.app_context():
+        outcome = db.session.get(Outcome, big_id)
+        assert outcome.confirmation is Confirmation.CONFIRMED and outcome.confirmed_by_id == programme["staff"]
+
+
+def test_staff_set_the_threshold_on_a_page_and_it_is_audited(app, programme):
+    from portal.admin.models import ResultsSettings
+    from portal.audit import AuditEntry
+
+    coordinator, staff = signed_in(app, "coord@example.com"), signed_in(app, "staff@example.com")
+    assert coordinator.get("/admin/results/settings").status_code == 403
+    assert coordinator.post("/admin/results/settings", data={"value": "1"}).status_code == 403
+    page = staff.get("/admin/results/settings?lang=th").get_data(as_text=True)
+    assert "10,000,000.00 บาท" in page  # the default until staff change it
+    for bad in ("abc", "-5", "", "1e400", "NaN"):
+        refused = staff.post("/admin/results/settings?lang=en", data={"value": bad})
+        assert refused.status_code == 200 and "Enter an amount in baht" in refused.get_data(as_text=True), bad
+    with app.app_context():
+        assert db.session.get(ResultsSettings, 1) is None
+    assert staff.post("/admin/results/settings", data={"value": "300000"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(ResultsSettings, 1).staff_confirmation_above == Decimal(300000)
+        entry = db.session.scalar(db.select(AuditEntry).where(AuditEntry.action == "results.threshold_changed"))
+        assert entry.actor_id == programme["staff"] and entry.details == {"before": "10000000", "after": "300000"}
+        unconfirmed = _outcome_of(380000).id  # now above the threshold: for staff only
+    assert coordinator.post(f"/admin/results/outcomes/{unconfirmed}/confirmed").status_code == 403
+    assert "300,000.00 baht" in staff.get("/admin/results/settings?lang=en").get_data(as_text=True)
+
+
+def test_coordinator_cannot_confirm_their_own_firms_outcome(app, programme):
+    with app.app_context():
+        from portal.auth.models import User
+
+        coordinator = db.session.scalar(db.select(User).where(User.email == "coord@example.com"))
+        outcome = _outcome_of(380000)
+        request = db.session.get(CollabRequest, outcome.request_id)
+        factories.team_member(db.session.get(factories.Firm, request.firm_id), coordinator, "editor")
+        db.session.commit()
+        outcome_id = outcome.id
+    client = signed_in(app, "coord@example.com")
+    page = client.get("/admin/results/outcomes?year=2564").get_data(as_text=True)
+    assert f"/admin/results/outcomes/{outcome_id}/confirmed" not in page
+    assert client.post(f"/admin/results/outcomes/{outcome_id}/confirmed").status_code == 403
+    with app.app_context():
+        assert db.session.get(Outcome, outcome_id).confirmation is Confirmation.UNCONFIRMED
+
+
+def test_public_headlines_count_confirmed_values_only(app, client):
+    """The pentest: 999,999,999,999 baht reported between two firms of one owner read as 1,000,000 million."""
+    from portal.db import utcnow
+
+    year = fiscal_year(utcnow())
+    with app.app_context():
+        betta = factories.cluster("betta")
+        a, b = factories.firm(name_th="ฟาร์มเอ"), factories.firm(name_th="ฟาร์มบี")
+        for firm in (a, b):
+            factories.membership(firm, betta)
+        for value, confirmation in (("999999999999", Confirmation.UNCONFIRMED), ("2500000", Confirmation.CONFIRMED)):
+            r = CollabRequest(firm_id=a.id, cluster_id=betta.id, kind=Kind.JOINT_SELLING, title_th="ขายร่วม",
+                              expires_on=bangkok_today(), fiscal_year=year, status=RequestStatus.CLOSED,
+                              close_reason=CloseReason.PARTNERED)
+            db.session.add(r)
+            db.session.flush()
+            db.session.add(Outcome(request_id=r.id, partner_firm_id=b.id, value_baht=Decimal(value),
+                                   kind=OutcomeKind.NEW_SALES, fiscal_year=year, confirmation=confirmation))
+        staff = factories.user(email="staff@example.com", role=Role.STAFF)
+        db.session.commit()
+        assert staff.id
+    for url in ("/?lang=en", f"/results?year={year}&lang=en"):
+        page = client.get(url).get_data(as_text=True)
+        assert "<strong>2.50 million baht</strong> confirmed cost reduction or new sales" in page, url
+        assert "not yet confirmed, not counted above: 1,000,000.00 million baht" in page, url
+        assert "<strong>1,000,0" not in page, url
+    dashboard = signed_in(app, "staff@example.com").get(f"/admin/results/dashboard?year={year}&lang=en")
+    assert "<strong>2.50 million baht</strong>" in dashboard.get_data(as_text=True)  # the same figure

@@ -1,7 +1,10 @@
 """Programme results, counted in the database: firms, requests and reported value by Thai fiscal year.
 
-A firm in several clusters counts once in programme totals. Membership figures come from the counts that
-portal.admin.rollup keeps as memberships change; requests and values are counted here on each request.
+A firm in several clusters counts once in programme totals. Value in baht counts confirmed outcomes only
+(confirmed by a coordinator, or by OSMEP staff above their threshold): every headline, chart and export
+says the same figure; what firms reported and nobody has confirmed yet is `value_unconfirmed`, shown apart.
+Membership figures come from the counts that portal.admin.rollup keeps as memberships change; requests
+and values are counted here on each request.
 Fiscal years are stored when a membership is approved, a request posted or an outcome reported
 (Bangkok time, B.E.).
 """
@@ -38,10 +41,10 @@ class Figures:
     requests_posted: int = 0
     requests_answered: int = 0
     requests_partnered: int = 0
-    value_confirmed: Decimal = Decimal(0)
-    value_unconfirmed: Decimal = Decimal(0)
-    value_by_kind: dict = field(default_factory=dict)  # OutcomeKind -> baht
-    value_by_aim: dict = field(default_factory=dict)  # Aim -> baht
+    value_confirmed: Decimal = Decimal(0)  # the headline figure
+    value_unconfirmed: Decimal = Decimal(0)  # reported, not (yet) confirmed: never in a headline
+    value_by_kind: dict = field(default_factory=dict)  # OutcomeKind -> confirmed baht
+    value_by_aim: dict = field(default_factory=dict)  # Aim -> confirmed baht
 
 
 def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -> Figures:
@@ -70,10 +73,10 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
         total = Decimal(total or 0)
         request_kind, outcome_kind = Kind(request_kind), OutcomeKind(outcome_kind)
         result.requests_partnered += count
-        if Confirmation(confirmation) is Confirmation.CONFIRMED:
-            result.value_confirmed += total
-        else:
+        if Confirmation(confirmation) is not Confirmation.CONFIRMED:
             result.value_unconfirmed += total
+            continue
+        result.value_confirmed += total
         result.value_by_kind[outcome_kind] = result.value_by_kind.get(outcome_kind, Decimal(0)) + total
         result.value_by_aim[request_kind.aim] = result.value_by_aim.get(request_kind.aim, Decimal(0)) + total
     return result
@@ -148,6 +151,7 @@ def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:
             "value_by_kind": ([_("Kind of value"), _("Value (baht)")],
                               [[str(k.label), float(v)] for k, v in sorted(f.value_by_kind.items(),
                                                                             key=lambda i: i[0].value)]
-                              + [[_("Confirmed by coordinators"), float(f.value_confirmed)],
-                                 [_("Not yet confirmed"), float(f.value_unconfirmed)]]),
+                              + [[_("Total confirmed"), float(f.value_confirmed)],
+                                 [_("Reported, not yet confirmed (not counted above)"),
+                                  float(f.value_unconfirmed)]]),
         }

@@ -1,12 +1,17 @@
-"""The programme's membership figures, kept counted (portal.admin.rollup maintains them).
+"""The programme's membership figures, kept counted (portal.admin.rollup maintains them), and the settings
+OSMEP staff keep for the results.
 
 Counting distinct firms over every membership took 0.2–0.7 s per dashboard at 300,000 memberships.
 These two tables hold the same counts: which figures each firm counts in, and how many firms each
 figure has. Both are derived data: `flask results rebuild` recomputes them from the memberships.
 """
-from sqlalchemy import Index, Integer, String
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
 PROGRAMME = 0  # the scope of programme-wide figures; any other scope is a cluster id
@@ -41,3 +46,16 @@ class ResultCount(db.Model):
     dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
     firms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResultsSettings(db.Model):
+    """The results settings OSMEP staff change on a page: one row (id 1), written when first changed; until
+    then the config defaults apply. Typed columns, one per setting; every change is audited."""
+
+    __tablename__ = "results_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    # A reported partnership value above this (baht) is confirmed by OSMEP staff only, never by a coordinator.
+    staff_confirmation_above: Mapped[Decimal] = mapped_column(Numeric(14, 2))
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

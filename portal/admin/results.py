@@ -8,15 +8,25 @@ from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from portal import audit, reference
-from portal.admin import dashboard
+from portal import reference
+from portal.admin import dashboard, services
+from portal.admin.forms import ThresholdForm
+from portal.audit import AuditEntry
+from portal.auth.models import User
 from portal.collab.models import CollabRequest, Confirmation, Outcome
 from portal.db import utcnow
+from portal.exceptions import RuleViolation
 from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
-from portal.permissions import active_cluster_ids, can_confirm_outcome, can_view_dashboard, require
+from portal.permissions import (
+    active_cluster_ids,
+    can_confirm_outcome,
+    can_set_confirmation_threshold,
+    can_view_dashboard,
+    require,
+)
 from portal.thai import fiscal_year
 
 bp = Blueprint("results", __name__)
@@ -90,7 +100,7 @@ def outcomes():
     if cluster_ids is not None:
         query = query.where(CollabRequest.cluster_id.in_(cluster_ids))
     return render_template("admin/outcomes.html", rows=db.session.execute(query).all(), year=year,
-                           form=ConfirmForm())
+                           form=ConfirmForm(), threshold=services.staff_confirmation_threshold())
 
 
 @bp.post("/outcomes/<int:outcome_id>/<any(confirmed, queried):decision>")
@@ -98,13 +108,34 @@ def outcomes():
 def confirm(outcome_id, decision):
     require(can_view_dashboard(current_user))
     outcome = db.session.get(Outcome, outcome_id) or abort(404)
-    require(can_confirm_outcome(current_user, db.session.get(CollabRequest, outcome.request_id)))
+    require(can_confirm_outcome(current_user, outcome))
     if ConfirmForm().validate_on_submit():
-        outcome.confirmation = Confirmation(decision)
-        outcome.confirmation_note = (request.form.get("note") or "").strip()[:1000] or None
-        outcome.confirmed_by_id, outcome.confirmed_at = current_user.id, utcnow()
-        audit.record(current_user, f"outcome.{decision}", outcome, reason=outcome.confirmation_note,
-                     value=str(outcome.value_baht))
+        services.confirm_outcome(current_user, outcome, Confirmation(decision), request.form.get("note"))
         db.session.commit()
         flash(_("Saved."), "success")
     return redirect(url_for("results.outcomes", year=outcome.fiscal_year))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Staff set the value above which only staff confirm a reported partnership; each change is audited."""
+    require(can_set_confirmation_threshold(current_user))
+    form = ThresholdForm()
+    if request.method == "GET":
+        form.value.data = services.staff_confirmation_threshold()
+    if form.validate_on_submit():
+        try:
+            services.set_staff_confirmation_threshold(current_user, form.value.data)
+        except RuleViolation as exc:
+            form.value.errors.append(str(exc))
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("results.settings"))
+    history = db.session.execute(
+        select(AuditEntry, User.email).outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(AuditEntry.action == "results.threshold_changed")
+        .order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc()).limit(20)).all()
+    return render_template("admin/settings.html", form=form, history=history,
+                           threshold=services.staff_confirmation_threshold())

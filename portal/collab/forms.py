@@ -1,9 +1,10 @@
 """Forms for requests, responses, messages and closing. Input checks only; rules are in services."""
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional
+from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
 
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
@@ -84,3 +85,9 @@ class CloseForm(FlaskForm):
     # strip: Optional() accepts whitespace and clears the "not a valid choice" error, so "   " must become "".
     outcome_kind = RadioField(_l("The value is"), choices=[SelectChoice(k.value, k.label) for k in OutcomeKind],
                               filters=[strip], validators=[Optional()])
+
+    def validate_value(self, field):
+        from portal.collab.services import value_too_high
+
+        if field.data is not None and field.data > current_app.config["OUTCOME_VALUE_MAX"]:
+            raise ValidationError(str(value_too_high()))

@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask import current_app, url_for
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
@@ -92,6 +93,16 @@ def _check_content(data: dict) -> None:
         raise RuleViolation(_l("The lowest budget is higher than the highest."))
 
 
+def value_too_high():
+    """Why a reported value above OUTCOME_VALUE_MAX (config.py says why that bound) is refused; lazy, so
+    that the limit is written in the language of the page that shows the message."""
+    from portal.i18n import format_million_baht
+
+    return LazyString(lambda: gettext(
+        "A partnership is worth at most %(limit)s here. Check the amount (in baht); for a larger deal, please write "
+        "to OSMEP staff.", limit=format_million_baht(current_app.config["OUTCOME_VALUE_MAX"])))
+
+
 def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> CollabRequest:
     """:raises PermissionDenied: not the firm's team, not a member of the cluster, unconfirmed.
     :raises RuleViolation: no title, bad dates or budget, over the daily limit."""
@@ -160,6 +171,8 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
                                    "if you accepted a response, never one declined or withdrawn."))
         if value is None or value < 0 or outcome_kind is None:
             raise RuleViolation(_l("Give the estimated value in baht and whether it saved cost or made sales."))
+        if value > current_app.config["OUTCOME_VALUE_MAX"]:
+            raise RuleViolation(value_too_high())
         db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
                                kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow())))
     request.status, request.close_reason = RequestStatus.CLOSED, reason

@@ -25,9 +25,8 @@ from portal.permissions import (
     can_decide_response,
     can_edit_firm,
     can_manage_request,
-    can_moderate_firm,
+    can_moderate_target,
     can_post_request,
-    can_request_review,
     can_respond,
     can_see_counterpart_contacts,
     can_view_request,
@@ -121,16 +120,22 @@ def create():
     return render_template("collab/form.html", form=form, collab_request=None)
 
 
-@bp.get("/<int:request_id>")
-def detail(request_id):
+def _viewable_request(request_id):
+    """The request, if the user may see it: hidden ones (or a hidden firm's) answer 404 as if absent, a
+    members-only firm's ask anonymous visitors to sign in. Every route on one request loads it so."""
     collab_request = queries.request_or_404(request_id)
-    if collab_request.firm.is_hidden and not can_view_request(current_user, collab_request):
+    if (collab_request.is_hidden or collab_request.firm.is_hidden) \
+            and not can_view_request(current_user, collab_request):
         abort(404)  # as the firm's own page: out of public view
     require(can_view_request(current_user, collab_request))
+    return collab_request
+
+
+@bp.get("/<int:request_id>")
+def detail(request_id):
+    collab_request = _viewable_request(request_id)
     manager = can_manage_request(current_user, collab_request)
-    moderator = can_moderate_firm(current_user, collab_request.firm_id)
-    if collab_request.is_hidden and not (manager or moderator):
-        abort(404)
+    moderator = can_moderate_target(current_user, "request", collab_request)
     mine = queries.my_firms(current_user)
     answerable = [f for f in mine if can_respond(current_user, collab_request, f)]
     my_response = queries.response_of(collab_request, [f.id for f in mine])
@@ -147,8 +152,7 @@ def detail(request_id):
 @bp.post("/<int:request_id>/respond")
 @login_required
 def respond(request_id):
-    collab_request = queries.request_or_404(request_id)
-    require(can_view_request(current_user, collab_request))
+    collab_request = _viewable_request(request_id)
     mine = queries.my_firms(current_user)
     form = RespondForm()
     form.firm_id.choices = [SelectChoice(f.id, f.name) for f in mine]
@@ -175,12 +179,12 @@ def respond(request_id):
 @login_required
 def thread(response_id):
     response = queries.response_or_404(response_id)
+    if response.is_hidden and not can_view_response(current_user, response):
+        abort(404)  # hidden from the posting firm: as if absent
     require(can_view_response(current_user, response))
     collab_request = response.request
     poster = firm_queries.get_or_404(collab_request.firm_id)
-    moderator = can_moderate_firm(current_user, response.firm_id)
-    if response.is_hidden and not (moderator or can_request_review(current_user, response.firm_id)):
-        abort(404)
+    moderator = can_moderate_target(current_user, "response", response)
     form = MessageForm()
     if form.validate_on_submit():
         try:

@@ -9,11 +9,19 @@ bp = Blueprint("main", __name__)
 
 @bp.get("/")
 def index():
+    from portal import reference
+    from portal.admin import dashboard
+    from portal.thai import fiscal_year
+
+    year = fiscal_year(utcnow())
+    figures = reference.cached(f"programme-value:{year}", lambda: dashboard.figures(year, None, breakdowns=False))
     return render_template(
         "main/index.html",
         totals=cluster_queries.programme_totals(),
         clusters=cluster_queries.list_with_counts(),
         today=utcnow(),
+        f=figures,
+        year=year,
     )
 
 

@@ -21,7 +21,7 @@ from portal.memberships import csv_io, queries, services
 from portal.memberships.forms import AppointForm, ImportForm, NotesForm, PositionsForm, ReasonForm
 from portal.notifications.services import dispatch
 from portal.paging import page_arg
-from portal.permissions import can_appoint_coordinators, can_manage_cluster, require
+from portal.permissions import can_appoint_coordinators, can_decide_membership, can_manage_cluster, require
 from portal.thai import bangkok_today
 
 bp = Blueprint("coordination", __name__)
@@ -56,6 +56,7 @@ def queue(slug):
 def decide(slug, membership_id, decision):
     cluster = _cluster(slug)
     membership = queries.membership_or_404(membership_id, cluster_id=cluster.id)
+    require(can_decide_membership(current_user, membership))
     form = ReasonForm() if decision == "decline" else ConfirmForm()
     if not form.validate_on_submit():
         for errors in form.errors.values():
@@ -90,6 +91,8 @@ def members(slug):
 def member(slug, membership_id):
     cluster = _cluster(slug)
     membership = queries.membership_or_404(membership_id, cluster_id=cluster.id)
+    if request.method == "POST":
+        require(can_decide_membership(current_user, membership))
     positions_form = PositionsForm(prefix="p", data={"positions": [p.position.value for p in membership.positions]}) \
         if request.method == "GET" else PositionsForm(prefix="p")
     notes_form = NotesForm(prefix="n", data={"notes": membership.coordinator_notes}) \
@@ -113,6 +116,7 @@ def member(slug, membership_id):
 def remove(slug, membership_id):
     cluster = _cluster(slug)
     membership = queries.membership_or_404(membership_id, cluster_id=cluster.id)
+    require(can_decide_membership(current_user, membership))
     form = ReasonForm(prefix="r")
     if not form.validate_on_submit():
         flash(_("Please give the firm a reason."), "warning")

@@ -303,6 +303,11 @@ def apply_import(actor: User, cluster: Cluster, plan) -> list:
         if row.action == "invite":
             cluster_invitations.invite(actor, row.firm, cluster, row.positions, row.offers, row.seeks, line=row.line)
             continue
+        if row.firm is not None and not can_decide_membership(
+                actor, row.membership or Membership(firm_id=row.firm.id, cluster_id=cluster.id)):
+            raise RuleViolation(_l("Line %(line)s: you are on the team of %(firm)s, so OSMEP staff decide on its "
+                                   "membership. Remove the line and import again.", line=row.line,
+                                   firm=row.firm.name))
         if row.action == "update_positions":
             set_positions(actor, row.membership, row.positions)
             continue

@@ -15,9 +15,10 @@ from portal.moderation.models import Report, ReportReason, ReportStatus
 from portal.notifications.services import notify, register_kind
 from portal.permissions import (
     can_manage_staff,
-    can_moderate_firm,
-    can_report,
+    can_moderate_target,
+    can_report_target,
     can_request_review,
+    can_restore_target,
     can_suspend_users,
     can_verify_firm,
 )
@@ -40,7 +41,7 @@ def _team(firm_id: int) -> list[User]:
 
 
 def report(actor: User, target_type: str, obj, reason: ReportReason, text: str | None) -> Report:
-    if not can_report(actor):
+    if not can_report_target(actor, target_type, obj):
         raise PermissionDenied()
     if reason is ReportReason.OTHER and not (text or "").strip():
         raise RuleViolation(_l("Please say what is wrong."))
@@ -64,7 +65,7 @@ def _close_reports(actor, target_type, obj, status):
 
 
 def _guard(actor, target_type, obj):
-    if not can_moderate_firm(actor, firm_behind(target_type, obj)):
+    if not can_moderate_target(actor, target_type, obj):
         raise PermissionDenied()
 
 
@@ -88,9 +89,12 @@ def hide(actor: User, target_type: str, obj, reason: str) -> None:
 
 
 def restore(actor: User, target_type: str, obj, reason: str | None = None) -> None:
+    """Show a hidden listing again (can_restore_target: what staff hid, only staff restore)."""
     _guard(actor, target_type, obj)
     if obj.hidden_at is None:
         raise RuleViolation(_l("This is not hidden."))
+    if not can_restore_target(actor, target_type, obj):
+        raise PermissionDenied()
     obj.hidden_at = obj.hidden_by_id = obj.review_requested_at = None
     obj.hidden_reason = None
     if target_type == "firm":

@@ -14,9 +14,10 @@ from portal.moderation.models import Report, ReportReason, ReportStatus
 from portal.notifications.services import dispatch
 from portal.permissions import (
     active_cluster_ids,
-    can_moderate_firm,
-    can_report,
+    can_moderate_target,
+    can_report_target,
     can_request_review,
+    can_restore_target,
     can_suspend_users,
     can_verify_firm,
     can_view_moderation,
@@ -45,8 +46,9 @@ def _back(target_type, obj):
 @bp.route("/report/<target_type>/<int:target_id>", methods=["GET", "POST"])
 @login_required
 def report(target_type, target_id):
-    require(can_report(current_user))
     obj = _target_or_404(target_type, target_id)
+    if not can_report_target(current_user, target_type, obj):
+        abort(404)  # what the user cannot see does not exist for them, as on its page
     form = ReportForm()
     if form.validate_on_submit():
         try:
@@ -78,10 +80,13 @@ def queue():
         .where(Report.status == ReportStatus.OPEN, *scope)
         .group_by(Report.target_type, Report.target_id).order_by(func.max(Report.created_at).desc()).limit(200)
     ).all()
+    if not current_user.is_staff:  # a coordinator's own firms (either side of a thread) are for staff
+        groups = [row for row in groups if (target := services.load_target(row[0], row[1])) is not None
+                  and can_moderate_target(current_user, row[0], target)]
     reviews = []
     for target_type, model in services.TARGETS.items():
         for obj in db.session.scalars(select(model).where(model.review_requested_at.is_not(None)).limit(100)):
-            if can_moderate_firm(current_user, services.firm_behind(target_type, obj)):
+            if can_moderate_target(current_user, target_type, obj):
                 reviews.append((target_type, obj))
     return render_template("moderation/queue.html", groups=groups, reviews=reviews)
 
@@ -90,7 +95,7 @@ def queue():
 @login_required
 def target(target_type, target_id):
     obj = _target_or_404(target_type, target_id)
-    require(can_moderate_firm(current_user, services.firm_behind(target_type, obj)))
+    require(can_moderate_target(current_user, target_type, obj))
     form = ModerationReasonForm()
     if form.validate_on_submit():
         action = request.form.get("action")
@@ -121,6 +126,7 @@ def target(target_type, target_id):
         .order_by(AuditEntry.created_at.desc()).limit(50)).all()
     return render_template("moderation/target.html", target_type=target_type, obj=obj, reports=reports,
                            history=history, form=form, back=_back(target_type, obj),
+                           may_restore=can_restore_target(current_user, target_type, obj),
                            may_verify=target_type == "firm" and can_verify_firm(current_user, obj))
 
 

@@ -1,0 +1,14 @@
+"""Forms for the staff pages of the results. Input checks only; rules are in services."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms.validators import InputRequired
+
+from portal.collab.forms import BAHT, BahtField
+
+
+class ThresholdForm(FlaskForm):
+    value = BahtField(_l("Staff confirm values above (baht)"),
+                      description=_l("A coordinator may confirm a reported partnership up to this value; above "
+                                     "it, only OSMEP staff confirm."),
+                      places=2, validators=[InputRequired(message=_l("Enter an amount in baht.")),
+                                            *BAHT["validators"][1:]])

@@ -1,0 +1,66 @@
+"""Programme results, changed by people: confirming reported partnership values, and the threshold above
+which only OSMEP staff confirm them. Authorised here, audited, flush-only (the view commits)."""
+import logging
+from decimal import Decimal
+
+from flask import current_app, g, has_app_context
+from flask_babel import lazy_gettext as _l
+
+from portal import audit
+from portal.admin.models import ResultsSettings
+from portal.auth.models import User
+from portal.collab.models import Confirmation, Outcome
+from portal.db import flush_or_conflict, utcnow
+from portal.exceptions import PermissionDenied, RuleViolation
+from portal.extensions import db
+from portal.permissions import can_confirm_outcome, can_set_confirmation_threshold
+
+log = logging.getLogger(__name__)
+SETTINGS_ID = 1  # the one row of results_settings
+
+
+def staff_confirmation_threshold() -> Decimal:
+    """The value in baht above which only OSMEP staff confirm a reported partnership: as staff last set
+    it, or the config default. Read once per request."""
+    cache = g if has_app_context() else None
+    if cache is not None and "_staff_confirmation_above" in cache:
+        return cache._staff_confirmation_above
+    settings = db.session.get(ResultsSettings, SETTINGS_ID)
+    value = (settings.staff_confirmation_above if settings is not None
+             else current_app.config["STAFF_CONFIRMATION_ABOVE_DEFAULT"])
+    if cache is not None:
+        cache._staff_confirmation_above = value
+    return value
+
+
+def set_staff_confirmation_threshold(actor: User, value: Decimal) -> None:
+    """Staff change the threshold; the change (before and after) is audited.
+    :raises RuleViolation: a negative value, or above the largest value a partnership may have."""
+    if not can_set_confirmation_threshold(actor):
+        raise PermissionDenied()
+    if value is None or value < 0 or value > current_app.config["OUTCOME_VALUE_MAX"]:
+        raise RuleViolation(_l("Enter an amount in baht between zero and the largest value a partnership may "
+                               "have."))
+    before = staff_confirmation_threshold()
+    settings = db.session.get(ResultsSettings, SETTINGS_ID)
+    if settings is None:
+        settings = ResultsSettings(id=SETTINGS_ID)
+        db.session.add(settings)
+    settings.staff_confirmation_above, settings.updated_by_id, settings.updated_at = value, actor.id, utcnow()
+    flush_or_conflict(lambda: _l("Someone else changed this setting at the same moment. Please try again."),
+                      unique=True)
+    g.pop("_staff_confirmation_above", None)
+    audit.record(actor, "results.threshold_changed", settings, before=str(before), after=str(value))
+    log.info("staff confirmation threshold set to %s by %s", value, actor.id)
+
+
+def confirm_outcome(actor: User, outcome: Outcome, decision: Confirmation, note: str | None = None) -> None:
+    """Confirm or query a reported partnership value (can_confirm_outcome says who may)."""
+    if decision not in (Confirmation.CONFIRMED, Confirmation.QUERIED) or not can_confirm_outcome(actor, outcome):
+        raise PermissionDenied()
+    outcome.confirmation = decision
+    outcome.confirmation_note = (note or "").strip()[:1000] or None
+    outcome.confirmed_by_id, outcome.confirmed_at = actor.id, utcnow()
+    db.session.flush()
+    audit.record(actor, f"outcome.{decision.value}", outcome, reason=outcome.confirmation_note,
+                 value=str(outcome.value_baht))
