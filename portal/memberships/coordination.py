@@ -16,10 +16,9 @@ from portal.extensions import db
 from portal.firms import emails as firm_emails
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
-from portal.mail import MailError
 from portal.memberships import csv_io, queries, services
 from portal.memberships.forms import AppointForm, ImportForm, NotesForm, PositionsForm, ReasonForm
-from portal.notifications.services import dispatch
+from portal.outbox.services import enqueue_emails
 from portal.paging import page_arg
 from portal.permissions import can_appoint_coordinators, can_decide_membership, can_manage_cluster, require
 from portal.thai import bangkok_today
@@ -35,7 +34,6 @@ def _cluster(slug):
 
 def _done(message, slug, endpoint="coordination.queue"):
     db.session.commit()
-    dispatch()
     flash(message, "success")
     return redirect(url_for(endpoint, slug=slug))
 
@@ -196,6 +194,10 @@ def confirm_import(slug, token):
     plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
     try:
         claim_invitations = services.apply_import(current_user, cluster, plan)
+        # The claim invitations go to the outbox in the same transaction, in one INSERT: the coordinator
+        # gets the result at once, and workers send the e-mails after.
+        enqueue_emails("firms.claim", firm_emails.claim_invitation_rows(claim_invitations, current_user,
+                                                                        current_locale()))
         db.session.commit()
     except RuleViolation as exc:
         db.session.rollback()
@@ -204,20 +206,14 @@ def confirm_import(slug, token):
                                token=None, confirm_form=ConfirmForm())
     path.unlink(missing_ok=True)
     session.pop("import", None)
-    dispatch()
-    failed = 0
-    for invitation in claim_invitations:
-        try:
-            firm_emails.send_claim_invitation(invitation, current_user, current_locale())
-        except MailError:
-            failed += 1
     flash(_("Import done: %(changes)s changes, %(new)s new firm profiles.", changes=plan.changes,
             new=plan.count("new_firm")), "success")
+    if claim_invitations:
+        flash(_("We are sending %(num)s invitations to claim the new profiles by e-mail.",
+                num=len(claim_invitations)), "info")
     if plan.count("invite"):
         flash(_("%(num)s firms that have an owner on the portal were invited: each joins only when its owner "
                 "accepts.", num=plan.count("invite")), "info")
-    if failed:
-        flash(_("%(num)s invitation e-mails could not be sent.", num=failed), "warning")
     return redirect(url_for("coordination.invitations" if plan.count("invite") else "coordination.members",
                             slug=slug))
 

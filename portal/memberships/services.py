@@ -1,5 +1,5 @@
 """Membership workflow and coordinator terms. Every change is authorised here (again), audited and
-flushed; the view commits and then dispatches notifications.
+flushed; the view commits, and with it the notifications' e-mails (outbox).
 
     pending ──approve──▶ approved ──leave──▶ left
        │  └──decline──▶ declined      └──remove──▶ removed

@@ -1,0 +1,60 @@
+"""The tasks workers run: delivering the outbox, and the periodic jobs (portal/jobs/periodic.py).
+
+Periodic tasks are enqueued by the scheduler of every consumer started with them (see README,
+"Production"); each job still runs at most once per period, because run_once claims the period in the
+database first.
+"""
+import logging
+import time
+
+from flask import current_app
+from huey import crontab
+
+from portal.jobs.queue import app_context, huey
+
+log = logging.getLogger(__name__)
+
+
+@huey.task()
+def deliver_outbox():
+    """Deliver what is due, in batches, for at most OUTBOX_BATCH_SECONDS; come back when the next
+    message is due."""
+    from portal.outbox import services
+
+    with app_context():
+        budget = current_app.config["OUTBOX_BATCH_SECONDS"]
+        started = time.monotonic()
+        while time.monotonic() - started < budget:
+            if not services.deliver_due():
+                break
+        wait = services.next_due_in()
+        immediate = current_app.config.get("JOBS_IMMEDIATE")
+    if wait is not None and not immediate:
+        deliver_outbox.schedule(delay=max(wait, 1))
+
+
+def nudge() -> None:
+    """Ask a worker to deliver now (after a commit that wrote outbox rows). If the queue cannot be
+    reached, the messages still go: the sweep every minute finds them."""
+    try:
+        if current_app.config.get("JOBS_IMMEDIATE"):
+            deliver_outbox.call_local()  # tests: delivered before the response, by the same code
+        else:
+            deliver_outbox()
+    except Exception:  # noqa: BLE001  (the rows are committed; only the nudge is lost)
+        log.warning("could not reach the job queue; the outbox sweep will deliver", exc_info=True)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_outbox():
+    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff)."""
+    deliver_outbox.call_local()
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def periodic_jobs():
+    """Every ten minutes: the jobs whose time has come and that have not run in their period."""
+    from portal.jobs import periodic
+
+    with app_context():
+        periodic.run_due()
