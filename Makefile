@@ -16,7 +16,7 @@ export FLASK_APP := wsgi
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT)"
+	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT) with a worker"
 	@echo "make test   - install test tools, lint (ruff, bandit) and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
 	@echo "make bench  - build 100,000 synthetic firms and time the directory on SQLite, then PostgreSQL"
 	@echo "make load   - locust against gunicorn for 60 s on SQLite, then PostgreSQL; checks every write (LOAD_ARGS=...)"
@@ -48,8 +48,8 @@ demo: db
 	PORTAL_CONFIG=development $(FLASK) seed demo
 
 run: demo
-	@echo "Serving the Cluster Portal at http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	PORTAL_CONFIG=development $(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving the Cluster Portal at http://$(HOST):$(PORT), with a background worker (Ctrl+C stops both)"
+	PORTAL_CONFIG=development $(PY) -m portal.jobs.devrun $(HOST) $(PORT)
 
 bench: install translations
 	$(PY) -m bench.directory $(BENCH_ARGS)

@@ -20,6 +20,7 @@ def _env_bool(name, default=False):
 
 
 class Config:
+    DEPLOYMENT = "production"  # what /healthz warns about: several processes, shared state needed
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}"
@@ -148,6 +149,7 @@ class Config:
 
 class DevConfig(Config):
     DEBUG = True
+    DEPLOYMENT = "development"  # one web process (flask run) and one worker
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
@@ -158,6 +160,7 @@ class DevConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    DEPLOYMENT = "test"
     SECRET_KEY = "test-only-not-secret"  # nosec B105  # signs test sessions only; never a deployment
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False

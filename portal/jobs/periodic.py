@@ -95,7 +95,9 @@ def check_results() -> str:
     from portal.admin.rollup import rebuild
 
     def snapshot():
-        return {(r.scope, r.dimension, r.bucket): r.firms for r in db.session.scalars(select(ResultCount))}
+        rows = db.session.execute(select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket,
+                                         ResultCount.firms)).all()
+        return {(scope, dimension, bucket): firms for scope, dimension, bucket, firms in rows}
 
     before = snapshot()
     rebuild(db.session)

@@ -45,6 +45,16 @@ def nudge() -> None:
         log.warning("could not reach the job queue; the outbox sweep will deliver", exc_info=True)
 
 
+@huey.on_startup()
+def catch_up():
+    """A worker that starts (after a deploy, a crash, a kill) delivers what is due at once, without
+    waiting for the next minute's sweep."""
+    try:
+        deliver_outbox()
+    except Exception:  # noqa: BLE001  (the sweep will do it)
+        log.warning("could not enqueue the catch-up delivery", exc_info=True)
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox():
     """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff)."""

@@ -56,7 +56,7 @@ def health():
         body["migrations"] = "current" if revision in _migration_heads() else "pending"
     warnings = []
     body["rate_limits"] = _rate_limit_storage()
-    if body["rate_limits"] != "shared" and not (current_app.debug or current_app.testing):
+    if body["rate_limits"] != "shared" and current_app.config.get("DEPLOYMENT") == "production":
         warnings.append("Rate limits are counted per process: with several workers each counts alone. "
                         "Set REDIS_URL.")
     if ok and body["migrations"] == "current":

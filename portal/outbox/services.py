@@ -110,33 +110,36 @@ def _due(now):
                and_(OutboxMessage.status == S.SENDING, OutboxMessage.claimed_until < now))
 
 
-def claim(limit: int = 50, now=None) -> list[int]:
-    """Take up to `limit` due messages for this worker: each is marked "sending" until the lease ends.
-    A conditional UPDATE per row, so two workers never take the same row. Commits."""
+def claim_one(now=None) -> tuple[int, str] | None:
+    """Take the next due message for this worker: it is marked "sending" with a lease long enough for one
+    delivery and a token of this claim. One message at a time, so a worker never holds more than it is
+    sending. A conditional UPDATE, so two workers never take the same row. Commits."""
     now = now or utcnow()
     lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
     candidates = db.session.execute(select(OutboxMessage.id, OutboxMessage.status).where(_due(now))
-                                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)).all()
-    taken = []
+                                    .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(10)).all()
     for message_id, status in candidates:
+        token = uuid.uuid4().hex
         result = db.session.execute(
             update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
-            .values(status=S.SENDING, claimed_until=now + lease, attempts=OutboxMessage.attempts + 1)
+            .values(status=S.SENDING, claimed_until=now + lease, claim_token=token,
+                    attempts=OutboxMessage.attempts + 1)
             .execution_options(synchronize_session=False))
         if result.rowcount == 1:
-            taken.append(message_id)
+            db.session.commit()
             if status is S.SENDING:
                 log.warning("outbox message %s: the worker sending it stopped before recording the result; "
                             "sending again with the same Message-ID (the recipient may get it twice)", message_id)
+            return message_id, token
     db.session.commit()
-    return taken
+    return None
 
 
-def deliver(message_id: int, now=None) -> OutboxStatus | None:
-    """Render and transmit one claimed message; record the outcome. Commits."""
-    row = db.session.get(OutboxMessage, message_id)
-    if row is None or row.status is not S.SENDING:
-        return None
+def deliver(message_id: int, token: str, now=None) -> OutboxStatus | None:
+    """Render and transmit one message this worker holds; record the outcome. Commits."""
+    row = db.session.get(OutboxMessage, message_id, populate_existing=True)
+    if row is None or row.status is not S.SENDING or row.claim_token != token:
+        return None  # no longer ours: staff cancelled it, or our lease ran out and another worker took it
     try:
         message = render(row)
     except Exception as exc:  # noqa: BLE001  (a message that cannot be built is failed, never retried blindly)
@@ -171,7 +174,7 @@ def render(row: OutboxMessage):
 
 
 def _finish(row, status, error=None):
-    row.status, row.claimed_until = status, None
+    row.status, row.claimed_until, row.claim_token = status, None, None
     row.last_error = error
 
 
@@ -195,23 +198,30 @@ def _failed_try(row, exc: DeliveryError, now) -> None:
 
 
 def deliver_due(limit: int = 50) -> dict:
-    """One batch: claim what is due and deliver it. Returns counts by outcome."""
+    """Deliver up to `limit` due messages, one claim at a time. Returns counts by outcome."""
     counts: dict[str, int] = {}
-    for message_id in claim(limit):
-        status = deliver(message_id)
+    for _ in range(limit):
+        claimed = claim_one()
+        if claimed is None:
+            break
+        status = deliver(*claimed)
         if status is not None:
             counts[status.value] = counts.get(status.value, 0) + 1
     return counts
 
 
 def next_due_in(now=None) -> int | None:
-    """Seconds until the earliest pending message is due (0 if one is due now), None if none waits."""
+    """Seconds until a message is next due (0 if one is due now): the earliest retry of a pending one, or
+    the end of a lease held by a worker that may have died. None if nothing waits."""
     now = now or utcnow()
-    earliest = db.session.scalar(select(func.min(OutboxMessage.next_attempt_at))
-                                 .where(OutboxMessage.status == S.PENDING))
-    if earliest is None:
+    retry = db.session.scalar(select(func.min(OutboxMessage.next_attempt_at))
+                              .where(OutboxMessage.status == S.PENDING))
+    lease = db.session.scalar(select(func.min(OutboxMessage.claimed_until))
+                              .where(OutboxMessage.status == S.SENDING))
+    moments = [m for m in (retry, lease) if m is not None]
+    if not moments:
         return None
-    return max(0, math.ceil((earliest - now).total_seconds()))
+    return max(0, math.ceil((min(moments) - now).total_seconds()))
 
 
 # --- staff ---------------------------------------------------------------------------------------
@@ -224,7 +234,8 @@ def retry(actor, row: OutboxMessage) -> None:
         raise PermissionDenied()
     if row.status not in (S.FAILED, S.CANCELLED):
         raise RuleViolation(_l("Only a failed or cancelled message can be sent again."))
-    row.status, row.attempts, row.next_attempt_at, row.claimed_until = S.PENDING, 0, utcnow(), None
+    row.status, row.attempts, row.next_attempt_at, row.claimed_until, row.claim_token = \
+        S.PENDING, 0, utcnow(), None, None
     db.session.info["outbox_written"] = True
     audit.record(actor, "outbox.retried", row, kind=row.kind, last_error=row.last_error)
 
@@ -237,7 +248,7 @@ def cancel(actor, row: OutboxMessage, reason: str | None = None) -> None:
         raise PermissionDenied()
     if row.status not in (S.PENDING, S.FAILED):
         raise RuleViolation(_l("Only a queued or failed message can be cancelled."))
-    row.status, row.claimed_until = S.CANCELLED, None
+    row.status, row.claimed_until, row.claim_token = S.CANCELLED, None, None
     audit.record(actor, "outbox.cancelled", row, reason=(reason or "").strip() or None, kind=row.kind)
 
 
