@@ -96,6 +96,7 @@ class Config:
     OUTBOX_BATCH_SECONDS = 50  # one delivery task runs at most this long, then hands over
     WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
     IMPORT_PREVIEW_HOURS = 6  # an unconfirmed import preview file is removed after this
+    IMPORT_STALE_MINUTES = 30  # an import "running" this long lost its worker: it is taken up again
     UNCONFIRMED_RETENTION_DAYS = int(os.environ.get("UNCONFIRMED_RETENTION_DAYS", "30"))
 
     # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.

@@ -80,6 +80,8 @@ def _import_models():
     from portal.collab import services as _collab_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
+    from portal.memberships import imports as _imports  # noqa: F401
+    from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
     from portal.moderation import models as _moderation  # noqa: F401
     from portal.moderation import services as _moderation_services  # noqa: F401

@@ -136,6 +136,9 @@ def setup(app, database_url, queue_url, tmp_path):
         return process
 
     yield web, smtp_port, start_worker
+    from portal.jobs.queue import huey
+
+    huey.flush()  # this test's queue (its own name in Redis, or its own file)
     for process, log in workers:
         if process.poll() is None:
             process.send_signal(signal.SIGINT)
@@ -461,3 +464,91 @@ def test_jobs_wait_for_their_bangkok_hour(app):
     assert periodic.period_of(digest, six_am_bangkok) is None
     assert periodic.period_of(digest, eight_am_bangkok) == "2026-11-30"
     assert periodic.period_of(periodic.BY_NAME["imports.cleanup"], eight_am_bangkok) == "2026-11-30T08"
+
+
+# --- member imports run as jobs ----------------------------------------------------------------------
+
+IMPORT_CSV = ("Registration number,Name in Thai,Province,Positions,Contact e-mail\n"
+              "0105567000129,ฟาร์มนำเข้า,กรุงเทพมหานคร,ต้นน้ำ,new.farm@example.com\n").encode()
+
+
+def _coordinator_client(web, email="importer@example.com"):
+    with web.app_context():
+        user = factories.user(email=email, locale="en")
+        factories.term(user, factories.cluster("betta"))
+        db.session.commit()
+    client = web.test_client()
+    factories.sign_in(client, email)
+    return client
+
+
+def _upload_and_confirm(client):
+    import io
+    import re
+
+    preview = client.post("/clusters/betta/manage/import", content_type="multipart/form-data",
+                          data={"file": (io.BytesIO(IMPORT_CSV), "members.csv")})
+    action = re.search(r'action="(/clusters/betta/manage/import/[0-9a-f]+)"', preview.get_data(as_text=True))
+    return client.post(action.group(1))
+
+
+def test_a_confirmed_import_is_recorded_at_once_and_applied_by_a_worker(setup, mailbox):
+    from portal.firms.models import Firm
+    from portal.memberships import imports
+    from portal.memberships.models import ImportStatus, MemberImport
+
+    web, _port, _start_worker = setup  # no worker started: the request must not depend on one
+    client = _coordinator_client(web)
+    done = _upload_and_confirm(client)
+    assert done.status_code == 302 and "/clusters/betta/manage/imports/" in done.location
+    waiting = client.get(done.location + "?lang=en").get_data(as_text=True)
+    assert "Waiting for a worker" in waiting and "Refresh this page" in waiting
+    with web.app_context():
+        job = db.session.scalar(select(MemberImport))
+        assert job.status is ImportStatus.QUEUED
+        assert db.session.scalar(select(func.count()).select_from(Firm).where(Firm.name_th == "ฟาร์มนำเข้า")) == 0
+        assert imports.run(job.id).status is ImportStatus.DONE  # what the worker's task does
+        assert imports.run(job.id) is None  # a second worker finds it taken
+        assert db.session.scalar(select(func.count()).select_from(Firm).where(Firm.name_th == "ฟาร์มนำเข้า")) == 1
+        claim = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "firms.claim"))
+        assert claim.recipient == "new.farm@example.com" and claim.status is S.PENDING
+    result = client.get(done.location + "?lang=en").get_data(as_text=True)
+    assert "New firm profiles (unclaimed): 1" in result
+    assert "We are sending 1 invitations to claim the new profiles by e-mail." in result
+
+
+def test_an_import_whose_file_is_gone_fails_and_says_so(app):
+    from portal.memberships import imports
+    from portal.memberships.models import ImportStatus
+    from portal.notifications.models import Notification
+
+    client = _coordinator_client(app)
+    with app.app_context():
+        cluster = factories.cluster("betta")
+        user = db.session.scalar(select(User).filter_by(email="importer@example.com"))
+        job = imports.start(user, cluster, "0" * 32, 1, "en")
+        db.session.commit()
+        job_id = job.id
+        assert imports.run(job_id).status is ImportStatus.FAILED
+        assert db.session.scalar(select(Notification.kind).where(Notification.user_id == user.id)) == "import.failed"
+    page = client.get(f"/clusters/betta/manage/imports/{job_id}?lang=en").get_data(as_text=True)
+    assert "The uploaded file is no longer there. Please upload it again." in page
+    assert client.get(f"/clusters/cosplay/manage/imports/{job_id}").status_code in (403, 404)
+
+
+def test_the_sweep_takes_up_imports_whose_start_was_lost_or_whose_worker_died(app):
+    from datetime import timedelta
+
+    from portal.memberships import imports
+    from portal.memberships.models import ImportStatus
+
+    _coordinator_client(app)
+    with app.app_context():
+        cluster = factories.cluster("betta")
+        user = db.session.scalar(select(User).filter_by(email="importer@example.com"))
+        lost, died, fresh = (imports.start(user, cluster, f"{n:032d}", 1, "en") for n in range(3))
+        lost.created_at = died.created_at = utcnow() - timedelta(minutes=45)
+        died.status, died.started_at = ImportStatus.RUNNING, utcnow() - timedelta(minutes=40)
+        db.session.commit()
+        assert sorted(imports.waiting()) == sorted([lost.id, died.id])
+        del fresh

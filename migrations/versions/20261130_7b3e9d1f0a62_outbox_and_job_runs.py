@@ -1,4 +1,4 @@
-"""outbox and job runs: outgoing messages written with the change that causes them; periodic runs once
+"""outbox, job runs, member imports: messages written with their change; periodic runs once; imports as jobs
 
 Revision ID: 7b3e9d1f0a62
 Revises: 5e7a1c2d9b40
@@ -58,7 +58,32 @@ def upgrade():
     )
 
 
+    op.create_table('member_imports',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('cluster_id', sa.Integer(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=False),
+    sa.Column('locale', sa.String(length=5), nullable=False),
+    sa.Column('token', sa.String(length=32), nullable=False),
+    sa.Column('changes', sa.Integer(), nullable=False),
+    sa.Column('status', sa.Enum('queued', 'running', 'done', 'failed', name='importstatus', native_enum=False,
+                                create_constraint=False, length=7), nullable=False),
+    sa.Column('summary', sa.JSON(), nullable=True),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('started_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('finished_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_member_imports_actor_id_users')),
+    sa.ForeignKeyConstraint(['cluster_id'], ['clusters.id'], name=op.f('fk_member_imports_cluster_id_clusters')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_member_imports'))
+    )
+    with op.batch_alter_table('member_imports', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_member_imports_cluster_id'), ['cluster_id'], unique=False)
+
+
 def downgrade():
+    with op.batch_alter_table('member_imports', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_member_imports_cluster_id'))
+    op.drop_table('member_imports')
     op.drop_table('job_runs')
     with op.batch_alter_table('outbox_messages', schema=None) as batch_op:
         batch_op.drop_index('ix_outbox_messages_user_id')

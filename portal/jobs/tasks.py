@@ -55,10 +55,39 @@ def catch_up():
         log.warning("could not enqueue the catch-up delivery", exc_info=True)
 
 
+@huey.task()
+def run_member_import(import_id: int):
+    """Apply a coordinator's confirmed import, then send what it queued."""
+    from portal.jobs.periodic import _nudge_outbox
+    from portal.memberships import imports
+
+    with app_context():
+        imports.run(import_id)
+        _nudge_outbox()
+
+
+def start_member_import(import_id: int) -> None:
+    """After the commit that recorded the import. If the queue cannot be reached, the sweep starts it."""
+    try:
+        if current_app.config.get("JOBS_IMMEDIATE"):
+            run_member_import.call_local(import_id)
+        else:
+            run_member_import(import_id)
+    except Exception:  # noqa: BLE001  (recorded; the sweep takes it up within a minute or two)
+        log.warning("could not reach the job queue; the sweep will start import %s", import_id, exc_info=True)
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox():
-    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff)."""
+    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports
+    whose start was lost or whose worker died."""
+    from portal.memberships import imports
+
     deliver_outbox.call_local()
+    with app_context():
+        waiting = imports.waiting()
+    for import_id in waiting:
+        run_member_import.call_local(import_id)
 
 
 @huey.periodic_task(crontab(minute="*/10"))
