@@ -28,24 +28,11 @@ from portal.outbox.models import OutboxMessage, OutboxStatus
 from tests import factories
 from tests.browser.quality import in_ci
 from tests.test_auth_security import fresh_app
+from tests.test_production import _free_port as free_port
+from tests.test_production import _redis_up
 
 ROOT = Path(__file__).resolve().parent.parent
 S = OutboxStatus
-
-
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:

@@ -49,25 +49,26 @@ def _invitation(context):
     return invitation, db.session.get(Firm, invitation.firm_id)
 
 
-def _render_invitation(context, locale):
+def _invitation_email(context, locale, subject, template, sender_key):
+    """An invitation's e-mail while it is still open (accepted or revoked meanwhile: nothing to send)."""
     invitation, firm = _invitation(context)
     if invitation is None or firm is None or not invitation.is_open:
         return None
     link = absolute_url("firms.accept_invitation", token=invitation_token(invitation), lang=locale)
-    return Email(_l("You are invited to edit a firm on the Cluster Portal"), "invitation", {
-        "firm": firm, "inviter": db.session.get(User, context.get("inviter")), "link": link,
+    return Email(subject, template, {
+        "firm": firm, sender_key: db.session.get(User, context.get(sender_key)), "link": link,
         "days": current_app.config["INVITE_MAX_AGE"] // 86400})
+
+
+def _render_invitation(context, locale):
+    return _invitation_email(context, locale, _l("You are invited to edit a firm on the Cluster Portal"),
+                             "invitation", "inviter")
 
 
 def _render_claim(context, locale):
     """A coordinator imported this firm: its contact is invited to claim (own) the profile."""
-    invitation, firm = _invitation(context)
-    if invitation is None or firm is None or not invitation.is_open:
-        return None
-    link = absolute_url("firms.accept_invitation", token=invitation_token(invitation), lang=locale)
-    return Email(_l("Your firm is listed on the Cluster Portal: claim its profile"), "claim", {
-        "firm": firm, "coordinator": db.session.get(User, context.get("coordinator")), "link": link,
-        "days": current_app.config["INVITE_MAX_AGE"] // 86400})
+    return _invitation_email(context, locale, _l("Your firm is listed on the Cluster Portal: claim its profile"),
+                             "claim", "coordinator")
 
 
 register_email("firms.invitation", _render_invitation)
