@@ -12,13 +12,14 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test bench load install install-dev translations db demo clean help
+.PHONY: run test bench bench-import load install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
-	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT)"
+	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT) with a worker"
 	@echo "make test   - install test tools, lint (ruff, bandit) and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
 	@echo "make bench  - build 100,000 synthetic firms and time the directory on SQLite, then PostgreSQL"
+	@echo "make bench-import - time a coordinator's import of 5,000 new firms, then their invitations' delivery"
 	@echo "make load   - locust against gunicorn for 60 s on SQLite, then PostgreSQL; checks every write (LOAD_ARGS=...)"
 
 $(VENV)/bin/activate:
@@ -48,11 +49,14 @@ demo: db
 	PORTAL_CONFIG=development $(FLASK) seed demo
 
 run: demo
-	@echo "Serving the Cluster Portal at http://$(HOST):$(PORT) (Ctrl+C to stop)"
-	PORTAL_CONFIG=development $(FLASK) run --host $(HOST) --port $(PORT)
+	@echo "Serving the Cluster Portal at http://$(HOST):$(PORT), with a background worker (Ctrl+C stops both)"
+	PORTAL_CONFIG=development $(PY) -m portal.jobs.devrun $(HOST) $(PORT)
 
 bench: install translations
 	$(PY) -m bench.directory $(BENCH_ARGS)
+
+bench-import: install-dev translations
+	$(PY) -m bench.import_members $(BENCH_ARGS)
 
 # The Nu HTML validator and Lighthouse come from npm (package-lock.json); without npm those checks are skipped
 # on a laptop and fail in CI.

@@ -20,6 +20,7 @@ def _env_bool(name, default=False):
 
 
 class Config:
+    DEPLOYMENT = "production"  # what /healthz warns about: several processes, shared state needed
     SECRET_KEY = os.environ.get("SECRET_KEY")
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}"
@@ -83,6 +84,21 @@ class Config:
     # any other Host header gets 400. Default: the host of PORTAL_BASE_URL. Development and tests: any.
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
+    # Background work (portal/jobs/, portal/outbox/). The queue lives in Redis when REDIS_URL is set (every
+    # worker on every machine shares it), else in a SQLite file (development: `make run` needs no Redis).
+    HUEY_URL = os.environ.get("HUEY_URL") or os.environ.get("REDIS_URL") or f"sqlite:///{INSTANCE_DIR / 'huey.db'}"
+    HUEY_NAME = os.environ.get("HUEY_NAME", "cluster-portal")
+    JOBS_IMMEDIATE = False  # tests only: run tasks where they are enqueued
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))  # a worker holds a message this long
+    OUTBOX_RETRY_BASE = int(os.environ.get("OUTBOX_RETRY_BASE", "30"))  # seconds before the 2nd try, then doubling
+    OUTBOX_RETRY_MAX = int(os.environ.get("OUTBOX_RETRY_MAX", "3600"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))  # then "failed", for staff to see
+    OUTBOX_BATCH_SECONDS = 50  # one delivery task runs at most this long, then hands over
+    WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
+    IMPORT_PREVIEW_HOURS = 6  # an unconfirmed import preview file is removed after this
+    IMPORT_STALE_MINUTES = 30  # an import "running" this long lost its worker: it is taken up again
+    UNCONFIRMED_RETENTION_DAYS = int(os.environ.get("UNCONFIRMED_RETENTION_DAYS", "30"))
+
     # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.
     CONFIRM_MAX_AGE = 60 * 60 * 48
     RESET_MAX_AGE = 60 * 60
@@ -134,6 +150,7 @@ class Config:
 
 class DevConfig(Config):
     DEBUG = True
+    DEPLOYMENT = "development"  # one web process (flask run) and one worker
     PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:5000")
     SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-not-secret"
     SESSION_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
@@ -144,6 +161,7 @@ class DevConfig(Config):
 
 class TestConfig(Config):
     TESTING = True
+    DEPLOYMENT = "test"
     SECRET_KEY = "test-only-not-secret"  # nosec B105  # signs test sessions only; never a deployment
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     WTF_CSRF_ENABLED = False
@@ -154,3 +172,4 @@ class TestConfig(Config):
     COUNTS_CACHE_SECONDS = 0
     MAIL_SERVER = None
     PORTAL_BASE_URL = "http://localhost"  # the test client's host
+    JOBS_IMMEDIATE = True  # mail is delivered at the end of the request; tests/test_jobs.py runs real workers

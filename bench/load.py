@@ -10,6 +10,9 @@ For each backend (SQLite, then PostgreSQL at 127.0.0.1, database portal_load), a
    the server and by the load generator (they share the machine's cores);
 5. checks the database (bench/load_check.py): every acknowledged write is there exactly once, no
    unacknowledged one is, acknowledged approvals are approved.
+With --smtp up|down|both, a background worker (`flask jobs worker`) runs beside gunicorn and delivers the
+notifications' e-mails to a real SMTP server on loopback (up) or to a port where nothing listens (down): the
+web figures of the two runs side by side show whether a mail outage reaches the web requests.
 Exits non-zero if any request failed or any check did not pass.
 """
 import argparse
@@ -46,7 +49,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def server_env(url: str, work: Path, base: str) -> dict:
+def server_env(url: str, work: Path, base: str, smtp_port: int | None = None) -> dict:
     env = {key: value for key, value in os.environ.items()
            if key not in ("MAIL_SERVER", "PORTAL_CONFIG", "FLASK_DEBUG")}
     plenty = "100000 per minute"
@@ -56,26 +59,57 @@ def server_env(url: str, work: Path, base: str) -> dict:
         "RATELIMIT_RESET": plenty, "OUTBOX_DIR": str(work / "outbox"), "UPLOAD_DIR": str(work / "uploads"),
         "PORTAL_BASE_URL": base,
         "RATELIMIT_PER_PROCESS_OK": "true",  # limits are set out of reach above; no Redis needed
+        "HUEY_URL": f"sqlite:///{work / 'huey.db'}", "HUEY_NAME": "load",
         # Members take turns (thousands of accounts), but one firm may still post a few times a minute.
         "LIMIT_REQUESTS_PER_DAY": "1000", "LIMIT_RESPONSES_PER_DAY": "1000", "LIMIT_MESSAGES_PER_HOUR": "1000",
     })
+    if smtp_port is not None:
+        env.update({"MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port), "MAIL_USE_TLS": "false",
+                    "MAIL_TIMEOUT": "10"})
     return env
 
 
-def start_server(url: str, workers: int, work: Path):
+def start_server(url: str, workers: int, work: Path, smtp_port: int | None = None):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     with open(work / "gunicorn.log", "w") as output:
         server = subprocess.Popen(
             [str(VENV_BIN / "gunicorn"), "-w", str(workers), "-b", f"127.0.0.1:{port}", "--timeout", "60",
              "--graceful-timeout", "20", "wsgi:app"],
-            cwd=ROOT, env=server_env(url, work, base), stdout=output, stderr=subprocess.STDOUT)
+            cwd=ROOT, env=server_env(url, work, base, smtp_port), stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_and_warm_up(server, base, workers, work)
     except BaseException:
         stop_server(server)
         raise
     return server, base
+
+
+def start_worker(url: str, work: Path, base: str, smtp_port: int):
+    """The background worker beside gunicorn (it competes for the same cores, as in production)."""
+    with open(work / "worker.log", "w") as output:
+        return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "worker", "--workers", "2",
+                                 "--no-periodic"], cwd=ROOT, env=server_env(url, work, base, smtp_port),
+                                stdout=output, stderr=subprocess.STDOUT)
+
+
+class CountingInbox:
+    def __init__(self):
+        self.count = 0
+
+    async def handle_DATA(self, server, session, envelope):
+        self.count += 1
+        return "250 OK"
+
+
+def outbox_counts(url: str) -> dict[str, int]:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(text("SELECT status, COUNT(*) FROM outbox_messages GROUP BY status")).all()
+    engine.dispose()
+    return {status: count for status, count in rows}
 
 
 def wait_and_warm_up(server, base: str, workers: int, work: Path) -> None:
@@ -161,26 +195,43 @@ def measured(server, run_locust_now):
                 "elapsed": elapsed}
 
 
-def run_one(backend: str, workers: int, args) -> dict:
+def run_one(backend: str, workers: int, args, smtp: str = "none") -> dict:
     log(f"# {backend}, {workers} workers: building the dataset …")
     started = time.perf_counter()
     url = load_data.recreate_database(backend)
     accounts = load_data.build(url, args.firms, 3, args.pending, args.open_requests)
-    work = ROOT / "instance" / "load" / f"{backend}-w{workers}"  # the last run's files, kept to look at
+    work = ROOT / "instance" / "load" / (f"{backend}-w{workers}" + ("" if smtp == "none" else f"-smtp-{smtp}"))
+    # (the last run's files, kept to look at)
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     load_data.write_accounts(accounts, work / "accounts.json")
     log(f"  dataset built in {time.perf_counter() - started:.0f} s; starting gunicorn …")
-    server, base = start_server(url, workers, work)
+    smtp_port = None if smtp == "none" else free_port()
+    inbox = controller = worker = None
+    if smtp == "up":
+        from aiosmtpd.controller import Controller
+
+        inbox = CountingInbox()
+        controller = Controller(inbox, hostname="127.0.0.1", port=smtp_port)
+        controller.start()
+    server, base = start_server(url, workers, work, smtp_port)
+    if smtp_port is not None:
+        worker = start_worker(url, work, base, smtp_port)
     try:
-        log(f"  running locust: {args.users} users for {args.seconds} s against {base} …")
+        log(f"  running locust: {args.users} users for {args.seconds} s against {base} (smtp {smtp}) …")
         rc, cpu = measured(server, lambda: run_locust(base, args, work, work / "accounts.json",
                                                       work / "records.jsonl"))
     finally:
         server_rc = stop_server(server)
+        if worker is not None:
+            stop_server(worker)
+        if controller is not None:
+            controller.stop()
+    mail = {"smtp": smtp, "received": inbox.count if inbox else None,
+            "outbox": outbox_counts(url) if smtp != "none" else {}}
     log_text = (work / "gunicorn.log").read_text(errors="replace")
     report = load_check.verify(url, work / "records.jsonl")
-    return {"backend": backend, "workers": workers, "stats": read_summary(work),
+    return {"backend": backend, "workers": workers, "stats": read_summary(work), "mail": mail,
             "locust_rc": rc, "server_rc": server_rc, **cpu, "tracebacks": log_text.count("Traceback"),
             "report": report, "work": work, "load": os.getloadavg(),
             "dataset": f"{args.firms:,} synthetic firms + 200 demo, {len(accounts['members']):,} member accounts, "
@@ -199,7 +250,9 @@ def server_ms_per_request(result: dict) -> float:
 def print_result(result: dict, args) -> bool:
     total, report = result["stats"]["total"], result["report"]
     print(f"\n== {result['backend']}: gunicorn {result['workers']} sync workers, {args.users} users, "
-          f"{args.seconds} s ==")
+          f"{args.seconds} s, smtp {result['mail']['smtp']} ==")
+    if result["mail"]["smtp"] != "none":
+        print(f"mail       outbox {result['mail']['outbox']}; the SMTP server received {result['mail']['received']}")
     print(f"dataset    {result['dataset']}; users pause up to {args.think} s between actions")
     print(f"throughput {total['rps']:.1f} req/s   requests {total['count']:,}   failures {total['failures']}")
     print(f"latency    p50 {ms(total['p50'])} ms   p95 {ms(total['p95'])} ms   p99 {ms(total['p99'])} ms   "
@@ -245,14 +298,17 @@ def main():
     parser.add_argument("--firms", type=int, default=3000, help="synthetic firms, each with a member account")
     parser.add_argument("--pending", type=int, default=60, help="pending membership requests per cluster")
     parser.add_argument("--open-requests", type=int, default=1500)
+    parser.add_argument("--smtp", choices=["none", "up", "down", "both"], default="none",
+                        help="run a worker delivering to an SMTP server that is up, down, or both runs in turn")
     args = parser.parse_args()
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     (ROOT / "instance" / "load").mkdir(parents=True, exist_ok=True)
     results, passed = [], True
     for backend in backends:
-        for workers in [int(w) for w in args.workers.split(",")]:
+        for workers, smtp in [(int(w), m) for w in args.workers.split(",")
+                              for m in (["up", "down"] if args.smtp == "both" else [args.smtp])]:
             try:
-                results.append(run_one(backend, workers, args))
+                results.append(run_one(backend, workers, args, smtp))
             except (subprocess.CalledProcessError, FileNotFoundError, RuntimeError) as exc:
                 print(f"# {backend} with {workers} workers did not run: {exc}", flush=True)
                 passed = False
@@ -261,7 +317,8 @@ def main():
     print("\n== summary ==")
     for result in results:
         total = result["stats"]["total"]
-        print(f"{result['backend']:10} workers={result['workers']} req_s={total['rps']:.1f} "
+        print(f"{result['backend']:10} workers={result['workers']} smtp={result['mail']['smtp']} "
+              f"req_s={total['rps']:.1f} "
               f"p50_ms={ms(total['p50'])} p95_ms={ms(total['p95'])} failures={total['failures']} "
               f"cpu_ms_per_req={server_ms_per_request(result):.1f} "
               f"checks={'OK' if result['report'].ok else 'FAIL'}")

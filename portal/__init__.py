@@ -1,4 +1,6 @@
 """The Cluster Portal application factory."""
+from urllib.parse import urlsplit
+
 from flask import Flask, g
 from werkzeug.routing import IntegerConverter
 
@@ -17,22 +19,32 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
+class PortalFlask(Flask):
+    def create_url_adapter(self, request):
+        """Outside a request (a worker building an e-mail, a CLI job), URLs are built for the configured
+        PORTAL_BASE_URL: no fake request, and never a client's Host header."""
+        adapter = super().create_url_adapter(request)
+        if adapter is None and request is None and self.config.get("PORTAL_BASE_URL"):
+            base = urlsplit(self.config["PORTAL_BASE_URL"])
+            adapter = self.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+        return adapter
+
+
 def create_app(config_class=Config):
     """Build the app: configuration, extensions, blueprints, template helpers, commands, error pages."""
-    app = Flask(__name__, template_folder="../templates", instance_relative_config=False)
+    app = PortalFlask(__name__, template_folder="../templates", instance_relative_config=False)
     app.url_map.converters["int"] = IdConverter
     app.config.from_object(config_class)
     if not (app.debug or app.testing):
         config_class.check()
         if app.config.get("TRUSTED_HOSTS") is None:  # production answers to its own host name only
-            from urllib.parse import urlsplit
-
             app.config["TRUSTED_HOSTS"] = [urlsplit(app.config["PORTAL_BASE_URL"]).hostname]
     register_extensions(app)
     register_blueprints(app)
     register_template_helpers(app)
     register_commands(app)
     register_error_handlers(app)
+    register_jobs(app)
     web.init_app(app)  # proxy, security headers, static caching, request ids, logs
     return app
 
@@ -67,10 +79,14 @@ def _import_models():
     from portal.collab import models as _collab  # noqa: F401
     from portal.collab import services as _collab_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
+    from portal.jobs import models as _jobs  # noqa: F401
+    from portal.memberships import imports as _imports  # noqa: F401
+    from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
     from portal.moderation import models as _moderation  # noqa: F401
     from portal.moderation import services as _moderation_services  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
+    from portal.outbox import models as _outbox  # noqa: F401
 
 
 def register_blueprints(app):
@@ -86,6 +102,7 @@ def register_blueprints(app):
     from portal.memberships.views import bp as memberships_bp
     from portal.moderation.views import bp as moderation_bp
     from portal.notifications.views import bp as notifications_bp
+    from portal.outbox.views import bp as outbox_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -95,6 +112,7 @@ def register_blueprints(app):
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(results_bp, url_prefix="/admin/results")
+    app.register_blueprint(outbox_bp, url_prefix="/admin/outbox")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
@@ -146,11 +164,27 @@ def register_template_helpers(app):
 
 def register_commands(app):
     from portal.backup.cli import backup_command, restore_command
-    from portal.cli import notifications_cli, requests_cli, results_cli, seed_cli, staff_cli, translate_cli
+    from portal.cli import jobs_cli, notifications_cli, requests_cli, results_cli, seed_cli, staff_cli, translate_cli
 
-    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli, results_cli,
+    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli, results_cli, jobs_cli,
                   backup_command, restore_command):
         app.cli.add_command(group)
+
+
+def register_jobs(app):
+    """The job queue, and the nudge after a request whose commit wrote outbox rows."""
+    from portal.jobs import queue, tasks
+    from portal.outbox.services import committed_since_last_call
+
+    if app.config.get("JOBS_IMMEDIATE") and not app.testing:
+        raise RuntimeError("JOBS_IMMEDIATE would send e-mail inside web requests: it is for tests only.")
+    queue.configure(app)
+
+    @app.after_request
+    def _nudge_workers(response):
+        if committed_since_last_call():
+            tasks.nudge()
+        return response
 
 
 def register_error_handlers(app):

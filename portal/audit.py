@@ -38,11 +38,12 @@ def record(actor, action: str, target, reason: str | None = None, **details) -> 
     entry = AuditEntry(
         actor_id=getattr(actor, "id", None),
         action=action,
-        target_type=type(target).__tablename__,
-        target_id=target.id,
+        # A system-wide action (a periodic job's recount, a retention run) has no single target.
+        target_type=type(target).__tablename__ if target is not None else "system",
+        target_id=getattr(target, "id", None),
         reason=reason,
         details=details or None,
     )
     db.session.add(entry)
-    log.info("%s %s %s by user %s", action, entry.target_type, target.id, entry.actor_id)
+    log.info("%s %s %s by user %s", action, entry.target_type, entry.target_id, entry.actor_id)
     return entry

@@ -1,5 +1,6 @@
 """Command-line tasks: `flask translate …` for contributors, `flask seed …` for reference and demo data,
-`flask results rebuild` to recount the dashboard's membership figures."""
+`flask results rebuild` to recount the dashboard's membership figures, `flask jobs worker` for the
+background worker."""
 import subprocess  # nosec B404  # runs pybabel (our interpreter, fixed arguments)
 import sys
 from pathlib import Path
@@ -136,30 +137,34 @@ def staff_revoke(email):
     _change_role(email, Role.STAFF, Role.MEMBER, "user.staff_revoked", "{email} is no longer staff.")
 
 
+def _run_now(work):
+    """A job run by hand: its messages go to the outbox with its commit, then a worker is nudged."""
+    from portal.jobs.periodic import _nudge_outbox
+
+    outcome = work()
+    db.session.commit()
+    _nudge_outbox()
+    return outcome
+
+
 @notifications_cli.command("digest")
 def notifications_digest():
-    """Send the daily digest e-mails (run once a day from cron)."""
+    """Queue the daily digest e-mails now (the scheduler does it every morning; see `flask jobs`)."""
     from portal.notifications.services import send_digests
 
-    with current_app.test_request_context(base_url=current_app.config.get("PORTAL_BASE_URL",
-                                                                          "http://127.0.0.1:5000")):
-        users, items = send_digests()
+    users, items = _run_now(send_digests)
     click.echo(f"Digest sent to {users} users ({items} notifications).")
 
 
-requests_cli = AppGroup("requests", help="Collaboration requests: expiry and digests (run daily from cron).")
+requests_cli = AppGroup("requests", help="Collaboration requests: expiry and digests (the scheduler runs them daily).")
 
 
 @requests_cli.command("expire")
 def requests_expire():
     """Record the closure of requests past their date, and warn posters a week before."""
     from portal.collab.services import expire_requests
-    from portal.notifications.services import dispatch
 
-    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
-        run = expire_requests()
-        db.session.commit()
-        dispatch()
+    run = _run_now(expire_requests)
     click.echo(f"{run.expired} requests closed as expired; {run.warned} posters warned of a closing date.")
     if run.skipped:
         click.echo(f"{run.skipped} requests were changed by their posters during the run and left as they are.")
@@ -169,13 +174,46 @@ def requests_expire():
 def requests_digest():
     """Tell users who asked for it how many new open requests fit their firms."""
     from portal.collab.services import request_digests
-    from portal.notifications.services import dispatch
 
-    with current_app.test_request_context(base_url=current_app.config["PORTAL_BASE_URL"]):
-        sent = request_digests()
-        db.session.commit()
-        dispatch()
+    sent = _run_now(request_digests)
     click.echo(f"{sent} request digests sent.")
+
+
+jobs_cli = AppGroup("jobs", help="Background work: the worker, and the periodic jobs.")
+
+
+@jobs_cli.command("worker")
+@click.option("--workers", "-w", default=2, show_default=True, help="Worker threads in this process.")
+@click.option("--periodic/--no-periodic", default=True, show_default=True,
+              help="Also run the scheduler that enqueues the periodic jobs (one or two per site is plenty).")
+def jobs_worker(workers, periodic):
+    """Run a Huey consumer: delivers the outbox and runs the periodic jobs. Stop it with Ctrl+C."""
+    import logging
+
+    from portal.jobs import queue, tasks  # noqa: F401  (registers the tasks)
+
+    if current_app.config.get("JOBS_IMMEDIATE"):
+        raise click.ClickException("JOBS_IMMEDIATE is set: tasks run where they are called; no worker needed.")
+    logging.getLogger("huey").setLevel(logging.INFO)
+    click.echo(f"Worker: {workers} threads, periodic jobs {'on' if periodic else 'off'}, queue {queue.huey.name}.")
+    queue.huey.create_consumer(workers=workers, periodic=periodic, worker_type="thread",
+                               check_worker_health=True).run()
+
+
+@jobs_cli.command("run")
+@click.argument("name", required=False)
+def jobs_run(name):
+    """Run the periodic jobs that are due now (or one job by NAME, whatever its period)."""
+    from portal.jobs import periodic
+
+    if name is None:
+        for job, outcome in periodic.run_due().items():
+            click.echo(f"{job}: {outcome if outcome is not None else 'ran already in this period'}")
+        return
+    job = periodic.BY_NAME.get(name)
+    if job is None:
+        raise click.BadParameter(f"unknown job; one of: {', '.join(periodic.BY_NAME)}", param_hint="NAME")
+    click.echo(f"{name}: {_run_now(job.run)}")
 
 
 results_cli = AppGroup("results", help="Programme results: the membership counts behind the dashboard.")

@@ -1,15 +1,16 @@
-"""Outgoing e-mail, in the recipient's language, with a plain-text body.
+"""E-mail: build a message in the recipient's language, and hand it to the mail server.
 
-With MAIL_SERVER set, messages go through SMTP (STARTTLS or SMTPS, with credentials if given).
-Without it (development), each message is logged and written to OUTBOX_DIR as an .eml file, so a
-developer can open it and click the link.
+Nothing here is called from a web request. Requests write rows to the outbox (portal/outbox/); workers
+build each message and transmit it. With MAIL_SERVER set, messages go through SMTP (STARTTLS or SMTPS,
+with credentials if given). Without it (development), each message is logged and written to OUTBOX_DIR as
+an .eml file, so a developer can open it and click the link.
 """
 import logging
 import smtplib
 import ssl
 from datetime import datetime, timezone
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -18,11 +19,17 @@ from flask_babel import force_locale
 log = logging.getLogger(__name__)
 
 
-class MailError(Exception):
-    """The message could not be handed to the mail server."""
+class DeliveryError(Exception):
+    """The mail server did not take the message. `permanent`: it refused it for good (5xx), so trying
+    again would not help; otherwise (no connection, timeout, 4xx) a later try may succeed."""
+
+    def __init__(self, reason: str, permanent: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.permanent = permanent
 
 
-def build_message(to: str, subject, template: str, locale: str, **context) -> EmailMessage:
+def build_message(to: str, subject, template: str, locale: str, message_id: str, **context) -> EmailMessage:
     """Render `templates/email/<template>.txt` in `locale`; `subject` may be a lazy string."""
     with force_locale(locale):
         # Subjects quote what users typed (a reason, a firm name): a line break there is not allowed in a
@@ -34,16 +41,18 @@ def build_message(to: str, subject, template: str, locale: str, **context) -> Em
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
     message["Date"] = format_datetime(datetime.now(timezone.utc))
-    message["Message-ID"] = make_msgid(domain="cluster-portal")
+    message["Message-ID"] = message_id
     message["Content-Language"] = locale
     message.set_content(body, charset="utf-8")
     return message
 
 
-def send(message: EmailMessage) -> None:
+def transmit(message: EmailMessage) -> None:
+    """Hand one message to the SMTP server (or the development outbox folder).
+    :raises DeliveryError: with the server's reason."""
     config = current_app.config
     if not config.get("MAIL_SERVER"):
-        _write_to_outbox(message)
+        _write_to_folder(message)
         return
     try:
         if config["MAIL_USE_SSL"]:
@@ -57,17 +66,27 @@ def send(message: EmailMessage) -> None:
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"] or "")
             smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _text in exc.recipients.values()]
+        raise DeliveryError(_reason(exc), permanent=all(500 <= code < 600 for code in codes)) from exc
+    except smtplib.SMTPResponseException as exc:
+        raise DeliveryError(_reason(exc), permanent=500 <= exc.smtp_code < 600) from exc
     except (OSError, smtplib.SMTPException) as exc:
-        log.error("could not send mail %r to %s: %s", message["Subject"], message["To"], exc)
-        raise MailError(str(exc)) from exc
-    log.info("mail %r sent to %s", message["Subject"], message["To"])
+        raise DeliveryError(_reason(exc)) from exc
+    log.info("mail %s %r sent to %s", message["Message-ID"], message["Subject"], message["To"])
 
 
-def send_email(to: str, subject, template: str, locale: str, **context) -> None:
-    send(build_message(to, subject, template, locale, **context))
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, smtplib.SMTPResponseException):
+        text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return f"{exc.smtp_code} {text}"
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "; ".join(f"{rcpt}: {code} {text.decode('utf-8', 'replace') if isinstance(text, bytes) else text}"
+                         for rcpt, (code, text) in exc.recipients.items())
+    return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-def _write_to_outbox(message: EmailMessage) -> None:
+def _write_to_folder(message: EmailMessage) -> None:
     outbox = Path(current_app.config["OUTBOX_DIR"])
     outbox.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")

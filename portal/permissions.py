@@ -38,6 +38,7 @@ __all__ = [
     "can_request_review",
     "can_suspend_users",
     "can_view_audit_log",
+    "can_manage_outbox",
     "can_manage_staff",
     "can_view_dashboard",
     "can_confirm_outcome",
@@ -377,6 +378,11 @@ def can_suspend_users(user) -> bool:
 
 
 def can_view_audit_log(user) -> bool:
+    return _active(user) and user.is_staff
+
+
+def can_manage_outbox(user) -> bool:
+    """OSMEP staff see the outgoing messages (queued, sent, failed and why) and retry or cancel them."""
     return _active(user) and user.is_staff
 
 

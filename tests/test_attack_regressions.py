@@ -17,7 +17,7 @@ from portal.auth.models import Role, User
 from portal.db import utcnow
 from portal.extensions import db
 from tests import factories
-from tests.test_auth_security import fresh_app
+from tests.test_auth_security import fresh_app, limiter_restored  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "http://evil.example"
@@ -159,7 +159,8 @@ def test_unknown_accounts_are_throttled_alike(app):
     assert statuses == [200] * 5 + [429]
 
 
-def test_the_rate_limit_page_says_when_to_try_again(database_url, app, limiter_restored):
+@pytest.mark.usefixtures("limiter_restored")
+def test_the_rate_limit_page_says_when_to_try_again(database_url, app):
     limited = fresh_app(database_url, RATELIMIT_ENABLED=True, RATELIMIT_RESET="2 per minute")
     client = limited.test_client()
     for _ in range(2):
@@ -167,16 +168,6 @@ def test_the_rate_limit_page_says_when_to_try_again(database_url, app, limiter_r
     refused = client.post("/auth/reset?lang=en", data={"email": "x@example.com"})
     assert refused.status_code == 429 and 0 < int(refused.headers["Retry-After"]) <= 60
     assert re.search(r"Please try again in \d+ (seconds?|minutes?) \(at \d\d:\d\d\)", body(refused))
-
-
-@pytest.fixture
-def limiter_restored():
-    from portal.extensions import limiter
-
-    enabled = limiter.enabled
-    yield
-    limiter.reset()
-    limiter.enabled = enabled
 
 
 # --- 11. a GET changes nothing stored -------------------------------------------------------------

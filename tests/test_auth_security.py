@@ -63,17 +63,24 @@ def test_without_smtp_mail_goes_to_the_outbox(database_url, app, tmp_path):
     assert b"/auth/confirm/" in files[0].read_bytes()
 
 
-def test_an_smtp_failure_keeps_the_account_and_says_so(database_url, app):
+def test_an_smtp_failure_keeps_the_account_and_the_message_for_a_later_try(database_url, app):
+    """#15: the page says what is true (we are sending it) and never "could not send" beside it; the
+    message waits in the outbox for the next try."""
+    from portal.outbox.models import OutboxMessage, OutboxStatus
+
     broken = fresh_app(database_url, MAIL_SERVER="127.0.0.1", MAIL_PORT=9, MAIL_USE_TLS=False, MAIL_TIMEOUT=2)
     client = broken.test_client()
     response = client.post("/auth/register?lang=th", data={
         "name": "ไม่มีเมล", "email": "nomail@example.com", "password": "long enough 123",
         "password2": "long enough 123"}, follow_redirects=True)
-    assert response.status_code == 200
-    assert "ส่งอีเมลไม่สำเร็จ" in response.get_data(as_text=True) or "ไม่สามารถส่งอีเมล" in response.get_data(
-        as_text=True)
+    page = response.get_data(as_text=True)
+    assert response.status_code == 200 and "เรากำลังส่งข้อความไปที่ nomail@example.com" in page
+    assert "ส่งอีเมลไม่สำเร็จ" not in page and "ไม่สามารถส่งอีเมล" not in page
     with broken.app_context():
         assert db.session.scalar(db.select(User).filter_by(email="nomail@example.com")) is not None
+        queued = db.session.scalar(db.select(OutboxMessage).filter_by(recipient="nomail@example.com"))
+        assert queued.status is OutboxStatus.PENDING and queued.attempts == 1
+        assert "Connection refused" in queued.last_error
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "/\\evil.example", "https:evil.example", "http://evil.example",

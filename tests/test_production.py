@@ -140,8 +140,12 @@ def test_json_log_lines_carry_the_request_id(app):
 def test_health_says_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json == {"status": "ok", "database": "ok", "migrations": "current",
-                             "rate_limits": "per-process"}
+    body = response.json
+    assert {key: body[key] for key in ("status", "database", "migrations", "rate_limits")} == {
+        "status": "ok", "database": "ok", "migrations": "current", "rate_limits": "per-process"}
+    assert body["outbox"] == {"pending": 0, "oldest_pending_seconds": 0, "failed": 0, "workers": "ok",
+                              "queue": None}  # tests deliver at once: no queue
+    assert "warnings" not in body
     assert "no-store" in response.headers["Cache-Control"]
 
 

@@ -12,7 +12,6 @@ from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
-from portal.mail import MailError
 from portal.validators import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -39,15 +38,6 @@ def _start_session(user, remember: bool) -> None:
     services.record_sign_in(user)
 
 
-def _mail_or_warn(send, *args) -> bool:
-    try:
-        send(*args)
-    except MailError:
-        flash(_("We could not send the e-mail just now. Please try again in a few minutes."), "warning")
-        return False
-    return True
-
-
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
 def register():
@@ -56,14 +46,11 @@ def register():
     form = RegisterForm()
     if form.validate_on_submit():
         user, created = services.register(form.name.data, form.email.data, form.password.data, current_locale())
-        db.session.commit()
         # New or taken address, the visitor sees the same thing and is not signed in: only the owner of
-        # the mailbox learns which it was.
-        if created:
-            _mail_or_warn(emails.send_confirmation, user)
-            return _check_email(user.email)
-        _mail_or_warn(emails.send_already_registered, user)
-        return _check_email(services.normalise_email(form.email.data))
+        # the mailbox learns which it was. The e-mail is queued with the account, in one transaction.
+        (emails.send_confirmation if created else emails.send_already_registered)(user)
+        db.session.commit()
+        return _check_email(user.email if created else services.normalise_email(form.email.data))
     return render_template("auth/register.html", form=form)
 
 
@@ -99,8 +86,9 @@ def confirm(token):
 @limiter.limit(_limit("RATELIMIT_RESET"))
 def resend_confirmation():
     if ConfirmForm().validate_on_submit() and not current_user.is_confirmed:
-        if _mail_or_warn(emails.send_confirmation, current_user):
-            flash(_("We have sent a new confirmation link to %(email)s.", email=current_user.email), "info")
+        emails.send_confirmation(current_user)
+        db.session.commit()
+        flash(_("We are sending a new confirmation link to %(email)s.", email=current_user.email), "info")
     return redirect(url_for("auth.account"))
 
 
@@ -157,9 +145,10 @@ def reset_request():
         user = services.get_by_email(form.email.data)
         # The same answer, and an e-mail either way, so nobody learns whether the address has an account.
         if user is not None:
-            _mail_or_warn(emails.send_reset, user)
+            emails.send_reset(user)
         else:
-            _mail_or_warn(emails.send_reset_unknown, services.normalise_email(form.email.data), current_locale())
+            emails.send_reset_unknown(services.normalise_email(form.email.data), current_locale())
+        db.session.commit()
         return _check_email(services.normalise_email(form.email.data), reset=True)
     return render_template("auth/reset_request.html", form=form)
 

@@ -1,5 +1,5 @@
 """Collaboration requests: post, renew, close; respond, talk, decide. Authorised here, audited,
-notified; flush-only (the view commits, then dispatches notifications).
+notified; flush-only (the view commits, and with it the notifications' e-mails).
 
     request:   open ──close(partnered | not fulfilled | withdrawn)──▶ closed
                  └──(its date passes; `flask requests expire` records it)──▶ closed (expired)

@@ -19,7 +19,6 @@ from portal.extensions import db
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale, format_be_date
-from portal.notifications.services import dispatch
 from portal.paging import page_from
 from portal.permissions import (
     can_decide_response,
@@ -170,7 +169,6 @@ def respond(request_id):
         flash(str(exc), "warning")
         return redirect(url_for("collab.detail", request_id=request_id))
     db.session.commit()
-    dispatch()
     flash(_("Your response has been sent. You can talk with the firm here."), "success")
     return redirect(url_for("collab.thread", response_id=response.id))
 
@@ -193,7 +191,6 @@ def thread(response_id):
             form.body.errors.append(str(exc))
         else:
             db.session.commit()
-            dispatch()
             return redirect(url_for("collab.thread", response_id=response.id) + "#latest")
     on_poster_side = can_manage_request(current_user, collab_request)
     counterpart = response.firm if on_poster_side else poster
@@ -220,7 +217,6 @@ def decide(response_id, decision):
             flash(str(exc), "warning")
         else:
             db.session.commit()
-            dispatch()
             flash(_("Saved."), "success")
     return redirect(url_for("collab.thread", response_id=response.id))
 

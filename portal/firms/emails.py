@@ -3,8 +3,10 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from portal.auth.models import User
+from portal.extensions import db
 from portal.links import absolute_url
-from portal.mail import send_email
+from portal.outbox.services import Email, enqueue_email, register_email
 
 INVITE_SALT = "firm-invitation"
 
@@ -28,18 +30,46 @@ def invitation_from_token(token: str):
 
 def send_invitation(invitation, firm, inviter, locale: str) -> None:
     """Sent in the inviter's language: we know nothing of the invitee's yet."""
+    enqueue_email("firms.invitation", invitation.email, locale, invitation=invitation.id, inviter=inviter.id)
+
+
+def claim_invitation_rows(invitations, coordinator, locale: str) -> list[dict]:
+    """Outbox rows for an import's claim invitations (written in one INSERT by the caller)."""
+    db.session.flush()  # the invitations' ids
+    return [{"recipient": inv.email, "locale": locale,
+             "context": {"invitation": inv.id, "coordinator": coordinator.id}} for inv in invitations]
+
+
+def _invitation(context):
+    from portal.firms.models import Firm, FirmInvitation
+
+    invitation = db.session.get(FirmInvitation, context.get("invitation"))
+    if invitation is None:
+        return None, None
+    return invitation, db.session.get(Firm, invitation.firm_id)
+
+
+def _invitation_email(context, locale, subject, template, sender_key):
+    """An invitation's e-mail while it is still open (accepted or revoked meanwhile: nothing to send)."""
+    invitation, firm = _invitation(context)
+    if invitation is None or firm is None or not invitation.is_open:
+        return None
     link = absolute_url("firms.accept_invitation", token=invitation_token(invitation), lang=locale)
-    send_email(invitation.email, _l("You are invited to edit a firm on the Cluster Portal"), "invitation", locale,
-               firm=firm, inviter=inviter, link=link, days=current_app.config["INVITE_MAX_AGE"] // 86400)
+    return Email(subject, template, {
+        "firm": firm, sender_key: db.session.get(User, context.get(sender_key)), "link": link,
+        "days": current_app.config["INVITE_MAX_AGE"] // 86400})
 
 
-def send_claim_invitation(invitation, coordinator, locale: str) -> None:
+def _render_invitation(context, locale):
+    return _invitation_email(context, locale, _l("You are invited to edit a firm on the Cluster Portal"),
+                             "invitation", "inviter")
+
+
+def _render_claim(context, locale):
     """A coordinator imported this firm: its contact is invited to claim (own) the profile."""
-    from portal.extensions import db
-    from portal.firms.models import Firm
+    return _invitation_email(context, locale, _l("Your firm is listed on the Cluster Portal: claim its profile"),
+                             "claim", "coordinator")
 
-    firm = db.session.get(Firm, invitation.firm_id)
-    link = absolute_url("firms.accept_invitation", token=invitation_token(invitation), lang=locale)
-    send_email(invitation.email, _l("Your firm is listed on the Cluster Portal: claim its profile"), "claim",
-               locale, firm=firm, coordinator=coordinator, link=link,
-               days=current_app.config["INVITE_MAX_AGE"] // 86400)
+
+register_email("firms.invitation", _render_invitation)
+register_email("firms.claim", _render_claim)

@@ -11,7 +11,6 @@ from portal.firms.forms import FirmForm, InviteForm
 from portal.firms.models import FirmInvitation
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
-from portal.mail import MailError
 from portal.permissions import (
     can_create_firm,
     can_edit_firm,
@@ -136,13 +135,9 @@ def team(firm_id):
             except RuleViolation as exc:
                 form.email.errors.append(str(exc))
             else:
+                emails.send_invitation(invitation, firm, current_user, current_locale())
                 db.session.commit()
-                try:
-                    emails.send_invitation(invitation, firm, current_user, current_locale())
-                except MailError:
-                    flash(_("The invitation is saved but the e-mail could not be sent. Try again later."), "warning")
-                else:
-                    flash(_("We have sent an invitation to %(email)s.", email=invitation.email), "success")
+                flash(_("We are sending an invitation to %(email)s.", email=invitation.email), "success")
                 return redirect(url_for("firms.team", firm_id=firm.id))
     members, invitations = queries.team_of(firm)
     return render_template("firms/team.html", firm=firm, form=form, members=members, invitations=invitations,

@@ -54,14 +54,42 @@ def health():
     body = {"status": "ok" if ok else "unavailable", "database": "ok" if ok else "unavailable"}
     if ok:
         body["migrations"] = "current" if revision in _migration_heads() else "pending"
+    warnings = []
     body["rate_limits"] = _rate_limit_storage()
-    if body["rate_limits"] != "shared" and not (current_app.debug or current_app.testing):
-        body["warnings"] = ["Rate limits are counted per process: with several workers each counts alone. "
-                            "Set REDIS_URL."]
+    if body["rate_limits"] != "shared" and current_app.config.get("DEPLOYMENT") == "production":
+        warnings.append("Rate limits are counted per process: with several workers each counts alone. "
+                        "Set REDIS_URL.")
+    if ok and body["migrations"] == "current":
+        body["outbox"] = _outbox_health()
+        if body["outbox"].get("workers") == "stalled":
+            warnings.append("No worker has taken a due message for several minutes: is `flask jobs worker` running?")
+    if warnings:
+        body["warnings"] = warnings
     response = jsonify(body)
     response.status_code = 200 if ok else 503
     response.cache_control.no_store = True
     return response
+
+
+def _outbox_health() -> dict:
+    """Queue depth (tasks waiting in the job queue, and messages waiting in the outbox), the age of the
+    oldest waiting message, and whether workers keep up."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from portal.jobs.queue import queue_depth
+    from portal.outbox.services import health as outbox_health
+
+    try:
+        body = outbox_health()
+    except SQLAlchemyError:
+        current_app.logger.exception("health check: outbox unavailable")
+        return {"status": "unavailable"}
+    finally:
+        from portal.extensions import db
+
+        db.session.rollback()
+    body["queue"] = queue_depth()
+    return body
 
 
 def _rate_limit_storage() -> str:

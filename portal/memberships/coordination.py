@@ -13,13 +13,12 @@ from portal.clusters import queries as cluster_queries
 from portal.clusters.models import CoordinatorTerm, Organisation
 from portal.exceptions import RuleViolation
 from portal.extensions import db
-from portal.firms import emails as firm_emails
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
-from portal.mail import MailError
-from portal.memberships import csv_io, queries, services
+from portal.jobs import tasks
+from portal.memberships import csv_io, imports, queries, services
 from portal.memberships.forms import AppointForm, ImportForm, NotesForm, PositionsForm, ReasonForm
-from portal.notifications.services import dispatch
+from portal.memberships.models import MemberImport
 from portal.paging import page_arg
 from portal.permissions import can_appoint_coordinators, can_decide_membership, can_manage_cluster, require
 from portal.thai import bangkok_today
@@ -35,7 +34,6 @@ def _cluster(slug):
 
 def _done(message, slug, endpoint="coordination.queue"):
     db.session.commit()
-    dispatch()
     flash(message, "success")
     return redirect(url_for(endpoint, slug=slug))
 
@@ -194,32 +192,27 @@ def confirm_import(slug, token):
         flash(_("This import has expired. Please upload the file again."), "warning")
         return redirect(url_for("coordination.import_members", slug=slug))
     plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
-    try:
-        claim_invitations = services.apply_import(current_user, cluster, plan)
-        db.session.commit()
-    except RuleViolation as exc:
-        db.session.rollback()
-        flash(str(exc), "warning")
+    if plan.errors:
+        flash(_("The members changed since your preview: check the file again."), "warning")
         return render_template("coordination/import.html", cluster=cluster, form=ImportForm(), plan=plan,
                                token=None, confirm_form=ConfirmForm())
-    path.unlink(missing_ok=True)
+    # A worker applies it (5,000 lines take longer than a request should); this records it, at once.
+    job = imports.start(current_user, cluster, token, plan.changes, current_locale())
+    db.session.commit()
     session.pop("import", None)
-    dispatch()
-    failed = 0
-    for invitation in claim_invitations:
-        try:
-            firm_emails.send_claim_invitation(invitation, current_user, current_locale())
-        except MailError:
-            failed += 1
-    flash(_("Import done: %(changes)s changes, %(new)s new firm profiles.", changes=plan.changes,
-            new=plan.count("new_firm")), "success")
-    if plan.count("invite"):
-        flash(_("%(num)s firms that have an owner on the portal were invited: each joins only when its owner "
-                "accepts.", num=plan.count("invite")), "info")
-    if failed:
-        flash(_("%(num)s invitation e-mails could not be sent.", num=failed), "warning")
-    return redirect(url_for("coordination.invitations" if plan.count("invite") else "coordination.members",
-                            slug=slug))
+    tasks.start_member_import(job.id)
+    return redirect(url_for("coordination.import_status", slug=slug, import_id=job.id))
+
+
+@bp.get("/<slug>/manage/imports/<int:import_id>")
+@login_required
+def import_status(slug, import_id):
+    """Where an import stands; the result (or why nothing was imported) once a worker is done."""
+    cluster = _cluster(slug)
+    job = db.session.get(MemberImport, import_id)
+    if job is None or job.cluster_id != cluster.id:
+        abort(404)
+    return render_template("coordination/import_status.html", cluster=cluster, job=job)
 
 
 @bp.route("/<slug>/coordinators", methods=["GET", "POST"])

@@ -12,7 +12,6 @@ from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.memberships import invitations, queries, services
 from portal.memberships.forms import JoinForm, PositionsForm
-from portal.notifications.services import dispatch
 from portal.permissions import (
     can_answer_membership_invitation,
     can_edit_firm,
@@ -47,7 +46,6 @@ def firm_memberships(firm_id):
                 form.cluster_id.errors.append(str(exc))
             else:
                 db.session.commit()
-                dispatch()
                 flash(_("Your request to join %(cluster)s has been sent to its coordinators.", cluster=cluster.name),
                       "success")
                 return redirect(url_for("memberships.firm_memberships", firm_id=firm.id))
@@ -88,7 +86,6 @@ def answer_invitation(firm_id, membership_id, answer):
         flash(str(exc), "warning")
     else:
         db.session.commit()
-        dispatch()
         flash(_("Your firm is now a member of %(cluster)s.", cluster=cluster_name) if answer == "accept" else
               _("You declined the invitation of %(cluster)s.", cluster=cluster_name), "success")
     return redirect(url_for("memberships.firm_memberships", firm_id=firm_id))

@@ -11,7 +11,6 @@ from portal.extensions import db
 from portal.moderation import services
 from portal.moderation.forms import ModerationReasonForm, ReportForm, ReviewForm
 from portal.moderation.models import Report, ReportReason, ReportStatus
-from portal.notifications.services import dispatch
 from portal.permissions import (
     active_cluster_ids,
     can_moderate_target,
@@ -116,7 +115,6 @@ def target(target_type, target_id):
             flash(str(exc), "warning")
         else:
             db.session.commit()
-            dispatch()
             flash(_("Done."), "success")
             return redirect(url_for("moderation.target", target_type=target_type, target_id=target_id))
     reports = db.session.scalars(select(Report).where(Report.target_type == target_type, Report.target_id == obj.id)
@@ -143,7 +141,6 @@ def review(target_type, target_id):
             flash(str(exc), "warning")
         else:
             db.session.commit()
-            dispatch()
             flash(_("We have asked OSMEP staff to review it."), "success")
         return redirect(_back(target_type, obj))
     return render_template("moderation/review.html", form=form, obj=obj, target_type=target_type)

@@ -1,24 +1,24 @@
 """The notification mechanism, for every feature: record an event for users, show it in the portal,
 and e-mail it in each recipient's language according to their setting (at once, daily digest, off).
 
-Features register their event kinds with `register_kind`; services call `notify` (flush-only) and
-views call `dispatch` after committing, which sends the "at once" e-mails.
+Features register their event kinds with `register_kind`; services call `notify` (flush-only), which
+also writes the "at once" e-mails to the outbox in the same transaction: they go when it commits.
 """
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from flask import current_app, g
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.auth.models import EmailSetting, User
 from portal.db import utcnow
 from portal.extensions import db
-from portal.mail import MailError, send_email
 from portal.notifications.models import Notification
+from portal.outbox.services import Email, enqueue_email, register_email
 
 log = logging.getLogger(__name__)
 
@@ -42,18 +42,29 @@ def bilingual(obj, attribute="name") -> dict:
 
 
 def notify(users, kind: str, target, **params) -> list[Notification]:
-    """Record `kind` about `target` for each user (once per user). Flush-only; call dispatch() after commit."""
+    """Record `kind` about `target` for each user (once per user), and queue the e-mail of those who want
+    one at once. Flush-only: nothing leaves before the caller commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
     created = []
-    for user in {u.id: u for u in users if u is not None}.values():
+    recipients = {u.id: u for u in users if u is not None}.values()
+    for user in recipients:
         notification = Notification(user_id=user.id, kind=kind, target_type=type(target).__tablename__,
                                     target_id=target.id, params=params)
         db.session.add(notification)
-        created.append(notification)
+        created.append((user, notification))
     db.session.flush()
-    g.setdefault("_notifications_to_send", []).extend(n.id for n in created)
-    return created
+    now = utcnow()
+    for user, notification in created:
+        if user.email_setting is EmailSetting.IMMEDIATE and not user.is_suspended:
+            enqueue_email("notifications.one", user.email, _locale(user), user_id=user.id,
+                          notification=notification.id)
+            notification.emailed_at = now  # handed to the outbox, which delivers or reports it
+    return [notification for _user, notification in created]
+
+
+def _locale(user) -> str:
+    return user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
 def message(notification: Notification, locale: str) -> str:
@@ -76,30 +87,6 @@ def link(notification: Notification) -> str:
     return kind.link(notification) if kind else "/"
 
 
-def dispatch() -> int:
-    """After the commit: e-mail the notifications of this request to users who want them at once."""
-    ids = g.pop("_notifications_to_send", [])
-    if not ids:
-        return 0
-    rows = db.session.execute(
-        select(Notification, User).join(User, User.id == Notification.user_id)
-        .where(Notification.id.in_(ids), User.email_setting == EmailSetting.IMMEDIATE, User.suspended_at.is_(None))
-    ).all()
-    sent = 0
-    for notification, user in rows:
-        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-        text = message(notification, locale)
-        try:
-            send_email(user.email, _l("Cluster Portal: %(event)s", event=_short(text)), "notification", locale,
-                       user=user, text=text, link=_external(link(notification)))
-        except MailError:
-            continue  # the daily digest command picks it up later
-        notification.emailed_at = utcnow()
-        sent += 1
-    db.session.commit()
-    return sent
-
-
 def send_digests(now=None) -> tuple[int, int]:
     """Daily digest: for users who chose it (and "at once" mails that failed), one e-mail with every
     notification not yet e-mailed. Returns (users mailed, notifications included)."""
@@ -118,20 +105,47 @@ def send_digests(now=None) -> tuple[int, int]:
         if user.email_setting is EmailSetting.DAILY and user.last_digest_at and \
                 now - user.last_digest_at < timedelta(hours=20):
             continue  # at most one digest a day
-        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
-        items = [(message(n, locale), _external(link(n))) for n in notifications]
-        try:
-            send_email(user.email, _l("Cluster Portal: your daily summary"), "digest", locale, user=user,
-                       items=items)
-        except MailError:
+        # Take the notifications with one conditional UPDATE: of two runs at once (two schedulers), the
+        # second finds them taken and queues nothing, so each is in one digest only.
+        taken = db.session.scalars(
+            update(Notification).where(Notification.id.in_([n.id for n in notifications]),
+                                       Notification.emailed_at.is_(None))
+            .values(emailed_at=now).returning(Notification.id).execution_options(synchronize_session=False)).all()
+        if not taken:
+            db.session.rollback()
             continue
-        for notification in notifications:
-            notification.emailed_at = now
+        enqueue_email("notifications.digest", user.email, _locale(user), user_id=user.id,
+                      notifications=sorted(taken))
         user.last_digest_at = now
-        db.session.commit()
+        db.session.commit()  # user by user: a run cut short has queued each digest once, or not at all
         mailed += 1
-        included += len(notifications)
+        included += len(taken)
     return mailed, included
+
+
+def _render_one(context, locale):
+    notification = db.session.get(Notification, context.get("notification"))
+    if notification is None:
+        return None
+    user = db.session.get(User, notification.user_id)
+    text = message(notification, locale)
+    return Email(_l("Cluster Portal: %(event)s", event=_short(text)), "notification",
+                 {"user": user, "text": text, "link": _external(link(notification))})
+
+
+def _render_digest(context, locale):
+    ids = context.get("notifications") or []
+    notifications = db.session.scalars(select(Notification).where(Notification.id.in_(ids))
+                                       .order_by(Notification.created_at, Notification.id)).all()
+    if not notifications:
+        return None
+    user = db.session.get(User, notifications[0].user_id)
+    items = [(message(n, locale), _external(link(n))) for n in notifications]
+    return Email(_l("Cluster Portal: your daily summary"), "digest", {"user": user, "items": items})
+
+
+register_email("notifications.one", _render_one)
+register_email("notifications.digest", _render_digest)
 
 
 def unread_count(user) -> int:

@@ -1,0 +1,1 @@
+"""Background work on Huey: delivery of the outbox and the periodic jobs."""

@@ -1,0 +1,193 @@
+"""The periodic jobs, each at most once per period across every machine.
+
+A job runs when its hour (Bangkok time) has come and no run of its period (the Bangkok date, or the
+hour) is recorded in job_runs. The run is claimed by inserting that row first, in its own committed
+transaction: a second scheduler, here or on another machine, hits the unique key and skips. A job that
+fails gives its claim back, so the next tick tries again. Links in the messages come from
+PORTAL_BASE_URL (portal/links.py), never from a request.
+"""
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Callable
+
+from flask import current_app
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+
+from portal import audit
+from portal.db import utcnow
+from portal.extensions import db
+from portal.jobs.models import JobRun
+from portal.thai import to_bangkok
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    run: Callable[[], str]
+    hour: int | None = None  # daily, from this Bangkok hour on; None: hourly
+
+
+def run_once(job: str, period: str, work: Callable[[], str]) -> str | None:
+    """Run `work` unless this period's run is claimed already; returns its outcome, or None if skipped."""
+    db.session.rollback()
+    db.session.add(JobRun(job=job, period=period, started_at=utcnow()))
+    try:
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return None
+    try:
+        outcome = work()
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        db.session.execute(delete(JobRun).where(JobRun.job == job, JobRun.period == period))
+        db.session.commit()
+        log.exception("periodic job %s (%s) failed; it will be tried again", job, period)
+        raise
+    db.session.execute(update(JobRun).where(JobRun.job == job, JobRun.period == period)
+                       .values(finished_at=utcnow(), outcome=str(outcome)[:500]))
+    db.session.commit()
+    _nudge_outbox()
+    log.info("periodic job %s (%s): %s", job, period, outcome)
+    return outcome
+
+
+def _nudge_outbox():
+    from portal.jobs.tasks import nudge
+    from portal.outbox.services import committed_since_last_call
+
+    if committed_since_last_call():
+        nudge()
+
+
+# --- the jobs --------------------------------------------------------------------------------------
+
+def expire_requests() -> str:
+    from portal.collab.services import expire_requests as expire
+
+    run = expire()
+    return f"{run.expired} expired, {run.warned} warned, {run.skipped} skipped"
+
+
+def notification_digests() -> str:
+    from portal.notifications.services import send_digests
+
+    users, items = send_digests()
+    return f"{users} users, {items} notifications"
+
+
+def request_digests() -> str:
+    from portal.collab.services import request_digests as digests
+
+    return f"{digests()} request digests"
+
+
+def check_results() -> str:
+    """Recount the dashboard's kept figures from the memberships; if they had drifted, the recount stands
+    and the difference is logged and audited."""
+    from portal.admin.models import ResultCount
+    from portal.admin.rollup import rebuild
+
+    def snapshot():
+        rows = db.session.execute(select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket,
+                                         ResultCount.firms)).all()
+        return {(scope, dimension, bucket): firms for scope, dimension, bucket, firms in rows}
+
+    before = snapshot()
+    rebuild(db.session)
+    db.session.flush()
+    after = snapshot()
+    drifted = sorted(key for key in before.keys() | after.keys() if before.get(key, 0) != after.get(key, 0))
+    if drifted:
+        log.warning("results figures had drifted in %s places; recounted", len(drifted))
+        audit.record(None, "results.recounted", None, drifted=len(drifted),
+                     examples=[list(k) for k in drifted[:10]])
+    return f"{len(drifted)} figures corrected"
+
+
+def remove_abandoned_imports() -> str:
+    """Import previews nobody confirmed (uploaded files under UPLOAD_DIR/imports) go after IMPORT_PREVIEW_HOURS:
+    they hold firms' contacts and would otherwise stay on disk and in every backup."""
+    folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
+    limit = datetime.now().timestamp() - current_app.config["IMPORT_PREVIEW_HOURS"] * 3600
+    removed = 0
+    for path in folder.glob("*.csv") if folder.is_dir() else ():
+        if path.stat().st_mtime < limit:
+            path.unlink(missing_ok=True)
+            removed += 1
+    return f"{removed} abandoned import previews removed"
+
+
+def forget_old_sign_in_failures() -> str:
+    from portal.auth.models import LoginThrottle
+    from portal.auth.throttle import FORGET_AFTER
+
+    result = db.session.execute(delete(LoginThrottle).where(LoginThrottle.last_failure_at < utcnow() - FORGET_AFTER))
+    return f"{result.rowcount or 0} old sign-in failure counts removed"
+
+
+def remove_unconfirmed_accounts() -> str:
+    """Retention: an account whose address was never confirmed is removed UNCONFIRMED_RETENTION_DAYS after
+    registration (its notifications and queued mail with it). One that others' records point to (a report
+    it filed) is kept. The audit trail keeps that the account existed, not who it was."""
+    from portal.audit import AuditEntry
+    from portal.auth.models import User
+
+    cutoff = utcnow() - timedelta(days=current_app.config["UNCONFIRMED_RETENTION_DAYS"])
+    candidates = db.session.scalars(select(User).where(User.confirmed_at.is_(None), User.created_at < cutoff)).all()
+    removed = kept = 0
+    for user in candidates:
+        try:
+            with db.session.begin_nested():
+                db.session.execute(update(AuditEntry).where(AuditEntry.actor_id == user.id).values(actor_id=None))
+                db.session.delete(user)
+                db.session.flush()
+            removed += 1
+        except IntegrityError:
+            kept += 1
+    if removed:
+        audit.record(None, "accounts.unconfirmed_removed", None, removed=removed, kept=kept,
+                     days=current_app.config["UNCONFIRMED_RETENTION_DAYS"])
+    return f"{removed} never-confirmed accounts removed, {kept} kept (referenced)"
+
+
+JOBS = [
+    Job("requests.expire", expire_requests, hour=0),
+    Job("results.check", check_results, hour=3),
+    Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
+    Job("notifications.digest", notification_digests, hour=7),
+    Job("requests.digest", request_digests, hour=7),
+    Job("imports.cleanup", remove_abandoned_imports),
+    Job("sign_in.cleanup", forget_old_sign_in_failures),
+]
+BY_NAME = {job.name: job for job in JOBS}
+
+
+def period_of(job: Job, now=None) -> str | None:
+    """The period this job would run for now, or None if its hour has not come today."""
+    local = to_bangkok(now or utcnow())
+    if job.hour is None:
+        return local.strftime("%Y-%m-%dT%H")
+    if local.hour < job.hour:
+        return None
+    return local.date().isoformat()
+
+
+def run_due(now=None) -> dict[str, str | None]:
+    """Every job whose period has come and is not yet claimed; a failing job does not stop the others."""
+    outcomes = {}
+    for job in JOBS:
+        period = period_of(job, now)
+        if period is None:
+            continue
+        try:
+            outcomes[job.name] = run_once(job.name, period, job.run)
+        except Exception as exc:  # noqa: BLE001  (logged in run_once; the next tick retries)
+            outcomes[job.name] = f"failed: {exc}"
+    return outcomes

@@ -1,0 +1,113 @@
+"""The tasks workers run: delivering the outbox, and the periodic jobs (portal/jobs/periodic.py).
+
+Periodic tasks are enqueued by the scheduler of every consumer started with them (see README,
+"Production"); each job still runs at most once per period, because run_once claims the period in the
+database first.
+"""
+import logging
+import time
+
+from flask import current_app
+from huey import crontab
+
+from portal.jobs.queue import app_context, huey
+
+log = logging.getLogger(__name__)
+
+
+@huey.task()
+def deliver_outbox():
+    """Deliver what is due, in batches, for at most OUTBOX_BATCH_SECONDS; come back when the next
+    message is due."""
+    from portal.outbox import services
+
+    with app_context():
+        budget = current_app.config["OUTBOX_BATCH_SECONDS"]
+        started = time.monotonic()
+        while time.monotonic() - started < budget:
+            if not services.deliver_due():
+                break
+        wait = services.next_due_in()
+        immediate = current_app.config.get("JOBS_IMMEDIATE")
+    if wait is not None and not immediate:
+        wake_up_at(time.time() + max(wait, 1))
+
+
+WAKE_UP_KEY = "outbox-wake-up"
+
+
+def wake_up_at(moment: float) -> None:
+    """Schedule one delivery run at `moment`, unless one is scheduled already at or before it. Without this,
+    every nudge during a mail outage would add a run that schedules the next (287 runs instead of 56 in
+    45 s of load with the server down)."""
+    planned = huey.get(WAKE_UP_KEY, peek=True)
+    if planned is not None and time.time() < planned <= moment:
+        return
+    huey.put(WAKE_UP_KEY, moment)
+    deliver_outbox.schedule(delay=max(moment - time.time(), 1))
+
+
+def nudge() -> None:
+    """Ask a worker to deliver now (after a commit that wrote outbox rows). If the queue cannot be
+    reached, the messages still go: the sweep every minute finds them."""
+    try:
+        if current_app.config.get("JOBS_IMMEDIATE"):
+            deliver_outbox.call_local()  # tests: delivered before the response, by the same code
+        else:
+            deliver_outbox()
+    except Exception:  # noqa: BLE001  (the rows are committed; only the nudge is lost)
+        log.warning("could not reach the job queue; the outbox sweep will deliver", exc_info=True)
+
+
+@huey.on_startup()
+def catch_up():
+    """A worker that starts (after a deploy, a crash, a kill) delivers what is due at once, without
+    waiting for the next minute's sweep."""
+    try:
+        deliver_outbox()
+    except Exception:  # noqa: BLE001  (the sweep will do it)
+        log.warning("could not enqueue the catch-up delivery", exc_info=True)
+
+
+@huey.task()
+def run_member_import(import_id: int):
+    """Apply a coordinator's confirmed import, then send what it queued."""
+    from portal.jobs.periodic import _nudge_outbox
+    from portal.memberships import imports
+
+    with app_context():
+        imports.run(import_id)
+        _nudge_outbox()
+
+
+def start_member_import(import_id: int) -> None:
+    """After the commit that recorded the import. If the queue cannot be reached, the sweep starts it."""
+    try:
+        if current_app.config.get("JOBS_IMMEDIATE"):
+            run_member_import.call_local(import_id)
+        else:
+            run_member_import(import_id)
+    except Exception:  # noqa: BLE001  (recorded; the sweep takes it up within a minute or two)
+        log.warning("could not reach the job queue; the sweep will start import %s", import_id, exc_info=True)
+
+
+@huey.periodic_task(crontab(minute="*"))
+def sweep_outbox():
+    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports
+    whose start was lost or whose worker died."""
+    from portal.memberships import imports
+
+    deliver_outbox.call_local()
+    with app_context():
+        waiting = imports.waiting()
+    for import_id in waiting:
+        run_member_import.call_local(import_id)
+
+
+@huey.periodic_task(crontab(minute="*/10"))
+def periodic_jobs():
+    """Every ten minutes: the jobs whose time has come and that have not run in their period."""
+    from portal.jobs import periodic
+
+    with app_context():
+        periodic.run_due()

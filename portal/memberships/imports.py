@@ -1,0 +1,125 @@
+"""Member imports as background work. Confirming a previewed file records a MemberImport (flush-only, in
+the request's transaction); a worker applies it whole or not at all, queues the claim invitations in the
+same transaction, and tells the coordinator in their language. A worker that dies mid-import has applied
+nothing (one transaction); the run is taken up again after IMPORT_STALE_MINUTES."""
+import logging
+from datetime import timedelta
+from pathlib import Path
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import or_, select, update
+
+from portal import audit
+from portal.db import utcnow
+from portal.exceptions import PermissionDenied, RuleViolation
+from portal.extensions import db
+from portal.memberships.models import ImportStatus, MemberImport
+from portal.notifications.services import bilingual, notify, register_kind
+
+log = logging.getLogger(__name__)
+S = ImportStatus
+
+
+def file_path(token: str) -> Path:
+    return Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
+
+
+def start(actor, cluster, token: str, changes: int, locale: str) -> MemberImport:
+    from portal.permissions import can_manage_cluster
+
+    if not can_manage_cluster(actor, cluster):
+        raise PermissionDenied()
+    run = MemberImport(cluster_id=cluster.id, actor_id=actor.id, locale=locale, token=token, changes=changes,
+                       status=S.QUEUED)
+    db.session.add(run)
+    db.session.flush()
+    audit.record(actor, "cluster.import_queued", run, cluster=cluster.slug, changes=changes)
+    return run
+
+
+def _claimable(now):
+    stale = now - timedelta(minutes=current_app.config["IMPORT_STALE_MINUTES"])
+    return or_(MemberImport.status == S.QUEUED,
+               (MemberImport.status == S.RUNNING) & (MemberImport.started_at < stale))
+
+
+def run(import_id: int) -> MemberImport | None:
+    """Apply one queued import (a worker's task). Commits. Returns it, or None if another worker has it."""
+    from portal.auth.models import User
+    from portal.clusters.models import Cluster
+    from portal.firms.emails import claim_invitation_rows
+    from portal.memberships import csv_io, services
+    from portal.outbox.services import enqueue_emails
+
+    now = utcnow()
+    taken = db.session.execute(update(MemberImport).where(MemberImport.id == import_id, _claimable(now))
+                               .values(status=S.RUNNING, started_at=now)
+                               .execution_options(synchronize_session=False)).rowcount
+    db.session.commit()
+    if taken != 1:
+        return None
+    job = db.session.get(MemberImport, import_id, populate_existing=True)
+    cluster, actor = db.session.get(Cluster, job.cluster_id), db.session.get(User, job.actor_id)
+    path, plan = file_path(job.token), None
+    with force_locale(job.locale):
+        try:
+            plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
+            invitations = services.apply_import(actor, cluster, plan)
+            enqueue_emails("firms.claim", claim_invitation_rows(invitations, actor, job.locale))
+        except (RuleViolation, PermissionDenied, OSError) as exc:
+            db.session.rollback()
+            return _failed(import_id, exc, plan.errors if plan is not None else None)
+    job.status, job.finished_at = S.DONE, utcnow()
+    job.summary = {"changes": plan.changes, "new_firm": plan.count("new_firm"), "join": plan.count("join"),
+                   "invite": plan.count("invite"), "approve_pending": plan.count("approve_pending"),
+                   "update_positions": plan.count("update_positions"), "claim_invitations": len(invitations)}
+    notify([actor], "import.done", job, cluster=bilingual(cluster), cluster_slug=cluster.slug,
+           changes=plan.changes, import_id=job.id)
+    db.session.commit()
+    path.unlink(missing_ok=True)
+    log.info("import %s into cluster %s: %s", job.id, cluster.slug, job.summary)
+    return job
+
+
+def _failed(import_id, exc, plan_errors) -> MemberImport:
+    from portal.auth.models import User
+    from portal.clusters.models import Cluster
+
+    job = db.session.get(MemberImport, import_id, populate_existing=True)
+    if isinstance(exc, OSError):
+        message = str(_l("The uploaded file is no longer there. Please upload it again."))
+    elif isinstance(exc, PermissionDenied):
+        message = str(_l("You no longer manage this cluster."))
+    else:
+        message = str(exc)
+    if plan_errors:
+        lines = [f"{line}: {text}" if line else str(text) for line, text in plan_errors[:20]]
+        message = "\n".join([message, *lines])
+    job.status, job.finished_at, job.error = S.FAILED, utcnow(), message
+    cluster = db.session.get(Cluster, job.cluster_id)
+    notify([db.session.get(User, job.actor_id)], "import.failed", job, cluster=bilingual(cluster),
+           cluster_slug=cluster.slug, import_id=job.id)
+    db.session.commit()
+    file_path(job.token).unlink(missing_ok=True)
+    log.warning("import %s failed: %s", import_id, message)
+    return job
+
+
+def waiting(now=None) -> list[int]:
+    """Imports whose nudge was lost (queued for a minute) or whose worker died (running too long)."""
+    now = now or utcnow()
+    return list(db.session.scalars(select(MemberImport.id).where(
+        _claimable(now), MemberImport.created_at < now - timedelta(minutes=1))))
+
+
+def _link(n):
+    from flask import url_for
+
+    return url_for("coordination.import_status", slug=n.params.get("cluster_slug"), import_id=n.params.get("import_id"))
+
+
+register_kind("import.done", _l("Your import into the %(cluster)s cluster is done: %(changes)s changes."), _link)
+register_kind("import.failed", _l("Your import into the %(cluster)s cluster could not be applied: nothing was "
+                                  "changed."), _link)
