@@ -18,7 +18,7 @@ METHODS = ("GET", "POST")
 # Which world object an integer path parameter names; (endpoint, parameter) overrides the default.
 INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "response", "membership_id": "membership",
               "term_id": "term", "invitation_id": "invitation", "outcome_id": "outcome",
-              "notification_id": "notification"}
+              "notification_id": "notification", "message_id": "outbox_message", "import_id": "member_import"}
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
                  ("memberships.answer_invitation", "membership_id"): "invited_membership",
                  ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject"}

@@ -95,6 +95,13 @@ def build() -> World:
     collab.close(owner, done, CloseReason.PARTNERED, firms["b"].id, Decimal(25000), OutcomeKind.NEW_SALES)
     moderation.report(responder, "firm", firms["a"], ReportReason.WRONG_INFORMATION, "ข้อมูลผิด")
     invitation = firm_services.invite(owner, firms["a"], people["invitee"].email)
+    from portal.memberships import imports
+    from portal.outbox.models import OutboxMessage, OutboxStatus
+
+    member_import = imports.start(people["coordinator"], betta, "0" * 32, 1, "th")  # its file is long gone
+    db.session.commit()
+    failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
+    failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
     db.session.commit()
 
     ids.update({
@@ -102,6 +109,7 @@ def build() -> World:
         "message": message.id, "editor": people["editor"].id, "subject": people["subject"].id,
         "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
+        "outbox_message": failed_mail.id, "member_import": member_import.id,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},

@@ -109,7 +109,7 @@ def test_moderation_truth_table(app, world):
 
 # --- route sweep ----------------------------------------------------------------------------------
 
-PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.")
+PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.", "outbox.")
 MEMBER_FACING = {"moderation.report", "moderation.review"}  # any signed-in user / the owner
 
 
@@ -118,7 +118,8 @@ def _sample_values(app, rule, world):
         membership = db.session.scalar(select(Membership.id).where(Membership.cluster_id == world["betta"]))
         term = db.session.scalar(select(CoordinatorTerm.id).where(CoordinatorTerm.cluster_id == world["betta"]))
     known = {"slug": "betta", "target_id": world["request"], "membership_id": membership, "term_id": term,
-             "user_id": world["member"], "token": "0" * 32, "name": "requests", "outcome_id": world["outcome"]}
+             "user_id": world["member"], "token": "0" * 32, "name": "requests", "outcome_id": world["outcome"],
+             "import_id": 1, "message_id": 1}  # refused before they are looked up
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, AnyConverter):
