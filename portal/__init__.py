@@ -135,6 +135,7 @@ def register_template_helpers(app):
     app.add_template_filter(display_thai_phone, "phone")
     app.add_template_filter(i18n.format_baht, "baht")
     app.add_template_filter(i18n.format_million_baht, "million_baht")
+    app.add_template_global(i18n.format_baht_range, "baht_range")
     app.add_template_filter(i18n.bilingual_html, "bi")
 
     for name in permissions.__all__:

@@ -1,8 +1,11 @@
-"""Form pieces shared by features."""
+"""Form pieces shared by features: every form derives from `PortalForm`, which cleans free text once."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import StringField
-from wtforms.validators import Email, InputRequired, Length
+from wtforms import PasswordField, StringField
+from wtforms import validators as wtf_validators
+from wtforms.validators import Email, Length, StopValidation
+
+from portal.thai import collapse_marks
 
 
 def choice_int(value):
@@ -19,14 +22,42 @@ def strip(value):
     return value.strip() if isinstance(value, str) else value
 
 
-class ConfirmForm(FlaskForm):
+def clean_text(value):
+    """Free text as it is checked and stored: no surrounding spaces, no stacked repeated marks (ก่่่่า → ก่า)."""
+    return collapse_marks(value).strip() if isinstance(value, str) else value
+
+
+class InputRequired(wtf_validators.InputRequired):
+    """WTForms' InputRequired looks at what was sent, so "   " passes it; here text that is empty once
+    cleaned (only spaces) is missing too, and gets the field's "required" message."""
+
+    def __call__(self, form, field):
+        super().__call__(form, field)
+        if isinstance(field.data, str) and not isinstance(field, PasswordField) and not field.data.strip():
+            message = self.message if self.message is not None else field.gettext("This field is required.")
+            field.errors[:] = []
+            raise StopValidation(message)
+
+
+class PortalForm(FlaskForm):
+    """The base of every form: each text field (not passwords, which are taken as typed) is cleaned by
+    `clean_text` before any validator sees it."""
+
+    class Meta:
+        def bind_field(self, form, unbound_field, options):
+            field_class = unbound_field.field_class
+            if issubclass(field_class, StringField) and not issubclass(field_class, PasswordField):
+                options = {**options, "filters": [clean_text, *unbound_field.kwargs.get("filters", ())]}
+            return unbound_field.bind(form=form, **options)
+
+
+class ConfirmForm(PortalForm):
     """An empty form: its CSRF token guards a POST-only action such as signing out or removing."""
 
 
 def email_field(label=None, **kwargs):
     return StringField(
         label or _l("E-mail"),
-        filters=[strip],
         validators=[
             InputRequired(message=_l("Please enter your e-mail address.")),
             Length(max=254),

@@ -166,20 +166,35 @@ def format_number(value, digits: int | None = None) -> str:
     return format_decimal(value)
 
 
+def _amount(value) -> str:
+    """1,234,567.50, and whole amounts without ".00": 50,000."""
+    value = Decimal(value)
+    whole = value == value.to_integral_value()
+    return format_decimal(value, format="#,##0" if whole else "#,##0.00")
+
+
 def format_baht(value) -> str:
-    """An amount of baht in the page's language: 1,234,567.50 บาท / 1,234,567.50 baht."""
+    """An amount of baht in the page's language: 1,234,567.50 บาท / 50,000 baht."""
     if value is None:
         return ""
-    amount = format_decimal(Decimal(value), format="#,##0.00")
-    return gettext("%(amount)s baht", amount=amount)
+    return gettext("%(amount)s baht", amount=_amount(value))
+
+
+def format_baht_range(low, high) -> str:
+    """A budget: 50,000–200,000 บาท, the unit written once; one end alone is an amount."""
+    if low is None or high is None:
+        return format_baht(high if low is None else low)
+    if Decimal(low) == Decimal(high):
+        return format_baht(low)
+    return gettext("%(low)s–%(high)s baht", low=_amount(low), high=_amount(high))
 
 
 def format_million_baht(value) -> str:
-    """Programme figures as OSMEP reports them: 472.12 ล้านบาท / 472.12 million baht."""
+    """Programme figures as OSMEP reports them: 472.12 ล้านบาท / 0 million baht."""
     if value is None:
         return ""
     millions = Decimal(value) / Decimal(1_000_000)
-    return gettext("%(amount)s million baht", amount=format_decimal(millions, format="#,##0.00"))
+    return gettext("%(amount)s million baht", amount=_amount(millions))
 
 
 def lang_url(code: str, external: bool = False) -> str:

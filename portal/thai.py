@@ -86,3 +86,32 @@ def fiscal_year(moment: datetime | date) -> int:
 def bangkok_today() -> date:
     """Today's date in Thailand: coordinator terms and fiscal years turn over at Bangkok midnight."""
     return datetime.now(BANGKOK).date()
+
+
+# Thai marks written above or below a consonant; a syllable carries at most one of each class.
+_ABOVE_VOWELS = frozenset("\u0e31\u0e34\u0e35\u0e36\u0e37\u0e47")  # ั ิ ี ึ ื ็
+_BELOW_VOWELS = frozenset("\u0e38\u0e39\u0e3a")  # ุ ู ฺ
+_TONE_MARKS = frozenset("\u0e48\u0e49\u0e4a\u0e4b")  # ่ ้ ๊ ๋
+_MARK_CLASSES = (_ABOVE_VOWELS, _BELOW_VOWELS, _TONE_MARKS)
+
+
+def collapse_marks(text: str) -> str:
+    """Drop repeated combining marks on one character: ก่่่่า → ก่า, ก่้า → ก่า, e\u0301\u0301 → e\u0301.
+
+    Keyboards repeat a tone mark when a key is held; stacked marks are drawn one above the other and cover
+    the line above. Within the marks that follow one base character, a mark already there is dropped, and
+    so is a second Thai above vowel, below vowel or tone mark (the first typed is kept).
+    """
+    if not text:
+        return text
+    out = []
+    seen: set[str] = set()
+    for ch in text:
+        if unicodedata.combining(ch) or unicodedata.category(ch) == "Mn":
+            if ch in seen or any(ch in group and seen & group for group in _MARK_CLASSES):
+                continue
+            seen.add(ch)
+        else:
+            seen = set()
+        out.append(ch)
+    return "".join(out)

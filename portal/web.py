@@ -176,7 +176,8 @@ def configure_logging(app):
         return
     root = logging.getLogger()
     root.handlers[:] = [log_handler(app.config.get("LOG_FORMAT", "json"))]
-    root.setLevel(app.config.get("LOG_LEVEL", "INFO"))
+    # Any case, as gunicorn.conf.py takes it: LOG_LEVEL=warning sets both.
+    root.setLevel(str(app.config.get("LOG_LEVEL") or "INFO").upper())
 
 
 def log_handler(fmt: str, stream=None) -> logging.Handler:

@@ -300,3 +300,26 @@ def test_suspended_users_cannot_sign_in(client, app):
         db.session.commit()
     response = factories.sign_in(client, "banned@example.com")
     assert response.status_code == 200 and "ถูกระงับ" in body(response)
+
+
+@pytest.mark.parametrize(("who", "landing"), [
+    ("newcomer", "/firms/mine"),              # nothing yet: My firms invites them to create one
+    ("owner", "/firms/mine"),
+    ("staff", "/moderation/"),
+    ("coordinator", "/clusters/betta/manage"),
+    ("coordinator_with_firm", "/firms/mine"),
+])
+def test_each_user_lands_where_their_work_is(client, app, who, landing):
+    """#17.17: staff were sent to "My firms" and told to create one."""
+    from portal.auth.models import Role
+
+    with app.app_context():
+        user = factories.user(email=f"{who}@example.com", role=Role.STAFF if who == "staff" else None)
+        if who.startswith("coordinator"):
+            factories.term(user, factories.cluster("betta"))
+        if who in ("owner", "coordinator_with_firm"):
+            factories.team_member(factories.firm(), user, "owner")
+        db.session.commit()
+    response = factories.sign_in(client, f"{who}@example.com")
+    assert response.status_code == 302 and response.location == landing
+    assert client.get(landing).status_code == 200

@@ -438,3 +438,16 @@ def test_board_filters_search_and_hides_past_dates(app, http_world):
     assert "รถขนส่งปลา" in body(client.get("/requests/?q=รถ&status=all"))  # two-letter Thai word
     assert "หาฟาร์มปลากัดส่งออก" not in body(client.get("/requests/?kind=shared_logistics&status=all"))
     assert client.get("/requests/?kind=nonsense&page=abc").status_code == 200
+
+
+def test_a_budget_is_shown_once_in_whole_baht(app, http_world):
+    """#17.12: "50,000–200,000 บาท", not "50,000.00 บาท – 200,000.00 บาท"."""
+    poster = signed_in(app, "poster@example.com")
+    created = poster.post("/requests/new", data={
+        "firm_id": http_world["poster"], "cluster_id": http_world["betta"], "kind": "seeking_supplier",
+        "position_sought": "upstream", "title_th": "หาฟาร์มปลากัด", "province_id": 0,
+        "budget_min": "50000", "budget_max": "200000.00",
+        "expires_on": (bangkok_today() + timedelta(days=30)).isoformat()})
+    assert created.status_code == 302, body(created)[-1500:]
+    page = body(poster.get(created.location + "?lang=th"))
+    assert "50,000–200,000 บาท" in page and ".00" not in page

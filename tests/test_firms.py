@@ -322,3 +322,18 @@ def test_a_user_may_belong_to_several_firms(app, owner, owner_client):
     page = body(owner_client.get("/firms/mine"))
     assert "กิจการแรก" in page and "กิจการที่สอง" in page
     assert f"/firms/{first}/edit" in page and f"/firms/{second}/edit" in page
+
+
+@pytest.mark.parametrize(("lang", "message"), [
+    ("th", "กรุณากรอกปี พ.ศ. ระหว่าง 2343 ถึง %s"),
+    ("en", "Please enter a year between 1800 and %s."),
+])
+def test_founded_year_range_is_said_in_the_era_of_the_form(app, owner_client, lang, message):
+    """#17.12: a Thai form takes and speaks Buddhist Era years; its error must not say "1800 and 2026"."""
+    from datetime import date
+
+    response = owner_client.post(f"/firms/new?lang={lang}", data=firm_form(app, founded_year="3000"))
+    assert response.status_code == 200
+    year = date.today().year + (543 if lang == "th" else 0)
+    assert message % year in body(response)
+    assert count_firms(app) == 0

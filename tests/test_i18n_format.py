@@ -1,5 +1,6 @@
 """Buddhist Era dates in Bangkok time, and numbers and baht in the locale's format."""
 from datetime import date, datetime, timezone
+from decimal import Decimal
 
 import pytest
 from flask_babel import force_locale
@@ -66,3 +67,24 @@ def test_home_page_shows_a_buddhist_era_date_in_thai(client):
     body = client.get("/?lang=th").get_data(as_text=True)
     this_year = datetime.now(timezone.utc).year
     assert f"พ.ศ. {this_year + 543}" in body or f"พ.ศ. {this_year + 544}" in body
+
+
+@pytest.mark.parametrize(
+    "locale, whole, budget, one_end, zero",
+    [
+        ("th", "50,000 บาท", "50,000–200,000 บาท", "50,000 บาท", "0 ล้านบาท"),
+        ("en", "50,000 baht", "50,000–200,000 baht", "50,000 baht", "0 million baht"),
+    ],
+)
+def test_whole_amounts_and_budgets_are_written_plainly(app, locale, whole, budget, one_end, zero):
+    """#17.12: no ".00" on whole baht, a budget's unit once, and no "0.00 ล้านบาท"."""
+    from portal.i18n import format_baht_range
+
+    with app.test_request_context(f"/?lang={locale}"), force_locale(locale):
+        assert format_baht(Decimal("50000.00")) == whole
+        assert format_baht_range(Decimal("50000.00"), Decimal("200000.00")) == budget
+        assert format_baht_range(Decimal("50000"), None) == one_end == format_baht_range(None, 50000)
+        assert format_baht_range(50000, 50000) == one_end
+        assert format_million_baht(0) == zero
+        assert format_million_baht(Decimal("0.00")) == zero
+        assert format_million_baht(1_500_000).startswith("1.50")

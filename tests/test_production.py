@@ -34,6 +34,13 @@ def production_app(tmp_path, **settings):
     return create_app(config)
 
 
+@pytest.mark.parametrize("level", ["warning", "Warning", "WARNING"])
+def test_log_level_is_read_in_any_case_as_gunicorn_reads_it(tmp_path, restore_logging, level):
+    """#17.17: LOG_LEVEL=warning stopped the app at start with "Unknown level"."""
+    production_app(tmp_path, LOG_LEVEL=level)
+    assert logging.getLogger().level == logging.WARNING
+
+
 # --- headers ----------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/directory/", "/auth/login", "/clusters/", "/healthz"])

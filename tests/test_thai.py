@@ -68,3 +68,18 @@ def test_database_orders_thai_like_python(ctx):
 )
 def test_fiscal_year(moment, expected):
     assert fiscal_year(moment) == expected
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("ก่่่่่่่า", "ก่า"),            # a held key: one tone mark
+    ("ก่้า", "ก่า"),               # two tone marks on one consonant: the first typed
+    ("สุุุุด", "สุด"),              # below vowel repeated
+    ("ที่่่", "ที่"),               # above vowel and tone mark kept, the repeats dropped
+    ("น้ำ ปั๊ม กุ๊ก ก์", "น้ำ ปั๊ม กุ๊ก ก์"),  # ordinary words are unchanged
+    ("cafe\u0301\u0301\u0301", "cafe\u0301"),  # any combining mark, repeated
+    ("", ""),
+])
+def test_collapse_marks(typed, stored):
+    from portal.thai import collapse_marks
+
+    assert collapse_marks(typed) == stored

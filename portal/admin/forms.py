@@ -1,12 +1,11 @@
 """Forms for the staff pages of the results. Input checks only; rules are in services."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
-from wtforms.validators import InputRequired
 
 from portal.collab.forms import BAHT, BahtField
+from portal.forms import InputRequired, PortalForm
 
 
-class ThresholdForm(FlaskForm):
+class ThresholdForm(PortalForm):
     value = BahtField(_l("Staff confirm values above (baht)"),
                       description=_l("A coordinator may confirm a reported partnership up to this value; above "
                                      "it, only OSMEP staff confirm."),

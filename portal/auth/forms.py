@@ -1,12 +1,11 @@
 """Account forms. They check input only; rules that need the database live in services."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import EqualTo, InputRequired, Length
+from wtforms.validators import EqualTo, Length
 
 from portal.auth.models import EmailSetting
-from portal.forms import email_field, strip
+from portal.forms import InputRequired, PortalForm, email_field
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 1000
 
@@ -37,20 +36,19 @@ def repeat_field(other):
 def name_field():
     return StringField(
         _l("Your name"),
-        filters=[strip],
         validators=[InputRequired(message=_l("Please enter your name.")), Length(max=120)],
         render_kw={"autocomplete": "name"},
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(PortalForm):
     name = name_field()
     email = email_field()
     password = new_password_field(_l("Password"))
     password2 = repeat_field("password")
 
 
-class LoginForm(FlaskForm):
+class LoginForm(PortalForm):
     email = email_field()
     password = PasswordField(
         _l("Password"),
@@ -60,16 +58,16 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Remember me on this device"))
 
 
-class ResetRequestForm(FlaskForm):
+class ResetRequestForm(PortalForm):
     email = email_field()
 
 
-class ResetForm(FlaskForm):
+class ResetForm(PortalForm):
     password = new_password_field(_l("New password"))
     password2 = repeat_field("password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(PortalForm):
     current = PasswordField(
         _l("Current password"),
         validators=[InputRequired(message=_l("Please enter your current password.")), Length(max=PASSWORD_MAX)],
@@ -79,7 +77,7 @@ class ChangePasswordForm(FlaskForm):
     password2 = repeat_field("password")
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(PortalForm):
     name = name_field()
     email_setting = RadioField(
         _l("E-mail me about notifications"),

@@ -11,6 +11,7 @@ from functools import lru_cache
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
@@ -201,3 +202,20 @@ def update_locale(user: User, locale: str) -> None:
     if locale not in current_app.config["LANGUAGES"]:
         raise RuleViolation(_l("Choose Thai or English."))
     user.locale = locale
+
+
+def landing_page(user: User) -> tuple[str, dict]:
+    """Where a user lands after signing in, as (endpoint, values): OSMEP staff on the moderation queue; a
+    coordinator with no firm on the management page of their cluster; everyone else on their firms."""
+    from portal.clusters.models import Cluster
+    from portal.firms.models import FirmMember
+    from portal.permissions import active_cluster_ids
+
+    if user.is_staff:
+        return "moderation.queue", {}
+    has_firm = db.session.scalar(select(FirmMember.firm_id).where(FirmMember.user_id == user.id).limit(1))
+    clusters = active_cluster_ids(user) if has_firm is None else set()
+    if clusters:
+        slug = db.session.scalar(select(Cluster.slug).where(Cluster.id.in_(clusters)).order_by(Cluster.slug).limit(1))
+        return "coordination.queue", {"slug": slug}
+    return "firms.mine", {}

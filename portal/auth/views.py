@@ -118,7 +118,8 @@ def login():
             _start_session(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
-            return redirect(_next_or(url_for("firms.mine")))
+            endpoint, values = services.landing_page(user)
+            return redirect(_next_or(url_for(endpoint, **values)))
     return render_template("auth/login.html", form=form, next=_next_or(""))
 
 

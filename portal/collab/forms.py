@@ -1,14 +1,13 @@
 """Forms for requests, responses, messages and closing. Input checks only; rules are in services."""
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
-from portal.forms import NO_REQUIRED_ATTRIBUTE, choice_int, strip
+from portal.forms import NO_REQUIRED_ATTRIBUTE, InputRequired, PortalForm, choice_int, strip
 
 AMOUNT_MESSAGE = _l("Enter an amount in baht.")
 BAHT = dict(places=2, validators=[Optional(), NumberRange(min=0, max=999_999_999_999, message=AMOUNT_MESSAGE)])
@@ -25,7 +24,7 @@ class BahtField(DecimalField):
             raise ValueError(AMOUNT_MESSAGE)
 
 
-class RequestForm(FlaskForm):
+class RequestForm(PortalForm):
     firm_id = SelectField(_l("Posting as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))],
                           render_kw=NO_REQUIRED_ATTRIBUTE)
     cluster_id = SelectField(_l("Where"), coerce=int,
@@ -36,12 +35,12 @@ class RequestForm(FlaskForm):
     position_sought = SelectField(
         _l("Position sought in the value chain"),
         choices=[SelectChoice("", _l("Any position"))] + [SelectChoice(p.value, p.label) for p in Position])
-    title_th = StringField(_l("Title in Thai"), filters=[strip], validators=[Optional(), Length(max=200)])
-    title_en = StringField(_l("Title in English"), filters=[strip], validators=[Optional(), Length(max=200)],
+    title_th = StringField(_l("Title in Thai"), validators=[Optional(), Length(max=200)])
+    title_en = StringField(_l("Title in English"), validators=[Optional(), Length(max=200)],
                            description=_l("Give a title in Thai, in English, or both."))
-    details_th = TextAreaField(_l("Details in Thai"), filters=[strip], validators=[Optional(), Length(max=5000)])
-    details_en = TextAreaField(_l("Details in English"), filters=[strip], validators=[Optional(), Length(max=5000)])
-    quantity = StringField(_l("Quantity"), filters=[strip], validators=[Optional(), Length(max=120)],
+    details_th = TextAreaField(_l("Details in Thai"), validators=[Optional(), Length(max=5000)])
+    details_en = TextAreaField(_l("Details in English"), validators=[Optional(), Length(max=5000)])
+    quantity = StringField(_l("Quantity"), validators=[Optional(), Length(max=120)],
                            description=_l("e.g. 500 fish a month, 2 tonnes"))
     budget_min = BahtField(_l("Budget from (baht)"), **BAHT)
     budget_max = BahtField(_l("Budget up to (baht)"), **BAHT)
@@ -62,21 +61,21 @@ class RequestForm(FlaskForm):
         }
 
 
-class RespondForm(FlaskForm):
+class RespondForm(PortalForm):
     firm_id = SelectField(_l("Responding as"), coerce=int, validators=[InputRequired(message=_l("Choose your firm."))],
                           render_kw=NO_REQUIRED_ATTRIBUTE)
-    message = TextAreaField(_l("Your message"), filters=[strip],
+    message = TextAreaField(_l("Your message"),
                             validators=[InputRequired(message=_l("Write a few words to the firm.")),
                                         Length(max=5000)],
                             description=_l("What you offer, and how to work together. Only the posting firm reads it."))
 
 
-class MessageForm(FlaskForm):
-    body = TextAreaField(_l("Message"), filters=[strip],
+class MessageForm(PortalForm):
+    body = TextAreaField(_l("Message"),
                          validators=[InputRequired(message=_l("The message is empty.")), Length(max=5000)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(PortalForm):
     reason = RadioField(_l("How did it end?"),
                         choices=[SelectChoice(r.value, r.label) for r in CloseReason if r is not CloseReason.EXPIRED],
                         validators=[InputRequired(message=_l("Choose how the request ended."))])

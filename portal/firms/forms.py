@@ -3,15 +3,14 @@ from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import Email, InputRequired, Length, Optional, ValidationError
+from wtforms.validators import Email, Length, Optional, ValidationError
 
 from portal.extensions import db
 from portal.firms.models import FirmSize, LegalForm, Province
-from portal.forms import choice_int, email_field, strip
+from portal.forms import InputRequired, PortalForm, choice_int, email_field
 from portal.i18n import current_locale
 from portal.thai import BE_OFFSET, thai_sort_key
 from portal.validators import LineId, RegistrationNumber, ThaiPhone, Website
@@ -19,16 +18,16 @@ from portal.validators import LineId, RegistrationNumber, ThaiPhone, Website
 
 def _text(label, max_length, required=False, description=None, validators=(), **kwargs):
     first = [InputRequired(message=_l("This field is required."))] if required else [Optional()]
-    return StringField(label, filters=[strip], validators=[*first, Length(max=max_length), *validators],
+    return StringField(label, validators=[*first, Length(max=max_length), *validators],
                        description=description, **kwargs)
 
 
 def _area(label, max_length, description=None):
-    return TextAreaField(label, filters=[strip], validators=[Optional(), Length(max=max_length)],
+    return TextAreaField(label, validators=[Optional(), Length(max=max_length)],
                          description=description)
 
 
-class FirmForm(FlaskForm):
+class FirmForm(PortalForm):
     name_th = _text(_l("Name in Thai"), 200, required=True,
                     description=_l("As registered, e.g. บริษัท ฟาร์มปลากัดบางกอก จำกัด"))
     name_en = _text(_l("Name in English"), 200,
@@ -40,7 +39,7 @@ class FirmForm(FlaskForm):
     )
     # No Optional(): it would stop validation before the juristic-person check below.
     registration_number = StringField(
-        _l("Juristic person registration number"), filters=[strip], validators=[Length(max=20)],
+        _l("Juristic person registration number"), validators=[Length(max=20)],
         description=_l("13 digits, for juristic persons (companies and partnerships)."),
         render_kw={"inputmode": "numeric", "autocomplete": "off"},
     )
@@ -59,7 +58,7 @@ class FirmForm(FlaskForm):
     phone = _text(_l("Phone"), 30, validators=[ThaiPhone()],
                   description=_l("A Thai number, e.g. 081 234 5678."), render_kw={"type": "tel", "autocomplete": "tel"})
     contact_email = StringField(
-        _l("Contact e-mail"), filters=[strip],
+        _l("Contact e-mail"),
         validators=[Optional(), Length(max=254),
                     Email(message=_l("Please enter a valid e-mail address."), check_deliverability=False)],
         render_kw={"inputmode": "email"},
@@ -103,7 +102,10 @@ class FirmForm(FlaskForm):
         if 1800 + BE_OFFSET <= field.data <= this_year + BE_OFFSET:
             field.data -= BE_OFFSET  # entered in the Buddhist Era
         if not 1800 <= field.data <= this_year:
-            raise ValidationError(_("Please enter a year between 1800 and %(year)s.", year=this_year))
+            # A Thai form speaks the Buddhist Era (2343–2569); English, the Common Era (1800–2026).
+            offset = BE_OFFSET if current_locale() == "th" else 0
+            raise ValidationError(_("Please enter a year between %(first)s and %(last)s.",
+                                    first=1800 + offset, last=this_year + offset))
 
     def profile_data(self) -> dict:
         """The profile fields as the service expects them."""
@@ -126,5 +128,5 @@ class FirmForm(FlaskForm):
         }
 
 
-class InviteForm(FlaskForm):
+class InviteForm(PortalForm):
     email = email_field(_l("Colleague's e-mail"))

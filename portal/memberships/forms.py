@@ -1,13 +1,12 @@
 """Forms for joining clusters and for coordinators' decisions. Input checks only."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import InputRequired, Length, Optional
+from wtforms.validators import Length, Optional
 
 from portal.clusters.models import Position
-from portal.forms import NO_REQUIRED_ATTRIBUTE, choice_int, email_field, strip
+from portal.forms import NO_REQUIRED_ATTRIBUTE, InputRequired, PortalForm, choice_int, email_field
 
 
 class CheckboxesField(SelectMultipleField):
@@ -24,39 +23,39 @@ def positions_field():
     )
 
 
-class JoinForm(FlaskForm):
+class JoinForm(PortalForm):
     cluster_id = SelectField(_l("Cluster"), coerce=choice_int,
                              validators=[InputRequired(message=_l("Please choose a cluster."))])
     positions = positions_field()
-    offers = TextAreaField(_l("What your firm offers in this cluster"), filters=[strip],
+    offers = TextAreaField(_l("What your firm offers in this cluster"),
                            validators=[Optional(), Length(max=1000)])
-    seeks = TextAreaField(_l("What your firm is looking for in this cluster"), filters=[strip],
+    seeks = TextAreaField(_l("What your firm is looking for in this cluster"),
                           validators=[Optional(), Length(max=1000)])
 
 
-class ReasonForm(FlaskForm):
-    reason = TextAreaField(_l("Reason (the firm will see it)"), filters=[strip],
+class ReasonForm(PortalForm):
+    reason = TextAreaField(_l("Reason (the firm will see it)"),
                            validators=[InputRequired(message=_l("Please give the firm a reason.")),
                                        Length(max=1000)])
 
 
-class PositionsForm(FlaskForm):
+class PositionsForm(PortalForm):
     positions = positions_field()
 
 
-class NotesForm(FlaskForm):
-    notes = TextAreaField(_l("Private notes (only coordinators and OSMEP staff see them)"), filters=[strip],
+class NotesForm(PortalForm):
+    notes = TextAreaField(_l("Private notes (only coordinators and OSMEP staff see them)"),
                           validators=[Optional(), Length(max=5000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(PortalForm):
     file = FileField(_l("Member list (CSV)"),
                      description=_l("One firm per row, with at least the registration number and the positions. "
                                     "Headers in Thai or English, as in the export."),
                      render_kw={"accept": ".csv,text/csv"})
 
 
-class AppointForm(FlaskForm):
+class AppointForm(PortalForm):
     email = email_field(_l("E-mail of the coordinator's account"))
     organisation_id = SelectField(_l("On behalf of"), coerce=int, render_kw=NO_REQUIRED_ATTRIBUTE,
                                   validators=[InputRequired(message=_l("Please choose an organisation."))])

@@ -1,6 +1,7 @@
 """Reports and moderation: dismiss, hide (with a reason the owner sees), restore, review, verify,
 suspend and reinstate. Nothing is deleted; every action is audited and the owner is told."""
 from flask import url_for
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
@@ -85,7 +86,7 @@ def hide(actor: User, target_type: str, obj, reason: str) -> None:
     _close_reports(actor, target_type, obj, ReportStatus.ACTIONED)
     audit.record(actor, "moderation.hidden", obj, reason=reason.strip(), target_kind=target_type)
     notify(_team(firm_behind(target_type, obj)), "moderation.hidden", obj, reason=reason.strip(),
-           **_link_params(target_type, obj))
+           listing=_listing(target_type, obj), **_link_params(target_type, obj))
 
 
 def restore(actor: User, target_type: str, obj, reason: str | None = None) -> None:
@@ -100,7 +101,8 @@ def restore(actor: User, target_type: str, obj, reason: str | None = None) -> No
     if target_type == "firm":
         obj.hidden_for_suspension_of = None
     audit.record(actor, "moderation.restored", obj, reason=reason, target_kind=target_type)
-    notify(_team(firm_behind(target_type, obj)), "moderation.restored", obj, **_link_params(target_type, obj))
+    notify(_team(firm_behind(target_type, obj)), "moderation.restored", obj, listing=_listing(target_type, obj),
+           **_link_params(target_type, obj))
 
 
 def request_review(actor: User, target_type: str, obj, text: str | None) -> None:
@@ -165,6 +167,31 @@ def set_staff(actor: User, user: User, staff: bool) -> None:
     audit.record(actor, "user.staff_granted" if staff else "user.staff_revoked", user)
 
 
+_LISTINGS = {
+    "firm": _l("your firm “%(name)s”"),
+    "request": _l("your request “%(name)s”"),
+    "response": _l("your response to “%(name)s”"),
+    "message": _l("a message in your conversation about “%(name)s”"),
+}
+
+
+def _listing(target_type, obj) -> dict:
+    """What was hidden or shown again, named for the owner in both languages (notification params): the
+    firm's name, or the title of the request (of the thread, for a response or a message)."""
+    if target_type == "firm":
+        named, attribute = obj, "name"
+    else:
+        response = db.session.get(Response, obj.response_id) if target_type == "message" else obj
+        named = obj if target_type == "request" else db.session.get(CollabRequest, response.request_id)
+        attribute = "title"
+    names = {"th": getattr(named, f"{attribute}_th") or "", "en": getattr(named, f"{attribute}_en") or ""}
+    phrases = {}
+    for locale, other in (("th", "en"), ("en", "th")):
+        with force_locale(locale):
+            phrases[locale] = str(_LISTINGS[target_type]) % {"name": names[locale] or names[other]}
+    return phrases
+
+
 def _link_params(target_type, obj) -> dict:
     return {"target_type": target_type, "target_id": obj.id,
             "response_id": obj.id if target_type == "response" else getattr(obj, "response_id", None)}
@@ -181,8 +208,9 @@ def owner_link(n) -> str:
     return url_for("firms.mine")
 
 
-register_kind("moderation.hidden", _l("OSMEP staff hid one of your listings: %(reason)s"), owner_link)
-register_kind("moderation.restored", _l("One of your listings is visible again."), owner_link)
+_SOME_LISTING = {"listing": _l("one of your listings")}  # notifications recorded before listings were named
+register_kind("moderation.hidden", _l("OSMEP staff hid %(listing)s: %(reason)s"), owner_link, _SOME_LISTING)
+register_kind("moderation.restored", _l("OSMEP staff showed %(listing)s again."), owner_link, _SOME_LISTING)
 register_kind("moderation.review_requested", _l("A firm asks for a review of a hidden listing."),
               lambda n: url_for("moderation.target", target_type=n.params.get("target_type"),
                                 target_id=n.params.get("target_id")))

@@ -5,6 +5,7 @@ Features register their event kinds with `register_kind`; services call `notify`
 also writes the "at once" e-mails to the outbox in the same transaction: they go when it commits.
 """
 import logging
+import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
@@ -27,13 +28,14 @@ log = logging.getLogger(__name__)
 class Kind:
     message: object  # a lazy string with %(name)s placeholders filled from the params
     link: Callable[[Notification], str]  # the page the notification leads to
+    defaults: dict | None = None  # lazy strings for params that older notifications were recorded without
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def register_kind(name: str, message, link: Callable[[Notification], str]) -> None:
-    KINDS[name] = Kind(message, link)
+def register_kind(name: str, message, link: Callable[[Notification], str], defaults: dict | None = None) -> None:
+    KINDS[name] = Kind(message, link, defaults)
 
 
 def bilingual(obj, attribute="name") -> dict:
@@ -79,6 +81,9 @@ def message(notification: Notification, locale: str) -> str:
             value = value.get(locale) or value.get(other) or ""
         values[key] = value if value is not None else ""
     with force_locale(locale):
+        for key, default in (kind.defaults or {}).items():
+            if not values.get(key):
+                values[key] = str(default)
         return str(kind.message) % values
 
 
@@ -163,7 +168,29 @@ def mark_read(user, notification: Notification | None = None) -> None:
 
 
 def _short(text: str, limit: int = 70) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """A subject-length excerpt: spaces collapsed, then cut with "…" at the last space if one is near the
+    end, else between two graphemes (never between a Thai consonant and its marks or vowels; Thai has no
+    spaces between words, and without a dictionary a grapheme boundary is the best cut)."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = limit - 1
+    space = text.rfind(" ", 0, cut + 1)
+    if space > cut * 2 // 3:
+        return text[:space] + "…"
+    while cut > 1 and _joins_previous(text[cut]):
+        cut -= 1
+    while cut > 1 and text[cut - 1] in _LEADING_VOWELS:
+        cut -= 1  # เ แ โ ใ ไ are written before their consonant: never leave one at the end
+    return text[:cut].rstrip() + "…"
+
+
+_LEADING_VOWELS = "\u0e40\u0e41\u0e42\u0e43\u0e44"
+
+
+def _joins_previous(ch: str) -> bool:
+    """The character belongs to the grapheme before it: a combining mark, or Thai ำ / ๅ."""
+    return unicodedata.category(ch) in ("Mn", "Mc", "Me") or ch in "\u0e33\u0e45"
 
 
 def _external(path: str) -> str:
