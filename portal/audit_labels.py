@@ -88,6 +88,11 @@ TARGETS = {
     "system": _l("System"),
 }
 
+# The target types audit rows carry (table names, and "system"/"backup"), for the audit log's filter.
+AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
+                 "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
+                 "member_imports", "backup", "system")
+
 DETAILS = {
     "firm_id": _l("Firm"),
     "request_id": _l("Request"),
@@ -147,6 +152,11 @@ def target_label(target_type: str, target_id=None) -> str:
     label = TARGETS.get(target_type)
     text = str(label) if label is not None else readable(target_type)
     return f"{text} #{target_id}" if target_id is not None else text
+
+
+def target_choices() -> list[tuple[str, str]]:
+    """(code, label) for the audit log's target filter, in the reader's language."""
+    return [(code, target_label(code)) for code in AUDIT_TARGETS]
 
 
 def reason_label(reason) -> str:

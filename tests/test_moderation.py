@@ -285,12 +285,17 @@ def test_thai_staff_read_labels_not_codes_in_queue_histories_and_audit_log(app, 
     assert "request.closed" not in request_history and "not_fulfilled" not in request_history
 
     log = body(staff.get("/admin/audit?lang=th"))
-    visible = re.sub(r'title="[^"]*"', "", log)  # the code stays as a tooltip, for the filter
+    visible = re.sub(r'(title|value)="[^"]*"', "", log)  # codes stay in tooltips and filter values
     for code in ("firm.verified", "moderation.hidden", "report.filed", "request.closed", "collab_requests",
                  "wrong_information", "not_fulfilled", "target_ref"):
         assert code not in visible, code
     assert f"{th('Request')} #{world['request']}" in log and th("Problem reported") in log
     assert f"<td>{th('Wrong information')}</td>" in log and f"{th('Listing')}: {th('Firm')} #{world['firm']}" in log
+    # The target filter offers labels too, not table names to type.
+    assert f'<option value="collab_requests">{th("Request")}</option>' in log
+    requests_only = body(staff.get("/admin/audit?lang=th&target=collab_requests"))
+    assert '<option value="collab_requests" selected>' in requests_only
+    assert th("Request closed") in requests_only and th("Hidden by a moderator") not in requests_only
 
     exported = staff.get("/admin/audit.csv?lang=th&action=report.").get_data(as_text=True).lstrip("\ufeff")
     rows = list(csv.reader(io.StringIO(exported)))

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.audit import AuditEntry
-from portal.audit_labels import action_label, details_text, reason_label, target_label
+from portal.audit_labels import action_label, details_text, reason_label, target_choices, target_label
 from portal.auth.models import Role, User
 from portal.auth.services import get_by_email
 from portal.exceptions import RuleViolation
@@ -54,7 +54,8 @@ def audit_log():
     rows = db.session.execute(_audit_query(request.args).limit(per_page + 1).offset((page - 1) * per_page)).all()
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
     return render_template("admin/audit.html", rows=rows[:per_page], page=page, more=len(rows) > per_page,
-                           args=args, page_url=lambda n: url_for("admin.audit_log", page=n, **args))
+                           args=args, targets=target_choices(),
+                           page_url=lambda n: url_for("admin.audit_log", page=n, **args))
 
 
 @bp.get("/audit.csv")
