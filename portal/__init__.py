@@ -120,7 +120,7 @@ def register_blueprints(app):
 
 
 def register_template_helpers(app):
-    from portal import i18n, permissions, reference
+    from portal import audit_labels, i18n, permissions, reference
     from portal.validators import display_thai_phone
 
     app.before_request(i18n.remember_lang)
@@ -137,6 +137,10 @@ def register_template_helpers(app):
     app.add_template_filter(i18n.format_million_baht, "million_baht")
     app.add_template_global(i18n.format_baht_range, "baht_range")
     app.add_template_filter(i18n.bilingual_html, "bi")
+    app.add_template_filter(audit_labels.action_label, "audit_action")
+    app.add_template_filter(audit_labels.reason_label, "audit_reason")
+    app.add_template_filter(audit_labels.details_text, "audit_details")
+    app.add_template_global(audit_labels.target_label, "audit_target")
 
     for name in permissions.__all__:
         app.add_template_global(getattr(permissions, name), name)

@@ -25,8 +25,9 @@ def select_locale() -> str:
     1. `?lang=th|en` on the URL (a shared link keeps its language; `remember_lang` stores it),
     2. the language chosen during this visit (the switch, a `?lang=` link), kept in the session,
     3. the signed-in user's preferred language (stored only by a POST: settings or the signed-in switch),
-    4. the browser's Accept-Language,
-    5. Thai.
+    4. the browser's Accept-Language: its best supported language, and English when it names no
+       language we have (a German, Japanese or Chinese reader gets by better in English than in Thai),
+    5. Thai, when the browser says nothing.
     """
     supported = languages()
     if request.args.get("lang") in supported:
@@ -36,7 +37,11 @@ def select_locale() -> str:
     user = current_user
     if user and user.is_authenticated and user.locale in supported:
         return user.locale
-    return request.accept_languages.best_match(supported) or current_app.config["BABEL_DEFAULT_LOCALE"]
+    default = current_app.config["BABEL_DEFAULT_LOCALE"]
+    if not any(lang for lang, _quality in request.accept_languages):
+        return default
+    fallback = "en" if "en" in supported else default
+    return request.accept_languages.best_match(supported) or fallback
 
 
 def remember_lang():

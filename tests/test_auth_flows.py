@@ -271,6 +271,21 @@ def test_language_switch_by_get_changes_the_visit_only_and_by_post_the_preferenc
     assert user_by_email(app, "member@example.com").locale == "en"
 
 
+def test_language_switch_says_when_it_changes_the_e_mail_language_too(client, app, member):
+    """#17.11b: tapping "English" once also changes the e-mail language; the switch says so, in the new language."""
+    factories.sign_in(client, "member@example.com")
+    english = "Your e-mails will also come in English. Change this in your account settings."
+    # A GET changes this visit only: nothing to say about e-mails.
+    assert english not in body(client.get("/auth/lang/en?next=/auth/account", follow_redirects=True))
+    page = body(client.post("/auth/lang/en?next=/auth/account", follow_redirects=True))
+    assert '<html lang="en">' in page and english in page
+    assert user_by_email(app, "member@example.com").locale == "en"
+    # Choosing the language already stored changes nothing, and says nothing.
+    assert english not in body(client.post("/auth/lang/en?next=/auth/account", follow_redirects=True))
+    thai = body(client.post("/auth/lang/th?next=/auth/account", follow_redirects=True))
+    assert '<html lang="th">' in thai and "อีเมลถึงคุณจะเป็นภาษาไทยด้วย" in thai and english not in thai
+
+
 def test_unconfirmed_users_cannot_create_firms(client, app):
     with app.app_context():
         factories.user(email="new@example.com", confirmed=False)

@@ -278,6 +278,25 @@ def test_changing_the_registration_number_clears_verification(app, owner, owner_
     assert firm.registration_number == "0105567000200" and firm.verified_at is None
 
 
+def test_team_invitations_go_in_the_invitees_language_when_they_have_an_account(app, owner, owner_client,
+                                                                             mailbox, th):
+    """#17.11a: mail goes in the recipient's language; with no account, the inviter's is the best guess."""
+    firm_id = make_firm(app)
+    with app.app_context():
+        factories.user(email="thai.reader@example.com", locale="th")
+        factories.user(email="english.reader@example.com", locale="en")
+        db.session.commit()
+    thai_subject = th("You are invited to edit a firm on the Cluster Portal")
+    english_subject = "You are invited to edit a firm on the Cluster Portal"
+    for address, page_lang, subject in (("thai.reader@example.com", "en", thai_subject),
+                                        ("english.reader@example.com", "th", english_subject),
+                                        ("new.colleague@example.com", "en", english_subject),
+                                        ("other.colleague@example.com", "th", thai_subject)):
+        response = owner_client.post(f"/firms/{firm_id}/team?lang={page_lang}", data={"email": address})
+        assert response.status_code == 302
+        assert mailbox.last_to(address)["Subject"] == subject, address
+
+
 def test_invitation_by_email_makes_an_editor_who_can_edit_but_not_manage(app, owner, owner_client, mailbox, th):
     firm_id = make_firm(app)
     response = owner_client.post(f"/firms/{firm_id}/team?lang=th", data={"email": "Editor@Example.com"})

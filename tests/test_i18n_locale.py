@@ -1,4 +1,4 @@
-"""The locale chain: ?lang wins and is remembered, then session, then Accept-Language, then Thai."""
+"""The locale chain: ?lang, then session, then Accept-Language (English without Thai), then Thai."""
 import re
 
 import pytest
@@ -13,7 +13,14 @@ def html_lang(response) -> str:
     [
         ("", None, "th"),  # nothing known: Thai
         ("", "en-US,en;q=0.9", "en"),  # browser preference
-        ("", "de-DE,de;q=0.9", "th"),  # unsupported browser language: Thai
+        ("", "de-DE,de;q=0.9", "en"),  # a browser without Thai: English, not Thai
+        ("", "ja-JP,ja;q=0.9", "en"),
+        ("", "zh-CN,zh;q=0.9,zh-TW;q=0.8", "en"),
+        ("", "th-TH,th;q=0.9", "th"),  # a browser asking for Thai
+        ("", "de,th;q=0.5", "th"),  # Thai anywhere in the list beats the English fallback
+        ("", "fr,en;q=0.1,th;q=0.5", "th"),  # the browser's order of preference decides
+        ("", "*", "th"),  # anything goes: our default
+        ("", ";;;", "th"),  # nothing readable: as if the browser said nothing
         ("", "de,en;q=0.5", "en"),  # best supported match
         ("?lang=en", "th", "en"),  # explicit choice beats the browser
         ("?lang=th", "en", "th"),

@@ -194,6 +194,24 @@ def test_unknown_firms_become_unclaimed_profiles_and_their_contact_claims_them(a
     assert claimant.get(f"/firms/{firm_id}/edit").status_code == 200
 
 
+def test_claim_invitations_go_in_the_recipients_language_not_the_coordinators(app, coordinator, mailbox, th):
+    """#17.11a: an English-reading coordinator imports Thai firms: the claim invitation goes in Thai (the
+    firm's language), unless the address has an account, whose language then wins."""
+    coordinator.post("/auth/lang/en?next=/")  # the coordinator reads English, pages and e-mails
+    with app.app_context():
+        factories.user(email="reader@wigs.example", locale="en")
+        db.session.commit()
+    content = ("Registration number,Name in Thai,Name in English,Province,Positions,Contact e-mail\n"
+               f"{NUMBERS[2]},บริษัท วิกผมสยาม จำกัด,Siam Wigs Co.,Bangkok,upstream,Owner@Wigs.example\n"
+               "0105536001247,บริษัท ชุดคอสเพลย์ จำกัด,,Bangkok,midstream,Reader@Wigs.example\n")
+    assert confirm(coordinator, "cosplay", upload(coordinator, "cosplay", content.encode("utf-8"))).status_code == 302
+    unclaimed = mailbox.last_to("owner@wigs.example")
+    assert unclaimed["Subject"] == th("Your firm is listed on the Cluster Portal: claim its profile")
+    assert "บริษัท วิกผมสยาม จำกัด" in mailbox.body(unclaimed)
+    assert mailbox.last_to("reader@wigs.example")["Subject"] == (
+        "Your firm is listed on the Cluster Portal: claim its profile")
+
+
 def test_thai_windows_csv_is_read(app, coordinator):
     content = ("เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง\n"
                f"{NUMBERS[2]},บริษัท ผ้าไทย จำกัด,เชียงใหม่,ต้นน้ำ; กลางน้ำ\n").encode("cp874")

@@ -1,5 +1,7 @@
 """Moderation and trust: permissions as a truth table, a sweep of every staff/coordinator/admin URL,
 reports, hide/restore with review, verification, suspension, the audit log."""
+import csv
+import io
 import re
 from datetime import timedelta
 
@@ -25,7 +27,7 @@ from portal.permissions import (
     can_view_audit_log,
     can_view_moderation,
 )
-from portal.thai import bangkok_today
+from portal.thai import bangkok_today, to_bangkok
 from tests import factories
 
 
@@ -256,6 +258,86 @@ def test_audit_log_filters_and_exports(app, world):
     assert csv.status_code == 200 and csv.data.startswith(b"\xef\xbb\xbf")
     assert b"firm.verified" in csv.data and b"request.posted" not in csv.data
     assert staff.get("/admin/audit?from=not-a-date&page=1").status_code == 200
+
+
+def test_thai_staff_read_labels_not_codes_in_queue_histories_and_audit_log(app, world, th):
+    """#17.9: no "firm #201", `moderation.hidden`, `request.closed: not_fulfilled`, `collab_requests #25` or
+    `wrong_information` on Thai pages; the CSV speaks the page's language, in Bangkok time, details as text."""
+    from portal.collab.models import CloseReason
+    from portal.moderation import services as moderation
+    from portal.moderation.models import ReportReason
+
+    with app.app_context():
+        member = db.session.get(User, world["member"])
+        firm, request = db.session.get(Firm, world["firm"]), db.session.get(CollabRequest, world["request"])
+        moderation.report(member, "firm", firm, ReportReason.WRONG_INFORMATION, None)
+        collab.close(db.session.get(User, world["owner"]), request, CloseReason.NOT_FULFILLED)
+        db.session.commit()
+    staff = signed_in(app, "staff@example.com")
+    queue = body(staff.get("/moderation/?lang=th"))
+    assert f"{th('Firm')} #{world['firm']}" in queue and f"firm #{world['firm']}" not in queue
+    staff.post(f"/moderation/firm/{world['firm']}", data={"action": "verify"})
+    staff.post(f"/moderation/firm/{world['firm']}", data={"action": "hide", "reason": "ชื่อกิจการปลอม"})
+    history = body(staff.get(f"/moderation/firm/{world['firm']}?lang=th"))
+    assert th("Hidden by a moderator") in history and "moderation.hidden" not in history
+    assert th("Firm verified") in history and "firm.verified" not in history
+    request_history = body(staff.get(f"/moderation/request/{world['request']}?lang=th"))
+    assert f"{th('Request closed')}: {th('Not fulfilled')}" in request_history
+    assert "request.closed" not in request_history and "not_fulfilled" not in request_history
+
+    log = body(staff.get("/admin/audit?lang=th"))
+    visible = re.sub(r'(title|value)="[^"]*"', "", log)  # codes stay in tooltips and filter values
+    for code in ("firm.verified", "moderation.hidden", "report.filed", "request.closed", "collab_requests",
+                 "wrong_information", "not_fulfilled", "target_ref"):
+        assert code not in visible, code
+    assert f"{th('Request')} #{world['request']}" in log and th("Problem reported") in log
+    assert f"<td>{th('Wrong information')}</td>" in log and f"{th('Listing')}: {th('Firm')} #{world['firm']}" in log
+    # The target filter offers labels too, not table names to type.
+    assert f'<option value="collab_requests">{th("Request")}</option>' in log
+    requests_only = body(staff.get("/admin/audit?lang=th&target=collab_requests"))
+    assert '<option value="collab_requests" selected>' in requests_only
+    assert th("Request closed") in requests_only and th("Hidden by a moderator") not in requests_only
+
+    exported = staff.get("/admin/audit.csv?lang=th&action=report.").get_data(as_text=True).lstrip("\ufeff")
+    rows = list(csv.reader(io.StringIO(exported)))
+    assert rows[0][:6] == [th("When"), th("Who"), th("What"), th("Target"), th("Reason"), th("Details")]
+    report_row = rows[1]
+    assert report_row[1] == "member@example.com" and report_row[2] == th("Problem reported")
+    assert report_row[4] == th("Wrong information")
+    assert report_row[5] == f"{th('Listing')}: {th('Firm')} #{world['firm']}"  # not {'target_ref': 'firm:1'}
+    with app.app_context():
+        created = db.session.scalar(select(AuditEntry.created_at).where(AuditEntry.action == "report.filed"))
+        bangkok = to_bangkok(created)
+    assert bangkok.strftime("%H:%M") in report_row[0] and str(bangkok.year + 543) in report_row[0]
+    english = list(csv.reader(io.StringIO(
+        staff.get("/admin/audit.csv?lang=en&action=report.").get_data(as_text=True).lstrip("\ufeff"))))
+    assert english[0][:3] == ["When", "Who", "What"] and english[1][2] == "Problem reported"
+    assert english[1][4] == "Wrong information" and english[1][5] == f"Listing: Firm #{world['firm']}"
+
+
+def test_unknown_audit_codes_read_as_words():
+    from portal.audit_labels import action_label, details_text, target_label
+
+    assert action_label("outbox.purged_old_rows") == "Outbox · purged old rows"
+    assert target_label("webhook_endpoints", 3) == "Webhook endpoints #3"
+    assert target_label("system") == "System"
+    assert details_text({"dry_run": True, "ids": [1, 2], "note": None}) == "Dry run: Yes; Ids: 1, 2; Note: –"
+
+
+def test_every_audit_action_the_code_writes_has_a_label():
+    """A new audit action without a label would show as words, but not in Thai: keep the registry whole."""
+    from pathlib import Path
+
+    from portal.audit_labels import ACTIONS
+
+    root = Path(__file__).resolve().parent.parent / "portal"
+    written = set()
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        written |= set(re.findall(r'audit\.record\([^,]+,\s*"([a-z_]+\.[a-z_]+)"', text))
+        written |= set(re.findall(r'action="([a-z_]+\.[a-z_]+)"', text))
+    assert len(written) > 40
+    assert written - set(ACTIONS) == set()
 
 
 def test_admins_appoint_staff(app, world):

@@ -8,12 +8,14 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.audit import AuditEntry
+from portal.audit_labels import action_label, details_text, reason_label, target_choices, target_label
 from portal.auth.models import Role, User
 from portal.auth.services import get_by_email
 from portal.exceptions import RuleViolation
 from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import format_be_datetime
 from portal.moderation import services as moderation
 from portal.paging import page_arg
 from portal.permissions import can_manage_staff, can_view_audit_log, require
@@ -52,7 +54,8 @@ def audit_log():
     rows = db.session.execute(_audit_query(request.args).limit(per_page + 1).offset((page - 1) * per_page)).all()
     args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
     return render_template("admin/audit.html", rows=rows[:per_page], page=page, more=len(rows) > per_page,
-                           args=args, page_url=lambda n: url_for("admin.audit_log", page=n, **args))
+                           args=args, targets=target_choices(),
+                           page_url=lambda n: url_for("admin.audit_log", page=n, **args))
 
 
 @bp.get("/audit.csv")
@@ -61,10 +64,12 @@ def audit_csv():
     require(can_view_audit_log(current_user))
     out = io.StringIO()
     writer = SpreadsheetWriter(out)
-    writer.writerow(["when_utc", "actor", "action", "target_type", "target_id", "reason", "details"])
+    # The page's columns in the page's language; the action code last, for those who filter by it.
+    writer.writerow([_("When"), _("Who"), _("What"), _("Target"), _("Reason"), _("Details"), _("Action code")])
     for entry, email in db.session.execute(_audit_query(request.args).limit(100_000)):
-        writer.writerow([entry.created_at.isoformat(), email or "system", entry.action, entry.target_type,
-                         entry.target_id, entry.reason or "", entry.details or ""])
+        writer.writerow([format_be_datetime(entry.created_at), email or _("System"), action_label(entry.action),
+                         target_label(entry.target_type, entry.target_id), reason_label(entry.reason),
+                         details_text(entry.details), entry.action])
     return Response(("\ufeff" + out.getvalue()).encode("utf-8"), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": "attachment; filename=audit-log.csv"})
 

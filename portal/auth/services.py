@@ -34,6 +34,16 @@ def get_by_email(email: str) -> User | None:
     return db.session.scalar(db.select(User).where(User.email == normalise_email(email)))
 
 
+def mail_locales(emails, fallback: str) -> dict[str, str]:
+    """The language to write to each address in: the account's preference where the address has an
+    account with one, else `fallback` (the caller's best guess for someone we do not know)."""
+    normal = {email: normalise_email(email) for email in emails}
+    supported = current_app.config["LANGUAGES"]
+    known = dict(db.session.execute(
+        db.select(User.email, User.locale).where(User.email.in_(set(normal.values())))).all()) if normal else {}
+    return {email: known[key] if known.get(key) in supported else fallback for email, key in normal.items()}
+
+
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password-but-costs-the-same")

@@ -2,7 +2,9 @@
 import logging
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import force_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import emails, services, throttle
@@ -208,6 +210,13 @@ def change_password():
     return render_template("auth/password.html", form=form)
 
 
+# Said in the language just chosen, a whole sentence for each (Thai word order differs).
+EMAILS_FOLLOW = {
+    "th": _l("Your e-mails will also come in Thai. Change this in your account settings."),
+    "en": _l("Your e-mails will also come in English. Change this in your account settings."),
+}
+
+
 @bp.route("/lang/<code>", methods=["GET", "POST"])
 def set_language(code):
     """The language switch. A GET (a plain link, which any site can make a browser follow) changes the
@@ -221,4 +230,7 @@ def set_language(code):
         if current_user.locale != code:
             services.update_locale(current_user, code)
             db.session.commit()
+            if code in EMAILS_FOLLOW:  # the switch changed more than the page: say so
+                with force_locale(code):
+                    flash(str(EMAILS_FOLLOW[code]), "info")
     return redirect(target, code=303 if request.method == "POST" else 302)

@@ -4,6 +4,7 @@ from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.auth.models import User
+from portal.auth.services import mail_locales
 from portal.extensions import db
 from portal.links import absolute_url
 from portal.outbox.services import Email, enqueue_email, register_email
@@ -28,15 +29,22 @@ def invitation_from_token(token: str):
     return data if isinstance(data, dict) else None
 
 
-def send_invitation(invitation, firm, inviter, locale: str) -> None:
-    """Sent in the inviter's language: we know nothing of the invitee's yet."""
+def send_invitation(invitation, firm, inviter, inviter_locale: str) -> None:
+    """Sent in the invitee's language when the address has an account; else in the inviter's, the best
+    guess for a colleague on the same firm's team."""
+    locale = mail_locales([invitation.email], inviter_locale)[invitation.email]
     enqueue_email("firms.invitation", invitation.email, locale, invitation=invitation.id, inviter=inviter.id)
 
 
-def claim_invitation_rows(invitations, coordinator, locale: str) -> list[dict]:
-    """Outbox rows for an import's claim invitations (written in one INSERT by the caller)."""
+def claim_invitation_rows(invitations, coordinator) -> list[dict]:
+    """Outbox rows for an import's claim invitations (written in one INSERT by the caller).
+
+    Each goes in its recipient's language: the account's where the address has one, else Thai, the
+    language of the firm. Never the coordinator's: an English-reading coordinator imports Thai firms.
+    """
     db.session.flush()  # the invitations' ids
-    return [{"recipient": inv.email, "locale": locale,
+    locales = mail_locales([inv.email for inv in invitations], current_app.config["BABEL_DEFAULT_LOCALE"])
+    return [{"recipient": inv.email, "locale": locales[inv.email],
              "context": {"invitation": inv.id, "coordinator": coordinator.id}} for inv in invitations]
 
 

@@ -67,7 +67,7 @@ def run(import_id: int) -> MemberImport | None:
         try:
             plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
             invitations = services.apply_import(actor, cluster, plan)
-            enqueue_emails("firms.claim", claim_invitation_rows(invitations, actor, job.locale))
+            enqueue_emails("firms.claim", claim_invitation_rows(invitations, actor))
         except (RuleViolation, PermissionDenied, OSError) as exc:
             db.session.rollback()
             return _failed(import_id, exc, plan.errors if plan is not None else None)
