@@ -62,6 +62,8 @@ RESPONSE_TRANSITIONS = {
 ANOTHER_ACCEPTED = _l("Another response has already been accepted for this request.")
 REQUEST_CHANGED = _l("Someone else changed this request at the same moment. Your change was not saved; "
                      "please check it and try again.")
+VALUE_NEEDED = _l("Give the estimated value in baht and whether it saved cost or made sales.")
+BUDGET_ORDER = _l("The lowest budget is higher than the highest.")
 REQUEST_FIELDS = ("cluster_id", "kind", "position_sought", "title_th", "title_en", "details_th", "details_en",
                   "quantity", "budget_min", "budget_max", "province_id")
 
@@ -78,19 +80,20 @@ def _limit(firm_id: int, model, column, since, limit: int) -> None:
         raise RuleViolation(_l("Your firm has reached its limit for now. Please try again later."))
 
 
-def _check_dates(expires_on, today) -> None:
+def check_dates(expires_on, today) -> None:
+    """:raises RuleViolation: the closing date is past, or more than REQUEST_MAX_DAYS away."""
     if expires_on < today:
-        raise RuleViolation(_l("The closing date cannot be in the past."))
+        raise RuleViolation(_l("The closing date cannot be in the past."), field="expires_on")
     if expires_on > today + timedelta(days=current_app.config["REQUEST_MAX_DAYS"]):
-        raise RuleViolation(_l("A request can stay open for at most 12 months."))
+        raise RuleViolation(_l("A request can stay open for at most 12 months."), field="expires_on")
 
 
 def _check_content(data: dict) -> None:
     if not (data.get("title_th") or data.get("title_en")):
-        raise RuleViolation(_l("Give the request a title, in Thai or in English."))
+        raise RuleViolation(_l("Give the request a title, in Thai or in English."), field="title_th")
     low, high = data.get("budget_min"), data.get("budget_max")
     if low is not None and high is not None and low > high:
-        raise RuleViolation(_l("The lowest budget is higher than the highest."))
+        raise RuleViolation(BUDGET_ORDER, field="budget_max")
 
 
 def value_too_high():
@@ -111,7 +114,7 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
     today = bangkok_today()
     expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
     _check_content(data)
-    _check_dates(expires_on, today)
+    check_dates(expires_on, today)
     _limit(firm.id, CollabRequest, CollabRequest.firm_id, utcnow() - timedelta(days=1),
            current_app.config["LIMIT_REQUESTS_PER_DAY"])
     request = CollabRequest(firm_id=firm.id, created_by_id=actor.id, expires_on=expires_on,
@@ -132,7 +135,7 @@ def update_request(actor: User, request: CollabRequest, data: dict, expires_on) 
     if data.get("cluster_id") != request.cluster_id and not can_post_request(actor, firm, data.get("cluster_id")):
         raise PermissionDenied()
     _check_content(data)
-    _check_dates(expires_on, bangkok_today())
+    check_dates(expires_on, bangkok_today())
     for key in REQUEST_FIELDS:
         setattr(request, key, data.get(key))
     request.expires_on = expires_on
@@ -148,7 +151,7 @@ def renew(actor: User, request: CollabRequest, expires_on=None) -> None:
         raise RuleViolation(_l("Only an open or expired request can be renewed."))
     today = bangkok_today()
     expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
-    _check_dates(expires_on, today)
+    check_dates(expires_on, today)
     request.status, request.close_reason, request.closed_at = RequestStatus.OPEN, None, None
     request.expires_on = expires_on
     request.expiry_notified_at = None
@@ -164,15 +167,17 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
     if request.status is not RequestStatus.OPEN:
         raise RuleViolation(_l("This request is already closed."))
     if reason is CloseReason.EXPIRED:
-        raise RuleViolation(_l("Choose how the request ended."))
+        raise RuleViolation(_l("Choose how the request ended."), field="reason")
     if reason is CloseReason.PARTNERED:
         if partner_firm_id not in {r.firm_id for r in queries.partner_candidates(request)}:
             raise RuleViolation(_l("Choose the partner among the firms that responded: the accepted one "
-                                   "if you accepted a response, never one declined or withdrawn."))
+                                   "if you accepted a response, never one declined or withdrawn."),
+                                field="partner_firm_id")
         if value is None or value < 0 or outcome_kind is None:
-            raise RuleViolation(_l("Give the estimated value in baht and whether it saved cost or made sales."))
+            raise RuleViolation(VALUE_NEEDED,
+                                field="value" if value is None or value < 0 else "outcome_kind")
         if value > current_app.config["OUTCOME_VALUE_MAX"]:
-            raise RuleViolation(value_too_high())
+            raise RuleViolation(value_too_high(), field="value")
         db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
                                kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow())))
     request.status, request.close_reason = RequestStatus.CLOSED, reason

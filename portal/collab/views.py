@@ -17,7 +17,7 @@ from portal.directory.queries import COUNT_CAP
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms import queries as firm_queries
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
 from portal.paging import page_from
 from portal.permissions import (
@@ -111,7 +111,7 @@ def create():
             try:
                 posted = services.post_request(current_user, firm, data, form.expires_on.data)
             except RuleViolation as exc:
-                form.title_th.errors.append(str(exc))
+                place_error(form, exc)
             else:
                 db.session.commit()
                 flash(_("Your request is posted."), "success")
@@ -238,8 +238,10 @@ def edit(request_id):
     if form.validate_on_submit():
         try:
             services.update_request(current_user, collab_request, form.data_for_service(), form.expires_on.data)
-        except (RuleViolation, PermissionDenied) as exc:
-            form.title_th.errors.append(str(exc) or _("Your firm is not a member of this cluster."))
+        except PermissionDenied:
+            form.cluster_id.errors.append(_("Your firm is not a member of this cluster."))
+        except RuleViolation as exc:
+            place_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your changes have been saved."), "success")
@@ -281,7 +283,7 @@ def close(request_id):
                            value=form.value.data,
                            outcome_kind=OutcomeKind(form.outcome_kind.data) if form.outcome_kind.data else None)
         except RuleViolation as exc:
-            form.reason.errors.append(str(exc))
+            place_error(form, exc)
         else:
             db.session.commit()
             flash(_("The request is closed. Thank you for telling us how it went."), "success")

@@ -83,3 +83,59 @@ def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
     expect(breeder.get_by_role("button", name=re.compile("accepted your response"))).to_be_visible()
     thai.close()
     english.close()
+
+
+@pytest.fixture
+def open_request(app, firms):
+    """A request posted by the Thai exporter, answered by the English-speaking farm: (request id, response id)."""
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+    from portal.collab import services
+    from portal.collab.models import Kind
+    from portal.firms.models import Firm
+
+    with app.app_context():
+        poster = db.session.scalar(select(User).where(User.email == "poster.b@example.com"))
+        breeder = db.session.scalar(select(User).where(User.email == "breeder.b@example.com"))
+        exporter = db.session.scalar(select(Firm).where(Firm.name_th == "ผู้ส่งออกปลากัดสยาม"))
+        farm = db.session.scalar(select(Firm).where(Firm.name_th == "ฟาร์มปลากัดบางกอก"))
+        request = services.post_request(poster, exporter, {
+            "cluster_id": None, "kind": Kind.SEEKING_SUPPLIER, "title_th": "หาฟาร์มปลากัดฮาล์ฟมูน"})
+        response = services.respond(breeder, request, farm, "We breed halfmoon bettas.")
+        db.session.commit()
+        return request.id, response.id
+
+
+def error_of(page, field_id):
+    return page.locator(f"#{field_id}-errors")
+
+
+def test_each_error_beside_its_field_with_a_summary_linking_to_it(browser: Browser, base_url, firms, th,
+                                                                  open_request):
+    thai = browser.new_context(extra_http_headers={"Accept-Language": "th"})
+    poster = thai.new_page()
+    sign_in(poster, base_url, "poster.b@example.com")
+    poster.goto(base_url + "/requests/new")
+    poster.get_by_label(label(th("Title in Thai"))).fill("หาฟาร์มปลากัด")
+    poster.get_by_label(label(th("Budget from (baht)"))).fill("50000")
+    poster.get_by_label(label(th("Budget up to (baht)"))).fill("10000")
+    poster.get_by_label(label(th("Open until"))).fill("2099-01-01")
+    poster.get_by_role("button", name=th("Post the request")).click()
+    expect(error_of(poster, "budget_max")).to_have_text(th("The lowest budget is higher than the highest."))
+    expect(error_of(poster, "expires_on")).to_have_text(th("A request can stay open for at most 12 months."))
+    expect(error_of(poster, "title_th")).to_have_count(0)
+    summary = poster.get_by_role("alert")
+    expect(summary.locator('a[href="#budget_max"]')).to_contain_text(th("The lowest budget is higher than the highest."))
+    expect(summary.locator('a[href="#expires_on"]')).to_contain_text(th("A request can stay open for at most 12 months."))
+
+    request_id, _response_id = open_request
+    poster.goto(f"{base_url}/requests/{request_id}/close")
+    poster.get_by_label(th("Partnered")).check()
+    poster.get_by_label(label(th("Partner firm"))).select_option(label="ฟาร์มปลากัดบางกอก")
+    poster.get_by_role("button", name=th("Close the request")).click()
+    needed = th("Give the estimated value in baht and whether it saved cost or made sales.")
+    expect(error_of(poster, "value")).to_have_text(needed)
+    expect(error_of(poster, "reason")).to_have_count(0)
+    expect(poster.get_by_role("alert").locator('a[href="#value"]')).to_be_visible()
+    thai.close()
