@@ -14,6 +14,7 @@ from portal.collab.models import ResponseStatus as R
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.notifications import services as notifications
 from portal.notifications.models import Notification
 from portal.permissions import can_post_request, can_respond, can_view_request, can_view_response
 from portal.thai import bangkok_today
@@ -317,6 +318,34 @@ def test_notification_fan_out(world):
     assert kinds_for(users["poster"]) == ["message.new", "response.new"]
     services.decide(users["poster"], response, R.ACCEPTED)
     assert kinds_for(users["responder"]) == ["message.new", "response.accepted"]
+    assert kinds_for(users["stranger"]) == []
+
+
+def test_shortlist_partnership_and_value_to_confirm_are_notified(world, app):
+    users, firms, betta = world
+    coordinator = factories.user(email="coordinator@example.com")
+    factories.term(coordinator, betta)
+    request = post(world)
+    response = services.respond(users["responder"], request, firms["responder"], "สนใจ")
+    services.decide(users["poster"], response, R.SHORTLISTED)
+    assert kinds_for(users["responder"]) == ["response.shortlisted"]
+    services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id, Decimal(180_000),
+                   OutcomeKind.NEW_SALES)
+    assert kinds_for(users["responder"]) == ["request.partnered", "response.shortlisted"]
+    assert kinds_for(coordinator) == ["outcome.to_confirm"]
+    assert kinds_for(users["staff"]) == []  # within what a coordinator confirms
+    to_confirm = db.session.scalar(select(Notification).where(Notification.user_id == coordinator.id))
+    assert "180,000.00" in notifications.message(to_confirm, "th") and "รอให้คุณยืนยัน" in \
+        notifications.message(to_confirm, "th")
+    with app.test_request_context("/"):
+        assert notifications.link(to_confirm).startswith("/admin/results/outcomes")
+
+    big = post(world, title_th="หาผู้ส่งออกรายใหญ่")
+    services.respond(users["responder"], big, firms["responder"], "สนใจ")
+    above = app.config["STAFF_CONFIRMATION_ABOVE_DEFAULT"] + 1
+    services.close(users["poster"], big, CloseReason.PARTNERED, firms["responder"].id, above, OutcomeKind.NEW_SALES)
+    assert kinds_for(users["staff"]) == ["outcome.to_confirm"]  # above the threshold: staff confirm it
+    assert kinds_for(coordinator) == ["outcome.to_confirm"]  # not told of one they may not confirm
     assert kinds_for(users["stranger"]) == []
 
 

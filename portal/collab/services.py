@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.auth.models import User
+from portal.auth.models import Role, User
 from portal.collab import queries
 from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers building requests)
     CloseReason,
@@ -45,6 +45,7 @@ from portal.firms.models import Firm, FirmMember
 from portal.i18n import format_be_date
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
+    can_confirm_outcome,
     can_decide_response,
     can_manage_request,
     can_post_request,
@@ -178,13 +179,37 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
                                 field="value" if value is None or value < 0 else "outcome_kind")
         if value > current_app.config["OUTCOME_VALUE_MAX"]:
             raise RuleViolation(value_too_high(), field="value")
-        db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
-                               kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow())))
+        outcome = Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
+                          kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow()))
+        db.session.add(outcome)
     request.status, request.close_reason = RequestStatus.CLOSED, reason
     request.closed_at, request.closed_by_id = utcnow(), actor.id
     flush_or_conflict(lambda: REQUEST_CHANGED, unique=True)  # two closings: version, or the one outcome
     audit.record(actor, "request.closed", request, reason=reason.value,
                  value=str(value) if value is not None else None, partner_firm_id=partner_firm_id)
+    if reason is CloseReason.PARTNERED:
+        poster = db.session.get(Firm, request.firm_id)
+        notify(_team(partner_firm_id), "request.partnered", request, **_params(request, poster))
+        notify(_confirmers(outcome, request), "outcome.to_confirm", outcome,
+               **_params(request, db.session.get(Firm, partner_firm_id)), value=f"{outcome.value_baht:,.2f}",
+               year=outcome.fiscal_year)
+
+
+def _confirmers(outcome: Outcome, request: CollabRequest) -> list[User]:
+    """Who is told that a reported value awaits confirmation: the coordinators of the request's cluster who
+    may confirm it (can_confirm_outcome), and OSMEP staff when it is above their threshold or when no
+    coordinator may confirm it (no cluster, or every coordinator is on one of the two firms' teams)."""
+    from portal.admin.services import staff_confirmation_threshold
+    from portal.clusters.models import Cluster
+    from portal.memberships.services import cluster_managers
+
+    cluster = db.session.get(Cluster, request.cluster_id) if request.cluster_id is not None else None
+    coordinators = [u for u in cluster_managers(cluster) if can_confirm_outcome(u, outcome)] if cluster else []
+    if coordinators and outcome.value_baht <= staff_confirmation_threshold():
+        return coordinators
+    staff = db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]),
+                                                  User.suspended_at.is_(None)))
+    return coordinators + list(staff)
 
 
 # --- responses and threads ----------------------------------------------------------------------
@@ -241,7 +266,7 @@ def decide(actor: User, response: Response, to: ResponseStatus) -> None:
     response.decided_at = utcnow()
     flush_or_conflict(_meanwhile(response, to), unique=to is R.ACCEPTED)
     audit.record(actor, f"response.{to.value}", response)
-    if to in (R.ACCEPTED, R.DECLINED):
+    if to in (R.SHORTLISTED, R.ACCEPTED, R.DECLINED):
         request = db.session.get(CollabRequest, response.request_id)
         notify(_team(response.firm_id), f"response.{to.value}", response,
                **_params(request, db.session.get(Firm, request.firm_id)))
@@ -358,6 +383,12 @@ def _thread_link(n):
 register_kind("response.new", _l("%(firm)s responded to your request “%(request)s”."), _thread_link)
 register_kind("message.new", _l("New message from %(firm)s about “%(request)s”."), _thread_link)
 register_kind("response.accepted", _l("%(firm)s accepted your response to “%(request)s”."), _thread_link)
+register_kind("response.shortlisted", _l("%(firm)s shortlisted your response to “%(request)s”."), _thread_link)
+register_kind("request.partnered", _l("%(firm)s closed “%(request)s” as partnered with your firm."),
+              _request_link)
+register_kind("outcome.to_confirm",
+              _l("A partnership value of %(value)s baht (“%(request)s”, with %(firm)s) awaits your confirmation."),
+              lambda n: url_for("results.outcomes", year=n.params.get("year")))
 register_kind("response.declined", _l("%(firm)s declined your response to “%(request)s”."), _thread_link)
 register_kind("request.expiring", _l("Your request “%(request)s” closes on %(date)s. Renew it to keep it open."),
               _request_link)
