@@ -467,3 +467,22 @@ def test_board_filters_search_and_hides_past_dates(app, http_world):
     assert "รถขนส่งปลา" in body(client.get("/requests/?q=รถ&status=all"))  # two-letter Thai word
     assert "หาฟาร์มปลากัดส่งออก" not in body(client.get("/requests/?kind=shared_logistics&status=all"))
     assert client.get("/requests/?kind=nonsense&page=abc").status_code == 200
+
+
+def test_a_closed_request_offers_no_partners_and_no_close_form(app, http_world):
+    with app.app_context():
+        poster = db.session.scalar(select(User).where(User.email == "poster@example.com"))
+        request = services.post_request(poster, db.session.get(factories.Firm, http_world["poster"]),
+                                        data(cluster_id=http_world["betta"]))
+        db.session.commit()
+        request_id = request.id
+    client = signed_in(app, "poster@example.com")
+    assert "Firms that may fit" in body(client.get(f"/requests/{request_id}?lang=en"))
+    assert client.post(f"/requests/{request_id}/close", data={"reason": "withdrawn"}).status_code == 302
+    assert "Firms that may fit" not in body(client.get(f"/requests/{request_id}?lang=en"))
+    page = client.get(f"/requests/{request_id}/close?lang=th", follow_redirects=True)
+    assert page.request.path == f"/requests/{request_id}" and "คำขอนี้ปิดไปแล้ว" in body(page)
+    again = client.post(f"/requests/{request_id}/close", data={"reason": "not_fulfilled"})
+    assert again.location == f"/requests/{request_id}"
+    with app.app_context():
+        assert db.session.get(CollabRequest, request_id).close_reason is CloseReason.WITHDRAWN

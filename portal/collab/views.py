@@ -12,7 +12,7 @@ from portal.auth.decorators import confirmed_required
 from portal.clusters.models import Position
 from portal.collab import queries, services, suggestions
 from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
-from portal.collab.models import CloseReason, Kind, OutcomeKind, ResponseStatus
+from portal.collab.models import CloseReason, Kind, OutcomeKind, RequestStatus, ResponseStatus
 from portal.directory.queries import COUNT_CAP
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
@@ -144,7 +144,8 @@ def detail(request_id):
         "collab/detail.html", collab_request=collab_request, manager=manager, form=form,
         answerable=answerable and my_response is None, my_response=my_response,
         responses=queries.responses_to(collab_request) if manager else [],
-        partners=suggestions.partners_for(collab_request) if manager else [],
+        partners=suggestions.partners_for(collab_request) if manager and collab_request.is_open_on(bangkok_today())
+        else [],
         today=bangkok_today(), confirm_form=ConfirmForm(), moderator=moderator)
 
 
@@ -200,6 +201,26 @@ def thread(response_id):
         show_contacts=can_see_counterpart_contacts(current_user, response, counterpart),
         may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm(), moderator=moderator,
         accepted_elsewhere=on_poster_side and queries.accepted_elsewhere(response))
+
+
+@bp.get("/responses/<int:response_id>/<any(accepted, declined):decision>")
+@login_required
+def confirm_decision(response_id, decision):
+    """Accepting or declining cannot be undone: the posting firm is asked once more, on a page of its own."""
+    response = queries.response_or_404(response_id)
+    require(can_decide_response(current_user, response))
+    firm = response.firm.name
+    if decision == "accepted":
+        question = _("Accept the response of %(firm)s?", firm=firm)
+        consequence = _("Both firms will see each other's contact details. This cannot be undone.")
+        button = _("Yes, accept")
+    else:
+        question = _("Decline the response of %(firm)s?", firm=firm)
+        consequence = _("%(firm)s will be told, and the conversation ends. This cannot be undone.", firm=firm)
+        button = _("Yes, decline")
+    return render_template("collab/confirm_decision.html", response=response, collab_request=response.request,
+                           decision=decision, question=question, consequence=consequence, button=button,
+                           confirm_form=ConfirmForm())
 
 
 @bp.post("/responses/<int:response_id>/<any(shortlisted, accepted, declined, withdrawn):decision>")
@@ -270,6 +291,9 @@ def renew(request_id):
 def close(request_id):
     collab_request = queries.request_or_404(request_id)
     require(can_manage_request(current_user, collab_request))
+    if collab_request.status is not RequestStatus.OPEN:
+        flash(_("This request is already closed."), "info")
+        return redirect(url_for("collab.detail", request_id=request_id))
     candidates = queries.partner_candidates(collab_request)
     form = CloseForm()
     form.partner_firm_id.choices = [SelectChoice("", _("Choose the partner"))] + [

@@ -67,7 +67,8 @@ def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
     poster.goto(base_url + "/notifications/")
     poster.get_by_role("button", name=re.compile("ฟาร์มปลากัดบางกอก")).first.click()
     expect(poster.get_by_text("We breed show-grade halfmoon bettas, 600 a month.")).to_be_visible()
-    poster.get_by_role("button", name=th("Accept")).click()
+    poster.get_by_role("link", name=th("Accept")).click()
+    poster.get_by_role("button", name=th("Yes, accept")).click()
     expect(poster.get_by_text(th("Accepted"), exact=True)).to_be_visible()
 
     poster.goto(request_url + "/close")
@@ -138,4 +139,39 @@ def test_each_error_beside_its_field_with_a_summary_linking_to_it(browser: Brows
     expect(error_of(poster, "value")).to_have_text(needed)
     expect(error_of(poster, "reason")).to_have_count(0)
     expect(poster.get_by_role("alert").locator('a[href="#value"]')).to_be_visible()
+    thai.close()
+
+
+def test_deciding_asks_first_and_closed_requests_offer_no_more(browser: Browser, base_url, firms, th, open_request):
+    request_id, response_id = open_request
+    thai = browser.new_context(extra_http_headers={"Accept-Language": "th"})
+    poster = thai.new_page()
+    sign_in(poster, base_url, "poster.b@example.com")
+    poster.goto(f"{base_url}/requests/responses/{response_id}")
+    expect(poster.get_by_text("We breed halfmoon bettas.")).to_be_visible()
+    poster.get_by_label(label(th("Message"))).fill("ส่งตัวอย่างได้ไหมคะ")
+    poster.get_by_role("button", name=th("Send")).click()
+    own = poster.locator("li.message", has_text="ส่งตัวอย่างได้ไหมคะ")
+    expect(own.get_by_role("link", name=th("Report a problem"))).to_have_count(0)  # one's own message
+    theirs = poster.locator("li.message", has_text="We breed halfmoon bettas.")
+    expect(theirs.get_by_role("link", name=th("Report a problem"))).to_be_visible()
+
+    poster.get_by_role("link", name=th("Decline")).click()  # asks first: nothing is decided yet
+    expect(poster.get_by_role("heading", level=1)).to_have_text(
+        th("Decline the response of %(firm)s?", firm="ฟาร์มปลากัดบางกอก"))
+    poster.get_by_role("link", name=th("Cancel")).click()
+    expect(poster).to_have_url(f"{base_url}/requests/responses/{response_id}")
+    expect(poster.locator("p.firm-meta .status")).not_to_have_text(th("Declined"))
+    poster.get_by_role("link", name=th("Accept")).click()
+    poster.get_by_role("button", name=th("Yes, accept")).click()
+    expect(poster.get_by_text(th("Accepted"), exact=True)).to_be_visible()
+
+    poster.goto(f"{base_url}/requests/{request_id}/close")
+    poster.get_by_label(th("Withdrawn")).check()
+    poster.get_by_role("button", name=th("Close the request")).click()
+    expect(poster.get_by_text(th("Withdrawn")).first).to_be_visible()
+    expect(poster.get_by_role("heading", name=th("Firms that may fit"))).to_have_count(0)
+    poster.goto(f"{base_url}/requests/{request_id}/close")
+    expect(poster).to_have_url(f"{base_url}/requests/{request_id}")
+    expect(poster.get_by_text(th("This request is already closed."))).to_be_visible()
     thai.close()
