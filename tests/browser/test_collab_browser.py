@@ -127,8 +127,10 @@ def test_each_error_beside_its_field_with_a_summary_linking_to_it(browser: Brows
     expect(error_of(poster, "expires_on")).to_have_text(th("A request can stay open for at most 12 months."))
     expect(error_of(poster, "title_th")).to_have_count(0)
     summary = poster.get_by_role("alert")
-    expect(summary.locator('a[href="#budget_max"]')).to_contain_text(th("The lowest budget is higher than the highest."))
-    expect(summary.locator('a[href="#expires_on"]')).to_contain_text(th("A request can stay open for at most 12 months."))
+    budget = th("The lowest budget is higher than the highest.")
+    dates = th("A request can stay open for at most 12 months.")
+    expect(summary.locator('a[href="#budget_max"]')).to_contain_text(budget)
+    expect(summary.locator('a[href="#expires_on"]')).to_contain_text(dates)
 
     request_id, _response_id = open_request
     poster.goto(f"{base_url}/requests/{request_id}/close")
