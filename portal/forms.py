@@ -51,6 +51,16 @@ class PortalForm(FlaskForm):
             return unbound_field.bind(form=form, **options)
 
 
+def place_error(form, exc, default: str | None = None) -> None:
+    """Show a rule's message (RuleViolation) beside the field it is about, else beside `default`, else in
+    the form's error summary."""
+    name = exc.field if getattr(exc, "field", None) in form else default
+    if name in form:
+        form[name].errors = [*form[name].errors, str(exc)]
+    else:
+        form.form_errors.append(str(exc))
+
+
 class ConfirmForm(PortalForm):
     """An empty form: its CSRF token guards a POST-only action such as signing out or removing."""
 

@@ -277,8 +277,12 @@ def _thread_of(target_type: str, obj):
 
 def can_report_target(user, target_type: str, obj) -> bool:
     """A signed-in user reports only what they may see, by the rules of its page: a firm (can_view_firm),
-    a request (can_view_request), a response (can_view_response); a message iff its thread is visible."""
+    a request (can_view_request), a response (can_view_response); a message iff its thread is visible.
+    Nobody reports what their own firm wrote (its profile, request, response or message): they edit it."""
     if not can_report(user):
+        return False
+    if target_type in ("firm", "request", "response", "message") \
+            and _on_team(user, obj.id if target_type == "firm" else obj.firm_id):
         return False
     if target_type == "firm":
         return can_view_firm(user, obj)

@@ -14,6 +14,7 @@ from portal.collab.models import ResponseStatus as R
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.notifications import services as notifications
 from portal.notifications.models import Notification
 from portal.permissions import can_post_request, can_respond, can_view_request, can_view_response
 from portal.thai import bangkok_today
@@ -320,6 +321,34 @@ def test_notification_fan_out(world):
     assert kinds_for(users["stranger"]) == []
 
 
+def test_shortlist_partnership_and_value_to_confirm_are_notified(world, app):
+    users, firms, betta = world
+    coordinator = factories.user(email="coordinator@example.com")
+    factories.term(coordinator, betta)
+    request = post(world)
+    response = services.respond(users["responder"], request, firms["responder"], "สนใจ")
+    services.decide(users["poster"], response, R.SHORTLISTED)
+    assert kinds_for(users["responder"]) == ["response.shortlisted"]
+    services.close(users["poster"], request, CloseReason.PARTNERED, firms["responder"].id, Decimal(180_000),
+                   OutcomeKind.NEW_SALES)
+    assert kinds_for(users["responder"]) == ["request.partnered", "response.shortlisted"]
+    assert kinds_for(coordinator) == ["outcome.to_confirm"]
+    assert kinds_for(users["staff"]) == []  # within what a coordinator confirms
+    to_confirm = db.session.scalar(select(Notification).where(Notification.user_id == coordinator.id))
+    assert "180,000.00" in notifications.message(to_confirm, "th") and "รอให้คุณยืนยัน" in \
+        notifications.message(to_confirm, "th")
+    with app.test_request_context("/"):
+        assert notifications.link(to_confirm).startswith("/admin/results/outcomes")
+
+    big = post(world, title_th="หาผู้ส่งออกรายใหญ่")
+    services.respond(users["responder"], big, firms["responder"], "สนใจ")
+    above = app.config["STAFF_CONFIRMATION_ABOVE_DEFAULT"] + 1
+    services.close(users["poster"], big, CloseReason.PARTNERED, firms["responder"].id, above, OutcomeKind.NEW_SALES)
+    assert kinds_for(users["staff"]) == ["outcome.to_confirm"]  # above the threshold: staff confirm it
+    assert kinds_for(coordinator) == ["outcome.to_confirm"]  # not told of one they may not confirm
+    assert kinds_for(users["stranger"]) == []
+
+
 def test_opt_in_digest_of_fitting_requests(world, app):
     users, firms, _ = world
     post(world)
@@ -451,3 +480,22 @@ def test_a_budget_is_shown_once_in_whole_baht(app, http_world):
     assert created.status_code == 302, body(created)[-1500:]
     page = body(poster.get(created.location + "?lang=th"))
     assert "50,000–200,000 บาท" in page and ".00" not in page
+
+
+def test_a_closed_request_offers_no_partners_and_no_close_form(app, http_world):
+    with app.app_context():
+        poster = db.session.scalar(select(User).where(User.email == "poster@example.com"))
+        request = services.post_request(poster, db.session.get(factories.Firm, http_world["poster"]),
+                                        data(cluster_id=http_world["betta"]))
+        db.session.commit()
+        request_id = request.id
+    client = signed_in(app, "poster@example.com")
+    assert "Firms that may fit" in body(client.get(f"/requests/{request_id}?lang=en"))
+    assert client.post(f"/requests/{request_id}/close", data={"reason": "withdrawn"}).status_code == 302
+    assert "Firms that may fit" not in body(client.get(f"/requests/{request_id}?lang=en"))
+    page = client.get(f"/requests/{request_id}/close?lang=th", follow_redirects=True)
+    assert page.request.path == f"/requests/{request_id}" and "คำขอนี้ปิดไปแล้ว" in body(page)
+    again = client.post(f"/requests/{request_id}/close", data={"reason": "not_fulfilled"})
+    assert again.location == f"/requests/{request_id}"
+    with app.app_context():
+        assert db.session.get(CollabRequest, request_id).close_reason is CloseReason.WITHDRAWN

@@ -111,25 +111,26 @@ def test_can_restore_target(world):
     check(users, RESTORE, [lambda u, f=firms[name]: can_restore_target(u, "firm", f) for name in "MRCXP"])
 
 
-#                      firm_P  firm_H   request  request   resp1  m1
-#                              hidden            hidden
+#                      firm_P  firm_H   request  request   resp1  m1      m2
+#                              hidden            hidden          (by R)  (by P)
 REPORT = table("""
-anonymous              0       0        0        0         0      0
-stranger               1       0        1        0         0      0
-poster                 1       0        1        1         1      1
-responder              1       0        1        0         1      1
-coordinator            1       0        1        1         0      0
-other_coordinator      1       0        1        0         0      0
-staff                  1       1        1        1         1      1
+anonymous              0       0        0        0         0      0       0
+stranger               1       0        1        0         0      0       0
+poster                 0       0        0        0         1      1       0
+responder              1       0        1        0         0      0       1
+coordinator            1       0        1        1         0      0       0
+other_coordinator      1       0        1        0         0      0       0
+staff                  1       1        1        1         1      1       1
 """)
 
 
 def test_can_report_target(world):
-    """Report what you can see: firms and requests by their pages' rules, messages iff their thread."""
+    """Report what you can see: firms and requests by their pages' rules, messages iff their thread; never
+    what one's own firm wrote."""
     users, ids = world
     targets = [("firm", Firm, "firm_P"), ("firm", Firm, "firm_H"), ("request", CollabRequest, "request"),
                ("request", CollabRequest, "request_hidden"), ("response", Response, "resp1"),
-               ("message", Message, "m1")]
+               ("message", Message, "m1"), ("message", Message, "m2")]
     check(users, REPORT, [lambda u, t=t, m=m, n=n: can_report_target(u, t, load(ids, m, n)) for t, m, n in targets])
 
 

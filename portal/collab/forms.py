@@ -48,6 +48,23 @@ class RequestForm(PortalForm):
     expires_on = DateField(_l("Open until"), validators=[InputRequired(message=_l("Please give a date."))],
                            description=_l("At most 12 months from today."))
 
+    def validate_budget_max(self, field):
+        from portal.collab.services import BUDGET_ORDER
+
+        if field.data is not None and self.budget_min.data is not None and self.budget_min.data > field.data:
+            raise ValidationError(str(BUDGET_ORDER))
+
+    def validate_expires_on(self, field):
+        from portal.collab.services import check_dates
+        from portal.exceptions import RuleViolation
+        from portal.thai import bangkok_today
+
+        if field.data is not None:
+            try:
+                check_dates(field.data, bangkok_today())
+            except RuleViolation as exc:
+                raise ValidationError(str(exc)) from None
+
     def data_for_service(self) -> dict:
         return {
             "cluster_id": self.cluster_id.data or None,
@@ -84,6 +101,19 @@ class CloseForm(PortalForm):
     # strip: Optional() accepts whitespace and clears the "not a valid choice" error, so "   " must become "".
     outcome_kind = RadioField(_l("The value is"), choices=[SelectChoice(k.value, k.label) for k in OutcomeKind],
                               filters=[strip], validators=[Optional()])
+
+    def validate(self, extra_validators=None):
+        """Closing as partnered needs the value and its kind, each asked for beside its own field (their
+        Optional() validators stop before an inline validate_<field> would run)."""
+        from portal.collab.services import VALUE_NEEDED
+
+        valid = super().validate(extra_validators)
+        if self.reason.data == CloseReason.PARTNERED.value:
+            for field in (self.value, self.outcome_kind):
+                if field.data in (None, "") and not field.errors:
+                    field.errors = [*field.errors, str(VALUE_NEEDED)]
+                    valid = False
+        return valid
 
     def validate_value(self, field):
         from portal.collab.services import value_too_high

@@ -25,7 +25,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.auth.models import User
+from portal.auth.models import Role, User
 from portal.collab import queries
 from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers building requests)
     CloseReason,
@@ -45,6 +45,7 @@ from portal.firms.models import Firm, FirmMember
 from portal.i18n import format_be_date
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
+    can_confirm_outcome,
     can_decide_response,
     can_manage_request,
     can_post_request,
@@ -62,6 +63,8 @@ RESPONSE_TRANSITIONS = {
 ANOTHER_ACCEPTED = _l("Another response has already been accepted for this request.")
 REQUEST_CHANGED = _l("Someone else changed this request at the same moment. Your change was not saved; "
                      "please check it and try again.")
+VALUE_NEEDED = _l("Give the estimated value in baht and whether it saved cost or made sales.")
+BUDGET_ORDER = _l("The lowest budget is higher than the highest.")
 REQUEST_FIELDS = ("cluster_id", "kind", "position_sought", "title_th", "title_en", "details_th", "details_en",
                   "quantity", "budget_min", "budget_max", "province_id")
 
@@ -78,19 +81,20 @@ def _limit(firm_id: int, model, column, since, limit: int) -> None:
         raise RuleViolation(_l("Your firm has reached its limit for now. Please try again later."))
 
 
-def _check_dates(expires_on, today) -> None:
+def check_dates(expires_on, today) -> None:
+    """:raises RuleViolation: the closing date is past, or more than REQUEST_MAX_DAYS away."""
     if expires_on < today:
-        raise RuleViolation(_l("The closing date cannot be in the past."))
+        raise RuleViolation(_l("The closing date cannot be in the past."), field="expires_on")
     if expires_on > today + timedelta(days=current_app.config["REQUEST_MAX_DAYS"]):
-        raise RuleViolation(_l("A request can stay open for at most 12 months."))
+        raise RuleViolation(_l("A request can stay open for at most 12 months."), field="expires_on")
 
 
 def _check_content(data: dict) -> None:
     if not (data.get("title_th") or data.get("title_en")):
-        raise RuleViolation(_l("Give the request a title, in Thai or in English."))
+        raise RuleViolation(_l("Give the request a title, in Thai or in English."), field="title_th")
     low, high = data.get("budget_min"), data.get("budget_max")
     if low is not None and high is not None and low > high:
-        raise RuleViolation(_l("The lowest budget is higher than the highest."))
+        raise RuleViolation(BUDGET_ORDER, field="budget_max")
 
 
 def value_too_high():
@@ -111,7 +115,7 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
     today = bangkok_today()
     expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
     _check_content(data)
-    _check_dates(expires_on, today)
+    check_dates(expires_on, today)
     _limit(firm.id, CollabRequest, CollabRequest.firm_id, utcnow() - timedelta(days=1),
            current_app.config["LIMIT_REQUESTS_PER_DAY"])
     request = CollabRequest(firm_id=firm.id, created_by_id=actor.id, expires_on=expires_on,
@@ -132,7 +136,7 @@ def update_request(actor: User, request: CollabRequest, data: dict, expires_on) 
     if data.get("cluster_id") != request.cluster_id and not can_post_request(actor, firm, data.get("cluster_id")):
         raise PermissionDenied()
     _check_content(data)
-    _check_dates(expires_on, bangkok_today())
+    check_dates(expires_on, bangkok_today())
     for key in REQUEST_FIELDS:
         setattr(request, key, data.get(key))
     request.expires_on = expires_on
@@ -148,7 +152,7 @@ def renew(actor: User, request: CollabRequest, expires_on=None) -> None:
         raise RuleViolation(_l("Only an open or expired request can be renewed."))
     today = bangkok_today()
     expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
-    _check_dates(expires_on, today)
+    check_dates(expires_on, today)
     request.status, request.close_reason, request.closed_at = RequestStatus.OPEN, None, None
     request.expires_on = expires_on
     request.expiry_notified_at = None
@@ -164,22 +168,48 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
     if request.status is not RequestStatus.OPEN:
         raise RuleViolation(_l("This request is already closed."))
     if reason is CloseReason.EXPIRED:
-        raise RuleViolation(_l("Choose how the request ended."))
+        raise RuleViolation(_l("Choose how the request ended."), field="reason")
     if reason is CloseReason.PARTNERED:
         if partner_firm_id not in {r.firm_id for r in queries.partner_candidates(request)}:
             raise RuleViolation(_l("Choose the partner among the firms that responded: the accepted one "
-                                   "if you accepted a response, never one declined or withdrawn."))
+                                   "if you accepted a response, never one declined or withdrawn."),
+                                field="partner_firm_id")
         if value is None or value < 0 or outcome_kind is None:
-            raise RuleViolation(_l("Give the estimated value in baht and whether it saved cost or made sales."))
+            raise RuleViolation(VALUE_NEEDED,
+                                field="value" if value is None or value < 0 else "outcome_kind")
         if value > current_app.config["OUTCOME_VALUE_MAX"]:
-            raise RuleViolation(value_too_high())
-        db.session.add(Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
-                               kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow())))
+            raise RuleViolation(value_too_high(), field="value")
+        outcome = Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
+                          kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow()))
+        db.session.add(outcome)
     request.status, request.close_reason = RequestStatus.CLOSED, reason
     request.closed_at, request.closed_by_id = utcnow(), actor.id
     flush_or_conflict(lambda: REQUEST_CHANGED, unique=True)  # two closings: version, or the one outcome
     audit.record(actor, "request.closed", request, reason=reason.value,
                  value=str(value) if value is not None else None, partner_firm_id=partner_firm_id)
+    if reason is CloseReason.PARTNERED:
+        poster = db.session.get(Firm, request.firm_id)
+        notify(_team(partner_firm_id), "request.partnered", request, **_params(request, poster))
+        notify(_confirmers(outcome, request), "outcome.to_confirm", outcome,
+               **_params(request, db.session.get(Firm, partner_firm_id)), value=f"{outcome.value_baht:,.2f}",
+               year=outcome.fiscal_year)
+
+
+def _confirmers(outcome: Outcome, request: CollabRequest) -> list[User]:
+    """Who is told that a reported value awaits confirmation: the coordinators of the request's cluster who
+    may confirm it (can_confirm_outcome), and OSMEP staff when it is above their threshold or when no
+    coordinator may confirm it (no cluster, or every coordinator is on one of the two firms' teams)."""
+    from portal.admin.services import staff_confirmation_threshold
+    from portal.clusters.models import Cluster
+    from portal.memberships.services import cluster_managers
+
+    cluster = db.session.get(Cluster, request.cluster_id) if request.cluster_id is not None else None
+    coordinators = [u for u in cluster_managers(cluster) if can_confirm_outcome(u, outcome)] if cluster else []
+    if coordinators and outcome.value_baht <= staff_confirmation_threshold():
+        return coordinators
+    staff = db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]),
+                                                  User.suspended_at.is_(None)))
+    return coordinators + list(staff)
 
 
 # --- responses and threads ----------------------------------------------------------------------
@@ -236,7 +266,7 @@ def decide(actor: User, response: Response, to: ResponseStatus) -> None:
     response.decided_at = utcnow()
     flush_or_conflict(_meanwhile(response, to), unique=to is R.ACCEPTED)
     audit.record(actor, f"response.{to.value}", response)
-    if to in (R.ACCEPTED, R.DECLINED):
+    if to in (R.SHORTLISTED, R.ACCEPTED, R.DECLINED):
         request = db.session.get(CollabRequest, response.request_id)
         notify(_team(response.firm_id), f"response.{to.value}", response,
                **_params(request, db.session.get(Firm, request.firm_id)))
@@ -353,6 +383,12 @@ def _thread_link(n):
 register_kind("response.new", _l("%(firm)s responded to your request “%(request)s”."), _thread_link)
 register_kind("message.new", _l("New message from %(firm)s about “%(request)s”."), _thread_link)
 register_kind("response.accepted", _l("%(firm)s accepted your response to “%(request)s”."), _thread_link)
+register_kind("response.shortlisted", _l("%(firm)s shortlisted your response to “%(request)s”."), _thread_link)
+register_kind("request.partnered", _l("%(firm)s closed “%(request)s” as partnered with your firm."),
+              _request_link)
+register_kind("outcome.to_confirm",
+              _l("A partnership value of %(value)s baht (“%(request)s”, with %(firm)s) awaits your confirmation."),
+              lambda n: url_for("results.outcomes", year=n.params.get("year")))
 register_kind("response.declined", _l("%(firm)s declined your response to “%(request)s”."), _thread_link)
 register_kind("request.expiring", _l("Your request “%(request)s” closes on %(date)s. Renew it to keep it open."),
               _request_link)

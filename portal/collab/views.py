@@ -12,12 +12,12 @@ from portal.auth.decorators import confirmed_required
 from portal.clusters.models import Position
 from portal.collab import queries, services, suggestions
 from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
-from portal.collab.models import CloseReason, Kind, OutcomeKind, ResponseStatus
+from portal.collab.models import CloseReason, Kind, OutcomeKind, RequestStatus, ResponseStatus
 from portal.directory.queries import COUNT_CAP
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms import queries as firm_queries
-from portal.forms import ConfirmForm
+from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
 from portal.paging import page_from
 from portal.permissions import (
@@ -111,7 +111,7 @@ def create():
             try:
                 posted = services.post_request(current_user, firm, data, form.expires_on.data)
             except RuleViolation as exc:
-                form.title_th.errors.append(str(exc))
+                place_error(form, exc)
             else:
                 db.session.commit()
                 flash(_("Your request is posted."), "success")
@@ -144,7 +144,8 @@ def detail(request_id):
         "collab/detail.html", collab_request=collab_request, manager=manager, form=form,
         answerable=answerable and my_response is None, my_response=my_response,
         responses=queries.responses_to(collab_request) if manager else [],
-        partners=suggestions.partners_for(collab_request) if manager else [],
+        partners=suggestions.partners_for(collab_request) if manager and collab_request.is_open_on(bangkok_today())
+        else [],
         today=bangkok_today(), confirm_form=ConfirmForm(), moderator=moderator)
 
 
@@ -202,6 +203,26 @@ def thread(response_id):
         accepted_elsewhere=on_poster_side and queries.accepted_elsewhere(response))
 
 
+@bp.get("/responses/<int:response_id>/<any(accepted, declined):decision>")
+@login_required
+def confirm_decision(response_id, decision):
+    """Accepting or declining cannot be undone: the posting firm is asked once more, on a page of its own."""
+    response = queries.response_or_404(response_id)
+    require(can_decide_response(current_user, response))
+    firm = response.firm.name
+    if decision == "accepted":
+        question = _("Accept the response of %(firm)s?", firm=firm)
+        consequence = _("Both firms will see each other's contact details. This cannot be undone.")
+        button = _("Yes, accept")
+    else:
+        question = _("Decline the response of %(firm)s?", firm=firm)
+        consequence = _("%(firm)s will be told, and the conversation ends. This cannot be undone.", firm=firm)
+        button = _("Yes, decline")
+    return render_template("collab/confirm_decision.html", response=response, collab_request=response.request,
+                           decision=decision, question=question, consequence=consequence, button=button,
+                           confirm_form=ConfirmForm())
+
+
 @bp.post("/responses/<int:response_id>/<any(shortlisted, accepted, declined, withdrawn):decision>")
 @login_required
 def decide(response_id, decision):
@@ -238,8 +259,10 @@ def edit(request_id):
     if form.validate_on_submit():
         try:
             services.update_request(current_user, collab_request, form.data_for_service(), form.expires_on.data)
-        except (RuleViolation, PermissionDenied) as exc:
-            form.title_th.errors.append(str(exc) or _("Your firm is not a member of this cluster."))
+        except PermissionDenied:
+            form.cluster_id.errors.append(_("Your firm is not a member of this cluster."))
+        except RuleViolation as exc:
+            place_error(form, exc)
         else:
             db.session.commit()
             flash(_("Your changes have been saved."), "success")
@@ -268,6 +291,9 @@ def renew(request_id):
 def close(request_id):
     collab_request = queries.request_or_404(request_id)
     require(can_manage_request(current_user, collab_request))
+    if collab_request.status is not RequestStatus.OPEN:
+        flash(_("This request is already closed."), "info")
+        return redirect(url_for("collab.detail", request_id=request_id))
     candidates = queries.partner_candidates(collab_request)
     form = CloseForm()
     form.partner_firm_id.choices = [SelectChoice("", _("Choose the partner"))] + [
@@ -281,7 +307,7 @@ def close(request_id):
                            value=form.value.data,
                            outcome_kind=OutcomeKind(form.outcome_kind.data) if form.outcome_kind.data else None)
         except RuleViolation as exc:
-            form.reason.errors.append(str(exc))
+            place_error(form, exc)
         else:
             db.session.commit()
             flash(_("The request is closed. Thank you for telling us how it went."), "success")

@@ -67,7 +67,8 @@ def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
     poster.goto(base_url + "/notifications/")
     poster.get_by_role("button", name=re.compile("ฟาร์มปลากัดบางกอก")).first.click()
     expect(poster.get_by_text("We breed show-grade halfmoon bettas, 600 a month.")).to_be_visible()
-    poster.get_by_role("button", name=th("Accept")).click()
+    poster.get_by_role("link", name=th("Accept")).click()
+    poster.get_by_role("button", name=th("Yes, accept")).click()
     expect(poster.get_by_text(th("Accepted"), exact=True)).to_be_visible()
 
     poster.goto(request_url + "/close")
@@ -83,3 +84,96 @@ def test_post_respond_accept_close(browser: Browser, base_url, firms, th):
     expect(breeder.get_by_role("button", name=re.compile("accepted your response"))).to_be_visible()
     thai.close()
     english.close()
+
+
+@pytest.fixture
+def open_request(app, firms):
+    """A request posted by the Thai exporter, answered by the English-speaking farm: (request id, response id)."""
+    from sqlalchemy import select
+
+    from portal.auth.models import User
+    from portal.collab import services
+    from portal.collab.models import Kind
+    from portal.firms.models import Firm
+
+    with app.app_context():
+        poster = db.session.scalar(select(User).where(User.email == "poster.b@example.com"))
+        breeder = db.session.scalar(select(User).where(User.email == "breeder.b@example.com"))
+        exporter = db.session.scalar(select(Firm).where(Firm.name_th == "ผู้ส่งออกปลากัดสยาม"))
+        farm = db.session.scalar(select(Firm).where(Firm.name_th == "ฟาร์มปลากัดบางกอก"))
+        request = services.post_request(poster, exporter, {
+            "cluster_id": None, "kind": Kind.SEEKING_SUPPLIER, "title_th": "หาฟาร์มปลากัดฮาล์ฟมูน"})
+        response = services.respond(breeder, request, farm, "We breed halfmoon bettas.")
+        db.session.commit()
+        return request.id, response.id
+
+
+def error_of(page, field_id):
+    return page.locator(f"#{field_id}-errors")
+
+
+def test_each_error_beside_its_field_with_a_summary_linking_to_it(browser: Browser, base_url, firms, th,
+                                                                  open_request):
+    thai = browser.new_context(extra_http_headers={"Accept-Language": "th"})
+    poster = thai.new_page()
+    sign_in(poster, base_url, "poster.b@example.com")
+    poster.goto(base_url + "/requests/new")
+    poster.get_by_label(label(th("Title in Thai"))).fill("หาฟาร์มปลากัด")
+    poster.get_by_label(label(th("Budget from (baht)"))).fill("50000")
+    poster.get_by_label(label(th("Budget up to (baht)"))).fill("10000")
+    poster.get_by_label(label(th("Open until"))).fill("2099-01-01")
+    poster.get_by_role("button", name=th("Post the request")).click()
+    expect(error_of(poster, "budget_max")).to_have_text(th("The lowest budget is higher than the highest."))
+    expect(error_of(poster, "expires_on")).to_have_text(th("A request can stay open for at most 12 months."))
+    expect(error_of(poster, "title_th")).to_have_count(0)
+    summary = poster.get_by_role("alert")
+    budget = th("The lowest budget is higher than the highest.")
+    dates = th("A request can stay open for at most 12 months.")
+    expect(summary.locator('a[href="#budget_max"]')).to_contain_text(budget)
+    expect(summary.locator('a[href="#expires_on"]')).to_contain_text(dates)
+
+    request_id, _response_id = open_request
+    poster.goto(f"{base_url}/requests/{request_id}/close")
+    poster.get_by_label(th("Partnered")).check()
+    poster.get_by_label(label(th("Partner firm"))).select_option(label="ฟาร์มปลากัดบางกอก")
+    poster.get_by_role("button", name=th("Close the request")).click()
+    needed = th("Give the estimated value in baht and whether it saved cost or made sales.")
+    expect(error_of(poster, "value")).to_have_text(needed)
+    expect(error_of(poster, "reason")).to_have_count(0)
+    expect(poster.get_by_role("alert").locator('a[href="#value"]')).to_be_visible()
+    thai.close()
+
+
+def test_deciding_asks_first_and_closed_requests_offer_no_more(browser: Browser, base_url, firms, th, open_request):
+    request_id, response_id = open_request
+    thai = browser.new_context(extra_http_headers={"Accept-Language": "th"})
+    poster = thai.new_page()
+    sign_in(poster, base_url, "poster.b@example.com")
+    poster.goto(f"{base_url}/requests/responses/{response_id}")
+    expect(poster.get_by_text("We breed halfmoon bettas.")).to_be_visible()
+    poster.get_by_label(label(th("Message"))).fill("ส่งตัวอย่างได้ไหมคะ")
+    poster.get_by_role("button", name=th("Send")).click()
+    own = poster.locator("li.message", has_text="ส่งตัวอย่างได้ไหมคะ")
+    expect(own.get_by_role("link", name=th("Report a problem"))).to_have_count(0)  # one's own message
+    theirs = poster.locator("li.message", has_text="We breed halfmoon bettas.")
+    expect(theirs.get_by_role("link", name=th("Report a problem"))).to_be_visible()
+
+    poster.get_by_role("link", name=th("Decline")).click()  # asks first: nothing is decided yet
+    expect(poster.get_by_role("heading", level=1)).to_have_text(
+        th("Decline the response of %(firm)s?", firm="ฟาร์มปลากัดบางกอก"))
+    poster.get_by_role("link", name=th("Cancel")).click()
+    expect(poster).to_have_url(f"{base_url}/requests/responses/{response_id}")
+    expect(poster.locator("p.firm-meta .status")).not_to_have_text(th("Declined"))
+    poster.get_by_role("link", name=th("Accept")).click()
+    poster.get_by_role("button", name=th("Yes, accept")).click()
+    expect(poster.get_by_text(th("Accepted"), exact=True)).to_be_visible()
+
+    poster.goto(f"{base_url}/requests/{request_id}/close")
+    poster.get_by_label(th("Withdrawn")).check()
+    poster.get_by_role("button", name=th("Close the request")).click()
+    expect(poster.get_by_text(th("Withdrawn")).first).to_be_visible()
+    expect(poster.get_by_role("heading", name=th("Firms that may fit"))).to_have_count(0)
+    poster.goto(f"{base_url}/requests/{request_id}/close")
+    expect(poster).to_have_url(f"{base_url}/requests/{request_id}")
+    expect(poster.get_by_text(th("This request is already closed."))).to_be_visible()
+    thai.close()
