@@ -106,12 +106,12 @@ def setup(app, database_url, queue_url, tmp_path):
     smtp_port, name = free_port(), f"test-{uuid.uuid4().hex[:12]}"
     settings = {"JOBS_IMMEDIATE": False, "HUEY_URL": queue_url, "HUEY_NAME": name, "MAIL_SERVER": "127.0.0.1",
                 "MAIL_PORT": smtp_port, "MAIL_USE_TLS": False, "MAIL_TIMEOUT": 1, "OUTBOX_RETRY_BASE": 1,
-                "OUTBOX_RETRY_MAX": 2, "OUTBOX_LEASE_SECONDS": 3}
+                "OUTBOX_RETRY_MAX": 2, "OUTBOX_LEASE_SECONDS": 15}
     web = fresh_app(database_url, **settings)
     env = {**os.environ, "SECRET_KEY": "w" * 32, "PORTAL_BASE_URL": "http://localhost", "DATABASE_URL": database_url,
            "HUEY_URL": queue_url, "HUEY_NAME": name, "MAIL_SERVER": "127.0.0.1", "MAIL_PORT": str(smtp_port),
            "MAIL_USE_TLS": "false", "MAIL_TIMEOUT": "1", "OUTBOX_RETRY_BASE": "1", "OUTBOX_RETRY_MAX": "2",
-           "OUTBOX_LEASE_SECONDS": "3", "LOG_FORMAT": "text"}
+           "OUTBOX_LEASE_SECONDS": "15", "LOG_FORMAT": "text"}
     env.pop("PORTAL_CONFIG", None)
     workers = []
 

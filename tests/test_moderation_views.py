@@ -175,8 +175,8 @@ def test_owner_of_both_firms_cannot_respond_to_their_own_request(app, world):
 
 
 @pytest.mark.parametrize(("lang", "message"), [
-    ("en", "A partnership is worth at most 10,000.00 million baht here."),
-    ("th", "มูลค่าความร่วมมือหนึ่งรายการต้องไม่เกิน 10,000.00 ล้านบาท"),
+    ("en", "A partnership is worth at most 10,000 million baht here."),
+    ("th", "มูลค่าความร่วมมือหนึ่งรายการต้องไม่เกิน 10,000 ล้านบาท"),
 ])
 def test_a_reported_value_has_a_sane_upper_bound(app, world, lang, message):
     from portal.collab.models import Outcome, RequestStatus

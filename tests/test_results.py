@@ -97,7 +97,7 @@ def test_coordinators_see_their_clusters_only(app, programme):
     factories.sign_in(coordinator, "coord@example.com")
     page = coordinator.get("/admin/results/dashboard?year=2564").get_data(as_text=True)
     assert "500,000" not in page  # Cosplay's partnership is not in the Betta coordinator's figures
-    assert "380,000.00" in page
+    assert "380,000" in page and "380,000.00" not in page  # whole baht, written plainly (#17.12)
     assert coordinator.get("/admin/results/dashboard?year=2564&cluster=cosplay").status_code == 404
     member = app.test_client()
     with app.app_context():
@@ -113,7 +113,7 @@ def test_dashboard_renders_charts_with_tables_in_thai(app, programme):
     page = staff.get("/admin/results/dashboard?year=2564&lang=th").get_data(as_text=True)
     assert '<svg role="img"' in page and "<title" in page and "<table" in page
     assert "0.12 ล้านบาท" in page  # 120,000.50 baht confirmed in 2564 (1,000,000.50 reported)
-    assert "880,000.00 บาท" in page  # the rest, shown apart as not yet confirmed
+    assert "880,000 บาท" in page  # the rest, shown apart as not yet confirmed
     assert "2564" in page
 
 
@@ -199,7 +199,7 @@ def test_staff_set_the_threshold_on_a_page_and_it_is_audited(app, programme):
     assert coordinator.get("/admin/results/settings").status_code == 403
     assert coordinator.post("/admin/results/settings", data={"value": "1"}).status_code == 403
     page = staff.get("/admin/results/settings?lang=th").get_data(as_text=True)
-    assert "10,000,000.00 บาท" in page  # the default until staff change it
+    assert "10,000,000 บาท" in page  # the default until staff change it
     for bad in ("abc", "-5", "", "1e400", "NaN"):
         refused = staff.post("/admin/results/settings?lang=en", data={"value": bad})
         assert refused.status_code == 200 and "Enter an amount in baht" in refused.get_data(as_text=True), bad
@@ -212,7 +212,7 @@ def test_staff_set_the_threshold_on_a_page_and_it_is_audited(app, programme):
         assert entry.actor_id == programme["staff"] and entry.details == {"before": "10000000", "after": "300000"}
         unconfirmed = _outcome_of(380000).id  # now above the threshold: for staff only
     assert coordinator.post(f"/admin/results/outcomes/{unconfirmed}/confirmed").status_code == 403
-    assert "300,000.00 baht" in staff.get("/admin/results/settings?lang=en").get_data(as_text=True)
+    assert "300,000 baht" in staff.get("/admin/results/settings?lang=en").get_data(as_text=True)
 
 
 def test_coordinator_cannot_confirm_their_own_firms_outcome(app, programme):

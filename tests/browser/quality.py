@@ -64,3 +64,8 @@ def validate_html() -> tuple[int, str]:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
+
+
+# Where sign-in lands (portal/auth/services.landing_page): owners on My firms, staff on the moderation queue,
+# coordinators without a firm on their cluster's management page.
+SIGNED_IN_LANDING = re.compile(r"/(firms/mine|moderation/|clusters/[^/?]+/manage)")

@@ -6,7 +6,7 @@ from playwright.sync_api import Page
 from portal.clusters.models import Position
 from portal.extensions import db
 from tests import factories
-from tests.browser.quality import keep_html
+from tests.browser.quality import SIGNED_IN_LANDING, keep_html
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +66,7 @@ def test_public_pages_have_no_axe_violations(page: Page, base_url, some_members,
     page.locator("#email").fill("a11y@example.com")
     page.locator("#password").fill(factories.PASSWORD)
     page.locator("form.form button[type=submit]").click()
-    page.wait_for_url("**/firms/mine")
+    page.wait_for_url(SIGNED_IN_LANDING)
     for path in SIGNED_IN_PAGES:
         _check(page, axe, f"{base_url}{path.format(**some_members)}{'&' if '?' in path else '?'}lang={lang}")
     # A form with errors is accessible too.

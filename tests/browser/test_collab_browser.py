@@ -8,6 +8,7 @@ from playwright.sync_api import Browser, expect
 from portal.clusters.models import Position
 from portal.extensions import db
 from tests import factories
+from tests.browser.quality import SIGNED_IN_LANDING
 
 pytestmark = pytest.mark.browser
 
@@ -36,7 +37,7 @@ def sign_in(page, base_url, email):
     page.locator("#email").fill(email)
     page.locator("#password").fill(factories.PASSWORD)
     page.locator("form.form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/firms/mine"))
+    page.wait_for_url(SIGNED_IN_LANDING)
 
 
 def test_post_respond_accept_close(browser: Browser, base_url, firms, th):

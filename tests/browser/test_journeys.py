@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.moderation import services as moderation
 from portal.moderation.models import ReportReason
 from tests import factories
-from tests.browser.quality import check_accessibility, keep_html
+from tests.browser.quality import SIGNED_IN_LANDING, check_accessibility, keep_html
 
 pytestmark = pytest.mark.browser
 
@@ -101,7 +101,7 @@ class Journey:
         self.page.locator("#email").fill(email)
         self.page.locator("#password").fill(factories.PASSWORD)
         self.page.locator("form.form button[type=submit]").click()
-        self.page.wait_for_url(re.compile(r"/firms/mine"))
+        self.page.wait_for_url(SIGNED_IN_LANDING)
         self.check()
 
     def close(self):
@@ -179,7 +179,7 @@ def test_foreign_buyer_switches_to_english_registers_and_finds_a_supplier(journe
     page.locator("#email").fill(email)
     page.locator("#password").fill("aquarium-imports-2026")
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(re.compile(r"/firms/mine"))
+    page.wait_for_url(SIGNED_IN_LANDING)
     buyer.check()
     buyer.go("/directory/?q=betta")
     page.get_by_role("link", name="Nonthaburi Betta Farm").first.click()

@@ -1,6 +1,5 @@
 """In Chromium: a member reports a spam request → staff hides it → the owner sees why and asks for a
 review → staff restores it."""
-import re
 
 import pytest
 from playwright.sync_api import Browser, expect
@@ -10,6 +9,7 @@ from portal.clusters.models import Position
 from portal.collab import services as collab
 from portal.extensions import db
 from tests import factories
+from tests.browser.quality import SIGNED_IN_LANDING
 
 pytestmark = pytest.mark.browser
 
@@ -38,7 +38,7 @@ def session_for(browser, base_url, email, lang):
     page.locator("#email").fill(email)
     page.locator("#password").fill(factories.PASSWORD)
     page.locator("form.form button[type=submit]").click()
-    page.wait_for_url(re.compile(r"/firms/mine"))
+    page.wait_for_url(SIGNED_IN_LANDING)
     return context, page
 
 
