@@ -25,8 +25,9 @@ class PortalFlask(Flask):
         PORTAL_BASE_URL: no fake request, and never a client's Host header."""
         adapter = super().create_url_adapter(request)
         if adapter is None and request is None and self.config.get("PORTAL_BASE_URL"):
-            base = urlsplit(self.config["PORTAL_BASE_URL"])
-            adapter = self.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+            from portal.links import base_adapter
+
+            adapter = base_adapter(self)
         return adapter
 
 
@@ -179,7 +180,6 @@ def register_commands(app):
 def register_jobs(app):
     """The job queue, and the nudge after a request whose commit wrote outbox rows."""
     from portal.jobs import queue, tasks
-    from portal.outbox.services import committed_since_last_call
 
     if app.config.get("JOBS_IMMEDIATE") and not app.testing:
         raise RuntimeError("JOBS_IMMEDIATE would send e-mail inside web requests: it is for tests only.")
@@ -187,8 +187,7 @@ def register_jobs(app):
 
     @app.after_request
     def _nudge_workers(response):
-        if committed_since_last_call():
-            tasks.nudge()
+        tasks.nudge_if_committed()
         return response
 
 

@@ -139,11 +139,11 @@ def staff_revoke(email):
 
 def _run_now(work):
     """A job run by hand: its messages go to the outbox with its commit, then a worker is nudged."""
-    from portal.jobs.periodic import _nudge_outbox
+    from portal.jobs.tasks import nudge_if_committed
 
     outcome = work()
     db.session.commit()
-    _nudge_outbox()
+    nudge_if_committed()
     return outcome
 
 

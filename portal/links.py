@@ -14,10 +14,15 @@ def base_url() -> str:
     return current_app.config["PORTAL_BASE_URL"].rstrip("/")
 
 
+def base_adapter(app):
+    """URLs bound to the app's PORTAL_BASE_URL (scheme, host, path prefix), whatever any request says."""
+    base = urlsplit(app.config["PORTAL_BASE_URL"].rstrip("/"))
+    return app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+
+
 def absolute_url(endpoint: str, **values) -> str:
     """`url_for(endpoint, **values)` as an absolute URL on the configured base, in or out of a request."""
-    base = urlsplit(base_url())
-    adapter = current_app.url_map.bind(base.netloc, script_name=base.path or "/", url_scheme=base.scheme or "https")
+    adapter = base_adapter(current_app)
     values = {key: value for key, value in values.items() if value is not None}
     return adapter.build(endpoint, values, force_external=True)
 
@@ -28,7 +33,3 @@ def absolute(path: str) -> str:
         path = path[len(request.script_root):]
     return base_url() + (path if path.startswith("/") else "/" + path)
 
-
-def base_host() -> str:
-    """The host name of PORTAL_BASE_URL (no port), the one host production answers to by default."""
-    return urlsplit(base_url()).hostname or ""

@@ -34,6 +34,8 @@ class Job:
 
 def run_once(job: str, period: str, work: Callable[[], str]) -> str | None:
     """Run `work` unless this period's run is claimed already; returns its outcome, or None if skipped."""
+    from portal.jobs.tasks import nudge_if_committed
+
     db.session.rollback()
     db.session.add(JobRun(job=job, period=period, started_at=utcnow()))
     try:
@@ -53,17 +55,10 @@ def run_once(job: str, period: str, work: Callable[[], str]) -> str | None:
     db.session.execute(update(JobRun).where(JobRun.job == job, JobRun.period == period)
                        .values(finished_at=utcnow(), outcome=str(outcome)[:500]))
     db.session.commit()
-    _nudge_outbox()
+    nudge_if_committed()
     log.info("periodic job %s (%s): %s", job, period, outcome)
     return outcome
 
-
-def _nudge_outbox():
-    from portal.jobs.tasks import nudge
-    from portal.outbox.services import committed_since_last_call
-
-    if committed_since_last_call():
-        nudge()
 
 
 # --- the jobs --------------------------------------------------------------------------------------

@@ -47,16 +47,30 @@ def wake_up_at(moment: float) -> None:
     deliver_outbox.schedule(delay=max(moment - time.time(), 1))
 
 
-def nudge() -> None:
-    """Ask a worker to deliver now (after a commit that wrote outbox rows). If the queue cannot be
-    reached, the messages still go: the sweep every minute finds them."""
+def _enqueue(task, *args) -> None:
+    """Run `task` on a worker; with JOBS_IMMEDIATE (tests) here and now, by the same code. If the queue
+    cannot be reached, nothing is lost: what the task would do is recorded in the database, and the
+    sweep every minute does it."""
     try:
         if current_app.config.get("JOBS_IMMEDIATE"):
-            deliver_outbox.call_local()  # tests: delivered before the response, by the same code
+            task.call_local(*args)
         else:
-            deliver_outbox()
+            task(*args)
     except Exception:  # noqa: BLE001  (the rows are committed; only the nudge is lost)
-        log.warning("could not reach the job queue; the outbox sweep will deliver", exc_info=True)
+        log.warning("could not reach the job queue for %s%s; the sweep will do it", task.name, args, exc_info=True)
+
+
+def nudge() -> None:
+    """Ask a worker to deliver now."""
+    _enqueue(deliver_outbox)
+
+
+def nudge_if_committed() -> None:
+    """After a commit (a request's, a job's, a command's): nudge a worker if it wrote outbox rows."""
+    from portal.outbox.services import committed_since_last_call
+
+    if committed_since_last_call():
+        nudge()
 
 
 @huey.on_startup()
@@ -72,23 +86,16 @@ def catch_up():
 @huey.task()
 def run_member_import(import_id: int):
     """Apply a coordinator's confirmed import, then send what it queued."""
-    from portal.jobs.periodic import _nudge_outbox
     from portal.memberships import imports
 
     with app_context():
         imports.run(import_id)
-        _nudge_outbox()
+        nudge_if_committed()
 
 
 def start_member_import(import_id: int) -> None:
-    """After the commit that recorded the import. If the queue cannot be reached, the sweep starts it."""
-    try:
-        if current_app.config.get("JOBS_IMMEDIATE"):
-            run_member_import.call_local(import_id)
-        else:
-            run_member_import(import_id)
-    except Exception:  # noqa: BLE001  (recorded; the sweep takes it up within a minute or two)
-        log.warning("could not reach the job queue; the sweep will start import %s", import_id, exc_info=True)
+    """After the commit that recorded the import."""
+    _enqueue(run_member_import, import_id)
 
 
 @huey.periodic_task(crontab(minute="*"))
