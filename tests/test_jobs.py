@@ -226,8 +226,9 @@ def test_a_worker_killed_mid_batch_loses_nothing_and_duplicates_only_recognisabl
         assert wait_for(lambda: all(r.status is S.SENT for r in rows(web)), timeout=60)
         ids = inbox.ids()
         duplicates = {i for i in ids if ids.count(i) > 1}
-        # At most the one message in flight at the kill can arrive twice, and then with one Message-ID.
-        assert len(ids) - len(set(ids)) <= 1 and len(duplicates) <= 1
+        # At most the messages in flight at the kill (one per worker thread: 2) can arrive twice, each time
+        # with its one Message-ID (the set of received ids is exactly the outbox's, checked above).
+        assert len(ids) - len(set(ids)) <= 2 and all(ids.count(i) <= 2 for i in duplicates)
     finally:
         server.stop()
 
