@@ -67,6 +67,9 @@ def register_extensions(app):
 
     wtforms_i18n.init_app(app)
     _import_models()
+    from portal import permissions
+
+    permissions.init_app(app)  # rules re-read their viewer's facts after a change
 
 
 def _import_models():

@@ -9,7 +9,15 @@ from sqlalchemy import func, select
 from portal.auth.models import Role, User
 from portal.clusters.models import MembershipStatus, Position
 from portal.collab import services, suggestions
-from portal.collab.models import CloseReason, CollabRequest, Kind, Outcome, OutcomeKind, RequestStatus
+from portal.collab.models import (
+    RESPONSE_TRANSITIONS,
+    CloseReason,
+    CollabRequest,
+    Kind,
+    Outcome,
+    OutcomeKind,
+    RequestStatus,
+)
 from portal.collab.models import ResponseStatus as R
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
@@ -198,7 +206,7 @@ def test_request_needs_a_title_and_a_sane_budget(world):
 
 # --- response state machine -----------------------------------------------------------------------
 
-ALLOWED = services.RESPONSE_TRANSITIONS
+ALLOWED = RESPONSE_TRANSITIONS
 
 
 # (this response, another response to the same request); two accepted ones cannot exist

@@ -59,3 +59,17 @@ class ResultsSettings(db.Model):
     staff_confirmation_above: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+SETTINGS_ID = 1  # the one row of results_settings
+
+
+def staff_confirmation_threshold() -> Decimal:
+    """The value in baht above which only OSMEP staff confirm a reported partnership: as staff last set
+    it, or the config default. The row comes from the session's identity map after the first read, so a
+    change made earlier in the same transaction is seen."""
+    from flask import current_app
+
+    settings = db.session.get(ResultsSettings, SETTINGS_ID)
+    return (settings.staff_confirmation_above if settings is not None
+            else current_app.config["STAFF_CONFIRMATION_ABOVE_DEFAULT"])

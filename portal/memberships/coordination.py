@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from portal.auth.services import get_by_email
 from portal.clusters import queries as cluster_queries
 from portal.clusters.models import CoordinatorTerm, Organisation
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm
@@ -33,7 +34,6 @@ def _cluster(slug):
 
 
 def _done(message, slug, endpoint="coordination.queue"):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for(endpoint, slug=slug))
 
@@ -62,10 +62,11 @@ def decide(slug, membership_id, decision):
                 flash(error, "warning")
         return redirect(url_for("coordination.queue", slug=slug))
     try:
-        if decision == "approve":
-            services.approve(current_user, membership)
-        else:
-            services.decline(current_user, membership, form.reason.data)
+        with unit_of_work():
+            if decision == "approve":
+                services.approve(current_user, membership)
+            else:
+                services.decline(current_user, membership, form.reason.data)
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("coordination.queue", slug=slug))
@@ -97,12 +98,12 @@ def member(slug, membership_id):
         if request.method == "GET" else NotesForm(prefix="n")
     if request.method == "POST" and positions_form.validate_on_submit() and notes_form.validate():
         try:
-            services.set_positions(current_user, membership, positions_form.positions.data)
-            services.set_notes(current_user, membership, notes_form.notes.data)
+            with unit_of_work():
+                services.set_positions(current_user, membership, positions_form.positions.data)
+                services.set_notes(current_user, membership, notes_form.notes.data)
         except RuleViolation as exc:
             positions_form.positions.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
     return render_template("coordination/member.html", cluster=cluster, membership=membership,
@@ -120,7 +121,8 @@ def remove(slug, membership_id):
         flash(_("Please give the firm a reason."), "warning")
         return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
     try:
-        services.remove(current_user, membership, form.reason.data)
+        with unit_of_work():
+            services.remove(current_user, membership, form.reason.data)
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
@@ -230,8 +232,9 @@ def coordinators(slug):
             form.email.errors.append(_("No account has this e-mail address. Ask the person to register first."))
         else:
             try:
-                services.appoint_coordinator(current_user, user, cluster, organisation, form.starts_on.data,
-                                             form.ends_on.data)
+                with unit_of_work():
+                    services.appoint_coordinator(current_user, user, cluster, organisation, form.starts_on.data,
+                                                 form.ends_on.data)
             except RuleViolation as exc:
                 form.ends_on.errors.append(str(exc))
             else:
@@ -250,6 +253,7 @@ def end_term(slug, term_id):
     if term is None or term.cluster_id != cluster.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        services.end_term(current_user, term)
+        with unit_of_work():
+            services.end_term(current_user, term)
         return _done(_("The term has ended."), slug, "coordination.coordinators")
     return redirect(url_for("coordination.coordinators", slug=slug))
