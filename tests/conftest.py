@@ -11,7 +11,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from config import TestConfig
@@ -20,7 +20,24 @@ from portal.extensions import db
 from portal.seed.reference import load_clusters, load_provinces
 from tests.browser.quality import in_ci
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets its own PostgreSQL database beside
+    TEST_DATABASE_URL's, `<name>_gw0`, `<name>_gw1`, created like it (template0, UTF-8, C.UTF-8)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first() is None:
+            conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -223,19 +240,44 @@ def th(app):
     return translate
 
 
+_HTML_VERDICTS: list[dict] = []  # on the pytest-xdist controller: what each worker's validation said
+
+
+def pytest_testnodedown(node, error):
+    """pytest-xdist controller: a worker finished; keep its HTML verdict (sent in its workeroutput)."""
+    verdict = getattr(node, "workeroutput", {}).get("html_verdict")
+    if verdict:
+        _HTML_VERDICTS.append(verdict)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Every page the browser tests visited must be valid HTML (Nu validator, one run for all of them)."""
+    """Every page the browser tests visited must be valid HTML (Nu validator, one run per process for all the
+    pages it visited). Under pytest-xdist each worker validates its own pages and sends its verdict to the
+    controller, which alone decides the run's exit status."""
     from tests.browser import quality
 
-    errors, report = quality.validate_html()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter else print
+    controller = not hasattr(session.config, "workeroutput") and getattr(session.config.option, "dist", "no") != "no"
+    if controller:  # the xdist controller: the workers validated
+        for verdict in _HTML_VERDICTS:
+            write(verdict["summary"])
+            if verdict["failed"]:
+                write(verdict["report"])
+                session.exitstatus = 1
+        return
+    errors, report = quality.validate_html()
+    failed, summary = False, ""
     if errors == -1:
-        write(f"HTML validation not run: {report}")
-        if in_ci():
-            session.exitstatus = 1
+        summary, failed = f"HTML validation not run: {report}", in_ci()
     elif report != "no pages":
-        write(report.splitlines()[0] + (f": {errors} errors" if errors else ": no errors"))
-        if errors:
-            write(report)
-            session.exitstatus = 1
+        summary = report.splitlines()[0] + (f": {errors} errors" if errors else ": no errors")
+        failed = bool(errors)
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: tell the controller
+        session.config.workeroutput["html_verdict"] = {"failed": failed, "summary": summary, "report": report}
+        return
+    if summary:
+        write(summary)
+    if failed:
+        write(report)
+        session.exitstatus = 1
