@@ -19,6 +19,7 @@ from portal import create_app
 from portal.extensions import db
 from portal.seed.reference import load_clusters, load_provinces
 from tests.browser.quality import in_ci
+from tests.helpers import build_cast, load_cast
 
 PG_URL = os.environ.get("TEST_DATABASE_URL")
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
@@ -165,6 +166,23 @@ def ctx(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- the usual cast (tests/helpers.py) ---------------------------------------------------------------
+
+@pytest.fixture
+def cast(app):
+    """The usual cast of users and firms, committed; its ids by name (tests/helpers.py). For page tests:
+    `signed_in(app, cast.email("owner"))`."""
+    with app.app_context():
+        return build_cast()
+
+
+@pytest.fixture
+def roles(app, cast):
+    """The cast loaded in a request context, for calling rules: roles.users["owner"], roles.firms["A"]."""
+    with app.test_request_context("/"):
+        yield load_cast(cast)
 
 
 # --- browser ------------------------------------------------------------------------------------

@@ -19,10 +19,7 @@ from portal.notifications.models import Notification
 from portal.permissions import can_post_request, can_respond, can_view_request, can_view_response
 from portal.thai import bangkok_today
 from tests import factories
-
-
-def body(response):
-    return response.get_data(as_text=True)
+from tests.helpers import body, signed_in
 
 
 def data(**values):
@@ -414,12 +411,6 @@ def http_world(app):
         db.session.commit()
         world_data["betta"] = betta.id
         return world_data
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    factories.sign_in(client, email)
-    return client
 
 
 def test_contacts_are_revealed_on_acceptance(app, http_world, mailbox):

@@ -29,10 +29,7 @@ from portal.permissions import (
 )
 from portal.thai import bangkok_today, to_bangkok
 from tests import factories
-
-
-def body(response):
-    return response.get_data(as_text=True)
+from tests.helpers import body, signed_in
 
 
 @pytest.fixture
@@ -73,12 +70,6 @@ def world(app):
         ids = {name: user.id for name, user in people.items()}
         ids.update(firm=firm.id, request=request.id, response=response.id, betta=betta.id, outcome=outcome.id)
         return ids
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 # --- truth table ----------------------------------------------------------------------------------
