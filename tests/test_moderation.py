@@ -6,7 +6,6 @@ import re
 from datetime import timedelta
 
 import pytest
-from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
 
@@ -74,11 +73,12 @@ def world(app):
 
 # --- truth table ----------------------------------------------------------------------------------
 
-WHO = ["anonymous", "member", "owner", "coordinator", "other_coordinator", "ended_coordinator", "staff", "admin"]
-EXPECTED = {
+WHO = ["anonymous", "owner_of_two", "owner", "coordinator", "other_coordinator", "ended_coordinator", "staff",
+       "admin"]
+EXPECTED = {  # on firm A of the cast (tests/helpers.py): a Betta member, owned by `owner`
     #                     report moderate queue review suspend audit staff_admin
     "anonymous":         (0,     0,       0,    0,     0,      0,    0),
-    "member":            (1,     0,       0,    0,     0,      0,    0),
+    "owner_of_two":      (1,     0,       0,    0,     0,      0,    0),
     "owner":             (1,     0,       0,    1,     0,      0,    0),
     "coordinator":       (1,     1,       1,    0,     0,      0,    0),
     "other_coordinator": (1,     0,       1,    0,     0,      0,    0),
@@ -88,15 +88,13 @@ EXPECTED = {
 }
 
 
-def test_moderation_truth_table(app, world):
-    with app.test_request_context("/"):
-        users = {name: db.session.get(User, world[name]) if name != "anonymous" else AnonymousUserMixin()
-                 for name in WHO}
-        actual = {who: tuple(int(bool(rule)) for rule in (
-            can_report(users[who]), can_moderate_firm(users[who], world["firm"]), can_view_moderation(users[who]),
-            can_request_review(users[who], world["firm"]), can_suspend_users(users[who]),
-            can_view_audit_log(users[who]), can_manage_staff(users[who]),
-        )) for who in WHO}
+def test_moderation_truth_table(roles):
+    users, firm = roles.users, roles.firms["A"].id
+    actual = {who: tuple(int(bool(rule)) for rule in (
+        can_report(users[who]), can_moderate_firm(users[who], firm), can_view_moderation(users[who]),
+        can_request_review(users[who], firm), can_suspend_users(users[who]),
+        can_view_audit_log(users[who]), can_manage_staff(users[who]),
+    )) for who in WHO}
     assert actual == EXPECTED
 
 
