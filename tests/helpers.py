@@ -14,6 +14,7 @@ The cast (e-mail addresses are `<name>@example.com`; clusters X = Betta, Y = Cos
     suspended           suspended; editor of firm A (suspension outweighs the team role)
     staff, admin        OSMEP staff, administrator
     owner_h             owner of firm H (X member, hidden by OSMEP staff)
+    applicant           owner of firm N (asked to join X: membership pending)
 
 Every firm is listed publicly (consent given) unless a test says otherwise.
 """
@@ -24,7 +25,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import select
 
 from portal.auth.models import Role, User
-from portal.clusters.models import Cluster, Position
+from portal.clusters.models import Cluster, MembershipStatus, Position
 from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
@@ -32,15 +33,16 @@ from portal.thai import bangkok_today
 from tests import factories
 
 PEOPLE = ("unconfirmed", "stranger", "owner", "editor", "owner_of_two", "owner_c", "coordinator",
-          "other_coordinator", "ended_coordinator", "suspended", "staff", "admin", "owner_h")
+          "other_coordinator", "ended_coordinator", "suspended", "staff", "admin", "owner_h", "applicant")
 WHO = ("anonymous", *PEOPLE)
-#        firm   cluster   its team: (person, role)
+# firm: (the cluster it is a member of, its team as (person, role)); N's membership is pending
 FIRMS = {"A": ("betta", (("owner", "owner"), ("editor", "editor"), ("suspended", "editor"))),
          "B": ("betta", (("owner_of_two", "owner"),)),
          "B2": ("betta", (("owner_of_two", "owner"),)),
          "C": ("cosplay", (("owner_c", "owner"),)),
          "K": ("betta", (("coordinator", "owner"),)),
-         "H": ("betta", (("owner_h", "owner"),))}
+         "H": ("betta", (("owner_h", "owner"),)),
+         "N": ("betta", (("applicant", "owner"),))}
 
 
 def body(response) -> str:
@@ -104,7 +106,8 @@ def build_cast() -> Cast:
         firms[name] = factories.firm(name_th=f"กิจการ {name}", name_en=f"Firm {name}")
         for who, role in team:
             factories.team_member(firms[name], people[who], role)
-        factories.membership(firms[name], clusters[slug], Position.UPSTREAM)
+        factories.membership(firms[name], clusters[slug], Position.UPSTREAM,
+                             status=MembershipStatus.PENDING if name == "N" else MembershipStatus.APPROVED)
     firms["H"].hidden_at, firms["H"].hidden_by_id, firms["H"].hidden_reason = utcnow(), people["staff"].id, "ปลอม"
     factories.term(people["coordinator"], betta)
     factories.term(people["other_coordinator"], cosplay)
