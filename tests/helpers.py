@@ -98,7 +98,7 @@ def build_cast() -> Cast:
     betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
     roles = {"staff": Role.STAFF, "admin": Role.ADMIN}
     people = {who: factories.user(email=email_of(who), confirmed=who != "unconfirmed", role=roles.get(who),
-                                  suspended=who == "suspended", locale="en")
+                                  suspended=who == "suspended")
               for who in PEOPLE}
     clusters = {"betta": betta, "cosplay": cosplay}
     firms = {}
