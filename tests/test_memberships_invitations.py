@@ -136,7 +136,7 @@ def test_the_owner_accepts_with_the_positions_they_choose(app, world, mailbox):
     assert "ร้านวิกผมสยาม" in mailbox.body(mailbox.last_to("coord@example.com"))
     with app.app_context():
         kinds = db.session.scalars(select(Notification.kind).join(User, User.id == Notification.user_id)
-                                   .where(User.email == "coord@example.com")).all()
+                                   .where(User.email == "coord@example.com").order_by(Notification.id)).all()
     assert kinds == ["import.done", "membership.invitation_accepted"]  # first the import's result
     page = body(signed_in(app, "coord@example.com").get("/clusters/cosplay/manage/invitations"))
     assert "ร้านวิกผมสยาม" in page and "status-approved" in page
