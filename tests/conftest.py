@@ -180,7 +180,8 @@ def cast(app):
 
 @pytest.fixture
 def roles(app, cast):
-    """The cast loaded in a request context, for calling rules: roles.users["owner"], roles.firms["A"]."""
+    """The cast loaded in a request context, for calling rules: roles.users["owner"], roles.firms["A"].
+    Like `ctx`, its context is shared by any test client request made meanwhile (see `ctx`)."""
     with app.test_request_context("/"):
         yield load_cast(cast)
 

@@ -16,7 +16,8 @@ The cast (e-mail addresses are `<name>@example.com`; clusters X = Betta, Y = Cos
     owner_h             owner of firm H (X member, hidden by OSMEP staff)
     applicant           owner of firm N (asked to join X: membership pending)
 
-Every firm is listed publicly (consent given) unless a test says otherwise.
+Every firm is listed publicly (consent given) unless a test says otherwise; every user reads Thai (the
+factories' default).
 """
 from dataclasses import dataclass, field
 from datetime import timedelta
