@@ -19,6 +19,7 @@ from portal import create_app
 from portal.extensions import db
 from portal.seed.reference import load_clusters, load_provinces
 from tests.browser.quality import in_ci
+from tests.helpers import build_cast, load_cast
 
 
 def _database_of_this_worker(url: str | None) -> str | None:
@@ -193,6 +194,24 @@ def ctx(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- the usual cast (tests/helpers.py) ---------------------------------------------------------------
+
+@pytest.fixture
+def cast(app):
+    """The usual cast of users and firms, committed; its ids by name (tests/helpers.py). For page tests:
+    `signed_in(app, cast.email("owner"))`."""
+    with app.app_context():
+        return build_cast()
+
+
+@pytest.fixture
+def roles(app, cast):
+    """The cast loaded in a request context, for calling rules: roles.users["owner"], roles.firms["A"].
+    Like `ctx`, its context is shared by any test client request made meanwhile (see `ctx`)."""
+    with app.test_request_context("/"):
+        yield load_cast(cast)
 
 
 # --- browser ------------------------------------------------------------------------------------

@@ -12,12 +12,9 @@ from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.extensions import db
 from portal.firms.models import Firm, FirmInvitation, FirmMember, FirmRole
 from tests import factories
+from tests.helpers import body
 
 NUMBERS = ["0105567000129", "0105567000200", "0105536001239"]
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture

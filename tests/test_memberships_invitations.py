@@ -15,14 +15,11 @@ from portal.clusters.models import Membership, MembershipStatus
 from portal.extensions import db
 from portal.notifications.models import Notification
 from tests import factories
+from tests.helpers import body, signed_in
 
 S = MembershipStatus
 NUMBER = "0105536001239"
 FILE = f"registration_number,positions\n{NUMBER},upstream; downstream\n".encode()
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -40,12 +37,6 @@ def world(app):
         factories.team_member(firm, editor, "editor")
         db.session.commit()
         return {"firm": firm.id, "cluster": factories.cluster("cosplay").id}
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 def import_file(client, content=FILE):
@@ -145,7 +136,7 @@ def test_the_owner_accepts_with_the_positions_they_choose(app, world, mailbox):
     assert "ร้านวิกผมสยาม" in mailbox.body(mailbox.last_to("coord@example.com"))
     with app.app_context():
         kinds = db.session.scalars(select(Notification.kind).join(User, User.id == Notification.user_id)
-                                   .where(User.email == "coord@example.com")).all()
+                                   .where(User.email == "coord@example.com").order_by(Notification.id)).all()
     assert kinds == ["import.done", "membership.invitation_accepted"]  # first the import's result
     page = body(signed_in(app, "coord@example.com").get("/clusters/cosplay/manage/invitations"))
     assert "ร้านวิกผมสยาม" in page and "status-approved" in page

@@ -23,6 +23,7 @@ from portal.collab.models import (
 from portal.extensions import db
 from portal.thai import bangkok_today, fiscal_year
 from tests import factories
+from tests.helpers import signed_in
 
 LAST_MINUTE_2563 = datetime(2020, 9, 30, 16, 59, tzinfo=timezone.utc)  # 23:59 on 30 Sep in Bangkok
 FIRST_MINUTE_2564 = datetime(2020, 9, 30, 17, 0, tzinfo=timezone.utc)  # 00:00 on 1 Oct in Bangkok
@@ -165,12 +166,6 @@ def test_public_summary_has_no_firm_level_data(client, programme):
 
 def _outcome_of(value):
     return db.session.scalar(db.select(Outcome).where(Outcome.value_baht == Decimal(value)))
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 def test_coordinators_confirm_up_to_the_threshold_staff_above_it(app, programme):

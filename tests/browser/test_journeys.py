@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.moderation import services as moderation
 from portal.moderation.models import ReportReason
 from tests import factories
-from tests.browser.quality import SIGNED_IN_LANDING, check_accessibility, keep_html
+from tests.browser.quality import SIGNED_IN_LANDING, check_accessibility, keep_html, submit_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -98,10 +98,7 @@ class Journey:
 
     def sign_in(self, email):
         self.go("/auth/login")
-        self.page.locator("#email").fill(email)
-        self.page.locator("#password").fill(factories.PASSWORD)
-        self.page.locator("form.form button[type=submit]").click()
-        self.page.wait_for_url(SIGNED_IN_LANDING)
+        submit_sign_in(self.page, email)
         self.check()
 
     def close(self):
