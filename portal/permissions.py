@@ -312,10 +312,12 @@ def can_view_response(user, response) -> bool:
 
 
 def can_decide_response(user, response, to: ResponseStatus | None = None) -> bool:
-    """The posting firm shortlists, accepts or declines responses while its request is open. With `to`:
-    that decision, now, along the response's transitions (portal.collab.models.RESPONSE_TRANSITIONS)."""
+    """The posting firm shortlists, accepts or declines responses it can see (not one moderators hid) while
+    its request is open. With `to`: that decision, now, along the response's transitions
+    (portal.collab.models.RESPONSE_TRANSITIONS)."""
     request = db.session.get(CollabRequest, response.request_id)
-    if not (can_manage_request(user, request) and request.status is RequestStatus.OPEN):
+    if not (can_manage_request(user, request) and request.status is RequestStatus.OPEN
+            and can_view_response(user, response)):
         return False
     if to is None:
         return True

@@ -172,7 +172,7 @@ def test_can_manage_request(roles, deals, who, target, state, allowed):
     ("owner", "B_to_A", "request closed", False),
     ("owner", "B_to_A", "request expired", True),  # still open until the expiry job closes it
     ("owner", "B_to_A", "request hidden", True),
-    ("owner", "B_to_A", "response hidden", True),  # though can_view_response no longer shows it to them
+    ("owner", "B_to_A", "response hidden", False),  # out of the posting firm's sight: not decided on either
     ("owner", "B_to_A", "accepted", True),        # while open, a decision can be changed
     # Two firms of one owner: can_respond refuses B2 on B's request, but a response that exists is decided
     # by B's team, which is B2's owner.
