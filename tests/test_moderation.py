@@ -249,7 +249,9 @@ def test_thai_staff_read_labels_not_codes_in_queue_histories_and_audit_log(app, 
         db.session.commit()
     staff = signed_in(app, "staff@example.com")
     queue = body(staff.get("/moderation/?lang=th"))
-    assert f"{th('Firm')} #{world['firm']}" in queue and f"firm #{world['firm']}" not in queue
+    with app.app_context():
+        firm_name = db.session.get(Firm, world["firm"]).name_th
+    assert f"{th('Firm')}: {firm_name}" in queue and f"firm #{world['firm']}" not in queue  # named, not numbered
     staff.post(f"/moderation/firm/{world['firm']}", data={"action": "verify"})
     staff.post(f"/moderation/firm/{world['firm']}", data={"action": "hide", "reason": "ชื่อกิจการปลอม"})
     history = body(staff.get(f"/moderation/firm/{world['firm']}?lang=th"))

@@ -194,15 +194,40 @@ def test_sme_owner_edits_the_profile_posts_a_request_and_reads_notifications(jou
     page.locator("form.form button[type=submit]").click()
     owner.check()
     expect(page.get_by_text(t("Your changes have been saved."))).to_be_visible()
+    # #17.1 and .13: a name of spaces is refused beside its field, and the summary at the top links to it
+    owner.go(f"/firms/{world['farm']}/edit")
+    page.get_by_label(label(t("Name in Thai"))).fill("   ")
+    page.locator("form.form button[type=submit]").click()
+    owner.check()
+    expect(page.locator("#name_th-errors")).to_contain_text(t("This field is required."))
+    page.locator(".error-summary a[href='#name_th']").click()
+    expect(page.locator("#name_th")).to_be_focused()
+    # #17.3: a tone mark held down on the keyboard is stored once
+    page.get_by_label(label(t("Name in Thai"))).fill("ฟาร์มปลากัดนนทบุรี")
+    page.get_by_label(label(t("Products and services, in Thai"))).fill("ปลาก่่่่่่่ัดฮาล์ฟมูน")
+    page.locator("form.form button[type=submit]").click()
+    owner.check()
+    owner.go(f"/firms/{world['farm']}")
+    expect(page.get_by_text("ปลาก่ัดฮาล์ฟมูน")).to_be_visible()
     owner.go(f"/firms/{world['farm']}/memberships")
     owner.go("/requests/new")
     page.get_by_label(label(t("Where"))).select_option(label=owner.pick("ปลากัด", "Betta fish"))
     page.get_by_label(label(t("Kind of collaboration"))).select_option(label=t("Seeking buyers"))
     page.get_by_label(label(t("Position sought in the value chain"))).select_option(label=t("Downstream"))
     page.get_by_label(label(t("Title in Thai"))).fill("หาผู้ซื้อปลากัดฮาล์ฟมูนในยุโรป")
+    page.get_by_label(label(t("Budget from (baht)"))).fill("200000")
+    page.get_by_label(label(t("Budget up to (baht)"))).fill("50000")
+    page.get_by_role("button", name=t("Post the request")).click()
+    owner.check()
+    # #17.13: the budget-order error sits beside the budget, not under the title
+    expect(page.locator("#budget_max-errors")).to_contain_text(t("The lowest budget is higher than the highest."))
+    expect(page.locator("#title_th-errors")).to_have_count(0)
+    page.get_by_label(label(t("Budget up to (baht)"))).fill("500000")
     page.get_by_role("button", name=t("Post the request")).click()
     owner.check()
     expect(page.get_by_role("heading", level=1)).to_have_text("หาผู้ซื้อปลากัดฮาล์ฟมูนในยุโรป")
+    # #17.12: whole baht, no ".00"
+    expect(page.get_by_text(re.compile(r"^200,000–500,000 (บาท|baht)$"))).to_be_visible()
     owner.go("/notifications/")
     owner.go(f"/requests/for/{world['farm']}")
 
@@ -229,7 +254,10 @@ def test_staff_hides_a_reported_request_verifies_a_firm_and_reads_the_audit_log(
     staff = journey("staff")
     page, t = staff.page, staff.t
     staff.sign_in(STAFF)
-    staff.go("/moderation/")
+    expect(page).to_have_url(re.compile(r"/moderation/$"))  # #17.17: staff land on the queue, not "My firms"
+    # #17.9: the queue names the listing, never a raw code such as "collab_requests #25"
+    expect(page.get_by_role("link", name=re.compile("คอร์สรวยเร็วใน 7 วัน"))).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("collab_requests")
     staff.go(f"/moderation/request/{world['spam']}")
     page.get_by_label(t("Reason (the owner will see it)")).fill("โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์")
     page.get_by_role("button", name=t("Hide")).click()
@@ -239,7 +267,22 @@ def test_staff_hides_a_reported_request_verifies_a_firm_and_reads_the_audit_log(
     page.get_by_role("button", name=t("Verify: registration checked")).click()
     staff.check()
     expect(page.get_by_role("button", name=t("Remove verification"))).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("moderation.hidden")  # the history reads as text
     staff.go("/admin/audit")
     expect(page.get_by_role("cell", name="โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์").first).to_be_visible()  # who hid what, and why
+    for code in ("moderation.hidden", "firm.verified", "collab_requests #"):
+        expect(page.locator("main")).not_to_contain_text(code)
     staff.go("/admin/results/dashboard")
     staff.go("/admin/staff")
+
+
+@pytest.mark.parametrize("accept, expected", [("de-DE,de;q=0.9,en;q=0.5", "en"), ("ja-JP", "en"), ("zh-CN,zh", "en"),
+                                              ("th-TH,th;q=0.9,en;q=0.8", "th"), ("en-GB,th;q=0.5", "en")])
+def test_a_browser_without_thai_reads_english(browser, base_url, accept, expected):
+    """#17.10: a German, Japanese or Chinese browser gets English, not Thai; one that asks for Thai gets it."""
+    context = browser.new_context(extra_http_headers={"Accept-Language": accept})
+    page = context.new_page()
+    page.goto(base_url + "/clusters/betta")
+    expect(page.locator("html")).to_have_attribute("lang", expected)
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Betta fish" if expected == "en" else "ปลากัด"))
+    context.close()
