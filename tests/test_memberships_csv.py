@@ -40,8 +40,9 @@ def coordinator(app):
 
 
 def upload(client, slug, content: bytes, name="members.csv"):
+    """Upload a file and land where the coordinator does: the problems, or the preview (by GET, after a redirect)."""
     return client.post(f"/clusters/{slug}/manage/import", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=True)
 
 
 def confirm(client, slug, preview):
@@ -105,7 +106,7 @@ def test_formulas_in_a_member_list_reach_excel_as_text(app, coordinator):
         db.session.commit()
     exported = coordinator.get("/clusters/betta/manage/members.csv").data
     row = next(r for r in csv.reader(io.StringIO(exported.decode("utf-8-sig"))) if r[0] == NUMBERS[2])
-    assert row[1:3] == ["'" + formula, "'@SUM(1+1)"] and row[6] == "+66812345678"
+    assert row[1:3] == ["'" + formula, "'@SUM(1+1)"] and row[6] == "081 234 5678"
     assert confirm(coordinator, "cosplay", upload(coordinator, "cosplay", exported)).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Firm.name_th == formula)) == 1
@@ -259,6 +260,8 @@ def test_a_preview_cannot_be_confirmed_by_someone_else(app, coordinator):
     assert members_of(app, "cosplay") == []
 
 
+NOT_A_TABLE = ("This is not a CSV or Excel file. Save the member list as CSV UTF-8 or as an Excel workbook (.xlsx) "
+               "and upload that file.")
 HEADER = "เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง,สิ่งที่ต้องการ\n"
 MALFORMED = {
     # One cell over the csv module's field limit (131,072 characters) used to answer 500.
@@ -268,8 +271,7 @@ MALFORMED = {
                   "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
     "wrong-encoding": (HEADER.encode("utf-16"), None, {},
                        "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
-    "binary-junk": (b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8, None, {},
-                    "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
+    "binary-junk": (b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8, None, {}, NOT_A_TABLE, {}),
     # The quote opened on line 2 is never closed: the rest of the file would silently become one cell.
     "unterminated-quote": ((HEADER + f'{NUMBERS[2]},ผ้าไทย,เชียงใหม่,ต้นน้ำ,"ผู้ส่งออก\n'
                             f"{NUMBERS[0]},ฟาร์ม,นครปฐม,ต้นน้ำ,\n").encode(),
@@ -312,7 +314,7 @@ def test_lines_ended_by_carriage_returns_alone_are_read(app, coordinator):
 def test_no_file_chosen_is_asked_for(app, coordinator, th):
     response = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(b""), "")},
                                 content_type="multipart/form-data")
-    assert response.status_code == 200 and th("Please choose a CSV file.") in body(response)
+    assert response.status_code == 200 and th("Please choose a CSV or Excel file.") in body(response)
 
 
 def _contacts_in_export(client, slug):
@@ -344,10 +346,10 @@ def test_export_shows_contacts_only_where_the_firm_page_would(app, coordinator):
     factories.sign_in(staff, "staff@example.com")
 
     assert _contacts_in_export(coordinator, "cosplay") == {
-        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
+        "0105536001239": ("081 111 1111", "listed@example.com", "listed"),
         "0105540000012": ("", "", ""),
     }
     assert _contacts_in_export(staff, "cosplay") == {
-        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
-        "0105540000012": ("+66822222222", "private@example.com", "private"),
+        "0105536001239": ("081 111 1111", "listed@example.com", "listed"),
+        "0105540000012": ("082 222 2222", "private@example.com", "private"),
     }

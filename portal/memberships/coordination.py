@@ -1,5 +1,5 @@
-"""The coordinators' side: the request queue, members (positions, notes, removal), CSV export and
-import, and (for OSMEP staff) coordinator terms."""
+"""The coordinators' side: the request queue, members (positions, notes, removal), export and import (CSV
+or Excel), and (for OSMEP staff) coordinator terms."""
 import secrets
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from portal.auth.services import get_by_email
 from portal.clusters import queries as cluster_queries
 from portal.clusters.models import CoordinatorTerm, Organisation
 from portal.exceptions import RuleViolation
+from portal.exports import XLSX_MIMETYPE
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
@@ -138,14 +139,14 @@ def invitations(slug):
     return render_template("coordination/invitations.html", cluster=cluster, pagination=pagination)
 
 
-@bp.get("/<slug>/manage/members.csv")
+@bp.get("/<slug>/manage/members.<any(csv, xlsx):fmt>")
 @login_required
-def export(slug):
+def export(slug, fmt):
     cluster = _cluster(slug)
-    data = csv_io.export_members(cluster, current_locale(), current_user)
-    filename = f"{cluster.slug}-members.csv"
-    return Response(data, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+    data = csv_io.export_members(cluster, current_locale(), current_user, fmt)
+    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename={cluster.slug}-members.{fmt}", "Cache-Control": "no-store"})
 
 
 def _import_path(token: str) -> Path:
@@ -164,7 +165,7 @@ def import_members(slug):
     if form.validate_on_submit():
         upload = form.file.data
         if not (upload and upload.filename):
-            form.file.errors.append(_("Please choose a CSV file."))
+            form.file.errors.append(_("Please choose a CSV or Excel file."))
         else:
             data = upload.read(csv_io.MAX_ROWS * 2000 + 1)
             plan = csv_io.plan_import(data, cluster)
