@@ -353,3 +353,77 @@ def test_export_shows_contacts_only_where_the_firm_page_would(app, coordinator):
         "0105536001239": ("081 111 1111", "listed@example.com", "listed"),
         "0105540000012": ("082 222 2222", "private@example.com", "private"),
     }
+
+
+# --- #17.8: what the preview says, and Back after confirming ---------------------------------------------------
+
+def test_the_preview_counts_each_change_in_words_and_shows_positions_from_and_to(app, coordinator, th):
+    content = ("Registration number,Name in Thai,Province,Positions\n"
+               f"{NUMBERS[0]},ฟาร์มปลากัดบางกอก,นครปฐม,midstream\n"  # was upstream and downstream
+               f"{NUMBERS[1]},,,midstream\n"  # as it is
+               f"{NUMBERS[2]},บริษัท วิกผมสยาม จำกัด,Bangkok,upstream\n").encode()
+    coordinator.get("/?lang=en")
+    page = body(upload(coordinator, "betta", content))
+    assert "1 firm new to the portal: a new profile (unclaimed), joining the cluster" in page
+    assert "1 member with changed positions" in page and "1 row without change" in page
+    assert "Positions change from Upstream, Downstream to Midstream" in page
+    assert "New profile, joins the cluster" in page
+    assert "Import these 2 changes" in page
+    assert ": 0<" not in page and "firms already on the portal" not in page  # kinds that do not occur are not listed
+    coordinator.get("/?lang=th")
+    thai = body(coordinator.get(re.search(r'action="(/clusters/betta/manage/import/[0-9a-f]+)"', page).group(1)))
+    assert th("%(num)s member with changed positions", plural="%(num)s members with changed positions", num=1) in thai
+    assert th("Positions change from %(before)s to %(after)s", before="ต้นน้ำ, ปลายน้ำ", after="กลางน้ำ") in thai
+
+
+def test_the_preview_is_a_page_of_its_own_and_back_after_confirming_does_not_resubmit(app, coordinator, th):
+    """Post/Redirect/Get: the upload and the confirmation both answer with a redirect, so Back and reload
+    only ever GET the preview, which then says the file was confirmed; a second confirmation does nothing."""
+    from portal.memberships.models import MemberImport
+
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    uploaded = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(exported), "m.csv")},
+                                content_type="multipart/form-data")
+    assert uploaded.status_code == 302 and re.fullmatch(r"/clusters/cosplay/manage/import/[0-9a-f]{32}",
+                                                        uploaded.location)
+    preview_url = uploaded.location
+    preview = coordinator.get(preview_url)
+    assert preview.status_code == 200 and f'action="{preview_url}"' in body(preview)
+    assert coordinator.get(preview_url).status_code == 200 and members_of(app, "cosplay") == []  # reload: no harm
+    done = coordinator.post(preview_url)
+    assert done.status_code == 302 and "/clusters/cosplay/manage/imports/" in done.location
+    back = coordinator.get(preview_url)
+    assert back.status_code == 200
+    assert th("You have confirmed this file") in body(back) and done.location in body(back)
+    assert f'action="{preview_url}"' not in body(back)  # nothing to confirm again
+    again = coordinator.post(preview_url)
+    assert again.status_code == 302 and again.location == "/clusters/cosplay/manage/import"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MemberImport)) == 1
+    assert len(members_of(app, "cosplay")) == 2
+
+    with app.app_context():
+        other = factories.user(email="other.coord@example.com")
+        factories.term(other, factories.cluster("cosplay"))
+        db.session.commit()
+    intruder = app.test_client()
+    factories.sign_in(intruder, "other.coord@example.com")
+    assert intruder.get(preview_url).location == "/clusters/cosplay/manage/import"  # not theirs to see
+
+
+def test_a_confirmation_after_the_members_changed_goes_back_to_the_preview(app, coordinator, th):
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    preview_url = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(exported), "m.csv")},
+                                   content_type="multipart/form-data").location
+    with app.app_context():
+        other = factories.user(email="other.coord@example.com")
+        factories.term(other, factories.cluster("cosplay"))
+        db.session.commit()
+    colleague = app.test_client()
+    factories.sign_in(colleague, "other.coord@example.com")
+    confirm(colleague, "cosplay", upload(colleague, "cosplay", exported))  # a colleague imported the same list
+    stale = coordinator.post(preview_url, follow_redirects=True)
+    assert stale.request.path == preview_url
+    assert th("The members changed since your preview: check the file again.") in body(stale)
+    assert th("Nothing to change.") in body(stale) and f'action="{preview_url}"' not in body(stale)
+    assert len(members_of(app, "cosplay")) == 2

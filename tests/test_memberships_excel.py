@@ -87,6 +87,7 @@ def test_an_export_saved_by_excel_imports_cleanly_and_changes_nothing(app, membe
     same = upload(members, "betta", edited, name="members." + save.__name__[-4:])
     assert errors_in(same) == []
     assert th("Nothing to change.") in body(same)
+    assert th("%(num)s row without change", plural="%(num)s rows without change", num=3) in body(same)
     # Into another cluster: the same firms (found by their numbers, none created twice) at the same positions.
     assert confirm(members, "cosplay", upload(members, "cosplay", edited)).status_code == 302
     assert members_of(app, "cosplay") == members_of(app, "betta") == before

@@ -146,6 +146,7 @@ class Row:
     seeks: str | None = None
     firm: Firm | None = None
     membership: Membership | None = None
+    previous_positions: list[Position] = field(default_factory=list)  # for "update_positions": from … to …
     # new_firm | join | invite | approve_pending | update_positions | unchanged | invited_already | invitation_declined
     action: str = ""
 
@@ -153,6 +154,7 @@ class Row:
 # A firm with an owner is never enrolled by someone else's file: it is invited, and its owner decides.
 # Rows that an import leaves as they are: nothing changes, nothing is sent.
 NO_CHANGE = ("unchanged", "invited_already", "invitation_declined")
+SUMMARY = ("new_firm", "join", "invite", "approve_pending", "update_positions")
 
 
 @dataclass
@@ -166,6 +168,12 @@ class Plan:
     @property
     def changes(self) -> int:
         return sum(1 for row in self.rows if row.action not in NO_CHANGE)
+
+    def summary(self) -> dict[str, int]:
+        """How many rows of each kind of change, and how many leave things as they are ("no_change")."""
+        counts = {action: self.count(action) for action in SUMMARY}
+        counts["no_change"] = len(self.rows) - self.changes
+        return counts
 
 
 def _header_map() -> dict[str, str]:
@@ -348,6 +356,8 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
                 row.action = "approve_pending"
             elif sorted((p.position for p in row.membership.positions), key=list(Position).index) != row.positions:
                 row.action = "update_positions"
+                row.previous_positions = sorted((p.position for p in row.membership.positions),
+                                                key=list(Position).index)
             else:
                 row.action = "unchanged"
         plan.rows.append(row)
