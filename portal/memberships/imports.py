@@ -23,6 +23,8 @@ S = ImportStatus
 
 
 def file_path(token: str) -> Path:
+    """The uploaded file as it came, CSV or .xlsx (its content says which; the name stays .csv, which the
+    clean-up of abandoned previews looks for)."""
     return Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
 
 
