@@ -206,3 +206,32 @@ def test_a_name_of_only_spaces_is_refused_on_its_line(app, coordinator, th, kind
     assert members_of(app, "cosplay") == []
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Firm)) == 2
+
+
+def test_members_without_a_registration_number_or_with_an_old_phone_round_trip_too(app, members, th):
+    """A person trading in their own name has no registration number: in the export that cell is empty, and
+    the row is found again by its Thai name among the cluster's members. A phone that no longer passes the
+    check (numbering plans change) is not an error where the import does not save it (existing firms)."""
+    with app.app_context():
+        person = factories.firm(name_th="นายสมชาย ปลากัด", phone="+66679166881")  # 067…: not (or no longer) valid
+        factories.membership(person, factories.cluster("betta"), Position.UPSTREAM)
+        db.session.commit()
+    exported = members.get("/clusters/betta/manage/members.csv").data
+    for edited in (exported, saved_by_excel_as_csv(exported), saved_by_excel_as_xlsx(exported)):
+        same = upload(members, "betta", edited)
+        assert errors_in(same) == [] and th("Nothing to change.") in body(same)
+    moved = exported.decode("utf-8-sig").replace("นายสมชาย ปลากัด,,กรุงเทพมหานคร,ต้นน้ำ",
+                                                 "นายสมชาย ปลากัด,,กรุงเทพมหานคร,กลางน้ำ")
+    assert th("Positions change from %(before)s to %(after)s", before="ต้นน้ำ", after="กลางน้ำ") in body(
+        upload(members, "betta", moved.encode()))
+    # Elsewhere nobody has that name: without a number the firm cannot be found, nor made (it needs one).
+    assert th("The registration number is missing.") in " ".join(errors_in(upload(members, "cosplay", exported)))
+    with app.app_context():
+        factories.membership(factories.firm(name_th="นายสมชาย ปลากัด"), factories.cluster("betta"))
+        db.session.commit()
+    assert th("Several members are called %(name)s: give the registration number.", name="นายสมชาย ปลากัด") in \
+        " ".join(errors_in(upload(members, "betta", exported)))
+    new_firm = ("Registration number,Name in Thai,Province,Positions,Phone\n"
+                "0105536001247,ร้านใหม่,Bangkok,upstream,067 916 6881\n").encode()
+    assert errors_in(upload(members, "cosplay", new_firm)) == [th("Line %(line)s", line=2) + ": " + th(
+        "The phone number %(value)s is not a Thai number.", value="067 916 6881")]

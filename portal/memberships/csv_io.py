@@ -147,6 +147,8 @@ class Row:
     firm: Firm | None = None
     membership: Membership | None = None
     previous_positions: list[Position] = field(default_factory=list)  # for "update_positions": from … to …
+    # Contacts are saved only for a firm new to the portal: there alone a bad phone or e-mail is an error.
+    contact_problems: list[str] = field(default_factory=list)
     # new_firm | join | invite | approve_pending | update_positions | unchanged | invited_already | invitation_declined
     action: str = ""
 
@@ -225,12 +227,13 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
                  and not clean_text(cells[i])}
         row, problems = _parse_row(line, values, provinces, positions, sizes)
         problems[:0] = [str(NAMES[key]) for key in sorted(blank)]
-        if row and row.registration_number in seen:
+        if row.registration_number and row.registration_number in seen:
             problems.append(_("The same registration number is on line %(line)s.", line=seen[row.registration_number]))
         if problems:
             plan.errors.extend((line, problem) for problem in problems)
         else:
-            seen[row.registration_number] = line
+            if row.registration_number:
+                seen[row.registration_number] = line
             parsed.append(row)
     _match(parsed, cluster, plan)
     return plan
@@ -277,10 +280,10 @@ def _parse_row(line, values, provinces, positions, sizes):
         try:
             row.phone = parse_thai_phone(values["phone"])
         except ValueError:
-            problems.append(_("The phone number %(value)s is not a Thai number.", value=values["phone"]))
+            row.contact_problems.append(_("The phone number %(value)s is not a Thai number.", value=values["phone"]))
     if values.get("email"):
         if not EMAIL.match(values["email"]) or len(values["email"]) > 254:
-            problems.append(_("The e-mail address %(value)s is not valid.", value=values["email"]))
+            row.contact_problems.append(_("The e-mail address %(value)s is not valid.", value=values["email"]))
         else:
             row.email = values["email"].lower()
     row.line_id = values.get("line_id") or None
@@ -292,13 +295,13 @@ def _parse_row(line, values, provinces, positions, sizes):
 
 
 def _registration_number(value: str, problems: list) -> str:
-    """The 13 digits, or "" with the problem added. Excel takes 0105567000129 for a number and drops its 0:
-    12 digits are the 13 that begin with 0 when the check digit says so (every juristic person's number
-    begins with 0). A number Excel rounded (1.05567E+11) has lost digits that nobody can guess."""
+    """The 13 digits; "" for an empty cell, or with the problem added. Excel takes 0105567000129 for a
+    number and drops its 0: 12 digits are the 13 that begin with 0 when the check digit says so (every
+    juristic person's number begins with 0). A number Excel rounded (1.05567E+11) has lost digits that
+    nobody can guess."""
     number = normalise_registration_number(value)
     if not number:
-        problems.append(_("The registration number is missing."))
-        return ""
+        return ""  # a firm without one is looked for by name (_find_firms)
     if ROUNDED.fullmatch(number):
         problems.append(_("Excel rounded the registration number to %(number)s: its digits are lost. Export "
                           "the list as Excel (.xlsx), or format the column as Text and type the numbers again.",
@@ -315,12 +318,10 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
     """Each row's action. A firm already on the portal joins at once only while nobody owns it (an
     unclaimed profile); a claimed firm that is not in the cluster is invited. A claimed firm that
     declined this cluster's invitation is not invited again by a file: it can still ask to join itself."""
-    numbers = [row.registration_number for row in rows]
-    firms = {f.registration_number: f for f in db.session.scalars(
-        select(Firm).where(Firm.registration_number.in_(numbers)))} if numbers else {}
+    rows = _find_firms(rows, cluster, plan)
+    firm_ids = [row.firm.id for row in rows if row.firm is not None]
     current, claimed, declined = {}, set(), set()
-    if firms:
-        firm_ids = [f.id for f in firms.values()]
+    if firm_ids:
         for membership in db.session.scalars(
             select(Membership).where(
                 Membership.cluster_id == cluster.id,
@@ -334,13 +335,15 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
             Membership.cluster_id == cluster.id, Membership.firm_id.in_(firm_ids),
             Membership.invited_at.is_not(None), Membership.status == MembershipStatus.DECLINED)))
     for row in rows:
-        row.firm = firms.get(row.registration_number)
         if row.firm is None:
             if not row.name_th:
                 plan.errors.append((row.line, _("A firm new to the portal needs its Thai name.")))
                 continue
             if row.province_id is None:
                 plan.errors.append((row.line, _("A firm new to the portal needs its province.")))
+                continue
+            if row.contact_problems:  # checked only where they are saved: a new profile
+                plan.errors.extend((row.line, problem) for problem in row.contact_problems)
                 continue
             row.action = "new_firm"
         else:
@@ -361,3 +364,37 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
             else:
                 row.action = "unchanged"
         plan.rows.append(row)
+
+
+def _find_firms(rows: list[Row], cluster: Cluster, plan: Plan) -> list[Row]:
+    """Each row's firm on the portal (None: new), by registration number. A firm without one (a person
+    trading in their own name, in the export with that cell empty) is found among this cluster's members
+    by its Thai name, when exactly one has it. Returns the rows without a problem."""
+    numbers = [row.registration_number for row in rows if row.registration_number]
+    firms = {f.registration_number: f for f in db.session.scalars(
+        select(Firm).where(Firm.registration_number.in_(numbers)))} if numbers else {}
+    names = {row.name_th for row in rows if not row.registration_number and row.name_th}
+    unnumbered: dict[str, list[Firm]] = {}
+    if names:
+        for firm in db.session.scalars(select(Firm).join(Membership, Membership.firm_id == Firm.id).where(
+                Membership.cluster_id == cluster.id, Firm.registration_number.is_(None), Firm.name_th.in_(names),
+                Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED,
+                                       MembershipStatus.INVITED]))):
+            unnumbered.setdefault(firm.name_th, []).append(firm)
+    found, lines = [], {}
+    for row in rows:
+        if row.registration_number:
+            row.firm = firms.get(row.registration_number)
+        else:
+            same_name = unnumbered.get(row.name_th, [])
+            if len(same_name) != 1:
+                plan.errors.append((row.line, _("The registration number is missing.") if not same_name else _(
+                    "Several members are called %(name)s: give the registration number.", name=row.name_th)))
+                continue
+            row.firm = same_name[0]
+            if row.firm.id in lines:
+                plan.errors.append((row.line, _("This firm is also on line %(line)s.", line=lines[row.firm.id])))
+                continue
+            lines[row.firm.id] = row.line
+        found.append(row)
+    return found
