@@ -247,12 +247,14 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def th(app):
-    """th("English msgid", **values): the Thai text users should see, from the real catalogue."""
-    from flask_babel import force_locale, gettext
+    """th("English msgid", **values): the Thai text users should see, from the real catalogue; for a count,
+    th("singular", plural="plural", num=n, **values), as ngettext."""
+    from flask_babel import force_locale, gettext, ngettext
 
-    def translate(msgid, **values):
+    def translate(msgid, plural=None, **values):
         with app.test_request_context("/?lang=th"), force_locale("th"):
-            text = gettext(msgid, **values)
+            text = (ngettext(msgid, plural, values["num"], **{k: v for k, v in values.items() if k != "num"})
+                    if plural else gettext(msgid, **values))
         assert text != msgid % values if values else text != msgid, f"not translated: {msgid}"
         return text
 

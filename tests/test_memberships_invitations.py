@@ -41,7 +41,7 @@ def world(app):
 
 def import_file(client, content=FILE):
     preview = client.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(content), "list.csv")},
-                          content_type="multipart/form-data")
+                          content_type="multipart/form-data", follow_redirects=True)
     action = re.search(r'action="(/clusters/cosplay/manage/import/[0-9a-f]+)"', body(preview))
     return preview, (client.post(action.group(1)) if action else None)
 
@@ -78,10 +78,12 @@ def test_import_invites_a_claimed_firm_instead_of_enrolling_it(app, world, mailb
     coordinator = signed_in(app, "coord@example.com")
     preview, done = import_file(coordinator)
     assert th("Invited: joins if its owner accepts") in body(preview)
-    assert th("Firms invited to join (their owners decide): %(num)s", num=1) in body(preview)
+    assert th("%(num)s firm invited to join (its owner decides)",
+              plural="%(num)s firms invited to join (their owners decide)", num=1) in body(preview)
     assert done.status_code == 302 and "/clusters/cosplay/manage/imports/" in done.headers["Location"]
     result = body(coordinator.get(done.headers["Location"]))  # applied by the job (at once in tests)
-    assert th("Firms invited to join (their owners decide): %(num)s", num=1) in result
+    assert th("%(num)s firm invited to join (its owner decides)",
+              plural="%(num)s firms invited to join (their owners decide)", num=1) in result
     assert "/clusters/cosplay/manage/invitations" in result
 
     [invitation] = memberships(app, world["firm"])

@@ -286,3 +286,68 @@ def test_a_browser_without_thai_reads_english(browser, base_url, accept, expecte
     expect(page.locator("html")).to_have_attribute("lang", expected)
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Betta fish" if expected == "en" else "ปลากัด"))
     context.close()
+
+
+def test_coordinator_edits_the_excel_export_imports_it_and_goes_back_after_confirming(journey, world, app):
+    """#17.7 and #17.8: the member list goes out as .xlsx, is edited as in Excel (a position added, a firm new
+    to the portal), comes back; the preview counts the changes in words and says what the positions were;
+    after confirming, Back shows the preview saying the file was confirmed, not a resubmission prompt."""
+    import io
+
+    import openpyxl
+
+    from portal.firms.models import Firm
+
+    with app.app_context():  # firms matched by their registration numbers
+        for key, number in (("farm", "0105567000129"), ("exporter", "0105567000200")):
+            db.session.get(Firm, world[key]).registration_number = number
+        db.session.commit()
+    coordinator = journey("coordinator-import")
+    page, t = coordinator.page, coordinator.t
+
+    def counted(singular, plural, num):
+        return t(singular, plural=plural, num=num) if coordinator.lang == "th" else (
+            (singular if num == 1 else plural) % {"num": num})
+
+    coordinator.sign_in(COORDINATOR)
+    coordinator.go("/clusters/betta/manage/import")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("Export Excel")).click()
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    sheet = book.active
+    farm_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "0105567000129")
+    farm_row[4].value = f"{t('Upstream')}, {t('Midstream')}"
+    sheet.append([105536001247, "บริษัท ชุดคอสเพลย์ จำกัด", "Cosplay Costumes Co.",
+                  coordinator.pick("กรุงเทพมหานคร", "Bangkok"), t("Downstream")])  # as Excel keeps a typed number
+    edited = download.value.path().with_name("betta-members-edited.xlsx")
+    book.save(edited)
+
+    page.get_by_label(label(t("Member list (CSV or Excel)"))).set_input_files(str(edited))
+    page.get_by_role("button", name=t("Check the file")).click()
+    page.wait_for_url(re.compile(r"/clusters/betta/manage/import/[0-9a-f]{32}$"))
+    coordinator.check()
+    preview_url = page.url
+    summary = page.locator("#preview-heading + ul")
+    expect(summary).to_contain_text(counted(
+        "%(num)s firm new to the portal: a new profile (unclaimed), joining the cluster",
+        "%(num)s firms new to the portal: new profiles (unclaimed), joining the cluster", 1))
+    expect(summary).to_contain_text(counted("%(num)s member with changed positions",
+                                            "%(num)s members with changed positions", 1))
+    expect(summary).to_contain_text(counted("%(num)s row without change", "%(num)s rows without change", 1))
+    expect(summary.locator("li")).to_have_count(3)  # no "0" lines
+    expect(page.get_by_role("cell", name=t("Positions change from %(before)s to %(after)s", before=t("Upstream"),
+                                           after=f"{t('Upstream')}, {t('Midstream')}"))).to_be_visible()
+    page.get_by_role("button", name=counted("Import %(num)s change", "Import these %(num)s changes", 2)).click()
+    page.wait_for_url(re.compile(r"/clusters/betta/manage/imports/\d+$"))
+    coordinator.check()
+    status_url = page.url
+    expect(page.get_by_text(counted("%(num)s member with changed positions",
+                                    "%(num)s members with changed positions", 1))).to_be_visible()
+
+    page.go_back()
+    expect(page).to_have_url(preview_url)
+    coordinator.check()
+    expect(page.get_by_role("heading", name=t("You have confirmed this file"))).to_be_visible()
+    expect(page.locator(f'form[action="{preview_url.removeprefix(coordinator.base_url)}"]')).to_have_count(0)
+    page.get_by_role("link", name=t("See where the import stands")).click()
+    expect(page).to_have_url(status_url)
