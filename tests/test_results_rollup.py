@@ -296,8 +296,9 @@ def test_migration_counts_the_members_already_there(empty_app):  # noqa: F811
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
 def test_two_transactions_ending_one_firms_memberships_at_once(app):
-    """Each ends one of the firm's two memberships without seeing the other's change: the second waits
-    for the first (the firm row is locked while its figures are recomputed), so neither undoes the other."""
+    """Each ends one of the firm's two memberships without seeing the other's change: the one that commits
+    second waits for the first (the firm row is locked while its figures are recomputed, just before the
+    commit), then recounts with the first's change in view, so neither undoes the other."""
     with app.app_context():
         betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
         firm = factories.firm()
@@ -307,13 +308,14 @@ def test_two_transactions_ending_one_firms_memberships_at_once(app):
         # Sessions of the application's sessionmaker: the counts are kept in those (rollup.init_app).
         first, second = db.session.session_factory(), db.session.session_factory()
         first.get(Membership, ids[0]).status = S.LEFT
-        first.flush()
+        rollup._refresh_noted_firms(first)  # what committing does first: it now holds the firm's lock
         errors = []
 
         def end_the_other():
             try:
-                second.get(Membership, ids[1]).status = S.REMOVED
-                second.commit()
+                with app.app_context():
+                    second.get(Membership, ids[1]).status = S.REMOVED
+                    second.commit()
             except Exception as exc:  # reported below, in the test's thread
                 errors.append(exc)
 
