@@ -109,16 +109,28 @@ def member_counts(cluster_ids: list[int] | None, year: int) -> dict:
 
 
 def changes(cluster_ids: list[int] | None) -> Counter:
-    """{(dimension with + or -, bucket): firms} for the programme, one cluster or several merged."""
-    if cluster_ids is None or len(set(cluster_ids)) == 1:
-        scope = PROGRAMME if cluster_ids is None else cluster_ids[0]
-        return Counter({(dimension, bucket): firms for dimension, bucket, firms in db.session.execute(
+    """{(dimension with + or -, bucket): firms} for the programme, one cluster or several merged.
+
+    For several clusters the kept counts are added up, then corrected for the firms in more than one of
+    them: their kept keys are read, taken out, and put back merged (a firm counts once), so the cost
+    follows the overlap between the clusters, not their size.
+    """
+    scopes = [PROGRAMME] if cluster_ids is None else sorted(set(cluster_ids))
+    totals = Counter()
+    for dimension, bucket, firms in db.session.execute(
             select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-            .where(ResultCount.scope == scope, ResultCount.firms != 0))})
+            .where(ResultCount.scope.in_(scopes), ResultCount.firms != 0)):
+        totals[dimension, bucket] += firms
+    if len(scopes) == 1:
+        return totals
+    shared = (select(ResultFirmKey.firm_id)
+              .where(ResultFirmKey.scope.in_(scopes), ResultFirmKey.dimension == MEMBER + JOINED)
+              .group_by(ResultFirmKey.firm_id).having(func.count(func.distinct(ResultFirmKey.scope)) > 1))
     found = {}  # (firm, scope, dimension, category) -> ([first years], [years ended])
     for firm_id, scope, dimension, bucket in db.session.execute(
             select(ResultFirmKey.firm_id, ResultFirmKey.scope, ResultFirmKey.dimension, ResultFirmKey.bucket)
-            .where(ResultFirmKey.scope.in_(set(cluster_ids)))):
+            .where(ResultFirmKey.scope.in_(scopes), ResultFirmKey.firm_id.in_(shared))):
+        totals[dimension, bucket] -= 1
         year, _sep, category = bucket.partition(":")
         starts, ends = found.setdefault((firm_id, scope, dimension[:-1], category), ([], []))
         (starts if dimension.endswith(JOINED) else ends).append(int(year))
@@ -127,13 +139,12 @@ def changes(cluster_ids: list[int] | None) -> Counter:
         starts, ends = sorted(starts), sorted(ends)
         spans.setdefault((firm_id, dimension, category), []).extend(
             (start, ends[n] if n < len(ends) else None) for n, start in enumerate(starts))
-    totals = Counter()
     for (_firm, dimension, category), found_spans in spans.items():
         for start, end in rollup.merged(found_spans):
             totals[dimension + JOINED, rollup.bucket(start, category)] += 1
             if end is not None:
                 totals[dimension + LEFT, rollup.bucket(end, category)] += 1
-    return totals
+    return +totals
 
 
 def at_year_end(kept: Counter, year: int) -> dict:
