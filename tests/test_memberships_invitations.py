@@ -8,7 +8,6 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.admin.models import MEMBER, ResultCount
 from portal.audit import AuditEntry
 from portal.auth.models import Role, User
 from portal.clusters.models import Membership, MembershipStatus
@@ -61,8 +60,11 @@ def positions(membership):
 
 def members_counted(app, cluster_id):
     with app.app_context():
-        return db.session.scalar(select(ResultCount.firms).where(
-            ResultCount.scope == cluster_id, ResultCount.dimension == MEMBER, ResultCount.bucket == "")) or 0
+        from portal.admin.dashboard import member_counts
+        from portal.db import utcnow
+        from portal.thai import fiscal_year
+
+        return member_counts([cluster_id], fiscal_year(utcnow()))["member"].get("", 0)
 
 
 def exported_numbers(client):

@@ -60,7 +60,8 @@ def dashboard_page():
     choices = [(k, i, n) for k, i, n in reference.options("clusters", locale)
                if managed is None or i in managed]
     return render_template("admin/dashboard.html", f=figures, tables=dashboard.tables(figures, locale),
-                           year=year, slug=slug, clusters=choices, years=range(fiscal_year(utcnow()), 2559, -1))
+                           year=year, slug=slug, clusters=choices, current_year=fiscal_year(utcnow()),
+                           years=range(fiscal_year(utcnow()), 2559, -1))
 
 
 @bp.get("/dashboard/<name>.<any(csv, xlsx):fmt>")

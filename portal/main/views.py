@@ -35,7 +35,7 @@ def results():
     if not 2400 < year < 2700:
         abort(404)
     figures = dashboard.figures(year, None, breakdowns=False)
-    return render_template("main/results.html", f=figures, year=year,
+    return render_template("main/results.html", f=figures, year=year, current_year=fiscal_year(utcnow()),
                            years=range(fiscal_year(utcnow()), 2559, -1))
 
 

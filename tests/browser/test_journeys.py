@@ -351,3 +351,72 @@ def test_coordinator_edits_the_excel_export_imports_it_and_goes_back_after_confi
     expect(page.locator(f'form[action="{preview_url.removeprefix(coordinator.base_url)}"]')).to_have_count(0)
     page.get_by_role("link", name=t("See where the import stands")).click()
     expect(page).to_have_url(status_url)
+
+
+def _member_and_listing_firms(app):
+    """Two more Betta members: one without consent to a public listing, one hidden by moderation. Members
+    like the others; not public listings."""
+    from portal.db import utcnow
+
+    with app.app_context():
+        betta = factories.cluster("betta")
+        factories.membership(factories.firm(name_th="ฟาร์มไม่เผยแพร่", public_listing_consent_at=None), betta)
+        factories.membership(factories.firm(name_th="ร้านที่ถูกซ่อน", hidden_at=utcnow()), betta)
+        db.session.commit()
+
+
+def test_the_member_figure_is_the_same_on_every_page_signed_in_or_not(journey, world, app):
+    """Issue 17.4: home (signed out and in), /results, the dashboard and the Betta page all show the same
+    number of member firms, labelled the same; public listings are a separate, named figure."""
+    from portal.db import utcnow
+    from portal.thai import fiscal_year
+
+    _member_and_listing_firms(app)
+    year = fiscal_year(utcnow())
+    visitor = journey("figures-visitor")
+    page = visitor.page
+    seen = {}
+    for path in ("/", "/results", "/clusters/betta"):
+        visitor.go(path)
+        seen["signed out " + path] = page.locator("[data-figure=members]").first.inner_text()
+    expect(page.locator("[data-figure=public-listings]")).to_have_text("2")  # the farm and the exporter
+    label = visitor.pick(f"กิจการสมาชิกในปัจจุบัน (ปีงบประมาณ {year} ถึงวันนี้)",
+                         f"member firms now (fiscal year {year} to date)")
+    expect(page.get_by_text(label)).to_be_visible()
+    staff = journey("figures-staff")
+    staff.sign_in(STAFF)
+    for path in ("/", "/results", "/admin/results/dashboard", "/clusters/betta"):
+        staff.go(path)
+        seen["signed in " + path] = staff.page.locator("[data-figure=members]").first.inner_text()
+        expect(staff.page.get_by_text(label).first).to_be_visible()
+    assert set(seen.values()) == {"4"}, seen  # farm, exporter, the private and the hidden firm
+
+
+def test_every_chart_value_is_drawn_whole_inside_its_chart(journey, world, app):
+    """Issue 17.5: at phone and desktop width, each bar's value lies inside the SVG and reads as in the
+    table beside it (the longest bar's "25" was cut to "2")."""
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for n in range(23):  # 25 members this year: the longest bar of the members chart
+            factories.membership(factories.firm(name_th=f"ฟาร์มที่ {n}"), betta)
+        db.session.commit()
+    staff = journey("charts-staff")
+    staff.sign_in(STAFF)
+    staff.go("/admin/results/dashboard")
+    charts = staff.page.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(figure => {
+        const svg = figure.querySelector('svg'), box = svg ? svg.getBoundingClientRect() : null;
+        return {
+          table: [...figure.querySelectorAll('tbody tr td:nth-child(2)')].map(td => td.textContent.trim()),
+          values: svg ? [...svg.querySelectorAll('text.chart-value')].map(text => {
+            const r = text.getBoundingClientRect();
+            return {text: text.textContent.trim(), inside: r.width > 0 && r.left >= box.left - 0.5
+                    && r.right <= box.right + 0.5 && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5};
+          }) : [],
+        };
+      })""")
+    drawn = [chart for chart in charts if chart["values"]]
+    assert len(drawn) >= 3
+    assert any("25" in [value["text"] for value in chart["values"]] for chart in drawn)
+    for chart in drawn:
+        assert [value["text"] for value in chart["values"]] == chart["table"]
+        assert all(value["inside"] for value in chart["values"]), chart
