@@ -157,14 +157,24 @@ def rows(app, **where):
 
 # --- the mail server is down, then up --------------------------------------------------------------
 
-def test_smtp_refusing_then_up_the_confirmation_arrives_once(setup):
+@pytest.fixture
+def no_smtp_here(monkeypatch):
+    """This process (the web app) must never open a connection to the mail server: only the worker, a
+    process of its own, does. A structural check rather than a timing one, which a loaded machine breaks."""
+    import smtplib
+
+    def refuse(*_args, **_kwargs):
+        raise AssertionError("a web request talked to the mail server")
+
+    monkeypatch.setattr(smtplib, "SMTP", refuse)
+    monkeypatch.setattr(smtplib, "SMTP_SSL", refuse)
+
+
+def test_smtp_refusing_then_up_the_confirmation_arrives_once(setup, no_smtp_here):
     web, smtp_port, start_worker = setup
     start_worker()
-    started = time.monotonic()
     response = register(web.test_client(), "late@example.com")
-    answered = time.monotonic() - started
     assert response.status_code == 302 and "/auth/check-email" in response.location
-    assert answered < 1.0, answered  # nothing in the request talks to the mail server
     page = web.test_client().get(response.location)  # the same session: what the visitor reads next
     assert wait_for(lambda: rows(web, recipient="late@example.com")[0].last_error)
     row = rows(web, recipient="late@example.com")[0]
@@ -183,17 +193,13 @@ def test_smtp_refusing_then_up_the_confirmation_arrives_once(setup):
         server.stop()
 
 
-def test_smtp_silent_the_request_still_answers_at_once(setup):
+def test_smtp_silent_the_request_still_answers_at_once(setup, no_smtp_here):
     web, smtp_port, start_worker = setup
     silent = SilentServer(smtp_port)
     try:
         start_worker()
-        timings = []
-        for n in range(4):  # four used to stall every gunicorn worker for 10 s each
-            started = time.monotonic()
+        for n in range(4):  # four used to stall every gunicorn worker for 10 s each; now none waits on SMTP
             assert register(web.test_client(), f"silent{n}@example.com").status_code == 302
-            timings.append(time.monotonic() - started)
-        assert max(timings) < 1.0, timings
         assert wait_for(lambda: all(r.attempts >= 1 and r.last_error for r in rows(web)), timeout=20)
         assert all("timed out" in r.last_error.lower() for r in rows(web))
     finally:

@@ -144,6 +144,16 @@ def test_every_table_exports_as_csv_and_excel(app, programme, name):
 
     assert [[same(c.value) for c in row] for row in sheet.iter_rows()] == [[same(v) for v in row] for row in rows]
     assert len(rows) >= 2
+    assert not any(c.data_type == "f" for row in sheet.iter_rows() for c in row)  # text is text, never a formula
+
+
+def test_an_excel_export_stores_text_that_looks_like_a_formula_as_text():
+    """The dashboard's .xlsx goes through exports.workbook_bytes: "=…" from a name is a text cell."""
+    from portal.exports import workbook_bytes
+
+    sheet = load_workbook(io.BytesIO(workbook_bytes("t", ["name"], [["=HYPERLINK(\"x\")"], ["-1+2"]]))).active
+    assert [(c.value, c.data_type) for row in sheet.iter_rows(min_row=2) for c in row] == [
+        ('=HYPERLINK("x")', "s"), ("-1+2", "s")]
 
 
 def test_coordinator_confirms_or_queries_a_value(app, programme):

@@ -4,7 +4,6 @@ import io
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -16,7 +15,7 @@ from portal.auth.models import User
 from portal.collab.models import CollabRequest, Confirmation, Outcome
 from portal.db import unit_of_work, utcnow
 from portal.exceptions import RuleViolation
-from portal.exports import SpreadsheetWriter
+from portal.exports import XLSX_MIMETYPE, SpreadsheetWriter, workbook_bytes
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
@@ -79,17 +78,8 @@ def export(name, fmt):
         writer.writerow(header)
         writer.writerows(rows)
         data, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        book = Workbook()
-        sheet = book.active
-        sheet.title = name[:31]
-        sheet.append(header)
-        for row in rows:
-            sheet.append(row)
-        buffer = io.BytesIO()
-        book.save(buffer)
-        data = buffer.getvalue()
-        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:  # text cells are text, never formulas, as in the member export
+        data, mimetype = workbook_bytes(name, header, rows), XLSX_MIMETYPE
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 

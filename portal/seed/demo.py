@@ -8,6 +8,7 @@ pass a fixed `now`). Loading is all-or-nothing and happens once: if any firm exi
 import random
 from datetime import datetime, timedelta, timezone
 
+import phonenumbers
 from stdnum.th import pin
 
 from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
@@ -77,7 +78,10 @@ def _names(rng, legal_form, trade, brand, province):
 
 def _contact(rng, index, brand_en):
     handle = "".join(ch for ch in brand_en.lower() if ch.isalnum()) or "firm"
-    phone = "+66" + rng.choice(["8", "9", "6"]) + "".join(str(rng.randrange(10)) for _ in range(8))
+    while True:  # a Thai mobile number the portal's own phone check accepts (some 06… ranges are unassigned)
+        phone = "+66" + rng.choice(["8", "9", "6"]) + "".join(str(rng.randrange(10)) for _ in range(8))
+        if phonenumbers.is_valid_number(phonenumbers.parse(phone, "TH")):
+            break
     return {
         "phone": phone,
         "email": f"contact{index:03d}@example.com",
