@@ -416,3 +416,20 @@ def test_founded_year_range_is_said_in_the_era_of_the_form(app, owner_client, la
     year = date.today().year + (543 if lang == "th" else 0)
     assert message % year in body(response)
     assert count_firms(app) == 0
+
+
+@pytest.mark.parametrize(("line_id", "url"), [
+    ("@bettafarm", "https://line.me/R/ti/p/%40bettafarm"),  # an official account: LINE's URL scheme
+    ("somchai.farm", "https://line.me/ti/p/~somchai.farm"),  # a personal LINE ID
+    ("a b", ""),
+    (None, ""),
+])
+def test_a_line_id_links_to_its_add_friend_page(line_id, url):
+    from portal.validators import line_url
+
+    assert line_url(line_id) == url
+
+
+def test_signed_in_members_can_tap_a_firm_s_line_id(app, owner_client):
+    firm_id = make_firm(app)  # LINE ID @firm
+    assert 'href="https://line.me/R/ti/p/%40firm"' in body(owner_client.get(f"/firms/{firm_id}"))
