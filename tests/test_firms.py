@@ -177,7 +177,8 @@ NOT_AN_IMAGE = "This file is not an image we can read. Please upload a PNG, JPEG
         (b"", "empty.png", "The logo file is empty."),
         (png_bytes(fmt="GIF"), "logo.gif", "The logo must be a PNG, JPEG or WebP image."),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "broken.png", NOT_AN_IMAGE),
-        (b"0" * (10 * 1024 * 1024 + 1), "huge.png", "The logo must be %(size)s or smaller. Please choose a smaller image."),
+        (b"0" * (10 * 1024 * 1024 + 1), "huge.png",
+         "The logo must be %(size)s or smaller. Please choose a smaller image."),
         ("BOMB", "bomb.png", "The logo has too many pixels. Please upload a smaller image."),
     ],
 )
