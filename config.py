@@ -44,7 +44,11 @@ class Config:
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"
 
-    MAX_CONTENT_LENGTH = 4 * 1024 * 1024  # whole request; a logo itself may be at most 2 MB
+    # A whole request, well above what a phone sends (a photo of 2-8 MB and the form around it); nginx's
+    # client_max_body_size must be at least this. One logo file may be at most LOGO_MAX_BYTES: a larger one
+    # comes back as the form, with what was typed, and the limit named beside the file field.
+    MAX_CONTENT_LENGTH = 20 * 1024 * 1024
+    LOGO_MAX_BYTES = 10 * 1024 * 1024
     COUNTS_CACHE_SECONDS = 60  # headline figures (home page, cluster list) are recomputed at most this often
 
     # Collaboration requests: expiry, and limits per firm against abuse.

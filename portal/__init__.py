@@ -126,7 +126,7 @@ def register_blueprints(app):
 
 def register_template_helpers(app):
     from portal import audit_labels, i18n, permissions, reference
-    from portal.validators import display_thai_phone
+    from portal.validators import display_thai_phone, line_url
 
     app.before_request(i18n.remember_lang)
     app.add_template_global(i18n.current_locale, "current_locale")
@@ -138,6 +138,7 @@ def register_template_helpers(app):
     app.add_template_filter(i18n.format_number, "number")
     app.add_template_filter(i18n.format_year, "year")
     app.add_template_filter(display_thai_phone, "phone")
+    app.add_template_filter(line_url, "line_url")
     app.add_template_filter(i18n.format_baht, "baht")
     app.add_template_filter(i18n.format_million_baht, "million_baht")
     app.add_template_global(i18n.format_baht_range, "baht_range")

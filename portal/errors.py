@@ -3,8 +3,9 @@ one check on input that no page could store (NUL characters)."""
 import logging
 import math
 import time
+from urllib.parse import urlsplit
 
-from flask import render_template, request
+from flask import current_app, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
@@ -34,9 +35,47 @@ NUL_MESSAGE = _l("What you sent contains a NUL character (an invisible control c
                  "Please remove it and try again.")
 
 
-def render_error(code: int, message=None):
+def render_error(code: int, message=None, back=None):
     title, default = MESSAGES.get(code, MESSAGES[500] if code >= 500 else MESSAGES[400])
-    return render_template("errors/error.html", code=code, title=title, message=message or default), code
+    return render_template("errors/error.html", code=code, title=title, message=message or default,
+                           back=back), code
+
+
+def megabytes(size: int) -> str:
+    """A byte limit as people read it: \"10 MB\"."""
+    return f"{size / (1024 * 1024):g} MB"
+
+
+def back_url() -> str | None:
+    """Where "Back" leads: the page the visitor came from, if it is one of ours (the Referer's path only)."""
+    referrer = urlsplit(request.referrer or "")
+    if referrer.netloc != request.host or not referrer.path.startswith("/"):
+        return None
+    return referrer.path + (f"?{referrer.query}" if referrer.query else "")
+
+
+def drain_request_body(limit: int = 64 * 1024 * 1024) -> None:
+    """Read and drop an unread request body (up to `limit`), so the answer reaches a client still sending
+    rather than a connection reset. The body is never parsed or kept."""
+    stream = request.environ.get("wsgi.input")
+    remaining = min(request.content_length or 0, limit)
+    try:
+        while stream is not None and remaining > 0:
+            chunk = stream.read(min(remaining, 1024 * 1024))
+            if not chunk:
+                break
+            remaining -= len(chunk)
+    except OSError:  # the client gave up: nothing to answer
+        pass
+
+
+def request_too_large():
+    """413 that names the limit and offers the way back to the form."""
+    drain_request_body()
+    limit = megabytes(current_app.config["MAX_CONTENT_LENGTH"])
+    message = gettext("What you sent is larger than %(limit)s, the most the portal accepts at once. Please go back "
+                      "and send less, or a smaller file.", limit=limit)
+    return render_error(413, message, back=back_url())
 
 
 UNROUTED_PAGE = ("<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\"><title>คำขอไม่ถูกต้อง · Bad request"
@@ -93,6 +132,8 @@ def register(app):
             # Refused before routing (a Host that is not ours): no URL can be built for this host, so
             # the page cannot link anywhere; a bare answer in both languages.
             return UNROUTED_PAGE, exc.code, {"Content-Type": "text/html; charset=utf-8"}
+        if exc.code == 413:
+            return request_too_large()
         if exc.code == 429:
             seconds = _limit_reset_seconds()
             if seconds:

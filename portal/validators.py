@@ -42,6 +42,20 @@ def display_thai_phone(e164: str | None) -> str:
         return e164
 
 
+def line_url(line_id: str | None) -> str:
+    """The link that opens a LINE ID's profile in the LINE app (or LINE's download page), to add it as a friend.
+
+    An official account's ID starts with "@": LINE's URL scheme (developers.line.biz, "Using LINE features with the
+    LINE URL scheme") opens it as https://line.me/R/ti/p/%40<id>, the at sign percent-encoded. A personal LINE ID
+    has no official scheme; the add-friend link people share is https://line.me/ti/p/~<id>.
+    """
+    if not line_id or not LINE_ID.match(line_id):
+        return ""
+    if line_id.startswith("@"):
+        return "https://line.me/R/ti/p/%40" + line_id[1:]
+    return "https://line.me/ti/p/~" + line_id
+
+
 def is_safe_next(target: str | None) -> bool:
     """Only a local path may be a redirect target: /firms/1, never //evil, /\\evil, https:evil or evil."""
     if not target or not target.startswith("/") or target.startswith(("//", "/\\")):

@@ -174,7 +174,8 @@ NOT_AN_IMAGE = "This file is not an image we can read. Please upload a PNG, JPEG
         (b"", "empty.png", "The logo file is empty."),
         (png_bytes(fmt="GIF"), "logo.gif", "The logo must be a PNG, JPEG or WebP image."),
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, "broken.png", NOT_AN_IMAGE),
-        (b"0" * (2 * 1024 * 1024 + 1), "huge.png", "The logo must be 2 MB or smaller."),
+        (b"0" * (10 * 1024 * 1024 + 1), "huge.png",
+         "The logo must be %(size)s or smaller. Please choose a smaller image."),
         ("BOMB", "bomb.png", "The logo has too many pixels. Please upload a smaller image."),
     ],
 )
@@ -182,7 +183,7 @@ def test_bad_uploads_are_refused_and_nothing_is_saved(app, owner_client, th, con
     content = decompression_bomb() if content == "BOMB" else content
     response = upload(owner_client, app, content, filename=filename)
     assert response.status_code == 200
-    assert th(message) in body(response)
+    assert (th(message, size="10 MB") if "%(size)s" in message else th(message)) in body(response)
     assert count_firms(app) == 0
 
 
@@ -193,9 +194,69 @@ def test_no_file_chosen_means_no_logo(app, owner_client):
     assert only_firm(app).logo_filename is None
 
 
-def test_request_larger_than_the_limit_is_a_translated_413(app, owner_client):
-    response = upload(owner_client, app, b"0" * (5 * 1024 * 1024))
-    assert response.status_code == 413 and "ใหญ่เกินไป" in body(response)
+def phone_photo(size=(4000, 3000), orientation=6) -> bytes:
+    """A 12-megapixel JPEG held sideways (EXIF orientation 6: turn 90° clockwise to view)."""
+    out = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    Image.new("RGB", size, (30, 120, 200)).save(out, format="JPEG", quality=95, exif=exif)
+    return out.getvalue()
+
+
+def test_a_phone_photo_is_turned_upright_and_shrunk_to_512(app, owner_client):
+    assert upload(owner_client, app, phone_photo(), filename="IMG_0412.JPG").status_code == 302
+    firm = only_firm(app)
+    served = Image.open(io.BytesIO(owner_client.get(f"/firms/{firm.id}/logo/{firm.logo_filename}").data))
+    assert served.size == (384, 512)  # portrait, as the phone showed it
+
+
+def test_a_fifty_megapixel_jpeg_is_accepted_but_a_png_of_that_size_is_refused(app, owner_client, th):
+    assert upload(owner_client, app, phone_photo(size=(8160, 6120), orientation=1)).status_code == 302
+    big_png = png_bytes(size=(6000, 4000))  # 24 megapixels, decoded whole: too many
+    response = upload(owner_client, app, big_png, registration_number="0105567000129", name_th="อีกกิจการ")
+    assert response.status_code == 200
+    assert th("The logo has too many pixels. Please upload a smaller image.") in body(response)
+
+
+def test_the_form_names_the_logo_limit(app, owner_client, th):
+    assert th("PNG, JPEG or WebP, up to %(size)s. A photo from your phone is fine: it is made smaller.",
+              size="10 MB") in body(owner_client.get("/firms/new?lang=th"))
+
+
+def test_a_request_over_the_limit_comes_back_as_the_form_with_the_limits_named(app, owner_client, th):
+    response = upload(owner_client, app, b"0" * (21 * 1024 * 1024))
+    page = body(response)
+    assert response.status_code == 413 and 'enctype="multipart/form-data"' in page
+    assert th("The file is larger than %(limit)s, the most the portal accepts at once; a logo may be at most "
+              "%(size)s. Please choose a smaller image.", limit="20 MB", size="10 MB") in page
+    assert count_firms(app) == 0
+
+
+def test_a_request_over_the_limit_elsewhere_names_the_limit_and_offers_back(app, client, th):
+    data = {"email": "x@example.com", "password": "0" * (21 * 1024 * 1024)}
+    response = client.post("/auth/login?lang=th", data=data, headers={"Referer": "http://localhost/auth/login?x=1"})
+    page = body(response)
+    assert response.status_code == 413 and th("Too large") in page
+    assert th("What you sent is larger than %(limit)s, the most the portal accepts at once. Please go back and "
+              "send less, or a smaller file.", limit="20 MB") in page
+    assert 'href="/auth/login?x=1"' in page and th("Back") in page
+    other = client.post("/auth/login", data=data, headers={"Referer": "https://evil.example/"})
+    assert "evil.example" not in body(other)
+
+
+@pytest.mark.parametrize(("lang", "shown"), [("th", "2558"), ("en", "2015")])
+def test_founded_year_is_shown_in_the_era_of_the_form(app, owner_client, lang, shown):
+    """#17.12: a Thai form shows and takes the Buddhist Era, also when it comes back with an error elsewhere."""
+    firm_id = make_firm(app, founded_year=2015)
+    page = body(owner_client.get(f"/firms/{firm_id}/edit?lang={lang}"))
+    assert re.search(rf'id="founded_year"[^>]*value="{shown}"', page)
+    for typed in ("2558", "2015"):  # either era is understood, and shown back in the form's
+        data = firm_form(app, founded_year=typed, name_th="", registration_number="0105567000129")
+        page = body(owner_client.post(f"/firms/{firm_id}/edit?lang={lang}", data=data))
+        assert re.search(rf'id="founded_year"[^>]*value="{shown}"', page), typed
+    owner_client.post(f"/firms/{firm_id}/edit?lang={lang}", data=firm_form(app, founded_year=shown))
+    with app.app_context():
+        assert db.session.get(Firm, firm_id).founded_year == 2015
 
 
 def make_firm(app, owner_email="owner@example.com", **values):
@@ -353,3 +414,20 @@ def test_founded_year_range_is_said_in_the_era_of_the_form(app, owner_client, la
     year = date.today().year + (543 if lang == "th" else 0)
     assert message % year in body(response)
     assert count_firms(app) == 0
+
+
+@pytest.mark.parametrize(("line_id", "url"), [
+    ("@bettafarm", "https://line.me/R/ti/p/%40bettafarm"),  # an official account: LINE's URL scheme
+    ("somchai.farm", "https://line.me/ti/p/~somchai.farm"),  # a personal LINE ID
+    ("a b", ""),
+    (None, ""),
+])
+def test_a_line_id_links_to_its_add_friend_page(line_id, url):
+    from portal.validators import line_url
+
+    assert line_url(line_id) == url
+
+
+def test_signed_in_members_can_tap_a_firm_s_line_id(app, owner_client):
+    firm_id = make_firm(app)  # LINE ID @firm
+    assert 'href="https://line.me/R/ti/p/%40firm"' in body(owner_client.get(f"/firms/{firm_id}"))

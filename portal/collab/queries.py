@@ -31,6 +31,12 @@ class BoardFilters:
     page: int = 1
     problems: list[str] = field(default_factory=list)
 
+    @property
+    def in_use(self) -> int:
+        """How many filters differ from the board's default (the search words and the order are not counted)."""
+        return sum(1 for value in (self.cluster_id, self.kind, self.position, self.province_id) if value) + \
+            (self.status != "open")
+
 
 def _criteria(filters: BoardFilters, viewer, ordered: bool):
     today = bangkok_today()

@@ -34,6 +34,12 @@ class Filters:
     problems: list[str] = field(default_factory=list)
 
     @property
+    def in_use(self) -> int:
+        """How many filters narrow the list (the search words and the order are not counted)."""
+        return sum(1 for value in (self.cluster_id, self.position, self.province_id, self.size, self.verified)
+                   if value)
+
+    @property
     def terms(self) -> list[str]:
         return terms(self.q)
 

@@ -8,7 +8,9 @@ from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringF
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Email, Length, Optional, ValidationError
 
+from portal.errors import megabytes
 from portal.extensions import db
+from portal.firms import logos
 from portal.firms.models import FirmSize, LegalForm, Province
 from portal.forms import InputRequired, PortalForm, choice_int, email_field
 from portal.i18n import current_locale
@@ -25,6 +27,28 @@ def _text(label, max_length, required=False, description=None, validators=(), **
 def _area(label, max_length, description=None):
     return TextAreaField(label, validators=[Optional(), Length(max=max_length)],
                          description=description)
+
+
+class YearField(IntegerField):
+    """A year in the form's era: the Buddhist Era (A.D. + 543) on a Thai page, A.D. on an English one.
+
+    `data` is always A.D., as stored. A year typed in the other era is understood too (1800-2026 and 2343-2569
+    do not overlap), and the field shows it back in the form's era; a refused value is shown as typed.
+    """
+
+    @staticmethod
+    def offset() -> int:
+        return BE_OFFSET if current_locale() == "th" else 0
+
+    def process_formdata(self, valuelist):
+        super().process_formdata(valuelist)
+        if self.data is not None and self.data >= 1800 + BE_OFFSET:
+            self.data -= BE_OFFSET
+
+    def _value(self):
+        if self.data is None or self.errors or self.process_errors:
+            return super()._value()
+        return str(self.data + self.offset())
 
 
 class FirmForm(PortalForm):
@@ -47,10 +71,7 @@ class FirmForm(PortalForm):
                               validators=[InputRequired(message=_l("Please choose a province."))])
     size = RadioField(_l("Size"), choices=[SelectChoice(s.value, s.label) for s in FirmSize],
                       validators=[InputRequired(message=_l("Please choose the size of the firm."))])
-    founded_year = IntegerField(
-        _l("Year founded"), validators=[Optional()],
-        description=_l("B.E. or A.D., e.g. 2555 or 2012."), render_kw={"inputmode": "numeric"},
-    )
+    founded_year = YearField(_l("Year founded"), validators=[Optional()], render_kw={"inputmode": "numeric"})
     description_th = _area(_l("About the firm, in Thai"), 5000)
     description_en = _area(_l("About the firm, in English"), 5000)
     products_th = _area(_l("Products and services, in Thai"), 2000)
@@ -65,8 +86,7 @@ class FirmForm(PortalForm):
     )
     line_id = _text(_l("LINE ID"), 21, validators=[LineId()])
     website = _text(_l("Website"), 300, validators=[Website()], render_kw={"inputmode": "url"})
-    logo = FileField(_l("Logo"), description=_l("PNG, JPEG or WebP, up to 2 MB."),
-                     render_kw={"accept": "image/png,image/jpeg,image/webp"})
+    logo = FileField(_l("Logo"), render_kw={"accept": "image/png,image/jpeg,image/webp"})
     public_listing = BooleanField(
         _l("Show this firm's profile publicly"),
         description=_l("With your consent, anyone can see the firm's name, description and products, and find it "
@@ -82,6 +102,11 @@ class FirmForm(PortalForm):
         self.province_id.choices = [SelectChoice("", _("Choose a province"))] + [
             SelectChoice(p.id, p.name_en if english else p.name_th) for p in provinces
         ]
+        self.founded_year.description = (
+            _("In the Buddhist Era (B.E.), e.g. %(year)s.", year=2555) if YearField.offset()
+            else _("For example %(year)s.", year=2012))
+        self.logo.description = _("PNG, JPEG or WebP, up to %(size)s. A photo from your phone is fine: it is made "
+                                  "smaller.", size=megabytes(logos.max_bytes()))
 
     def validate_province_id(self, field):
         if field.data not in {choice.value for choice in field.choices if choice.value}:
@@ -99,11 +124,9 @@ class FirmForm(PortalForm):
         if field.data is None:
             return
         this_year = date.today().year
-        if 1800 + BE_OFFSET <= field.data <= this_year + BE_OFFSET:
-            field.data -= BE_OFFSET  # entered in the Buddhist Era
         if not 1800 <= field.data <= this_year:
             # A Thai form speaks the Buddhist Era (2343–2569); English, the Common Era (1800–2026).
-            offset = BE_OFFSET if current_locale() == "th" else 0
+            offset = YearField.offset()
             raise ValidationError(_("Please enter a year between %(first)s and %(last)s.",
                                     first=1800 + offset, last=this_year + offset))
 

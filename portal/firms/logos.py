@@ -1,5 +1,6 @@
-"""Firm logos: accept PNG, JPEG or WebP up to 2 MB, prove it is a real image, re-encode it, store it
-under a generated name outside static/. What the user uploaded is never served."""
+"""Firm logos: accept PNG, JPEG or WebP up to LOGO_MAX_BYTES (a phone photo is fine), prove it is a real
+image, turn it upright, shrink and re-encode it, store it under a generated name outside static/. What the
+user uploaded is never served."""
 import re
 import secrets
 import warnings
@@ -7,26 +8,40 @@ from io import BytesIO
 from pathlib import Path
 
 from flask import current_app
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from portal.errors import megabytes
 from portal.exceptions import RuleViolation
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
-MAX_BYTES = 2 * 1024 * 1024
-MAX_PIXELS = 20_000_000  # a 5000 x 4000 photo; more is a decompression bomb or not a logo
+MAX_PIXELS = 20_000_000  # PNG and WebP are decoded whole: a 5000 x 4000 image at most
+# A JPEG is decoded at 1/2 to 1/8 scale (draft mode), so a 50-megapixel phone photo (8160 x 6120) needs no more
+# memory than a small image. Pillow itself refuses anything above ~179 megapixels as a decompression bomb, and we
+# turn its warning (above ~89 megapixels) into a refusal too.
+MAX_PIXELS_JPEG = 64_000_000
 OUTPUT_BOX = (512, 512)
 NAME = re.compile(r"^[0-9a-f]{32}\.webp$")
 
 
+def max_bytes() -> int:
+    return current_app.config["LOGO_MAX_BYTES"]
+
+
+def too_large_message() -> str:
+    return _("The logo must be %(size)s or smaller. Please choose a smaller image.", size=megabytes(max_bytes()))
+
+
 def process(stream) -> bytes:
-    """The uploaded file as a re-encoded WebP of at most 512 x 512 pixels.
+    """The uploaded file, upright, as a re-encoded WebP of at most 512 x 512 pixels.
 
     :raises RuleViolation: too large, not an image, not PNG/JPEG/WebP, or too many pixels.
     """
-    data = stream.read(MAX_BYTES + 1)
-    if len(data) > MAX_BYTES:
-        raise RuleViolation(_l("The logo must be 2 MB or smaller."))
+    limit = max_bytes()
+    data = stream.read(limit + 1)
+    if len(data) > limit:
+        raise RuleViolation(too_large_message())
     if not data:
         raise RuleViolation(_l("The logo file is empty."))
     try:
@@ -36,8 +51,11 @@ def process(stream) -> bytes:
             if image.format not in ALLOWED_FORMATS:
                 raise RuleViolation(_l("The logo must be a PNG, JPEG or WebP image."))
             width, height = image.size
-            if width * height > MAX_PIXELS:
+            if width * height > (MAX_PIXELS_JPEG if image.format == "JPEG" else MAX_PIXELS):
                 raise RuleViolation(_l("The logo has too many pixels. Please upload a smaller image."))
+            if image.format == "JPEG":
+                # Decode at the smallest scale still at least twice the output box: fast, and light on memory.
+                image.draft("RGB", (OUTPUT_BOX[0] * 2, OUTPUT_BOX[1] * 2))
             image.load()
     except RuleViolation:
         raise

@@ -1,15 +1,27 @@
 """Firm pages: my firms, create, view, edit, logo, team and invitations."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from portal.auth.decorators import confirmed_required
 from portal.db import unit_of_work
+from portal.errors import drain_request_body, megabytes, request_too_large
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.firms import emails, logos, queries, services
 from portal.firms.forms import FirmForm, InviteForm
-from portal.firms.models import FirmInvitation
+from portal.firms.models import Firm, FirmInvitation
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.permissions import (
@@ -20,7 +32,6 @@ from portal.permissions import (
     can_view_firm_contacts,
     require,
 )
-from portal.thai import be_year
 
 bp = Blueprint("firms", __name__)
 
@@ -83,14 +94,7 @@ def detail(firm_id):
 def edit(firm_id):
     firm = queries.get_or_404(firm_id)
     require(can_edit_firm(current_user, firm))
-    form = FirmForm(obj=firm) if request.method == "GET" else FirmForm()
-    if request.method == "GET":
-        form.contact_email.data = firm.email
-        form.public_listing.data = firm.has_public_consent
-        form.legal_form.data = firm.legal_form.value
-        form.size.data = firm.size.value
-        if firm.founded_year and current_locale() == "th":
-            form.founded_year.data = be_year(firm.founded_year)  # Thai users think in พ.ศ.
+    form = _saved_profile_form(firm) if request.method == "GET" else FirmForm()
     if form.validate_on_submit():
         logo, ok = _process_logo(form)
         if ok:
@@ -109,6 +113,38 @@ def edit(firm_id):
                 flash(_("Your changes have been saved.") if changed else _("Nothing was changed."), "success")
                 return redirect(url_for("firms.detail", firm_id=firm.id))
     return render_template("firms/form.html", form=form, firm=firm)
+
+
+def _saved_profile_form(firm):
+    """The firm form filled in from the saved profile (formdata=None: never read from the request)."""
+    form = FirmForm(formdata=None, obj=firm)
+    form.contact_email.data = firm.email
+    form.public_listing.data = firm.has_public_consent
+    form.legal_form.data = firm.legal_form.value
+    form.size.data = firm.size.value
+    return form
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def _too_large(exc):
+    """More than MAX_CONTENT_LENGTH sent to the firm form (a video, a camera's RAW file): the request was not
+    read, so what was typed is lost, but the person gets the form back (as saved) with the limits named beside
+    the logo field, not a bare error page."""
+    firm = None
+    if request.endpoint == "firms.edit" and current_user.is_authenticated:
+        firm = db.session.get(Firm, (request.view_args or {}).get("firm_id"))
+        allowed = firm is not None and can_edit_firm(current_user, firm)
+    else:
+        allowed = request.endpoint == "firms.create" and can_create_firm(current_user)
+    if not allowed:
+        return request_too_large()
+    drain_request_body()
+    form = _saved_profile_form(firm) if firm else FirmForm(formdata=None)
+    form.logo.errors = [_("The file is larger than %(limit)s, the most the portal accepts at once; a logo may be "
+                          "at most %(size)s. Please choose a smaller image.",
+                          limit=megabytes(current_app.config["MAX_CONTENT_LENGTH"]),
+                          size=megabytes(logos.max_bytes()))]
+    return render_template("firms/form.html", form=form, firm=firm), 413
 
 
 @bp.get("/<int:firm_id>/logo/<name>")

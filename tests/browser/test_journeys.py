@@ -96,6 +96,12 @@ class Journey:
         assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), self.page.url
         check_accessibility(self.page)
 
+    def open_menu(self):
+        """On a phone the main menu is folded: open it (a no-op where it shows whole)."""
+        toggle = self.page.locator("nav.main-nav summary")
+        if toggle.is_visible() and self.page.locator("nav.main-nav details[open]").count() == 0:
+            toggle.click()
+
     def sign_in(self, email):
         self.go("/auth/login")
         submit_sign_in(self.page, email)
@@ -161,6 +167,7 @@ def test_foreign_buyer_switches_to_english_registers_and_finds_a_supplier(journe
         page.get_by_role("link", name="English").click()
         buyer.lang = "en"
         buyer.check()
+    buyer.open_menu()
     page.get_by_role("link", name="Register").first.click()
     buyer.check()
     email = f"buyer.{lang}.{size}@example.de"
@@ -420,3 +427,229 @@ def test_every_chart_value_is_drawn_whole_inside_its_chart(journey, world, app):
     for chart in drawn:
         assert [value["text"] for value in chart["values"]] == chart["table"]
         assert all(value["inside"] for value in chart["values"]), chart
+
+
+# --- On a phone (#17.2, #17.16): 360×740, Thai and English; the menu also without JavaScript -----------------
+
+PHONE = SIZES["phone"]
+MENU_ROW_MAX = 60  # px: one row of 44-px targets with its padding
+# Visible controls a thumb must hit: at least 44 × 44 CSS px (WCAG 2.5.5).
+TARGETS_JS = """(selector) => [...document.querySelectorAll(selector)]
+  .filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== 'hidden')
+  .map(e => { const r = e.getBoundingClientRect();
+              return {text: (e.innerText || e.value || e.id || '').trim().slice(0, 40), w: r.width, h: r.height}; })"""
+# Buttons whose text runs over more than one line (a word broken in two, or a label wrapped).
+BROKEN_BUTTONS_JS = """() => [...document.querySelectorAll('button, .button, summary')]
+  .filter(e => e.getClientRects().length)
+  .filter(e => { const range = document.createRange(); range.selectNodeContents(e);
+                 const line = parseFloat(getComputedStyle(e).lineHeight) || 24;
+                 return range.getBoundingClientRect().height > 1.5 * line; })
+  .map(e => e.innerText.trim())"""
+
+
+class PhoneJourney(Journey):
+    """A journey at 360×740. With javascript=False the pages' scripts never run; axe cannot run either (it waits
+    on the page's event loop), so those pages are checked by axe in the journeys that have JavaScript."""
+
+    def __init__(self, browser, base_url, lang, th, who, javascript=True):
+        self.context = browser.new_context(viewport=PHONE, locale="th-TH" if lang == "th" else "en-US",
+                                           extra_http_headers={"Accept-Language": lang},
+                                           java_script_enabled=javascript)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(10_000)
+        self.base_url, self.lang, self._th, self.javascript = base_url, lang, th, javascript
+        keep_html(self.page, f"{who}-phone-{lang}")
+
+    def check(self):
+        if self.javascript:
+            return super().check()
+        self.page.wait_for_load_state("load")
+        expect(self.page.locator("html")).to_have_attribute("lang", self.lang)
+        assert self.page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), self.page.url
+
+    def targets(self, selector):
+        return self.page.evaluate(TARGETS_JS, selector)
+
+    def assert_targets_large(self, selector):
+        small = [t for t in self.targets(selector) if t["w"] < 44 or t["h"] < 44]
+        assert not small, f"{self.page.url}: touch targets under 44 px: {small}"
+
+    def assert_buttons_whole(self):
+        assert self.page.evaluate(BROKEN_BUTTONS_JS) == [], self.page.url
+
+
+@pytest.fixture
+def phone(browser, base_url, lang, th):
+    journeys = []
+
+    def start(who, javascript=True):
+        journeys.append(PhoneJourney(browser, base_url, lang, th, who, javascript))
+        return journeys[-1]
+
+    yield start
+    for one in journeys:
+        one.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+def test_phone_menu_is_one_row_until_opened_even_without_javascript(phone, world, javascript):
+    for who, email in (("visitor", None), ("staff", STAFF)):
+        person = phone(f"menu-{who}", javascript=javascript)
+        page, t = person.page, person.t
+        if email:
+            person.sign_in(email)
+        else:
+            person.go("/")
+        nav = page.locator("nav.main-nav")
+        height = nav.bounding_box()["height"]
+        print(f"menu height at 360 px, {who} ({person.lang}): {height:.0f} px closed")
+        assert height <= MENU_ROW_MAX
+        directory = nav.get_by_role("link", name=t("Directory"), exact=True)
+        expect(directory).to_be_hidden()
+        nav.locator("summary").click()
+        expect(directory).to_be_visible()
+        person.check()
+        person.assert_targets_large("nav.main-nav a, nav.main-nav button, nav.main-nav summary, .lang-switch a, "
+                                    ".lang-switch button")
+        directory.click()
+        page.wait_for_url(re.compile("/directory/"))
+        person.check()
+        expect(nav.locator('a[aria-current="page"]')).to_have_text(t("Directory"))
+        page.set_viewport_size(SIZES["desktop"])  # on a desktop the whole menu shows, no toggle
+        expect(nav.get_by_role("link", name=t("Requests"), exact=True)).to_be_visible()
+        expect(nav.locator("summary")).to_be_hidden()
+
+
+def test_phone_first_request_and_firm_show_before_the_filters(phone, world):
+    person = phone("filters")
+    page, t = person.page, person.t
+    for path, first in (("/requests/", "ul.firm-list li a"), ("/directory/", "ul.firm-list li a")):
+        person.go(path)
+        top = page.locator(first).first.bounding_box()
+        print(f"{path} at 360 px ({person.lang}): first result's link ends at {top['y'] + top['height']:.0f} px")
+        assert top["y"] + top["height"] <= PHONE["height"], f"{path}: the first result is below the fold"
+        expect(page.locator("select#province")).to_be_hidden()
+        page.locator("details.filters > summary").click()
+        expect(page.locator("select#province")).to_be_visible()
+        person.assert_targets_large(".directory-form select, .directory-form button, .directory-form summary")
+        person.assert_buttons_whole()
+    person.go("/requests/?kind=seeking_supplier")  # a filter in use: the filters are open, showing it
+    expect(page.locator("select#kind")).to_be_visible()
+    expect(page.locator("details.filters > summary")).to_contain_text(t("Filters"))
+
+
+def test_phone_buttons_keep_words_whole_and_small_controls_are_44px(app, phone, world):
+    with app.app_context():
+        factories.membership(db.session.get(factories.Firm, world["farm"]), factories.cluster("agritech"),
+                             status=MembershipStatus.PENDING)
+        db.session.commit()
+    person = phone("targets")
+    page, t = person.page, person.t
+    person.go("/results")
+    size = page.locator("select#year").bounding_box()
+    print(f"results year menu at 360 px: {size['width']:.0f} × {size['height']:.0f} px")
+    person.assert_targets_large("main select, main button")
+    person.sign_in(OWNER)
+    person.go(f"/firms/{world['farm']}/memberships")
+    cancel = page.get_by_role("button", name=t("Cancel request"))
+    expect(cancel).to_be_visible()
+    person.assert_buttons_whole()
+    person.assert_targets_large("main button, main select")
+    for path in ("/requests/", "/directory/", "/firms/new", f"/firms/{world['farm']}"):
+        person.go(path)
+        person.assert_buttons_whole()
+        person.assert_targets_large("main button, main select")
+
+
+def test_phone_firm_form_is_short_its_errors_lead_to_the_fields_and_line_is_tappable(phone, world):
+    person = phone("firm-form")
+    page, t = person.page, person.t
+    person.sign_in(OWNER)
+    person.go("/firms/new")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    print(f"firm form at 360 px ({person.lang}): {height} px tall")
+    assert height <= 3000
+    page.locator("form.form button[type=submit]").click()
+    person.check()
+    summary = page.locator(".error-summary")
+    expect(summary).to_be_visible()
+    summary.get_by_role("link").first.click()
+    expect(page.locator("#name_th")).to_be_in_viewport()
+    page.locator("#name_th").fill("ฟาร์มไลน์ทดสอบ")
+    page.get_by_label(t("Individual or household business")).check()
+    page.locator("#province_id").select_option(index=1)
+    page.get_by_label(t("Micro"), exact=True).check()
+    page.locator("#founded_year").fill("2558")
+    page.locator("details", has=page.locator("#line_id")).locator("summary").click()
+    page.locator("#line_id").fill("somchai.farm")
+    page.locator("form.form button[type=submit]").click()
+    person.check()
+    expect(page.get_by_role("heading", level=1)).to_have_text("ฟาร์มไลน์ทดสอบ")
+    line = page.get_by_role("link", name="somchai.farm")
+    expect(line).to_have_attribute("href", "https://line.me/ti/p/~somchai.farm")
+    person.assert_targets_large(".contact-list a")
+    expect(page.get_by_text("2015" if person.lang == "en" else "2558")).to_be_visible()
+    page.get_by_role("link", name=t("Edit profile")).click()
+    person.check()
+    expect(page.locator("#founded_year")).to_have_value("2558" if person.lang == "th" else "2015")
+    page.locator("#name_th").fill("")  # an error elsewhere: the year still reads as typed, in the form's era
+    page.locator("form.form button[type=submit]").click()
+    person.check()
+    expect(page.locator("#founded_year")).to_have_value("2558" if person.lang == "th" else "2015")
+
+
+def noise_jpeg(width, height, orientation=None) -> bytes:
+    """A photo-sized JPEG: random noise does not compress, so the file is as large as a phone's."""
+    import io
+    import os
+
+    from PIL import Image
+
+    image = Image.frombytes("RGB", (width, height), os.urandom(width * height * 3))
+    out = io.BytesIO()
+    exif = Image.Exif()
+    if orientation:
+        exif[0x0112] = orientation
+    image.save(out, format="JPEG", quality=92, exif=exif)
+    return out.getvalue()
+
+
+def test_phone_photo_as_logo_is_shrunk_and_what_is_too_large_returns_to_the_form(phone, world):
+    person = phone("logo")
+    page, t = person.page, person.t
+    person.sign_in(OWNER)
+    photo = noise_jpeg(2560, 1920, orientation=6)  # held sideways: EXIF says turn it upright
+    assert len(photo) > 4 * 1024 * 1024
+    person.go(f"/firms/{world['farm']}/edit")
+    expect(page.locator("#logo-help")).to_contain_text("10 MB")
+    page.locator("details", has=page.locator("#logo")).locator("summary").click()
+    page.locator("#logo").set_input_files({"name": "IMG_0412.jpg", "mimeType": "image/jpeg", "buffer": photo},
+                                         timeout=60_000)
+    page.locator("form.form button[type=submit]").click()
+    person.check()
+    expect(page.get_by_text(t("Your changes have been saved."))).to_be_visible()
+    logo = page.locator("img.firm-logo")
+    expect(logo).to_be_visible()
+    natural = logo.evaluate("img => [img.naturalWidth, img.naturalHeight]")
+    assert natural == [384, 512], natural  # upright (portrait), and shrunk to fit 512 px
+
+    person.go(f"/firms/{world['farm']}/edit")
+    page.locator("#name_en").fill("Nonthaburi Betta Farm Co.")
+    page.locator("details", has=page.locator("#logo")).locator("summary").click()
+    page.locator("#logo").set_input_files({"name": "RAW.jpg", "mimeType": "image/jpeg",
+                                          "buffer": noise_jpeg(3600, 3200)}, timeout=60_000)  # about 11 MB
+    page.locator("form.form button[type=submit]").click()
+    person.check()
+    expect(page.locator("#logo-errors")).to_contain_text("10 MB")
+    expect(page.locator("#name_en")).to_have_value("Nonthaburi Betta Farm Co.")  # nothing typed is lost
+
+    page.locator("#logo").set_input_files({"name": "video.jpg", "mimeType": "image/jpeg",
+                                          "buffer": b"\xff\xd8" + b"0" * (21 * 1024 * 1024)},
+                                         timeout=60_000)
+    with page.expect_response(re.compile(r"/firms/\d+/edit")) as answer:
+        page.locator("form.form button[type=submit]").click()
+    assert answer.value.status == 413
+    person.check()
+    expect(page.locator("form.form")).to_be_visible()
+    expect(page.locator("#logo-errors")).to_contain_text("20 MB")
+    expect(page.locator("#name_th")).to_have_value("ฟาร์มปลากัดนนทบุรี")

@@ -50,6 +50,7 @@ def test_ask_in_thai_approve_in_english_see_notification(browser: Browser, base_
     expect(coordinator.get_by_text("Nonthaburi Betta Farm is now a member.")).to_be_visible()
 
     owner.goto(f"{base_url}/")
+    owner.locator("nav.main-nav summary").click()  # on a phone the menu is folded (#17.16)
     notifications = owner.get_by_role("link", name=re.compile(th("Notifications")))
     expect(notifications).to_contain_text("1")
     notifications.click()
