@@ -7,6 +7,8 @@ PY     := $(VENV)/bin/python
 FLASK  := $(VENV)/bin/flask
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
+# pytest-xdist processes (one per core); TEST_WORKERS=0 runs the tests in this process
+TEST_WORKERS ?= 2
 PO     := $(wildcard translations/*/LC_MESSAGES/messages.po)
 MO     := $(PO:.po=.mo)
 
@@ -71,7 +73,7 @@ load: install-dev translations
 test: install-dev translations node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/bandit -q -c pyproject.toml -r portal config.py wsgi.py
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache node_modules
