@@ -1,4 +1,4 @@
-"""How every list of the portal reads its URL: the page number, the other arguments, capped counts.
+"""How every list of the portal reads its URL: the page number, the filters, capped counts.
 
 The one rule for ?page=: **a page number that names no page of the list shows page 1.** That covers a
 missing or empty value, anything but plain ASCII digits ("abc", "-1", "+2", "2.5", "๒", "²"), zero, a
@@ -14,13 +14,16 @@ import math
 from dataclasses import dataclass
 
 from flask import current_app, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
+from portal import reference
 from portal.extensions import db
 
 MAX_PAGE = 100_000  # far beyond any real list; bounds the OFFSET a URL can make the database compute
 COUNT_CAP = 1000  # rows counted before a count says "more than"
 URL_ONLY = ("page", "lang")  # arguments that choose how a list is shown, not which rows it holds
+MAX_WORDS = 300  # characters of ?q= kept: longer search text finds nothing more
 
 
 def page_arg(args=None) -> int:
@@ -48,6 +51,46 @@ def page_url(endpoint: str, **values):
     """n -> the URL of page n of this list, with the filters it was asked with."""
     args = {**args_without_page(), **values}
     return lambda n: url_for(endpoint, page=n, **args)
+
+
+def words_arg(args) -> str:
+    """The search words, ?q=, cut to MAX_WORDS characters."""
+    return args.get("q", "")[:MAX_WORDS]
+
+
+def one_of(args, name: str, allowed, default: str) -> str:
+    """A URL argument that must be one of `allowed` (a sort order, a status): `default` otherwise."""
+    value = args.get(name)
+    return value if value in allowed else default
+
+
+def choice_arg(args, name: str, choices: dict, problems: list, problem: str):
+    """The value that a URL argument's code names in `choices` (code -> value), None when it is absent. A shared
+    link with an unknown code still opens the list: the filter is dropped and `problem` is said on the page."""
+    code = args.get(name)
+    if not code:
+        return None
+    if code not in choices:
+        problems.append(problem)
+        return None
+    return choices[code]
+
+
+def enum_arg(args, name: str, enum_class, problems: list, problem: str):
+    """choice_arg over an enum's codes (value-chain position, firm size, request kind)."""
+    return choice_arg(args, name, {member.value: member for member in enum_class}, problems, problem)
+
+
+def cluster_arg(args, problems: list) -> int | None:
+    """?cluster=<slug> as a cluster id."""
+    return choice_arg(args, "cluster", {ref.key: ref.id for ref in reference.clusters().values()}, problems,
+                      _("There is no such cluster; showing every cluster."))
+
+
+def province_arg(args, problems: list) -> int | None:
+    """?province=<code> as a province id."""
+    return choice_arg(args, "province", {ref.key: ref.id for ref in reference.provinces().values()}, problems,
+                      _("There is no such province; showing every province."))
 
 
 def capped_count(query, cap: int = COUNT_CAP):

@@ -1,5 +1,5 @@
-"""portal.listing: one rule for ?page= on every list (a page number that names no page shows page 1), the other
-URL arguments of a list, capped counts."""
+"""portal.listing: one rule for ?page= on every list (a page number that names no page shows page 1), the filters
+and other URL arguments of a list, capped counts."""
 import html
 import inspect
 import re
@@ -12,7 +12,7 @@ from werkzeug.datastructures import MultiDict
 from portal import listing
 from portal.clusters.models import MembershipStatus, Position
 from portal.extensions import db
-from portal.firms.models import Firm
+from portal.firms.models import Firm, FirmSize
 from tests import factories, fuzz_world
 
 # ?page= as typed -> the page shown, on a list of a few pages (the rule in portal/listing.py's docstring).
@@ -65,6 +65,17 @@ def test_page_url_keeps_the_filters(app):
     with app.test_request_context("/directory/?q=ปลา&page=4&lang=en&size="):
         link = listing.page_url("directory.index")(2)
     assert urlsplit(link).path == "/directory/" and parse_qs(urlsplit(link).query) == {"q": ["ปลา"], "page": ["2"]}
+
+
+def test_choice_and_enum_arguments_drop_unknown_codes_with_a_message():
+    problems = []
+    args = MultiDict({"size": "micro", "position": "sideways", "sort": "oldest"})
+    assert listing.enum_arg(args, "size", FirmSize, problems, "no size") is FirmSize.MICRO
+    assert listing.enum_arg(args, "position", Position, problems, "no position") is None
+    assert listing.enum_arg(args, "kind", Position, problems, "no kind") is None  # absent: no message
+    assert listing.one_of(args, "sort", ("name", "newest"), "name") == "name"
+    assert problems == ["no position"]
+    assert listing.words_arg(MultiDict({"q": "ก" * 500})) == "ก" * listing.MAX_WORDS
 
 
 def test_capped_count_stops_one_past_the_cap(ctx):

@@ -17,7 +17,7 @@ from portal.extensions import db
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
-from portal.listing import page_arg, page_url
+from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg
 from portal.permissions import (
     can_decide_response,
     can_edit_firm,
@@ -36,27 +36,19 @@ bp = Blueprint("collab", __name__)
 
 
 def _board_filters(args) -> queries.BoardFilters:
-    filters = queries.BoardFilters(q=args.get("q", "")[:300])
-    clusters = {ref.key: ref.id for ref in reference.clusters().values()}
-    provinces = {ref.key: ref.id for ref in reference.provinces().values()}
-    if args.get("cluster"):
-        filters.cluster_id = clusters.get(args["cluster"])
-        if filters.cluster_id is None:
-            filters.problems.append(_("There is no such cluster; showing every cluster."))
-    if args.get("province"):
-        filters.province_id = provinces.get(args["province"])
-        if filters.province_id is None:
-            filters.problems.append(_("There is no such province; showing every province."))
-    for name, enum_class in (("kind", Kind), ("position", Position)):
-        if args.get(name):
-            try:
-                setattr(filters, name, enum_class(args[name]))
-            except ValueError:
-                filters.problems.append(_("An unknown filter value was ignored."))
-    filters.status = args.get("status") if args.get("status") in queries.STATUSES else "open"
-    filters.sort = args.get("sort") if args.get("sort") in queries.SORTS else "newest"
-    filters.page = page_arg(args)
-    return filters
+    problems = []
+    unknown = _("An unknown filter value was ignored.")
+    return queries.BoardFilters(
+        q=words_arg(args),
+        cluster_id=cluster_arg(args, problems),
+        province_id=province_arg(args, problems),
+        kind=enum_arg(args, "kind", Kind, problems, unknown),
+        position=enum_arg(args, "position", Position, problems, unknown),
+        status=one_of(args, "status", queries.STATUSES, "open"),
+        sort=one_of(args, "sort", queries.SORTS, "newest"),
+        page=page_arg(args),
+        problems=problems,
+    )
 
 
 @bp.get("/")

@@ -8,38 +8,26 @@ from portal.clusters.models import Position
 from portal.directory.queries import SORTS, Filters, search
 from portal.firms.models import FirmSize
 from portal.i18n import current_locale
-from portal.listing import page_arg, page_url
+from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg
 
 bp = Blueprint("directory", __name__)
 
 
 def _filters_from(args) -> Filters:
     """Read the shareable URL's filters; unknown values are dropped with a message, never an error page."""
-    filters = Filters(q=args.get("q", "")[:300])
-    clusters = {ref.key: ref.id for ref in reference.clusters().values()}
-    provinces = {ref.key: ref.id for ref in reference.provinces().values()}
-    if args.get("cluster"):
-        filters.cluster_id = clusters.get(args["cluster"])
-        if filters.cluster_id is None:
-            filters.problems.append(_("There is no such cluster; showing every cluster."))
-    if args.get("position"):
-        try:
-            filters.position = Position(args["position"])
-        except ValueError:
-            filters.problems.append(_("There is no such value-chain position; showing every position."))
-    if args.get("province"):
-        filters.province_id = provinces.get(args["province"])
-        if filters.province_id is None:
-            filters.problems.append(_("There is no such province; showing every province."))
-    if args.get("size"):
-        try:
-            filters.size = FirmSize(args["size"])
-        except ValueError:
-            filters.problems.append(_("There is no such firm size; showing every size."))
-    filters.verified = args.get("verified") in ("1", "on", "true", "y")
-    filters.sort = args.get("sort") if args.get("sort") in SORTS else "name"
-    filters.page = page_arg(args)
-    return filters
+    problems = []
+    return Filters(
+        q=words_arg(args),
+        cluster_id=cluster_arg(args, problems),
+        position=enum_arg(args, "position", Position, problems,
+                          _("There is no such value-chain position; showing every position.")),
+        province_id=province_arg(args, problems),
+        size=enum_arg(args, "size", FirmSize, problems, _("There is no such firm size; showing every size.")),
+        verified=args.get("verified") in ("1", "on", "true", "y"),
+        sort=one_of(args, "sort", SORTS, "name"),
+        page=page_arg(args),
+        problems=problems,
+    )
 
 
 @bp.get("/")
