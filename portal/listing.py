@@ -1,4 +1,4 @@
-"""How every list of the portal reads its URL: the page number, the filters, capped counts.
+"""How every list of the portal reads its URL: the page number, the other arguments, capped counts, the year.
 
 The one rule for ?page=: **a page number that names no page of the list shows page 1.** That covers a
 missing or empty value, anything but plain ASCII digits ("abc", "-1", "+2", "2.5", "๒", "²"), zero, a
@@ -13,12 +13,14 @@ stops at the page that holds the last counted row; narrowing the search is the w
 import math
 from dataclasses import dataclass
 
-from flask import current_app, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal import reference
+from portal.db import utcnow
 from portal.extensions import db
+from portal.thai import fiscal_year
 
 MAX_PAGE = 100_000  # far beyond any real list; bounds the OFFSET a URL can make the database compute
 COUNT_CAP = 1000  # rows counted before a count says "more than"
@@ -148,3 +150,14 @@ def uncounted_page(query, per_page: int) -> tuple[list, int, bool]:
     if not rows and page > 1:
         page, rows = 1, db.session.execute(query.limit(per_page + 1)).all()
     return rows[:per_page], page, len(rows) > per_page
+
+
+def fiscal_year_arg(args=None) -> int:
+    """?year= as a Thai fiscal year (B.E.): the current one when absent or not a number.
+
+    :raises NotFound: for a year outside 2401–2699, which no figure can belong to.
+    """
+    year = (request.args if args is None else args).get("year", type=int) or fiscal_year(utcnow())
+    if not 2400 < year < 2700:
+        abort(404)
+    return year

@@ -1,5 +1,5 @@
-"""portal.listing: one rule for ?page= on every list (a page number that names no page shows page 1), the filters
-and other URL arguments of a list, capped counts."""
+"""portal.listing: one rule for ?page= on every list (a page number that names no page shows page 1), the other
+URL arguments of a list, capped counts and the fiscal year."""
 import html
 import inspect
 import re
@@ -8,6 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
 
 from portal import listing
 from portal.clusters.models import MembershipStatus, Position
@@ -86,6 +87,19 @@ def test_capped_count_stops_one_past_the_cap(ctx):
     assert db.session.scalar(listing.capped_count(select(Firm.id), cap=10)) == 5
     page = listing.capped_page(select(Firm.id), select(Firm).order_by(Firm.id), 9, per_page=2, cap=3)
     assert (page.page, page.pages, page.capped, page.shown_total, len(page.rows)) == (1, 2, True, 3, 2)
+
+
+@pytest.mark.parametrize(("query", "year"), [("", 2569), ("year=2563", 2563), ("year=abc", 2569), ("year=0", 2569)])
+def test_fiscal_year_arg_defaults_to_this_fiscal_year(app, monkeypatch, query, year):
+    monkeypatch.setattr(listing, "fiscal_year", lambda _moment: 2569)
+    with app.test_request_context(f"/results?{query}"):
+        assert listing.fiscal_year_arg() == year
+
+
+@pytest.mark.parametrize("query", ["year=1", "year=2400", "year=2700", "year=99999999999999999999"])
+def test_fiscal_year_arg_refuses_years_no_figure_belongs_to(app, query):
+    with app.test_request_context(f"/results?{query}"), pytest.raises(NotFound):
+        listing.fiscal_year_arg()
 
 
 # Every paginated list, as (endpoint, who, URL). Each holds two pages in the world below.

@@ -20,6 +20,7 @@ from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.listing import fiscal_year_arg
 from portal.permissions import (
     active_cluster_ids,
     can_confirm_outcome,
@@ -35,9 +36,7 @@ bp = Blueprint("results", __name__)
 def _scope():
     """(fiscal year, cluster ids or None for everything, chosen cluster slug) from the URL and the viewer."""
     require(can_view_dashboard(current_user))
-    year = request.args.get("year", type=int) or fiscal_year(utcnow())
-    if not 2400 < year < 2700:
-        abort(404)
+    year = fiscal_year_arg()
     clusters = reference.clusters()
     allowed = None if current_user.is_staff else sorted(active_cluster_ids(current_user))
     slug = request.args.get("cluster", "")
