@@ -79,7 +79,7 @@ def main():
 
     started = time.perf_counter()
     preview = client.post("/clusters/betta/manage/import", content_type="multipart/form-data",
-                          data={"file": (io.BytesIO(data), "members.csv")})
+                          data={"file": (io.BytesIO(data), "members.csv")}, follow_redirects=True)
     preview_s = time.perf_counter() - started
     page = preview.get_data(as_text=True)
     import re

@@ -67,6 +67,11 @@ def register_extensions(app):
 
     wtforms_i18n.init_app(app)
     _import_models()
+    from portal import permissions
+    from portal.admin import rollup
+
+    permissions.init_app(app)  # rules re-read their viewer's facts after a change
+    rollup.init_app(app)  # keeps the results counted as memberships change, once per transaction
 
 
 def _import_models():
@@ -74,7 +79,6 @@ def _import_models():
     complete for migrations and queries."""
     from portal import audit as _audit  # noqa: F401
     from portal.admin import models as _results  # noqa: F401
-    from portal.admin import rollup as _rollup  # noqa: F401  (keeps the results counted on every flush)
     from portal.auth import models as _auth  # noqa: F401
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.collab import models as _collab  # noqa: F401

@@ -224,8 +224,10 @@ def results_rebuild():
     """Recount the dashboard's membership figures from the memberships (after a bulk load or a repair)."""
     from portal.admin.dashboard import member_counts
     from portal.admin.rollup import rebuild
+    from portal.db import utcnow
+    from portal.thai import fiscal_year
 
     keys = rebuild(db.session)
     db.session.commit()
-    members = member_counts(None)["member"].get("", 0)
+    members = member_counts(None, fiscal_year(utcnow()))["member"].get("", 0)
     click.echo(f"Results recounted: {members} member firms in the programme, {keys} firm figures kept.")

@@ -1,5 +1,6 @@
 """Database plumbing shared by every feature: timestamps, enum columns, SQLite pragmas, Thai ordering."""
 import enum
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable
 
@@ -9,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
 from sqlalchemy.orm.exc import StaleDataError
 
-from portal.exceptions import RuleViolation
+from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.thai import thai_sort_key
 
@@ -31,11 +32,28 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class Conflict(RuleViolation):
+    """Another transaction changed the same row first. The message is read when it is shown, that is after
+    the unit of work has rolled back, so it can tell the row's state as the other user left it."""
+
+    def __init__(self, message: Callable[[], object], field: str | None = None):
+        super().__init__(None, field)
+        self._message = message
+
+    @property
+    def message(self):
+        return self._message()
+
+    @message.setter
+    def message(self, value):  # RuleViolation.__init__ sets it; a conflict's message is always computed
+        pass
+
+
 def flush_or_conflict(message: Callable[[], object], unique: bool = False) -> None:
     """Write a decision now, before anything is recorded about it. If another transaction changed the
     same row first (its `version_id` moved on: StaleDataError) or, with `unique`, got in first under a
-    unique index, this transaction is rolled back whole and RuleViolation(message()) is raised; message
-    is called after the rollback, so it can tell the row's state as the other user left it.
+    unique index, Conflict(message) is raised. The service only flushes and raises: the unit of work
+    around it (`unit_of_work`, or a job's own) rolls the transaction back, whole.
 
     Services call this right after a state change and before audit.record and notify, so the losing
     side leaves neither an audit row nor a notification."""
@@ -43,8 +61,37 @@ def flush_or_conflict(message: Callable[[], object], unique: bool = False) -> No
     try:
         db.session.flush()
     except conflicts:
+        raise Conflict(message) from None
+
+
+def flush_or_refuse(message, field: str | None = None) -> None:
+    """Flush; if a unique index refuses the row (the same thing asked twice at once), raise
+    RuleViolation(message) for the unit of work to roll back."""
+    try:
+        db.session.flush()
+    except IntegrityError:
+        raise RuleViolation(message, field) from None
+
+
+@contextmanager
+def unit_of_work():
+    """The one place a request (or a CLI command, or a job) settles what its services did: commit when they
+    succeed; when a service refuses (RuleViolation, PermissionDenied) roll back everything the transaction
+    wrote, so nothing half-done lands and the session is clean for the page that shows the message. Services
+    flush and raise; they never commit or roll back themselves.
+
+        try:
+            with unit_of_work():
+                services.close(current_user, collab_request, ...)
+        except RuleViolation as exc:
+            place_error(form, exc)
+    """
+    try:
+        yield
+    except (RuleViolation, PermissionDenied):
         db.session.rollback()
-        raise RuleViolation(message()) from None
+        raise
+    db.session.commit()
 
 
 class UTCDateTime(db.TypeDecorator):

@@ -1,5 +1,7 @@
-"""CSV files for people who open them in Excel: a cell that Excel would run as a formula is written as text."""
+"""Files for people who open them in Excel: CSV where a cell that Excel would run as a formula is written as
+text, and workbooks (.xlsx) of text cells."""
 import csv
+import io
 import re
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -34,3 +36,39 @@ class SpreadsheetWriter:
     def writerows(self, rows):
         for row in rows:
             self.writerow(row)
+
+
+XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def workbook_bytes(title: str, header: list, rows, text_columns=()) -> bytes:
+    """An Excel workbook of one sheet. Every str is a text cell, never a formula (openpyxl would take "=…" as
+    one), so no apostrophe is needed; the `text_columns` (indexes) are formatted as Text, so that Excel keeps
+    the leading 0 of a registration number or phone, and keeps it on a number typed there later."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title[:31])
+    sheet.freeze_panes = "A2"
+    for index in range(len(header)):
+        sheet.column_dimensions[get_column_letter(index + 1)].width = 18
+
+    def cell(value, index, bold=False):
+        one = WriteOnlyCell(sheet, value=value)
+        if isinstance(value, str):
+            one.data_type = "s"
+        if index in text_columns:
+            one.number_format = "@"
+        if bold:
+            one.font = Font(bold=True)
+        return one
+
+    sheet.append([cell(str(value), index, bold=True) for index, value in enumerate(header)])
+    for row in rows:
+        sheet.append([cell(value, index) for index, value in enumerate(row)])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -40,8 +40,13 @@ def select_locale() -> str:
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not any(lang for lang, _quality in request.accept_languages):
         return default
-    fallback = "en" if "en" in supported else default
-    return request.accept_languages.best_match(supported) or fallback
+    for lang, _quality in request.accept_languages:  # most preferred first; en-GB is English, th-TH Thai
+        primary = lang.replace("_", "-").split("-")[0].lower()
+        if primary in supported:
+            return primary
+        if primary == "*":  # anything will do: our default
+            return default
+    return "en" if "en" in supported else default
 
 
 def remember_lang():

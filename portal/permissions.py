@@ -1,11 +1,26 @@
 """Who may do what. Every rule is written here once, and asked by views, templates and services.
 
-Each rule takes the user (possibly anonymous) and the object, and returns a bool.
+Each rule takes the user (possibly anonymous) and the object, and returns a bool. What a rule needs to know
+about its viewer (their role in each firm, the clusters they coordinate today) is read once per session
+transaction by `viewer_facts` and kept on the user object; any flush that changes a team or a coordinator
+term, and any rollback, makes the session read it again, so a rule never answers from a stale copy.
+Where a list needs a rule in SQL, its twin says so in its docstring and a test checks that the two agree.
 """
-from flask import abort, g, has_app_context
-from flask_login import current_user
+from dataclasses import dataclass
+from datetime import date
 
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import event, select
+
+from portal.admin.models import staff_confirmation_threshold
+from portal.auth.models import Role, User
+from portal.clusters.models import CoordinatorTerm, Membership, MembershipStatus
+from portal.collab.models import DECISIONS, CollabRequest, RequestStatus, Response, ResponseStatus
+from portal.collab.queries import accepted_elsewhere
 from portal.extensions import db, login_manager
+from portal.firms.models import Firm, FirmMember, FirmRole
+from portal.moderation.models import Report
 from portal.thai import bangkok_today
 
 __all__ = [
@@ -21,12 +36,21 @@ __all__ = [
     "can_decide_membership",
     "can_appoint_coordinators",
     "is_coordinator",
+    "managed_cluster_ids",
     "can_post_request",
     "can_view_request",
+    "is_out_of_view",
     "can_manage_request",
+    "can_edit_request",
+    "can_close_request",
+    "can_renew_request",
     "can_respond",
     "can_view_response",
     "can_decide_response",
+    "response_decisions",
+    "can_withdraw_response",
+    "can_write_in_thread",
+    "writing_side",
     "can_see_counterpart_contacts",
     "can_report",
     "can_report_target",
@@ -37,13 +61,63 @@ __all__ = [
     "can_view_moderation",
     "can_request_review",
     "can_suspend_users",
+    "can_suspend_user",
     "can_view_audit_log",
     "can_manage_outbox",
     "can_manage_staff",
+    "can_set_staff",
     "can_view_dashboard",
     "can_confirm_outcome",
     "can_set_confirmation_threshold",
 ]
+
+
+# --- what the rules know about their viewer ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class ViewerFacts:
+    roles: dict  # firm id -> FirmRole
+    coordinating: frozenset  # ids of the clusters with a coordinator term covering `day`
+    day: date
+    generation: object  # the session's facts generation they were read in
+
+
+_GENERATION = "permission_facts_generation"
+
+
+def _generation(session) -> object:
+    return session.info.setdefault(_GENERATION, object())
+
+
+def _forget_facts(session, *_args) -> None:
+    session.info[_GENERATION] = object()
+
+
+def _after_flush(session, _flush_context) -> None:
+    changed = (*session.new, *session.dirty, *session.deleted)
+    if any(isinstance(obj, FirmMember | CoordinatorTerm) for obj in changed):
+        _forget_facts(session)
+
+
+def init_app(app) -> None:
+    """Keep viewer facts fresh: a flush touching teams or coordinator terms, or a rollback, forgets them."""
+    for name, listener in (("after_flush", _after_flush), ("after_soft_rollback", _forget_facts)):
+        if not event.contains(db.session, name, listener):
+            event.listen(db.session, name, listener)
+
+
+def viewer_facts(user) -> ViewerFacts:
+    """The user's firm roles and today's coordinated clusters, read once and reused until a change."""
+    generation, today = _generation(db.session()), bangkok_today()
+    facts = getattr(user, "_viewer_facts", None)
+    if facts is None or facts.generation is not generation or facts.day != today:
+        roles = dict(db.session.execute(select(FirmMember.firm_id, FirmMember.role)
+                                        .where(FirmMember.user_id == user.id)).all())
+        coordinating = frozenset(db.session.scalars(select(CoordinatorTerm.cluster_id).where(
+            CoordinatorTerm.user_id == user.id, CoordinatorTerm.covers(today))))
+        facts = ViewerFacts(roles, coordinating, today, generation)
+        user._viewer_facts = facts
+    return facts
 
 
 def _active(user) -> bool:
@@ -56,12 +130,9 @@ def firm_role(user, firm):
 
 
 def _firm_role(user, firm_id):
-    from portal.firms.models import FirmMember
-
     if not _active(user) or firm_id is None:
         return None
-    member = db.session.get(FirmMember, (firm_id, user.id))
-    return member.role if member else None
+    return viewer_facts(user).roles.get(firm_id)
 
 
 def _on_team(user, firm_id) -> bool:
@@ -69,24 +140,28 @@ def _on_team(user, firm_id) -> bool:
     return _firm_role(user, firm_id) is not None
 
 
+def active_cluster_ids(user) -> frozenset[int]:
+    """The clusters the user coordinates today."""
+    return viewer_facts(user).coordinating if _active(user) else frozenset()
+
+
 def is_coordinator(user, cluster, day=None) -> bool:
     """The user holds a coordinator term for the cluster that covers `day` (today in Bangkok)."""
-    from portal.clusters.models import CoordinatorTerm
-
     if not _active(user):
         return False
-    day = day or bangkok_today()
-    key = ("coordinator", user.id, cluster.id, day)
-    cache = g.setdefault("_permission_cache", {}) if has_app_context() else {}
-    if key not in cache:
-        cache[key] = db.session.scalar(
-            db.select(CoordinatorTerm.id).where(
-                CoordinatorTerm.user_id == user.id,
-                CoordinatorTerm.cluster_id == cluster.id,
-                CoordinatorTerm.covers(day),
-            ).limit(1)
-        ) is not None
-    return cache[key]
+    if day is None or day == bangkok_today():
+        return cluster.id in active_cluster_ids(user)
+    return db.session.scalar(select(CoordinatorTerm.id).where(
+        CoordinatorTerm.user_id == user.id, CoordinatorTerm.cluster_id == cluster.id,
+        CoordinatorTerm.covers(day)).limit(1)) is not None
+
+
+def managed_cluster_ids(user) -> frozenset[int] | None:
+    """The clusters whose figures, members and reports the user may see as a manager: None for OSMEP staff
+    (every cluster), the clusters they coordinate today for a coordinator, none for anyone else."""
+    if not _active(user):
+        return frozenset()
+    return None if user.is_staff else active_cluster_ids(user)
 
 
 def can_create_firm(user) -> bool:
@@ -101,14 +176,13 @@ def can_edit_firm(user, firm) -> bool:
 
 def can_manage_firm_team(user, firm) -> bool:
     """Only the owner invites and removes editors."""
-    from portal.firms.models import FirmRole
-
     return _active(user) and firm_role(user, firm) is FirmRole.OWNER
 
 
 def can_view_firm(user, firm) -> bool:
     """Hidden firms: their own team and OSMEP staff only. Without consent to a public listing (PDPA):
-    signed-in users only. Otherwise anyone."""
+    signed-in users only. Otherwise anyone. SQL twin: portal.firms.queries.visible_firm_filter (lists
+    never show hidden firms, not even to their team)."""
     if firm.is_hidden:
         return _active(user) and (user.is_staff or firm_role(user, firm) is not None)
     if not firm.has_public_consent:
@@ -127,23 +201,17 @@ def can_view_firm_contacts(user, firm) -> bool:
 
 def can_request_membership(user, firm) -> bool:
     """A firm's owner, with a confirmed address, asks for the firm to join clusters."""
-    from portal.firms.models import FirmRole
-
     return _active(user) and user.is_confirmed and firm_role(user, firm) is FirmRole.OWNER
 
 
 def can_withdraw_membership(user, membership) -> bool:
     """The firm's owner cancels its pending request or leaves the cluster."""
-    from portal.firms.models import FirmRole
-
     return _active(user) and _firm_role(user, membership.firm_id) is FirmRole.OWNER
 
 
 def can_answer_membership_invitation(user, membership) -> bool:
     """The firm's owner, with a confirmed address, accepts or declines a coordinator's invitation for the
     firm to join a cluster: no one else can make a firm a member without its owner's word."""
-    from portal.firms.models import FirmRole
-
     return _active(user) and user.is_confirmed and _firm_role(user, membership.firm_id) is FirmRole.OWNER
 
 
@@ -155,12 +223,11 @@ def can_manage_cluster(user, cluster) -> bool:
 def can_decide_membership(user, membership) -> bool:
     """Whoever manages the membership's cluster approves, declines, removes, edits positions and notes;
     but a coordinator never decides on a firm whose team includes them: OSMEP staff do."""
-    from portal.clusters.models import Cluster
-
-    cluster = db.session.get(Cluster, membership.cluster_id)
-    if not can_manage_cluster(user, cluster):
+    if not _active(user):
         return False
-    return user.is_staff or not _on_team(user, membership.firm_id)
+    if user.is_staff:
+        return True
+    return membership.cluster_id in active_cluster_ids(user) and not _on_team(user, membership.firm_id)
 
 
 def can_appoint_coordinators(user) -> bool:
@@ -172,10 +239,7 @@ def can_appoint_coordinators(user) -> bool:
 
 def _is_member_firm(firm_id: int, cluster_id: int | None) -> bool:
     """The firm is an approved member of the cluster (or, with no cluster, of any cluster)."""
-    from portal.clusters.models import Membership, MembershipStatus
-
-    query = db.select(Membership.id).where(Membership.firm_id == firm_id,
-                                           Membership.status == MembershipStatus.APPROVED)
+    query = select(Membership.id).where(Membership.firm_id == firm_id, Membership.status == MembershipStatus.APPROVED)
     if cluster_id is not None:
         query = query.where(Membership.cluster_id == cluster_id)
     return db.session.scalar(query.limit(1)) is not None
@@ -191,28 +255,47 @@ def can_post_request(user, firm, cluster_id: int | None = None) -> bool:
 def can_view_request(user, request) -> bool:
     """A request is seen by whoever may see the firm that posted it. Once moderators hide it, only the
     posting firm's team and those who moderate it (can_moderate_target) still see it."""
-    from portal.firms.models import Firm
-
     if not can_view_firm(user, db.session.get(Firm, request.firm_id)):
         return False
     return (not request.is_hidden or _on_team(user, request.firm_id)
             or can_moderate_target(user, "request", request))
 
 
+def is_out_of_view(user, request) -> bool:
+    """A request hidden by moderators (or posted by a hidden firm) that the user may not see: its pages
+    answer as if it did not exist (404), as the firm's own page does, rather than asking to sign in."""
+    hidden = request.is_hidden or db.session.get(Firm, request.firm_id).is_hidden
+    return hidden and not can_view_request(user, request)
+
+
 def can_manage_request(user, request) -> bool:
-    """The posting firm's team edits, renews, closes the request and decides on responses."""
+    """The posting firm's team looks after the request: sees its responses, edits, renews and closes it
+    (each while its state allows, below) and decides on responses."""
     return _active(user) and _firm_role(user, request.firm_id) is not None
+
+
+def can_edit_request(user, request) -> bool:
+    """The posting firm's team edits a request while it is open."""
+    return can_manage_request(user, request) and request.status is RequestStatus.OPEN
+
+
+def can_close_request(user, request) -> bool:
+    """The posting firm's team closes an open request (partnered, not fulfilled, withdrawn)."""
+    return can_manage_request(user, request) and request.status is RequestStatus.OPEN
+
+
+def can_renew_request(user, request) -> bool:
+    """The posting firm's team extends an open request or reopens one that expired, never one it closed."""
+    return can_manage_request(user, request) and request.is_renewable
 
 
 def can_respond(user, request, firm) -> bool:
     """Another member firm (of the request's cluster, if it has one) answers an open request it can see,
     through a confirmed member of its team. Nobody on the posting firm's team responds, from whichever of
     their firms (that would be a deal with oneself). One response per firm."""
-    from portal.collab.models import RequestStatus
-
     return (_active(user) and user.is_confirmed and firm.id != request.firm_id and not firm.is_hidden
             and firm_role(user, firm) is not None and not _on_team(user, request.firm_id)
-            and request.status is RequestStatus.OPEN and request.expires_on >= bangkok_today()
+            and request.is_open_on(bangkok_today())
             and can_view_request(user, request) and _is_member_firm(firm.id, request.cluster_id))
 
 
@@ -220,8 +303,6 @@ def can_view_response(user, response) -> bool:
     """A response and its thread (every message in it) are private to the two firms' teams and OSMEP
     staff. Once moderators hide the response, the posting firm's team no longer sees it; the responding
     firm's team still does, to ask for a review."""
-    from portal.collab.models import CollabRequest
-
     if not _active(user):
         return False
     if user.is_staff or _on_team(user, response.firm_id):
@@ -230,38 +311,59 @@ def can_view_response(user, response) -> bool:
     return not response.is_hidden and _on_team(user, request.firm_id)
 
 
-def can_decide_response(user, response) -> bool:
-    """The posting firm shortlists, accepts or declines a response while its request is open."""
-    from portal.collab.models import CollabRequest, RequestStatus
-
+def can_decide_response(user, response, to: ResponseStatus | None = None) -> bool:
+    """The posting firm shortlists, accepts or declines responses it can see (not one moderators hid) while
+    its request is open. With `to`: that decision, now, along the response's transitions
+    (portal.collab.models.RESPONSE_TRANSITIONS)."""
     request = db.session.get(CollabRequest, response.request_id)
-    return can_manage_request(user, request) and request.status is RequestStatus.OPEN
+    if not (can_manage_request(user, request) and request.status is RequestStatus.OPEN
+            and can_view_response(user, response)):
+        return False
+    if to is None:
+        return True
+    return (to in DECISIONS and response.can_move_to(to)
+            and not (to is ResponseStatus.ACCEPTED and accepted_elsewhere(response)))  # one partner per request
+
+
+def response_decisions(user, response) -> list[ResponseStatus]:
+    """The decisions the user may take on the response now, in the order they are offered."""
+    return [d for d in DECISIONS if can_decide_response(user, response, d)]
+
+
+def can_withdraw_response(user, response, now: bool = True) -> bool:
+    """The responding firm's team withdraws its response while it waits or is shortlisted (`now` False:
+    whatever its state, for a service that explains why not)."""
+    return (_active(user) and _on_team(user, response.firm_id)
+            and (not now or response.can_move_to(ResponseStatus.WITHDRAWN)))
+
+
+def can_write_in_thread(user, response) -> bool:
+    """Only the two firms' teams write in a response's thread (OSMEP staff read it), while the response is
+    neither declined nor withdrawn, and while they may see it."""
+    if not (can_view_response(user, response) and not response.is_closed):
+        return False
+    request = db.session.get(CollabRequest, response.request_id)
+    return _on_team(user, response.firm_id) or _on_team(user, request.firm_id)
+
+
+def writing_side(user, response) -> int | None:
+    """The firm the user writes for in the thread: the responding firm if they are on its team, else the
+    posting firm; None if they may not write (can_write_in_thread)."""
+    if not can_write_in_thread(user, response):
+        return None
+    if _on_team(user, response.firm_id):
+        return response.firm_id
+    return db.session.get(CollabRequest, response.request_id).firm_id
 
 
 def can_see_counterpart_contacts(user, response, counterpart) -> bool:
     """In a thread, each side sees the other's contacts once the response is accepted, or if the other
     firm's profile is public anyway."""
-    from portal.collab.models import ResponseStatus
-
     return can_view_response(user, response) and (
         response.status is ResponseStatus.ACCEPTED or can_view_firm_contacts(user, counterpart))
 
 
 # --- moderation -----------------------------------------------------------------------------------
-
-def active_cluster_ids(user) -> set[int]:
-    from portal.clusters.models import CoordinatorTerm
-
-    if not _active(user):
-        return set()
-    key = ("clusters", user.id)
-    cache = g.setdefault("_permission_cache", {}) if has_app_context() else {}
-    if key not in cache:
-        today = bangkok_today()
-        cache[key] = set(db.session.scalars(db.select(CoordinatorTerm.cluster_id).where(
-            CoordinatorTerm.user_id == user.id, CoordinatorTerm.covers(today))))
-    return cache[key]
-
 
 def can_report(user) -> bool:
     """Any signed-in user reports a listing (what they can see: can_report_target)."""
@@ -270,8 +372,6 @@ def can_report(user) -> bool:
 
 def _thread_of(target_type: str, obj):
     """The response whose private thread a response or message belongs to."""
-    from portal.collab.models import Response
-
     return obj if target_type == "response" else db.session.get(Response, obj.response_id)
 
 
@@ -279,39 +379,32 @@ def can_report_target(user, target_type: str, obj) -> bool:
     """A signed-in user reports only what they may see, by the rules of its page: a firm (can_view_firm),
     a request (can_view_request), a response (can_view_response); a message iff its thread is visible.
     Nobody reports what their own firm wrote (its profile, request, response or message): they edit it."""
-    if not can_report(user):
+    if not can_report(user) or target_type not in ("firm", "request", "response", "message"):
         return False
-    if target_type in ("firm", "request", "response", "message") \
-            and _on_team(user, obj.id if target_type == "firm" else obj.firm_id):
+    if _on_team(user, obj.id if target_type == "firm" else obj.firm_id):
         return False
     if target_type == "firm":
         return can_view_firm(user, obj)
     if target_type == "request":
         return can_view_request(user, obj)
-    if target_type in ("response", "message"):
-        return can_view_response(user, _thread_of(target_type, obj))
-    return False
+    return can_view_response(user, _thread_of(target_type, obj))
 
 
 def can_moderate_firm(user, firm_id: int) -> bool:
     """OSMEP staff moderate everything; coordinators the listings of firms that are members of their
     clusters, but never a firm whose team includes them (OSMEP staff decide those)."""
-    from portal.clusters.models import Membership, MembershipStatus
-
     if not _active(user):
         return False
     if user.is_staff:
         return True
     clusters = active_cluster_ids(user)
-    return bool(clusters) and db.session.scalar(db.select(Membership.id).where(
+    return bool(clusters) and not _on_team(user, firm_id) and db.session.scalar(select(Membership.id).where(
         Membership.firm_id == firm_id, Membership.cluster_id.in_(clusters),
-        Membership.status == MembershipStatus.APPROVED).limit(1)) is not None and not _on_team(user, firm_id)
+        Membership.status == MembershipStatus.APPROVED).limit(1)) is not None
 
 
-def _firms_concerned(target_type: str, obj) -> set[int]:
+def firms_concerned(target_type: str, obj) -> set[int]:
     """The firms a moderation decision concerns: the target's own firm and, for thread content, both sides."""
-    from portal.collab.models import CollabRequest
-
     if target_type == "firm":
         return {obj.id}
     if target_type == "request":
@@ -321,9 +414,7 @@ def _firms_concerned(target_type: str, obj) -> set[int]:
 
 
 def _is_reported(target_type: str, target_id: int) -> bool:
-    from portal.moderation.models import Report
-
-    return db.session.scalar(db.select(Report.id).where(
+    return db.session.scalar(select(Report.id).where(
         Report.target_type == target_type, Report.target_id == target_id).limit(1)) is not None
 
 
@@ -331,7 +422,8 @@ def can_moderate_target(user, target_type: str, obj) -> bool:
     """Who opens a listing's moderation page, dismisses its reports and hides it. OSMEP staff: everything.
     A coordinator: firms and requests of their clusters' member firms (can_moderate_firm); a response or a
     message, private to the two firms, only once someone has reported that very one, and never anything
-    concerning a firm whose team includes them (for thread content: either side)."""
+    concerning a firm whose team includes them (for thread content: either side).
+    SQL twin: portal.moderation.queries.moderatable (the moderation queue)."""
     if not _active(user):
         return False
     if user.is_staff:
@@ -342,14 +434,12 @@ def can_moderate_target(user, target_type: str, obj) -> bool:
         return False
     if target_type in ("response", "message") and not _is_reported(target_type, obj.id):
         return False
-    return not any(_on_team(user, firm_id) for firm_id in _firms_concerned(target_type, obj))
+    return not any(_on_team(user, firm_id) for firm_id in firms_concerned(target_type, obj))
 
 
 def can_restore_target(user, target_type: str, obj) -> bool:
     """A hidden listing is restored by whoever moderates it (can_moderate_target), except that what OSMEP
     staff hid (by hand, or by suspending its owner) only staff restore."""
-    from portal.auth.models import User
-
     if not (obj.is_hidden and can_moderate_target(user, target_type, obj)):
         return False
     if user.is_staff:
@@ -377,8 +467,15 @@ def can_request_review(user, firm_id: int) -> bool:
 
 
 def can_suspend_users(user) -> bool:
-    """Staff suspend and reinstate accounts."""
+    """Staff suspend and reinstate accounts (which ones: can_suspend_user)."""
     return _active(user) and user.is_staff
+
+
+def can_suspend_user(user, target) -> bool:
+    """Staff suspend or reinstate another account; never their own, and only an administrator suspends an
+    administrator."""
+    return (can_suspend_users(user) and target.id != user.id
+            and (target.role is not Role.ADMIN or user.role is Role.ADMIN))
 
 
 def can_view_audit_log(user) -> bool:
@@ -392,24 +489,25 @@ def can_manage_outbox(user) -> bool:
 
 def can_manage_staff(user) -> bool:
     """Administrators appoint and remove OSMEP staff in the portal (and anyone with the CLI)."""
-    from portal.auth.models import Role
-
     return _active(user) and user.role is Role.ADMIN
 
 
+def can_set_staff(user, target) -> bool:
+    """An administrator makes another account OSMEP staff or a member again; administrators stay as they are."""
+    return can_manage_staff(user) and target.role is not Role.ADMIN
+
+
 def can_view_dashboard(user) -> bool:
-    """Programme figures: staff see every cluster, coordinators their own (the public a summary)."""
+    """Programme figures: staff see every cluster, coordinators their own (managed_cluster_ids; the public
+    a summary)."""
     return _active(user) and (user.is_staff or bool(active_cluster_ids(user)))
 
 
 def can_confirm_outcome(user, outcome) -> bool:
     """OSMEP staff confirm or query any reported partnership value. A coordinator of the request's cluster
     confirms or queries one, unless their team includes the posting or the partner firm, or the value is
-    above the threshold OSMEP staff set (portal.admin.services.staff_confirmation_threshold): staff decide
+    above the threshold OSMEP staff set (portal.admin.models.staff_confirmation_threshold): staff decide
     those."""
-    from portal.admin.services import staff_confirmation_threshold
-    from portal.collab.models import CollabRequest
-
     if not _active(user):
         return False
     if user.is_staff:

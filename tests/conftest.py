@@ -11,7 +11,7 @@ from email.policy import default as default_policy
 import pytest
 from aiosmtpd.controller import Controller
 from flask_migrate import upgrade
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from werkzeug.serving import make_server
 
 from config import TestConfig
@@ -19,8 +19,26 @@ from portal import create_app
 from portal.extensions import db
 from portal.seed.reference import load_clusters, load_provinces
 from tests.browser.quality import in_ci
+from tests.helpers import build_cast, load_cast
 
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+def _database_of_this_worker(url: str | None) -> str | None:
+    """Under pytest-xdist (`make test` runs two workers) each worker gets its own PostgreSQL database beside
+    TEST_DATABASE_URL's, `<name>_gw0`, `<name>_gw1`, created like it (template0, UTF-8, C.UTF-8)."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not url or not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        if conn.exec_driver_sql("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).first() is None:
+            conn.exec_driver_sql(f"CREATE DATABASE \"{name}\" TEMPLATE template0 ENCODING 'UTF8' LOCALE 'C.UTF-8'")
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+PG_URL = _database_of_this_worker(os.environ.get("TEST_DATABASE_URL"))
 CHROMIUM = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
 
 
@@ -133,9 +151,20 @@ def _load_reference():
 
 
 def _empty_database():
+    """Delete every row but the reference data; _load_reference then puts back any reference row a test
+    changed or deleted (reloading all of it took ~40 ms a test, a minute of each CI run on PostgreSQL)."""
+    from portal.clusters.models import Cluster, Organisation
+    from portal.firms.models import Province
+    from portal.seed.reference import CLUSTERS, ORGANISATIONS
+
     db.session.rollback()
+    reference = {Province.__table__, Organisation.__table__, Cluster.__table__}
     for table in reversed(db.metadata.sorted_tables):
-        db.session.execute(table.delete())
+        if table not in reference:
+            db.session.execute(table.delete())
+    db.session.execute(Cluster.__table__.delete().where(Cluster.slug.not_in([c[0] for c in CLUSTERS])))
+    db.session.execute(Organisation.__table__.delete().where(
+        Organisation.slug.not_in([o[0] for o in ORGANISATIONS])))
     db.session.commit()
 
 
@@ -165,6 +194,24 @@ def ctx(app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+# --- the usual cast (tests/helpers.py) ---------------------------------------------------------------
+
+@pytest.fixture
+def cast(app):
+    """The usual cast of users and firms, committed; its ids by name (tests/helpers.py). For page tests:
+    `signed_in(app, cast.email("owner"))`."""
+    with app.app_context():
+        return build_cast()
+
+
+@pytest.fixture
+def roles(app, cast):
+    """The cast loaded in a request context, for calling rules: roles.users["owner"], roles.firms["A"].
+    Like `ctx`, its context is shared by any test client request made meanwhile (see `ctx`)."""
+    with app.test_request_context("/"):
+        yield load_cast(cast)
 
 
 # --- browser ------------------------------------------------------------------------------------
@@ -200,31 +247,58 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture
 def th(app):
-    """th("English msgid", **values): the Thai text users should see, from the real catalogue."""
-    from flask_babel import force_locale, gettext
+    """th("English msgid", **values): the Thai text users should see, from the real catalogue; for a count,
+    th("singular", plural="plural", num=n, **values), as ngettext."""
+    from flask_babel import force_locale, gettext, ngettext
 
-    def translate(msgid, **values):
+    def translate(msgid, plural=None, **values):
         with app.test_request_context("/?lang=th"), force_locale("th"):
-            text = gettext(msgid, **values)
+            text = (ngettext(msgid, plural, values["num"], **{k: v for k, v in values.items() if k != "num"})
+                    if plural else gettext(msgid, **values))
         assert text != msgid % values if values else text != msgid, f"not translated: {msgid}"
         return text
 
     return translate
 
 
+_HTML_VERDICTS: list[dict] = []  # on the pytest-xdist controller: what each worker's validation said
+
+
+def pytest_testnodedown(node, error):
+    """pytest-xdist controller: a worker finished; keep its HTML verdict (sent in its workeroutput)."""
+    verdict = getattr(node, "workeroutput", {}).get("html_verdict")
+    if verdict:
+        _HTML_VERDICTS.append(verdict)
+
+
 def pytest_sessionfinish(session, exitstatus):
-    """Every page the browser tests visited must be valid HTML (Nu validator, one run for all of them)."""
+    """Every page the browser tests visited must be valid HTML (Nu validator, one run per process for all the
+    pages it visited). Under pytest-xdist each worker validates its own pages and sends its verdict to the
+    controller, which alone decides the run's exit status."""
     from tests.browser import quality
 
-    errors, report = quality.validate_html()
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     write = reporter.write_line if reporter else print
+    controller = not hasattr(session.config, "workeroutput") and getattr(session.config.option, "dist", "no") != "no"
+    if controller:  # the xdist controller: the workers validated
+        for verdict in _HTML_VERDICTS:
+            write(verdict["summary"])
+            if verdict["failed"]:
+                write(verdict["report"])
+                session.exitstatus = 1
+        return
+    errors, report = quality.validate_html()
+    failed, summary = False, ""
     if errors == -1:
-        write(f"HTML validation not run: {report}")
-        if in_ci():
-            session.exitstatus = 1
+        summary, failed = f"HTML validation not run: {report}", in_ci()
     elif report != "no pages":
-        write(report.splitlines()[0] + (f": {errors} errors" if errors else ": no errors"))
-        if errors:
-            write(report)
-            session.exitstatus = 1
+        summary = report.splitlines()[0] + (f": {errors} errors" if errors else ": no errors")
+        failed = bool(errors)
+    if hasattr(session.config, "workeroutput"):  # an xdist worker: tell the controller
+        session.config.workeroutput["html_verdict"] = {"failed": failed, "summary": summary, "report": report}
+        return
+    if summary:
+        write(summary)
+    if failed:
+        write(report)
+        session.exitstatus = 1

@@ -42,6 +42,12 @@ def membership(firm_obj, cluster_obj, *positions, status=MembershipStatus.APPROV
         positions=[MembershipPosition(position=p) for p in (positions or (Position.UPSTREAM,))],
         invited_at=CONSENTED if status is MembershipStatus.INVITED else None,
     )
+    if status is MembershipStatus.APPROVED:  # as approving does: the fiscal year of the approval (now)
+        from portal.db import utcnow
+        from portal.thai import fiscal_year
+
+        obj.decided_at = utcnow()
+        obj.fiscal_year = fiscal_year(obj.decided_at)
     db.session.add(obj)
     db.session.flush()
     return obj

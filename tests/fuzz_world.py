@@ -116,7 +116,9 @@ def build() -> World:
         ids=ids,
         tokens={"auth.confirm": auth_services.confirmation_token(people["newbie"]),
                 "auth.reset": auth_services.reset_token(owner),
-                "firms.accept_invitation": firm_emails.invitation_token(invitation)},
+                "firms.accept_invitation": firm_emails.invitation_token(invitation),
+                # the coordinator's confirmed import: its preview page says so (Back after confirming)
+                "coordination.import_preview": member_import.token, "coordination.confirm_import": member_import.token},
     )
 
 

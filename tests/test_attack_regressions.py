@@ -17,14 +17,11 @@ from portal.auth.models import Role, User
 from portal.db import utcnow
 from portal.extensions import db
 from tests import factories
+from tests.helpers import body
 from tests.test_auth_security import fresh_app, limiter_restored  # noqa: F401  (a fixture)
 
 ROOT = Path(__file__).resolve().parent.parent
 EVIL = "http://evil.example"
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def links(mailbox, address) -> list[str]:

@@ -10,12 +10,9 @@ from portal.audit import AuditEntry
 from portal.auth.models import User
 from portal.extensions import db
 from tests import factories
+from tests.helpers import body
 
 NEW_PASSWORD = "a much longer new passphrase 2567"
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def register(client, email="somchai@example.com", password=factories.PASSWORD, lang="th", name="สมชาย ใจดี"):

@@ -54,13 +54,16 @@ def test_home_lists_every_cluster_with_figures(client, betta_members):
     for slug in SLUGS:
         assert f'href="/clusters/{slug}"' in body
     assert re.search(r"<strong>8</strong>\s*clusters", body)
-    assert re.search(r"<strong>3</strong>\s*member firms", body)  # breeder, grader, cosplay studio
+    # Member firms: every firm with an approved membership, listed publicly or not (5); public listings: those
+    # anyone may see listed (breeder, grader, cosplay studio). Not the hidden, private or pending ones.
+    assert re.search(r"<strong[^>]*>5</strong>\s*member firms now", body)
+    assert re.search(r"<strong[^>]*>3</strong>\s*public listings", body)
 
 
-def test_cluster_list_counts_visible_members(client, betta_members):
+def test_cluster_list_counts_member_firms_as_the_results_do(client, betta_members):
     body = text_of(client.get("/clusters/?lang=en"))
     betta = re.search(r'href="/clusters/betta">.*?</li>', body, re.S).group(0)
-    assert "2 member firms" in betta
+    assert "4 member firms" in betta  # breeder, grader, and the hidden and the private listing
     agritech = re.search(r'href="/clusters/agritech">.*?</li>', body, re.S).group(0)
     assert "0 member firms" in agritech
 

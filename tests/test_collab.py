@@ -6,10 +6,18 @@ import pytest
 from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
-from portal.auth.models import Role, User
-from portal.clusters.models import MembershipStatus, Position
+from portal.auth.models import User
+from portal.clusters.models import Position
 from portal.collab import services, suggestions
-from portal.collab.models import CloseReason, CollabRequest, Kind, Outcome, OutcomeKind, RequestStatus
+from portal.collab.models import (
+    RESPONSE_TRANSITIONS,
+    CloseReason,
+    CollabRequest,
+    Kind,
+    Outcome,
+    OutcomeKind,
+    RequestStatus,
+)
 from portal.collab.models import ResponseStatus as R
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
@@ -19,10 +27,7 @@ from portal.notifications.models import Notification
 from portal.permissions import can_post_request, can_respond, can_view_request, can_view_response
 from portal.thai import bangkok_today
 from tests import factories
-
-
-def body(response):
-    return response.get_data(as_text=True)
+from tests.helpers import body, signed_in
 
 
 def data(**values):
@@ -32,31 +37,21 @@ def data(**values):
             "budget_max": Decimal("50000"), "province_id": None, **values}
 
 
+# This file's names for the cast (tests/helpers.py): person → (cast member, their firm).
+CAST = {"poster": ("owner", "A"), "poster_editor": ("editor", "A"), "responder": ("owner_of_two", "B"),
+        "cosplayer": ("owner_c", "C"), "outsider": ("applicant", "N"), "stranger": ("stranger", None),
+        "staff": ("staff", None)}
+
+
 @pytest.fixture
-def world(ctx):
-    """Two Betta member firms (poster and responder), a Cosplay-only firm, a non-member, staff."""
-    betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
-    users = {name: factories.user(email=f"{name}@example.com", locale="en" if name == "responder" else "th")
-             for name in ("poster", "poster_editor", "responder", "cosplayer", "outsider", "stranger")}
-    users["staff"] = factories.user(email="staff@example.com", role=Role.STAFF)
-    firms = {
-        "poster": factories.firm(name_th="ฟาร์มผู้ประกาศ", phone="+66811111111", public_listing_consent_at=None),
-        "responder": factories.firm(name_th="ฟาร์มผู้ตอบ", name_en="Responder Farm", phone="+66822222222",
-                                    public_listing_consent_at=None),
-        "cosplayer": factories.firm(name_th="สตูดิโอคอสเพลย์"),
-        "outsider": factories.firm(name_th="กิจการนอกคลัสเตอร์"),
-    }
-    factories.team_member(firms["poster"], users["poster"], "owner")
-    factories.team_member(firms["poster"], users["poster_editor"], "editor")
-    factories.team_member(firms["responder"], users["responder"], "owner")
-    factories.team_member(firms["cosplayer"], users["cosplayer"], "owner")
-    factories.team_member(firms["outsider"], users["outsider"], "owner")
-    factories.membership(firms["poster"], betta, Position.DOWNSTREAM)
-    factories.membership(firms["responder"], betta, Position.UPSTREAM)
-    factories.membership(firms["cosplayer"], cosplay, Position.UPSTREAM)
-    factories.membership(firms["outsider"], betta, Position.UPSTREAM, status=MembershipStatus.PENDING)
+def world(roles):
+    """Two Betta member firms (poster and responder, both members-only here), a Cosplay-only firm, a firm
+    whose request to join Betta is pending, a user with no firm, staff."""
+    users = {name: roles.users[who] for name, (who, _firm) in CAST.items()}
+    firms = {name: roles.firms[firm] for name, (_who, firm) in CAST.items() if firm and name != "poster_editor"}
+    firms["poster"].public_listing_consent_at = firms["responder"].public_listing_consent_at = None
     db.session.commit()
-    return users, firms, betta
+    return users, firms, roles.clusters["betta"]
 
 
 def post(world, **values):
@@ -148,7 +143,7 @@ def test_close_page_offers_only_the_accepted_responder_and_chooses_it(app, world
     services.respond(users["responder"], request, firms["responder"], "เราเพาะปลากัดฮาล์ฟมูน")
     services.decide(users["poster"], accepted, R.ACCEPTED)
     db.session.commit()
-    page = body(signed_in(app, "poster@example.com").get(f"/requests/{request.id}/close?lang=th"))
+    page = body(signed_in(app, users["poster"]).get(f"/requests/{request.id}/close?lang=th"))
     assert f'<option selected value="{second_firm.id}">' in page or \
         f'<option value="{second_firm.id}" selected>' in page
     assert f'value="{firms["responder"].id}"' not in page
@@ -198,7 +193,7 @@ def test_request_needs_a_title_and_a_sane_budget(world):
 
 # --- response state machine -----------------------------------------------------------------------
 
-ALLOWED = services.RESPONSE_TRANSITIONS
+ALLOWED = RESPONSE_TRANSITIONS
 
 
 # (this response, another response to the same request); two accepted ones cannot exist
@@ -321,10 +316,9 @@ def test_notification_fan_out(world):
     assert kinds_for(users["stranger"]) == []
 
 
-def test_shortlist_partnership_and_value_to_confirm_are_notified(world, app):
+def test_shortlist_partnership_and_value_to_confirm_are_notified(world, roles, app):
     users, firms, betta = world
-    coordinator = factories.user(email="coordinator@example.com")
-    factories.term(coordinator, betta)
+    coordinator = roles.users["coordinator"]  # of Betta
     request = post(world)
     response = services.respond(users["responder"], request, firms["responder"], "สนใจ")
     services.decide(users["poster"], response, R.SHORTLISTED)
@@ -355,8 +349,8 @@ def test_opt_in_digest_of_fitting_requests(world, app):
     with app.test_request_context("/"):  # as `flask requests digest` runs it
         assert services.request_digests() == 0  # nobody opted in
         users["responder"].wants_request_digest = True
-        assert services.request_digests() == 1
-        assert kinds_for(users["responder"]) == ["request.digest"]
+        assert services.request_digests() == 2  # one per firm: the responder owns B and B2
+        assert kinds_for(users["responder"]) == ["request.digest", "request.digest"]
         assert services.request_digests() == 0  # nothing new since
 
 
@@ -414,12 +408,6 @@ def http_world(app):
         db.session.commit()
         world_data["betta"] = betta.id
         return world_data
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    factories.sign_in(client, email)
-    return client
 
 
 def test_contacts_are_revealed_on_acceptance(app, http_world, mailbox):

@@ -23,6 +23,7 @@ from portal.extensions import db
 from portal.firms.models import Firm
 from portal.notifications.models import Notification
 from tests import factories
+from tests.helpers import signed_in
 
 S, R = MembershipStatus, ResponseStatus
 DECIDED_MEANWHILE = "Someone else decided this request at the same moment (now: {}). Your decision was not saved."
@@ -95,12 +96,6 @@ def race(app):
     event.remove(db.session, "before_flush", hook.before_flush)
     event.remove(db.session, "after_flush", hook.after_flush)
     event.remove(db.session, "do_orm_execute", hook.do_orm_execute)
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 def page_after(client, response) -> str:

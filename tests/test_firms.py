@@ -11,12 +11,9 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole, LegalForm, Province
 from tests import factories
+from tests.helpers import body
 
 VALID_NUMBER = "0105567000129"
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def png_bytes(size=(64, 48), color=(200, 30, 30), fmt="PNG") -> bytes:

@@ -18,13 +18,10 @@ from portal.extensions import db
 from portal.firms.models import Firm
 from portal.forms import PortalForm
 from tests import factories
+from tests.helpers import body
 from tests.test_firms import firm_form, owner, owner_client  # noqa: F401  (fixtures)
 
 SPACES = "   \t "
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 def count(app, model) -> int:

@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.firms.models import Firm
 from portal.thai import bangkok_today
 from tests import fuzz_world
+from tests.helpers import body
 
 
 @pytest.fixture
@@ -24,10 +25,6 @@ def client_as(app, world, role):
         with client.session_transaction() as session:
             session["_user_id"] = world.user_id(role)
     return client
-
-
-def body(response):
-    return response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize(("role", "url"), [

@@ -19,6 +19,8 @@ def html_lang(response) -> str:
         ("", "th-TH,th;q=0.9", "th"),  # a browser asking for Thai
         ("", "de,th;q=0.5", "th"),  # Thai anywhere in the list beats the English fallback
         ("", "fr,en;q=0.1,th;q=0.5", "th"),  # the browser's order of preference decides
+        ("", "en-GB,th;q=0.5", "en"),  # a British browser that also reads Thai: English first, as it asks
+        ("", "th_TH,en;q=0.8", "th"),
         ("", "*", "th"),  # anything goes: our default
         ("", ";;;", "th"),  # nothing readable: as if the browser said nothing
         ("", "de,en;q=0.5", "en"),  # best supported match

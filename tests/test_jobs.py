@@ -411,7 +411,7 @@ def test_results_check_corrects_drifted_figures(app):
         db.session.commit()
         assert periodic.check_results() == "0 figures corrected"
         db.session.commit()
-        row = db.session.scalars(select(ResultCount).where(ResultCount.dimension == "member")).first()
+        row = db.session.scalars(select(ResultCount).where(ResultCount.dimension == "member+")).first()
         row.firms += 5  # drift, as a bulk load that bypassed the ORM would leave
         db.session.commit()
         assert periodic.check_results() != "0 figures corrected"
@@ -476,7 +476,7 @@ def _upload_and_confirm(client):
     import re
 
     preview = client.post("/clusters/betta/manage/import", content_type="multipart/form-data",
-                          data={"file": (io.BytesIO(IMPORT_CSV), "members.csv")})
+                          data={"file": (io.BytesIO(IMPORT_CSV), "members.csv")}, follow_redirects=True)
     action = re.search(r'action="(/clusters/betta/manage/import/[0-9a-f]+)"', preview.get_data(as_text=True))
     return client.post(action.group(1))
 
@@ -502,8 +502,8 @@ def test_a_confirmed_import_is_recorded_at_once_and_applied_by_a_worker(setup, m
         claim = db.session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "firms.claim"))
         assert claim.recipient == "new.farm@example.com" and claim.status is S.PENDING
     result = client.get(done.location + "?lang=en").get_data(as_text=True)
-    assert "New firm profiles (unclaimed): 1" in result
-    assert "We are sending 1 invitations to claim the new profiles by e-mail." in result
+    assert "1 firm new to the portal: a new profile (unclaimed), joining the cluster" in result
+    assert "We are sending 1 invitation to claim the new profile by e-mail." in result
 
 
 def test_an_import_whose_file_is_gone_fails_and_says_so(app):

@@ -12,12 +12,9 @@ from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.extensions import db
 from portal.firms.models import Firm, FirmInvitation, FirmMember, FirmRole
 from tests import factories
+from tests.helpers import body
 
 NUMBERS = ["0105567000129", "0105567000200", "0105536001239"]
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -40,8 +37,9 @@ def coordinator(app):
 
 
 def upload(client, slug, content: bytes, name="members.csv"):
+    """Upload a file and land where the coordinator does: the problems, or the preview (by GET, after a redirect)."""
     return client.post(f"/clusters/{slug}/manage/import", data={"file": (io.BytesIO(content), name)},
-                       content_type="multipart/form-data")
+                       content_type="multipart/form-data", follow_redirects=True)
 
 
 def confirm(client, slug, preview):
@@ -105,7 +103,7 @@ def test_formulas_in_a_member_list_reach_excel_as_text(app, coordinator):
         db.session.commit()
     exported = coordinator.get("/clusters/betta/manage/members.csv").data
     row = next(r for r in csv.reader(io.StringIO(exported.decode("utf-8-sig"))) if r[0] == NUMBERS[2])
-    assert row[1:3] == ["'" + formula, "'@SUM(1+1)"] and row[6] == "+66812345678"
+    assert row[1:3] == ["'" + formula, "'@SUM(1+1)"] and row[6] == "081 234 5678"
     assert confirm(coordinator, "cosplay", upload(coordinator, "cosplay", exported)).status_code == 302
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Firm.name_th == formula)) == 1
@@ -259,6 +257,8 @@ def test_a_preview_cannot_be_confirmed_by_someone_else(app, coordinator):
     assert members_of(app, "cosplay") == []
 
 
+NOT_A_TABLE = ("This is not a CSV or Excel file. Save the member list as CSV UTF-8 or as an Excel workbook (.xlsx) "
+               "and upload that file.")
 HEADER = "เลขทะเบียนนิติบุคคล,ชื่อภาษาไทย,จังหวัด,ตำแหน่ง,สิ่งที่ต้องการ\n"
 MALFORMED = {
     # One cell over the csv module's field limit (131,072 characters) used to answer 500.
@@ -268,8 +268,7 @@ MALFORMED = {
                   "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
     "wrong-encoding": (HEADER.encode("utf-16"), None, {},
                        "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
-    "binary-junk": (b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8, None, {},
-                    "The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.", {}),
+    "binary-junk": (b"\x89PNG\r\n\x1a\n" + bytes(range(1, 256)) * 8, None, {}, NOT_A_TABLE, {}),
     # The quote opened on line 2 is never closed: the rest of the file would silently become one cell.
     "unterminated-quote": ((HEADER + f'{NUMBERS[2]},ผ้าไทย,เชียงใหม่,ต้นน้ำ,"ผู้ส่งออก\n'
                             f"{NUMBERS[0]},ฟาร์ม,นครปฐม,ต้นน้ำ,\n").encode(),
@@ -312,7 +311,7 @@ def test_lines_ended_by_carriage_returns_alone_are_read(app, coordinator):
 def test_no_file_chosen_is_asked_for(app, coordinator, th):
     response = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(b""), "")},
                                 content_type="multipart/form-data")
-    assert response.status_code == 200 and th("Please choose a CSV file.") in body(response)
+    assert response.status_code == 200 and th("Please choose a CSV or Excel file.") in body(response)
 
 
 def _contacts_in_export(client, slug):
@@ -344,10 +343,84 @@ def test_export_shows_contacts_only_where_the_firm_page_would(app, coordinator):
     factories.sign_in(staff, "staff@example.com")
 
     assert _contacts_in_export(coordinator, "cosplay") == {
-        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
+        "0105536001239": ("081 111 1111", "listed@example.com", "listed"),
         "0105540000012": ("", "", ""),
     }
     assert _contacts_in_export(staff, "cosplay") == {
-        "0105536001239": ("+66811111111", "listed@example.com", "listed"),
-        "0105540000012": ("+66822222222", "private@example.com", "private"),
+        "0105536001239": ("081 111 1111", "listed@example.com", "listed"),
+        "0105540000012": ("082 222 2222", "private@example.com", "private"),
     }
+
+
+# --- #17.8: what the preview says, and Back after confirming ---------------------------------------------------
+
+def test_the_preview_counts_each_change_in_words_and_shows_positions_from_and_to(app, coordinator, th):
+    content = ("Registration number,Name in Thai,Province,Positions\n"
+               f"{NUMBERS[0]},ฟาร์มปลากัดบางกอก,นครปฐม,midstream\n"  # was upstream and downstream
+               f"{NUMBERS[1]},,,midstream\n"  # as it is
+               f"{NUMBERS[2]},บริษัท วิกผมสยาม จำกัด,Bangkok,upstream\n").encode()
+    coordinator.get("/?lang=en")
+    page = body(upload(coordinator, "betta", content))
+    assert "1 firm new to the portal: a new profile (unclaimed), joining the cluster" in page
+    assert "1 member with changed positions" in page and "1 row without change" in page
+    assert "Positions change from Upstream, Downstream to Midstream" in page
+    assert "New profile, joins the cluster" in page
+    assert "Import these 2 changes" in page
+    assert ": 0<" not in page and "firms already on the portal" not in page  # kinds that do not occur are not listed
+    coordinator.get("/?lang=th")
+    thai = body(coordinator.get(re.search(r'action="(/clusters/betta/manage/import/[0-9a-f]+)"', page).group(1)))
+    assert th("%(num)s member with changed positions", plural="%(num)s members with changed positions", num=1) in thai
+    assert th("Positions change from %(before)s to %(after)s", before="ต้นน้ำ, ปลายน้ำ", after="กลางน้ำ") in thai
+
+
+def test_the_preview_is_a_page_of_its_own_and_back_after_confirming_does_not_resubmit(app, coordinator, th):
+    """Post/Redirect/Get: the upload and the confirmation both answer with a redirect, so Back and reload
+    only ever GET the preview, which then says the file was confirmed; a second confirmation does nothing."""
+    from portal.memberships.models import MemberImport
+
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    uploaded = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(exported), "m.csv")},
+                                content_type="multipart/form-data")
+    assert uploaded.status_code == 302 and re.fullmatch(r"/clusters/cosplay/manage/import/[0-9a-f]{32}",
+                                                        uploaded.location)
+    preview_url = uploaded.location
+    preview = coordinator.get(preview_url)
+    assert preview.status_code == 200 and f'action="{preview_url}"' in body(preview)
+    assert coordinator.get(preview_url).status_code == 200 and members_of(app, "cosplay") == []  # reload: no harm
+    done = coordinator.post(preview_url)
+    assert done.status_code == 302 and "/clusters/cosplay/manage/imports/" in done.location
+    back = coordinator.get(preview_url)
+    assert back.status_code == 200
+    assert th("You have confirmed this file") in body(back) and done.location in body(back)
+    assert f'action="{preview_url}"' not in body(back)  # nothing to confirm again
+    again = coordinator.post(preview_url)
+    assert again.status_code == 302 and again.location == "/clusters/cosplay/manage/import"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(MemberImport)) == 1
+    assert len(members_of(app, "cosplay")) == 2
+
+    with app.app_context():
+        other = factories.user(email="other.coord@example.com")
+        factories.term(other, factories.cluster("cosplay"))
+        db.session.commit()
+    intruder = app.test_client()
+    factories.sign_in(intruder, "other.coord@example.com")
+    assert intruder.get(preview_url).location == "/clusters/cosplay/manage/import"  # not theirs to see
+
+
+def test_a_confirmation_after_the_members_changed_goes_back_to_the_preview(app, coordinator, th):
+    exported = coordinator.get("/clusters/betta/manage/members.csv").data
+    preview_url = coordinator.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(exported), "m.csv")},
+                                   content_type="multipart/form-data").location
+    with app.app_context():
+        other = factories.user(email="other.coord@example.com")
+        factories.term(other, factories.cluster("cosplay"))
+        db.session.commit()
+    colleague = app.test_client()
+    factories.sign_in(colleague, "other.coord@example.com")
+    confirm(colleague, "cosplay", upload(colleague, "cosplay", exported))  # a colleague imported the same list
+    stale = coordinator.post(preview_url, follow_redirects=True)
+    assert stale.request.path == preview_url
+    assert th("The members changed since your preview: check the file again.") in body(stale)
+    assert th("Nothing to change.") in body(stale) and f'action="{preview_url}"' not in body(stale)
+    assert len(members_of(app, "cosplay")) == 2

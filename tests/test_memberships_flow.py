@@ -12,10 +12,7 @@ from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.thai import bangkok_today
 from tests import factories
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
+from tests.helpers import body, signed_in
 
 
 @pytest.fixture
@@ -30,12 +27,6 @@ def setup(app):
         factories.term(coordinator, factories.cluster("betta"))
         db.session.commit()
         return {"firm": firm.id}
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 def membership_of(app, firm_id):

@@ -8,21 +8,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from portal.admin.models import MEMBER, ResultCount
 from portal.audit import AuditEntry
 from portal.auth.models import Role, User
 from portal.clusters.models import Membership, MembershipStatus
 from portal.extensions import db
 from portal.notifications.models import Notification
 from tests import factories
+from tests.helpers import body, signed_in
 
 S = MembershipStatus
 NUMBER = "0105536001239"
 FILE = f"registration_number,positions\n{NUMBER},upstream; downstream\n".encode()
-
-
-def body(response) -> str:
-    return response.get_data(as_text=True)
 
 
 @pytest.fixture
@@ -42,15 +38,9 @@ def world(app):
         return {"firm": firm.id, "cluster": factories.cluster("cosplay").id}
 
 
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
-
-
 def import_file(client, content=FILE):
     preview = client.post("/clusters/cosplay/manage/import", data={"file": (io.BytesIO(content), "list.csv")},
-                          content_type="multipart/form-data")
+                          content_type="multipart/form-data", follow_redirects=True)
     action = re.search(r'action="(/clusters/cosplay/manage/import/[0-9a-f]+)"', body(preview))
     return preview, (client.post(action.group(1)) if action else None)
 
@@ -70,8 +60,11 @@ def positions(membership):
 
 def members_counted(app, cluster_id):
     with app.app_context():
-        return db.session.scalar(select(ResultCount.firms).where(
-            ResultCount.scope == cluster_id, ResultCount.dimension == MEMBER, ResultCount.bucket == "")) or 0
+        from portal.admin.dashboard import member_counts
+        from portal.db import utcnow
+        from portal.thai import fiscal_year
+
+        return member_counts([cluster_id], fiscal_year(utcnow()))["member"].get("", 0)
 
 
 def exported_numbers(client):
@@ -87,10 +80,12 @@ def test_import_invites_a_claimed_firm_instead_of_enrolling_it(app, world, mailb
     coordinator = signed_in(app, "coord@example.com")
     preview, done = import_file(coordinator)
     assert th("Invited: joins if its owner accepts") in body(preview)
-    assert th("Firms invited to join (their owners decide): %(num)s", num=1) in body(preview)
+    assert th("%(num)s firm invited to join (its owner decides)",
+              plural="%(num)s firms invited to join (their owners decide)", num=1) in body(preview)
     assert done.status_code == 302 and "/clusters/cosplay/manage/imports/" in done.headers["Location"]
     result = body(coordinator.get(done.headers["Location"]))  # applied by the job (at once in tests)
-    assert th("Firms invited to join (their owners decide): %(num)s", num=1) in result
+    assert th("%(num)s firm invited to join (its owner decides)",
+              plural="%(num)s firms invited to join (their owners decide)", num=1) in result
     assert "/clusters/cosplay/manage/invitations" in result
 
     [invitation] = memberships(app, world["firm"])
@@ -145,7 +140,7 @@ def test_the_owner_accepts_with_the_positions_they_choose(app, world, mailbox):
     assert "ร้านวิกผมสยาม" in mailbox.body(mailbox.last_to("coord@example.com"))
     with app.app_context():
         kinds = db.session.scalars(select(Notification.kind).join(User, User.id == Notification.user_id)
-                                   .where(User.email == "coord@example.com")).all()
+                                   .where(User.email == "coord@example.com").order_by(Notification.id)).all()
     assert kinds == ["import.done", "membership.invitation_accepted"]  # first the import's result
     page = body(signed_in(app, "coord@example.com").get("/clusters/cosplay/manage/invitations"))
     assert "ร้านวิกผมสยาม" in page and "status-approved" in page

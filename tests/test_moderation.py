@@ -3,18 +3,17 @@ reports, hide/restore with review, verification, suspension, the audit log."""
 import csv
 import io
 import re
-from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 from werkzeug.routing import AnyConverter
 
 from portal.audit import AuditEntry
 from portal.auth.models import Role, User
-from portal.clusters.models import CoordinatorTerm, Membership, Position
+from portal.clusters.models import CoordinatorTerm, Membership
 from portal.collab import services as collab
-from portal.collab.models import CollabRequest
+from portal.collab.models import CollabRequest, Outcome, OutcomeKind
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.moderation.models import Report, ReportStatus
@@ -27,67 +26,44 @@ from portal.permissions import (
     can_view_audit_log,
     can_view_moderation,
 )
-from portal.thai import bangkok_today, to_bangkok
+from portal.thai import to_bangkok
 from tests import factories
+from tests.helpers import body, signed_in
 
-
-def body(response):
-    return response.get_data(as_text=True)
+# This file's names for the cast (tests/helpers.py).
+PEOPLE = {"member": "owner_of_two", "owner": "owner", "coordinator": "coordinator",
+          "other_coordinator": "other_coordinator", "ended_coordinator": "ended_coordinator", "staff": "staff",
+          "admin": "admin"}
 
 
 @pytest.fixture
-def world(app):
-    """A Betta firm with a request and a response thread; people of every kind."""
+def world(app, cast):
+    """On the cast: firm A (the owner's) posts a request in Betta, firm B (the member's) responds, and the
+    two report a partnership. Ids by name."""
     with app.app_context():
-        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
-        today = bangkok_today()
-        people = {
-            "member": factories.user(email="member@example.com"),
-            "owner": factories.user(email="owner@example.com"),
-            "coordinator": factories.user(email="coord@example.com"),
-            "other_coordinator": factories.user(email="other.coord@example.com"),
-            "ended_coordinator": factories.user(email="ended.coord@example.com"),
-            "staff": factories.user(email="staff@example.com", role=Role.STAFF),
-            "admin": factories.user(email="admin@example.com", role=Role.ADMIN),
-        }
-        firm = factories.firm(name_th="ฟาร์มสแปม")
-        factories.team_member(firm, people["owner"], "owner")
-        factories.membership(firm, betta, Position.UPSTREAM)
-        responder = factories.firm(name_th="ฟาร์มผู้ตอบ")
-        factories.team_member(responder, people["member"], "owner")
-        factories.membership(responder, betta, Position.DOWNSTREAM)
-        factories.term(people["coordinator"], betta)
-        factories.term(people["other_coordinator"], cosplay)
-        factories.term(people["ended_coordinator"], betta, today - timedelta(days=300), today - timedelta(days=1))
-        request = collab.post_request(people["owner"], firm, {"cluster_id": betta.id, "kind": collab.Kind.KNOWLEDGE,
-                                                              "title_th": "ขายคอร์สรวยเร็ว คลิกเลย"})
-        response = collab.respond(people["member"], request, responder, "สนใจครับ")
-        from decimal import Decimal
-
-        from portal.collab.models import Outcome, OutcomeKind
-
+        owner, member = db.session.get(User, cast.users["owner"]), db.session.get(User, cast.users["owner_of_two"])
+        firm, responder = db.session.get(Firm, cast.firms["A"]), db.session.get(Firm, cast.firms["B"])
+        request = collab.post_request(owner, firm, {"cluster_id": cast.clusters["betta"], "kind": collab.Kind.KNOWLEDGE,
+                                                    "title_th": "ขายคอร์สรวยเร็ว คลิกเลย"})
+        response = collab.respond(member, request, responder, "สนใจครับ")
         outcome = Outcome(request_id=request.id, partner_firm_id=responder.id, value_baht=Decimal(1000),
                           kind=OutcomeKind.NEW_SALES, fiscal_year=2569)
         db.session.add(outcome)
         db.session.commit()
-        ids = {name: user.id for name, user in people.items()}
-        ids.update(firm=firm.id, request=request.id, response=response.id, betta=betta.id, outcome=outcome.id)
+        ids = {name: cast.users[who] for name, who in PEOPLE.items()}
+        ids.update(firm=firm.id, request=request.id, response=response.id, betta=cast.clusters["betta"],
+                   outcome=outcome.id)
         return ids
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 # --- truth table ----------------------------------------------------------------------------------
 
-WHO = ["anonymous", "member", "owner", "coordinator", "other_coordinator", "ended_coordinator", "staff", "admin"]
-EXPECTED = {
+WHO = ["anonymous", "owner_of_two", "owner", "coordinator", "other_coordinator", "ended_coordinator", "staff",
+       "admin"]
+EXPECTED = {  # on firm A of the cast (tests/helpers.py): a Betta member, owned by `owner`
     #                     report moderate queue review suspend audit staff_admin
     "anonymous":         (0,     0,       0,    0,     0,      0,    0),
-    "member":            (1,     0,       0,    0,     0,      0,    0),
+    "owner_of_two":      (1,     0,       0,    0,     0,      0,    0),
     "owner":             (1,     0,       0,    1,     0,      0,    0),
     "coordinator":       (1,     1,       1,    0,     0,      0,    0),
     "other_coordinator": (1,     0,       1,    0,     0,      0,    0),
@@ -97,15 +73,13 @@ EXPECTED = {
 }
 
 
-def test_moderation_truth_table(app, world):
-    with app.test_request_context("/"):
-        users = {name: db.session.get(User, world[name]) if name != "anonymous" else AnonymousUserMixin()
-                 for name in WHO}
-        actual = {who: tuple(int(bool(rule)) for rule in (
-            can_report(users[who]), can_moderate_firm(users[who], world["firm"]), can_view_moderation(users[who]),
-            can_request_review(users[who], world["firm"]), can_suspend_users(users[who]),
-            can_view_audit_log(users[who]), can_manage_staff(users[who]),
-        )) for who in WHO}
+def test_moderation_truth_table(roles):
+    users, firm = roles.users, roles.firms["A"].id
+    actual = {who: tuple(int(bool(rule)) for rule in (
+        can_report(users[who]), can_moderate_firm(users[who], firm), can_view_moderation(users[who]),
+        can_request_review(users[who], firm), can_suspend_users(users[who]),
+        can_view_audit_log(users[who]), can_manage_staff(users[who]),
+    )) for who in WHO}
     assert actual == EXPECTED
 
 
@@ -144,7 +118,7 @@ def test_route_sweep_covers_the_privileged_blueprints(app):
 
 
 def test_every_privileged_endpoint_refuses_anonymous_and_plain_members(app, world):
-    member = signed_in(app, "member@example.com")
+    member = signed_in(app, "owner_of_two@example.com")
     anonymous = app.test_client()
     checked = 0
     for rule in privileged_rules(app):
@@ -163,15 +137,15 @@ def test_every_privileged_endpoint_refuses_anonymous_and_plain_members(app, worl
 # --- flows ----------------------------------------------------------------------------------------
 
 def test_report_hide_review_restore(app, world, mailbox):
-    member, staff = signed_in(app, "member@example.com"), signed_in(app, "staff@example.com")
-    owner, coordinator = signed_in(app, "owner@example.com"), signed_in(app, "coord@example.com")
+    member, staff = signed_in(app, "owner_of_two@example.com"), signed_in(app, "staff@example.com")
+    owner, coordinator = signed_in(app, "owner@example.com"), signed_in(app, "coordinator@example.com")
     url = f"/moderation/report/request/{world['request']}"
     assert member.post(url, data={"reason": "other", "text": ""}).status_code == 200  # "other" needs words
     assert member.post(url, data={"reason": "spam"}).status_code == 302
     member.post(url, data={"reason": "spam"})  # not counted twice
     assert f"/moderation/request/{world['request']}" in body(staff.get("/moderation/"))
     assert f"/moderation/request/{world['request']}" in body(coordinator.get("/moderation/"))
-    assert f"/moderation/request/{world['request']}" not in body(signed_in(app, "other.coord@example.com")
+    assert f"/moderation/request/{world['request']}" not in body(signed_in(app, "other_coordinator@example.com")
                                                                  .get("/moderation/"))
     target = f"/moderation/request/{world['request']}"
     refused = staff.post(f"{target}?lang=en", data={"action": "hide", "reason": ""})
@@ -202,7 +176,7 @@ def test_report_hide_review_restore(app, world, mailbox):
 
 
 def test_dismiss_leaves_the_listing_alone(app, world):
-    member, staff = signed_in(app, "member@example.com"), signed_in(app, "staff@example.com")
+    member, staff = signed_in(app, "owner_of_two@example.com"), signed_in(app, "staff@example.com")
     member.post(f"/moderation/report/firm/{world['firm']}", data={"reason": "fake_firm"})
     staff.post(f"/moderation/firm/{world['firm']}", data={"action": "dismiss"})
     with app.app_context():
@@ -223,13 +197,13 @@ def test_hidden_messages_show_a_placeholder(app, world):
 
 
 def test_coordinators_verify_their_members(app, world):
-    coordinator = signed_in(app, "coord@example.com")
+    coordinator = signed_in(app, "coordinator@example.com")
     assert coordinator.post(f"/moderation/firm/{world['firm']}", data={"action": "verify"}).status_code == 302
     with app.app_context():
         firm = db.session.get(Firm, world["firm"])
         assert firm.verified_at is not None and firm.verified_by_id == world["coordinator"]
     assert "ยืนยันแล้ว" in body(app.test_client().get(f"/firms/{world['firm']}?lang=th"))
-    other = signed_in(app, "other.coord@example.com")
+    other = signed_in(app, "other_coordinator@example.com")
     assert other.post(f"/moderation/firm/{world['firm']}", data={"action": "unverify"}).status_code == 403
 
 
@@ -275,7 +249,9 @@ def test_thai_staff_read_labels_not_codes_in_queue_histories_and_audit_log(app, 
         db.session.commit()
     staff = signed_in(app, "staff@example.com")
     queue = body(staff.get("/moderation/?lang=th"))
-    assert f"{th('Firm')} #{world['firm']}" in queue and f"firm #{world['firm']}" not in queue
+    with app.app_context():
+        firm_name = db.session.get(Firm, world["firm"]).name_th
+    assert f"{th('Firm')}: {firm_name}" in queue and f"firm #{world['firm']}" not in queue  # named, not numbered
     staff.post(f"/moderation/firm/{world['firm']}", data={"action": "verify"})
     staff.post(f"/moderation/firm/{world['firm']}", data={"action": "hide", "reason": "ชื่อกิจการปลอม"})
     history = body(staff.get(f"/moderation/firm/{world['firm']}?lang=th"))
@@ -302,7 +278,7 @@ def test_thai_staff_read_labels_not_codes_in_queue_histories_and_audit_log(app, 
     rows = list(csv.reader(io.StringIO(exported)))
     assert rows[0][:6] == [th("When"), th("Who"), th("What"), th("Target"), th("Reason"), th("Details")]
     report_row = rows[1]
-    assert report_row[1] == "member@example.com" and report_row[2] == th("Problem reported")
+    assert report_row[1] == "owner_of_two@example.com" and report_row[2] == th("Problem reported")
     assert report_row[4] == th("Wrong information")
     assert report_row[5] == f"{th('Listing')}: {th('Firm')} #{world['firm']}"  # not {'target_ref': 'firm:1'}
     with app.app_context():
@@ -343,10 +319,10 @@ def test_every_audit_action_the_code_writes_has_a_label():
 def test_admins_appoint_staff(app, world):
     admin, staff = signed_in(app, "admin@example.com"), signed_in(app, "staff@example.com")
     assert staff.get("/admin/staff").status_code == 403
-    admin.post("/admin/staff", data={"email": "member@example.com", "action": "grant"})
+    admin.post("/admin/staff", data={"email": "owner_of_two@example.com", "action": "grant"})
     with app.app_context():
         assert db.session.get(User, world["member"]).role is Role.STAFF
-    admin.post("/admin/staff", data={"email": "member@example.com", "action": "revoke"})
+    admin.post("/admin/staff", data={"email": "owner_of_two@example.com", "action": "revoke"})
     with app.app_context():
         assert db.session.get(User, world["member"]).role is Role.MEMBER
         actions = db.session.scalars(select(AuditEntry.action).where(AuditEntry.target_id == world["member"],

@@ -8,7 +8,8 @@ from sqlalchemy import select
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.notifications.services import _short, message
-from tests.test_moderation import body, signed_in, world  # noqa: F401  (fixture)
+from tests.helpers import signed_in
+from tests.test_moderation import world  # noqa: F401  (fixture)
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -1,8 +1,6 @@
 """Every permission rule as a truth table: who (rows) × firm state (columns) → allowed."""
 import pytest
-from flask_login import AnonymousUserMixin
 
-from portal.auth.models import Role
 from portal.db import utcnow
 from portal.extensions import db
 from portal.permissions import (
@@ -14,33 +12,25 @@ from portal.permissions import (
 )
 from tests import factories
 
-WHO = ["anonymous", "unconfirmed", "stranger", "editor", "owner", "staff", "suspended_owner"]
+WHO = ["anonymous", "unconfirmed", "stranger", "editor", "owner", "staff", "suspended"]
 STATES = ["public", "members_only", "hidden"]
 
 
 @pytest.fixture
-def world(ctx):
-    """One user of each kind and one firm in each state; owner/editor/suspended owner are in every firm."""
-    users = {
-        "anonymous": AnonymousUserMixin(),
-        "unconfirmed": factories.user(confirmed=False),
-        "stranger": factories.user(),
-        "editor": factories.user(),
-        "owner": factories.user(),
-        "staff": factories.user(role=Role.STAFF),
-        "suspended_owner": factories.user(suspended=True),
-    }
+def firms(roles):
+    """One firm in each state, on top of the cast (tests/helpers.py): the cast's owner owns each one, its
+    editor edits each one, and the suspended user owns each one too."""
     firms = {
         "public": factories.firm(),
         "members_only": factories.firm(public_listing_consent_at=None),
         "hidden": factories.firm(hidden_at=utcnow()),
     }
     for firm in firms.values():
-        factories.team_member(firm, users["owner"], "owner")
-        factories.team_member(firm, users["editor"], "editor")
-        factories.team_member(firm, users["suspended_owner"], "owner")
+        factories.team_member(firm, roles.users["owner"], "owner")
+        factories.team_member(firm, roles.users["editor"], "editor")
+        factories.team_member(firm, roles.users["suspended"], "owner")
     db.session.commit()
-    return users, firms
+    return firms
 
 
 def table(rows: str) -> dict[str, list[bool]]:
@@ -60,7 +50,7 @@ stranger                1      1            0
 editor                  1      1            1
 owner                   1      1            1
 staff                   1      1            1
-suspended_owner         1      0            0
+suspended               1      0            0
 """)
 
 CONTACTS = table("""
@@ -70,7 +60,7 @@ stranger                1      0            0
 editor                  1      1            1
 owner                   1      1            1
 staff                   1      1            1
-suspended_owner         0      0            0
+suspended               0      0            0
 """)
 
 EDIT = table("""
@@ -80,7 +70,7 @@ stranger                0      0            0
 editor                  1      1            1
 owner                   1      1            1
 staff                   0      0            0
-suspended_owner         0      0            0
+suspended               0      0            0
 """)
 
 MANAGE_TEAM = table("""
@@ -90,11 +80,11 @@ stranger                0      0            0
 editor                  0      0            0
 owner                   1      1            1
 staff                   0      0            0
-suspended_owner         0      0            0
+suspended               0      0            0
 """)
 
 CREATE = {"anonymous": False, "unconfirmed": False, "stranger": True, "editor": True, "owner": True,
-          "staff": True, "suspended_owner": False}
+          "staff": True, "suspended": False}
 
 
 @pytest.mark.parametrize("rule, expected", [
@@ -103,13 +93,13 @@ CREATE = {"anonymous": False, "unconfirmed": False, "stranger": True, "editor": 
     (can_edit_firm, EDIT),
     (can_manage_firm_team, MANAGE_TEAM),
 ], ids=["view", "contacts", "edit", "manage_team"])
-def test_firm_rules(world, rule, expected):
-    users, firms = world
+def test_firm_rules(roles, firms, rule, expected):
+    users = roles.users
     assert set(expected) == set(WHO)
     actual = {who: [rule(users[who], firms[state]) for state in STATES] for who in WHO}
     assert actual == expected
 
 
-def test_create_rule(world):
-    users, _ = world
+def test_create_rule(roles):
+    users = roles.users
     assert {who: can_create_firm(users[who]) for who in WHO} == CREATE

@@ -23,6 +23,7 @@ from portal.collab.models import (
 from portal.extensions import db
 from portal.thai import bangkok_today, fiscal_year
 from tests import factories
+from tests.helpers import signed_in
 
 LAST_MINUTE_2563 = datetime(2020, 9, 30, 16, 59, tzinfo=timezone.utc)  # 23:59 on 30 Sep in Bangkok
 FIRST_MINUTE_2564 = datetime(2020, 9, 30, 17, 0, tzinfo=timezone.utc)  # 00:00 on 1 Oct in Bangkok
@@ -44,7 +45,8 @@ def programme(app):
         approved(a, betta, LAST_MINUTE_2563, Position.UPSTREAM, Position.DOWNSTREAM)
         approved(a, cosplay, LAST_MINUTE_2563, Position.MIDSTREAM)  # same firm, second cluster, same year
         approved(b, betta, FIRST_MINUTE_2564, Position.UPSTREAM)
-        approved(c, cosplay, FIRST_MINUTE_2564, Position.MIDSTREAM, status=MembershipStatus.LEFT)
+        left = approved(c, cosplay, FIRST_MINUTE_2564, Position.MIDSTREAM, status=MembershipStatus.LEFT)
+        left.ended_at = datetime(2022, 1, 10, tzinfo=timezone.utc)  # fiscal year 2565
 
         def request(firm, cluster, kind, year, partner=None, value=None, outcome_kind=None, confirmed=False):
             r = CollabRequest(firm_id=firm.id, cluster_id=cluster.id if cluster else None, kind=kind,
@@ -78,11 +80,18 @@ def test_programme_figures_by_fiscal_year(app, programme):
     with app.test_request_context("/"):
         fy63 = dashboard.figures(2563, None)
         fy64 = dashboard.figures(2564, None)
-    assert fy63.members_in_year == 1  # firm A, in two clusters, counted once
-    assert fy64.members_in_year == 2  # B and C (C left later: it was still approved that year)
-    assert fy64.members_total == 2  # A and B are members now; C left
-    assert dict(fy64.by_year) == {2563: 1, 2564: 2}
-    assert dict(fy64.by_position) == {Position.UPSTREAM: 2, Position.DOWNSTREAM: 1, Position.MIDSTREAM: 1}
+    # Member firms at the end of each fiscal year: A (in two clusters, counted once) from 2563; B and C
+    # joined in 2564; C left in 2565. The figure of a year does not change with what happened after it.
+    assert (fy63.members, fy63.members_joined, fy63.members_left) == (1, 1, 0)
+    assert (fy64.members, fy64.members_joined, fy64.members_left) == (3, 2, 0)
+    assert dict(fy64.by_year) == {2563: 1, 2564: 3}
+    assert dict(fy64.by_position) == {Position.UPSTREAM: 2, Position.DOWNSTREAM: 1, Position.MIDSTREAM: 2}
+    with app.test_request_context("/"):
+        fy65, fy70 = dashboard.figures(2565, None), dashboard.figures(2570, None)
+    assert (fy65.members, fy65.members_joined, fy65.members_left) == (2, 0, 1)
+    assert dict(fy70.by_year) == {2563: 1, 2564: 3, 2565: 2, 2566: 2, 2567: 2, 2568: 2, 2569: 2, 2570: 2}
+    # the last bar is the headline
+    assert fy70.by_year[-1] == (2570, fy70.members) and fy64.by_year[-1] == (2564, fy64.members)
     assert (fy64.requests_posted, fy64.requests_answered, fy64.requests_partnered) == (4, 3, 3)
     assert fy64.value_confirmed == Decimal("120000.50")
     assert fy64.value_unconfirmed == Decimal("880000")
@@ -165,12 +174,6 @@ def test_public_summary_has_no_firm_level_data(client, programme):
 
 def _outcome_of(value):
     return db.session.scalar(db.select(Outcome).where(Outcome.value_baht == Decimal(value)))
-
-
-def signed_in(app, email):
-    client = app.test_client()
-    assert factories.sign_in(client, email).status_code == 302
-    return client
 
 
 def test_coordinators_confirm_up_to_the_threshold_staff_above_it(app, programme):

@@ -8,7 +8,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import distinct, func, insert, select, text
+from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session, selectinload
 from stdnum.th import moa
 
@@ -22,6 +22,7 @@ from portal.firms import services as firm_services
 from portal.firms.models import Firm, Province
 from portal.memberships import csv_io
 from portal.memberships import services as membership_services
+from portal.thai import fiscal_year
 from tests import factories
 from tests.conftest import PG_URL
 from tests.test_migrations import empty_app  # noqa: F401  (fixture: an app on an empty database)
@@ -30,33 +31,51 @@ S = MembershipStatus
 SLUGS = ["betta", "cosplay", "agritech"]
 
 
-def counted_afresh(cluster_ids) -> dict[str, dict[str, int]]:
-    """What the dashboard counted before the counts were kept: COUNT(DISTINCT firm) over memberships."""
+def counted_afresh(cluster_ids, year) -> dict:
+    """The definition, counted from the memberships without the kept changes: firms with a membership
+    approved in `year` or before and not ended (left, removed) by the end of `year`, each firm once."""
     scope = [Membership.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
-    approved = [Membership.status == S.APPROVED, *scope]
-    firms = func.count(distinct(Membership.firm_id))
-    rows = db.session.execute
+    rows = db.session.execute(
+        select(Membership.firm_id, Membership.status, Membership.fiscal_year, Membership.ended_at,
+               MembershipPosition.position, Firm.province_id)
+        .join(Firm, Firm.id == Membership.firm_id)
+        .outerjoin(MembershipPosition, MembershipPosition.membership_id == Membership.id).where(*scope)).all()
 
-    def as_dict(query, key=str):
-        return {key(bucket): n for bucket, n in rows(query).all() if n}
+    def member_at_end(status, approved_in, ended_at, y):
+        if approved_in is None or approved_in > y:
+            return False
+        if status is S.APPROVED:
+            return True
+        return status in (S.LEFT, S.REMOVED) and ended_at is not None and fiscal_year(ended_at) > y
 
-    total = db.session.scalar(select(firms).where(*approved))
+    def firms_at_end(y):
+        return {firm for firm, status, approved_in, ended_at, *_ in rows if member_at_end(status, approved_in,
+                                                                                         ended_at, y)}
+
+    at_end = [row for row in rows if member_at_end(row[1], row[2], row[3], year)]
+    position, province = {}, {}
+    for firm, *_, code, province_id in at_end:
+        if code is not None:
+            position.setdefault(Position(code).value, set()).add(firm)
+        province.setdefault(str(province_id), set()).add(firm)
+    first = min((row[2] for row in rows if row[2] is not None), default=year)
+    by_year = {y: len(firms_at_end(y)) for y in range(first, year + 1)}
+    now, before = firms_at_end(year), firms_at_end(year - 1)
     return {
-        "year": as_dict(select(Membership.fiscal_year, firms).where(Membership.fiscal_year.is_not(None), *scope)
-                        .group_by(Membership.fiscal_year)),
-        "member": {"": total} if total else {},
-        "position": as_dict(select(MembershipPosition.position, firms)
-                            .join(Membership, Membership.id == MembershipPosition.membership_id).where(*approved)
-                            .group_by(MembershipPosition.position), key=lambda p: Position(p).value),
-        "province": as_dict(select(Firm.province_id, firms).join(Firm, Firm.id == Membership.firm_id)
-                            .where(*approved).group_by(Firm.province_id)),
+        "member": {"": len(now)} if now else {},
+        "position": {code: len(firms) for code, firms in position.items()},
+        "province": {code: len(firms) for code, firms in province.items()},
+        "year": {y: n for y, n in by_year.items() if n} | {year: len(now)},
+        "joined": len(now - before),
+        "left": len(before - now),
     }
 
 
-def assert_counts_match(cluster_ids_list):
+def assert_counts_match(cluster_ids_list, years=range(2560, 2576)):
     db.session.expire_all()
     for cluster_ids in [None, *([c] for c in cluster_ids_list), cluster_ids_list[:2], cluster_ids_list]:
-        assert dashboard.member_counts(cluster_ids) == counted_afresh(cluster_ids), cluster_ids
+        for year in years:
+            assert dashboard.member_counts(cluster_ids, year) == counted_afresh(cluster_ids, year), (cluster_ids, year)
 
 
 def registration_number(n: int) -> str:
@@ -173,9 +192,9 @@ def test_kept_counts_equal_a_fresh_count_after_random_changes(app, monkeypatch, 
 
 
 def test_history_and_direct_edits_count_like_the_services(app):
-    """Years count memberships approved then, whatever their status now; a firm in two clusters
-    counts once in the programme; edits made without the services (factories, a moved fiscal year,
-    positions replaced, a membership deleted) are counted as well."""
+    """Members are counted at the end of each fiscal year: a firm in two clusters counts once in the
+    programme, a membership that ended counts up to the year before it ended; edits made without the
+    services (factories, a moved fiscal year, positions replaced, a membership deleted) are counted as well."""
     with app.app_context():
         betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
         firm = factories.firm(province_code="73")
@@ -184,25 +203,31 @@ def test_history_and_direct_edits_count_like_the_services(app):
         second = factories.membership(firm, cosplay, Position.MIDSTREAM, Position.UPSTREAM)
         second.fiscal_year = 2564
         db.session.commit()
-        programme = dashboard.member_counts(None)
-        assert programme["year"] == {"2563": 1, "2564": 1}
+        programme = dashboard.member_counts(None, 2564)
+        assert programme["year"] == {2563: 1, 2564: 1}
         assert programme["member"] == {"": 1}
         assert programme["position"] == {"upstream": 1, "midstream": 1}
+        assert (programme["joined"], programme["left"]) == (0, 0)  # already a member through Betta
+        assert dashboard.member_counts(None, 2562)["member"] == {}
         first.status = S.LEFT
+        first.ended_at = datetime(2021, 3, 1, tzinfo=timezone.utc)  # fiscal year 2564
         second = db.session.scalar(select(Membership).where(Membership.id == second.id)
                                    .options(selectinload(Membership.positions)))
         second.positions = [MembershipPosition(position=Position.DOWNSTREAM)]
         db.session.commit()
-        assert dashboard.member_counts(None)["position"] == {"downstream": 1}
-        assert dashboard.member_counts([betta.id]) == {"year": {"2563": 1}, "member": {}, "position": {},
-                                                       "province": {}}
+        assert dashboard.member_counts(None, 2564)["position"] == {"downstream": 1}
+        assert dashboard.member_counts(None, 2563)["position"] == {"upstream": 1}
+        assert dashboard.member_counts([betta.id], 2564) == {"year": {2563: 1, 2564: 0}, "member": {},
+                                                             "position": {}, "province": {}, "joined": 0, "left": 1}
+        assert dashboard.member_counts([betta.id], 2563)["member"] == {"": 1}
         firm.province = factories.province("50")  # through the relationship: province_id is set at flush
         db.session.commit()
-        assert dashboard.member_counts([cosplay.id])["province"] == {str(firm.province_id): 1}
+        assert dashboard.member_counts([cosplay.id], 2570)["province"] == {str(firm.province_id): 1}
         assert_counts_match([betta.id, cosplay.id])
         db.session.delete(second)
         db.session.commit()
-        assert dashboard.member_counts(None) == {"year": {"2563": 1}, "member": {}, "position": {}, "province": {}}
+        assert dashboard.member_counts(None, 2564)["member"] == {}
+        assert dashboard.member_counts(None, 2563)["member"] == {"": 1}
         assert_counts_match([betta.id, cosplay.id])
 
 
@@ -214,12 +239,12 @@ def test_rebuild_command_repairs_the_counts(app):
         db.session.commit()
         db.session.execute(ResultCount.__table__.delete())  # as after a bulk load that bypassed the ORM
         db.session.commit()
-        assert dashboard.member_counts(None)["member"] == {}
+        assert dashboard.member_counts(None, 2566)["member"] == {}
     result = app.test_cli_runner().invoke(args=["results", "rebuild"])
     assert result.exit_code == 0, result.output
     assert "3 member firms" in result.output
     with app.app_context():
-        assert dashboard.member_counts(None)["member"] == {"": 3}
+        assert dashboard.member_counts(None, 2566)["member"] == {"": 3}
         assert_counts_match([betta])
 
 
@@ -237,7 +262,7 @@ def test_a_coordinator_of_two_clusters_sees_shared_members_once(app):
         db.session.commit()
     with app.test_request_context("/"):
         figures = dashboard.figures(2566, cluster_ids)
-        assert (figures.members_in_year, figures.members_total) == (2, 2)
+        assert (figures.members, figures.members_joined) == (2, 2)
         assert figures.by_year == [(2566, 2)] and figures.by_position == [(Position.UPSTREAM, 2)]
 
 
@@ -265,29 +290,32 @@ def test_migration_counts_the_members_already_there(empty_app):  # noqa: F811
         db.session.execute(insert(MembershipPosition.__table__), positions)
         db.session.commit()
         upgrade()
-        assert dashboard.member_counts(None)["member"]
+        assert dashboard.member_counts(None, 2566)["member"]
         assert_counts_match(clusters)
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
 def test_two_transactions_ending_one_firms_memberships_at_once(app):
-    """Each ends one of the firm's two memberships without seeing the other's change: the second waits
-    for the first (the firm row is locked while its figures are recomputed), so neither undoes the other."""
+    """Each ends one of the firm's two memberships without seeing the other's change: the one that commits
+    second waits for the first (the firm row is locked while its figures are recomputed, just before the
+    commit), then recounts with the first's change in view, so neither undoes the other."""
     with app.app_context():
         betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
         firm = factories.firm()
         ids = [factories.membership(firm, cluster).id for cluster in (betta, cosplay)]
         cluster_ids = [betta.id, cosplay.id]
         db.session.commit()
-        first, second = Session(db.engine), Session(db.engine)
+        # Sessions of the application's sessionmaker: the counts are kept in those (rollup.init_app).
+        first, second = db.session.session_factory(), db.session.session_factory()
         first.get(Membership, ids[0]).status = S.LEFT
-        first.flush()
+        rollup._refresh_noted_firms(first)  # what committing does first: it now holds the firm's lock
         errors = []
 
         def end_the_other():
             try:
-                second.get(Membership, ids[1]).status = S.REMOVED
-                second.commit()
+                with app.app_context():
+                    second.get(Membership, ids[1]).status = S.REMOVED
+                    second.commit()
             except Exception as exc:  # reported below, in the test's thread
                 errors.append(exc)
 
@@ -303,5 +331,31 @@ def test_two_transactions_ending_one_firms_memberships_at_once(app):
         first.close()
         second.close()
         assert errors == []
-        assert dashboard.member_counts(None)["member"] == {}
+        assert dashboard.member_counts(None, 2570)["member"] == {}
         assert_counts_match(cluster_ids)
+
+
+def test_counts_are_refreshed_once_per_transaction_in_the_apps_sessions_only(app, monkeypatch):
+    """An import of many rows flushes often; the firms it touched are recounted once, when it commits.
+    A session that is not the application's (another tool in the same process) is left alone."""
+    calls = []
+    real_refresh = rollup.refresh
+    monkeypatch.setattr(rollup, "refresh", lambda session, ids: (calls.append(set(ids)), real_refresh(session, ids)))
+    with app.app_context():
+        betta = factories.cluster("betta")
+        firms = [factories.firm() for _ in range(5)]
+        db.session.commit()
+        calls.clear()
+        for firm in firms:
+            factories.membership(firm, betta).fiscal_year = 2569
+            db.session.flush()
+            db.session.flush()
+        db.session.commit()
+        assert calls == [{firm.id for firm in firms}]
+        assert dashboard.member_counts([betta.id], 2569)["member"] == {"": 5}
+        calls.clear()
+        other = Session(db.engine)
+        other.get(Membership, db.session.scalar(select(Membership.id).limit(1))).status = S.LEFT
+        other.commit()
+        other.close()
+        assert calls == []

@@ -1,6 +1,7 @@
 """Reference and demo data: complete, realistic, deterministic, and loaded only once."""
 import csv
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -50,15 +51,18 @@ def _snapshot():
     return firms, positions
 
 
+TODAY = datetime(2027, 3, 15, 5, 0, tzinfo=timezone.utc)  # a fixed "now": fiscal year 2570 under way
+
+
 def test_demo_data_is_deterministic(ctx):
-    demo.generate(seed=7, firms=60)
-    first = _snapshot()
+    demo.generate(seed=7, firms=60, now=TODAY)
+    first = _snapshot(), db.session.execute(select(Firm.created_at, Firm.verified_at).order_by(Firm.id)).all()
     for table in reversed(db.metadata.sorted_tables):
         if table.name not in {"provinces", "organisations", "clusters"}:
             db.session.execute(table.delete())
     db.session.expunge_all()
-    demo.generate(seed=7, firms=60)
-    assert _snapshot() == first
+    demo.generate(seed=7, firms=60, now=TODAY)
+    assert (_snapshot(), db.session.execute(select(Firm.created_at, Firm.verified_at).order_by(Firm.id)).all()) == first
     db.session.rollback()
 
 
@@ -117,6 +121,43 @@ def test_seed_command_loads_once_and_then_changes_nothing(app):
 def test_seed_rejects_a_bad_firm_count(app):
     result = app.test_cli_runner().invoke(args=["seed", "demo", "--firms", "0"])
     assert result.exit_code != 0 and "Invalid value" in result.output
+
+
+def test_demo_data_is_alive_today_and_keeps_the_rules(ctx):
+    """Issue 17.6: members join and requests are posted in the fiscal year under way; requests are open,
+    for at most REQUEST_MAX_DAYS from posting; requests to join still waiting are recent; nothing is dated
+    after today."""
+    from portal.admin import dashboard
+    from portal.collab.models import CollabRequest
+    from portal.thai import to_bangkok
+
+    demo.generate(now=TODAY)
+    db.session.commit()
+    year, today = fiscal_year(TODAY), to_bangkok(TODAY).date()
+    figures = dashboard.figures(year, None)
+    assert figures.members_joined >= 5 and figures.requests_posted >= 10
+    assert figures.members == dashboard.figures(year - 1, None).members + figures.members_joined
+    requests = db.session.scalars(select(CollabRequest)).all()
+    assert requests and all(r.created_at <= TODAY and r.fiscal_year == fiscal_year(r.created_at) for r in requests)
+    longest = timedelta(days=ctx.config["REQUEST_MAX_DAYS"])
+    assert all(today < r.expires_on <= to_bangkok(r.created_at).date() + longest for r in requests)
+    memberships = db.session.scalars(select(Membership)).all()
+    assert all(m.created_at <= TODAY and (m.decided_at is None or m.decided_at <= TODAY) for m in memberships)
+    waiting = [m for m in memberships if m.status is MembershipStatus.PENDING]
+    assert waiting and all(TODAY - m.created_at <= timedelta(days=demo.PENDING_WITHIN_DAYS) for m in waiting)
+    assert db.session.scalar(select(func.max(Firm.created_at))) <= TODAY
+
+
+def test_public_results_open_on_a_year_with_activity(app):
+    """Generated today, the demo's /results (which opens on the fiscal year under way) is not empty."""
+    import re
+
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "demo"]).exit_code == 0
+    page = app.test_client().get("/results?lang=en").get_data(as_text=True)
+    joined = re.search(r"<strong>(\d+)</strong>\s*firms? became members? in fiscal year", page)
+    posted = re.search(r"<strong>(\d+)</strong>\s*collaboration requests posted", page)
+    assert int(joined.group(1)) > 0 and int(posted.group(1)) > 0
 
 
 def test_demo_words_are_data_files_in_the_shape_the_generator_reads():

@@ -3,8 +3,11 @@
 A firm in several clusters counts once in programme totals. Value in baht counts confirmed outcomes only
 (confirmed by a coordinator, or by OSMEP staff above their threshold): every headline, chart and export
 says the same figure; what firms reported and nobody has confirmed yet is `value_unconfirmed`, shown apart.
-Membership figures come from the counts that portal.admin.rollup keeps as memberships change; requests
-and values are counted here on each request.
+"Member firms" has one definition, in member_counts(): firms that are members at the end of the chosen
+fiscal year (today, for the year under way), each firm once; every page that shows member firms (home,
+cluster pages, /results, the dashboard and its exports) reads it from there. The figures come from the
+changes that portal.admin.rollup keeps as memberships change; requests and values are counted here on
+each request.
 Fiscal years are stored when a membership is approved, a request posted or an outcome reported
 (Bangkok time, B.E.).
 """
@@ -13,10 +16,20 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 from sqlalchemy import and_, exists, func, select
-from sqlalchemy.orm import aliased
 
 from portal import reference
-from portal.admin.models import MEMBER, POSITION, PROGRAMME, PROVINCE, YEAR, ResultCount, ResultFirmKey
+from portal.admin import rollup
+from portal.admin.models import (
+    DIMENSIONS,
+    JOINED,
+    LEFT,
+    MEMBER,
+    POSITION,
+    PROGRAMME,
+    PROVINCE,
+    ResultCount,
+    ResultFirmKey,
+)
 from portal.clusters.models import Position
 from portal.collab.models import (
     CloseReason,
@@ -33,11 +46,12 @@ from portal.extensions import db
 @dataclass
 class Figures:
     year: int
-    members_in_year: int = 0
-    members_total: int = 0
-    by_year: list = field(default_factory=list)  # (fiscal year, firms approved that year)
-    by_position: list = field(default_factory=list)  # (Position, current member firms)
-    by_province: list = field(default_factory=list)  # (province id, current member firms), top 10
+    members: int = 0  # member firms at the end of the year (today, for the year under way): the headline
+    members_joined: int = 0  # firms that became members in the year (members at its end, not at the last's)
+    members_left: int = 0  # firms that stopped being members in the year
+    by_year: list = field(default_factory=list)  # (fiscal year, member firms at its end), up to `year`
+    by_position: list = field(default_factory=list)  # (Position, member firms at the end of `year`)
+    by_province: list = field(default_factory=list)  # (province id, member firms at the end of `year`), top 10
     requests_posted: int = 0
     requests_answered: int = 0
     requests_partnered: int = 0
@@ -82,48 +96,96 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     return result
 
 
-def member_counts(cluster_ids: list[int] | None) -> dict[str, dict[str, int]]:
-    """{dimension: {bucket: firms}} for the programme (None), one cluster or several, from the kept counts.
+def member_counts(cluster_ids: list[int] | None, year: int) -> dict:
+    """The membership figures at the end of fiscal year `year` (today, for the year under way) for the
+    programme (None), one cluster or several, from the kept counts: {"member": {"": firms},
+    "position": {code: firms}, "province": {id: firms}, "year": {each year: firms at its end},
+    "joined": firms, "left": firms}. The one definition of "member firms" every page shows.
 
-    For several clusters (a coordinator of two) a firm in both counts once. The largest cluster's figures
-    are read as kept; each other cluster adds only its firms not already counted in a larger one (an
-    index probe per key of the smaller clusters), so the cost follows the smaller clusters' size.
+    For several clusters (a coordinator of two) a firm in both counts once: their kept per-firm keys are
+    read and merged (the cost follows those clusters' size, not the programme's).
     """
-    if cluster_ids is None or len(cluster_ids) == 1:
-        return _by_dimension(_kept(PROGRAMME if cluster_ids is None else cluster_ids[0]))
-    size = dict(db.session.execute(select(ResultCount.scope, ResultCount.firms).where(
-        ResultCount.scope.in_(cluster_ids), ResultCount.dimension == MEMBER)).all())
-    largest_first = sorted(set(cluster_ids), key=lambda scope: (-size.get(scope, 0), scope))
-    totals = Counter({(dimension, bucket): firms for dimension, bucket, firms in _kept(largest_first[0])})
-    counted, earlier = aliased(ResultFirmKey), aliased(ResultFirmKey)
-    for n, scope in enumerate(largest_first[1:], start=1):
-        already = exists().where(earlier.scope.in_(largest_first[:n]), earlier.dimension == counted.dimension,
-                                 earlier.bucket == counted.bucket, earlier.firm_id == counted.firm_id)
-        for dimension, bucket, firms in db.session.execute(
-                select(counted.dimension, counted.bucket, func.count())
-                .where(counted.scope == scope, ~already).group_by(counted.dimension, counted.bucket)):
-            totals[dimension, bucket] += firms
-    return _by_dimension((dimension, bucket, firms) for (dimension, bucket), firms in totals.items() if firms)
+    return at_year_end(changes(cluster_ids), year)
 
 
-def _kept(scope: int):
-    return db.session.execute(select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-                              .where(ResultCount.scope == scope, ResultCount.firms > 0)).all()
+def changes(cluster_ids: list[int] | None) -> Counter:
+    """{(dimension with + or -, bucket): firms} for the programme, one cluster or several merged.
+
+    For several clusters the kept counts are added up, then corrected for the firms in more than one of
+    them: their kept keys are read, taken out, and put back merged (a firm counts once), so the cost
+    follows the overlap between the clusters, not their size.
+    """
+    scopes = [PROGRAMME] if cluster_ids is None else sorted(set(cluster_ids))
+    totals = Counter()
+    for dimension, bucket, firms in db.session.execute(
+            select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+            .where(ResultCount.scope.in_(scopes), ResultCount.firms != 0)):
+        totals[dimension, bucket] += firms
+    if len(scopes) == 1:
+        return totals
+    shared = (select(ResultFirmKey.firm_id)
+              .where(ResultFirmKey.scope.in_(scopes), ResultFirmKey.dimension == MEMBER + JOINED)
+              .group_by(ResultFirmKey.firm_id).having(func.count(func.distinct(ResultFirmKey.scope)) > 1))
+    found = {}  # (firm, scope, dimension, category) -> ([first years], [years ended])
+    for firm_id, scope, dimension, bucket in db.session.execute(
+            select(ResultFirmKey.firm_id, ResultFirmKey.scope, ResultFirmKey.dimension, ResultFirmKey.bucket)
+            .where(ResultFirmKey.scope.in_(scopes), ResultFirmKey.firm_id.in_(shared))):
+        totals[dimension, bucket] -= 1
+        year, _sep, category = bucket.partition(":")
+        starts, ends = found.setdefault((firm_id, scope, dimension[:-1], category), ([], []))
+        (starts if dimension.endswith(JOINED) else ends).append(int(year))
+    spans = {}  # (firm, dimension, category) -> spans in any of the clusters
+    for (firm_id, _scope, dimension, category), (starts, ends) in found.items():
+        starts, ends = sorted(starts), sorted(ends)
+        spans.setdefault((firm_id, dimension, category), []).extend(
+            (start, ends[n] if n < len(ends) else None) for n, start in enumerate(starts))
+    for (_firm, dimension, category), found_spans in spans.items():
+        for start, end in rollup.merged(found_spans):
+            totals[dimension + JOINED, rollup.bucket(start, category)] += 1
+            if end is not None:
+                totals[dimension + LEFT, rollup.bucket(end, category)] += 1
+    return +totals
 
 
-def _by_dimension(rows) -> dict[str, dict[str, int]]:
-    counts = {YEAR: {}, MEMBER: {}, POSITION: {}, PROVINCE: {}}
-    for dimension, bucket, firms in rows:
-        counts[dimension][bucket] = firms
-    return counts
+def at_year_end(kept: Counter, year: int) -> dict:
+    """Members at the end of `year` from the kept changes: the "+" up to it less the "-" up to it."""
+    counts = {dimension: Counter() for dimension in DIMENSIONS}
+    per_year, joined, left = Counter(), 0, 0
+    for (dimension, bucket), firms in kept.items():
+        at, _sep, category = bucket.partition(":")
+        at, sign = int(at), 1 if dimension.endswith(JOINED) else -1
+        if dimension[:-1] == MEMBER:
+            per_year[at] += sign * firms
+            if at == year:
+                joined, left = (joined + firms, left) if sign > 0 else (joined, left + firms)
+        if at <= year:
+            counts[dimension[:-1]][category] += sign * firms
+    running, by_year = 0, {}
+    for at in range(min(per_year, default=year), year + 1):
+        running += per_year.get(at, 0)
+        by_year[at] = running
+    result = {dimension: {key: n for key, n in found.items() if n} for dimension, found in counts.items()}
+    by_year = {at: n for at, n in by_year.items() if n} | {year: result[MEMBER].get("", 0)}
+    return {**result, "year": by_year, "joined": joined, "left": left}
+
+
+def members_by_cluster(year: int) -> dict[int, int]:
+    """{cluster id: member firms at the end of `year`} for every cluster with members, in one query."""
+    totals = Counter()
+    for scope, dimension, bucket, firms in db.session.execute(
+            select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+            .where(ResultCount.scope != PROGRAMME, ResultCount.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]))):
+        if int(bucket) <= year:
+            totals[scope] += firms if dimension.endswith(JOINED) else -firms
+    return {scope: n for scope, n in totals.items() if n}
 
 
 def _member_figures(result: Figures, cluster_ids, breakdowns: bool) -> None:
-    counts = member_counts(cluster_ids)
-    result.members_in_year = counts[YEAR].get(str(result.year), 0)
-    result.members_total = counts[MEMBER].get("", 0)
+    counts = member_counts(cluster_ids, result.year)
+    result.members = counts[MEMBER].get("", 0)
+    result.members_joined, result.members_left = counts["joined"], counts["left"]
     if breakdowns:
-        result.by_year = sorted((int(year), n) for year, n in counts[YEAR].items())
+        result.by_year = sorted(counts["year"].items())
         result.by_position = [(p, counts[POSITION][p.value]) for p in Position if p.value in counts[POSITION]]
         result.by_province = sorted(((int(p), n) for p, n in counts[PROVINCE].items()),
                                     key=lambda item: (-item[1], item[0]))[:10]
@@ -136,7 +198,8 @@ def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:
 
     with force_locale(locale):
         return {
-            "members_by_year": ([_("Fiscal year"), _("Firms approved")], [[y, n] for y, n in f.by_year]),
+            "members_by_year": ([_("Fiscal year"), _("Member firms at the end of the year")],
+                                [[y, n] for y, n in f.by_year]),
             "members_by_position": ([_("Position"), _("Member firms")],
                                     [[str(p.label), n] for p, n in f.by_position]),
             "members_by_province": ([_("Province"), _("Member firms")],

@@ -16,12 +16,18 @@ from portal.extensions import db
 
 PROGRAMME = 0  # the scope of programme-wide figures; any other scope is a cluster id
 
-# Dimensions (bucket in brackets):
-YEAR = "year"  # a membership approved in that fiscal year, whatever its status now (year, B.E.)
-MEMBER = "member"  # an approved (current) membership ("")
-POSITION = "position"  # an approved membership at that value-chain position (position code)
-PROVINCE = "province"  # an approved membership, counted in the firm's province (province id)
-
+# What the figures count: firms that are members at the end of a fiscal year (ปีงบประมาณ, 1 Oct–30 Sep),
+# so far for the year under way. A firm is a member at the end of year Y when one of its memberships was
+# approved in Y or before and had not ended (left, removed) by the end of Y. Each dimension counts firms
+# overall, by value-chain position (the membership's positions now) or by province (the firm's province now).
+MEMBER = "member"  # bucket "" (one figure)
+POSITION = "position"  # bucket: position code
+PROVINCE = "province"  # bucket: province id
+DIMENSIONS = (MEMBER, POSITION, PROVINCE)
+# Kept as changes, per firm: "<dimension>+" in year Y when the firm is a member at the end of Y and was not at
+# the end of Y-1; "<dimension>-" in the other direction. The members at the end of Y are then the sum of
+# the "+" up to Y less the "-" up to Y (bucket "<year>" or "<year>:<position or province>").
+JOINED, LEFT = "+", "-"
 
 class ResultFirmKey(db.Model):
     """One figure one firm counts in, once however many memberships give it (a firm in two clusters
@@ -59,3 +65,17 @@ class ResultsSettings(db.Model):
     staff_confirmation_above: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+SETTINGS_ID = 1  # the one row of results_settings
+
+
+def staff_confirmation_threshold() -> Decimal:
+    """The value in baht above which only OSMEP staff confirm a reported partnership: as staff last set
+    it, or the config default. The row comes from the session's identity map after the first read, so a
+    change made earlier in the same transaction is seen."""
+    from flask import current_app
+
+    settings = db.session.get(ResultsSettings, SETTINGS_ID)
+    return (settings.staff_confirmation_above if settings is not None
+            else current_app.config["STAFF_CONFIRMATION_ABOVE_DEFAULT"])

@@ -14,7 +14,7 @@ from portal.admin.forms import ThresholdForm
 from portal.audit import AuditEntry
 from portal.auth.models import User
 from portal.collab.models import CollabRequest, Confirmation, Outcome
-from portal.db import utcnow
+from portal.db import unit_of_work, utcnow
 from portal.exceptions import RuleViolation
 from portal.exports import SpreadsheetWriter
 from portal.extensions import db
@@ -22,10 +22,10 @@ from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.listing import fiscal_year_arg
 from portal.permissions import (
-    active_cluster_ids,
     can_confirm_outcome,
     can_set_confirmation_threshold,
     can_view_dashboard,
+    managed_cluster_ids,
     require,
 )
 from portal.thai import fiscal_year
@@ -38,7 +38,8 @@ def _scope():
     require(can_view_dashboard(current_user))
     year = fiscal_year_arg()
     clusters = reference.clusters()
-    allowed = None if current_user.is_staff else sorted(active_cluster_ids(current_user))
+    managed = managed_cluster_ids(current_user)
+    allowed = None if managed is None else sorted(managed)
     slug = request.args.get("cluster", "")
     if slug:
         chosen = next((ref.id for ref in clusters.values() if ref.key == slug), None)
@@ -54,10 +55,12 @@ def dashboard_page():
     year, cluster_ids, slug = _scope()
     figures = dashboard.figures(year, cluster_ids)
     locale = current_locale()
+    managed = managed_cluster_ids(current_user)
     choices = [(k, i, n) for k, i, n in reference.options("clusters", locale)
-               if current_user.is_staff or i in active_cluster_ids(current_user)]
+               if managed is None or i in managed]
     return render_template("admin/dashboard.html", f=figures, tables=dashboard.tables(figures, locale),
-                           year=year, slug=slug, clusters=choices, years=range(fiscal_year(utcnow()), 2559, -1))
+                           year=year, slug=slug, clusters=choices, current_year=fiscal_year(utcnow()),
+                           years=range(fiscal_year(utcnow()), 2559, -1))
 
 
 @bp.get("/dashboard/<name>.<any(csv, xlsx):fmt>")
@@ -125,11 +128,11 @@ def settings():
         form.value.data = services.staff_confirmation_threshold()
     if form.validate_on_submit():
         try:
-            services.set_staff_confirmation_threshold(current_user, form.value.data)
+            with unit_of_work():
+                services.set_staff_confirmation_threshold(current_user, form.value.data)
         except RuleViolation as exc:
             form.value.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("results.settings"))
     history = db.session.execute(

@@ -1,44 +1,86 @@
 """Keep the programme's membership figures counted as memberships change (tables in admin/models.py).
 
-Whenever a flush inserts, updates or deletes a membership, a membership position, or a firm's province,
-the firms concerned are refreshed before the flush ends, in the same transaction: their figures are
-recomputed from their memberships, compared with the stored ones, and the difference (+1/-1) is added
-to the counts. This catches every path that goes through the ORM (services, imports, the demo seed,
-tests). Bulk SQL that bypasses the ORM (bench/directory.py's raw inserts) must call rebuild() after.
+Registered on the application's database sessions by init_app() (called from create_app), not on every
+SQLAlchemy session in the process. Flushes that insert, update or delete a membership, a membership
+position, or a firm's province note the firms concerned; once per transaction, just before it commits,
+those firms are refreshed: their figures are recomputed from their memberships, compared with the stored
+ones, and the difference (+1/-1) is added to the counts, in the same transaction. An import that flushes
+twice per row refreshes its firms once. This catches every path that goes through the ORM (services,
+imports, the demo seed, tests); bulk SQL that bypasses the ORM (bench/directory.py's raw inserts) must
+call rebuild() after.
 """
 from collections import Counter
+from itertools import groupby
 
-from sqlalchemy import String, cast, delete, event, func, insert, inspect, literal, select, text, tuple_
+from sqlalchemy import delete, event, func, insert, inspect, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from portal.admin.models import MEMBER, POSITION, PROGRAMME, PROVINCE, YEAR, ResultCount, ResultFirmKey
+from portal.admin.models import JOINED, LEFT, MEMBER, POSITION, PROGRAMME, PROVINCE, ResultCount, ResultFirmKey
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.firms.models import Firm
+from portal.thai import fiscal_year
 
 KEYS, COUNTS = ResultFirmKey.__table__, ResultCount.__table__
 _FIRMS, _MEMBERSHIPS = "results_rollup_firms", "results_rollup_memberships"  # keys of session.info
+S = MembershipStatus
+_WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
+
+
+def bucket(year: int, category: str = "") -> str:
+    return f"{year}:{category}" if category else str(year)
+
+
+def spans_of(rows) -> dict[tuple[int, str, str], list[tuple[int, int | None]]]:
+    """{(scope, dimension, category): [(first year, year ended or None)]} of a firm, from (cluster id,
+    status, fiscal year approved, ended at, position or None, province id) of its memberships, one row per
+    position. A firm is a member at the end of year Y when first <= Y < ended. Spans that touch or overlap
+    are merged, so that a firm in two clusters, or at two positions, counts once."""
+    spans = {}
+    for cluster_id, status, start, ended_at, position, province_id in rows:
+        status = S(status)
+        if start is None or status not in _WAS_APPROVED:
+            continue
+        # An ended membership whose end was not recorded (data from before ended_at) counts in no year end.
+        end = None if status is S.APPROVED else fiscal_year(ended_at) if ended_at is not None else start
+        if end is not None and end <= start:
+            continue
+        categories = [(MEMBER, ""), (PROVINCE, str(province_id))]
+        if position is not None:
+            categories.append((POSITION, getattr(position, "value", position)))
+        for scope in (PROGRAMME, cluster_id):
+            for dimension, category in categories:
+                spans.setdefault((scope, dimension, category), []).append((start, end))
+    return {key: merged(found) for key, found in spans.items()}
+
+
+def merged(spans) -> list[tuple[int, int | None]]:
+    """Year spans [first, ended) joined where they touch or overlap (None: still a member)."""
+    out = []
+    for start, end in sorted(spans, key=lambda span: span[0]):
+        if out and (out[-1][1] is None or start <= out[-1][1]):
+            last_start, last_end = out[-1]
+            out[-1] = (last_start, None if end is None or last_end is None else max(end, last_end))
+        else:
+            out.append((start, end))
+    return out
 
 
 def keys_of(rows) -> set[tuple[int, str, str]]:
-    """(scope, dimension, bucket) a firm counts in, from (cluster id, status, fiscal year, position or
-    None, province id) of its memberships, one row per position. The rule written once, in Python;
-    rebuild() says the same in SQL, and the tests hold one to the other."""
+    """(scope, dimension, bucket) a firm counts in: a "+" key in each year it became a member, a "-" key in
+    each year it stopped being one (rows as for spans_of). The rule written once, in Python; rebuild() and
+    the dashboard's union of several clusters use it too."""
     keys = set()
-    for cluster_id, status, year, position, province_id in rows:
-        for scope in (PROGRAMME, cluster_id):
-            if year is not None:
-                keys.add((scope, YEAR, str(year)))
-            if MembershipStatus(status) is MembershipStatus.APPROVED:
-                keys.add((scope, MEMBER, ""))
-                keys.add((scope, PROVINCE, str(province_id)))
-                if position is not None:
-                    keys.add((scope, POSITION, getattr(position, "value", position)))
+    for (scope, dimension, category), spans in spans_of(rows).items():
+        for start, end in spans:
+            keys.add((scope, dimension + JOINED, bucket(start, category)))
+            if end is not None:
+                keys.add((scope, dimension + LEFT, bucket(end, category)))
     return keys
 
 
 def refresh(session: Session, firm_ids) -> None:
-    """Bring the stored figures of these firms in line with their memberships (flush-time, no commit)."""
+    """Bring the stored figures of these firms in line with their memberships (no commit)."""
     ids = sorted({i for i in firm_ids if i is not None})
     if not ids:
         return
@@ -62,16 +104,22 @@ def refresh(session: Session, firm_ids) -> None:
     _add_to_counts(session, deltas)
 
 
+def _membership_rows(firm_ids=None):
+    """(firm id, cluster id, status, fiscal year, ended at, position, province id), by firm."""
+    query = (select(Membership.firm_id, Membership.cluster_id, Membership.status, Membership.fiscal_year,
+                    Membership.ended_at, MembershipPosition.position, Firm.province_id)
+             .join(Firm, Firm.id == Membership.firm_id)
+             .outerjoin(MembershipPosition, MembershipPosition.membership_id == Membership.id)
+             .where(Membership.fiscal_year.is_not(None)))
+    if firm_ids is not None:
+        query = query.where(Membership.firm_id.in_(firm_ids))
+    return query.order_by(Membership.firm_id)
+
+
 def _wanted_keys(session: Session, firm_ids: list[int]) -> set[tuple[int, int, str, str]]:
     """(firm id, scope, dimension, bucket) the firms count in now, from their memberships."""
     by_firm = {firm_id: [] for firm_id in firm_ids}
-    for firm_id, *row in session.execute(
-        select(Membership.firm_id, Membership.cluster_id, Membership.status, Membership.fiscal_year,
-               MembershipPosition.position, Firm.province_id)
-        .join(Firm, Firm.id == Membership.firm_id)
-        .outerjoin(MembershipPosition, MembershipPosition.membership_id == Membership.id)
-        .where(Membership.firm_id.in_(firm_ids))
-    ):
+    for firm_id, *row in session.execute(_membership_rows(firm_ids)):
         by_firm[firm_id].append(row)
     return {(firm_id, *key) for firm_id, rows in by_firm.items() for key in keys_of(rows)}
 
@@ -88,7 +136,7 @@ def _add_to_counts(session: Session, deltas: Counter) -> None:
         set_={"firms": COUNTS.c.firms + upsert.excluded.firms}), rows)
 
 
-def rebuild(session: Session) -> int:
+def rebuild(session: Session, batch: int = 5000) -> int:
     """Recompute every stored figure from the memberships, in the caller's transaction; returns the
     number of firm figures. For after bulk loads that bypass the ORM, and to repair by hand."""
     if session.get_bind().dialect.name == "postgresql":
@@ -96,28 +144,25 @@ def rebuild(session: Session) -> int:
         session.execute(text("LOCK TABLE result_firm_keys, result_counts IN ACCESS EXCLUSIVE MODE"))
     session.execute(delete(COUNTS))
     session.execute(delete(KEYS))
-    approved = Membership.status == MembershipStatus.APPROVED
-    for scope in (literal(PROGRAMME), Membership.cluster_id):
-        for dimension, bucket, joins, where in (
-            (YEAR, cast(Membership.fiscal_year, String), (), Membership.fiscal_year.is_not(None)),
-            (MEMBER, literal(""), (), approved),
-            (POSITION, cast(MembershipPosition.position, String),
-             ((MembershipPosition, MembershipPosition.membership_id == Membership.id),), approved),
-            (PROVINCE, cast(Firm.province_id, String), ((Firm, Firm.id == Membership.firm_id),), approved),
-        ):
-            query = select(scope, literal(dimension), bucket, Membership.firm_id).select_from(Membership)
-            for target, on in joins:
-                query = query.join(target, on)
-            session.execute(insert(KEYS).from_select(
-                ["scope", "dimension", "bucket", "firm_id"], query.where(where).distinct()))
+    pending, total = [], 0
+    rows = session.execute(_membership_rows()).all()
+    for firm_id, firm_rows in groupby(rows, key=lambda row: row[0]):
+        pending += [dict(firm_id=firm_id, scope=s, dimension=d, bucket=b)
+                    for s, d, b in keys_of(row[1:] for row in firm_rows)]
+        if len(pending) >= batch:
+            session.execute(insert(KEYS), pending)
+            total, pending = total + len(pending), []
+    if pending:
+        session.execute(insert(KEYS), pending)
+        total += len(pending)
     session.execute(insert(COUNTS).from_select(
         ["scope", "dimension", "bucket", "firms"],
         select(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket, func.count())
         .group_by(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)))
-    return session.scalar(select(func.count()).select_from(KEYS))
+    return total
 
 
-# --- which flushes concern the figures ----------------------------------------------------------
+# --- which changes concern the figures, and when they are counted -----------------------------------
 
 def _changed(target, *names) -> bool:
     state = inspect(target)
@@ -130,47 +175,65 @@ def _note(target, key, *ids) -> None:
         session.info.setdefault(key, set()).update(ids)
 
 
-@event.listens_for(Membership, "after_insert")
-@event.listens_for(Membership, "after_delete")
 def _membership_written(mapper, connection, membership):
     _note(membership, _FIRMS, membership.firm_id)
 
 
-@event.listens_for(Membership, "after_update")
 def _membership_updated(mapper, connection, membership):
-    if _changed(membership, "status", "fiscal_year", "cluster_id", "firm_id"):
+    if _changed(membership, "status", "fiscal_year", "ended_at", "cluster_id", "firm_id"):
         before = inspect(membership).attrs.firm_id.history.deleted or ()
         _note(membership, _FIRMS, membership.firm_id, *before)
 
 
-@event.listens_for(MembershipPosition, "after_insert")
-@event.listens_for(MembershipPosition, "after_update")
-@event.listens_for(MembershipPosition, "after_delete")
 def _position_written(mapper, connection, position):
     before = inspect(position).attrs.membership_id.history.deleted or ()
     _note(position, _MEMBERSHIPS, position.membership_id, *before)
 
 
-@event.listens_for(Firm, "after_update")
 def _firm_updated(mapper, connection, firm):
     if _changed(firm, "province_id"):
         _note(firm, _FIRMS, firm.id)
 
 
-@event.listens_for(Firm, "after_delete")
 def _firm_deleted(mapper, connection, firm):
     _note(firm, _FIRMS, firm.id)
 
 
-@event.listens_for(Session, "after_flush")
-def _refresh_noted_firms(session, flush_context):
+def _refresh_noted_firms(session):
+    """Before the transaction commits: flush what is left, then refresh every firm noted in it, once."""
+    session.flush()
     firm_ids, membership_ids = session.info.pop(_FIRMS, set()), session.info.pop(_MEMBERSHIPS, set())
     if membership_ids:
         firm_ids |= set(session.scalars(select(Membership.firm_id).where(Membership.id.in_(membership_ids))))
     refresh(session, firm_ids)
 
 
-@event.listens_for(Session, "after_rollback")
-def _forget_noted_firms(session):
-    session.info.pop(_FIRMS, None)
-    session.info.pop(_MEMBERSHIPS, None)
+def _forget_noted_firms(session, transaction):
+    if transaction.parent is None:  # the whole transaction ended (committed, rolled back or closed)
+        session.info.pop(_FIRMS, None)
+        session.info.pop(_MEMBERSHIPS, None)
+
+
+_MAPPER_EVENTS = [
+    (Membership, "after_insert", _membership_written),
+    (Membership, "after_delete", _membership_written),
+    (Membership, "after_update", _membership_updated),
+    (MembershipPosition, "after_insert", _position_written),
+    (MembershipPosition, "after_update", _position_written),
+    (MembershipPosition, "after_delete", _position_written),
+    (Firm, "after_update", _firm_updated),
+    (Firm, "after_delete", _firm_deleted),
+]
+
+
+def init_app(app) -> None:
+    """Keep the figures counted in the sessions of portal.extensions.db (its sessionmaker, not every
+    SQLAlchemy session in the process). The mapper events only note ids in the flushing session; the
+    refresh runs once per transaction, before it commits."""
+    from portal.extensions import db
+
+    factory = db.session.session_factory
+    for target, name, listener in [*_MAPPER_EVENTS, (factory, "before_commit", _refresh_noted_firms),
+                                   (factory, "after_transaction_end", _forget_noted_firms)]:
+        if not event.contains(target, name, listener):
+            event.listen(target, name, listener)

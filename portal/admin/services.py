@@ -3,11 +3,11 @@ which only OSMEP staff confirm them. Authorised here, audited, flush-only (the v
 import logging
 from decimal import Decimal
 
-from flask import current_app, g, has_app_context
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from portal import audit
-from portal.admin.models import ResultsSettings
+from portal.admin.models import SETTINGS_ID, ResultsSettings, staff_confirmation_threshold
 from portal.auth.models import User
 from portal.collab.models import Confirmation, Outcome
 from portal.db import flush_or_conflict, utcnow
@@ -16,21 +16,6 @@ from portal.extensions import db
 from portal.permissions import can_confirm_outcome, can_set_confirmation_threshold
 
 log = logging.getLogger(__name__)
-SETTINGS_ID = 1  # the one row of results_settings
-
-
-def staff_confirmation_threshold() -> Decimal:
-    """The value in baht above which only OSMEP staff confirm a reported partnership: as staff last set
-    it, or the config default. Read once per request."""
-    cache = g if has_app_context() else None
-    if cache is not None and "_staff_confirmation_above" in cache:
-        return cache._staff_confirmation_above
-    settings = db.session.get(ResultsSettings, SETTINGS_ID)
-    value = (settings.staff_confirmation_above if settings is not None
-             else current_app.config["STAFF_CONFIRMATION_ABOVE_DEFAULT"])
-    if cache is not None:
-        cache._staff_confirmation_above = value
-    return value
 
 
 def set_staff_confirmation_threshold(actor: User, value: Decimal) -> None:
@@ -49,7 +34,6 @@ def set_staff_confirmation_threshold(actor: User, value: Decimal) -> None:
     settings.staff_confirmation_above, settings.updated_by_id, settings.updated_at = value, actor.id, utcnow()
     flush_or_conflict(lambda: _l("Someone else changed this setting at the same moment. Please try again."),
                       unique=True)
-    g.pop("_staff_confirmation_above", None)
     audit.record(actor, "results.threshold_changed", settings, before=str(before), after=str(value))
     log.info("staff confirmation threshold set to %s by %s", value, actor.id)
 

@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from portal.audit import AuditEntry
 from portal.audit_labels import action_label, details_text, reason_label, target_choices, target_label
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.auth.services import get_by_email
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.exports import SpreadsheetWriter
 from portal.extensions import db
@@ -80,12 +81,12 @@ def staff():
             flash(_("No account has this e-mail address. Ask the person to register first."), "warning")
         else:
             try:
-                moderation.set_staff(current_user, person, request.form.get("action") == "grant")
+                with unit_of_work():
+                    moderation.set_staff(current_user, person, request.form.get("action") == "grant")
             except RuleViolation as exc:
                 flash(str(exc), "warning")
             else:
-                db.session.commit()
                 flash(_("Done."), "success")
         return redirect(url_for("admin.staff"))
-    people = db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN])).order_by(User.email))
+    people = db.session.scalars(select(User).where(User.is_staff).order_by(User.email))
     return render_template("admin/staff.html", people=list(people), form=ConfirmForm())

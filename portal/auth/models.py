@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Integer, String
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column
@@ -20,6 +21,9 @@ class Role(enum.Enum):
     @property
     def label(self):
         return {Role.MEMBER: _l("Member"), Role.STAFF: _l("OSMEP staff"), Role.ADMIN: _l("Administrator")}[self]
+
+
+STAFF_ROLES = (Role.STAFF, Role.ADMIN)  # who counts as OSMEP staff (User.is_staff)
 
 
 class EmailSetting(enum.Enum):
@@ -77,9 +81,16 @@ class User(UserMixin, TimestampMixin, db.Model):
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
 
-    @property
+    @hybrid_property
     def is_staff(self) -> bool:
-        return self.role in (Role.STAFF, Role.ADMIN)
+        """OSMEP staff: the staff role or an administrator. One definition, in Python and in SQL
+        (`select(User).where(User.is_staff)`)."""
+        return self.role in STAFF_ROLES
+
+    @is_staff.inplace.expression
+    @classmethod
+    def _is_staff_expression(cls):
+        return cls.role.in_(STAFF_ROLES)
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users

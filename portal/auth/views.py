@@ -9,6 +9,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import emails, services, throttle
 from portal.auth.forms import ChangePasswordForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm, SettingsForm
+from portal.db import unit_of_work
 from portal.errors import too_many_requests
 from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
@@ -71,11 +72,11 @@ def check_email():
 @bp.get("/confirm/<token>")
 def confirm(token):
     try:
-        user = services.confirm_email(token)
+        with unit_of_work():
+            user = services.confirm_email(token)
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
-    db.session.commit()
     if current_user.is_authenticated and current_user.id == user.id:
         flash(_("Thank you: your e-mail address is confirmed."), "success")
         return redirect(url_for("firms.mine"))
@@ -199,11 +200,11 @@ def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            services.change_password(current_user, form.current.data, form.password.data)
+            with unit_of_work():
+                services.change_password(current_user, form.current.data, form.password.data)
         except RuleViolation as exc:
             form.current.errors.append(str(exc))
         else:
-            db.session.commit()
             login_user(current_user._get_current_object())  # this device stays signed in (new session version)
             flash(_("Your password has been changed. You have been signed out on your other devices."), "success")
             return redirect(url_for("auth.account"))

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from portal import reference
 from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
-from portal.db import thai_order
+from portal.db import thai_order, utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.firms.queries import visible_firm_filter
@@ -47,23 +47,14 @@ def firm_name_order():
     return (Firm.sort_th, Firm.id)
 
 
-def _audience() -> str:
-    from flask_login import current_user
-
-    return "members" if current_user.is_authenticated else "public"
-
-
 def list_with_counts() -> list[tuple[Cluster, int]]:
-    """Every cluster, in name order, with its number of visible member firms (counts cached briefly)."""
-    def load():
-        return dict(db.session.execute(
-            select(Membership.cluster_id, func.count(func.distinct(Membership.firm_id)))
-            .join(Firm, Firm.id == Membership.firm_id)
-            .where(Membership.status == MembershipStatus.APPROVED, visible_firm_filter())
-            .group_by(Membership.cluster_id)
-        ).all())
+    """Every cluster, in name order, with its member firms now (the results' definition, the same for every
+    viewer; counts cached briefly)."""
+    from portal.admin import dashboard
+    from portal.thai import fiscal_year
 
-    counts = reference.cached(f"cluster-counts:{_audience()}", load)
+    year = fiscal_year(utcnow())
+    counts = reference.cached(f"cluster-members:{year}", lambda: dashboard.members_by_cluster(year))
     name = Cluster.name_en if current_locale() == "en" else Cluster.name_th
     clusters = db.session.scalars(
         select(Cluster)
@@ -71,6 +62,26 @@ def list_with_counts() -> list[tuple[Cluster, int]]:
         .order_by(thai_order(func.coalesce(name, Cluster.name_th)), Cluster.id)
     ).all()
     return [(cluster, counts.get(cluster.id, 0)) for cluster in clusters]
+
+
+def member_firms(cluster_id: int | None = None) -> int:
+    """Member firms now, of the programme or one cluster: the figure /results shows for the year under way."""
+    from portal.admin import dashboard
+    from portal.thai import fiscal_year
+
+    return dashboard.member_counts(None if cluster_id is None else [cluster_id], fiscal_year(utcnow()))[
+        "member"].get("", 0)
+
+
+def public_listings(cluster_id: int | None = None) -> int:
+    """Public listings: member firms (now) that anyone may see listed, having consented to a public listing
+    and not hidden by moderation. The same number whoever looks; signed-in members see more firms listed."""
+    query = (select(func.count(func.distinct(Membership.firm_id)))
+             .join(Firm, Firm.id == Membership.firm_id)
+             .where(Membership.status == MembershipStatus.APPROVED, Firm.is_public))
+    if cluster_id is not None:
+        query = query.where(Membership.cluster_id == cluster_id)
+    return reference.cached(f"public-listings:{cluster_id}", lambda: db.session.scalar(query) or 0)
 
 
 @dataclass
@@ -145,23 +156,18 @@ def firms_at_position(cluster: Cluster, position: Position):
 
 
 def programme_totals() -> dict[str, int]:
-    """Headline figures for the home page: clusters, member firms (each firm once), provinces reached."""
-    return reference.cached(f"programme-totals:{_audience()}", _programme_totals)
+    """Headline figures for the home page, the same for every viewer: clusters, member firms now (each firm
+    once), the provinces they are in, and public listings."""
+    from portal.admin import dashboard
+    from portal.thai import fiscal_year
 
+    def load():
+        counts = dashboard.member_counts(None, fiscal_year(utcnow()))
+        return {
+            "clusters": db.session.scalar(select(func.count()).select_from(Cluster)),
+            "firms": counts["member"].get("", 0),
+            "provinces": len(counts["province"]),
+            "public_listings": public_listings(),
+        }
 
-def _programme_totals() -> dict[str, int]:
-    members = (
-        select(Firm.id, Firm.province_id)
-        .join(Membership, Membership.firm_id == Firm.id)
-        .where(Membership.status == MembershipStatus.APPROVED, visible_firm_filter())
-        .distinct()
-        .subquery()
-    )
-    firms, provinces = db.session.execute(
-        select(func.count(members.c.id), func.count(func.distinct(members.c.province_id)))
-    ).one()
-    return {
-        "clusters": db.session.scalar(select(func.count()).select_from(Cluster)),
-        "firms": firms,
-        "provinces": provinces,
-    }
+    return reference.cached("programme-totals", load)

@@ -3,7 +3,9 @@ from flask import Blueprint, abort, render_template
 
 from portal.clusters import queries
 from portal.clusters.models import Position
+from portal.db import utcnow
 from portal.listing import paginate
+from portal.thai import fiscal_year
 
 bp = Blueprint("clusters", __name__)
 GAP_THRESHOLD = 3  # fewer members than this at a position is shown as a gap in the value chain
@@ -17,9 +19,10 @@ def index():
 @bp.get("/<slug>")
 def detail(slug):
     cluster = queries.get_by_slug_or_404(slug)
-    columns, total = queries.value_chain(cluster)
-    return render_template("clusters/detail.html", cluster=cluster, columns=columns, total=total,
-                           gap_threshold=GAP_THRESHOLD)
+    columns, _listed = queries.value_chain(cluster)
+    return render_template("clusters/detail.html", cluster=cluster, columns=columns,
+                           members=queries.member_firms(cluster.id), public=queries.public_listings(cluster.id),
+                           year=fiscal_year(utcnow()), gap_threshold=GAP_THRESHOLD)
 
 
 @bp.get("/<slug>/members/<position>")

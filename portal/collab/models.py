@@ -152,6 +152,11 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
         expiry command has recorded the closure."""
         return self.status is RequestStatus.OPEN and self.expires_on >= day
 
+    @property
+    def is_renewable(self) -> bool:
+        """An open request is extended; one that expired is reopened; one closed on purpose stays closed."""
+        return self.status is RequestStatus.OPEN or self.close_reason is CloseReason.EXPIRED
+
 
 @event.listens_for(CollabRequest, "before_insert")
 @event.listens_for(CollabRequest, "before_update")
@@ -176,6 +181,17 @@ class ResponseStatus(enum.Enum):
             ResponseStatus.DECLINED: _l("Declined"),
             ResponseStatus.WITHDRAWN: _l("Withdrawn"),
         }[self]
+
+
+# How a response moves on: the posting firm shortlists, accepts or declines it; the responding firm withdraws
+# it. Declined, withdrawn and accepted are final.
+RESPONSE_TRANSITIONS = frozenset({
+    (ResponseStatus.OPEN, ResponseStatus.SHORTLISTED), (ResponseStatus.OPEN, ResponseStatus.ACCEPTED),
+    (ResponseStatus.OPEN, ResponseStatus.DECLINED), (ResponseStatus.OPEN, ResponseStatus.WITHDRAWN),
+    (ResponseStatus.SHORTLISTED, ResponseStatus.ACCEPTED), (ResponseStatus.SHORTLISTED, ResponseStatus.DECLINED),
+    (ResponseStatus.SHORTLISTED, ResponseStatus.WITHDRAWN),
+})
+DECISIONS = (ResponseStatus.SHORTLISTED, ResponseStatus.ACCEPTED, ResponseStatus.DECLINED)  # the poster's
 
 
 class Response(HideableMixin, TimestampMixin, db.Model):
@@ -203,6 +219,14 @@ class Response(HideableMixin, TimestampMixin, db.Model):
               sqlite_where=db.text("status = 'accepted'"), postgresql_where=db.text("status = 'accepted'")),
     )
     __mapper_args__ = {"version_id_col": version_id}
+
+    def can_move_to(self, to: ResponseStatus) -> bool:
+        return (self.status, to) in RESPONSE_TRANSITIONS
+
+    @property
+    def is_closed(self) -> bool:
+        """Declined or withdrawn: its conversation is over (an accepted one goes on)."""
+        return self.status in (ResponseStatus.DECLINED, ResponseStatus.WITHDRAWN)
 
 
 class Message(HideableMixin, db.Model):

@@ -22,12 +22,12 @@ from flask import current_app, url_for
 from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 
 from portal import audit
-from portal.auth.models import Role, User
+from portal.auth.models import User
 from portal.collab import queries
 from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers building requests)
+    DECISIONS,
     CloseReason,
     CollabRequest,
     Kind,
@@ -38,28 +38,28 @@ from portal.collab.models import (  # noqa: F401  (Kind re-exported for callers 
     Response,
     ResponseStatus,
 )
-from portal.db import flush_or_conflict, utcnow
+from portal.db import flush_or_conflict, flush_or_refuse, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.i18n import format_be_date
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
+    can_close_request,
     can_confirm_outcome,
     can_decide_response,
+    can_edit_request,
     can_manage_request,
     can_post_request,
+    can_renew_request,
     can_respond,
-    can_view_response,
+    can_withdraw_response,
+    writing_side,
 )
 from portal.thai import bangkok_today, fiscal_year
 
 log = logging.getLogger(__name__)
 R = ResponseStatus
-RESPONSE_TRANSITIONS = {
-    (R.OPEN, R.SHORTLISTED), (R.OPEN, R.ACCEPTED), (R.OPEN, R.DECLINED), (R.OPEN, R.WITHDRAWN),
-    (R.SHORTLISTED, R.ACCEPTED), (R.SHORTLISTED, R.DECLINED), (R.SHORTLISTED, R.WITHDRAWN),
-}
 ANOTHER_ACCEPTED = _l("Another response has already been accepted for this request.")
 REQUEST_CHANGED = _l("Someone else changed this request at the same moment. Your change was not saved; "
                      "please check it and try again.")
@@ -130,6 +130,8 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
 def update_request(actor: User, request: CollabRequest, data: dict, expires_on) -> None:
     if not can_manage_request(actor, request):
         raise PermissionDenied()
+    if not can_edit_request(actor, request):
+        raise RuleViolation(_l("This request is closed: it can no longer be edited."))
     if request.status is not RequestStatus.OPEN:
         raise RuleViolation(_l("A closed request cannot be changed."))
     firm = db.session.get(Firm, request.firm_id)
@@ -148,7 +150,7 @@ def renew(actor: User, request: CollabRequest, expires_on=None) -> None:
     """Extend an open request, or reopen one that expired (not one closed on purpose)."""
     if not can_manage_request(actor, request):
         raise PermissionDenied()
-    if request.status is RequestStatus.CLOSED and request.close_reason is not CloseReason.EXPIRED:
+    if not can_renew_request(actor, request):
         raise RuleViolation(_l("Only an open or expired request can be renewed."))
     today = bangkok_today()
     expires_on = expires_on or today + timedelta(days=current_app.config["REQUEST_DEFAULT_DAYS"])
@@ -165,7 +167,7 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
     """Close as partnered (naming a responding firm, with the value in baht), not fulfilled or withdrawn."""
     if not can_manage_request(actor, request):
         raise PermissionDenied()
-    if request.status is not RequestStatus.OPEN:
+    if not can_close_request(actor, request):
         raise RuleViolation(_l("This request is already closed."))
     if reason is CloseReason.EXPIRED:
         raise RuleViolation(_l("Choose how the request ended."), field="reason")
@@ -199,7 +201,7 @@ def _confirmers(outcome: Outcome, request: CollabRequest) -> list[User]:
     """Who is told that a reported value awaits confirmation: the coordinators of the request's cluster who
     may confirm it (can_confirm_outcome), and OSMEP staff when it is above their threshold or when no
     coordinator may confirm it (no cluster, or every coordinator is on one of the two firms' teams)."""
-    from portal.admin.services import staff_confirmation_threshold
+    from portal.admin.models import staff_confirmation_threshold
     from portal.clusters.models import Cluster
     from portal.memberships.services import cluster_managers
 
@@ -207,7 +209,7 @@ def _confirmers(outcome: Outcome, request: CollabRequest) -> list[User]:
     coordinators = [u for u in cluster_managers(cluster) if can_confirm_outcome(u, outcome)] if cluster else []
     if coordinators and outcome.value_baht <= staff_confirmation_threshold():
         return coordinators
-    staff = db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]),
+    staff = db.session.scalars(select(User).where(User.is_staff,
                                                   User.suspended_at.is_(None)))
     return coordinators + list(staff)
 
@@ -226,11 +228,7 @@ def respond(actor: User, request: CollabRequest, firm: Firm, message: str) -> Re
         raise RuleViolation(_l("Your firm has already responded to this request."))
     response = Response(request_id=request.id, firm_id=firm.id, created_by_id=actor.id, status=R.OPEN)
     db.session.add(response)
-    try:
-        db.session.flush()
-    except IntegrityError:
-        db.session.rollback()
-        raise RuleViolation(_l("Your firm has already responded to this request.")) from None
+    flush_or_refuse(_l("Your firm has already responded to this request."))
     db.session.add(Message(response_id=response.id, firm_id=firm.id, user_id=actor.id, body=message.strip()))
     audit.record(actor, "response.sent", response, request_id=request.id)
     notify(_team(request.firm_id), "response.new", response, **_params(request, firm))
@@ -238,15 +236,12 @@ def respond(actor: User, request: CollabRequest, firm: Firm, message: str) -> Re
 
 
 def send_message(actor: User, response: Response, body: str) -> Message:
-    if not can_view_response(actor, response) or response.status in (R.DECLINED, R.WITHDRAWN):
+    side = writing_side(actor, response)  # staff read threads; only the two firms write in them
+    if side is None:
         raise PermissionDenied()
     if not (body or "").strip():
         raise RuleViolation(_l("The message is empty."))
     request = db.session.get(CollabRequest, response.request_id)
-    mine = db.session.get(FirmMember, (response.firm_id, actor.id))
-    side = response.firm_id if mine else request.firm_id
-    if not mine and db.session.get(FirmMember, (request.firm_id, actor.id)) is None:
-        raise PermissionDenied()  # staff read threads; only the two firms write in them
     _limit(side, Message, Message.firm_id, utcnow() - timedelta(hours=1), current_app.config["LIMIT_MESSAGES_PER_HOUR"])
     message = Message(response_id=response.id, firm_id=side, user_id=actor.id, body=body.strip())
     db.session.add(message)
@@ -258,7 +253,7 @@ def send_message(actor: User, response: Response, body: str) -> Message:
 
 def decide(actor: User, response: Response, to: ResponseStatus) -> None:
     """Shortlist, accept or decline a response (the posting firm); only one response is accepted."""
-    if to not in (R.SHORTLISTED, R.ACCEPTED, R.DECLINED) or not can_decide_response(actor, response):
+    if to not in DECISIONS or not can_decide_response(actor, response):
         raise PermissionDenied()
     if to is R.ACCEPTED and queries.accepted_elsewhere(response):  # asked before the change is made
         raise RuleViolation(ANOTHER_ACCEPTED)
@@ -273,7 +268,7 @@ def decide(actor: User, response: Response, to: ResponseStatus) -> None:
 
 
 def withdraw_response(actor: User, response: Response) -> None:
-    if db.session.get(FirmMember, (response.firm_id, actor.id)) is None:
+    if not can_withdraw_response(actor, response, now=False):
         raise PermissionDenied()
     _move(response, R.WITHDRAWN)
     flush_or_conflict(_meanwhile(response, R.WITHDRAWN))
@@ -281,7 +276,7 @@ def withdraw_response(actor: User, response: Response) -> None:
 
 
 def _move(response: Response, to: ResponseStatus) -> None:
-    if (response.status, to) not in RESPONSE_TRANSITIONS:
+    if not response.can_move_to(to):
         raise RuleViolation(_l("This response is %(status)s: that change is not possible now.",
                                status=response.status.label))
     response.status = to

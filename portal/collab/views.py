@@ -12,8 +12,8 @@ from portal.clusters.models import Position
 from portal.collab import queries, services, suggestions
 from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
 from portal.collab.models import CloseReason, Kind, OutcomeKind, RequestStatus, ResponseStatus
+from portal.db import unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
-from portal.extensions import db
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
@@ -21,6 +21,7 @@ from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, pr
 from portal.permissions import (
     can_decide_response,
     can_edit_firm,
+    can_edit_request,
     can_manage_request,
     can_moderate_target,
     can_post_request,
@@ -28,7 +29,9 @@ from portal.permissions import (
     can_see_counterpart_contacts,
     can_view_request,
     can_view_response,
+    is_out_of_view,
     require,
+    response_decisions,
 )
 from portal.thai import bangkok_today
 
@@ -94,11 +97,11 @@ def create():
             form.cluster_id.errors.append(_("Your firm is not a member of this cluster."))
         else:
             try:
-                posted = services.post_request(current_user, firm, data, form.expires_on.data)
+                with unit_of_work():
+                    posted = services.post_request(current_user, firm, data, form.expires_on.data)
             except RuleViolation as exc:
                 place_error(form, exc)
             else:
-                db.session.commit()
                 flash(_("Your request is posted."), "success")
                 return redirect(url_for("collab.detail", request_id=posted.id))
     return render_template("collab/form.html", form=form, collab_request=None)
@@ -108,8 +111,7 @@ def _viewable_request(request_id):
     """The request, if the user may see it: hidden ones (or a hidden firm's) answer 404 as if absent, a
     members-only firm's ask anonymous visitors to sign in. Every route on one request loads it so."""
     collab_request = queries.request_or_404(request_id)
-    if (collab_request.is_hidden or collab_request.firm.is_hidden) \
-            and not can_view_request(current_user, collab_request):
+    if is_out_of_view(current_user, collab_request):
         abort(404)  # as the firm's own page: out of public view
     require(can_view_request(current_user, collab_request))
     return collab_request
@@ -147,14 +149,14 @@ def respond(request_id):
                 flash(error, "warning")
         return redirect(url_for("collab.detail", request_id=request_id))
     firm = next((f for f in mine if f.id == form.firm_id.data), None)
+    if firm is None:
+        raise PermissionDenied()
     try:
-        if firm is None:
-            raise PermissionDenied()
-        response = services.respond(current_user, collab_request, firm, form.message.data)
+        with unit_of_work():
+            response = services.respond(current_user, collab_request, firm, form.message.data)
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("collab.detail", request_id=request_id))
-    db.session.commit()
     flash(_("Your response has been sent. You can talk with the firm here."), "success")
     return redirect(url_for("collab.thread", response_id=response.id))
 
@@ -172,11 +174,11 @@ def thread(response_id):
     form = MessageForm()
     if form.validate_on_submit():
         try:
-            services.send_message(current_user, response, form.body.data)
+            with unit_of_work():
+                services.send_message(current_user, response, form.body.data)
         except RuleViolation as exc:
             form.body.errors.append(str(exc))
         else:
-            db.session.commit()
             return redirect(url_for("collab.thread", response_id=response.id) + "#latest")
     on_poster_side = can_manage_request(current_user, collab_request)
     counterpart = response.firm if on_poster_side else poster
@@ -184,7 +186,7 @@ def thread(response_id):
         "collab/thread.html", response=response, collab_request=collab_request, poster=poster, form=form,
         messages=queries.messages_of(response), counterpart=counterpart, on_poster_side=on_poster_side,
         show_contacts=can_see_counterpart_contacts(current_user, response, counterpart),
-        may_decide=can_decide_response(current_user, response), confirm_form=ConfirmForm(), moderator=moderator,
+        decisions=response_decisions(current_user, response), confirm_form=ConfirmForm(), moderator=moderator,
         accepted_elsewhere=on_poster_side and queries.accepted_elsewhere(response))
 
 
@@ -193,7 +195,7 @@ def thread(response_id):
 def confirm_decision(response_id, decision):
     """Accepting or declining cannot be undone: the posting firm is asked once more, on a page of its own."""
     response = queries.response_or_404(response_id)
-    require(can_decide_response(current_user, response))
+    require(can_decide_response(current_user, response, ResponseStatus(decision)))
     firm = response.firm.name
     if decision == "accepted":
         question = _("Accept the response of %(firm)s?", firm=firm)
@@ -215,14 +217,14 @@ def decide(response_id, decision):
     require(can_view_response(current_user, response))
     if ConfirmForm().validate_on_submit():
         try:
-            if decision == "withdrawn":
-                services.withdraw_response(current_user, response)
-            else:
-                services.decide(current_user, response, ResponseStatus(decision))
+            with unit_of_work():
+                if decision == "withdrawn":
+                    services.withdraw_response(current_user, response)
+                else:
+                    services.decide(current_user, response, ResponseStatus(decision))
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
     return redirect(url_for("collab.thread", response_id=response.id))
 
@@ -232,6 +234,9 @@ def decide(response_id, decision):
 def edit(request_id):
     collab_request = queries.request_or_404(request_id)
     require(can_manage_request(current_user, collab_request))
+    if not can_edit_request(current_user, collab_request):
+        flash(_("This request is closed: it can no longer be edited."), "warning")
+        return redirect(url_for("collab.detail", request_id=collab_request.id))
     firms = [collab_request.firm]
     form = RequestForm(obj=collab_request) if request.method == "GET" else RequestForm()
     _fill_request_choices(form, firms)
@@ -243,13 +248,13 @@ def edit(request_id):
         form.position_sought.data = collab_request.position_sought.value if collab_request.position_sought else ""
     if form.validate_on_submit():
         try:
-            services.update_request(current_user, collab_request, form.data_for_service(), form.expires_on.data)
+            with unit_of_work():
+                services.update_request(current_user, collab_request, form.data_for_service(), form.expires_on.data)
         except PermissionDenied:
             form.cluster_id.errors.append(_("Your firm is not a member of this cluster."))
         except RuleViolation as exc:
             place_error(form, exc)
         else:
-            db.session.commit()
             flash(_("Your changes have been saved."), "success")
             return redirect(url_for("collab.detail", request_id=collab_request.id))
     return render_template("collab/form.html", form=form, collab_request=collab_request)
@@ -262,11 +267,11 @@ def renew(request_id):
     require(can_manage_request(current_user, collab_request))
     if ConfirmForm().validate_on_submit():
         try:
-            services.renew(current_user, collab_request)
+            with unit_of_work():
+                services.renew(current_user, collab_request)
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("The request is open until %(date)s.", date=format_be_date(collab_request.expires_on)), "success")
     return redirect(url_for("collab.detail", request_id=request_id))
 
@@ -288,13 +293,13 @@ def close(request_id):
     if form.validate_on_submit():
         reason = CloseReason(form.reason.data)
         try:
-            services.close(current_user, collab_request, reason, partner_firm_id=form.partner_firm_id.data or None,
-                           value=form.value.data,
-                           outcome_kind=OutcomeKind(form.outcome_kind.data) if form.outcome_kind.data else None)
+            with unit_of_work():
+                services.close(current_user, collab_request, reason, partner_firm_id=form.partner_firm_id.data or None,
+                               value=form.value.data,
+                               outcome_kind=OutcomeKind(form.outcome_kind.data) if form.outcome_kind.data else None)
         except RuleViolation as exc:
             place_error(form, exc)
         else:
-            db.session.commit()
             flash(_("The request is closed. Thank you for telling us how it went."), "success")
             return redirect(url_for("collab.detail", request_id=request_id))
     return render_template("collab/close.html", collab_request=collab_request, form=form)

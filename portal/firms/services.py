@@ -38,12 +38,11 @@ def _check_registration_free(number: str | None, firm_id: int | None = None) -> 
 
 
 def _flush_unique():
-    """Flush; if another request took the registration number meanwhile, the unique index says so.
-    The transaction is then rolled back (nothing half-written) and the rule violation raised."""
+    """Flush; if another request took the registration number meanwhile, the unique index says so and the
+    rule violation is raised (the unit of work rolls back: nothing half-written)."""
     try:
         db.session.flush()
     except IntegrityError:
-        db.session.rollback()
         raise DuplicateRegistration() from None
 
 

@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth.decorators import confirmed_required
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.firms import emails, logos, queries, services
@@ -52,12 +53,12 @@ def create():
         logo, ok = _process_logo(form)
         if ok:
             try:
-                firm = services.create_firm(current_user, form.profile_data(), form.public_listing.data, logo)
+                with unit_of_work():
+                    firm = services.create_firm(current_user, form.profile_data(), form.public_listing.data, logo)
             except RuleViolation as exc:
                 logos.remove(logo)
                 form.registration_number.errors.append(str(exc))
             else:
-                db.session.commit()
                 flash(_("Your firm has been created."), "success")
                 return redirect(url_for("firms.detail", firm_id=firm.id))
     return render_template("firms/form.html", form=form, firm=None)
@@ -95,13 +96,14 @@ def edit(firm_id):
         if ok:
             old_logo = firm.logo_filename
             try:
-                changed = services.update_firm(current_user, firm, form.profile_data(), form.public_listing.data, logo)
+                with unit_of_work():
+                    changed = services.update_firm(current_user, firm, form.profile_data(),
+                                                   form.public_listing.data, logo)
             except RuleViolation as exc:
                 logos.remove(logo)
                 form.registration_number.errors.append(str(exc))
                 firm = queries.get_or_404(firm_id)
             else:
-                db.session.commit()
                 if logo and old_logo:
                     logos.remove(old_logo)
                 flash(_("Your changes have been saved.") if changed else _("Nothing was changed."), "success")
@@ -131,12 +133,12 @@ def team(firm_id):
         require(can_manage_firm_team(current_user, firm))
         if form.validate_on_submit():
             try:
-                invitation = services.invite(current_user, firm, form.email.data)
+                with unit_of_work():
+                    invitation = services.invite(current_user, firm, form.email.data)
+                    emails.send_invitation(invitation, firm, current_user, current_locale())
             except RuleViolation as exc:
                 form.email.errors.append(str(exc))
             else:
-                emails.send_invitation(invitation, firm, current_user, current_locale())
-                db.session.commit()
                 flash(_("We are sending an invitation to %(email)s.", email=invitation.email), "success")
                 return redirect(url_for("firms.team", firm_id=firm.id))
     members, invitations = queries.team_of(firm)
@@ -151,11 +153,11 @@ def remove_member(firm_id, user_id):
     require(can_manage_firm_team(current_user, firm))
     if ConfirmForm().validate_on_submit():
         try:
-            services.remove_member(current_user, firm, user_id)
+            with unit_of_work():
+                services.remove_member(current_user, firm, user_id)
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("The editor has been removed from the team."), "success")
     return redirect(url_for("firms.team", firm_id=firm.id))
 
@@ -188,11 +190,11 @@ def accept_invitation(token):
     form = ConfirmForm()
     if form.validate_on_submit():
         try:
-            services.accept_invitation(current_user, invitation)
+            with unit_of_work():
+                services.accept_invitation(current_user, invitation)
         except RuleViolation as exc:
             flash(str(exc), "warning")
             return redirect(url_for("firms.mine"))
-        db.session.commit()
         flash(_("You are now an editor of %(firm)s.", firm=firm.name), "success")
         return redirect(url_for("firms.detail", firm_id=firm.id))
     return render_template("firms/invitation.html", firm=firm, invitation=invitation, form=form)

@@ -34,7 +34,7 @@ def results():
 
     year = fiscal_year_arg()
     figures = dashboard.figures(year, None, breakdowns=False)
-    return render_template("main/results.html", f=figures, year=year,
+    return render_template("main/results.html", f=figures, year=year, current_year=fiscal_year(utcnow()),
                            years=range(fiscal_year(utcnow()), 2559, -1))
 
 

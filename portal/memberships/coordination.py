@@ -1,17 +1,20 @@
-"""The coordinators' side: the request queue, members (positions, notes, removal), CSV export and
-import, and (for OSMEP staff) coordinator terms."""
+"""The coordinators' side: the request queue, members (positions, notes, removal), export and import (CSV
+or Excel), and (for OSMEP staff) coordinator terms."""
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from portal.auth.services import get_by_email
 from portal.clusters import queries as cluster_queries
 from portal.clusters.models import CoordinatorTerm, Organisation
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
+from portal.exports import XLSX_MIMETYPE
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
@@ -33,7 +36,6 @@ def _cluster(slug):
 
 
 def _done(message, slug, endpoint="coordination.queue"):
-    db.session.commit()
     flash(message, "success")
     return redirect(url_for(endpoint, slug=slug))
 
@@ -61,10 +63,11 @@ def decide(slug, membership_id, decision):
                 flash(error, "warning")
         return redirect(url_for("coordination.queue", slug=slug))
     try:
-        if decision == "approve":
-            services.approve(current_user, membership)
-        else:
-            services.decline(current_user, membership, form.reason.data)
+        with unit_of_work():
+            if decision == "approve":
+                services.approve(current_user, membership)
+            else:
+                services.decline(current_user, membership, form.reason.data)
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("coordination.queue", slug=slug))
@@ -94,12 +97,12 @@ def member(slug, membership_id):
         if request.method == "GET" else NotesForm(prefix="n")
     if request.method == "POST" and positions_form.validate_on_submit() and notes_form.validate():
         try:
-            services.set_positions(current_user, membership, positions_form.positions.data)
-            services.set_notes(current_user, membership, notes_form.notes.data)
+            with unit_of_work():
+                services.set_positions(current_user, membership, positions_form.positions.data)
+                services.set_notes(current_user, membership, notes_form.notes.data)
         except RuleViolation as exc:
             positions_form.positions.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Saved."), "success")
             return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
     return render_template("coordination/member.html", cluster=cluster, membership=membership,
@@ -117,7 +120,8 @@ def remove(slug, membership_id):
         flash(_("Please give the firm a reason."), "warning")
         return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
     try:
-        services.remove(current_user, membership, form.reason.data)
+        with unit_of_work():
+            services.remove(current_user, membership, form.reason.data)
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("coordination.member", slug=slug, membership_id=membership.id))
@@ -134,33 +138,44 @@ def invitations(slug):
     return render_template("coordination/invitations.html", cluster=cluster, pagination=pagination)
 
 
-@bp.get("/<slug>/manage/members.csv")
+@bp.get("/<slug>/manage/members.<any(csv, xlsx):fmt>")
 @login_required
-def export(slug):
+def export(slug, fmt):
     cluster = _cluster(slug)
-    data = csv_io.export_members(cluster, current_locale(), current_user)
-    filename = f"{cluster.slug}-members.csv"
-    return Response(data, mimetype="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f"attachment; filename={filename}", "Cache-Control": "no-store"})
+    data = csv_io.export_members(cluster, current_locale(), current_user, fmt)
+    mimetype = XLSX_MIMETYPE if fmt == "xlsx" else "text/csv; charset=utf-8"
+    return Response(data, mimetype=mimetype, headers={
+        "Content-Disposition": f"attachment; filename={cluster.slug}-members.{fmt}", "Cache-Control": "no-store"})
 
 
 def _import_path(token: str) -> Path:
     if not token or not token.isalnum():
         abort(404)
-    return Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
+    return imports.file_path(token)
+
+
+def _previewing(cluster, token) -> bool:
+    """The file behind `token` is the one this coordinator uploaded to this cluster in this session."""
+    return session.get("import") == {"token": token, "cluster": cluster.id, "user": current_user.id}
+
+
+def _render_import(cluster, plan=None, token=None, confirmed=None):
+    return render_template("coordination/import.html", cluster=cluster, form=ImportForm(), plan=plan, token=token,
+                           confirmed=confirmed, confirm_form=ConfirmForm())
 
 
 @bp.route("/<slug>/manage/import", methods=["GET", "POST"])
 @login_required
 def import_members(slug):
-    """Step 1: upload and preview. Nothing is written to the database here."""
+    """Step 1: upload. A file with changes to make is kept and its preview shown by GET (step 2), so that
+    Back and reload work; problems, or nothing to change, are shown here. Nothing is written to the database."""
     cluster = _cluster(slug)
     form = ImportForm()
-    plan = token = None
+    plan = None
     if form.validate_on_submit():
         upload = form.file.data
         if not (upload and upload.filename):
-            form.file.errors.append(_("Please choose a CSV file."))
+            form.file.errors.append(_("Please choose a CSV or Excel file."))
         else:
             data = upload.read(csv_io.MAX_ROWS * 2000 + 1)
             plan = csv_io.plan_import(data, cluster)
@@ -170,28 +185,43 @@ def import_members(slug):
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
                 session["import"] = {"token": token, "cluster": cluster.id, "user": current_user.id}
-    return render_template("coordination/import.html", cluster=cluster, form=form, plan=plan, token=token,
-                           confirm_form=ConfirmForm())
+                return redirect(url_for("coordination.import_preview", slug=slug, token=token))
+    return render_template("coordination/import.html", cluster=cluster, form=form, plan=plan, token=None,
+                           confirmed=None, confirm_form=ConfirmForm())
+
+
+@bp.get("/<slug>/manage/import/<token>")
+@login_required
+def import_preview(slug, token):
+    """Step 2: what the kept file would change now. After confirming, Back comes here and says where the
+    import stands instead."""
+    cluster = _cluster(slug)
+    path = _import_path(token)
+    if _previewing(cluster, token) and path.exists():
+        plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the upload
+        return _render_import(cluster, plan, token if not plan.errors and plan.changes else None)
+    confirmed = db.session.scalar(select(MemberImport).where(
+        MemberImport.token == token, MemberImport.cluster_id == cluster.id, MemberImport.actor_id == current_user.id))
+    if confirmed is not None:
+        return _render_import(cluster, confirmed=confirmed)
+    flash(_("This import has expired. Please upload the file again."), "warning")
+    return redirect(url_for("coordination.import_members", slug=slug))
 
 
 @bp.post("/<slug>/manage/import/<token>")
 @login_required
 def confirm_import(slug, token):
-    """Step 2: apply the previewed file, whole or not at all."""
+    """Step 3: apply the previewed file, whole or not at all, then show where it stands (a redirect: Back
+    never sends the confirmation again)."""
     cluster = _cluster(slug)
-    pending = session.get("import") or {}
-    if pending != {"token": token, "cluster": cluster.id, "user": current_user.id} or not ConfirmForm().validate():
-        flash(_("This import has expired. Please upload the file again."), "warning")
-        return redirect(url_for("coordination.import_members", slug=slug))
     path = _import_path(token)
-    if not path.exists():
+    if not (_previewing(cluster, token) and ConfirmForm().validate() and path.exists()):
         flash(_("This import has expired. Please upload the file again."), "warning")
         return redirect(url_for("coordination.import_members", slug=slug))
     plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
-    if plan.errors:
+    if plan.errors or not plan.changes:
         flash(_("The members changed since your preview: check the file again."), "warning")
-        return render_template("coordination/import.html", cluster=cluster, form=ImportForm(), plan=plan,
-                               token=None, confirm_form=ConfirmForm())
+        return redirect(url_for("coordination.import_preview", slug=slug, token=token))
     # A worker applies it (5,000 lines take longer than a request should); this records it, at once.
     job = imports.start(current_user, cluster, token, plan.changes, current_locale())
     db.session.commit()
@@ -226,8 +256,9 @@ def coordinators(slug):
             form.email.errors.append(_("No account has this e-mail address. Ask the person to register first."))
         else:
             try:
-                services.appoint_coordinator(current_user, user, cluster, organisation, form.starts_on.data,
-                                             form.ends_on.data)
+                with unit_of_work():
+                    services.appoint_coordinator(current_user, user, cluster, organisation, form.starts_on.data,
+                                                 form.ends_on.data)
             except RuleViolation as exc:
                 form.ends_on.errors.append(str(exc))
             else:
@@ -246,6 +277,7 @@ def end_term(slug, term_id):
     if term is None or term.cluster_id != cluster.id:
         abort(404)
     if ConfirmForm().validate_on_submit():
-        services.end_term(current_user, term)
+        with unit_of_work():
+            services.end_term(current_user, term)
         return _done(_("The term has ended."), slug, "coordination.coordinators")
     return redirect(url_for("coordination.coordinators", slug=slug))

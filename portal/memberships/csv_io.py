@@ -1,9 +1,9 @@
-"""Member lists as CSV: export for Excel (UTF-8 with BOM, Thai intact) and import of existing lists.
+"""Member lists as CSV or Excel workbooks: export (CSV in UTF-8 with BOM, Thai intact) and import of existing
+lists, including our own export after a round trip through Excel (uploads.py reads the files).
 
 An import is planned first (what will change, and every bad row by line number) and applied only as
 a whole, in one transaction: nothing is half-imported.
 """
-import csv
 import io
 import re
 from dataclasses import dataclass, field
@@ -15,12 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster, Membership, MembershipStatus, Position
-from portal.exports import SpreadsheetWriter, unquote_cell
+from portal.exports import SpreadsheetWriter, unquote_cell, workbook_bytes
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmSize, Province
-from portal.i18n import format_be_date, format_number
+from portal.forms import clean_text
+from portal.i18n import format_be_date
+from portal.memberships import uploads
 from portal.permissions import can_view_firm_contacts
-from portal.validators import normalise_registration_number, parse_thai_phone, registration_number_is_valid
+from portal.validators import (
+    display_thai_phone,
+    normalise_registration_number,
+    parse_thai_phone,
+    registration_number_is_valid,
+)
 
 MAX_ROWS = 5000
 COLUMNS = [
@@ -38,6 +45,12 @@ COLUMNS = [
     ("member_since", _l("Member since")),
     ("fiscal_year", _l("Fiscal year (B.E.)")),
 ]
+TEXT_COLUMNS = (0, 6)  # registration number, phone: Excel would drop their leading 0
+# Cells of only spaces are refused, as the web forms refuse them (an empty cell is no name given).
+NAMES = {"name_th": _l("The name in Thai is only spaces: write the name, or leave the cell empty."),
+         "name_en": _l("The name in English is only spaces: write the name, or leave the cell empty.")}
+# How Excel writes a long number it rounded: 1.05567E+11 (some locales write 1,05567E+11).
+ROUNDED = re.compile(r"\d+(?:[.,]\d+)?[eE]\+?\d+")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Headers people write in their own spreadsheets, besides the export's labels in either language.
 ALIASES = {
@@ -68,41 +81,51 @@ def _labels(values, enum_class) -> dict[str, object]:
 
 # --- export -------------------------------------------------------------------------------------
 
-def export_members(cluster: Cluster, locale: str, viewer) -> bytes:
-    """The cluster's approved members as CSV bytes, headed in `locale`, with a BOM for Excel. Phone, e-mail
-    and LINE are filled in only where `viewer` may see them on the firm's page (can_view_firm_contacts):
-    one rule for pages and exports."""
+def export_members(cluster: Cluster, locale: str, viewer, fmt: str = "csv") -> bytes:
+    """The cluster's approved members headed in `locale`: CSV bytes with a BOM for Excel, or an .xlsx
+    workbook (fmt="xlsx") whose registration numbers and phones are text cells, so Excel keeps their 0.
+    Phone, e-mail and LINE are filled in only where `viewer` may see them on the firm's page
+    (can_view_firm_contacts): one rule for pages and exports."""
     memberships = db.session.scalars(
         select(Membership)
         .where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED)
         .options(joinedload(Membership.firm).joinedload(Firm.province), selectinload(Membership.positions))
         .order_by(Membership.decided_at, Membership.id)
     ).all()
+    with force_locale(locale):
+        header = [str(label) for _key, label in COLUMNS]
+        rows = [_export_row(membership, locale, viewer) for membership in memberships]
+        title = str(_l("Members"))
+    if fmt == "xlsx":
+        return workbook_bytes(title, header, rows, text_columns=TEXT_COLUMNS)
     out = io.StringIO()
     writer = SpreadsheetWriter(out)
-    with force_locale(locale):
-        writer.writerow([str(label) for _key, label in COLUMNS])
-        for membership in memberships:
-            firm = membership.firm
-            positions = sorted((p.position for p in membership.positions), key=list(Position).index)
-            phone, email, line_id = ((firm.phone, firm.email, firm.line_id) if can_view_firm_contacts(viewer, firm)
-                                     else (None, None, None))
-            writer.writerow([
-                firm.registration_number or "",
-                firm.name_th,
-                firm.name_en or "",
-                firm.province.name_th if locale == "th" else firm.province.name_en,
-                ", ".join(str(p.label) for p in positions),
-                str(firm.size.label),
-                phone or "",
-                email or "",
-                line_id or "",
-                membership.offers or "",
-                membership.seeks or "",
-                format_be_date(membership.decided_at, "medium", locale=locale) if membership.decided_at else "",
-                membership.fiscal_year or "",
-            ])
+    writer.writerow(header)
+    writer.writerows(rows)
     return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def _export_row(membership: Membership, locale: str, viewer) -> list:
+    firm = membership.firm
+    positions = sorted((p.position for p in membership.positions), key=list(Position).index)
+    phone, email, line_id = ((firm.phone, firm.email, firm.line_id) if can_view_firm_contacts(viewer, firm)
+                             else (None, None, None))
+    return [
+        firm.registration_number or "",
+        firm.name_th,
+        firm.name_en or "",
+        firm.province.name_th if locale == "th" else firm.province.name_en,
+        ", ".join(str(p.label) for p in positions),
+        str(firm.size.label),
+        # 081 234 5678, as Thai people write it (and text to Excel: +66812345678 would become a number)
+        display_thai_phone(phone),
+        email or "",
+        line_id or "",
+        membership.offers or "",
+        membership.seeks or "",
+        format_be_date(membership.decided_at, "medium", locale=locale) if membership.decided_at else "",
+        membership.fiscal_year or "",
+    ]
 
 
 # --- import -------------------------------------------------------------------------------------
@@ -123,6 +146,9 @@ class Row:
     seeks: str | None = None
     firm: Firm | None = None
     membership: Membership | None = None
+    previous_positions: list[Position] = field(default_factory=list)  # for "update_positions": from … to …
+    # Contacts are saved only for a firm new to the portal: there alone a bad phone or e-mail is an error.
+    contact_problems: list[str] = field(default_factory=list)
     # new_firm | join | invite | approve_pending | update_positions | unchanged | invited_already | invitation_declined
     action: str = ""
 
@@ -130,6 +156,7 @@ class Row:
 # A firm with an owner is never enrolled by someone else's file: it is invited, and its owner decides.
 # Rows that an import leaves as they are: nothing changes, nothing is sent.
 NO_CHANGE = ("unchanged", "invited_already", "invitation_declined")
+SUMMARY = ("new_firm", "join", "invite", "approve_pending", "update_positions")
 
 
 @dataclass
@@ -144,42 +171,11 @@ class Plan:
     def changes(self) -> int:
         return sum(1 for row in self.rows if row.action not in NO_CHANGE)
 
-
-def decode(data: bytes) -> str:
-    """UTF-8 (with or without BOM) or, as Thai Excel saves "CSV", Windows-874. :raises ValueError:
-
-    NUL characters mean another encoding (Excel's "Unicode text" is UTF-16) or not text at all; they
-    would also be refused by PostgreSQL when the rows are saved."""
-    if b"\x00" in data:
-        raise ValueError("encoding")
-    for encoding in ("utf-8-sig", "cp874"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("encoding")
-
-
-def _records(text: str, delimiter: str) -> tuple[list[list[str]], tuple[int, str] | None]:
-    """The file's records, or the first one the csv module cannot read, as (line, problem).
-
-    Lines are counted in records, as a spreadsheet numbers its rows. Strict: a quoted cell that is never
-    closed would otherwise swallow the rest of the file into one cell, and its rows would be lost unseen."""
-    # Universal newlines: files saved by old Mac Excel end their lines with "\r" alone.
-    reader = csv.reader(io.StringIO(text, newline=None), delimiter=delimiter, strict=True)
-    records = []
-    while True:
-        try:
-            records.append(next(reader))
-        except StopIteration:
-            return records, None
-        except csv.Error as exc:
-            line = len(records) + 1
-            if str(exc).startswith("field larger than field limit"):
-                return records, (line, _("A cell is longer than %(num)s characters.",
-                                         num=format_number(csv.field_size_limit())))
-            return records, (line, _("A quoted cell is not closed, or has other characters after its closing "
-                                     "quote. Check the quotes and try again."))
+    def summary(self) -> dict[str, int]:
+        """How many rows of each kind of change, and how many leave things as they are ("no_change")."""
+        counts = {action: self.count(action) for action in SUMMARY}
+        counts["no_change"] = len(self.rows) - self.changes
+        return counts
 
 
 def _header_map() -> dict[str, str]:
@@ -193,20 +189,12 @@ def _header_map() -> dict[str, str]:
 
 
 def plan_import(data: bytes, cluster: Cluster) -> Plan:
-    """Read a member list and work out, row by row, what importing it would do. Writes nothing."""
+    """Read a member list (CSV or .xlsx) and work out, row by row, what importing it would do. Writes nothing."""
     plan = Plan()
     try:
-        text = decode(data)
-    except ValueError:
-        plan.errors.append((0, _("The file is not UTF-8 or Thai Windows text. Save it as CSV UTF-8 and try again.")))
-        return plan
-    # Excel writes "," or, in some locales, ";" (or tabs): take the one the header uses most. The rest of
-    # the dialect stays Excel's (doubled quotes inside quoted cells), which csv.Sniffer can guess wrong.
-    first_line = next(iter(text.splitlines()), "")
-    delimiter = max(",;\t", key=first_line.count)
-    records, problem = _records(text, delimiter)
-    if problem:
-        plan.errors.append(problem)
+        records = uploads.read_table(data, MAX_ROWS + 1)  # the header, then one row too many to say so
+    except uploads.Unreadable as exc:
+        plan.errors.append((exc.line, exc.message))
         return plan
     header = records[0] if records else []
     if not any(cell.strip() for cell in header):
@@ -233,14 +221,19 @@ def plan_import(data: bytes, cluster: Cluster) -> Plan:
         if len(parsed) >= MAX_ROWS:
             plan.errors.append((line, _("A file may have at most %(num)s members.", num=MAX_ROWS)))
             break
-        values = {key: (unquote_cell(cells[i].strip()) if i < len(cells) else "") for i, key in enumerate(keys) if key}
+        # Excel shows our export's apostrophe guard as part of the text, and saves it so: take it off again.
+        values = {key: unquote_cell(cells[i].strip()) if i < len(cells) else "" for i, key in enumerate(keys) if key}
+        blank = {key for i, key in enumerate(keys) if key in NAMES and i < len(cells) and cells[i]
+                 and not clean_text(cells[i])}
         row, problems = _parse_row(line, values, provinces, positions, sizes)
-        if row and row.registration_number in seen:
+        problems[:0] = [str(NAMES[key]) for key in sorted(blank)]
+        if row.registration_number and row.registration_number in seen:
             problems.append(_("The same registration number is on line %(line)s.", line=seen[row.registration_number]))
         if problems:
             plan.errors.extend((line, problem) for problem in problems)
         else:
-            seen[row.registration_number] = line
+            if row.registration_number:
+                seen[row.registration_number] = line
             parsed.append(row)
     _match(parsed, cluster, plan)
     return plan
@@ -256,11 +249,7 @@ def _labels_for_provinces() -> dict[str, int]:
 
 def _parse_row(line, values, provinces, positions, sizes):
     problems = []
-    number = normalise_registration_number(values.get("registration_number", ""))
-    if not number:
-        problems.append(_("The registration number is missing."))
-    elif not (number.isdigit() and len(number) == 13 and registration_number_is_valid(number)):
-        problems.append(_("The registration number %(number)s is not valid.", number=number))
+    number = _registration_number(values.get("registration_number", ""), problems)
     chosen = []
     for token in re.split(r"[,;/|]", values.get("positions", "")):
         token = token.strip().casefold()
@@ -273,7 +262,7 @@ def _parse_row(line, values, provinces, positions, sizes):
     if not chosen and not any("position" in p for p in problems):
         problems.append(_("Give at least one position: upstream, midstream or downstream."))
     row = Row(line=line, registration_number=number, positions=sorted(chosen, key=list(Position).index))
-    row.name_th, row.name_en = values.get("name_th", ""), values.get("name_en", "")
+    row.name_th, row.name_en = clean_text(values.get("name_th", "")), clean_text(values.get("name_en", ""))
     if len(row.name_th) > 200 or len(row.name_en) > 200:
         problems.append(_("The name is too long (at most 200 characters)."))
     province = values.get("province", "")
@@ -291,30 +280,48 @@ def _parse_row(line, values, provinces, positions, sizes):
         try:
             row.phone = parse_thai_phone(values["phone"])
         except ValueError:
-            problems.append(_("The phone number %(value)s is not a Thai number.", value=values["phone"]))
+            row.contact_problems.append(_("The phone number %(value)s is not a Thai number.", value=values["phone"]))
     if values.get("email"):
         if not EMAIL.match(values["email"]) or len(values["email"]) > 254:
-            problems.append(_("The e-mail address %(value)s is not valid.", value=values["email"]))
+            row.contact_problems.append(_("The e-mail address %(value)s is not valid.", value=values["email"]))
         else:
             row.email = values["email"].lower()
     row.line_id = values.get("line_id") or None
     if row.line_id and len(row.line_id) > 50:
         problems.append(_("The LINE ID is too long."))
-    row.offers = values.get("offers") or None
-    row.seeks = values.get("seeks") or None
+    row.offers = clean_text(values.get("offers", "")) or None
+    row.seeks = clean_text(values.get("seeks", "")) or None
     return row, problems
+
+
+def _registration_number(value: str, problems: list) -> str:
+    """The 13 digits; "" for an empty cell, or with the problem added. Excel takes 0105567000129 for a
+    number and drops its 0: 12 digits are the 13 that begin with 0 when the check digit says so (every
+    juristic person's number begins with 0). A number Excel rounded (1.05567E+11) has lost digits that
+    nobody can guess."""
+    number = normalise_registration_number(value)
+    if not number:
+        return ""  # a firm without one is looked for by name (_find_firms)
+    if ROUNDED.fullmatch(number):
+        problems.append(_("Excel rounded the registration number to %(number)s: its digits are lost. Export "
+                          "the list as Excel (.xlsx), or format the column as Text and type the numbers again.",
+                          number=number))
+        return ""
+    if number.isdigit() and len(number) == 12 and registration_number_is_valid("0" + number):
+        number = "0" + number
+    if not (number.isdigit() and len(number) == 13 and registration_number_is_valid(number)):
+        problems.append(_("The registration number %(number)s is not valid.", number=number))
+    return number
 
 
 def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
     """Each row's action. A firm already on the portal joins at once only while nobody owns it (an
     unclaimed profile); a claimed firm that is not in the cluster is invited. A claimed firm that
     declined this cluster's invitation is not invited again by a file: it can still ask to join itself."""
-    numbers = [row.registration_number for row in rows]
-    firms = {f.registration_number: f for f in db.session.scalars(
-        select(Firm).where(Firm.registration_number.in_(numbers)))} if numbers else {}
+    rows = _find_firms(rows, cluster, plan)
+    firm_ids = [row.firm.id for row in rows if row.firm is not None]
     current, claimed, declined = {}, set(), set()
-    if firms:
-        firm_ids = [f.id for f in firms.values()]
+    if firm_ids:
         for membership in db.session.scalars(
             select(Membership).where(
                 Membership.cluster_id == cluster.id,
@@ -328,13 +335,15 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
             Membership.cluster_id == cluster.id, Membership.firm_id.in_(firm_ids),
             Membership.invited_at.is_not(None), Membership.status == MembershipStatus.DECLINED)))
     for row in rows:
-        row.firm = firms.get(row.registration_number)
         if row.firm is None:
             if not row.name_th:
                 plan.errors.append((row.line, _("A firm new to the portal needs its Thai name.")))
                 continue
             if row.province_id is None:
                 plan.errors.append((row.line, _("A firm new to the portal needs its province.")))
+                continue
+            if row.contact_problems:  # checked only where they are saved: a new profile
+                plan.errors.extend((row.line, problem) for problem in row.contact_problems)
                 continue
             row.action = "new_firm"
         else:
@@ -350,6 +359,42 @@ def _match(rows: list[Row], cluster: Cluster, plan: Plan) -> None:
                 row.action = "approve_pending"
             elif sorted((p.position for p in row.membership.positions), key=list(Position).index) != row.positions:
                 row.action = "update_positions"
+                row.previous_positions = sorted((p.position for p in row.membership.positions),
+                                                key=list(Position).index)
             else:
                 row.action = "unchanged"
         plan.rows.append(row)
+
+
+def _find_firms(rows: list[Row], cluster: Cluster, plan: Plan) -> list[Row]:
+    """Each row's firm on the portal (None: new), by registration number. A firm without one (a person
+    trading in their own name, in the export with that cell empty) is found among this cluster's members
+    by its Thai name, when exactly one has it. Returns the rows without a problem."""
+    numbers = [row.registration_number for row in rows if row.registration_number]
+    firms = {f.registration_number: f for f in db.session.scalars(
+        select(Firm).where(Firm.registration_number.in_(numbers)))} if numbers else {}
+    names = {row.name_th for row in rows if not row.registration_number and row.name_th}
+    unnumbered: dict[str, list[Firm]] = {}
+    if names:
+        for firm in db.session.scalars(select(Firm).join(Membership, Membership.firm_id == Firm.id).where(
+                Membership.cluster_id == cluster.id, Firm.registration_number.is_(None), Firm.name_th.in_(names),
+                Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED,
+                                       MembershipStatus.INVITED]))):
+            unnumbered.setdefault(firm.name_th, []).append(firm)
+    found, lines = [], {}
+    for row in rows:
+        if row.registration_number:
+            row.firm = firms.get(row.registration_number)
+        else:
+            same_name = unnumbered.get(row.name_th, [])
+            if len(same_name) != 1:
+                plan.errors.append((row.line, _("The registration number is missing.") if not same_name else _(
+                    "Several members are called %(name)s: give the registration number.", name=row.name_th)))
+                continue
+            row.firm = same_name[0]
+            if row.firm.id in lines:
+                plan.errors.append((row.line, _("This firm is also on line %(line)s.", line=lines[row.firm.id])))
+                continue
+            lines[row.firm.id] = row.line
+        found.append(row)
+    return found

@@ -49,10 +49,12 @@ class NotesForm(PortalForm):
 
 
 class ImportForm(PortalForm):
-    file = FileField(_l("Member list (CSV)"),
-                     description=_l("One firm per row, with at least the registration number and the positions. "
-                                    "Headers in Thai or English, as in the export."),
-                     render_kw={"accept": ".csv,text/csv"})
+    file = FileField(_l("Member list (CSV or Excel)"),
+                     description=_l("A CSV file or an Excel workbook (.xlsx): one firm per row, with at least the "
+                                    "registration number and the positions. Headers in Thai or English, as in the "
+                                    "export, which you may edit in Excel and upload again."),
+                     render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument"
+                                          ".spreadsheetml.sheet"})
 
 
 class AppointForm(PortalForm):

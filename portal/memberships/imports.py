@@ -23,6 +23,8 @@ S = ImportStatus
 
 
 def file_path(token: str) -> Path:
+    """The uploaded file as it came, CSV or .xlsx (its content says which; the name stays .csv, which the
+    clean-up of abandoned previews looks for)."""
     return Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
 
 
@@ -72,9 +74,7 @@ def run(import_id: int) -> MemberImport | None:
             db.session.rollback()
             return _failed(import_id, exc, plan.errors if plan is not None else None)
     job.status, job.finished_at = S.DONE, utcnow()
-    job.summary = {"changes": plan.changes, "new_firm": plan.count("new_firm"), "join": plan.count("join"),
-                   "invite": plan.count("invite"), "approve_pending": plan.count("approve_pending"),
-                   "update_positions": plan.count("update_positions"), "claim_invitations": len(invitations)}
+    job.summary = {"changes": plan.changes, **plan.summary(), "claim_invitations": len(invitations)}
     notify([actor], "import.done", job, cluster=bilingual(cluster), cluster_slug=cluster.slug,
            changes=plan.changes, import_id=job.id)
     db.session.commit()

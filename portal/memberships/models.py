@@ -29,7 +29,7 @@ class MemberImport(db.Model):
     cluster_id: Mapped[int] = mapped_column(ForeignKey("clusters.id"), index=True)
     actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     locale: Mapped[str] = mapped_column(String(5))
-    token: Mapped[str] = mapped_column(String(32))  # the previewed file, UPLOAD_DIR/imports/<token>.csv
+    token: Mapped[str] = mapped_column(String(32))  # the previewed file (CSV or .xlsx), UPLOAD_DIR/imports/<token>.csv
     changes: Mapped[int] = mapped_column(Integer, default=0)  # as previewed
     status: Mapped[ImportStatus] = mapped_column(enum_column(ImportStatus), default=ImportStatus.QUEUED)
     summary: Mapped[dict | None] = mapped_column(JSON)  # counts by kind of change, once done

@@ -21,7 +21,6 @@ from datetime import date, timedelta
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from portal import audit
 from portal.auth.models import User
@@ -34,7 +33,7 @@ from portal.clusters.models import (
     Organisation,
     Position,
 )
-from portal.db import flush_or_conflict, utcnow
+from portal.db import flush_or_conflict, flush_or_refuse, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
@@ -126,12 +125,8 @@ def request_membership(actor: User, firm: Firm, cluster: Cluster, positions, off
         requested_by_id=actor.id, positions=[MembershipPosition(position=p) for p in _positions(positions)],
     )
     db.session.add(membership)
-    try:
-        db.session.flush()
-    except IntegrityError:  # the same request twice at once: the partial unique index says no
-        db.session.rollback()
-        raise RuleViolation(_l("This firm's request to join this cluster is already waiting for a decision.")) \
-            from None
+    # the same request twice at once: the partial unique index says no
+    flush_or_refuse(_l("This firm's request to join this cluster is already waiting for a decision."))
     audit.record(actor, "membership.requested", membership, cluster=cluster.slug, firm_id=firm.id)
     notify(cluster_managers(cluster), "membership.requested", membership, **_params(membership))
     return membership

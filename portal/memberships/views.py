@@ -5,6 +5,7 @@ from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
 from portal.clusters.models import Cluster, MembershipStatus
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.firms import queries as firm_queries
@@ -40,12 +41,12 @@ def firm_memberships(firm_id):
             form.cluster_id.errors.append(_("Please choose a cluster."))
         else:
             try:
-                services.request_membership(current_user, firm, cluster, form.positions.data, form.offers.data,
-                                            form.seeks.data)
+                with unit_of_work():
+                    services.request_membership(current_user, firm, cluster, form.positions.data, form.offers.data,
+                                                form.seeks.data)
             except RuleViolation as exc:
                 form.cluster_id.errors.append(str(exc))
             else:
-                db.session.commit()
                 flash(_("Your request to join %(cluster)s has been sent to its coordinators.", cluster=cluster.name),
                       "success")
                 return redirect(url_for("memberships.firm_memberships", firm_id=firm.id))
@@ -78,14 +79,14 @@ def answer_invitation(firm_id, membership_id, answer):
                 flash(error, "warning")
         return redirect(url_for("memberships.firm_memberships", firm_id=firm_id, _anchor="invitations"))
     try:
-        if answer == "accept":
-            invitations.accept(current_user, membership, form.positions.data)
-        else:
-            invitations.decline(current_user, membership)
+        with unit_of_work():
+            if answer == "accept":
+                invitations.accept(current_user, membership, form.positions.data)
+            else:
+                invitations.decline(current_user, membership)
     except RuleViolation as exc:
         flash(str(exc), "warning")
     else:
-        db.session.commit()
         flash(_("Your firm is now a member of %(cluster)s.", cluster=cluster_name) if answer == "accept" else
               _("You declined the invitation of %(cluster)s.", cluster=cluster_name), "success")
     return redirect(url_for("memberships.firm_memberships", firm_id=firm_id))
@@ -98,14 +99,14 @@ def withdraw(firm_id, membership_id, action):
     require(can_withdraw_membership(current_user, membership))
     if ConfirmForm().validate_on_submit():
         try:
-            if action == "cancel":
-                services.cancel_request(current_user, membership)
-            else:
-                services.leave(current_user, membership)
+            with unit_of_work():
+                if action == "cancel":
+                    services.cancel_request(current_user, membership)
+                else:
+                    services.leave(current_user, membership)
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("Your request has been cancelled.") if action == "cancel" else
                   _("Your firm has left %(cluster)s.", cluster=membership.cluster.name), "success")
     return redirect(url_for("memberships.firm_memberships", firm_id=firm_id))

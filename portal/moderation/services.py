@@ -7,24 +7,23 @@ from sqlalchemy import select, update
 
 from portal import audit
 from portal.auth.models import Role, User
-from portal.collab.models import CollabRequest, Message, Response
+from portal.collab.models import CollabRequest, Response
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
 from portal.moderation.models import Report, ReportReason, ReportStatus
+from portal.moderation.queries import TARGETS
 from portal.notifications.services import notify, register_kind
 from portal.permissions import (
-    can_manage_staff,
     can_moderate_target,
     can_report_target,
     can_request_review,
     can_restore_target,
-    can_suspend_users,
+    can_set_staff,
+    can_suspend_user,
     can_verify_firm,
 )
-
-TARGETS = {"firm": Firm, "request": CollabRequest, "response": Response, "message": Message}
 
 
 def load_target(target_type: str, target_id: int):
@@ -114,7 +113,7 @@ def request_review(actor: User, target_type: str, obj, text: str | None) -> None
     obj.review_requested_at = utcnow()
     audit.record(actor, "moderation.review_requested", obj, reason=(text or "").strip() or None,
                  target_kind=target_type)
-    staff = list(db.session.scalars(select(User).where(User.role.in_([Role.STAFF, Role.ADMIN]),
+    staff = list(db.session.scalars(select(User).where(User.is_staff,
                                                        User.suspended_at.is_(None))))
     notify(staff, "moderation.review_requested", obj, **_link_params(target_type, obj))
 
@@ -135,8 +134,7 @@ def unverify(actor: User, firm: Firm, reason: str | None = None) -> None:
 
 def suspend(actor: User, user: User, reason: str) -> None:
     """Suspend an account: it cannot sign in, its sessions end, and the firms it owns leave public view."""
-    outranks = user.role is Role.ADMIN and actor.role is not Role.ADMIN
-    if not can_suspend_users(actor) or user.id == actor.id or outranks:
+    if not can_suspend_user(actor, user):
         raise PermissionDenied()
     if not (reason or "").strip():
         raise RuleViolation(_l("Give a reason."))
@@ -151,7 +149,7 @@ def suspend(actor: User, user: User, reason: str) -> None:
 
 
 def reinstate(actor: User, user: User, reason: str | None = None) -> None:
-    if not can_suspend_users(actor):
+    if not can_suspend_user(actor, user):
         raise PermissionDenied()
     user.suspended_at = None
     for firm in db.session.scalars(select(Firm).where(Firm.hidden_for_suspension_of == user.id)):
@@ -161,7 +159,7 @@ def reinstate(actor: User, user: User, reason: str | None = None) -> None:
 
 def set_staff(actor: User, user: User, staff: bool) -> None:
     """Administrators appoint or remove OSMEP staff."""
-    if not can_manage_staff(actor) or user.role is Role.ADMIN:
+    if not can_set_staff(actor, user):
         raise PermissionDenied()
     user.role = Role.STAFF if staff else Role.MEMBER
     audit.record(actor, "user.staff_granted" if staff else "user.staff_revoked", user)

@@ -2,17 +2,17 @@
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.audit import AuditEntry
 from portal.auth.models import User
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
-from portal.moderation import services
+from portal.moderation import queries, services
 from portal.moderation.forms import ModerationReasonForm, ReportForm, ReviewForm
-from portal.moderation.models import Report, ReportReason, ReportStatus
+from portal.moderation.models import Report, ReportReason
 from portal.permissions import (
-    active_cluster_ids,
     can_moderate_target,
     can_report_target,
     can_request_review,
@@ -51,11 +51,11 @@ def report(target_type, target_id):
     form = ReportForm()
     if form.validate_on_submit():
         try:
-            services.report(current_user, target_type, obj, ReportReason(form.reason.data), form.text.data)
+            with unit_of_work():
+                services.report(current_user, target_type, obj, ReportReason(form.reason.data), form.text.data)
         except RuleViolation as exc:
             form.text.errors.append(str(exc))
         else:
-            db.session.commit()
             flash(_("Thank you. OSMEP staff will look at your report."), "success")
             return redirect(_back(target_type, obj))
     return render_template("moderation/report.html", form=form, target_type=target_type, obj=obj)
@@ -66,27 +66,7 @@ def report(target_type, target_id):
 def queue():
     """Open reports grouped by target, and hidden listings whose owners ask for a review."""
     require(can_view_moderation(current_user))
-    scope = []
-    if not current_user.is_staff:
-        from portal.clusters.models import Membership, MembershipStatus
-
-        member_firms = select(Membership.firm_id).where(
-            Membership.cluster_id.in_(active_cluster_ids(current_user)),
-            Membership.status == MembershipStatus.APPROVED)
-        scope = [Report.firm_id.in_(member_firms)]
-    groups = db.session.execute(
-        select(Report.target_type, Report.target_id, func.count(), func.max(Report.created_at))
-        .where(Report.status == ReportStatus.OPEN, *scope)
-        .group_by(Report.target_type, Report.target_id).order_by(func.max(Report.created_at).desc()).limit(200)
-    ).all()
-    if not current_user.is_staff:  # a coordinator's own firms (either side of a thread) are for staff
-        groups = [row for row in groups if (target := services.load_target(row[0], row[1])) is not None
-                  and can_moderate_target(current_user, row[0], target)]
-    reviews = []
-    for target_type, model in services.TARGETS.items():
-        for obj in db.session.scalars(select(model).where(model.review_requested_at.is_not(None)).limit(100)):
-            if can_moderate_target(current_user, target_type, obj):
-                reviews.append((target_type, obj))
+    groups, reviews = queries.open_report_groups(current_user), queries.reviews_asked(current_user)
     return render_template("moderation/queue.html", groups=groups, reviews=reviews)
 
 
@@ -99,22 +79,22 @@ def target(target_type, target_id):
     if form.validate_on_submit():
         action = request.form.get("action")
         try:
-            if action == "dismiss":
-                services.dismiss(current_user, target_type, obj, form.reason.data)
-            elif action == "hide":
-                services.hide(current_user, target_type, obj, form.reason.data)
-            elif action == "restore":
-                services.restore(current_user, target_type, obj, form.reason.data)
-            elif action == "verify" and target_type == "firm":
-                services.verify(current_user, obj)
-            elif action == "unverify" and target_type == "firm":
-                services.unverify(current_user, obj, form.reason.data)
-            else:
-                abort(400)
+            with unit_of_work():
+                if action == "dismiss":
+                    services.dismiss(current_user, target_type, obj, form.reason.data)
+                elif action == "hide":
+                    services.hide(current_user, target_type, obj, form.reason.data)
+                elif action == "restore":
+                    services.restore(current_user, target_type, obj, form.reason.data)
+                elif action == "verify" and target_type == "firm":
+                    services.verify(current_user, obj)
+                elif action == "unverify" and target_type == "firm":
+                    services.unverify(current_user, obj, form.reason.data)
+                else:
+                    abort(400)
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("Done."), "success")
             return redirect(url_for("moderation.target", target_type=target_type, target_id=target_id))
     reports = db.session.scalars(select(Report).where(Report.target_type == target_type, Report.target_id == obj.id)
@@ -136,11 +116,11 @@ def review(target_type, target_id):
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            services.request_review(current_user, target_type, obj, form.text.data)
+            with unit_of_work():
+                services.request_review(current_user, target_type, obj, form.text.data)
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("We have asked OSMEP staff to review it."), "success")
         return redirect(_back(target_type, obj))
     return render_template("moderation/review.html", form=form, obj=obj, target_type=target_type)
@@ -154,14 +134,14 @@ def user(user_id):
     form = ModerationReasonForm()
     if form.validate_on_submit():
         try:
-            if request.form.get("action") == "suspend":
-                services.suspend(current_user, person, form.reason.data)
-            else:
-                services.reinstate(current_user, person, form.reason.data)
+            with unit_of_work():
+                if request.form.get("action") == "suspend":
+                    services.suspend(current_user, person, form.reason.data)
+                else:
+                    services.reinstate(current_user, person, form.reason.data)
         except RuleViolation as exc:
             flash(str(exc), "warning")
         else:
-            db.session.commit()
             flash(_("Done."), "success")
             return redirect(url_for("moderation.user", user_id=user_id))
     return render_template("moderation/user.html", person=person, form=form)

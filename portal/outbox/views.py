@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm
@@ -48,14 +49,14 @@ def act(message_id, action):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        if action == "retry":
-            services.retry(current_user, row)
-        else:
-            services.cancel(current_user, row)
+        with unit_of_work():
+            if action == "retry":
+                services.retry(current_user, row)
+            else:
+                services.cancel(current_user, row)
     except RuleViolation as exc:
         flash(str(exc), "warning")
     else:
-        db.session.commit()
         flash(_("The message is queued again.") if action == "retry" else _("The message is cancelled."), "success")
     return redirect(request.form.get("back") if _local(request.form.get("back")) else url_for("outbox.index"))
 

@@ -1,7 +1,9 @@
 """Deterministic demo data: about 200 firms across the clusters, from a seeded random generator.
 
-The same seed gives the same firms, names, positions and dates on every machine. Loading is
-all-or-nothing and happens once: if any firm exists, nothing is generated.
+The history runs from the programme's first year to *today*, so a newcomer sees a living portal: firms
+joining in the fiscal year under way, requests posted in the last weeks and open within their rules.
+The same seed and the same `now` give the same firms, names, positions and dates on every machine (tests
+pass a fixed `now`). Loading is all-or-nothing and happens once: if any firm exists, nothing is generated.
 """
 import random
 from datetime import datetime, timedelta, timezone
@@ -9,10 +11,11 @@ from datetime import datetime, timedelta, timezone
 from stdnum.th import pin
 
 from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
+from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize, LegalForm, Province
 from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES, OFFERS, SEEKS
-from portal.thai import be_year, fiscal_year
+from portal.thai import be_year, fiscal_year, to_bangkok
 
 DEFAULT_SEED = 2563
 DEFAULT_FIRMS = 200
@@ -21,10 +24,10 @@ DEMO_EMAIL = "owner@demo.example"
 DEMO_PASSWORD = "clusterportal"  # nosec B105  # every demo account shares it; documented in the README
 DEMO_STAFF = "staff@demo.example"
 DEMO_COORDINATOR = "betta@demo.example"  # coordinates the Betta fish cluster for its association
-# Demo history runs from the programme's first year (FY 2560 starts 1 Oct 2016) to a fixed end, not "now",
-# so that the data is the same whenever it is generated.
+# Demo history runs from the programme's first year (FY 2560 starts 1 Oct 2016) to the `now` of generate().
 HISTORY_START = datetime(2016, 10, 1, tzinfo=timezone.utc)
-HISTORY_END = datetime(2026, 9, 30, tzinfo=timezone.utc)
+RECENT_SHARE = 0.08  # of the firms, registered in the fiscal year under way (activity in the current year)
+PENDING_WITHIN_DAYS = 21  # requests to join still waiting were made in the last three weeks
 
 # Registry office prefixes of juristic numbers (0 + office code): Bangkok, Chiang Mai, Chon Buri, others.
 REGISTRY_PREFIXES = ["0105", "0105", "0105", "0505", "0205", "0745", "0835", "0405"]
@@ -83,9 +86,21 @@ def _contact(rng, index, brand_en):
     }
 
 
-def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None) -> dict:
-    """Create demo firms and their memberships; returns counts. The caller commits."""
-    rng = random.Random(seed)  # nosec B311  # made-up demo data, reproducible from the seed
+def year_start(now: datetime) -> datetime:
+    """The start of the fiscal year under way at `now` (1 October, Bangkok midnight), in UTC."""
+    day = to_bangkok(now).date()
+    start_year = day.year if day.month >= 10 else day.year - 1
+    return datetime(start_year, 10, 1, tzinfo=timezone.utc) - timedelta(hours=7)
+
+
+def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None, now: datetime | None = None) -> dict:
+    """Create demo firms and their memberships, dated up to `now` (default: the present); returns counts.
+    The caller commits."""
+    now = now or utcnow()
+    rng = random.Random(seed)  # nosec B311  # made-up demo data, reproducible from the seed and `now`
+    # The last firms registered in the year under way (at least the last month, just after 1 October).
+    recent_from = min(year_start(now), now - timedelta(days=30))
+    recent_after = firms - max(1, round(firms * RECENT_SHARE))
     clusters = list(db.session.scalars(db.select(Cluster).order_by(Cluster.slug)))
     provinces = list(db.session.scalars(db.select(Province).order_by(Province.code)))
     if not clusters or not provinces:
@@ -106,7 +121,7 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
         legal_form = _weighted(rng, FORM_WEIGHTS)
         name_th, name_en = _names(rng, legal_form, trade, brand, province)
         founded = rng.randrange(1995, 2024)
-        created_at = _moment(rng, HISTORY_START, HISTORY_END)
+        created_at = _moment(rng, recent_from if index > recent_after else HISTORY_START, now - timedelta(days=2))
         number = None
         if legal_form is LegalForm.JURISTIC_PERSON:
             number = registration_number(rng)
@@ -131,13 +146,13 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
             products_th=trade[0],
             products_en=trade[1] if has_english else None,
             public_listing_consent_at=created_at if rng.random() < 0.92 else None,
-            verified_at=created_at + timedelta(days=rng.randrange(3, 60)) if rng.random() < 0.6 else None,
+            verified_at=min(created_at + timedelta(days=rng.randrange(3, 60)), now) if rng.random() < 0.6 else None,
             created_at=created_at,
             updated_at=created_at,
             **_contact(rng, index, brand[1]),
         )
         if index % 97 == 0:  # a couple of listings hidden by moderation, to exercise the filters
-            firm.hidden_at = created_at + timedelta(days=30)
+            firm.hidden_at = min(created_at + timedelta(days=30), now)
             firm.hidden_reason = "Duplicate listing"
         db.session.add(firm)
         counts["firms"] += 1
@@ -152,12 +167,12 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
                 positions.add(rng.choice(list(Position)))
             counts["memberships"] += 1
             counts["positions"] += len(positions)
-            db.session.add(_membership(rng, firm, member_cluster, positions, created_at))
+            db.session.add(_membership(rng, firm, member_cluster, positions, created_at, now))
         if progress and index % 50 == 0:
             progress(index, firms)
     db.session.flush()
-    _demo_owner(firms_owned=db.session.scalars(db.select(Firm).order_by(Firm.id).limit(3)).all())
-    counts["requests"] = _demo_requests(rng)
+    _demo_owner(db.session.scalars(db.select(Firm).order_by(Firm.id).limit(3)).all(), now)
+    counts["requests"] = _demo_requests(rng, now)
     return counts
 
 
@@ -174,9 +189,11 @@ REQUEST_TEMPLATES = [
 ]
 
 
-def _demo_requests(rng) -> int:
-    """A few open collaboration requests from member firms, so the board has something to show."""
-    from datetime import date
+def _demo_requests(rng, now) -> int:
+    """A few open collaboration requests from member firms, posted in the last weeks and open within the
+    rules (a closing date after today, at most REQUEST_MAX_DAYS after posting), so the board has something
+    to show and the results count requests in the year under way."""
+    from flask import current_app
 
     from portal.clusters.models import Position
     from portal.collab.models import CollabRequest, Kind
@@ -185,23 +202,26 @@ def _demo_requests(rng) -> int:
         db.select(Membership.firm_id, Membership.cluster_id).where(Membership.status == MembershipStatus.APPROVED)
         .order_by(Membership.id)
     ).all()
-    made = 0
+    made, longest = 0, current_app.config["REQUEST_MAX_DAYS"]
     for index in range(24):
         firm_id, cluster_id = members[rng.randrange(len(members))]
         kind, position, title_th, title_en = REQUEST_TEMPLATES[index % len(REQUEST_TEMPLATES)]
+        posted = now - timedelta(days=index * 2 + 1, minutes=rng.randrange(600))
+        posted_on = to_bangkok(posted).date()
+        open_days = min(longest, rng.randrange(60, 181) if index % 6 else 366)
         db.session.add(CollabRequest(
             firm_id=firm_id, cluster_id=cluster_id if rng.random() < 0.8 else None, kind=Kind(kind),
             position_sought=Position(position) if position else None, title_th=title_th, title_en=title_en,
             details_th=f"{title_th} ติดต่อผ่านพอร์ทัลได้เลย", quantity=None,
-            expires_on=date(2030, 1, 1 + index % 28), created_at=HISTORY_END - timedelta(days=index),
-            updated_at=HISTORY_END - timedelta(days=index),
+            expires_on=posted_on + timedelta(days=open_days), fiscal_year=fiscal_year(posted),
+            created_at=posted, updated_at=posted,
         ))
         made += 1
     db.session.flush()
     return made
 
 
-def _demo_owner(firms_owned):
+def _demo_owner(firms_owned, now):
     from datetime import date
 
     from werkzeug.security import generate_password_hash
@@ -214,7 +234,7 @@ def _demo_owner(firms_owned):
 
     def account(email, name, locale="th", role=Role.MEMBER):
         user = User(email=email, password_hash=password_hash, name=name, locale=locale, role=role,
-                    confirmed_at=HISTORY_END)
+                    confirmed_at=now)
         db.session.add(user)
         db.session.flush()
         return user
@@ -225,18 +245,22 @@ def _demo_owner(firms_owned):
     staff = account(DEMO_STAFF, "เจ้าหน้าที่ สสว. ตัวอย่าง", role=Role.STAFF)
     coordinator = account(DEMO_COORDINATOR, "Betta coordinator", locale="en")
     betta = db.session.scalar(db.select(Cluster).filter_by(slug="betta"))
+    first_year = year_start(now).year - 1  # a term that began two fiscal years ago and runs four more
     db.session.add(CoordinatorTerm(user_id=coordinator.id, cluster_id=betta.id, organisation_id=betta.association_id,
-                                   starts_on=date(2024, 10, 1), ends_on=date(2030, 9, 30), appointed_by_id=staff.id))
+                                   starts_on=date(first_year, 10, 1), ends_on=date(first_year + 6, 9, 30),
+                                   appointed_by_id=staff.id))
 
 
-def _membership(rng, firm, cluster, positions, since):
+def _membership(rng, firm, cluster, positions, since, now):
     roll = rng.random()
     status = (
         MembershipStatus.APPROVED if roll < 0.88
         else MembershipStatus.PENDING if roll < 0.95
         else MembershipStatus.DECLINED
     )
-    requested = since + timedelta(days=rng.randrange(0, 20))
+    requested = min(since + timedelta(days=rng.randrange(0, 20)), now - timedelta(days=1))
+    if status is MembershipStatus.PENDING:  # a request still waiting was made lately, not years ago
+        requested = max(since, now - timedelta(days=rng.randrange(1, PENDING_WITHIN_DAYS)))
     offers = rng.choice(OFFERS[sorted(positions, key=lambda p: p.value)[0].value])
     seeks = rng.choice(SEEKS[sorted(positions, key=lambda p: p.value)[0].value])
     membership = Membership(
@@ -250,7 +274,7 @@ def _membership(rng, firm, cluster, positions, since):
         positions=[MembershipPosition(position=p) for p in sorted(positions, key=lambda p: p.value)],
     )
     if status is not MembershipStatus.PENDING:
-        membership.decided_at = min(requested + timedelta(days=rng.randrange(1, 30)), HISTORY_END)
+        membership.decided_at = min(requested + timedelta(days=rng.randrange(1, 30)), now)
         membership.updated_at = membership.decided_at
     if status is MembershipStatus.APPROVED:
         membership.fiscal_year = fiscal_year(membership.decided_at)

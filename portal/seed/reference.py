@@ -107,8 +107,8 @@ def load_provinces() -> int:
     return changed
 
 
-def _upsert(model, slug, **values) -> tuple[object, bool]:
-    obj = db.session.scalar(db.select(model).filter_by(slug=slug))
+def _upsert(model, slug, existing: dict, **values) -> tuple[object, bool]:
+    obj = existing.get(slug)
     if obj is None:
         obj = model(slug=slug)
         db.session.add(obj)
@@ -122,9 +122,11 @@ def load_clusters() -> int:
     """Insert or update the organisations and the clusters of 2020; returns how many changed."""
     changed = 0
     orgs = {}
+    existing_orgs = {o.slug: o for o in db.session.scalars(db.select(Organisation))}
+    existing_clusters = {c.slug: c for c in db.session.scalars(db.select(Cluster))}
     for slug, kind, name_th, name_en in ORGANISATIONS:
         orgs[slug], did = _upsert(
-            Organisation, slug, kind=OrganisationKind(kind), name_th=name_th, name_en=name_en
+            Organisation, slug, existing_orgs, kind=OrganisationKind(kind), name_th=name_th, name_en=name_en
         )
         changed += did
     db.session.flush()
@@ -132,6 +134,7 @@ def load_clusters() -> int:
         _, did = _upsert(
             Cluster,
             slug,
+            existing_clusters,
             name_th=name_th,
             name_en=name_en,
             description_th=desc_th,

@@ -11,6 +11,8 @@ from pathlib import Path
 
 from axe_playwright_python.sync_playwright import Axe
 
+from tests import factories
+
 ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGES: dict[str, tuple[str, bytes]] = {}  # key -> (url, the HTML as served)
@@ -69,3 +71,18 @@ def in_ci() -> bool:
 # Where sign-in lands (portal/auth/services.landing_page): owners on My firms, staff on the moderation queue,
 # coordinators without a firm on their cluster's management page.
 SIGNED_IN_LANDING = re.compile(r"/(firms/mine|moderation/|clusters/[^/?]+/manage)")
+
+
+def submit_sign_in(page, email: str, button: str | None = None) -> None:
+    """On the sign-in page: fill in the form, submit it (by the button's name when given, which checks that
+    label too) and wait for the landing page, so that a failed sign-in fails here and not later, as a link
+    or button that is missing."""
+    page.locator("#email").fill(email)
+    page.locator("#password").fill(factories.PASSWORD)
+    (page.get_by_role("button", name=button) if button else page.locator("form.form button[type=submit]")).click()
+    page.wait_for_url(SIGNED_IN_LANDING)
+
+
+def sign_in(page, base_url: str, email: str, button: str | None = None) -> None:
+    page.goto(base_url + "/auth/login")
+    submit_sign_in(page, email, button)

@@ -8,7 +8,7 @@ from playwright.sync_api import Browser, expect
 from portal.clusters.models import Position
 from portal.extensions import db
 from tests import factories
-from tests.browser.quality import SIGNED_IN_LANDING
+from tests.browser.quality import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -30,14 +30,6 @@ def firms(app):
             factories.team_member(firm, user, "owner")
             factories.membership(firm, betta, position)
         db.session.commit()
-
-
-def sign_in(page, base_url, email):
-    page.goto(base_url + "/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("form.form button[type=submit]").click()
-    page.wait_for_url(SIGNED_IN_LANDING)
 
 
 def test_post_respond_accept_close(browser: Browser, base_url, firms, th):

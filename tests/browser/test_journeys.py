@@ -15,7 +15,7 @@ from portal.extensions import db
 from portal.moderation import services as moderation
 from portal.moderation.models import ReportReason
 from tests import factories
-from tests.browser.quality import SIGNED_IN_LANDING, check_accessibility, keep_html
+from tests.browser.quality import SIGNED_IN_LANDING, check_accessibility, keep_html, submit_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -98,10 +98,7 @@ class Journey:
 
     def sign_in(self, email):
         self.go("/auth/login")
-        self.page.locator("#email").fill(email)
-        self.page.locator("#password").fill(factories.PASSWORD)
-        self.page.locator("form.form button[type=submit]").click()
-        self.page.wait_for_url(SIGNED_IN_LANDING)
+        submit_sign_in(self.page, email)
         self.check()
 
     def close(self):
@@ -197,15 +194,40 @@ def test_sme_owner_edits_the_profile_posts_a_request_and_reads_notifications(jou
     page.locator("form.form button[type=submit]").click()
     owner.check()
     expect(page.get_by_text(t("Your changes have been saved."))).to_be_visible()
+    # #17.1 and .13: a name of spaces is refused beside its field, and the summary at the top links to it
+    owner.go(f"/firms/{world['farm']}/edit")
+    page.get_by_label(label(t("Name in Thai"))).fill("   ")
+    page.locator("form.form button[type=submit]").click()
+    owner.check()
+    expect(page.locator("#name_th-errors")).to_contain_text(t("This field is required."))
+    page.locator(".error-summary a[href='#name_th']").click()
+    expect(page.locator("#name_th")).to_be_focused()
+    # #17.3: a tone mark held down on the keyboard is stored once
+    page.get_by_label(label(t("Name in Thai"))).fill("ฟาร์มปลากัดนนทบุรี")
+    page.get_by_label(label(t("Products and services, in Thai"))).fill("ปลาก่่่่่่่ัดฮาล์ฟมูน")
+    page.locator("form.form button[type=submit]").click()
+    owner.check()
+    owner.go(f"/firms/{world['farm']}")
+    expect(page.get_by_text("ปลาก่ัดฮาล์ฟมูน")).to_be_visible()
     owner.go(f"/firms/{world['farm']}/memberships")
     owner.go("/requests/new")
     page.get_by_label(label(t("Where"))).select_option(label=owner.pick("ปลากัด", "Betta fish"))
     page.get_by_label(label(t("Kind of collaboration"))).select_option(label=t("Seeking buyers"))
     page.get_by_label(label(t("Position sought in the value chain"))).select_option(label=t("Downstream"))
     page.get_by_label(label(t("Title in Thai"))).fill("หาผู้ซื้อปลากัดฮาล์ฟมูนในยุโรป")
+    page.get_by_label(label(t("Budget from (baht)"))).fill("200000")
+    page.get_by_label(label(t("Budget up to (baht)"))).fill("50000")
+    page.get_by_role("button", name=t("Post the request")).click()
+    owner.check()
+    # #17.13: the budget-order error sits beside the budget, not under the title
+    expect(page.locator("#budget_max-errors")).to_contain_text(t("The lowest budget is higher than the highest."))
+    expect(page.locator("#title_th-errors")).to_have_count(0)
+    page.get_by_label(label(t("Budget up to (baht)"))).fill("500000")
     page.get_by_role("button", name=t("Post the request")).click()
     owner.check()
     expect(page.get_by_role("heading", level=1)).to_have_text("หาผู้ซื้อปลากัดฮาล์ฟมูนในยุโรป")
+    # #17.12: whole baht, no ".00"
+    expect(page.get_by_text(re.compile(r"^200,000–500,000 (บาท|baht)$"))).to_be_visible()
     owner.go("/notifications/")
     owner.go(f"/requests/for/{world['farm']}")
 
@@ -232,7 +254,10 @@ def test_staff_hides_a_reported_request_verifies_a_firm_and_reads_the_audit_log(
     staff = journey("staff")
     page, t = staff.page, staff.t
     staff.sign_in(STAFF)
-    staff.go("/moderation/")
+    expect(page).to_have_url(re.compile(r"/moderation/$"))  # #17.17: staff land on the queue, not "My firms"
+    # #17.9: the queue names the listing, never a raw code such as "collab_requests #25"
+    expect(page.get_by_role("link", name=re.compile("คอร์สรวยเร็วใน 7 วัน"))).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("collab_requests")
     staff.go(f"/moderation/request/{world['spam']}")
     page.get_by_label(t("Reason (the owner will see it)")).fill("โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์")
     page.get_by_role("button", name=t("Hide")).click()
@@ -242,7 +267,156 @@ def test_staff_hides_a_reported_request_verifies_a_firm_and_reads_the_audit_log(
     page.get_by_role("button", name=t("Verify: registration checked")).click()
     staff.check()
     expect(page.get_by_role("button", name=t("Remove verification"))).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("moderation.hidden")  # the history reads as text
     staff.go("/admin/audit")
     expect(page.get_by_role("cell", name="โฆษณาที่ไม่เกี่ยวกับคลัสเตอร์").first).to_be_visible()  # who hid what, and why
+    for code in ("moderation.hidden", "firm.verified", "collab_requests #"):
+        expect(page.locator("main")).not_to_contain_text(code)
     staff.go("/admin/results/dashboard")
     staff.go("/admin/staff")
+
+
+@pytest.mark.parametrize("accept, expected", [("de-DE,de;q=0.9,en;q=0.5", "en"), ("ja-JP", "en"), ("zh-CN,zh", "en"),
+                                              ("th-TH,th;q=0.9,en;q=0.8", "th"), ("en-GB,th;q=0.5", "en")])
+def test_a_browser_without_thai_reads_english(browser, base_url, accept, expected):
+    """#17.10: a German, Japanese or Chinese browser gets English, not Thai; one that asks for Thai gets it."""
+    context = browser.new_context(extra_http_headers={"Accept-Language": accept})
+    page = context.new_page()
+    page.goto(base_url + "/clusters/betta")
+    expect(page.locator("html")).to_have_attribute("lang", expected)
+    expect(page.get_by_role("heading", level=1)).to_have_text(re.compile("Betta fish" if expected == "en" else "ปลากัด"))
+    context.close()
+
+
+def test_coordinator_edits_the_excel_export_imports_it_and_goes_back_after_confirming(journey, world, app):
+    """#17.7 and #17.8: the member list goes out as .xlsx, is edited as in Excel (a position added, a firm new
+    to the portal), comes back; the preview counts the changes in words and says what the positions were;
+    after confirming, Back shows the preview saying the file was confirmed, not a resubmission prompt."""
+    import io
+
+    import openpyxl
+
+    from portal.firms.models import Firm
+
+    with app.app_context():  # firms matched by their registration numbers
+        for key, number in (("farm", "0105567000129"), ("exporter", "0105567000200")):
+            db.session.get(Firm, world[key]).registration_number = number
+        db.session.commit()
+    coordinator = journey("coordinator-import")
+    page, t = coordinator.page, coordinator.t
+
+    def counted(singular, plural, num):
+        return t(singular, plural=plural, num=num) if coordinator.lang == "th" else (
+            (singular if num == 1 else plural) % {"num": num})
+
+    coordinator.sign_in(COORDINATOR)
+    coordinator.go("/clusters/betta/manage/import")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=t("Export Excel")).click()
+    book = openpyxl.load_workbook(io.BytesIO(download.value.path().read_bytes()))
+    sheet = book.active
+    farm_row = next(row for row in sheet.iter_rows(min_row=2) if row[0].value == "0105567000129")
+    farm_row[4].value = f"{t('Upstream')}, {t('Midstream')}"
+    sheet.append([105536001247, "บริษัท ชุดคอสเพลย์ จำกัด", "Cosplay Costumes Co.",
+                  coordinator.pick("กรุงเทพมหานคร", "Bangkok"), t("Downstream")])  # as Excel keeps a typed number
+    edited = download.value.path().with_name("betta-members-edited.xlsx")
+    book.save(edited)
+
+    page.get_by_label(label(t("Member list (CSV or Excel)"))).set_input_files(str(edited))
+    page.get_by_role("button", name=t("Check the file")).click()
+    page.wait_for_url(re.compile(r"/clusters/betta/manage/import/[0-9a-f]{32}$"))
+    coordinator.check()
+    preview_url = page.url
+    summary = page.locator("#preview-heading + ul")
+    expect(summary).to_contain_text(counted(
+        "%(num)s firm new to the portal: a new profile (unclaimed), joining the cluster",
+        "%(num)s firms new to the portal: new profiles (unclaimed), joining the cluster", 1))
+    expect(summary).to_contain_text(counted("%(num)s member with changed positions",
+                                            "%(num)s members with changed positions", 1))
+    expect(summary).to_contain_text(counted("%(num)s row without change", "%(num)s rows without change", 1))
+    expect(summary.locator("li")).to_have_count(3)  # no "0" lines
+    expect(page.get_by_role("cell", name=t("Positions change from %(before)s to %(after)s", before=t("Upstream"),
+                                           after=f"{t('Upstream')}, {t('Midstream')}"))).to_be_visible()
+    page.get_by_role("button", name=counted("Import %(num)s change", "Import these %(num)s changes", 2)).click()
+    page.wait_for_url(re.compile(r"/clusters/betta/manage/imports/\d+$"))
+    coordinator.check()
+    status_url = page.url
+    expect(page.get_by_text(counted("%(num)s member with changed positions",
+                                    "%(num)s members with changed positions", 1))).to_be_visible()
+
+    page.go_back()
+    expect(page).to_have_url(preview_url)
+    coordinator.check()
+    expect(page.get_by_role("heading", name=t("You have confirmed this file"))).to_be_visible()
+    expect(page.locator(f'form[action="{preview_url.removeprefix(coordinator.base_url)}"]')).to_have_count(0)
+    page.get_by_role("link", name=t("See where the import stands")).click()
+    expect(page).to_have_url(status_url)
+
+
+def _member_and_listing_firms(app):
+    """Two more Betta members: one without consent to a public listing, one hidden by moderation. Members
+    like the others; not public listings."""
+    from portal.db import utcnow
+
+    with app.app_context():
+        betta = factories.cluster("betta")
+        factories.membership(factories.firm(name_th="ฟาร์มไม่เผยแพร่", public_listing_consent_at=None), betta)
+        factories.membership(factories.firm(name_th="ร้านที่ถูกซ่อน", hidden_at=utcnow()), betta)
+        db.session.commit()
+
+
+def test_the_member_figure_is_the_same_on_every_page_signed_in_or_not(journey, world, app):
+    """Issue 17.4: home (signed out and in), /results, the dashboard and the Betta page all show the same
+    number of member firms, labelled the same; public listings are a separate, named figure."""
+    from portal.db import utcnow
+    from portal.thai import fiscal_year
+
+    _member_and_listing_firms(app)
+    year = fiscal_year(utcnow())
+    visitor = journey("figures-visitor")
+    page = visitor.page
+    seen = {}
+    for path in ("/", "/results", "/clusters/betta"):
+        visitor.go(path)
+        seen["signed out " + path] = page.locator("[data-figure=members]").first.inner_text()
+    expect(page.locator("[data-figure=public-listings]")).to_have_text("2")  # the farm and the exporter
+    label = visitor.pick(f"กิจการสมาชิกในปัจจุบัน (ปีงบประมาณ {year} ถึงวันนี้)",
+                         f"member firms now (fiscal year {year} to date)")
+    expect(page.get_by_text(label)).to_be_visible()
+    staff = journey("figures-staff")
+    staff.sign_in(STAFF)
+    for path in ("/", "/results", "/admin/results/dashboard", "/clusters/betta"):
+        staff.go(path)
+        seen["signed in " + path] = staff.page.locator("[data-figure=members]").first.inner_text()
+        expect(staff.page.get_by_text(label).first).to_be_visible()
+    assert set(seen.values()) == {"4"}, seen  # farm, exporter, the private and the hidden firm
+
+
+def test_every_chart_value_is_drawn_whole_inside_its_chart(journey, world, app):
+    """Issue 17.5: at phone and desktop width, each bar's value lies inside the SVG and reads as in the
+    table beside it (the longest bar's "25" was cut to "2")."""
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for n in range(23):  # 25 members this year: the longest bar of the members chart
+            factories.membership(factories.firm(name_th=f"ฟาร์มที่ {n}"), betta)
+        db.session.commit()
+    staff = journey("charts-staff")
+    staff.sign_in(STAFF)
+    staff.go("/admin/results/dashboard")
+    charts = staff.page.evaluate("""() => [...document.querySelectorAll('figure.chart')].map(figure => {
+        const svg = figure.querySelector('svg'), box = svg ? svg.getBoundingClientRect() : null;
+        return {
+          table: [...figure.querySelectorAll('tbody tr td:nth-child(2)')].map(td => td.textContent.trim()),
+          values: svg ? [...svg.querySelectorAll('text.chart-value')].map(text => {
+            const r = text.getBoundingClientRect();
+            return {text: text.textContent.trim(), inside: r.width > 0 && r.left >= box.left - 0.5
+                    && r.right <= box.right + 0.5 && r.top >= box.top - 0.5 && r.bottom <= box.bottom + 0.5};
+          }) : [],
+        };
+      })""")
+    drawn = [chart for chart in charts if chart["values"]]
+    assert len(drawn) >= 3
+    assert any("25" in [value["text"] for value in chart["values"]] for chart in drawn)
+    for chart in drawn:
+        assert [value["text"] for value in chart["values"]] == chart["table"]
+        assert all(value["inside"] for value in chart["values"]), chart

@@ -7,6 +7,7 @@ from playwright.sync_api import Browser, expect
 
 from portal.extensions import db
 from tests import factories
+from tests.browser.quality import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -21,13 +22,6 @@ def people(app):
         factories.term(coordinator, factories.cluster("betta"))
         db.session.commit()
         return firm.id
-
-
-def sign_in(page, base_url, email, button):
-    page.goto(base_url + "/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.get_by_role("button", name=button).click()
 
 
 def test_ask_in_thai_approve_in_english_see_notification(browser: Browser, base_url, people, th):

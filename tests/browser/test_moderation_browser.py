@@ -9,7 +9,7 @@ from portal.clusters.models import Position
 from portal.collab import services as collab
 from portal.extensions import db
 from tests import factories
-from tests.browser.quality import SIGNED_IN_LANDING
+from tests.browser.quality import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -34,11 +34,7 @@ def session_for(browser, base_url, email, lang):
     context = browser.new_context(viewport={"width": 360 if lang == "th" else 1280, "height": 800},
                                   extra_http_headers={"Accept-Language": lang})
     page = context.new_page()
-    page.goto(base_url + "/auth/login")
-    page.locator("#email").fill(email)
-    page.locator("#password").fill(factories.PASSWORD)
-    page.locator("form.form button[type=submit]").click()
-    page.wait_for_url(SIGNED_IN_LANDING)
+    sign_in(page, base_url, email)
     return context, page
 
 
