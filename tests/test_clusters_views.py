@@ -159,8 +159,7 @@ def test_cluster_page_query_count_does_not_grow_with_members(client, app):
 
 @pytest.mark.parametrize(
     "url",
-    ["/clusters/no-such-cluster", "/clusters/betta/members/sideways", "/clusters/betta/members/upstream?page=99",
-     "/clusters/betta/members/upstream?page=-1", "/nowhere"],
+    ["/clusters/no-such-cluster", "/clusters/betta/members/sideways", "/nowhere"],
 )
 def test_unknown_pages_are_translated_404s(client, url):
     sep = "&" if "?" in url else "?"

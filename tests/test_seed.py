@@ -158,3 +158,22 @@ def test_public_results_open_on_a_year_with_activity(app):
     joined = re.search(r"<strong>(\d+)</strong>\s*firms? became members? in fiscal year", page)
     posted = re.search(r"<strong>(\d+)</strong>\s*collaboration requests posted", page)
     assert int(joined.group(1)) > 0 and int(posted.group(1)) > 0
+
+
+def test_demo_words_are_data_files_in_the_shape_the_generator_reads():
+    from portal.seed import vocabulary
+    from portal.seed.reference import CLUSTERS
+
+    files = sorted(p.name for p in (ROOT / "portal" / "data" / "demo").glob("*.csv"))
+    assert files == ["brands.csv", "offers.csv", "seeks.csv", "trades.csv"]
+    positions = {"upstream", "midstream", "downstream"}
+    assert set(vocabulary.CLUSTER_TRADES) == {c[0] for c in CLUSTERS}
+    for by_position in vocabulary.CLUSTER_TRADES.values():
+        assert set(by_position) == positions
+        for trade_th, trade_en, blurb_th, blurb_en in (t for ts in by_position.values() for t in ts):
+            assert trade_th and trade_en and blurb_th and blurb_en.endswith(".")
+            assert not blurb_th.endswith((".", " "))  # the generator appends the province and founding year
+    assert len(vocabulary.BRANDS) == 84 and all(th and en for th, en in vocabulary.BRANDS)
+    assert set(vocabulary.OFFERS) == set(vocabulary.SEEKS) == positions
+    assert vocabulary.BRANDS[0] == ("บางกอก", "Bangkok")
+    assert vocabulary.OFFERS["upstream"][0] == ("วัตถุดิบคุณภาพสม่ำเสมอ", "Raw materials of consistent quality")

@@ -19,6 +19,7 @@ from portal.exports import XLSX_MIMETYPE, SpreadsheetWriter, workbook_bytes
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.listing import fiscal_year_arg
 from portal.permissions import (
     can_confirm_outcome,
     can_set_confirmation_threshold,
@@ -34,9 +35,7 @@ bp = Blueprint("results", __name__)
 def _scope():
     """(fiscal year, cluster ids or None for everything, chosen cluster slug) from the URL and the viewer."""
     require(can_view_dashboard(current_user))
-    year = request.args.get("year", type=int) or fiscal_year(utcnow())
-    if not 2400 < year < 2700:
-        abort(404)
+    year = fiscal_year_arg()
     clusters = reference.clusters()
     managed = managed_cluster_ids(current_user)
     allowed = None if managed is None else sorted(managed)

@@ -17,8 +17,8 @@ from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import format_be_datetime
+from portal.listing import args_without_page, page_url, uncounted_page
 from portal.moderation import services as moderation
-from portal.paging import page_arg
 from portal.permissions import can_manage_staff, can_view_audit_log, require
 from portal.thai import BANGKOK
 
@@ -50,13 +50,9 @@ def _audit_query(args):
 @login_required
 def audit_log():
     require(can_view_audit_log(current_user))
-    page = page_arg()
-    per_page = current_app.config["PAGE_SIZE"] * 2
-    rows = db.session.execute(_audit_query(request.args).limit(per_page + 1).offset((page - 1) * per_page)).all()
-    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
-    return render_template("admin/audit.html", rows=rows[:per_page], page=page, more=len(rows) > per_page,
-                           args=args, targets=target_choices(),
-                           page_url=lambda n: url_for("admin.audit_log", page=n, **args))
+    rows, page, more = uncounted_page(_audit_query(request.args), current_app.config["PAGE_SIZE"] * 2)
+    return render_template("admin/audit.html", rows=rows, page=page, more=more, args=args_without_page(),
+                           targets=target_choices(), page_url=page_url("admin.audit_log"))
 
 
 @bp.get("/audit.csv")

@@ -12,6 +12,7 @@ from portal.extensions import db
 from portal.firms.models import Firm
 from portal.firms.queries import visible_firm_filter
 from portal.i18n import current_locale
+from portal.listing import capped_count
 
 
 def get_by_slug_or_404(slug: str) -> Cluster:
@@ -97,8 +98,6 @@ def value_chain(cluster: Cluster, per_position: int = 12) -> tuple[list[Column],
     ("1,000+"), so a cluster of 10,000 members costs what one of 1,000 does. Two queries: the counts,
     then the first firms of all three columns.
     """
-    from portal.directory.queries import capped_count
-
     counts = db.session.execute(select(
         capped_count(_member_firms(cluster.id)).scalar_subquery(),
         *[capped_count(_at_position_query(cluster, p).with_only_columns(Membership.id)).scalar_subquery()

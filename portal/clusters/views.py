@@ -1,11 +1,10 @@
 """Public cluster pages: the list, one page per cluster with its value chain, and members by position."""
-from flask import Blueprint, abort, current_app, render_template
+from flask import Blueprint, abort, render_template
 
 from portal.clusters import queries
 from portal.clusters.models import Position
 from portal.db import utcnow
-from portal.extensions import db
-from portal.paging import page_arg
+from portal.listing import paginate
 from portal.thai import fiscal_year
 
 bp = Blueprint("clusters", __name__)
@@ -34,13 +33,7 @@ def members(slug, position):
         position = Position(position)
     except ValueError:
         abort(404)
-    page = page_arg()
-    pagination = db.paginate(
-        queries.firms_at_position(cluster, position),
-        page=page,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=True,
-    )
+    pagination = paginate(queries.firms_at_position(cluster, position))
     return render_template(
         "clusters/members.html", cluster=cluster, position=position, pagination=pagination
     )

@@ -7,10 +7,10 @@ from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response, ResponseStatus
-from portal.directory.queries import COUNT_CAP, capped_count
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
+from portal.listing import CappedPage, capped_page
 from portal.search import matches, terms
 from portal.thai import bangkok_today
 
@@ -59,18 +59,16 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool):
     return criteria
 
 
-def board(filters: BoardFilters, viewer) -> tuple[list[CollabRequest], int]:
-    base = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
-    total = db.session.scalar(capped_count(base.where(*_criteria(filters, viewer, False))))
+def board(filters: BoardFilters, viewer) -> CappedPage:
+    """One page of the board (page 1 when there is no filters.page) and the number of matches, counted up to
+    portal.listing's COUNT_CAP: two queries."""
     order = ((CollabRequest.expires_on, CollabRequest.id) if filters.sort == "closing"
              else (CollabRequest.created_at.desc(), CollabRequest.id.desc()))
-    page = max(1, min(filters.page, (COUNT_CAP // PER_PAGE) + 1))
-    rows = db.session.scalars(
+    return capped_page(
+        select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(*_criteria(filters, viewer, False)),
         select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
-        .where(*_criteria(filters, viewer, True)).options(joinedload(CollabRequest.firm))
-        .order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
-    return list(rows), total
+        .where(*_criteria(filters, viewer, True)).options(joinedload(CollabRequest.firm)).order_by(*order),
+        filters.page, PER_PAGE)
 
 
 def request_or_404(request_id: int) -> CollabRequest:

@@ -1,5 +1,4 @@
 """Collaboration requests ("requests" in URLs and pages): board, post, respond, threads, close."""
-import math
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,12 +13,11 @@ from portal.collab import queries, services, suggestions
 from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
 from portal.collab.models import CloseReason, Kind, OutcomeKind, RequestStatus, ResponseStatus
 from portal.db import unit_of_work
-from portal.directory.queries import COUNT_CAP
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
-from portal.paging import page_from
+from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg
 from portal.permissions import (
     can_decide_response,
     can_edit_firm,
@@ -41,41 +39,28 @@ bp = Blueprint("collab", __name__)
 
 
 def _board_filters(args) -> queries.BoardFilters:
-    filters = queries.BoardFilters(q=args.get("q", "")[:300])
-    clusters = {ref.key: ref.id for ref in reference.clusters().values()}
-    provinces = {ref.key: ref.id for ref in reference.provinces().values()}
-    if args.get("cluster"):
-        filters.cluster_id = clusters.get(args["cluster"])
-        if filters.cluster_id is None:
-            filters.problems.append(_("There is no such cluster; showing every cluster."))
-    if args.get("province"):
-        filters.province_id = provinces.get(args["province"])
-        if filters.province_id is None:
-            filters.problems.append(_("There is no such province; showing every province."))
-    for name, enum_class in (("kind", Kind), ("position", Position)):
-        if args.get(name):
-            try:
-                setattr(filters, name, enum_class(args[name]))
-            except ValueError:
-                filters.problems.append(_("An unknown filter value was ignored."))
-    filters.status = args.get("status") if args.get("status") in queries.STATUSES else "open"
-    filters.sort = args.get("sort") if args.get("sort") in queries.SORTS else "newest"
-    filters.page = page_from(args)
-    return filters
+    problems = []
+    unknown = _("An unknown filter value was ignored.")
+    return queries.BoardFilters(
+        q=words_arg(args),
+        cluster_id=cluster_arg(args, problems),
+        province_id=province_arg(args, problems),
+        kind=enum_arg(args, "kind", Kind, problems, unknown),
+        position=enum_arg(args, "position", Position, problems, unknown),
+        status=one_of(args, "status", queries.STATUSES, "open"),
+        sort=one_of(args, "sort", queries.SORTS, "newest"),
+        page=page_arg(args),
+        problems=problems,
+    )
 
 
 @bp.get("/")
 def board():
     filters = _board_filters(request.args)
-    rows, total = queries.board(filters, current_user)
-    pages = max(1, math.ceil(min(total, COUNT_CAP) / queries.PER_PAGE))
-    if filters.page > pages:
-        abort(404)
-    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
+    found = queries.board(filters, current_user)
     locale = current_locale()
-    return render_template("collab/board.html", rows=rows, total=min(total, COUNT_CAP), capped=total > COUNT_CAP,
-                           filters=filters, page=filters.page, pages=pages,
-                           page_url=lambda n: url_for("collab.board", page=n, **args),
+    return render_template("collab/board.html", rows=found.rows, total=found.shown_total, capped=found.capped,
+                           filters=filters, page=found.page, pages=found.pages, page_url=page_url("collab.board"),
                            clusters=reference.options("clusters", locale),
                            provinces=reference.options("provinces", locale),
                            kinds=list(Kind), positions=list(Position), today=bangkok_today())

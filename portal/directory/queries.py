@@ -3,21 +3,22 @@
 Page 1 and deep pages cost the same: the ORDER BY (sort key or creation time, then id) is indexed
 whole, and counting stops at COUNT_CAP ("1,000+ firms"), so browsing stops at MAX_PAGE: narrowing the
 search is the way further. Both bound the work a page does, whatever the size of the directory.
+Page numbers follow portal.listing's rule.
 """
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
+from portal.listing import COUNT_CAP, CappedPage, capped_page
 from portal.search import matches, terms
 
 PER_PAGE = 24
-COUNT_CAP = 1000
-MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)
+MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)  # the deepest page that can be browsed
 SORTS = ("name", "newest")
 
 
@@ -78,18 +79,9 @@ def _order(filters: Filters, locale: str):
     return (key, Firm.id)
 
 
-def capped_count(query) -> int:
-    """COUNT(*) of a select, stopping at COUNT_CAP + 1 rows (so "more than COUNT_CAP" is known cheaply)."""
-    return select(func.count()).select_from(query.limit(COUNT_CAP + 1).subquery())
-
-
-def search(filters: Filters, viewer, locale: str) -> tuple[list[Firm], int]:
-    """One page of firms and the number of matches (at most COUNT_CAP + 1): two queries."""
-    total = db.session.scalar(capped_count(select(Firm.id).where(*_criteria(filters, viewer, ordered=False))))
-    criteria = _criteria(filters, viewer, ordered=True)
-    page = min(filters.page, MAX_PAGE)
-    firms = db.session.scalars(
-        select(Firm).where(*criteria).order_by(*_order(filters, locale))
-        .limit(PER_PAGE).offset((page - 1) * PER_PAGE)
-    ).all()
-    return list(firms), total
+def search(filters: Filters, viewer, locale: str) -> CappedPage:
+    """One page of firms (page 1 when there is no filters.page) and the number of matches, counted up to
+    COUNT_CAP: two queries."""
+    return capped_page(select(Firm.id).where(*_criteria(filters, viewer, ordered=False)),
+                       select(Firm).where(*_criteria(filters, viewer, ordered=True)).order_by(*_order(filters, locale)),
+                       filters.page, PER_PAGE, COUNT_CAP)

@@ -1,63 +1,43 @@
 """The member directory: find partners by cluster, position, province, size, verification, words."""
-import math
-
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import reference
 from portal.clusters.models import Position
-from portal.directory.queries import COUNT_CAP, MAX_PAGE, PER_PAGE, SORTS, Filters, search
+from portal.directory.queries import SORTS, Filters, search
 from portal.firms.models import FirmSize
 from portal.i18n import current_locale
-from portal.paging import page_from
+from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg
 
 bp = Blueprint("directory", __name__)
 
 
 def _filters_from(args) -> Filters:
     """Read the shareable URL's filters; unknown values are dropped with a message, never an error page."""
-    filters = Filters(q=args.get("q", "")[:300])
-    clusters = {ref.key: ref.id for ref in reference.clusters().values()}
-    provinces = {ref.key: ref.id for ref in reference.provinces().values()}
-    if args.get("cluster"):
-        filters.cluster_id = clusters.get(args["cluster"])
-        if filters.cluster_id is None:
-            filters.problems.append(_("There is no such cluster; showing every cluster."))
-    if args.get("position"):
-        try:
-            filters.position = Position(args["position"])
-        except ValueError:
-            filters.problems.append(_("There is no such value-chain position; showing every position."))
-    if args.get("province"):
-        filters.province_id = provinces.get(args["province"])
-        if filters.province_id is None:
-            filters.problems.append(_("There is no such province; showing every province."))
-    if args.get("size"):
-        try:
-            filters.size = FirmSize(args["size"])
-        except ValueError:
-            filters.problems.append(_("There is no such firm size; showing every size."))
-    filters.verified = args.get("verified") in ("1", "on", "true", "y")
-    filters.sort = args.get("sort") if args.get("sort") in SORTS else "name"
-    filters.page = page_from(args)
-    return filters
+    problems = []
+    return Filters(
+        q=words_arg(args),
+        cluster_id=cluster_arg(args, problems),
+        position=enum_arg(args, "position", Position, problems,
+                          _("There is no such value-chain position; showing every position.")),
+        province_id=province_arg(args, problems),
+        size=enum_arg(args, "size", FirmSize, problems, _("There is no such firm size; showing every size.")),
+        verified=args.get("verified") in ("1", "on", "true", "y"),
+        sort=one_of(args, "sort", SORTS, "name"),
+        page=page_arg(args),
+        problems=problems,
+    )
 
 
 @bp.get("/")
 def index():
     filters = _filters_from(request.args)
     locale = current_locale()
-    firms, total = search(filters, current_user, locale)
-    capped = total > COUNT_CAP
-    pages = max(1, min(math.ceil(min(total, COUNT_CAP) / PER_PAGE), MAX_PAGE))
-    if filters.page > pages:
-        abort(404)
-    args = {k: v for k, v in request.args.items() if k not in ("page", "lang") and v}
+    found = search(filters, current_user, locale)
     return render_template(
-        "directory/index.html", firms=firms, total=min(total, COUNT_CAP), filters=filters, page=filters.page,
-        pages=pages, capped=capped,
-        page_url=lambda n: url_for("directory.index", page=n, **args),
+        "directory/index.html", firms=found.rows, total=found.shown_total, filters=filters, page=found.page,
+        pages=found.pages, capped=found.capped, page_url=page_url("directory.index"),
         provinces=reference.options("provinces", locale), clusters=reference.options("clusters", locale),
         positions=list(Position), sizes=list(FirmSize),
     )

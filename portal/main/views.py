@@ -1,5 +1,5 @@
 """The home page and site-wide odds and ends (favicon)."""
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, send_from_directory
+from flask import Blueprint, current_app, jsonify, render_template, send_from_directory
 
 from portal.clusters import queries as cluster_queries
 from portal.db import utcnow
@@ -29,11 +29,10 @@ def index():
 def results():
     """The programme's results for everyone: totals by fiscal year, no firm-level data."""
     from portal.admin import dashboard
+    from portal.listing import fiscal_year_arg
     from portal.thai import fiscal_year
 
-    year = request.args.get("year", type=int) or fiscal_year(utcnow())
-    if not 2400 < year < 2700:
-        abort(404)
+    year = fiscal_year_arg()
     figures = dashboard.figures(year, None, breakdowns=False)
     return render_template("main/results.html", f=figures, year=year, current_year=fiscal_year(utcnow()),
                            years=range(fiscal_year(utcnow()), 2559, -1))

@@ -3,7 +3,7 @@ or Excel), and (for OSMEP staff) coordinator terms."""
 import secrets
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -19,10 +19,10 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.jobs import tasks
+from portal.listing import paginate
 from portal.memberships import csv_io, imports, queries, services
 from portal.memberships.forms import AppointForm, ImportForm, NotesForm, PositionsForm, ReasonForm
 from portal.memberships.models import MemberImport
-from portal.paging import page_arg
 from portal.permissions import can_appoint_coordinators, can_decide_membership, can_manage_cluster, require
 from portal.thai import bangkok_today
 
@@ -44,8 +44,7 @@ def _done(message, slug, endpoint="coordination.queue"):
 @login_required
 def queue(slug):
     cluster = _cluster(slug)
-    pagination = db.paginate(queries.pending(cluster), page=page_arg(), per_page=current_app.config["PAGE_SIZE"],
-                             error_out=True)
+    pagination = paginate(queries.pending(cluster))
     return render_template("coordination/queue.html", cluster=cluster, pagination=pagination,
                            reason_form=ReasonForm(), confirm_form=ConfirmForm(),
                            member_count=queries.member_count(cluster))
@@ -81,9 +80,7 @@ def decide(slug, membership_id, decision):
 @login_required
 def members(slug):
     cluster = _cluster(slug)
-    page = page_arg()
-    pagination = db.paginate(queries.members(cluster), page=page, per_page=current_app.config["PAGE_SIZE"],
-                             error_out=True)
+    pagination = paginate(queries.members(cluster))
     return render_template("coordination/members.html", cluster=cluster, pagination=pagination)
 
 
@@ -137,8 +134,7 @@ def remove(slug, membership_id):
 def invitations(slug):
     """The cluster's invitations to firms with an owner, and what each owner answered."""
     cluster = _cluster(slug)
-    pagination = db.paginate(queries.invitations(cluster), page=page_arg(), per_page=current_app.config["PAGE_SIZE"],
-                             error_out=True)
+    pagination = paginate(queries.invitations(cluster))
     return render_template("coordination/invitations.html", cluster=cluster, pagination=pagination)
 
 

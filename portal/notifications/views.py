@@ -1,14 +1,14 @@
 """The in-app notification list."""
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.listing import paginate
 from portal.notifications import services
 from portal.notifications.models import Notification
-from portal.paging import page_arg
 
 bp = Blueprint("notifications", __name__)
 
@@ -16,12 +16,8 @@ bp = Blueprint("notifications", __name__)
 @bp.get("/")
 @login_required
 def index():
-    page = page_arg()
-    pagination = db.paginate(
-        select(Notification).where(Notification.user_id == current_user.id)
-        .order_by(Notification.created_at.desc(), Notification.id.desc()),
-        page=page, per_page=current_app.config["PAGE_SIZE"], error_out=True,
-    )
+    pagination = paginate(select(Notification).where(Notification.user_id == current_user.id)
+                          .order_by(Notification.created_at.desc(), Notification.id.desc()))
     locale = current_locale()
     items = [(n, services.message(n, locale)) for n in pagination.items]
     return render_template("notifications/index.html", pagination=pagination, items=items, form=ConfirmForm())

@@ -1,6 +1,6 @@
 """Staff page: outgoing messages queued, sent and failed (with the server's reason), by kind; retry or
 cancel one."""
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -9,9 +9,9 @@ from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.listing import paginate
 from portal.outbox import services
 from portal.outbox.models import OutboxMessage, OutboxStatus
-from portal.paging import page_arg
 from portal.permissions import can_manage_outbox, require
 
 bp = Blueprint("outbox", __name__)
@@ -35,8 +35,7 @@ def index():
         query = query.where(OutboxMessage.status == status)
     if kind:
         query = query.where(OutboxMessage.kind == kind)
-    pagination = db.paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
-                             page=page_arg(), per_page=current_app.config["PAGE_SIZE"], error_out=True)
+    pagination = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     counts = services.counts_by_kind()
     return render_template("outbox/index.html", pagination=pagination, counts=counts, statuses=list(OutboxStatus),
                            status=status, kind=kind, health=services.health(), form=ConfirmForm())

@@ -1,0 +1,163 @@
+"""How every list of the portal reads its URL: the page number, the other arguments, capped counts, the year.
+
+The one rule for ?page=: **a page number that names no page of the list shows page 1.** That covers a
+missing or empty value, anything but plain ASCII digits ("abc", "-1", "+2", "2.5", "๒", "²"), zero, a
+number beyond MAX_PAGE, and a page past the list's last one (a link kept while the list shrank, or one
+typed by hand). Page 1 is shown at the address asked for, with links to its neighbours; a list never
+answers 404 or 500 because of its page number. MAX_PAGE bounds the OFFSET any URL can make the database
+compute, whatever the list.
+
+Long lists count their rows only up to COUNT_CAP ("1,000+ firms"): counting stops early, and browsing
+stops at the page that holds the last counted row; narrowing the search is the way further.
+"""
+import math
+from dataclasses import dataclass
+
+from flask import abort, current_app, request, url_for
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+
+from portal import reference
+from portal.db import utcnow
+from portal.extensions import db
+from portal.thai import fiscal_year
+
+MAX_PAGE = 100_000  # far beyond any real list; bounds the OFFSET a URL can make the database compute
+COUNT_CAP = 1000  # rows counted before a count says "more than"
+URL_ONLY = ("page", "lang")  # arguments that choose how a list is shown, not which rows it holds
+MAX_WORDS = 300  # characters of ?q= kept: longer search text finds nothing more
+
+
+def page_arg(args=None) -> int:
+    """The page asked for in ?page=, when it is a page number at all (1 to MAX_PAGE); 1 otherwise."""
+    raw = (request.args if args is None else args).get("page", "")
+    if not (raw.isascii() and raw.isdigit()) or len(raw.lstrip("0")) > len(str(MAX_PAGE)):  # no int("9" * 5000)
+        return 1
+    page = int(raw)
+    return page if 1 <= page <= MAX_PAGE else 1
+
+
+def page_within(page: int, pages: int) -> int:
+    """`page` if the list has that page, else 1 (the module's rule)."""
+    return page if 1 <= page <= pages else 1
+
+
+def args_without_page(args=None) -> dict[str, str]:
+    """The list's filters from the URL, to link to its other pages: every non-empty argument but the page
+    and the language (the language switch adds ?lang itself)."""
+    args = request.args if args is None else args
+    return {key: value for key, value in args.items() if key not in URL_ONLY and value}
+
+
+def page_url(endpoint: str, **values):
+    """n -> the URL of page n of this list, with the filters it was asked with."""
+    args = {**args_without_page(), **values}
+    return lambda n: url_for(endpoint, page=n, **args)
+
+
+def words_arg(args) -> str:
+    """The search words, ?q=, cut to MAX_WORDS characters."""
+    return args.get("q", "")[:MAX_WORDS]
+
+
+def one_of(args, name: str, allowed, default: str) -> str:
+    """A URL argument that must be one of `allowed` (a sort order, a status): `default` otherwise."""
+    value = args.get(name)
+    return value if value in allowed else default
+
+
+def choice_arg(args, name: str, choices: dict, problems: list, problem: str):
+    """The value that a URL argument's code names in `choices` (code -> value), None when it is absent. A shared
+    link with an unknown code still opens the list: the filter is dropped and `problem` is said on the page."""
+    code = args.get(name)
+    if not code:
+        return None
+    if code not in choices:
+        problems.append(problem)
+        return None
+    return choices[code]
+
+
+def enum_arg(args, name: str, enum_class, problems: list, problem: str):
+    """choice_arg over an enum's codes (value-chain position, firm size, request kind)."""
+    return choice_arg(args, name, {member.value: member for member in enum_class}, problems, problem)
+
+
+def cluster_arg(args, problems: list) -> int | None:
+    """?cluster=<slug> as a cluster id."""
+    return choice_arg(args, "cluster", {ref.key: ref.id for ref in reference.clusters().values()}, problems,
+                      _("There is no such cluster; showing every cluster."))
+
+
+def province_arg(args, problems: list) -> int | None:
+    """?province=<code> as a province id."""
+    return choice_arg(args, "province", {ref.key: ref.id for ref in reference.provinces().values()}, problems,
+                      _("There is no such province; showing every province."))
+
+
+def capped_count(query, cap: int = COUNT_CAP):
+    """SELECT COUNT(*) of a select, stopping at cap + 1 rows (so "more than cap" is known cheaply)."""
+    return select(func.count()).select_from(query.limit(cap + 1).subquery())
+
+
+def capped_pages(total: int, per_page: int, cap: int = COUNT_CAP) -> int:
+    """How many pages a list of `total` counted rows can be browsed in: at least 1, none past the cap."""
+    return max(1, math.ceil(min(total, cap) / per_page))
+
+
+@dataclass
+class CappedPage:
+    """One page of a list counted up to a cap: its rows, the page shown, the pages there are to browse."""
+    rows: list
+    page: int
+    pages: int
+    total: int  # rows counted, at most cap + 1
+    cap: int
+
+    @property
+    def capped(self) -> bool:
+        return self.total > self.cap
+
+    @property
+    def shown_total(self) -> int:
+        return min(self.total, self.cap)
+
+
+def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = COUNT_CAP) -> CappedPage:
+    """Count (up to cap), then fetch the page asked for, or page 1 when there is no such page: two queries."""
+    total = db.session.scalar(capped_count(count_query, cap))
+    pages = capped_pages(total, per_page, cap)
+    page = page_within(page, pages)
+    rows = db.session.scalars(rows_query.limit(per_page).offset((page - 1) * per_page)).all()
+    return CappedPage(rows=list(rows), page=page, pages=pages, total=total, cap=cap)
+
+
+def paginate(query, per_page: int | None = None):
+    """Flask-SQLAlchemy's Pagination of `query` for ?page=, under the module's rule."""
+    per_page = per_page or current_app.config["PAGE_SIZE"]
+    page = page_arg()
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+    if page_within(page, pagination.pages) != page:
+        pagination = db.paginate(query, page=1, per_page=per_page, error_out=False, count=True)
+    return pagination
+
+
+def uncounted_page(query, per_page: int) -> tuple[list, int, bool]:
+    """(rows, page shown, whether a next page exists) of a list too long to count (the audit log): one row
+    more than a page tells whether there is a next one. An empty page past the first shows page 1."""
+    page = page_arg()
+    rows = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page)).all()
+    if not rows and page > 1:
+        page, rows = 1, db.session.execute(query.limit(per_page + 1)).all()
+    return rows[:per_page], page, len(rows) > per_page
+
+
+def fiscal_year_arg(args=None) -> int:
+    """?year= as a Thai fiscal year (B.E.): the current one when absent or not a number.
+
+    :raises NotFound: for a year outside 2401–2699, which no figure can belong to.
+    """
+    year = (request.args if args is None else args).get("year", type=int) or fiscal_year(utcnow())
+    if not 2400 < year < 2700:
+        abort(404)
+    return year

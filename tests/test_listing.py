@@ -1,0 +1,169 @@
+"""portal.listing: one rule for ?page= on every list (a page number that names no page shows page 1), the other
+URL arguments of a list, capped counts and the fiscal year."""
+import html
+import inspect
+import re
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+from sqlalchemy import select
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotFound
+
+from portal import listing
+from portal.clusters.models import MembershipStatus, Position
+from portal.extensions import db
+from portal.firms.models import Firm, FirmSize
+from tests import factories, fuzz_world
+
+# ?page= as typed -> the page shown, on a list of a few pages (the rule in portal/listing.py's docstring).
+PAGE_TRUTH_TABLE = [
+    (None, 1),  # no ?page= at all
+    ("", 1),
+    ("1", 1),
+    ("2", 2),
+    ("02", 2),
+    ("5000", 1),  # past the last page, though a page number
+    ("0", 1),
+    ("-1", 1),
+    ("+2", 1),
+    ("2.0", 1),
+    (" 2", 1),
+    ("abc", 1),
+    ("๒", 1),  # a Thai digit two: int() would read it, no link writes it
+    ("²", 1),  # str.isdigit() says yes, int() says no
+    ("100001", 1),  # beyond MAX_PAGE
+    ("9223372036854775808", 1),  # past a database BIGINT
+    ("9" * 5000, 1),  # past Python's int() limit on digits
+]
+
+
+@pytest.mark.parametrize(("raw", "page"), PAGE_TRUTH_TABLE)
+def test_page_arg_reads_a_page_number_or_gives_page_1(raw, page):
+    args = MultiDict() if raw is None else MultiDict({"page": raw})
+    expected = 5000 if raw == "5000" else page  # page_arg cannot know where a list ends; page_within does
+    assert listing.page_arg(args) == expected
+
+
+@pytest.mark.parametrize(("page", "pages", "shown"), [(1, 1, 1), (2, 2, 2), (3, 2, 1), (1, 0, 1), (2, 0, 1)])
+def test_page_within_falls_back_to_page_1(page, pages, shown):
+    assert listing.page_within(page, pages) == shown
+
+
+@pytest.mark.parametrize(("total", "per_page", "cap", "pages"), [
+    (0, 10, 1000, 1), (10, 10, 1000, 1), (11, 10, 1000, 2), (1001, 24, 1000, 42), (5000, 20, 1000, 50),
+])
+def test_capped_pages_stop_at_the_cap(total, per_page, cap, pages):
+    assert listing.capped_pages(total, per_page, cap) == pages
+
+
+def test_args_without_page_keep_the_filters_only():
+    args = MultiDict([("q", "ปลากัด"), ("page", "3"), ("lang", "en"), ("cluster", ""), ("sort", "newest")])
+    assert listing.args_without_page(args) == {"q": "ปลากัด", "sort": "newest"}
+
+
+def test_page_url_keeps_the_filters(app):
+    with app.test_request_context("/directory/?q=ปลา&page=4&lang=en&size="):
+        link = listing.page_url("directory.index")(2)
+    assert urlsplit(link).path == "/directory/" and parse_qs(urlsplit(link).query) == {"q": ["ปลา"], "page": ["2"]}
+
+
+def test_choice_and_enum_arguments_drop_unknown_codes_with_a_message():
+    problems = []
+    args = MultiDict({"size": "micro", "position": "sideways", "sort": "oldest"})
+    assert listing.enum_arg(args, "size", FirmSize, problems, "no size") is FirmSize.MICRO
+    assert listing.enum_arg(args, "position", Position, problems, "no position") is None
+    assert listing.enum_arg(args, "kind", Position, problems, "no kind") is None  # absent: no message
+    assert listing.one_of(args, "sort", ("name", "newest"), "name") == "name"
+    assert problems == ["no position"]
+    assert listing.words_arg(MultiDict({"q": "ก" * 500})) == "ก" * listing.MAX_WORDS
+
+
+def test_capped_count_stops_one_past_the_cap(ctx):
+    for n in range(5):
+        factories.firm(name_th=f"นับ{n}")
+    db.session.flush()
+    assert db.session.scalar(listing.capped_count(select(Firm.id), cap=3)) == 4
+    assert db.session.scalar(listing.capped_count(select(Firm.id), cap=10)) == 5
+    page = listing.capped_page(select(Firm.id), select(Firm).order_by(Firm.id), 9, per_page=2, cap=3)
+    assert (page.page, page.pages, page.capped, page.shown_total, len(page.rows)) == (1, 2, True, 3, 2)
+
+
+@pytest.mark.parametrize(("query", "year"), [("", 2569), ("year=2563", 2563), ("year=abc", 2569), ("year=0", 2569)])
+def test_fiscal_year_arg_defaults_to_this_fiscal_year(app, monkeypatch, query, year):
+    monkeypatch.setattr(listing, "fiscal_year", lambda _moment: 2569)
+    with app.test_request_context(f"/results?{query}"):
+        assert listing.fiscal_year_arg() == year
+
+
+@pytest.mark.parametrize("query", ["year=1", "year=2400", "year=2700", "year=99999999999999999999"])
+def test_fiscal_year_arg_refuses_years_no_figure_belongs_to(app, query):
+    with app.test_request_context(f"/results?{query}"), pytest.raises(NotFound):
+        listing.fiscal_year_arg()
+
+
+# Every paginated list, as (endpoint, who, URL). Each holds two pages in the world below.
+LISTS = [
+    ("directory.index", "anonymous", "/directory/?sort=newest"),
+    ("collab.board", "anonymous", "/requests/?status=all"),
+    ("clusters.members", "anonymous", "/clusters/betta/members/upstream"),
+    ("notifications.index", "owner", "/notifications/"),
+    ("coordination.queue", "coordinator", "/clusters/betta/manage"),
+    ("coordination.members", "coordinator", "/clusters/betta/manage/members"),
+    ("coordination.invitations", "coordinator", "/clusters/betta/manage/invitations"),
+    ("outbox.index", "staff", "/admin/outbox/"),
+    ("admin.audit_log", "staff", "/admin/audit"),
+]
+
+
+@pytest.fixture
+def two_page_lists(app, monkeypatch):
+    """The fuzz world, one row a page (two in the audit log), and at least two pages in every list."""
+    from portal.collab import queries as board_queries
+    from portal.directory import queries as directory_queries
+
+    monkeypatch.setitem(app.config, "PAGE_SIZE", 1)
+    monkeypatch.setattr(directory_queries, "PER_PAGE", 1)
+    monkeypatch.setattr(board_queries, "PER_PAGE", 1)
+    with app.app_context():
+        world = fuzz_world.build()
+        betta = factories.cluster("betta")
+        for n in range(2):
+            factories.membership(factories.firm(name_th=f"ต้นน้ำ{n}"), betta, Position.UPSTREAM)
+            factories.membership(factories.firm(name_th=f"ผู้สมัคร{n}"), betta, Position.UPSTREAM,
+                                 status=MembershipStatus.PENDING)
+            factories.membership(factories.firm(name_th=f"ผู้ได้รับเชิญ{n}"), betta, Position.UPSTREAM,
+                                 status=MembershipStatus.INVITED)
+        db.session.commit()
+    return world
+
+
+def shown_page(body: str) -> int:
+    """The page a list shows, as its links tell: the page its "Previous" link leads to, plus one."""
+    previous = re.search(r'<a href="([^"]*)" rel="prev"', body)
+    if previous is None:
+        return 1
+    return int(parse_qs(urlsplit(html.unescape(previous.group(1))).query)["page"][0]) + 1
+
+
+def test_every_paginated_list_is_in_the_truth_table(app):
+    """A new list that reads ?page= joins LISTS, so the rule below is checked on it too."""
+    reads_page = {endpoint for endpoint, view in app.view_functions.items()
+                  if re.search(r"\b(paginate|uncounted_page|search|board)\(", inspect.getsource(view))}
+    assert reads_page == {endpoint for endpoint, _who, _url in LISTS}
+
+
+@pytest.mark.parametrize(("endpoint", "who", "url"), LISTS, ids=[e for e, _w, _u in LISTS])
+def test_every_list_applies_the_page_rule(app, two_page_lists, endpoint, who, url):
+    client = app.test_client()
+    if who != "anonymous":
+        with client.session_transaction() as session:
+            session["_user_id"] = two_page_lists.user_id(who)
+    sep = "&" if "?" in url else "?"
+    first = client.get(url)
+    assert first.status_code == 200 and 'rel="next"' in first.get_data(as_text=True), "the list has one page only"
+    for raw, page in PAGE_TRUTH_TABLE:
+        asked = url if raw is None else f"{url}{sep}page={raw}"
+        response = client.get(asked)
+        assert response.status_code == 200, asked
+        assert shown_page(response.get_data(as_text=True)) == page, asked
