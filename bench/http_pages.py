@@ -72,10 +72,16 @@ def free_port() -> int:
 
 
 def start_gunicorn(app_spec: str, port: int, env: dict, log_path: Path) -> subprocess.Popen:
+    """The portal with the production settings (gunicorn.conf.py); the floor with the same worker settings
+    but none of the portal's hooks (they load the portal)."""
+    if app_spec == "wsgi:app":
+        settings = ["-c", str(ROOT / "gunicorn.conf.py")]
+    else:
+        settings = ["-w", env["WEB_CONCURRENCY"], "-k", "sync", "--keep-alive", "2", "--preload",
+                    "-b", env["GUNICORN_BIND"]]
     log = log_path.open("w")
     process = subprocess.Popen(  # nosec B603  # our own gunicorn, fixed arguments
-        [GUNICORN, "-c", str(ROOT / "gunicorn.conf.py"), app_spec], cwd=ROOT, env=env,
-        stdout=log, stderr=subprocess.STDOUT)
+        [GUNICORN, *settings, app_spec], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -203,7 +209,8 @@ def measure_backend(backend: str, args) -> None:
             floor_rate, _ = tool(f"http://127.0.0.1:{floor_port}{path}", {"X-Bench-Case": name},
                                  args.seconds, args.connections)
             warning = f" ({bad} answers not 2xx/3xx)" if bad else ""
-            print(f"{name} {rate:.0f} {floor_rate:.0f} {rate / floor_rate:.3f}{warning}", flush=True)
+            ratio = f"{rate / floor_rate:.3f}" if floor_rate else "-"
+            print(f"{name} {rate:.0f} {floor_rate:.0f} {ratio}{warning}", flush=True)
     finally:
         stop(portal)
         if floor is not None:
