@@ -76,9 +76,11 @@ def start_gunicorn(app_spec: str, port: int, env: dict, log_path: Path) -> subpr
     but none of the portal's hooks (they load the portal)."""
     if app_spec == "wsgi:app":
         settings = ["-c", str(ROOT / "gunicorn.conf.py")]
-    else:
-        settings = ["-w", env["WEB_CONCURRENCY"], "-k", "sync", "--keep-alive", "2", "--preload",
-                    "-b", env["GUNICORN_BIND"]]
+    else:  # its own file: without -c, gunicorn would read ./gunicorn.conf.py and its hooks
+        conf = log_path.with_suffix(".conf.py")
+        conf.write_text(f"bind = {env['GUNICORN_BIND']!r}\nworkers = {int(env['WEB_CONCURRENCY'])}\n"
+                        "worker_class = 'sync'\nkeepalive = 2\npreload_app = True\n")
+        settings = ["-c", str(conf)]
     log = log_path.open("w")
     process = subprocess.Popen(  # nosec B603  # our own gunicorn, fixed arguments
         [GUNICORN, *settings, app_spec], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
