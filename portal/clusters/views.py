@@ -3,7 +3,6 @@ from flask import Blueprint, abort, current_app, render_template
 
 from portal.clusters import queries
 from portal.clusters.models import Position
-from portal.extensions import db
 from portal.paging import page_arg
 
 bp = Blueprint("clusters", __name__)
@@ -31,13 +30,7 @@ def members(slug, position):
         position = Position(position)
     except ValueError:
         abort(404)
-    page = page_arg()
-    pagination = db.paginate(
-        queries.firms_at_position(cluster, position),
-        page=page,
-        per_page=current_app.config["PAGE_SIZE"],
-        error_out=True,
-    )
+    pagination = queries.members_page(cluster, position, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
         "clusters/members.html", cluster=cluster, position=position, pagination=pagination
     )
