@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
@@ -57,7 +57,7 @@ def board(filters: BoardFilters, viewer) -> tuple[list[CollabRequest], int]:
     base = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
     total = db.session.scalar(capped_count(base.where(*_criteria(filters, viewer, False))))
     order = ((CollabRequest.expires_on, CollabRequest.id) if filters.sort == "closing"
-             else (CollabRequest.created_at.desc(), CollabRequest.id.desc()))
+             else (_newest_first(filters), CollabRequest.id.desc()))
     page = max(1, min(filters.page, (COUNT_CAP // PER_PAGE) + 1))
     rows = db.session.scalars(
         select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
@@ -65,6 +65,17 @@ def board(filters: BoardFilters, viewer) -> tuple[list[CollabRequest], int]:
         .order_by(*order).limit(PER_PAGE).offset((page - 1) * PER_PAGE)
     ).all()
     return list(rows), total
+
+
+def _newest_first(filters: BoardFilters):
+    """created_at DESC. For open requests on SQLite, written `+created_at` so the planner takes the open,
+    unexpired rows from the board index and sorts them (a set bounded by the expiry window) rather than
+    walk every request ever posted, newest first, hoping to meet open ones: with the LIMIT a bound
+    parameter it chose the walk, 475 ms to 1 s a page at 200,000 requests with none open. PostgreSQL
+    estimates this well without help."""
+    if filters.status == "open" and db.session.get_bind().dialect.name == "sqlite":
+        return literal_column("+collab_requests.created_at").desc()
+    return CollabRequest.created_at.desc()
 
 
 def request_or_404(request_id: int) -> CollabRequest:
