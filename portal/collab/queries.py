@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import literal_column, or_, select
+from sqlalchemy import exists, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
@@ -123,10 +123,12 @@ def my_firms(user) -> list[Firm]:
     """The user's firms that are members of at least one cluster and not hidden (they may post or respond)."""
     if not user.is_authenticated:
         return []
-    member = select(Membership.firm_id).where(Membership.status == MembershipStatus.APPROVED)
+    # EXISTS per firm, not IN (every approved membership): SQLite built the whole IN list first, 0.3 s
+    # at 300,000 memberships on every request page a member opened.
+    member = exists().where(Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED)
     return list(db.session.scalars(
         select(Firm).join(FirmMember, FirmMember.firm_id == Firm.id)
-        .where(FirmMember.user_id == user.id, Firm.hidden_at.is_(None), Firm.id.in_(member)).order_by(Firm.id)))
+        .where(FirmMember.user_id == user.id, Firm.hidden_at.is_(None), member).order_by(Firm.id)))
 
 
 def clusters_of_firms(firm_ids: list[int]) -> set[int]:
