@@ -14,13 +14,14 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-import load install install-dev translations db demo clean help
+.PHONY: run test bench bench-http bench-import load install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
 	@echo "make run    - install, migrate SQLite under instance/, load demo data once, serve http://$(HOST):$(PORT) with a worker"
 	@echo "make test   - install test tools, lint (ruff, bandit) and run the whole test suite (TEST_DATABASE_URL=... for PostgreSQL)"
 	@echo "make bench  - build 100,000 synthetic firms and time the directory on SQLite, then PostgreSQL"
+	@echo "make bench-http - gunicorn (2 sync workers) against a same-bytes floor under wrk, on the databases make bench built"
 	@echo "make bench-import - time a coordinator's import of 5,000 new firms, then their invitations' delivery"
 	@echo "make load   - locust against gunicorn for 60 s on SQLite, then PostgreSQL; checks every write (LOAD_ARGS=...)"
 
@@ -56,6 +57,9 @@ run: demo
 
 bench: install translations
 	$(PY) -m bench.directory $(BENCH_ARGS)
+
+bench-http: install-dev translations
+	$(PY) -m bench.http_pages $(BENCH_ARGS)
 
 bench-import: install-dev translations
 	$(PY) -m bench.import_members $(BENCH_ARGS)

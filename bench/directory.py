@@ -44,6 +44,7 @@ SEED = 2563
 START = datetime(2016, 10, 1, tzinfo=timezone.utc)
 BENCH_PASSWORD = "bench-password"  # nosec B105  # the benchmark's own staff account, in its own database
 COORDINATOR = "bench.coordinator@example.com"
+MEMBER = "bench.member@example.com"  # a signed-in member who owns no firm: the `…_member` cases
 EXTRA_WORDS = ["ร้านตัดผม", "รถรับส่ง", "ส่งออก", "export", "organic", "handmade", "OTOP", "ฮาลาล", "premium"]
 
 
@@ -240,9 +241,38 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
     keys = rollup.rebuild(db.session)
     db.session.commit()
     log(f"  results recounted ({keys:,} firm figures) in {time.perf_counter() - started:.1f} s")
+    # VACUUM as well on PostgreSQL: a bulk load leaves the visibility map empty, so index-only scans
+    # (the capped counts) fetch every heap row until autovacuum gets there; a live database is vacuumed.
+    statement = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"
     with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("ANALYZE"))
+        conn.execute(text(statement))
     return clusters[0].slug
+
+
+def ensure_member() -> None:
+    """A plain signed-in member (sees every firm not hidden, not only those with public-listing consent)."""
+    from werkzeug.security import generate_password_hash
+
+    from portal.auth.models import Role, User
+
+    if db.session.scalar(select(User.id).where(User.email == MEMBER)) is None:
+        db.session.add(User(email=MEMBER, name="Bench member", role=Role.MEMBER, locale="th",
+                            password_hash=generate_password_hash(BENCH_PASSWORD), confirmed_at=START))
+        db.session.commit()
+
+
+def sample_ids() -> dict:
+    """A firm and a request every visitor may see, for the firm and request pages."""
+    from portal.collab.models import CollabRequest
+
+    firm_id = db.session.scalar(select(Firm.id).where(Firm.hidden_at.is_(None),
+                                                      Firm.public_listing_consent_at.is_not(None))
+                                .order_by(Firm.id).limit(1))
+    request_id = db.session.scalar(
+        select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
+        .where(Firm.hidden_at.is_(None), Firm.public_listing_consent_at.is_not(None),
+               CollabRequest.hidden_at.is_(None)).order_by(CollabRequest.id.desc()).limit(1))
+    return {"firm": firm_id, "request": request_id}
 
 
 def ensure_coordinator() -> None:
@@ -274,11 +304,14 @@ def measure(app, cases, runs):
     floor = {"body": b""}
     if "bench_floor" not in app.view_functions:
         app.add_url_rule("/__floor", "bench_floor", lambda: Response(floor["body"], mimetype="text/html"))
-    anonymous, staff, coordinator = app.test_client(), app.test_client(), app.test_client()
+    anonymous, staff, coordinator, member = (app.test_client() for _ in range(4))
     staff.post("/auth/login", data={"email": "bench.staff@example.com", "password": BENCH_PASSWORD})
     coordinator.post("/auth/login", data={"email": COORDINATOR, "password": BENCH_PASSWORD})
+    member.post("/auth/login", data={"email": MEMBER, "password": BENCH_PASSWORD})
 
     def client_for(name, url):
+        if name.endswith("_member"):
+            return member
         return coordinator if "coordinator" in name else staff if url.startswith("/admin/") else anonymous
 
     def timed(client, url, count):
@@ -319,8 +352,10 @@ def measure(app, cases, runs):
     return results
 
 
-def cases_for(largest):
+def cases_for(largest, ids):
     return [
+        ("home", "/?lang=th"),
+        ("cluster_list", "/clusters/?lang=th"),
         ("directory_page1", "/directory/?lang=th"),
         ("directory_page1_en", "/directory/?lang=en"),
         (f"directory_deep_page{MAX_PAGE}", f"/directory/?page={MAX_PAGE}&lang=th"),
@@ -337,6 +372,19 @@ def cases_for(largest):
         ("search_two_words", "/directory/?q=ปลากัด+export&lang=th"),
         ("search_two_letter_thai", "/directory/?q=ผม&lang=th"),
         ("largest_cluster_page", f"/clusters/{largest}?lang=th"),
+        ("members_by_position", f"/clusters/{largest}/members/upstream?lang=th"),
+        ("firm_page", f"/firms/{ids['firm']}?lang=th"),
+        ("request_board", "/requests/?lang=th"),
+        ("request_board_cluster", f"/requests/?cluster={largest}&lang=th"),
+        ("request_board_closing", "/requests/?sort=closing&lang=en"),
+        ("request_page", f"/requests/{ids['request']}?lang=th"),
+        ("directory_page1_member", "/directory/?lang=th"),
+        ("filter_cluster_position_member", f"/directory/?cluster={largest}&position=upstream&lang=th"),
+        ("search_thai_member", "/directory/?q=ปลากัด&lang=th"),
+        ("largest_cluster_page_member", f"/clusters/{largest}?lang=th"),
+        ("request_board_member", "/requests/?lang=th"),
+        ("firm_page_member", f"/firms/{ids['firm']}?lang=th"),
+        ("request_page_member", f"/requests/{ids['request']}?lang=th"),
         ("dashboard_programme_2566", "/admin/results/dashboard?year=2566&lang=th"),
         ("dashboard_cluster_2566", f"/admin/results/dashboard?year=2566&cluster={largest}&lang=th"),
         ("dashboard_coordinator_two_clusters_2566", "/admin/results/dashboard?year=2566&lang=th"),
@@ -347,15 +395,18 @@ def cases_for(largest):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
-    parser.add_argument("--firms", type=int, default=100_000)
+    parser.add_argument("--firms", type=int, default=100_000,
+                        help="dataset size; memberships and requests follow (3 and 2 per firm) unless given")
     parser.add_argument("--clusters", type=int, default=30)
-    parser.add_argument("--memberships", type=int, default=300_000)
-    parser.add_argument("--requests", type=int, default=200_000)
+    parser.add_argument("--memberships", type=int, default=None, help="default: 3 per firm")
+    parser.add_argument("--requests", type=int, default=None, help="default: 2 per firm")
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--reuse", action="store_true", help="measure the database built by the last run")
     parser.add_argument("--only", default="", help="measure only the cases whose name contains this text "
                                                    "(--only 2566: the results pages)")
     args = parser.parse_args()
+    args.memberships = 3 * args.firms if args.memberships is None else args.memberships
+    args.requests = 2 * args.firms if args.requests is None else args.requests
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
         print(f"# {backend}: {args.firms:,} firms, {args.clusters} clusters, {args.memberships:,} memberships",
@@ -369,6 +420,8 @@ def main():
                 upgrade()  # a database built by an older version gets the new tables (and their data)
                 largest = db.session.scalar(select(Cluster.slug).order_by(Cluster.id))
                 ensure_coordinator()
+                ensure_member()
+                ids = sample_ids()
         else:
             try:
                 url = prepare_database(backend)
@@ -383,8 +436,10 @@ def main():
                 upgrade()
                 started = time.perf_counter()
                 largest = generate(args.firms, args.clusters, args.memberships, args.requests)
+                ensure_member()
+                ids = sample_ids()
                 log(f"  dataset built in {time.perf_counter() - started:.0f} s")
-        measure(app, [case for case in cases_for(largest) if args.only in case[0]], args.runs)
+        measure(app, [case for case in cases_for(largest, ids) if args.only in case[0]], args.runs)
         with app.app_context():
             db.engine.dispose()
 

@@ -129,6 +129,7 @@ def register_template_helpers(app):
     from portal.validators import display_thai_phone, line_url
 
     app.before_request(i18n.remember_lang)
+    i18n.install_template_gettext(app)
     app.add_template_global(i18n.current_locale, "current_locale")
     app.add_template_global(i18n.lang_url, "lang_url")
     app.add_template_global(i18n.switch_url, "switch_url")

@@ -223,3 +223,22 @@ def test_gap_view_lists_positions_with_few_or_no_members(client, betta_members):
     assert "Downstream: only 1 member firm." in gaps
     empty = text_of(client.get("/clusters/agritech?lang=en"))
     assert "Upstream: no member firms yet." in empty
+
+
+def test_members_page_count_stops_at_the_cap(client, app, monkeypatch):
+    """Counting stops at COUNT_CAP, as in the directory: a cluster of 30,000 costs what one of 1,000 does,
+    and the page says "more than" and points to the directory, which narrows further."""
+    import portal.clusters.queries as cluster_queries
+
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for n in range(5):
+            factories.membership(factories.firm(name_th=f"ฟาร์ม{n}"), betta, Position.UPSTREAM)
+        db.session.commit()
+    monkeypatch.setattr(cluster_queries, "COUNT_CAP", 3)
+    body = text_of(client.get("/clusters/betta/members/upstream?lang=en"))
+    assert "More than 3 firms found" in body
+    assert "/directory/?cluster=betta&amp;position=upstream" in body
+    assert len(re.findall(r'class="firm-name"', body)) == 5
+    beyond = client.get("/clusters/betta/members/upstream?page=2&lang=en")  # no page 2: page 1 (portal.listing)
+    assert beyond.status_code == 200 and len(re.findall(r'class="firm-name"', text_of(beyond))) == 5

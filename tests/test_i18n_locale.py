@@ -96,3 +96,23 @@ def test_wtforms_own_messages_come_in_the_users_language(client):
     assert "ยาวได้ไม่เกิน 120 ตัวอักษร" in thai and "Field cannot be longer" not in thai
     english = client.post("/auth/register?lang=en", data=data).get_data(as_text=True)
     assert "Field cannot be longer than 120 characters." in english
+
+
+def test_cached_locale_follows_force_locale_and_refresh(app):
+    """current_locale() and the templates' _() are kept per request; a forced or refreshed locale wins at once."""
+    from flask import render_template_string, session
+    from flask_babel import force_locale, refresh
+
+    from portal.i18n import current_locale
+
+    page = "{{ current_locale() }} {{ _('Directory') }}"
+    with app.test_request_context("/"):
+        assert render_template_string(page) == "th ทำเนียบกิจการ"
+        with force_locale("en"):
+            assert current_locale() == "en"
+            assert render_template_string(page) == "en Directory"
+        assert render_template_string(page) == "th ทำเนียบกิจการ"
+        session["locale"] = "en"
+        refresh()
+        assert current_locale() == "en"
+        assert render_template_string(page) == "en Directory"

@@ -1,10 +1,10 @@
 """Public cluster pages: the list, one page per cluster with its value chain, and members by position."""
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 
 from portal.clusters import queries
 from portal.clusters.models import Position
 from portal.db import utcnow
-from portal.listing import paginate
+from portal.listing import page_arg
 from portal.thai import fiscal_year
 
 bp = Blueprint("clusters", __name__)
@@ -33,7 +33,7 @@ def members(slug, position):
         position = Position(position)
     except ValueError:
         abort(404)
-    pagination = paginate(queries.firms_at_position(cluster, position))
+    pagination = queries.members_page(cluster, position, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
         "clusters/members.html", cluster=cluster, position=position, pagination=pagination
     )

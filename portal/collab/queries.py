@@ -2,7 +2,7 @@
 from dataclasses import dataclass, field
 
 from flask import abort
-from sqlalchemy import or_, select
+from sqlalchemy import exists, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
@@ -63,12 +63,23 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
     """One page of the board (page 1 when there is no filters.page) and the number of matches, counted up to
     portal.listing's COUNT_CAP: two queries."""
     order = ((CollabRequest.expires_on, CollabRequest.id) if filters.sort == "closing"
-             else (CollabRequest.created_at.desc(), CollabRequest.id.desc()))
+             else (_newest_first(filters), CollabRequest.id.desc()))
     return capped_page(
         select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(*_criteria(filters, viewer, False)),
         select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
         .where(*_criteria(filters, viewer, True)).options(joinedload(CollabRequest.firm)).order_by(*order),
         filters.page, PER_PAGE)
+
+
+def _newest_first(filters: BoardFilters):
+    """created_at DESC. For open requests on SQLite, written `+created_at` so the planner takes the open,
+    unexpired rows from the board index and sorts them (a set bounded by the expiry window) rather than
+    walk every request ever posted, newest first, hoping to meet open ones: with the LIMIT a bound
+    parameter it chose the walk, 475 ms to 1 s a page at 200,000 requests with none open. PostgreSQL
+    estimates this well without help."""
+    if filters.status == "open" and db.session.get_bind().dialect.name == "sqlite":
+        return literal_column("+collab_requests.created_at").desc()
+    return CollabRequest.created_at.desc()
 
 
 def request_or_404(request_id: int) -> CollabRequest:
@@ -116,10 +127,12 @@ def my_firms(user) -> list[Firm]:
     """The user's firms that are members of at least one cluster and not hidden (they may post or respond)."""
     if not user.is_authenticated:
         return []
-    member = select(Membership.firm_id).where(Membership.status == MembershipStatus.APPROVED)
+    # EXISTS per firm, not IN (every approved membership): SQLite built the whole IN list first, 0.3 s
+    # at 300,000 memberships on every request page a member opened.
+    member = exists().where(Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED)
     return list(db.session.scalars(
         select(Firm).join(FirmMember, FirmMember.firm_id == Firm.id)
-        .where(FirmMember.user_id == user.id, Firm.hidden_at.is_(None), Firm.id.in_(member)).order_by(Firm.id)))
+        .where(FirmMember.user_id == user.id, Firm.hidden_at.is_(None), member).order_by(Firm.id)))
 
 
 def clusters_of_firms(firm_ids: list[int]) -> set[int]:
