@@ -4,7 +4,7 @@ from flask import Blueprint, abort, current_app, render_template
 from portal.clusters import queries
 from portal.clusters.models import Position
 from portal.db import utcnow
-from portal.listing import page_arg
+from portal.listing import page_arg, page_url
 from portal.thai import fiscal_year
 
 bp = Blueprint("clusters", __name__)
@@ -35,5 +35,6 @@ def members(slug, position):
         abort(404)
     pagination = queries.members_page(cluster, position, page_arg(), current_app.config["PAGE_SIZE"])
     return render_template(
-        "clusters/members.html", cluster=cluster, position=position, pagination=pagination
+        "clusters/members.html", cluster=cluster, position=position, pagination=pagination,
+        page_url=page_url("clusters.members", slug=cluster.slug, position=position.value)
     )
