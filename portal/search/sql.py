@@ -13,36 +13,7 @@ fields joined, ending in two spaces). A query is split on whitespace into terms 
   2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index.
 See shared notes/thai-search.md for the measurements behind this design.
 """
-import unicodedata
-
 from sqlalchemy import and_, func, literal, text
-
-MAX_TERMS = 8
-MAX_TERM_LENGTH = 100
-
-
-def normalise(value: str | None) -> str:
-    """The form both the stored text and the query terms take: NFC, case-folded, spaces collapsed."""
-    value = unicodedata.normalize("NFC", value or "")
-    value = "".join(ch for ch in value if unicodedata.category(ch) not in ("Cc", "Cf") or ch in "\t\n ")
-    return " ".join(value.casefold().split())
-
-
-SENTINEL = "  "  # every occurrence of a term is followed by at least two characters (see above)
-
-
-def search_text(*fields) -> str:
-    return normalise(" ".join(f for f in fields if f)) + SENTINEL
-
-
-def terms(query: str | None) -> list[str]:
-    """Distinct terms of a query, in order, at most MAX_TERMS of at most MAX_TERM_LENGTH characters."""
-    seen = []
-    for term in normalise(query).split():
-        term = term[:MAX_TERM_LENGTH]
-        if term not in seen:
-            seen.append(term)
-    return seen[:MAX_TERMS]
 
 
 def _escape_like(term: str) -> str:
