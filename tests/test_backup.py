@@ -161,7 +161,8 @@ def _backup(app, folder: Path) -> Path:
 def _search(app, words: str) -> list[int]:
     with app.app_context():
         dialect = db.engine.dialect.name
-        return list(db.session.scalars(select(Firm.id).where(matches(Firm, terms(words), dialect, "firms_fts"))))
+        phrase = [" ".join(terms(words))]  # one group: the words together, as typed
+        return list(db.session.scalars(select(Firm.id).where(matches(Firm, [phrase], dialect, "firms_fts"))))
 
 
 def test_restore_brings_back_tables_and_files_as_they_were_at_backup(backup_app, uploads, tmp_path):

@@ -50,9 +50,9 @@ def key_names(*keys):
     ("ปลากัด", ["betta"]),                    # inside Thai text without spaces
     ("betta", ["betta"]),
     ("BETTA", ["betta"]),                     # case-insensitive
-    ("Betta fish", ["betta"]),                # several words: AND
+    ("Betta fish", ["betta"]),                # several words
     ("fish ปลากัด", ["betta"]),               # mixed Thai and English
-    ("betta กาแฟ", []),                       # AND, not OR
+    ("betta กาแฟ", ["betta", "coffee"]),      # some of the words: listed after those with all
     ("ฮาล์ฟมูน", ["betta"]),                   # products are searched
     ("ผม", ["barber"]),                       # two-letter Thai word
     ("รถ", ["van"]),                          # two-letter Thai word
@@ -68,9 +68,9 @@ def key_names(*keys):
     ('"', ["quote"]),
     ("king's", ["quote"]),
     ("ปลา*", []),                             # FTS syntax is plain text
-    ("betta OR กาแฟ", []),
+    ("betta OR กาแฟ", ["betta", "coffee", "percent", "ran"]),  # OR is a word: Organic, Orchid
     ("NEAR(betta)", []),
-    ("x' OR 1=1 --", []),
+    ("x' OR 1=1 --", ["percent", "ran"]),     # the words taken literally: only "or" is found
     ("ปลา\u200bกัด", ["betta"]),               # a zero-width space is ignored
     ("  ", list(FIRMS)),                      # empty search lists everything visible
 ])

@@ -11,7 +11,7 @@ from portal.clusters.models import Position
 from portal.db import HideableMixin, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.i18n import Bilingual
-from portal.search import search_text
+from portal.search import record_fields
 
 
 class Aim(enum.Enum):
@@ -131,6 +131,9 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
     expiry_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     fiscal_year: Mapped[int | None] = mapped_column(Integer)  # ปีงบประมาณ (B.E.) in which it was posted
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    words_name: Mapped[str] = mapped_column(Text, default="", server_default="")  # title, then quantity and details
+    words_products: Mapped[str] = mapped_column(Text, default="", server_default="")
+    words_body: Mapped[str] = mapped_column(Text, default="", server_default="")
     version_id: Mapped[int] = mapped_column(Integer, server_default="1")  # optimistic lock, see Membership
 
     firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
@@ -161,8 +164,16 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
 @event.listens_for(CollabRequest, "before_insert")
 @event.listens_for(CollabRequest, "before_update")
 def _request_search_text(mapper, connection, request):
-    request.search_text = search_text(request.title_th, request.title_en, request.details_th, request.details_en,
-                                      request.quantity)
+    for key, value in request_search_fields(request).items():
+        setattr(request, key, value)
+
+
+def request_search_fields(request) -> dict:
+    """The derived search columns of a request (or a dict of its values): its title ranks as a firm's name,
+    the quantity as products, the details as a description."""
+    get = request.get if isinstance(request, dict) else lambda key: getattr(request, key)
+    return record_fields(name=(get("title_th"), get("title_en")), products=(get("quantity"),),
+                         body=(get("details_th"), get("details_en")))
 
 
 class ResponseStatus(enum.Enum):

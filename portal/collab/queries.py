@@ -11,12 +11,12 @@ from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
 from portal.listing import CappedPage, capped_page
-from portal.search import matches, terms
+from portal.search import matches, relevance, terms
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
 STATUSES = ("open", "closed", "all")
-SORTS = ("newest", "closing")
+SORTS = ("relevance", "newest", "closing")  # relevance only with search words: best match first
 
 
 @dataclass
@@ -27,7 +27,7 @@ class BoardFilters:
     position: Position | None = None
     province_id: int | None = None
     status: str = "open"
-    sort: str = "newest"
+    sort: str = ""  # "" is the default: relevance with search words, else newest
     page: int = 1
     problems: list[str] = field(default_factory=list)
 
@@ -37,6 +37,24 @@ class BoardFilters:
         return sum(1 for value in (self.cluster_id, self.kind, self.position, self.province_id) if value) + \
             (self.status != "open")
 
+    @property
+    def terms(self) -> list[str]:
+        return terms(self.q)
+
+    @property
+    def groups(self) -> list[list[str]]:
+        """The terms with their other-language forms from the glossary."""
+        return [[t] for t in self.terms]
+
+    @property
+    def default_order(self) -> str:
+        return "relevance" if self.terms else "newest"
+
+    @property
+    def order(self) -> str:
+        """The order the board is in: the chosen one, relevance by default when words are searched."""
+        return self.sort if self.sort in ("newest", "closing") else self.default_order
+
 
 def _criteria(filters: BoardFilters, viewer, ordered: bool):
     today = bangkok_today()
@@ -45,8 +63,8 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool):
         criteria += [CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= today]
     elif filters.status == "closed":
         criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
-    if filters.q and terms(filters.q):
-        criteria.append(matches(CollabRequest, terms(filters.q), db.session.get_bind().dialect.name,
+    if filters.terms:
+        criteria.append(matches(CollabRequest, filters.groups, db.session.get_bind().dialect.name,
                                 "collab_requests_fts", ordered))
     if filters.cluster_id:
         criteria.append(CollabRequest.cluster_id == filters.cluster_id)
@@ -62,12 +80,18 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool):
 def board(filters: BoardFilters, viewer) -> CappedPage:
     """One page of the board (page 1 when there is no filters.page) and the number of matches, counted up to
     portal.listing's COUNT_CAP: two queries."""
-    order = ((CollabRequest.expires_on, CollabRequest.id) if filters.sort == "closing"
-             else (_newest_first(filters), CollabRequest.id.desc()))
+    if filters.order == "relevance":
+        order = (relevance(CollabRequest, filters.groups, db.session.get_bind().dialect.name).desc(),
+                 Firm.verified_at.is_(None), CollabRequest.created_at.desc(), CollabRequest.id.desc())
+    elif filters.order == "closing":
+        order = (CollabRequest.expires_on, CollabRequest.id)
+    else:
+        order = (_newest_first(filters), CollabRequest.id.desc())
     return capped_page(
         select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(*_criteria(filters, viewer, False)),
         select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
-        .where(*_criteria(filters, viewer, True)).options(joinedload(CollabRequest.firm)).order_by(*order),
+        .where(*_criteria(filters, viewer, ordered=filters.order != "relevance"))
+        .options(joinedload(CollabRequest.firm)).order_by(*order),
         filters.page, PER_PAGE)
 
 

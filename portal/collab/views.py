@@ -48,7 +48,7 @@ def _board_filters(args) -> queries.BoardFilters:
         kind=enum_arg(args, "kind", Kind, problems, unknown),
         position=enum_arg(args, "position", Position, problems, unknown),
         status=one_of(args, "status", queries.STATUSES, "open"),
-        sort=one_of(args, "sort", queries.SORTS, "newest"),
+        sort=one_of(args, "sort", queries.SORTS, ""),
         page=page_arg(args),
         problems=problems,
     )

@@ -8,18 +8,18 @@ Page numbers follow portal.listing's rule.
 import math
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, case, exists, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
 from portal.listing import COUNT_CAP, CappedPage, capped_page
-from portal.search import matches, terms
+from portal.search import matches, relevance, terms
 
 PER_PAGE = 24
 MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)  # the deepest page that can be browsed
-SORTS = ("name", "newest")
+SORTS = ("relevance", "name", "newest")  # relevance only with search words: best match first
 
 
 @dataclass
@@ -30,7 +30,7 @@ class Filters:
     province_id: int | None = None
     size: FirmSize | None = None
     verified: bool = False
-    sort: str = "name"
+    sort: str = ""  # "" is the default: relevance with search words, else name
     page: int = 1
     problems: list[str] = field(default_factory=list)
 
@@ -44,11 +44,27 @@ class Filters:
     def terms(self) -> list[str]:
         return terms(self.q)
 
+    @property
+    def groups(self) -> list[list[str]]:
+        """The terms with their other-language forms from the glossary."""
+        return [[t] for t in self.terms]
+
+    @property
+    def order(self) -> str:
+        """The order the page is in: the chosen one, relevance by default when words are searched."""
+        if self.sort in ("name", "newest"):
+            return self.sort
+        return self.default_order
+
+    @property
+    def default_order(self) -> str:
+        return "relevance" if self.terms else "name"
+
 
 def _criteria(filters: Filters, viewer, ordered: bool):
     criteria = [visible_firm_filter(viewer)]
     if filters.terms:
-        criteria.append(matches(Firm, filters.terms, db.session.get_bind().dialect.name, "firms_fts", ordered))
+        criteria.append(matches(Firm, filters.groups, db.session.get_bind().dialect.name, "firms_fts", ordered))
     if filters.cluster_id or filters.position:
         membership = [Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED]
         if filters.cluster_id:
@@ -66,15 +82,25 @@ def _criteria(filters: Filters, viewer, ordered: bool):
     return criteria
 
 
+def completeness():
+    """How much of a profile is filled in beyond what registration asks (0–4): breaks relevance ties."""
+    return (case((Firm.words_products != "", 1), else_=0) + case((Firm.words_body != "", 1), else_=0)
+            + case((Firm.logo_filename.is_not(None), 1), else_=0) + case((Firm.name_en.is_not(None), 1), else_=0))
+
+
 def _order(filters: Filters, locale: str):
     """ORDER BY for the page. With search words, PostgreSQL does better taking the matches from the
     trigram index and keeping the top rows than walking the name index hoping to meet matches: names
     sharing a word sit together in name order, which its estimates do not know (measured: 150 ms for
     "betta" the one way, a few ms the other). "|| ''" keeps the order but hides the index."""
-    if filters.sort == "newest":
-        return (Firm.created_at.desc(), Firm.id.desc())
+    dialect = db.session.get_bind().dialect.name
     key = Firm.sort_en if locale == "en" else Firm.sort_th
-    if filters.terms and db.session.get_bind().dialect.name == "postgresql":
+    if filters.order == "relevance":
+        return (relevance(Firm, filters.groups, dialect).desc(), Firm.verified_at.is_(None), completeness().desc(),
+                key, Firm.id)
+    if filters.order == "newest":
+        return (Firm.created_at.desc(), Firm.id.desc())
+    if filters.terms and dialect == "postgresql":
         key = key.concat("")
     return (key, Firm.id)
 
@@ -83,5 +109,6 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     """One page of firms (page 1 when there is no filters.page) and the number of matches, counted up to
     COUNT_CAP: two queries."""
     return capped_page(select(Firm.id).where(*_criteria(filters, viewer, ordered=False)),
-                       select(Firm).where(*_criteria(filters, viewer, ordered=True)).order_by(*_order(filters, locale)),
+                       select(Firm).where(*_criteria(filters, viewer, ordered=filters.order != "relevance"))
+                       .order_by(*_order(filters, locale)),
                        filters.page, PER_PAGE, COUNT_CAP)

@@ -24,7 +24,7 @@ def _filters_from(args) -> Filters:
         province_id=province_arg(args, problems),
         size=enum_arg(args, "size", FirmSize, problems, _("There is no such firm size; showing every size.")),
         verified=args.get("verified") in ("1", "on", "true", "y"),
-        sort=one_of(args, "sort", SORTS, "name"),
+        sort=one_of(args, "sort", SORTS, ""),
         page=page_arg(args),
         problems=problems,
     )

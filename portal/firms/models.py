@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import TimestampMixin, UTCDateTime, enum_column
 from portal.extensions import db
 from portal.i18n import Bilingual
-from portal.search import search_text
+from portal.search import record_fields
 from portal.thai import thai_sort_key
 
 # Sort keys are compared byte by byte ("C" collation on PostgreSQL, binary on SQLite), so both
@@ -97,6 +97,10 @@ class Firm(TimestampMixin, db.Model):
     logo_filename: Mapped[str | None] = mapped_column(String(64))  # generated name, never the uploaded one
     # Kept up to date from the fields above on every insert and update (see _derive_search_fields).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The words of the name, the products and the description, for ranking whole words first (search.rank).
+    words_name: Mapped[str] = mapped_column(Text, default="", server_default="")
+    words_products: Mapped[str] = mapped_column(Text, default="", server_default="")
+    words_body: Mapped[str] = mapped_column(Text, default="", server_default="")
     sort_th: Mapped[str] = mapped_column(SortKey, default="", server_default="")
     sort_en: Mapped[str] = mapped_column(SortKey, default="", server_default="")
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -150,11 +154,11 @@ class Firm(TimestampMixin, db.Model):
 
 
 def firm_search_fields(firm) -> dict:
-    """The derived columns for a firm (or a dict of its values): search text and the two sort keys."""
+    """The derived columns for a firm (or a dict of its values): search text, words and the two sort keys."""
     get = firm.get if isinstance(firm, dict) else lambda key: getattr(firm, key)
     return {
-        "search_text": search_text(get("name_th"), get("name_en"), get("description_th"), get("description_en"),
-                                   get("products_th"), get("products_en")),
+        **record_fields(name=(get("name_th"), get("name_en")), products=(get("products_th"), get("products_en")),
+                        body=(get("description_th"), get("description_en"))),
         "sort_th": thai_sort_key(get("name_th"))[:SORT_KEY_LENGTH],
         "sort_en": thai_sort_key(get("name_en") or get("name_th"))[:SORT_KEY_LENGTH],
     }

@@ -1,9 +1,10 @@
 """Substring search that works inside Thai text (which has no spaces), on SQLite and PostgreSQL alike.
 
 Each searchable record keeps one normalised `search_text` (NFC, case-folded, its Thai and English
-fields joined, ending in two spaces). A query is split on whitespace into terms that must all occur
-(AND), each as a plain substring: no wildcard, quote or index syntax means anything. Tone marks count
-(ร้าน is not ร่าน).
+fields joined, ending in two spaces). A query is split on whitespace into terms; a record matches when
+it contains any of them (or any glossary alternative of one), each as a plain substring: no wildcard,
+quote or index syntax means anything. Tone marks count (ร้าน is not ร่าน). search.rank orders the
+matches: every term before some, whole words before parts of words, the name before the rest.
 
 - SQLite: terms of 3+ characters go through an FTS5 trigram index (each term quoted). A 2-character
   term (Thai words often are: ผม, รถ) is expanded to the indexed trigrams that start with it (read from
@@ -13,7 +14,7 @@ fields joined, ending in two spaces). A query is split on whitespace into terms 
   2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index.
 See shared notes/thai-search.md for the measurements behind this design.
 """
-from sqlalchemy import and_, func, literal, text
+from sqlalchemy import func, literal, or_, text
 
 
 def _escape_like(term: str) -> str:
@@ -24,27 +25,36 @@ def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
 
-def matches(model, query_terms: list[str], dialect: str, fts_table: str, ordered: bool = False):
-    """SQL criterion: the model's search_text contains every term.
+def groups_of(query_terms) -> list[list[str]]:
+    """Terms as groups of alternatives: a plain term is a group of one; a group holds a term and its
+    other-language forms from the glossary (any one of them counts as the term found)."""
+    return [[t] if isinstance(t, str) else list(t) for t in query_terms]
 
-    ordered=True is for a sorted, limited page: on SQLite "id + 0" then makes the planner walk the
-    ORDER BY index and probe the search result, rather than sort every match (measured faster for
-    common and rare words alike). Counting is faster the other way round, driven by the result.
+
+def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = False):
+    """SQL criterion: the model's search_text contains at least one term (any alternative of a group).
+    Records with every term come first by search.rank.relevance, the others after them.
+
+    ordered=True is for a page sorted by name or date: on SQLite "id + 0" then makes the planner walk
+    the ORDER BY index and probe the search result, rather than sort every match (measured faster for
+    common and rare words alike). Counting, and ranking, are faster the other way round, driven by the
+    result.
     """
-    if not query_terms:
+    strings = [s for group in groups_of(query_terms) for s in group if s]
+    if not strings:
         return None
     column = model.search_text
     probe = model.id + 0 if ordered else model.id
     criteria = []
     if dialect == "sqlite":
-        long_terms = [t for t in query_terms if len(t) >= 3]
-        if long_terms:
-            phrase = " AND ".join(_fts_phrase(t) for t in long_terms)
+        long_strings = [s for s in strings if len(s) >= 3]
+        if long_strings:
+            phrase = " OR ".join(_fts_phrase(s) for s in long_strings)
             # Formatted SQL here and below: the FTS table's name comes from code and identifiers cannot
             # be bound parameters; the words typed are bound.
             sql = "SELECT rowid FROM {fts} WHERE {fts} MATCH :fts".format(fts=fts_table)  # nosec B608
             criteria.append(probe.in_(text(sql).bindparams(fts=phrase)))
-        for n, term in enumerate(t for t in query_terms if len(t) == 2):
+        for n, term in enumerate(s for s in strings if len(s) == 2):
             # Every indexed trigram that starts with the term, as one OR query (the quoted term itself
             # if there is none: it then matches nothing, correctly).
             sql = ("SELECT rowid FROM {fts} WHERE {fts} MATCH ("  # nosec B608
@@ -52,15 +62,15 @@ def matches(model, query_terms: list[str], dialect: str, fts_table: str, ordered
                    "FROM {fts}_vocab WHERE term >= :low{n} AND term < :high{n})").format(fts=fts_table, n=n)
             criteria.append(probe.in_(text(sql).bindparams(
                 **{f"q{n}": _fts_phrase(term), f"low{n}": term, f"high{n}": term + "\U0010ffff"})))
-        criteria += [func.instr(column, literal(t)) > 0 for t in query_terms if len(t) == 1]
-        return and_(*criteria)
-    for n, term in enumerate(query_terms):
+        criteria += [func.instr(column, literal(s)) > 0 for s in strings if len(s) == 1]
+        return or_(*criteria)
+    for n, term in enumerate(strings):
         if len(term) == 2:
             criteria.append(text(f"{model.__tablename__}.search_bigrams @> ARRAY[CAST(:bigram{n} AS text)]")
                             .bindparams(**{f"bigram{n}": term}))
         else:
             criteria.append(column.like("%" + _escape_like(term) + "%", escape="\\"))
-    return and_(*criteria)
+    return or_(*criteria)
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:

@@ -24,6 +24,7 @@ _MARKS = "\u0e31\u0e34-\u0e3a\u0e47-\u0e4e"  # every Thai combining mark
 _TONE_BEFORE_VOWEL = re.compile(f"([{_TONES}\u0e4c])([{_ABOVE}\u0e38\u0e39\u0e3a])")
 _DOUBLED_MARK = re.compile(f"([{_MARKS}])\\1+")
 _THAI_LETTER = re.compile("[\u0e01-\u0e4e]")
+_TOKEN = re.compile("[\\w\u0e01-\u0e4e]+")  # letters, digits and Thai marks: punctuation separates words
 _SPLIT_AM = re.compile(f"\u0e4d([{_TONES}]?)\u0e32")  # ํา, or ํ ้ า: sara am typed in two keys
 
 
@@ -71,7 +72,7 @@ def words(value: str | None) -> list[str]:
     """The normalised text as words: Latin and digit runs split on spaces, Thai runs cut into dictionary
     words (ฟาร์มปลากัดบางกอก → ฟาร์ม ปลากัด บางกอก; a word outside the dictionary stays whole)."""
     result = []
-    for chunk in normalise(value).split():
+    for chunk in _TOKEN.findall(normalise(value)):
         if _THAI_LETTER.search(chunk):
             result.extend(_thai_words(chunk))
         else:
@@ -84,3 +85,10 @@ def word_text(*fields) -> str:
     " word " is found in it exactly when the word is one of its words."""
     found = words(" ".join(f for f in fields if f))
     return " " + " ".join(found) + " " if found else ""
+
+
+def record_fields(name: tuple, products: tuple, body: tuple) -> dict:
+    """The derived search columns of a record from its fields by rank (name or title first, then products,
+    then description or details): the substring text over all of them and the words of each rank."""
+    return {"search_text": search_text(*name, *body, *products), "words_name": word_text(*name),
+            "words_products": word_text(*products), "words_body": word_text(*body)}

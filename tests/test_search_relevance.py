@@ -1,0 +1,176 @@
+"""Search as a person typing Thai or English expects it (issue 19): the same word however it was typed,
+whole words before parts of words, best match first, in the directory and on the request board.
+
+Through the pages, on SQLite and PostgreSQL alike (CI runs the suite on both).
+"""
+import re
+from datetime import timedelta
+
+import pytest
+
+from portal.collab.models import CollabRequest, Kind
+from portal.db import utcnow
+from portal.extensions import db
+from portal.search import normalise, terms, words
+from portal.thai import bangkok_today
+from tests import factories
+
+
+def listed(client, path, query, **params) -> list[str]:
+    """The names (directory) or titles (board) on the page, in the order shown."""
+    response = client.get(path, query_string={"q": query, "lang": "th", **params})
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    return re.findall(r'class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', page)
+
+
+def directory(client, query, **params):
+    return listed(client, "/directory/", query, **params)
+
+
+def board(client, query, **params):
+    return listed(client, "/requests/", query, **params)
+
+
+# --- how Thai is really typed -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("typed, plain", [
+    ("เเม่ริม", "แม่ริม"),                          # แ typed as two เ
+    ("น\u0e49\u0e4d\u0e32พริก", "น้ำพริก"),           # ำ typed as ํ + า after the tone mark
+    ("น\u0e4d\u0e49\u0e32พริก", "น้ำพริก"),           # ... or before it
+    ("ก\u0e48\u0e34ง", "กิ่ง"),                       # tone mark typed before the vowel above
+    ("ก\u0e48\u0e48อน", "ก่อน"),                      # a tone mark typed twice
+    ("๒๕๔๕", "2545"),                                # Thai digits
+    ("ปลา\u200bกัด", "ปลากัด"),                       # a zero-width space
+    ("ปลา\ufeffกัด\u200d", "ปลากัด"),                 # BOM and zero-width joiner
+])
+def test_typing_variants_have_one_normal_form(typed, plain):
+    assert normalise(typed) == normalise(plain)
+    assert terms(typed) == terms(plain)
+
+
+TYPED_AS_IT_CAME = "ร้าน\u200bน\u0e4d\u0e49\u0e32พริกป้าแดง"  # a zero-width space and ำ in two keys
+
+
+def test_the_same_word_typed_any_way_finds_the_same_firms(app, client):
+    with app.app_context():
+        factories.firm(name_th="น้ำพริกแม่ริม", description_th="ก่อตั้งปี 2545 กิ่งพันธุ์ไม้")
+        factories.firm(name_th=TYPED_AS_IT_CAME, description_th="สูตรตั้งแต่ ๒๕๓๐")
+        factories.firm(name_th="สวนส้มเขียวหวาน")
+        db.session.commit()
+    both = ["น้ำพริกแม่ริม", TYPED_AS_IT_CAME]  # names are shown as they were typed
+    for typed in ("น้ำพริก", "น\u0e49\u0e4d\u0e32พริก", "น\u0e4d\u0e49\u0e32พริก", "น้ำพริก\u200b"):
+        assert sorted(directory(client, typed)) == sorted(both), typed
+    assert directory(client, "เเม่ริม") == ["น้ำพริกแม่ริม"]
+    assert directory(client, "๒๕๔๕") == directory(client, "2545") == ["น้ำพริกแม่ริม"]
+    assert directory(client, "2530") == [TYPED_AS_IT_CAME]  # stored in Thai digits, found in Arabic
+    assert directory(client, "ก\u0e48\u0e34ง") == ["น้ำพริกแม่ริม"]
+
+
+# --- words, not just letters --------------------------------------------------------------------------
+
+def test_thai_text_is_cut_into_dictionary_words():
+    assert words("ฟาร์มปลากัดบางกอก Betta Fish, farm.") == ["ฟาร์ม", "ปลากัด", "บางกอก", "betta", "fish", "farm"]
+    assert "ปู" in words("ร้านขายปูสดมหาชัย") and "ปู" not in words("ปูนซีเมนต์ก่อสร้างไทย")
+
+
+def test_a_whole_word_comes_before_the_same_letters_inside_another_word(app, client):
+    with app.app_context():
+        factories.firm(name_th="ปูนซีเมนต์ก่อสร้างไทย")              # ปูน: cement
+        factories.firm(name_th="ร้านขายปูสดมหาชัย")                  # ปู: crab, in the name
+        factories.firm(name_th="ครัวริมน้ำ", description_th="อาหารทะเล ปูผัดผงกะหรี่")  # crab, in the description
+        db.session.commit()
+    assert directory(client, "ปู") == ["ร้านขายปูสดมหาชัย", "ครัวริมน้ำ", "ปูนซีเมนต์ก่อสร้างไทย"]
+    # Real compounds are still found, as words: ปลากัด inside ฟาร์มปลากัดบางกอก.
+    with app.app_context():
+        factories.firm(name_th="ฟาร์มปลากัดบางกอก")
+        db.session.commit()
+    assert directory(client, "ปลากัด") == ["ฟาร์มปลากัดบางกอก"]
+    assert directory(client, "ฟาร์มปลากัด") == ["ฟาร์มปลากัดบางกอก"]
+
+
+# --- best match first ---------------------------------------------------------------------------------
+
+@pytest.fixture
+def betta_firms(app):
+    with app.app_context():
+        factories.firm(name_th="อุปกรณ์เลี้ยงปลาสวยงาม", description_th="เหมาะกับปลากัดทุกสายพันธุ์")
+        factories.firm(name_th="ร้านอาหารปลาสยาม", products_th="ไรแดงสำหรับปลากัด")
+        factories.firm(name_th="ฟาร์มปลากัดนนทบุรี")
+        factories.firm(name_th="ฟาร์มปลากัดส่งออกบางกอก", products_th="ปลากัดเกรดส่งออก")
+        factories.firm(name_th="บริษัทส่งออกผลไม้ไทย")
+        db.session.commit()
+
+
+def test_name_before_products_before_description(client, betta_firms):
+    assert directory(client, "ปลากัด") == [
+        "ฟาร์มปลากัดส่งออกบางกอก", "ฟาร์มปลากัดนนทบุรี",   # in the name (tied: the complete profile first)
+        "ร้านอาหารปลาสยาม",                               # in the products
+        "อุปกรณ์เลี้ยงปลาสวยงาม",                           # in the description
+    ]
+
+
+def test_every_word_before_some(client, betta_firms):
+    found = directory(client, "ปลากัด ส่งออก")
+    assert found[0] == "ฟาร์มปลากัดส่งออกบางกอก"       # both words
+    assert set(found[1:]) == {"ฟาร์มปลากัดนนทบุรี", "ร้านอาหารปลาสยาม", "อุปกรณ์เลี้ยงปลาสวยงาม",
+                              "บริษัทส่งออกผลไม้ไทย"}   # one of them
+    # ... the best of those first: one of the words in the name (tied: name order)
+    assert found[1:3] == ["บริษัทส่งออกผลไม้ไทย", "ฟาร์มปลากัดนนทบุรี"]
+
+
+def test_verified_then_complete_profiles_break_ties(app, client):
+    with app.app_context():
+        factories.firm(name_th="กขฟาร์มกล้วยไม้ ก")
+        factories.firm(name_th="กขฟาร์มกล้วยไม้ ข", verified_at=utcnow())
+        factories.firm(name_th="กขฟาร์มกล้วยไม้ ค", name_en="Orchid Farm C", products_th="ไม้ตัดดอก",
+                       description_th="ส่งทั่วประเทศ")
+        db.session.commit()
+    assert directory(client, "กล้วยไม้") == ["กขฟาร์มกล้วยไม้ ข", "กขฟาร์มกล้วยไม้ ค", "กขฟาร์มกล้วยไม้ ก"]
+
+
+def test_without_words_or_with_a_chosen_order_the_order_is_as_chosen(client, betta_firms):
+    by_name = directory(client, "")
+    assert by_name == sorted(by_name, key=lambda n: __import__("portal.thai").thai.thai_sort_key(n))
+    assert directory(client, "ปลากัด", sort="name")[0] == "ฟาร์มปลากัดนนทบุรี"
+    assert directory(client, "ปลากัด", sort="name")[-1] == "อุปกรณ์เลี้ยงปลาสวยงาม"
+    assert directory(client, "ปลากัด", sort="newest")[0] == "ฟาร์มปลากัดส่งออกบางกอก"
+    assert directory(client, "ปลากัด", sort="relevance") == directory(client, "ปลากัด")
+    assert directory(client, "", sort="relevance") == by_name  # no words: nothing to rank by
+
+
+def test_the_sort_menu_offers_best_match_and_says_which_order_is_shown(client, betta_firms):
+    page = client.get("/directory/", query_string={"q": "ปลากัด", "lang": "en"}).get_data(as_text=True)
+    assert re.search(r'<option value="relevance" selected>Best match', page)
+    page = client.get("/directory/", query_string={"lang": "th"}).get_data(as_text=True)
+    assert re.search(r'<option value="name" selected>', page)
+
+
+# --- the request board --------------------------------------------------------------------------------
+
+@pytest.fixture
+def requests_posted(app):
+    with app.app_context():
+        poster = factories.firm(name_th="สหกรณ์ประมงมหาชัย")
+        today, now = bangkok_today(), utcnow()
+        for n, (title, details, quantity) in enumerate([
+            ("หาผู้ซื้อปูนซีเมนต์", "ส่งได้ทุกเดือน", None),
+            ("หาคู่ค้าอาหารทะเล", "มีปูม้าและปูดำ และ ปู สด", None),
+            ("หาผู้ซื้อปูสดรายใหญ่", "ส่งทั่วประเทศ", "500 กิโลกรัม"),
+            ("หาผู้ผลิตบรรจุภัณฑ์", "กล่องใส่อาหารทะเล", "ปู 200 กล่อง"),
+        ]):
+            db.session.add(CollabRequest(firm_id=poster.id, kind=Kind.JOINT_SELLING, title_th=title, details_th=details,
+                                         quantity=quantity, expires_on=today + timedelta(days=30),
+                                         created_at=now - timedelta(hours=n)))
+        db.session.commit()
+
+
+def test_the_board_ranks_like_the_directory(client, requests_posted):
+    assert board(client, "ปู") == ["หาผู้ซื้อปูสดรายใหญ่",   # a word of the title
+                                   "หาผู้ผลิตบรรจุภัณฑ์",      # of the quantity
+                                   "หาคู่ค้าอาหารทะเล",        # of the details
+                                   "หาผู้ซื้อปูนซีเมนต์"]       # part of a word only
+    assert board(client, "ปู", sort="newest") == ["หาผู้ซื้อปูนซีเมนต์", "หาคู่ค้าอาหารทะเล",
+                                                  "หาผู้ซื้อปูสดรายใหญ่", "หาผู้ผลิตบรรจุภัณฑ์"]
+    assert board(client, "ปู\u200b") == board(client, "ปู")
+    assert board(client, "หาผู้ซื้อ ปู")[0] == "หาผู้ซื้อปูสดรายใหญ่"
