@@ -101,8 +101,7 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> Non
     """Requests over ten fiscal years; a third answered, a tenth partnered with a value."""
     from decimal import Decimal
 
-    from portal.collab.models import Kind, OutcomeKind
-    from portal.search import search_text as normalise
+    from portal.collab.models import Kind, OutcomeKind, request_search_fields
 
     log(f"  inserting {request_count:,} collaboration requests …")
     kinds, requests, responses, outcomes = list(Kind), [], [], []
@@ -113,7 +112,9 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> Non
         title = f"คำขอความร่วมมือ {i}"
         requests.append({
             "id": i, "firm_id": firm_id, "cluster_id": rng.choice(clusters).id if rng.random() < 0.9 else None,
-            "kind": rng.choice(kinds).value, "title_th": title, "search_text": normalise(title),
+            "kind": rng.choice(kinds).value, "title_th": title,
+            **request_search_fields({"title_th": title, "title_en": None, "quantity": None, "details_th": None,
+                                     "details_en": None}),
             "expires_on": (created + timedelta(days=60)).date(), "status": "closed" if partnered else "open",
             "close_reason": "partnered" if partnered else None, "fiscal_year": fiscal_year(created),
             "created_at": created, "updated_at": created,

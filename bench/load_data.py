@@ -180,9 +180,8 @@ def _pending_memberships(rng, members, clusters, per_cluster, now) -> None:
 
 
 def _open_requests(rng, members, count, now) -> None:
-    from portal.collab.models import CollabRequest
+    from portal.collab.models import CollabRequest, request_search_fields
     from portal.extensions import db
-    from portal.search import search_text
     from portal.thai import fiscal_year
 
     rows = []
@@ -194,7 +193,8 @@ def _open_requests(rng, members, count, now) -> None:
         details = "รายละเอียดติดต่อผ่านพอร์ทัล"
         rows.append({"firm_id": member["firm_id"], "cluster_id": member["cluster_id"] if rng.random() < 0.85 else None,
                      "kind": kind, "title_th": title_th, "title_en": title_en, "details_th": details,
-                     "search_text": search_text(title_th, title_en, details),
+                     **request_search_fields({"title_th": title_th, "title_en": title_en, "details_th": details,
+                                              "details_en": None, "quantity": None}),
                      "expires_on": (now + timedelta(days=rng.randrange(20, 60))).date(), "status": "open",
                      "fiscal_year": fiscal_year(created), "created_at": created, "updated_at": created})
     db.session.execute(insert(CollabRequest.__table__), rows)
