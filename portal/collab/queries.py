@@ -12,6 +12,7 @@ from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
 from portal.listing import CappedPage, capped_page
 from portal.search import matches, relevance, terms
+from portal.search.rank import window
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
@@ -87,12 +88,16 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         order = (CollabRequest.expires_on, CollabRequest.id)
     else:
         order = (_newest_first(filters), CollabRequest.id.desc())
+    matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
+        *_criteria(filters, viewer, False))
+    rows = select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
+    if filters.order == "relevance":
+        rows = rows.where(window(CollabRequest.id, matching))
+    else:
+        rows = rows.where(*_criteria(filters, viewer, ordered=True))
     return capped_page(
-        select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(*_criteria(filters, viewer, False)),
-        select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
-        .where(*_criteria(filters, viewer, ordered=filters.order != "relevance"))
-        .options(joinedload(CollabRequest.firm)).order_by(*order),
-        filters.page, PER_PAGE)
+        matching,
+        rows.options(joinedload(CollabRequest.firm)).order_by(*order), filters.page, PER_PAGE)
 
 
 def _newest_first(filters: BoardFilters):

@@ -16,6 +16,7 @@ from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
 from portal.listing import COUNT_CAP, CappedPage, capped_page
 from portal.search import matches, relevance, terms
+from portal.search.rank import window
 
 PER_PAGE = 24
 MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)  # the deepest page that can be browsed
@@ -108,7 +109,10 @@ def _order(filters: Filters, locale: str):
 def search(filters: Filters, viewer, locale: str) -> CappedPage:
     """One page of firms (page 1 when there is no filters.page) and the number of matches, counted up to
     COUNT_CAP: two queries."""
-    return capped_page(select(Firm.id).where(*_criteria(filters, viewer, ordered=False)),
-                       select(Firm).where(*_criteria(filters, viewer, ordered=filters.order != "relevance"))
-                       .order_by(*_order(filters, locale)),
-                       filters.page, PER_PAGE, COUNT_CAP)
+    matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
+    if filters.order == "relevance":
+        rows = select(Firm).where(window(Firm.id, matching))
+    else:
+        rows = select(Firm).where(*_criteria(filters, viewer, ordered=True))
+    return capped_page(matching,
+                       rows.order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)

@@ -9,6 +9,11 @@ For each term (a group: the term and its glossary alternatives), a record scores
 Whole words come from the records' `words_*` columns (the text cut into words, " " around each) and
 the term is cut the same way, so ฟาร์มปลากัด typed as one word is the two words it is.
 Ties go to verified firms, then complete profiles (the callers add those), then the chosen order.
+
+The score is computed for at most RANK_WINDOW matches: the first found by the index (`window`). Up to
+that many matches (all but the broadest searches) the order is exact; beyond it, the page ranks the
+first RANK_WINDOW found, so that a page costs the same at 100,000 or 1,000,000 records. The window is
+twice what can be browsed (portal.listing.COUNT_CAP), so the pages shown are the best of a larger set.
 """
 from sqlalchemy import case, func, literal, or_
 
@@ -16,6 +21,7 @@ from portal.search.sql import groups_of
 from portal.search.text import word_text
 
 FOUND = 100
+RANK_WINDOW = 2000
 IN_NAME, IN_PRODUCTS, IN_BODY, PART_OF_NAME = 8, 4, 2, 1
 
 
@@ -39,3 +45,8 @@ def relevance(model, query_terms, dialect: str):
                 else_=0)
         score = term_score if score is None else score + term_score
     return score if score is not None else literal(0)
+
+
+def window(id_column, matching_ids):
+    """Criterion: the record is among the first RANK_WINDOW that the query `matching_ids` finds."""
+    return id_column.in_(matching_ids.limit(RANK_WINDOW))
