@@ -116,7 +116,13 @@ def test_closest_first_then_most_used(ctx):
     from portal.search.vocabulary import rebuild
 
     rebuild(db.session)
-    assert suggest("bettar") == ["better", "betta", "beta"]  # "better" is used twice
+    assert suggest("bettar") == ["better", "betta"]  # "better" is used twice; "beta" is 2 edits away
+
+
+def test_two_edits_away_only_for_longer_words_and_when_nothing_is_closer(ctx):
+    factories.firm(name_en="Halfmoon betta")
+    assert suggest("halfmun") == ["halfmoon"]
+    assert suggest("bta") == []  # 3 letters: one edit at most
 
 
 def test_nothing_close_means_no_suggestion(ctx):

@@ -5,12 +5,12 @@ known words closest to it: at most 1 edit away for terms of up to 4 characters, 
 edit is a letter inserted, deleted, replaced, or two neighbours swapped (optimal string alignment, the
 usual Damerau-Levenshtein for typing slips: ปลากดั → ปลากัด, bettta → betta, a wrong tone mark).
 
-Finding them without reading the whole vocabulary: a word within 1 edit of a term of 2+ letters starts
-with the term's first letter or ends with its last (one edit cannot change both ends, except swapping the
-two letters of a 2-letter term, asked for as such); so the candidates are read as index ranges of
-(length, word) and (length, word backwards), one length at a time within the distance. For longer terms the
-same holds of the first or the last two letters unless both ends were mistyped. No trigram index is
-needed, so 2- and 3-letter Thai words (ยา, รถ, ผ้า) are corrected like long ones, alike on both databases.
+Finding them without reading the whole vocabulary, as index ranges of (length, word) and (length, word
+backwards) one length at a time (see _one_edit): a word one edit away ends with all of the term but its
+first letter, or starts with all of it but its last, or keeps both its first and last letters, or is the
+term with two neighbours swapped. That is exact, and works alike for 2- and 3-letter Thai words (ยา, รถ,
+ผ้า), which a trigram index cannot serve. Only for a term of 5+ letters with no word one edit away are words
+two edits away looked for: those starting with its first two letters or ending with its last two.
 
 Only the queries that the caller's `exists` confirms are offered: it runs the real search with the
 viewer's visibility and filters, so words known only from hidden or members-only records are never shown
@@ -23,7 +23,7 @@ from sqlalchemy import and_, or_, select
 from portal.extensions import db
 from portal.search.vocabulary import MAX_LENGTH, MIN_LENGTH, SearchWord
 
-CANDIDATE_ROWS = 300  # vocabulary rows read per unknown term, at most
+CANDIDATE_ROWS = 500  # vocabulary rows read per query, at most
 PER_TERM = 3  # closest words kept per unknown term
 MAX_UNKNOWN = 3  # terms corrected per query (the others are kept as typed)
 MAX_CHECKS = 6  # corrected queries tried against the search, at most
@@ -52,32 +52,45 @@ def distance(a: str, b: str, limit: int) -> int:
     return min(previous[-1], limit + 1)
 
 
-def _near(term: str):
-    """SQL criterion: the vocabulary words that may be within max_distance(term) of the term (see above)."""
-    k = max_distance(term)
-    ends = 1 if len(term) <= 4 else 2
-    head, tail = term[:ends], term[::-1][:ends]
+def _starts(column, prefix: str, length: int):
+    return and_(SearchWord.length == length, column >= prefix, column < prefix + _TOP)
+
+
+def _one_edit(term: str):
+    """SQL criterion: every word within one edit of the term (2+ letters), and few others. One edit leaves
+    the term's end intact if it is at the start (the word ends with term[1:]), its start intact if it is at
+    the end (the word starts with term[:-1]), both ends if it is inside; a swap of two letters is asked for
+    as such. Each is an index range of one length."""
     ranges = []
-    for length in range(max(MIN_LENGTH, len(term) - k), min(MAX_LENGTH, len(term) + k) + 1):
-        ranges.append(and_(SearchWord.length == length, SearchWord.word >= head, SearchWord.word < head + _TOP))
-        ranges.append(and_(SearchWord.length == length, SearchWord.backward >= tail,
-                           SearchWord.backward < tail + _TOP))
-    if len(term) == 2:
-        ranges.append(SearchWord.word == term[::-1])
+    for length in range(max(MIN_LENGTH, len(term) - 1), min(MAX_LENGTH, len(term) + 1) + 1):
+        ends_kept = SearchWord.backward.startswith(term[-1], autoescape=True)
+        ranges += [_starts(SearchWord.backward, term[1:][::-1], length), _starts(SearchWord.word, term[:-1], length),
+                   and_(_starts(SearchWord.word, term[0], length), ends_kept)]
+    swaps = {term[:i] + term[i + 1] + term[i] + term[i + 2:] for i in range(len(term) - 1)}
+    return or_(*ranges, SearchWord.word.in_(sorted(swaps)))
+
+
+def _two_edits(term: str):
+    """SQL criterion for longer terms: the words of a length within 2 that start with the term's first two
+    letters or end with its last two (missing only words mistyped at both ends)."""
+    ranges = []
+    for length in range(max(MIN_LENGTH, len(term) - 2), min(MAX_LENGTH, len(term) + 2) + 1):
+        ranges += [_starts(SearchWord.word, term[:2], length), _starts(SearchWord.backward, term[-2:][::-1], length)]
     return or_(*ranges)
 
 
 def candidates(term: str, limit: int = PER_TERM) -> list[str]:
-    """The known words closest to the term, closest first, then the most used: one query."""
-    k = max_distance(term)
-    rows = db.session.execute(select(SearchWord.word, SearchWord.records).where(_near(term))
-                              .limit(CANDIDATE_ROWS)).all()
-    scored = []
-    for word, records in rows:
-        d = distance(term, word, k)
-        if 0 < d <= k:
-            scored.append((d, -records, word))
-    return [word for _d, _r, word in sorted(scored)[:limit]]
+    """The known words closest to the term, closest first, then the most used: one query, or two for a
+    term of 5+ letters with no word one edit away."""
+    for k, near in ((1, _one_edit), (2, _two_edits)):
+        if k > max_distance(term):
+            break
+        rows = db.session.execute(select(SearchWord.word, SearchWord.records).where(near(term))
+                                  .limit(CANDIDATE_ROWS)).all()
+        scored = sorted((d, -records, word) for word, records in rows if 0 < (d := distance(term, word, k)) <= k)
+        if scored:
+            return [word for _d, _r, word in scored[:limit]]
+    return []
 
 
 def known_words(terms: list[str]) -> set[str]:
