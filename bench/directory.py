@@ -36,6 +36,7 @@ from portal.clusters.models import Cluster, Membership, MembershipPosition, Memb
 from portal.directory.queries import MAX_PAGE  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.firms.models import Firm, FirmSize, LegalForm, Province, firm_search_fields  # noqa: E402
+from portal.search import vocabulary as search_vocabulary  # noqa: E402
 from portal.seed.reference import load_clusters, load_provinces  # noqa: E402
 from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES  # noqa: E402
 from portal.thai import bangkok_today, fiscal_year  # noqa: E402
@@ -242,6 +243,10 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
     keys = rollup.rebuild(db.session)
     db.session.commit()
     log(f"  results recounted ({keys:,} firm figures) in {time.perf_counter() - started:.1f} s")
+    started = time.perf_counter()  # and the words that "did you mean" offers
+    words = search_vocabulary.rebuild(db.session)
+    db.session.commit()
+    log(f"  search vocabulary rebuilt ({words:,} words) in {time.perf_counter() - started:.1f} s")
     # VACUUM as well on PostgreSQL: a bulk load leaves the visibility map empty, so index-only scans
     # (the capped counts) fetch every heap row until autovacuum gets there; a live database is vacuumed.
     statement = "VACUUM ANALYZE" if db.engine.dialect.name == "postgresql" else "ANALYZE"

@@ -81,6 +81,7 @@ def _fill(firm_count, coordinators_per_cluster, pending_per_cluster, open_reques
     from portal.clusters.models import Cluster
     from portal.extensions import db
     from portal.firms.models import Firm, Province
+    from portal.search import vocabulary
     from portal.seed import demo
     from portal.seed.reference import load_clusters, load_provinces
 
@@ -99,6 +100,8 @@ def _fill(firm_count, coordinators_per_cluster, pending_per_cluster, open_reques
     _open_requests(rng, members, open_requests, now)
     _fix_sequences()
     coordinators = _coordinators(clusters, coordinators_per_cluster, password_hash, now)
+    db.session.commit()
+    vocabulary.rebuild(db.session)  # the bulk inserts above bypass the session that keeps it
     db.session.commit()
     return {
         "password": PASSWORD,

@@ -69,9 +69,11 @@ def register_extensions(app):
     _import_models()
     from portal import permissions
     from portal.admin import rollup
+    from portal.search import vocabulary
 
     permissions.init_app(app)  # rules re-read their viewer's facts after a change
     rollup.init_app(app)  # keeps the results counted as memberships change, once per transaction
+    vocabulary.init_app(app)  # the words of firms and requests, for "did you mean"
 
 
 def _import_models():
@@ -92,6 +94,7 @@ def _import_models():
     from portal.moderation import services as _moderation_services  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.outbox import models as _outbox  # noqa: F401
+    from portal.search import vocabulary as _vocabulary  # noqa: F401
 
 
 def register_blueprints(app):
@@ -176,10 +179,19 @@ def register_template_helpers(app):
 
 def register_commands(app):
     from portal.backup.cli import backup_command, restore_command
-    from portal.cli import jobs_cli, notifications_cli, requests_cli, results_cli, seed_cli, staff_cli, translate_cli
+    from portal.cli import (
+        jobs_cli,
+        notifications_cli,
+        requests_cli,
+        results_cli,
+        search_cli,
+        seed_cli,
+        staff_cli,
+        translate_cli,
+    )
 
-    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli, results_cli, jobs_cli,
-                  backup_command, restore_command):
+    for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli, results_cli, search_cli,
+                  jobs_cli, backup_command, restore_command):
         app.cli.add_command(group)
 
 

@@ -1,6 +1,6 @@
 """Command-line tasks: `flask translate …` for contributors, `flask seed …` for reference and demo data,
-`flask results rebuild` to recount the dashboard's membership figures, `flask jobs worker` for the
-background worker."""
+`flask results rebuild` to recount the dashboard's membership figures, `flask search rebuild-vocabulary` to
+recount the words "did you mean" offers, `flask jobs worker` for the background worker."""
 import subprocess  # nosec B404  # runs pybabel (our interpreter, fixed arguments)
 import sys
 from pathlib import Path
@@ -231,3 +231,20 @@ def results_rebuild():
     db.session.commit()
     members = member_counts(None, fiscal_year(utcnow()))["member"].get("", 0)
     click.echo(f"Results recounted: {members} member firms in the programme, {keys} firm figures kept.")
+
+
+search_cli = AppGroup("search", help="Search: the vocabulary behind \"did you mean\".")
+
+
+@search_cli.command("rebuild-vocabulary")
+@click.option("--batch", default=5000, show_default=True, help="Records read per query.")
+def search_rebuild_vocabulary(batch):
+    """Count the words of every firm and request again (after a bulk load, or to refresh the counts)."""
+    import time
+
+    from portal.search import vocabulary
+
+    started = time.perf_counter()
+    words = vocabulary.rebuild(db.session, progress=click.echo, batch=batch)
+    db.session.commit()
+    click.echo(f"Vocabulary rebuilt: {words:,} words in {time.perf_counter() - started:.1f} s.")

@@ -55,6 +55,12 @@ def page_url(endpoint: str, **values):
     return lambda n: url_for(endpoint, page=n, **args)
 
 
+def words_url(endpoint: str):
+    """q -> the URL of this list searching q instead, with the filters it was asked with (page 1)."""
+    args = args_without_page()
+    return lambda q: url_for(endpoint, **{**args, "q": q})
+
+
 def words_arg(args) -> str:
     """The search words, ?q=, cut to MAX_WORDS characters."""
     return args.get("q", "")[:MAX_WORDS]

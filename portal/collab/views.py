@@ -1,4 +1,5 @@
 """Collaboration requests ("requests" in URLs and pages): board, post, respond, threads, close."""
+from dataclasses import replace
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,7 +18,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
-from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg
+from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
 from portal.permissions import (
     can_decide_response,
     can_edit_firm,
@@ -33,6 +34,8 @@ from portal.permissions import (
     require,
     response_decisions,
 )
+from portal.search import terms as search_terms
+from portal.search.suggest import suggestions as spelling_suggestions
 from portal.thai import bangkok_today
 
 bp = Blueprint("collab", __name__)
@@ -59,8 +62,13 @@ def board():
     filters = _board_filters(request.args)
     found = queries.board(filters, current_user)
     locale = current_locale()
+    did_you_mean, words = [], search_terms(filters.q)
+    if not found.total and words:  # no dead end: nearby spellings that find requests this viewer may see
+        did_you_mean = spelling_suggestions(words, exists=lambda terms: queries.board(
+            replace(filters, q=" ".join(terms), page=1), current_user).total > 0)
     return render_template("collab/board.html", rows=found.rows, total=found.shown_total, capped=found.capped,
                            filters=filters, page=found.page, pages=found.pages, page_url=page_url("collab.board"),
+                           did_you_mean=did_you_mean, search_url=words_url("collab.board"),
                            clusters=reference.options("clusters", locale),
                            provinces=reference.options("provinces", locale),
                            kinds=list(Kind), positions=list(Position), today=bangkok_today())

@@ -1,4 +1,6 @@
 """The member directory: find partners by cluster, position, province, size, verification, words."""
+from dataclasses import replace
+
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,7 +10,8 @@ from portal.clusters.models import Position
 from portal.directory.queries import SORTS, Filters, search
 from portal.firms.models import FirmSize
 from portal.i18n import current_locale
-from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg
+from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
+from portal.search.suggest import suggestions
 
 bp = Blueprint("directory", __name__)
 
@@ -35,9 +38,14 @@ def index():
     filters = _filters_from(request.args)
     locale = current_locale()
     found = search(filters, current_user, locale)
+    did_you_mean = []
+    if not found.total and filters.terms:  # no dead end: nearby spellings that find firms this viewer may see
+        did_you_mean = suggestions(filters.terms, exists=lambda terms: search(
+            replace(filters, q=" ".join(terms), page=1), current_user, locale).total > 0)
     return render_template(
         "directory/index.html", firms=found.rows, total=found.shown_total, filters=filters, page=found.page,
         pages=found.pages, capped=found.capped, page_url=page_url("directory.index"),
+        did_you_mean=did_you_mean, search_url=words_url("directory.index"),
         provinces=reference.options("provinces", locale), clusters=reference.options("clusters", locale),
         positions=list(Position), sizes=list(FirmSize),
     )

@@ -1,0 +1,126 @@
+"""Did you mean: whole corrected queries for a search that found nothing.
+
+Each term of the query that is not a word of the vocabulary (portal.search.vocabulary) is replaced by the
+known words closest to it: at most 1 edit away for terms of up to 4 characters, 2 for longer ones, where an
+edit is a letter inserted, deleted, replaced, or two neighbours swapped (optimal string alignment, the
+usual Damerau-Levenshtein for typing slips: ปลากดั → ปลากัด, bettta → betta, a wrong tone mark).
+
+Finding them without reading the whole vocabulary, as index ranges of (length, word) and (length, word
+backwards) one length at a time (see _one_edit): a word one edit away ends with all of the term but its
+first letter, or starts with all of it but its last, or keeps both its first and last letters, or is the
+term with two neighbours swapped. That is exact, and works alike for 2- and 3-letter Thai words (ยา, รถ,
+ผ้า), which a trigram index cannot serve. Only for a term of 5+ letters with no word one edit away are words
+two edits away looked for: those starting with its first two letters or ending with its last two.
+
+Only the queries that the caller's `exists` confirms are offered: it runs the real search with the
+viewer's visibility and filters, so words known only from hidden or members-only records are never shown
+to someone who could not find them.
+"""
+from itertools import islice, product
+
+from sqlalchemy import and_, or_, select
+
+from portal.extensions import db
+from portal.search.vocabulary import MAX_LENGTH, MIN_LENGTH, SearchWord
+
+CANDIDATE_ROWS = 500  # vocabulary rows read per query, at most
+PER_TERM = 3  # closest words kept per unknown term
+MAX_UNKNOWN = 3  # terms corrected per query (the others are kept as typed)
+MAX_CHECKS = 6  # corrected queries tried against the search, at most
+_TOP = "\U0010ffff"
+
+
+def max_distance(term: str) -> int:
+    return 1 if len(term) <= 4 else 2
+
+
+def distance(a: str, b: str, limit: int) -> int:
+    """Optimal string alignment distance between a and b, or limit + 1 as soon as it must exceed limit."""
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    before, previous = None, list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                value = min(value, before[j - 2] + 1)
+            current[j] = value
+        if min(current) > limit:
+            return limit + 1
+        before, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def _starts(column, prefix: str, length: int):
+    return and_(SearchWord.length == length, column >= prefix, column < prefix + _TOP)
+
+
+def _one_edit(term: str):
+    """SQL criterion: every word within one edit of the term (2+ letters), and few others. One edit leaves
+    the term's end intact if it is at the start (the word ends with term[1:]), its start intact if it is at
+    the end (the word starts with term[:-1]), both ends if it is inside; a swap of two letters is asked for
+    as such. Each is an index range of one length."""
+    ranges = []
+    for length in range(max(MIN_LENGTH, len(term) - 1), min(MAX_LENGTH, len(term) + 1) + 1):
+        ends_kept = SearchWord.backward.startswith(term[-1], autoescape=True)
+        ranges += [_starts(SearchWord.backward, term[1:][::-1], length), _starts(SearchWord.word, term[:-1], length),
+                   and_(_starts(SearchWord.word, term[0], length), ends_kept)]
+    swaps = {term[:i] + term[i + 1] + term[i] + term[i + 2:] for i in range(len(term) - 1)}
+    return or_(*ranges, SearchWord.word.in_(sorted(swaps)))
+
+
+def _two_edits(term: str):
+    """SQL criterion for longer terms: the words of a length within 2 that start with the term's first two
+    letters or end with its last two (missing only words mistyped at both ends)."""
+    ranges = []
+    for length in range(max(MIN_LENGTH, len(term) - 2), min(MAX_LENGTH, len(term) + 2) + 1):
+        ranges += [_starts(SearchWord.word, term[:2], length), _starts(SearchWord.backward, term[-2:][::-1], length)]
+    return or_(*ranges)
+
+
+def candidates(term: str, limit: int = PER_TERM) -> list[str]:
+    """The known words closest to the term, closest first, then the most used: one query, or two for a
+    term of 5+ letters with no word one edit away."""
+    for k, near in ((1, _one_edit), (2, _two_edits)):
+        if k > max_distance(term):
+            break
+        rows = db.session.execute(select(SearchWord.word, SearchWord.records).where(near(term))
+                                  .limit(CANDIDATE_ROWS)).all()
+        scored = sorted((d, -records, word) for word, records in rows if 0 < (d := distance(term, word, k)) <= k)
+        if scored:
+            return [word for _d, _r, word in scored[:limit]]
+    return []
+
+
+def known_words(terms: list[str]) -> set[str]:
+    return set(db.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(terms)))) if terms else set()
+
+
+def suggestions(terms: list[str], exists, limit: int = 3) -> list[str]:
+    """Corrected queries (each a string of space-separated terms) for a query whose `terms` (normalised,
+    as portal.search.terms gives them) found nothing, best first; only those for which `exists(terms)`
+    is true, that is those that find something the viewer may see. At most 2 + MAX_UNKNOWN vocabulary
+    queries and MAX_CHECKS calls of `exists`."""
+    terms = [t for t in terms if t]
+    known = known_words([t for t in terms if len(t) <= MAX_LENGTH])
+    unknown = [t for t in terms if t not in known and MIN_LENGTH <= len(t) <= MAX_LENGTH + 2][:MAX_UNKNOWN]
+    options, corrected = [], False
+    for term in terms:
+        found = candidates(term) if term in unknown else []
+        options.append(list(enumerate(found)) if found else [(0, term)])
+        corrected = corrected or bool(found)
+    if not corrected:
+        return []
+    # Every combination, the ones made of each term's best candidates first.
+    combos = sorted(product(*options), key=lambda combo: sum(rank for rank, _word in combo))
+    found = []
+    for combo in islice(combos, MAX_CHECKS):
+        query = list(dict.fromkeys(word for _rank, word in combo))
+        if query == terms:
+            continue
+        if exists(query):
+            found.append(" ".join(query))
+            if len(found) == limit:
+                break
+    return found
