@@ -148,7 +148,7 @@ def csv_pairs() -> list[tuple[str, str]]:
 def load_csv() -> int:
     """Add the CSV's pairs that the glossary has never had (an entry staff retired stays retired); flush-only.
     Returns how many were added."""
-    known = set(db.session.execute(select(GlossaryEntry.key_th, GlossaryEntry.key_en)).tuples())
+    known = {tuple(row) for row in db.session.execute(select(GlossaryEntry.key_th, GlossaryEntry.key_en))}
     added = 0
     for th, en in csv_pairs():
         term_th, term_en = check_pair(th, en)
