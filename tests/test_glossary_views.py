@@ -41,7 +41,8 @@ def test_bad_input_is_a_translated_error_and_changes_nothing(app, cast, th):
     for data, message in [
         ({"term_th": "", "term_en": "durian"}, "Please enter the Thai term."),
         ({"term_th": "durian", "term_en": "durian"}, "The Thai term must be written in Thai."),
-        ({"term_th": "มะพร้าว", "term_en": "มะพร้าว"}, "The English term must be written in Latin letters, without Thai."),
+        ({"term_th": "มะพร้าว", "term_en": "มะพร้าว"},
+         "The English term must be written in Latin letters, without Thai."),
         ({"term_th": "ทุเรียน", "term_en": "DURIAN"}, "The glossary already has this pair."),
         ({"term_th": "ก" * 101, "term_en": "durian"}, "A term can be at most %(num)s characters long."),
         ({}, "Please enter the Thai term."),
