@@ -193,3 +193,11 @@ def test_load_csv_adds_the_missing_pairs_only(staff):
     assert services.load_csv() == 0
     assert queries.alternatives(["durian"]) == [["durian"]]  # retired by staff: stays retired
     assert queries.alternatives(["มะพร้าว"]) == [["มะพร้าว", "coconut"]]
+
+
+def test_flask_glossary_load_is_idempotent(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["glossary", "load"])
+    assert first.exit_code == 0 and f"{len(set(services.csv_pairs()))} pairs added" in first.output
+    again = runner.invoke(args=["glossary", "load"])
+    assert again.exit_code == 0 and "0 pairs added" in again.output
