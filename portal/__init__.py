@@ -86,6 +86,7 @@ def _import_models():
     from portal.collab import models as _collab  # noqa: F401
     from portal.collab import services as _collab_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
+    from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
     from portal.memberships import imports as _imports  # noqa: F401
     from portal.memberships import models as _member_imports  # noqa: F401
@@ -105,6 +106,7 @@ def register_blueprints(app):
     from portal.collab.views import bp as collab_bp
     from portal.directory.views import bp as directory_bp
     from portal.firms.views import bp as firms_bp
+    from portal.glossary.views import bp as glossary_bp
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
@@ -121,6 +123,7 @@ def register_blueprints(app):
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(results_bp, url_prefix="/admin/results")
     app.register_blueprint(outbox_bp, url_prefix="/admin/outbox")
+    app.register_blueprint(glossary_bp, url_prefix="/admin/glossary")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
@@ -180,6 +183,7 @@ def register_template_helpers(app):
 def register_commands(app):
     from portal.backup.cli import backup_command, restore_command
     from portal.cli import (
+        glossary_cli,
         jobs_cli,
         notifications_cli,
         requests_cli,
@@ -191,7 +195,7 @@ def register_commands(app):
     )
 
     for group in (translate_cli, seed_cli, staff_cli, notifications_cli, requests_cli, results_cli, search_cli,
-                  jobs_cli, backup_command, restore_command):
+                  jobs_cli, glossary_cli, backup_command, restore_command):
         app.cli.add_command(group)
 
 

@@ -67,6 +67,10 @@ ACTIONS = {
     "outbox.retried": _l("E-mail sent again"),
     "outbox.cancelled": _l("E-mail cancelled"),
     "backup.restored": _l("Backup restored"),
+    "glossary.added": _l("Glossary entry added"),
+    "glossary.updated": _l("Glossary entry corrected"),
+    "glossary.retired": _l("Glossary entry retired"),
+    "glossary.restored": _l("Glossary entry restored"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.
@@ -84,6 +88,7 @@ TARGETS = {
     "results_settings": _l("Results settings"),
     "outbox_messages": _l("Outgoing e-mail"),
     "member_imports": _l("Member import"),
+    "glossary_entries": _l("Glossary entry"),
     "backup": _l("Backup"),
     "system": _l("System"),
 }
@@ -91,7 +96,7 @@ TARGETS = {
 # The target types audit rows carry (table names, and "system"/"backup"), for the audit log's filter.
 AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
                  "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
-                 "member_imports", "backup", "system")
+                 "member_imports", "glossary_entries", "backup", "system")
 
 DETAILS = {
     "firm_id": _l("Firm"),
@@ -118,6 +123,8 @@ DETAILS = {
     "ends_on": _l("Ends on"),
     "kind": _l("E-mail type"),
     "last_error": _l("Last error"),
+    "term_th": _l("Thai term"),
+    "term_en": _l("English term"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.

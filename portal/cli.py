@@ -80,6 +80,24 @@ def seed_demo(seed, firms):
                f"{demo.DEMO_COORDINATOR} (Betta fish coordinator), {demo.DEMO_STAFF} (OSMEP staff)")
 
 
+glossary_cli = AppGroup("glossary", help="The cross-language search glossary.")
+
+
+@glossary_cli.command("load")
+def glossary_load():
+    """Add the pairs of portal/data/glossary.csv the glossary has never had; running it again changes nothing
+    (an entry staff retired stays retired)."""
+    from portal.exceptions import RuleViolation
+    from portal.glossary.services import load_csv
+
+    try:
+        added = load_csv()
+    except RuleViolation as exc:
+        raise click.ClickException(f"portal/data/glossary.csv: {exc.message} ({exc.field})") from None
+    db.session.commit()
+    click.echo(f"Glossary: {added} pairs added.")
+
+
 staff_cli = AppGroup("staff", help="Appoint and remove OSMEP staff.")
 notifications_cli = AppGroup("notifications", help="Notification e-mails.")
 

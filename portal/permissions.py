@@ -69,6 +69,7 @@ __all__ = [
     "can_view_dashboard",
     "can_confirm_outcome",
     "can_set_confirmation_threshold",
+    "can_edit_glossary",
 ]
 
 
@@ -522,6 +523,11 @@ def can_confirm_outcome(user, outcome) -> bool:
 
 def can_set_confirmation_threshold(user) -> bool:
     """OSMEP staff set the value above which only staff confirm a reported partnership."""
+    return _active(user) and user.is_staff
+
+
+def can_edit_glossary(user) -> bool:
+    """OSMEP staff (and administrators) keep the search glossary; coordinators and firm owners do not."""
     return _active(user) and user.is_staff
 
 

@@ -138,6 +138,7 @@ def app(database_url, smtp_server, tmp_path_factory):
     app = create_app(Config)
     with app.app_context():
         upgrade()
+        _empty_database()  # the migrations load data too (the glossary's pairs): tests start without it
         _load_reference()
     yield app
     with app.app_context():

@@ -18,7 +18,8 @@ METHODS = ("GET", "POST")
 # Which world object an integer path parameter names; (endpoint, parameter) overrides the default.
 INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "response", "membership_id": "membership",
               "term_id": "term", "invitation_id": "invitation", "outcome_id": "outcome",
-              "notification_id": "notification", "message_id": "outbox_message", "import_id": "member_import"}
+              "notification_id": "notification", "message_id": "outbox_message", "import_id": "member_import",
+              "entry_id": "glossary_entry"}
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
                  ("memberships.answer_invitation", "membership_id"): "invited_membership",
                  ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject"}
@@ -122,7 +123,7 @@ def filler(name: str, input_type: str) -> str:
     if input_type == "date":
         return (today if "start" in name else today + timedelta(days=30)).isoformat()
     by_name = {"registration": "0105556000011", "website": "https://example.co.th", "line": "@fuzzfarm",
-               "year": "2555", "phone": "081 234 5678"}
+               "year": "2555", "phone": "081 234 5678", "term_en": "fuzz fruit"}
     for part, value in by_name.items():
         if part in name:
             return value

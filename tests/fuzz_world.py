@@ -99,6 +99,11 @@ def build() -> World:
     from portal.outbox.models import OutboxMessage, OutboxStatus
 
     member_import = imports.start(people["coordinator"], betta, "0" * 32, 1, "th")  # its file is long gone
+    from portal.glossary import services as glossary
+
+    glossary_entry = glossary.add_entry(people["staff"], "ทุเรียน", "durian")
+    glossary.add_entry(people["staff"], "มะพร้าว", "coconut")
+    glossary.retire_entry(people["staff"], glossary.add_entry(people["staff"], "ปลากัด", "betta"))
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -109,7 +114,7 @@ def build() -> World:
         "message": message.id, "editor": people["editor"].id, "subject": people["subject"].id,
         "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
-        "outbox_message": failed_mail.id, "member_import": member_import.id,
+        "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},

@@ -113,6 +113,7 @@ LISTS = [
     ("coordination.invitations", "coordinator", "/clusters/betta/manage/invitations"),
     ("outbox.index", "staff", "/admin/outbox/"),
     ("admin.audit_log", "staff", "/admin/audit"),
+    ("glossary.index", "staff", "/admin/glossary/"),
 ]
 
 

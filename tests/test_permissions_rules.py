@@ -37,6 +37,7 @@ from portal.extensions import db
 from portal.permissions import (
     can_confirm_outcome,
     can_decide_response,
+    can_edit_glossary,
     can_manage_outbox,
     can_manage_request,
     can_see_counterpart_contacts,
@@ -342,3 +343,22 @@ def test_is_coordinator(roles, who, cluster, days_ago, state, allowed):
 def test_can_manage_outbox(roles, who, state, allowed):
     user = prepare(roles, who, None, state)
     assert can_manage_outbox(user) is allowed
+
+
+# --- can_edit_glossary: OSMEP staff and administrators keep the search glossary -------------------------
+
+@pytest.mark.parametrize(("who", "state", "allowed"), [
+    ("anonymous", "", False),
+    ("stranger", "", False),
+    ("owner", "", False),
+    ("editor", "", False),
+    ("coordinator", "", False),
+    ("other_coordinator", "", False),
+    ("staff", "", True),
+    ("staff", "suspended", False),
+    ("admin", "", True),
+    ("admin", "suspended", False),
+], ids=row_id)
+def test_can_edit_glossary(roles, who, state, allowed):
+    user = prepare(roles, who, None, state)
+    assert can_edit_glossary(user) is allowed

@@ -1,7 +1,7 @@
 """search words: the vocabulary of firms and requests, for "did you mean"
 
 Revision ID: 9c4b7d2e1f60
-Revises: e2f1a9c3d7b5
+Revises: f3a1c5e7b9d2
 Create Date: 2026-11-30
 
 One row per word of the firms' and requests' search text (portal.search.vocabulary), with its length and
@@ -19,7 +19,7 @@ from portal.search.vocabulary import count_words
 
 
 revision = '9c4b7d2e1f60'
-down_revision = 'e2f1a9c3d7b5'
+down_revision = 'f3a1c5e7b9d2'
 branch_labels = None
 depends_on = None
 
