@@ -1,5 +1,6 @@
 """Reads for the request board and pages. Visibility follows the posting firm's."""
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from flask import abort
 from sqlalchemy import exists, literal_column, or_, select
@@ -10,6 +11,7 @@ from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Re
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
+from portal.glossary.queries import alternatives
 from portal.listing import CappedPage, capped_page
 from portal.search import matches, relevance, terms
 from portal.search.rank import window
@@ -42,10 +44,15 @@ class BoardFilters:
     def terms(self) -> list[str]:
         return terms(self.q)
 
-    @property
+    @cached_property
     def groups(self) -> list[list[str]]:
-        """The terms with their other-language forms from the glossary."""
-        return [[t] for t in self.terms]
+        """The terms, each with its other-language forms from the glossary (one query, once per page)."""
+        return alternatives(self.terms)
+
+    @property
+    def also(self) -> list[str]:
+        """The other-language forms the glossary added to the search, to say so on the page."""
+        return list(dict.fromkeys(form for group in self.groups for form in group[1:]))
 
     @property
     def default_order(self) -> str:

@@ -17,6 +17,8 @@ from portal.db import unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
+from portal.glossary.queries import known_words
+from portal.glossary.queries import translations as glossary_translations
 from portal.i18n import current_locale, format_be_date
 from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
 from portal.permissions import (
@@ -35,6 +37,7 @@ from portal.permissions import (
     response_decisions,
 )
 from portal.search import terms as search_terms
+from portal.search.suggest import other_language_of
 from portal.search.suggest import suggestions as spelling_suggestions
 from portal.thai import bangkok_today
 
@@ -62,13 +65,17 @@ def board():
     filters = _board_filters(request.args)
     found = queries.board(filters, current_user)
     locale = current_locale()
-    did_you_mean, words = [], search_terms(filters.q)
+    did_you_mean, other_language, words = [], [], search_terms(filters.q)
     if not found.total and words:  # no dead end: nearby spellings that find requests this viewer may see
-        did_you_mean = spelling_suggestions(words, exists=lambda terms: queries.board(
-            replace(filters, q=" ".join(terms), page=1), current_user).total > 0)
+        def finds(terms):
+            return queries.board(replace(filters, q=" ".join(terms), page=1), current_user).total > 0
+
+        did_you_mean = spelling_suggestions(words, exists=finds, also_known=known_words())
+        other_language = other_language_of(words, did_you_mean, glossary_translations, finds)
     return render_template("collab/board.html", rows=found.rows, total=found.shown_total, capped=found.capped,
                            filters=filters, page=found.page, pages=found.pages, page_url=page_url("collab.board"),
-                           did_you_mean=did_you_mean, search_url=words_url("collab.board"),
+                           did_you_mean=did_you_mean, other_language=other_language,
+                           search_url=words_url("collab.board"),
                            clusters=reference.options("clusters", locale),
                            provinces=reference.options("provinces", locale),
                            kinds=list(Kind), positions=list(Position), today=bangkok_today())

@@ -7,6 +7,7 @@ Page numbers follow portal.listing's rule.
 """
 import math
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import and_, case, exists, select
 
@@ -14,6 +15,7 @@ from portal.clusters.models import Membership, MembershipPosition, MembershipSta
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
+from portal.glossary.queries import alternatives
 from portal.listing import COUNT_CAP, CappedPage, capped_page
 from portal.search import matches, relevance, terms
 from portal.search.rank import window
@@ -45,10 +47,15 @@ class Filters:
     def terms(self) -> list[str]:
         return terms(self.q)
 
-    @property
+    @cached_property
     def groups(self) -> list[list[str]]:
-        """The terms with their other-language forms from the glossary."""
-        return [[t] for t in self.terms]
+        """The terms, each with its other-language forms from the glossary (one query, once per page)."""
+        return alternatives(self.terms)
+
+    @property
+    def also(self) -> list[str]:
+        """The other-language forms the glossary added to the search, to say so on the page."""
+        return list(dict.fromkeys(form for group in self.groups for form in group[1:]))
 
     @property
     def order(self) -> str:

@@ -82,6 +82,14 @@ def translations(terms: list[str]) -> list[str]:
     return result
 
 
+def known_words() -> set[str]:
+    """Every word of the active entries' keys: words a search understands even where no record uses them
+    (a buyer's "durian" before any firm wrote it), offered as spelling corrections. One query."""
+    rows = db.session.execute(select(GlossaryEntry.key_th, GlossaryEntry.key_en)
+                              .where(GlossaryEntry.retired_at.is_(None))).all()
+    return {word for row in rows for key in row for word in key.split()}
+
+
 def listing(words: str = "", status: str = "active"):
     """The staff page's list: entries whose Thai or English side contains the words (normalised), active,
     retired or all, in English alphabetical order."""

@@ -21,6 +21,7 @@ from itertools import islice, product
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
+from portal.search.text import terms
 from portal.search.vocabulary import MAX_LENGTH, MIN_LENGTH, SearchWord
 
 CANDIDATE_ROWS = 500  # vocabulary rows read per query, at most
@@ -79,14 +80,16 @@ def _two_edits(term: str):
     return or_(*ranges)
 
 
-def candidates(term: str, limit: int = PER_TERM) -> list[str]:
+def candidates(term: str, limit: int = PER_TERM, also_known=()) -> list[str]:
     """The known words closest to the term, closest first, then the most used: one query, or two for a
-    term of 5+ letters with no word one edit away."""
+    term of 5+ letters with no word one edit away. `also_known`: words the search understands without any
+    record using them (the glossary's), weighed as used once."""
     for k, near in ((1, _one_edit), (2, _two_edits)):
         if k > max_distance(term):
             break
         rows = db.session.execute(select(SearchWord.word, SearchWord.records).where(near(term))
                                   .limit(CANDIDATE_ROWS)).all()
+        rows += [(word, 1) for word in also_known if word not in {w for w, _n in rows}]
         scored = sorted((d, -records, word) for word, records in rows if 0 < (d := distance(term, word, k)) <= k)
         if scored:
             return [word for _d, _r, word in scored[:limit]]
@@ -97,17 +100,18 @@ def known_words(terms: list[str]) -> set[str]:
     return set(db.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(terms)))) if terms else set()
 
 
-def suggestions(terms: list[str], exists, limit: int = 3) -> list[str]:
+def suggestions(terms: list[str], exists, limit: int = 3, also_known=()) -> list[str]:
     """Corrected queries (each a string of space-separated terms) for a query whose `terms` (normalised,
     as portal.search.terms gives them) found nothing, best first; only those for which `exists(terms)`
     is true, that is those that find something the viewer may see. At most 2 + MAX_UNKNOWN vocabulary
-    queries and MAX_CHECKS calls of `exists`."""
+    queries and MAX_CHECKS calls of `exists`. `also_known`: see candidates."""
     terms = [t for t in terms if t]
+    also_known = sorted({w for w in also_known if MIN_LENGTH <= len(w) <= MAX_LENGTH})
     known = known_words([t for t in terms if len(t) <= MAX_LENGTH])
     unknown = [t for t in terms if t not in known and MIN_LENGTH <= len(t) <= MAX_LENGTH + 2][:MAX_UNKNOWN]
     options, corrected = [], False
     for term in terms:
-        found = candidates(term) if term in unknown else []
+        found = candidates(term, also_known=also_known) if term in unknown else []
         options.append(list(enumerate(found)) if found else [(0, term)])
         corrected = corrected or bool(found)
     if not corrected:
@@ -123,4 +127,14 @@ def suggestions(terms: list[str], exists, limit: int = 3) -> list[str]:
             found.append(" ".join(query))
             if len(found) == limit:
                 break
+    return found
+
+
+def other_language_of(query_terms: list[str], did_you_mean: list[str], translate, exists) -> list[str]:
+    """The query, and each correction offered for it, in the other language (`translate(terms)` gives
+    whole-query translations, from the glossary), kept only where `exists` finds something for this viewer."""
+    found = []
+    for words in [*translate(query_terms), *(w for suggestion in did_you_mean for w in translate(terms(suggestion)))]:
+        if words not in found and exists(words.split()):
+            found.append(words)
     return found
