@@ -268,6 +268,8 @@ def test_a_coordinator_of_two_clusters_sees_shared_members_once(app):
 
 def test_migration_counts_the_members_already_there(empty_app):  # noqa: F811
     from flask_migrate import upgrade
+    from sqlalchemy import column as sa_column
+    from sqlalchemy import table as sa_table
 
     with empty_app.app_context():
         upgrade(revision="dce6dad4feb9")  # the schema before the counts were kept
@@ -276,7 +278,17 @@ def test_migration_counts_the_members_already_there(empty_app):  # noqa: F811
         load_provinces()
         load_clusters()
         clusters = [factories.cluster(slug).id for slug in SLUGS]
-        firms = [factories.firm(province_code=code).id for code in ("10", "73", "73", "50")]
+        # Core, with the columns firms had then (the model has more since).
+        old_firms = sa_table("firms", sa_column("id"), sa_column("name_th"), sa_column("legal_form"),
+                             sa_column("province_id"), sa_column("size"), sa_column("search_text"),
+                             sa_column("created_at"), sa_column("updated_at"))
+        firms = []
+        for n, code in enumerate(("10", "73", "73", "50")):
+            db.session.execute(old_firms.insert().values(
+                id=n + 1, name_th=f"กิจการ {n}", legal_form="individual", province_id=factories.province(code).id,
+                size="micro", search_text=f"กิจการ {n}  ", created_at=datetime(2023, 1, 1, tzinfo=timezone.utc),
+                updated_at=datetime(2023, 1, 1, tzinfo=timezone.utc)))
+            firms.append(n + 1)
         rng = random.Random(7)
         rows, positions = [], []
         for n, (firm_id, cluster_id) in enumerate([(f, c) for f in firms for c in clusters if rng.random() < 0.7]):
