@@ -1,4 +1,5 @@
 """Reads for the request board and pages. Visibility follows the posting firm's."""
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,7 +15,8 @@ from portal.firms.queries import visible_firm_filter
 from portal.glossary.queries import alternatives
 from portal.listing import CappedPage, capped_page
 from portal.search import matches, relevance, terms
-from portal.search.rank import window
+from portal.search.rank import ranked_page
+from portal.search.sql import index_first
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
@@ -97,14 +99,13 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         order = (_newest_first(filters), CollabRequest.id.desc())
     matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
         *_criteria(filters, viewer, False))
-    rows = select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
-    if filters.order == "relevance":
-        rows = rows.where(window(CollabRequest.id, matching))
-    else:
-        rows = rows.where(*_criteria(filters, viewer, ordered=True))
-    return capped_page(
-        matching,
-        rows.options(joinedload(CollabRequest.firm)).order_by(*order), filters.page, PER_PAGE)
+    rows = select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id).options(joinedload(CollabRequest.firm))
+    with index_first(db.session) if filters.terms else nullcontext():
+        if filters.order == "relevance":
+            return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
+                               PER_PAGE)
+        return capped_page(matching, rows.where(*_criteria(filters, viewer, ordered=True)).order_by(*order),
+                           filters.page, PER_PAGE)
 
 
 def _newest_first(filters: BoardFilters):

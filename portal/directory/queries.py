@@ -6,6 +6,7 @@ search is the way further. Both bound the work a page does, whatever the size of
 Page numbers follow portal.listing's rule.
 """
 import math
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -18,7 +19,8 @@ from portal.firms.queries import visible_firm_filter
 from portal.glossary.queries import alternatives
 from portal.listing import COUNT_CAP, CappedPage, capped_page
 from portal.search import matches, relevance, terms
-from portal.search.rank import window
+from portal.search.rank import ranked_page
+from portal.search.sql import index_first
 
 PER_PAGE = 24
 MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)  # the deepest page that can be browsed
@@ -117,9 +119,9 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     """One page of firms (page 1 when there is no filters.page) and the number of matches, counted up to
     COUNT_CAP: two queries."""
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
-    if filters.order == "relevance":
-        rows = select(Firm).where(window(Firm.id, matching))
-    else:
-        rows = select(Firm).where(*_criteria(filters, viewer, ordered=True))
-    return capped_page(matching,
-                       rows.order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
+    with index_first(db.session) if filters.terms else nullcontext():
+        if filters.order == "relevance":
+            return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
+                               filters.page, PER_PAGE, COUNT_CAP)
+        return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
+                           .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
