@@ -174,3 +174,31 @@ def test_the_board_ranks_like_the_directory(client, requests_posted):
                                                   "หาผู้ซื้อปูสดรายใหญ่", "หาผู้ผลิตบรรจุภัณฑ์"]
     assert board(client, "ปู\u200b") == board(client, "ปู")
     assert board(client, "หาผู้ซื้อ ปู")[0] == "หาผู้ซื้อปูสดรายใหญ่"
+
+
+# --- bounded work -------------------------------------------------------------------------------------
+
+def test_ranking_looks_at_a_bounded_window_that_starts_with_records_having_every_term(app, client, monkeypatch):
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(4):
+            factories.firm(name_th=f"ร้านกาแฟคั่วบด {n}")           # one of the two words, found first
+        factories.firm(name_th="ร้านกาแฟดอยช้าง", description_th="ส่งออกกาแฟ")  # both words, registered last
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 3)
+    found = directory(client, "กาแฟ ส่งออก")
+    assert found[0] == "ร้านกาแฟดอยช้าง"                      # every word: in the window and first
+    assert len(found) == 3                                    # only the window is ranked and shown
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2000)
+    assert len(directory(client, "กาแฟ ส่งออก")) == 5
+    page = client.get("/directory/", query_string={"q": "กาแฟ ส่งออก", "lang": "en"}).get_data(as_text=True)
+    assert "5 firms found" in page
+
+
+def test_the_window_is_larger_than_what_can_be_browsed():
+    """Otherwise a full window could not tell "1,000 firms" from "more than 1,000"."""
+    from portal.listing import COUNT_CAP
+    from portal.search.rank import RANK_WINDOW
+
+    assert RANK_WINDOW > COUNT_CAP

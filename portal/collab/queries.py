@@ -1,7 +1,7 @@
 """Reads for the request board and pages. Visibility follows the posting firm's."""
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 
 from flask import abort
 from sqlalchemy import exists, literal_column, or_, select
@@ -16,7 +16,7 @@ from portal.glossary.queries import alternatives
 from portal.listing import CappedPage, capped_page
 from portal.search import matches, relevance, terms
 from portal.search.rank import ranked_page
-from portal.search.sql import index_first
+from portal.search.sql import index_first, matches_all
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
@@ -66,7 +66,7 @@ class BoardFilters:
         return self.sort if self.sort in ("newest", "closing") else self.default_order
 
 
-def _criteria(filters: BoardFilters, viewer, ordered: bool):
+def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False):
     today = bangkok_today()
     criteria = [visible_firm_filter(viewer), CollabRequest.hidden_at.is_(None)]
     if filters.status == "open":
@@ -74,8 +74,9 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool):
     elif filters.status == "closed":
         criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
     if filters.terms:
-        criteria.append(matches(CollabRequest, filters.groups, db.session.get_bind().dialect.name,
-                                "collab_requests_fts", ordered))
+        search = matches_all if every_term else partial(matches, ordered=ordered)
+        criteria.append(search(CollabRequest, filters.groups, db.session.get_bind().dialect.name,
+                               "collab_requests_fts"))
     if filters.cluster_id:
         criteria.append(CollabRequest.cluster_id == filters.cluster_id)
     if filters.kind:
@@ -102,8 +103,10 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
     rows = select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id).options(joinedload(CollabRequest.firm))
     with index_first(db.session) if filters.terms else nullcontext():
         if filters.order == "relevance":
+            every_term = (select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
+                *_criteria(filters, viewer, False, every_term=True)) if len(filters.terms) > 1 else None)
             return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
-                               PER_PAGE)
+                               PER_PAGE, first_ids=every_term)
         return capped_page(matching, rows.where(*_criteria(filters, viewer, ordered=True)).order_by(*order),
                            filters.page, PER_PAGE)
 

@@ -20,7 +20,7 @@ from portal.glossary.queries import alternatives
 from portal.listing import COUNT_CAP, CappedPage, capped_page
 from portal.search import matches, relevance, terms
 from portal.search.rank import ranked_page
-from portal.search.sql import index_first
+from portal.search.sql import index_first, matches_all
 
 PER_PAGE = 24
 MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)  # the deepest page that can be browsed
@@ -71,10 +71,13 @@ class Filters:
         return "relevance" if self.terms else "name"
 
 
-def _criteria(filters: Filters, viewer, ordered: bool):
+def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False):
     criteria = [visible_firm_filter(viewer)]
-    if filters.terms:
-        criteria.append(matches(Firm, filters.groups, db.session.get_bind().dialect.name, "firms_fts", ordered))
+    dialect = db.session.get_bind().dialect.name
+    if filters.terms and every_term:
+        criteria.append(matches_all(Firm, filters.groups, dialect, "firms_fts"))
+    elif filters.terms:
+        criteria.append(matches(Firm, filters.groups, dialect, "firms_fts", ordered))
     if filters.cluster_id or filters.position:
         membership = [Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED]
         if filters.cluster_id:
@@ -121,7 +124,9 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     with index_first(db.session) if filters.terms else nullcontext():
         if filters.order == "relevance":
+            every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True))
+                          if len(filters.terms) > 1 else None)
             return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
-                               filters.page, PER_PAGE, COUNT_CAP)
+                               filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term)
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)

@@ -13,7 +13,7 @@ Ties go to verified firms, then complete profiles (the callers add those), then 
 The score is computed for at most RANK_WINDOW matches: the first found by the index (`ranked_page`). Up to
 that many matches (all but the broadest searches) the order is exact; beyond it, the page ranks the
 first RANK_WINDOW found, so that a page costs the same at 100,000 or 1,000,000 records. The window is
-twice what can be browsed (portal.listing.COUNT_CAP), so the pages shown are the best of a larger set.
+larger than what can be browsed (portal.listing.COUNT_CAP), so the pages shown are the best of a larger set.
 """
 import json
 
@@ -25,7 +25,7 @@ from portal.search.sql import groups_of, needed
 from portal.search.text import word_text
 
 FOUND = 100
-RANK_WINDOW = 2000
+RANK_WINDOW = 1500
 IN_NAME, IN_PRODUCTS, IN_BODY, PART_OF_NAME = 8, 4, 2, 1
 
 
@@ -63,12 +63,18 @@ def among(id_column, ids: list[int]):
     return id_column.in_(text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids)))
 
 
-def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP) -> CappedPage:
-    """One page of the matches in `order` (relevance first), and their number counted up to cap, in two
-    queries: the ids of the first RANK_WINDOW matches (found once, by the index), then the page's rows
-    among them (`rows_of(criterion)` selects the rows meeting the criterion `among(ids)`)."""
-    ids = list(db.session.scalars(matching_ids.limit(RANK_WINDOW)))
+def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
+                first_ids=None) -> CappedPage:
+    """One page of the matches in `order` (relevance first), and their number counted up to cap: the ids
+    of the first RANK_WINDOW matches are found once, by the index, then the page's rows among them
+    (`rows_of(criterion)` selects the rows meeting `among(ids)`). `first_ids`, for a query of several
+    terms, finds the records with every term, taken into the window before the others: the first matches
+    the index meets might otherwise all have only some of the terms. Two queries, or three."""
+    ids = list(db.session.scalars(first_ids.limit(RANK_WINDOW))) if first_ids is not None else []
+    if len(ids) < RANK_WINDOW:  # a window full of records with every term needs none of the others
+        ids = list(dict.fromkeys([*ids, *db.session.scalars(matching_ids.limit(RANK_WINDOW))]))
     total = min(len(ids), cap + 1)
+    ids = ids[:RANK_WINDOW]
     pages = capped_pages(total, per_page, cap)
     page = page_within(page, pages)
     query = rows_of(among(id_column, ids)).order_by(*order).limit(per_page).offset((page - 1) * per_page)

@@ -16,7 +16,7 @@ See shared notes/thai-search.md for the measurements behind this design.
 """
 from contextlib import contextmanager
 
-from sqlalchemy import func, literal, or_, text
+from sqlalchemy import and_, func, literal, or_, text
 
 
 def _escape_like(term: str) -> str:
@@ -100,6 +100,11 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
         else:
             criteria.append(column.like("%" + _escape_like(term) + "%", escape="\\"))
     return or_(*criteria)
+
+
+def matches_all(model, query_terms, dialect: str, fts_table: str):
+    """SQL criterion: the record contains every term (any alternative of each group)."""
+    return and_(*(matches(model, [group], dialect, fts_table) for group in groups_of(query_terms)))
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:

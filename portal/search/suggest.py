@@ -21,6 +21,7 @@ from itertools import islice, product
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
+from portal.search.sql import needed
 from portal.search.text import terms
 from portal.search.vocabulary import MAX_LENGTH, MIN_LENGTH, SearchWord
 
@@ -130,11 +131,15 @@ def suggestions(terms: list[str], exists, limit: int = 3, also_known=()) -> list
     return found
 
 
-def other_language_of(query_terms: list[str], did_you_mean: list[str], translate, exists) -> list[str]:
+def other_language_of(query_terms: list[str], did_you_mean: list[str], translate, exists, limit: int = 3) -> list[str]:
     """The query, and each correction offered for it, in the other language (`translate(terms)` gives
     whole-query translations, from the glossary), kept only where `exists` finds something for this viewer."""
     found = []
-    for words in [*translate(query_terms), *(w for suggestion in did_you_mean for w in translate(terms(suggestion)))]:
-        if words not in found and exists(words.split()):
+    corrected = [w for suggestion in did_you_mean for w in translate(terms(suggestion))]
+    offered = needed([*translate(query_terms), *corrected])
+    for words in offered:  # "betta fish" is not offered beside "betta": it would find a part of the same
+        if exists(words.split()):
             found.append(words)
+            if len(found) == limit:
+                break
     return found
