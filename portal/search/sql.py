@@ -103,8 +103,15 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
 
 
 def matches_all(model, query_terms, dialect: str, fts_table: str):
-    """SQL criterion: the record contains every term (any alternative of each group)."""
-    return and_(*(matches(model, [group], dialect, fts_table) for group in groups_of(query_terms)))
+    """SQL criterion: the record contains every term (any alternative of each group). On SQLite, when every
+    string has 3+ characters, one FTS5 query ANDs the groups, which it reads lazily in rowid order: a
+    LIMIT stops it early, where one IN per group would first collect every match of each."""
+    groups = [needed(group) for group in groups_of(query_terms)]
+    if dialect == "sqlite" and all(len(s) >= 3 for group in groups for s in group):
+        phrase = " AND ".join("(" + " OR ".join(_fts_phrase(s) for s in group) + ")" for group in groups)
+        sql = "SELECT rowid FROM {fts} WHERE {fts} MATCH :fts_all".format(fts=fts_table)  # nosec B608
+        return model.id.in_(text(sql).bindparams(fts_all=phrase))
+    return and_(*(matches(model, [group], dialect, fts_table) for group in groups))
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:
