@@ -16,8 +16,11 @@ first RANK_WINDOW found, so that a page costs the same at 100,000 or 1,000,000 r
 larger than what can be browsed (portal.listing.COUNT_CAP), so the pages shown are the best of a larger set.
 """
 import json
+from operator import itemgetter
 
 from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, literal, or_, text
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from portal.extensions import db
 from portal.listing import COUNT_CAP, CappedPage, capped_pages, page_within
@@ -63,20 +66,38 @@ def among(id_column, ids: list[int]):
     return id_column.in_(text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids)))
 
 
+def _key(clause) -> tuple:
+    """(expression, descending) of an ORDER BY clause."""
+    if isinstance(clause, UnaryExpression) and clause.modifier in (operators.desc_op, operators.asc_op):
+        return clause.element, clause.modifier is operators.desc_op
+    return clause, False
+
+
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
                 first_ids=None) -> CappedPage:
-    """One page of the matches in `order` (relevance first), and their number counted up to cap: the ids
-    of the first RANK_WINDOW matches are found once, by the index, then the page's rows among them
-    (`rows_of(criterion)` selects the rows meeting `among(ids)`). `first_ids`, for a query of several
-    terms, finds the records with every term, taken into the window before the others: the first matches
-    the index meets might otherwise all have only some of the terms. Two queries, or three."""
-    ids = list(db.session.scalars(first_ids.limit(RANK_WINDOW))) if first_ids is not None else []
-    if len(ids) < RANK_WINDOW:  # a window full of records with every term needs none of the others
-        ids = list(dict.fromkeys([*ids, *db.session.scalars(matching_ids.limit(RANK_WINDOW))]))
-    total = min(len(ids), cap + 1)
-    ids = ids[:RANK_WINDOW]
+    """One page of the matches in `order` (relevance first), and their number counted up to cap.
+
+    The first RANK_WINDOW matches are found once, by the index, with the values they are ordered by
+    (scored while the index's rows are read, not looked up again); they are sorted here, and the page's
+    rows are then read by id (`rows_of(criterion)` selects the rows meeting `among(ids)`). `first_ids`,
+    for a query of several terms, finds the records with every term, taken into the window before the
+    others: the first matches the index meets might otherwise all have only some of the terms. Two
+    queries, or three."""
+    keys = [_key(clause) for clause in order]
+    columns = [expression for expression, _descending in keys]
+    found = {}
+    if first_ids is not None:
+        found = {row[0]: row for row in db.session.execute(first_ids.add_columns(*columns).limit(RANK_WINDOW))}
+    if len(found) < RANK_WINDOW:  # a window full of records with every term needs none of the others
+        for row in db.session.execute(matching_ids.add_columns(*columns).limit(RANK_WINDOW)):
+            found.setdefault(row[0], row)
+    total = min(len(found), cap + 1)
+    ranked = list(found.values())[:RANK_WINDOW]
+    for n, (_expression, descending) in reversed(list(enumerate(keys, start=1))):  # stable: last key first
+        ranked.sort(key=itemgetter(n), reverse=descending)
     pages = capped_pages(total, per_page, cap)
     page = page_within(page, pages)
-    query = rows_of(among(id_column, ids)).order_by(*order).limit(per_page).offset((page - 1) * per_page)
-    rows = list(db.session.scalars(query)) if ids else []
-    return CappedPage(rows=rows, page=page, pages=pages, total=total, cap=cap)
+    ids = [row[0] for row in ranked[(page - 1) * per_page:page * per_page]]
+    by_id = {getattr(row, id_column.key): row for row in db.session.scalars(rows_of(among(id_column, ids)))} if ids \
+        else {}
+    return CappedPage(rows=[by_id[i] for i in ids if i in by_id], page=page, pages=pages, total=total, cap=cap)
