@@ -1,7 +1,7 @@
 """Reads for the request board and pages. Visibility follows the posting firm's."""
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import partial
 
 from flask import abort
 from sqlalchemy import exists, literal_column, or_, select
@@ -12,9 +12,9 @@ from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Re
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
-from portal.glossary.queries import alternatives
+from portal.glossary.searched import Searched
 from portal.listing import CappedPage, capped_page
-from portal.search import matches, relevance, terms
+from portal.search import matches, relevance
 from portal.search.rank import ranked_page
 from portal.search.sql import index_first, matches_all
 from portal.thai import bangkok_today
@@ -25,7 +25,10 @@ SORTS = ("relevance", "newest", "closing")  # relevance only with search words: 
 
 
 @dataclass
-class BoardFilters:
+class BoardFilters(Searched):
+    CHOSEN_ORDERS = ("newest", "closing")
+    UNSEARCHED_ORDER = "newest"
+
     q: str = ""
     cluster_id: int | None = None
     kind: Kind | None = None
@@ -42,28 +45,6 @@ class BoardFilters:
         return sum(1 for value in (self.cluster_id, self.kind, self.position, self.province_id) if value) + \
             (self.status != "open")
 
-    @property
-    def terms(self) -> list[str]:
-        return terms(self.q)
-
-    @cached_property
-    def groups(self) -> list[list[str]]:
-        """The terms, each with its other-language forms from the glossary (one query, once per page)."""
-        return alternatives(self.terms)
-
-    @property
-    def also(self) -> list[str]:
-        """The other-language forms the glossary added to the search, to say so on the page."""
-        return list(dict.fromkeys(form for group in self.groups for form in group[1:]))
-
-    @property
-    def default_order(self) -> str:
-        return "relevance" if self.terms else "newest"
-
-    @property
-    def order(self) -> str:
-        """The order the board is in: the chosen one, relevance by default when words are searched."""
-        return self.sort if self.sort in ("newest", "closing") else self.default_order
 
 
 def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False):

@@ -8,7 +8,6 @@ Page numbers follow portal.listing's rule.
 import math
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from functools import cached_property
 
 from sqlalchemy import and_, case, exists, select
 
@@ -16,9 +15,9 @@ from portal.clusters.models import Membership, MembershipPosition, MembershipSta
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
-from portal.glossary.queries import alternatives
+from portal.glossary.searched import Searched
 from portal.listing import COUNT_CAP, CappedPage, capped_page
-from portal.search import matches, relevance, terms
+from portal.search import matches, relevance
 from portal.search.rank import ranked_page
 from portal.search.sql import index_first, matches_all
 
@@ -28,7 +27,10 @@ SORTS = ("relevance", "name", "newest")  # relevance only with search words: bes
 
 
 @dataclass
-class Filters:
+class Filters(Searched):
+    CHOSEN_ORDERS = ("name", "newest")
+    UNSEARCHED_ORDER = "name"
+
     q: str = ""
     cluster_id: int | None = None
     position: Position | None = None
@@ -45,30 +47,6 @@ class Filters:
         return sum(1 for value in (self.cluster_id, self.position, self.province_id, self.size, self.verified)
                    if value)
 
-    @property
-    def terms(self) -> list[str]:
-        return terms(self.q)
-
-    @cached_property
-    def groups(self) -> list[list[str]]:
-        """The terms, each with its other-language forms from the glossary (one query, once per page)."""
-        return alternatives(self.terms)
-
-    @property
-    def also(self) -> list[str]:
-        """The other-language forms the glossary added to the search, to say so on the page."""
-        return list(dict.fromkeys(form for group in self.groups for form in group[1:]))
-
-    @property
-    def order(self) -> str:
-        """The order the page is in: the chosen one, relevance by default when words are searched."""
-        if self.sort in ("name", "newest"):
-            return self.sort
-        return self.default_order
-
-    @property
-    def default_order(self) -> str:
-        return "relevance" if self.terms else "name"
 
 
 def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False):
