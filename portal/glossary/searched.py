@@ -4,6 +4,7 @@ from functools import cached_property
 
 from portal.glossary.queries import alternatives
 from portal.search import terms
+from portal.search.sql import needed
 
 
 class Searched:
@@ -24,7 +25,7 @@ class Searched:
     @property
     def also(self) -> list[str]:
         """The other-language forms the glossary added to the search, to say so on the page."""
-        return list(dict.fromkeys(form for group in self.groups for form in group[1:]))
+        return needed(form for group in self.groups for form in group[1:])  # not "betta fish" beside "betta"
 
     @property
     def default_order(self) -> str:
