@@ -16,7 +16,7 @@ See shared notes/thai-search.md for the measurements behind this design.
 """
 from contextlib import contextmanager
 
-from sqlalchemy import and_, func, literal, or_, text
+from sqlalchemy import and_, column, func, literal, or_, table, text
 
 
 def _escape_like(term: str) -> str:
@@ -60,7 +60,17 @@ def index_first(session):
                     {"seqscan": before[0], "workers": before[1]})
 
 
-def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = False):
+def _driven_by_fts(model, fts_table: str, phrase: str):
+    """SQLite criterion that puts the FTS5 table in the query's FROM, joined on rowid: the planner then reads
+    the matches lazily, in rowid order, and a LIMIT stops it. As `id IN (SELECT rowid ...)` it first
+    collects every match (28 ms against 1 ms for the first 1,500 firms with ปลากัด among 1,000,000)."""
+    fts = table(fts_table, column("rowid"))
+    # The table's name comes from code: identifiers cannot be bound parameters; the words typed are bound.
+    return and_(model.id == fts.c.rowid,
+                text("{fts} MATCH :fts_driving".format(fts=fts_table)).bindparams(fts_driving=phrase))  # nosec B608
+
+
+def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = False, driving: bool | None = None):
     """SQL criterion: the model's search_text contains at least one term (any alternative of a group).
     Records with every term come first by search.rank.relevance, the others after them.
 
@@ -68,10 +78,14 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
     the ORDER BY index and probe the search result, rather than sort every match (measured faster for
     common and rare words alike). Counting, and ranking, are faster the other way round, driven by the
     result.
+
+    driving (by default: not ordered) lets SQLite read the matches from the FTS table, joined, when one
+    FTS query finds them all (no 1- or 2-character term); a query can hold one such criterion only.
     """
     strings = needed(s for group in groups_of(query_terms) for s in group if s)
     if not strings:
         return None
+    driving = not ordered if driving is None else driving
     column = model.search_text
     probe = model.id + 0 if ordered else model.id
     criteria = []
@@ -79,6 +93,8 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
         long_strings = [s for s in strings if len(s) >= 3]
         if long_strings:
             phrase = " OR ".join(_fts_phrase(s) for s in long_strings)
+            if driving and len(long_strings) == len(strings):
+                return _driven_by_fts(model, fts_table, phrase)
             # Formatted SQL here and below: the FTS table's name comes from code and identifiers cannot
             # be bound parameters; the words typed are bound.
             sql = "SELECT rowid FROM {fts} WHERE {fts} MATCH :fts".format(fts=fts_table)  # nosec B608
@@ -109,9 +125,8 @@ def matches_all(model, query_terms, dialect: str, fts_table: str):
     groups = [needed(group) for group in groups_of(query_terms)]
     if dialect == "sqlite" and all(len(s) >= 3 for group in groups for s in group):
         phrase = " AND ".join("(" + " OR ".join(_fts_phrase(s) for s in group) + ")" for group in groups)
-        sql = "SELECT rowid FROM {fts} WHERE {fts} MATCH :fts_all".format(fts=fts_table)  # nosec B608
-        return model.id.in_(text(sql).bindparams(fts_all=phrase))
-    return and_(*(matches(model, [group], dialect, fts_table) for group in groups))
+        return _driven_by_fts(model, fts_table, phrase)
+    return and_(*(matches(model, [group], dialect, fts_table, driving=False) for group in groups))
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:
