@@ -7,15 +7,15 @@ Create Date: 2026-11-30
 One row per word of the firms' and requests' search text (portal.search.vocabulary), with its length and
 its letters backwards: portal.search.suggest reads the words close to a mistyped term as index ranges of
 (length, word) and (length, backward), so the words are compared by code point (collation "C" on
-PostgreSQL; SQLite's default is already binary). Filled here from the existing records, in batches; the
-words are cut by the application's own rule (importing the pure helper keeps one definition of it).
+PostgreSQL; SQLite's default is already binary). Filled here from the existing records' words (their
+`words_*` columns, which the previous migration filled), in batches, by the application's own helper.
 """
 from collections import Counter
 
 from alembic import op
 import sqlalchemy as sa
 
-from portal.search.vocabulary import count_words
+from portal.search.vocabulary import WORD_COLUMNS, count_words
 
 
 revision = '9c4b7d2e1f60'
@@ -40,17 +40,17 @@ def upgrade():
     op.create_index('ix_search_words_length_backward', 'search_words', ['length', 'backward'], unique=False)
 
     bind = op.get_bind()
-    counts, cache = Counter(), {}
+    counts = Counter()
     for name in ('firms', 'collab_requests'):
-        table = sa.table(name, sa.column('id', sa.Integer), sa.column('search_text', sa.Text))
+        table = sa.table(name, sa.column('id', sa.Integer), *(sa.column(c, sa.Text) for c in WORD_COLUMNS))
         last = 0
         while True:
-            rows = bind.execute(sa.select(table.c.id, table.c.search_text).where(table.c.id > last)
-                                .order_by(table.c.id).limit(BATCH)).all()
+            rows = bind.execute(sa.select(table.c.id, *(table.c[c] for c in WORD_COLUMNS))
+                                .where(table.c.id > last).order_by(table.c.id).limit(BATCH)).all()
             if not rows:
                 break
             last = rows[-1][0]
-            count_words([text for _id, text in rows], counts, cache)
+            count_words([row[1:] for row in rows], counts)
     words = sa.table('search_words', sa.column('word', sa.String), sa.column('length', sa.Integer),
                      sa.column('backward', sa.String), sa.column('records', sa.Integer))
     rows = [{'word': w, 'length': len(w), 'backward': w[::-1], 'records': n} for w, n in sorted(counts.items())]

@@ -5,12 +5,13 @@ requests' search text, with its length and its letters backwards, so that the wo
 term are found by index range scans on both databases (see suggest.py), and how many records used it.
 
 Kept in step by the session: after each flush, the words of the firms and requests whose search text
-was written are inserted if missing, in one statement (INSERT OR IGNORE / ON CONFLICT DO NOTHING), in the
-same transaction. Existing rows are not touched, so editing a firm never locks a shared word row; the
-counts (`records`, only used to order equally close suggestions) are exact after `rebuild()` (`flask
-search rebuild-vocabulary`, also run by the bench loaders after their bulk inserts) and a word first seen
-since counts 1. A word no record uses any more stays until the next rebuild: suggestions are always
-checked against what the viewer can find, so it is never offered on its own.
+was written (their `words_*` columns: already cut into words) are inserted if missing, in one
+statement (INSERT OR IGNORE / ON CONFLICT DO NOTHING), in the same transaction. Existing rows are not
+touched, so editing a firm never locks a shared word row; the counts (`records`, only used to order
+equally close suggestions) are exact after `rebuild()` (`flask search rebuild-vocabulary`, also run by
+the bench loaders after their bulk inserts) and a word first seen since counts 1. A word no record uses
+any more stays until the next rebuild: suggestions are always checked against what the viewer can find,
+so it is never offered on its own.
 """
 import unicodedata
 from collections import Counter
@@ -22,12 +23,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.search.text import normalise, words
+from portal.search.text import words
 
 MIN_LENGTH, MAX_LENGTH = 2, 40
 WORD = String(MAX_LENGTH).with_variant(String(MAX_LENGTH, collation="C"), "postgresql")  # prefix ranges: code points
 BATCH = 2000
-CACHE_CHUNKS = 500_000
 
 
 class SearchWord(db.Model):
@@ -95,20 +95,29 @@ def _searchable():
     return (Firm, CollabRequest)
 
 
-def _written_search_texts(session):
+WORD_COLUMNS = ("words_name", "words_products", "words_body")
+
+
+def record_words(*word_texts) -> set[str]:
+    """The distinct vocabulary words of a record, from its `words_*` columns: the words its search fields
+    were already cut into when it was saved (portal.search.text.record_fields), not cut a second time."""
+    return {w for text in word_texts if text for w in map(clean_word, text.split()) if w}
+
+
+def _written_records(session):
     searchable = _searchable()
     for obj in session.new:
         if isinstance(obj, searchable):
-            yield obj.search_text
+            yield obj
     for obj in session.dirty:
         if isinstance(obj, searchable) and inspect(obj).attrs.search_text.history.has_changes():
-            yield obj.search_text
+            yield obj
 
 
 def _after_flush(session, flush_context) -> None:
     found = set()
-    for text in _written_search_texts(session):
-        found |= vocabulary_words(text)
+    for record in _written_records(session):
+        found |= record_words(*(getattr(record, column) for column in WORD_COLUMNS))
     add_words(session.connection(), found)
 
 
@@ -118,46 +127,36 @@ def init_app(app) -> None:
         event.listen(db.session, "after_flush", _after_flush)
 
 
-def count_words(texts, counts: Counter | None = None, cache: dict | None = None) -> Counter:
-    """Add to `counts` how many of the texts use each vocabulary word. `cache` (chunk -> its words) spares
-    segmenting again the runs of text that records share (names, trades)."""
+def count_words(rows, counts: Counter | None = None) -> Counter:
+    """Add to `counts` how many records use each vocabulary word; rows are the records' `words_*` values."""
     counts = Counter() if counts is None else counts
-    cache = {} if cache is None else cache
-    for text in texts:
-        found = set()
-        for chunk in normalise(text).split():
-            known = cache.get(chunk)
-            if known is None:
-                known = tuple(vocabulary_words(chunk))
-                if len(cache) < CACHE_CHUNKS:  # bounds the memory of a very large rebuild
-                    cache[chunk] = known
-            found.update(known)
-        counts.update(found)
+    for row in rows:
+        counts.update(record_words(*row))
     return counts
 
 
-def _search_texts(session, table, batch: int):
-    """The search texts of a table, in batches of ids (keyset: each batch is one indexed range)."""
+def _word_rows(session, table, batch: int):
+    """The `words_*` values of a table's records, in batches of ids (keyset: each batch is one indexed range)."""
     last = 0
     while True:
-        rows = session.execute(select(table.c.id, table.c.search_text).where(table.c.id > last)
+        rows = session.execute(select(table.c.id, *(table.c[c] for c in WORD_COLUMNS)).where(table.c.id > last)
                                .order_by(table.c.id).limit(batch)).all()
         if not rows:
             return
         last = rows[-1][0]
-        yield [text for _id, text in rows]
+        yield [row[1:] for row in rows]
 
 
 def rebuild(session, progress=None, batch: int = 5000) -> int:
     """Count the words of every firm and request again and replace the vocabulary with them, in the
     session's transaction (the caller commits). Returns the number of words."""
     Firm, CollabRequest = _searchable()
-    counts, cache = Counter(), {}
+    counts = Counter()
     for model in (Firm, CollabRequest):
         done = 0
-        for texts in _search_texts(session, model.__table__, batch):
-            count_words(texts, counts, cache)
-            done += len(texts)
+        for rows in _word_rows(session, model.__table__, batch):
+            count_words(rows, counts)
+            done += len(rows)
             if progress:
                 progress(f"{model.__tablename__}: {done:,} read, {len(counts):,} words")
     session.execute(SearchWord.__table__.delete())
