@@ -18,6 +18,7 @@ to someone who could not find them.
 """
 from itertools import islice, product
 
+from rapidfuzz.distance import OSA
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
@@ -37,21 +38,8 @@ def max_distance(term: str) -> int:
 
 
 def distance(a: str, b: str, limit: int) -> int:
-    """Optimal string alignment distance between a and b, or limit + 1 as soon as it must exceed limit."""
-    if abs(len(a) - len(b)) > limit:
-        return limit + 1
-    before, previous = None, list(range(len(b) + 1))
-    for i in range(1, len(a) + 1):
-        current = [i] + [0] * len(b)
-        for j in range(1, len(b) + 1):
-            value = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] != b[j - 1]))
-            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
-                value = min(value, before[j - 2] + 1)
-            current[j] = value
-        if min(current) > limit:
-            return limit + 1
-        before, previous = previous, current
-    return min(previous[-1], limit + 1)
+    """Optimal string alignment distance between a and b (rapidfuzz's OSA), or limit + 1 beyond limit."""
+    return OSA.distance(a, b, score_cutoff=limit)
 
 
 def _starts(column, prefix: str, length: int):
