@@ -12,7 +12,7 @@ from portal.collab.models import CollabRequest, Kind
 from portal.db import utcnow
 from portal.extensions import db
 from portal.search import normalise, terms, words
-from portal.thai import bangkok_today
+from portal.thai import bangkok_today, thai_sort_key
 from tests import factories
 
 
@@ -131,7 +131,7 @@ def test_verified_then_complete_profiles_break_ties(app, client):
 
 def test_without_words_or_with_a_chosen_order_the_order_is_as_chosen(client, betta_firms):
     by_name = directory(client, "")
-    assert by_name == sorted(by_name, key=lambda n: __import__("portal.thai").thai.thai_sort_key(n))
+    assert by_name == sorted(by_name, key=thai_sort_key)
     assert directory(client, "ปลากัด", sort="name")[0] == "ฟาร์มปลากัดนนทบุรี"
     assert directory(client, "ปลากัด", sort="name")[-1] == "อุปกรณ์เลี้ยงปลาสวยงาม"
     assert directory(client, "ปลากัด", sort="newest")[0] == "ฟาร์มปลากัดส่งออกบางกอก"

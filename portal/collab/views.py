@@ -1,5 +1,4 @@
 """Collaboration requests ("requests" in URLs and pages): board, post, respond, threads, close."""
-from dataclasses import replace
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,8 +16,6 @@ from portal.db import unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
-from portal.glossary.queries import known_words
-from portal.glossary.queries import translations as glossary_translations
 from portal.i18n import current_locale, format_be_date
 from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
 from portal.permissions import (
@@ -36,9 +33,6 @@ from portal.permissions import (
     require,
     response_decisions,
 )
-from portal.search import terms as search_terms
-from portal.search.suggest import other_language_of
-from portal.search.suggest import suggestions as spelling_suggestions
 from portal.thai import bangkok_today
 
 bp = Blueprint("collab", __name__)
@@ -65,13 +59,7 @@ def board():
     filters = _board_filters(request.args)
     found = queries.board(filters, current_user)
     locale = current_locale()
-    did_you_mean, other_language, words = [], [], search_terms(filters.q)
-    if not found.total and words:  # no dead end: nearby spellings that find requests this viewer may see
-        def finds(terms):
-            return queries.board(replace(filters, q=" ".join(terms), page=1), current_user).total > 0
-
-        did_you_mean = spelling_suggestions(words, exists=finds, also_known=known_words())
-        other_language = other_language_of(words, did_you_mean, glossary_translations, finds)
+    did_you_mean, other_language = filters.no_dead_end(found.total, lambda f: queries.board(f, current_user))
     return render_template("collab/board.html", rows=found.rows, total=found.shown_total, capped=found.capped,
                            filters=filters, page=found.page, pages=found.pages, page_url=page_url("collab.board"),
                            did_you_mean=did_you_mean, other_language=other_language,

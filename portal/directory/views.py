@@ -1,5 +1,4 @@
 """The member directory: find partners by cluster, position, province, size, verification, words."""
-from dataclasses import replace
 
 from flask import Blueprint, render_template, request
 from flask_babel import gettext as _
@@ -9,10 +8,8 @@ from portal import reference
 from portal.clusters.models import Position
 from portal.directory.queries import SORTS, Filters, search
 from portal.firms.models import FirmSize
-from portal.glossary.queries import known_words, translations
 from portal.i18n import current_locale
 from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
-from portal.search.suggest import other_language_of, suggestions
 
 bp = Blueprint("directory", __name__)
 
@@ -39,13 +36,7 @@ def index():
     filters = _filters_from(request.args)
     locale = current_locale()
     found = search(filters, current_user, locale)
-    did_you_mean, other_language = [], []
-    if not found.total and filters.terms:  # no dead end: nearby spellings that find firms this viewer may see
-        def finds(terms):
-            return search(replace(filters, q=" ".join(terms), page=1), current_user, locale).total > 0
-
-        did_you_mean = suggestions(filters.terms, exists=finds, also_known=known_words())
-        other_language = other_language_of(filters.terms, did_you_mean, translations, finds)
+    did_you_mean, other_language = filters.no_dead_end(found.total, lambda f: search(f, current_user, locale))
     return render_template(
         "directory/index.html", firms=found.rows, total=found.shown_total, filters=filters, page=found.page,
         pages=found.pages, capped=found.capped, page_url=page_url("directory.index"),
