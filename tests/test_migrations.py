@@ -42,11 +42,14 @@ def empty_app(tmp_path):
         engine.dispose()
 
 
+POSTINGS = {"firm_words", "collab_request_words"}  # PostgreSQL's search postings, kept by triggers, not models
+
+
 def _tables():
     schema = SCRATCH_SCHEMA if db.engine.dialect.name == "postgresql" else None
     names = inspect(db.engine).get_table_names(schema=schema)
     return {t for t in names if not t.endswith(("_fts", "_fts_vocab", "_fts_data", "_fts_idx", "_fts_docsize",
-                                                "_fts_config"))} - {"alembic_version"}
+                                                "_fts_config"))} - {"alembic_version", *POSTINGS}
 
 
 def test_migrate_empty_database_to_head_and_back(empty_app):

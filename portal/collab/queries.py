@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flask import abort
-from sqlalchemy import exists, literal_column, or_, select
+from sqlalchemy import exists, false, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
@@ -16,7 +16,7 @@ from portal.glossary.searched import Searched
 from portal.listing import CappedPage, capped_page
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
-from portal.search.sql import index_first, matches_all
+from portal.search.sql import index_first, matches_all, uses_postings, whole_words
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
@@ -47,14 +47,17 @@ class BoardFilters(Searched):
 
 
 
-def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False):
+def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False, whole: bool = False):
     today = bangkok_today()
     criteria = [visible_firm_filter(viewer), CollabRequest.hidden_at.is_(None)]
     if filters.status == "open":
         criteria += [CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= today]
     elif filters.status == "closed":
         criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
-    if filters.terms:
+    if filters.terms and whole:
+        found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id")
+        criteria.append(false() if found is None else found)  # a term with no word at all: none whole
+    elif filters.terms:
         search = matches_all if every_term else partial(matches, ordered=ordered)
         criteria.append(search(CollabRequest, filters.groups, db.session.get_bind().dialect.name,
                                "collab_requests_fts"))
@@ -82,12 +85,13 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
     matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
         *_criteria(filters, viewer, False))
     rows = select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id).options(joinedload(CollabRequest.firm))
+    if filters.order == "relevance":  # ranked_page takes the matches from the indexes itself
+        ids = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
+        every_term = ids.where(*_criteria(filters, viewer, False, every_term=True)) if len(filters.terms) > 1 else None
+        whole = ids.where(*_criteria(filters, viewer, False, whole=True)) if uses_postings(db.session) else None
+        return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
+                           PER_PAGE, first_ids=every_term, whole_ids=whole)
     with index_first(db.session) if filters.terms else nullcontext():
-        if filters.order == "relevance":
-            every_term = (select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
-                *_criteria(filters, viewer, False, every_term=True)) if len(filters.terms) > 1 else None)
-            return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
-                               PER_PAGE, first_ids=every_term)
         return capped_page(matching, rows.where(*_criteria(filters, viewer, ordered=True)).order_by(*order),
                            filters.page, PER_PAGE)
 

@@ -9,7 +9,7 @@ import math
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, exists, select
+from sqlalchemy import and_, case, exists, false, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
 from portal.extensions import db
@@ -19,7 +19,7 @@ from portal.glossary.searched import Searched
 from portal.listing import COUNT_CAP, CappedPage, capped_page
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
-from portal.search.sql import index_first, matches_all
+from portal.search.sql import index_first, matches_all, uses_postings, whole_words
 
 PER_PAGE = 24
 MAX_PAGE = math.ceil(COUNT_CAP / PER_PAGE)  # the deepest page that can be browsed
@@ -49,10 +49,13 @@ class Filters(Searched):
 
 
 
-def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False):
+def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False, whole: bool = False):
     criteria = [visible_firm_filter(viewer)]
     dialect = db.session.get_bind().dialect.name
-    if filters.terms and every_term:
+    if filters.terms and whole:
+        found = whole_words(Firm, filters.groups, "firm_words", "firm_id")
+        criteria.append(false() if found is None else found)  # a term with no word at all: none whole
+    elif filters.terms and every_term:
         criteria.append(matches_all(Firm, filters.groups, dialect, "firms_fts"))
     elif filters.terms:
         criteria.append(matches(Firm, filters.groups, dialect, "firms_fts", ordered))
@@ -100,11 +103,13 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     """One page of firms (page 1 when there is no filters.page) and the number of matches, counted up to
     COUNT_CAP: two queries."""
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
+    if filters.order == "relevance":  # ranked_page takes the matches from the indexes itself
+        every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True))
+                      if len(filters.terms) > 1 else None)
+        whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, whole=True))
+                 if uses_postings(db.session) else None)
+        return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
+                           filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole)
     with index_first(db.session) if filters.terms else nullcontext():
-        if filters.order == "relevance":
-            every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True))
-                          if len(filters.terms) > 1 else None)
-            return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
-                               filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term)
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)

@@ -18,13 +18,13 @@ larger than what can be browsed (portal.listing.COUNT_CAP), so the pages shown a
 import json
 from operator import itemgetter
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, literal, or_, text
+from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, literal, or_, select, text, union_all
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
 from portal.extensions import db
 from portal.listing import COUNT_CAP, CappedPage, capped_pages, page_within
-from portal.search.sql import groups_of, needed
+from portal.search.sql import groups_of, index_first, needed
 from portal.search.text import word_text
 
 FOUND = 100
@@ -73,23 +73,46 @@ def _key(clause) -> tuple:
     return clause, False
 
 
+def _found(queries, columns):
+    """The rows of the first RANK_WINDOW records of each query in turn, each skipped when one before it
+    filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
+    CTE, gated by a condition the database evaluates once, before it starts reading that part."""
+    queries = [query.add_columns(*columns).limit(RANK_WINDOW) for query in queries if query is not None]
+    if db.session.get_bind().dialect.name != "postgresql":
+        found = []
+        for query in queries:
+            rows = db.session.execute(query).all()
+            found += rows
+            if len(rows) >= RANK_WINDOW:
+                break
+        return found
+    parts = []
+    for n, query in enumerate(queries):
+        earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= RANK_WINDOW for part in parts]
+        if earlier_filled:
+            query = query.where(~or_(*earlier_filled))
+        parts.append(query.cte(f"found_{n}"))
+    return db.session.execute(union_all(*(select(part) for part in parts)))
+
+
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
-                first_ids=None) -> CappedPage:
+                first_ids=None, whole_ids=None) -> CappedPage:
     """One page of the matches in `order` (relevance first), and their number counted up to cap.
 
     The first RANK_WINDOW matches are found once, by the index, with the values they are ordered by
     (scored while the index's rows are read, not looked up again); they are sorted here, and the page's
     rows are then read by id (`rows_of(criterion)` selects the rows meeting `among(ids)`). `first_ids`,
     for a query of several terms, finds the records with every term, taken into the window before the
-    others: the first matches the index meets might otherwise all have only some of the terms. Two
-    queries, or three."""
+    others: the first matches the index meets might otherwise all have only some of the terms.
+    `whole_ids` (PostgreSQL: search.sql.whole_words) finds the records with every term as whole words, in
+    an index read in order: when they fill the window, the window is theirs and the other, costlier
+    queries are not run (those records score above any with a term only inside a longer word; with more
+    matches than the window, which ones are ranked was the index's choice anyway). Two queries, or three."""
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
     found = {}
-    if first_ids is not None:
-        found = {row[0]: row for row in db.session.execute(first_ids.add_columns(*columns).limit(RANK_WINDOW))}
-    if len(found) < RANK_WINDOW:  # a window full of records with every term needs none of the others
-        for row in db.session.execute(matching_ids.add_columns(*columns).limit(RANK_WINDOW)):
+    with index_first(db.session):
+        for row in _found((whole_ids, first_ids, matching_ids), columns):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
     ranked = list(found.values())[:RANK_WINDOW]

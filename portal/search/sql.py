@@ -16,7 +16,9 @@ See shared notes/thai-search.md for the measurements behind this design.
 """
 from contextlib import contextmanager
 
-from sqlalchemy import and_, column, func, literal, or_, table, text
+from sqlalchemy import ARRAY, Text, and_, any_, bindparam, column, func, literal, or_, select, table, text
+
+from portal.search.text import word_text
 
 
 def _escape_like(term: str) -> str:
@@ -46,18 +48,23 @@ def index_first(session):
     the whole table in the hope of meeting enough matches early. For a common word the planner prefers the
     latter (it cannot know how slow LIKE is on Thai text): 83 ms against 12 ms for the first 2,000 firms
     with ปลากัด at 100,000 firms, and a different 2,000 each time (synchronised, parallel scans), which would
-    make pages of a ranked search disagree. The settings are local to the transaction, and put back as they
-    were as soon as the search's queries are done: one statement before, one after."""
+    make pages of a ranked search disagree. A page read costs what the search's indexes cost in memory
+    (random_page_cost 1.1, not the spinning disk's 4): otherwise the planner hashes every posting of a
+    common word (search.sql.whole_words) rather than read the first ones in order until the window is full.
+    The settings are local to the transaction, and put back as they were as soon as the search's queries are
+    done: one statement before, one after."""
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
     before = session.execute(text(
         "SELECT current_setting('enable_seqscan'), current_setting('max_parallel_workers_per_gather'), "
-        "set_config('enable_seqscan', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)")).one()
+        "current_setting('random_page_cost'), set_config('enable_seqscan', 'off', true), "
+        "set_config('max_parallel_workers_per_gather', '0', true), set_config('random_page_cost', '1.1', true)")).one()
     yield  # on an error the transaction is rolled back, and the settings with it
     session.execute(text("SELECT set_config('enable_seqscan', :seqscan, true), "
-                         "set_config('max_parallel_workers_per_gather', :workers, true)"),
-                    {"seqscan": before[0], "workers": before[1]})
+                         "set_config('max_parallel_workers_per_gather', :workers, true), "
+                         "set_config('random_page_cost', :page_cost, true)"),
+                    {"seqscan": before[0], "workers": before[1], "page_cost": before[2]})
 
 
 def _driven_by_fts(model, fts_table: str, phrase: str):
@@ -127,6 +134,53 @@ def matches_all(model, query_terms, dialect: str, fts_table: str):
         phrase = " AND ".join("(" + " OR ".join(_fts_phrase(s) for s in group) + ")" for group in groups)
         return _driven_by_fts(model, fts_table, phrase)
     return and_(*(matches(model, [group], dialect, fts_table, driving=False) for group in groups))
+
+
+def uses_postings(session) -> bool:
+    """Whether whole words are looked up in postings tables (PostgreSQL) before the substring index."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
+def whole_words(model, query_terms, postings: str, key: str):
+    """PostgreSQL criterion: the record has every term (any alternative of each group) as whole words, read
+    from the postings table (one row per word of a record, primary key (word, record id); see migration
+    5d8e2b7c1a94). Its B-tree is read in order and a LIMIT stops it: unlike the trigram index, which hands
+    over the bitmap of every match first, this costs the same at 100,000 or 1,000,000 records.
+
+    The first term drives: its postings are in the FROM, joined on the record's id. Each other term is a
+    probe of the postings for the driving posting's record, before the record itself is read (two index
+    look-ups), never a hash of all its postings, which would grow with the table. A term of several words
+    (ฟาร์มปลากัด, "fighting fish") is looked up by its first word, then checked whole in the record's words.
+    None when a term has no word at all (punctuation only)."""
+    forms = [needed(f for f in (word_text(s) for s in group if s) if f) for group in groups_of(query_terms)]
+    if not forms or not all(forms):
+        return None
+    driving = table(postings, column("word"), column(key)).alias(f"{postings}_0")
+    criteria = [driving.c[key] == model.id]
+
+    for n, group in enumerate(forms):
+        single = [form for form in group if len(form.split()) == 1]
+        several = [form for form in group if len(form.split()) > 1]
+        words = driving if n == 0 else table(postings, column("word"), column(key)).alias(f"{postings}_{n}")
+        first_words = list(dict.fromkeys(form.split()[0] for form in group))
+        lookup = words.c.word == any_(bindparam(f"whole{n}", first_words, type_=ARRAY(Text)))
+        if n > 0:  # a necessary condition, tested on the driving posting, before the record is read
+            criteria.append(_probe(words, and_(words.c[key] == driving.c[key], lookup)))
+        if several:  # then exactly: one of its single words, or a term of several words whole
+            whole = [func.strpos(words_column, literal(form)) > 0 for form in several
+                     for words_column in (model.words_name, model.words_products, model.words_body)]
+            if single:
+                singles = words.c.word == any_(bindparam(f"single{n}", [f.strip() for f in single], type_=ARRAY(Text)))
+                whole.insert(0, singles if n == 0 else _probe(words, and_(words.c[key] == model.id, singles)))
+            criteria.append(or_(*whole))
+        if n == 0:
+            criteria.append(lookup)
+    return and_(*criteria)
+
+
+def _probe(words, criterion):
+    """A subquery that the database runs for each row (never turned into a join over all the postings)."""
+    return select(literal(1)).select_from(words).where(criterion).limit(1).scalar_subquery().is_not(None)
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:

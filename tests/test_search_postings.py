@@ -1,0 +1,102 @@
+"""PostgreSQL's search postings (issue 19): each record's whole words, kept by triggers as records change,
+and read first, in order, so that a common word's page costs the same at any size of the directory.
+
+SQLite has no postings (its FTS5 index is read lazily already): these tests run on PostgreSQL only.
+"""
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import text
+
+from portal.collab.models import CollabRequest, Kind
+from portal.extensions import db
+from portal.thai import bangkok_today
+from tests import factories
+from tests.conftest import PG_URL
+from tests.test_search_relevance import board, directory
+
+pytestmark = pytest.mark.skipif(not PG_URL, reason="the postings exist on PostgreSQL only")
+
+
+def postings(table: str, key: str, record_id: int) -> set[str]:
+    return set(db.session.scalars(text(f"SELECT word FROM {table} WHERE {key} = :id"), {"id": record_id}))  # nosec
+
+
+def test_a_firms_words_follow_its_profile(app):
+    with app.app_context():
+        firm = factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th="ส่งออก betta")
+        db.session.commit()
+        assert {"ฟาร์ม", "ปลากัด", "ส่งออก", "betta"} <= postings("firm_words", "firm_id", firm.id)
+
+        firm.description_th = "ขายส่ง"
+        db.session.commit()
+        words = postings("firm_words", "firm_id", firm.id)
+        assert "ส่งออก" not in words and "betta" not in words
+        assert {"ปลากัด", "ขาย", "ส่ง"} & words
+
+        firm_id = firm.id
+        db.session.execute(text("DELETE FROM firms WHERE id = :id"), {"id": firm_id})
+        assert postings("firm_words", "firm_id", firm_id) == set()
+        db.session.rollback()
+
+
+def post(firm, title):
+    request = CollabRequest(firm_id=firm.id, kind=Kind.SEEKING_BUYERS, title_th=title,
+                            expires_on=bangkok_today() + timedelta(days=30))
+    db.session.add(request)
+    db.session.flush()
+    return request
+
+
+def test_a_requests_words_are_posted_too(app):
+    with app.app_context():
+        request = post(factories.firm(), "หาผู้ซื้อปลากัดส่งออก")
+        db.session.commit()
+        assert {"ปลากัด", "ส่งออก"} <= postings("collab_request_words", "request_id", request.id)
+
+
+def test_a_full_window_of_whole_words_leaves_out_the_same_letters_inside_other_words(app, client, monkeypatch):
+    """More matches than the window: the window is taken from records having the words whole (they rank above
+    any with the letters only inside a longer word), whichever were registered first."""
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(3):
+            factories.firm(name_th=f"ฟาร์มปลากัด {n}")         # ปลา inside ปลากัด, registered first
+        for n in range(3):
+            factories.firm(name_th=f"ร้านขายปลา {n}")          # ปลา as a word
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 3)
+    assert sorted(directory(client, "ปลา")) == ["ร้านขายปลา 0", "ร้านขายปลา 1", "ร้านขายปลา 2"]
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2000)
+    found = directory(client, "ปลา")
+    assert len(found) == 6 and all(name.startswith("ร้านขายปลา") for name in found[:3])
+
+
+def test_every_term_whole_and_a_term_of_several_words(app, client, monkeypatch):
+    """ฟาร์มปลากัด is two words, ฟาร์ม ปลากัด: looked up by the first, it must then stand whole."""
+    from portal.search import rank
+
+    with app.app_context():
+        factories.firm(name_th="ฟาร์มหมูบางกอก", description_th="ปลากัด ส่งออก")  # both words, apart
+        factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th="ส่งออก")
+        factories.firm(name_th="ฟาร์มปลากัดนนท์")                                 # not ส่งออก
+        db.session.commit()
+    for window in (1, 2000):
+        monkeypatch.setattr(rank, "RANK_WINDOW", window)
+        assert directory(client, "ฟาร์มปลากัด ส่งออก")[0] == "ฟาร์มปลากัดบางกอก"
+    # then those with one of the two terms (any term matches): the name first
+    assert directory(client, "ฟาร์มปลากัด ส่งออก") == ["ฟาร์มปลากัดบางกอก", "ฟาร์มปลากัดนนท์", "ฟาร์มหมูบางกอก"]
+
+
+def test_the_board_reads_its_postings_too(app, client, monkeypatch):
+    from portal.search import rank
+
+    with app.app_context():
+        firm = factories.firm()
+        for n in range(2):
+            post(firm, f"หาผู้ซื้อปลากัด {n}")
+        post(firm, "หาผู้ซื้อปลา")
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 1)
+    assert board(client, "ปลา") == ["หาผู้ซื้อปลา"]
