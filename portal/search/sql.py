@@ -16,7 +16,7 @@ See shared notes/thai-search.md for the measurements behind this design.
 """
 from contextlib import contextmanager
 
-from sqlalchemy import ARRAY, Text, and_, any_, bindparam, column, func, literal, or_, select, table, text
+from sqlalchemy import ARRAY, Text, and_, any_, bindparam, column, exists, func, literal, or_, select, table, text
 
 from portal.search.text import word_text
 
@@ -147,9 +147,9 @@ def whole_words(model, query_terms, postings: str, key: str):
     5d8e2b7c1a94). Its B-tree is read in order and a LIMIT stops it: unlike the trigram index, which hands
     over the bitmap of every match first, this costs the same at 100,000 or 1,000,000 records.
 
-    The first term drives: its postings are in the FROM, joined on the record's id. Each other term is a
-    probe of the postings for the driving posting's record, before the record itself is read (two index
-    look-ups), never a hash of all its postings, which would grow with the table. A term of several words
+    The first term drives: its postings are in the FROM, joined on the record's id. Each other term is
+    tested on the driving posting's record, before the record itself is read (the planner chooses between a
+    look-up per record and a hash of the term's postings, by their numbers). A term of several words
     (ฟาร์มปลากัด, "fighting fish") is looked up by its first word, then checked whole in the record's words.
     None when a term has no word at all (punctuation only)."""
     forms = [needed(f for f in (word_text(s) for s in group if s) if f) for group in groups_of(query_terms)]
@@ -165,22 +165,18 @@ def whole_words(model, query_terms, postings: str, key: str):
         first_words = list(dict.fromkeys(form.split()[0] for form in group))
         lookup = words.c.word == any_(bindparam(f"whole{n}", first_words, type_=ARRAY(Text)))
         if n > 0:  # a necessary condition, tested on the driving posting, before the record is read
-            criteria.append(_probe(words, and_(words.c[key] == driving.c[key], lookup)))
+            criteria.append(exists(select(literal(1)).select_from(words).where(words.c[key] == driving.c[key], lookup)))
         if several:  # then exactly: one of its single words, or a term of several words whole
             whole = [func.strpos(words_column, literal(form)) > 0 for form in several
                      for words_column in (model.words_name, model.words_products, model.words_body)]
             if single:
                 singles = words.c.word == any_(bindparam(f"single{n}", [f.strip() for f in single], type_=ARRAY(Text)))
-                whole.insert(0, singles if n == 0 else _probe(words, and_(words.c[key] == model.id, singles)))
+                whole.insert(0, singles if n == 0 else exists(select(literal(1)).select_from(words).where(
+                    words.c[key] == model.id, singles)))
             criteria.append(or_(*whole))
         if n == 0:
             criteria.append(lookup)
     return and_(*criteria)
-
-
-def _probe(words, criterion):
-    """A subquery that the database runs for each row (never turned into a join over all the postings)."""
-    return select(literal(1)).select_from(words).where(criterion).limit(1).scalar_subquery().is_not(None)
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:
