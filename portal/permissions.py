@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import event, select
+from sqlalchemy import String, cast, event, null, select, union_all
 
 from portal.admin.models import staff_confirmation_threshold
 from portal.auth.models import Role, User
@@ -112,10 +112,14 @@ def viewer_facts(user) -> ViewerFacts:
     generation, today = _generation(db.session()), bangkok_today()
     facts = getattr(user, "_viewer_facts", None)
     if facts is None or facts.generation is not generation or facts.day != today:
-        roles = dict(db.session.execute(select(FirmMember.firm_id, FirmMember.role)
-                                        .where(FirmMember.user_id == user.id)).all())
-        coordinating = frozenset(db.session.scalars(select(CoordinatorTerm.cluster_id).where(
-            CoordinatorTerm.user_id == user.id, CoordinatorTerm.covers(today))))
+        # One query for both (every signed-in page counts against its five): a team row carries its role,
+        # a coordinator term none.
+        rows = db.session.execute(union_all(
+            select(FirmMember.firm_id, cast(FirmMember.role, String)).where(FirmMember.user_id == user.id),
+            select(CoordinatorTerm.cluster_id, null()).where(CoordinatorTerm.user_id == user.id,
+                                                            CoordinatorTerm.covers(today)))).all()
+        roles = {firm_id: FirmRole(role) for firm_id, role in rows if role is not None}
+        coordinating = frozenset(cluster_id for cluster_id, role in rows if role is None)
         facts = ViewerFacts(roles, coordinating, today, generation)
         user._viewer_facts = facts
     return facts
