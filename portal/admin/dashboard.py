@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, case, exists, func, select
 
 from portal import reference
 from portal.admin import rollup
@@ -102,8 +102,8 @@ def member_counts(cluster_ids: list[int] | None, year: int) -> dict:
     "position": {code: firms}, "province": {id: firms}, "year": {each year: firms at its end},
     "joined": firms, "left": firms}. The one definition of "member firms" every page shows.
 
-    For several clusters (a coordinator of two) a firm in both counts once: their kept per-firm keys are
-    read and merged (the cost follows those clusters' size, not the programme's).
+    For several clusters (a coordinator of two) a firm in both counts once: the correction for the firms
+    they share is counted in the database (the cost follows the overlap, not the programme's size).
     """
     return at_year_end(changes(cluster_ids), year)
 
@@ -112,8 +112,7 @@ def changes(cluster_ids: list[int] | None) -> Counter:
     """{(dimension with + or -, bucket): firms} for the programme, one cluster or several merged.
 
     For several clusters the kept counts are added up, then corrected for the firms in more than one of
-    them: their kept keys are read, taken out, and put back merged (a firm counts once), so the cost
-    follows the overlap between the clusters, not their size.
+    them (a firm counts once), in the database: see _shared_firm_corrections().
     """
     scopes = [PROGRAMME] if cluster_ids is None else sorted(set(cluster_ids))
     totals = Counter()
@@ -123,28 +122,44 @@ def changes(cluster_ids: list[int] | None) -> Counter:
         totals[dimension, bucket] += firms
     if len(scopes) == 1:
         return totals
-    shared = (select(ResultFirmKey.firm_id)
-              .where(ResultFirmKey.scope.in_(scopes), ResultFirmKey.dimension == MEMBER + JOINED)
-              .group_by(ResultFirmKey.firm_id).having(func.count(func.distinct(ResultFirmKey.scope)) > 1))
-    found = {}  # (firm, scope, dimension, category) -> ([first years], [years ended])
-    for firm_id, scope, dimension, bucket in db.session.execute(
-            select(ResultFirmKey.firm_id, ResultFirmKey.scope, ResultFirmKey.dimension, ResultFirmKey.bucket)
-            .where(ResultFirmKey.scope.in_(scopes), ResultFirmKey.firm_id.in_(shared))):
-        totals[dimension, bucket] -= 1
-        year, _sep, category = bucket.partition(":")
-        starts, ends = found.setdefault((firm_id, scope, dimension[:-1], category), ([], []))
-        (starts if dimension.endswith(JOINED) else ends).append(int(year))
-    spans = {}  # (firm, dimension, category) -> spans in any of the clusters
-    for (firm_id, _scope, dimension, category), (starts, ends) in found.items():
-        starts, ends = sorted(starts), sorted(ends)
-        spans.setdefault((firm_id, dimension, category), []).extend(
-            (start, ends[n] if n < len(ends) else None) for n, start in enumerate(starts))
-    for (_firm, dimension, category), found_spans in spans.items():
-        for start, end in rollup.merged(found_spans):
-            totals[dimension + JOINED, rollup.bucket(start, category)] += 1
-            if end is not None:
-                totals[dimension + LEFT, rollup.bucket(end, category)] += 1
+    for dimension, category, year, joined, left in db.session.execute(_shared_firm_corrections(scopes)):
+        totals[dimension + JOINED, rollup.bucket(int(year), category)] += joined
+        totals[dimension + LEFT, rollup.bucket(int(year), category)] += left
     return +totals
+
+
+def _shared_firm_corrections(scopes: list[int]):
+    """(dimension, category, year, + correction, - correction) for the firms in more than one of `scopes`.
+
+    Adding up the clusters' kept counts counts such a firm once per cluster. Its kept keys in each cluster
+    mark the years it became (+) and stopped being (-) a member there; summed over the clusters in year
+    order, they give how many of the clusters it is a member of at the end of each year. The firm counts
+    once in the union: a "+" where that number rises from 0, a "-" where it falls to 0. The correction
+    is those less the keys the clusters' counts hold, grouped by figure: a few hundred rows, whatever the
+    overlap. Buckets are "<year>" or "<year>:<category>" with a four-digit Buddhist Era year.
+    """
+    keys = ResultFirmKey.__table__.c
+    shared = (select(keys.firm_id).where(keys.scope.in_(scopes), keys.dimension == MEMBER + JOINED)
+              .group_by(keys.firm_id).having(func.min(keys.scope) != func.max(keys.scope)))
+    plus = case((keys.dimension.in_([dimension + JOINED for dimension in DIMENSIONS]), 1), else_=0)
+    rows = (select(keys.firm_id, func.substr(keys.dimension, 1, func.length(keys.dimension) - 1).label("dimension"),
+                   func.substr(keys.bucket, 6).label("category"), func.substr(keys.bucket, 1, 4).label("year"),
+                   plus.label("plus"))
+            .where(keys.scope.in_(scopes), keys.firm_id.in_(shared)).subquery())
+    # One row per firm, figure and year: the change summed over the clusters, and the keys it replaces.
+    per_year = (select(rows.c.firm_id, rows.c.dimension, rows.c.category, rows.c.year,
+                       func.sum(2 * rows.c.plus - 1).label("change"), func.sum(rows.c.plus).label("plus"),
+                       func.count().label("kept"))
+                .group_by(rows.c.firm_id, rows.c.dimension, rows.c.category, rows.c.year).subquery())
+    running = (select(per_year, func.sum(per_year.c.change).over(
+        partition_by=(per_year.c.firm_id, per_year.c.dimension, per_year.c.category),
+        order_by=per_year.c.year).label("clusters_after")).subquery())
+    before = running.c.clusters_after - running.c.change
+    joined = func.sum(case((and_(before <= 0, running.c.clusters_after > 0), 1), else_=0)) - func.sum(running.c.plus)
+    left = (func.sum(case((and_(before > 0, running.c.clusters_after <= 0), 1), else_=0))
+            - func.sum(running.c.kept - running.c.plus))
+    return (select(running.c.dimension, running.c.category, running.c.year, joined, left)
+            .group_by(running.c.dimension, running.c.category, running.c.year))
 
 
 def at_year_end(kept: Counter, year: int) -> dict:

@@ -68,8 +68,8 @@ def merged(spans) -> list[tuple[int, int | None]]:
 
 def keys_of(rows) -> set[tuple[int, str, str]]:
     """(scope, dimension, bucket) a firm counts in: a "+" key in each year it became a member, a "-" key in
-    each year it stopped being one (rows as for spans_of). The rule written once, in Python; rebuild() and
-    the dashboard's union of several clusters use it too."""
+    each year it stopped being one (rows as for spans_of). The rule written once, in Python; rebuild() uses
+    it too."""
     keys = set()
     for (scope, dimension, category), spans in spans_of(rows).items():
         for start, end in spans:
