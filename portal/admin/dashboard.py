@@ -15,7 +15,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, select
+from sqlalchemy import and_, exists, func, select
 
 from portal import reference
 from portal.admin import rollup
@@ -28,7 +28,6 @@ from portal.admin.models import (
     PROGRAMME,
     PROVINCE,
     ResultCount,
-    ResultFirmKey,
 )
 from portal.clusters.models import Position
 from portal.collab.models import (
@@ -102,64 +101,29 @@ def member_counts(cluster_ids: list[int] | None, year: int) -> dict:
     "position": {code: firms}, "province": {id: firms}, "year": {each year: firms at its end},
     "joined": firms, "left": firms}. The one definition of "member firms" every page shows.
 
-    For several clusters (a coordinator of two) a firm in both counts once: the correction for the firms
-    they share is counted in the database (the cost follows the overlap, not the programme's size).
+    For several clusters (a coordinator of two) a firm in both counts once: read from their union's kept
+    counts once the dashboard has started keeping it (portal.admin.rollup.keep_union), counted on the
+    spot until then.
     """
     return at_year_end(changes(cluster_ids), year)
 
 
 def changes(cluster_ids: list[int] | None) -> Counter:
-    """{(dimension with + or -, bucket): firms} for the programme, one cluster or several merged.
-
-    For several clusters the kept counts are added up, then corrected for the firms in more than one of
-    them (a firm counts once), in the database: see _shared_firm_corrections().
-    """
-    scopes = [PROGRAMME] if cluster_ids is None else sorted(set(cluster_ids))
-    totals = Counter()
-    for dimension, bucket, firms in db.session.execute(
-            select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-            .where(ResultCount.scope.in_(scopes), ResultCount.firms != 0)):
-        totals[dimension, bucket] += firms
-    if len(scopes) == 1:
-        return totals
-    for dimension, category, year, joined, left in db.session.execute(_shared_firm_corrections(scopes)):
-        totals[dimension + JOINED, rollup.bucket(int(year), category)] += joined
-        totals[dimension + LEFT, rollup.bucket(int(year), category)] += left
-    return +totals
-
-
-def _shared_firm_corrections(scopes: list[int]):
-    """(dimension, category, year, + correction, - correction) for the firms in more than one of `scopes`.
-
-    Adding up the clusters' kept counts counts such a firm once per cluster. Its kept keys in each cluster
-    mark the years it became (+) and stopped being (-) a member there; summed over the clusters in year
-    order, they give how many of the clusters it is a member of at the end of each year. The firm counts
-    once in the union: a "+" where that number rises from 0, a "-" where it falls to 0. The correction
-    is those less the keys the clusters' counts hold, grouped by figure: a few hundred rows, whatever the
-    overlap. Buckets are "<year>" or "<year>:<category>" with a four-digit Buddhist Era year.
-    """
-    keys = ResultFirmKey.__table__.c
-    shared = (select(keys.firm_id).where(keys.scope.in_(scopes), keys.dimension == MEMBER + JOINED)
-              .group_by(keys.firm_id).having(func.min(keys.scope) != func.max(keys.scope)))
-    plus = case((keys.dimension.in_([dimension + JOINED for dimension in DIMENSIONS]), 1), else_=0)
-    rows = (select(keys.firm_id, func.substr(keys.dimension, 1, func.length(keys.dimension) - 1).label("dimension"),
-                   func.substr(keys.bucket, 6).label("category"), func.substr(keys.bucket, 1, 4).label("year"),
-                   plus.label("plus"))
-            .where(keys.scope.in_(scopes), keys.firm_id.in_(shared)).subquery())
-    # One row per firm, figure and year: the change summed over the clusters, and the keys it replaces.
-    per_year = (select(rows.c.firm_id, rows.c.dimension, rows.c.category, rows.c.year,
-                       func.sum(2 * rows.c.plus - 1).label("change"), func.sum(rows.c.plus).label("plus"),
-                       func.count().label("kept"))
-                .group_by(rows.c.firm_id, rows.c.dimension, rows.c.category, rows.c.year).subquery())
-    running = (select(per_year, func.sum(per_year.c.change).over(
-        partition_by=(per_year.c.firm_id, per_year.c.dimension, per_year.c.category),
-        order_by=per_year.c.year).label("clusters_after")).subquery())
-    before = running.c.clusters_after - running.c.change
-    joined = func.sum(case((and_(before <= 0, running.c.clusters_after > 0), 1), else_=0)) - func.sum(running.c.plus)
-    left = (func.sum(case((and_(before > 0, running.c.clusters_after <= 0), 1), else_=0))
-            - func.sum(running.c.kept - running.c.plus))
-    return (select(running.c.dimension, running.c.category, running.c.year, joined, left)
-            .group_by(running.c.dimension, running.c.category, running.c.year))
+    """{(dimension with + or -, bucket): firms} for the programme, one cluster or several merged: the
+    kept counts of one scope, one small query (plus one to find the union of several clusters)."""
+    if cluster_ids is None:
+        scope = PROGRAMME
+    elif len(set(cluster_ids)) <= 1:
+        scope = next(iter(cluster_ids), None)
+    else:
+        scope = rollup.union_scope(db.session, cluster_ids)
+        if scope is None:  # not kept (yet): counted on the spot
+            return rollup.union_counts(db.session, cluster_ids)
+    if scope is None:  # no clusters at all
+        return Counter()
+    return Counter({(dimension, bucket): firms for dimension, bucket, firms in db.session.execute(
+        select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+        .where(ResultCount.scope == scope, ResultCount.firms != 0))})
 
 
 def at_year_end(kept: Counter, year: int) -> dict:
@@ -189,7 +153,7 @@ def members_by_cluster(year: int) -> dict[int, int]:
     totals = Counter()
     for scope, dimension, bucket, firms in db.session.execute(
             select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-            .where(ResultCount.scope != PROGRAMME, ResultCount.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]))):
+            .where(ResultCount.scope > PROGRAMME, ResultCount.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]))):
         if int(bucket) <= year:
             totals[scope] += firms if dimension.endswith(JOINED) else -firms
     return {scope: n for scope, n in totals.items() if n}

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
-PROGRAMME = 0  # the scope of programme-wide figures; any other scope is a cluster id
+PROGRAMME = 0  # the scope of programme-wide figures; a positive scope is a cluster id, a negative one a ResultUnion
 
 # What the figures count: firms that are members at the end of a fiscal year (ปีงบประมาณ, 1 Oct–30 Sep),
 # so far for the year under way. A firm is a member at the end of year Y when one of its memberships was
@@ -52,6 +52,19 @@ class ResultCount(db.Model):
     dimension: Mapped[str] = mapped_column(String(10), primary_key=True)
     bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
     firms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ResultUnion(db.Model):
+    """A set of clusters whose figures are kept counted together, a firm in several of them once (the
+    dashboard of a coordinator of several clusters). Its counts are result_counts rows with scope -id;
+    no per-firm keys: the rollup merges a firm's keys in those clusters when it refreshes the firm.
+    Added the first time the set is asked for, kept up to date from then on."""
+
+    __tablename__ = "result_unions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cluster_ids: Mapped[str] = mapped_column(String(400), unique=True)  # "3,7,12": sorted, comma-separated
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ResultsSettings(db.Model):

@@ -8,20 +8,37 @@ ones, and the difference (+1/-1) is added to the counts, in the same transaction
 twice per row refreshes its firms once. This catches every path that goes through the ORM (services,
 imports, the demo seed, tests); bulk SQL that bypasses the ORM (bench/directory.py's raw inserts) must
 call rebuild() after.
+
+Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
+once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
+looks), and each refresh then merges the firm's keys in those clusters before and after, and counts
+the difference.
 """
 from collections import Counter
 from itertools import groupby
 
-from sqlalchemy import delete, event, func, insert, inspect, select, text, tuple_
+from sqlalchemy import and_, case, delete, event, func, insert, inspect, select, text, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from portal.admin.models import JOINED, LEFT, MEMBER, POSITION, PROGRAMME, PROVINCE, ResultCount, ResultFirmKey
+from portal.admin.models import (
+    DIMENSIONS,
+    JOINED,
+    LEFT,
+    MEMBER,
+    POSITION,
+    PROGRAMME,
+    PROVINCE,
+    ResultCount,
+    ResultFirmKey,
+    ResultUnion,
+)
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.firms.models import Firm
 from portal.thai import fiscal_year
 
-KEYS, COUNTS = ResultFirmKey.__table__, ResultCount.__table__
+KEYS, COUNTS, UNIONS = ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__
 _FIRMS, _MEMBERSHIPS = "results_rollup_firms", "results_rollup_memberships"  # keys of session.info
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
@@ -79,11 +96,34 @@ def keys_of(rows) -> set[tuple[int, str, str]]:
     return keys
 
 
+def union_keys(keys) -> set[tuple[str, str]]:
+    """(dimension, bucket) a firm counts in across several clusters, from its kept keys (scope, dimension,
+    bucket) in each of them: the spans each cluster's keys mark (its "+" and "-" years in order), merged."""
+    found = {}  # (scope, dimension, category) -> ([first years], [years ended])
+    for scope, dimension, key_bucket in keys:
+        year, _sep, category = key_bucket.partition(":")
+        starts, ends = found.setdefault((scope, dimension[:-1], category), ([], []))
+        (starts if dimension.endswith(JOINED) else ends).append(int(year))
+    spans = {}  # (dimension, category) -> spans in any of the clusters
+    for (_scope, dimension, category), (starts, ends) in found.items():
+        starts, ends = sorted(starts), sorted(ends)
+        spans.setdefault((dimension, category), []).extend(
+            (start, ends[n] if n < len(ends) else None) for n, start in enumerate(starts))
+    out = set()
+    for (dimension, category), found_spans in spans.items():
+        for start, end in merged(found_spans):
+            out.add((dimension + JOINED, bucket(start, category)))
+            if end is not None:
+                out.add((dimension + LEFT, bucket(end, category)))
+    return out
+
+
 def refresh(session: Session, firm_ids) -> None:
     """Bring the stored figures of these firms in line with their memberships (no commit)."""
     ids = sorted({i for i in firm_ids if i is not None})
     if not ids:
         return
+    unions = _kept_unions(session)
     # Lock the firms (PostgreSQL; SQLite has one writer anyway) so that two transactions changing one
     # firm's memberships compute its figures one after the other, each seeing the other's result.
     session.execute(select(Firm.id).where(Firm.id.in_(ids)).order_by(Firm.id).with_for_update())
@@ -101,7 +141,130 @@ def refresh(session: Session, firm_ids) -> None:
         deltas[tuple(key)] += 1
     for _firm, *key in removed:
         deltas[tuple(key)] -= 1
+    if unions and (added or removed):
+        deltas.update(_union_deltas(unions, wanted, stored, {firm for firm, *_ in added + removed}))
     _add_to_counts(session, deltas)
+
+
+def _union_deltas(unions, wanted, stored, firm_ids) -> Counter:
+    """The change in each kept union's counts when these firms' keys go from `stored` to `wanted`."""
+    now, before = {}, {}
+    for keys, by_firm in ((wanted, now), (stored, before)):
+        for firm_id, scope, dimension, key_bucket in keys:
+            if firm_id in firm_ids and scope != PROGRAMME:
+                by_firm.setdefault(firm_id, []).append((scope, dimension, key_bucket))
+    deltas = Counter()
+    for firm_id in firm_ids:
+        firm_now, firm_before = now.get(firm_id, []), before.get(firm_id, [])
+        for scope, clusters in unions.items():
+            wanted_keys = union_keys(key for key in firm_now if key[0] in clusters)
+            stored_keys = union_keys(key for key in firm_before if key[0] in clusters)
+            for key in wanted_keys - stored_keys:
+                deltas[(scope, *key)] += 1
+            for key in stored_keys - wanted_keys:
+                deltas[(scope, *key)] -= 1
+    return deltas
+
+
+def _kept_unions(session: Session) -> dict[int, frozenset[int]]:
+    """{scope: its clusters} of every union kept counted. On PostgreSQL the table is share-locked to the
+    end of the transaction, so that keep_union() cannot start keeping a union (counting it from the
+    keys) while this transaction changes keys it has not seen, nor after without this one counting it."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("LOCK TABLE result_unions IN SHARE MODE"))
+    return {-union_id: frozenset(int(i) for i in cluster_ids.split(","))
+            for union_id, cluster_ids in session.execute(select(UNIONS.c.id, UNIONS.c.cluster_ids))}
+
+
+def union_scope(session: Session, cluster_ids) -> int | None:
+    """The scope whose counts are those of these clusters together, a firm in several of them once, or
+    None while that union is not kept (keep_union() starts keeping it)."""
+    found = session.scalar(select(UNIONS.c.id).where(UNIONS.c.cluster_ids == _union_key(cluster_ids)))
+    return None if found is None else -found
+
+
+def keep_union(session: Session, cluster_ids) -> bool:
+    """Start keeping these clusters counted together: counted now from the kept keys (the cost of
+    counting the union on the spot, once), then kept up to date by every refresh. True when it started
+    now (flushed; the caller commits). False when it is kept already, or cannot start now because
+    another transaction is refreshing figures (PostgreSQL): never wait, the next request tries again."""
+    key = _union_key(cluster_ids)
+    if session.scalar(select(UNIONS.c.id).where(UNIONS.c.cluster_ids == key)) is not None:
+        return False
+    try:
+        with session.begin_nested():
+            if session.get_bind().dialect.name == "postgresql":
+                session.execute(text("LOCK TABLE result_unions IN EXCLUSIVE MODE NOWAIT"))
+            if session.scalar(select(UNIONS.c.id).where(UNIONS.c.cluster_ids == key)) is not None:
+                return False  # another worker started keeping it meanwhile
+            union = ResultUnion(cluster_ids=key)
+            session.add(union)
+            session.flush()
+            _insert_counts(session, -union.id, union_counts(session, cluster_ids))
+    except OperationalError:  # the lock is taken: figures are being refreshed, or another worker adds one
+        return False
+    return True
+
+
+def _union_key(cluster_ids) -> str:
+    return ",".join(str(i) for i in sorted(set(cluster_ids)))
+
+
+def union_counts(session: Session, cluster_ids) -> Counter:
+    """{(dimension, bucket): firms} of several clusters together, counted from their kept counts and keys:
+    the clusters' counts added up, then corrected for the firms in more than one of them."""
+    scopes = sorted(set(cluster_ids))
+    totals = Counter()
+    for dimension, key_bucket, firms in session.execute(
+            select(COUNTS.c.dimension, COUNTS.c.bucket, COUNTS.c.firms)
+            .where(COUNTS.c.scope.in_(scopes), COUNTS.c.firms != 0)):
+        totals[dimension, key_bucket] += firms
+    if len(scopes) > 1:
+        for dimension, category, year, joined, left in session.execute(_shared_firm_corrections(scopes)):
+            totals[dimension + JOINED, bucket(int(year), category)] += joined
+            totals[dimension + LEFT, bucket(int(year), category)] += left
+    return +totals
+
+
+def _shared_firm_corrections(scopes: list[int]):
+    """(dimension, category, year, + correction, - correction) for the firms in more than one of `scopes`.
+
+    Adding up the clusters' kept counts counts such a firm once per cluster. Its kept keys in each cluster
+    mark the years it became (+) and stopped being (-) a member there; summed over the clusters in year
+    order, they give how many of the clusters it is a member of at the end of each year. The firm counts
+    once in the union: a "+" where that number rises from 0, a "-" where it falls to 0 (union_keys() in
+    SQL). The correction is those less the keys the clusters' counts hold, grouped by figure. Buckets are
+    "<year>" or "<year>:<category>" with a four-digit Buddhist Era year.
+    """
+    keys = KEYS.c
+    shared = (select(keys.firm_id).where(keys.scope.in_(scopes), keys.dimension == MEMBER + JOINED)
+              .group_by(keys.firm_id).having(func.min(keys.scope) != func.max(keys.scope)))
+    plus = case((keys.dimension.in_([dimension + JOINED for dimension in DIMENSIONS]), 1), else_=0)
+    rows = (select(keys.firm_id, func.substr(keys.dimension, 1, func.length(keys.dimension) - 1).label("dimension"),
+                   func.substr(keys.bucket, 6).label("category"), func.substr(keys.bucket, 1, 4).label("year"),
+                   plus.label("plus"))
+            .where(keys.scope.in_(scopes), keys.firm_id.in_(shared)).subquery())
+    # One row per firm, figure and year: the change summed over the clusters, and the keys it replaces.
+    per_year = (select(rows.c.firm_id, rows.c.dimension, rows.c.category, rows.c.year,
+                       func.sum(2 * rows.c.plus - 1).label("change"), func.sum(rows.c.plus).label("plus"),
+                       func.count().label("kept"))
+                .group_by(rows.c.firm_id, rows.c.dimension, rows.c.category, rows.c.year).subquery())
+    running = (select(per_year, func.sum(per_year.c.change).over(
+        partition_by=(per_year.c.firm_id, per_year.c.dimension, per_year.c.category),
+        order_by=per_year.c.year).label("clusters_after")).subquery())
+    before = running.c.clusters_after - running.c.change
+    joined = (func.sum(case((and_(before <= 0, running.c.clusters_after > 0), 1), else_=0))
+              - func.sum(running.c.plus))
+    left = (func.sum(case((and_(before > 0, running.c.clusters_after <= 0), 1), else_=0))
+            - func.sum(running.c.kept - running.c.plus))
+    return (select(running.c.dimension, running.c.category, running.c.year, joined, left)
+            .group_by(running.c.dimension, running.c.category, running.c.year))
+
+
+def _insert_counts(session: Session, scope: int, counts: Counter) -> None:
+    rows = [dict(scope=scope, dimension=d, bucket=b, firms=n) for (d, b), n in sorted(counts.items()) if n]
+    if rows:
+        session.execute(insert(COUNTS), rows)
 
 
 def _membership_rows(firm_ids=None):
@@ -159,6 +322,8 @@ def rebuild(session: Session, batch: int = 5000) -> int:
         ["scope", "dimension", "bucket", "firms"],
         select(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket, func.count())
         .group_by(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)))
+    for scope, clusters in _kept_unions(session).items():
+        _insert_counts(session, scope, union_counts(session, clusters))
     return total
 
 
