@@ -302,6 +302,9 @@ def _add_to_counts(session: Session, deltas: Counter) -> None:
 def rebuild(session: Session, batch: int = 5000) -> int:
     """Recompute every stored figure from the memberships, in the caller's transaction; returns the
     number of firm figures. For after bulk loads that bypass the ORM, and to repair by hand."""
+    # The unions first, share-locked as a refresh does: keep_union() (which holds result_unions while it
+    # reads the keys) then either gives up at once or finishes before this locks the keys; no deadlock.
+    unions = _kept_unions(session)
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
         session.execute(text("LOCK TABLE result_firm_keys, result_counts IN ACCESS EXCLUSIVE MODE"))
@@ -322,7 +325,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
         ["scope", "dimension", "bucket", "firms"],
         select(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket, func.count())
         .group_by(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)))
-    for scope, clusters in _kept_unions(session).items():
+    for scope, clusters in unions.items():
         _insert_counts(session, scope, union_counts(session, clusters))
     return total
 
