@@ -285,71 +285,34 @@ def greedy(problem: Problem) -> Result:
 
 
 
-def _gap_objective(model, problem: Problem, book: _Book, x_at: dict, chosen: set):
-    """Gap variables for every firm and session, hinted with the schedule `chosen` ({(request, slot)}); their
-    sum (plus gaps that pins alone force) is the second aim. B[i]: a meeting at or before i; A[i]: at or after
-    i (both exact, so the hint is complete); a gap at i: B[i-1] and A[i+1] and no meeting at i."""
+def _gap_objective(model, problem, book, x_at, chosen, firms=None, sessions=None):
+    """Gaps as spans: per firm and session, over its available slots numbered 0..n-1, `first` and `last` hold
+    every meeting between them, and its gaps are last - first + 1 - meetings (last = first - 1 with none)."""
     from ortools.sat.python.cp_model import LinearExpr
 
     terms, fixed = [], 0
-
-    def busy(firm, slot):  # (y, its value in `chosen`); an int when no variable decides it
-        if slot in book.busy[firm]:
-            return 1, 1
-        held = x_at.get((firm, slot))
-        if not held:
-            return 0, 0
-        if len(held) == 1:
-            (rid, var), = held.items()
-            return var, int((rid, slot) in chosen)
-        y = model.new_bool_var("")
-        model.add(y == LinearExpr.sum(list(held.values())))
-        val = sum((rid, slot) in chosen for rid in held)
-        model.add_hint(y, val)
-        return y, val
-
-    def chain(seq):  # [(B[i], its value)]: whether a meeting happened at or before i
-        out, prev, prev_val = [], 0, 0
-        for expr, val in seq:
-            if isinstance(expr, int):
-                cur = 1 if expr else prev
-            else:
-                cur = model.new_bool_var("")
-                model.add(cur >= expr)
-                model.add(cur <= prev + expr)
-                model.add(cur >= prev)
-                model.add_hint(cur, max(val, prev_val))
-            prev, prev_val = cur, max(val, prev_val)
-            out.append((prev, prev_val))
-        return out
-
-    sessions = _sessions(problem).values()
-    for firm, firm_avail in problem.firms.items():
-        for session in sessions:
-            seq = [busy(firm, s) for s in session if s in firm_avail.available_slots]
-            if sum(1 for expr, _ in seq if not isinstance(expr, int) or expr) < 2:
+    for firm in firms or problem.firms:
+        for session in sessions or _sessions(problem).values():
+            seq = [s for s in session if s in problem.firms[firm].available_slots]
+            pinned = [i for i, s in enumerate(seq) if s in book.busy[firm]]
+            held = [(i, rid, var) for i, s in enumerate(seq) for rid, var in x_at.get((firm, s), {}).items()]
+            if len(pinned) + len({i for i, _r, _v in held}) < 2:
                 continue
-            before, after = chain(seq), chain(seq[::-1])[::-1]
-            for i in range(1, len(seq) - 1):
-                (b, b_val), (a, a_val), (m, m_val) = before[i - 1], after[i + 1], seq[i]
-                if all(isinstance(e, int) for e in (b, a, m)):
-                    fixed += max(0, b + a - 1 - m)
-                    continue
-                g = model.new_bool_var("")
-                model.add(g >= b + a - 1 - m)
-                model.add_hint(g, max(0, b_val + a_val - 1 - m_val))
-                terms.append(g)
+            if not held:
+                fixed += pinned[-1] - pinned[0] + 1 - len(pinned)
+                continue
+            n = len(seq)
+            on = [i for i, rid, _v in held if (rid, seq[i]) in chosen] + pinned
+            first = model.new_int_var(0, min(pinned, default=n), "")
+            last = model.new_int_var(max(pinned, default=-1), n - 1, "")
+            model.add(last >= first - 1)
+            for i, _rid, var in held:
+                model.add(first <= i).only_enforce_if(var)
+                model.add(last >= i).only_enforce_if(var)
+            model.add_hint(first, min(on, default=0))
+            model.add_hint(last, max(on, default=-1))
+            terms.append(last - first + 1 - len(pinned) - LinearExpr.sum([v for _i, _r, v in held]))
     return LinearExpr.sum(terms) + fixed
-
-
-def _solver(seconds: float, workers: int, seed: int):
-    from ortools.sat.python import cp_model
-
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
-    solver.parameters.num_workers = workers
-    solver.parameters.random_seed = seed
-    return solver
 
 
 def _meeting_model(problem: Problem, book: _Book, hint: Result):
@@ -384,47 +347,138 @@ def _meeting_model(problem: Problem, book: _Book, hint: Result):
     return model, x, x_at
 
 
-def solve(problem: Problem, *, workers: int = 2, seed: int = 0) -> Result:
-    """The best schedule CP-SAT finds within `problem.time_limit_s`: most meetings first (proven bound in
-    `Result.bound`), then fewest gaps among schedules with that many meetings.
+def _run(model, seconds: float, workers: int, seed: int, deterministic: bool):
+    """Solve `model` for at most `seconds`; (solver, found a solution, proved it optimal)."""
+    from ortools.sat.python import cp_model
+
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(seconds, 0.05)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    if deterministic:  # the same work in the same order whatever the machine's load; stopped by work done, not time
+        solver.parameters.interleave_search = True
+        solver.parameters.max_deterministic_time = max(seconds * DETERMINISTIC_WORK_PER_SECOND, 0.01)
+    status = solver.solve(model)
+    return solver, status in (cp_model.OPTIMAL, cp_model.FEASIBLE), status == cp_model.OPTIMAL
+
+
+# The first step's share of the time limit and the second's of what is left (the polish gets the rest); in
+# deterministic mode, CP-SAT's work units ("deterministic time") per second of the limit: about a quarter of a
+# loaded 2-core machine's wall time (the wall-clock limit stays as a cap).
+SHARES = (0.45, 0.45)
+WINDOW = 2
+WINDOWS_PER_SECOND = 10
+DETERMINISTIC_WORK_PER_SECOND = 0.25
+
+
+def _gap_weight(problem: Problem) -> int:
+    """More than the gaps any schedule can have, so that one meeting more outweighs every gap in W*meetings - gaps."""
+    sessions = _sessions(problem).values()
+    return 1 + sum(max(0, len(firm.available_slots.intersection(session)) - 2)
+                   for firm in problem.firms.values() for session in sessions)
+
+
+def _windows(problem: Problem, chosen: set, seconds: float, seed: int, deterministic: bool) -> set:
+    """Fewer gaps by re-slotting, again and again, the meetings of a few slots of one session among those slots,
+    the rest of the schedule fixed: each a small model solved exactly, its schedule kept when it has fewer gaps."""
+    import random
+
+    from ortools.sat.python import cp_model
+
+    deadline = time.perf_counter() + seconds
+    rounds = int(seconds * WINDOWS_PER_SECOND) if deterministic else -1  # else until the deadline
+    rng = random.Random(seed)
+    reqs = {r.id: r for r in problem.requests}
+    slot_of = dict(chosen)
+    sessions = [s for s in _sessions(problem).values() if len(s) > 1]
+    while sessions and rounds != 0 and time.perf_counter() < deadline - 0.05:
+        rounds -= 1
+        session = rng.choice(sessions)
+        window = set(rng.sample(session, min(len(session), WINDOW)))
+        fixed = _Book(problem)
+        for rid in problem.pins:
+            fixed.place(reqs[rid], problem.pins[rid][0])
+        movable = []
+        for rid, slot in slot_of.items():
+            if slot in window:
+                movable.append(rid)
+            else:
+                fixed.place(reqs[rid], slot)
+        model = cp_model.CpModel()
+        x, x_at, per_slot = {}, defaultdict(dict), defaultdict(list)
+        for rid in movable:
+            req = reqs[rid]
+            options = [s for s in fixed.common_slots(req) if s in window and s not in fixed.busy[req.firm_a]
+                       and s not in fixed.busy[req.firm_b]]
+            for slot in options:
+                var = x[rid, slot] = model.new_bool_var("")
+                x_at[req.firm_a, slot][rid] = x_at[req.firm_b, slot][rid] = var
+                per_slot[slot].append(var)
+                model.add_hint(var, slot_of[rid] == slot)
+            model.add_exactly_one([x[rid, slot] for slot in options])
+        for held in x_at.values():
+            model.add_at_most_one(held.values())
+        for slot, held in per_slot.items():
+            model.add(cp_model.LinearExpr.sum(held) <= len(problem.tables) - fixed.load[slot])
+        firms = {f for rid in movable for f in (reqs[rid].firm_a, reqs[rid].firm_b)}
+        current = {(rid, slot_of[rid]) for rid in movable}
+        model.minimize(_gap_objective(model, problem, fixed, x_at, current, firms=firms, sessions=[session]))
+        seconds = min(1.0, deadline - time.perf_counter())
+        solver, found, _proven = _run(model, seconds, 1, rng.randrange(1 << 30), deterministic)
+        if found:
+            slot_of.update(key for key, var in x.items() if solver.boolean_value(var))
+    return set(slot_of.items())
+
+
+def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: bool = False) -> Result:
+    """The best schedule CP-SAT finds within `problem.time_limit_s`: most meetings first, then fewest gaps.
+
+    Three steps share the time: most meetings (which proves `Result.bound`); then W*meetings - gaps with W above
+    any possible number of gaps (so lexicographic), from there; then, unless that was proven optimal, fewer
+    gaps for the same meetings, each kept in its session. The greedy schedule is the first hint.
+    `deterministic`: the same problem always gives the same schedule (CP-SAT's interleaved search, stopped by
+    work done): right for small events, which it solves to optimality in a fraction of a second, but far
+    weaker on large ones than the default parallel search, which may return another of equally good schedules.
 
     :raises PinConflict: a pin breaks a hard rule.
     """
     from ortools.sat.python import cp_model
 
     started = time.perf_counter()
+    deadline = started + problem.time_limit_s * 0.98  # the rest builds the result
     book = check_pins(problem)
     baseline = greedy(problem)
     model, x, x_at = _meeting_model(problem, book, baseline)
     meetings = cp_model.LinearExpr.sum(list(x.values()))
     model.maximize(meetings)
-
-    deadline = started + problem.time_limit_s
-    solver = _solver((deadline - time.perf_counter()) / 2, workers, seed)
-    status = solver.solve(model)
-    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):  # nothing within the time: the greedy stands
+    options = (workers, seed, deterministic)
+    solver, found, proven = _run(model, problem.time_limit_s * SHARES[0], *options)
+    if not found:  # nothing within the time: the greedy stands
         baseline.status, baseline.seconds = "feasible", round(time.perf_counter() - started, 3)
         return baseline
     chosen = {key for key, var in x.items() if solver.boolean_value(var)}
-    bound = int(solver.best_objective_bound) + len(problem.pins)
-    proven = status == cp_model.OPTIMAL
+    bound = int(solver.best_objective_bound + 0.5)
 
+    weight = _gap_weight(problem)
     model.clear_hints()
     for key, var in x.items():
         model.add_hint(var, key in chosen)
     model.add(meetings >= len(chosen))
-    model.minimize(_gap_objective(model, problem, book, x_at, chosen))
-    solver = _solver(deadline - time.perf_counter(), workers, seed)
-    status = solver.solve(model)
+    model.maximize(weight * meetings - _gap_objective(model, problem, book, x_at, chosen))
+    solver, found, proven = _run(model, (deadline - time.perf_counter()) * SHARES[1], *options)
     gaps_bound = None
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+    if found:
         chosen = {key for key, var in x.items() if solver.boolean_value(var)}
-        gaps_bound = int(solver.best_objective_bound + 0.5)
-        proven = proven and status == cp_model.OPTIMAL
+        ceiling = solver.best_objective_bound
+        bound = min(bound, int((ceiling + weight - 1) // weight))
+        if bound == len(chosen):  # with that many meetings, W*meetings - gaps <= ceiling
+            gaps_bound = max(0, int(weight * bound - ceiling))
+    if not proven and deadline - time.perf_counter() > 0.5:
+        chosen = _windows(problem, chosen, deadline - time.perf_counter(), seed, deterministic)
     reqs = {r.id: r for r in problem.requests}
     for rid, slot in sorted(chosen, key=lambda key: book.order[key[1]]):
         book.place(reqs[rid], slot)
-    return _result(problem, book, "optimal" if proven else "feasible", bound, gaps_bound, started)
+    return _result(problem, book, "optimal" if proven else "feasible", bound + len(problem.pins), gaps_bound, started)
 
 
 def validate(problem: Problem, result: Result) -> list[str]:
