@@ -69,6 +69,7 @@ def main():
     parser.add_argument("--seconds", type=float, default=60.0, help="CP-SAT's time limit")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=20)
+    parser.add_argument("--deterministic", action="store_true", help="the solver's reproducible mode")
     args = parser.parse_args()
 
     problem = synthetic_event(args.firms, args.requests, args.sessions, args.slots, args.tables, args.seed)
@@ -77,7 +78,7 @@ def main():
           f"{args.tables} tables (capacity {args.sessions * args.slots * args.tables} meetings), seed {args.seed}")
     base = greedy(problem)
     ok = line("greedy", base, problem)
-    best = solve(problem, workers=args.workers)
+    best = solve(problem, workers=args.workers, deterministic=args.deterministic)
     ok = line("CP-SAT", best, problem) and ok
     if best.meetings < base.meetings or best.gaps >= base.gaps > 0:
         print("CP-SAT did not beat the greedy (at least as many meetings and fewer gaps)")

@@ -3,6 +3,7 @@ import dataclasses
 
 import pytest
 
+from bench.events import synthetic_event
 from portal.events.schedule import (
     PIN_REASONS,
     UNSCHEDULED_REASONS,
@@ -12,6 +13,7 @@ from portal.events.schedule import (
     ProblemError,
     Req,
     Slot,
+    _windows,
     check_pins,
     count_gaps,
     greedy,
@@ -161,7 +163,7 @@ def test_meetings_keep_a_firms_table_from_one_slot_to_the_next():
 
 def test_the_same_problem_gives_the_same_schedule():
     problem = event({f: "all" for f in "ABCDEF"}, ["A-B", "C-D", "E-F", "A-C", "B-E", "D-F", "A-F"], tables=2)
-    first, second = solve(problem), solve(problem)
+    first, second = solve(problem, deterministic=True), solve(problem, deterministic=True)
     assert (first.assignments, first.unscheduled) == (second.assignments, second.unscheduled)
 
 
@@ -196,3 +198,24 @@ def test_validate_catches_a_moved_pin_an_exceeded_maximum_and_a_false_reason():
     assert any("maximum 1" in error for error in validate(problem, over))
     false = dataclasses.replace(result, unscheduled={"r2": "no_common_slot"})
     assert any("does not hold" in error for error in validate(problem, false))
+
+
+def test_a_larger_event_is_valid_and_no_worse_than_the_greedy():
+    problem = synthetic_event(firms=40, requests=160, sessions=2, per_session=4, tables=6, seed=3)
+    problem.time_limit_s = 1.5
+    base, best = greedy(problem), solve(problem, deterministic=True)
+    assert validate(problem, base) == [] and validate(problem, best) == []
+    assert best.bound >= best.meetings >= base.meetings
+    assert (best.meetings, -best.gaps) >= (base.meetings, -base.gaps)
+    assert best.seconds < 2.5
+
+
+def test_the_polish_keeps_the_meetings_and_their_sessions_and_never_adds_gaps():
+    problem = synthetic_event(firms=40, requests=160, sessions=2, per_session=4, tables=6, seed=3)
+    before = {(rid, slot) for rid, (slot, _table) in greedy(problem).assignments.items()}
+    after = _windows(problem, before, 1.0, seed=0, deterministic=True)
+    session = {s.id: s.session for s in problem.slots}
+    assert sorted((rid, session[slot]) for rid, slot in after) == sorted((rid, session[slot]) for rid, slot in before)
+    assert count_gaps(problem, dict(after)) < count_gaps(problem, dict(before))
+    again = _windows(problem, before, 1.0, seed=0, deterministic=True)
+    assert again == after

@@ -169,12 +169,17 @@ def _check(problem: Problem) -> None:
                 raise ProblemError(f"request {req.id!r} names unknown firm {firm!r}")
 
 
-def check_pins(problem: Problem) -> _Book:
-    """Check the problem and its pins against the hard rules; the book of the pinned meetings.
+def check_pins(problem: Problem) -> None:
+    """Check the problem and its pins against the hard rules (before an organiser's pin or move is saved).
 
     :raises PinConflict: the first pin (in request order) that breaks a rule.
     :raises ProblemError: the problem is malformed.
     """
+    _pinned(problem)
+
+
+def _pinned(problem: Problem) -> _Book:
+    """The book of the pinned meetings, once the problem and its pins are checked."""
     _check(problem)
     book = _Book(problem)
     requests = {r.id: r for r in problem.requests}
@@ -230,8 +235,9 @@ def count_gaps(problem: Problem, slot_of: dict) -> int:
 
 
 def _assign_tables(problem: Problem, slot_of: dict) -> dict:
-    """Tables for the meetings: pins keep theirs; a meeting takes a table one of its firms sat at in the slot
-    before when it is free (fewer walks across the hall), else the first free table; all in a fixed order."""
+    """Tables for the meetings: pins keep theirs; a meeting takes the table one of its firms sat at for its
+    previous meeting of the session when it is free (fewer walks across the hall), else the first free table;
+    all in a fixed order."""
     reqs = {r.id: r for r in problem.requests}
     index = {r.id: i for i, r in enumerate(problem.requests)}
     by_slot = defaultdict(list)
@@ -241,12 +247,12 @@ def _assign_tables(problem: Problem, slot_of: dict) -> dict:
     for session in _sessions(problem).values():
         last_table.clear()
         for slot in session:
-            free = [t for t in problem.tables
-                    if not any(problem.pins.get(rid) == (slot, t) for rid in by_slot[slot])]
+            pinned = {problem.pins[rid][1] for rid in by_slot[slot] if rid in problem.pins}
+            free = [t for t in problem.tables if t not in pinned]
             waiting = []
             for rid in sorted(by_slot[slot], key=index.get):
                 if rid in problem.pins:
-                    out[rid] = problem.pins[rid]
+                    out[rid] = tuple(problem.pins[rid])
                     continue
                 req = reqs[rid]
                 liked = [last_table.get(f) for f in (req.firm_a, req.firm_b)]
@@ -277,41 +283,41 @@ def greedy(problem: Problem) -> Result:
     :raises PinConflict: a pin breaks a hard rule.
     """
     started = time.perf_counter()
-    book = check_pins(problem)
+    book = _pinned(problem)
     index = {r.id: i for i, r in enumerate(problem.requests)}
     book.fill(sorted(problem.requests, key=lambda r: (len(book.common_slots(r)), index[r.id])))
     return _result(problem, book, "greedy", None, None, started)
 
 
-
-
-def _gap_objective(model, problem, book, x_at, chosen, firms=None, sessions=None):
-    """Gaps as spans: per firm and session, over its available slots numbered 0..n-1, `first` and `last` hold
-    every meeting between them, and its gaps are last - first + 1 - meetings (last = first - 1 with none)."""
+def _gap_objective(model, problem: Problem, book: _Book, x_at: dict, chosen: set, firms=None, sessions=None):
+    """The gaps of a schedule as a linear expression, hinted with `chosen` ({(request, slot)}): per firm and
+    session, over its available slots numbered 0..n-1, `first` and `last` hold every meeting (those already in
+    `book` and those x_at may add) between them, and its gaps are last - first + 1 - meetings (last = first - 1
+    when it has none)."""
     from ortools.sat.python.cp_model import LinearExpr
 
     terms, fixed = [], 0
     for firm in firms or problem.firms:
         for session in sessions or _sessions(problem).values():
             seq = [s for s in session if s in problem.firms[firm].available_slots]
-            pinned = [i for i, s in enumerate(seq) if s in book.busy[firm]]
+            booked = [i for i, s in enumerate(seq) if s in book.busy[firm]]
             held = [(i, rid, var) for i, s in enumerate(seq) for rid, var in x_at.get((firm, s), {}).items()]
-            if len(pinned) + len({i for i, _r, _v in held}) < 2:
+            if len(booked) + len({i for i, _r, _v in held}) < 2:
                 continue
             if not held:
-                fixed += pinned[-1] - pinned[0] + 1 - len(pinned)
+                fixed += booked[-1] - booked[0] + 1 - len(booked)
                 continue
             n = len(seq)
-            on = [i for i, rid, _v in held if (rid, seq[i]) in chosen] + pinned
-            first = model.new_int_var(0, min(pinned, default=n), "")
-            last = model.new_int_var(max(pinned, default=-1), n - 1, "")
+            on = [i for i, rid, _v in held if (rid, seq[i]) in chosen] + booked
+            first = model.new_int_var(0, min(booked, default=n), "")
+            last = model.new_int_var(max(booked, default=-1), n - 1, "")
             model.add(last >= first - 1)
             for i, _rid, var in held:
                 model.add(first <= i).only_enforce_if(var)
                 model.add(last >= i).only_enforce_if(var)
             model.add_hint(first, min(on, default=0))
             model.add_hint(last, max(on, default=-1))
-            terms.append(last - first + 1 - len(pinned) - LinearExpr.sum([v for _i, _r, v in held]))
+            terms.append(last - first + 1 - len(booked) - LinearExpr.sum([v for _i, _r, v in held]))
     return LinearExpr.sum(terms) + fixed
 
 
@@ -362,9 +368,10 @@ def _run(model, seconds: float, workers: int, seed: int, deterministic: bool):
     return solver, status in (cp_model.OPTIMAL, cp_model.FEASIBLE), status == cp_model.OPTIMAL
 
 
-# The first step's share of the time limit and the second's of what is left (the polish gets the rest); in
-# deterministic mode, CP-SAT's work units ("deterministic time") per second of the limit: about a quarter of a
-# loaded 2-core machine's wall time (the wall-clock limit stays as a cap).
+# Tuned on `make bench-events` (2 cores, shared): the first step's share of the time limit and the second's of
+# what is left (the polish gets the rest); the polish's window (slots re-slotted at once: 2 beat 3 and 4 by far,
+# more rounds in the time); and, in deterministic mode, the polish's rounds and CP-SAT's work units
+# ("deterministic time") per second of the limit, so that the work is fixed and fits in it on such a machine.
 SHARES = (0.45, 0.45)
 WINDOW = 2
 WINDOWS_PER_SECOND = 10
@@ -446,7 +453,7 @@ def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: b
 
     started = time.perf_counter()
     deadline = started + problem.time_limit_s * 0.98  # the rest builds the result
-    book = check_pins(problem)
+    book = _pinned(problem)
     baseline = greedy(problem)
     model, x, x_at = _meeting_model(problem, book, baseline)
     meetings = cp_model.LinearExpr.sum(list(x.values()))
