@@ -375,7 +375,7 @@ def _run(model, seconds: float, workers: int, seed: int, deterministic: bool):
 SHARES = (0.45, 0.45)
 WINDOW = 2
 WINDOWS_PER_SECOND = 10
-DETERMINISTIC_WORK_PER_SECOND = 0.25
+DETERMINISTIC_WORK_PER_SECOND = 0.12
 
 
 def _gap_weight(problem: Problem) -> int:
@@ -385,18 +385,20 @@ def _gap_weight(problem: Problem) -> int:
                    for firm in problem.firms.values() for session in sessions)
 
 
-def _windows(problem: Problem, chosen: set, seconds: float, seed: int, deterministic: bool) -> set:
+def _windows(problem: Problem, chosen: set, seconds: float, seed: int, rounds: int | None) -> set:
     """Fewer gaps by re-slotting, again and again, the meetings of a few slots of one session among those slots,
-    the rest of the schedule fixed: each a small model solved exactly, its schedule kept when it has fewer gaps."""
+    the rest of the schedule fixed: each a small model solved exactly, its schedule kept when it has fewer gaps.
+    A number of `rounds` makes it deterministic (`seconds` is then only a cap); None: rounds until `seconds`."""
     import random
 
     from ortools.sat.python import cp_model
 
     deadline = time.perf_counter() + seconds
-    rounds = int(seconds * WINDOWS_PER_SECOND) if deterministic else -1  # else until the deadline
+    deterministic, rounds = rounds is not None, -1 if rounds is None else rounds
     rng = random.Random(seed)
     reqs = {r.id: r for r in problem.requests}
-    slot_of = dict(chosen)
+    index = {r.id: i for i, r in enumerate(problem.requests)}
+    slot_of = dict(sorted(chosen, key=lambda key: index[key[0]]))  # in a fixed order: string hashes vary by process
     sessions = [s for s in _sessions(problem).values() if len(s) > 1]
     while sessions and rounds != 0 and time.perf_counter() < deadline - 0.05:
         rounds -= 1
@@ -427,10 +429,10 @@ def _windows(problem: Problem, chosen: set, seconds: float, seed: int, determini
             model.add_at_most_one(held.values())
         for slot, held in per_slot.items():
             model.add(cp_model.LinearExpr.sum(held) <= len(problem.tables) - fixed.load[slot])
-        firms = {f for rid in movable for f in (reqs[rid].firm_a, reqs[rid].firm_b)}
+        firms = list(dict.fromkeys(f for rid in movable for f in (reqs[rid].firm_a, reqs[rid].firm_b)))
         current = {(rid, slot_of[rid]) for rid in movable}
         model.minimize(_gap_objective(model, problem, fixed, x_at, current, firms=firms, sessions=[session]))
-        seconds = min(1.0, deadline - time.perf_counter())
+        seconds = 1.0 if deterministic else min(1.0, deadline - time.perf_counter())  # the same work each round
         solver, found, _proven = _run(model, seconds, 1, rng.randrange(1 << 30), deterministic)
         if found:
             slot_of.update(key for key, var in x.items() if solver.boolean_value(var))
@@ -472,7 +474,8 @@ def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: b
         model.add_hint(var, key in chosen)
     model.add(meetings >= len(chosen))
     model.maximize(weight * meetings - _gap_objective(model, problem, book, x_at, chosen))
-    solver, found, proven = _run(model, (deadline - time.perf_counter()) * SHARES[1], *options)
+    left = problem.time_limit_s * (1 - SHARES[0]) if deterministic else deadline - time.perf_counter()
+    solver, found, proven = _run(model, left * SHARES[1], *options)
     gaps_bound = None
     if found:
         chosen = {key for key, var in x.items() if solver.boolean_value(var)}
@@ -480,8 +483,9 @@ def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: b
         bound = min(bound, int((ceiling + weight - 1) // weight))
         if bound == len(chosen):  # with that many meetings, W*meetings - gaps <= ceiling
             gaps_bound = max(0, int(weight * bound - ceiling))
-    if not proven and deadline - time.perf_counter() > 0.5:
-        chosen = _windows(problem, chosen, deadline - time.perf_counter(), seed, deterministic)
+    rounds = int(left * (1 - SHARES[1]) * WINDOWS_PER_SECOND) if deterministic else None
+    if not proven and (deterministic or deadline - time.perf_counter() > 0.5):
+        chosen = _windows(problem, chosen, deadline - time.perf_counter(), seed, rounds)
     reqs = {r.id: r for r in problem.requests}
     for rid, slot in sorted(chosen, key=lambda key: book.order[key[1]]):
         book.place(reqs[rid], slot)
