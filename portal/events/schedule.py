@@ -446,8 +446,9 @@ def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: b
     any possible number of gaps (so lexicographic), from there; then, unless that was proven optimal, fewer
     gaps for the same meetings, each kept in its session. The greedy schedule is the first hint.
     `deterministic`: the same problem always gives the same schedule (CP-SAT's interleaved search, stopped by
-    work done): right for small events, which it solves to optimality in a fraction of a second, but far
-    weaker on large ones than the default parallel search, which may return another of equally good schedules.
+    work done; a fixed number of polish rounds): right for small events, which it solves to optimality in a
+    fraction of a second, but far weaker on large ones than the default parallel search, whose result under a
+    time limit may differ from run to run (`make bench-events`: 933 meetings against 956-960).
 
     :raises PinConflict: a pin breaks a hard rule.
     """
