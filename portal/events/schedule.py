@@ -73,9 +73,10 @@ class Problem:
 
 @dataclass
 class Result:
-    """A schedule. `bound` is the solver's proven upper bound on meetings and `gaps_bound` its proven lower
-    bound on gaps for that many meetings (None from the greedy). `status`: 'optimal' (both aims proven
-    best), 'feasible' (the best found within the time limit) or 'greedy'."""
+    """A schedule. `bound`: the solver's proven upper bound on meetings (pins included; meetings == bound means
+    no schedule has more); `gaps_bound`: its proven lower bound on gaps when the schedule has `bound` meetings;
+    both None when unknown. `status`: 'optimal' (both aims proven best), 'feasible' (the best found within the
+    time limit; the greedy's schedule, with no bound, if the solver found none in time) or 'greedy'."""
     assignments: dict  # request id -> (slot id, table id)
     unscheduled: dict  # request id -> reason code (UNSCHEDULED_REASONS)
     status: str
@@ -395,7 +396,7 @@ def _windows(problem: Problem, chosen: set, seconds: float, seed: int, rounds: i
 
     deadline = time.perf_counter() + seconds
     deterministic, rounds = rounds is not None, -1 if rounds is None else rounds
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # nosec B311  # which windows to polish, reproducible from the seed
     reqs = {r.id: r for r in problem.requests}
     index = {r.id: i for i, r in enumerate(problem.requests)}
     slot_of = dict(sorted(chosen, key=lambda key: index[key[0]]))  # in a fixed order: string hashes vary by process
