@@ -370,10 +370,11 @@ def _run(model, seconds: float, workers: int, seed: int, deterministic: bool):
 
 
 # Tuned on `make bench-events` (2 cores, shared): the first step's share of the time limit and the second's of
-# what is left (the polish gets the rest); the polish's window (slots re-slotted at once: 2 beat 3 and 4 by far,
-# more rounds in the time); and, in deterministic mode, the polish's rounds and CP-SAT's work units
+# what is left, the polish getting the rest (0.3 and 0.3: 960 meetings and about 150 gaps; 0.45 and 0.45: 953-960
+# and 220-300; 0.2 and 0.25: 947); the polish's window (slots re-slotted at once: 2 beat 3 and 4 by far, more
+# rounds in the time); and, in deterministic mode, the polish's rounds and CP-SAT's work units
 # ("deterministic time") per second of the limit, so that the work is fixed and fits in it on such a machine.
-SHARES = (0.45, 0.45)
+SHARES = (0.3, 0.3)
 WINDOW = 2
 WINDOWS_PER_SECOND = 10
 DETERMINISTIC_WORK_PER_SECOND = 0.12
@@ -387,9 +388,10 @@ def _gap_weight(problem: Problem) -> int:
 
 
 def _windows(problem: Problem, chosen: set, seconds: float, seed: int, rounds: int | None) -> set:
-    """Fewer gaps by re-slotting, again and again, the meetings of a few slots of one session among those slots,
-    the rest of the schedule fixed: each a small model solved exactly, its schedule kept when it has fewer gaps.
-    A number of `rounds` makes it deterministic (`seconds` is then only a cap); None: rounds until `seconds`."""
+    """More meetings, then fewer gaps, by re-slotting again and again the meetings of a few slots of one session
+    among those slots, and adding there requests left out, the rest of the schedule fixed: each round a small
+    model solved exactly (W * added - gaps), never worse than before. A number of `rounds` makes it
+    deterministic (`seconds` is then only a cap); None: rounds until `seconds`."""
     import random
 
     from ortools.sat.python import cp_model
@@ -401,6 +403,7 @@ def _windows(problem: Problem, chosen: set, seconds: float, seed: int, rounds: i
     index = {r.id: i for i, r in enumerate(problem.requests)}
     slot_of = dict(sorted(chosen, key=lambda key: index[key[0]]))  # in a fixed order: string hashes vary by process
     sessions = [s for s in _sessions(problem).values() if len(s) > 1]
+    weight = _gap_weight(problem)
     while sessions and rounds != 0 and time.perf_counter() < deadline - 0.05:
         rounds -= 1
         session = rng.choice(sessions)
@@ -408,15 +411,19 @@ def _windows(problem: Problem, chosen: set, seconds: float, seed: int, rounds: i
         fixed = _Book(problem)
         for rid in problem.pins:
             fixed.place(reqs[rid], problem.pins[rid][0])
-        movable = []
+        movable, moving = [], defaultdict(int)  # the requests in the window; each firm's meetings among them
         for rid, slot in slot_of.items():
             if slot in window:
                 movable.append(rid)
+                moving[reqs[rid].firm_a] += 1
+                moving[reqs[rid].firm_b] += 1
             else:
                 fixed.place(reqs[rid], slot)
+        left_out = [r.id for r in problem.requests if r.id not in slot_of and r.id not in problem.pins
+                    and all(fixed.remaining(f) > moving[f] for f in (r.firm_a, r.firm_b))]
         model = cp_model.CpModel()
-        x, x_at, per_slot = {}, defaultdict(dict), defaultdict(list)
-        for rid in movable:
+        x, x_at, per_slot, added = {}, defaultdict(dict), defaultdict(list), defaultdict(list)
+        for rid in movable + left_out:
             req = reqs[rid]
             options = [s for s in fixed.common_slots(req) if s in window and s not in fixed.busy[req.firm_a]
                        and s not in fixed.busy[req.firm_b]]
@@ -424,19 +431,31 @@ def _windows(problem: Problem, chosen: set, seconds: float, seed: int, rounds: i
                 var = x[rid, slot] = model.new_bool_var("")
                 x_at[req.firm_a, slot][rid] = x_at[req.firm_b, slot][rid] = var
                 per_slot[slot].append(var)
-                model.add_hint(var, slot_of[rid] == slot)
-            model.add_exactly_one([x[rid, slot] for slot in options])
+                model.add_hint(var, slot_of.get(rid) == slot)
+                if rid not in slot_of:
+                    added[req.firm_a].append(var)
+                    added[req.firm_b].append(var)
+            if rid in slot_of:
+                model.add_exactly_one([x[rid, slot] for slot in options])
+            elif options:
+                model.add_at_most_one([x[rid, slot] for slot in options])
         for held in x_at.values():
             model.add_at_most_one(held.values())
         for slot, held in per_slot.items():
             model.add(cp_model.LinearExpr.sum(held) <= len(problem.tables) - fixed.load[slot])
-        firms = list(dict.fromkeys(f for rid in movable for f in (reqs[rid].firm_a, reqs[rid].firm_b)))
+        for firm, held in added.items():
+            model.add(cp_model.LinearExpr.sum(held) <= min(len(held), fixed.remaining(firm) - moving[firm]))
+        firms = list(dict.fromkeys(f for rid, _slot in x for f in (reqs[rid].firm_a, reqs[rid].firm_b)))
         current = {(rid, slot_of[rid]) for rid in movable}
-        model.minimize(_gap_objective(model, problem, fixed, x_at, current, firms=firms, sessions=[session]))
+        gaps = _gap_objective(model, problem, fixed, x_at, current, firms=firms, sessions=[session])
+        new = [var for (rid, _slot), var in x.items() if rid not in slot_of]
+        model.maximize(weight * cp_model.LinearExpr.sum(new) - gaps)
         seconds = 1.0 if deterministic else min(1.0, deadline - time.perf_counter())  # the same work each round
         solver, found, _proven = _run(model, seconds, 1, rng.randrange(1 << 30), deterministic)
         if found:
-            slot_of.update(key for key, var in x.items() if solver.boolean_value(var))
+            for rid, slot in x:
+                if solver.boolean_value(x[rid, slot]):
+                    slot_of[rid] = slot
     return set(slot_of.items())
 
 
@@ -444,8 +463,9 @@ def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: b
     """The best schedule CP-SAT finds within `problem.time_limit_s`: most meetings first, then fewest gaps.
 
     Three steps share the time: most meetings (which proves `Result.bound`); then W*meetings - gaps with W above
-    any possible number of gaps (so lexicographic), from there; then, unless that was proven optimal, fewer
-    gaps for the same meetings, each kept in its session. The greedy schedule is the first hint.
+    any possible number of gaps (so lexicographic), from there; then, unless that was proven optimal, a polish
+    that re-slots the meetings of two slots at a time and adds requests left out (`_windows`). The greedy
+    schedule is the first hint.
     `deterministic`: the same problem always gives the same schedule (CP-SAT's interleaved search, stopped by
     work done; a fixed number of polish rounds): right for small events, which it solves to optimality in a
     fraction of a second, but far weaker on large ones than the default parallel search, whose result under a
