@@ -2,6 +2,7 @@
 larger synthetic one."""
 import dataclasses
 import os
+import random
 import subprocess
 import sys
 from pathlib import Path
@@ -247,3 +248,20 @@ def test_the_polish_is_the_same_in_another_process():
     there = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True,
                            env={**os.environ, "PYTHONHASHSEED": other_seed}, timeout=60).stdout
     assert there.strip() == str(here)
+
+
+@pytest.mark.parametrize("seed", range(30))
+def test_random_small_events_with_pins_are_valid_and_solved_to_optimality(seed):
+    rng = random.Random(seed)
+    slots = [Slot(f"s{n}", n // 3) for n in range(rng.randint(2, 6))]
+    firms = {f"F{n}": FirmAvail(frozenset(s.id for s in slots if rng.random() < 0.75), rng.choice([None, 1, 2, 3]))
+             for n in range(rng.randint(3, 8))}
+    requests = [Req(f"r{n}", *rng.sample(sorted(firms), 2)) for n in range(rng.randint(1, 14))]
+    problem = Problem(slots, [f"T{n}" for n in range(rng.randint(1, 3))], firms, requests, time_limit_s=2.0)
+    problem.pins = dict(list(greedy(problem).assignments.items())[:rng.randint(0, 2)])
+    base, best = greedy(problem), solve(problem)
+    for result in (base, best):
+        assert validate(problem, result) == []
+        assert all(result.assignments[rid] == place for rid, place in problem.pins.items())
+    assert (best.meetings, -best.gaps) >= (base.meetings, -base.gaps)
+    assert (best.status, best.bound, best.gaps_bound) == ("optimal", best.meetings, best.gaps)

@@ -511,7 +511,10 @@ def solve(problem: Problem, *, workers: int = 2, seed: int = 0, deterministic: b
     reqs = {r.id: r for r in problem.requests}
     for rid, slot in sorted(chosen, key=lambda key: book.order[key[1]]):
         book.place(reqs[rid], slot)
-    return _result(problem, book, "optimal" if proven else "feasible", bound + len(problem.pins), gaps_bound, started)
+    result = _result(problem, book, "feasible", bound + len(problem.pins), gaps_bound, started)
+    if proven or (result.meetings, result.gaps) == (result.bound, result.gaps_bound):  # the bounds prove it too
+        result.status = "optimal"
+    return result
 
 
 def validate(problem: Problem, result: Result) -> list[str]:
