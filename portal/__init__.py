@@ -85,6 +85,7 @@ def _import_models():
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.collab import models as _collab  # noqa: F401
     from portal.collab import services as _collab_services  # noqa: F401
+    from portal.events import models as _events  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
     from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
