@@ -12,8 +12,7 @@ import enum
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import (Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time,
-                        UniqueConstraint)
+from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column
