@@ -231,3 +231,17 @@ def test_sessions_table_rows(roles):
     event = make_event(roles.users["staff"])
     assert db.session.scalar(select(func.count()).select_from(EventSession).where(
         EventSession.event_id == event.id)) == 1
+
+
+def test_the_demo_data_has_an_upcoming_matching_day(ctx):
+    from portal.events.models import EventStatus
+    from portal.seed import demo
+
+    counts = demo.generate(firms=40)
+    event = db.session.scalar(select(Event))
+    assert event.status is EventStatus.OPEN and event.starts_on > bangkok_today()
+    assert event.registration_open_on(bangkok_today()) and event.booking_open_on(bangkok_today())
+    assert counts["event_registrations"] == 8 == _count(Registration)
+    assert all(r.slots for r in db.session.scalars(select(Registration)))
+    assert {m.status for m in db.session.scalars(select(MeetingRequest))} == {MeetingRequestStatus.PENDING,
+                                                                             MeetingRequestStatus.ACCEPTED}
