@@ -60,10 +60,10 @@ def test_bad_event_values_are_refused_and_nothing_is_written(roles, change, fiel
     assert _count(Event) == 0 and _count(Slot) == 0
 
 
-def test_overlapping_sessions_are_refused(roles):
+def test_overlapping_sessions_are_refused(roles, th):
     day = bangkok_today() + timedelta(days=10)
     overlap = [services.SessionData(day, time(9, 0), 4), services.SessionData(day, time(10, 0), 2)]
-    with pytest.raises(RuleViolation, match="overlap"):
+    with pytest.raises(RuleViolation, match=th("Two sessions overlap. Change a start time or the number of slots.")):
         services.create_event(roles.users["staff"], event_data(), [], overlap, ["1"])
 
 
@@ -140,14 +140,14 @@ def matching(roles):
     return event, regs
 
 
-def test_request_accept_and_decline(roles, matching):
+def test_request_accept_and_decline(roles, matching, th):
     event, regs = matching
     owner, other = roles.users["owner"], roles.users["owner_of_two"]
     sent = services.request_meeting(owner, regs["A"], regs["B"], "อยากซื้อปลา")
     assert sent.status is MeetingRequestStatus.PENDING
     assert db.session.scalar(select(Notification.kind).where(Notification.user_id == other.id)) \
         == "events.request_received"
-    with pytest.raises(RuleViolation, match="already"):
+    with pytest.raises(RuleViolation, match=th("There is a request between these two firms already.")):
         services.request_meeting(other, regs["B"], regs["A"], "ซ้ำ")
     with pytest.raises(PermissionDenied):  # only the receiving team answers
         services.answer_request(owner, sent, accept=True)
@@ -176,13 +176,13 @@ def test_no_request_between_two_firms_of_one_owner_nor_to_oneself(roles, matchin
     assert _count(MeetingRequest) == 0
 
 
-def test_the_per_firm_limit_counts_pending_and_accepted(roles, matching):
+def test_the_per_firm_limit_counts_pending_and_accepted(roles, matching, th):
     event, regs = matching
     event.max_meetings_per_firm = 2
     owner = roles.users["owner"]
     services.request_meeting(owner, regs["A"], regs["B"], "1")
     services.request_meeting(owner, regs["A"], regs["C"], "2")
-    with pytest.raises(RuleViolation, match="limit"):
+    with pytest.raises(RuleViolation, match=th("Your firm has reached this event's limit of %(num)s meetings.", num=2)):
         services.request_meeting(owner, regs["A"], regs["B2"], "3")
     # B2 may not send to A either: A is full (its limit counts what it received)
     db.session.rollback()
@@ -217,13 +217,13 @@ def test_the_periodic_job_expires_requests(roles, matching):
     assert "events.expire_requests" in periodic.BY_NAME
 
 
-def test_nobody_answers_once_booking_closed(roles, matching):
+def test_nobody_answers_once_booking_closed(roles, matching, th):
     event, regs = matching
     waiting = services.request_meeting(roles.users["owner"], regs["A"], regs["B"], "รอ")
     close_windows(event, registration=False)
     with pytest.raises(PermissionDenied):
         services.answer_request(roles.users["owner_of_two"], waiting, accept=True)
-    with pytest.raises(RuleViolation, match="Booking"):
+    with pytest.raises(RuleViolation, match=th("Booking is not open for this event.")):
         services.request_meeting(roles.users["owner"], regs["A"], regs["C"], "สาย")
 
 
