@@ -47,6 +47,7 @@ def test_an_event_gets_slot_rows_in_bangkok_time_and_its_tables(roles):
 @pytest.mark.parametrize(("change", "field"), [
     ({"title_th": None, "title_en": None}, "title_th"),
     ({"venue": None}, "venue"),
+    ({"online_url": "javascript://x.example/%0Aalert(1)"}, "online_url"),
     ({"meeting_minutes": 25}, "meeting_minutes"),
     ({"max_meetings_per_firm": 0}, "max_meetings_per_firm"),
     ({"registration_closes_on": bangkok_today() - timedelta(days=30)}, "registration_closes_on"),

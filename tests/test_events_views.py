@@ -57,6 +57,7 @@ def test_staff_create_an_event_and_open_it(app, cast):
     assert staff.post(f"/events/{event_id}/open").status_code == 302
     page = body(owner.get(f"/events/{event_id}"))
     assert "วันจับคู่ธุรกิจ" in page and f"/events/{event_id}/register" in page
+    assert f"/events/{event_id}/register" not in body(signed_in(app, cast.email("stranger")).get(f"/events/{event_id}"))
     assert "วันจับคู่ธุรกิจ" in body(owner.get("/events/"))
     edit = staff.get(f"/events/{event_id}/edit")
     assert edit.status_code == 200 and 'value="09:00"' in body(edit)
@@ -73,6 +74,8 @@ def test_bad_event_input_gets_a_thai_message_and_changes_nothing(app, cast, th):
     assert th("Give at least one session: its date, start time and number of slots.") in body(response)
     response = staff.post("/events/new", data=_form(**{"sessions-1-day": bangkok_today().isoformat()}))
     assert th("Give each session a date, a start time and a number of slots.") in body(response)
+    response = staff.post("/events/new", data=_form(online_url="javascript://x.example/%0Aalert(1)"))
+    assert th("Enter a website address, for example https://example.co.th.") in body(response)
     assert _events(app) == 0
 
 

@@ -13,7 +13,7 @@ from wtforms import (
 )
 from wtforms import TimeField as WTFTimeField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import URL, Length, NumberRange, Optional, ValidationError
+from wtforms.validators import Length, NumberRange, Optional, ValidationError
 
 from portal.events.models import (
     MAX_MEETINGS_PER_FIRM,
@@ -24,6 +24,7 @@ from portal.events.models import (
 )
 from portal.forms import NO_REQUIRED_ATTRIBUTE, InputRequired, PortalForm, clean_text
 from portal.memberships.forms import CheckboxesField
+from portal.validators import Website
 
 DATE_NEEDED = _l("Please give a date.")
 
@@ -64,8 +65,8 @@ class EventForm(PortalForm):
     description_en = TextAreaField(_l("Description in English"), validators=[Optional(), Length(max=5000)])
     venue = StringField(_l("Venue"), validators=[Optional(), Length(max=300)],
                         description=_l("Where firms meet; or give an online link below, or both."))
-    online_url = StringField(_l("Online link"), validators=[
-        Optional(), Length(max=300), URL(message=_l("Enter a web address starting with https://."))])
+    online_url = StringField(_l("Online link"), validators=[Optional(), Length(max=300), Website()],
+                             render_kw={"inputmode": "url"})
     cluster_ids = CheckboxesField(_l("For the members of"), coerce=int, validators=[Optional()],
                                   description=_l("None ticked: open to the firms of every cluster (OSMEP staff only)."))
     registration_opens_on = _date(_l("Registration opens on"))

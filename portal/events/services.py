@@ -102,6 +102,8 @@ def check_event(data: dict, sessions: list[SessionData], table_names: list[str])
         raise RuleViolation(_l("Give the event a title in Thai or English."), "title_th")
     if not (data.get("venue") or data.get("online_url")):
         raise RuleViolation(_l("Give a venue or an online link."), "venue")
+    if data.get("online_url") and not data["online_url"].lower().startswith(("https://", "http://")):
+        raise RuleViolation(_l("Enter a web address starting with https://."), "online_url")  # never javascript:
     if data.get("meeting_minutes") not in MEETING_LENGTHS:
         raise RuleViolation(_l("Meetings last 15, 20 or 30 minutes."), "meeting_minutes")
     if not 1 <= (data.get("max_meetings_per_firm") or 0) <= MAX_MEETINGS_PER_FIRM:

@@ -19,11 +19,11 @@ from portal.permissions import (
     can_create_event,
     can_decide_registration,
     can_manage_event,
+    can_register_for_event,
     can_view_event,
     managed_cluster_ids,
     require,
 )
-from portal.thai import bangkok_today
 
 bp = Blueprint("events", __name__)
 
@@ -105,7 +105,11 @@ def edit(event_id):
 def detail(event_id):
     event = viewable_event(event_id)
     mine = queries.my_registrations(current_user, event)
-    return render_template("events/detail.html", event=event, mine=mine, form=ConfirmForm(), today=bangkok_today())
+    registered = {r.firm_id for r in mine}
+    may_register = any(can_register_for_event(current_user, event, firm) for firm in queries.team_firms(current_user)
+                       if firm.id not in registered)
+    return render_template("events/detail.html", event=event, mine=mine, form=ConfirmForm(),
+                           may_register=may_register)
 
 
 @bp.post("/<int:event_id>/open")
