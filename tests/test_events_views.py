@@ -177,3 +177,19 @@ def test_pages_in_thai_and_english(app, cast, th):
     page = client.get(f"/events/{event_id}?lang=en")
     assert "Betta matching day" in body(page) and "Matching days" in body(page)
     assert 'lang="th"' in body(client.get(f"/events/{event_id}?lang=th"))
+
+
+def test_the_list_shows_upcoming_events_first_soonest_first_then_past_ones(app, cast):
+    from tests.events_helpers import sessions
+
+    today = bangkok_today()
+    past = {"registration_opens_on": today - timedelta(days=30), "registration_closes_on": today - timedelta(days=20),
+            "booking_opens_on": today - timedelta(days=30), "booking_closes_on": today - timedelta(days=20)}
+    with app.app_context():
+        staff = load_cast(cast).users["staff"]
+        for title, days, values in (("Later", 20, {}), ("Past", -5, past), ("Sooner", 10, {})):
+            make_event(staff, title_en=title, session_list=sessions(days_ahead=days), **values)
+        db.session.commit()
+    page = body(app.test_client().get("/events/?lang=en"))
+    assert page.index("Sooner") < page.index("Later") < page.index("Past")
+    assert app.test_client().get("/events/?page=99").status_code == 200
