@@ -85,6 +85,8 @@ def _import_models():
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.collab import models as _collab  # noqa: F401
     from portal.collab import services as _collab_services  # noqa: F401
+    from portal.events import models as _events  # noqa: F401
+    from portal.events import services as _events_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
     from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
@@ -105,6 +107,8 @@ def register_blueprints(app):
     from portal.clusters.views import bp as clusters_bp
     from portal.collab.views import bp as collab_bp
     from portal.directory.views import bp as directory_bp
+    from portal.events import booking as _booking  # noqa: F401  (the firms' routes, on events.bp)
+    from portal.events.views import bp as events_bp
     from portal.firms.views import bp as firms_bp
     from portal.glossary.views import bp as glossary_bp
     from portal.main.views import bp as main_bp
@@ -119,6 +123,7 @@ def register_blueprints(app):
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(directory_bp, url_prefix="/directory")
     app.register_blueprint(collab_bp, url_prefix="/requests")
+    app.register_blueprint(events_bp, url_prefix="/events")
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(results_bp, url_prefix="/admin/results")

@@ -71,6 +71,16 @@ ACTIONS = {
     "glossary.updated": _l("Glossary entry corrected"),
     "glossary.retired": _l("Glossary entry retired"),
     "glossary.restored": _l("Glossary entry restored"),
+    "event.created": _l("Matching day created"),
+    "event.updated": _l("Matching day edited"),
+    "event.opened": _l("Matching day opened"),
+    "event.registered": _l("Firm registered for a matching day"),
+    "registration.approved": _l("Registration approved"),
+    "registration.declined": _l("Registration declined"),
+    "meeting_request.sent": _l("Meeting requested"),
+    "meeting_request.accepted": _l("Meeting request accepted"),
+    "meeting_request.declined": _l("Meeting request declined"),
+    "meeting_request.expired": _l("Meeting requests expired"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.
@@ -89,6 +99,9 @@ TARGETS = {
     "outbox_messages": _l("Outgoing e-mail"),
     "member_imports": _l("Member import"),
     "glossary_entries": _l("Glossary entry"),
+    "events": _l("Matching day"),
+    "event_registrations": _l("Registration"),
+    "meeting_requests": _l("Meeting request"),
     "backup": _l("Backup"),
     "system": _l("System"),
 }
@@ -96,7 +109,8 @@ TARGETS = {
 # The target types audit rows carry (table names, and "system"/"backup"), for the audit log's filter.
 AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
                  "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
-                 "member_imports", "glossary_entries", "backup", "system")
+                 "member_imports", "glossary_entries", "events", "event_registrations", "meeting_requests", "backup",
+                 "system")
 
 DETAILS = {
     "firm_id": _l("Firm"),
@@ -125,6 +139,10 @@ DETAILS = {
     "last_error": _l("Last error"),
     "term_th": _l("Thai term"),
     "term_en": _l("English term"),
+    "event_id": _l("Matching day"),
+    "clusters": _l("Clusters"),
+    "status": _l("Status"),
+    "expired": _l("Expired"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.

@@ -18,6 +18,14 @@ from portal.auth.models import Role, User
 from portal.clusters.models import CoordinatorTerm, Membership, MembershipStatus
 from portal.collab.models import DECISIONS, CollabRequest, RequestStatus, Response, ResponseStatus
 from portal.collab.queries import accepted_elsewhere
+from portal.events.models import (
+    LIVE_REQUESTS,
+    EventStatus,
+    MeetingRequest,
+    MeetingRequestStatus,
+    Registration,
+    RegistrationStatus,
+)
 from portal.extensions import db, login_manager
 from portal.firms.models import Firm, FirmMember, FirmRole
 from portal.moderation.models import Report
@@ -70,6 +78,14 @@ __all__ = [
     "can_confirm_outcome",
     "can_set_confirmation_threshold",
     "can_edit_glossary",
+    "can_create_event",
+    "can_manage_event",
+    "can_view_event",
+    "can_register_for_event",
+    "can_decide_registration",
+    "can_view_attendees",
+    "can_request_meeting",
+    "can_answer_meeting_request",
 ]
 
 
@@ -533,6 +549,117 @@ def can_set_confirmation_threshold(user) -> bool:
 def can_edit_glossary(user) -> bool:
     """OSMEP staff (and administrators) keep the search glossary; coordinators and firm owners do not."""
     return _active(user) and user.is_staff
+
+
+# --- business matching days -----------------------------------------------------------------------
+
+def can_create_event(user, cluster_ids=None) -> bool:
+    """OSMEP staff organise matching days for any clusters or open to all; a coordinator, during a term,
+    for clusters they coordinate, every one of them (never open to all). Without `cluster_ids`: whether the
+    user may organise any event at all (to offer the link)."""
+    if not _active(user):
+        return False
+    if user.is_staff:
+        return True
+    coordinating = active_cluster_ids(user)
+    if cluster_ids is None:
+        return bool(coordinating)
+    return bool(cluster_ids) and set(cluster_ids) <= coordinating
+
+
+def can_manage_event(user, event) -> bool:
+    """Who organises an event (edits it, opens it, decides on registrations, sees every request and
+    exports them): OSMEP staff, and the coordinators of one of its clusters during their term."""
+    if not _active(user):
+        return False
+    return user.is_staff or bool(event.cluster_ids & active_cluster_ids(user))
+
+
+def can_view_event(user, event) -> bool:
+    """A draft event is seen by its organisers only; once open, by everyone."""
+    return event.status is not EventStatus.DRAFT or can_manage_event(user, event)
+
+
+def _eligible_firm(firm, event) -> bool:
+    """A visible firm, an approved member of one of the event's clusters (of any cluster, if the event is
+    open to all)."""
+    if firm.is_hidden:
+        return False
+    if event.is_open_to_all:
+        return _is_member_firm(firm.id, None)
+    return db.session.scalar(select(Membership.id).where(
+        Membership.firm_id == firm.id, Membership.cluster_id.in_(event.cluster_ids),
+        Membership.status == MembershipStatus.APPROVED).limit(1)) is not None
+
+
+def can_register_for_event(user, event, firm) -> bool:
+    """A confirmed member of the firm's team registers it while the event's registration window is open
+    (Bangkok dates), if the firm is eligible (_eligible_firm). One registration per firm: the service says
+    so if there is one already."""
+    return (_active(user) and user.is_confirmed and firm_role(user, firm) is not None
+            and event.registration_open_on(bangkok_today()) and _eligible_firm(firm, event))
+
+
+def can_decide_registration(user, registration) -> bool:
+    """The event's organisers approve or decline a registration, never one of a firm whose team includes
+    them (another organiser or OSMEP staff decide those)."""
+    return (can_manage_event(user, registration.event) and not _on_team(user, registration.firm_id)
+            and registration.event.status is not EventStatus.CANCELLED)
+
+
+def _on_an_approved_team(user, event) -> bool:
+    return any(_on_team(user, firm_id) for firm_id in db.session.scalars(select(Registration.firm_id).where(
+        Registration.event_id == event.id, Registration.status == RegistrationStatus.APPROVED)))
+
+
+def can_view_attendees(user, event) -> bool:
+    """The attendee list (who comes, what they offer and seek) is for the organisers and the teams of
+    firms approved for the event."""
+    if not _active(user) or event.status is EventStatus.DRAFT:
+        return can_manage_event(user, event)
+    return can_manage_event(user, event) or _on_an_approved_team(user, event)
+
+
+def live_request_count(registration) -> int:
+    """Pending and accepted requests the registration's firm sent or received at its event."""
+    return db.session.scalar(select(db.func.count(MeetingRequest.id)).where(
+        MeetingRequest.status.in_(LIVE_REQUESTS),
+        (MeetingRequest.from_registration_id == registration.id)
+        | (MeetingRequest.to_registration_id == registration.id)))
+
+
+def _live_between(one, other) -> bool:
+    pair = {one.id, other.id}
+    return db.session.scalar(select(MeetingRequest.id).where(
+        MeetingRequest.status.in_(LIVE_REQUESTS), MeetingRequest.from_registration_id.in_(pair),
+        MeetingRequest.to_registration_id.in_(pair)).limit(1)) is not None
+
+
+def can_request_meeting(user, sender, receiver) -> bool:
+    """A confirmed member of the sending firm's team asks another firm for a meeting: both registrations
+    approved for the same event, booking open (Bangkok dates), neither firm hidden. Never to a firm whose
+    team includes the user (their own firm, or a second firm they own: a meeting with oneself), never a
+    second live (pending or accepted) request between the same two firms, and only while the sender has
+    fewer live requests, sent or received, than the event's maximum of meetings per firm."""
+    if not (_active(user) and user.is_confirmed and _on_team(user, sender.firm_id)):
+        return False
+    if sender.event_id != receiver.event_id or sender.firm_id == receiver.firm_id:
+        return False
+    if _on_team(user, receiver.firm_id) or not (sender.is_approved and receiver.is_approved):
+        return False
+    if sender.firm.is_hidden or receiver.firm.is_hidden or not sender.event.booking_open_on(bangkok_today()):
+        return False
+    return not _live_between(sender, receiver) and \
+        live_request_count(sender) < sender.event.max_meetings_per_firm
+
+
+def can_answer_meeting_request(user, meeting_request) -> bool:
+    """Only the receiving firm's team accepts or declines a request, while it waits and booking is open,
+    and never a request sent by a firm whose team includes them too."""
+    receiver, sender = meeting_request.receiver, meeting_request.sender
+    return (_active(user) and _on_team(user, receiver.firm_id) and not _on_team(user, sender.firm_id)
+            and meeting_request.status is MeetingRequestStatus.PENDING
+            and meeting_request.event.booking_open_on(bangkok_today()))
 
 
 def require(allowed: bool) -> None:

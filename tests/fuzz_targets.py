@@ -19,10 +19,12 @@ METHODS = ("GET", "POST")
 INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "response", "membership_id": "membership",
               "term_id": "term", "invitation_id": "invitation", "outcome_id": "outcome",
               "notification_id": "notification", "message_id": "outbox_message", "import_id": "member_import",
-              "entry_id": "glossary_entry"}
+              "entry_id": "glossary_entry", "event_id": "event", "registration_id": "event_registration",
+              "meeting_request_id": "meeting_request"}
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
                  ("memberships.answer_invitation", "membership_id"): "invited_membership",
-                 ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject"}
+                 ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject",
+                 ("events.decide", "registration_id"): "pending_registration"}
 TARGET_TYPES = ("firm", "request", "response", "message")
 STRING_PARAMS = {"slug": ["betta"], "code": ["en"], "position": ["upstream"], "name": ["requests"],
                  "filename": ["favicon.svg"], "target_type": list(TARGET_TYPES)}

@@ -78,6 +78,27 @@ def _people_and_firms(betta):
     return people, firms, memberships
 
 
+def _matching_day(people, firms, betta) -> dict[str, int]:
+    """An open matching day for betta: the owner's, the responder's and the member's firms approved, a fifth
+    firm waiting for approval, and a request from the responder's firm to the owner's waiting for an answer."""
+    from portal.events import services as events
+    from tests.events_helpers import make_event, register
+
+    staff = people["staff"]
+    event = make_event(staff, [betta.id], needs_approval=True)
+    waiting = factories.firm(name_th="ฟาร์มรออนุมัติ")
+    factories.team_member(waiting, people["applicant"], "owner")
+    factories.membership(waiting, betta, Position.UPSTREAM)
+    regs = {}
+    for name, who in (("a", "owner"), ("b", "responder"), ("d", "member")):
+        regs[name] = register(people[who], event, firms[name])
+        events.decide_registration(staff, regs[name], approve=True)
+    pending = register(people["applicant"], event, waiting)
+    meeting_request = events.request_meeting(people["responder"], regs["b"], regs["a"], "อยากคุยเรื่องปลากัด")
+    return {"event": event.id, "event_registration": regs["d"].id, "pending_registration": pending.id,
+            "meeting_request": meeting_request.id}
+
+
 def build() -> World:
     """Create the world in the (reference-only) database and commit it."""
     from portal.collab.models import Outcome
@@ -104,6 +125,7 @@ def build() -> World:
     glossary_entry = glossary.add_entry(people["staff"], "ทุเรียน", "durian")
     glossary.add_entry(people["staff"], "มะพร้าว", "coconut")
     glossary.retire_entry(people["staff"], glossary.add_entry(people["staff"], "ปลากัด", "betta"))
+    event_ids = _matching_day(people, firms, betta)
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -115,6 +137,7 @@ def build() -> World:
         "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
         "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
+        **event_ids,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},

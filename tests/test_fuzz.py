@@ -172,6 +172,10 @@ DISPLAY_PAGES = [
     ("staff", "moderation.user", {"user_id": "subject"}),
     ("staff", "results.outcomes", {}),
     ("admin", "admin.audit_log", {}),
+    ("staff", "events.detail", {"event_id": "event"}),
+    ("staff", "events.registrations", {"event_id": "event"}),
+    ("owner", "events.attendees", {"event_id": "event"}),
+    ("owner", "events.my_requests", {"event_id": "event"}),
 ]
 # (target id, field) -> why this text is stored but, by design, shown on no page. None so far.
 NOT_SHOWN: dict[tuple[str, str], str] = {}

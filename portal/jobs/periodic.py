@@ -70,6 +70,13 @@ def expire_requests() -> str:
     return f"{run.expired} expired, {run.warned} warned, {run.skipped} skipped"
 
 
+def expire_meeting_requests() -> str:
+    """Meeting requests nobody answered before their event's booking closed (at Bangkok midnight) expire."""
+    from portal.events.services import expire_requests as expire
+
+    return f"{expire()} meeting requests expired"
+
+
 def notification_digests() -> str:
     from portal.notifications.services import send_digests
 
@@ -154,6 +161,7 @@ def remove_unconfirmed_accounts() -> str:
 
 JOBS = [
     Job("requests.expire", expire_requests, hour=0),
+    Job("events.expire_requests", expire_meeting_requests, hour=0),
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
     Job("notifications.digest", notification_digests, hour=7),

@@ -175,8 +175,10 @@ def generate(seed: int = DEFAULT_SEED, firms: int = DEFAULT_FIRMS, progress=None
         if progress and index % 50 == 0:
             progress(index, firms)
     db.session.flush()
-    _demo_owner(db.session.scalars(db.select(Firm).order_by(Firm.id).limit(3)).all(), now)
+    owned = db.session.scalars(db.select(Firm).order_by(Firm.id).limit(3)).all()
+    staff = _demo_owner(owned, now)
     counts["requests"] = _demo_requests(rng, now)
+    counts["event_registrations"] = _demo_event(rng, now, staff, owned[0])
     return counts
 
 
@@ -253,6 +255,53 @@ def _demo_owner(firms_owned, now):
     db.session.add(CoordinatorTerm(user_id=coordinator.id, cluster_id=betta.id, organisation_id=betta.association_id,
                                    starts_on=date(first_year, 10, 1), ends_on=date(first_year + 6, 9, 30),
                                    appointed_by_id=staff.id))
+    return staff
+
+
+def _demo_event(rng, now, staff, owner_firm) -> int:
+    """An upcoming matching day open to every cluster, two weeks ahead: registration and booking open now,
+    the demo owner's first firm and a few others registered with some of their slots, and two meeting
+    requests (one waiting, one accepted). Returns the number of registrations."""
+    from datetime import time
+
+    from portal.events import services as events
+    from portal.events.models import MeetingRequest, MeetingRequestStatus, Registration, RegistrationStatus
+
+    today = to_bangkok(now).date()
+    data = {"title_th": "วันจับคู่ธุรกิจคลัสเตอร์", "title_en": "Cluster business matching day",
+            "description_th": "พบผู้ซื้อและพันธมิตรจากทุกคลัสเตอร์ นัดละ 20 นาที",
+            "description_en": "Meet buyers and partners from every cluster, 20 minutes a meeting.",
+            "venue": "ศูนย์การประชุมแห่งชาติสิริกิติ์ กรุงเทพฯ", "online_url": None,
+            "registration_opens_on": today - timedelta(days=3), "registration_closes_on": today + timedelta(days=10),
+            "booking_opens_on": today - timedelta(days=3), "booking_closes_on": today + timedelta(days=12),
+            "meeting_minutes": 20, "max_meetings_per_firm": 6, "needs_approval": True}
+    day = today + timedelta(days=14)
+    event = events.create_event(staff, data, [], [events.SessionData(day, time(9, 0), 8),
+                                                  events.SessionData(day, time(13, 0), 6)],
+                                [str(n) for n in range(1, 11)])
+    events.open_event(staff, event)
+    others = db.session.scalars(db.select(Firm).where(Firm.id != owner_firm.id, Firm.hidden_at.is_(None))
+                                .order_by(Firm.id).limit(7)).all()
+    slots = event.slots
+    registrations = []
+    for firm in [owner_firm, *others]:
+        available = sorted(rng.sample(range(len(slots)), rng.randrange(6, len(slots) + 1)))
+        registration = Registration(event_id=event.id, firm_id=firm.id, attendees="คุณสมชาย ใจดี",
+                                    offers=firm.products_th, seeks="ผู้ซื้อและผู้จัดจำหน่าย",
+                                    status=RegistrationStatus.APPROVED, slots=[slots[i] for i in available],
+                                    decided_at=now, decided_by_id=staff.id)
+        db.session.add(registration)
+        registrations.append(registration)
+    registrations[-1].status, registrations[-1].decided_at, registrations[-1].decided_by_id = \
+        RegistrationStatus.PENDING, None, None
+    db.session.flush()
+    for sender, receiver, status in ((1, 0, MeetingRequestStatus.PENDING), (0, 2, MeetingRequestStatus.ACCEPTED)):
+        db.session.add(MeetingRequest(event_id=event.id, from_registration_id=registrations[sender].id,
+                                      to_registration_id=registrations[receiver].id,
+                                      reason="สนใจสินค้าของคุณ อยากคุยเรื่องการสั่งซื้อ", status=status,
+                                      responded_at=now if status is MeetingRequestStatus.ACCEPTED else None))
+    db.session.flush()
+    return len(registrations)
 
 
 def _membership(rng, firm, cluster, positions, since, now):
