@@ -2,7 +2,7 @@
 requests and meetings
 
 Revision ID: 64e8017cdea5
-Revises: 28f80d9ecf03
+Revises: b5d8e2a41c07
 Create Date: 2026-11-30
 
 Tables only, no data. Enums are portable strings (no native PostgreSQL enum to drop on downgrade).
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '64e8017cdea5'
-down_revision = '28f80d9ecf03'
+down_revision = 'b5d8e2a41c07'
 branch_labels = None
 depends_on = None
 
