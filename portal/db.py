@@ -1,10 +1,11 @@
 """Database plumbing shared by every feature: timestamps, enum columns, SQLite pragmas, Thai ordering."""
 import enum
+import json
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import DateTime, Enum, ForeignKey, Text, event
+from sqlalchemy import ARRAY, DateTime, Enum, ForeignKey, Integer, Text, any_, bindparam, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, declared_attr, mapped_column
@@ -26,6 +27,18 @@ UNMODELLED_DB_OBJECTS = (
 def include_object(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic filter: skip the hand-made search objects above."""
     return not (reflected and compare_to is None and name and name.startswith(UNMODELLED_DB_OBJECTS))
+
+
+def among(column, ids, session=None):
+    """Criterion: the column's value is one of `ids`, sent as one parameter (an array on PostgreSQL, JSON
+    walked by json_each on SQLite), so the statement is the same whatever their number: 2,000 separate
+    parameters cost PostgreSQL ~10 ms to parse and plan, and a row-wise IN of thousands overflows its stack."""
+    ids = list(ids)
+    name = f"{column.key}_among"
+    if (session or db.session).get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(name, ids, type_=ARRAY(Integer)))
+    each = func.json_each(bindparam(name, json.dumps(ids))).table_valued("value")
+    return column.in_(select(each.c.value))
 
 
 def utcnow() -> datetime:

@@ -23,7 +23,6 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
-    any_,
     bindparam,
     case,
     delete,
@@ -53,6 +52,7 @@ from portal.admin.models import (
     ResultUnion,
 )
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
+from portal.db import among
 from portal.firms.models import Firm
 from portal.thai import fiscal_year
 
@@ -139,17 +139,17 @@ def union_keys(keys) -> set[tuple[str, str]]:
 
 def refresh(session: Session, firm_ids) -> None:
     """Bring the stored figures of these firms in line with their memberships (no commit). However many
-    firms, each statement has the same SQL: the ids and keys go in bound parameters (_among, _rows)."""
+    firms, each statement has the same SQL: the ids and keys go in bound parameters (portal.db.among, _rows)."""
     ids = sorted({i for i in firm_ids if i is not None})
     if not ids:
         return
     unions = _kept_unions(session)
     # Lock the firms (PostgreSQL; SQLite has one writer anyway) so that two transactions changing one
     # firm's memberships compute its figures one after the other, each seeing the other's result.
-    session.execute(select(Firm.id).where(_among(session, Firm.id, ids)).order_by(Firm.id).with_for_update())
+    session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=ids)).order_by(Firm.id).with_for_update())
     wanted = _wanted_keys(session, ids)
     stored = set(session.execute(select(KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)
-                                 .where(_among(session, KEYS.c.firm_id, ids))).all())
+                                 .where(among(KEYS.c.firm_id, session=session, ids=ids))).all())
     added, removed = sorted(wanted - stored), sorted(stored - wanted)
     if removed:
         _delete_keys(session, removed)
@@ -177,7 +177,7 @@ def _delete_keys(session: Session, keys) -> None:
         # Their firms' keys read by the firm index, then hash-joined: 4x faster than a primary-key probe
         # per key (20,000 keys of 1,500 firms on the 100k-firm bench database, 150 ms against 600 ms).
         gone = _rows(session, _KEY_COLUMNS, keys)
-        session.execute(delete(KEYS).where(_among(session, KEYS.c.firm_id, sorted({key[0] for key in keys})),
+        session.execute(delete(KEYS).where(among(KEYS.c.firm_id, session=session, ids=sorted({key[0] for key in keys})),
                                            *(column == gone.c[column.name] for column in _KEY_COLUMNS)))
         return
     key = KEYS.alias("gone_key")  # an alias: the subquery must not correlate with the table deleted from
@@ -185,15 +185,6 @@ def _delete_keys(session: Session, keys) -> None:
     found = (select(literal_column("gone_key.rowid")).select_from(gone)
              .join(key, and_(*(key.c[column.name] == gone.c[column.name] for column in _KEY_COLUMNS))))
     session.execute(delete(KEYS).where(literal_column("rowid").in_(found)))
-
-
-def _among(session: Session, column, ids: list[int]):
-    """Criterion: the column's value is one of `ids`, sent as one parameter (an array on PostgreSQL, JSON
-    on SQLite), as search.rank.among() does: not one parameter per id."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(f"{column.name}_among", ids, type_=ARRAY(Integer)))
-    each = func.json_each(bindparam(f"{column.name}_among", json.dumps(ids))).table_valued("value")
-    return column.in_(select(each.c.value))
 
 
 def _rows(session: Session, columns, rows):
@@ -348,7 +339,7 @@ def _membership_rows(criterion=None):
 def _wanted_keys(session: Session, firm_ids: list[int]) -> set[tuple[int, int, str, str]]:
     """(firm id, scope, dimension, bucket) the firms count in now, from their memberships."""
     by_firm = {firm_id: [] for firm_id in firm_ids}
-    for firm_id, *row in session.execute(_membership_rows(_among(session, Membership.firm_id, firm_ids))):
+    for firm_id, *row in session.execute(_membership_rows(among(Membership.firm_id, session=session, ids=firm_ids))):
         by_firm[firm_id].append(row)
     return {(firm_id, *key) for firm_id, rows in by_firm.items() for key in keys_of(rows)}
 
@@ -443,7 +434,7 @@ def _refresh_noted_firms(session):
     firm_ids, membership_ids = session.info.pop(_FIRMS, set()), session.info.pop(_MEMBERSHIPS, set())
     if membership_ids:
         firm_ids |= set(session.scalars(select(Membership.firm_id).where(
-            _among(session, Membership.id, sorted(membership_ids)))))
+            among(Membership.id, session=session, ids=sorted(membership_ids)))))
     refresh(session, firm_ids)
 
 

@@ -15,13 +15,13 @@ that many matches (all but the broadest searches) the order is exact; beyond it,
 first RANK_WINDOW found, so that a page costs the same at 100,000 or 1,000,000 records. The window is
 larger than what can be browsed (portal.listing.COUNT_CAP), so the pages shown are the best of a larger set.
 """
-import json
 from operator import itemgetter
 
-from sqlalchemy import ARRAY, Integer, any_, bindparam, case, func, literal, or_, select, text, union_all
+from sqlalchemy import case, func, literal, or_, select, union_all
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
+from portal.db import among
 from portal.extensions import db
 from portal.listing import COUNT_CAP, CappedPage, capped_pages, page_within
 from portal.search.sql import groups_of, index_first, needed
@@ -56,14 +56,6 @@ def relevance(model, query_terms, dialect: str):
         if term_score is not None:
             score = term_score if score is None else score + term_score
     return score if score is not None else literal(0)
-
-
-def among(id_column, ids: list[int]):
-    """Criterion: the id is one of `ids`, sent as one parameter (an array on PostgreSQL, JSON on SQLite):
-    2,000 separate parameters cost PostgreSQL ~10 ms to parse and plan."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        return id_column == any_(bindparam("ids", ids, type_=ARRAY(Integer)))
-    return id_column.in_(text("SELECT value FROM json_each(:ids)").bindparams(ids=json.dumps(ids)))
 
 
 def _key(clause) -> tuple:
