@@ -114,6 +114,9 @@ LISTS = [
     ("outbox.index", "staff", "/admin/outbox/"),
     ("admin.audit_log", "staff", "/admin/audit"),
     ("glossary.index", "staff", "/admin/glossary/"),
+    ("events.index", "anonymous", "/events/"),
+    ("events.attendees", "owner", "/events/{event}/attendees"),
+    ("events.requests", "staff", "/events/{event}/requests"),
 ]
 
 
@@ -135,6 +138,21 @@ def two_page_lists(app, monkeypatch):
                                  status=MembershipStatus.PENDING)
             factories.membership(factories.firm(name_th=f"ผู้ได้รับเชิญ{n}"), betta, Position.UPSTREAM,
                                  status=MembershipStatus.INVITED)
+        # a second matching day, and a second meeting request on the world's
+        from portal.auth.models import User
+        from portal.events import services as events
+        from portal.events.models import Registration
+        from portal.firms.models import Firm
+        from tests.events_helpers import make_event
+
+        def person(name):
+            return db.session.scalar(select(User).where(User.email == f"{name}@fuzz.example"))
+
+        make_event(person("staff"), [betta.id])
+        member = db.session.get(Registration, world.ids["event_registration"])
+        responder = db.session.scalar(select(Registration).join(Firm).where(
+            Registration.event_id == world.ids["event"], Firm.name_th == "ฟาร์มผู้ตอบ"))
+        events.request_meeting(person("member"), member, responder, "อยากคุยเรื่องส่งออก")
         db.session.commit()
     return world
 
@@ -160,6 +178,7 @@ def test_every_list_applies_the_page_rule(app, two_page_lists, endpoint, who, ur
     if who != "anonymous":
         with client.session_transaction() as session:
             session["_user_id"] = two_page_lists.user_id(who)
+    url = url.format(**two_page_lists.ids)
     sep = "&" if "?" in url else "?"
     first = client.get(url)
     assert first.status_code == 200 and 'rel="next"' in first.get_data(as_text=True), "the list has one page only"
