@@ -240,3 +240,23 @@ def test_reminders_go_once_the_day_before_in_each_readers_language(app, cast):
         note = next(n for n in reminders if n.user_id == cast.users["owner"])
         assert KINDS["events.agenda_reminder"].link(note) == f"/events/{event_id}/agenda/{cast.firms['A']}"
         assert message(note, "en") == "Tomorrow: “Betta matching day”. The agenda of Firm A is ready."
+
+
+def test_tables_stay_once_meetings_are_placed_at_them(app, cast):
+    """update_event's own rule ("its tables only until a meeting is placed"): changing them then is refused
+    in the reader's language and changes nothing (it used to fail on the meetings' table references)."""
+    from portal.events import services
+    from portal.exceptions import RuleViolation
+    from tests.events_helpers import event_data
+
+    with app.test_request_context("/"):
+        roles = load_cast(cast)
+        event, _regs, _meetings = matching_day(roles)
+        db.session.commit()
+        with pytest.raises(RuleViolation) as refused:
+            services.update_event(roles.users["staff"], event, event_data(), [roles.clusters["betta"].id],
+                                  [services.SessionData(s.day, s.start_time, s.slot_count) for s in event.sessions],
+                                  ["A", "B"])
+        assert str(refused.value) == "มีนัดพบที่โต๊ะเหล่านี้แล้ว จึงเปลี่ยนโต๊ะไม่ได้อีก"
+        db.session.rollback()
+        assert [t.name for t in event.tables] == ["1", "2", "3"]

@@ -29,6 +29,7 @@ from portal.events.models import (
     EventSession,
     EventStatus,
     EventTable,
+    Meeting,
     MeetingRequest,
     MeetingRequestStatus,
     Registration,
@@ -193,6 +194,10 @@ def update_event(actor, event: Event, data: dict, cluster_ids, sessions: list[Se
                                              .limit(1)) is not None:
         raise RuleViolation(_l("Firms have registered for these slots already: the sessions and the meeting "
                                "length can no longer change."), "sessions")
+    if [t.name for t in event.tables] != table_names and db.session.scalar(
+            select(Meeting.id).where(Meeting.event_id == event.id, Meeting.table_id.is_not(None)).limit(1)) is not None:
+        raise RuleViolation(_l("Meetings are placed at these tables already: the tables can no longer change."),
+                            "table_names")
     changed = [k for k in EVENT_FIELDS if getattr(event, k) != data.get(k)]
     for key in EVENT_FIELDS:
         setattr(event, key, data.get(key))
