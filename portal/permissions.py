@@ -18,11 +18,13 @@ from portal.auth.models import Role, User
 from portal.clusters.models import CoordinatorTerm, Membership, MembershipStatus
 from portal.collab.models import DECISIONS, CollabRequest, RequestStatus, Response, ResponseStatus
 from portal.collab.queries import accepted_elsewhere
+from portal.db import utcnow
 from portal.events.models import (
     LIVE_REQUESTS,
     EventStatus,
     MeetingRequest,
     MeetingRequestStatus,
+    MeetingState,
     Registration,
     RegistrationStatus,
 )
@@ -86,6 +88,11 @@ __all__ = [
     "can_view_attendees",
     "can_request_meeting",
     "can_answer_meeting_request",
+    "can_view_agenda",
+    "can_check_in",
+    "can_mark_meeting",
+    "meeting_side",
+    "can_rate_meeting",
 ]
 
 
@@ -660,6 +667,50 @@ def can_answer_meeting_request(user, meeting_request) -> bool:
     return (_active(user) and _on_team(user, receiver.firm_id) and not _on_team(user, sender.firm_id)
             and meeting_request.status is MeetingRequestStatus.PENDING
             and meeting_request.event.booking_open_on(bangkok_today()))
+
+
+# --- the day itself (portal/events/day.py) -------------------------------------------------------------
+
+def can_view_agenda(user, registration) -> bool:
+    """A firm's agenda (its meetings, its check-in code) is for that firm's team and the event's organisers
+    (OSMEP staff included); never for another firm's team, even one registered for the same event. Only an
+    approved registration has an agenda."""
+    if not _active(user) or not registration.is_approved:
+        return False
+    return _on_team(user, registration.firm_id) or can_manage_event(user, registration.event)
+
+
+def can_check_in(user, event) -> bool:
+    """The event's organisers (OSMEP staff included) check firms in at the desk, once it is open; firms never
+    check themselves in."""
+    return can_manage_event(user, event) and event.status in (EventStatus.OPEN, EventStatus.PUBLISHED)
+
+
+def meeting_side(user, meeting) -> str | None:
+    """"sender" or "receiver": the side of the meeting whose team includes the user, or None."""
+    if _on_team(user, meeting.request.sender.firm_id):
+        return "sender"
+    if _on_team(user, meeting.request.receiver.firm_id):
+        return "receiver"
+    return None
+
+
+def can_mark_meeting(user, meeting) -> bool:
+    """Either firm's team or the event's organisers mark a placed meeting held or no-show, once its slot has
+    begun, and only while it is still just scheduled (a mark is not taken back here)."""
+    if not _active(user) or meeting.slot is None or meeting.state is not MeetingState.SCHEDULED:
+        return False
+    if meeting.slot.starts_at > utcnow():
+        return False
+    return meeting_side(user, meeting) is not None or can_manage_event(user, meeting.request.event)
+
+
+def can_rate_meeting(user, meeting) -> bool:
+    """After a held meeting each firm's team rates it for their side (once); organisers do not rate."""
+    if not (_active(user) and meeting.state is MeetingState.HELD):
+        return False
+    side = meeting_side(user, meeting)
+    return side is not None and getattr(meeting, f"{side}_rating") is None
 
 
 def require(allowed: bool) -> None:

@@ -82,6 +82,7 @@ def _matching_day(people, firms, betta) -> dict[str, int]:
     """An open matching day for betta: the owner's, the responder's and the member's firms approved, a fifth
     firm waiting for approval, and a request from the responder's firm to the owner's waiting for an answer."""
     from portal.events import services as events
+    from tests.events_day_helpers import place_meeting
     from tests.events_helpers import make_event, register
 
     staff = people["staff"]
@@ -95,8 +96,10 @@ def _matching_day(people, firms, betta) -> dict[str, int]:
         events.decide_registration(staff, regs[name], approve=True)
     pending = register(people["applicant"], event, waiting)
     meeting_request = events.request_meeting(people["responder"], regs["b"], regs["a"], "อยากคุยเรื่องปลากัด")
+    # the owner's firm meets the member's, placed in the first slot (the day's pages: agenda, marks, ratings)
+    meeting = place_meeting(event, people["owner"], regs["a"], people["member"], regs["d"])
     return {"event": event.id, "event_registration": regs["d"].id, "pending_registration": pending.id,
-            "meeting_request": meeting_request.id}
+            "meeting_request": meeting_request.id, "meeting": meeting.id, "checkin_token": regs["a"].checkin_token}
 
 
 def build() -> World:
@@ -126,6 +129,7 @@ def build() -> World:
     glossary.add_entry(people["staff"], "มะพร้าว", "coconut")
     glossary.retire_entry(people["staff"], glossary.add_entry(people["staff"], "ปลากัด", "betta"))
     event_ids = _matching_day(people, firms, betta)
+    checkin_token = event_ids.pop("checkin_token")
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -146,7 +150,8 @@ def build() -> World:
                 "auth.reset": auth_services.reset_token(owner),
                 "firms.accept_invitation": firm_emails.invitation_token(invitation),
                 # the coordinator's confirmed import: its preview page says so (Back after confirming)
-                "coordination.import_preview": member_import.token, "coordination.confirm_import": member_import.token},
+                "coordination.import_preview": member_import.token, "coordination.confirm_import": member_import.token,
+                "events.checkin_page": checkin_token},
     )
 
 

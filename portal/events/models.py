@@ -236,6 +236,13 @@ class Registration(TimestampMixin, db.Model):
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     decline_reason: Mapped[str | None] = mapped_column(Text)
+    # The day itself (portal/events/checkin.py): issued on approval; the token goes in the QR code's URL, the
+    # short code is for typing at the desk when a phone cannot scan.
+    checkin_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    checkin_code: Mapped[str | None] = mapped_column(String(12), unique=True)
+    checked_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    checked_in_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # the day-before reminder went out
 
     event: Mapped[Event] = relationship(lazy="joined")
     firm: Mapped["Firm"] = relationship(lazy="joined")  # noqa: F821
@@ -296,6 +303,17 @@ class Meeting(TimestampMixin, db.Model):
     table_id: Mapped[int | None] = mapped_column(ForeignKey("event_tables.id"))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[MeetingState] = mapped_column(enum_column(MeetingState), default=MeetingState.SCHEDULED)
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # After a held meeting each side answers once: a rating (1-5) and whether it wants to go on with the other.
+    sender_rating: Mapped[int | None] = mapped_column(Integer)
+    sender_continues: Mapped[bool | None] = mapped_column(Boolean)
+    receiver_rating: Mapped[int | None] = mapped_column(Integer)
+    receiver_continues: Mapped[bool | None] = mapped_column(Boolean)
+
+    request: Mapped[MeetingRequest] = relationship(lazy="joined")
+    slot: Mapped[Slot | None] = relationship(lazy="joined")
+    table: Mapped[EventTable | None] = relationship(lazy="joined")
 
     # One meeting per table per slot (unplaced meetings, with NULLs, do not collide).
     __table_args__ = (UniqueConstraint("slot_id", "table_id"),)

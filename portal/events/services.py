@@ -18,6 +18,7 @@ from portal import audit
 from portal.auth.models import User
 from portal.collab.models import CollabRequest, RequestStatus
 from portal.db import flush_or_refuse, utcnow
+from portal.events.checkin import issue_code
 from portal.events.models import (
     MAX_MEETINGS_PER_FIRM,
     MAX_SESSIONS,
@@ -28,6 +29,7 @@ from portal.events.models import (
     EventSession,
     EventStatus,
     EventTable,
+    Meeting,
     MeetingRequest,
     MeetingRequestStatus,
     Registration,
@@ -192,6 +194,10 @@ def update_event(actor, event: Event, data: dict, cluster_ids, sessions: list[Se
                                              .limit(1)) is not None:
         raise RuleViolation(_l("Firms have registered for these slots already: the sessions and the meeting "
                                "length can no longer change."), "sessions")
+    if [t.name for t in event.tables] != table_names and db.session.scalar(
+            select(Meeting.id).where(Meeting.event_id == event.id, Meeting.table_id.is_not(None)).limit(1)) is not None:
+        raise RuleViolation(_l("Meetings are placed at these tables already: the tables can no longer change."),
+                            "table_names")
     changed = [k for k in EVENT_FIELDS if getattr(event, k) != data.get(k)]
     for key in EVENT_FIELDS:
         setattr(event, key, data.get(key))
@@ -267,6 +273,8 @@ def register(actor, event: Event, firm, attendees: str, offers: str | None, seek
     registration = Registration(event_id=event.id, firm_id=firm.id, attendees=attendees.strip(), offers=offers,
                                 seeks=seeks, status=status, registered_by_id=_actor_id(actor), slots=slots,
                                 requests=requests)
+    if registration.is_approved:
+        issue_code(registration)
     db.session.add(registration)
     flush_or_refuse(ALREADY_REGISTERED)  # the same firm registered at the same moment by a teammate
     audit.record(actor, "event.registered", registration, event_id=event.id, firm_id=firm.id, status=status.value)
@@ -283,6 +291,8 @@ def decide_registration(actor, registration: Registration, approve: bool, reason
     registration.status = RegistrationStatus.APPROVED if approve else RegistrationStatus.DECLINED
     registration.decided_at, registration.decided_by_id = utcnow(), _actor_id(actor)
     registration.decline_reason = None if approve else (reason or None)
+    if approve:
+        issue_code(registration)
     db.session.flush()
     action = "approved" if approve else "declined"
     audit.record(actor, f"registration.{action}", registration, reason=registration.decline_reason,

@@ -77,6 +77,13 @@ def expire_meeting_requests() -> str:
     return f"{expire()} meeting requests expired"
 
 
+def event_reminders() -> str:
+    """The day before a matching day, each approved firm's team gets its agenda link (once per registration)."""
+    from portal.events.meetings import send_reminders
+
+    return f"{send_reminders()} matching-day reminders"
+
+
 def notification_digests() -> str:
     from portal.notifications.services import send_digests
 
@@ -164,6 +171,7 @@ JOBS = [
     Job("events.expire_requests", expire_meeting_requests, hour=0),
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
+    Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
     Job("notifications.digest", notification_digests, hour=7),
     Job("requests.digest", request_digests, hour=7),
     Job("imports.cleanup", remove_abandoned_imports),
