@@ -81,6 +81,12 @@ ACTIONS = {
     "meeting_request.accepted": _l("Meeting request accepted"),
     "meeting_request.declined": _l("Meeting request declined"),
     "meeting_request.expired": _l("Meeting requests expired"),
+    "schedule.requested": _l("Schedule asked for"),
+    "schedule.made": _l("Schedule made"),
+    "schedule.published": _l("Schedule published"),
+    "meeting.moved": _l("Meeting moved"),
+    "meeting.pinned": _l("Meeting pinned"),
+    "meeting.unpinned": _l("Meeting unpinned"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.
@@ -102,6 +108,7 @@ TARGETS = {
     "events": _l("Matching day"),
     "event_registrations": _l("Registration"),
     "meeting_requests": _l("Meeting request"),
+    "meetings": _l("Meeting"),
     "backup": _l("Backup"),
     "system": _l("System"),
 }
@@ -109,8 +116,8 @@ TARGETS = {
 # The target types audit rows carry (table names, and "system"/"backup"), for the audit log's filter.
 AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
                  "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
-                 "member_imports", "glossary_entries", "events", "event_registrations", "meeting_requests", "backup",
-                 "system")
+                 "member_imports", "glossary_entries", "events", "event_registrations", "meeting_requests", "meetings",
+                 "backup", "system")
 
 DETAILS = {
     "firm_id": _l("Firm"),
