@@ -82,6 +82,7 @@ def _matching_day(people, firms, betta) -> dict[str, int]:
     """An open matching day for betta: the owner's, the responder's and the member's firms approved, a fifth
     firm waiting for approval, and a request from the responder's firm to the owner's waiting for an answer."""
     from portal.events import services as events
+    from portal.events.models import Meeting
     from tests.events_helpers import make_event, register
 
     staff = people["staff"]
@@ -95,8 +96,15 @@ def _matching_day(people, firms, betta) -> dict[str, int]:
         events.decide_registration(staff, regs[name], approve=True)
     pending = register(people["applicant"], event, waiting)
     meeting_request = events.request_meeting(people["responder"], regs["b"], regs["a"], "อยากคุยเรื่องปลากัด")
+    # An accepted request placed in the first slot at the first table, for the organiser's schedule pages.
+    accepted = events.request_meeting(people["owner"], regs["a"], regs["d"], "อยากซื้อปลากัด")
+    events.answer_request(people["member"], accepted, accept=True)
+    meeting = Meeting(event_id=event.id, request_id=accepted.id, slot_id=event.slots[0].id,
+                      table_id=event.tables[0].id)
+    db.session.add(meeting)
+    db.session.flush()
     return {"event": event.id, "event_registration": regs["d"].id, "pending_registration": pending.id,
-            "meeting_request": meeting_request.id}
+            "meeting_request": meeting_request.id, "meeting": meeting.id}
 
 
 def build() -> World:
