@@ -184,3 +184,50 @@ def test_the_organiser_makes_moves_and_publishes_in_thai(app, cast, th):
         assert db.session.scalar(select(func.count()).select_from(Notification).where(
             Notification.kind == "events.schedule_published")) >= 4
     assert th("Schedule published") in body(staff.get(f"/events/{event_id}/schedule?lang=th"))
+
+
+def test_a_pin_that_no_longer_fits_fails_the_run_and_changes_nothing(roles, th):
+    event, regs, requests = _day(roles)
+    staff = roles.users["staff"]
+    _run(staff, event)
+    ab = _meeting(requests["AB"])
+    scheduling.move_meeting(staff, ab, event.slots[0].id, event.tables[0].id)
+    regs["A"].slots = event.slots[1:]  # A can no longer meet in the first slot, where A-B is pinned
+    db.session.commit()
+    ac_before = (_meeting(requests["AC"]).slot_id, _meeting(requests["AC"]).table_id)
+    job = _run(staff, event)
+    assert job.status is ScheduleRunStatus.FAILED and job.error == "pin_conflict"
+    assert th("A pinned meeting no longer fits (a firm's availability or the event changed). Move or unpin it, "
+              "then make the schedule again.")  # what the page shows, in Thai
+    assert (_meeting(requests["AC"]).slot_id, _meeting(requests["AC"]).table_id) == ac_before
+    assert _meeting(requests["AB"]).slot_id == event.slots[0].id
+
+
+def test_runs_whose_nudge_was_lost_are_taken_up_by_the_sweep(roles):
+    from datetime import timedelta
+
+    from portal.db import utcnow
+
+    event, _regs, _requests = _day(roles)
+    job = scheduling.request_run(roles.users["staff"], event)
+    db.session.commit()
+    assert scheduling.waiting() == []  # just asked for: its own nudge will come
+    assert scheduling.waiting(utcnow() + timedelta(minutes=2)) == [job.id]
+    assert scheduling.run(job.id).status is ScheduleRunStatus.DONE
+    assert scheduling.run(job.id) is None  # done once only
+
+
+def test_tables_no_longer_change_once_meetings_are_placed(roles, th):
+    from tests.events_helpers import event_data, sessions
+
+    event, _regs, _requests = _day(roles)
+    staff = roles.users["staff"]
+    _run(staff, event)
+    names = [t.name for t in event.tables]
+    with pytest.raises(RuleViolation, match=th("Meetings are placed at these tables already: the tables can no "
+                                               "longer change.")) as refused:
+        services.update_event(staff, event, event_data(), [], sessions(), ["A", "B"])
+    assert refused.value.field == "table_names"
+    db.session.rollback()
+    assert [t.name for t in event.tables] == names
+    services.update_event(staff, event, event_data(title_en="Renamed"), [], sessions(), names)  # the rest still can
