@@ -101,6 +101,10 @@ class Config:
     WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
     IMPORT_PREVIEW_HOURS = 6  # an unconfirmed import preview file is removed after this
     IMPORT_STALE_MINUTES = 30  # an import "running" this long lost its worker: it is taken up again
+    # The matching-day scheduler's time limit per run (CP-SAT, portal/events/schedule.py); a run "running"
+    # for SCHEDULE_STALE_MINUTES lost its worker and is taken up again.
+    SCHEDULE_TIME_LIMIT_SECONDS = float(os.environ.get("SCHEDULE_TIME_LIMIT_SECONDS", "30"))
+    SCHEDULE_STALE_MINUTES = 10
     UNCONFIRMED_RETENTION_DAYS = int(os.environ.get("UNCONFIRMED_RETENTION_DAYS", "30"))
 
     # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.
@@ -177,3 +181,4 @@ class TestConfig(Config):
     MAIL_SERVER = None
     PORTAL_BASE_URL = "http://localhost"  # the test client's host
     JOBS_IMMEDIATE = True  # mail is delivered at the end of the request; tests/test_jobs.py runs real workers
+    SCHEDULE_TIME_LIMIT_SECONDS = 1.0

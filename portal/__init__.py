@@ -87,6 +87,7 @@ def _import_models():
     from portal.collab import services as _collab_services  # noqa: F401
     from portal.events import meetings as _events_meetings  # noqa: F401  (its notification kind)
     from portal.events import models as _events  # noqa: F401
+    from portal.events import scheduling as _events_scheduling  # noqa: F401
     from portal.events import services as _events_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
     from portal.glossary import models as _glossary  # noqa: F401
@@ -110,6 +111,7 @@ def register_blueprints(app):
     from portal.directory.views import bp as directory_bp
     from portal.events import booking as _booking  # noqa: F401  (the firms' routes, on events.bp)
     from portal.events import day as _day  # noqa: F401  (agendas, check-in, meeting marks, on events.bp)
+    from portal.events import scheduling_views as _scheduling  # noqa: F401  (the organisers' schedule routes)
     from portal.events.views import bp as events_bp
     from portal.firms.views import bp as firms_bp
     from portal.glossary.views import bp as glossary_bp

@@ -86,6 +86,12 @@ ACTIONS = {
     "meeting.no_show": _l("Meeting marked no-show"),
     "meeting.rated": _l("Meeting rated"),
     "events.reminded": _l("Matching-day reminders sent"),
+    "schedule.requested": _l("Schedule asked for"),
+    "schedule.made": _l("Schedule made"),
+    "schedule.published": _l("Schedule published"),
+    "meeting.moved": _l("Meeting moved"),
+    "meeting.pinned": _l("Meeting pinned"),
+    "meeting.unpinned": _l("Meeting unpinned"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.

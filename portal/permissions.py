@@ -82,6 +82,7 @@ __all__ = [
     "can_edit_glossary",
     "can_create_event",
     "can_manage_event",
+    "can_schedule_event",
     "can_view_event",
     "can_register_for_event",
     "can_decide_registration",
@@ -580,6 +581,12 @@ def can_manage_event(user, event) -> bool:
     if not _active(user):
         return False
     return user.is_staff or bool(event.cluster_ids & active_cluster_ids(user))
+
+
+def can_schedule_event(user, event) -> bool:
+    """The event's organisers make, change and publish its schedule, once it is open (a draft has no
+    requests yet; a cancelled event has no day)."""
+    return event.status in (EventStatus.OPEN, EventStatus.PUBLISHED) and can_manage_event(user, event)
 
 
 def can_view_event(user, event) -> bool:

@@ -3,7 +3,7 @@ firm, who asks whom for a meeting, who answers. Awkward rows: one's own firm, tw
 firm, a pending membership, closed windows, a coordinator of another cluster, an ended term, a suspension."""
 import pytest
 
-from portal.events.models import MeetingRequest, MeetingRequestStatus, Registration, RegistrationStatus
+from portal.events.models import EventStatus, MeetingRequest, MeetingRequestStatus, Registration, RegistrationStatus
 from portal.extensions import db
 from portal.permissions import (
     can_answer_meeting_request,
@@ -12,6 +12,7 @@ from portal.permissions import (
     can_manage_event,
     can_register_for_event,
     can_request_meeting,
+    can_schedule_event,
     can_view_attendees,
     can_view_event,
 )
@@ -225,3 +226,35 @@ def test_can_decide_registration(roles, events):
     a = _registration(events["betta"], roles.firms["A"], RegistrationStatus.PENDING)
     k = _registration(events["betta"], roles.firms["K"], RegistrationStatus.PENDING)
     assert {who: [can_decide_registration(roles.users[who], r) for r in (a, k)] for who in DECIDE} == DECIDE
+
+
+#                         betta cosplay all draft closed published cancelled
+SCHEDULE = table("""
+anonymous                 0     0       0   0     0      0         0
+unconfirmed               0     0       0   0     0      0         0
+stranger                  0     0       0   0     0      0         0
+owner                     0     0       0   0     0      0         0
+editor                    0     0       0   0     0      0         0
+owner_of_two              0     0       0   0     0      0         0
+owner_c                   0     0       0   0     0      0         0
+coordinator               1     0       0   0     1      1         0
+other_coordinator         0     1       0   0     0      0         0
+ended_coordinator         0     0       0   0     0      0         0
+suspended                 0     0       0   0     0      0         0
+staff                     1     1       1   0     1      1         0
+admin                     1     1       1   0     1      1         0
+owner_h                   0     0       0   0     0      0         0
+applicant                 0     0       0   0     0      0         0
+""")
+
+
+def test_can_schedule_event(roles, events):
+    """Organisers schedule an open event (booking closed or not) and change a published schedule; never a
+    draft's nor a cancelled event's."""
+    staff, betta = roles.users["staff"], roles.clusters["betta"].id
+    published, cancelled = make_event(staff, [betta]), make_event(staff, [betta])
+    published.status, cancelled.status = EventStatus.PUBLISHED, EventStatus.CANCELLED
+    columns = [events["betta"], events["cosplay"], events["all"], events["draft"], events["closed"], published,
+               cancelled]
+    actual = {who: [can_schedule_event(roles.users[who], e) for e in columns] for who in WHO}
+    assert actual == SCHEDULE

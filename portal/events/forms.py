@@ -149,3 +149,11 @@ class MeetingRequestForm(PortalForm):
 
 class DeclineForm(PortalForm):
     reason = TextAreaField(_l("Reason (the firm sees it)"), validators=[Optional(), Length(max=1000)])
+
+
+class MoveMeetingForm(PortalForm):
+    """Where an organiser puts a meeting; the choices are the event's slots and tables (set by the view)."""
+    slot_id = SelectField(_l("Slot"), coerce=int, render_kw=NO_REQUIRED_ATTRIBUTE,
+                          validators=[InputRequired(message=_l("Choose a slot."))])
+    table_id = SelectField(_l("Table"), coerce=int, render_kw=NO_REQUIRED_ATTRIBUTE,
+                           validators=[InputRequired(message=_l("Choose a table."))])

@@ -15,7 +15,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portal.db import TimestampMixin, UTCDateTime, enum_column
+from portal.db import TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.i18n import Bilingual
 from portal.thai import BANGKOK, to_bangkok
@@ -311,9 +311,51 @@ class Meeting(TimestampMixin, db.Model):
     receiver_rating: Mapped[int | None] = mapped_column(Integer)
     receiver_continues: Mapped[bool | None] = mapped_column(Boolean)
 
+    # Why the scheduler left it unplaced (a code of schedule.UNSCHEDULED_REASONS); None while placed.
+    unscheduled_reason: Mapped[str | None] = mapped_column(String(20))
+
     request: Mapped[MeetingRequest] = relationship(lazy="joined")
     slot: Mapped[Slot | None] = relationship(lazy="joined")
     table: Mapped[EventTable | None] = relationship(lazy="joined")
 
     # One meeting per table per slot (unplaced meetings, with NULLs, do not collide).
     __table_args__ = (UniqueConstraint("slot_id", "table_id"),)
+
+
+class ScheduleRunStatus(enum.Enum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def label(self):
+        return {ScheduleRunStatus.QUEUED: _l("Waiting for a worker"),
+                ScheduleRunStatus.RUNNING: _l("Making the schedule"), ScheduleRunStatus.DONE: _l("Schedule made"),
+                ScheduleRunStatus.FAILED: _l("The schedule could not be made")}[self]
+
+
+class ScheduleRun(db.Model):
+    """One run of the scheduler for an event, asked for by an organiser and done by a worker; the latest
+    one is what the schedule page shows (its state, then its figures)."""
+
+    __tablename__ = "schedule_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[ScheduleRunStatus] = mapped_column(enum_column(ScheduleRunStatus),
+                                                      default=ScheduleRunStatus.QUEUED)
+    error: Mapped[str | None] = mapped_column(String(20))  # a code the page translates, if it failed
+    solver_status: Mapped[str | None] = mapped_column(String(20))  # optimal, feasible, greedy
+    meetings: Mapped[int | None] = mapped_column(Integer)
+    bound: Mapped[int | None] = mapped_column(Integer)  # proven most meetings possible
+    gaps: Mapped[int | None] = mapped_column(Integer)
+    unscheduled: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in (ScheduleRunStatus.QUEUED, ScheduleRunStatus.RUNNING)

@@ -194,8 +194,9 @@ def update_event(actor, event: Event, data: dict, cluster_ids, sessions: list[Se
                                              .limit(1)) is not None:
         raise RuleViolation(_l("Firms have registered for these slots already: the sessions and the meeting "
                                "length can no longer change."), "sessions")
-    if [t.name for t in event.tables] != table_names and db.session.scalar(
-            select(Meeting.id).where(Meeting.event_id == event.id, Meeting.table_id.is_not(None)).limit(1)) is not None:
+    tables_change = [t.name for t in event.tables] != table_names
+    placed = select(Meeting.id).where(Meeting.event_id == event.id, Meeting.table_id.is_not(None)).limit(1)
+    if tables_change and db.session.scalar(placed) is not None:
         raise RuleViolation(_l("Meetings are placed at these tables already: the tables can no longer change."),
                             "table_names")
     changed = [k for k in EVENT_FIELDS if getattr(event, k) != data.get(k)]
@@ -204,7 +205,7 @@ def update_event(actor, event: Event, data: dict, cluster_ids, sessions: list[Se
     if cluster_ids != event.cluster_ids:
         event.clusters = _clusters(cluster_ids)
         changed.append("clusters")
-    if [t.name for t in event.tables] != table_names:
+    if tables_change:
         event.tables = []
         db.session.flush()  # the old rows go before the new ones take their positions
         event.tables = [EventTable(position=i, name=name) for i, name in enumerate(table_names)]

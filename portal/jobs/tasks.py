@@ -98,10 +98,26 @@ def start_member_import(import_id: int) -> None:
     _enqueue(run_member_import, import_id)
 
 
+@huey.task()
+def run_schedule(run_id: int):
+    """Make a matching day's schedule an organiser asked for, then send what it queued."""
+    from portal.events import scheduling
+
+    with app_context():
+        scheduling.run(run_id)
+        nudge_if_committed()
+
+
+def start_schedule_run(run_id: int) -> None:
+    """After the commit that recorded the run."""
+    _enqueue(run_schedule, run_id)
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox():
     """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports
-    whose start was lost or whose worker died."""
+    and schedule runs whose start was lost or whose worker died."""
+    from portal.events import scheduling
     from portal.memberships import imports
 
     deliver_outbox.call_local()
@@ -109,6 +125,10 @@ def sweep_outbox():
         waiting = imports.waiting()
     for import_id in waiting:
         run_member_import.call_local(import_id)
+    with app_context():
+        runs = scheduling.waiting()
+    for run_id in runs:
+        run_schedule.call_local(run_id)
 
 
 @huey.periodic_task(crontab(minute="*/10"))
