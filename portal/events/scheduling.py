@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from flask import abort, current_app, url_for
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 
 from portal import audit
 from portal.db import flush_or_refuse, utcnow
@@ -30,6 +30,7 @@ from portal.events.models import (
 from portal.events.services import _team
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.jobs import claims
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_schedule_event
 
@@ -104,9 +105,8 @@ def build_problem(event: Event, pins: dict | None = None) -> schedule.Problem:
 
 # --- running ----------------------------------------------------------------------------------------
 
-def _claimable(now):
-    stale = now - timedelta(minutes=current_app.config["SCHEDULE_STALE_MINUTES"])
-    return or_(ScheduleRun.status == S.QUEUED, (ScheduleRun.status == S.RUNNING) & (ScheduleRun.started_at < stale))
+def _stale_after() -> timedelta:
+    return timedelta(minutes=current_app.config["SCHEDULE_STALE_MINUTES"])
 
 
 def _running(event: Event) -> bool:
@@ -173,14 +173,9 @@ def run(run_id: int) -> ScheduleRun | None:
     """Make one asked-for schedule (a worker's task). Commits. None if another worker has it."""
     from portal.auth.models import User
 
-    now = utcnow()
-    taken = db.session.execute(update(ScheduleRun).where(ScheduleRun.id == run_id, _claimable(now))
-                               .values(status=S.RUNNING, started_at=now)
-                               .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    if taken != 1:
+    job = claims.claim(ScheduleRun, run_id, _stale_after())
+    if job is None:
         return None
-    job = db.session.get(ScheduleRun, run_id, populate_existing=True)
     event = db.session.get(Event, job.event_id)
     actor = db.session.get(User, job.actor_id) if job.actor_id else None
     try:
@@ -215,9 +210,7 @@ def _failed(run_id: int, code: str) -> ScheduleRun:
 
 def waiting(now=None) -> list[int]:
     """Runs whose nudge was lost (queued for a minute) or whose worker died (running too long)."""
-    now = now or utcnow()
-    return list(db.session.scalars(select(ScheduleRun.id).where(
-        _claimable(now), ScheduleRun.created_at < now - timedelta(minutes=1))))
+    return claims.waiting(ScheduleRun, _stale_after(), now)
 
 
 # --- moving, pinning, publishing --------------------------------------------------------------------

@@ -9,12 +9,12 @@ from pathlib import Path
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
 
 from portal import audit
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.jobs import claims
 from portal.memberships.models import ImportStatus, MemberImport
 from portal.notifications.services import bilingual, notify, register_kind
 
@@ -41,10 +41,8 @@ def start(actor, cluster, token: str, changes: int, locale: str) -> MemberImport
     return run
 
 
-def _claimable(now):
-    stale = now - timedelta(minutes=current_app.config["IMPORT_STALE_MINUTES"])
-    return or_(MemberImport.status == S.QUEUED,
-               (MemberImport.status == S.RUNNING) & (MemberImport.started_at < stale))
+def _stale_after() -> timedelta:
+    return timedelta(minutes=current_app.config["IMPORT_STALE_MINUTES"])
 
 
 def run(import_id: int) -> MemberImport | None:
@@ -55,14 +53,9 @@ def run(import_id: int) -> MemberImport | None:
     from portal.memberships import csv_io, services
     from portal.outbox.services import enqueue_emails
 
-    now = utcnow()
-    taken = db.session.execute(update(MemberImport).where(MemberImport.id == import_id, _claimable(now))
-                               .values(status=S.RUNNING, started_at=now)
-                               .execution_options(synchronize_session=False)).rowcount
-    db.session.commit()
-    if taken != 1:
+    job = claims.claim(MemberImport, import_id, _stale_after())
+    if job is None:
         return None
-    job = db.session.get(MemberImport, import_id, populate_existing=True)
     cluster, actor = db.session.get(Cluster, job.cluster_id), db.session.get(User, job.actor_id)
     path, plan = file_path(job.token), None
     with force_locale(job.locale):
@@ -109,9 +102,7 @@ def _failed(import_id, exc, plan_errors) -> MemberImport:
 
 def waiting(now=None) -> list[int]:
     """Imports whose nudge was lost (queued for a minute) or whose worker died (running too long)."""
-    now = now or utcnow()
-    return list(db.session.scalars(select(MemberImport.id).where(
-        _claimable(now), MemberImport.created_at < now - timedelta(minutes=1))))
+    return claims.waiting(MemberImport, _stale_after(), now)
 
 
 def _link(n):
