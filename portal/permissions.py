@@ -89,6 +89,9 @@ __all__ = [
     "can_view_attendees",
     "can_request_meeting",
     "can_answer_meeting_request",
+    "can_withdraw_registration",
+    "can_cancel_meeting_request",
+    "request_side",
     "can_view_agenda",
     "can_check_in",
     "can_mark_meeting",
@@ -676,6 +679,35 @@ def can_answer_meeting_request(user, meeting_request) -> bool:
             and meeting_request.event.booking_open_on(bangkok_today()))
 
 
+def _before_the_day(event) -> bool:
+    """The event is open or published and its first slot has not begun."""
+    if event.status not in (EventStatus.OPEN, EventStatus.PUBLISHED):
+        return False
+    slots = event.slots
+    return not slots or utcnow() < slots[0].starts_at
+
+
+def can_withdraw_registration(user, registration) -> bool:
+    """A member of the firm's team withdraws its registration (waiting or approved) until the event's first
+    slot begins; the organisers cannot withdraw a firm for it, and a declined or withdrawn registration stays
+    as it is."""
+    return (_active(user) and _on_team(user, registration.firm_id)
+            and registration.status in (RegistrationStatus.PENDING, RegistrationStatus.APPROVED)
+            and _before_the_day(registration.event))
+
+
+def can_cancel_meeting_request(user, meeting_request) -> bool:
+    """The sending firm's team takes back a request that waits; once accepted, either firm's team may cancel
+    the meeting; both until the event's first slot begins (after that a meeting is marked held or no-show,
+    not cancelled)."""
+    if not _active(user) or not _before_the_day(meeting_request.event):
+        return False
+    side = request_side(user, meeting_request)
+    if meeting_request.status is MeetingRequestStatus.PENDING:
+        return side == "sender"
+    return meeting_request.status is MeetingRequestStatus.ACCEPTED and side is not None
+
+
 # --- the day itself (portal/events/day.py) -------------------------------------------------------------
 
 def can_view_agenda(user, registration) -> bool:
@@ -693,13 +725,19 @@ def can_check_in(user, event) -> bool:
     return can_manage_event(user, event) and event.status in (EventStatus.OPEN, EventStatus.PUBLISHED)
 
 
-def meeting_side(user, meeting) -> str | None:
-    """"sender" or "receiver": the side of the meeting whose team includes the user, or None."""
-    if _on_team(user, meeting.request.sender.firm_id):
+def request_side(user, meeting_request) -> str | None:
+    """"sender" or "receiver": the side of the request whose team includes the user (the sender's, if the
+    user is on both teams), or None."""
+    if _on_team(user, meeting_request.sender.firm_id):
         return "sender"
-    if _on_team(user, meeting.request.receiver.firm_id):
+    if _on_team(user, meeting_request.receiver.firm_id):
         return "receiver"
     return None
+
+
+def meeting_side(user, meeting) -> str | None:
+    """"sender" or "receiver": the side of the meeting whose team includes the user, or None."""
+    return request_side(user, meeting.request)
 
 
 def can_mark_meeting(user, meeting) -> bool:

@@ -1,12 +1,16 @@
 """Matching-day rules as truth tables on the usual cast (tests/helpers.py): who organises, who registers which
 firm, who asks whom for a meeting, who answers. Awkward rows: one's own firm, two firms of one owner, a hidden
 firm, a pending membership, closed windows, a coordinator of another cluster, an ended term, a suspension."""
+from datetime import timedelta
+
 import pytest
 
+from portal.db import utcnow
 from portal.events.models import EventStatus, MeetingRequest, MeetingRequestStatus, Registration, RegistrationStatus
 from portal.extensions import db
 from portal.permissions import (
     can_answer_meeting_request,
+    can_cancel_meeting_request,
     can_create_event,
     can_decide_registration,
     can_manage_event,
@@ -15,6 +19,7 @@ from portal.permissions import (
     can_schedule_event,
     can_view_attendees,
     can_view_event,
+    can_withdraw_registration,
 )
 from tests.events_helpers import close_windows, make_event
 from tests.helpers import WHO
@@ -258,3 +263,72 @@ def test_can_schedule_event(roles, events):
                cancelled]
     actual = {who: [can_schedule_event(roles.users[who], e) for e in columns] for who in WHO}
     assert actual == SCHEDULE
+
+
+#                         A approved | A pending | A declined | A withdrawn | K approved
+WITHDRAW = table("""
+anonymous                 0            0           0            0             0
+stranger                  0            0           0            0             0
+owner                     1            1           0            0             0
+editor                    1            1           0            0             0
+suspended                 0            0           0            0             0
+owner_of_two              0            0           0            0             0
+coordinator               0            0           0            0             1
+staff                     0            0           0            0             0
+""")
+
+
+def test_can_withdraw_registration(roles, events):
+    """Only the firm's own team withdraws it (organisers decline instead; a coordinator withdraws their own
+    firm like anyone), a waiting or approved registration, before the day; never after the first slot has
+    begun nor from a cancelled event."""
+    firms, staff = roles.firms, roles.users["staff"]
+    withdrawn_event = make_event(staff, [roles.clusters["betta"].id])
+    columns = [_registration(events["betta"], firms["A"]),
+               _registration(events["both"], firms["A"], RegistrationStatus.PENDING),
+               _registration(events["all"], firms["A"], RegistrationStatus.DECLINED),
+               _registration(withdrawn_event, firms["A"], RegistrationStatus.WITHDRAWN),
+               _registration(events["betta"], firms["K"])]
+    actual = {who: [can_withdraw_registration(roles.users[who], r) for r in columns] for who in WITHDRAW}
+    assert actual == WITHDRAW
+    owner, approved = roles.users["owner"], columns[0]
+    events["closed"].status = EventStatus.PUBLISHED  # windows closed, schedule out: still before the day
+    assert can_withdraw_registration(owner, _registration(events["closed"], firms["A"]))
+    approved.event.slots[0].starts_at = utcnow() - timedelta(minutes=1)  # the day has begun
+    assert not can_withdraw_registration(owner, approved)
+    columns[1].event.status = EventStatus.CANCELLED
+    assert not can_withdraw_registration(owner, columns[1])
+
+
+#                         A→B waits | A→B2 accepted | C→A waits | K→A accepted | A→C declined
+CANCEL = table("""
+anonymous                 0           0               0           0              0
+stranger                  0           0               0           0              0
+owner                     1           1               0           1              0
+editor                    1           1               0           1              0
+suspended                 0           0               0           0              0
+owner_of_two              0           1               0           0              0
+owner_c                   0           0               1           0              0
+coordinator               0           0               0           1              0
+staff                     0           0               0           0              0
+""")
+
+
+def test_can_cancel_meeting_request(roles, booked):
+    """A waiting request is taken back by its sender only (the receiver declines it); an accepted meeting is
+    cancelled by either firm's team; organisers and staff do neither; nothing once the day has begun."""
+    event, regs = booked
+    columns = [_request(event, regs["A"], regs["B"]),
+               _request(event, regs["A"], regs["B2"], MeetingRequestStatus.ACCEPTED),
+               _request(event, regs["C"], regs["A"]),
+               _request(event, regs["K"], regs["A"], MeetingRequestStatus.ACCEPTED),
+               _request(event, regs["A"], regs["C"], MeetingRequestStatus.DECLINED)]
+    actual = {who: [can_cancel_meeting_request(roles.users[who], r) for r in columns] for who in CANCEL}
+    assert actual == CANCEL
+    owner = roles.users["owner"]
+    columns[0].status = MeetingRequestStatus.EXPIRED
+    assert not can_cancel_meeting_request(owner, columns[0])
+    close_windows(event)  # booking closed: an accepted meeting can still be cancelled before the day
+    assert can_cancel_meeting_request(owner, columns[1])
+    event.slots[0].starts_at = utcnow() - timedelta(minutes=1)
+    assert not can_cancel_meeting_request(owner, columns[1])

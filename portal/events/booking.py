@@ -9,8 +9,9 @@ from portal import reference
 from portal.clusters.models import Position
 from portal.collab.models import CollabRequest, RequestStatus
 from portal.db import unit_of_work
-from portal.events import queries, services
+from portal.events import queries, services, suggestions, withdrawal
 from portal.events.forms import MeetingRequestForm, RegistrationForm
+from portal.events.models import MeetingRequestStatus
 from portal.events.views import bp, viewable_event
 from portal.exceptions import RuleViolation
 from portal.extensions import db
@@ -19,11 +20,16 @@ from portal.i18n import current_locale, format_be_datetime
 from portal.listing import args_without_page, cluster_arg, enum_arg, paginate, words_arg
 from portal.permissions import (
     can_answer_meeting_request,
+    can_cancel_meeting_request,
     can_register_for_event,
     can_request_meeting,
     can_view_attendees,
+    can_withdraw_registration,
+    request_side,
     require,
 )
+
+SUGGESTED_FOR = 2  # an owner of several registered firms sees suggestions for the first two
 
 
 def _slot_label(slot) -> str:
@@ -36,7 +42,7 @@ def _slot_label(slot) -> str:
 def register(event_id):
     event = viewable_event(event_id)
     firms = [f for f in queries.team_firms(current_user) if can_register_for_event(current_user, event, f)
-             and queries.registration_of(event, f.id) is None]
+             and queries.may_register_again(event, f.id)]
     require(bool(firms))
     form = RegistrationForm()
     form.firm_id.choices = [SelectChoice(f.id, f.name) for f in firms]
@@ -74,7 +80,12 @@ def attendees(event_id):
                         _("There is no such position; showing every position."))
     pagination = paginate(queries.attendees(event, words, cluster_id, position))
     senders = queries.my_registrations(current_user, event, approved_only=True)
+    suggested = []
+    if pagination.page == 1 and not (words or cluster_id or position):
+        own = [f.id for f in queries.team_firms(current_user)]
+        suggested = [(sender, suggestions.attendees_for(sender, own)) for sender in senders[:SUGGESTED_FOR]]
     return render_template("events/attendees.html", event=event, pagination=pagination, words=words,
+                           suggested=[(sender, found) for sender, found in suggested if found],
                            cluster=request.args.get("cluster", "") if cluster_id else "",
                            position=position.value if position else "", problems=problems, senders=senders,
                            clusters=reference.options("clusters", current_locale()), positions=list(Position),
@@ -141,3 +152,52 @@ def answer(event_id, meeting_request_id, action):
         return redirect(url_for("events.my_requests", event_id=event.id))
     return render_template("events/answer.html", event=event, meeting_request=meeting_request, action=action,
                            form=form)
+
+
+@bp.route("/<int:event_id>/requests/<int:meeting_request_id>/cancel", methods=["GET", "POST"])
+@login_required
+def cancel_request(event_id, meeting_request_id):
+    """Take back a request sent, or cancel an accepted meeting: GET asks, POST does."""
+    event = viewable_event(event_id)
+    meeting_request = queries.request_or_404(event, meeting_request_id)
+    require(can_cancel_meeting_request(current_user, meeting_request))
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        accepted = meeting_request.status is MeetingRequestStatus.ACCEPTED
+        try:
+            with unit_of_work():
+                withdrawal.cancel_request(current_user, meeting_request)
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            other = (meeting_request.receiver if request_side(current_user, meeting_request) == "sender"
+                     else meeting_request.sender).firm.name
+            flash(_("Your meeting with %(firm)s is cancelled; they have been told.", firm=other) if accepted else
+                  _("Your request to %(firm)s is taken back; they have been told.", firm=other), "success")
+        return redirect(url_for("events.my_requests", event_id=event.id))
+    return render_template("events/cancel_request.html", event=event, meeting_request=meeting_request, form=form)
+
+
+@bp.route("/<int:event_id>/registrations/<int:registration_id>/withdraw", methods=["GET", "POST"])
+@login_required
+def withdraw(event_id, registration_id):
+    """A firm's team withdraws its registration: GET says what will happen, POST does it."""
+    event = viewable_event(event_id)
+    registration = queries.registration_or_404(event, registration_id)
+    require(can_withdraw_registration(current_user, registration))
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        try:
+            with unit_of_work():
+                withdrawal.withdraw_registration(current_user, registration)
+        except RuleViolation as exc:
+            flash(str(exc), "warning")
+        else:
+            flash(_("%(firm)s is withdrawn from the event.", firm=registration.firm.name), "success")
+        return redirect(url_for("events.detail", event_id=event.id))
+    live = queries.live_requests_of(registration)
+    return render_template("events/withdraw.html", event=event, registration=registration, live=live, form=form)

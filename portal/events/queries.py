@@ -4,6 +4,7 @@ from sqlalchemy import case, func, or_, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.events.models import (
+    LIVE_REQUESTS,
     Event,
     EventStatus,
     MeetingRequest,
@@ -68,6 +69,12 @@ def registration_of(event: Event, firm_id: int) -> Registration | None:
                                                         Registration.firm_id == firm_id))
 
 
+def may_register_again(event: Event, firm_id: int) -> bool:
+    """The firm has no registration for the event, or withdrew the one it had."""
+    registration = registration_of(event, firm_id)
+    return registration is None or registration.status is RegistrationStatus.WITHDRAWN
+
+
 def team_firms(user) -> list[Firm]:
     """The firms whose team the user is on, by name."""
     if not user.is_authenticated:
@@ -116,6 +123,14 @@ def requests_of(registration_ids, incoming: bool) -> list[MeetingRequest]:
     column = MeetingRequest.to_registration_id if incoming else MeetingRequest.from_registration_id
     return list(db.session.scalars(select(MeetingRequest).where(column.in_(registration_ids))
                                    .order_by(MeetingRequest.created_at.desc(), MeetingRequest.id.desc())))
+
+
+def live_requests_of(registration: Registration) -> list[MeetingRequest]:
+    """The registration's waiting and accepted requests, sent or received."""
+    return list(db.session.scalars(select(MeetingRequest).where(
+        MeetingRequest.status.in_(LIVE_REQUESTS),
+        or_(MeetingRequest.from_registration_id == registration.id,
+            MeetingRequest.to_registration_id == registration.id)).order_by(MeetingRequest.id)))
 
 
 def all_requests(event: Event):

@@ -265,20 +265,26 @@ def register(actor, event: Event, firm, attendees: str, offers: str | None, seek
         raise PermissionDenied()
     if not (attendees or "").strip():
         raise RuleViolation(_l("Give the names of the people who will attend."), "attendees")
-    if db.session.scalar(select(Registration.id).where(Registration.event_id == event.id,
-                                                       Registration.firm_id == firm.id)) is not None:
+    earlier = db.session.scalar(select(Registration).where(Registration.event_id == event.id,
+                                                           Registration.firm_id == firm.id))
+    if earlier is not None and earlier.status is not RegistrationStatus.WITHDRAWN:
         raise RuleViolation(ALREADY_REGISTERED)
     slots = _chosen_slots(event, slot_ids)
     requests = _open_requests(firm, request_ids)
     status = RegistrationStatus.PENDING if event.needs_approval else RegistrationStatus.APPROVED
-    registration = Registration(event_id=event.id, firm_id=firm.id, attendees=attendees.strip(), offers=offers,
-                                seeks=seeks, status=status, registered_by_id=_actor_id(actor), slots=slots,
-                                requests=requests)
+    # A firm that withdrew registers again on its old row (one per firm and event): its earlier requests
+    # stay cancelled, its check-in code stays the same.
+    registration = earlier or Registration(event_id=event.id, firm_id=firm.id)
+    registration.attendees, registration.offers, registration.seeks = attendees.strip(), offers, seeks
+    registration.status, registration.registered_by_id = status, _actor_id(actor)
+    registration.slots, registration.requests = slots, requests
+    registration.decided_at = registration.decided_by_id = registration.decline_reason = None
     if registration.is_approved:
         issue_code(registration)
     db.session.add(registration)
     flush_or_refuse(ALREADY_REGISTERED)  # the same firm registered at the same moment by a teammate
-    audit.record(actor, "event.registered", registration, event_id=event.id, firm_id=firm.id, status=status.value)
+    audit.record(actor, "event.registered", registration, event_id=event.id, firm_id=firm.id, status=status.value,
+                 again=earlier is not None)
     log.info("firm %s registered for event %s by %s (%s)", firm.id, event.id, _actor_id(actor), status.value)
     return registration
 

@@ -105,7 +105,7 @@ def edit(event_id):
 def detail(event_id):
     event = viewable_event(event_id)
     mine = queries.my_registrations(current_user, event)
-    registered = {r.firm_id for r in mine}
+    registered = {r.firm_id for r in mine if r.status is not RegistrationStatus.WITHDRAWN}
     may_register = any(can_register_for_event(current_user, event, firm) for firm in queries.team_firms(current_user)
                        if firm.id not in registered)
     return render_template("events/detail.html", event=event, mine=mine, form=ConfirmForm(),
