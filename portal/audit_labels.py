@@ -81,6 +81,8 @@ ACTIONS = {
     "meeting_request.accepted": _l("Meeting request accepted"),
     "meeting_request.declined": _l("Meeting request declined"),
     "meeting_request.expired": _l("Meeting requests expired"),
+    "meeting_request.cancelled": _l("Meeting request taken back or meeting cancelled"),
+    "registration.withdrawn": _l("Registration withdrawn"),
     "registration.checked_in": _l("Firm checked in at the matching day"),
     "meeting.held": _l("Meeting marked held"),
     "meeting.no_show": _l("Meeting marked no-show"),
