@@ -1,7 +1,7 @@
 """The Cluster Portal application factory."""
 from urllib.parse import urlsplit
 
-from flask import Flask, g
+from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from config import Config
@@ -72,6 +72,9 @@ def register_extensions(app):
     from portal.search import vocabulary
 
     permissions.init_app(app)  # rules re-read their viewer's facts after a change
+    from portal.notifications import services as notifications
+
+    notifications.init_app(app)  # the unread badge counts again after notifications change
     rollup.init_app(app)  # keeps the results counted as memberships change, once per transaction
     vocabulary.init_app(app)  # the words of firms and requests, for "did you mean"
 
@@ -176,9 +179,7 @@ def register_template_helpers(app):
 
             if not current_user.is_authenticated:
                 return 0
-            if "_unread" not in g:
-                g._unread = unread_count(current_user)
-            return g._unread
+            return unread_count(current_user)  # usually read with the user: no query of its own
 
         return {"LANGUAGES": app.config["LANGUAGES"], "unread_notifications": unread_notifications}
 

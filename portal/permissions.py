@@ -11,7 +11,7 @@ from datetime import date
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import String, cast, event, null, select, union_all
+from sqlalchemy import String, cast, event, func, null, select, union_all
 
 from portal.admin.models import staff_confirmation_threshold
 from portal.auth.models import Role, User
@@ -150,6 +150,27 @@ def viewer_facts(user) -> ViewerFacts:
         facts = ViewerFacts(roles, coordinating, today, generation)
         user._viewer_facts = facts
     return facts
+
+
+def facts_columns(today: date) -> tuple:
+    """The viewer's facts as two columns of the query that loads the signed-in user
+    (portal.auth.services.load_user), so that no signed-in page spends a query of its own on them: the team
+    rows as "firm_id:role" and the clusters coordinated on `today`, each joined by commas (NULL for none)."""
+    teams = (select(func.aggregate_strings(cast(FirmMember.firm_id, String) + ":" + cast(FirmMember.role, String),
+                                           ","))
+             .where(FirmMember.user_id == User.id).correlate(User).scalar_subquery())
+    terms = (select(func.aggregate_strings(cast(CoordinatorTerm.cluster_id, String), ","))
+             .where(CoordinatorTerm.user_id == User.id, CoordinatorTerm.covers(today)).correlate(User)
+             .scalar_subquery())
+    return teams, terms
+
+
+def remember_facts(user, teams: str | None, terms: str | None, today: date) -> None:
+    """Keep the facts read by facts_columns() as the user's, as viewer_facts() would have read them."""
+    roles = {int(firm_id): FirmRole(role) for firm_id, role in (row.split(":", 1) for row in teams.split(","))} \
+        if teams else {}
+    coordinating = frozenset(int(cluster_id) for cluster_id in terms.split(",")) if terms else frozenset()
+    user._viewer_facts = ViewerFacts(roles, coordinating, today, _generation(db.session()))
 
 
 def _active(user) -> bool:

@@ -19,6 +19,8 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.exceptions import RuleViolation
 from portal.extensions import db
+from portal.notifications.services import remember_unread, unread_column
+from portal.thai import bangkok_today
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +67,18 @@ def load_user(user_id: str) -> User | None:
     age = now_seconds() - signed_in_at
     if not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"] + 60:
         return None
-    user = db.session.get(User, ident)
+    # One query for the user, the unread badge and the permission rules' facts about the user: every
+    # signed-in page counts against its five.
+    from portal import permissions  # (the rules import most models; loaded once the app is up)
+
+    today = bangkok_today()
+    row = db.session.execute(select(User, unread_column(), *permissions.facts_columns(today))
+                             .where(User.id == ident)).first()
+    user = row[0] if row else None
     if user is None or user.session_version != version or user.is_suspended:
         return None
+    remember_unread(user.id, row[1])
+    permissions.remember_facts(user, row[2], row[3], today)
     user.signed_in_at = signed_in_at
     return user
 

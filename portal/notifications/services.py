@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Callable
 
-from flask import current_app
+from flask import current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from portal.auth.models import EmailSetting, User
 from portal.db import utcnow
@@ -153,11 +153,48 @@ register_email("notifications.one", _render_one)
 register_email("notifications.digest", _render_digest)
 
 
+def unread_column():
+    """The signed-in user's unread notifications counted inside the query that loads the user
+    (portal.auth.services.load_user), so the badge every signed-in page shows costs no query of its own."""
+    return (select(func.count()).select_from(Notification)
+            .where(Notification.user_id == User.id, Notification.read_at.is_(None))
+            .correlate(User).scalar_subquery())
+
+
+def remember_unread(user_id: int, count: int) -> None:
+    """Keep the count read with the user for this request's badge."""
+    if has_request_context():
+        g._unread, g._unread_user = count, user_id
+
+
+def forget_unread(*_args) -> None:
+    """The request changed notifications: the badge counts again when the page is rendered."""
+    if has_request_context():
+        g.pop("_unread", None)
+
+
+def _after_flush(session, _flush_context) -> None:
+    if any(isinstance(obj, Notification) for obj in (*session.new, *session.dirty, *session.deleted)):
+        forget_unread()
+
+
+def init_app(app) -> None:
+    """A flush that adds or changes notifications makes the badge count again."""
+    if not event.contains(db.session, "after_flush", _after_flush):
+        event.listen(db.session, "after_flush", _after_flush)
+
+
 def unread_count(user) -> int:
-    return db.session.scalar(
+    """The badge's number: the count read with the user if nothing changed since, else counted now."""
+    if has_request_context() and "_unread" in g and getattr(g, "_unread_user", None) == user.id:
+        return g._unread
+    count = db.session.scalar(
         select(func.count()).select_from(Notification)
         .where(Notification.user_id == user.id, Notification.read_at.is_(None))
     )
+    if has_request_context():
+        g._unread, g._unread_user = count, user.id
+    return count
 
 
 def mark_read(user, notification: Notification | None = None) -> None:
@@ -165,6 +202,7 @@ def mark_read(user, notification: Notification | None = None) -> None:
     if notification is not None:
         query = query.where(Notification.id == notification.id)
     db.session.execute(query.values(read_at=utcnow()))
+    forget_unread()
 
 
 def _short(text: str, limit: int = 70) -> str:

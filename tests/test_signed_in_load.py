@@ -1,0 +1,111 @@
+"""The query that loads the signed-in user also brings the unread badge's number and the permission rules'
+facts about the user (portal.auth.services.load_user): the same answers as asking separately, kept fresh
+when the request itself changes them, and no signed-in list page over five queries."""
+from datetime import timedelta
+
+import pytest
+from flask_login import current_user
+from sqlalchemy import event
+
+from portal.auth.services import load_user
+from portal.clusters.models import Cluster, Position
+from portal.extensions import db
+from portal.firms.models import FirmRole
+from portal.notifications.models import Notification
+from portal.notifications.services import mark_read, unread_count
+from portal.permissions import active_cluster_ids, viewer_facts
+from portal.thai import bangkok_today
+from tests import factories
+from tests.helpers import signed_in
+
+
+def _now() -> int:
+    from portal.auth.services import now_seconds
+
+    return now_seconds()
+
+
+@pytest.fixture
+def person(app):
+    """An owner of one firm, editor of another, coordinator of betta today (cosplay's term has ended), with
+    two unread notifications and one read."""
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        user = factories.user(email="load@example.com")
+        one, two = factories.firm(name_th="หนึ่ง"), factories.firm(name_th="สอง")
+        factories.team_member(one, user, "owner")
+        factories.team_member(two, user, "editor")
+        factories.term(user, betta)
+        factories.term(user, cosplay, starts_on=bangkok_today() - timedelta(days=60),
+                       ends_on=bangkok_today() - timedelta(days=1))
+        for read_at in (None, None, factories.CONSENTED):
+            db.session.add(Notification(user_id=user.id, kind="memberships.approved", target_type="firm",
+                                        params={}, read_at=read_at))
+        db.session.commit()
+        return {"id": user.id, "firms": {one.id: FirmRole.OWNER, two.id: FirmRole.EDITOR}, "betta": betta.id}
+
+
+def test_the_user_comes_with_its_facts_and_badge_as_asked_separately(app, person):
+    with app.test_request_context("/"):
+        from portal.auth.models import User
+
+        user = db.session.get(User, person["id"])
+        loaded = load_user(f"{user.id}:{user.session_version}:{_now()}")
+        assert loaded is user
+        facts = loaded._viewer_facts
+        assert facts.roles == person["firms"] and facts.coordinating == frozenset({person["betta"]})
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            assert viewer_facts(loaded) is facts and active_cluster_ids(loaded) == {person["betta"]}
+            assert unread_count(loaded) == 2
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        assert statements == []  # read with the user: nothing asked again
+        # a flush that changes the user's teams or notifications makes them be read again
+        factories.team_member(factories.firm(name_th="สาม"), loaded, "editor")
+        assert len(viewer_facts(loaded).roles) == 3
+        db.session.add(Notification(user_id=loaded.id, kind="memberships.approved", target_type="firm", params={}))
+        db.session.flush()
+        assert unread_count(loaded) == 3
+        mark_read(loaded)
+        assert unread_count(loaded) == 0
+        db.session.rollback()
+
+
+def test_a_stale_cookie_is_still_refused(app, person):
+    with app.test_request_context("/"):
+        from portal.auth.models import User
+
+        user = db.session.get(User, person["id"])
+        assert load_user(f"{user.id}:{user.session_version + 1}:{_now()}") is None
+        assert load_user(f"999999:0:{_now()}") is None
+        assert load_user("garbage") is None
+        assert not current_user.is_authenticated
+
+
+def count_queries(client, url) -> int:
+    with client.application.app_context():
+        engine = db.engine
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ปลากัด+ผม",
+                                 "/directory/?cluster=betta&position=upstream", "/requests/", "/firms/mine"])
+def test_signed_in_list_pages_stay_within_five_queries(app, person, url):
+    with app.app_context():
+        betta = db.session.get(Cluster, person["betta"])
+        for i in range(12):
+            factories.membership(factories.firm(name_th=f"ฟาร์มปลากัด ผมดี {i}"), betta, list(Position)[i % 3])
+        db.session.commit()
+    client = signed_in(app, "load@example.com")
+    count_queries(client, url)  # the first request fills the in-memory province and cluster lists
+    assert count_queries(client, url) <= 5
