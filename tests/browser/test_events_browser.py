@@ -218,6 +218,10 @@ def test_a_matching_day_from_the_new_event_page_to_a_rated_meeting(app, betta, p
         firm = firms[key]
         firm.go(f"/events/{event_id}")
         firm.click("link", t("Your meeting requests"))
+        headers = firm.page.get_by_role("table", name=t("Received")).get_by_role("columnheader")
+        # the firms' columns: "from" and "to" a firm, not the date range's ตั้งแต่วันที่ / ถึงวันที่
+        expect(headers.nth(0)).to_have_text(firm.pick("จาก", "From"))
+        expect(headers.nth(1)).to_have_text(firm.pick("ถึง", "To"))
         received = firm.page.get_by_role("table", name=t("Received")).locator("tbody tr")
         expect(received).to_contain_text(reasons[key])
         expect(received).to_contain_text(t("Waiting for an answer"))
