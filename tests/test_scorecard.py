@@ -149,3 +149,31 @@ def test_sorted_rows():
     # no members: no active share, last whichever the direction
     assert [c.cluster_id for c in table.sorted_rows(cards, names, "-active")] == [2, 1, 3]
     assert [c.cluster_id for c in table.sorted_rows(cards, names, "active")] == [1, 2, 3]
+
+
+def test_a_fixed_handful_of_queries_whatever_the_number_of_clusters(app, world):
+    """Grouped by cluster in SQL: the table of every cluster costs the same statements as one cluster."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.test_request_context("/"):
+        from portal import reference
+
+        reference.clusters()  # cached reference data, not the scorecard's cost
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            queries.scorecards(YEAR, now=NOW)
+            every = len(statements)
+            statements.clear()
+            queries.scorecards(YEAR, [world["betta"]], now=NOW)
+            one = len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert every == one <= 8

@@ -129,3 +129,15 @@ def test_public_results_show_the_programme_funnel(client, world):
         assert f'data-figure="{figure}">{value}<' in page
     assert 'data-figure="value_confirmed">130,000 baht<' in page
     assert "Firm A" not in page and "กิจการ A" not in page  # counts only
+
+
+def test_all_clusters_table_in_thai(app, world, th):
+    with app.app_context():
+        db.session.get(User, world["staff"]).locale = "th"
+        db.session.commit()
+    page = body(_as(app, world, "staff").get(f"/admin/scorecard/?year={YEAR}&sort=nonsense"))
+    assert '<html lang="th"' in page
+    assert th("Cluster scorecards, fiscal year %(year)s", year=YEAR) in page
+    assert th("The table cannot be sorted that way; it is sorted by cluster name.") in page
+    assert th("Programme median") in page and th("Collaboration density") in page
+    assert th("The follow-up answer rate will be added when follow-up questions are sent.") in page
