@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, or_, select, union, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, union, union_all
 from sqlalchemy.orm import aliased
 
 from portal.admin import dashboard
@@ -112,6 +112,14 @@ def programme_funnel(year: int, figures: dashboard.Figures | None = None) -> Fun
 
 def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
     """{cluster id: Funnel} for every cluster (or those given) with anything to count, in three queries."""
+    funnels = _request_funnels(year, cluster_ids)
+    for cluster_id, found in _member_figures(year, None, cluster_ids)[MEETINGS].items():
+        _set_meetings(funnels.setdefault(cluster_id, Funnel()), found)
+    return funnels
+
+
+def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
+    """The request half of each cluster's funnel (the dashboard's definitions), in two queries."""
     funnels = {}
     scope = [CollabRequest.cluster_id.is_not(None)] if cluster_ids is None else [
         CollabRequest.cluster_id.in_(list(cluster_ids))]
@@ -131,15 +139,40 @@ def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
             .where(*dashboard.partnered_in(year), *scope)
             .group_by(CollabRequest.cluster_id)):
         of(cluster_id).requests_partnered, of(cluster_id).value_confirmed = partnered, Decimal(value or 0)
-    rows = _meeting_rows(year).cte("meeting_rows")
+    return funnels
+
+
+MEETINGS, ACTIVE, PAIRS = "meetings", "active", "pairs"
+
+
+def _constant(value):
+    """A constant written into the SQL (not a bind parameter, whose type PostgreSQL could not settle in
+    a UNION): only this module's own codes and numbers."""
+    return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
+
+
+def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
+    """The figures that need each cluster's members at the end of `year`, in one statement that reads
+    them once (a CTE): {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
+    ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs}}."""
     members = members_at_year_end(year, cluster_ids=cluster_ids).cte("year_end_members")
+    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}}
+    for what, cluster_id, *numbers in db.session.execute(union_all(
+            _meetings_by_cluster(year, members), _active_by_cluster(year, now, members),
+            _pairs_by_cluster(year, members))):
+        found[what][cluster_id] = tuple(int(n or 0) for n in numbers) if what == MEETINGS else int(numbers[0])
+    return found
+
+
+def _meetings_by_cluster(year: int, members):
+    """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
+    cluster one of its firms is a member of, once."""
+    rows = _meeting_rows(year).cte("meeting_rows")
     per_cluster = union(*(select(members.c.cluster_id, rows)
                           .join(members, members.c.firm_id == side) for side in (rows.c.a, rows.c.b))).subquery()
-    for cluster_id, requested, *sums in db.session.execute(
-            select(per_cluster.c.cluster_id, func.count(), *_meeting_sums(per_cluster))
-            .group_by(per_cluster.c.cluster_id)):
-        _set_meetings(of(cluster_id), (requested, *sums))
-    return funnels
+    return (select(_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
+                   *_meeting_sums(per_cluster))
+            .group_by(per_cluster.c.cluster_id))
 
 
 def _meeting_rows(year: int):
@@ -221,8 +254,11 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
     wanted = sorted(reference.clusters()) if cluster_ids is None else sorted(cluster_ids)
     cards = {cluster_id: Scorecard(cluster_id, year) for cluster_id in wanted}
     members, before = dashboard.members_by_cluster(year), dashboard.members_by_cluster(year - 1)
-    positions, funnels = dashboard.positions_by_cluster(year), cluster_funnels(year, cluster_ids)
-    active, pairs = _active_members(year, now, cluster_ids), _partner_pairs(year, cluster_ids)
+    positions, funnels = dashboard.positions_by_cluster(year), _request_funnels(year, cluster_ids)
+    found = _member_figures(year, now, cluster_ids)
+    for cluster_id, meetings in found[MEETINGS].items():
+        _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
+    active, pairs = found[ACTIVE], found[PAIRS]
     for cluster_id, card in cards.items():
         card.members, card.members_before = members.get(cluster_id, 0), before.get(cluster_id, 0)
         card.by_position = {p: positions.get(cluster_id, {}).get(p.value, 0) for p in Position}
@@ -231,9 +267,9 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
     return cards
 
 
-def _active_members(year: int, now: datetime | None, cluster_ids=None) -> dict[int, int]:
-    """{cluster id: members at the end of `year` active in its last 90 days}: posted a request, sent a
-    response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
+def _active_by_cluster(year: int, now: datetime | None, members):
+    """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
+    sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
     start, end = active_window(year, now)
     sender, receiver = aliased(Registration), aliased(Registration)
     held = (select(Meeting.request_id).outerjoin(Slot, Slot.id == Meeting.slot_id)
@@ -248,16 +284,14 @@ def _active_members(year: int, now: datetime | None, cluster_ids=None) -> dict[i
         select(CollabRequest.firm_id).where(CollabRequest.created_at >= start, CollabRequest.created_at < end),
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
         select(met.c.a), select(met.c.b)).subquery()
-    members = members_at_year_end(year, cluster_ids=cluster_ids).subquery()
-    return dict(db.session.execute(
-        select(members.c.cluster_id, func.count()).where(members.c.firm_id.in_(select(active.c[0])))
-        .group_by(members.c.cluster_id)).all())
+    zeros = [_constant(0)] * 4  # the shape of the meetings' rows
+    return (select(_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
+            .where(members.c.firm_id.in_(select(active.c[0]))).group_by(members.c.cluster_id))
 
 
-def _partner_pairs(year: int, cluster_ids=None) -> dict[int, int]:
-    """{cluster id: distinct pairs of its members (at the end of `year`) that reported a partnership with
-    each other, on a request closed as partnered, in `year` or before}."""
-    members = members_at_year_end(year, cluster_ids=cluster_ids).cte("pair_members")
+def _pairs_by_cluster(year: int, members):
+    """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
+    with each other, on a request closed as partnered, in `year` or before)."""
     first, second = aliased(members), aliased(members)
     low = case((CollabRequest.firm_id < Outcome.partner_firm_id, CollabRequest.firm_id),
                else_=Outcome.partner_firm_id)
@@ -270,4 +304,5 @@ def _partner_pairs(year: int, cluster_ids=None) -> dict[int, int]:
                                 second.c.cluster_id == first.c.cluster_id))
              .where(Outcome.fiscal_year <= year, CollabRequest.close_reason == CloseReason.PARTNERED,
                     CollabRequest.firm_id != Outcome.partner_firm_id)).subquery()
-    return dict(db.session.execute(select(pairs.c.cluster_id, func.count()).group_by(pairs.c.cluster_id)).all())
+    zeros = [_constant(0)] * 4
+    return select(_constant(PAIRS).label("what"), pairs.c.cluster_id, func.count(), *zeros).group_by(pairs.c.cluster_id)
