@@ -141,3 +141,11 @@ def test_all_clusters_table_in_thai(app, world, th):
     assert th("The table cannot be sorted that way; it is sorted by cluster name.") in page
     assert th("Programme median") in page and th("Collaboration density") in page
     assert th("The follow-up answer rate will be added when follow-up questions are sent.") in page
+
+
+def test_the_dashboard_links_to_the_scorecards(app, world):
+    coordinator_page = body(_as(app, world, "coordinator").get(f"/admin/results/dashboard?year={YEAR}"))
+    assert f'href="/admin/scorecard/betta?year={YEAR}"' in coordinator_page
+    assert f'href="/admin/scorecard/?year={YEAR}"' not in coordinator_page
+    staff_page = body(_as(app, world, "staff").get(f"/admin/results/dashboard?year={YEAR}"))
+    assert f'href="/admin/scorecard/?year={YEAR}"' in staff_page
