@@ -279,7 +279,7 @@ def _active_by_cluster(year: int, now: datetime | None, members):
     met = (select(MeetingRequest.id, sender.firm_id.label("a"), receiver.firm_id.label("b"))
            .join(sender, sender.id == MeetingRequest.from_registration_id)
            .join(receiver, receiver.id == MeetingRequest.to_registration_id)
-           .where(MeetingRequest.id.in_(held)).subquery())
+           .where(MeetingRequest.id.in_(held)).cte("held_meetings"))  # read once for both sides
     active = union_all(
         select(CollabRequest.firm_id).where(CollabRequest.created_at >= start, CollabRequest.created_at < end),
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
