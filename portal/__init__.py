@@ -124,6 +124,7 @@ def register_blueprints(app):
     from portal.moderation.views import bp as moderation_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.outbox.views import bp as outbox_bp
+    from portal.scorecard.views import bp as scorecard_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -134,6 +135,7 @@ def register_blueprints(app):
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(results_bp, url_prefix="/admin/results")
+    app.register_blueprint(scorecard_bp, url_prefix="/admin/scorecard")
     app.register_blueprint(outbox_bp, url_prefix="/admin/outbox")
     app.register_blueprint(glossary_bp, url_prefix="/admin/glossary")
     app.register_blueprint(firms_bp, url_prefix="/firms")
@@ -160,6 +162,7 @@ def register_template_helpers(app):
     app.add_template_filter(line_url, "line_url")
     app.add_template_filter(i18n.format_baht, "baht")
     app.add_template_filter(i18n.format_million_baht, "million_baht")
+    app.add_template_filter(i18n.format_percent, "percent")
     app.add_template_global(i18n.format_baht_range, "baht_range")
     app.add_template_filter(i18n.bilingual_html, "bi")
     app.add_template_filter(audit_labels.action_label, "audit_action")

@@ -246,6 +246,14 @@ def format_baht_range(low, high) -> str:
     return gettext("%(low)s–%(high)s baht", low=_amount(low), high=_amount(high))
 
 
+def format_percent(value, digits: int = 1) -> str:
+    """A fraction as a percentage in the page's language (0.1875 → 18.8%); "–" when there is none (no
+    denominator), which is not the same as 0%."""
+    if value is None:
+        return "–"
+    return format_decimal(Decimal(value) * 100, format="#,##0." + "0" * digits if digits else "#,##0") + "%"
+
+
 def format_million_baht(value) -> str:
     """Programme figures as OSMEP reports them: 472.12 ล้านบาท / 0 million baht."""
     if value is None:

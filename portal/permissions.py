@@ -77,6 +77,8 @@ __all__ = [
     "can_manage_staff",
     "can_set_staff",
     "can_view_dashboard",
+    "can_view_scorecard",
+    "can_view_all_scorecards",
     "can_confirm_outcome",
     "can_set_confirmation_threshold",
     "can_edit_glossary",
@@ -554,6 +556,17 @@ def can_view_dashboard(user) -> bool:
     """Programme figures: staff see every cluster, coordinators their own (managed_cluster_ids; the public
     a summary)."""
     return _active(user) and (user.is_staff or bool(active_cluster_ids(user)))
+
+
+def can_view_scorecard(user, cluster) -> bool:
+    """A cluster's scorecard and funnels: its coordinators during a term, and OSMEP staff (every cluster).
+    Being a member, or owning a firm in the cluster, is not enough: the figures compare members."""
+    return _active(user) and (user.is_staff or cluster.id in active_cluster_ids(user))
+
+
+def can_view_all_scorecards(user) -> bool:
+    """All clusters side by side (with the programme median, and its CSV / Excel) is for OSMEP staff."""
+    return _active(user) and user.is_staff
 
 
 def can_confirm_outcome(user, outcome) -> bool:

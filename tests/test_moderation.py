@@ -85,7 +85,7 @@ def test_moderation_truth_table(roles):
 
 # --- route sweep ----------------------------------------------------------------------------------
 
-PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.", "outbox.", "glossary.")
+PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.", "outbox.", "glossary.", "scorecard.")
 MEMBER_FACING = {"moderation.report", "moderation.review"}  # any signed-in user / the owner
 
 

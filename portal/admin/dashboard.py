@@ -71,16 +71,14 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     _member_figures(result, cluster_ids, breakdowns)
 
     request_scope = [CollabRequest.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
-    posted = [CollabRequest.fiscal_year == year, *request_scope]
+    posted = [*posted_in(year), *request_scope]
     one = lambda query: db.session.scalar(query) or 0  # noqa: E731
     result.requests_posted = one(select(func.count()).select_from(CollabRequest).where(*posted))
-    result.requests_answered = one(select(func.count()).select_from(CollabRequest).where(
-        *posted, exists().where(Response.request_id == CollabRequest.id)))
+    result.requests_answered = one(select(func.count()).select_from(CollabRequest).where(*posted, answered()))
     outcome_rows = db.session.execute(
         select(CollabRequest.kind, Outcome.kind, Outcome.confirmation, func.count(), func.sum(Outcome.value_baht))
         .join(CollabRequest, CollabRequest.id == Outcome.request_id)
-        .where(and_(Outcome.fiscal_year == year, CollabRequest.close_reason == CloseReason.PARTNERED,
-                    *request_scope))
+        .where(and_(*partnered_in(year), *request_scope))
         .group_by(CollabRequest.kind, Outcome.kind, Outcome.confirmation)).all()
     for request_kind, outcome_kind, confirmation, count, total in outcome_rows:
         total = Decimal(total or 0)
@@ -93,6 +91,30 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
         result.value_by_kind[outcome_kind] = result.value_by_kind.get(outcome_kind, Decimal(0)) + total
         result.value_by_aim[request_kind.aim] = result.value_by_aim.get(request_kind.aim, Decimal(0)) + total
     return result
+
+
+# The definitions of the request figures, shared by figures() and by the scorecard's per-cluster counts
+# (portal.scorecard.queries), so that both say the same thing.
+
+def posted_in(year: int) -> list:
+    """Criteria on CollabRequest: posted in fiscal year `year` (the year stored when it was posted)."""
+    return [CollabRequest.fiscal_year == year]
+
+
+def answered():
+    """Criterion on CollabRequest: at least one firm responded to it."""
+    return exists().where(Response.request_id == CollabRequest.id)
+
+
+def partnered_in(year: int) -> list:
+    """Criteria on Outcome joined to its CollabRequest: a partnership reported in fiscal year `year` on a
+    request closed as partnered (one outcome per request)."""
+    return [Outcome.fiscal_year == year, CollabRequest.close_reason == CloseReason.PARTNERED]
+
+
+def confirmed():
+    """Criterion on Outcome: its value counts in headline figures (confirmed by a coordinator or staff)."""
+    return Outcome.confirmation == Confirmation.CONFIRMED
 
 
 def member_counts(cluster_ids: list[int] | None, year: int) -> dict:
@@ -157,6 +179,23 @@ def members_by_cluster(year: int) -> dict[int, int]:
         if int(bucket) <= year:
             totals[scope] += firms if dimension.endswith(JOINED) else -firms
     return {scope: n for scope, n in totals.items() if n}
+
+
+def positions_by_cluster(year: int) -> dict[int, dict[str, int]]:
+    """{cluster id: {position code: member firms at the end of `year`}}, in one query, from the same kept
+    counts as members_by_cluster()."""
+    totals = Counter()
+    for scope, dimension, key_bucket, firms in db.session.execute(
+            select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+            .where(ResultCount.scope > PROGRAMME, ResultCount.dimension.in_([POSITION + JOINED, POSITION + LEFT]))):
+        at, _sep, position = key_bucket.partition(":")
+        if int(at) <= year:
+            totals[scope, position] += firms if dimension.endswith(JOINED) else -firms
+    result = {}
+    for (scope, position), n in totals.items():
+        if n:
+            result.setdefault(scope, {})[position] = n
+    return result
 
 
 def _member_figures(result: Figures, cluster_ids, breakdowns: bool) -> None:

@@ -224,6 +224,7 @@ class Response(HideableMixin, TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("request_id", "firm_id"),
         Index("ix_collab_responses_request", "request_id"),
+        Index("ix_collab_responses_created", "created_at", "firm_id"),  # the scorecard's recent activity
         # A request has at most one accepted response (its partner): the database says so too, so two
         # acceptances at the same moment cannot both be written.
         Index("uq_collab_responses_accepted", "request_id", unique=True,

@@ -30,12 +30,14 @@ def results():
     """The programme's results for everyone: totals by fiscal year, no firm-level data."""
     from portal.admin import dashboard
     from portal.listing import fiscal_year_arg
+    from portal.scorecard import queries as scorecard
     from portal.thai import fiscal_year
 
     year = fiscal_year_arg()
     figures = dashboard.figures(year, None, breakdowns=False)
     return render_template("main/results.html", f=figures, year=year, current_year=fiscal_year(utcnow()),
-                           years=range(fiscal_year(utcnow()), 2559, -1))
+                           years=range(fiscal_year(utcnow()), 2559, -1),
+                           funnel=scorecard.programme_funnel(year, figures), eccp=scorecard.ECCP_AGREEMENT_RATE)
 
 
 @bp.get("/favicon.ico")

@@ -1,0 +1,308 @@
+"""Funnels and cluster scorecards by Thai fiscal year, counted in SQL, grouped by cluster.
+
+The request figures reuse the dashboard's definitions (portal.admin.dashboard: posted_in, answered,
+partnered_in, confirmed), grouped by the request's cluster; member figures read the counts the rollup
+keeps (dashboard.members_by_cluster, positions_by_cluster), and "the members of a cluster at the end of a
+year" is read from the rollup's kept keys (members_at_year_end), so that every figure here counts the
+same firms as the dashboard. A whole table costs a fixed handful of queries, whatever the number of
+clusters.
+
+Meetings belong to the fiscal year of their matching day (the event's first day, a Bangkok date), and to
+every cluster one of the two firms is a member of at the end of that year (a meeting between two members
+of one cluster counts once for it). An agreement is a held meeting after which the two firms reported a
+partnership with each other (an outcome of a request closed as partnered, reported after the meeting's
+slot began): the follow-up answers of issue 21 will add to these once they exist.
+"""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, union, union_all
+from sqlalchemy.orm import aliased
+
+from portal.admin import dashboard
+from portal.admin.models import JOINED, LEFT, MEMBER, PROGRAMME, ResultFirmKey
+from portal.clusters.models import Position
+from portal.collab.models import CloseReason, CollabRequest, Outcome, Response
+from portal.db import utcnow
+from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Registration, Slot
+from portal.extensions import db
+from portal.thai import BANGKOK, BE_OFFSET, fiscal_year
+
+ACTIVE_DAYS = 90
+ECCP_AGREEMENT_RATE = Decimal("0.19")  # ECCP: about 19% of meetings led to agreements
+KEYS = ResultFirmKey.__table__
+
+
+def year_days(year: int) -> tuple[date, date]:
+    """The first and last day (Bangkok dates) of fiscal year `year` (B.E.): 1 Oct to 30 Sep."""
+    ending = year - BE_OFFSET
+    return date(ending - 1, 10, 1), date(ending, 9, 30)
+
+
+def active_window(year: int, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """The 90 days that count as "recent" for year `year`: up to now in the year under way, up to the
+    year's last moment (Bangkok midnight of 1 October) for a year that has ended."""
+    now = now or utcnow()
+    _first, last = year_days(year)
+    end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
+    end = min(end, now) if fiscal_year(now) <= year else end
+    return end - timedelta(days=ACTIVE_DAYS), end
+
+
+def members_at_year_end(year: int, cluster_ids=None):
+    """(firm_id, cluster_id) of each member firm of each cluster (or of those given) at the end of `year`
+    (today, for the year under way), from the rollup's kept keys: a firm is a member when more of its "+"
+    keys than "-" keys fall in years up to `year` (the spans dashboard.member_counts adds up)."""
+    keys = KEYS.c
+    balance = func.sum(case((keys.dimension == MEMBER + JOINED, 1), else_=-1))
+    scope = keys.scope > PROGRAMME
+    if cluster_ids is not None:  # a coordinator's few clusters
+        scope = keys.scope.in_(list(cluster_ids))
+    return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"))
+            .where(scope, keys.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]), keys.bucket <= str(year))
+            .group_by(keys.firm_id, keys.scope).having(balance > 0))
+
+
+# --- funnels ------------------------------------------------------------------------------------------
+
+@dataclass
+class Funnel:
+    requests_posted: int = 0
+    requests_answered: int = 0
+    requests_partnered: int = 0
+    value_confirmed: Decimal = Decimal(0)
+    meetings_requested: int = 0
+    meetings_held: int = 0
+    meetings_no_show: int = 0
+    meetings_continued: int = 0
+    agreements: int = 0
+
+    @property
+    def no_show_rate(self) -> Decimal | None:
+        """No-shows among the meetings marked (held or no-show); None before any was marked."""
+        return _ratio(self.meetings_no_show, self.meetings_held + self.meetings_no_show)
+
+    @property
+    def continued_rate(self) -> Decimal | None:
+        return _ratio(self.meetings_continued, self.meetings_held)
+
+    @property
+    def agreement_rate(self) -> Decimal | None:
+        """Agreements per held meeting, to set beside ECCP's 19%."""
+        return _ratio(self.agreements, self.meetings_held)
+
+
+def _ratio(part: int, whole: int) -> Decimal | None:
+    return None if not whole else Decimal(part) / Decimal(whole)
+
+
+def programme_funnel(year: int, figures: dashboard.Figures | None = None) -> Funnel:
+    """The whole programme's funnel: the dashboard's request figures (requests open to all clusters
+    included; pass them if already counted), every meeting of the year's matching days once. Counts
+    only, no firm-level data."""
+    figures = figures or dashboard.figures(year, None, breakdowns=False)
+    funnel = Funnel(requests_posted=figures.requests_posted, requests_answered=figures.requests_answered,
+                    requests_partnered=figures.requests_partnered, value_confirmed=figures.value_confirmed)
+    rows = _meeting_rows(year).subquery()
+    found = db.session.execute(select(func.count(), *_meeting_sums(rows))).one()
+    _set_meetings(funnel, found)
+    return funnel
+
+
+def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
+    """{cluster id: Funnel} for every cluster (or those given) with anything to count, in three queries."""
+    funnels = _request_funnels(year, cluster_ids)
+    for cluster_id, found in _member_figures(year, None, cluster_ids)[MEETINGS].items():
+        _set_meetings(funnels.setdefault(cluster_id, Funnel()), found)
+    return funnels
+
+
+def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
+    """The request half of each cluster's funnel (the dashboard's definitions), in two queries."""
+    funnels = {}
+    scope = [CollabRequest.cluster_id.is_not(None)] if cluster_ids is None else [
+        CollabRequest.cluster_id.in_(list(cluster_ids))]
+
+    def of(cluster_id):
+        return funnels.setdefault(cluster_id, Funnel())
+
+    for cluster_id, posted, answered in db.session.execute(
+            select(CollabRequest.cluster_id, func.count(), func.sum(case((dashboard.answered(), 1), else_=0)))
+            .where(*dashboard.posted_in(year), *scope)
+            .group_by(CollabRequest.cluster_id)):
+        of(cluster_id).requests_posted, of(cluster_id).requests_answered = posted, int(answered or 0)
+    for cluster_id, partnered, value in db.session.execute(
+            select(CollabRequest.cluster_id, func.count(),
+                   func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0)))
+            .join(CollabRequest, CollabRequest.id == Outcome.request_id)
+            .where(*dashboard.partnered_in(year), *scope)
+            .group_by(CollabRequest.cluster_id)):
+        of(cluster_id).requests_partnered, of(cluster_id).value_confirmed = partnered, Decimal(value or 0)
+    return funnels
+
+
+MEETINGS, ACTIVE, PAIRS = "meetings", "active", "pairs"
+
+
+def _constant(value):
+    """A constant written into the SQL (not a bind parameter, whose type PostgreSQL could not settle in
+    a UNION): only this module's own codes and numbers."""
+    return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
+
+
+def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
+    """The figures that need each cluster's members at the end of `year`, in one statement that reads
+    them once (a CTE): {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
+    ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs}}."""
+    members = members_at_year_end(year, cluster_ids=cluster_ids).cte("year_end_members")
+    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}}
+    for what, cluster_id, *numbers in db.session.execute(union_all(
+            _meetings_by_cluster(year, members), _active_by_cluster(year, now, members),
+            _pairs_by_cluster(year, members))):
+        found[what][cluster_id] = tuple(int(n or 0) for n in numbers) if what == MEETINGS else int(numbers[0])
+    return found
+
+
+def _meetings_by_cluster(year: int, members):
+    """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
+    cluster one of its firms is a member of, once."""
+    rows = _meeting_rows(year).cte("meeting_rows")
+    per_cluster = union(*(select(members.c.cluster_id, rows)
+                          .join(members, members.c.firm_id == side) for side in (rows.c.a, rows.c.b))).subquery()
+    return (select(_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
+                   *_meeting_sums(per_cluster))
+            .group_by(per_cluster.c.cluster_id))
+
+
+def _meeting_rows(year: int):
+    """One row per meeting request sent for a matching day of `year`: its two firms, and 0/1 flags for
+    held, no-show, continued (either side answered "continue") and agreement."""
+    sender, receiver = aliased(Registration), aliased(Registration)
+    first, last = year_days(year)
+    when = func.coalesce(Slot.starts_at, Meeting.marked_at)
+    held = Meeting.state == MeetingState.HELD
+    between = or_(and_(CollabRequest.firm_id == sender.firm_id, Outcome.partner_firm_id == receiver.firm_id),
+                  and_(CollabRequest.firm_id == receiver.firm_id, Outcome.partner_firm_id == sender.firm_id))
+    agreed = exists().where(Outcome.request_id == CollabRequest.id, between,
+                            CollabRequest.close_reason == CloseReason.PARTNERED, Outcome.created_at >= when)
+    flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    return (select(MeetingRequest.id.label("id"), sender.firm_id.label("a"), receiver.firm_id.label("b"),
+                   flag(held).label("held"), flag(Meeting.state == MeetingState.NO_SHOW).label("no_show"),
+                   flag(and_(held, or_(Meeting.sender_continues.is_(True), Meeting.receiver_continues.is_(True))))
+                   .label("continued"),
+                   flag(and_(held, agreed)).label("agreed"))
+            .join(Event, Event.id == MeetingRequest.event_id)
+            .join(sender, sender.id == MeetingRequest.from_registration_id)
+            .join(receiver, receiver.id == MeetingRequest.to_registration_id)
+            .outerjoin(Meeting, Meeting.request_id == MeetingRequest.id)
+            .outerjoin(Slot, Slot.id == Meeting.slot_id)
+            .where(Event.starts_on >= first, Event.starts_on <= last))
+
+
+def _meeting_sums(rows):
+    return [func.coalesce(func.sum(rows.c[name]), 0) for name in ("held", "no_show", "continued", "agreed")]
+
+
+def _set_meetings(funnel: Funnel, found) -> None:
+    requested, held, no_show, continued, agreed = (int(n or 0) for n in found)
+    funnel.meetings_requested, funnel.meetings_held, funnel.meetings_no_show = requested, held, no_show
+    funnel.meetings_continued, funnel.agreements = continued, agreed
+
+
+# --- scorecards ---------------------------------------------------------------------------------------
+
+@dataclass
+class Scorecard:
+    cluster_id: int
+    year: int
+    members: int = 0  # member firms at the end of the year (today, for the year under way)
+    members_before: int = 0  # at the end of the year before
+    active: int = 0  # members who posted, responded or had a meeting held in the last 90 days
+    by_position: dict = field(default_factory=dict)  # Position -> member firms at the end of the year
+    partner_pairs: int = 0  # distinct pairs of members that reported a partnership, up to the year's end
+    funnel: Funnel = field(default_factory=Funnel)
+
+    @property
+    def growth(self) -> Decimal | None:
+        """Change in members over the year before, as a fraction; None when there were none before."""
+        return _ratio(self.members - self.members_before, self.members_before)
+
+    @property
+    def active_share(self) -> Decimal | None:
+        return _ratio(self.active, self.members)
+
+    @property
+    def positions_missing(self) -> list[Position]:
+        return [p for p in Position if not self.by_position.get(p)]
+
+    @property
+    def possible_pairs(self) -> int:
+        return self.members * (self.members - 1) // 2
+
+    @property
+    def density(self) -> Decimal | None:
+        """Distinct partner pairs among members over the possible pairs n(n-1)/2."""
+        return _ratio(self.partner_pairs, self.possible_pairs)
+
+
+def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict[int, Scorecard]:
+    """{cluster id: Scorecard} for the clusters given (every cluster when None), in a fixed handful of
+    queries grouped by cluster."""
+    from portal import reference
+
+    wanted = sorted(reference.clusters()) if cluster_ids is None else sorted(cluster_ids)
+    cards = {cluster_id: Scorecard(cluster_id, year) for cluster_id in wanted}
+    members, before = dashboard.members_by_cluster(year), dashboard.members_by_cluster(year - 1)
+    positions, funnels = dashboard.positions_by_cluster(year), _request_funnels(year, cluster_ids)
+    found = _member_figures(year, now, cluster_ids)
+    for cluster_id, meetings in found[MEETINGS].items():
+        _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
+    active, pairs = found[ACTIVE], found[PAIRS]
+    for cluster_id, card in cards.items():
+        card.members, card.members_before = members.get(cluster_id, 0), before.get(cluster_id, 0)
+        card.by_position = {p: positions.get(cluster_id, {}).get(p.value, 0) for p in Position}
+        card.funnel = funnels.get(cluster_id, Funnel())
+        card.active, card.partner_pairs = active.get(cluster_id, 0), pairs.get(cluster_id, 0)
+    return cards
+
+
+def _active_by_cluster(year: int, now: datetime | None, members):
+    """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
+    sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
+    start, end = active_window(year, now)
+    sender, receiver = aliased(Registration), aliased(Registration)
+    held = (select(Meeting.request_id).outerjoin(Slot, Slot.id == Meeting.slot_id)
+            .where(Meeting.state == MeetingState.HELD,
+                   func.coalesce(Slot.starts_at, Meeting.marked_at) >= start,
+                   func.coalesce(Slot.starts_at, Meeting.marked_at) < end))
+    met = (select(MeetingRequest.id, sender.firm_id.label("a"), receiver.firm_id.label("b"))
+           .join(sender, sender.id == MeetingRequest.from_registration_id)
+           .join(receiver, receiver.id == MeetingRequest.to_registration_id)
+           .where(MeetingRequest.id.in_(held)).cte("held_meetings"))  # read once for both sides
+    active = union_all(
+        select(CollabRequest.firm_id).where(CollabRequest.created_at >= start, CollabRequest.created_at < end),
+        select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
+        select(met.c.a), select(met.c.b)).subquery()
+    zeros = [_constant(0)] * 4  # the shape of the meetings' rows
+    return (select(_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
+            .where(members.c.firm_id.in_(select(active.c[0]))).group_by(members.c.cluster_id))
+
+
+def _pairs_by_cluster(year: int, members):
+    """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
+    with each other, on a request closed as partnered, in `year` or before)."""
+    first, second = aliased(members), aliased(members)
+    low = case((CollabRequest.firm_id < Outcome.partner_firm_id, CollabRequest.firm_id),
+               else_=Outcome.partner_firm_id)
+    high = case((CollabRequest.firm_id < Outcome.partner_firm_id, Outcome.partner_firm_id),
+                else_=CollabRequest.firm_id)
+    pairs = (select(first.c.cluster_id, low.label("low"), high.label("high")).distinct()
+             .select_from(Outcome).join(CollabRequest, CollabRequest.id == Outcome.request_id)
+             .join(first, first.c.firm_id == CollabRequest.firm_id)
+             .join(second, and_(second.c.firm_id == Outcome.partner_firm_id,
+                                second.c.cluster_id == first.c.cluster_id))
+             .where(Outcome.fiscal_year <= year, CollabRequest.close_reason == CloseReason.PARTNERED,
+                    CollabRequest.firm_id != Outcome.partner_firm_id)).subquery()
+    zeros = [_constant(0)] * 4
+    return select(_constant(PAIRS).label("what"), pairs.c.cluster_id, func.count(), *zeros).group_by(pairs.c.cluster_id)

@@ -1,0 +1,179 @@
+"""Scorecards and funnels from hand-built data with known answers (tests/scorecard_world.py): fiscal-year
+boundaries in Bangkok time, a firm in two clusters counted once in programme figures, the median and the
+sort whitelist."""
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from portal.clusters.models import Position
+from portal.scorecard import queries, table
+from tests import scorecard_world
+from tests.scorecard_world import YEAR
+
+NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        return scorecard_world.build()
+
+
+def test_year_days_and_active_window():
+    assert queries.year_days(2564) == (datetime(2020, 10, 1).date(), datetime(2021, 9, 30).date())
+    start, end = queries.active_window(2564, NOW)
+    assert end == scorecard_world.FIRST_MINUTE  # 1 Oct 2021 00:00 in Bangkok
+    assert (end - start).days == 90
+    # the year under way: the 90 days up to now
+    assert queries.active_window(2570, NOW)[1] == NOW
+
+
+def test_programme_funnel(app, world):
+    with app.test_request_context("/"):
+        funnel = queries.programme_funnel(YEAR)
+    assert (funnel.requests_posted, funnel.requests_answered, funnel.requests_partnered) == (5, 3, 3)
+    assert funnel.value_confirmed == Decimal("130000")  # the 50,000 not confirmed is left out
+    assert (funnel.meetings_requested, funnel.meetings_held, funnel.meetings_no_show) == (4, 2, 1)
+    assert (funnel.meetings_continued, funnel.agreements) == (1, 1)
+    assert funnel.no_show_rate == Decimal(1) / Decimal(3)
+    assert funnel.agreement_rate == Decimal("0.5")
+
+
+def test_the_funnel_uses_the_dashboards_figures(app, world):
+    from portal.admin import dashboard
+
+    with app.test_request_context("/"):
+        funnel, figures = queries.programme_funnel(YEAR), dashboard.figures(YEAR, None, breakdowns=False)
+        by_cluster = queries.cluster_funnels(YEAR)
+        betta_figures = dashboard.figures(YEAR, [world["betta"]], breakdowns=False)
+    assert (funnel.requests_posted, funnel.requests_answered, funnel.requests_partnered, funnel.value_confirmed) == (
+        figures.requests_posted, figures.requests_answered, figures.requests_partnered, figures.value_confirmed)
+    betta = by_cluster[world["betta"]]
+    assert (betta.requests_posted, betta.requests_answered, betta.requests_partnered, betta.value_confirmed) == (
+        betta_figures.requests_posted, betta_figures.requests_answered, betta_figures.requests_partnered,
+        betta_figures.value_confirmed)
+
+
+def test_cluster_funnels(app, world):
+    with app.test_request_context("/"):
+        funnels = queries.cluster_funnels(YEAR)
+    betta, cosplay = funnels[world["betta"]], funnels[world["cosplay"]]
+    assert (betta.requests_posted, betta.requests_answered, betta.requests_partnered) == (3, 2, 2)
+    assert betta.value_confirmed == Decimal("100000")
+    # every meeting has a betta member in it; m4 (D→A) counts for betta through A
+    assert (betta.meetings_requested, betta.meetings_held, betta.meetings_no_show) == (4, 2, 1)
+    assert (betta.meetings_continued, betta.agreements) == (1, 1)
+    assert (cosplay.requests_posted, cosplay.requests_answered, cosplay.requests_partnered) == (1, 1, 1)
+    assert cosplay.value_confirmed == Decimal("30000")
+    # A (in both clusters) brings m1, m3 and m4; D brings m4 again, counted once; m2 (B, C) is not cosplay's
+    assert (cosplay.meetings_requested, cosplay.meetings_held, cosplay.meetings_no_show) == (3, 1, 1)
+    assert (cosplay.meetings_continued, cosplay.agreements) == (1, 1)
+
+
+def test_next_year_starts_at_bangkok_midnight(app, world):
+    """ev2 on 1 Oct 2021 and E's membership approved at 00:00 on 1 Oct belong to 2565."""
+    with app.test_request_context("/"):
+        funnel = queries.programme_funnel(YEAR + 1)
+        cards = queries.scorecards(YEAR + 1, now=NOW)
+    assert (funnel.meetings_requested, funnel.meetings_held, funnel.meetings_continued) == (1, 1, 1)
+    assert funnel.agreements == 0  # r1 was reported before that meeting
+    assert funnel.requests_posted == 0
+    assert cards[world["betta"]].members == 4
+
+
+def test_scorecards(app, world):
+    with app.test_request_context("/"):
+        cards = queries.scorecards(YEAR, now=NOW)
+    betta, cosplay = cards[world["betta"]], cards[world["cosplay"]]
+    assert (betta.members, betta.members_before, betta.growth) == (3, 1, Decimal(2))
+    assert betta.by_position == {Position.UPSTREAM: 2, Position.MIDSTREAM: 0, Position.DOWNSTREAM: 1}
+    assert betta.positions_missing == [Position.MIDSTREAM]
+    # A and B met on 30 Sep, C posted at 23:59 on 30 Sep: all three active
+    assert (betta.active, betta.active_share) == (3, Decimal(1))
+    assert (betta.partner_pairs, betta.possible_pairs) == (2, 3)  # A–B, B–C
+    assert betta.density == Decimal(2) / Decimal(3)
+    assert (cosplay.members, cosplay.members_before, cosplay.growth) == (2, 0, None)
+    assert cosplay.positions_missing == [Position.UPSTREAM]
+    # A met B; D's only response came at 00:00 on 1 Oct, after the year
+    assert (cosplay.active, cosplay.active_share) == (1, Decimal("0.5"))
+    assert (cosplay.partner_pairs, cosplay.density) == (1, Decimal(1))  # A–D
+    assert (cosplay.funnel.meetings_held, cosplay.funnel.agreements) == (1, 1)
+    # a cluster with nobody: no division by zero, figures that cannot be computed are None
+    empty = next(card for cluster_id, card in cards.items() if cluster_id not in (world["betta"], world["cosplay"]))
+    assert (empty.members, empty.active_share, empty.density, empty.growth) == (0, None, None, None)
+
+
+def test_one_cluster_alone_gives_the_same_card(app, world):
+    with app.test_request_context("/"):
+        alone = queries.scorecards(YEAR, [world["cosplay"]], now=NOW)
+        every = queries.scorecards(YEAR, now=NOW)
+    assert list(alone) == [world["cosplay"]]
+    assert alone[world["cosplay"]] == every[world["cosplay"]]
+
+
+def _card(cluster_id, members, active=0, value=0):
+    card = queries.Scorecard(cluster_id, YEAR, members=members, active=active)
+    card.funnel.value_confirmed = Decimal(value)
+    return card
+
+
+def test_median_per_column():
+    cards = [_card(1, 1, 1, 10), _card(2, 5, 0, 30), _card(3, 3, 3, 20)]
+    median = table.medians(cards)
+    assert (median["members"], median["value"], median["active"]) == (3, Decimal(20), Decimal(1))
+    cards.append(_card(4, 4, 0, 0))
+    assert table.medians(cards)["members"] == 3.5
+    # a cluster without members has no active share: it is left out of that median, not counted as 0
+    assert table.medians([_card(1, 0), _card(2, 2, 1), _card(3, 4, 4)])["active"] == Decimal("0.75")
+    assert table.medians([])["members"] is None
+
+
+@pytest.mark.parametrize(("asked", "used", "refused"), [
+    (None, "cluster", False), ("", "cluster", False), ("members", "members", False),
+    ("-value", "-value", False), ("-cluster", "-cluster", False), ("upstream", "upstream", False),
+    ("name", "cluster", True), ("members;drop", "cluster", True), ("--members", "cluster", True),
+    ("Members", "cluster", True), ("__class__", "cluster", True),
+])
+def test_sort_whitelist(asked, used, refused):
+    assert table.sort_key_or_default(asked) == (used, refused)
+
+
+def test_sorted_rows():
+    cards = [_card(1, 5, 0), _card(2, 2, 1), _card(3, 0)]
+    names = {1: "ข", 2: "ก", 3: "ค"}
+    assert [c.cluster_id for c in table.sorted_rows(cards, names, "cluster")] == [2, 1, 3]
+    assert [c.cluster_id for c in table.sorted_rows(cards, names, "-cluster")] == [3, 1, 2]
+    assert [c.cluster_id for c in table.sorted_rows(cards, names, "-members")] == [1, 2, 3]
+    assert [c.cluster_id for c in table.sorted_rows(cards, names, "members")] == [3, 2, 1]
+    # no members: no active share, last whichever the direction
+    assert [c.cluster_id for c in table.sorted_rows(cards, names, "-active")] == [2, 1, 3]
+    assert [c.cluster_id for c in table.sorted_rows(cards, names, "active")] == [1, 2, 3]
+
+
+def test_a_fixed_handful_of_queries_whatever_the_number_of_clusters(app, world):
+    """Grouped by cluster in SQL: the table of every cluster costs the same statements as one cluster."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    with app.test_request_context("/"):
+        from portal import reference
+
+        reference.clusters()  # cached reference data, not the scorecard's cost
+        engine = db.engine
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            queries.scorecards(YEAR, now=NOW)
+            every = len(statements)
+            statements.clear()
+            queries.scorecards(YEAR, [world["betta"]], now=NOW)
+            one = len(statements)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert every == one <= 6
