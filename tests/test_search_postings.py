@@ -101,3 +101,24 @@ def test_the_board_reads_its_postings_too(app, client, monkeypatch):
         db.session.commit()
     monkeypatch.setattr(rank, "RANK_WINDOW", 1)
     assert board(client, "ปลา") == ["หาผู้ซื้อปลา"]
+
+
+@pytest.mark.parametrize("query", ["ปลากัด", "ไม่มีคำนี้เลย"])
+def test_the_search_settings_are_put_back_within_the_transaction(app, query):
+    """The planner settings a search sets (index_first) go back with the page's rows, or on their own when
+    the page is empty: a later statement of the same transaction plans as usual."""
+    from portal.directory import queries as directory_queries
+
+    with app.app_context():
+        factories.firm(name_th="ฟาร์มปลากัดบางกอก")
+        db.session.commit()
+        before = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
+                                         "current_setting('random_page_cost')")).one()
+        with app.test_request_context("/"):
+            filters = directory_queries.Filters(q=query)
+            page = directory_queries.search(filters, None, "th")
+        assert bool(page.rows) is (query == "ปลากัด")
+        after = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
+                                        "current_setting('random_page_cost')")).one()
+        assert tuple(after) == tuple(before) == ("on", before[1])
+        db.session.rollback()

@@ -24,7 +24,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from portal.db import among
 from portal.extensions import db
 from portal.listing import COUNT_CAP, CappedPage, capped_pages, page_within
-from portal.search.sql import groups_of, index_first, needed
+from portal.search.sql import groups_of, index_first_then, needed
 from portal.search.text import word_text
 
 FOUND = 100
@@ -103,7 +103,7 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
     found = {}
-    with index_first(db.session):
+    with index_first_then(db.session) as restore:
         for row in _found((whole_ids, first_ids, matching_ids), columns):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
@@ -113,6 +113,10 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     pages = capped_pages(total, per_page, cap)
     page = page_within(page, pages)
     ids = [row[0] for row in ranked[(page - 1) * per_page:page * per_page]]
-    by_id = {getattr(row, id_column.key): row for row in db.session.scalars(rows_of(among(id_column, ids)))} if ids \
-        else {}
+    # The search's planner settings go back as they were with the page's rows (a statement fewer; they are
+    # evaluated per row, idempotent), or on their own when the page is empty.
+    by_id = {getattr(row, id_column.key): row
+             for row in db.session.scalars(rows_of(among(id_column, ids)).add_columns(*restore))} if ids else {}
+    if restore and not ids:
+        db.session.execute(select(*restore))
     return CappedPage(rows=[by_id[i] for i in ids if i in by_id], page=page, pages=pages, total=total, cap=cap)

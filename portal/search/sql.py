@@ -53,18 +53,31 @@ def index_first(session):
     common word (search.sql.whole_words) rather than read the first ones in order until the window is full.
     The settings are local to the transaction, and put back as they were as soon as the search's queries are
     done: one statement before, one after."""
-    if session.get_bind().dialect.name != "postgresql":
+    with index_first_then(session) as restore:
         yield
+        if restore:
+            session.execute(select(*restore))
+
+
+_SETTINGS = ("enable_seqscan", "max_parallel_workers_per_gather", "random_page_cost")
+
+
+@contextmanager
+def index_first_then(session):
+    """index_first, leaving the putting back to the caller: it yields the columns that put the settings back
+    ([] off PostgreSQL), for the caller's next statement on PostgreSQL (a statement is planned before it
+    runs, so they apply from the statement after it), or to run on their own. A ranked page puts them in
+    its rows' query and saves a round trip (search.rank.ranked_page)."""
+    if session.get_bind().dialect.name != "postgresql":
+        yield []
         return
     before = session.execute(text(
         "SELECT current_setting('enable_seqscan'), current_setting('max_parallel_workers_per_gather'), "
         "current_setting('random_page_cost'), set_config('enable_seqscan', 'off', true), "
         "set_config('max_parallel_workers_per_gather', '0', true), set_config('random_page_cost', '1.1', true)")).one()
-    yield  # on an error the transaction is rolled back, and the settings with it
-    session.execute(text("SELECT set_config('enable_seqscan', :seqscan, true), "
-                         "set_config('max_parallel_workers_per_gather', :workers, true), "
-                         "set_config('random_page_cost', :page_cost, true)"),
-                    {"seqscan": before[0], "workers": before[1], "page_cost": before[2]})
+    # on an error the transaction is rolled back, and the settings with it
+    yield [func.set_config(literal(name), literal(value), literal(True)).label(f"restore_{n}")
+           for n, (name, value) in enumerate(zip(_SETTINGS, before[:3], strict=True))]
 
 
 def _driven_by_fts(model, fts_table: str, phrase: str):
