@@ -194,7 +194,7 @@ def test_the_svg_is_well_formed_and_accessible(app, world):
     assert sorted(p.get("data-kind") for p in paths) == ["meeting", "partnership", "partnership"]
     assert [p.get("stroke-dasharray") for p in paths if p.get("data-kind") == "meeting"] == ["6 4"]
     box = svg.find(f".//{SVG}g[@class='outside-box']")
-    assert [t.text for t in box.findall(f"{SVG}text")] == ["Other clusters", "1 firms", "1 links"]
+    assert [t.text for t in box.findall(f"{SVG}text")] == ["Other clusters", "Firms: 1", "Links: 1"]
     assert page.count('<tr data-link=') == 3 and page.count('data-isolated="1"') == 2  # the SVG and the table
     assert 'data-pair="upstream-downstream"' in page
     assert "Midstream, Downstream" not in page and "also Downstream; drawn once" in page
@@ -216,3 +216,17 @@ def test_long_names_are_cut_with_the_whole_name_in_the_title(app, world):
 def test_the_scorecard_links_to_the_map(app, world):
     page = body(_as(app, world, "coordinator").get(f"/admin/scorecard/betta?year={YEAR}"))
     assert f"/admin/scorecard/betta/network?year={YEAR}" in page
+
+
+def test_the_map_in_thai(app, world, th):
+    with app.app_context():
+        from portal.clusters.models import Cluster
+
+        name = db.session.get(Cluster, world["betta"]).name_th
+    page = body(_as(app, world, "coordinator").get(f"/admin/scorecard/betta/network?year={YEAR}"))
+    assert '<html lang="th"' in page
+    assert th("Network map of %(cluster)s, fiscal year %(year)s", cluster=name, year=YEAR) in page
+    assert th("No links between %(first)s and %(second)s", first=th("Upstream"), second=th("Downstream")) in page
+    assert th("Isolated: no link") in page and th("Other clusters") in page
+    assert "กิจการ A" in page and "2564" in page
+    _svg(page)
