@@ -184,7 +184,8 @@ def test_the_svg_is_well_formed_and_accessible(app, world):
     page = body(_as(app, world, "staff").get(f"/admin/scorecard/betta/network?year={YEAR}"))
     svg = _svg(page)
     assert svg.get("role") == "img" and svg.get("aria-labelledby") == "network-title network-desc"
-    assert "4 member firms, 3 links (1 with firms outside the cluster), 1 isolated" in svg.find(f"{SVG}desc").text
+    assert svg.find(f"{SVG}desc").text.endswith(
+        "Member firms: 4. Links: 3, of which with firms outside the cluster: 1. Isolated members, with no link: 1.")
     nodes = svg.findall(f".//{SVG}g[@class='node']")
     assert [node.find(f"{SVG}title").text for node in nodes] == ["Firm A", "Firm D", "Firm B", "Firm C"]
     isolated = [node for node in nodes if node.get("data-isolated")]
@@ -230,3 +231,14 @@ def test_the_map_in_thai(app, world, th):
     assert th("Isolated: no link") in page and th("Other clusters") in page
     assert "กิจการ A" in page and "2564" in page
     _svg(page)
+
+
+def test_link_paths_keep_clear_of_the_lanes_they_pass():
+    nodes = {1: networks.Node(1, "A", [], x=40, y=100), 2: networks.Node(2, "B", [], x=300, y=100),
+             3: networks.Node(3, "C", [], x=560, y=100), 4: networks.Node(4, "D", [], x=40, y=160)}
+    path = lambda a, b, outside=False: networks.path(  # noqa: E731
+        networks.Link(a, b, networks.PARTNERSHIP, outside=outside), nodes, (830, 60))
+    assert path(1, 2) == "M 40.0 100.0 L 300.0 100.0"  # neighbouring lanes: a line
+    assert path(1, 3) == "M 40.0 100.0 Q 300.0 160.0 560.0 100.0"  # past the middle lane: bowed down
+    assert path(1, 4) == "M 40.0 100.0 Q 95.0 130.0 40.0 160.0"  # within a lane: bowed out to the right
+    assert path(3, 9, outside=True) == "M 560.0 100.0 L 830.0 95.0"  # to the "other clusters" box

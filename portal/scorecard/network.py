@@ -35,6 +35,7 @@ LABEL_LENGTH = 18  # characters of a firm's name written beside its node
 # Geometry of the drawing (SVG user units; the picture scales with its viewBox).
 WIDTH, TOP, ROW, LANE_WIDTH, LEFT = 1000, 70, 30, 260, 30
 BOX_X, BOX_WIDTH, BOX_HEIGHT = 830, 150, 70
+BOW = 60  # how far a link between the outer lanes dips below its ends (its lowest point: half of it)
 
 
 @dataclass
@@ -247,7 +248,7 @@ def _layout(result: Network, links: list) -> None:
     result.links = [link for link in links
                     if link.a in drawn and (link.b in drawn or link.b not in result.nodes)]
     rows = max((len(lane.nodes) for lane in result.lanes), default=0)
-    result.height = int(max(TOP + 30 + rows * ROW + 20, TOP + BOX_HEIGHT + 40))
+    result.height = int(max(TOP + 30 + rows * ROW + BOW / 2, TOP + BOX_HEIGHT + 40))
 
 
 def _outside_names(firm_ids, locale: str) -> dict[int, str]:
@@ -258,15 +259,20 @@ def _outside_names(firm_ids, locale: str) -> dict[int, str]:
 
 
 def path(link: Link, nodes: dict, box: tuple[float, float]) -> str:
-    """The SVG path of a drawn link: a curve between two nodes (bowed out to the right when both are
-    in one lane, so that it does not run along the lane), or a line to the outside box."""
+    """The SVG path of a drawn link: a line between nodes in neighbouring lanes; a curve bowed out to the
+    right between two nodes of one lane (so that it does not run along the lane), and bowed down between
+    lanes that are not neighbours (so that it does not run through the lane between); a line to the
+    outside box for a firm outside the cluster."""
     start = nodes[link.a]
     if link.outside:
         x, y = box
         return f"M {start.x:.1f} {start.y:.1f} L {x:.1f} {y + BOX_HEIGHT / 2:.1f}"
     end = nodes[link.b]
+    middle_x, middle_y = (start.x + end.x) / 2, (start.y + end.y) / 2
     if start.x == end.x:
-        bow = 40 + min(120, abs(end.y - start.y) / 4)
-        return (f"M {start.x:.1f} {start.y:.1f} Q {start.x + bow:.1f} {(start.y + end.y) / 2:.1f} "
-                f"{end.x:.1f} {end.y:.1f}")
-    return f"M {start.x:.1f} {start.y:.1f} L {end.x:.1f} {end.y:.1f}"
+        control = (start.x + 40 + min(120, abs(end.y - start.y) / 4), middle_y)
+    elif abs(end.x - start.x) > LANE_WIDTH * 1.5:
+        control = (middle_x, middle_y + BOW)
+    else:
+        return f"M {start.x:.1f} {start.y:.1f} L {end.x:.1f} {end.y:.1f}"
+    return f"M {start.x:.1f} {start.y:.1f} Q {control[0]:.1f} {control[1]:.1f} {end.x:.1f} {end.y:.1f}"
