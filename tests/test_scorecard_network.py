@@ -242,3 +242,20 @@ def test_link_paths_keep_clear_of_the_lanes_they_pass():
     assert path(1, 3) == "M 40.0 100.0 Q 300.0 160.0 560.0 100.0"  # past the middle lane: bowed down
     assert path(1, 4) == "M 40.0 100.0 Q 95.0 130.0 40.0 160.0"  # within a lane: bowed out to the right
     assert path(3, 9, outside=True) == "M 560.0 100.0 L 830.0 95.0"  # to the "other clusters" box
+
+
+def test_a_member_with_no_recorded_position_gets_a_lane_of_its_own(app, world):
+    from portal.clusters.models import Membership, MembershipStatus
+
+    with app.app_context():
+        firm = factories.firm(name_th="กิจการ G", name_en="Firm G")
+        db.session.add(Membership(firm=firm, cluster=factories.cluster("betta"), status=MembershipStatus.APPROVED,
+                                  positions=[], decided_at=APPROVED_2564, fiscal_year=2564))
+        db.session.commit()
+        firm_id, net = firm.id, _map(world)
+    assert [lane.position for lane in net.lanes] == [*Position, None]
+    assert [node.name for node in net.lanes[-1].nodes] == ["Firm G"] and net.nodes[firm_id].isolated
+    assert net.missing_pairs == [(Position.UPSTREAM, Position.DOWNSTREAM)]  # pairs of the three positions only
+    page = body(_as(app, world, "staff").get(f"/admin/scorecard/betta/network?year={YEAR}"))
+    lanes = [g.get("data-lane") for g in _svg(page).findall(f"{SVG}g[@class='lane']")]
+    assert lanes == ["upstream", "midstream", "downstream", "none"] and "No position recorded" in page
