@@ -259,3 +259,13 @@ def test_a_member_with_no_recorded_position_gets_a_lane_of_its_own(app, world):
     page = body(_as(app, world, "staff").get(f"/admin/scorecard/betta/network?year={YEAR}"))
     lanes = [g.get("data-lane") for g in _svg(page).findall(f"{SVG}g[@class='lane']")]
     assert lanes == ["upstream", "midstream", "downstream", "none"] and "No position recorded" in page
+
+
+def test_links_in_a_fixed_order(app, world):
+    """Partnerships before meetings, links within the cluster before those outside, then by name."""
+    with app.app_context():
+        net = _map(world, 2565)
+    names = {**{n.firm_id: n.name for n in net.nodes.values()}, **net.outside_names}
+    assert [(link.kind, names[link.a], names[link.b]) for link in net.links] == [
+        ("partnership", "Firm A", "Firm B"), ("partnership", "Firm A", "Firm C"), ("partnership", "Firm C", "Firm E"),
+        ("meeting", "Firm B", "Firm C")]

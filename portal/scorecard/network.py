@@ -158,7 +158,8 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
 
     links = _partnerships(year, members) + _meetings(year, members)
     for link in links:
-        if link.a not in result.nodes:  # a member first
+        if link.a not in result.nodes or (link.b in result.nodes and _order(result.nodes[link.b]) < _order(
+                result.nodes[link.a])):  # a member first; of two members, the first by name
             link.a, link.b = link.b, link.a
         link.outside = link.b not in result.nodes
         for end in (link.a, link.b):
@@ -169,7 +170,19 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     result.missing_pairs = _missing_pairs(result.nodes, links)
     _layout(result, links)
     result.outside_names = _outside_names({link.b for link in result.links if link.outside}, locale)
+
+    def name(firm_id):
+        return result.nodes[firm_id].name if firm_id in result.nodes else result.outside_names.get(firm_id, "")
+
+    # Partnerships first, then meetings; by the firms' names (Thai dictionary order): the same order on
+    # every database, in the drawing and in the table.
+    result.links.sort(key=lambda link: (link.kind != PARTNERSHIP, link.outside, thai_sort_key(name(link.a)),
+                                        thai_sort_key(name(link.b)), link.a, link.b))
     return result
+
+
+def _order(node: Node):
+    return thai_sort_key(node.name), node.firm_id
 
 
 def _name(name_th, name_en, locale):
@@ -234,13 +247,13 @@ def _layout(result: Network, links: list) -> None:
     their lanes by name, and keep the links whose member ends are drawn."""
     nodes = list(result.nodes.values())
     if len(nodes) > MAX_NODES:
-        nodes = sorted(nodes, key=lambda n: (-n.links, thai_sort_key(n.name), n.firm_id))[:MAX_NODES]
+        nodes = sorted(nodes, key=lambda n: (-n.links, *_order(n)))[:MAX_NODES]
     result.not_drawn = result.members - len(nodes)
     lanes = list(Position) + ([None] if any(node.lane is None for node in nodes) else [])
     width = LANE_WIDTH if len(lanes) == 3 else (BOX_X - LEFT) / len(lanes)
     result.lanes = [Lane(position, LEFT + 10 + n * width) for n, position in enumerate(lanes)]
     by_position = {lane.position: lane for lane in result.lanes}
-    for node in sorted(nodes, key=lambda n: (thai_sort_key(n.name), n.firm_id)):
+    for node in sorted(nodes, key=_order):
         lane = by_position[node.lane]
         node.x, node.y = lane.x, TOP + 30 + len(lane.nodes) * ROW
         lane.nodes.append(node)
