@@ -69,7 +69,9 @@ def positions_at_year_end(year: int, cluster_ids):
     the end of `year`, from the same kept keys as members_at_year_end (buckets "<year>:<position>")."""
     keys = KEYS.c
     balance = func.sum(case((keys.dimension == POSITION + JOINED, 1), else_=-1))
-    position = func.substr(keys.bucket, 6)  # after "2564:" (a B.E. year has four digits)
+    # After "2564:" (a B.E. year has four digits); the 6 written into the SQL, so that PostgreSQL sees the
+    # same expression in the GROUP BY as in the SELECT.
+    position = func.substr(keys.bucket, _constant(6))
     return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"), position.label("position"))
             .where(keys.scope.in_(list(cluster_ids)), keys.dimension.in_([POSITION + JOINED, POSITION + LEFT]),
                    keys.bucket < str(year + 1))
