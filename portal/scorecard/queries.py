@@ -21,7 +21,7 @@ from sqlalchemy import and_, case, exists, func, literal_column, or_, select, un
 from sqlalchemy.orm import aliased
 
 from portal.admin import dashboard
-from portal.admin.models import JOINED, LEFT, MEMBER, PROGRAMME, ResultFirmKey
+from portal.admin.models import JOINED, LEFT, MEMBER, POSITION, PROGRAMME, ResultFirmKey
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -62,6 +62,33 @@ def members_at_year_end(year: int, cluster_ids=None):
     return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"))
             .where(scope, keys.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]), keys.bucket <= str(year))
             .group_by(keys.firm_id, keys.scope).having(balance > 0))
+
+
+def positions_at_year_end(year: int, cluster_ids):
+    """(firm_id, cluster_id, position code) of each position a member firm holds in each cluster given at
+    the end of `year`, from the same kept keys as members_at_year_end (buckets "<year>:<position>")."""
+    keys = KEYS.c
+    balance = func.sum(case((keys.dimension == POSITION + JOINED, 1), else_=-1))
+    # After "2564:" (a B.E. year has four digits); the 6 written into the SQL, so that PostgreSQL sees the
+    # same expression in the GROUP BY as in the SELECT.
+    position = func.substr(keys.bucket, _constant(6))
+    return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"), position.label("position"))
+            .where(keys.scope.in_(list(cluster_ids)), keys.dimension.in_([POSITION + JOINED, POSITION + LEFT]),
+                   keys.bucket < str(year + 1))
+            .group_by(keys.firm_id, keys.scope, position).having(balance > 0))
+
+
+def partnerships_until(year: int):
+    """Criteria on Outcome joined to its CollabRequest: a partnership (a request closed as partnered)
+    reported in `year` or before, as the collaboration density counts them."""
+    return [Outcome.fiscal_year <= year, CollabRequest.close_reason == CloseReason.PARTNERED,
+            CollabRequest.firm_id != Outcome.partner_firm_id]
+
+
+def held_meetings_until(year: int):
+    """(id, a, b, day) of each meeting held on a matching day of `year` or before."""
+    rows = _meeting_rows(year, cumulative=True).subquery()
+    return select(rows.c.id, rows.c.a, rows.c.b, rows.c.day).where(rows.c.held == 1)
 
 
 # --- funnels ------------------------------------------------------------------------------------------
@@ -175,9 +202,10 @@ def _meetings_by_cluster(year: int, members):
             .group_by(per_cluster.c.cluster_id))
 
 
-def _meeting_rows(year: int):
-    """One row per meeting request sent for a matching day of `year`: its two firms, and 0/1 flags for
-    held, no-show, continued (either side answered "continue") and agreement."""
+def _meeting_rows(year: int, cumulative: bool = False):
+    """One row per meeting request sent for a matching day of `year` (of `year` or before, when
+    `cumulative`): its two firms, the matching day, and 0/1 flags for held, no-show, continued (either side
+    answered "continue") and agreement."""
     sender, receiver = aliased(Registration), aliased(Registration)
     first, last = year_days(year)
     when = func.coalesce(Slot.starts_at, Meeting.marked_at)
@@ -187,8 +215,10 @@ def _meeting_rows(year: int):
     agreed = exists().where(Outcome.request_id == CollabRequest.id, between,
                             CollabRequest.close_reason == CloseReason.PARTNERED, Outcome.created_at >= when)
     flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
+    days = [Event.starts_on <= last] if cumulative else [Event.starts_on >= first, Event.starts_on <= last]
     return (select(MeetingRequest.id.label("id"), sender.firm_id.label("a"), receiver.firm_id.label("b"),
-                   flag(held).label("held"), flag(Meeting.state == MeetingState.NO_SHOW).label("no_show"),
+                   Event.starts_on.label("day"), flag(held).label("held"),
+                   flag(Meeting.state == MeetingState.NO_SHOW).label("no_show"),
                    flag(and_(held, or_(Meeting.sender_continues.is_(True), Meeting.receiver_continues.is_(True))))
                    .label("continued"),
                    flag(and_(held, agreed)).label("agreed"))
@@ -197,7 +227,7 @@ def _meeting_rows(year: int):
             .join(receiver, receiver.id == MeetingRequest.to_registration_id)
             .outerjoin(Meeting, Meeting.request_id == MeetingRequest.id)
             .outerjoin(Slot, Slot.id == Meeting.slot_id)
-            .where(Event.starts_on >= first, Event.starts_on <= last))
+            .where(*days))
 
 
 def _meeting_sums(rows):
@@ -302,7 +332,6 @@ def _pairs_by_cluster(year: int, members):
              .join(first, first.c.firm_id == CollabRequest.firm_id)
              .join(second, and_(second.c.firm_id == Outcome.partner_firm_id,
                                 second.c.cluster_id == first.c.cluster_id))
-             .where(Outcome.fiscal_year <= year, CollabRequest.close_reason == CloseReason.PARTNERED,
-                    CollabRequest.firm_id != Outcome.partner_firm_id)).subquery()
+             .where(*partnerships_until(year))).subquery()
     zeros = [_constant(0)] * 4
     return select(_constant(PAIRS).label("what"), pairs.c.cluster_id, func.count(), *zeros).group_by(pairs.c.cluster_id)

@@ -15,6 +15,7 @@ from portal.extensions import db
 from portal.i18n import current_locale
 from portal.listing import fiscal_year_arg
 from portal.permissions import can_view_all_scorecards, can_view_scorecard, managed_cluster_ids, require
+from portal.scorecard import network as networks
 from portal.scorecard import queries, table
 from portal.thai import fiscal_year
 
@@ -74,11 +75,20 @@ def export(fmt):
     return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
 
 
+def _cluster_or_404(slug: str) -> Cluster:
+    """The cluster of the URL, once the current user may see its scorecard.
+
+    :raises NotFound: no such cluster. :raises Forbidden: not one of its coordinators, nor OSMEP staff.
+    """
+    found = db.session.scalar(select(Cluster).where(Cluster.slug == slug[:80])) or abort(404)
+    require(can_view_scorecard(current_user, found))
+    return found
+
+
 @bp.get("/<slug>")
 @login_required
 def cluster(slug):
-    found = db.session.scalar(select(Cluster).where(Cluster.slug == slug[:80])) or abort(404)
-    require(can_view_scorecard(current_user, found))
+    found = _cluster_or_404(slug)
     year = fiscal_year_arg()
     card = queries.scorecards(year, [found.id])[found.id]
     managed = managed_cluster_ids(current_user)
@@ -87,3 +97,14 @@ def cluster(slug):
     return render_template("scorecard/cluster.html", cluster=found, card=card, year=year, years=_years(),
                            positions=list(Position), others=others, current_year=fiscal_year(utcnow()),
                            eccp=queries.ECCP_AGREEMENT_RATE)
+
+
+@bp.get("/<slug>/network")
+@login_required
+def network(slug):
+    """The cluster's network map at the end of a fiscal year, with a table of the same content."""
+    found = _cluster_or_404(slug)
+    year = fiscal_year_arg()
+    return render_template("scorecard/network.html", cluster=found, year=year, years=_years(),
+                           net=networks.network(found.id, year, current_locale()), positions=list(Position),
+                           geometry=networks, current_year=fiscal_year(utcnow()))

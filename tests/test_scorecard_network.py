@@ -1,0 +1,271 @@
+"""The cluster network map: hand-built data with known answers (lanes, a firm at two positions placed once,
+link weights, a held meeting, a link to another cluster, isolated firms, positions with no links between
+them, the fiscal-year control), who may see it, the SVG parsed as XML, and the page in Thai.
+
+The world, fiscal year 2564 (1 Oct 2020 – 30 Sep 2021, Bangkok), cluster betta unless said:
+    A  upstream and downstream, approved 2563      B  midstream, 2564      C  downstream, 2564
+    D  upstream, 2564 (isolated: its only meeting was a no-show)            F  upstream, approved 2565
+    E  a member of cosplay only (midstream, 2564)
+Partnerships: A→B 100,000 confirmed (2564); B→A 50,000 confirmed (2564); C→E 30,000 not confirmed (2564);
+    A→C 1,000,000 confirmed, reported 1 Oct 2021 (2565).
+Matching day 30 Sep 2021: B→C held; A→D no-show.
+"""
+import re
+import xml.etree.ElementTree as ET
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event
+
+from portal.auth.models import Role, User
+from portal.clusters.models import Position
+from portal.events.models import MeetingState
+from portal.extensions import db
+from portal.scorecard import network as networks
+from portal.thai import fiscal_year
+from tests import factories
+from tests.helpers import body, signed_in
+from tests.scorecard_world import _event, _meeting, _registrations, _request
+
+YEAR = 2564
+APPROVED_2563 = datetime(2020, 9, 30, 16, 59, tzinfo=timezone.utc)  # 23:59 on 30 Sep 2020 in Bangkok
+APPROVED_2564 = datetime(2020, 9, 30, 17, 0, tzinfo=timezone.utc)
+APPROVED_2565 = datetime(2021, 9, 30, 17, 0, tzinfo=timezone.utc)  # 00:00 on 1 Oct 2021 in Bangkok
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _member(firm, cluster, when, *positions):
+    membership = factories.membership(firm, cluster, *positions)
+    membership.decided_at, membership.fiscal_year = when, fiscal_year(when)
+
+
+@pytest.fixture
+def world(app):
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        firms = {n: factories.firm(name_th=f"กิจการ {n}", name_en=f"Firm {n}") for n in "ABCDEF"}
+        a, b, c, d, e, f = (firms[n] for n in "ABCDEF")
+        _member(a, betta, APPROVED_2563, Position.UPSTREAM, Position.DOWNSTREAM)
+        _member(b, betta, APPROVED_2564, Position.MIDSTREAM)
+        _member(c, betta, APPROVED_2564, Position.DOWNSTREAM)
+        _member(d, betta, APPROVED_2564, Position.UPSTREAM)
+        _member(e, cosplay, APPROVED_2564, Position.MIDSTREAM)
+        _member(f, betta, APPROVED_2565, Position.UPSTREAM)
+        _request(a, betta, 2564, partner=b, value="100000", confirmed=True)
+        _request(b, betta, 2564, partner=a, value="50000", confirmed=True)
+        _request(c, betta, 2564, partner=e, value="30000")
+        _request(a, betta, 2565, partner=c, value="1000000", confirmed=True)  # reported after 30 Sep 2021
+        day, slots = _event(date(2021, 9, 30), "วันจับคู่")
+        regs = _registrations(day, {n: firms[n] for n in "ABCD"})
+        _meeting(day, regs, "B", "C", slots[0], MeetingState.HELD)
+        _meeting(day, regs, "A", "D", slots[1], MeetingState.NO_SHOW)
+        staff = factories.user(email="staff@example.com", role=Role.STAFF, locale="en")
+        coordinator = factories.user(email="coord@example.com", locale="th")
+        factories.term(coordinator, betta)
+        other = factories.user(email="other@example.com", locale="en")
+        factories.term(other, cosplay)
+        owner = factories.user(email="owner@example.com", locale="en")
+        factories.team_member(a, owner, "owner")
+        db.session.commit()
+        return {"betta": betta.id, "staff": staff.id, "coordinator": coordinator.id, "other": other.id,
+                "owner": owner.id, "firms": {n: firm.id for n, firm in firms.items()}}
+
+
+def _map(world, year=YEAR, locale="en"):
+    return networks.network(world["betta"], year, locale)
+
+
+def _link(net, world, first, second, kind):
+    ids = {world["firms"][first], world["firms"][second]}
+    found = [link for link in net.links if {link.a, link.b} == ids and link.kind == kind]
+    return found[0] if found else None
+
+
+def test_members_in_lanes_a_firm_at_two_positions_placed_once(app, world):
+    with app.app_context():
+        net = _map(world)
+    lanes = {lane.position: [node.name for node in lane.nodes] for lane in net.lanes}
+    assert lanes == {Position.UPSTREAM: ["Firm A", "Firm D"], Position.MIDSTREAM: ["Firm B"],
+                     Position.DOWNSTREAM: ["Firm C"]}
+    assert net.members == 4 and len(net.drawn) == 4 and net.not_drawn == 0
+    assert [node.name for node in net.several_positions] == ["Firm A"]
+    assert net.nodes[world["firms"]["A"]].positions == [Position.UPSTREAM, Position.DOWNSTREAM]
+
+
+def test_links_weights_meetings_and_the_other_clusters_box(app, world):
+    with app.app_context():
+        net = _map(world)
+    ab = _link(net, world, "A", "B", networks.PARTNERSHIP)
+    assert (ab.count, ab.value, ab.years, ab.outside) == (2, Decimal("150000"), "2564", False)
+    bc = _link(net, world, "B", "C", networks.MEETING)
+    assert (bc.count, bc.years, bc.stroke) == (1, "2564", 1.5)
+    ce = _link(net, world, "C", "E", networks.PARTNERSHIP)
+    assert ce.outside and ce.a == world["firms"]["C"] and ce.value == 0  # not confirmed: no value
+    assert _link(net, world, "A", "D", networks.MEETING) is None  # a no-show is no link
+    assert _link(net, world, "A", "C", networks.PARTNERSHIP) is None  # reported in 2565
+    assert len(net.links) == net.links_total == 3
+    assert (net.outside_links_total, net.outside_firms) == (1, 1)
+    assert net.outside_names == {world["firms"]["E"]: "Firm E"}
+    assert ce.stroke == 2.0 < ab.stroke < 8  # thicker for more value, capped
+
+
+def test_isolated_members_and_positions_with_no_links(app, world):
+    with app.app_context():
+        net = _map(world)
+    assert [node.name for node in net.isolated] == ["Firm D"] and net.isolated_total == 1
+    assert net.missing_pairs == [(Position.UPSTREAM, Position.DOWNSTREAM)]  # A is drawn upstream
+
+
+def test_the_year_control_shows_the_network_at_each_year_end(app, world):
+    with app.app_context():
+        before, after = _map(world, 2563), _map(world, 2565)
+    assert [node.name for node in before.drawn] == ["Firm A"] and before.links == []
+    assert [node.name for node in before.isolated] == ["Firm A"] and len(before.missing_pairs) == 3
+    ac = _link(after, world, "A", "C", networks.PARTNERSHIP)
+    assert ac is not None and ac.value == Decimal("1000000") and ac.years == "2565"
+    assert ac.stroke > _link(after, world, "A", "B", networks.PARTNERSHIP).stroke
+    assert after.missing_pairs == [] and [node.name for node in after.isolated] == ["Firm D", "Firm F"]
+
+
+def test_large_clusters_draw_the_firms_with_the_most_links(app, world, monkeypatch):
+    monkeypatch.setattr(networks, "MAX_NODES", 2)
+    with app.app_context():
+        net = _map(world)
+    assert sorted(node.name for node in net.drawn) == ["Firm B", "Firm C"]  # 2 links each; A has 1
+    assert net.not_drawn == 2 and net.members == 4
+    assert {link.kind for link in net.links} == {networks.MEETING, networks.PARTNERSHIP}  # B–C, C–E
+
+
+def test_a_fixed_number_of_statements(app, world):
+    """Members, partnerships, meetings, and the outside firms' names: four statements, whatever the size."""
+    statements = []
+    with app.app_context():
+        engine = db.engine
+        count = lambda *args: statements.append(1)  # noqa: E731
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            _map(world)
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+    assert len(statements) == 4
+
+
+# --- the page -----------------------------------------------------------------------------------------
+
+def _as(app, world, who):
+    with app.app_context():
+        return signed_in(app, db.session.get(User, world[who]))
+
+
+def test_anonymous_is_sent_to_sign_in(client, world):
+    response = client.get("/admin/scorecard/betta/network")
+    assert response.status_code == 302 and "/auth/login" in response.location
+
+
+@pytest.mark.parametrize(("who", "path", "status"), [
+    ("owner", "/admin/scorecard/betta/network", 403),  # owns member firm A
+    ("other", "/admin/scorecard/betta/network", 403),  # coordinates another cluster
+    ("coordinator", "/admin/scorecard/betta/network", 200),
+    ("staff", "/admin/scorecard/betta/network", 200),
+    ("staff", "/admin/scorecard/nosuch/network", 404),
+    ("staff", "/admin/scorecard/betta/network?year=99999", 404),  # as the scorecard
+    ("staff", "/admin/scorecard/betta/network?year=abc", 200),  # not a number: the year under way
+])
+def test_who_sees_the_map(app, world, who, path, status):
+    assert _as(app, world, who).get(path).status_code == status
+
+
+def _svg(page):
+    return ET.fromstring(re.search(r"<svg .*?</svg>", page, re.S).group(0))
+
+
+def test_the_svg_is_well_formed_and_accessible(app, world):
+    page = body(_as(app, world, "staff").get(f"/admin/scorecard/betta/network?year={YEAR}"))
+    svg = _svg(page)
+    assert svg.get("role") == "img" and svg.get("aria-labelledby") == "network-title network-desc"
+    assert svg.find(f"{SVG}desc").text.endswith(
+        "Member firms: 4. Links: 3, of which with firms outside the cluster: 1. Isolated members, with no link: 1.")
+    nodes = svg.findall(f".//{SVG}g[@class='node']")
+    assert [node.find(f"{SVG}title").text for node in nodes] == ["Firm A", "Firm D", "Firm B", "Firm C"]
+    isolated = [node for node in nodes if node.get("data-isolated")]
+    assert len(isolated) == 1 and isolated[0].find(f"{SVG}circle").get("fill") == "#ffffff"
+    assert isolated[0].find(f"{SVG}text").text.endswith("○")
+    paths = svg.findall(f".//{SVG}path")
+    assert sorted(p.get("data-kind") for p in paths) == ["meeting", "partnership", "partnership"]
+    assert [p.get("stroke-dasharray") for p in paths if p.get("data-kind") == "meeting"] == ["6 4"]
+    box = svg.find(f".//{SVG}g[@class='outside-box']")
+    assert [t.text for t in box.findall(f"{SVG}text")] == ["Other clusters", "Firms: 1", "Links: 1"]
+    assert page.count('<tr data-link=') == 3 and page.count('data-isolated="1"') == 2  # the SVG and the table
+    assert 'data-pair="upstream-downstream"' in page
+    assert "Midstream, Downstream" not in page and "also Downstream; drawn once" in page
+
+
+def test_long_names_are_cut_with_the_whole_name_in_the_title(app, world):
+    with app.app_context():
+        from portal.firms.models import Firm
+
+        db.session.get(Firm, world["firms"]["D"]).name_en = "A very long firm name <with> & marks"
+        db.session.commit()
+    page = body(_as(app, world, "staff").get(f"/admin/scorecard/betta/network?year={YEAR}"))
+    titles = {t.text for t in _svg(page).iter(f"{SVG}title")}
+    texts = {t.text for t in _svg(page).iter(f"{SVG}text")}
+    assert "A very long firm name <with> & marks" in titles
+    assert "A very long firm …" in {text.rstrip(" ○") for text in texts}
+
+
+def test_the_scorecard_links_to_the_map(app, world):
+    page = body(_as(app, world, "coordinator").get(f"/admin/scorecard/betta?year={YEAR}"))
+    assert f"/admin/scorecard/betta/network?year={YEAR}" in page
+
+
+def test_the_map_in_thai(app, world, th):
+    with app.app_context():
+        from portal.clusters.models import Cluster
+
+        name = db.session.get(Cluster, world["betta"]).name_th
+    page = body(_as(app, world, "coordinator").get(f"/admin/scorecard/betta/network?year={YEAR}"))
+    assert '<html lang="th"' in page
+    assert th("Network map of %(cluster)s, fiscal year %(year)s", cluster=name, year=YEAR) in page
+    assert th("No links between %(first)s and %(second)s", first=th("Upstream"), second=th("Downstream")) in page
+    assert th("Isolated: no link") in page and th("Other clusters") in page
+    assert "กิจการ A" in page and "2564" in page
+    _svg(page)
+
+
+def test_link_paths_keep_clear_of_the_lanes_they_pass():
+    nodes = {1: networks.Node(1, "A", [], x=40, y=100), 2: networks.Node(2, "B", [], x=300, y=100),
+             3: networks.Node(3, "C", [], x=560, y=100), 4: networks.Node(4, "D", [], x=40, y=160)}
+    path = lambda a, b, outside=False: networks.path(  # noqa: E731
+        networks.Link(a, b, networks.PARTNERSHIP, outside=outside), nodes, (830, 60))
+    assert path(1, 2) == "M 40.0 100.0 L 300.0 100.0"  # neighbouring lanes: a line
+    assert path(1, 3) == "M 40.0 100.0 Q 300.0 160.0 560.0 100.0"  # past the middle lane: bowed down
+    assert path(1, 4) == "M 40.0 100.0 Q 95.0 130.0 40.0 160.0"  # within a lane: bowed out to the right
+    assert path(3, 9, outside=True) == "M 560.0 100.0 L 830.0 95.0"  # to the "other clusters" box
+
+
+def test_a_member_with_no_recorded_position_gets_a_lane_of_its_own(app, world):
+    from portal.clusters.models import Membership, MembershipStatus
+
+    with app.app_context():
+        firm = factories.firm(name_th="กิจการ G", name_en="Firm G")
+        db.session.add(Membership(firm=firm, cluster=factories.cluster("betta"), status=MembershipStatus.APPROVED,
+                                  positions=[], decided_at=APPROVED_2564, fiscal_year=2564))
+        db.session.commit()
+        firm_id, net = firm.id, _map(world)
+    assert [lane.position for lane in net.lanes] == [*Position, None]
+    assert [node.name for node in net.lanes[-1].nodes] == ["Firm G"] and net.nodes[firm_id].isolated
+    assert net.missing_pairs == [(Position.UPSTREAM, Position.DOWNSTREAM)]  # pairs of the three positions only
+    page = body(_as(app, world, "staff").get(f"/admin/scorecard/betta/network?year={YEAR}"))
+    lanes = [g.get("data-lane") for g in _svg(page).findall(f"{SVG}g[@class='lane']")]
+    assert lanes == ["upstream", "midstream", "downstream", "none"] and "No position recorded" in page
+
+
+def test_links_in_a_fixed_order(app, world):
+    """Partnerships before meetings, links within the cluster before those outside, then by name."""
+    with app.app_context():
+        net = _map(world, 2565)
+    names = {**{n.firm_id: n.name for n in net.nodes.values()}, **net.outside_names}
+    assert [(link.kind, names[link.a], names[link.b]) for link in net.links] == [
+        ("partnership", "Firm A", "Firm B"), ("partnership", "Firm A", "Firm C"), ("partnership", "Firm C", "Firm E"),
+        ("meeting", "Firm B", "Firm C")]
