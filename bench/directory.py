@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from flask import Response  # noqa: E402
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from sqlalchemy import event, func, insert, select, text  # noqa: E402
 
 from config import Config  # noqa: E402
 from portal import create_app  # noqa: E402
@@ -415,8 +415,9 @@ def main():
     args.requests = 2 * args.firms if args.requests is None else args.requests
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
-        print(f"# {backend}: {args.firms:,} firms, {args.clusters} clusters, {args.memberships:,} memberships",
-              flush=True)
+        if not args.reuse:
+            print(f"# {backend}: {args.firms:,} firms, {args.clusters} clusters, {args.memberships:,} memberships",
+                  flush=True)
         if args.reuse:
             url = existing_database(backend)
             app = make_app(url)
@@ -425,6 +426,8 @@ def main():
 
                 upgrade()  # a database built by an older version gets the new tables (and their data)
                 largest = db.session.scalar(select(Cluster.slug).order_by(Cluster.id))
+                sizes = [db.session.scalar(select(func.count()).select_from(model)) for model in (Firm, Membership)]
+                print(f"# {backend} (reused): {sizes[0]:,} firms, {sizes[1]:,} memberships", flush=True)
                 ensure_coordinator()
                 ensure_member()
                 ids = sample_ids()
