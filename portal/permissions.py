@@ -543,6 +543,12 @@ def can_view_scorecard(user, cluster) -> bool:
     return _active(user) and (user.is_staff or cluster.id in active_cluster_ids(user))
 
 
+def can_view_followups(user, cluster) -> bool:
+    """Who has (not) answered the follow-up questions of a cluster's member firms, and one more reminder:
+    its coordinators during a term, and OSMEP staff. Owning a member firm is not enough."""
+    return _active(user) and (user.is_staff or cluster.id in active_cluster_ids(user))
+
+
 def can_view_all_scorecards(user) -> bool:
     """All clusters side by side (with the programme median, and its CSV / Excel) is for OSMEP staff."""
     return _active(user) and user.is_staff
