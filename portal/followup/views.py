@@ -21,10 +21,10 @@ bp = Blueprint("followup", __name__)
 
 
 def _private(response):
-    """The link is a secret: never cached, never sent on as a Referer."""
+    """The link is a secret: the page is never stored. (Other sites get the origin only as a Referer:
+    the app-wide strict-origin-when-cross-origin policy, portal/web.py.)"""
     response = make_response(response)
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Referrer-Policy"] = "no-referrer"
     return response
 
 
