@@ -78,6 +78,7 @@ __all__ = [
     "can_set_staff",
     "can_view_dashboard",
     "can_view_scorecard",
+    "can_view_followups",
     "can_view_all_scorecards",
     "can_confirm_outcome",
     "can_set_confirmation_threshold",

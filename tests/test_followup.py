@@ -256,3 +256,11 @@ def test_the_token_is_not_stored(app, cast, world):
         assert token not in (followup.token_hash, followup.token_salt)
         for (context,) in db.session.execute(select(OutboxMessage.context)):
             assert token not in str(context)
+
+
+def test_the_answer_form_needs_its_csrf_token(app, cast, world, client, monkeypatch):
+    followup_id, token = _sent_followup(app, world)
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post(f"/followup/{token}", data={"stage": "knowledge"}).status_code in (200, 400)
+    with app.app_context():
+        assert db.session.get(FollowUp, followup_id).answered_at is None
