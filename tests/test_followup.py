@@ -264,3 +264,13 @@ def test_the_answer_form_needs_its_csrf_token(app, cast, world, client, monkeypa
     assert client.post(f"/followup/{token}", data={"stage": "knowledge"}).status_code in (200, 400)
     with app.app_context():
         assert db.session.get(FollowUp, followup_id).answered_at is None
+
+
+def test_values_beside_another_stage_are_ignored_even_nonsense(app, cast, world, client):
+    followup_id, token = _sent_followup(app, world)
+    page = client.post(f"/followup/{token}", data={"stage": "knowledge", "value": "abc", "kind": "x",
+                                                   "aim": "<script>alert(1)</script>"})
+    assert page.status_code == 200
+    with app.app_context():
+        followup = db.session.get(FollowUp, followup_id)
+        assert (followup.stage, followup.value_baht, followup.kind, followup.aim) == (Stage.KNOWLEDGE, None, None, None)

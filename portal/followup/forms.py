@@ -30,9 +30,9 @@ class AnswerForm(PortalForm):
                 if field.data in (None, "") and not field.errors:
                     field.errors = [*field.errors, str(VALUE_NEEDED)]
                     valid = False
-        else:
+        else:  # what was typed there (even nonsense) is not part of the answer
             for field in (self.value, self.kind, self.aim):
-                field.errors = []
+                field.errors, field.data = [], None
             valid = not any(field.errors for field in self)
         return valid
 
