@@ -1,5 +1,6 @@
 """Follow-up questions (issue 21): created when due, mailed to each firm's team in each member's language,
 reminded after 7 and 21 days then left; answered once through a link that needs no sign-in."""
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -40,7 +41,7 @@ def world(app, cast):
         return {"now": now, "ab": meetings["ab"].id, "ka": meetings["ka"].id, "event": event.id}
 
 
-def _followups(source_id=None):
+def _followups():
     query = select(FollowUp.meeting_id, FollowUp.request_id, FollowUp.firm_id).order_by(FollowUp.id)
     return db.session.execute(query).all()
 
@@ -274,3 +275,24 @@ def test_values_beside_another_stage_are_ignored_even_nonsense(app, cast, world,
     with app.app_context():
         followup = db.session.get(FollowUp, followup_id)
         assert (followup.stage, followup.value_baht, followup.kind, followup.aim) == (Stage.KNOWLEDGE, None, None, None)
+
+
+def test_the_language_switch_works_on_the_answer_page(app, cast, world, client):
+    _id, token = _sent_followup(app, world)
+    thai = body(client.get(f"/followup/{token}?lang=th"))
+    switch = re.search(r'<a href="([^"]+)" hreflang="en"', thai).group(1).replace("&amp;", "&")
+    english = client.get(switch, follow_redirects=True)
+    assert english.status_code == 200 and "What came of it?" in body(english) and "Firm B" in body(english)
+
+
+def test_the_daily_job_runs_once_a_day(app, cast, world, monkeypatch):
+    from portal.jobs import periodic
+
+    job = periodic.BY_NAME["followup.send"]
+    monkeypatch.setitem(app.config, "FOLLOWUP_DELAY_DAYS", 30)
+    with app.test_request_context("/"):
+        assert periodic.run_once(job.name, "2026-11-30", job.run) == "3 follow-ups created, 3 sent, 0 reminded"
+        assert periodic.run_once(job.name, "2026-11-30", job.run) is None
+        assert periodic.run_once(job.name, "2026-12-01", job.run) == "0 follow-ups created, 0 sent, 0 reminded"
+        assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                 .where(OutboxMessage.kind == "followup.ask")) == 5  # A: 2 twice, K: 1
