@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, exists, select, update
+from sqlalchemy import exists, select, update
 
 from portal import audit
 from portal.auth.models import User
@@ -81,43 +81,35 @@ class Run:
 def create_due(now=None) -> int:
     """A question per firm for every source older than FOLLOWUP_DELAY_DAYS that has none yet: a held
     meeting, for each side that said it wanted to continue; a partnered request, for the poster and the
-    partner named in its outcome."""
+    partner named in its outcome. Sources already asked are left out in SQL (NOT EXISTS), so a daily run
+    reads only what is new."""
     now = now or utcnow()
     delay = timedelta(days=current_app.config["FOLLOWUP_DELAY_DAYS"])
-    created = 0
-    sender = db.aliased(Registration)
-    receiver = db.aliased(Registration)
-    meetings = db.session.execute(
-        select(Meeting.id, Meeting.marked_at, Meeting.sender_continues, Meeting.receiver_continues,
-               sender.firm_id, receiver.firm_id)
-        .join(MeetingRequest, MeetingRequest.id == Meeting.request_id)
-        .join(sender, sender.id == MeetingRequest.from_registration_id)
-        .join(receiver, receiver.id == MeetingRequest.to_registration_id)
-        .where(Meeting.state == MeetingState.HELD, Meeting.marked_at <= now - delay,
-               (Meeting.sender_continues.is_(True)) | (Meeting.receiver_continues.is_(True)))).all()
-    for meeting_id, held_at, sender_goes_on, receiver_goes_on, sender_firm, receiver_firm in meetings:
-        for goes_on, firm_id, other_id in ((sender_goes_on, sender_firm, receiver_firm),
-                                            (receiver_goes_on, receiver_firm, sender_firm)):
-            if goes_on and not _exists(FollowUp.meeting_id == meeting_id, firm_id):
-                db.session.add(_new(source=Source.MEETING, meeting_id=meeting_id, firm_id=firm_id,
-                                    other_firm_id=other_id, due_at=held_at + delay))
-                created += 1
-    partnered = db.session.execute(
-        select(CollabRequest.id, CollabRequest.closed_at, CollabRequest.firm_id, Outcome.partner_firm_id)
-        .join(Outcome, Outcome.request_id == CollabRequest.id)
-        .where(CollabRequest.close_reason == CloseReason.PARTNERED, CollabRequest.closed_at <= now - delay)).all()
-    for request_id, closed_at, poster_id, partner_id in partnered:
-        for firm_id, other_id in ((poster_id, partner_id), (partner_id, poster_id)):
-            if not _exists(FollowUp.request_id == request_id, firm_id):
-                db.session.add(_new(source=Source.REQUEST, request_id=request_id, firm_id=firm_id,
-                                    other_firm_id=other_id, due_at=closed_at + delay))
-                created += 1
+    rows = []
+    sender, receiver = db.aliased(Registration), db.aliased(Registration)
+    for asked, other, goes_on in ((sender, receiver, Meeting.sender_continues),
+                                  (receiver, sender, Meeting.receiver_continues)):
+        rows += [(Source.MEETING, meeting_id, firm_id, other_id, held_at + delay)
+                 for meeting_id, held_at, firm_id, other_id in db.session.execute(
+                     select(Meeting.id, Meeting.marked_at, asked.firm_id, other.firm_id)
+                     .join(MeetingRequest, MeetingRequest.id == Meeting.request_id)
+                     .join(sender, sender.id == MeetingRequest.from_registration_id)
+                     .join(receiver, receiver.id == MeetingRequest.to_registration_id)
+                     .where(Meeting.state == MeetingState.HELD, Meeting.marked_at <= now - delay, goes_on.is_(True),
+                            ~exists().where(FollowUp.meeting_id == Meeting.id, FollowUp.firm_id == asked.firm_id)))]
+    poster, partner = CollabRequest.firm_id, Outcome.partner_firm_id
+    for asked, other in ((poster, partner), (partner, poster)):
+        rows += [(Source.REQUEST, request_id, firm_id, other_id, closed_at + delay)
+                 for request_id, closed_at, firm_id, other_id in db.session.execute(
+                     select(CollabRequest.id, CollabRequest.closed_at, asked, other)
+                     .join(Outcome, Outcome.request_id == CollabRequest.id)
+                     .where(CollabRequest.close_reason == CloseReason.PARTNERED, CollabRequest.closed_at <= now - delay,
+                            ~exists().where(FollowUp.request_id == CollabRequest.id, FollowUp.firm_id == asked)))]
+    for source, source_id, firm_id, other_id, due_at in rows:
+        link = {"meeting_id": source_id} if source is Source.MEETING else {"request_id": source_id}
+        db.session.add(_new(source=source, firm_id=firm_id, other_firm_id=other_id, due_at=due_at, **link))
     db.session.flush()
-    return created
-
-
-def _exists(source_clause, firm_id) -> bool:
-    return db.session.scalar(select(exists().where(and_(source_clause, FollowUp.firm_id == firm_id))))
+    return len(rows)
 
 
 def _team(firm_id: int) -> list[User]:
