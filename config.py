@@ -55,6 +55,11 @@ class Config:
     REQUEST_DEFAULT_DAYS = 60
     REQUEST_MAX_DAYS = 366
     REQUEST_EXPIRY_WARNING_DAYS = 7
+
+    # Follow-up of held meetings marked "continue" and partnered requests (portal/followup): asked this many
+    # days after the meeting or the partnership; the emailed link works this many days after each mail.
+    FOLLOWUP_DELAY_DAYS = int(os.environ.get("FOLLOWUP_DELAY_DAYS", "182"))
+    FOLLOWUP_LINK_DAYS = int(os.environ.get("FOLLOWUP_LINK_DAYS", "60"))
     LIMIT_REQUESTS_PER_DAY = int(os.environ.get("LIMIT_REQUESTS_PER_DAY", "10"))
     LIMIT_RESPONSES_PER_DAY = int(os.environ.get("LIMIT_RESPONSES_PER_DAY", "30"))
     LIMIT_MESSAGES_PER_HOUR = int(os.environ.get("LIMIT_MESSAGES_PER_HOUR", "60"))

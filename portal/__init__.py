@@ -117,6 +117,7 @@ def register_blueprints(app):
     from portal.events import scheduling_views as _scheduling  # noqa: F401  (the organisers' schedule routes)
     from portal.events.views import bp as events_bp
     from portal.firms.views import bp as firms_bp
+    from portal.followup.views import bp as followup_bp
     from portal.glossary.views import bp as glossary_bp
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
@@ -142,6 +143,7 @@ def register_blueprints(app):
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
+    app.register_blueprint(followup_bp, url_prefix="/followup")
 
 
 def register_template_helpers(app):

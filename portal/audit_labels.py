@@ -17,6 +17,9 @@ ACTIONS = {
     "user.staff_revoked": _l("Removed from OSMEP staff"),
     "user.admin_granted": _l("Made an administrator"),
     "accounts.unconfirmed_removed": _l("Unconfirmed accounts removed"),
+    "followup.sent": _l("Follow-up questions sent"),
+    "followup.answered": _l("Follow-up question answered"),
+    "followup.reminded": _l("One more follow-up reminder sent"),
     "firm.created": _l("Firm created"),
     "firm.updated": _l("Firm profile edited"),
     "firm.verified": _l("Firm verified"),
@@ -116,6 +119,7 @@ TARGETS = {
     "event_registrations": _l("Registration"),
     "meeting_requests": _l("Meeting request"),
     "meetings": _l("Meeting"),
+    "followups": _l("Follow-up question"),
     "backup": _l("Backup"),
     "system": _l("System"),
 }
@@ -124,7 +128,7 @@ TARGETS = {
 AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
                  "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
                  "member_imports", "glossary_entries", "events", "event_registrations", "meeting_requests", "meetings",
-                 "backup", "system")
+                 "followups", "backup", "system")
 
 DETAILS = {
     "firm_id": _l("Firm"),
@@ -157,6 +161,12 @@ DETAILS = {
     "clusters": _l("Clusters"),
     "status": _l("Status"),
     "expired": _l("Expired"),
+    "stage": _l("How far it went"),
+    "value": _l("Value (baht)"),
+    "recipients": _l("Recipients"),
+    "created": _l("Created"),
+    "sent": _l("Sent"),
+    "reminded": _l("Reminded"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.
@@ -167,10 +177,11 @@ def _value_labels() -> dict:
     """Codes of fixed vocabularies that land in reasons and details (report reasons, close reasons, positions)."""
     from portal.clusters.models import Position
     from portal.collab.models import CloseReason
+    from portal.followup.models import Stage
     from portal.moderation.models import ReportReason
 
     labels = dict(_SYSTEM_REASONS)
-    for enum in (ReportReason, CloseReason, Position):
+    for enum in (ReportReason, CloseReason, Position, Stage):
         labels.update({member.value: member.label for member in enum})
     return labels
 

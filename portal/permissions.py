@@ -78,6 +78,7 @@ __all__ = [
     "can_set_staff",
     "can_view_dashboard",
     "can_view_scorecard",
+    "can_view_followups",
     "can_view_all_scorecards",
     "can_confirm_outcome",
     "can_set_confirmation_threshold",
@@ -561,6 +562,12 @@ def can_view_dashboard(user) -> bool:
 def can_view_scorecard(user, cluster) -> bool:
     """A cluster's scorecard and funnels: its coordinators during a term, and OSMEP staff (every cluster).
     Being a member, or owning a firm in the cluster, is not enough: the figures compare members."""
+    return _active(user) and (user.is_staff or cluster.id in active_cluster_ids(user))
+
+
+def can_view_followups(user, cluster) -> bool:
+    """Who has (not) answered the follow-up questions of a cluster's member firms, and one more reminder:
+    its coordinators during a term, and OSMEP staff. Owning a member firm is not enough."""
     return _active(user) and (user.is_staff or cluster.id in active_cluster_ids(user))
 
 

@@ -102,6 +102,22 @@ def _matching_day(people, firms, betta) -> dict[str, int]:
             "meeting_request": meeting_request.id, "meeting": meeting.id, "checkin_token": regs["a"].checkin_token}
 
 
+def _followup(partnered, firms):
+    """The owner's firm asked, by a link sent now, what came of its partnership with the responder's."""
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    from portal.followup import services as followups
+    from portal.followup.models import Source
+
+    now = utcnow()
+    followup = followups._new(source=Source.REQUEST, request_id=partnered.id, firm_id=firms["a"].id,
+                              other_firm_id=firms["b"].id, due_at=now, sent_at=now, expires_at=now + timedelta(days=60))
+    db.session.add(followup)
+    db.session.flush()
+    return followup, followups.token_of(followup)
+
+
 def build() -> World:
     """Create the world in the (reference-only) database and commit it."""
     from portal.collab.models import Outcome
@@ -130,6 +146,7 @@ def build() -> World:
     glossary.retire_entry(people["staff"], glossary.add_entry(people["staff"], "ปลากัด", "betta"))
     event_ids = _matching_day(people, firms, betta)
     checkin_token = event_ids.pop("checkin_token")
+    followup, followup_token = _followup(done, firms)
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -141,7 +158,7 @@ def build() -> World:
         "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
         "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
-        **event_ids,
+        "followup": followup.id, **event_ids,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},
@@ -151,7 +168,7 @@ def build() -> World:
                 "firms.accept_invitation": firm_emails.invitation_token(invitation),
                 # the coordinator's confirmed import: its preview page says so (Back after confirming)
                 "coordination.import_preview": member_import.token, "coordination.confirm_import": member_import.token,
-                "events.checkin_page": checkin_token},
+                "events.checkin_page": checkin_token, "followup.answer": followup_token},
     )
 
 

@@ -117,6 +117,7 @@ LISTS = [
     ("events.index", "anonymous", "/events/"),
     ("events.attendees", "owner", "/events/{event}/attendees"),
     ("events.requests", "staff", "/events/{event}/requests"),
+    ("followup.cluster_list", "coordinator", "/followup/clusters/betta/"),
 ]
 
 
@@ -133,7 +134,9 @@ def two_page_lists(app, monkeypatch):
         world = fuzz_world.build()
         betta = factories.cluster("betta")
         for n in range(2):
-            factories.membership(factories.firm(name_th=f"ต้นน้ำ{n}"), betta, Position.UPSTREAM)
+            upstream = factories.firm(name_th=f"ต้นน้ำ{n}")
+            factories.membership(upstream, betta, Position.UPSTREAM)
+            _sent_followup(upstream)
             factories.membership(factories.firm(name_th=f"ผู้สมัคร{n}"), betta, Position.UPSTREAM,
                                  status=MembershipStatus.PENDING)
             factories.membership(factories.firm(name_th=f"ผู้ได้รับเชิญ{n}"), betta, Position.UPSTREAM,
@@ -155,6 +158,18 @@ def two_page_lists(app, monkeypatch):
         events.request_meeting(person("member"), member, responder, "อยากคุยเรื่องส่งออก")
         db.session.commit()
     return world
+
+
+def _sent_followup(firm):
+    from datetime import timedelta
+
+    from portal.db import utcnow
+    from portal.followup import services as followups
+    from portal.followup.models import Source
+
+    now = utcnow()
+    db.session.add(followups._new(source=Source.MEETING, firm_id=firm.id, due_at=now, sent_at=now,
+                                  expires_at=now + timedelta(days=60)))
 
 
 def shown_page(body: str) -> int:

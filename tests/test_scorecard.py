@@ -177,3 +177,30 @@ def test_a_fixed_handful_of_queries_whatever_the_number_of_clusters(app, world):
         finally:
             event.remove(engine, "before_cursor_execute", count)
     assert every == one <= 6
+
+
+def test_follow_up_answer_rate_counts_questions_sent_in_the_year_to_its_year_end_members(app, world):
+    """Sent in fiscal year 2564 (Bangkok dates) to the members at its end; answered whenever."""
+    from portal.extensions import db
+    from portal.followup import services as followups
+    from portal.followup.models import Source
+    from portal.thai import BANGKOK
+
+    def sent(firm, at, answered=False):
+        db.session.add(followups._new(source=Source.MEETING, firm_id=world["firms"][firm], due_at=at, sent_at=at,
+                                      answered_at=at if answered else None))
+
+    with app.test_request_context("/"):
+        sent("A", datetime(2021, 9, 30, 23, 59, tzinfo=BANGKOK), answered=True)  # betta and cosplay
+        sent("B", datetime(2020, 10, 1, 0, 0, tzinfo=BANGKOK))  # the year's first minute, unanswered
+        sent("C", datetime(2021, 10, 1, 0, 0, tzinfo=BANGKOK), answered=True)  # the next year
+        sent("C", datetime(2020, 9, 30, 23, 59, tzinfo=BANGKOK), answered=True)  # the year before
+        sent("E", datetime(2021, 6, 1, tzinfo=BANGKOK), answered=True)  # E joined betta in 2565
+        sent("D", datetime(2021, 6, 1, tzinfo=BANGKOK))
+        db.session.commit()
+        cards = queries.scorecards(YEAR, now=NOW)
+    betta, cosplay = cards[world["betta"]], cards[world["cosplay"]]
+    assert (betta.followups_answered, betta.followups_sent, betta.followup_answer_rate) == (1, 2, Decimal("0.5"))
+    assert (cosplay.followups_answered, cosplay.followups_sent) == (1, 2)
+    empty = next(card for cluster_id, card in cards.items() if cluster_id not in (world["betta"], world["cosplay"]))
+    assert empty.followup_answer_rate is None

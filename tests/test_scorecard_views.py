@@ -55,7 +55,7 @@ def test_cluster_scorecard_page_in_thai(app, world, th):
     assert '<html lang="th"' in page
     assert th("Value-chain coverage at the end of the year") in page
     assert th("No firm at this position") in page  # midstream
-    assert th("Not available yet: follow-up questions are not sent yet.") in page
+    assert th("%(rate)s (%(answered)s answered of %(sent)s sent in the year)", rate="–", answered=0, sent=0) in page
     assert 'data-figure="members">3<' in page and 'data-figure="members_before">1<' in page
     assert 'data-figure="growth">200.0%<' in page
     assert 'data-figure="meetings_held">2<' in page and 'data-figure="agreements">1<' in page
@@ -140,7 +140,8 @@ def test_all_clusters_table_in_thai(app, world, th):
     assert th("Cluster scorecards, fiscal year %(year)s", year=YEAR) in page
     assert th("The table cannot be sorted that way; it is sorted by cluster name.") in page
     assert th("Programme median") in page and th("Collaboration density") in page
-    assert th("The follow-up answer rate will be added when follow-up questions are sent.") in page
+    assert th("Follow-up answer rate: questions answered over questions sent in the year to the members at its "
+              "end.") in page and th("Follow-up answer rate") in page
 
 
 def test_the_dashboard_links_to_the_scorecards(app, world):

@@ -84,6 +84,15 @@ def event_reminders() -> str:
     return f"{send_reminders()} matching-day reminders"
 
 
+def followups() -> str:
+    """Six months after a held meeting marked "continue" or a partnership, each firm is asked what came of
+    it; reminders after 7 and 21 days unanswered, then no more (portal/followup/services.py)."""
+    from portal.followup.services import send_due
+
+    run = send_due()
+    return f"{run.created} follow-ups created, {run.sent} sent, {run.reminded} reminded"
+
+
 def notification_digests() -> str:
     from portal.notifications.services import send_digests
 
@@ -172,6 +181,7 @@ JOBS = [
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
     Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
+    Job("followup.send", followups, hour=9),  # office hours in Thailand, when the team reads its mail
     Job("notifications.digest", notification_digests, hour=7),
     Job("requests.digest", request_digests, hour=7),
     Job("imports.cleanup", remove_abandoned_imports),

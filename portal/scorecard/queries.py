@@ -11,7 +11,9 @@ Meetings belong to the fiscal year of their matching day (the event's first day,
 every cluster one of the two firms is a member of at the end of that year (a meeting between two members
 of one cluster counts once for it). An agreement is a held meeting after which the two firms reported a
 partnership with each other (an outcome of a request closed as partnered, reported after the meeting's
-slot began): the follow-up answers of issue 21 will add to these once they exist.
+slot began); the follow-up answers (portal/followup) are recorded on their own table and not yet counted
+as agreements here. The follow-up answer rate is answered / sent, for questions sent in the year to the
+cluster's members at its end.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -169,7 +171,7 @@ def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
     return funnels
 
 
-MEETINGS, ACTIVE, PAIRS = "meetings", "active", "pairs"
+MEETINGS, ACTIVE, PAIRS, FOLLOWUPS = "meetings", "active", "pairs", "followups"
 
 
 def _constant(value):
@@ -181,14 +183,35 @@ def _constant(value):
 def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
     """The figures that need each cluster's members at the end of `year`, in one statement that reads
     them once (a CTE): {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
-    ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs}}."""
+    ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
+    FOLLOWUPS: {cluster id: (answered, sent)}}."""
     members = members_at_year_end(year, cluster_ids=cluster_ids).cte("year_end_members")
-    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}}
+    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
     for what, cluster_id, *numbers in db.session.execute(union_all(
             _meetings_by_cluster(year, members), _active_by_cluster(year, now, members),
-            _pairs_by_cluster(year, members))):
-        found[what][cluster_id] = tuple(int(n or 0) for n in numbers) if what == MEETINGS else int(numbers[0])
+            _pairs_by_cluster(year, members), _followups_by_cluster(year, members))):
+        if what == MEETINGS:
+            found[what][cluster_id] = tuple(int(n or 0) for n in numbers)
+        elif what == FOLLOWUPS:
+            found[what][cluster_id] = (int(numbers[0] or 0), int(numbers[1] or 0))
+        else:
+            found[what][cluster_id] = int(numbers[0])
     return found
+
+
+def _followups_by_cluster(year: int, members):
+    """(FOLLOWUPS, cluster id, answered, sent): the follow-up questions (portal/followup) sent in `year`
+    (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever)."""
+    from portal.followup.models import FollowUp
+
+    first, last = year_days(year)
+    start = datetime.combine(first, time(), BANGKOK)
+    end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
+    zeros = [_constant(0)] * 3
+    return (select(_constant(FOLLOWUPS).label("what"), members.c.cluster_id, func.count(FollowUp.answered_at),
+                   func.count(FollowUp.id), *zeros)
+            .join(FollowUp, FollowUp.firm_id == members.c.firm_id)
+            .where(FollowUp.sent_at >= start, FollowUp.sent_at < end).group_by(members.c.cluster_id))
 
 
 def _meetings_by_cluster(year: int, members):
@@ -252,6 +275,13 @@ class Scorecard:
     by_position: dict = field(default_factory=dict)  # Position -> member firms at the end of the year
     partner_pairs: int = 0  # distinct pairs of members that reported a partnership, up to the year's end
     funnel: Funnel = field(default_factory=Funnel)
+    followups_sent: int = 0  # follow-up questions sent in the year to members at its end
+    followups_answered: int = 0  # ... of which answered
+
+    @property
+    def followup_answer_rate(self) -> Decimal | None:
+        """Answered over sent; None when none were sent."""
+        return _ratio(self.followups_answered, self.followups_sent)
 
     @property
     def growth(self) -> Decimal | None:
@@ -294,6 +324,7 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
         card.by_position = {p: positions.get(cluster_id, {}).get(p.value, 0) for p in Position}
         card.funnel = funnels.get(cluster_id, Funnel())
         card.active, card.partner_pairs = active.get(cluster_id, 0), pairs.get(cluster_id, 0)
+        card.followups_answered, card.followups_sent = found[FOLLOWUPS].get(cluster_id, (0, 0))
     return cards
 
 

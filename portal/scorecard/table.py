@@ -28,6 +28,7 @@ COLUMNS = (
     Column("meetings", _l("Meetings held"), lambda c: c.funnel.meetings_held),
     Column("agreements", _l("Agreements after meetings"), lambda c: c.funnel.agreements),
     Column("value", _l("Confirmed value (baht)"), lambda c: c.funnel.value_confirmed, "baht"),
+    Column("followup", _l("Follow-up answer rate"), lambda c: c.followup_answer_rate, "percent"),
 )
 BY_KEY = {column.key: column for column in COLUMNS}
 DEFAULT_SORT = "cluster"
