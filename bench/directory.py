@@ -318,7 +318,8 @@ def measure(app, cases, runs):
     def client_for(name, url):
         if name.endswith("_member"):
             return member
-        return coordinator if "coordinator" in name else staff if url.startswith("/admin/") else anonymous
+        return coordinator if "coordinator" in name else staff if url.startswith(("/admin/", "/followup/")) \
+            else anonymous
 
     def timed(client, url, count):
         timings, counts = [], []
@@ -348,7 +349,8 @@ def measure(app, cases, runs):
     # The results pages again with the in-process counts cache off (COUNTS_CACHE_SECONDS=0): what the
     # first visitor after a restart or an expiry waits for, every time.
     app.config["COUNTS_CACHE_SECONDS"] = 0
-    for name, url in [case for case in cases if case[1].startswith(("/admin/results/", "/results"))]:
+    counted = ("/admin/results/", "/results", "/admin/scorecard")
+    for name, url in [case for case in cases if case[1].startswith(counted)]:
         client = client_for(name, url)
         client.get(url)
         timings, queries = timed(client, url, runs)
@@ -395,6 +397,10 @@ def cases_for(largest, ids):
         ("dashboard_cluster_2566", f"/admin/results/dashboard?year=2566&cluster={largest}&lang=th"),
         ("dashboard_coordinator_two_clusters_2566", "/admin/results/dashboard?year=2566&lang=th"),
         ("public_results_2566", "/results?year=2566&lang=th"),
+        ("scorecard_table_2566", "/admin/scorecard/?year=2566&lang=th"),
+        ("scorecard_cluster_2566", f"/admin/scorecard/{largest}?year=2566&lang=th"),
+        ("network_map_2566", f"/admin/scorecard/{largest}/network?year=2566&lang=th"),
+        ("followups_cluster", f"/followup/clusters/{largest}/?lang=th"),
     ]
 
 
