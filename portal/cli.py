@@ -14,7 +14,8 @@ from portal.extensions import db
 ROOT = Path(__file__).resolve().parent.parent
 PYBABEL = [sys.executable, "-m", "babel.messages.frontend"]
 # Babel skips folders starting with "_" by default, which would miss templates/_macros/.
-EXTRACT_ARGS = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "_ln:1,2", "--no-location", "--sort-output",
+EXTRACT_ARGS = ["extract", "-F", "babel.cfg", "-k", "_l", "-k", "_ln:1,2", "-k", "_lp:1c,2", "--no-location",
+                "--sort-output",
                 "--ignore-dirs", ".* __pycache__ node_modules instance tests"]
 
 translate_cli = AppGroup("translate", help="Extract, update and compile the Thai message catalogue.")

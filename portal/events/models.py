@@ -12,6 +12,7 @@ import enum
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -61,7 +62,8 @@ class MeetingRequestStatus(enum.Enum):
     @property
     def label(self):
         return {MeetingRequestStatus.PENDING: _l("Waiting for an answer"),
-                MeetingRequestStatus.ACCEPTED: _l("Accepted"), MeetingRequestStatus.DECLINED: _l("Declined"),
+                MeetingRequestStatus.ACCEPTED: _l("Accepted"),
+                MeetingRequestStatus.DECLINED: _lp("meeting", "Declined"),
                 MeetingRequestStatus.CANCELLED: _l("Cancelled"), MeetingRequestStatus.EXPIRED: _l("Expired")}[self]
 
 
