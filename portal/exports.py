@@ -72,3 +72,19 @@ def workbook_bytes(title: str, header: list, rows, text_columns=()) -> bytes:
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
+
+
+def table_download(sheet: str, header: list, rows, fmt: str, filename: str):
+    """A table as an attachment: CSV (UTF-8 with a BOM, which Excel needs to read Thai; formulas written as
+    text) when fmt is "csv", else an .xlsx workbook of text cells."""
+    from flask import Response
+
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = SpreadsheetWriter(out)
+        writer.writerow(header)
+        writer.writerows(rows)
+        data, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
+    else:
+        data, mimetype = workbook_bytes(sheet, header, rows), XLSX_MIMETYPE
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})

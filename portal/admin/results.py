@@ -1,7 +1,6 @@
 """Programme results: the staff and coordinator dashboard, exports, outcome confirmation."""
-import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -15,7 +14,7 @@ from portal.auth.models import User
 from portal.collab.models import CollabRequest, Confirmation, Outcome
 from portal.db import unit_of_work, utcnow
 from portal.exceptions import RuleViolation
-from portal.exports import XLSX_MIMETYPE, SpreadsheetWriter, workbook_bytes
+from portal.exports import table_download
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
@@ -78,16 +77,8 @@ def export(name, fmt):
     if name not in tables:
         abort(404)
     header, rows = tables[name]
-    filename = f"{name}-{year}{'-' + slug if slug else ''}.{fmt}"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = SpreadsheetWriter(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        data, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
-    else:  # text cells are text, never formulas, as in the member export
-        data, mimetype = workbook_bytes(name, header, rows), XLSX_MIMETYPE
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    # text cells are text, never formulas, as in the member export
+    return table_download(name, header, rows, fmt, f"{name}-{year}{'-' + slug if slug else ''}.{fmt}")
 
 
 @bp.get("/outcomes")

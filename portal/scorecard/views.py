@@ -1,8 +1,7 @@
 """Cluster scorecards and funnels by fiscal year: coordinators their own clusters, OSMEP staff all clusters
 side by side (sortable, with the programme median, as CSV and Excel)."""
-import io
 
-from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -10,7 +9,7 @@ from sqlalchemy import select
 from portal import reference
 from portal.clusters.models import Cluster, Position
 from portal.db import utcnow
-from portal.exports import XLSX_MIMETYPE, SpreadsheetWriter, workbook_bytes
+from portal.exports import table_download
 from portal.extensions import db
 from portal.i18n import current_locale
 from portal.listing import fiscal_year_arg
@@ -63,16 +62,7 @@ def export(fmt):
     cards = list(queries.scorecards(year).values())
     header, rows = table.export_rows(table.sorted_rows(cards, names, sort), names, table.medians(cards),
                                      _("Programme median"))
-    filename = f"scorecards-{year}.{fmt}"
-    if fmt == "csv":
-        out = io.StringIO()
-        writer = SpreadsheetWriter(out)
-        writer.writerow(header)
-        writer.writerows(rows)
-        data, mimetype = ("\ufeff" + out.getvalue()).encode("utf-8"), "text/csv; charset=utf-8"
-    else:
-        data, mimetype = workbook_bytes("scorecards", header, rows), XLSX_MIMETYPE
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={filename}"})
+    return table_download("scorecards", header, rows, fmt, f"scorecards-{year}.{fmt}")
 
 
 def _cluster_or_404(slug: str) -> Cluster:
