@@ -71,7 +71,8 @@ def test_public_pages_have_no_axe_violations(page: Page, base_url, some_members,
         _check(page, axe, f"{base_url}{path.format(**some_members)}{'&' if '?' in path else '?'}lang={lang}")
     # A form with errors is accessible too.
     page.goto(f"{base_url}/firms/new?lang={lang}")
-    page.locator("form.form button[type=submit]").click()
+    with page.expect_navigation():  # the page with the errors, not the form while it is being left
+        page.locator("form.form button[type=submit]").click()
     _check(page, axe, None)
 
 
