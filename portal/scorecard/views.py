@@ -4,13 +4,12 @@ side by side (sortable, with the programme median, as CSV and Excel)."""
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from portal import reference
+from portal.clusters import queries as cluster_queries
 from portal.clusters.models import Cluster, Position
 from portal.db import utcnow
 from portal.exports import table_download
-from portal.extensions import db
 from portal.i18n import current_locale
 from portal.listing import fiscal_year_arg
 from portal.permissions import can_view_all_scorecards, can_view_scorecard, managed_cluster_ids, require
@@ -70,7 +69,7 @@ def _cluster_or_404(slug: str) -> Cluster:
 
     :raises NotFound: no such cluster. :raises Forbidden: not one of its coordinators, nor OSMEP staff.
     """
-    found = db.session.scalar(select(Cluster).where(Cluster.slug == slug[:80])) or abort(404)
+    found = cluster_queries.get_by_slug_or_404(slug)
     require(can_view_scorecard(current_user, found))
     return found
 
