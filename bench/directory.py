@@ -106,6 +106,7 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> Non
 
     log(f"  inserting {request_count:,} collaboration requests …")
     kinds, requests, responses, outcomes = list(Kind), [], [], []
+    aims = {kind.value: kind.aim.value for kind in kinds}
     for i in range(1, request_count + 1):
         created = START + timedelta(seconds=rng.randrange(300_000_000))
         firm_id = rng.randrange(1, firm_count + 1)
@@ -125,7 +126,8 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> Non
             responses.append({"request_id": i, "firm_id": partner, "status": "accepted" if partnered else "open",
                               "created_at": created, "updated_at": created})
             if partnered:
-                outcomes.append({"request_id": i, "partner_firm_id": partner,
+                outcomes.append({"request_id": i, "firm_id": firm_id, "partner_firm_id": partner,
+                                 "cluster_id": requests[-1]["cluster_id"], "aim": aims[requests[-1]["kind"]],
                                  "value_baht": Decimal(rng.randrange(10_000, 2_000_000)),
                                  "kind": rng.choice(list(OutcomeKind)).value, "fiscal_year": fiscal_year(created),
                                  "confirmation": "confirmed" if rng.random() < 0.5 else "unconfirmed",

@@ -60,6 +60,7 @@ ACTIONS = {
     "response.withdrawn": _l("Response withdrawn"),
     "outcome.confirmed": _l("Partnership confirmed"),
     "outcome.queried": _l("Partnership queried"),
+    "outcome.reported": _l("Agreement reported in a follow-up"),
     "results.threshold_changed": _l("Confirmation threshold changed"),
     "results.recounted": _l("Results recounted"),
     "report.filed": _l("Problem reported"),

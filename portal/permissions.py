@@ -577,18 +577,17 @@ def can_view_all_scorecards(user) -> bool:
 
 
 def can_confirm_outcome(user, outcome) -> bool:
-    """OSMEP staff confirm or query any reported partnership value. A coordinator of the request's cluster
-    confirms or queries one, unless their team includes the posting or the partner firm, or the value is
-    above the threshold OSMEP staff set (portal.admin.models.staff_confirmation_threshold): staff decide
-    those."""
+    """OSMEP staff confirm or query any reported value (a partnership, or an agreement answered to a
+    follow-up). A coordinator of the outcome's cluster (the request's) confirms or queries one, unless their
+    team includes the reporting or the partner firm, or the value is above the threshold OSMEP staff set
+    (portal.admin.models.staff_confirmation_threshold): staff decide those."""
     if not _active(user):
         return False
     if user.is_staff:
         return True
-    request = db.session.get(CollabRequest, outcome.request_id)
-    if request.cluster_id is None or request.cluster_id not in active_cluster_ids(user):
+    if outcome.cluster_id is None or outcome.cluster_id not in active_cluster_ids(user):
         return False
-    if _on_team(user, request.firm_id) or _on_team(user, outcome.partner_firm_id):
+    if _on_team(user, outcome.firm_id) or _on_team(user, outcome.partner_firm_id):
         return False
     return outcome.value_baht <= staff_confirmation_threshold()
 

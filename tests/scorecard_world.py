@@ -67,7 +67,7 @@ def _request(firm, cluster, year, created_at=None, responder=None, partner=None,
     if responder:
         db.session.add(CollabResponse(request_id=request.id, firm_id=responder.id))
     if partner:
-        outcome = Outcome(request_id=request.id, partner_firm_id=partner.id, value_baht=Decimal(value),
+        outcome = Outcome.of_request(request, partner_firm_id=partner.id, value_baht=Decimal(value),
                           kind=OutcomeKind.NEW_SALES, fiscal_year=year,
                           confirmation=Confirmation.CONFIRMED if confirmed else Confirmation.UNCONFIRMED)
         outcome.created_at = reported_at

@@ -18,7 +18,7 @@ from portal.followup.models import FollowUp, Source, Stage
 from portal.outbox.models import OutboxMessage
 from portal.thai import bangkok_today
 from tests.events_day_helpers import matching_day
-from tests.helpers import body, load_cast
+from tests.helpers import body, load_cast, signed_in
 
 DAY = timedelta(days=1)
 
@@ -98,7 +98,7 @@ def _partnered(cast, days_ago, firm="A", partner="B"):
                             close_reason=CloseReason.PARTNERED, closed_at=utcnow() - days_ago * DAY)
     db.session.add(request)
     db.session.flush()
-    db.session.add(Outcome(request_id=request.id, partner_firm_id=cast.firms[partner], value_baht=Decimal(1000),
+    db.session.add(Outcome.of_request(request, partner_firm_id=cast.firms[partner], value_baht=Decimal(1000),
                            kind=OutcomeKind.NEW_SALES, fiscal_year=2569))
     db.session.flush()
     return request.id
@@ -296,3 +296,81 @@ def test_the_daily_job_runs_once_a_day(app, cast, world, monkeypatch):
         assert periodic.run_once(job.name, "2026-12-01", job.run) == "0 follow-ups created, 0 sent, 0 reminded"
         assert db.session.scalar(select(func.count()).select_from(OutboxMessage)
                                  .where(OutboxMessage.kind == "followup.ask")) == 5  # A: 2 twice, K: 1
+
+
+# --- answers become outcomes (the dashboard's, the scorecard's, the map's) -------------------------------
+
+def _outcome_of(followup_id):
+    return db.session.scalar(select(Outcome).where(Outcome.followup_id == followup_id))
+
+
+def test_an_agreement_becomes_an_unconfirmed_outcome_that_the_coordinator_confirms_and_the_results_count(
+        app, cast, world, client):
+    from portal.admin import dashboard
+    from portal.collab.models import Aim, Confirmation
+    from portal.events.models import Event
+    from portal.notifications.models import Notification
+    from portal.scorecard import network, queries
+    from portal.thai import fiscal_year
+
+    followup_id, token = _sent_followup(app, world)
+    year = fiscal_year(utcnow())
+    betta = cast.clusters["betta"]
+    with app.app_context():
+        before = dashboard.figures(year, [betta])
+    client.post(f"/followup/{token}", data={"stage": "agreement", "value": "250000.50", "kind": "cost_saved",
+                                            "aim": "cost"})
+    with app.app_context():
+        outcome = _outcome_of(followup_id)
+        assert (outcome.request_id, outcome.firm_id, outcome.partner_firm_id, outcome.cluster_id) == \
+            (None, cast.firms["A"], cast.firms["B"], betta)  # A and B are both in Betta, the event's cluster
+        assert (outcome.value_baht, outcome.kind, outcome.aim, outcome.confirmation, outcome.fiscal_year) == \
+            (Decimal("250000.50"), OutcomeKind.COST_SAVED, Aim.COST, Confirmation.UNCONFIRMED, year)
+        told = db.session.scalars(select(Notification.user_id).where(
+            Notification.kind == "outcome.followup_to_confirm", Notification.target_id == outcome.id)).all()
+        assert told == [cast.users["coordinator"]]  # Betta's coordinator, on neither firm's team
+        unconfirmed = dashboard.figures(year, [betta])
+        assert unconfirmed.value_unconfirmed == before.value_unconfirmed + Decimal("250000.50")
+        assert (unconfirmed.value_confirmed, unconfirmed.requests_partnered) == \
+            (before.value_confirmed, before.requests_partnered)  # not a request's partnership; unconfirmed
+        event_year = fiscal_year(db.session.get(Event, world["event"]).starts_on)
+        assert queries.cluster_funnels(event_year, [betta])[betta].agreements == 1  # the A–B meeting led to it
+
+    coordinator = signed_in(app, cast.email("coordinator"))
+    page = body(coordinator.get(f"/admin/results/outcomes?year={year}&lang=en"))
+    assert "Follow-up answer:" in page and "meeting at" in page and "250,000.50" in page
+    assert coordinator.post(f"/admin/results/outcomes/{outcome.id}/confirmed").status_code == 302
+    with app.app_context():
+        after = dashboard.figures(year, [betta])
+        assert after.value_confirmed == before.value_confirmed + Decimal("250000.50")
+        assert after.value_by_aim[Aim.COST] == before.value_by_aim.get(Aim.COST, Decimal(0)) + Decimal("250000.50")
+        assert queries.scorecards(year, [betta])[betta].funnel.value_confirmed >= Decimal("250000.50")
+        found = network.network(betta, year, "en")
+        pair = {cast.firms["A"], cast.firms["B"]}
+        assert any({link.a, link.b} == pair and link.kind == network.PARTNERSHIP for link in found.links)
+
+
+def test_an_answer_short_of_an_agreement_records_no_outcome(app, cast, world, client):
+    followup_id, token = _sent_followup(app, world)
+    client.post(f"/followup/{token}", data={"stage": "negotiation"})
+    with app.app_context():
+        assert db.session.get(FollowUp, followup_id).stage is Stage.NEGOTIATION
+        assert _outcome_of(followup_id) is None
+
+
+def test_a_partnerships_follow_up_agreement_counts_in_the_requests_cluster(app, cast, client):
+    with app.test_request_context("/"):
+        request_id = _partnered(cast, days_ago=182)
+        services.send_due()
+        db.session.commit()
+        followup = db.session.scalar(select(FollowUp).where(FollowUp.request_id == request_id,
+                                                            FollowUp.firm_id == cast.firms["B"]))
+        followup_id, token = followup.id, services.token_of(followup)
+    client.post(f"/followup/{token}", data={"stage": "agreement", "value": "5000", "kind": "new_sales",
+                                            "aim": "market"})
+    with app.app_context():
+        outcome = _outcome_of(followup_id)
+        assert (outcome.firm_id, outcome.partner_firm_id, outcome.cluster_id) == \
+            (cast.firms["B"], cast.firms["A"], cast.clusters["betta"])
+        # the request keeps its own outcome; the answer is a second record, not a change to the first
+        assert db.session.scalar(select(func.count()).select_from(Outcome)) == 2

@@ -89,3 +89,40 @@ def test_postgres_database_is_utf8_for_thai_text(ctx):
 def test_test_suite_runs_on_the_database_it_was_asked_for(ctx):
     expected = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
     assert db.engine.dialect.name == expected
+
+
+def test_outcomes_get_their_firm_cluster_and_aim_from_their_request_when_migrated(empty_app):
+    """The migration that lets follow-up answers be outcomes fills each existing outcome's new columns
+    from its request (poster, cluster, the kind's aim); down and up again gives the same values."""
+    from datetime import date
+    from decimal import Decimal
+
+    from portal.collab.models import CloseReason, CollabRequest, Kind, Outcome, OutcomeKind, RequestStatus
+    from portal.seed.reference import load_clusters, load_provinces
+    from tests import factories
+
+    with empty_app.app_context():
+        upgrade()
+        load_provinces()
+        load_clusters()
+        poster, partner, betta = factories.firm(), factories.firm(), factories.cluster("betta")
+        rows = []
+        for kind, cluster_id in ((Kind.TRADE_FAIR, betta.id), (Kind.JOINT_PURCHASING, None)):
+            request = CollabRequest(firm_id=poster.id, cluster_id=cluster_id, kind=kind, title_th="ร่วมออกบูธ",
+                                    expires_on=date(2026, 1, 1), fiscal_year=2569, status=RequestStatus.CLOSED,
+                                    close_reason=CloseReason.PARTNERED)
+            db.session.add(request)
+            db.session.flush()
+            db.session.add(Outcome.of_request(request, partner_firm_id=partner.id, value_baht=Decimal(1),
+                                              kind=OutcomeKind.NEW_SALES, fiscal_year=2569))
+            rows.append((poster.id, cluster_id, kind.aim.value))
+        db.session.commit()
+        poster_id, betta_id = poster.id, betta.id
+        db.session.remove()
+        downgrade(revision="d7e3b1f5a9c2")
+        with db.engine.connect() as conn:
+            assert "aim" not in {c["name"] for c in inspect(conn).get_columns("collab_outcomes")}
+        upgrade()
+        with db.engine.connect() as conn:
+            found = conn.execute(text("SELECT firm_id, cluster_id, aim FROM collab_outcomes ORDER BY id")).all()
+        assert [tuple(r) for r in found] == rows == [(poster_id, betta_id, "market"), (poster_id, None, "cost")]

@@ -46,7 +46,7 @@ def world(app, cast):
         request = collab.post_request(owner, firm, {"cluster_id": cast.clusters["betta"], "kind": collab.Kind.KNOWLEDGE,
                                                     "title_th": "ขายคอร์สรวยเร็ว คลิกเลย"})
         response = collab.respond(member, request, responder, "สนใจครับ")
-        outcome = Outcome(request_id=request.id, partner_firm_id=responder.id, value_baht=Decimal(1000),
+        outcome = Outcome.of_request(request, partner_firm_id=responder.id, value_baht=Decimal(1000),
                           kind=OutcomeKind.NEW_SALES, fiscal_year=2569)
         db.session.add(outcome)
         db.session.commit()

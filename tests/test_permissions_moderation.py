@@ -204,7 +204,7 @@ def _outcome(ids, poster_firm, partner_firm, value):
                             status=RequestStatus.CLOSED, close_reason=CloseReason.PARTNERED)
     db.session.add(request)
     db.session.flush()
-    outcome = Outcome(request_id=request.id, partner_firm_id=ids[partner_firm], value_baht=Decimal(value),
+    outcome = Outcome.of_request(request, partner_firm_id=ids[partner_firm], value_baht=Decimal(value),
                       kind=OutcomeKind.NEW_SALES, fiscal_year=2569)
     db.session.add(outcome)
     db.session.flush()

@@ -68,7 +68,7 @@ def _response(request, firm, user):
 def _outcome(poster, partner, cluster):
     request = _request(poster, cluster, status=RequestStatus.CLOSED, close_reason=CloseReason.PARTNERED,
                        closed_at=utcnow())
-    outcome = Outcome(request_id=request.id, partner_firm_id=partner.id, value_baht=Decimal(500_000),
+    outcome = Outcome.of_request(request, partner_firm_id=partner.id, value_baht=Decimal(500_000),
                       kind=OutcomeKind.NEW_SALES, fiscal_year=2569)
     db.session.add(outcome)
     db.session.flush()
@@ -115,7 +115,10 @@ STATES = {
     "at the threshold": lambda roles, user, target: setattr(target, "value_baht", staff_confirmation_threshold()),
     "above the threshold": lambda roles, user, target: setattr(
         target, "value_baht", staff_confirmation_threshold() + Decimal("0.01")),
-    "open to all clusters": lambda roles, user, target: setattr(_request_of(target), "cluster_id", None),
+    "open to all clusters": lambda roles, user, target: (setattr(_request_of(target), "cluster_id", None),
+                                                         setattr(target, "cluster_id", None)),
+    # An agreement answered to a follow-up: no request of its own; its firm, partner and cluster decide.
+    "from a follow-up": lambda roles, user, target: setattr(target, "request_id", None),
 }
 
 
@@ -293,6 +296,9 @@ def test_can_view_dashboard(roles, who, state, allowed):
     ("coordinator", "A_with_B", "above the threshold", False),
     ("coordinator", "A_with_B", "suspended", False),
     ("coordinator", "A_with_B", "open to all clusters", False),
+    ("coordinator", "A_with_B", "from a follow-up", True),
+    ("coordinator", "K_with_B", "from a follow-up", False),  # their firm reported it
+    ("coordinator", "C_with_B", "from a follow-up", False),
     ("coordinator", "K_with_B", "", False),       # their firm posted it
     ("coordinator", "A_with_K", "", False),       # their firm is the partner
     ("coordinator", "C_with_B", "", False),       # another cluster's request

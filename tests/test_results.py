@@ -57,7 +57,7 @@ def programme(app):
             db.session.flush()
             if partner:
                 db.session.add(Response(request_id=r.id, firm_id=partner.id))
-                db.session.add(Outcome(request_id=r.id, partner_firm_id=partner.id, value_baht=Decimal(value),
+                db.session.add(Outcome.of_request(r, partner_firm_id=partner.id, value_baht=Decimal(value),
                                        kind=outcome_kind, fiscal_year=year,
                                        confirmation=Confirmation.CONFIRMED if confirmed else Confirmation.UNCONFIRMED))
             return r
@@ -262,7 +262,7 @@ def test_public_headlines_count_confirmed_values_only(app, client):
                               close_reason=CloseReason.PARTNERED)
             db.session.add(r)
             db.session.flush()
-            db.session.add(Outcome(request_id=r.id, partner_firm_id=b.id, value_baht=Decimal(value),
+            db.session.add(Outcome.of_request(r, partner_firm_id=b.id, value_baht=Decimal(value),
                                    kind=OutcomeKind.NEW_SALES, fiscal_year=year, confirmation=confirmation))
         staff = factories.user(email="staff@example.com", role=Role.STAFF)
         db.session.commit()

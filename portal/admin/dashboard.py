@@ -15,7 +15,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import joinedload
 
 from portal import reference
 from portal.admin import rollup
@@ -31,10 +32,9 @@ from portal.admin.models import (
 )
 from portal.clusters.models import Position
 from portal.collab.models import (
-    CloseReason,
+    Aim,
     CollabRequest,
     Confirmation,
-    Kind,
     Outcome,
     OutcomeKind,
     Response,
@@ -75,21 +75,22 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     one = lambda query: db.session.scalar(query) or 0  # noqa: E731
     result.requests_posted = one(select(func.count()).select_from(CollabRequest).where(*posted))
     result.requests_answered = one(select(func.count()).select_from(CollabRequest).where(*posted, answered()))
+    outcome_scope = [Outcome.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
     outcome_rows = db.session.execute(
-        select(CollabRequest.kind, Outcome.kind, Outcome.confirmation, func.count(), func.sum(Outcome.value_baht))
-        .join(CollabRequest, CollabRequest.id == Outcome.request_id)
-        .where(and_(*partnered_in(year), *request_scope))
-        .group_by(CollabRequest.kind, Outcome.kind, Outcome.confirmation)).all()
-    for request_kind, outcome_kind, confirmation, count, total in outcome_rows:
+        select(Outcome.aim, Outcome.kind, Outcome.confirmation, func.sum(case((partnership(), 1), else_=0)),
+               func.sum(Outcome.value_baht))
+        .where(*reported_in(year), *outcome_scope)
+        .group_by(Outcome.aim, Outcome.kind, Outcome.confirmation)).all()
+    for aim, outcome_kind, confirmation, partnerships, total in outcome_rows:
         total = Decimal(total or 0)
-        request_kind, outcome_kind = Kind(request_kind), OutcomeKind(outcome_kind)
-        result.requests_partnered += count
+        aim, outcome_kind = Aim(aim), OutcomeKind(outcome_kind)
+        result.requests_partnered += int(partnerships or 0)
         if Confirmation(confirmation) is not Confirmation.CONFIRMED:
             result.value_unconfirmed += total
             continue
         result.value_confirmed += total
         result.value_by_kind[outcome_kind] = result.value_by_kind.get(outcome_kind, Decimal(0)) + total
-        result.value_by_aim[request_kind.aim] = result.value_by_aim.get(request_kind.aim, Decimal(0)) + total
+        result.value_by_aim[aim] = result.value_by_aim.get(aim, Decimal(0)) + total
     return result
 
 
@@ -106,10 +107,16 @@ def answered():
     return exists().where(Response.request_id == CollabRequest.id)
 
 
-def partnered_in(year: int) -> list:
-    """Criteria on Outcome joined to its CollabRequest: a partnership reported in fiscal year `year` on a
-    request closed as partnered (one outcome per request)."""
-    return [Outcome.fiscal_year == year, CollabRequest.close_reason == CloseReason.PARTNERED]
+def reported_in(year: int) -> list:
+    """Criteria on Outcome: reported in fiscal year `year` (a request closed as partnered, or an agreement
+    answered to a follow-up, in that year). Its value counts once confirmed()."""
+    return [Outcome.fiscal_year == year]
+
+
+def partnership():
+    """Criterion on Outcome: it is a request closed as partnered (one outcome per request), not an
+    agreement answered to a follow-up: the "partnerships" figure counts these."""
+    return Outcome.request_id.is_not(None)
 
 
 def confirmed():
@@ -236,3 +243,32 @@ def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:
                                  [_("Reported, not yet confirmed (not counted above)"),
                                   float(f.value_unconfirmed)]]),
         }
+
+
+@dataclass
+class Reported:
+    """One outcome for the confirmation list, with what it came from: a request closed as partnered, or a
+    follow-up answer (about a request, or a meeting at a matching day)."""
+
+    outcome: Outcome
+    request: CollabRequest | None  # the request, or the one the follow-up asked about
+    event: object | None  # the matching day of the meeting the follow-up asked about
+
+
+def reported(year: int, cluster_ids: list[int] | None, limit: int = 200) -> list[Reported]:
+    """The outcomes reported in fiscal year `year` (in the clusters given; all when None), the latest
+    first, each with its firms, request or matching day, in one query."""
+    from portal.events.models import Event, Meeting
+    from portal.followup.models import FollowUp
+
+    query = (select(Outcome, CollabRequest, Event)
+             .outerjoin(FollowUp, FollowUp.id == Outcome.followup_id)
+             .outerjoin(CollabRequest, CollabRequest.id == func.coalesce(Outcome.request_id, FollowUp.request_id))
+             .outerjoin(Meeting, Meeting.id == FollowUp.meeting_id)
+             .outerjoin(Event, Event.id == Meeting.event_id)
+             .where(*reported_in(year))
+             .options(joinedload(Outcome.firm), joinedload(Outcome.partner_firm))
+             .order_by(Outcome.created_at.desc(), Outcome.id.desc()).limit(limit))
+    if cluster_ids is not None:
+        query = query.where(Outcome.cluster_id.in_(cluster_ids))
+    return [Reported(outcome, request, event) for outcome, request, event in db.session.execute(query)]

@@ -4,14 +4,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from portal import reference
 from portal.admin import dashboard, rollup, services
 from portal.admin.forms import ThresholdForm
 from portal.audit import AuditEntry
 from portal.auth.models import User
-from portal.collab.models import CollabRequest, Confirmation, Outcome
+from portal.collab.models import Confirmation, Outcome
 from portal.db import unit_of_work, utcnow
 from portal.exceptions import RuleViolation
 from portal.exports import table_download
@@ -85,12 +84,7 @@ def export(name, fmt):
 @login_required
 def outcomes():
     year, cluster_ids, slug = _scope()
-    query = (select(Outcome, CollabRequest).join(CollabRequest, CollabRequest.id == Outcome.request_id)
-             .where(Outcome.fiscal_year == year).options(joinedload(Outcome.partner_firm))
-             .order_by(Outcome.created_at.desc()).limit(200))
-    if cluster_ids is not None:
-        query = query.where(CollabRequest.cluster_id.in_(cluster_ids))
-    return render_template("admin/outcomes.html", rows=db.session.execute(query).all(), year=year,
+    return render_template("admin/outcomes.html", rows=dashboard.reported(year, cluster_ids), year=year,
                            form=ConfirmForm(), threshold=services.staff_confirmation_threshold())
 
 

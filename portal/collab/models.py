@@ -276,13 +276,22 @@ class Confirmation(enum.Enum):
 
 
 class Outcome(TimestampMixin, db.Model):
-    """What a partnered request achieved, as reported by the poster (coordinators confirm later)."""
+    """What a collaboration achieved, in baht, as its firm reported it (coordinators confirm later): the
+    poster's report when closing a request as partnered (request_id), or a firm's answer "agreement reached"
+    to a follow-up question six months after a meeting or a partnership (followup_id). Both kinds are the
+    same record for the dashboard, the scorecard and the network map, which read the firm, the partner,
+    the cluster and the aim from here rather than from a request."""
 
     __tablename__ = "collab_outcomes"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    request_id: Mapped[int] = mapped_column(ForeignKey("collab_requests.id"), unique=True)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("collab_requests.id"), unique=True)
+    followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"), unique=True)
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)  # the firm that reported it
     partner_firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
+    # The cluster whose coordinators confirm it and whose figures count it (None: open to all clusters).
+    cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
+    aim: Mapped[Aim] = mapped_column(enum_column(Aim))
     value_baht: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     kind: Mapped[OutcomeKind] = mapped_column(enum_column(OutcomeKind))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -293,4 +302,16 @@ class Outcome(TimestampMixin, db.Model):
     confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
-    partner_firm: Mapped["Firm"] = relationship(lazy="raise_on_sql")  # noqa: F821
+    firm: Mapped["Firm"] = relationship(foreign_keys=[firm_id], lazy="raise_on_sql")  # noqa: F821
+    partner_firm: Mapped["Firm"] = relationship(foreign_keys=[partner_firm_id], lazy="raise_on_sql")  # noqa: F821
+
+    @classmethod
+    def of_request(cls, request: "CollabRequest", **values) -> "Outcome":
+        """The outcome of closing `request` as partnered: reported by its poster, in its cluster, for the
+        aim of its kind."""
+        return cls(request_id=request.id, firm_id=request.firm_id, cluster_id=request.cluster_id,
+                   aim=request.kind.aim, **values)
+
+    @property
+    def is_followup(self) -> bool:
+        return self.followup_id is not None

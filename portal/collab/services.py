@@ -181,8 +181,8 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
                                 field="value" if value is None or value < 0 else "outcome_kind")
         if value > current_app.config["OUTCOME_VALUE_MAX"]:
             raise RuleViolation(value_too_high(), field="value")
-        outcome = Outcome(request_id=request.id, partner_firm_id=partner_firm_id, value_baht=value,
-                          kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow()))
+        outcome = Outcome.of_request(request, partner_firm_id=partner_firm_id, value_baht=value,
+                                     kind=outcome_kind, reported_by_id=actor.id, fiscal_year=fiscal_year(utcnow()))
         db.session.add(outcome)
     request.status, request.close_reason = RequestStatus.CLOSED, reason
     request.closed_at, request.closed_by_id = utcnow(), actor.id
@@ -192,20 +192,20 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
     if reason is CloseReason.PARTNERED:
         poster = db.session.get(Firm, request.firm_id)
         notify(_team(partner_firm_id), "request.partnered", request, **_params(request, poster))
-        notify(_confirmers(outcome, request), "outcome.to_confirm", outcome,
+        notify(confirmers(outcome), "outcome.to_confirm", outcome,
                **_params(request, db.session.get(Firm, partner_firm_id)), value=f"{outcome.value_baht:,.2f}",
                year=outcome.fiscal_year)
 
 
-def _confirmers(outcome: Outcome, request: CollabRequest) -> list[User]:
-    """Who is told that a reported value awaits confirmation: the coordinators of the request's cluster who
+def confirmers(outcome: Outcome) -> list[User]:
+    """Who is told that a reported value awaits confirmation: the coordinators of the outcome's cluster who
     may confirm it (can_confirm_outcome), and OSMEP staff when it is above their threshold or when no
     coordinator may confirm it (no cluster, or every coordinator is on one of the two firms' teams)."""
     from portal.admin.models import staff_confirmation_threshold
     from portal.clusters.models import Cluster
     from portal.memberships.services import cluster_managers
 
-    cluster = db.session.get(Cluster, request.cluster_id) if request.cluster_id is not None else None
+    cluster = db.session.get(Cluster, outcome.cluster_id) if outcome.cluster_id is not None else None
     coordinators = [u for u in cluster_managers(cluster) if can_confirm_outcome(u, outcome)] if cluster else []
     if coordinators and outcome.value_baht <= staff_confirmation_threshold():
         return coordinators
@@ -383,6 +383,10 @@ register_kind("request.partnered", _l("%(firm)s closed “%(request)s” as part
               _request_link)
 register_kind("outcome.to_confirm",
               _l("A partnership value of %(value)s baht (“%(request)s”, with %(firm)s) awaits your confirmation."),
+              lambda n: url_for("results.outcomes", year=n.params.get("year")))
+register_kind("outcome.followup_to_confirm",
+              _l("%(firm)s answered a follow-up: an agreement of %(value)s baht with %(partner)s awaits your "
+                 "confirmation."),
               lambda n: url_for("results.outcomes", year=n.params.get("year")))
 register_kind("response.declined", _l("%(firm)s declined your response to “%(request)s”."), _thread_link)
 register_kind("request.expiring", _l("Your request “%(request)s” closes on %(date)s. Renew it to keep it open."),

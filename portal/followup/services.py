@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, select, update
+from sqlalchemy import case, exists, or_, select, update
 
 from portal import audit
 from portal.auth.models import User
@@ -28,6 +28,7 @@ from portal.extensions import db
 from portal.firms.models import FirmMember
 from portal.followup.models import FollowUp, Source, Stage
 from portal.outbox.services import Email, enqueue_email, register_email
+from portal.thai import fiscal_year
 
 log = logging.getLogger(__name__)
 REMINDER_DAYS = (7, 21)  # after the first mail, without an answer; then no more automatic mail
@@ -184,8 +185,53 @@ def answer(followup: FollowUp, stage: Stage, value: Decimal | None = None, kind:
     db.session.refresh(followup)
     audit.record(None, "followup.answered", followup, stage=stage.value,
                  value=str(value) if value is not None else None)
+    if stage is Stage.AGREEMENT:
+        _record_outcome(followup, now)
     log.info("follow-up %s answered: %s", followup.id, stage.value)
     return followup
+
+
+def _record_outcome(followup: FollowUp, now) -> Outcome | None:
+    """An agreement answered becomes an outcome like a partnership's: unconfirmed, counted by the dashboard,
+    the scorecard and the map, and confirmed or queried by the coordinators (or staff) who confirm the
+    others. None when the other firm is gone (its row was deleted): there is no pair to count."""
+    from portal.collab.services import confirmers
+    from portal.notifications.services import bilingual, notify
+
+    if followup.other_firm_id is None:
+        return None
+    outcome = Outcome(followup_id=followup.id, firm_id=followup.firm_id, partner_firm_id=followup.other_firm_id,
+                      cluster_id=outcome_cluster(followup), aim=followup.aim, value_baht=followup.value_baht,
+                      kind=followup.kind, fiscal_year=fiscal_year(now))
+    db.session.add(outcome)
+    db.session.flush()
+    audit.record(None, "outcome.reported", outcome, followup_id=followup.id, value=str(outcome.value_baht))
+    notify(confirmers(outcome), "outcome.followup_to_confirm", outcome, firm=bilingual(followup.firm),
+           partner=bilingual(followup.other_firm), value=f"{outcome.value_baht:,.2f}", year=outcome.fiscal_year)
+    return outcome
+
+
+def outcome_cluster(followup: FollowUp) -> int | None:
+    """The cluster an agreement counts in and whose coordinators confirm it: a partnership's request's
+    cluster; for a meeting, a cluster of the matching day (any, when it was open to all) that the answering
+    firm is an approved member of, preferring one the other firm is also in, the lowest id among equals.
+    None when there is none: then OSMEP staff confirm it, as for a request open to all clusters."""
+    from portal.clusters.models import Membership, MembershipStatus
+    from portal.events.models import event_clusters
+
+    if followup.source is Source.REQUEST:
+        return db.session.scalar(select(CollabRequest.cluster_id).where(CollabRequest.id == followup.request_id))
+    event_id = select(Meeting.event_id).where(Meeting.id == followup.meeting_id).scalar_subquery()
+    of_event = select(event_clusters.c.cluster_id).where(event_clusters.c.event_id == event_id)
+    mine = db.aliased(Membership, name="mine")
+    shared = exists().where(Membership.cluster_id == mine.cluster_id, Membership.firm_id == followup.other_firm_id,
+                            Membership.status == MembershipStatus.APPROVED)
+    open_to_all = ~exists().where(event_clusters.c.event_id == event_id)
+    return db.session.scalar(
+        select(mine.cluster_id)
+        .where(mine.firm_id == followup.firm_id, mine.status == MembershipStatus.APPROVED,
+               or_(open_to_all, mine.cluster_id.in_(of_event)))
+        .order_by(case((shared, 0), else_=1), mine.cluster_id).limit(1))
 
 
 # --- the coordinator's one more reminder ----------------------------------------------------------

@@ -21,7 +21,7 @@ from sqlalchemy import case, func, or_, select
 
 from portal.admin import dashboard
 from portal.clusters.models import Position
-from portal.collab.models import CollabRequest, Outcome
+from portal.collab.models import Outcome
 from portal.db import among
 from portal.extensions import db
 from portal.firms.models import Firm
@@ -196,17 +196,17 @@ def _name(name_th, name_en, locale):
 
 
 def _partnerships(year: int, members) -> list[Link]:
-    """Partnerships reported up to the end of `year` with a member on either side, one Link per pair of
-    firms: how many, their confirmed value, the first and last year reported."""
+    """Partnerships reported up to the end of `year` with a member on either side (requests closed as
+    partnered, and agreements answered to a follow-up), one Link per pair of firms: how many, their
+    confirmed value, the first and last year reported."""
     confirmed_value = func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0))
     ids = select(members.c.firm_id)
     found = db.session.execute(
-        select(CollabRequest.firm_id, Outcome.partner_firm_id, func.count(), confirmed_value,
+        select(Outcome.firm_id, Outcome.partner_firm_id, func.count(), confirmed_value,
                func.min(Outcome.fiscal_year), func.max(Outcome.fiscal_year))
-        .join(CollabRequest, CollabRequest.id == Outcome.request_id)
         .where(*queries.partnerships_until(year),
-               or_(CollabRequest.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
-        .group_by(CollabRequest.firm_id, Outcome.partner_firm_id)).all()
+               or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
+        .group_by(Outcome.firm_id, Outcome.partner_firm_id)).all()
     return _merge(found, PARTNERSHIP)
 
 

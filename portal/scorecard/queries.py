@@ -1,19 +1,18 @@
 """Funnels and cluster scorecards by Thai fiscal year, counted in SQL, grouped by cluster.
 
 The request figures reuse the dashboard's definitions (portal.admin.dashboard: posted_in, answered,
-partnered_in, confirmed), grouped by the request's cluster; member figures read the counts the rollup
-keeps (dashboard.members_by_cluster, positions_by_cluster), and "the members of a cluster at the end of a
-year" is read from the rollup's kept keys (members_at_year_end), so that every figure here counts the
-same firms as the dashboard. A whole table costs a fixed handful of queries, whatever the number of
-clusters.
+reported_in, partnership, confirmed), grouped by the request's or the outcome's cluster; member figures
+read the counts the rollup keeps (dashboard.members_by_cluster, positions_by_cluster), and "the members
+of a cluster at the end of a year" is read from the rollup's kept keys (members_at_year_end), so that
+every figure here counts the same firms as the dashboard. A whole table costs a fixed handful of queries,
+whatever the number of clusters.
 
 Meetings belong to the fiscal year of their matching day (the event's first day, a Bangkok date), and to
 every cluster one of the two firms is a member of at the end of that year (a meeting between two members
-of one cluster counts once for it). An agreement is a held meeting after which the two firms reported a
-partnership with each other (an outcome of a request closed as partnered, reported after the meeting's
-slot began); the follow-up answers (portal/followup) are recorded on their own table and not yet counted
-as agreements here. The follow-up answer rate is answered / sent, for questions sent in the year to the
-cluster's members at its end.
+of one cluster counts once for it). An agreement is a held meeting after which the two firms reported an
+outcome with each other (a request closed as partnered, or "agreement reached" answered to a follow-up:
+both are Outcome records), reported after the meeting's slot began. The follow-up answer rate is
+answered / sent, for questions sent in the year to the cluster's members at its end.
 """
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -25,7 +24,7 @@ from sqlalchemy.orm import aliased
 from portal.admin import dashboard
 from portal.admin.models import JOINED, LEFT, MEMBER, POSITION, PROGRAMME, ResultFirmKey
 from portal.clusters.models import Position
-from portal.collab.models import CloseReason, CollabRequest, Outcome, Response
+from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import utcnow
 from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Registration, Slot
 from portal.extensions import db
@@ -81,10 +80,9 @@ def positions_at_year_end(year: int, cluster_ids):
 
 
 def partnerships_until(year: int):
-    """Criteria on Outcome joined to its CollabRequest: a partnership (a request closed as partnered)
-    reported in `year` or before, as the collaboration density counts them."""
-    return [Outcome.fiscal_year <= year, CollabRequest.close_reason == CloseReason.PARTNERED,
-            CollabRequest.firm_id != Outcome.partner_firm_id]
+    """Criteria on Outcome: a partnership between two firms (a request closed as partnered, or an agreement
+    answered to a follow-up) reported in `year` or before, as the collaboration density counts them."""
+    return [Outcome.fiscal_year <= year, Outcome.firm_id != Outcome.partner_firm_id]
 
 
 def held_meetings_until(year: int):
@@ -148,10 +146,14 @@ def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
 
 
 def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
-    """The request half of each cluster's funnel (the dashboard's definitions), in two queries."""
+    """The request half of each cluster's funnel (the dashboard's definitions), in two queries: the
+    partnerships count requests closed as partnered; the confirmed value counts every outcome of the
+    cluster, follow-up agreements included, as the dashboard's headline does."""
     funnels = {}
     scope = [CollabRequest.cluster_id.is_not(None)] if cluster_ids is None else [
         CollabRequest.cluster_id.in_(list(cluster_ids))]
+    outcome_scope = [Outcome.cluster_id.is_not(None)] if cluster_ids is None else [
+        Outcome.cluster_id.in_(list(cluster_ids))]
 
     def of(cluster_id):
         return funnels.setdefault(cluster_id, Funnel())
@@ -162,12 +164,11 @@ def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
             .group_by(CollabRequest.cluster_id)):
         of(cluster_id).requests_posted, of(cluster_id).requests_answered = posted, int(answered or 0)
     for cluster_id, partnered, value in db.session.execute(
-            select(CollabRequest.cluster_id, func.count(),
+            select(Outcome.cluster_id, func.sum(case((dashboard.partnership(), 1), else_=0)),
                    func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0)))
-            .join(CollabRequest, CollabRequest.id == Outcome.request_id)
-            .where(*dashboard.partnered_in(year), *scope)
-            .group_by(CollabRequest.cluster_id)):
-        of(cluster_id).requests_partnered, of(cluster_id).value_confirmed = partnered, Decimal(value or 0)
+            .where(*dashboard.reported_in(year), *outcome_scope)
+            .group_by(Outcome.cluster_id)):
+        of(cluster_id).requests_partnered, of(cluster_id).value_confirmed = int(partnered or 0), Decimal(value or 0)
     return funnels
 
 
@@ -233,10 +234,9 @@ def _meeting_rows(year: int, cumulative: bool = False):
     first, last = year_days(year)
     when = func.coalesce(Slot.starts_at, Meeting.marked_at)
     held = Meeting.state == MeetingState.HELD
-    between = or_(and_(CollabRequest.firm_id == sender.firm_id, Outcome.partner_firm_id == receiver.firm_id),
-                  and_(CollabRequest.firm_id == receiver.firm_id, Outcome.partner_firm_id == sender.firm_id))
-    agreed = exists().where(Outcome.request_id == CollabRequest.id, between,
-                            CollabRequest.close_reason == CloseReason.PARTNERED, Outcome.created_at >= when)
+    between = or_(and_(Outcome.firm_id == sender.firm_id, Outcome.partner_firm_id == receiver.firm_id),
+                  and_(Outcome.firm_id == receiver.firm_id, Outcome.partner_firm_id == sender.firm_id))
+    agreed = exists().where(between, Outcome.created_at >= when)
     flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
     days = [Event.starts_on <= last] if cumulative else [Event.starts_on >= first, Event.starts_on <= last]
     return (select(MeetingRequest.id.label("id"), sender.firm_id.label("a"), receiver.firm_id.label("b"),
@@ -352,15 +352,13 @@ def _active_by_cluster(year: int, now: datetime | None, members):
 
 def _pairs_by_cluster(year: int, members):
     """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
-    with each other, on a request closed as partnered, in `year` or before)."""
+    with each other (partnerships_until) in `year` or before)."""
     first, second = aliased(members), aliased(members)
-    low = case((CollabRequest.firm_id < Outcome.partner_firm_id, CollabRequest.firm_id),
-               else_=Outcome.partner_firm_id)
-    high = case((CollabRequest.firm_id < Outcome.partner_firm_id, Outcome.partner_firm_id),
-                else_=CollabRequest.firm_id)
+    low = case((Outcome.firm_id < Outcome.partner_firm_id, Outcome.firm_id), else_=Outcome.partner_firm_id)
+    high = case((Outcome.firm_id < Outcome.partner_firm_id, Outcome.partner_firm_id), else_=Outcome.firm_id)
     pairs = (select(first.c.cluster_id, low.label("low"), high.label("high")).distinct()
-             .select_from(Outcome).join(CollabRequest, CollabRequest.id == Outcome.request_id)
-             .join(first, first.c.firm_id == CollabRequest.firm_id)
+             .select_from(Outcome)
+             .join(first, first.c.firm_id == Outcome.firm_id)
              .join(second, and_(second.c.firm_id == Outcome.partner_firm_id,
                                 second.c.cluster_id == first.c.cluster_id))
              .where(*partnerships_until(year))).subquery()
