@@ -93,6 +93,20 @@ class Config:
     # any other Host header gets 400. Default: the host of PORTAL_BASE_URL. Development and tests: any.
     TRUSTED_HOSTS = [h.strip() for h in os.environ.get("TRUSTED_HOSTS", "").split(",") if h.strip()] or None
 
+    # LINE (portal/line/). LINE Login (OpenID Connect): without a channel id and secret no LINE button is
+    # shown. The Messaging API of the portal's LINE Official Account: without its access token nothing is
+    # pushed to LINE; its channel secret checks the webhook's signature. The base URLs are LINE's own; tests
+    # point them at a fake LINE platform on loopback.
+    LINE_LOGIN_CHANNEL_ID = os.environ.get("LINE_LOGIN_CHANNEL_ID")
+    LINE_LOGIN_CHANNEL_SECRET = os.environ.get("LINE_LOGIN_CHANNEL_SECRET")
+    LINE_MESSAGING_CHANNEL_SECRET = os.environ.get("LINE_MESSAGING_CHANNEL_SECRET")
+    LINE_MESSAGING_ACCESS_TOKEN = os.environ.get("LINE_MESSAGING_ACCESS_TOKEN")
+    LINE_OFFICIAL_ACCOUNT_ID = os.environ.get("LINE_OFFICIAL_ACCOUNT_ID")  # "@xxxx": the add-friend link
+    LINE_MONTHLY_MESSAGE_QUOTA = int(os.environ.get("LINE_MONTHLY_MESSAGE_QUOTA", "5000"))  # then e-mail
+    LINE_AUTH_BASE_URL = os.environ.get("LINE_AUTH_BASE_URL", "https://access.line.me")
+    LINE_API_BASE_URL = os.environ.get("LINE_API_BASE_URL", "https://api.line.me")
+    LINE_TIMEOUT_SECONDS = float(os.environ.get("LINE_TIMEOUT_SECONDS", "10"))
+
     # Background work (portal/jobs/, portal/outbox/). The queue lives in Redis when REDIS_URL is set (every
     # worker on every machine shares it), else in a SQLite file (development: `make run` needs no Redis).
     HUEY_URL = os.environ.get("HUEY_URL") or os.environ.get("REDIS_URL") or f"sqlite:///{INSTANCE_DIR / 'huey.db'}"

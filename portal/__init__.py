@@ -95,6 +95,7 @@ def _import_models():
     from portal.firms import models as _firms  # noqa: F401
     from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
+    from portal.line import models as _line  # noqa: F401
     from portal.memberships import imports as _imports  # noqa: F401
     from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
