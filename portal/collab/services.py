@@ -42,6 +42,7 @@ from portal.db import flush_or_conflict, flush_or_refuse, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
+from portal.firms.queries import team_members
 from portal.i18n import format_be_date
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
@@ -67,11 +68,6 @@ VALUE_NEEDED = _l("Give the estimated value in baht and whether it saved cost or
 BUDGET_ORDER = _l("The lowest budget is higher than the highest.")
 REQUEST_FIELDS = ("cluster_id", "kind", "position_sought", "title_th", "title_en", "details_th", "details_en",
                   "quantity", "budget_min", "budget_max", "province_id")
-
-
-def _team(firm_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).join(FirmMember, FirmMember.user_id == User.id)
-                                   .where(FirmMember.firm_id == firm_id)))
 
 
 def _limit(firm_id: int, model, column, since, limit: int) -> None:
@@ -191,7 +187,7 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
                  value=str(value) if value is not None else None, partner_firm_id=partner_firm_id)
     if reason is CloseReason.PARTNERED:
         poster = db.session.get(Firm, request.firm_id)
-        notify(_team(partner_firm_id), "request.partnered", request, **_params(request, poster))
+        notify(team_members(partner_firm_id), "request.partnered", request, **_params(request, poster))
         notify(confirmers(outcome), "outcome.to_confirm", outcome,
                **_params(request, db.session.get(Firm, partner_firm_id)), value=f"{outcome.value_baht:,.2f}",
                year=outcome.fiscal_year)
@@ -231,7 +227,7 @@ def respond(actor: User, request: CollabRequest, firm: Firm, message: str) -> Re
     flush_or_refuse(_l("Your firm has already responded to this request."))
     db.session.add(Message(response_id=response.id, firm_id=firm.id, user_id=actor.id, body=message.strip()))
     audit.record(actor, "response.sent", response, request_id=request.id)
-    notify(_team(request.firm_id), "response.new", response, **_params(request, firm))
+    notify(team_members(request.firm_id), "response.new", response, **_params(request, firm))
     return response
 
 
@@ -247,7 +243,7 @@ def send_message(actor: User, response: Response, body: str) -> Message:
     db.session.add(message)
     db.session.flush()
     other = request.firm_id if side == response.firm_id else response.firm_id
-    notify(_team(other), "message.new", response, **_params(request, db.session.get(Firm, side)))
+    notify(team_members(other), "message.new", response, **_params(request, db.session.get(Firm, side)))
     return message
 
 
@@ -263,7 +259,7 @@ def decide(actor: User, response: Response, to: ResponseStatus) -> None:
     audit.record(actor, f"response.{to.value}", response)
     if to in (R.SHORTLISTED, R.ACCEPTED, R.DECLINED):
         request = db.session.get(CollabRequest, response.request_id)
-        notify(_team(response.firm_id), f"response.{to.value}", response,
+        notify(team_members(response.firm_id), f"response.{to.value}", response,
                **_params(request, db.session.get(Firm, request.firm_id)))
 
 
@@ -341,7 +337,7 @@ def expire_requests(today=None) -> ExpiryRun:
             skipped += 1
             continue
         when = {locale: format_be_date(request.expires_on, "medium", locale=locale) for locale in ("th", "en")}
-        notify(_team(request.firm_id), "request.expiring", request,
+        notify(team_members(request.firm_id), "request.expiring", request,
                **{**_params(request, db.session.get(Firm, request.firm_id)), "date": when})
         told += 1
     db.session.flush()

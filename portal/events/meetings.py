@@ -20,9 +20,9 @@ from portal.events.models import (
     Registration,
     RegistrationStatus,
 )
-from portal.events.services import _team
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.firms.queries import team_members
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_mark_meeting, can_rate_meeting, meeting_side
 from portal.thai import bangkok_today
@@ -74,7 +74,7 @@ def send_reminders(today=None) -> int:
     now = utcnow()
     for registration in registrations:
         registration.reminded_at = now
-        notify(_team(registration.firm_id), "events.agenda_reminder", registration,
+        notify(team_members(registration.firm_id), "events.agenda_reminder", registration,
                event=bilingual(registration.event, "title"), firm=bilingual(registration.firm),
                event_id=registration.event_id, firm_id=registration.firm_id)
     db.session.flush()

@@ -27,9 +27,9 @@ from portal.events.models import (
     ScheduleRun,
     ScheduleRunStatus,
 )
-from portal.events.services import _team
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.firms.queries import team_members
 from portal.jobs import claims
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_schedule_event
@@ -165,7 +165,7 @@ def _notify_changed(event: Event, registration_ids: set[int]) -> None:
     if event.status is not EventStatus.PUBLISHED or not registration_ids:
         return
     firm_ids = db.session.scalars(select(Registration.firm_id).where(Registration.id.in_(registration_ids))).all()
-    users = [user for firm_id in sorted(set(firm_ids)) for user in _team(firm_id)]
+    users = [user for firm_id in sorted(set(firm_ids)) for user in team_members(firm_id)]
     notify(users, "events.schedule_changed", event, event=bilingual(event, "title"), event_id=event.id)
 
 
@@ -297,7 +297,7 @@ def publish(actor, event: Event) -> Event:
     db.session.flush()
     firm_ids = db.session.scalars(select(Registration.firm_id).where(
         Registration.event_id == event.id, Registration.status == RegistrationStatus.APPROVED)).all()
-    users = [user for firm_id in sorted(set(firm_ids)) for user in _team(firm_id)]
+    users = [user for firm_id in sorted(set(firm_ids)) for user in team_members(firm_id)]
     notify(users, "events.schedule_published", event, event=bilingual(event, "title"), event_id=event.id)
     audit.record(actor, "schedule.published", event, firms=len(set(firm_ids)))
     log.info("schedule of event %s published by %s", event.id, _actor_id(actor))

@@ -15,7 +15,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal import audit
-from portal.auth.models import User
 from portal.collab.models import CollabRequest, RequestStatus
 from portal.db import flush_or_refuse, utcnow
 from portal.events.checkin import issue_code
@@ -38,7 +37,7 @@ from portal.events.models import (
 )
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
-from portal.firms.models import FirmMember
+from portal.firms.queries import team_members
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
     can_answer_meeting_request,
@@ -66,11 +65,6 @@ class SessionData:
 EVENT_FIELDS = ("title_th", "title_en", "description_th", "description_en", "venue", "online_url",
                 "registration_opens_on", "registration_closes_on", "booking_opens_on", "booking_closes_on",
                 "meeting_minutes", "max_meetings_per_firm", "needs_approval")
-
-
-def _team(firm_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).join(FirmMember, FirmMember.user_id == User.id)
-                                   .where(FirmMember.firm_id == firm_id)))
 
 
 def _actor_id(actor):
@@ -304,7 +298,7 @@ def decide_registration(actor, registration: Registration, approve: bool, reason
     action = "approved" if approve else "declined"
     audit.record(actor, f"registration.{action}", registration, reason=registration.decline_reason,
                  event_id=registration.event_id, firm_id=registration.firm_id)
-    notify(_team(registration.firm_id), f"events.registration_{action}", registration,
+    notify(team_members(registration.firm_id), f"events.registration_{action}", registration,
            event=bilingual(registration.event, "title"), firm=bilingual(registration.firm),
            event_id=registration.event_id)
     log.info("registration %s %s by %s", registration.id, action, _actor_id(actor))
@@ -345,7 +339,7 @@ def request_meeting(actor, sender: Registration, receiver: Registration, reason:
     db.session.add(meeting_request)
     db.session.flush()
     audit.record(actor, "meeting_request.sent", meeting_request, event_id=event.id, firm_id=sender.firm_id)
-    notify(_team(receiver.firm_id), "events.request_received", meeting_request, event=bilingual(event, "title"),
+    notify(team_members(receiver.firm_id), "events.request_received", meeting_request, event=bilingual(event, "title"),
            firm=bilingual(sender.firm), event_id=event.id)
     log.info("meeting request %s from registration %s to %s by %s", meeting_request.id, sender.id, receiver.id,
              _actor_id(actor))
@@ -369,7 +363,7 @@ def answer_request(actor, meeting_request: MeetingRequest, accept: bool) -> Meet
     db.session.flush()
     action = "accepted" if accept else "declined"
     audit.record(actor, f"meeting_request.{action}", meeting_request, event_id=event.id, firm_id=receiver.firm_id)
-    notify(_team(meeting_request.sender.firm_id), f"events.request_{action}", meeting_request,
+    notify(team_members(meeting_request.sender.firm_id), f"events.request_{action}", meeting_request,
            event=bilingual(event, "title"), firm=bilingual(receiver.firm), event_id=event.id)
     log.info("meeting request %s %s by %s", meeting_request.id, action, _actor_id(actor))
     return meeting_request

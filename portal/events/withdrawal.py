@@ -21,9 +21,9 @@ from portal.events.models import (
     Registration,
     RegistrationStatus,
 )
-from portal.events.services import _team
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.firms.queries import team_members
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_cancel_meeting_request, can_withdraw_registration, request_side
 
@@ -46,7 +46,7 @@ def _cancel(actor, meeting_request: MeetingRequest, by: Registration) -> None:
                  firm_id=by.firm_id, was=("accepted" if was_accepted else "pending"), placed=placed)
     other = meeting_request.receiver if by.id == meeting_request.from_registration_id else meeting_request.sender
     kind = "events.meeting_cancelled" if was_accepted else "events.request_cancelled"
-    notify(_team(other.firm_id), kind, meeting_request, event=bilingual(meeting_request.event, "title"),
+    notify(team_members(other.firm_id), kind, meeting_request, event=bilingual(meeting_request.event, "title"),
            firm=bilingual(by.firm), event_id=meeting_request.event_id)
 
 

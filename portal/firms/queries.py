@@ -66,3 +66,14 @@ def team_of(firm: Firm) -> tuple[list[FirmMember], list[FirmInvitation]]:
         )
     )
     return members, invitations
+
+
+def team_members(firm_id: int, active_only: bool = False) -> list:
+    """The users on a firm's team (owners and editors), by id; with `active_only`, not the suspended ones.
+    Whom a notification about the firm goes to (notify() itself mails no suspended user)."""
+    from portal.auth.models import User
+
+    query = select(User).join(FirmMember, FirmMember.user_id == User.id).where(FirmMember.firm_id == firm_id)
+    if active_only:
+        query = query.where(User.suspended_at.is_(None))
+    return list(db.session.scalars(query.order_by(User.id)))

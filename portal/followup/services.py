@@ -25,7 +25,7 @@ from portal.db import utcnow
 from portal.events.models import Meeting, MeetingRequest, MeetingState, Registration
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
-from portal.firms.models import FirmMember
+from portal.firms.queries import team_members
 from portal.followup.models import FollowUp, Source, Stage
 from portal.outbox.services import Email, enqueue_email, register_email
 from portal.thai import fiscal_year
@@ -113,15 +113,9 @@ def create_due(now=None) -> int:
     return len(rows)
 
 
-def _team(firm_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).join(FirmMember, FirmMember.user_id == User.id)
-                                   .where(FirmMember.firm_id == firm_id, User.suspended_at.is_(None))
-                                   .order_by(User.id)))
-
-
 def _mail(followup: FollowUp, reminder: int) -> int:
     """One mail per member of the firm's team, in that member's language; returns how many."""
-    team = _team(followup.firm_id)
+    team = team_members(followup.firm_id, active_only=True)
     for user in team:
         enqueue_email("followup.ask", user.email, user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
                       user_id=user.id, followup=followup.id, reminder=reminder)

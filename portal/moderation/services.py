@@ -12,6 +12,7 @@ from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
+from portal.firms.queries import team_members
 from portal.moderation.models import Report, ReportReason, ReportStatus
 from portal.moderation.queries import TARGETS
 from portal.notifications.services import notify, register_kind
@@ -33,11 +34,6 @@ def load_target(target_type: str, target_id: int):
 
 def firm_behind(target_type: str, obj) -> int:
     return obj.id if target_type == "firm" else obj.firm_id
-
-
-def _team(firm_id: int) -> list[User]:
-    return list(db.session.scalars(select(User).join(FirmMember, FirmMember.user_id == User.id)
-                                   .where(FirmMember.firm_id == firm_id)))
 
 
 def report(actor: User, target_type: str, obj, reason: ReportReason, text: str | None) -> Report:
@@ -84,7 +80,7 @@ def hide(actor: User, target_type: str, obj, reason: str) -> None:
     obj.review_requested_at = None
     _close_reports(actor, target_type, obj, ReportStatus.ACTIONED)
     audit.record(actor, "moderation.hidden", obj, reason=reason.strip(), target_kind=target_type)
-    notify(_team(firm_behind(target_type, obj)), "moderation.hidden", obj, reason=reason.strip(),
+    notify(team_members(firm_behind(target_type, obj)), "moderation.hidden", obj, reason=reason.strip(),
            listing=_listing(target_type, obj), **_link_params(target_type, obj))
 
 
@@ -100,7 +96,7 @@ def restore(actor: User, target_type: str, obj, reason: str | None = None) -> No
     if target_type == "firm":
         obj.hidden_for_suspension_of = None
     audit.record(actor, "moderation.restored", obj, reason=reason, target_kind=target_type)
-    notify(_team(firm_behind(target_type, obj)), "moderation.restored", obj, listing=_listing(target_type, obj),
+    notify(team_members(firm_behind(target_type, obj)), "moderation.restored", obj, listing=_listing(target_type, obj),
            **_link_params(target_type, obj))
 
 
