@@ -318,8 +318,9 @@ def test_an_agreement_becomes_an_unconfirmed_outcome_that_the_coordinator_confir
     betta = cast.clusters["betta"]
     with app.app_context():
         before = dashboard.figures(year, [betta])
-    client.post(f"/followup/{token}", data={"stage": "agreement", "value": "250000.50", "kind": "cost_saved",
-                                            "aim": "cost"})
+    thanks = client.post(f"/followup/{token}?lang=en", data={"stage": "agreement", "value": "250000.50",
+                                                             "kind": "cost_saved", "aim": "cost"})
+    assert "counts in the programme's results once your cluster's coordinator" in body(thanks)
     with app.app_context():
         outcome = _outcome_of(followup_id)
         assert (outcome.request_id, outcome.firm_id, outcome.partner_firm_id, outcome.cluster_id) == \
