@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select, union, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, text, union, union_all
 from sqlalchemy.orm import aliased
 
 from portal.admin import dashboard
-from portal.admin.models import JOINED, LEFT, MEMBER, POSITION, PROGRAMME, ResultFirmKey
+from portal.admin.models import JOINED, LEFT, MEMBER, MEMBER_KEYS, POSITION, PROGRAMME, ResultFirmKey
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -52,17 +52,22 @@ def active_window(year: int, now: datetime | None = None) -> tuple[datetime, dat
     return end - timedelta(days=ACTIVE_DAYS), end
 
 
-def members_at_year_end(year: int, cluster_ids=None):
+def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
     """(firm_id, cluster_id) of each member firm of each cluster (or of those given) at the end of `year`
     (today, for the year under way), from the rollup's kept keys: a firm is a member when more of its "+"
-    keys than "-" keys fall in years up to `year` (the spans dashboard.member_counts adds up)."""
+    keys than "-" keys fall in years up to `year` (the spans dashboard.member_counts adds up).
+
+    `firm_ids` (a selectable of firm ids) narrows it to those firms: a few index entries per firm
+    (ix_result_firm_keys_member, partial: the WHERE writes its MEMBER_KEYS term as it stands), where every
+    cluster's members are hundreds of thousands of keys."""
     keys = KEYS.c
     balance = func.sum(case((keys.dimension == MEMBER + JOINED, 1), else_=-1))
     scope = keys.scope > PROGRAMME
     if cluster_ids is not None:  # a coordinator's few clusters
         scope = keys.scope.in_(list(cluster_ids))
+    among_firms = [] if firm_ids is None else [keys.firm_id.in_(firm_ids)]
     return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"))
-            .where(scope, keys.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]), keys.bucket <= str(year))
+            .where(scope, text(MEMBER_KEYS), keys.bucket <= str(year), *among_firms)
             .group_by(keys.firm_id, keys.scope).having(balance > 0))
 
 
@@ -181,15 +186,15 @@ def _constant(value):
 
 
 def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
-    """The figures that need each cluster's members at the end of `year`, in one statement that reads
-    them once (a CTE): {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
+    """The figures that need each cluster's members at the end of `year`, in one statement:
+    {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
-    FOLLOWUPS: {cluster id: (answered, sent)}}."""
-    members = members_at_year_end(year, cluster_ids=cluster_ids).cte("year_end_members")
+    FOLLOWUPS: {cluster id: (answered, sent)}}. Each part asks for the memberships of its own firms only
+    (the year's meeting firms, the active firms, ...), not for every member of every cluster."""
     found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
     for what, cluster_id, *numbers in db.session.execute(union_all(
-            _meetings_by_cluster(year, members), _active_by_cluster(year, now, members),
-            _pairs_by_cluster(year, members), _followups_by_cluster(year, members))):
+            _meetings_by_cluster(year, cluster_ids), _active_by_cluster(year, now, cluster_ids),
+            _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids))):
         if what == MEETINGS:
             found[what][cluster_id] = tuple(int(n or 0) for n in numbers)
         elif what == FOLLOWUPS:
@@ -199,7 +204,7 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
     return found
 
 
-def _followups_by_cluster(year: int, members):
+def _followups_by_cluster(year: int, cluster_ids):
     """(FOLLOWUPS, cluster id, answered, sent): the follow-up questions (portal/followup) sent in `year`
     (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever)."""
     from portal.followup.models import FollowUp
@@ -208,16 +213,20 @@ def _followups_by_cluster(year: int, members):
     start = datetime.combine(first, time(), BANGKOK)
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
     zeros = [_constant(0)] * 3
+    sent_in_year = [FollowUp.sent_at >= start, FollowUp.sent_at < end]
+    members = members_at_year_end(year, cluster_ids, select(FollowUp.firm_id).where(*sent_in_year)).subquery()
     return (select(_constant(FOLLOWUPS).label("what"), members.c.cluster_id, func.count(FollowUp.answered_at),
                    func.count(FollowUp.id), *zeros)
             .join(FollowUp, FollowUp.firm_id == members.c.firm_id)
-            .where(FollowUp.sent_at >= start, FollowUp.sent_at < end).group_by(members.c.cluster_id))
+            .where(*sent_in_year).group_by(members.c.cluster_id))
 
 
-def _meetings_by_cluster(year: int, members):
+def _meetings_by_cluster(year: int, cluster_ids):
     """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
     cluster one of its firms is a member of, once."""
     rows = _meeting_rows(year).cte("meeting_rows")
+    members = members_at_year_end(year, cluster_ids, union(select(rows.c.a), select(rows.c.b))).cte(
+        "meeting_members")
     per_cluster = union(*(select(members.c.cluster_id, rows)
                           .join(members, members.c.firm_id == side) for side in (rows.c.a, rows.c.b))).subquery()
     return (select(_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
@@ -328,7 +337,7 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
     return cards
 
 
-def _active_by_cluster(year: int, now: datetime | None, members):
+def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
     sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
     start, end = active_window(year, now)
@@ -346,13 +355,15 @@ def _active_by_cluster(year: int, now: datetime | None, members):
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
         select(met.c.a), select(met.c.b)).subquery()
     zeros = [_constant(0)] * 4  # the shape of the meetings' rows
+    members = members_at_year_end(year, cluster_ids, select(active.c[0])).subquery()
     return (select(_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
-            .where(members.c.firm_id.in_(select(active.c[0]))).group_by(members.c.cluster_id))
+            .group_by(members.c.cluster_id))
 
 
-def _pairs_by_cluster(year: int, members):
+def _pairs_by_cluster(year: int, cluster_ids):
     """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
     with each other, on a request closed as partnered, in `year` or before)."""
+    members = members_at_year_end(year, cluster_ids).cte("pair_members")
     first, second = aliased(members), aliased(members)
     low = case((CollabRequest.firm_id < Outcome.partner_firm_id, CollabRequest.firm_id),
                else_=Outcome.partner_firm_id)
