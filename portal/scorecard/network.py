@@ -12,6 +12,7 @@ meetings (each aggregated by pair of firms in SQL), and the names of the firms o
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
+import heapq
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -145,20 +146,23 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     # The firms' stored sort keys (the directory's): computing Thai dictionary keys here cost 75 µs a name,
     # 2.8 s for a cluster of 37,000 members.
     sort_key = Firm.sort_en if locale == "en" else Firm.sort_th
-    rows = db.session.execute(
+    # Plain rows (no ORM result processing): a large cluster has tens of thousands of members.
+    rows = db.session.connection().execute(
         select(members.c.firm_id, positions.c.position, Firm.name_th, Firm.name_en, sort_key)
         .join(Firm, Firm.id == members.c.firm_id)
-        .outerjoin(positions, positions.c.firm_id == members.c.firm_id)).all()
-    order = {p.value: n for n, p in enumerate(Position)}
+        .outerjoin(positions, positions.c.firm_id == members.c.firm_id))
+    order = {p: n for n, p in enumerate(Position)}
     by_value = {p.value: p for p in Position}
+    nodes = result.nodes
     for firm_id, position, name_th, name_en, sort in rows:
-        node = result.nodes.get(firm_id)
+        node = nodes.get(firm_id)
         if node is None:
-            node = result.nodes[firm_id] = Node(firm_id, _name(name_th, name_en, locale), [], sort=sort or "")
+            node = nodes[firm_id] = Node(firm_id, _name(name_th, name_en, locale), [], sort=sort or "")
         if position in by_value:
             node.positions.append(by_value[position])
-    for node in result.nodes.values():
-        node.positions.sort(key=lambda p: order[p.value])
+    for node in nodes.values():
+        if len(node.positions) > 1:
+            node.positions.sort(key=order.__getitem__)
     result.members = len(result.nodes)
 
     links = _partnerships(year, members) + _meetings(year, members)
@@ -252,8 +256,8 @@ def _layout(result: Network, links: list) -> None:
     """Choose the drawn members (all, or the MAX_NODES with the most links, ties by name), put them in
     their lanes by name, and keep the links whose member ends are drawn."""
     nodes = list(result.nodes.values())
-    if len(nodes) > MAX_NODES:
-        nodes = sorted(nodes, key=lambda n: (-n.links, *_order(n)))[:MAX_NODES]
+    if len(nodes) > MAX_NODES:  # the first MAX_NODES of that order, without sorting every member
+        nodes = heapq.nsmallest(MAX_NODES, nodes, key=lambda n: (-n.links, *_order(n)))
     result.not_drawn = result.members - len(nodes)
     lanes = list(Position) + ([None] if any(node.lane is None for node in nodes) else [])
     width = LANE_WIDTH if len(lanes) == 3 else (BOX_X - LEFT) / len(lanes)
