@@ -189,12 +189,15 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
     """The figures that need each cluster's members at the end of `year`, in one statement:
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
-    FOLLOWUPS: {cluster id: (answered, sent)}}. Each part asks for the memberships of its own firms only
-    (the year's meeting firms, the active firms, ...), not for every member of every cluster."""
+    FOLLOWUPS: {cluster id: (answered, sent)}}. The meetings and the follow-ups ask for the memberships of
+    their own firms only (the year's meeting firms, the firms asked); the active members and the partner
+    pairs share every member (a CTE read once, from the partial index): read by one part alone, SQLite
+    joined the partnerships from the members' side, three times slower than from the year's outcomes."""
     found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
+    members = members_at_year_end(year, cluster_ids).cte("year_end_members")
     for what, cluster_id, *numbers in db.session.execute(union_all(
-            _meetings_by_cluster(year, cluster_ids), _active_by_cluster(year, now, cluster_ids),
-            _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids))):
+            _meetings_by_cluster(year, cluster_ids), _active_by_cluster(year, now, members),
+            _pairs_by_cluster(year, members), _followups_by_cluster(year, cluster_ids))):
         if what == MEETINGS:
             found[what][cluster_id] = tuple(int(n or 0) for n in numbers)
         elif what == FOLLOWUPS:
@@ -337,7 +340,7 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
     return cards
 
 
-def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
+def _active_by_cluster(year: int, now: datetime | None, members):
     """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
     sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
     start, end = active_window(year, now)
@@ -355,15 +358,13 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
         select(met.c.a), select(met.c.b)).subquery()
     zeros = [_constant(0)] * 4  # the shape of the meetings' rows
-    members = members_at_year_end(year, cluster_ids, select(active.c[0])).subquery()
     return (select(_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
-            .group_by(members.c.cluster_id))
+            .where(members.c.firm_id.in_(select(active.c[0]))).group_by(members.c.cluster_id))
 
 
-def _pairs_by_cluster(year: int, cluster_ids):
+def _pairs_by_cluster(year: int, members):
     """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
     with each other, on a request closed as partnered, in `year` or before)."""
-    members = members_at_year_end(year, cluster_ids).cte("pair_members")
     first, second = aliased(members), aliased(members)
     low = case((CollabRequest.firm_id < Outcome.partner_firm_id, CollabRequest.firm_id),
                else_=Outcome.partner_firm_id)
