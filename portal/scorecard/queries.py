@@ -131,16 +131,18 @@ def _ratio(part: int, whole: int) -> Decimal | None:
     return None if not whole else Decimal(part) / Decimal(whole)
 
 
-def programme_funnel(year: int, figures: dashboard.Figures | None = None) -> Funnel:
+def programme_funnel(year: int, figures: dashboard.Figures | None = None, meetings=None) -> Funnel:
     """The whole programme's funnel: the dashboard's request figures (requests open to all clusters
-    included; pass them if already counted), every meeting of the year's matching days once. Counts
-    only, no firm-level data."""
+    included; pass them if already counted), every meeting of the year's matching days once (pass
+    `meetings`, the (requested, held, no-show, continued, agreed) that scorecard_table counted, to skip
+    counting them again). Counts only, no firm-level data."""
     figures = figures or dashboard.figures(year, None, breakdowns=False)
     funnel = Funnel(requests_posted=figures.requests_posted, requests_answered=figures.requests_answered,
                     requests_partnered=figures.requests_partnered, value_confirmed=figures.value_confirmed)
-    rows = _meeting_rows(year).subquery()
-    found = db.session.execute(select(func.count(), *_meeting_sums(rows))).one()
-    _set_meetings(funnel, found)
+    if meetings is None:
+        rows = _meeting_rows(year).subquery()
+        meetings = db.session.execute(select(func.count(), *_meeting_sums(rows))).one()
+    _set_meetings(funnel, meetings)
     return funnel
 
 
@@ -177,6 +179,7 @@ def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
 
 
 MEETINGS, ACTIVE, PAIRS, FOLLOWUPS = "meetings", "active", "pairs", "followups"
+PROGRAMME_MEETINGS = "programme"  # every meeting of the year once, in the same statement (scorecard_table)
 
 
 def _constant(value):
@@ -185,7 +188,7 @@ def _constant(value):
     return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
 
 
-def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
+def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme: bool = False) -> dict[str, dict]:
     """The figures that need each cluster's members at the end of `year`, in one statement:
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
@@ -193,12 +196,16 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
     their own firms only (the year's meeting firms, the firms asked); the active members and the partner
     pairs share every member (a CTE read once, from the partial index): read by one part alone, SQLite
     joined the partnerships from the members' side, three times slower than from the year's outcomes."""
-    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
+    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}, PROGRAMME_MEETINGS: {}}
     members = members_at_year_end(year, cluster_ids).cte("year_end_members")
-    for what, cluster_id, *numbers in db.session.execute(union_all(
-            _meetings_by_cluster(year, cluster_ids), _active_by_cluster(year, now, members),
-            _pairs_by_cluster(year, members), _followups_by_cluster(year, cluster_ids))):
-        if what == MEETINGS:
+    rows = _meeting_rows(year).cte("meeting_rows")
+    parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, members),
+             _pairs_by_cluster(year, members), _followups_by_cluster(year, cluster_ids)]
+    if programme:  # the programme funnel's meetings, from the same meeting rows
+        parts.append(select(_constant(PROGRAMME_MEETINGS).label("what"), _constant(PROGRAMME), func.count(),
+                            *_meeting_sums(rows)))
+    for what, cluster_id, *numbers in db.session.execute(union_all(*parts)):
+        if what in (MEETINGS, PROGRAMME_MEETINGS):
             found[what][cluster_id] = tuple(int(n or 0) for n in numbers)
         elif what == FOLLOWUPS:
             found[what][cluster_id] = (int(numbers[0] or 0), int(numbers[1] or 0))
@@ -224,10 +231,9 @@ def _followups_by_cluster(year: int, cluster_ids):
             .where(*sent_in_year).group_by(members.c.cluster_id))
 
 
-def _meetings_by_cluster(year: int, cluster_ids):
+def _meetings_by_cluster(year: int, cluster_ids, rows):
     """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
-    cluster one of its firms is a member of, once."""
-    rows = _meeting_rows(year).cte("meeting_rows")
+    cluster one of its firms is a member of, once. `rows`: the year's _meeting_rows, as a CTE."""
     members = members_at_year_end(year, cluster_ids, union(select(rows.c.a), select(rows.c.b))).cte(
         "meeting_members")
     per_cluster = union(*(select(members.c.cluster_id, rows)
@@ -321,13 +327,24 @@ class Scorecard:
 def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict[int, Scorecard]:
     """{cluster id: Scorecard} for the clusters given (every cluster when None), in a fixed handful of
     queries grouped by cluster."""
+    return _scorecards(year, cluster_ids, now)[0]
+
+
+def scorecard_table(year: int, now: datetime | None = None) -> tuple[dict[int, Scorecard], Funnel]:
+    """Every cluster's scorecard and the programme's funnel, for the staff table: the year's meetings
+    are read once for both."""
+    cards, meetings = _scorecards(year, None, now, programme=True)
+    return cards, programme_funnel(year, meetings=meetings)
+
+
+def _scorecards(year: int, cluster_ids, now, programme: bool = False):
     from portal import reference
 
     wanted = sorted(reference.clusters()) if cluster_ids is None else sorted(cluster_ids)
     cards = {cluster_id: Scorecard(cluster_id, year) for cluster_id in wanted}
     members, before = dashboard.members_by_cluster(year), dashboard.members_by_cluster(year - 1)
     positions, funnels = dashboard.positions_by_cluster(year), _request_funnels(year, cluster_ids)
-    found = _member_figures(year, now, cluster_ids)
+    found = _member_figures(year, now, cluster_ids, programme)
     for cluster_id, meetings in found[MEETINGS].items():
         _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
     active, pairs = found[ACTIVE], found[PAIRS]
@@ -337,7 +354,7 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
         card.funnel = funnels.get(cluster_id, Funnel())
         card.active, card.partner_pairs = active.get(cluster_id, 0), pairs.get(cluster_id, 0)
         card.followups_answered, card.followups_sent = found[FOLLOWUPS].get(cluster_id, (0, 0))
-    return cards
+    return cards, found[PROGRAMME_MEETINGS].get(PROGRAMME, (0, 0, 0, 0, 0))
 
 
 def _active_by_cluster(year: int, now: datetime | None, members):
