@@ -1,7 +1,8 @@
 """Directory, cluster pages and the results dashboard at scale: `make bench` (python -m bench.directory --help).
 
 Builds a deterministic synthetic dataset in its own database (100,000 firms, 30 clusters, 300,000
-memberships, 200,000 collaboration requests with responses and outcomes, Thai and English text), then
+memberships, 200,000 collaboration requests with responses and outcomes, 200 matching days with about
+50,000 meetings and their follow-up questions, Thai and English text), then
 measures pages through the app (Flask test client, in process) and prints one line per case:
 
     name p50_ms=… p95_ms=… queries=… floor_ratio=…
@@ -98,14 +99,15 @@ def existing_database(backend) -> str:
     return f"postgresql+psycopg://postgres@{host}:5432/{pg_database_name()}"
 
 
-def generate_requests(rng, request_count: int, firm_count: int, clusters) -> None:
-    """Requests over ten fiscal years; a third answered, a tenth partnered with a value."""
+def generate_requests(rng, request_count: int, firm_count: int, clusters) -> list:
+    """Requests over ten fiscal years; a third answered, a tenth partnered with a value. Returns the
+    partnerships as (reported at, poster, partner), by date, for the matching days to lead to."""
     from decimal import Decimal
 
     from portal.collab.models import Kind, OutcomeKind, request_search_fields
 
     log(f"  inserting {request_count:,} collaboration requests …")
-    kinds, requests, responses, outcomes = list(Kind), [], [], []
+    kinds, requests, responses, outcomes, partnerships = list(Kind), [], [], [], []
     aims = {kind.value: kind.aim.value for kind in kinds}
     for i in range(1, request_count + 1):
         created = START + timedelta(seconds=rng.randrange(300_000_000))
@@ -126,6 +128,7 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> Non
             responses.append({"request_id": i, "firm_id": partner, "status": "accepted" if partnered else "open",
                               "created_at": created, "updated_at": created})
             if partnered:
+                partnerships.append((created, firm_id, partner))
                 outcomes.append({"request_id": i, "firm_id": firm_id, "partner_firm_id": partner,
                                  "cluster_id": requests[-1]["cluster_id"], "aim": aims[requests[-1]["kind"]],
                                  "value_baht": Decimal(rng.randrange(10_000, 2_000_000)),
@@ -136,6 +139,7 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> Non
             _flush_requests(requests, responses, outcomes)
             requests, responses, outcomes = [], [], []
     _flush_requests(requests, responses, outcomes)
+    return sorted(partnerships)
 
 
 def _flush_requests(requests, responses, outcomes):
@@ -147,7 +151,152 @@ def _flush_requests(requests, responses, outcomes):
     db.session.commit()
 
 
-def generate(firm_count: int, cluster_count: int, membership_count: int, request_count: int = 0) -> str:
+MEETING_TABLES, MEETING_SLOTS = 20, 20  # one session a day: 400 places, about 250 meetings a day
+
+
+def generate_meetings(rng, meeting_count: int, firm_count: int, clusters, partnerships) -> None:
+    """Matching days over the same ten fiscal years as the requests: about 250 meetings each, from 160
+    registered firms; four in five requests accepted, and of the meetings 78% held, 12% no-shows, 5% left
+    unmarked and 5% never placed. Either side answers "continue" after about two held meetings in five. One
+    request in ten is between two firms that reported a partnership with each other within 180 days after
+    the day (the scorecard's agreements). Each held meeting asks both firms a follow-up question, half
+    answered."""
+    from bisect import bisect_left, bisect_right
+
+    from portal.events.models import (
+        Event,
+        EventSession,
+        EventTable,
+        Meeting,
+        MeetingRequest,
+        Registration,
+        Slot,
+        event_clusters,
+    )
+    from portal.followup.models import FollowUp, Stage
+
+    per_day = 250
+    days = max(1, meeting_count // per_day)
+    log(f"  inserting {days:,} matching days and about {meeting_count:,} meetings …")
+    rows = {table: [] for table in ("events", "event_clusters", "sessions", "slots", "tables", "registrations",
+                                    "requests", "meetings", "followups")}
+    ids = dict.fromkeys(("slot", "table", "registration", "request", "meeting", "followup"), 0)
+    made, stages = 0, list(Stage)
+    dates = [row[0] for row in partnerships]
+    for event_id in range(1, days + 1):
+        day_at = START + timedelta(seconds=rng.randrange(300_000_000))
+        day = day_at.date()
+        opens = datetime(day.year, day.month, day.day, 2, tzinfo=timezone.utc)  # 09:00 in Bangkok
+        rows["events"].append({
+            "id": event_id, "title_th": f"งานจับคู่ธุรกิจ {event_id}", "registration_opens_on": day - timedelta(days=40),
+            "registration_closes_on": day - timedelta(days=15), "booking_opens_on": day - timedelta(days=14),
+            "booking_closes_on": day - timedelta(days=3), "meeting_minutes": 30, "max_meetings_per_firm": 12,
+            "needs_approval": True, "status": "published", "starts_on": day, "created_at": opens - timedelta(days=60),
+            "updated_at": opens - timedelta(days=60)})
+        if rng.random() < 0.5:
+            rows["event_clusters"].append({"event_id": event_id, "cluster_id": rng.choice(clusters).id})
+        rows["sessions"].append({"id": event_id, "event_id": event_id, "day": day,
+                                 "start_time": datetime(2000, 1, 1, 9).time(), "slot_count": MEETING_SLOTS})
+        slots = []
+        for position in range(MEETING_SLOTS):
+            ids["slot"] += 1
+            starts = opens + timedelta(minutes=30 * position)
+            slots.append((ids["slot"], starts))
+            rows["slots"].append({"id": ids["slot"], "event_id": event_id, "session_id": event_id,
+                                  "position": position, "starts_at": starts, "ends_at": starts + timedelta(minutes=30)})
+        tables = []
+        for position in range(MEETING_TABLES):
+            ids["table"] += 1
+            tables.append(ids["table"])
+            rows["tables"].append({"id": ids["table"], "event_id": event_id, "position": position,
+                                   "name": f"โต๊ะ {position + 1}"})
+        registered = {}  # firm id -> its registration id for this day
+        register = lambda firm_id, day=event_id, at=opens - timedelta(days=30), seen=registered: (  # noqa: E731
+            _register(rows["registrations"], ids, seen, day, firm_id, at))
+        for firm_id in rng.sample(range(1, firm_count + 1), 160):
+            register(firm_id)
+        firms = list(registered)
+        later = partnerships[bisect_left(dates, day_at):bisect_right(dates, day_at + timedelta(days=180))]
+        pairs, placed = set(), 0
+        for _ in range(round(per_day / 0.8)):
+            if later and rng.random() < 0.1:
+                _when, a, b = rng.choice(later)
+                a, b = (a, b) if rng.random() < 0.5 else (b, a)
+            else:
+                a, b = rng.sample(firms, 2)
+            if a == b or (a, b) in pairs or (b, a) in pairs:
+                continue
+            pairs.add((a, b))
+            ids["request"] += 1
+            accepted = rng.random() < 0.8
+            asked = opens - timedelta(days=rng.randrange(4, 14))
+            rows["requests"].append({
+                "id": ids["request"], "event_id": event_id, "from_registration_id": register(a),
+                "to_registration_id": register(b), "reason": "อยากพบเพื่อหารือความร่วมมือ",
+                "status": "accepted" if accepted else rng.choice(["declined", "expired", "cancelled"]),
+                "responded_at": asked + timedelta(days=1), "created_at": asked, "updated_at": asked})
+            if not accepted:
+                continue
+            ids["meeting"] += 1
+            made += 1
+            roll = rng.random()
+            meeting = {"id": ids["meeting"], "event_id": event_id, "request_id": ids["request"], "pinned": False,
+                       "state": "scheduled", "slot_id": None, "table_id": None, "marked_at": None,
+                       "sender_rating": None, "sender_continues": None, "receiver_rating": None,
+                       "receiver_continues": None, "unscheduled_reason": None, "created_at": asked,
+                       "updated_at": asked}
+            rows["meetings"].append(meeting)
+            if roll < 0.05 or placed >= MEETING_SLOTS * MEETING_TABLES:
+                meeting["unscheduled_reason"] = "firms_busy"
+                continue
+            slot_id, starts = slots[placed % MEETING_SLOTS]
+            meeting["slot_id"], meeting["table_id"] = slot_id, tables[placed // MEETING_SLOTS]
+            placed += 1
+            if roll < 0.10:
+                continue  # placed, never marked
+            meeting["marked_at"] = starts + timedelta(minutes=30)
+            if roll < 0.22:
+                meeting["state"] = "no_show"
+                continue
+            meeting.update(state="held", sender_rating=rng.randint(1, 5), receiver_rating=rng.randint(1, 5),
+                           sender_continues=rng.random() < 0.45, receiver_continues=rng.random() < 0.4)
+            for firm_id, other in ((a, b), (b, a)):
+                ids["followup"] += 1
+                sent = starts + timedelta(days=14)
+                answered = rng.random() < 0.5
+                rows["followups"].append({
+                    "id": ids["followup"], "source": "meeting", "meeting_id": ids["meeting"], "firm_id": firm_id,
+                    "other_firm_id": other, "due_at": sent, "sent_at": sent, "reminders": 0,
+                    "token_salt": "bench", "token_hash": f"{ids['followup']:064x}",
+                    "expires_at": sent + timedelta(days=60),
+                    "answered_at": sent + timedelta(days=3) if answered else None,
+                    "stage": rng.choice(stages).value if answered else None, "created_at": sent, "updated_at": sent})
+        if event_id % 20 == 0 or event_id == days:
+            for model, key in ((Event.__table__, "events"), (event_clusters, "event_clusters"),
+                               (EventSession.__table__, "sessions"), (Slot.__table__, "slots"),
+                               (EventTable.__table__, "tables"), (Registration.__table__, "registrations"),
+                               (MeetingRequest.__table__, "requests"), (Meeting.__table__, "meetings"),
+                               (FollowUp.__table__, "followups")):
+                if rows[key]:
+                    db.session.execute(insert(model), rows[key])
+                rows[key] = []
+            db.session.commit()
+    log(f"  … {ids['registration']:,} registrations, {ids['request']:,} meeting requests, {made:,} meetings, "
+        f"{ids['followup']:,} follow-up questions")
+
+
+def _register(rows, ids, registered, event_id, firm_id, at) -> int:
+    """The registration id of `firm_id` for the day, added (approved) the first time the firm is met."""
+    if firm_id not in registered:
+        ids["registration"] += 1
+        registered[firm_id] = ids["registration"]
+        rows.append({"id": ids["registration"], "event_id": event_id, "firm_id": firm_id, "attendees": "ผู้แทนบริษัท",
+                     "status": "approved", "created_at": at, "updated_at": at})
+    return registered[firm_id]
+
+
+def generate(firm_count: int, cluster_count: int, membership_count: int, request_count: int = 0,
+             meeting_count: int = 0) -> str:
     """Fill the database; returns the slug of the largest cluster."""
     rng = random.Random(SEED)  # nosec B311  # synthetic firms, reproducible from the seed
     load_provinces()
@@ -223,8 +372,9 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
         db.session.execute(insert(Membership.__table__), memberships)
         db.session.execute(insert(MembershipPosition.__table__), positions)
     db.session.commit()
-    if request_count:
-        generate_requests(rng, request_count, firm_count, clusters)
+    partnerships = generate_requests(rng, request_count, firm_count, clusters) if request_count else []
+    if meeting_count:
+        generate_meetings(rng, meeting_count, firm_count, clusters, partnerships)
     from werkzeug.security import generate_password_hash
 
     from portal.auth.models import Role, User
@@ -235,7 +385,8 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
     ensure_coordinator()
     if db.engine.dialect.name == "postgresql":
         # Rows were inserted with explicit ids. Table names from this tuple: identifiers cannot be bound.
-        for table in ("firms", "memberships", "collab_requests"):
+        for table in ("firms", "memberships", "collab_requests", "events", "event_sessions", "event_slots",
+                      "event_tables", "event_registrations", "meeting_requests", "meetings", "followups"):
             sql = "SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}))".format(  # nosec B608
                 t=table)
             db.session.execute(text(sql))
@@ -414,6 +565,7 @@ def main():
     parser.add_argument("--clusters", type=int, default=30)
     parser.add_argument("--memberships", type=int, default=None, help="default: 3 per firm")
     parser.add_argument("--requests", type=int, default=None, help="default: 2 per firm")
+    parser.add_argument("--meetings", type=int, default=None, help="matching-day meetings; default: 1 per 2 firms")
     parser.add_argument("--runs", type=int, default=60)
     parser.add_argument("--reuse", action="store_true", help="measure the database built by the last run")
     parser.add_argument("--only", default="", help="measure only the cases whose name contains this text "
@@ -421,11 +573,12 @@ def main():
     args = parser.parse_args()
     args.memberships = 3 * args.firms if args.memberships is None else args.memberships
     args.requests = 2 * args.firms if args.requests is None else args.requests
+    args.meetings = args.firms // 2 if args.meetings is None else args.meetings
     backends = ["sqlite", "postgresql"] if args.backend == "both" else [args.backend]
     for backend in backends:
         if not args.reuse:
-            print(f"# {backend}: {args.firms:,} firms, {args.clusters} clusters, {args.memberships:,} memberships",
-                  flush=True)
+            print(f"# {backend}: {args.firms:,} firms, {args.clusters} clusters, {args.memberships:,} memberships, "
+                  f"{args.requests:,} requests, about {args.meetings:,} meetings", flush=True)
         if args.reuse:
             url = existing_database(backend)
             app = make_app(url)
@@ -434,8 +587,13 @@ def main():
 
                 upgrade()  # a database built by an older version gets the new tables (and their data)
                 largest = db.session.scalar(select(Cluster.slug).order_by(Cluster.id))
-                sizes = [db.session.scalar(select(func.count()).select_from(model)) for model in (Firm, Membership)]
-                print(f"# {backend} (reused): {sizes[0]:,} firms, {sizes[1]:,} memberships", flush=True)
+                from portal.collab.models import CollabRequest
+                from portal.events.models import Meeting, MeetingRequest
+
+                sizes = [db.session.scalar(select(func.count()).select_from(model))
+                         for model in (Firm, Membership, CollabRequest, MeetingRequest, Meeting)]
+                print(f"# {backend} (reused): {sizes[0]:,} firms, {sizes[1]:,} memberships, {sizes[2]:,} requests, "
+                      f"{sizes[3]:,} meeting requests, {sizes[4]:,} meetings", flush=True)
                 ensure_coordinator()
                 ensure_member()
                 ids = sample_ids()
@@ -452,7 +610,7 @@ def main():
                 log("  migrating …")
                 upgrade()
                 started = time.perf_counter()
-                largest = generate(args.firms, args.clusters, args.memberships, args.requests)
+                largest = generate(args.firms, args.clusters, args.memberships, args.requests, args.meetings)
                 ensure_member()
                 ids = sample_ids()
                 log(f"  dataset built in {time.perf_counter() - started:.0f} s")

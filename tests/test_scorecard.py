@@ -40,6 +40,16 @@ def test_programme_funnel(app, world):
     assert funnel.agreement_rate == Decimal("0.5")
 
 
+def test_the_table_counts_the_programme_funnel_with_the_scorecards(app, world):
+    """scorecard_table reads the year's meetings once for the clusters and the programme: same figures."""
+    with app.test_request_context("/"):
+        cards, funnel = queries.scorecard_table(YEAR, now=NOW)
+        alone, funnel_alone = queries.scorecards(YEAR, now=NOW), queries.programme_funnel(YEAR)
+    assert funnel == funnel_alone
+    assert {cluster_id: card.funnel for cluster_id, card in cards.items()} == {
+        cluster_id: card.funnel for cluster_id, card in alone.items()}
+
+
 def test_the_funnel_uses_the_dashboards_figures(app, world):
     from portal.admin import dashboard
 

@@ -8,7 +8,7 @@ figure has. Both are derived data: `flask results rebuild` recomputes them from 
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, Numeric, String
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import UTCDateTime, utcnow
@@ -28,6 +28,9 @@ DIMENSIONS = (MEMBER, POSITION, PROVINCE)
 # the end of Y-1; "<dimension>-" in the other direction. The members at the end of Y are then the sum of
 # the "+" up to Y less the "-" up to Y (bucket "<year>" or "<year>:<position or province>").
 JOINED, LEFT = "+", "-"
+# The membership keys, written into the SQL as constants: the partial index ix_result_firm_keys_member is
+# used only by a query whose WHERE holds this very term (SQLite matches it as written).
+MEMBER_KEYS = f"dimension IN ('{MEMBER}{JOINED}', '{MEMBER}{LEFT}')"
 
 class ResultFirmKey(db.Model):
     """One figure one firm counts in, once however many memberships give it (a firm in two clusters
@@ -40,7 +43,12 @@ class ResultFirmKey(db.Model):
     bucket: Mapped[str] = mapped_column(String(20), primary_key=True)
     firm_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
 
-    __table_args__ = (Index("ix_result_firm_keys_firm", "firm_id"),)
+    # The membership keys alone, by firm and cluster (partial): the scorecard's "which clusters were these
+    # firms members of at the year's end" from the index alone, and every cluster's members grouped by
+    # (firm, cluster) without a sort. Queries must write the same IN list (MEMBER_KEYS).
+    __table_args__ = (Index("ix_result_firm_keys_firm", "firm_id"),
+                      Index("ix_result_firm_keys_member", "firm_id", "scope", "dimension", "bucket",
+                            postgresql_where=text(MEMBER_KEYS), sqlite_where=text(MEMBER_KEYS)))
 
 
 class ResultCount(db.Model):

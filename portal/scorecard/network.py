@@ -12,6 +12,7 @@ meetings (each aggregated by pair of firms in SQL), and the names of the firms o
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
+import heapq
 import math
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -142,39 +143,46 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     result = Network(year=year)
     members = queries.members_at_year_end(year, [cluster_id]).cte("map_members")
     positions = queries.positions_at_year_end(year, [cluster_id]).subquery()
-    # The firms' stored sort keys (the directory's): computing Thai dictionary keys here cost 75 µs a name,
-    # 2.8 s for a cluster of 37,000 members.
-    sort_key = Firm.sort_en if locale == "en" else Firm.sort_th
-    rows = db.session.execute(
-        select(members.c.firm_id, positions.c.position, Firm.name_th, Firm.name_en, sort_key)
-        .join(Firm, Firm.id == members.c.firm_id)
-        .outerjoin(positions, positions.c.firm_id == members.c.firm_id)).all()
-    order = {p.value: n for n, p in enumerate(Position)}
+    # Plain rows (no ORM result processing): a large cluster has tens of thousands of members. Their names
+    # are read below for the firms that can be drawn only: reading 37,000 firms' rows was most of the map.
+    rows = db.session.connection().execute(
+        select(members.c.firm_id, positions.c.position)
+        .outerjoin(positions, positions.c.firm_id == members.c.firm_id))
+    order = {p: n for n, p in enumerate(Position)}
     by_value = {p.value: p for p in Position}
-    for firm_id, position, name_th, name_en, sort in rows:
-        node = result.nodes.get(firm_id)
+    nodes = result.nodes
+    for firm_id, position in rows:
+        node = nodes.get(firm_id)
         if node is None:
-            node = result.nodes[firm_id] = Node(firm_id, _name(name_th, name_en, locale), [], sort=sort or "")
+            node = nodes[firm_id] = Node(firm_id, "", [])
         if position in by_value:
             node.positions.append(by_value[position])
-    for node in result.nodes.values():
-        node.positions.sort(key=lambda p: order[p.value])
-    result.members = len(result.nodes)
+    for node in nodes.values():
+        if len(node.positions) > 1:
+            node.positions.sort(key=order.__getitem__)
+    result.members = len(nodes)
 
     links = _partnerships(year, members) + _meetings(year, members)
     for link in links:
-        if link.a not in result.nodes or (link.b in result.nodes and _order(result.nodes[link.b]) < _order(
-                result.nodes[link.a])):  # a member first; of two members, the first by name
+        if link.a not in nodes:  # a member first (of two members, the first by name: once they are named)
             link.a, link.b = link.b, link.a
-        link.outside = link.b not in result.nodes
-        for end in (link.a, link.b):
-            if end in result.nodes:
-                result.nodes[end].links += 1
+        link.outside = link.b not in nodes
+        nodes[link.a].links += 1
+        if not link.outside:
+            nodes[link.b].links += 1
     result.links_total = len(links)
     result.outside_links_total = sum(1 for link in links if link.outside)
-    result.missing_pairs = _missing_pairs(result.nodes, links)
-    _layout(result, links)
-    result.outside_names = _outside_names({link.b for link in result.links if link.outside}, locale)
+    result.missing_pairs = _missing_pairs(nodes, links)
+    candidates = _candidates(nodes)
+    ids = {node.firm_id for node in candidates}
+    names = _names(ids | {link.b for link in links if link.outside and link.a in ids}, locale)
+    for node in candidates:
+        node.name, node.sort = names.get(node.firm_id, ("", ""))
+    _layout(result, links, candidates)
+    for link in result.links:  # of two members (both drawn), the first by name
+        if not link.outside and _order(nodes[link.b]) < _order(nodes[link.a]):
+            link.a, link.b = link.b, link.a
+    result.outside_names = {link.b: names[link.b][0] for link in result.links if link.outside and link.b in names}
 
     def key(firm_id):
         node = result.nodes.get(firm_id)
@@ -248,12 +256,33 @@ def _missing_pairs(nodes: dict, links: list) -> list:
     return [(p, q) for p, q in combinations(Position, 2) if frozenset({p, q}) not in linked]
 
 
-def _layout(result: Network, links: list) -> None:
-    """Choose the drawn members (all, or the MAX_NODES with the most links, ties by name), put them in
-    their lanes by name, and keep the links whose member ends are drawn."""
-    nodes = list(result.nodes.values())
-    if len(nodes) > MAX_NODES:
-        nodes = sorted(nodes, key=lambda n: (-n.links, *_order(n)))[:MAX_NODES]
+def _candidates(nodes: dict) -> list:
+    """The members that can be drawn: all of them, or those with at least as many links as the member
+    with the MAX_NODES-th most (any other has fewer links than every one of these, so it would not be
+    drawn whatever its name)."""
+    if len(nodes) <= MAX_NODES:
+        return list(nodes.values())
+    least = heapq.nlargest(MAX_NODES, (node.links for node in nodes.values()))[-1]
+    return [node for node in nodes.values() if node.links >= least]
+
+
+def _names(firm_ids, locale: str) -> dict[int, tuple[str, str]]:
+    """{firm id: (name in `locale`, its stored Thai dictionary sort key)}, in one statement. The stored
+    keys (the directory's): computing Thai dictionary keys here cost 75 µs a name."""
+    if not firm_ids:
+        return {}
+    sort_key = Firm.sort_en if locale == "en" else Firm.sort_th
+    return {firm_id: (_name(name_th, name_en, locale), sort or "")
+            for firm_id, name_th, name_en, sort in db.session.connection().execute(
+                select(Firm.id, Firm.name_th, Firm.name_en, sort_key).where(among(Firm.id, sorted(firm_ids))))}
+
+
+def _layout(result: Network, links: list, candidates) -> None:
+    """Choose the drawn members (all, or the MAX_NODES with the most links, ties by name, from the
+    candidates), put them in their lanes by name, and keep the links whose member ends are drawn."""
+    nodes = list(candidates)
+    if len(result.nodes) > MAX_NODES:  # the first MAX_NODES of that order, without sorting every member
+        nodes = heapq.nsmallest(MAX_NODES, nodes, key=lambda n: (-n.links, *_order(n)))
     result.not_drawn = result.members - len(nodes)
     lanes = list(Position) + ([None] if any(node.lane is None for node in nodes) else [])
     width = LANE_WIDTH if len(lanes) == 3 else (BOX_X - LEFT) / len(lanes)
@@ -268,13 +297,6 @@ def _layout(result: Network, links: list) -> None:
                     if link.a in drawn and (link.b in drawn or link.b not in result.nodes)]
     rows = max((len(lane.nodes) for lane in result.lanes), default=0)
     result.height = int(max(TOP + 30 + rows * ROW + BOW / 2, TOP + BOX_HEIGHT + 40))
-
-
-def _outside_names(firm_ids, locale: str) -> dict[int, str]:
-    if not firm_ids:
-        return {}
-    return {firm_id: _name(name_th, name_en, locale) for firm_id, name_th, name_en in db.session.execute(
-        select(Firm.id, Firm.name_th, Firm.name_en).where(among(Firm.id, sorted(firm_ids))))}
 
 
 def path(link: Link, nodes: dict, box: tuple[float, float]) -> str:

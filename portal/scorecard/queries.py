@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select, union, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, text, union, union_all
 from sqlalchemy.orm import aliased
 
 from portal.admin import dashboard
-from portal.admin.models import JOINED, LEFT, MEMBER, POSITION, PROGRAMME, ResultFirmKey
+from portal.admin.models import JOINED, LEFT, MEMBER, MEMBER_KEYS, POSITION, PROGRAMME, ResultFirmKey
 from portal.clusters.models import Position
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -51,17 +51,22 @@ def active_window(year: int, now: datetime | None = None) -> tuple[datetime, dat
     return end - timedelta(days=ACTIVE_DAYS), end
 
 
-def members_at_year_end(year: int, cluster_ids=None):
+def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
     """(firm_id, cluster_id) of each member firm of each cluster (or of those given) at the end of `year`
     (today, for the year under way), from the rollup's kept keys: a firm is a member when more of its "+"
-    keys than "-" keys fall in years up to `year` (the spans dashboard.member_counts adds up)."""
+    keys than "-" keys fall in years up to `year` (the spans dashboard.member_counts adds up).
+
+    `firm_ids` (a selectable of firm ids) narrows it to those firms: a few index entries per firm
+    (ix_result_firm_keys_member, partial: the WHERE writes its MEMBER_KEYS term as it stands), where every
+    cluster's members are hundreds of thousands of keys."""
     keys = KEYS.c
     balance = func.sum(case((keys.dimension == MEMBER + JOINED, 1), else_=-1))
     scope = keys.scope > PROGRAMME
     if cluster_ids is not None:  # a coordinator's few clusters
         scope = keys.scope.in_(list(cluster_ids))
+    among_firms = [] if firm_ids is None else [keys.firm_id.in_(firm_ids)]
     return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"))
-            .where(scope, keys.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]), keys.bucket <= str(year))
+            .where(scope, text(MEMBER_KEYS), keys.bucket <= str(year), *among_firms)
             .group_by(keys.firm_id, keys.scope).having(balance > 0))
 
 
@@ -86,9 +91,19 @@ def partnerships_until(year: int):
 
 
 def held_meetings_until(year: int):
-    """(id, a, b, day) of each meeting held on a matching day of `year` or before."""
-    rows = _meeting_rows(year, cumulative=True).subquery()
-    return select(rows.c.id, rows.c.a, rows.c.b, rows.c.day).where(rows.c.held == 1)
+    """(id, a, b, day) of each meeting held on a matching day of `year` or before: the rows of
+    _meeting_rows(year, cumulative=True) flagged held, selected on the meeting's state itself, whose
+    frequency the planner knows (PostgreSQL took the computed flag for a rare one and nested its loops
+    over 25,000 meetings)."""
+    sender, receiver = aliased(Registration), aliased(Registration)
+    _first, last = year_days(year)
+    return (select(MeetingRequest.id.label("id"), sender.firm_id.label("a"), receiver.firm_id.label("b"),
+                   Event.starts_on.label("day"))
+            .join(Event, Event.id == MeetingRequest.event_id)
+            .join(sender, sender.id == MeetingRequest.from_registration_id)
+            .join(receiver, receiver.id == MeetingRequest.to_registration_id)
+            .join(Meeting, Meeting.request_id == MeetingRequest.id)
+            .where(Event.starts_on <= last, Meeting.state == MeetingState.HELD))
 
 
 # --- funnels ------------------------------------------------------------------------------------------
@@ -124,16 +139,18 @@ def _ratio(part: int, whole: int) -> Decimal | None:
     return None if not whole else Decimal(part) / Decimal(whole)
 
 
-def programme_funnel(year: int, figures: dashboard.Figures | None = None) -> Funnel:
+def programme_funnel(year: int, figures: dashboard.Figures | None = None, meetings=None) -> Funnel:
     """The whole programme's funnel: the dashboard's request figures (requests open to all clusters
-    included; pass them if already counted), every meeting of the year's matching days once. Counts
-    only, no firm-level data."""
+    included; pass them if already counted), every meeting of the year's matching days once (pass
+    `meetings`, the (requested, held, no-show, continued, agreed) that scorecard_table counted, to skip
+    counting them again). Counts only, no firm-level data."""
     figures = figures or dashboard.figures(year, None, breakdowns=False)
     funnel = Funnel(requests_posted=figures.requests_posted, requests_answered=figures.requests_answered,
                     requests_partnered=figures.requests_partnered, value_confirmed=figures.value_confirmed)
-    rows = _meeting_rows(year).subquery()
-    found = db.session.execute(select(func.count(), *_meeting_sums(rows))).one()
-    _set_meetings(funnel, found)
+    if meetings is None:
+        rows = _meeting_rows(year).subquery()
+        meetings = db.session.execute(select(func.count(), *_meeting_sums(rows))).one()
+    _set_meetings(funnel, meetings)
     return funnel
 
 
@@ -173,6 +190,7 @@ def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
 
 
 MEETINGS, ACTIVE, PAIRS, FOLLOWUPS = "meetings", "active", "pairs", "followups"
+PROGRAMME_MEETINGS = "programme"  # every meeting of the year once, in the same statement (scorecard_table)
 
 
 def _constant(value):
@@ -181,17 +199,24 @@ def _constant(value):
     return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
 
 
-def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
-    """The figures that need each cluster's members at the end of `year`, in one statement that reads
-    them once (a CTE): {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
+def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme: bool = False) -> dict[str, dict]:
+    """The figures that need each cluster's members at the end of `year`, in one statement:
+    {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
-    FOLLOWUPS: {cluster id: (answered, sent)}}."""
-    members = members_at_year_end(year, cluster_ids=cluster_ids).cte("year_end_members")
-    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
-    for what, cluster_id, *numbers in db.session.execute(union_all(
-            _meetings_by_cluster(year, members), _active_by_cluster(year, now, members),
-            _pairs_by_cluster(year, members), _followups_by_cluster(year, members))):
-        if what == MEETINGS:
+    FOLLOWUPS: {cluster id: (answered, sent)}}. The meetings and the follow-ups ask for the memberships of
+    their own firms only (the year's meeting firms, the firms asked); the active members and the partner
+    pairs share every member (a CTE read once, from the partial index): read by one part alone, SQLite
+    joined the partnerships from the members' side, three times slower than from the year's outcomes."""
+    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}, PROGRAMME_MEETINGS: {}}
+    members = members_at_year_end(year, cluster_ids).cte("year_end_members")
+    rows = _meeting_rows(year).cte("meeting_rows")
+    parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, members),
+             _pairs_by_cluster(year, members), _followups_by_cluster(year, cluster_ids)]
+    if programme:  # the programme funnel's meetings, from the same meeting rows
+        parts.append(select(_constant(PROGRAMME_MEETINGS).label("what"), _constant(PROGRAMME), func.count(),
+                            *_meeting_sums(rows)))
+    for what, cluster_id, *numbers in db.session.execute(union_all(*parts)):
+        if what in (MEETINGS, PROGRAMME_MEETINGS):
             found[what][cluster_id] = tuple(int(n or 0) for n in numbers)
         elif what == FOLLOWUPS:
             found[what][cluster_id] = (int(numbers[0] or 0), int(numbers[1] or 0))
@@ -200,7 +225,7 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
     return found
 
 
-def _followups_by_cluster(year: int, members):
+def _followups_by_cluster(year: int, cluster_ids):
     """(FOLLOWUPS, cluster id, answered, sent): the follow-up questions (portal/followup) sent in `year`
     (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever)."""
     from portal.followup.models import FollowUp
@@ -209,16 +234,19 @@ def _followups_by_cluster(year: int, members):
     start = datetime.combine(first, time(), BANGKOK)
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
     zeros = [_constant(0)] * 3
+    sent_in_year = [FollowUp.sent_at >= start, FollowUp.sent_at < end]
+    members = members_at_year_end(year, cluster_ids, select(FollowUp.firm_id).where(*sent_in_year)).subquery()
     return (select(_constant(FOLLOWUPS).label("what"), members.c.cluster_id, func.count(FollowUp.answered_at),
                    func.count(FollowUp.id), *zeros)
             .join(FollowUp, FollowUp.firm_id == members.c.firm_id)
-            .where(FollowUp.sent_at >= start, FollowUp.sent_at < end).group_by(members.c.cluster_id))
+            .where(*sent_in_year).group_by(members.c.cluster_id))
 
 
-def _meetings_by_cluster(year: int, members):
+def _meetings_by_cluster(year: int, cluster_ids, rows):
     """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
-    cluster one of its firms is a member of, once."""
-    rows = _meeting_rows(year).cte("meeting_rows")
+    cluster one of its firms is a member of, once. `rows`: the year's _meeting_rows, as a CTE."""
+    members = members_at_year_end(year, cluster_ids, union(select(rows.c.a), select(rows.c.b))).cte(
+        "meeting_members")
     per_cluster = union(*(select(members.c.cluster_id, rows)
                           .join(members, members.c.firm_id == side) for side in (rows.c.a, rows.c.b))).subquery()
     return (select(_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
@@ -309,13 +337,24 @@ class Scorecard:
 def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict[int, Scorecard]:
     """{cluster id: Scorecard} for the clusters given (every cluster when None), in a fixed handful of
     queries grouped by cluster."""
+    return _scorecards(year, cluster_ids, now)[0]
+
+
+def scorecard_table(year: int, now: datetime | None = None) -> tuple[dict[int, Scorecard], Funnel]:
+    """Every cluster's scorecard and the programme's funnel, for the staff table: the year's meetings
+    are read once for both."""
+    cards, meetings = _scorecards(year, None, now, programme=True)
+    return cards, programme_funnel(year, meetings=meetings)
+
+
+def _scorecards(year: int, cluster_ids, now, programme: bool = False):
     from portal import reference
 
     wanted = sorted(reference.clusters()) if cluster_ids is None else sorted(cluster_ids)
     cards = {cluster_id: Scorecard(cluster_id, year) for cluster_id in wanted}
     members, before = dashboard.members_by_cluster(year), dashboard.members_by_cluster(year - 1)
     positions, funnels = dashboard.positions_by_cluster(year), _request_funnels(year, cluster_ids)
-    found = _member_figures(year, now, cluster_ids)
+    found = _member_figures(year, now, cluster_ids, programme)
     for cluster_id, meetings in found[MEETINGS].items():
         _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
     active, pairs = found[ACTIVE], found[PAIRS]
@@ -325,7 +364,7 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
         card.funnel = funnels.get(cluster_id, Funnel())
         card.active, card.partner_pairs = active.get(cluster_id, 0), pairs.get(cluster_id, 0)
         card.followups_answered, card.followups_sent = found[FOLLOWUPS].get(cluster_id, (0, 0))
-    return cards
+    return cards, found[PROGRAMME_MEETINGS].get(PROGRAMME, (0, 0, 0, 0, 0))
 
 
 def _active_by_cluster(year: int, now: datetime | None, members):

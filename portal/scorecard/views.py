@@ -43,10 +43,11 @@ def index():
     sort, refused = table.sort_key_or_default(request.args.get("sort"))
     locale = current_locale()
     names = _names(locale)
-    cards = list(queries.scorecards(year).values())
+    by_cluster, funnel = queries.scorecard_table(year)
+    cards = list(by_cluster.values())
     return render_template("scorecard/index.html", year=year, years=_years(), sort=sort, refused=refused,
                            rows=table.sorted_rows(cards, names, sort), median=table.medians(cards),
-                           columns=table.COLUMNS, names=names, funnel=queries.programme_funnel(year),
+                           columns=table.COLUMNS, names=names, funnel=funnel,
                            slugs={ref.id: ref.key for ref in reference.clusters().values()},
                            current_year=fiscal_year(utcnow()), eccp=queries.ECCP_AGREEMENT_RATE)
 
