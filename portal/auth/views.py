@@ -191,7 +191,11 @@ def account():
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, confirm_form=ConfirmForm())
+    from portal.line import login as line_login
+    from portal.line import services as line_services
+
+    line_account = line_services.link_of(current_user) if line_login.is_configured() else None
+    return render_template("auth/account.html", form=form, confirm_form=ConfirmForm(), line_account=line_account)
 
 
 @bp.route("/password", methods=["GET", "POST"])
