@@ -332,3 +332,33 @@ def test_audit_labels_name_the_line_actions(app, th):
             assert action_label(code) == english
         with app.test_request_context("/"), force_locale("th"):
             assert action_label(code) == th(english)
+
+
+@pytest.mark.parametrize(("next_url", "lands_on"), [("/directory/", "/directory/"), ("//evil.example/", "/firms/mine"),
+                                                   ("https://evil.example/", "/firms/mine")])
+def test_sign_in_with_line_keeps_a_local_next(app, client, fake_line, next_url, lands_on):
+    make_user(app, "linked@example.com", line=fake_line.user)
+    assert 'name="next" value="/directory/"' in body(client.get("/auth/login?lang=en&next=/directory/"))
+    start = client.post("/line/login", data={"next": next_url})
+    response = client.get(through_line(client, start))
+    assert response.status_code == 302 and response.location == lands_on
+
+
+def test_leaving_for_line_needs_the_csrf_token(app, client, fake_line, monkeypatch):
+    monkeypatch.setitem(app.config, "WTF_CSRF_ENABLED", True)
+    assert client.post("/line/login").status_code == 400
+    with client.session_transaction() as session:
+        assert "line_pending" not in session
+    assert fake_line.authorize_requests == []
+
+
+@pytest.mark.parametrize("data", [
+    {"name": "x" * 5000, "email": "a@example.com"}, {"name": "ก่่่่่่า", "email": "a" * 300 + "@example.com"},
+    {"name": "<script>alert(1)</script>", "email": "<b>@example.com"}, {}, {"name[]": "x", "email": ["a", "b"]},
+])
+def test_hostile_registration_input_never_fails(client, fake_line, data):
+    fake_line.user = line_user(9, email=None)
+    line_round_trip(client)
+    response = client.post("/line/register", data=data)
+    assert response.status_code in (200, 302)
+    assert "<script>alert(1)</script>" not in body(response)

@@ -7,7 +7,7 @@ in the signed session cookie and is taken out exactly once, when LINE sends the 
 import logging
 import time
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -16,12 +16,13 @@ from portal.auth import services as auth_services
 from portal.auth.views import show_check_email, start_session
 from portal.db import unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale
 from portal.line import login, services
 from portal.line.forms import LineRegisterForm
 from portal.permissions import can_link_line, can_sign_in_with_line, can_unlink_line, require
+from portal.validators import is_safe_next
 
 bp = Blueprint("line", __name__)
 log = logging.getLogger(__name__)
@@ -42,20 +43,25 @@ def _line_globals():
     return {"line_login_enabled": login.is_configured}
 
 
-def _leave_for_line(purpose: str, user_id: int | None = None):
+def _limit(name):
+    return lambda: current_app.config[name]
+
+
+def _leave_for_line(purpose: str, user_id: int | None = None, next_url: str | None = None):
     url, pending = login.begin(purpose, user_id)
-    session[PENDING] = pending
+    session[PENDING] = {**pending, "next": next_url if is_safe_next(next_url) else None}
     return redirect(url)
 
 
 @bp.post("/login")
+@limiter.limit(_limit("RATELIMIT_LOGIN"))
 def start_login():
-    """"Sign in with LINE" (also the way to register with LINE)."""
+    """"Sign in with LINE" (also the way to register with LINE); `next` (a local path) is kept for after."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     if not ConfirmForm().validate_on_submit():
         return redirect(url_for("auth.login"))
-    return _leave_for_line("sign_in")
+    return _leave_for_line("sign_in", next_url=request.form.get("next"))
 
 
 @bp.post("/link")
@@ -84,10 +90,10 @@ def callback():
         return redirect(url_for("auth.login"))
     if purpose == "link":
         return _link(identity, pending)
-    return _sign_in(identity)
+    return _sign_in(identity, pending.get("next"))
 
 
-def _sign_in(identity: login.LineIdentity):
+def _sign_in(identity: login.LineIdentity, next_url: str | None = None):
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     user = services.user_for(identity)
@@ -100,6 +106,8 @@ def _sign_in(identity: login.LineIdentity):
     start_session(user, remember=False)
     db.session.commit()
     flash(_("Welcome, %(name)s.", name=user.name), "success")
+    if is_safe_next(next_url):
+        return redirect(next_url)
     endpoint, values = auth_services.landing_page(user)
     return redirect(url_for(endpoint, **values))
 
@@ -122,6 +130,7 @@ def _held_identity() -> login.LineIdentity | None:
 
 
 @bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_limit("RATELIMIT_REGISTER"), methods=["POST"])
 def register():
     """A verified LINE user chooses the name and the e-mail address of their new account."""
     if current_user.is_authenticated:
