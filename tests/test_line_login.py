@@ -223,6 +223,20 @@ def test_no_unlinking_without_a_password(app, fake_line):
     assert "Set a password" in body(client.get("/auth/account?lang=en"))
 
 
+def test_an_account_made_through_line_sets_a_password_by_the_reset_link_then_may_unlink(app, fake_line, mailbox):
+    user_id = make_user(app, "lineonly@example.com", line=fake_line.user, password=False)
+    client = app.test_client()
+    line_round_trip(client)
+    assert client.post("/auth/reset", data={"email": "lineonly@example.com"}).status_code == 302
+    link = mailbox.link_in(mailbox.last_to("lineonly@example.com"), "/auth/reset/")
+    password = "a passphrase set after LINE"
+    assert client.post(link, data={"password": password, "password2": password}).status_code == 302
+    assert client.get("/auth/account").status_code == 302  # a new password ends every session, this one too
+    member = signed_in(app, "lineonly@example.com", password)
+    assert member.post("/line/unlink").status_code == 302
+    assert link_of(app, user_id) is None
+
+
 # --- refused tokens and answers ------------------------------------------------------------------
 
 SPOILED = {
