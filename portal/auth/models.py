@@ -25,7 +25,7 @@ class Role(enum.Enum):
 
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)  # who counts as OSMEP staff (User.is_staff)
 # A password hash that no password matches starts with this (no werkzeug hash method does).
-UNUSABLE_PASSWORD_PREFIX = "!"
+UNUSABLE_PASSWORD_PREFIX = "!"  # nosec B105  # a marker that no password matches, not a password
 
 
 class EmailSetting(enum.Enum):
