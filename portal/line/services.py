@@ -22,6 +22,8 @@ from portal.permissions import can_link_line, can_sign_in_with_line, can_unlink_
 log = logging.getLogger(__name__)
 
 ALREADY_LINKED = _l("This LINE account is already linked to another portal account.")
+NO_PASSWORD = _l("Your account has no password yet: without LINE you could not sign in. Set a password first "
+                 "(we e-mail you a link), then unlink LINE.")
 
 
 def link_of(user) -> LineAccount | None:
@@ -129,7 +131,3 @@ def unlink(actor: User) -> None:
     db.session.flush()
     audit.record(actor, "line.unlinked", actor)
     log.info("LINE unlinked from user %s by user %s", actor.id, actor.id)
-
-
-NO_PASSWORD = _l("Your account has no password yet: without LINE you could not sign in. Set a password first "
-                 "(we e-mail you a link), then unlink LINE.")
