@@ -120,6 +120,7 @@ def register_blueprints(app):
     from portal.firms.views import bp as firms_bp
     from portal.followup.views import bp as followup_bp
     from portal.glossary.views import bp as glossary_bp
+    from portal.line.views import bp as line_bp
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
@@ -145,6 +146,7 @@ def register_blueprints(app):
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(followup_bp, url_prefix="/followup")
+    app.register_blueprint(line_bp, url_prefix="/line")
 
 
 def register_template_helpers(app):

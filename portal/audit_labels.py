@@ -16,6 +16,9 @@ ACTIONS = {
     "user.staff_granted": _l("Made OSMEP staff"),
     "user.staff_revoked": _l("Removed from OSMEP staff"),
     "user.admin_granted": _l("Made an administrator"),
+    "line.linked": _l("LINE account linked"),
+    "line.unlinked": _l("LINE account unlinked"),
+    "line.signed_in": _l("Signed in with LINE"),
     "accounts.unconfirmed_removed": _l("Unconfirmed accounts removed"),
     "followup.sent": _l("Follow-up questions sent"),
     "followup.answered": _l("Follow-up question answered"),
@@ -168,6 +171,7 @@ DETAILS = {
     "created": _l("Created"),
     "sent": _l("Sent"),
     "reminded": _l("Reminded"),
+    "via": _l("Registered through"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.

@@ -73,6 +73,9 @@ __all__ = [
     "can_suspend_users",
     "can_suspend_user",
     "can_view_audit_log",
+    "can_sign_in_with_line",
+    "can_link_line",
+    "can_unlink_line",
     "can_manage_outbox",
     "can_manage_staff",
     "can_set_staff",
@@ -532,6 +535,24 @@ def can_suspend_user(user, target) -> bool:
     administrator."""
     return (can_suspend_users(user) and target.id != user.id
             and (target.role is not Role.ADMIN or user.role is Role.ADMIN))
+
+
+def can_sign_in_with_line(user) -> bool:
+    """The account linked to a LINE user may sign in with LINE unless it is suspended (as with a password)."""
+    return _active(user)
+
+
+def can_link_line(user, own_link, taken=None) -> bool:
+    """A signed-in, active user without a LINE link may link one LINE account (own_link: their link, if any),
+    never a LINE account already linked to another portal account (taken: that LINE user's link, if known)."""
+    return _active(user) and own_link is None and taken is None
+
+
+def can_unlink_line(user, own_link) -> bool:
+    """A signed-in, active user may unlink their own LINE account if they have a password to sign in with
+    afterwards (an account made through LINE sets one first)."""
+    return (_active(user) and own_link is not None and own_link.user_id == user.id
+            and user.has_password)
 
 
 def can_view_audit_log(user) -> bool:

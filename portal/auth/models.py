@@ -24,6 +24,8 @@ class Role(enum.Enum):
 
 
 STAFF_ROLES = (Role.STAFF, Role.ADMIN)  # who counts as OSMEP staff (User.is_staff)
+# A password hash that no password matches starts with this (no werkzeug hash method does).
+UNUSABLE_PASSWORD_PREFIX = "!"  # nosec B105  # a marker that no password matches, not a password
 
 
 class EmailSetting(enum.Enum):
@@ -76,6 +78,11 @@ class User(UserMixin, TimestampMixin, db.Model):
     @property
     def is_confirmed(self) -> bool:
         return self.confirmed_at is not None
+
+    @property
+    def has_password(self) -> bool:
+        """False for an account made through LINE that never set a password (an unusable hash, "!…")."""
+        return not (self.password_hash or "!").startswith(UNUSABLE_PASSWORD_PREFIX)
 
     @property
     def is_suspended(self) -> bool:

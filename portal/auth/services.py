@@ -5,6 +5,7 @@ after the commit, so no message goes out for a change that was rolled back.
 """
 import hashlib
 import logging
+import secrets
 import time
 from functools import lru_cache
 
@@ -15,7 +16,7 @@ from sqlalchemy import select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
-from portal.auth.models import User
+from portal.auth.models import UNUSABLE_PASSWORD_PREFIX, User
 from portal.db import utcnow
 from portal.exceptions import RuleViolation
 from portal.extensions import db
@@ -49,6 +50,12 @@ def mail_locales(emails, fallback: str) -> dict[str, str]:
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
     return generate_password_hash("not-a-real-password-but-costs-the-same")
+
+
+def unusable_password() -> str:
+    """The password hash of an account without a password (made through LINE): no password matches it, and it
+    differs per account, so a reset link's fingerprint does too. Setting a password (reset) replaces it."""
+    return UNUSABLE_PASSWORD_PREFIX + secrets.token_urlsafe(24)
 
 
 def now_seconds() -> int:
@@ -105,7 +112,7 @@ def register(name: str, email: str, password: str, locale: str) -> tuple[User, b
 def authenticate(email: str, password: str) -> User | None:
     """The user for these credentials, or None. Unknown addresses cost a hash check too."""
     user = get_by_email(email)
-    if user is None:
+    if user is None or not user.has_password:  # no password (LINE only): the same answer, in the same time
         check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password):

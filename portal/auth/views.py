@@ -30,7 +30,7 @@ def _next_or(default: str) -> str:
     return target if is_safe_next(target) else default
 
 
-def _start_session(user, remember: bool) -> None:
+def start_session(user, remember: bool) -> None:
     """A fresh session on sign-in (no fixation); only the language choice carries over."""
     locale = session.get("locale")
     session.clear()
@@ -53,11 +53,11 @@ def register():
         # the mailbox learns which it was. The e-mail is queued with the account, in one transaction.
         (emails.send_confirmation if created else emails.send_already_registered)(user)
         db.session.commit()
-        return _check_email(user.email if created else services.normalise_email(form.email.data))
+        return show_check_email(user.email if created else services.normalise_email(form.email.data))
     return render_template("auth/register.html", form=form)
 
 
-def _check_email(address: str, reset: bool = False):
+def show_check_email(address: str, reset: bool = False):
     """Where to look next; the address travels in the session, not in the URL (and the logs)."""
     session["check_email"] = {"address": address, "reset": reset}
     return redirect(url_for("auth.check_email"))
@@ -118,7 +118,7 @@ def login():
             flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
         else:
             throttle.record_success(address, email)
-            _start_session(user, remember=form.remember.data)
+            start_session(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
             endpoint, values = services.landing_page(user)
@@ -153,7 +153,7 @@ def reset_request():
         else:
             emails.send_reset_unknown(services.normalise_email(form.email.data), current_locale())
         db.session.commit()
-        return _check_email(services.normalise_email(form.email.data), reset=True)
+        return show_check_email(services.normalise_email(form.email.data), reset=True)
     return render_template("auth/reset_request.html", form=form)
 
 
@@ -191,7 +191,11 @@ def account():
         db.session.commit()
         flash(_("Your settings have been saved."), "success")
         return redirect(url_for("auth.account"))
-    return render_template("auth/account.html", form=form, confirm_form=ConfirmForm())
+    from portal.line import login as line_login
+    from portal.line import services as line_services
+
+    line_account = line_services.link_of(current_user) if line_login.is_configured() else None
+    return render_template("auth/account.html", form=form, confirm_form=ConfirmForm(), line_account=line_account)
 
 
 @bp.route("/password", methods=["GET", "POST"])
