@@ -1,0 +1,36 @@
+"""notification_preferences: per kind of notification, whether a user wants it by e-mail and by LINE
+
+Revision ID: a7d3f9b2c6e1
+Revises: e5b7c9d1f3a2
+Create Date: 2026-12-01
+
+Hand-written. A new table only; no row means the defaults, so existing users need none.
+"""
+import sqlalchemy as sa
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = 'a7d3f9b2c6e1'
+down_revision = 'e5b7c9d1f3a2'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        'notification_preferences',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('kind', sa.String(length=60), nullable=False),
+        sa.Column('by_email', sa.Boolean(), nullable=False),
+        sa.Column('by_line', sa.Boolean(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_notification_preferences_user_id_users'),
+                                ondelete='CASCADE'),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_preferences')),
+        sa.UniqueConstraint('user_id', 'kind', name=op.f('uq_notification_preferences_user_id')),
+    )
+
+
+def downgrade():
+    op.drop_table('notification_preferences')
