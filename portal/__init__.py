@@ -96,6 +96,7 @@ def _import_models():
     from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
     from portal.line import models as _line  # noqa: F401
+    from portal.line import services as _line_services  # noqa: F401  (the outbox's "line" channel)
     from portal.memberships import imports as _imports  # noqa: F401
     from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
@@ -120,6 +121,7 @@ def register_blueprints(app):
     from portal.firms.views import bp as firms_bp
     from portal.followup.views import bp as followup_bp
     from portal.glossary.views import bp as glossary_bp
+    from portal.line.views import bp as line_bp
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
@@ -145,6 +147,7 @@ def register_blueprints(app):
     app.register_blueprint(coordination_bp, url_prefix="/clusters")
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(followup_bp, url_prefix="/followup")
+    app.register_blueprint(line_bp, url_prefix="/line")
 
 
 def register_template_helpers(app):
