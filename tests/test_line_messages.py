@@ -14,9 +14,11 @@ from portal.line.models import LineAccount
 from portal.notifications.models import NotificationPreference
 from portal.notifications.services import message, notify
 from portal.outbox import services as outbox
-from portal.outbox.models import OutboxMessage, OutboxStatus as S
-from tests import factories
-from tests.fake_line_messaging import fake_line, line_on  # noqa: F401  (fixtures)
+from portal.outbox.models import OutboxMessage
+from portal.outbox.models import OutboxStatus as S
+from tests import factories, fake_line_messaging
+
+fake_line, line_on = fake_line_messaging.fake_line, fake_line_messaging.line_on  # the fixtures
 
 PARAMS = {"firm": {"th": "ฟาร์มปลากัดสยาม", "en": "Siam Betta Farm"}, "cluster": {"th": "ปลากัด", "en": "Betta"},
           "cluster_slug": "betta"}

@@ -10,8 +10,10 @@ from sqlalchemy import select
 from portal.db import utcnow
 from portal.extensions import db
 from portal.line.models import LineAccount
-from tests import factories
-from tests.fake_line_messaging import SECRET, fake_line, line_on, sign  # noqa: F401  (fixtures)
+from tests import factories, fake_line_messaging
+from tests.fake_line_messaging import SECRET, sign
+
+fake_line, line_on = fake_line_messaging.fake_line, fake_line_messaging.line_on  # the fixtures
 
 URL = "/line/webhook"
 

@@ -14,9 +14,11 @@ from portal.notifications.forms import field_name
 from portal.notifications.labels import LABELS
 from portal.notifications.models import NotificationPreference
 from portal.notifications.services import KINDS
-from tests import factories
-from tests.fake_line_messaging import OFFICIAL_ACCOUNT, fake_line, line_on  # noqa: F401  (fixtures)
+from tests import factories, fake_line_messaging
+from tests.fake_line_messaging import OFFICIAL_ACCOUNT
 from tests.helpers import body, signed_in
+
+fake_line, line_on = fake_line_messaging.fake_line, fake_line_messaging.line_on  # the fixtures
 
 URL = "/notifications/settings"
 KIND = "membership.requested"

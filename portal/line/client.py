@@ -40,7 +40,7 @@ def push(to: str, messages: list[dict], retry_key: str) -> None:
     url = config["LINE_API_BASE_URL"].rstrip("/") + "/v2/bot/message/push"
     headers = {"Authorization": f"Bearer {config['LINE_MESSAGING_ACCESS_TOKEN']}", "X-Line-Retry-Key": retry_key}
     try:
-        response = requests.post(url, json={"to": to, "messages": messages}, headers=headers,
+        response = requests.post(url, json={"to": to, "messages": messages}, headers=headers,  # nosec B113  # timeout given
                                  timeout=config["LINE_TIMEOUT_SECONDS"], allow_redirects=False)
     except requests.RequestException as exc:
         raise LineError(f"{type(exc).__name__}: {exc}") from exc
