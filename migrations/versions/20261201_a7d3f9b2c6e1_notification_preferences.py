@@ -1,10 +1,11 @@
-"""notification_preferences: per kind of notification, whether a user wants it by e-mail and by LINE
+"""notification_preferences: per kind of notification, whether a user wants it by e-mail and by LINE; an
+index for counting the LINE messages sent this month (the quota)
 
 Revision ID: a7d3f9b2c6e1
 Revises: e5b7c9d1f3a2
 Create Date: 2026-12-01
 
-Hand-written. A new table only; no row means the defaults, so existing users need none.
+Hand-written. A new table (no row means the defaults, so existing users need none) and a new index.
 """
 import sqlalchemy as sa
 from alembic import op
@@ -30,7 +31,9 @@ def upgrade():
         sa.PrimaryKeyConstraint('id', name=op.f('pk_notification_preferences')),
         sa.UniqueConstraint('user_id', 'kind', name=op.f('uq_notification_preferences_user_id')),
     )
+    op.create_index('ix_outbox_messages_channel_sent', 'outbox_messages', ['channel', 'status', 'sent_at'])
 
 
 def downgrade():
+    op.drop_index('ix_outbox_messages_channel_sent', table_name='outbox_messages')
     op.drop_table('notification_preferences')

@@ -62,5 +62,7 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_kind_status", "kind", "status"),
         Index("ix_outbox_messages_user_id", "user_id"),
+        # LINE's monthly quota counts the LINE messages sent since the month began (portal/line/services.py)
+        Index("ix_outbox_messages_channel_sent", "channel", "status", "sent_at"),
     )
 
