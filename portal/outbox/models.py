@@ -1,4 +1,4 @@
-"""Outgoing messages (e-mail now; LINE messages and webhooks later), one row each.
+"""Outgoing messages (e-mail and LINE messages; webhooks later), one row each.
 
 A row is written in the same database transaction as the change that causes it, so a rolled-back change
 sends nothing and a committed one is never lost. Workers render and deliver it later (services.py).
