@@ -95,6 +95,7 @@ def _import_models():
     from portal.firms import models as _firms  # noqa: F401
     from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
+    from portal.line import messaging as _line_messaging  # noqa: F401  (the outbox's "line" channel)
     from portal.line import models as _line  # noqa: F401
     from portal.memberships import imports as _imports  # noqa: F401
     from portal.memberships import models as _member_imports  # noqa: F401
@@ -121,6 +122,7 @@ def register_blueprints(app):
     from portal.followup.views import bp as followup_bp
     from portal.glossary.views import bp as glossary_bp
     from portal.line.views import bp as line_bp
+    from portal.line.webhook import bp as line_webhook_bp
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
@@ -147,6 +149,7 @@ def register_blueprints(app):
     app.register_blueprint(notifications_bp, url_prefix="/notifications")
     app.register_blueprint(followup_bp, url_prefix="/followup")
     app.register_blueprint(line_bp, url_prefix="/line")
+    app.register_blueprint(line_webhook_bp, url_prefix="/line")
 
 
 def register_template_helpers(app):

@@ -1,4 +1,4 @@
-"""Absolute links for what leaves the portal (e-mail now; LINE messages and webhooks later).
+"""Absolute links for what leaves the portal (e-mail and LINE messages; webhooks later).
 
 They are built from the configured PORTAL_BASE_URL and never from the request: the Host header (and
 X-Forwarded-Host) is whatever the client sent, so a password-reset link built from it would carry the

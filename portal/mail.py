@@ -23,10 +23,11 @@ class DeliveryError(Exception):
     """The mail server did not take the message. `permanent`: it refused it for good (5xx), so trying
     again would not help; otherwise (no connection, timeout, 4xx) a later try may succeed."""
 
-    def __init__(self, reason: str, permanent: bool = False):
+    def __init__(self, reason: str, permanent: bool = False, retry_after: int | None = None):
         super().__init__(reason)
         self.reason = reason
         self.permanent = permanent
+        self.retry_after = retry_after  # seconds the other side asked us to wait (LINE's Retry-After)
 
 
 def build_message(to: str, subject, template: str, locale: str, message_id: str, **context) -> EmailMessage:

@@ -1,5 +1,6 @@
 """The notification mechanism, for every feature: record an event for users, show it in the portal,
-and e-mail it in each recipient's language according to their setting (at once, daily digest, off).
+and e-mail it in each recipient's language according to their setting (at once, daily digest, off), and
+send it as a LINE message to those who want it there and can be reached (portal/line/).
 
 Features register their event kinds with `register_kind`; services call `notify` (flush-only), which
 also writes the "at once" e-mails to the outbox in the same transaction: they go when it commits.
@@ -13,12 +14,15 @@ from typing import Callable
 from flask import current_app, g, has_request_context
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, exists, func, select, update
 
 from portal.auth.models import EmailSetting, User
 from portal.db import utcnow
 from portal.extensions import db
-from portal.notifications.models import Notification
+from portal.line import messaging as line
+from portal.line.messages import LineText, register_line
+from portal.notifications import preferences
+from portal.notifications.models import Notification, NotificationPreference
 from portal.outbox.services import Email, enqueue_email, register_email
 
 log = logging.getLogger(__name__)
@@ -44,8 +48,9 @@ def bilingual(obj, attribute="name") -> dict:
 
 
 def notify(users, kind: str, target, **params) -> list[Notification]:
-    """Record `kind` about `target` for each user (once per user), and queue the e-mail of those who want
-    one at once. Flush-only: nothing leaves before the caller commits."""
+    """Record `kind` about `target` for each user (once per user); queue the e-mail of those who want this
+    kind by e-mail and chose e-mail at once, and the LINE message of those who want it on LINE and can be
+    reached there (portal/notifications/preferences.py). Flush-only: nothing leaves before the caller commits."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
     created = []
@@ -57,11 +62,19 @@ def notify(users, kind: str, target, **params) -> list[Notification]:
         created.append((user, notification))
     db.session.flush()
     now = utcnow()
+    wanted = preferences.for_kind((user.id for user, _n in created), kind)
+    on_line = line.reachable(user.id for user, _n in created)
     for user, notification in created:
-        if user.email_setting is EmailSetting.IMMEDIATE and not user.is_suspended:
+        by_email, by_line = wanted[user.id]
+        if user.is_suspended:
+            continue
+        if by_email and user.email_setting is EmailSetting.IMMEDIATE:
             enqueue_email("notifications.one", user.email, _locale(user), user_id=user.id,
                           notification=notification.id)
             notification.emailed_at = now  # handed to the outbox, which delivers or reports it
+        if by_line and user.id in on_line:
+            line.enqueue_line("notifications.line", on_line[user.id], _locale(user), user_id=user.id,
+                              notification=notification.id)
     return [notification for _user, notification in created]
 
 
@@ -99,7 +112,10 @@ def send_digests(now=None) -> tuple[int, int]:
     pending = db.session.execute(
         select(Notification, User).join(User, User.id == Notification.user_id)
         .where(Notification.emailed_at.is_(None), Notification.read_at.is_(None),
-               User.email_setting != EmailSetting.OFF, User.suspended_at.is_(None))
+               User.email_setting != EmailSetting.OFF, User.suspended_at.is_(None),
+               ~exists().where(NotificationPreference.user_id == Notification.user_id,  # kinds not wanted by e-mail
+                               NotificationPreference.kind == Notification.kind,
+                               NotificationPreference.by_email.is_(False)))
         .order_by(User.id, Notification.created_at)
     ).all()
     by_user: dict[int, tuple[User, list[Notification]]] = {}
@@ -149,8 +165,29 @@ def _render_digest(context, locale):
     return Email(_l("Cluster Portal: your daily summary"), "digest", {"user": user, "items": items})
 
 
+def _render_line(context, locale):
+    """The LINE message: the notification's sentence in the recipient's language and a button to its page."""
+    notification = db.session.get(Notification, context.get("notification"))
+    if notification is None:
+        return None
+    return LineText(message(notification, locale), _external(link(notification)))
+
+
+def _line_fallback(row) -> bool:
+    """LINE could not carry it (quota used up, unreachable): e-mail it at once instead, unless it was
+    e-mailed already (the user wants both, at once) or its user is gone or suspended."""
+    notification = db.session.get(Notification, (row.context or {}).get("notification"))
+    user = db.session.get(User, row.user_id) if row.user_id else None
+    if notification is None or user is None or user.is_suspended or notification.emailed_at is not None:
+        return False
+    enqueue_email("notifications.one", user.email, row.locale, user_id=user.id, notification=notification.id)
+    notification.emailed_at = utcnow()
+    return True
+
+
 register_email("notifications.one", _render_one)
 register_email("notifications.digest", _render_digest)
+register_line("notifications.line", _render_line, _line_fallback)
 
 
 def unread_column():
@@ -232,7 +269,10 @@ def _joins_previous(ch: str) -> bool:
 
 
 def _external(path: str) -> str:
-    """Links in e-mails start with the configured base URL, never the request's Host header."""
-    from portal.links import absolute
+    """Links in e-mails and LINE messages start with the configured base URL, never the request's Host
+    header. Outside a request (a worker) url_for already gives an absolute URL on that base: keep it."""
+    from portal.links import absolute, base_url
 
+    if path.startswith(base_url() + "/"):
+        return path
     return absolute(path)

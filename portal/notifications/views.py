@@ -1,13 +1,16 @@
-"""The in-app notification list."""
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+"""The in-app notification list, and the settings of which notifications go by e-mail and LINE."""
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.line import messaging as line
 from portal.listing import paginate
-from portal.notifications import services
+from portal.notifications import preferences, services
+from portal.notifications.forms import field_name, preferences_form
 from portal.notifications.models import Notification
 
 bp = Blueprint("notifications", __name__)
@@ -44,3 +47,27 @@ def read_all():
         services.mark_read(current_user)
         db.session.commit()
     return redirect(url_for("notifications.index"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@login_required
+def settings():
+    """Per kind: e-mail, LINE, both or neither. LINE is offered once the user linked LINE (and the portal
+    is configured for LINE messages); until they follow the Official Account the page offers its link."""
+    account = line.account_of(current_user) if line.is_configured() else None
+    line_offered = account is not None
+    stored = preferences.of_user(current_user)
+    if request.method == "GET":
+        form = preferences_form(services.KINDS, line_offered, formdata=None)
+        for kind in form.kinds:
+            by_email, by_line = stored.get(kind, (True, True))
+            form[field_name(kind)].data = preferences.to_choice(by_email, by_line and line_offered)
+    else:
+        form = preferences_form(services.KINDS, line_offered)
+    if form.validate_on_submit():
+        preferences.save(current_user, {kind: form[field_name(kind)].data for kind in form.kinds}, line_offered)
+        db.session.commit()
+        flash(_("Your notification settings have been saved."), "success")
+        return redirect(url_for("notifications.settings"))
+    return render_template("notifications/settings.html", form=form, account=account,
+                           line_configured=line.is_configured(), add_friend_url=line.add_friend_url())

@@ -1,4 +1,4 @@
-"""Outgoing messages (e-mail now; LINE messages and webhooks later), one row each.
+"""Outgoing messages (e-mail and LINE messages; webhooks later), one row each.
 
 A row is written in the same database transaction as the change that causes it, so a rolled-back change
 sends nothing and a committed one is never lost. Workers render and deliver it later (services.py).
@@ -62,5 +62,7 @@ class OutboxMessage(db.Model):
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
         Index("ix_outbox_messages_kind_status", "kind", "status"),
         Index("ix_outbox_messages_user_id", "user_id"),
+        # LINE's monthly quota counts the LINE messages sent since the month began (portal/line/messaging.py)
+        Index("ix_outbox_messages_channel_sent", "channel", "status", "sent_at"),
     )
 

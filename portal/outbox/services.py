@@ -50,6 +50,15 @@ def register_email(kind: str, renderer: Callable[[dict, str], Email | None]) -> 
     RENDERERS[kind] = renderer
 
 
+# channel other than e-mail -> its deliverer(row): returns the row's new status (SENT, or CANCELLED with
+# row.last_error saying why) or raises DeliveryError; portal/line/delivery.py registers "line".
+DELIVERERS: dict[str, Callable[[OutboxMessage], OutboxStatus]] = {}
+
+
+def register_channel(channel: str, deliverer: Callable[[OutboxMessage], OutboxStatus]) -> None:
+    DELIVERERS[channel] = deliverer
+
+
 # --- writing, in the caller's transaction ---------------------------------------------------------
 
 def new_message_id() -> str:
@@ -140,6 +149,8 @@ def deliver(message_id: int, token: str, now=None) -> OutboxStatus | None:
     row = db.session.get(OutboxMessage, message_id, populate_existing=True)
     if row is None or row.status is not S.SENDING or row.claim_token != token:
         return None  # no longer ours: staff cancelled it, or our lease ran out and another worker took it
+    if row.channel != "email":
+        return _deliver_other(row, now)
     try:
         message = render(row)
     except Exception as exc:  # noqa: BLE001  (a message that cannot be built is failed, never retried blindly)
@@ -158,6 +169,29 @@ def deliver(message_id: int, token: str, now=None) -> OutboxStatus | None:
     else:
         row.sent_at = utcnow()
         _finish(row, S.SENT)
+    db.session.commit()
+    return row.status
+
+
+def _deliver_other(row: OutboxMessage, now=None) -> OutboxStatus:
+    """A message on another channel (LINE): its deliverer builds and sends it; the outcome is recorded here
+    as for e-mail (retries with backoff, failed for good, sent). Commits."""
+    deliverer = DELIVERERS.get(row.channel)
+    try:
+        if deliverer is None:
+            raise LookupError(f"no deliverer for channel {row.channel}")
+        outcome = deliverer(row)
+    except DeliveryError as exc:
+        _failed_try(row, exc, now or utcnow())
+    except Exception as exc:  # noqa: BLE001  (a message that cannot be built is failed, never retried blindly)
+        log.exception("outbox message %s could not be built", row.id)
+        _finish(row, S.FAILED, error=f"could not build the message: {type(exc).__name__}: {exc}")
+    else:
+        if outcome is S.SENT:
+            row.sent_at = utcnow()
+            _finish(row, S.SENT)
+        else:
+            _finish(row, outcome, error=row.last_error)
     db.session.commit()
     return row.status
 
@@ -191,6 +225,8 @@ def _failed_try(row, exc: DeliveryError, now) -> None:
                   row.attempts, exc.reason)
         return
     delay = backoff(row.attempts)
+    if getattr(exc, "retry_after", None):
+        delay = exc.retry_after  # the other side said when (LINE's Retry-After on a 429)
     _finish(row, S.PENDING, error=exc.reason)
     row.next_attempt_at = now + timedelta(seconds=delay)
     log.warning("outbox message %s to %s: try %s failed (%s); next in %s s", row.id, row.recipient,

@@ -9,6 +9,7 @@ from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.line import messaging as line
 from portal.listing import paginate
 from portal.outbox import services
 from portal.outbox.models import OutboxMessage, OutboxStatus
@@ -38,7 +39,8 @@ def index():
     pagination = paginate(query.order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     counts = services.counts_by_kind()
     return render_template("outbox/index.html", pagination=pagination, counts=counts, statuses=list(OutboxStatus),
-                           status=status, kind=kind, health=services.health(), form=ConfirmForm())
+                           status=status, kind=kind, health=services.health(), form=ConfirmForm(),
+                           line_quota=line.quota())
 
 
 @bp.post("/<int:message_id>/<any(retry, cancel):action>")
