@@ -178,3 +178,14 @@ def requests_of(firm: Firm) -> list[CollabRequest]:
     return list(db.session.scalars(select(CollabRequest).where(CollabRequest.firm_id == firm.id)
                                    .options(joinedload(CollabRequest.firm))
                                    .order_by(CollabRequest.created_at.desc()).limit(50)))
+
+
+def count_new(filters: BoardFilters, viewer, since, until, cap: int = 1000) -> int:
+    """How many requests the viewer would find on the board with these filters that were posted in
+    (since, until]: a saved search's alert (portal/following/alerts.py), by the board's own criteria, so
+    hidden requests (or a hidden firm's) never count."""
+    from portal.listing import capped_count
+
+    matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
+        *_criteria(filters, viewer, False), CollabRequest.created_at > since, CollabRequest.created_at <= until)
+    return db.session.scalar(capped_count(matching, cap))

@@ -42,6 +42,7 @@ from portal.db import flush_or_conflict, flush_or_refuse, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
+from portal.following.services import announce
 from portal.i18n import format_be_date
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
@@ -124,6 +125,7 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
     db.session.add(request)
     db.session.flush()
     audit.record(actor, "request.posted", request, firm_id=firm.id)
+    announce("request.posted", request, actor)  # its followers hear of it from a worker, after the commit
     return request
 
 

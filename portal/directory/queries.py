@@ -113,3 +113,13 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     with index_first(db.session) if filters.terms else nullcontext():
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
+
+
+def count_new(filters: Filters, viewer, since, until, cap: int = COUNT_CAP) -> int:
+    """How many firms the viewer would find with these filters that were added in (since, until]: a saved
+    search's alert (portal/following/alerts.py), by the page's own criteria, so hidden firms never count."""
+    from portal.listing import capped_count
+
+    matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False),
+                                     Firm.created_at > since, Firm.created_at <= until)
+    return db.session.scalar(capped_count(matching, cap))

@@ -1,0 +1,111 @@
+"""Saved-search alerts, in a worker: for each saved search of a frequency, count what its list gained since
+the search was last checked, by the page's own query (portal/directory/queries.count_new,
+portal/collab/queries.count_new: the same criteria and visibility as the page, so hidden firms and
+requests never count), and notify its user once with the count and a link to the search.
+
+"At once" searches are checked every five minutes (portal/jobs/tasks.py), daily ones at 06:00 Bangkok
+time, before the 07:00 digest (portal/jobs/periodic.py). Nothing runs on the request path.
+
+Cost: searches are read in batches of ALERT_BATCH (one query each); a list with nothing newer than a
+search's last check costs no query for it; identical filters over the same window are counted once per
+run (users who saved the same search share the count: every signed-in, active user sees the same
+firms and requests, portal.firms.queries.visible_firm_filter). Each batch is committed with its
+notifications, so a run cut short resumes where it stopped.
+"""
+import logging
+from datetime import timedelta
+from urllib.parse import parse_qsl
+
+from flask import current_app, url_for
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select, update
+from werkzeug.datastructures import MultiDict
+
+from portal.auth.models import User
+from portal.collab.models import CollabRequest
+from portal.db import utcnow
+from portal.extensions import db
+from portal.firms.models import Firm
+from portal.following.models import Frequency, SavedSearch, SearchList
+from portal.notifications.services import notify, register_kind
+
+log = logging.getLogger(__name__)
+# Rows are stamped when their request starts and seen once it commits: the window closes this long before
+# the run, so a row committed late falls into the next run's window instead of between two.
+LAG = timedelta(seconds=30)
+NEWEST = {SearchList.DIRECTORY: Firm.created_at, SearchList.BOARD: CollabRequest.created_at}
+
+
+def _count(search_list: SearchList, query: str, viewer, since, until) -> int:
+    from portal.collab import queries as board_queries
+    from portal.collab.views import board_filters
+    from portal.directory import queries as directory_queries
+    from portal.directory.views import filters_from
+
+    args = MultiDict(parse_qsl(query))
+    with force_locale("en"):  # no request in a worker: the filters' messages (unused here) need a locale
+        filters = filters_from(args) if search_list is SearchList.DIRECTORY else board_filters(args)
+    if search_list is SearchList.DIRECTORY:
+        return directory_queries.count_new(filters, viewer, since, until)
+    return board_queries.count_new(filters, viewer, since, until)
+
+
+def run(frequency: Frequency, now=None) -> tuple[int, int]:
+    """Check every saved search of this frequency; returns (searches checked, alerts sent)."""
+    from portal.jobs.tasks import nudge_if_committed
+
+    until = (now or utcnow()) - LAG
+    batch = current_app.config["ALERT_BATCH"]
+    newest = {lst: db.session.scalar(select(func.max(column))) for lst, column in NEWEST.items()}
+    counted: dict[tuple, int] = {}
+    after = checked = alerted = 0
+    while True:
+        rows = db.session.execute(
+            select(SavedSearch, User).join(User, User.id == SavedSearch.user_id)
+            .where(SavedSearch.frequency == frequency, SavedSearch.id > after, User.suspended_at.is_(None))
+            .order_by(SavedSearch.id).limit(batch)).all()
+        if not rows:
+            break
+        for search, user in rows:
+            since = search.checked_at
+            if since >= until:
+                continue
+            latest = newest[search.list]
+            if latest is None or latest <= since:
+                count = 0  # nothing new in that list at all: no query
+            else:
+                key = (search.list, search.query, since)
+                if key not in counted:
+                    counted[key] = _count(search.list, search.query, user, since, until)
+                count = counted[key]
+            if count:
+                notify([user], "search.matches", search, num=count, name=search.name,
+                       list=search.list.value, query=search.query)
+                search.alerted_at = utcnow()
+                alerted += 1
+        ids = [search.id for search, _user in rows]
+        db.session.execute(update(SavedSearch).where(SavedSearch.id.in_(ids), SavedSearch.checked_at < until)
+                           .values(checked_at=until).execution_options(synchronize_session=False))
+        checked += len(rows)
+        after = ids[-1]
+        db.session.commit()
+        nudge_if_committed()
+    log.info("saved-search alerts (%s): %s searches checked, %s alerts", frequency.value, checked, alerted)
+    return checked, alerted
+
+
+def _search_link(n):
+    params = n.params or {}
+    endpoint = SearchList(params.get("list", "directory")).endpoint
+    query = params.get("query") or ""
+    return url_for(endpoint) + (f"?{query}" if query else "")
+
+
+def _stop_search(n):
+    search = db.session.get(SavedSearch, n.target_id)
+    return search if search is not None and search.user_id == n.user_id else None
+
+
+register_kind("search.matches", _l("%(num)s new matches for your saved search “%(name)s”."), _search_link,
+              stop=_stop_search)
