@@ -820,9 +820,10 @@ def can_save_search(user) -> bool:
 
 
 def can_stop_alert(user, row) -> bool:
-    """A follow or a saved search is stopped by its own user only, even a suspended one (stopping mail is
-    always allowed); the e-mail's signed link stops it without signing in (portal/following/services.py)."""
-    return user is not None and user.is_authenticated and row.user_id == user.id
+    """A follow or a saved search is stopped in the portal by its own user only (staff do not manage other
+    people's alerts). Anyone holding an alert e-mail's signed link stops that one alert without signing in,
+    a suspended user too (portal/following/services.stop_by_token)."""
+    return _active(user) and row.user_id == user.id
 
 
 def require(allowed: bool) -> None:

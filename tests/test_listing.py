@@ -118,6 +118,7 @@ LISTS = [
     ("events.attendees", "owner", "/events/{event}/attendees"),
     ("events.requests", "staff", "/events/{event}/requests"),
     ("followup.cluster_list", "coordinator", "/followup/clusters/betta/"),
+    ("following.index", "owner", "/following/"),
 ]
 
 
@@ -156,6 +157,11 @@ def two_page_lists(app, monkeypatch):
         responder = db.session.scalar(select(Registration).join(Firm).where(
             Registration.event_id == world.ids["event"], Firm.name_th == "ฟาร์มผู้ตอบ"))
         events.request_meeting(person("member"), member, responder, "อยากคุยเรื่องส่งออก")
+        # the owner follows the cluster and a firm: two rows on the following page
+        from portal.following.models import Follow
+
+        db.session.add_all([Follow(user_id=person("owner").id, cluster_id=betta.id),
+                            Follow(user_id=person("owner").id, firm_id=responder.firm_id)])
         db.session.commit()
     return world
 
