@@ -180,12 +180,21 @@ def requests_of(firm: Firm) -> list[CollabRequest]:
                                    .order_by(CollabRequest.created_at.desc()).limit(50)))
 
 
-def count_new(filters: BoardFilters, viewer, since, until, cap: int = 1000) -> int:
-    """How many requests the viewer would find on the board with these filters that were posted in
-    (since, until]: a saved search's alert (portal/following/alerts.py), by the board's own criteria, so
-    hidden requests (or a hidden firm's) never count."""
+def new_ids(since, until) -> list[int]:
+    """The requests posted in (since, until], from the created_at index: a saved search's window."""
+    return list(db.session.scalars(select(CollabRequest.id).where(CollabRequest.created_at > since,
+                                                                  CollabRequest.created_at <= until)))
+
+
+def count_new(filters: BoardFilters, viewer, ids: list[int], cap: int = 1000) -> int:
+    """How many of these requests (new_ids) the viewer would find on the board with these filters: a saved
+    search's alert (portal/following/alerts.py), by the board's own criteria, so hidden requests (or a hidden
+    firm's) never count. The ids come first: given the window as a created_at range instead, SQLite walks
+    the board index over every open request and tests the range on each."""
     from portal.listing import capped_count
 
+    if not ids:
+        return 0
     matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
-        *_criteria(filters, viewer, False), CollabRequest.created_at > since, CollabRequest.created_at <= until)
+        CollabRequest.id.in_(ids), *_criteria(filters, viewer, False))
     return db.session.scalar(capped_count(matching, cap))

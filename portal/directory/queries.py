@@ -115,11 +115,17 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
 
 
-def count_new(filters: Filters, viewer, since, until, cap: int = COUNT_CAP) -> int:
-    """How many firms the viewer would find with these filters that were added in (since, until]: a saved
-    search's alert (portal/following/alerts.py), by the page's own criteria, so hidden firms never count."""
+def new_ids(since, until) -> list[int]:
+    """The firms added in (since, until], from the created_at index: a saved search's window."""
+    return list(db.session.scalars(select(Firm.id).where(Firm.created_at > since, Firm.created_at <= until)))
+
+
+def count_new(filters: Filters, viewer, ids: list[int], cap: int = COUNT_CAP) -> int:
+    """How many of these firms (new_ids) the viewer would find with these filters: a saved search's alert
+    (portal/following/alerts.py), by the page's own criteria, so hidden firms never count."""
     from portal.listing import capped_count
 
-    matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False),
-                                     Firm.created_at > since, Firm.created_at <= until)
+    if not ids:
+        return 0
+    matching = select(Firm.id).where(Firm.id.in_(ids), *_criteria(filters, viewer, ordered=False))
     return db.session.scalar(capped_count(matching, cap))

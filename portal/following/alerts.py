@@ -6,10 +6,11 @@ requests never count), and notify its user once with the count and a link to the
 "At once" searches are checked every five minutes (portal/jobs/tasks.py), daily ones at 06:00 Bangkok
 time, before the 07:00 digest (portal/jobs/periodic.py). Nothing runs on the request path.
 
-Cost: searches are read in batches of ALERT_BATCH (one query each); a list with nothing newer than a
-search's last check costs no query for it; identical filters over the same window are counted once per
-run (users who saved the same search share the count: every signed-in, active user sees the same
-firms and requests, portal.firms.queries.visible_firm_filter). Each batch is committed with its
+Cost: searches are read in batches of ALERT_BATCH (one query each); each list's new rows are read once
+per window (the created_at index), and a list with nothing new costs no query for its searches;
+identical filters over the same window are counted once per run (users who saved the same search share
+the count: every signed-in, active user sees the same firms and requests,
+portal.firms.queries.visible_firm_filter), among the new rows only. Each batch is committed with its
 notifications, so a run cut short resumes where it stopped.
 """
 import logging
@@ -19,14 +20,12 @@ from urllib.parse import parse_qsl
 from flask import current_app, url_for
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from portal.auth.models import User
-from portal.collab.models import CollabRequest
 from portal.db import utcnow
 from portal.extensions import db
-from portal.firms.models import Firm
 from portal.following.models import Frequency, SavedSearch, SearchList
 from portal.notifications.services import notify, register_kind
 
@@ -34,31 +33,63 @@ log = logging.getLogger(__name__)
 # Rows are stamped when their request starts and seen once it commits: the window closes this long before
 # the run, so a row committed late falls into the next run's window instead of between two.
 LAG = timedelta(seconds=30)
-NEWEST = {SearchList.DIRECTORY: Firm.created_at, SearchList.BOARD: CollabRequest.created_at}
 
 
-def _count(search_list: SearchList, query: str, viewer, since, until) -> int:
-    from portal.collab import queries as board_queries
-    from portal.collab.views import board_filters
-    from portal.directory import queries as directory_queries
-    from portal.directory.views import filters_from
+class Run:
+    """One alert run's shared reads: each list's new rows per window, and each distinct search's count."""
 
-    args = MultiDict(parse_qsl(query))
-    with force_locale("en"):  # no request in a worker: the filters' messages (unused here) need a locale
-        filters = filters_from(args) if search_list is SearchList.DIRECTORY else board_filters(args)
-    if search_list is SearchList.DIRECTORY:
-        return directory_queries.count_new(filters, viewer, since, until)
-    return board_queries.count_new(filters, viewer, since, until)
+    def __init__(self, until):
+        self.until = until
+        self.windows: dict[tuple, list[int]] = {}
+        self.counts: dict[tuple, int] = {}
+        self.groups: dict[tuple, list] = {}  # search words -> their glossary alternatives
+
+    def window(self, search_list: SearchList, since) -> list[int]:
+        from portal.collab import queries as board_queries
+        from portal.directory import queries as directory_queries
+
+        key = (search_list, since)
+        if key not in self.windows:
+            queries = directory_queries if search_list is SearchList.DIRECTORY else board_queries
+            self.windows[key] = queries.new_ids(since, self.until)
+        return self.windows[key]
+
+    def count(self, search: SavedSearch, viewer) -> int:
+        """New matches of the search since its last check. Every active, signed-in viewer sees the same
+        firms and requests (visible_firm_filter), so one count serves every search with the same filters."""
+        ids = self.window(search.list, search.checked_at)
+        if not ids:
+            return 0  # nothing new in that list: no query
+        key = (search.list, search.query, search.checked_at)
+        if key not in self.counts:
+            self.counts[key] = self._count(search.list, search.query, viewer, ids)
+        return self.counts[key]
+
+    def _count(self, search_list: SearchList, query: str, viewer, ids: list[int]) -> int:
+        from portal.collab import queries as board_queries
+        from portal.collab.views import board_filters
+        from portal.directory import queries as directory_queries
+        from portal.directory.views import filters_from
+
+        args = MultiDict(parse_qsl(query))
+        with force_locale("en"):  # no request in a worker: the filters' messages (unused here) need a locale
+            filters = filters_from(args) if search_list is SearchList.DIRECTORY else board_filters(args)
+        if filters.terms:  # the glossary's alternatives, read once per run for the same words
+            words = tuple(filters.terms)
+            if words not in self.groups:
+                self.groups[words] = filters.groups
+            filters.__dict__["groups"] = self.groups[words]  # the cached_property's slot
+        if search_list is SearchList.DIRECTORY:
+            return directory_queries.count_new(filters, viewer, ids)
+        return board_queries.count_new(filters, viewer, ids)
 
 
 def run(frequency: Frequency, now=None) -> tuple[int, int]:
     """Check every saved search of this frequency; returns (searches checked, alerts sent)."""
     from portal.jobs.tasks import nudge_if_committed
 
-    until = (now or utcnow()) - LAG
+    shared = Run((now or utcnow()) - LAG)
     batch = current_app.config["ALERT_BATCH"]
-    newest = {lst: db.session.scalar(select(func.max(column))) for lst, column in NEWEST.items()}
-    counted: dict[tuple, int] = {}
     after = checked = alerted = 0
     while True:
         rows = db.session.execute(
@@ -68,25 +99,17 @@ def run(frequency: Frequency, now=None) -> tuple[int, int]:
         if not rows:
             break
         for search, user in rows:
-            since = search.checked_at
-            if since >= until:
+            if search.checked_at >= shared.until:
                 continue
-            latest = newest[search.list]
-            if latest is None or latest <= since:
-                count = 0  # nothing new in that list at all: no query
-            else:
-                key = (search.list, search.query, since)
-                if key not in counted:
-                    counted[key] = _count(search.list, search.query, user, since, until)
-                count = counted[key]
+            count = shared.count(search, user)
             if count:
                 notify([user], "search.matches", search, num=count, name=search.name,
                        list=search.list.value, query=search.query)
                 search.alerted_at = utcnow()
                 alerted += 1
         ids = [search.id for search, _user in rows]
-        db.session.execute(update(SavedSearch).where(SavedSearch.id.in_(ids), SavedSearch.checked_at < until)
-                           .values(checked_at=until).execution_options(synchronize_session=False))
+        db.session.execute(update(SavedSearch).where(SavedSearch.id.in_(ids), SavedSearch.checked_at < shared.until)
+                           .values(checked_at=shared.until).execution_options(synchronize_session=False))
         checked += len(rows)
         after = ids[-1]
         db.session.commit()
