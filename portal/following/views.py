@@ -52,10 +52,14 @@ def follow_firm(firm_id):
         abort(404)
     require(can_follow_firm(current_user, firm))
     if ConfirmForm().validate_on_submit():
-        with unit_of_work():
-            services.follow_firm(current_user, firm)
-        flash(_("You follow %(firm)s. You will be told of its new requests and matching days.", firm=firm.name),
-              "success")
+        try:
+            with unit_of_work():
+                services.follow_firm(current_user, firm)
+        except RuleViolation as exc:  # the same click twice at the same moment: one follow stands
+            flash(str(exc), "info")
+        else:
+            flash(_("You follow %(firm)s. You will be told of its new requests and matching days.",
+                    firm=firm.name), "success")
     return redirect(url_for("firms.detail", firm_id=firm.id))
 
 
@@ -65,10 +69,14 @@ def follow_cluster(slug):
     cluster = cluster_queries.get_by_slug_or_404(slug)
     require(can_follow_cluster(current_user, cluster))
     if ConfirmForm().validate_on_submit():
-        with unit_of_work():
-            services.follow_cluster(current_user, cluster)
-        flash(_("You follow the %(cluster)s cluster. You will be told of its new members, requests and matching "
-                "days.", cluster=cluster.name), "success")
+        try:
+            with unit_of_work():
+                services.follow_cluster(current_user, cluster)
+        except RuleViolation as exc:
+            flash(str(exc), "info")
+        else:
+            flash(_("You follow the %(cluster)s cluster. You will be told of its new members, requests and "
+                    "matching days.", cluster=cluster.name), "success")
     return redirect(url_for("clusters.detail", slug=cluster.slug))
 
 
