@@ -177,7 +177,7 @@ def test_hidden_content_never_notifies(app, cast):
 
 
 def test_cluster_followers_hear_of_new_members_and_of_matching_days(app, cast):
-    from tests.events_helpers import make_event
+    from tests.events_helpers import make_event, register
 
     with app.app_context():
         stranger = db.session.get(User, cast.users["stranger"])
@@ -191,10 +191,21 @@ def test_cluster_followers_hear_of_new_members_and_of_matching_days(app, cast):
     [joined] = _notifications(app, "stranger", "follow.member")
     assert joined.params["firm_id"] == cast.firms["N"]
     with app.app_context():
-        make_event(db.session.get(User, cast.users["staff"]), [cast.clusters["betta"]])
+        matching_day = make_event(db.session.get(User, cast.users["staff"]), [cast.clusters["betta"]])
         db.session.commit()
         tasks.nudge_if_committed()
     assert len(_notifications(app, "stranger", "follow.event")) == 1
+    # A followed firm's registration for the matching day (approved at once here) tells the firm's followers.
+    with app.app_context():
+        following.follow_firm(db.session.get(User, cast.users["owner_c"]), db.session.get(Firm, cast.firms["A"]))
+        db.session.commit()
+        register(db.session.get(User, cast.users["owner"]), db.session.merge(matching_day),
+                 db.session.get(Firm, cast.firms["A"]))
+        db.session.commit()
+        tasks.nudge_if_committed()
+    [registered] = _notifications(app, "owner_c", "follow.registered")
+    assert registered.params["firm_id"] == cast.firms["A"]
+    assert _notifications(app, "stranger", "follow.registered") == []  # follows the cluster, not the firm
 
 
 # --- saved searches ----------------------------------------------------------------------------------

@@ -7,10 +7,11 @@ requests never count), and notify its user once with the count and a link to the
 time, before the 07:00 digest (portal/jobs/periodic.py). Nothing runs on the request path.
 
 Cost: searches are read in batches of ALERT_BATCH (one query each); each list's new rows are read once
-per window (the created_at index), and a list with nothing new costs no query for its searches;
-identical filters over the same window are counted once per run (users who saved the same search share
-the count: every signed-in, active user sees the same firms and requests,
-portal.firms.queries.visible_firm_filter), among the new rows only. Each batch is committed with its
+per window (the created_at index), and a list with nothing new costs no query for its searches; a search
+whose plain filters (cluster, kind, province …) none of the new rows passes costs none either (the
+queries' might_match); identical filters over the same window are counted once per run, among the new
+rows only (users who saved the same search share the count: every signed-in, active user sees the same
+firms and requests, portal.firms.queries.visible_firm_filter). Each batch is committed with its
 notifications, so a run cut short resumes where it stopped.
 """
 import logging
@@ -40,48 +41,51 @@ class Run:
 
     def __init__(self, until):
         self.until = until
-        self.windows: dict[tuple, list[int]] = {}
+        self.windows: dict[tuple, list] = {}
         self.counts: dict[tuple, int] = {}
         self.groups: dict[tuple, list] = {}  # search words -> their glossary alternatives
 
-    def window(self, search_list: SearchList, since) -> list[int]:
-        from portal.collab import queries as board_queries
-        from portal.directory import queries as directory_queries
-
+    def window(self, search_list: SearchList, since) -> list:
         key = (search_list, since)
         if key not in self.windows:
-            queries = directory_queries if search_list is SearchList.DIRECTORY else board_queries
-            self.windows[key] = queries.new_ids(since, self.until)
+            self.windows[key] = _queries(search_list).new_rows(since, self.until)
         return self.windows[key]
 
     def count(self, search: SavedSearch, viewer) -> int:
         """New matches of the search since its last check. Every active, signed-in viewer sees the same
         firms and requests (visible_firm_filter), so one count serves every search with the same filters."""
-        ids = self.window(search.list, search.checked_at)
-        if not ids:
+        rows = self.window(search.list, search.checked_at)
+        if not rows:
             return 0  # nothing new in that list: no query
         key = (search.list, search.query, search.checked_at)
         if key not in self.counts:
-            self.counts[key] = self._count(search.list, search.query, viewer, ids)
+            self.counts[key] = self._count(search.list, search.query, viewer, rows)
         return self.counts[key]
 
-    def _count(self, search_list: SearchList, query: str, viewer, ids: list[int]) -> int:
-        from portal.collab import queries as board_queries
+    def _count(self, search_list: SearchList, query: str, viewer, rows: list) -> int:
         from portal.collab.views import board_filters
-        from portal.directory import queries as directory_queries
         from portal.directory.views import filters_from
 
+        queries = _queries(search_list)
         args = MultiDict(parse_qsl(query))
         with force_locale("en"):  # no request in a worker: the filters' messages (unused here) need a locale
             filters = filters_from(args) if search_list is SearchList.DIRECTORY else board_filters(args)
+        ids = [row.id for row in rows if queries.might_match(filters, row)]
+        if not ids:
+            return 0  # none of the new rows passes the search's plain filters: no query
         if filters.terms:  # the glossary's alternatives, read once per run for the same words
             words = tuple(filters.terms)
             if words not in self.groups:
                 self.groups[words] = filters.groups
             filters.__dict__["groups"] = self.groups[words]  # the cached_property's slot
-        if search_list is SearchList.DIRECTORY:
-            return directory_queries.count_new(filters, viewer, ids)
-        return board_queries.count_new(filters, viewer, ids)
+        return queries.count_new(filters, viewer, ids)
+
+
+def _queries(search_list: SearchList):
+    from portal.collab import queries as board_queries
+    from portal.directory import queries as directory_queries
+
+    return directory_queries if search_list is SearchList.DIRECTORY else board_queries
 
 
 def run(frequency: Frequency, now=None) -> tuple[int, int]:
