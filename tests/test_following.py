@@ -3,13 +3,13 @@ followers, saved searches on the directory and the board and their alerts, the f
 alert e-mail's one-click stop link (no sign-in)."""
 import re
 from datetime import timedelta
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import func, select
 
 from portal.auth.models import User
-from portal.clusters.models import Membership, MembershipStatus, Position
+from portal.clusters.models import Cluster, Membership, Position
 from portal.collab import services as collab
 from portal.collab.models import CollabRequest, Kind
 from portal.db import utcnow
@@ -136,8 +136,7 @@ def test_following_is_refused_without_a_csrf_token(app, cast, monkeypatch):
 def test_the_request_only_records_one_announcement_and_the_job_tells_followers_in_batches(app, cast, monkeypatch):
     monkeypatch.setitem(app.config, "FANOUT_BATCH", 2)
     with app.app_context():
-        betta = db.session.get(__import__("portal.clusters.models", fromlist=["Cluster"]).Cluster,
-                               cast.clusters["betta"])
+        betta = db.session.get(Cluster, cast.clusters["betta"])
         owner = db.session.get(User, cast.users["owner"])
         firm = db.session.get(Firm, cast.firms["A"])
         fans = [factories.user(email=f"fan{n}@example.com") for n in range(5)]
@@ -181,8 +180,7 @@ def test_cluster_followers_hear_of_new_members_and_of_matching_days(app, cast):
 
     with app.app_context():
         stranger = db.session.get(User, cast.users["stranger"])
-        following.follow_cluster(stranger, db.session.get(__import__("portal.clusters.models", fromlist=["Cluster"])
-                                                          .Cluster, cast.clusters["betta"]))
+        following.follow_cluster(stranger, db.session.get(Cluster, cast.clusters["betta"]))
         db.session.commit()
         pending = db.session.scalar(select(Membership).where(Membership.firm_id == cast.firms["N"]))
     coordinator = signed_in(app, cast.email("coordinator"))
@@ -368,4 +366,30 @@ def test_a_suspended_follower_is_not_told(app, cast):
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(CollabRequest)) == 1
         assert db.session.scalar(select(FanOut.status)) is FanOutStatus.DONE
-    assert MembershipStatus  # imported for the cast's states
+
+
+@pytest.mark.parametrize("query", ["", "cluster=betta", "cluster=cosplay", "kind=seeking_supplier", "kind=trade_fair",
+                                   "position=upstream", "position=downstream", "province=10", "province=50",
+                                   "cluster=betta&kind=seeking_supplier&position=upstream", "q=ปลากัด"])
+def test_might_match_never_rules_out_a_request_the_board_would_count(app, cast, query):
+    """might_match is a necessary condition of the board's criteria: a request it rules out is never one the
+    count would find (the screen only saves queries)."""
+    from flask_babel import force_locale
+    from werkzeug.datastructures import MultiDict
+
+    from portal.collab import queries as board_queries
+    from portal.collab.views import board_filters
+
+    start = utcnow() - timedelta(seconds=1)
+    with app.test_request_context("/"), force_locale("en"):
+        owner = db.session.get(User, cast.users["owner"])
+        for kind, position, province in ((Kind.SEEKING_SUPPLIER, Position.UPSTREAM, None),
+                                         (Kind.TRADE_FAIR, Position.DOWNSTREAM, 1)):
+            collab.post_request(owner, db.session.get(Firm, cast.firms["A"]), {
+                "cluster_id": cast.clusters["betta"], "kind": kind, "position_sought": position,
+                "province_id": province, "title_th": "ปลากัดส่งออก"})
+        db.session.commit()
+        filters = board_filters(MultiDict(parse_qsl(query)))
+        for row in board_queries.new_rows(start, utcnow()):
+            if board_queries.count_new(filters, owner, [row.id]):
+                assert board_queries.might_match(filters, row), (query, row)
