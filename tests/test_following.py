@@ -393,3 +393,19 @@ def test_might_match_never_rules_out_a_request_the_board_would_count(app, cast, 
         for row in board_queries.new_rows(start, utcnow()):
             if board_queries.count_new(filters, owner, [row.id]):
                 assert board_queries.might_match(filters, row), (query, row)
+
+
+def test_two_alert_runs_at_once_count_a_window_once(app, cast, no_lag):
+    """Two runs that read the same searches (a second scheduler, a run still going when the next starts):
+    the first to move a search's last check takes it; the other finds it taken and tells nobody."""
+    from portal.following.alerts import _take
+
+    with app.app_context():
+        stranger = db.session.get(User, cast.users["stranger"])
+        following.save_search(stranger, SearchList.DIRECTORY, {}, "ทั้งหมด", Frequency.IMMEDIATE)
+        db.session.commit()
+        rows = db.session.execute(select(SavedSearch, User).join(User, User.id == SavedSearch.user_id)).all()
+        until = utcnow()
+        first = _take(rows, until)
+        second = _take(rows, until + timedelta(minutes=5))  # read before the first moved it
+        assert (len(first), second) == (1, set())

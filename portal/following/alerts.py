@@ -102,8 +102,9 @@ def run(frequency: Frequency, now=None) -> tuple[int, int]:
             .order_by(SavedSearch.id).limit(batch)).all()
         if not rows:
             break
+        taken = _take(rows, shared.until)
         for search, user in rows:
-            if search.checked_at >= shared.until:
+            if search.id not in taken:
                 continue
             count = shared.count(search, user)
             if count:
@@ -112,14 +113,29 @@ def run(frequency: Frequency, now=None) -> tuple[int, int]:
                 search.alerted_at = utcnow()
                 alerted += 1
         ids = [search.id for search, _user in rows]
-        db.session.execute(update(SavedSearch).where(SavedSearch.id.in_(ids), SavedSearch.checked_at < shared.until)
-                           .values(checked_at=shared.until).execution_options(synchronize_session=False))
         checked += len(rows)
         after = ids[-1]
         db.session.commit()
         nudge_if_committed()
     log.info("saved-search alerts (%s): %s searches checked, %s alerts", frequency.value, checked, alerted)
     return checked, alerted
+
+
+def _take(rows, until) -> set[int]:
+    """Move the batch's searches' last check to `until`, each only from the value this run read (one
+    conditional UPDATE per distinct value), in the transaction that notifies: a run at the same moment (a
+    second scheduler, a run still going when the next period starts) waits for the row and then finds it
+    taken, so no window is counted twice, and a run that dies takes nothing."""
+    by_since: dict = {}
+    for search, _user in rows:
+        if search.checked_at < until:
+            by_since.setdefault(search.checked_at, []).append(search.id)
+    taken: set[int] = set()
+    for since, ids in by_since.items():
+        taken.update(db.session.scalars(
+            update(SavedSearch).where(SavedSearch.id.in_(ids), SavedSearch.checked_at == since)
+            .values(checked_at=until).returning(SavedSearch.id).execution_options(synchronize_session=False)))
+    return taken
 
 
 def _search_link(n):

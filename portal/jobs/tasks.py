@@ -130,17 +130,11 @@ def run_fanout(fanout_id: int):
 @huey.periodic_task(crontab(minute="*/5"))
 def saved_search_alerts():
     """Every five minutes: the "at once" saved searches (once per five-minute period, however many
-    schedulers run). A run still going when the next period comes keeps the lock; the next one skips, so
-    two runs never count the same window twice."""
-    from huey.exceptions import TaskLockedException
-
+    schedulers run; a run still going when the next starts does not count a window twice: alerts._take)."""
     from portal.jobs import periodic
 
-    try:
-        with huey.lock_task("saved-search-alerts"), app_context():
-            periodic.run_immediate_alerts()
-    except TaskLockedException:
-        log.info("saved-search alerts: the previous run is still going; skipped")
+    with app_context():
+        periodic.run_immediate_alerts()
 
 
 @huey.periodic_task(crontab(minute="*"))
