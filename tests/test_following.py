@@ -409,3 +409,21 @@ def test_two_alert_runs_at_once_count_a_window_once(app, cast, no_lag):
         first = _take(rows, until)
         second = _take(rows, until + timedelta(minutes=5))  # read before the first moved it
         assert (len(first), second) == (1, set())
+
+
+def test_the_daily_digest_carries_each_alerts_stop_link(app, cast, mailbox, th):
+    from portal.auth.models import EmailSetting
+    from portal.notifications.services import send_digests
+
+    with app.app_context():
+        _set("stranger", email_setting=EmailSetting.DAILY)
+    signed_in(app, cast.email("stranger")).post("/following/clusters/betta")
+    _post_request(app, cast)
+    assert mailbox.messages == [] or all(m["To"] != email_of("stranger") for m in mailbox.messages)
+    with app.app_context():
+        assert send_digests() == (1, 1)
+        db.session.commit()
+        tasks.nudge_if_committed()
+    digest = mailbox.last_to(email_of("stranger"))
+    assert f"{th('Stop these alerts:')} http" in mailbox.body(digest)
+    assert "/following/stop/" in mailbox.body(digest)

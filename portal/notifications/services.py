@@ -165,7 +165,7 @@ def _render_digest(context, locale):
     if not notifications:
         return None
     user = db.session.get(User, notifications[0].user_id)
-    items = [(message(n, locale), _external(link(n))) for n in notifications]
+    items = [(message(n, locale), _external(link(n)), _stop_link(n)[0]) for n in notifications]
     return Email(_l("Cluster Portal: your daily summary"), "digest", {"user": user, "items": items})
 
 
