@@ -14,7 +14,7 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-http bench-import bench-events load install install-dev translations db demo clean help
+.PHONY: run test bench bench-http bench-import bench-events bench-alerts load install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-http - gunicorn (2 sync workers) against a same-bytes floor under wrk, on the databases make bench built"
 	@echo "make bench-import - time a coordinator's import of 5,000 new firms, then their invitations' delivery"
 	@echo "make bench-events - schedule a synthetic matching day (300 firms, 1,500 requests) with CP-SAT and the greedy"
+	@echo "make bench-alerts - time the saved-search alert run: 10,000 saved searches, 1,000 new requests in a day"
 	@echo "make load   - locust against gunicorn for 60 s on SQLite, then PostgreSQL; checks every write (LOAD_ARGS=...)"
 
 $(VENV)/bin/activate:
@@ -67,6 +68,9 @@ bench-import: install-dev translations
 
 bench-events: install
 	$(PY) -m bench.events $(BENCH_ARGS)
+
+bench-alerts: install-dev translations
+	$(PY) -m bench.alerts $(BENCH_ARGS)
 
 # The Nu HTML validator and Lighthouse come from npm (package-lock.json); without npm those checks are skipped
 # on a laptop and fail in CI.

@@ -60,6 +60,10 @@ class Config:
     # days after the meeting or the partnership; the emailed link works this many days after each mail.
     FOLLOWUP_DELAY_DAYS = int(os.environ.get("FOLLOWUP_DELAY_DAYS", "182"))
     FOLLOWUP_LINK_DAYS = int(os.environ.get("FOLLOWUP_LINK_DAYS", "60"))
+    SAVED_SEARCH_LIMIT = 20  # saved searches per user
+    ALERT_STOP_LINK_DAYS = 90  # how long the "stop these alerts" link of an alert e-mail works
+    FANOUT_BATCH = 500  # followers notified per committed batch
+    ALERT_BATCH = 500  # saved searches read per committed batch
     LIMIT_REQUESTS_PER_DAY = int(os.environ.get("LIMIT_REQUESTS_PER_DAY", "10"))
     LIMIT_RESPONSES_PER_DAY = int(os.environ.get("LIMIT_RESPONSES_PER_DAY", "30"))
     LIMIT_MESSAGES_PER_HOUR = int(os.environ.get("LIMIT_MESSAGES_PER_HOUR", "60"))

@@ -93,6 +93,9 @@ def _import_models():
     from portal.events import scheduling as _events_scheduling  # noqa: F401
     from portal.events import services as _events_services  # noqa: F401
     from portal.firms import models as _firms  # noqa: F401
+    from portal.following import alerts as _alerts  # noqa: F401  (its notification kind)
+    from portal.following import fanout as _fanout  # noqa: F401  (its notification kinds)
+    from portal.following import models as _following  # noqa: F401
     from portal.glossary import models as _glossary  # noqa: F401
     from portal.jobs import models as _jobs  # noqa: F401
     from portal.line import messaging as _line_messaging  # noqa: F401  (the outbox's "line" channel)
@@ -119,6 +122,7 @@ def register_blueprints(app):
     from portal.events import scheduling_views as _scheduling  # noqa: F401  (the organisers' schedule routes)
     from portal.events.views import bp as events_bp
     from portal.firms.views import bp as firms_bp
+    from portal.following.views import bp as following_bp
     from portal.followup.views import bp as followup_bp
     from portal.glossary.views import bp as glossary_bp
     from portal.line.views import bp as line_bp
@@ -150,6 +154,7 @@ def register_blueprints(app):
     app.register_blueprint(followup_bp, url_prefix="/followup")
     app.register_blueprint(line_bp, url_prefix="/line")
     app.register_blueprint(line_webhook_bp, url_prefix="/line")
+    app.register_blueprint(following_bp, url_prefix="/following")
 
 
 def register_template_helpers(app):
@@ -162,6 +167,12 @@ def register_template_helpers(app):
     app.add_template_global(i18n.lang_url, "lang_url")
     app.add_template_global(i18n.switch_url, "switch_url")
     app.add_template_global(reference.province_name, "province_name")
+    from portal.following.queries import follow_of
+
+    app.add_template_global(follow_of, "follow_of")  # the follow button: whether the user follows already
+    from portal.following.views import save_search_url
+
+    app.add_template_global(save_search_url, "save_search_url")
     app.add_template_filter(i18n.format_be_date, "be_date")
     app.add_template_filter(i18n.format_be_datetime, "be_datetime")
     app.add_template_filter(i18n.format_number, "number")

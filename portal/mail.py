@@ -30,8 +30,10 @@ class DeliveryError(Exception):
         self.retry_after = retry_after  # seconds the other side asked us to wait (LINE's Retry-After)
 
 
-def build_message(to: str, subject, template: str, locale: str, message_id: str, **context) -> EmailMessage:
-    """Render `templates/email/<template>.txt` in `locale`; `subject` may be a lazy string."""
+def build_message(to: str, subject, template: str, locale: str, message_id: str, headers: dict | None = None,
+                  **context) -> EmailMessage:
+    """Render `templates/email/<template>.txt` in `locale`; `subject` may be a lazy string. `headers` are
+    added as given (List-Unsubscribe …); a line break in one is refused, as in the subject."""
     with force_locale(locale):
         # Subjects quote what users typed (a reason, a firm name): a line break there is not allowed in a
         # header (and would be header injection), so every run of whitespace becomes one space.
@@ -44,6 +46,10 @@ def build_message(to: str, subject, template: str, locale: str, message_id: str,
     message["Date"] = format_datetime(datetime.now(timezone.utc))
     message["Message-ID"] = message_id
     message["Content-Language"] = locale
+    for name, value in (headers or {}).items():
+        if "\r" in value or "\n" in value:
+            raise ValueError(f"line break in the {name} header")
+        message[name] = value
     message.set_content(body, charset="utf-8")
     return message
 

@@ -81,6 +81,10 @@ __all__ = [
     "can_set_staff",
     "can_view_dashboard",
     "can_view_scorecard",
+    "can_follow_firm",
+    "can_follow_cluster",
+    "can_save_search",
+    "can_stop_alert",
     "can_view_followups",
     "can_view_all_scorecards",
     "can_confirm_outcome",
@@ -817,6 +821,30 @@ def can_rate_meeting(user, meeting) -> bool:
         return False
     side = meeting_side(user, meeting)
     return side is not None and getattr(meeting, f"{side}_rating") is None
+
+
+def can_follow_firm(user, firm) -> bool:
+    """A confirmed, active user follows a firm they may see that is not hidden, and not one of their own
+    firms (its team is told of what happens to it already; an owner of two firms follows neither)."""
+    return (_active(user) and user.is_confirmed and not firm.is_hidden and can_view_firm(user, firm)
+            and firm_role(user, firm) is None)
+
+
+def can_follow_cluster(user, cluster) -> bool:
+    """Any confirmed, active user follows any cluster (cluster pages are public)."""
+    return _active(user) and user.is_confirmed
+
+
+def can_save_search(user) -> bool:
+    """Confirmed, active users save directory and board searches to be alerted of new matches."""
+    return _active(user) and user.is_confirmed
+
+
+def can_stop_alert(user, row) -> bool:
+    """A follow or a saved search is stopped in the portal by its own user only (staff do not manage other
+    people's alerts). Anyone holding an alert e-mail's signed link stops that one alert without signing in,
+    a suspended user too (portal/following/services.stop_by_token)."""
+    return _active(user) and row.user_id == user.id
 
 
 def require(allowed: bool) -> None:

@@ -147,6 +147,11 @@ def build() -> World:
     event_ids = _matching_day(people, firms, betta)
     checkin_token = event_ids.pop("checkin_token")
     followup, followup_token = _followup(done, firms)
+    from portal.following import services as following
+    from portal.following.models import Frequency, SearchList
+
+    follow = following.follow_firm(owner, firms["b"])
+    saved_search = following.save_search(owner, SearchList.BOARD, {"cluster": "betta"}, "ปลากัด", Frequency.DAILY)
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -158,7 +163,7 @@ def build() -> World:
         "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
         "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
-        "followup": followup.id, **event_ids,
+        "followup": followup.id, "follow": follow.id, "saved_search": saved_search.id, **event_ids,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},
@@ -168,7 +173,8 @@ def build() -> World:
                 "firms.accept_invitation": firm_emails.invitation_token(invitation),
                 # the coordinator's confirmed import: its preview page says so (Back after confirming)
                 "coordination.import_preview": member_import.token, "coordination.confirm_import": member_import.token,
-                "events.checkin_page": checkin_token, "followup.answer": followup_token},
+                "events.checkin_page": checkin_token, "followup.answer": followup_token,
+                "following.stop": following.stop_token(saved_search)},
     )
 
 

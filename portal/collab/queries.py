@@ -178,3 +178,36 @@ def requests_of(firm: Firm) -> list[CollabRequest]:
     return list(db.session.scalars(select(CollabRequest).where(CollabRequest.firm_id == firm.id)
                                    .options(joinedload(CollabRequest.firm))
                                    .order_by(CollabRequest.created_at.desc()).limit(50)))
+
+
+def new_rows(since, until) -> list:
+    """The requests posted in (since, until], from the created_at index: a saved search's window, with the
+    columns might_match reads."""
+    return list(db.session.execute(
+        select(CollabRequest.id, CollabRequest.cluster_id, CollabRequest.kind, CollabRequest.position_sought,
+               CollabRequest.province_id)
+        .where(CollabRequest.created_at > since, CollabRequest.created_at <= until)))
+
+
+def might_match(filters: BoardFilters, row) -> bool:
+    """Whether a new_rows row passes the board's equality filters (_criteria's cluster, kind, position and
+    province): a necessary condition only, so an alert run skips the count of a search none of the new
+    requests can match; count_new, with every criterion, decides."""
+    return ((not filters.cluster_id or row.cluster_id == filters.cluster_id)
+            and (not filters.kind or row.kind == filters.kind)
+            and (not filters.position or row.position_sought == filters.position)
+            and (not filters.province_id or row.province_id == filters.province_id))
+
+
+def count_new(filters: BoardFilters, viewer, ids: list[int], cap: int = 1000) -> int:
+    """How many of these requests (new_ids) the viewer would find on the board with these filters: a saved
+    search's alert (portal/following/alerts.py), by the board's own criteria, so hidden requests (or a hidden
+    firm's) never count. The ids come first: given the window as a created_at range instead, SQLite walks
+    the board index over every open request and tests the range on each."""
+    from portal.listing import capped_count
+
+    if not ids:
+        return 0
+    matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
+        CollabRequest.id.in_(ids), *_criteria(filters, viewer, False))
+    return db.session.scalar(capped_count(matching, cap))

@@ -43,6 +43,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import team_members
+from portal.following.services import announce
 from portal.i18n import format_be_date
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
@@ -120,6 +121,7 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
     db.session.add(request)
     db.session.flush()
     audit.record(actor, "request.posted", request, firm_id=firm.id)
+    announce("request.posted", request, actor)  # its followers hear of it from a worker, after the commit
     return request
 
 

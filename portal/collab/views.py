@@ -38,7 +38,7 @@ from portal.thai import bangkok_today
 bp = Blueprint("collab", __name__)
 
 
-def _board_filters(args) -> queries.BoardFilters:
+def board_filters(args) -> queries.BoardFilters:
     problems = []
     unknown = _("An unknown filter value was ignored.")
     return queries.BoardFilters(
@@ -56,7 +56,7 @@ def _board_filters(args) -> queries.BoardFilters:
 
 @bp.get("/")
 def board():
-    filters = _board_filters(request.args)
+    filters = board_filters(request.args)
     found = queries.board(filters, current_user)
     locale = current_locale()
     did_you_mean, other_language = filters.no_dead_end(found.total, lambda f: queries.board(f, current_user))

@@ -113,3 +113,30 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     with index_first(db.session) if filters.terms else nullcontext():
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
+
+
+def new_rows(since, until) -> list:
+    """The firms added in (since, until], from the created_at index: a saved search's window, with the
+    columns might_match reads."""
+    return list(db.session.execute(select(Firm.id, Firm.province_id, Firm.size, Firm.verified_at)
+                                   .where(Firm.created_at > since, Firm.created_at <= until)))
+
+
+def might_match(filters: Filters, row) -> bool:
+    """Whether a new_rows row passes the directory's own-column filters (_criteria's province, size and
+    verified; cluster and position live in memberships and are left to the count): a necessary condition
+    only, so an alert run skips the count of a search none of the new firms can match."""
+    return ((not filters.province_id or row.province_id == filters.province_id)
+            and (not filters.size or row.size == filters.size)
+            and (not filters.verified or row.verified_at is not None))
+
+
+def count_new(filters: Filters, viewer, ids: list[int], cap: int = COUNT_CAP) -> int:
+    """How many of these firms (new_ids) the viewer would find with these filters: a saved search's alert
+    (portal/following/alerts.py), by the page's own criteria, so hidden firms never count."""
+    from portal.listing import capped_count
+
+    if not ids:
+        return 0
+    matching = select(Firm.id).where(Firm.id.in_(ids), *_criteria(filters, viewer, ordered=False))
+    return db.session.scalar(capped_count(matching, cap))

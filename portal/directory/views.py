@@ -14,7 +14,7 @@ from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, pr
 bp = Blueprint("directory", __name__)
 
 
-def _filters_from(args) -> Filters:
+def filters_from(args) -> Filters:
     """Read the shareable URL's filters; unknown values are dropped with a message, never an error page."""
     problems = []
     return Filters(
@@ -33,7 +33,7 @@ def _filters_from(args) -> Filters:
 
 @bp.get("/")
 def index():
-    filters = _filters_from(request.args)
+    filters = filters_from(request.args)
     locale = current_locale()
     found = search(filters, current_user, locale)
     did_you_mean, other_language = filters.no_dead_end(found.total, lambda f: search(f, current_user, locale))

@@ -38,6 +38,7 @@ from portal.events.models import (
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
+from portal.following.services import announce
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
     can_answer_meeting_request,
@@ -225,6 +226,7 @@ def open_event(actor, event: Event) -> Event:
     event.status = EventStatus.OPEN
     db.session.flush()
     audit.record(actor, "event.opened", event)
+    announce("event.opened", event, actor)  # the clusters' followers hear of it from a worker
     log.info("event %s opened by %s", event.id, _actor_id(actor))
     return event
 
@@ -280,6 +282,8 @@ def register(actor, event: Event, firm, attendees: str, offers: str | None, seek
     audit.record(actor, "event.registered", registration, event_id=event.id, firm_id=firm.id, status=status.value,
                  again=earlier is not None)
     log.info("firm %s registered for event %s by %s (%s)", firm.id, event.id, _actor_id(actor), status.value)
+    if registration.is_approved:
+        announce("registration.approved", registration, actor)  # the firm's followers, from a worker
     return registration
 
 
@@ -302,6 +306,8 @@ def decide_registration(actor, registration: Registration, approve: bool, reason
            event=bilingual(registration.event, "title"), firm=bilingual(registration.firm),
            event_id=registration.event_id)
     log.info("registration %s %s by %s", registration.id, action, _actor_id(actor))
+    if approve:
+        announce("registration.approved", registration, actor)
     return registration
 
 

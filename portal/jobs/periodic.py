@@ -106,6 +106,30 @@ def request_digests() -> str:
     return f"{digests()} request digests"
 
 
+def daily_search_alerts() -> str:
+    """Saved searches checked once a day, before the 07:00 digest (portal/following/alerts.py)."""
+    from portal.following.alerts import run
+    from portal.following.models import Frequency
+
+    checked, alerted = run(Frequency.DAILY)
+    return f"{checked} daily saved searches checked, {alerted} alerts"
+
+
+def run_immediate_alerts(now=None) -> str | None:
+    """The "at once" saved searches, once per five-minute period (tasks.saved_search_alerts calls it)."""
+    from portal.following.alerts import run
+    from portal.following.models import Frequency
+
+    local = to_bangkok(now or utcnow())
+    period = local.strftime("%Y-%m-%dT%H:") + f"{local.minute - local.minute % 5:02d}"
+
+    def work():
+        checked, alerted = run(Frequency.IMMEDIATE, now)
+        return f"{checked} saved searches checked, {alerted} alerts"
+
+    return run_once("searches.immediate", period, work)
+
+
 def check_results() -> str:
     """Recount the dashboard's kept figures from the memberships; if they had drifted, the recount stands
     and the difference is logged and audited."""
@@ -181,6 +205,7 @@ JOBS = [
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
     Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
+    Job("searches.daily", daily_search_alerts, hour=6),  # before the 07:00 digest too
     Job("followup.send", followups, hour=9),  # office hours in Thailand, when the team reads its mail
     Job("notifications.digest", notification_digests, hour=7),
     Job("requests.digest", request_digests, hour=7),

@@ -66,11 +66,15 @@ def nudge() -> None:
 
 
 def nudge_if_committed() -> None:
-    """After a commit (a request's, a job's, a command's): nudge a worker if it wrote outbox rows."""
+    """After a commit (a request's, a job's, a command's): nudge a worker if it wrote outbox rows, and
+    start one job for each announcement to followers it recorded (portal/following/fanout.py)."""
+    from portal.following import fanout
     from portal.outbox.services import committed_since_last_call
 
     if committed_since_last_call():
         nudge()
+    for fanout_id in fanout.committed_since_last_call():
+        _enqueue(run_fanout, fanout_id)
 
 
 @huey.on_startup()
@@ -113,10 +117,30 @@ def start_schedule_run(run_id: int) -> None:
     _enqueue(run_schedule, run_id)
 
 
+@huey.task()
+def run_fanout(fanout_id: int):
+    """Tell the followers of one announcement (a request posted, a member approved …), in batches."""
+    from portal.following import fanout
+
+    with app_context():
+        fanout.run(fanout_id)
+        nudge_if_committed()
+
+
+@huey.periodic_task(crontab(minute="*/5"))
+def saved_search_alerts():
+    """Every five minutes: the "at once" saved searches (once per five-minute period, however many
+    schedulers run; a run still going when the next starts does not count a window twice: alerts._take)."""
+    from portal.jobs import periodic
+
+    with app_context():
+        periodic.run_immediate_alerts()
+
+
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox():
-    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports
-    and schedule runs whose start was lost or whose worker died."""
+    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports,
+    schedule runs and fan-outs to followers whose start was lost or whose worker died."""
     from portal.events import scheduling
     from portal.memberships import imports
 
@@ -129,6 +153,12 @@ def sweep_outbox():
         runs = scheduling.waiting()
     for run_id in runs:
         run_schedule.call_local(run_id)
+    from portal.following import fanout
+
+    with app_context():
+        fanouts = fanout.waiting()
+    for fanout_id in fanouts:
+        run_fanout.call_local(fanout_id)
 
 
 @huey.periodic_task(crontab(minute="*/10"))

@@ -37,6 +37,7 @@ from portal.db import flush_or_conflict, flush_or_refuse, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
+from portal.following.services import announce
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
     can_appoint_coordinators,
@@ -166,6 +167,7 @@ def approve(actor: User, membership: Membership) -> None:
     audit.record(actor, "membership.approved", membership, fiscal_year=membership.fiscal_year)
     log.info("membership %s approved by %s", membership.id, actor.id)
     notify(_firm_owners(membership.firm_id), "membership.approved", membership, **_params(membership))
+    announce("membership.approved", membership, actor)  # the cluster's and firm's followers, from a worker
 
 
 def decline(actor: User, membership: Membership, reason: str) -> None:

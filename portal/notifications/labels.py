@@ -36,6 +36,11 @@ LABELS = {
     "moderation.hidden": _l("OSMEP staff hide one of your listings"),
     "moderation.restored": _l("OSMEP staff show one of your listings again"),
     "moderation.review_requested": _l("A firm asks for a review of a hidden listing"),
+    "follow.request": _l("A firm you follow, or a cluster you follow, has a new request"),
+    "follow.member": _l("A cluster you follow has a new member"),
+    "follow.event": _l("A matching day opens for a cluster you follow"),
+    "follow.registered": _l("A firm you follow registers for a matching day"),
+    "search.matches": _l("New matches for one of your saved searches"),
 }
 
 

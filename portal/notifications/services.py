@@ -33,13 +33,17 @@ class Kind:
     message: object  # a lazy string with %(name)s placeholders filled from the params
     link: Callable[[Notification], str]  # the page the notification leads to
     defaults: dict | None = None  # lazy strings for params that older notifications were recorded without
+    # For alerts the user asked for (a follow, a saved search): notification -> the row its e-mail's
+    # one-click "stop" link stops (portal/following), or None
+    stop: Callable[[Notification], object] | None = None
 
 
 KINDS: dict[str, Kind] = {}
 
 
-def register_kind(name: str, message, link: Callable[[Notification], str], defaults: dict | None = None) -> None:
-    KINDS[name] = Kind(message, link, defaults)
+def register_kind(name: str, message, link: Callable[[Notification], str], defaults: dict | None = None,
+                  stop: Callable[[Notification], object] | None = None) -> None:
+    KINDS[name] = Kind(message, link, defaults, stop)
 
 
 def bilingual(obj, attribute="name") -> dict:
@@ -150,8 +154,24 @@ def _render_one(context, locale):
         return None
     user = db.session.get(User, notification.user_id)
     text = message(notification, locale)
+    stop_url, headers = _stop_link(notification)
     return Email(_l("Cluster Portal: %(event)s", event=_short(text)), "notification",
-                 {"user": user, "text": text, "link": _external(link(notification))})
+                 {"user": user, "text": text, "link": _external(link(notification)), "stop_url": stop_url},
+                 headers=headers)
+
+
+def _stop_link(notification: Notification) -> tuple[str | None, dict]:
+    """An alert's one-click stop link (RFC 8058: List-Unsubscribe with List-Unsubscribe-Post), signed, so
+    it stops that follow or saved search without signing in; none for other notifications."""
+    kind = KINDS.get(notification.kind)
+    row = kind.stop(notification) if kind and kind.stop else None
+    if row is None:
+        return None, {}
+    from portal.following.services import stop_token
+    from portal.links import absolute_url
+
+    url = absolute_url("following.stop", token=stop_token(row))
+    return url, {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
 
 
 def _render_digest(context, locale):
@@ -161,7 +181,7 @@ def _render_digest(context, locale):
     if not notifications:
         return None
     user = db.session.get(User, notifications[0].user_id)
-    items = [(message(n, locale), _external(link(n))) for n in notifications]
+    items = [(message(n, locale), _external(link(n)), _stop_link(n)[0]) for n in notifications]
     return Email(_l("Cluster Portal: your daily summary"), "digest", {"user": user, "items": items})
 
 

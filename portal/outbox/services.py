@@ -40,6 +40,7 @@ class Email:
     subject: object
     template: str
     values: dict = field(default_factory=dict)
+    headers: dict = field(default_factory=dict)  # extra headers, e.g. List-Unsubscribe for alerts
 
 
 # kind -> renderer(context, locale) -> Email, or None when there is nothing to send any more
@@ -202,7 +203,7 @@ def render(row: OutboxMessage):
     if email is None:
         return None
     message = build_message(row.recipient, email.subject, email.template, row.locale, row.message_id,
-                            **email.values)
+                            headers=email.headers, **email.values)
     row.subject = message["Subject"]
     return message
 
