@@ -17,6 +17,24 @@ REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 access_log = logging.getLogger("portal.access")
 
+class _FormAction:
+    """CSP form-action, per response: the portal itself, and LINE's authorization origin while LINE Login is
+    configured. The "Sign in with LINE" and "Link LINE" buttons are forms the portal answers with a redirect to
+    LINE, and browsers hold that redirect to form-action too ('self' alone stops the sign-in in Chromium)."""
+
+    def __iter__(self):
+        from urllib.parse import urlsplit
+
+        from flask import current_app
+
+        yield "'self'"
+        config = current_app.config
+        if config.get("LINE_LOGIN_CHANNEL_ID") and config.get("LINE_LOGIN_CHANNEL_SECRET"):
+            parts = urlsplit(config.get("LINE_AUTH_BASE_URL") or "")
+            if parts.scheme in ("http", "https") and parts.netloc and not any(c in parts.netloc for c in " ;,'"):
+                yield f"{parts.scheme}://{parts.netloc}"
+
+
 # No inline script or style anywhere: the pages use none, and the policy keeps it that way.
 CONTENT_SECURITY_POLICY = {
     "default-src": "'self'",
@@ -27,7 +45,7 @@ CONTENT_SECURITY_POLICY = {
     "connect-src": "'self'",
     "object-src": "'none'",
     "base-uri": "'self'",
-    "form-action": "'self'",
+    "form-action": _FormAction(),
     "frame-ancestors": "'none'",
 }
 PERMISSIONS_POLICY = {"camera": "()", "microphone": "()", "geolocation": "()"}

@@ -376,3 +376,18 @@ def test_hostile_registration_input_never_fails(client, fake_line, data):
     response = client.post("/line/register", data=data)
     assert response.status_code in (200, 302)
     assert "<script>alert(1)</script>" not in body(response)
+
+
+def test_the_pages_allow_their_forms_to_go_on_to_line_only_while_line_login_is_configured(client, app, monkeypatch):
+    """The sign-in button's form is answered with a redirect to LINE; browsers hold that redirect to CSP's
+    form-action (Chromium stopped the sign-in with 'self' alone: tests/browser/test_line_journey.py)."""
+    def form_action():
+        policy = client.get("/auth/login").headers["Content-Security-Policy"]
+        return next(part.strip() for part in policy.split(";") if part.strip().startswith("form-action"))
+
+    assert form_action() == "form-action 'self'"
+    monkeypatch.setitem(app.config, "LINE_LOGIN_CHANNEL_ID", "1234567890")
+    monkeypatch.setitem(app.config, "LINE_LOGIN_CHANNEL_SECRET", "0123456789abcdef0123456789abcdef")
+    assert form_action() == "form-action 'self' https://access.line.me"
+    monkeypatch.setitem(app.config, "LINE_AUTH_BASE_URL", "https://evil.example; script-src *")
+    assert form_action() == "form-action 'self'"  # never a policy written by a setting

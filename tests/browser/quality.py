@@ -79,7 +79,9 @@ def submit_sign_in(page, email: str, button: str | None = None) -> None:
     or button that is missing."""
     page.locator("#email").fill(email)
     page.locator("#password").fill(factories.PASSWORD)
-    (page.get_by_role("button", name=button) if button else page.locator("form.form button[type=submit]")).click()
+    # The password form's own button (with LINE Login configured, a "Sign in with LINE" form follows it)
+    password_form = page.locator("form.form", has=page.locator("#password"))
+    (page.get_by_role("button", name=button) if button else password_form.locator("button[type=submit]")).click()
     page.wait_for_url(SIGNED_IN_LANDING)
 
 
