@@ -7,7 +7,8 @@ from typing import Callable
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-ALT_TEXT_MAX = 400  # LINE's limit for altText (shown in the chat list and in notifications)
+ALT_TEXT_MAX = 400
+STOP = _l("Stop these alerts")  # LINE's limit for altText (shown in the chat list and in notifications)
 
 
 @dataclass
@@ -15,6 +16,7 @@ class LineText:
     text: str  # the sentence, already in the recipient's language
     url: str | None = None  # an absolute URL from PORTAL_BASE_URL (portal/links.py)
     button: object = _l("Open in the Cluster Portal")  # the button's label, lazy (at most 40 characters)
+    stop_url: str | None = None  # an alert's signed stop link (a follow, a saved search): a second button
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ def build(text: LineText, locale: str) -> list[dict]:
         return [{"type": "text", "text": body[:5000]}]
     with force_locale(locale):
         label = str(text.button)[:40]
+        stop_label = str(STOP)[:40]
+    buttons = [{"type": "button", "style": "primary", "action": {"type": "uri", "label": label, "uri": text.url}}]
+    if text.stop_url:  # as the alert e-mail's one-click stop link: the page asks once, then stops it
+        buttons.append({"type": "button", "style": "link",
+                        "action": {"type": "uri", "label": stop_label, "uri": text.stop_url}})
     return [{
         "type": "flex",
         "altText": alt,
@@ -47,8 +54,6 @@ def build(text: LineText, locale: str) -> list[dict]:
             "type": "bubble",
             "body": {"type": "box", "layout": "vertical",
                      "contents": [{"type": "text", "text": body, "wrap": True}]},
-            "footer": {"type": "box", "layout": "vertical",
-                       "contents": [{"type": "button", "style": "primary",
-                                     "action": {"type": "uri", "label": label, "uri": text.url}}]},
+            "footer": {"type": "box", "layout": "vertical", "contents": buttons},
         },
     }]

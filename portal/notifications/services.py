@@ -186,11 +186,13 @@ def _render_digest(context, locale):
 
 
 def _render_line(context, locale):
-    """The LINE message: the notification's sentence in the recipient's language and a button to its page."""
+    """The LINE message: the notification's sentence in the recipient's language, a button to its page, and
+    for an alert the user asked for (a follow, a saved search) a second button that stops it."""
     notification = db.session.get(Notification, context.get("notification"))
     if notification is None:
         return None
-    return LineText(message(notification, locale), _external(link(notification)))
+    return LineText(message(notification, locale), _external(link(notification)),
+                    stop_url=_stop_link(notification)[0])
 
 
 def _line_fallback(row) -> bool:

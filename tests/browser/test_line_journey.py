@@ -1,6 +1,7 @@
 """Issue 22's journey in Chromium, against fake LINE platforms on loopback (the portal's real LINE clients run):
 a Thai owner signs in with LINE, adds the Official Account (LINE's follow webhook), follows the Betta cluster;
-another firm posts a Betta request; the owner's LINE gets the news in Thai, with a button to the request."""
+another firm posts a Betta request; the owner's LINE gets the news in Thai, with a button to the request and
+one that stops the alerts; once stopped, the next request reaches her LINE no more."""
 import json
 import re
 import threading
@@ -136,7 +137,25 @@ def test_sign_in_with_line_follow_betta_and_hear_of_a_new_request_on_line(
     text = messaging.texts()[messaging.pushes.index(pushes[0])]
     assert text == th("%(firm)s posted a new request: “%(request)s”.", firm="ผู้ส่งออกปลากัดอันดามัน",
                       request="หาฟาร์มปลากัดคราวน์เทลส่งออก")
-    button = json.dumps(pushes[0]["messages"][0], ensure_ascii=False)
-    assert request_url.split("?")[0] in button  # the button opens the request, from PORTAL_BASE_URL
+    buttons = [b["action"] for b in pushes[0]["messages"][0]["contents"]["footer"]["contents"]]
+    assert buttons[0]["uri"].split("?")[0] == request_url.split("?")[0]  # opens the request, from PORTAL_BASE_URL
+    assert buttons[1]["label"] == th("Stop these alerts") and buttons[1]["uri"].startswith(live_server)
+
+    # 6. On LINE, the second button stops this follow: its page asks once (no sign-in), then stops it.
+    stranger = browser.new_context(extra_http_headers={"Accept-Language": "th"}).new_page()
+    stranger.goto(buttons[1]["uri"])
+    stranger.get_by_role("button", name=th("Stop these alerts")).click()
+    expect(stranger.get_by_text(th("Done: you will get no more alerts of this kind."))).to_be_visible()
+    messaging.reset()
+    poster.goto(live_server + "/requests/new")
+    poster.get_by_label(label(th("Where"))).select_option(label="ปลากัด")
+    poster.get_by_label(label(th("Kind of collaboration"))).select_option(label=th("Seeking buyers"))
+    poster.get_by_label(label(th("Title in Thai"))).fill("หาผู้ซื้อปลากัดฮาล์ฟมูน")
+    poster.get_by_role("button", name=th("Post the request")).click()
+    expect(poster.get_by_role("heading", level=1)).to_have_text("หาผู้ซื้อปลากัดฮาล์ฟมูน")
+    with app.app_context():
+        outbox.deliver_due()
+    assert not [p for p in messaging.pushes if p["to"] == LINE_USER["sub"]]
+    stranger.context.close()
     other.close()
     context.close()
