@@ -43,10 +43,6 @@ def reachable(user_ids) -> dict[int, str]:
     return dict(rows)
 
 
-def account_of(user) -> LineAccount | None:
-    return db.session.scalar(select(LineAccount).where(LineAccount.user_id == user.id))
-
-
 def add_friend_url() -> str | None:
     """LINE's link that opens the Official Account's add-friend screen, if the account id is configured."""
     account_id = (current_app.config.get("LINE_OFFICIAL_ACCOUNT_ID") or "").strip()

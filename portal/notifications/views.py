@@ -8,6 +8,7 @@ from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
 from portal.line import messaging as line
+from portal.line import services as line_services
 from portal.listing import paginate
 from portal.notifications import preferences, services
 from portal.notifications.forms import field_name, preferences_form
@@ -54,7 +55,7 @@ def read_all():
 def settings():
     """Per kind: e-mail, LINE, both or neither. LINE is offered once the user linked LINE (and the portal
     is configured for LINE messages); until they follow the Official Account the page offers its link."""
-    account = line.account_of(current_user) if line.is_configured() else None
+    account = line_services.link_of(current_user) if line.is_configured() else None
     line_offered = account is not None
     stored = preferences.of_user(current_user)
     if request.method == "GET":
