@@ -13,7 +13,7 @@ from portal.line.models import LineAccount
 from portal.notifications.forms import field_name
 from portal.notifications.labels import LABELS
 from portal.notifications.models import NotificationPreference
-from portal.notifications.services import KINDS
+from portal.notifications.services import choosable
 from tests import factories, fake_line_messaging
 from tests.fake_line_messaging import OFFICIAL_ACCOUNT
 from tests.helpers import body, signed_in
@@ -41,7 +41,7 @@ def stored(app, user_id):
 
 
 def everything(choice, **overrides):
-    data = {field_name(kind): choice for kind in KINDS}
+    data = {field_name(kind): choice for kind in choosable()}
     data.update({field_name(k): v for k, v in overrides.items()})
     return data
 
@@ -50,7 +50,7 @@ def test_every_kind_is_listed_with_its_label(app, line_on):
     _id, email = member(app, linked=True, friend=True)
     page = html.unescape(body(signed_in(app, email).get(URL)))
     with app.test_request_context("/?lang=en"):
-        for kind in KINDS:
+        for kind in choosable():
             assert str(LABELS[kind]) in page, kind
     assert 'value="both"' in page and 'value="line"' in page
     assert "Your LINE is linked and notifications" in page

@@ -1,5 +1,6 @@
-"""Follow-up questions: created when due, mailed to the firm's team in each member's language, reminded
-after 7 and 21 days, then left; answered once through a link that needs no sign-in.
+"""Follow-up questions: created when due, sent to the firm's team in each member's language (by e-mail,
+and on LINE to members who linked LINE, as each chose on the notification settings page), reminded after
+7 and 21 days, then left; answered once through a link that needs no sign-in.
 
 Like the other services: rules first, flush only, audit, mail through the outbox; the caller commits.
 The link's secret is never stored: it is HMAC(SECRET_KEY, a random salt kept on the row), and the row
@@ -15,6 +16,8 @@ from datetime import timedelta
 from decimal import Decimal
 
 from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, or_, select, update
 
@@ -26,11 +29,14 @@ from portal.events.models import Meeting, MeetingRequest, MeetingState, Registra
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
+from portal.line.messages import register_line
+from portal.notifications.services import register_direct
 from portal.followup.models import FollowUp, Source, Stage
 from portal.outbox.services import Email, enqueue_email, register_email
 from portal.thai import fiscal_year
 
 log = logging.getLogger(__name__)
+ASK = "followup.ask"  # the question's kind: its e-mail, its LINE message, the user's channel choice
 REMINDER_DAYS = (7, 21)  # after the first mail, without an answer; then no more automatic mail
 VALUE_NEEDED = _l("For an agreement, give its value in baht, whether it saved cost or made sales, and its aim.")
 VALUE_POSITIVE = _l("The value must be more than zero baht.")
@@ -114,12 +120,29 @@ def create_due(now=None) -> int:
 
 
 def _mail(followup: FollowUp, reminder: int) -> int:
-    """One mail per member of the firm's team, in that member's language; returns how many."""
+    """The question to each member of the firm's team, in that member's language, on the channels they
+    chose for "followup.ask" (default: e-mail and LINE). LINE goes only to members LINE can reach; one who
+    chose LINE alone but cannot be reached is mailed instead, so nobody who wants the question misses it.
+    Returns how many members were asked (by either channel)."""
+    from portal.line.messaging import enqueue_line, reachable
+    from portal.notifications.preferences import for_kind
+
     team = team_members(followup.firm_id, active_only=True)
+    chosen = for_kind([user.id for user in team], ASK)
+    on_line = reachable([user.id for user in team])
+    asked = 0
     for user in team:
-        enqueue_email("followup.ask", user.email, user.locale or current_app.config["BABEL_DEFAULT_LOCALE"],
-                      user_id=user.id, followup=followup.id, reminder=reminder)
-    return len(team)
+        locale = user.locale or current_app.config["BABEL_DEFAULT_LOCALE"]
+        by_email, by_line = chosen[user.id]
+        by_line = by_line and user.id in on_line
+        by_email = by_email or (chosen[user.id][1] and not by_line)
+        if by_email:
+            enqueue_email(ASK, user.email, locale, user_id=user.id, followup=followup.id, reminder=reminder)
+        if by_line:
+            enqueue_line(ASK, on_line[user.id], locale, user_id=user.id, followup=followup.id,
+                         reminder=reminder, emailed=by_email)
+        asked += by_email or by_line
+    return asked
 
 
 def send_due(now=None) -> Run:
@@ -274,6 +297,42 @@ def _render(context, locale):
         "link": absolute_url("followup.answer", token=token_of(followup), lang=locale)})
 
 
+def _render_line(context, locale):
+    """The question on LINE: the same sentence as the mail, one button to the same signed link."""
+    from portal.line.messages import LineText
+    from portal.links import absolute_url
+
+    followup = db.session.get(FollowUp, context.get("followup"))
+    if followup is None or followup.answered_at is not None:
+        return None
+    with force_locale(locale):
+        other = _name(followup.other_firm, locale)
+        if context.get("reminder"):
+            text = _("A reminder: about six months ago %(firm)s met or partnered with %(other)s through the "
+                     "Cluster Portal. What came of it? One short question, no sign-in needed.",
+                     firm=_name(followup.firm, locale), other=other)
+        else:
+            text = _("About six months ago %(firm)s met or partnered with %(other)s through the Cluster Portal. "
+                     "What came of it? One short question, no sign-in needed.",
+                     firm=_name(followup.firm, locale), other=other)
+    return LineText(text, absolute_url("followup.answer", token=token_of(followup), lang=locale),
+                    button=ANSWER)
+
+
+def _line_fallback(row) -> bool:
+    """LINE could not carry the question (quota used up, unlinked since): mail it instead, unless the
+    member had it by e-mail already or is gone."""
+    context = row.context or {}
+    user = db.session.get(User, row.user_id) if row.user_id else None
+    followup = db.session.get(FollowUp, context.get("followup"))
+    if context.get("emailed") or user is None or user.is_suspended or followup is None \
+            or followup.answered_at is not None:
+        return False
+    enqueue_email(ASK, user.email, row.locale, user_id=user.id, followup=followup.id,
+                  reminder=context.get("reminder") or 0)
+    return True
+
+
 def _name(firm, locale) -> str:
     if firm is None:
         return "-"
@@ -281,4 +340,7 @@ def _name(firm, locale) -> str:
     return first or second or ""
 
 
-register_email("followup.ask", _render)
+ANSWER = _l("Answer the question")
+register_email(ASK, _render)
+register_line(ASK, _render_line, _line_fallback)
+register_direct(ASK)

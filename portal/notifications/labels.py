@@ -23,6 +23,7 @@ LABELS = {
     "request.digest": _l("New requests that fit your firms"),
     "outcome.to_confirm": _l("A partnership value awaits your confirmation"),
     "outcome.followup_to_confirm": _l("A follow-up agreement awaits your confirmation"),
+    "followup.ask": _l("A question about what came of a meeting or partnership"),
     "events.registration_approved": _l("Your firm's registration for a matching day is approved"),
     "events.registration_declined": _l("Your firm's registration for a matching day is declined"),
     "events.request_received": _l("A firm would like to meet yours at a matching day"),

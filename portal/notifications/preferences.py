@@ -48,10 +48,11 @@ def save(user, choices: dict[str, str], line_offered: bool) -> int:
     Returns how many kinds changed.
 
     :raises ValueError: a kind not registered, or a choice that is not one of CHOICES."""
-    from portal.notifications.services import KINDS
+    from portal.notifications.services import choosable
 
+    kinds = choosable()
     for kind, choice in choices.items():
-        if kind not in KINDS:
+        if kind not in kinds:
             raise ValueError(f"unknown notification kind {kind}")
         by_email, by_line = from_choice(choice)
         if not line_offered and by_line:

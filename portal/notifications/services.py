@@ -46,6 +46,20 @@ def register_kind(name: str, message, link: Callable[[Notification], str], defau
     KINDS[name] = Kind(message, link, defaults, stop)
 
 
+# Messages a feature sends itself, not as a notification in the list (a follow-up question with its signed
+# link), whose channels the user still chooses on the settings page like a notification's.
+DIRECT_KINDS: set[str] = set()
+
+
+def register_direct(name: str) -> None:
+    DIRECT_KINDS.add(name)
+
+
+def choosable() -> set[str]:
+    """Every kind the notification settings page offers: the notifications and the direct messages."""
+    return set(KINDS) | DIRECT_KINDS
+
+
 def bilingual(obj, attribute="name") -> dict:
     """A name in both languages, for params, so each reader sees it in theirs."""
     return {"th": getattr(obj, f"{attribute}_th") or "", "en": getattr(obj, f"{attribute}_en") or ""}

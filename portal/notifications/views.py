@@ -59,12 +59,12 @@ def settings():
     line_offered = account is not None
     stored = preferences.of_user(current_user)
     if request.method == "GET":
-        form = preferences_form(services.KINDS, line_offered, formdata=None)
+        form = preferences_form(services.choosable(), line_offered, formdata=None)
         for kind in form.kinds:
             by_email, by_line = stored.get(kind, (True, True))
             form[field_name(kind)].data = preferences.to_choice(by_email, by_line and line_offered)
     else:
-        form = preferences_form(services.KINDS, line_offered)
+        form = preferences_form(services.choosable(), line_offered)
     if form.validate_on_submit():
         preferences.save(current_user, {kind: form[field_name(kind)].data for kind in form.kinds}, line_offered)
         db.session.commit()
