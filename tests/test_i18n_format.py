@@ -88,3 +88,36 @@ def test_whole_amounts_and_budgets_are_written_plainly(app, locale, whole, budge
         assert format_million_baht(0) == zero
         assert format_million_baht(Decimal("0.00")) == zero
         assert format_million_baht(1_500_000).startswith("1.50")
+
+
+# value, digits -> the same text as Babel's pattern, whichever path formats it
+SAMPLES = [(0, None), (7, None), (-1234, None), (1234567890, None), (1234, 0), (1234, 2), (Decimal("1234.5"), 1),
+           (Decimal("-0.005"), 2), (Decimal("2.675"), 2), (Decimal("9999.995"), 2)]
+
+
+@pytest.mark.parametrize("locale", ["th", "en"])
+def test_numbers_match_babel_whether_or_not_the_fast_path_is_taken(app, locale):
+    from flask_babel import format_decimal
+
+    from portal import i18n
+
+    def babel(value, digits):
+        if digits is None:
+            return format_decimal(value)
+        return format_decimal(value, format="#,##0." + "0" * digits if digits else "#,##0")
+
+    with app.test_request_context("/"), force_locale(locale):
+        assert i18n._plain_grouping()  # Thai and English both write 1,234,567.89
+        for value, digits in SAMPLES:
+            assert format_number(value, digits) == babel(value, digits), (value, digits)
+        for amount in (Decimal("50000"), Decimal("1234567.5"), Decimal("0.125"), Decimal("-12.345")):
+            whole = amount == amount.to_integral_value()
+            expected = format_decimal(amount, format="#,##0" if whole else "#,##0.00")
+            assert i18n._amount(amount) == expected
+
+
+def test_a_language_that_groups_otherwise_is_formatted_by_babel(app, monkeypatch):
+    monkeypatch.setitem(app.config, "LANGUAGES", ["th", "en", "de"])
+    with app.test_request_context("/"), force_locale("de"):
+        assert format_number(1234567) == "1.234.567"
+        assert format_number(Decimal("1234.5"), 2) == "1.234,50"
