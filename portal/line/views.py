@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from portal.auth import emails
 from portal.auth import services as auth_services
 from portal.auth.views import show_check_email, start_session
+from portal.twofactor import flow as twofactor_flow
 from portal.db import unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db, limiter
@@ -102,6 +103,8 @@ def _sign_in(identity: login.LineIdentity, next_url: str | None = None):
     if not can_sign_in_with_line(user):
         flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
         return redirect(url_for("auth.login"))
+    if twofactor_flow.needs_second_step(user):  # LINE stands for the password; the second factor still counts
+        return twofactor_flow.begin(user, False, next_url if is_safe_next(next_url) else None, via="line")
     services.sign_in(user, identity)
     start_session(user, remember=False)
     db.session.commit()
