@@ -139,7 +139,7 @@ def remove_totp(user) -> None:
     db.session.flush()
     if confirmed:
         if not has_second_factor(user):
-            db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
+            drop_recovery_codes(user)
         audit.record(user, "twofactor.totp_disabled", user)
         _changed(user, "totp_removed")
 
@@ -155,6 +155,11 @@ def _new_recovery_codes(user) -> list[str]:
         db.session.add(RecoveryCode(user_id=user.id, code_hash=_hash(raw)))
     db.session.flush()
     return codes
+
+
+def drop_recovery_codes(user) -> None:
+    """No second factor left: recovery codes would have nothing to recover."""
+    db.session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
 
 
 def regenerate_recovery_codes(user) -> list[str]:

@@ -1,5 +1,6 @@
 """Two-factor sign-in: the second step, the account security page, TOTP set-up and removal, recovery codes,
-remembered devices, and re-authentication. Passkey routes are in portal/twofactor/passkey_views.py."""
+remembered devices, and re-authentication. Passkey routes are in portal/twofactor/passkey_views.py (imported
+at the end, on this blueprint)."""
 import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -60,8 +61,9 @@ def verify():
                            has_passkeys=bool(services.passkeys_of(user)))
 
 
-def _signed_in(user, remember_device: bool):
-    """Finish the sign-in (after a code or a passkey): a new session, and the device cookie if asked."""
+def complete_sign_in(user, remember_device: bool) -> tuple[str, str | None]:
+    """Finish the sign-in (after a code or a passkey): a new session; returns where to go and the token of
+    a newly remembered browser (for its cookie), if asked."""
     next_url = flow.finish(user)
     token = services.remember_device(user) if remember_device else None
     db.session.commit()
@@ -69,6 +71,11 @@ def _signed_in(user, remember_device: bool):
     if not is_safe_next(next_url):
         endpoint, values = auth_services.landing_page(user)
         next_url = url_for(endpoint, **values)
+    return next_url, token
+
+
+def _signed_in(user, remember_device: bool):
+    next_url, token = complete_sign_in(user, remember_device)
     response = redirect(next_url)
     if token:
         flow.set_device_cookie(response, user.id, token)
@@ -186,3 +193,6 @@ def _reauth_ok(user, form, has_totp: bool) -> bool:
             return False
         return not has_totp or services.check_code(user, form.code.data or "")
     return has_totp and services.check_code(user, form.code.data or "")
+
+
+from portal.twofactor import passkey_views as _passkey_views  # noqa: E402,F401  (its routes, on bp)
