@@ -225,3 +225,27 @@ def test_regenerated_recovery_codes_replace_the_old_ones(app, enrolled):
     factories.sign_in(other, EMAIL)
     assert other.post("/account/security/verify", data={"code": old[2]}).status_code == 200
     assert other.post("/account/security/verify", data={"code": new[0]}).status_code == 302
+
+
+# --- LINE sign-in also asks for the second factor ----------------------------------------------------
+
+from tests.test_line_login import fake_line, fake_line_server, line_round_trip, make_user  # noqa: E402,F401
+
+
+def test_line_sign_in_asks_for_the_second_factor(app, fake_line):  # noqa: F811  (the fixture)
+    user_id = make_user(app, "line.2fa@example.com", line=fake_line.user, password=False)
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        services.start_totp(user)
+        secret = services.pending_secret(user)
+        services.confirm_totp(user, pyotp.TOTP(secret).now())
+        db.session.commit()
+    client = app.test_client()
+    response = line_round_trip(client)
+    assert response.status_code == 302 and response.location.endswith("/account/security/verify")
+    assert _user_id(client) is None
+    assert client.post("/account/security/verify", data={"code": _other_code(secret)}).status_code == 302
+    assert _user_id(client) == str(user_id)
+    # A LINE-only account confirms it is them with a code (it has no password).
+    page = body(client.get("/account/security/confirm?lang=en"))
+    assert 'name="code"' in page and 'name="password"' not in page
