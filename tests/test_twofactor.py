@@ -81,6 +81,10 @@ def test_setup_shows_a_qr_code_and_turns_on_with_a_computed_code(app, member, ma
         assert "twofactor.totp_enabled" in actions
         kinds = db.session.scalars(select(OutboxMessage.kind).where(OutboxMessage.user_id == user.id)).all()
         assert "twofactor.changed" in kinds
+    message = mailbox.last_to(EMAIL)  # in the user's language (Thai), with the link to the security page
+    assert message["Subject"] == "การตั้งค่าความปลอดภัยในการเข้าสู่ระบบของคุณเปลี่ยนไป"
+    text = mailbox.body(message)
+    assert "มีการตั้งค่าแอปยืนยันตัวตนเป็นปัจจัยที่สอง" in text and "http://localhost/account/security" in text
 
 
 def test_sign_in_asks_for_the_code_and_refuses_wrong_and_reused_ones(app, enrolled):
