@@ -14,7 +14,6 @@ from flask_login import current_user, login_required
 from portal.auth import emails
 from portal.auth import services as auth_services
 from portal.auth.views import show_check_email, start_session
-from portal.twofactor import flow as twofactor_flow
 from portal.db import unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db, limiter
@@ -23,6 +22,7 @@ from portal.i18n import current_locale
 from portal.line import login, services
 from portal.line.forms import LineRegisterForm
 from portal.permissions import can_link_line, can_sign_in_with_line, can_unlink_line, require
+from portal.twofactor import flow as twofactor_flow
 from portal.validators import is_safe_next
 
 bp = Blueprint("line", __name__)

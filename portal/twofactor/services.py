@@ -68,13 +68,12 @@ def start_totp(user) -> str:
     """A new secret for an app being set up (replacing one not yet confirmed); returns the otpauth:// URI."""
     if totp_of(user) is not None:
         raise RuleViolation(_l("An authenticator app is already set up. Remove it first to set up another."))
-    secret = pyotp.random_base32()
+    encrypted = _fernet().encrypt(pyotp.random_base32().encode()).decode()
     row = db.session.get(TotpCredential, user.id)
     if row is None:
-        row = TotpCredential(user_id=user.id, secret_encrypted="")
+        row = TotpCredential(user_id=user.id, secret_encrypted=encrypted)
         db.session.add(row)
-    row.secret_encrypted = _fernet().encrypt(secret.encode()).decode()
-    row.created_at = utcnow()
+    row.secret_encrypted, row.created_at = encrypted, utcnow()
     db.session.flush()
     return provisioning_uri(user)
 
