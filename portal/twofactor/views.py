@@ -115,7 +115,8 @@ def totp_setup():
         with unit_of_work():
             services.start_totp(current_user)
     uri = services.provisioning_uri(current_user)
-    svg = segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code for your authenticator app"))
+    svg = segno.make(uri, error="m").svg_inline(scale=4, border=4, dark="#000", light="#fff", svgclass="qr",
+                                                 title=_("QR code for your authenticator app"))
     # segno's own path data and attributes; the otpauth URI (with the e-mail address) is encoded, not written.
     qr = Markup(svg)  # nosec B704
     return render_template("twofactor/totp_setup.html", form=form, qr=qr,
