@@ -253,3 +253,24 @@ def test_line_sign_in_asks_for_the_second_factor(app, fake_line):  # noqa: F811 
     # A LINE-only account confirms it is them with a code (it has no password).
     page = body(client.get("/account/security/confirm?lang=en"))
     assert 'name="code"' in page and 'name="password"' not in page
+
+
+def test_a_passkey_only_account_confirms_with_password_and_recovery_code(app, member, monkeypatch):
+    from portal.twofactor.models import Passkey
+
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == EMAIL))
+        db.session.add(Passkey(user_id=user.id, credential_id="cGFzc2tleQ", public_key=b"\xa5", name="phone"))
+        codes = services.regenerate_recovery_codes(user)
+        db.session.commit()
+    client = app.test_client()
+    factories.sign_in(client, EMAIL)
+    assert client.post("/account/security/verify", data={"code": codes[0]}).status_code == 302
+    later = time.time() + app.config["REAUTH_MAX_AGE"] + 60
+    monkeypatch.setattr(flow, "time", types.SimpleNamespace(time=lambda: later))
+    page = body(client.get("/account/security/confirm?lang=en"))
+    assert "Confirm with a passkey" in page and 'name="code"' in page
+    assert client.post("/account/security/confirm", data={"password": factories.PASSWORD}).status_code == 200
+    done = client.post("/account/security/confirm", data={"password": factories.PASSWORD, "code": codes[1],
+                                                          "next": "/auth/password"})
+    assert done.status_code == 302 and done.headers["Location"].endswith("/auth/password")

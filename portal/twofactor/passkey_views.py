@@ -12,7 +12,7 @@ from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.twofactor import flow, passkeys
 from portal.twofactor.forms import PasskeyNameForm
-from portal.twofactor.views import _limit, _throttle_key, bp, complete_sign_in
+from portal.twofactor.views import _limit, _throttle_key, bp, complete_sign_in, reauth_next
 
 
 def _error(message, status=400):
@@ -116,3 +116,32 @@ def passkey_sign_in():
     if token:
         flow.set_device_cookie(response, user.id, token)
     return response
+
+
+@bp.post("/confirm/passkey/options")
+@login_required
+@limiter.limit(_limit)
+def passkey_reauth_options():
+    return passkeys.authentication_options(current_user), 200, {"Content-Type": "application/json"}
+
+
+@bp.post("/confirm/passkey")
+@login_required
+@limiter.limit(_limit)
+def passkey_reauth():
+    """Confirm it is you with a passkey; back to the page that asked."""
+    user = current_user._get_current_object()
+    address, key = request.remote_addr, _throttle_key("reauth", user)
+    wait = throttle.wait_seconds(address, key)
+    if wait:
+        return too_many_requests(wait)
+    data = passkeys.parse(request.get_data())
+    if data is None or not isinstance(data.get("credential"), dict) or not passkeys.authenticate(
+            user, data["credential"]):
+        throttle.record_failure(address, key)
+        db.session.commit()
+        return _error(_("The passkey did not work. Please try again or use a code."))
+    throttle.record_success(address, key)
+    flow.mark_recent()
+    db.session.commit()
+    return jsonify(redirect=reauth_next())

@@ -161,22 +161,27 @@ def devices_forget():
     return redirect(url_for("twofactor.security"))
 
 
+def reauth_next() -> str:
+    next_url = request.values.get("next")
+    return next_url if is_safe_next(next_url) else url_for("twofactor.security")
+
+
 @bp.route("/confirm", methods=["GET", "POST"])
 @login_required
 @limiter.limit(_limit, methods=["POST"])
 def reauth():
-    """Confirm it is you: the password, and a code when the account has an app (a LINE-only account: a code)."""
-    next_url = request.values.get("next")
-    next_url = next_url if is_safe_next(next_url) else url_for("twofactor.security")
+    """Confirm it is you: the password, with a code when the account has a second factor, or a passkey alone
+    (it is a factor of its own: the device and its lock). A LINE-only account: a code or a passkey."""
+    next_url = reauth_next()
     user = current_user._get_current_object()
-    has_totp = services.totp_of(user) is not None
+    has_factor = services.has_second_factor(user)
     form = ReauthForm()
     if form.validate_on_submit():
         address, key = request.remote_addr, _throttle_key("reauth", user)
         wait = throttle.wait_seconds(address, key)
         if wait:
             return too_many_requests(wait)
-        if _reauth_ok(user, form, has_totp):
+        if _reauth_ok(user, form, has_factor):
             throttle.record_success(address, key)
             flow.mark_recent()
             db.session.commit()
@@ -186,16 +191,16 @@ def reauth():
         if wait:
             return too_many_requests(wait)
         form.form_errors.append(_("That was not correct. Please try again."))
-    return render_template("twofactor/reauth.html", form=form, next=next_url, has_totp=has_totp,
-                           has_password=user.has_password)
+    return render_template("twofactor/reauth.html", form=form, next=next_url, has_factor=has_factor,
+                           has_passkeys=bool(services.passkeys_of(user)), has_password=user.has_password)
 
 
-def _reauth_ok(user, form, has_totp: bool) -> bool:
+def _reauth_ok(user, form, has_factor: bool) -> bool:
     if user.has_password:
         if auth_services.authenticate(user.email, form.password.data or "") is None:
             return False
-        return not has_totp or services.check_code(user, form.code.data or "")
-    return has_totp and services.check_code(user, form.code.data or "")
+        return not has_factor or services.check_code(user, form.code.data or "")
+    return has_factor and services.check_code(user, form.code.data or "")
 
 
 from portal.twofactor import passkey_views as _passkey_views  # noqa: E402,F401  (its routes, on bp)

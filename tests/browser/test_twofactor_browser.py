@@ -6,6 +6,7 @@ WebAuthn needs a domain as relying party id (not an IP address): these tests ope
 http://localhost:<port> and point PORTAL_BASE_URL (the RP id and origin) there."""
 import re
 import time
+import types
 from urllib.parse import urlsplit
 
 import pyotp
@@ -14,6 +15,7 @@ from playwright.sync_api import Page, expect
 
 from portal.auth.models import Role
 from portal.extensions import db
+from portal.twofactor import flow
 from tests import factories
 from tests.browser.quality import check_accessibility, keep_html
 
@@ -41,7 +43,7 @@ def _signed_in(page: Page) -> None:
     expect(page.get_by_text("Welcome,")).to_be_visible()
 
 
-def test_totp_recovery_codes_and_passkey(page: Page, app, site):
+def test_totp_recovery_codes_and_passkey(page: Page, app, site, monkeypatch):
     with app.app_context():
         factories.user(email=EMAIL, locale="en", name="Nida")
         db.session.commit()
@@ -91,6 +93,16 @@ def test_totp_recovery_codes_and_passkey(page: Page, app, site):
     _password_step(page, site)
     page.get_by_role("button", name="Sign in with a passkey").click()
     _signed_in(page)
+
+    # An hour later, changing the password asks to confirm it is you: the passkey does, and back to the page.
+    monkeypatch.setattr(flow, "time", types.SimpleNamespace(time=lambda: time.time() + 3600))
+    page.goto(site + "/auth/password")
+    expect(page).to_have_url(re.compile(r"/account/security/confirm\?next="))
+    check_accessibility(page)
+    page.get_by_role("button", name="Confirm with a passkey").click()
+    page.wait_for_url(re.compile(r"/auth/password$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Change your password")
+    monkeypatch.setattr(flow, "time", time)
 
     # A recovery code works once.
     _password_step(page, site)
