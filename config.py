@@ -149,6 +149,14 @@ class Config:
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per minute;20 per hour")
     # Wrong passwords per (address, account): this many are free, then the wait doubles from the base
     # (seconds) up to the maximum. See portal/auth/throttle.py.
+    # Two-factor sign-in (portal/twofactor/). Accounts of these kinds (comma-separated: staff, admin,
+    # coordinator) cannot use the portal until they have a second factor; everyone may add one.
+    TWO_FACTOR_REQUIRED_ROLES = tuple(r.strip() for r in os.environ.get(
+        "TWO_FACTOR_REQUIRED_ROLES", "staff,admin,coordinator").split(",") if r.strip())
+    TWO_FACTOR_REMEMBER_DAYS = int(os.environ.get("TWO_FACTOR_REMEMBER_DAYS", "30"))
+    TWO_FACTOR_PENDING_SECONDS = 300  # time to finish the second step after the password
+    # Changing the password or second factors needs a sign-in (or a re-entered password) this recent.
+    REAUTH_MAX_AGE = int(os.environ.get("REAUTH_MAX_AGE", str(10 * 60)))  # seconds
     LOGIN_FREE_FAILURES = int(os.environ.get("LOGIN_FREE_FAILURES", "5"))
     LOGIN_DELAY_BASE = int(os.environ.get("LOGIN_DELAY_BASE", "15"))
     LOGIN_DELAY_MAX = int(os.environ.get("LOGIN_DELAY_MAX", "900"))
@@ -205,3 +213,6 @@ class TestConfig(Config):
     PORTAL_BASE_URL = "http://localhost"  # the test client's host
     JOBS_IMMEDIATE = True  # mail is delivered at the end of the request; tests/test_jobs.py runs real workers
     SCHEDULE_TIME_LIMIT_SECONDS = 1.0
+    # The suite's staff and coordinators sign in with a password only; tests/test_twofactor*.py turn the
+    # requirement on (production default: staff, admin, coordinator).
+    TWO_FACTOR_REQUIRED_ROLES = ()

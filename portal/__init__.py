@@ -108,6 +108,8 @@ def _import_models():
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.outbox import models as _outbox  # noqa: F401
     from portal.search import vocabulary as _vocabulary  # noqa: F401
+    from portal.twofactor import emails as _twofactor_emails  # noqa: F401  (its e-mail kind)
+    from portal.twofactor import models as _twofactor  # noqa: F401
 
 
 def register_blueprints(app):
@@ -134,6 +136,7 @@ def register_blueprints(app):
     from portal.notifications.views import bp as notifications_bp
     from portal.outbox.views import bp as outbox_bp
     from portal.scorecard.views import bp as scorecard_bp
+    from portal.twofactor.views import bp as twofactor_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
@@ -155,6 +158,7 @@ def register_blueprints(app):
     app.register_blueprint(line_bp, url_prefix="/line")
     app.register_blueprint(line_webhook_bp, url_prefix="/line")
     app.register_blueprint(following_bp, url_prefix="/following")
+    app.register_blueprint(twofactor_bp, url_prefix="/account/security")
 
 
 def register_template_helpers(app):

@@ -45,6 +45,7 @@ __all__ = [
     "can_manage_cluster",
     "can_decide_membership",
     "can_appoint_coordinators",
+    "must_use_two_factor",
     "is_coordinator",
     "managed_cluster_ids",
     "can_post_request",
@@ -225,6 +226,20 @@ def managed_cluster_ids(user) -> frozenset[int] | None:
     if not _active(user):
         return frozenset()
     return None if user.is_staff else active_cluster_ids(user)
+
+
+def must_use_two_factor(user) -> bool:
+    """Accounts that may not be used without a second factor: those whose kind is listed in the setting
+    TWO_FACTOR_REQUIRED_ROLES ("staff", "admin", "coordinator": a coordinator term covering today).
+    Everyone else may still choose one. A suspended or anonymous user is never asked (cannot sign in)."""
+    if not _active(user):
+        return False
+    from flask import current_app
+
+    required = set(current_app.config.get("TWO_FACTOR_REQUIRED_ROLES") or ())
+    if user.role.value in required:
+        return True
+    return "coordinator" in required and bool(active_cluster_ids(user))
 
 
 def can_create_firm(user) -> bool:

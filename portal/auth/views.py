@@ -15,6 +15,7 @@ from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.twofactor import flow as twofactor_flow
 from portal.validators import is_safe_next
 
 bp = Blueprint("auth", __name__)
@@ -118,6 +119,9 @@ def login():
             flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
         else:
             throttle.record_success(address, email)
+            if twofactor_flow.needs_second_step(user):
+                db.session.commit()
+                return twofactor_flow.begin(user, form.remember.data, _next_or(None), via="password")
             start_session(user, remember=form.remember.data)
             db.session.commit()
             flash(_("Welcome, %(name)s.", name=user.name), "success")
@@ -200,6 +204,7 @@ def account():
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+@twofactor_flow.recent_auth_required
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():

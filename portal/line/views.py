@@ -22,6 +22,7 @@ from portal.i18n import current_locale
 from portal.line import login, services
 from portal.line.forms import LineRegisterForm
 from portal.permissions import can_link_line, can_sign_in_with_line, can_unlink_line, require
+from portal.twofactor import flow as twofactor_flow
 from portal.validators import is_safe_next
 
 bp = Blueprint("line", __name__)
@@ -102,6 +103,8 @@ def _sign_in(identity: login.LineIdentity, next_url: str | None = None):
     if not can_sign_in_with_line(user):
         flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
         return redirect(url_for("auth.login"))
+    if twofactor_flow.needs_second_step(user):  # LINE stands for the password; the second factor still counts
+        return twofactor_flow.begin(user, False, next_url if is_safe_next(next_url) else None, via="line")
     services.sign_in(user, identity)
     start_session(user, remember=False)
     db.session.commit()
