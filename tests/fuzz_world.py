@@ -152,6 +152,9 @@ def build() -> World:
 
     follow = following.follow_firm(owner, firms["b"])
     saved_search = following.save_search(owner, SearchList.BOARD, {"cluster": "betta"}, "ปลากัด", Frequency.DAILY)
+    from portal.mydata import services as mydata
+
+    data_export = mydata.request_export(owner)  # pending: its download page says it has expired / is not ready
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -163,7 +166,8 @@ def build() -> World:
         "invitation": invitation.id, "outcome": db.session.scalar(db.select(Outcome.id)),
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
         "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
-        "followup": followup.id, "follow": follow.id, "saved_search": saved_search.id, **event_ids,
+        "followup": followup.id, "follow": follow.id, "saved_search": saved_search.id,
+        "data_export": data_export.id, **event_ids,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},

@@ -22,7 +22,7 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/requests/for/{firm}", "/moderation/", "/moderation/request/{request}",
                    "/moderation/report/request/{request}", "/moderation/review/request/{request}",
                    "/admin/audit", "/moderation/users/{response}", "/admin/results/dashboard",
-                   "/admin/results/outcomes"]
+                   "/admin/results/outcomes", "/account/data", "/account/delete"]
 
 
 @pytest.fixture
