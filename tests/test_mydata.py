@@ -287,3 +287,20 @@ def test_pseudonym_is_translated(app, th):
             assert user.display_name == f"อดีตสมาชิก {user.id}"
         with force_locale("en"):
             assert user.display_name == f"Former member {user.id}"
+
+
+def test_erasure_leaves_other_peoples_lookalike_addresses_and_names_alone(ctx):
+    leaver = factories.user(email="bob@example.com", name="Bob Leaver")
+    other = factories.user(email="jimbob@example.com", name="Bob Leaver Junior")
+    firm = factories.firm(name_en="Farm", email="sales.bob@example.com")
+    recorded = audit.record(other, "firm.updated", firm, contacts=["jimbob@example.com", "BOB@example.com"])
+    db.session.commit()
+    erasure.erase(leaver)
+    db.session.commit()
+    other = db.session.get(User, other.id)
+    assert (other.email, other.name) == ("jimbob@example.com", "Bob Leaver Junior")  # users rows: theirs
+    from portal.firms.models import Firm
+
+    assert db.session.get(Firm, firm.id).email == "sales.bob@example.com"
+    entry = db.session.get(audit.AuditEntry, recorded.id)
+    assert entry.details == {"contacts": ["jimbob@example.com", erasure.placeholder_email(leaver)]}

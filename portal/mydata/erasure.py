@@ -10,6 +10,7 @@ named the address, a notification's parameters, an invitation to the address, a 
 """
 import json
 import logging
+import re
 
 from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
 
@@ -46,13 +47,21 @@ def identifiers(user) -> list[str]:
     return sorted((value for value in found if value), key=len, reverse=True)
 
 
-def _replace(value, old: str, new: str):
+def matcher(value: str, whole: bool) -> re.Pattern:
+    """Where `value` occurs: an e-mail address or LINE id (`whole`) only as a whole (bob@x.th is not inside
+    jimbob@x.th), case-insensitively; a name wherever it stands (Thai has no spaces between words)."""
+    if whole:
+        return re.compile(r"(?<![\w.%+-])" + re.escape(value) + r"(?![\w-]|\.\w)", re.IGNORECASE)
+    return re.compile(re.escape(value))
+
+
+def _replace(value, found: re.Pattern, new: str):
     if isinstance(value, str):
-        return value.replace(old, new)
+        return found.sub(new, value)
     if isinstance(value, list):
-        return [_replace(item, old, new) for item in value]
+        return [_replace(item, found, new) for item in value]
     if isinstance(value, dict):
-        return {_replace(key, old, new): _replace(item, old, new) for key, item in value.items()}
+        return {_replace(key, found, new): _replace(item, found, new) for key, item in value.items()}
     return value
 
 
@@ -60,34 +69,35 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def scrub(old: str, new: str) -> int:
-    """Replace `old` by `new` in every text and JSON column of every table; returns the rows changed."""
+def scrub(old: str, new: str, whole: bool = False, skip=("users",)) -> int:
+    """Replace `old` by `new` in every text and JSON column of every table but `skip` (other accounts'
+    names and addresses are theirs, and the user's own row is rewritten whole); returns the cells changed.
+    Candidates are found in SQL (a case-blind LIKE), the replacement is made in Python (`matcher`)."""
+    found = matcher(old, whole)
     changed = 0
-    pattern = f"%{_escape_like(old)}%"
     for table in db.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if table.name in skip or not keys:
+            continue
         for column in table.columns:
             if column.primary_key or column.foreign_keys:
                 continue
             if isinstance(column.type, JSON):
-                changed += _scrub_json(table, column, old, new, pattern)
+                # JSON text may escape non-ASCII ("\u0e2a"): look for both spellings.
+                text = func.lower(cast(column, Text))
+                probes = {old.lower(), json.dumps(old.lower())[1:-1]}
             elif isinstance(column.type, (String, Text)) and not getattr(column.type, "enums", None):
-                result = db.session.execute(update(table).where(column.like(pattern, escape="\\"))
-                                            .values({column.name: func.replace(column, old, new)}))
-                changed += result.rowcount or 0
+                text, probes = func.lower(column), {old.lower()}
+            else:
+                continue
+            wanted = or_(*(text.like(f"%{_escape_like(probe)}%", escape="\\") for probe in probes))
+            for row in db.session.execute(select(*keys, column).where(wanted)).all():
+                value = _replace(row[-1], found, new)
+                if value != row[-1]:
+                    db.session.execute(update(table).where(*(key == row[i] for i, key in enumerate(keys)))
+                                       .values({column.name: value}))
+                    changed += 1
     return changed
-
-
-def _scrub_json(table, column, old, new, pattern) -> int:
-    keys = list(table.primary_key.columns)
-    # JSON text escapes non-ASCII, so a Thai name is looked for in Python, over the rows' JSON text too.
-    probe = json.dumps(old)[1:-1]
-    wanted = or_(cast(column, Text).like(pattern, escape="\\"),
-                 cast(column, Text).like(f"%{_escape_like(probe)}%", escape="\\"))
-    rows = db.session.execute(select(*keys, column).where(wanted)).all()
-    for row in rows:
-        db.session.execute(update(table).where(*(key == row[i] for i, key in enumerate(keys)))
-                           .values({column.name: _replace(row[-1], old, new)}))
-    return len(rows)
 
 
 def erase(user: User) -> None:
@@ -102,6 +112,7 @@ def erase(user: User) -> None:
 
     name = pseudonym(user)
     found = identifiers(user)
+    link = db.session.scalar(select(LineAccount.line_user_id).where(LineAccount.user_id == user.id))
     for row in db.session.scalars(select(DataExport).where(DataExport.user_id == user.id)):
         path = export.path_of(row.file_name)
         if path is not None:
@@ -119,7 +130,7 @@ def erase(user: User) -> None:
     user.last_login_at = None
     db.session.flush()
     for value in found:
-        scrub(value, placeholder_email(user) if value == email else name)
+        scrub(value, placeholder_email(user) if value == email else name, whole=value in (email, link))
     db.session.expire_all()
     audit.record(None, "user.erased", db.session.get(User, user.id))
     log.info("user %s erased", user.id)
