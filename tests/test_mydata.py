@@ -67,6 +67,7 @@ def build_world():
     audit.record(keeper, "firm.editor_invited", r, email=EMAIL, name=NAME)
     audit.record(leaver, "firm.updated", r, changed=["phone"])
     enqueue_email("auth.reset", EMAIL, "en", user_id=leaver.id, user=leaver.id)
+    factories.term(leaver, betta)  # a coordinator too
     db.session.commit()
     return {"leaver": leaver.id, "poster": poster.id, "keeper": keeper.id, "p": p.id, "r": r.id,
             "request": request.id, "response": response.id}
@@ -269,6 +270,11 @@ def test_erasure_leaves_no_personal_data_and_threads_still_read(app):
         pseudonymous = erasure.placeholder_email(leaver)
         assert entry.details == {"email": pseudonymous, "name": f"Former member {leaver.id}"}
         assert db.session.scalar(select(audit.AuditEntry).where(audit.AuditEntry.action == "user.erased"))
+        from portal.clusters.models import CoordinatorTerm
+        from portal.thai import bangkok_today
+
+        term = db.session.scalar(select(CoordinatorTerm).where(CoordinatorTerm.user_id == leaver.id))
+        assert term.ends_on < bangkok_today()  # no cluster's notifications go to the erased account
     # The poster's thread still reads: both messages, the leaver's with its pseudonym in place of the details.
     thread = body(signed_in(app, "poster@example.com").get(f"/requests/responses/{ids['response']}"))
     assert "We have 500 halfmoon bettas" in thread and "Thank you, we will call" in thread

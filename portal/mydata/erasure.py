@@ -11,14 +11,16 @@ named the address, a notification's parameters, an invitation to the address, a 
 import json
 import logging
 import re
+from datetime import timedelta
 
 from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
 
 from portal import audit
-from portal.auth.models import User
+from portal.auth.models import Role, User
 from portal.auth.services import unusable_password
 from portal.db import utcnow
 from portal.extensions import db
+from portal.thai import bangkok_today
 
 log = logging.getLogger(__name__)
 MIN_NAME_LENGTH = 4  # a shorter name ("Ann") would match inside other words of other people's text
@@ -121,7 +123,9 @@ def erase(user: User) -> None:
                                                        OutboxMessage.recipient == user.email)))
     for model in (DataExport, Notification, NotificationPreference, Follow, SavedSearch, LineAccount, FirmMember):
         db.session.execute(delete(model).where(model.user_id == user.id))
+    _end_terms(user)
     email = user.email
+    user.role = Role.MEMBER  # an erased account holds no office
     user.name = name
     user.email = placeholder_email(user)
     user.password_hash = unusable_password()
@@ -134,6 +138,20 @@ def erase(user: User) -> None:
     db.session.expire_all()
     audit.record(None, "user.erased", db.session.get(User, user.id))
     log.info("user %s erased", user.id)
+
+
+def _end_terms(user) -> None:
+    """Coordinator terms end (as staff's end_term does: from today on they grant nothing), so no cluster's
+    notifications are addressed to the erased account; the rows stay for the record."""
+    from portal.clusters.models import CoordinatorTerm
+
+    yesterday = bangkok_today() - timedelta(days=1)
+    terms = db.session.scalars(select(CoordinatorTerm).where(CoordinatorTerm.user_id == user.id,
+                                                             CoordinatorTerm.ends_on > yesterday)).all()
+    for term in terms:
+        term.ends_on = yesterday
+        term.starts_on = min(term.starts_on, yesterday)
+        audit.record(None, "coordinator.term_ended", term, reason="account erased")
 
 
 def erase_due(now=None) -> int:
