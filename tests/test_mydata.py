@@ -310,3 +310,49 @@ def test_erasure_leaves_other_peoples_lookalike_addresses_and_names_alone(ctx):
     assert db.session.get(Firm, firm.id).email == "sales.bob@example.com"
     entry = db.session.get(audit.AuditEntry, recorded.id)
     assert entry.details == {"contacts": ["jimbob@example.com", erasure.placeholder_email(leaver)]}
+
+
+def test_thai_explanations_and_buddhist_era_date(app, th, mailbox):
+    with app.app_context():
+        user_id = factories.user(email="thai@example.com", locale="th").id
+        db.session.commit()
+    client = signed_in(app, "thai@example.com")
+    page = body(client.get("/account/delete"))
+    assert th("What will happen") in page and th("You are signed out at once, on every device.") in page
+    assert client.post("/account/delete", data={"answer": factories.PASSWORD}).status_code == 302
+    with app.app_context():
+        due = db.session.get(User, user_id).deletion_due_at
+    from portal.i18n import format_be_date
+
+    again = signed_in(app, "thai@example.com")
+    with app.test_request_context("/?lang=th"):
+        from flask_babel import force_locale
+
+        with force_locale("th"):
+            date_th = format_be_date(due)
+    assert str(due.year + 543) in date_th
+    pending = body(again.get("/account/delete"))
+    assert th("Your account will be deleted on %(date)s. Until then you can only cancel the deletion or "
+              "download your data.", date=date_th) in pending
+    # An account due for deletion may still take its copy; the e-mail (here the notification's own, as the
+    # user gets notifications by e-mail at once) is in Thai, with the link.
+    assert again.post("/account/data/export").status_code == 302
+    text = mailbox.body(mailbox.last_to("thai@example.com"))
+    assert th("Your data is ready to download for %(days)s days.", days=7) in text and "/account/data/" in text
+    assert len([m for m in mailbox.messages if m["To"] == "thai@example.com"]) == 1  # one e-mail, not two
+
+
+def test_the_link_is_mailed_even_to_those_without_notification_mail(app, th, mailbox):
+    from portal.auth.models import EmailSetting
+
+    with app.app_context():
+        user = factories.user(email="digest@example.com", locale="th")
+        user.email_setting = EmailSetting.DAILY
+        db.session.commit()
+    client = signed_in(app, "digest@example.com")
+    assert client.post("/account/data/export").status_code == 302
+    text = mailbox.body(mailbox.last_to("digest@example.com"))
+    assert th("The copy of your data that you asked for is ready. Sign in and open this link to download it:") in text
+    assert th("The link works for %(num)s day, and only for you.", plural="The link works for %(num)s days, and "
+              "only for you.", num=7) in text
+    assert client.get(mailbox.link_in(mailbox.last_to("digest@example.com"), "/download")).status_code == 200
