@@ -104,9 +104,9 @@ def _import_models():
     from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
     from portal.moderation import models as _moderation  # noqa: F401
-    from portal.mydata import services as _mydata_services  # noqa: F401  (its notification kind and e-mails)
-    from portal.mydata import models as _mydata  # noqa: F401
     from portal.moderation import services as _moderation_services  # noqa: F401
+    from portal.mydata import models as _mydata  # noqa: F401
+    from portal.mydata import services as _mydata_services  # noqa: F401  (its notification kind and e-mails)
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.outbox import models as _outbox  # noqa: F401
     from portal.search import vocabulary as _vocabulary  # noqa: F401

@@ -18,8 +18,8 @@ from typing import Callable
 from flask import current_app
 from sqlalchemy import or_, select
 
-from portal.extensions import db
 from portal.exports import safe_cell
+from portal.extensions import db
 
 # Columns never exported: secrets (hashes, tokens) and derived search keys, which only repeat other columns.
 SKIPPED = {"password_hash", "session_version", "token_salt", "token_hash", "checkin_token", "search_text",

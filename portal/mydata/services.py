@@ -160,6 +160,8 @@ def close_firm(user, firm: Firm) -> None:
     """The owner closes the firm: its listing is hidden from everyone (as a moderator's hide does), its
     requests and partners' records stay. Nothing of other people is deleted."""
     _own(user, firm)
+    if firm.hidden_at is not None:  # closed or hidden already: a moderator's reason stays as it is
+        return
     firm.hidden_at = utcnow()
     firm.hidden_by_id = user.id
     firm.hidden_reason = "closed by its owner"
