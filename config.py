@@ -122,6 +122,11 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))  # then "failed", for staff to see
     OUTBOX_BATCH_SECONDS = 50  # one delivery task runs at most this long, then hands over
     WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
+    # "Download my data" ZIPs (default: UPLOAD_DIR/exports); each link works EXPORT_LINK_DAYS, then the file goes.
+    EXPORT_DIR = os.environ.get("EXPORT_DIR") or None
+    EXPORT_LINK_DAYS = int(os.environ.get("EXPORT_LINK_DAYS", "7"))
+    # "Delete my account": days to change one's mind before a worker erases the account.
+    ACCOUNT_ERASURE_GRACE_DAYS = int(os.environ.get("ACCOUNT_ERASURE_GRACE_DAYS", "30"))
     IMPORT_PREVIEW_HOURS = 6  # an unconfirmed import preview file is removed after this
     IMPORT_STALE_MINUTES = 30  # an import "running" this long lost its worker: it is taken up again
     # The matching-day scheduler's time limit per run (CP-SAT, portal/events/schedule.py); a run "running"

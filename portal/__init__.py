@@ -105,6 +105,8 @@ def _import_models():
     from portal.memberships import services as _memberships  # noqa: F401
     from portal.moderation import models as _moderation  # noqa: F401
     from portal.moderation import services as _moderation_services  # noqa: F401
+    from portal.mydata import models as _mydata  # noqa: F401
+    from portal.mydata import services as _mydata_services  # noqa: F401  (its notification kind and e-mails)
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.outbox import models as _outbox  # noqa: F401
     from portal.search import vocabulary as _vocabulary  # noqa: F401
@@ -133,6 +135,7 @@ def register_blueprints(app):
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
     from portal.moderation.views import bp as moderation_bp
+    from portal.mydata.views import bp as mydata_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.outbox.views import bp as outbox_bp
     from portal.scorecard.views import bp as scorecard_bp
@@ -159,6 +162,7 @@ def register_blueprints(app):
     app.register_blueprint(line_webhook_bp, url_prefix="/line")
     app.register_blueprint(following_bp, url_prefix="/following")
     app.register_blueprint(twofactor_bp, url_prefix="/account/security")
+    app.register_blueprint(mydata_bp, url_prefix="/account")
 
 
 def register_template_helpers(app):

@@ -91,6 +91,9 @@ __all__ = [
     "can_confirm_outcome",
     "can_set_confirmation_threshold",
     "can_edit_glossary",
+    "can_request_export",
+    "can_download_export",
+    "can_delete_account",
     "can_create_event",
     "can_manage_event",
     "can_schedule_event",
@@ -576,6 +579,22 @@ def can_unlink_line(user, own_link) -> bool:
 
 def can_view_audit_log(user) -> bool:
     return _active(user) and user.is_staff
+
+
+def can_request_export(user) -> bool:
+    """Any signed-in account that is not suspended may ask for a copy of its own data, even while it
+    waits for deletion (PDPA: a copy before one goes)."""
+    return bool(user.is_authenticated) and not user.is_suspended and not user.is_erased
+
+
+def can_download_export(user, data_export) -> bool:
+    """A data export is downloaded by the user it belongs to and nobody else, OSMEP staff included."""
+    return can_request_export(user) and data_export.user_id == user.id
+
+
+def can_delete_account(user) -> bool:
+    """Signed-in users may ask for their own account to be deleted (and nobody else's)."""
+    return bool(user.is_authenticated) and not user.is_erased
 
 
 def can_manage_outbox(user) -> bool:

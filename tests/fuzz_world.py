@@ -157,6 +157,10 @@ def build() -> World:
     passkey = Passkey(user_id=owner.id, credential_id="ZnV6ei1wYXNza2V5", public_key=b"\xa5", sign_count=0,
                       name="โทรศัพท์")
     db.session.add(passkey)
+
+    from portal.mydata import services as mydata
+
+    data_export = mydata.request_export(owner)  # pending: its download page says it has expired / is not ready
     db.session.commit()
     failed_mail = db.session.scalar(db.select(OutboxMessage).order_by(OutboxMessage.id))
     failed_mail.status, failed_mail.last_error = OutboxStatus.FAILED, "550 5.1.1 ไม่มีผู้ใช้นี้"  # for retry/cancel
@@ -169,7 +173,7 @@ def build() -> World:
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
         "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
         "followup": followup.id, "follow": follow.id, "saved_search": saved_search.id, "passkey": passkey.id,
-        **event_ids,
+        "data_export": data_export.id, **event_ids,
     })
     return World(
         session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},

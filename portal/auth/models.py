@@ -64,6 +64,10 @@ class User(UserMixin, TimestampMixin, db.Model):
     last_request_digest_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Part of the session cookie's user id: bumping it signs the user out everywhere.
     session_version: Mapped[int] = mapped_column(Integer, default=1)
+    # "Delete my account" (portal/mydata/erasure.py): asked at, erased from (the grace period's end), erased at.
+    deletion_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    deletion_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     # When this sign-in happened (seconds since the epoch): set at sign-in, read back from the cookie.
     signed_in_at = None  # not a column: int | None
@@ -85,6 +89,24 @@ class User(UserMixin, TimestampMixin, db.Model):
         return not (self.password_hash or "!").startswith(UNUSABLE_PASSWORD_PREFIX)
 
     @property
+    def is_deletion_pending(self) -> bool:
+        """Asked to be deleted and still within the grace period: may only sign in and cancel."""
+        return self.deletion_due_at is not None and self.erased_at is None
+
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
+    @property
+    def display_name(self) -> str:
+        """The name others see: an erased account's pseudonym in the reader's language."""
+        if self.erased_at is not None:
+            from flask_babel import gettext
+
+            return gettext("Former member %(number)s", number=self.id)
+        return self.name
+
+    @property
     def is_suspended(self) -> bool:
         return self.suspended_at is not None
 
@@ -101,7 +123,7 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses to sign in inactive users
-        return not self.is_suspended
+        return not (self.is_suspended or self.is_erased)
 
     def __repr__(self):
         return f"<User {self.id}>"

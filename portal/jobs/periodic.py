@@ -199,11 +199,27 @@ def remove_unconfirmed_accounts() -> str:
     return f"{removed} never-confirmed accounts removed, {kept} kept (referenced)"
 
 
+def erase_accounts() -> str:
+    """Accounts whose deletion grace period (ACCOUNT_ERASURE_GRACE_DAYS) is over are erased
+    (portal/mydata/erasure.py)."""
+    from portal.mydata.erasure import erase_due
+
+    return f"{erase_due()} accounts erased"
+
+
+def remove_expired_exports() -> str:
+    """"Download my data" files whose link has expired (EXPORT_LINK_DAYS) are deleted."""
+    from portal.mydata.services import remove_expired_exports as remove
+
+    return f"{remove()} expired data exports removed"
+
+
 JOBS = [
     Job("requests.expire", expire_requests, hour=0),
     Job("events.expire_requests", expire_meeting_requests, hour=0),
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
+    Job("accounts.erasure", erase_accounts, hour=3),
     Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
     Job("searches.daily", daily_search_alerts, hour=6),  # before the 07:00 digest too
     Job("followup.send", followups, hour=9),  # office hours in Thailand, when the team reads its mail
@@ -211,6 +227,7 @@ JOBS = [
     Job("requests.digest", request_digests, hour=7),
     Job("imports.cleanup", remove_abandoned_imports),
     Job("sign_in.cleanup", forget_old_sign_in_failures),
+    Job("exports.cleanup", remove_expired_exports),
 ]
 BY_NAME = {job.name: job for job in JOBS}
 

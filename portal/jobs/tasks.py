@@ -127,6 +127,30 @@ def run_fanout(fanout_id: int):
         nudge_if_committed()
 
 
+@huey.task()
+def run_data_export(export_id: int):
+    """Build a user's "Download my data" ZIP, then send the notification and e-mail it queued. A failure is
+    recorded on the export (the user sees it and may ask again)."""
+    from portal.extensions import db
+    from portal.mydata import services
+
+    with app_context():
+        try:
+            services.build_export(export_id)
+            db.session.commit()
+        except Exception as exc:
+            db.session.rollback()
+            log.exception("data export %s failed", export_id)
+            services.fail_export(export_id, str(exc))
+            db.session.commit()
+        nudge_if_committed()
+
+
+def start_data_export(export_id: int) -> None:
+    """After the commit that recorded the request."""
+    _enqueue(run_data_export, export_id)
+
+
 @huey.periodic_task(crontab(minute="*/5"))
 def saved_search_alerts():
     """Every five minutes: the "at once" saved searches (once per five-minute period, however many
@@ -159,6 +183,12 @@ def sweep_outbox():
         fanouts = fanout.waiting()
     for fanout_id in fanouts:
         run_fanout.call_local(fanout_id)
+    from portal.mydata import services as mydata
+
+    with app_context():
+        exports = mydata.waiting_exports()
+    for export_id in exports:
+        run_data_export.call_local(export_id)
 
 
 @huey.periodic_task(crontab(minute="*/10"))

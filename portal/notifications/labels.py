@@ -42,6 +42,7 @@ LABELS = {
     "follow.event": _l("A matching day opens for a cluster you follow"),
     "follow.registered": _l("A firm you follow registers for a matching day"),
     "search.matches": _l("New matches for one of your saved searches"),
+    "mydata.export_ready": _l("The copy of your data is ready to download"),
 }
 
 

@@ -23,7 +23,7 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/moderation/report/request/{request}", "/moderation/review/request/{request}",
                    "/admin/audit", "/moderation/users/{response}", "/admin/results/dashboard",
                    "/account/security", "/account/security/totp", "/account/security/confirm",
-                   "/admin/results/outcomes"]
+                   "/admin/results/outcomes", "/account/data", "/account/delete"]
 
 
 @pytest.fixture

@@ -1,0 +1,166 @@
+"""Erasing an account whose grace period is over (a daily job: portal/jobs/periodic.py).
+
+The users row stays, so that what others still need keeps its author (messages in partners' threads,
+requests, audit entries); it becomes a pseudonym: "Former member 1234" (shown translated, User.display_name),
+an e-mail address that cannot receive mail, no password, no LINE link. What only concerned the user goes:
+notifications and their settings, follows, saved searches, exports, queued mail to them, their place in
+firm teams. Then every text and JSON column of every table is swept for the user's identifiers (name,
+e-mail address, LINE user id and name) and each occurrence is replaced by the pseudonym: audit details that
+named the address, a notification's parameters, an invitation to the address, a name typed as an attendee.
+"""
+import json
+import logging
+import re
+from datetime import timedelta
+
+from sqlalchemy import JSON, String, Text, cast, delete, func, or_, select, update
+
+from portal import audit
+from portal.auth.models import Role, User
+from portal.auth.services import unusable_password
+from portal.db import utcnow
+from portal.extensions import db
+from portal.thai import bangkok_today
+
+log = logging.getLogger(__name__)
+MIN_NAME_LENGTH = 4  # a shorter name ("Ann") would match inside other words of other people's text
+
+
+def pseudonym(user) -> str:
+    return f"Former member {user.id}"
+
+
+def placeholder_email(user) -> str:
+    return f"erased-{user.id}@erased.invalid"  # .invalid: a reserved name, no mail can go there
+
+
+def identifiers(user) -> list[str]:
+    """What identifies the user in clear, longest first (an address before the name inside it)."""
+    from portal.line.models import LineAccount
+
+    found = {user.email}
+    if user.name and len(user.name.strip()) >= MIN_NAME_LENGTH:
+        found.add(user.name.strip())
+    link = db.session.scalar(select(LineAccount).where(LineAccount.user_id == user.id))
+    if link is not None:
+        found.add(link.line_user_id)
+        if link.display_name and len(link.display_name.strip()) >= MIN_NAME_LENGTH:
+            found.add(link.display_name.strip())
+    return sorted((value for value in found if value), key=len, reverse=True)
+
+
+def matcher(value: str, whole: bool) -> re.Pattern:
+    """Where `value` occurs: an e-mail address or LINE id (`whole`) only as a whole (bob@x.th is not inside
+    jimbob@x.th), case-insensitively; a name wherever it stands (Thai has no spaces between words)."""
+    if whole:
+        return re.compile(r"(?<![\w.%+-])" + re.escape(value) + r"(?![\w-]|\.\w)", re.IGNORECASE)
+    return re.compile(re.escape(value))
+
+
+def _replace(value, found: re.Pattern, new: str):
+    if isinstance(value, str):
+        return found.sub(new, value)
+    if isinstance(value, list):
+        return [_replace(item, found, new) for item in value]
+    if isinstance(value, dict):
+        return {_replace(key, found, new): _replace(item, found, new) for key, item in value.items()}
+    return value
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def scrub(old: str, new: str, whole: bool = False, skip=("users",)) -> int:
+    """Replace `old` by `new` in every text and JSON column of every table but `skip` (other accounts'
+    names and addresses are theirs, and the user's own row is rewritten whole); returns the cells changed.
+    Candidates are found in SQL (a case-blind LIKE), the replacement is made in Python (`matcher`)."""
+    found = matcher(old, whole)
+    changed = 0
+    for table in db.metadata.sorted_tables:
+        keys = list(table.primary_key.columns)
+        if table.name in skip or not keys:
+            continue
+        for column in table.columns:
+            if column.primary_key or column.foreign_keys:
+                continue
+            if isinstance(column.type, JSON):
+                # JSON text may escape non-ASCII ("\u0e2a"): look for both spellings.
+                text = func.lower(cast(column, Text))
+                probes = {old.lower(), json.dumps(old.lower())[1:-1]}
+            elif isinstance(column.type, (String, Text)) and not getattr(column.type, "enums", None):
+                text, probes = func.lower(column), {old.lower()}
+            else:
+                continue
+            wanted = or_(*(text.like(f"%{_escape_like(probe)}%", escape="\\") for probe in probes))
+            for row in db.session.execute(select(*keys, column).where(wanted)).all():
+                value = _replace(row[-1], found, new)
+                if value != row[-1]:
+                    db.session.execute(update(table).where(*(key == row[i] for i, key in enumerate(keys)))
+                                       .values({column.name: value}))
+                    changed += 1
+    return changed
+
+
+def erase(user: User) -> None:
+    """Erase the account now (the job calls it when the grace period is over). Flush-only."""
+    from portal.firms.models import FirmMember
+    from portal.following.models import Follow, SavedSearch
+    from portal.line.models import LineAccount
+    from portal.mydata import export
+    from portal.mydata.models import DataExport
+    from portal.notifications.models import Notification, NotificationPreference
+    from portal.outbox.models import OutboxMessage
+    from portal.twofactor.models import Passkey, RecoveryCode, RememberedDevice, TotpCredential
+
+    name = pseudonym(user)
+    found = identifiers(user)
+    link = db.session.scalar(select(LineAccount.line_user_id).where(LineAccount.user_id == user.id))
+    for row in db.session.scalars(select(DataExport).where(DataExport.user_id == user.id)):
+        path = export.path_of(row.file_name)
+        if path is not None:
+            path.unlink(missing_ok=True)
+    db.session.execute(delete(OutboxMessage).where(or_(OutboxMessage.user_id == user.id,
+                                                       OutboxMessage.recipient == user.email)))
+    for model in (DataExport, Notification, NotificationPreference, Follow, SavedSearch, LineAccount, FirmMember,
+                  TotpCredential, RecoveryCode, Passkey, RememberedDevice):  # its second factors too
+        db.session.execute(delete(model).where(model.user_id == user.id))
+    _end_terms(user)
+    email = user.email
+    user.role = Role.MEMBER  # an erased account holds no office
+    user.name = name
+    user.email = placeholder_email(user)
+    user.password_hash = unusable_password()
+    user.session_version = (user.session_version or 1) + 1
+    user.erased_at = utcnow()
+    user.last_login_at = None
+    db.session.flush()
+    for value in found:
+        scrub(value, placeholder_email(user) if value == email else name, whole=value in (email, link))
+    db.session.expire_all()
+    audit.record(None, "user.erased", db.session.get(User, user.id))
+    log.info("user %s erased", user.id)
+
+
+def _end_terms(user) -> None:
+    """Coordinator terms end (as staff's end_term does: from today on they grant nothing), so no cluster's
+    notifications are addressed to the erased account; the rows stay for the record."""
+    from portal.clusters.models import CoordinatorTerm
+
+    yesterday = bangkok_today() - timedelta(days=1)
+    terms = db.session.scalars(select(CoordinatorTerm).where(CoordinatorTerm.user_id == user.id,
+                                                             CoordinatorTerm.ends_on > yesterday)).all()
+    for term in terms:
+        term.ends_on = yesterday
+        term.starts_on = min(term.starts_on, yesterday)
+        audit.record(None, "coordinator.term_ended", term, reason="account erased")
+
+
+def erase_due(now=None) -> int:
+    """Every account whose grace period is over, one by one."""
+    now = now or utcnow()
+    ids = db.session.scalars(select(User.id).where(User.deletion_due_at <= now, User.erased_at.is_(None))).all()
+    for user_id in ids:
+        erase(db.session.get(User, user_id))
+        db.session.flush()
+    return len(ids)
