@@ -103,7 +103,7 @@ def _sign_in(identity: login.LineIdentity, next_url: str | None = None):
         flash(_("This account is suspended. Please contact OSMEP staff."), "warning")
         return redirect(url_for("auth.login"))
     services.sign_in(user, identity)
-    start_session(user, remember=False)
+    start_session(user, remember=False, method="line")
     db.session.commit()
     flash(_("Welcome, %(name)s.", name=user.name), "success")
     if is_safe_next(next_url):
