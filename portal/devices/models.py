@@ -16,7 +16,7 @@ class DeviceSession(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)  # sha256 of the cookie's token
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    user_agent: Mapped[str] = mapped_column(String(80), default="")  # "Firefox on Android", not the raw header
+    user_agent: Mapped[str] = mapped_column(String(80), default="")  # "Firefox · Android", not the raw header
     client_address: Mapped[str | None] = mapped_column(String(45))
     remember: Mapped[bool] = mapped_column(default=False)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

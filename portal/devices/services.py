@@ -32,13 +32,13 @@ _SYSTEMS = (("Android", "Android"), ("iPhone", "iPhone"), ("iPad", "iPad"), ("Wi
 
 
 def describe_user_agent(header: str | None) -> str:
-    """"Firefox on Android" from a User-Agent header: the browser and the system, nothing finer (no
+    """"Firefox · Android" from a User-Agent header: the browser and the system, nothing finer (no
     versions: they change and say little to people). Unknown parts are left out; "" if nothing is known."""
     header = header or ""
     browser = next((name for key, name in _BROWSERS if key in header), None)
     system = next((name for key, name in _SYSTEMS if key in header), None)
     if browser and system:
-        return f"{browser} on {system}"[:80]
+        return f"{browser} · {system}"[:80]
     return re.sub(r"\s+", " ", browser or system or "")[:80]
 
 
