@@ -1,7 +1,8 @@
 """The sessions page: where the user is signed in, and ending one session or all of them."""
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, has_request_context, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import event
 
 from portal.devices import services
 from portal.devices.models import DeviceSession
@@ -56,19 +57,27 @@ def end_all():
 
 
 def touch_after_request(response):
-    """Last seen, written after a page view that succeeded (GET or HEAD only: those commit nothing of their
-    own, so this commit carries only the last-seen time), at most once per DEVICE_SEEN_INTERVAL."""
+    """Last seen, written after a page view that succeeded, at most once per DEVICE_SEEN_INTERVAL. Only
+    after a GET or HEAD that wrote nothing of its own (no change pending, nothing flushed), so that this
+    commit carries the last-seen time and nothing else."""
     session_id = g.pop("device_session_to_touch", None)
-    from flask import request
-
-    if session_id is not None and request.method in ("GET", "HEAD") and response.status_code < 400:
-        try:
-            services.touch(session_id)
-            db.session.commit()
-        except Exception:  # noqa: BLE001  (a last-seen time never breaks a page)
-            db.session.rollback()
+    if (session_id is None or request.method not in ("GET", "HEAD") or response.status_code >= 400
+            or g.get("device_flushed") or db.session.new or db.session.dirty or db.session.deleted):
+        return response
+    try:
+        services.touch(session_id)
+        db.session.commit()
+    except Exception:  # noqa: BLE001  (a last-seen time never breaks a page)
+        db.session.rollback()
     return response
+
+
+def _note_flush(session, flush_context):
+    if has_request_context():
+        g.device_flushed = True
 
 
 def init_app(app):
     app.after_request(touch_after_request)
+    if not event.contains(db.session, "after_flush", _note_flush):  # (several apps in one process: tests)
+        event.listen(db.session, "after_flush", _note_flush)
