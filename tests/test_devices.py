@@ -321,3 +321,39 @@ def test_security_event_outside_a_request_still_logs_a_json_line(app, caplog):
 ])
 def test_the_device_is_named_by_browser_and_system(header, expected):
     assert devices.describe_user_agent(header) == expected
+
+
+def test_last_seen_is_not_committed_after_a_page_that_wrote_something(app, member):
+    from flask import Response, g
+
+    from portal.devices.views import touch_after_request
+
+    with app.app_context():
+        user = db.session.get(User, member)
+        devices.open_session(user)
+        row = devices.current_of(user)
+        row.last_seen_at = long_ago = utcnow() - timedelta(hours=1)
+        db.session.commit()
+        row_id = row.id
+    for wrote, expect_touched in ((True, False), (False, True)):
+        with app.test_request_context("/auth/account"):
+            g.device_session_to_touch, g.device_flushed = row_id, wrote
+            touch_after_request(Response("ok"))
+            db.session.rollback()  # what the page left uncommitted is dropped at the end of the request
+            seen = db.session.get(DeviceSession, row_id).last_seen_at
+        assert (seen != long_ago) is expect_touched
+
+
+def test_a_permission_refused_by_a_service_is_logged_with_the_request_id(app, caplog):
+    from flask import g
+
+    from portal.exceptions import PermissionDenied
+
+    with app.test_request_context("/requests/1/close", method="POST"), \
+            caplog.at_level(logging.INFO, logger="portal.security"):
+        app.preprocess_request()  # gives the request its id
+        response = app.make_response(app.handle_user_exception(PermissionDenied()))
+        request_id = g.request_id
+    assert response.status_code == 403
+    [event] = events(caplog, "permission.denied")
+    assert event["request_id"] == request_id and event["path"] == "/requests/1/close" and event["method"] == "POST"
