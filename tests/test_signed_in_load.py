@@ -8,8 +8,8 @@ from flask_login import current_user
 from sqlalchemy import event
 
 from portal.auth.services import load_user
-from portal.devices import services as devices
 from portal.clusters.models import Cluster, Position
+from portal.devices import services as devices
 from portal.extensions import db
 from portal.firms.models import FirmRole
 from portal.notifications.models import Notification
