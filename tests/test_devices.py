@@ -357,3 +357,8 @@ def test_a_permission_refused_by_a_service_is_logged_with_the_request_id(app, ca
     assert response.status_code == 403
     [event] = events(caplog, "permission.denied")
     assert event["request_id"] == request_id and event["path"] == "/requests/1/close" and event["method"] == "POST"
+
+
+def test_the_account_page_links_the_sessions_page_and_offers_sign_out_everywhere(app, member):
+    page = body(signed_in(app, "member@example.com").get("/auth/account"))
+    assert 'href="/auth/sessions/"' in page and 'action="/auth/sessions/end-all"' in page
