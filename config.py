@@ -40,6 +40,10 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 60 * 60 * 24 * 14  # seconds: two weeks
 
     REMEMBER_COOKIE_DURATION = 60 * 60 * 24 * 30  # "remember me": 30 days, not Flask-Login's 365
+    # Devices signed in (portal/devices): last seen is written at most this often (seconds) per session, and
+    # an ended session is deleted this many days later.
+    DEVICE_SEEN_INTERVAL = int(os.environ.get("DEVICE_SEEN_INTERVAL", "300"))
+    DEVICE_SESSION_RETENTION_DAYS = int(os.environ.get("DEVICE_SESSION_RETENTION_DAYS", "90"))
     REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_HTTPONLY = True
     REMEMBER_COOKIE_SAMESITE = "Lax"

@@ -77,6 +77,9 @@ def register_extensions(app):
     notifications.init_app(app)  # the unread badge counts again after notifications change
     rollup.init_app(app)  # keeps the results counted as memberships change, once per transaction
     vocabulary.init_app(app)  # the words of firms and requests, for "did you mean"
+    from portal.devices import views as devices
+
+    devices.init_app(app)  # a device session's last-seen time, written after the page at most every few minutes
 
 
 def _import_models():
@@ -88,6 +91,7 @@ def _import_models():
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.collab import models as _collab  # noqa: F401
     from portal.collab import services as _collab_services  # noqa: F401
+    from portal.devices import models as _devices  # noqa: F401
     from portal.events import meetings as _events_meetings  # noqa: F401  (its notification kind)
     from portal.events import models as _events  # noqa: F401
     from portal.events import scheduling as _events_scheduling  # noqa: F401
@@ -120,6 +124,7 @@ def register_blueprints(app):
     from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
     from portal.collab.views import bp as collab_bp
+    from portal.devices.views import bp as devices_bp
     from portal.directory.views import bp as directory_bp
     from portal.events import booking as _booking  # noqa: F401  (the firms' routes, on events.bp)
     from portal.events import day as _day  # noqa: F401  (agendas, check-in, meeting marks, on events.bp)
@@ -143,6 +148,7 @@ def register_blueprints(app):
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
+    app.register_blueprint(devices_bp, url_prefix="/auth/sessions")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
     app.register_blueprint(directory_bp, url_prefix="/directory")
     app.register_blueprint(collab_bp, url_prefix="/requests")

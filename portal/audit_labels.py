@@ -11,6 +11,9 @@ ACTIONS = {
     "user.registered": _l("Account registered"),
     "user.confirmed": _l("E-mail address confirmed"),
     "user.password_changed": _l("Password changed"),
+    "user.signed_out_everywhere": _l("Signed out everywhere"),
+    "user.session_ended": _l("A signed-in session ended by its user"),
+    "sign_in.throttled": _l("Sign-in slowed down after repeated wrong passwords"),
     "user.suspended": _l("Account suspended"),
     "user.reinstated": _l("Account reinstated"),
     "user.staff_granted": _l("Made OSMEP staff"),
@@ -186,6 +189,11 @@ DETAILS = {
     "sent": _l("Sent"),
     "reminded": _l("Reminded"),
     "via": _l("Registered through"),
+    "session": _l("Session"),
+    "sessions": _l("Sessions ended"),
+    "device": _l("Device"),
+    "email_hash": _l("E-mail address (fingerprint)"),
+    "wait_seconds": _l("Wait (seconds)"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.

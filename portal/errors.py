@@ -121,6 +121,13 @@ def refuse_nul():
     return None
 
 
+def _log_denied() -> None:
+    from portal.security_events import security_event
+
+    security_event("permission.denied", None, logging.WARNING, method=request.method, path=request.path,
+                   endpoint=request.endpoint)
+
+
 def register(app):
     app.before_request(refuse_nul)
 
@@ -132,6 +139,8 @@ def register(app):
             # Refused before routing (a Host that is not ours): no URL can be built for this host, so
             # the page cannot link anywhere; a bare answer in both languages.
             return UNROUTED_PAGE, exc.code, {"Content-Type": "text/html; charset=utf-8"}
+        if exc.code == 403:
+            _log_denied()
         if exc.code == 413:
             return request_too_large()
         if exc.code == 429:
@@ -143,6 +152,7 @@ def register(app):
     @app.errorhandler(PermissionDenied)
     def _permission_denied(exc):
         db.session.rollback()
+        _log_denied()
         return render_error(403)
 
     @app.errorhandler(StaleDataError)

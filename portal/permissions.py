@@ -86,6 +86,7 @@ __all__ = [
     "can_follow_cluster",
     "can_save_search",
     "can_stop_alert",
+    "can_end_device_session",
     "can_view_followups",
     "can_view_all_scorecards",
     "can_confirm_outcome",
@@ -879,6 +880,12 @@ def can_stop_alert(user, row) -> bool:
     people's alerts). Anyone holding an alert e-mail's signed link stops that one alert without signing in,
     a suspended user too (portal/following/services.stop_by_token)."""
     return _active(user) and row.user_id == user.id
+
+
+def can_end_device_session(user, row) -> bool:
+    """A signed-in user ends their own device sessions that are still going; nobody ends another user's
+    (staff end them all by suspending the account)."""
+    return _active(user) and row.user_id == user.id and row.ended_at is None
 
 
 def require(allowed: bool) -> None:

@@ -174,7 +174,7 @@ def _request_ids(app):
 
 def _user_id():
     try:
-        return current_user.get_id() if current_user.is_authenticated else None
+        return current_user.id if current_user.is_authenticated else None  # not get_id(): it holds the token
     except Exception:  # noqa: BLE001  (logging must never break a response)
         return None
 

@@ -175,8 +175,13 @@ def build() -> World:
         "followup": followup.id, "follow": follow.id, "saved_search": saved_search.id, "passkey": passkey.id,
         "data_export": data_export.id, **event_ids,
     })
+    from portal.devices import services as devices
+
+    session_ids = {role: people[role].get_id() for role in ROLES if role != "anonymous"}  # opens device sessions
+    ids["device_session"] = devices.current_of(owner).id  # the owner's: others are refused it (403)
+    db.session.commit()
     return World(
-        session_ids={role: people[role].get_id() for role in ROLES if role != "anonymous"},
+        session_ids=session_ids,
         ids=ids,
         tokens={"auth.confirm": auth_services.confirmation_token(people["newbie"]),
                 "auth.reset": auth_services.reset_token(owner),

@@ -156,16 +156,19 @@ def test_next_only_redirects_to_local_paths(client, member, target, expected):
     assert response.location == expected
 
 
-def test_signing_out_ends_the_users_other_sessions(app, member):
+def test_signing_out_ends_this_device_only_and_everywhere_ends_all(app, member):
     phone, laptop = app.test_client(), app.test_client()
     factories.sign_in(phone, "member@example.com")
     factories.sign_in(laptop, "member@example.com", remember=True)
     assert laptop.get("/auth/account").status_code == 200
     phone.post("/auth/logout")
     assert phone.get("/auth/account").status_code == 302
-    # The laptop's session and its remember-me cookie no longer work either.
-    response = laptop.get("/auth/account")
-    assert response.status_code == 302 and "/auth/login" in response.location
+    assert laptop.get("/auth/account").status_code == 200  # issue 24: the other device stays signed in
+    factories.sign_in(phone, "member@example.com")
+    phone.post("/auth/sessions/end-all")
+    for device in (phone, laptop):  # the laptop's session and its remember-me cookie no longer work
+        response = device.get("/auth/account")
+        assert response.status_code == 302 and "/auth/login" in response.location
 
 
 def test_remember_me_keeps_the_user_signed_in_for_30_days(app, member):

@@ -108,8 +108,13 @@ def test_user_loader_rejects_old_session_versions(app):
     with app.app_context():
         user = factories.user()
         db.session.commit()
+        from portal.devices import services as devices
+
+        token = devices.open_session(user)
+        db.session.commit()
         now = int(time.time())
-        assert load_user(f"{user.id}:{user.session_version}:{now}") == user
-        assert load_user(f"{user.id}:{user.session_version - 1}:{now}") is None
+        assert load_user(f"{user.id}:{user.session_version}:{now}:{token}") == user
+        assert load_user(f"{user.id}:{user.session_version - 1}:{now}:{token}") is None
+        assert load_user(f"{user.id}:{user.session_version}:{now}") is None  # no device token (before issue 24)
         assert load_user("garbage") is None and load_user(f"{user.id}") is None
         assert load_user(f"{user.id}:{user.session_version}") is None  # no sign-in time: not accepted

@@ -124,6 +124,7 @@ def test_export_holds_every_section_field_by_field(ctx):
     assert [f["kind"] for f in factors] == ["authenticator_app", "recovery_code", "passkey"]
     assert factors[2]["name"] == "Somchai's phone" and factors[1]["used_at"] is None
     assert not any(key in f for f in factors for key in ("secret_encrypted", "code_hash", "public_key"))
+    assert data["device_sessions"] == []  # built without signing in
 
 
 def test_export_zip_has_json_and_one_csv_per_section(ctx):
@@ -235,11 +236,16 @@ def test_an_account_without_password_confirms_with_its_address(app):
     with app.app_context():
         user = factories.user(email="lineonly@example.com", locale="en")
         user.password_hash = "!unusable"
+        from portal.devices.services import open_session
+
+        user.signed_in_at = int(utcnow().timestamp())
+        open_session(user)  # signed in as LINE sign-in does (no password to type): a device session
+        session_id = user.get_id()
         db.session.commit()
         user_id = user.id
     client = app.test_client()
-    with client.session_transaction() as session:  # signed in as LINE sign-in does (no password to type)
-        session["_user_id"] = f"{user_id}:1:{int(utcnow().timestamp())}"
+    with client.session_transaction() as session:
+        session["_user_id"] = session_id
         session["_fresh"] = True
     assert "type your e-mail address" in body(client.get("/account/delete"))
     assert "That is not your e-mail address" in body(client.post("/account/delete", data={"answer": "x@y.z"}))
@@ -269,6 +275,10 @@ def test_erasure_leaves_no_personal_data_and_threads_still_read(app):
         ids = build_world()
         with_second_factors(ids["leaver"])
         leaver = db.session.get(User, ids["leaver"])
+        from portal.devices.services import open_session
+
+        with app.test_request_context("/", headers={"User-Agent": "Mozilla/5.0 (Android 14) Firefox/130.0"}):
+            open_session(leaver)  # a phone it signed in on: its browser and address are personal data too
         mydata.request_deletion(leaver, factories.PASSWORD)
         db.session.commit()
         assert _leftovers([NAME, EMAIL, LINE_ID, LINE_NAME])  # the walk finds them before
@@ -282,8 +292,10 @@ def test_erasure_leaves_no_personal_data_and_threads_still_read(app):
         assert leaver.is_erased and leaver.name == f"Former member {leaver.id}" and not leaver.has_password
         from portal.twofactor.models import Passkey, RecoveryCode, TotpCredential
 
+        from portal.devices.models import DeviceSession
+
         for model in (Notification, NotificationPreference, Follow, SavedSearch, LineAccount, FirmMember,
-                      TotpCredential, RecoveryCode, Passkey):
+                      TotpCredential, RecoveryCode, Passkey, DeviceSession):
             assert db.session.scalar(select(model).where(model.user_id == leaver.id)) is None
         assert db.session.scalar(select(OutboxMessage).where(OutboxMessage.user_id == leaver.id)) is None
         entry = db.session.scalar(select(audit.AuditEntry).where(audit.AuditEntry.action == "firm.editor_invited"))

@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from portal.auth.services import load_user
 from portal.clusters.models import Cluster, Position
+from portal.devices import services as devices
 from portal.extensions import db
 from portal.firms.models import FirmRole
 from portal.notifications.models import Notification
@@ -50,7 +51,8 @@ def test_the_user_comes_with_its_facts_and_badge_as_asked_separately(app, person
         from portal.auth.models import User
 
         user = db.session.get(User, person["id"])
-        loaded = load_user(f"{user.id}:{user.session_version}:{_now()}")
+        token = devices.open_session(user)  # this device's session (issue 24), read in the same query
+        loaded = load_user(f"{user.id}:{user.session_version}:{_now()}:{token}")
         assert loaded is user
         facts = loaded._viewer_facts
         assert facts.roles == person["firms"] and facts.coordinating == frozenset({person["betta"]})
@@ -79,8 +81,10 @@ def test_a_stale_cookie_is_still_refused(app, person):
         from portal.auth.models import User
 
         user = db.session.get(User, person["id"])
-        assert load_user(f"{user.id}:{user.session_version + 1}:{_now()}") is None
-        assert load_user(f"999999:0:{_now()}") is None
+        token = devices.open_session(user)
+        assert load_user(f"{user.id}:{user.session_version + 1}:{_now()}:{token}") is None
+        assert load_user(f"999999:0:{_now()}:{token}") is None
+        assert load_user(f"{user.id}:{user.session_version}:{_now()}:not-a-token") is None
         assert load_user("garbage") is None
         assert not current_user.is_authenticated
 

@@ -274,3 +274,24 @@ def test_a_passkey_only_account_confirms_with_password_and_recovery_code(app, me
     done = client.post("/account/security/confirm", data={"password": factories.PASSWORD, "code": codes[1],
                                                           "next": "/auth/password"})
     assert done.status_code == 302 and done.headers["Location"].endswith("/auth/password")
+
+
+def test_the_security_log_has_the_factor_added_a_wrong_code_and_the_sign_in_after_the_second_step(
+        app, member, caplog):
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="portal.security"):
+        secret, _codes = _enrol(app, signed_in(app, member))
+        client = app.test_client()
+        factories.sign_in(client, EMAIL)
+        client.post("/account/security/verify", data={"code": "000000"})
+        client.post("/account/security/verify", data={"code": _other_code(secret)})
+    events = [json.loads(r.getMessage()) for r in caplog.records if r.name == "portal.security"]
+    names = [e["event"] for e in events]
+    assert "two_factor.enabled" in names and "two_factor.failed" in names
+    enabled = next(e for e in events if e["event"] == "two_factor.enabled")
+    assert enabled["change"] == "totp_added" and enabled["user_id"] is not None
+    # the sign-in counts once the second step is done, not at the password
+    assert names.index("two_factor.failed") < len(names) - 1 - names[::-1].index("sign_in.succeeded")
+    assert all(secret not in json.dumps(e) for e in events)

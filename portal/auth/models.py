@@ -71,13 +71,20 @@ class User(UserMixin, TimestampMixin, db.Model):
 
     # When this sign-in happened (seconds since the epoch): set at sign-in, read back from the cookie.
     signed_in_at = None  # not a column: int | None
+    # This device's session token (portal/devices): set at sign-in, read back from the cookie.
+    session_token = None  # not a column: str | None
 
     def get_id(self) -> str:
-        """What the session and remember-me cookies carry: id, session version and sign-in time, so the
-        server can end a session everywhere (version) and enforce the remember-me lifetime (time)."""
+        """What the session and remember-me cookies carry: id, session version, sign-in time and this
+        device's session token, so the server can end a session everywhere (version), enforce the
+        remember-me lifetime (time) and end one device (token; its record may be ended)."""
         if self.signed_in_at is None:  # signed in just now (login_user without a stamp)
             self.signed_in_at = int(time.time())
-        return f"{self.id}:{self.session_version}:{self.signed_in_at}"
+        if self.session_token is None:  # login_user without start_session: a device session all the same
+            from portal.devices import services as devices
+
+            devices.open_session(self)
+        return f"{self.id}:{self.session_version}:{self.signed_in_at}:{self.session_token}"
 
     @property
     def is_confirmed(self) -> bool:

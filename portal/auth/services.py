@@ -9,7 +9,7 @@ import secrets
 import time
 from functools import lru_cache
 
-from flask import current_app
+from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -63,30 +63,43 @@ def now_seconds() -> int:
 
 
 def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the cookie holds "id:session_version:signed_in_at". An old version is signed
-    out everywhere; a sign-in older than REMEMBER_COOKIE_DURATION is over, whatever the cookie's own expiry
-    says (the browser keeps or drops a cookie as it likes; the server decides)."""
+    """Flask-Login's loader: the cookie holds "id:session_version:signed_in_at:token". An old version is
+    signed out everywhere; a sign-in older than REMEMBER_COOKIE_DURATION is over, whatever the cookie's own
+    expiry says (the browser keeps or drops a cookie as it likes; the server decides); a token whose device
+    session has ended (signed out on this device, ended from the sessions page) is over too. The remember-me
+    cookie carries the same id, so a restored sign-in is the same device session."""
     try:
-        raw_id, raw_version, raw_time = user_id.split(":", 2)
+        raw_id, raw_version, raw_time, token = user_id.split(":", 3)
         ident, version, signed_in_at = int(raw_id), int(raw_version), int(raw_time)
     except (ValueError, AttributeError):
         return None
     age = now_seconds() - signed_in_at
-    if not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"] + 60:
+    if not token or not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"] + 60:
         return None
-    # One query for the user, the unread badge and the permission rules' facts about the user: every
-    # signed-in page counts against its five.
+    # One query for the user, this device's session, the unread badge and the permission rules' facts
+    # about the user: every signed-in page counts against its five.
     from portal import permissions  # (the rules import most models; loaded once the app is up)
+    from portal.devices import services as devices
+    from portal.devices.models import DeviceSession
 
     today = bangkok_today()
-    row = db.session.execute(select(User, unread_column(), *permissions.facts_columns(today))
-                             .where(User.id == ident)).first()
+    row = db.session.execute(
+        select(User, DeviceSession.id, DeviceSession.ended_at, DeviceSession.last_seen_at, unread_column(),
+               *permissions.facts_columns(today))
+        .outerjoin(DeviceSession, (DeviceSession.user_id == User.id)
+                   & (DeviceSession.token_hash == devices.hash_token(token)))
+        .where(User.id == ident)).first()
     user = row[0] if row else None
     if user is None or user.session_version != version or user.is_suspended:
         return None
-    remember_unread(user.id, row[1])
-    permissions.remember_facts(user, row[2], row[3], today)
+    if row[1] is None or row[2] is not None:  # no such device session, or it has ended
+        return None
+    if row[3] is None or row[3] < utcnow() - devices.seen_interval():
+        g.device_session_to_touch = row[1]  # written after the request (portal/devices/views.py)
+    remember_unread(user.id, row[4])
+    permissions.remember_facts(user, row[5], row[6], today)
     user.signed_in_at = signed_in_at
+    user.session_token = token
     return user
 
 
@@ -124,14 +137,27 @@ def record_sign_in(user: User) -> None:
     user.last_login_at = utcnow()
 
 
+def record_throttled(email: str, wait: int) -> None:
+    """Repeated wrong passwords reached the throttle: in the audit log, on the account if there is one
+    (the address typed is kept only as a keyed hash)."""
+    from portal.security_events import email_fingerprint
+
+    audit.record(None, "sign_in.throttled", get_by_email(email), email_hash=email_fingerprint(email),
+                 wait_seconds=wait)
+
+
 def stamp_sign_in(user: User) -> None:
     """Before login_user: the cookies it writes carry this moment as the start of the sign-in."""
     user.signed_in_at = now_seconds()
 
 
-def end_all_sessions(user: User) -> None:
-    """Every signed cookie and remember-me cookie issued so far stops working."""
-    user.session_version = (user.session_version or 1) + 1
+def end_all_sessions(user: User, reason: str = "password") -> None:
+    """Every signed cookie and remember-me cookie issued so far stops working, and every device session
+    ends but the one this request runs in (a password change keeps this device signed in; a reset comes
+    from an e-mail link, and the view signs that browser out too)."""
+    from portal.devices import services as devices
+
+    devices.end_all(user, reason, keep_current=True)
 
 
 # --- e-mail confirmation ------------------------------------------------------------------------

@@ -10,11 +10,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.auth import emails, services, throttle
 from portal.auth.forms import ChangePasswordForm, LoginForm, RegisterForm, ResetForm, ResetRequestForm, SettingsForm
 from portal.db import unit_of_work
+from portal.devices import services as devices
 from portal.errors import too_many_requests
 from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.security_events import email_fingerprint, security_event
 from portal.twofactor import flow as twofactor_flow
 from portal.validators import is_safe_next
 
@@ -31,15 +33,18 @@ def _next_or(default: str) -> str:
     return target if is_safe_next(target) else default
 
 
-def start_session(user, remember: bool) -> None:
-    """A fresh session on sign-in (no fixation); only the language choice carries over."""
+def start_session(user, remember: bool, method: str = "password") -> None:
+    """A fresh session on sign-in (no fixation), with its own device session (portal/devices); only the
+    language choice carries over."""
     locale = session.get("locale")
     session.clear()
     if locale:
         session["locale"] = locale
     services.stamp_sign_in(user)
+    devices.open_session(user, remember=remember)
     login_user(user, remember=remember)
     services.record_sign_in(user)
+    security_event("sign_in.succeeded", user, method=method, remember=bool(remember))
 
 
 @bp.route("/register", methods=["GET", "POST"])
@@ -106,10 +111,14 @@ def login():
         address, email = request.remote_addr, services.normalise_email(form.email.data)
         wait = throttle.wait_seconds(address, email)
         if wait:
+            security_event("sign_in.throttled", None, email_hash=email_fingerprint(email), wait_seconds=wait)
             return too_many_requests(wait)
         user = services.authenticate(form.email.data, form.password.data)
         if user is None:
             wait = throttle.record_failure(address, email)
+            security_event("sign_in.failed", None, logging.WARNING, email_hash=email_fingerprint(email))
+            if wait:  # this failure set a wait: the important one, in the audit log too
+                services.record_throttled(email, wait)
             db.session.commit()
             if wait:
                 return too_many_requests(wait)
@@ -132,17 +141,23 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Signing out ends every session of this user, on every device."""
+    """Signing out ends this device's session only; "Sign out everywhere" (portal/devices) ends them all."""
     if ConfirmForm().validate_on_submit() and current_user.is_authenticated:
-        services.end_all_sessions(current_user)
+        devices.end_current(current_user)
         db.session.commit()
-        logout_user()
-        locale = session.get("locale")
-        session.clear()
-        if locale:
-            session["locale"] = locale
-        flash(_("You have signed out."), "info")
+        forget_sign_in()
+        flash(_("You have signed out on this device. You are still signed in on your other devices, if any."),
+              "info")
     return redirect(url_for("main.index"))
+
+
+def forget_sign_in() -> None:
+    """Drop this browser's sign-in (both cookies); only the language choice stays."""
+    logout_user()
+    locale = session.get("locale")
+    session.clear()
+    if locale:
+        session["locale"] = locale
 
 
 @bp.route("/reset", methods=["GET", "POST"])
@@ -171,11 +186,15 @@ def reset(token):
         return redirect(url_for("auth.reset_request"))
     form = ResetForm()
     if form.validate_on_submit():
-        services.reset_password(token, form.password.data)
+        if current_user.is_authenticated:  # whoever was signed in here, this browser starts afresh
+            devices.end_current(current_user)
+        user = services.reset_password(token, form.password.data)
+        security_event("password.reset", user)
         db.session.commit()
         if current_user.is_authenticated:
             logout_user()
-        flash(_("Your password has been changed. Please sign in with the new one."), "success")
+        flash(_("Your password has been changed and you have been signed out on all your devices. "
+                "Please sign in with the new one."), "success")
         return redirect(url_for("auth.login", next=None))
     return render_template("auth/reset.html", form=form)
 
@@ -214,6 +233,7 @@ def change_password():
         except RuleViolation as exc:
             form.current.errors.append(str(exc))
         else:
+            security_event("password.changed", current_user)
             login_user(current_user._get_current_object())  # this device stays signed in (new session version)
             flash(_("Your password has been changed. You have been signed out on your other devices."), "success")
             return redirect(url_for("auth.account"))

@@ -174,6 +174,15 @@ def forget_old_sign_in_failures() -> str:
     return f"{result.rowcount or 0} old sign-in failure counts removed"
 
 
+def expire_device_sessions() -> str:
+    """Sessions past their lifetime end (the loader refuses them already; this keeps the sessions page
+    true), and sessions ended DEVICE_SESSION_RETENTION_DAYS ago are deleted."""
+    from portal.devices import services as devices
+
+    ended, removed = devices.expire_and_forget()
+    return f"{ended} expired sessions ended, {removed} old ended sessions removed"
+
+
 def remove_unconfirmed_accounts() -> str:
     """Retention: an account whose address was never confirmed is removed UNCONFIRMED_RETENTION_DAYS after
     registration (its notifications and queued mail with it). One that others' records point to (a report
@@ -220,6 +229,7 @@ JOBS = [
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
     Job("accounts.erasure", erase_accounts, hour=3),
+    Job("sessions.expire", expire_device_sessions, hour=3),
     Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
     Job("searches.daily", daily_search_alerts, hour=6),  # before the 07:00 digest too
     Job("followup.send", followups, hour=9),  # office hours in Thailand, when the team reads its mail

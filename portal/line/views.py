@@ -106,7 +106,7 @@ def _sign_in(identity: login.LineIdentity, next_url: str | None = None):
     if twofactor_flow.needs_second_step(user):  # LINE stands for the password; the second factor still counts
         return twofactor_flow.begin(user, False, next_url if is_safe_next(next_url) else None, via="line")
     services.sign_in(user, identity)
-    start_session(user, remember=False)
+    start_session(user, remember=False, method="line")
     db.session.commit()
     flash(_("Welcome, %(name)s.", name=user.name), "success")
     if is_safe_next(next_url):

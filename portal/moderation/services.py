@@ -9,6 +9,7 @@ from portal import audit
 from portal.auth.models import Role, User
 from portal.collab.models import CollabRequest, Response
 from portal.db import utcnow
+from portal.devices import services as devices
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
@@ -135,7 +136,7 @@ def suspend(actor: User, user: User, reason: str) -> None:
     if not (reason or "").strip():
         raise RuleViolation(_l("Give a reason."))
     user.suspended_at = utcnow()
-    user.session_version = (user.session_version or 1) + 1
+    devices.end_all(user, devices.SUSPENDED)
     owned = db.session.scalars(select(Firm).join(FirmMember).where(
         FirmMember.user_id == user.id, FirmMember.role == FirmRole.OWNER, Firm.hidden_at.is_(None)))
     for firm in owned:

@@ -111,6 +111,7 @@ def erase(user: User) -> None:
     from portal.mydata.models import DataExport
     from portal.notifications.models import Notification, NotificationPreference
     from portal.outbox.models import OutboxMessage
+    from portal.devices.models import DeviceSession
     from portal.twofactor.models import Passkey, RecoveryCode, RememberedDevice, TotpCredential
 
     name = pseudonym(user)
@@ -123,7 +124,8 @@ def erase(user: User) -> None:
     db.session.execute(delete(OutboxMessage).where(or_(OutboxMessage.user_id == user.id,
                                                        OutboxMessage.recipient == user.email)))
     for model in (DataExport, Notification, NotificationPreference, Follow, SavedSearch, LineAccount, FirmMember,
-                  TotpCredential, RecoveryCode, Passkey, RememberedDevice):  # its second factors too
+                  TotpCredential, RecoveryCode, Passkey, RememberedDevice,  # its second factors too
+                  DeviceSession):  # and its devices (browser, address)
         db.session.execute(delete(model).where(model.user_id == user.id))
     _end_terms(user)
     email = user.email

@@ -168,6 +168,16 @@ def second_factors(user) -> list[dict]:
     return rows
 
 
+def device_sessions(user) -> list[dict]:
+    """The devices the account signed in on (portal/devices), without their tokens."""
+    from portal.devices.models import DeviceSession
+
+    return [{"created_at": plain(d.created_at), "last_seen_at": plain(d.last_seen_at), "device": d.user_agent,
+             "client_address": d.client_address, "remember": d.remember, "ended_at": plain(d.ended_at)}
+            for d in db.session.scalars(select(DeviceSession).where(DeviceSession.user_id == user.id)
+                                        .order_by(DeviceSession.id))]
+
+
 def consents(user) -> list[dict]:
     """The consents on record: each firm's consent to a public listing (PDPA), with its time."""
     from portal.firms.models import Firm
@@ -183,7 +193,7 @@ for _name, _rows in (("account", account), ("firms", firms), ("memberships", mem
                      ("event_registrations", event_registrations), ("meeting_requests", meeting_requests),
                      ("followup_answers", followup_answers), ("line_account", line_account), ("follows", follows),
                      ("saved_searches", saved_searches), ("audit_entries", audit_entries), ("consents", consents),
-                     ("second_factors", second_factors)):
+                     ("second_factors", second_factors), ("device_sessions", device_sessions)):
     register_section(_name, _rows)
 
 

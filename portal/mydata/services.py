@@ -191,7 +191,9 @@ def request_deletion(user, answer: str) -> None:
     now = utcnow()
     user.deletion_requested_at = now
     user.deletion_due_at = now + timedelta(days=current_app.config["ACCOUNT_ERASURE_GRACE_DAYS"])
-    user.session_version = (user.session_version or 1) + 1
+    from portal.devices import services as devices
+
+    devices.end_all(user, devices.DELETION)  # every device signed out at once (and every older cookie)
     audit.record(user, "user.deletion_requested", user, due=user.deletion_due_at.isoformat())
     log.info("user %s asked for deletion, due %s", user.id, user.deletion_due_at)
 

@@ -84,7 +84,7 @@ def finish(user):
     from portal.auth.views import start_session  # (auth.views imports this module)
 
     data = session.get(PENDING) or {}
-    start_session(user, remember=data.get("remember", False))  # clears the session, pending state included
+    start_session(user, remember=data.get("remember", False), method=data.get("via") or "password")  # clears the pending state
     return data.get("next")
 
 

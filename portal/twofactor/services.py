@@ -223,8 +223,13 @@ def forget_devices(user, record: bool = True) -> None:
 
 
 def _changed(user, change: str) -> None:
-    """After any change of second factors: remembered browsers must pass the new step; the owner is told."""
+    """After any change of second factors: remembered browsers must pass the new step; the owner is told;
+    the security log has it (portal/security_events.py)."""
+    from portal.security_events import security_event
     from portal.twofactor import emails
 
+    event = ("two_factor.enabled" if change.endswith("_added") else
+             "two_factor.disabled" if change.endswith("_removed") else "two_factor.changed")
+    security_event(event, user, change=change)
     forget_devices(user, record=False)
     emails.send_changed(user, change)

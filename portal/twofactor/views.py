@@ -1,6 +1,8 @@
 """Two-factor sign-in: the second step, the account security page, TOTP set-up and removal, recovery codes,
 remembered devices, and re-authentication. Passkey routes are in portal/twofactor/passkey_views.py (imported
 at the end, on this blueprint)."""
+import logging
+
 import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -15,6 +17,7 @@ from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.permissions import must_use_two_factor
+from portal.security_events import security_event
 from portal.twofactor import flow, services
 from portal.twofactor.forms import EnrolTotpForm, ReauthForm, SecondStepForm
 from portal.validators import is_safe_next
@@ -49,6 +52,7 @@ def verify():
             return too_many_requests(wait)
         if not services.check_code(user, form.code.data):
             wait = throttle.record_failure(address, key)
+            security_event("two_factor.failed", user, logging.WARNING, step="sign_in", throttled=bool(wait))
             db.session.commit()
             if wait:
                 return too_many_requests(wait)
@@ -182,11 +186,13 @@ def reauth():
         if wait:
             return too_many_requests(wait)
         if _reauth_ok(user, form, has_factor):
+            security_event("reauth.succeeded", user)
             throttle.record_success(address, key)
             flow.mark_recent()
             db.session.commit()
             return redirect(next_url)
         wait = throttle.record_failure(address, key)
+        security_event("reauth.failed", user, logging.WARNING, throttled=bool(wait))
         db.session.commit()
         if wait:
             return too_many_requests(wait)

@@ -15,7 +15,7 @@ PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream
          "/directory/?q=ปลากัด&cluster=betta&position=upstream&province=nope&verified=1",
          "/requests/", "/requests/?q=ปลากัด&status=all&kind=nope", "/requests/{request}", "/results"]
 SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
-                   "/auth/account", "/auth/password", "/firms/{firm}/memberships", "/notifications/",
+                   "/auth/account", "/auth/password", "/auth/sessions/", "/firms/{firm}/memberships", "/notifications/",
                    "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",
                    "/clusters/betta/coordinators", "/requests/new", "/requests/{request}",
                    "/requests/{request}/close", "/requests/{request}/edit", "/requests/responses/{response}",
