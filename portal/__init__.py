@@ -107,6 +107,7 @@ def _import_models():
     from portal.moderation import services as _moderation_services  # noqa: F401
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.outbox import models as _outbox  # noqa: F401
+    from portal.privacy import models as _privacy  # noqa: F401
     from portal.search import vocabulary as _vocabulary  # noqa: F401
 
 
@@ -133,6 +134,7 @@ def register_blueprints(app):
     from portal.moderation.views import bp as moderation_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.outbox.views import bp as outbox_bp
+    from portal.privacy.views import bp as privacy_bp
     from portal.scorecard.views import bp as scorecard_bp
 
     app.register_blueprint(main_bp)
@@ -155,6 +157,7 @@ def register_blueprints(app):
     app.register_blueprint(line_bp, url_prefix="/line")
     app.register_blueprint(line_webhook_bp, url_prefix="/line")
     app.register_blueprint(following_bp, url_prefix="/following")
+    app.register_blueprint(privacy_bp, url_prefix="/privacy")
 
 
 def register_template_helpers(app):

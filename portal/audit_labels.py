@@ -30,6 +30,8 @@ ACTIONS = {
     "firm.verification_cleared": _l("Firm verification cleared"),
     "firm.consent_given": _l("Consent to a public listing given"),
     "firm.consent_withdrawn": _l("Consent to a public listing withdrawn"),
+    "privacy.notice_accepted": _l("Privacy notice accepted"),
+    "privacy.retention_run": _l("Old records removed under the retention schedule"),
     "firm.editor_invited": _l("Invited to the firm's team"),
     "firm.editor_joined": _l("Joined the firm's team"),
     "firm.editor_removed": _l("Removed from the firm's team"),
@@ -172,6 +174,11 @@ DETAILS = {
     "sent": _l("Sent"),
     "reminded": _l("Reminded"),
     "via": _l("Registered through"),
+    "version": _l("Privacy notice version"),
+    "method": _l("How"),
+    "notifications": _l("Notifications"),
+    "outbox": _l("Outgoing messages"),
+    "audit": _l("Audit entries"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.
@@ -185,8 +192,10 @@ def _value_labels() -> dict:
     from portal.followup.models import Stage
     from portal.moderation.models import ReportReason
 
+    from portal.privacy.models import ConsentMethod
+
     labels = dict(_SYSTEM_REASONS)
-    for enum in (ReportReason, CloseReason, Position, Stage):
+    for enum in (ReportReason, CloseReason, Position, Stage, ConsentMethod):
         labels.update({member.value: member.label for member in enum})
     return labels
 

@@ -34,6 +34,7 @@ from portal.moderation.models import Report
 from portal.thai import bangkok_today
 
 __all__ = [
+    "can_view_consents",
     "can_create_firm",
     "can_edit_firm",
     "can_manage_firm_team",
@@ -560,6 +561,12 @@ def can_unlink_line(user, own_link) -> bool:
 
 
 def can_view_audit_log(user) -> bool:
+    return _active(user) and user.is_staff
+
+
+def can_view_consents(user) -> bool:
+    """OSMEP staff (the data controller's people) see anyone's consent history (PDPA: OSMEP must be able to
+    show what each person consented to, and when)."""
     return _active(user) and user.is_staff
 
 

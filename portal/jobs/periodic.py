@@ -199,11 +199,19 @@ def remove_unconfirmed_accounts() -> str:
     return f"{removed} never-confirmed accounts removed, {kept} kept (referenced)"
 
 
+def privacy_retention() -> str:
+    """The retention schedule's notifications, outbox rows and audit entries (portal/privacy/retention.py)."""
+    from portal.privacy import retention
+
+    return retention.run()
+
+
 JOBS = [
     Job("requests.expire", expire_requests, hour=0),
     Job("events.expire_requests", expire_meeting_requests, hour=0),
     Job("results.check", check_results, hour=3),
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
+    Job("privacy.retention", privacy_retention, hour=3),
     Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
     Job("searches.daily", daily_search_alerts, hour=6),  # before the 07:00 digest too
     Job("followup.send", followups, hour=9),  # office hours in Thailand, when the team reads its mail
