@@ -214,3 +214,16 @@ def test_others_do_not_see_consents(app, cast):
     assert signed_in(app, cast.email("coordinator")).get("/privacy/consents").status_code == 403
     response = app.test_client().get("/privacy/consents")
     assert response.status_code == 302 and "/auth/login" in response.location
+
+
+def test_staff_download_a_persons_history_and_find_it_from_the_user_page(app, cast):
+    staff = signed_in(app, cast.email("staff"))
+    response = staff.get("/privacy/consents.csv?lang=en&email=owner@example.com")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    lines = body(response).lstrip("\ufeff").splitlines()
+    assert lines[0].startswith("When,What,Privacy notice version") and len(lines) == 2
+    assert ",notice,1,," in lines[1] and "owner@example.com" in lines[1]
+    assert staff.get("/privacy/consents.csv?email=nobody@example.com").status_code == 404
+    assert signed_in(app, cast.email("owner")).get("/privacy/consents.csv?email=owner@example.com").status_code == 403
+    page = body(staff.get(f"/moderation/users/{cast.users['owner']}?lang=en"))
+    assert "/privacy/consents?email=owner@example.com" in page and "Consent history" in page

@@ -123,3 +123,17 @@ def test_a_run_with_nothing_to_remove_leaves_no_audit_entry(ctx):
 def test_every_rule_of_the_schedule_is_carried_out_by_a_daily_or_hourly_job(app, rule):
     assert rule.job in periodic.BY_NAME
     assert rule.setting in app.config and int(app.config[rule.setting]) > 0
+
+
+def test_a_never_confirmed_account_on_a_firms_team_is_kept(ctx):
+    from portal.auth.models import User
+
+    now = utcnow()
+    owner = factories.user(email="owner.unconfirmed@example.com", confirmed=False)
+    alone = factories.user(email="alone.unconfirmed@example.com", confirmed=False)
+    factories.team_member(factories.firm(), owner, "owner")
+    owner.created_at = alone.created_at = now - days("unconfirmed_accounts") - HOUR
+    db.session.commit()
+    assert periodic.remove_unconfirmed_accounts() == "1 never-confirmed accounts removed, 1 kept (referenced)"
+    left = set(db.session.scalars(select(User.email)))
+    assert "owner.unconfirmed@example.com" in left and "alone.unconfirmed@example.com" not in left

@@ -177,14 +177,20 @@ def forget_old_sign_in_failures() -> str:
 def remove_unconfirmed_accounts() -> str:
     """Retention: an account whose address was never confirmed is removed UNCONFIRMED_RETENTION_DAYS after
     registration (its notifications and queued mail with it). One that others' records point to (a report
-    it filed) is kept. The audit trail keeps that the account existed, not who it was."""
+    it filed) or that is on a firm's team is kept. The audit trail keeps that the account existed, not who it was."""
     from portal.audit import AuditEntry
     from portal.auth.models import User
+    from portal.firms.models import FirmMember
 
     cutoff = utcnow() - timedelta(days=current_app.config["UNCONFIRMED_RETENTION_DAYS"])
     candidates = db.session.scalars(select(User).where(User.confirmed_at.is_(None), User.created_at < cutoff)).all()
     removed = kept = 0
+    on_a_team = set(db.session.scalars(select(FirmMember.user_id).where(
+        FirmMember.user_id.in_([user.id for user in candidates]))))
     for user in candidates:
+        if user.id in on_a_team:  # owns or edits a firm: removing the account would take the firm's team with it
+            kept += 1
+            continue
         try:
             with db.session.begin_nested():
                 db.session.execute(update(AuditEntry).where(AuditEntry.actor_id == user.id).values(actor_id=None))

@@ -16,3 +16,16 @@ def history_of(user) -> list[ConsentRecord]:
              .where(or_(ConsentRecord.user_id == user.id, ConsentRecord.firm_id.in_(firm_ids)))
              .order_by(ConsentRecord.created_at.desc(), ConsentRecord.id.desc()).limit(HISTORY_LIMIT))
     return list(db.session.scalars(query))
+
+
+def history_table(records) -> tuple[list, list]:
+    """(header, rows) of a consent history for a download: times in UTC, ISO 8601."""
+    from flask_babel import gettext as _
+
+    header = [_("When"), _("What"), _("Privacy notice version"), _("Firm"), _("Given or withdrawn"), _("How"),
+              _("By"), _("Language")]
+    rows = [[record.created_at.isoformat(), record.kind.value, record.version or "",
+             record.firm.name if record.firm else "", _("Given") if record.granted else _("Withdrawn"),
+             str(record.method.label), record.user.email if record.user else "", record.locale or ""]
+            for record in records]
+    return header, rows

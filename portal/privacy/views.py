@@ -1,6 +1,6 @@
 """/privacy: the notice and the retention schedule; the accept page a new notice version sends people to;
 the owner's withdrawal of listing consent; OSMEP's view of a person's consent history."""
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.auth.models import User
 from portal.auth.services import normalise_email
 from portal.db import unit_of_work
+from portal.exports import table_download
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.forms import ConfirmForm
@@ -80,10 +81,8 @@ def withdraw_listing(firm_id):
     return redirect(url_for("firms.detail", firm_id=firm.id))
 
 
-@bp.get("/consents")
-@login_required
-def consents():
-    """OSMEP staff: one person's consent history, found by e-mail address."""
+def _searched():
+    """The person the staff search names (?email=), with their history; (form, person or None, records)."""
     require(can_view_consents(current_user))
     form = ConsentSearchForm(request.args)
     person, records = None, []
@@ -91,5 +90,23 @@ def consents():
         person = db.session.scalar(select(User).where(User.email == normalise_email(form.email.data)))
         if person is not None:
             records = queries.history_of(person)
+    return form, person, records
+
+
+@bp.get("/consents")
+@login_required
+def consents():
+    """OSMEP staff: one person's consent history, found by e-mail address."""
+    form, person, records = _searched()
     return render_template("privacy/consents.html", form=form, person=person, records=records,
                            searched=bool(form.email.data))
+
+
+@bp.get("/consents.csv")
+@login_required
+def consents_csv():
+    """The same history as a CSV file, for a reply to the person or to the PDPC."""
+    _form, person, records = _searched()
+    if person is None:
+        abort(404)
+    return table_download("consents", *queries.history_table(records), "csv", f"consents-{person.id}.csv")
