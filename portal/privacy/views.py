@@ -1,6 +1,6 @@
 """/privacy: the notice and the retention schedule; the accept page a new notice version sends people to;
 the owner's withdrawal of listing consent; OSMEP's view of a person's consent history."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -27,6 +27,7 @@ bp = Blueprint("privacy", __name__)
 OPEN_ENDPOINTS = {"auth.logout", "auth.confirm", "auth.check_email", "auth.set_language", "main.health",
                   "main.favicon", "static"}
 OPEN_BLUEPRINTS = {"privacy", "line_webhook"}
+ACCEPTED = "privacy_accepted"  # in the session: [user id, notice version] once that user has accepted that version
 
 
 @bp.before_app_request
@@ -36,7 +37,11 @@ def ask_for_consent():
         return None
     if request.endpoint is None or request.endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS:
         return None
+    settled = [current_user.id, notices.current_version()]
+    if session.get(ACCEPTED) == settled:  # known from an earlier request of this session: no query
+        return None
     if not services.needs_consent(current_user):
+        session[ACCEPTED] = settled
         return None
     return redirect(url_for("privacy.accept", next=request.full_path.rstrip("?")))
 
