@@ -23,9 +23,10 @@ from portal.validators import is_safe_next
 bp = Blueprint("privacy", __name__)
 
 # Page views that never wait for the acceptance: this blueprint, signing out, confirming an address, the
-# language switch, health checks and machine endpoints (LINE's webhook), static files.
-OPEN_ENDPOINTS = {"auth.logout", "auth.confirm", "auth.check_email", "auth.set_language", "main.health",
-                  "main.favicon", "static"}
+# language switch, an e-mail's "stop these alerts" link (stopping mail is never held back), health checks and
+# machine endpoints (LINE's webhook), static files.
+OPEN_ENDPOINTS = {"auth.logout", "auth.confirm", "auth.check_email", "auth.set_language", "following.stop",
+                  "main.health", "main.favicon", "static"}
 OPEN_BLUEPRINTS = {"privacy", "line_webhook"}
 ACCEPTED = "privacy_accepted"  # in the session: [user id, notice version] once that user has accepted that version
 
