@@ -70,7 +70,8 @@ def accept():
     version = notices.current_version()
     return render_template("privacy/accept.html", form=form, version=version, next=target,
                            first=services.accepted_version(current_user) is None,
-                           effective=notices.effective_date(version), body=notices.template_of(version, current_locale()))
+                           effective=notices.effective_date(version),
+                           body=notices.template_of(version, current_locale()))
 
 
 @bp.post("/firms/<int:firm_id>/withdraw-listing")

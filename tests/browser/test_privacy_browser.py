@@ -30,7 +30,8 @@ def test_a_member_accepts_the_notice_before_going_on(page: Page, base_url, app, 
     assert results.violations_count == 0, results.generate_report()
 
     page.get_by_role("button", name=th("Accept and continue")).click()
-    expect(page.get_by_text(th("Please read the privacy notice and tick the box to accept it."), exact=True)).to_be_visible()
+    refusal = th("Please read the privacy notice and tick the box to accept it.")
+    expect(page.get_by_text(refusal, exact=True)).to_be_visible()
     page.get_by_label(th("I have read the privacy notice and accept it")).check()
     page.get_by_role("button", name=th("Accept and continue")).click()
     expect(page).to_have_url(re.compile(r"/firms/mine$"))
