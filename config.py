@@ -138,6 +138,23 @@ class Config:
     SCHEDULE_TIME_LIMIT_SECONDS = float(os.environ.get("SCHEDULE_TIME_LIMIT_SECONDS", "30"))
     SCHEDULE_STALE_MINUTES = 10
     UNCONFIRMED_RETENTION_DAYS = int(os.environ.get("UNCONFIRMED_RETENTION_DAYS", "30"))
+    # The retention schedule (portal/privacy/retention.py, shown on /privacy): read notifications, finished
+    # outbox rows, audit entries (about five years: they are the evidence of who did what, consent included).
+    NOTIFICATION_RETENTION_DAYS = int(os.environ.get("NOTIFICATION_RETENTION_DAYS", "180"))
+    OUTBOX_RETENTION_DAYS = int(os.environ.get("OUTBOX_RETENTION_DAYS", "90"))
+    AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", "1827"))
+    # The privacy notice (templates/privacy/notice_v<N>.<lang>.html): its current version, and the data
+    # controller's contact for PDPA requests. Raising the version asks everyone signed in to accept again.
+    PRIVACY_NOTICE_VERSION = int(os.environ.get("PRIVACY_NOTICE_VERSION", "1"))
+    PRIVACY_CONTACT_EMAIL = os.environ.get("PRIVACY_CONTACT_EMAIL", "privacy@portal.example.go.th")
+    PRIVACY_CONTACT_ADDRESS_TH = os.environ.get(
+        "PRIVACY_CONTACT_ADDRESS_TH",
+        "สำนักงานส่งเสริมวิสาหกิจขนาดกลางและขนาดย่อม (สสว.) 21 อาคารทีเอสที ทาวเวอร์ ถนนวิภาวดีรังสิต "
+        "แขวงจอมพล เขตจตุจักร กรุงเทพมหานคร 10900")
+    PRIVACY_CONTACT_ADDRESS_EN = os.environ.get(
+        "PRIVACY_CONTACT_ADDRESS_EN",
+        "Office of Small and Medium Enterprises Promotion (OSMEP), 21 TST Tower, Vibhavadi-Rangsit Road, "
+        "Chom Phon, Chatuchak, Bangkok 10900")
 
     # Links in e-mails expire: confirmation 2 days, password reset 1 hour, invitation 7 days.
     CONFIRM_MAX_AGE = 60 * 60 * 48

@@ -113,6 +113,7 @@ def _import_models():
     from portal.mydata import services as _mydata_services  # noqa: F401  (its notification kind and e-mails)
     from portal.notifications import models as _notifications  # noqa: F401
     from portal.outbox import models as _outbox  # noqa: F401
+    from portal.privacy import models as _privacy  # noqa: F401
     from portal.search import vocabulary as _vocabulary  # noqa: F401
     from portal.twofactor import emails as _twofactor_emails  # noqa: F401  (its e-mail kind)
     from portal.twofactor import models as _twofactor  # noqa: F401
@@ -143,6 +144,7 @@ def register_blueprints(app):
     from portal.mydata.views import bp as mydata_bp
     from portal.notifications.views import bp as notifications_bp
     from portal.outbox.views import bp as outbox_bp
+    from portal.privacy.views import bp as privacy_bp
     from portal.scorecard.views import bp as scorecard_bp
     from portal.twofactor.views import bp as twofactor_bp
 
@@ -169,6 +171,7 @@ def register_blueprints(app):
     app.register_blueprint(following_bp, url_prefix="/following")
     app.register_blueprint(twofactor_bp, url_prefix="/account/security")
     app.register_blueprint(mydata_bp, url_prefix="/account")
+    app.register_blueprint(privacy_bp, url_prefix="/privacy")
 
 
 def register_template_helpers(app):

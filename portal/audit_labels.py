@@ -45,6 +45,8 @@ ACTIONS = {
     "firm.verification_cleared": _l("Firm verification cleared"),
     "firm.consent_given": _l("Consent to a public listing given"),
     "firm.consent_withdrawn": _l("Consent to a public listing withdrawn"),
+    "privacy.notice_accepted": _l("Privacy notice accepted"),
+    "privacy.retention_run": _l("Old records removed under the retention schedule"),
     "firm.editor_invited": _l("Invited to the firm's team"),
     "firm.editor_joined": _l("Joined the firm's team"),
     "firm.editor_removed": _l("Removed from the firm's team"),
@@ -194,6 +196,11 @@ DETAILS = {
     "device": _l("Device"),
     "email_hash": _l("E-mail address (fingerprint)"),
     "wait_seconds": _l("Wait (seconds)"),
+    "version": _l("Privacy notice version"),
+    "method": _l("How"),
+    "notifications": _l("Notifications"),
+    "outbox": _l("Outgoing messages"),
+    "audit": _l("Audit entries"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.
@@ -207,8 +214,10 @@ def _value_labels() -> dict:
     from portal.followup.models import Stage
     from portal.moderation.models import ReportReason
 
+    from portal.privacy.models import ConsentMethod
+
     labels = dict(_SYSTEM_REASONS)
-    for enum in (ReportReason, CloseReason, Position, Stage):
+    for enum in (ReportReason, CloseReason, Position, Stage, ConsentMethod):
         labels.update({member.value: member.label for member in enum})
     return labels
 

@@ -34,6 +34,7 @@ from portal.moderation.models import Report
 from portal.thai import bangkok_today
 
 __all__ = [
+    "can_view_consents",
     "can_create_firm",
     "can_edit_firm",
     "can_manage_firm_team",
@@ -596,6 +597,12 @@ def can_download_export(user, data_export) -> bool:
 def can_delete_account(user) -> bool:
     """Signed-in users may ask for their own account to be deleted (and nobody else's)."""
     return bool(user.is_authenticated) and not user.is_erased
+
+
+def can_view_consents(user) -> bool:
+    """OSMEP staff (the data controller's people) see anyone's consent history (PDPA: OSMEP must be able to
+    show what each person consented to, and when)."""
+    return _active(user) and user.is_staff
 
 
 def can_manage_outbox(user) -> bool:

@@ -80,3 +80,10 @@ def province_name(province_id: int) -> str:
 def clear() -> None:
     """Forget everything (after reference data is reloaded, and between tests)."""
     _cache.clear()
+
+
+def forget(prefix: str) -> None:
+    """Drop this process's cached values whose names start with `prefix` (a consent withdrawn: the count of
+    public listings is recounted on the next request)."""
+    for name in [name for name in _cache if name.startswith(prefix)]:
+        _cache.pop(name, None)

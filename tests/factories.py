@@ -81,7 +81,23 @@ def user(email=None, password=PASSWORD, confirmed=True, locale="th", role=None, 
     )
     db.session.add(obj)
     db.session.flush()
+    accepted_notice(obj)
     return obj
+
+
+def accepted_notice(user_obj, version=None, at=None):
+    """The user accepted the privacy notice (the current version unless told): every factory user has, as
+    registration records it, so pages open without the acceptance page in between."""
+    from flask import current_app
+
+    from portal.privacy.models import ConsentKind, ConsentMethod, ConsentRecord
+
+    record = ConsentRecord(kind=ConsentKind.NOTICE, user_id=user_obj.id, granted=True,
+                           version=version or current_app.config["PRIVACY_NOTICE_VERSION"],
+                           method=ConsentMethod.REGISTRATION, locale=user_obj.locale, created_at=at or CONSENTED)
+    db.session.add(record)
+    db.session.flush()
+    return record
 
 
 def team_member(firm_obj, user_obj, role="owner"):

@@ -41,9 +41,9 @@ def member(app):
     ("/auth/reset", {"email": "victim@example.com"}, "victim@example.com", "/auth/reset/"),
     ("/auth/reset", {"email": "nobody@example.com"}, "nobody@example.com", "/auth/register"),
     ("/auth/register", {"name": "New", "email": "new@example.com", "password": "long enough 123",
-                        "password2": "long enough 123"}, "new@example.com", "/auth/confirm/"),
+                        "password2": "long enough 123", "accept_privacy": "y"}, "new@example.com", "/auth/confirm/"),
     ("/auth/register", {"name": "Again", "email": "victim@example.com", "password": "long enough 123",
-                        "password2": "long enough 123"}, "victim@example.com", "/auth/login"),
+                        "password2": "long enough 123", "accept_privacy": "y"}, "victim@example.com", "/auth/login"),
 ])
 def test_mailed_links_use_the_configured_base_url_whatever_the_host_header(
         client, mailbox, member, path, data, address, fragment):

@@ -17,7 +17,7 @@ NEW_PASSWORD = "a much longer new passphrase 2567"
 
 def register(client, email="somchai@example.com", password=factories.PASSWORD, lang="th", name="สมชาย ใจดี"):
     return client.post(f"/auth/register?lang={lang}", data={
-        "name": name, "email": email, "password": password, "password2": password,
+        "name": name, "email": email, "password": password, "password2": password, "accept_privacy": "y",
     })
 
 

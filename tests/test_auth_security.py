@@ -57,7 +57,8 @@ def test_posts_without_a_csrf_token_are_refused(database_url, app):
 def test_without_smtp_mail_goes_to_the_outbox(database_url, app, tmp_path):
     dev = fresh_app(database_url, MAIL_SERVER=None, OUTBOX_DIR=str(tmp_path / "outbox"))
     dev.test_client().post("/auth/register?lang=en", data={
-        "name": "Dev", "email": "dev@example.com", "password": "long enough 123", "password2": "long enough 123"})
+        "name": "Dev", "email": "dev@example.com", "password": "long enough 123", "password2": "long enough 123",
+        "accept_privacy": "y"})
     files = list((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 1
     assert b"/auth/confirm/" in files[0].read_bytes()
@@ -72,7 +73,7 @@ def test_an_smtp_failure_keeps_the_account_and_the_message_for_a_later_try(datab
     client = broken.test_client()
     response = client.post("/auth/register?lang=th", data={
         "name": "ไม่มีเมล", "email": "nomail@example.com", "password": "long enough 123",
-        "password2": "long enough 123"}, follow_redirects=True)
+        "password2": "long enough 123", "accept_privacy": "y"}, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200 and "เรากำลังส่งข้อความไปที่ nomail@example.com" in page
     assert "ส่งอีเมลไม่สำเร็จ" not in page and "ไม่สามารถส่งอีเมล" not in page

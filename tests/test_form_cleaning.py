@@ -41,7 +41,7 @@ def test_every_form_cleans_its_text_through_the_base_form(module):
 def test_a_name_of_spaces_is_no_name_at_registration(client, app, th):
     response = client.post("/auth/register?lang=th", data={
         "name": SPACES, "email": "space@example.com", "password": factories.PASSWORD,
-        "password2": factories.PASSWORD})
+        "password2": factories.PASSWORD, "accept_privacy": "y"})
     assert response.status_code == 200
     assert th("Please enter your name.") in body(response)
     assert count(app, User) == 0
@@ -68,7 +68,8 @@ def test_a_firm_with_a_thai_name_of_spaces_and_no_english_name_is_refused(app, o
 def test_passwords_are_taken_as_typed(client, app):
     password = "  spaces around  "
     response = client.post("/auth/register?lang=en", data={
-        "name": "Anna", "email": "anna@example.com", "password": password, "password2": password})
+        "name": "Anna", "email": "anna@example.com", "password": password, "password2": password,
+        "accept_privacy": "y"})
     assert response.status_code == 302
     assert factories.sign_in(client, "anna@example.com", password=password).status_code == 302
 

@@ -91,7 +91,7 @@ def test_responses_vary_on_language(client):
 def test_wtforms_own_messages_come_in_the_users_language(client):
     """WTForms ships no Thai: its built-in messages are read from the portal's catalogue."""
     data = {"name": "ก" * 121, "email": "long.name@example.com", "password": "long enough passphrase",
-            "password2": "long enough passphrase"}
+            "password2": "long enough passphrase", "accept_privacy": "y"}
     thai = client.post("/auth/register?lang=th", data=data).get_data(as_text=True)
     assert "ยาวได้ไม่เกิน 120 ตัวอักษร" in thai and "Field cannot be longer" not in thai
     english = client.post("/auth/register?lang=en", data=data).get_data(as_text=True)

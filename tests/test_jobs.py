@@ -147,7 +147,8 @@ def wait_for(condition, timeout=30.0, step=0.1):
 
 def register(client, email):
     return client.post("/auth/register?lang=th", data={"name": "สมหญิง", "email": email,
-                                                      "password": "long enough 123", "password2": "long enough 123"})
+                                                      "password": "long enough 123", "password2": "long enough 123",
+                                                      "accept_privacy": "y"})
 
 
 def rows(app, **where):

@@ -99,7 +99,8 @@ def test_register_with_line_then_confirm_and_sign_in_again(client, app, fake_lin
     form = body(client.get("/line/register?lang=en"))
     assert 'value="สมหญิง รักดี"' in form and 'value="somying@example.com"' in form  # LINE's, editable
     done = client.post("/line/register?lang=en", data={"name": "สมหญิง รักดี (ร้านผ้าไหม)",
-                                                        "email": "somying@example.com"})
+                                                        "email": "somying@example.com",
+                                                        "accept_privacy": "y"})
     assert done.status_code == 302 and "/auth/check-email" in done.location
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == "somying@example.com"))
@@ -165,7 +166,8 @@ def test_the_typed_address_of_an_existing_account_creates_nothing(client, app, f
     owner_id = make_user(app, "owner@example.com")
     fake_line.user = line_user(3, email=None)  # no e-mail from LINE: the form asks for one
     assert line_round_trip(client).location.endswith("/line/register")
-    done = client.post("/line/register", data={"name": "Someone", "email": "OWNER@example.com"})
+    done = client.post("/line/register", data={"name": "Someone", "email": "OWNER@example.com",
+                                                "accept_privacy": "y"})
     assert done.status_code == 302 and "/auth/check-email" in done.location  # as for a new account
     assert link_of(app, owner_id) is None
     with app.app_context():

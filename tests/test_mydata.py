@@ -118,8 +118,13 @@ def test_export_holds_every_section_field_by_field(ctx):
     assert (search["name"], search["list"], search["frequency"]) == ("bettas", "board", "daily")
     actions = sorted(e["action"] for e in data["audit_entries"])
     assert actions == AUDITED_FOR_LEAVER, actions  # by the keeper about the firm (editor_invited): not theirs
-    assert data["consents"] == [{"kind": "firm.public_listing", "firm_id": ids["r"], "firm_name_th": "ฟาร์มผู้ตอบ",
-                                 "given_at": None, "given": False}]
+    listing, *history = data["consents"]
+    assert listing == {"kind": "firm.public_listing", "firm_id": ids["r"], "firm_name_th": "ฟาร์มผู้ตอบ",
+                       "given_at": None, "given": False}
+    # the privacy notice the leaver accepted (factories.user records it, as registration does)
+    assert [(h["kind"], h["version"], h["given"], h["method"]) for h in history] == [
+        ("history.notice", 1, True, "registration")]
+    assert history[0]["given_at"]
     factors = data["second_factors"]  # what is set up, never the secrets
     assert [f["kind"] for f in factors] == ["authenticator_app", "recovery_code", "passkey"]
     assert factors[2]["name"] == "Somchai's phone" and factors[1]["used_at"] is None

@@ -6,6 +6,7 @@ from wtforms.validators import EqualTo, Length
 
 from portal.auth.models import EmailSetting
 from portal.forms import InputRequired, PortalForm, email_field
+from portal.privacy.forms import accept_field
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 1000
 
@@ -46,6 +47,7 @@ class RegisterForm(PortalForm):
     email = email_field()
     password = new_password_field(_l("Password"))
     password2 = repeat_field("password")
+    accept_privacy = accept_field()
 
 
 class LoginForm(PortalForm):

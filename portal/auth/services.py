@@ -118,8 +118,17 @@ def register(name: str, email: str, password: str, locale: str) -> tuple[User, b
     db.session.add(user)
     db.session.flush()
     audit.record(user, "user.registered", user)
+    accept_notice_at_registration(user, locale)
     log.info("user %s registered", user.id)
     return user, True
+
+
+def accept_notice_at_registration(user: User, locale: str) -> None:
+    """The registration form's privacy box (required) is the acceptance of the current notice."""
+    from portal.privacy.models import ConsentMethod
+    from portal.privacy.services import accept_notice
+
+    accept_notice(user, ConsentMethod.REGISTRATION, locale)
 
 
 def authenticate(email: str, password: str) -> User | None:

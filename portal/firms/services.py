@@ -46,6 +46,14 @@ def _flush_unique():
         raise DuplicateRegistration() from None
 
 
+def _record_listing(actor: User, firm: Firm, granted: bool) -> None:
+    """The firm form's listing box, in the consent history (portal/privacy)."""
+    from portal.privacy.models import ConsentMethod
+    from portal.privacy.services import record_listing
+
+    record_listing(actor, firm, granted, ConsentMethod.FIRM_FORM)
+
+
 def create_firm(actor: User, data: dict, public_listing: bool, logo: str | None = None) -> Firm:
     """A new firm owned by `actor`. :raises PermissionDenied, RuleViolation:"""
     if not can_create_firm(actor):
@@ -57,6 +65,8 @@ def create_firm(actor: User, data: dict, public_listing: bool, logo: str | None 
     db.session.add(firm)
     _flush_unique()
     audit.record(actor, "firm.created", firm, public_listing=public_listing)
+    if public_listing:
+        _record_listing(actor, firm, True)
     log.info("firm %s created by %s", firm.id, actor.id)
     return firm
 
@@ -78,6 +88,7 @@ def update_firm(actor: User, firm: Firm, data: dict, public_listing: bool, logo:
         firm.public_listing_consent_at = utcnow() if public_listing else None
         changed.append("public_listing")
         audit.record(actor, "firm.consent_given" if public_listing else "firm.consent_withdrawn", firm)
+        _record_listing(actor, firm, public_listing)
     if logo is not None:
         firm.logo_filename = logo
         changed.append("logo")

@@ -186,14 +186,20 @@ def expire_device_sessions() -> str:
 def remove_unconfirmed_accounts() -> str:
     """Retention: an account whose address was never confirmed is removed UNCONFIRMED_RETENTION_DAYS after
     registration (its notifications and queued mail with it). One that others' records point to (a report
-    it filed) is kept. The audit trail keeps that the account existed, not who it was."""
+    it filed) or that is on a firm's team is kept. The audit trail keeps that the account existed, not who it was."""
     from portal.audit import AuditEntry
     from portal.auth.models import User
+    from portal.firms.models import FirmMember
 
     cutoff = utcnow() - timedelta(days=current_app.config["UNCONFIRMED_RETENTION_DAYS"])
     candidates = db.session.scalars(select(User).where(User.confirmed_at.is_(None), User.created_at < cutoff)).all()
     removed = kept = 0
+    on_a_team = set(db.session.scalars(select(FirmMember.user_id).where(
+        FirmMember.user_id.in_([user.id for user in candidates]))))
     for user in candidates:
+        if user.id in on_a_team:  # owns or edits a firm: removing the account would take the firm's team with it
+            kept += 1
+            continue
         try:
             with db.session.begin_nested():
                 db.session.execute(update(AuditEntry).where(AuditEntry.actor_id == user.id).values(actor_id=None))
@@ -223,6 +229,13 @@ def remove_expired_exports() -> str:
     return f"{remove()} expired data exports removed"
 
 
+def privacy_retention() -> str:
+    """The retention schedule's notifications, outbox rows and audit entries (portal/privacy/retention.py)."""
+    from portal.privacy import retention
+
+    return retention.run()
+
+
 JOBS = [
     Job("requests.expire", expire_requests, hour=0),
     Job("events.expire_requests", expire_meeting_requests, hour=0),
@@ -230,6 +243,7 @@ JOBS = [
     Job("accounts.retention", remove_unconfirmed_accounts, hour=3),
     Job("accounts.erasure", erase_accounts, hour=3),
     Job("sessions.expire", expire_device_sessions, hour=3),
+    Job("privacy.retention", privacy_retention, hour=3),
     Job("events.reminders", event_reminders, hour=6),  # before the 07:00 digest, so digest readers get it too
     Job("searches.daily", daily_search_alerts, hour=6),  # before the 07:00 digest too
     Job("followup.send", followups, hour=9),  # office hours in Thailand, when the team reads its mail

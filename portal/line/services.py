@@ -92,6 +92,7 @@ def register(identity: LineIdentity, name: str, email: str, locale: str) -> tupl
     _attach(user, identity)
     audit.record(user, "user.registered", user, via="LINE")
     audit.record(user, "line.linked", user)
+    auth_services.accept_notice_at_registration(user, locale)
     log.info("user %s registered with LINE", user.id)
     return user, True
 

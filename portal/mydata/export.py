@@ -179,13 +179,24 @@ def device_sessions(user) -> list[dict]:
 
 
 def consents(user) -> list[dict]:
-    """The consents on record: each firm's consent to a public listing (PDPA), with its time."""
+    """The consents on record: each firm's current consent to a public listing (PDPA, with its time), then
+    the history portal.privacy keeps of this person: each notice version accepted, each listing consent
+    they granted or withdrew for a firm (when, how, in which language)."""
     from portal.firms.models import Firm
+    from portal.privacy.models import ConsentRecord
 
     found = db.session.execute(select(Firm.id, Firm.name_th, Firm.public_listing_consent_at)
                                .where(Firm.id.in_(_firm_ids(user))).order_by(Firm.id)).all()
-    return [{"kind": "firm.public_listing", "firm_id": firm_id, "firm_name_th": name,
+    rows = [{"kind": "firm.public_listing", "firm_id": firm_id, "firm_name_th": name,
              "given_at": plain(given), "given": given is not None} for firm_id, name, given in found]
+    history = db.session.execute(
+        select(ConsentRecord.kind, ConsentRecord.version, ConsentRecord.firm_id, ConsentRecord.granted,
+               ConsentRecord.method, ConsentRecord.locale, ConsentRecord.created_at)
+        .where(ConsentRecord.user_id == user.id).order_by(ConsentRecord.created_at, ConsentRecord.id)).all()
+    rows += [{"kind": f"history.{plain(kind)}", "version": version, "firm_id": firm_id, "given": granted,
+              "method": plain(method), "locale": locale, "given_at": plain(at)}
+             for kind, version, firm_id, granted, method, locale, at in history]
+    return rows
 
 
 for _name, _rows in (("account", account), ("firms", firms), ("memberships", memberships), ("requests", requests),

@@ -235,6 +235,8 @@ def _demo_owner(firms_owned, now):
     from portal.auth.models import Role, User
     from portal.clusters.models import CoordinatorTerm
     from portal.firms.models import FirmMember, FirmRole
+    from portal.privacy.models import ConsentMethod
+    from portal.privacy.services import accept_notice
 
     password_hash = generate_password_hash(DEMO_PASSWORD)
 
@@ -243,6 +245,7 @@ def _demo_owner(firms_owned, now):
                     confirmed_at=now)
         db.session.add(user)
         db.session.flush()
+        accept_notice(user, ConsentMethod.REGISTRATION, locale)  # as registering does
         return user
 
     owner = account(DEMO_EMAIL, "ผู้ประกอบการตัวอย่าง")

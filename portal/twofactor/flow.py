@@ -23,7 +23,7 @@ PENDING = "twofactor_pending"
 REAUTH_AT = "reauth_at"
 DEVICE_COOKIE = "portal_2fa_device"
 # What a user who must enrol may still open: the enrolment pages, signing out, the language switch.
-ENROLMENT_ENDPOINTS = {"static", "auth.logout", "auth.set_language", "main.healthz"}
+ENROLMENT_ENDPOINTS = {"static", "auth.logout", "auth.set_language", "main.health", "privacy.notice"}
 
 
 def _device_serializer() -> URLSafeSerializer:

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.browser
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
          "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}", "/directory/",
          "/directory/?q=ปลากัด&cluster=betta&position=upstream&province=nope&verified=1",
-         "/requests/", "/requests/?q=ปลากัด&status=all&kind=nope", "/requests/{request}", "/results"]
+         "/requests/", "/requests/?q=ปลากัด&status=all&kind=nope", "/requests/{request}", "/results", "/privacy"]
 SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
                    "/auth/account", "/auth/password", "/auth/sessions/", "/firms/{firm}/memberships", "/notifications/",
                    "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",
@@ -23,7 +23,8 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/moderation/report/request/{request}", "/moderation/review/request/{request}",
                    "/admin/audit", "/moderation/users/{response}", "/admin/results/dashboard",
                    "/account/security", "/account/security/totp", "/account/security/confirm",
-                   "/admin/results/outcomes", "/account/data", "/account/delete"]
+                   "/admin/results/outcomes", "/account/data", "/account/delete",
+                   "/privacy/consents?email=a11y@example.com"]
 
 
 @pytest.fixture

@@ -175,6 +175,7 @@ def test_foreign_buyer_switches_to_english_registers_and_finds_a_supplier(journe
     page.locator("#email").fill(email)
     page.locator("#password").fill("aquarium-imports-2026")
     page.locator("#password2").fill("aquarium-imports-2026")
+    page.locator("#accept_privacy").check()
     page.get_by_role("button", name="Create account").click()
     buyer.check()
     expect(page.get_by_role("heading", level=1)).to_have_text("Check your e-mail")

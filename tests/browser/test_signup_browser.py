@@ -24,6 +24,7 @@ def test_sign_up_confirm_and_create_a_firm_in_thai(page: Page, base_url, mailbox
     page.get_by_label(th("E-mail")).fill("somchai.browser@example.com")
     page.get_by_label(exactly(th("Password"))).fill("ปลากัดสวยที่สุด 2567")
     page.get_by_label(th("Repeat the password")).fill("ปลากัดสวยที่สุด 2567")
+    page.get_by_label(th("I have read the privacy notice and accept it")).check()
     page.get_by_role("button", name=th("Create account")).click()
     expect(page.get_by_role("heading", level=1)).to_have_text(th("Check your e-mail"))
 
