@@ -213,7 +213,6 @@ def _value_labels() -> dict:
     from portal.collab.models import CloseReason
     from portal.followup.models import Stage
     from portal.moderation.models import ReportReason
-
     from portal.privacy.models import ConsentMethod
 
     labels = dict(_SYSTEM_REASONS)

@@ -295,9 +295,8 @@ def test_erasure_leaves_no_personal_data_and_threads_still_read(app):
         assert _leftovers([NAME, EMAIL, LINE_ID, LINE_NAME]) == []
         leaver = db.session.get(User, ids["leaver"])
         assert leaver.is_erased and leaver.name == f"Former member {leaver.id}" and not leaver.has_password
-        from portal.twofactor.models import Passkey, RecoveryCode, TotpCredential
-
         from portal.devices.models import DeviceSession
+        from portal.twofactor.models import Passkey, RecoveryCode, TotpCredential
 
         for model in (Notification, NotificationPreference, Follow, SavedSearch, LineAccount, FirmMember,
                       TotpCredential, RecoveryCode, Passkey, DeviceSession):

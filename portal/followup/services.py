@@ -29,9 +29,9 @@ from portal.events.models import Meeting, MeetingRequest, MeetingState, Registra
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
+from portal.followup.models import FollowUp, Source, Stage
 from portal.line.messages import register_line
 from portal.notifications.services import register_direct
-from portal.followup.models import FollowUp, Source, Stage
 from portal.outbox.services import Email, enqueue_email, register_email
 from portal.thai import fiscal_year
 

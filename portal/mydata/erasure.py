@@ -104,6 +104,7 @@ def scrub(old: str, new: str, whole: bool = False, skip=("users",)) -> int:
 
 def erase(user: User) -> None:
     """Erase the account now (the job calls it when the grace period is over). Flush-only."""
+    from portal.devices.models import DeviceSession
     from portal.firms.models import FirmMember
     from portal.following.models import Follow, SavedSearch
     from portal.line.models import LineAccount
@@ -111,7 +112,6 @@ def erase(user: User) -> None:
     from portal.mydata.models import DataExport
     from portal.notifications.models import Notification, NotificationPreference
     from portal.outbox.models import OutboxMessage
-    from portal.devices.models import DeviceSession
     from portal.twofactor.models import Passkey, RecoveryCode, RememberedDevice, TotpCredential
 
     name = pseudonym(user)

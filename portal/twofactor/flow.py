@@ -84,7 +84,8 @@ def finish(user):
     from portal.auth.views import start_session  # (auth.views imports this module)
 
     data = session.get(PENDING) or {}
-    start_session(user, remember=data.get("remember", False), method=data.get("via") or "password")  # clears the pending state
+    # A fresh session (the pending state goes with it), opened with how the first step was made.
+    start_session(user, remember=data.get("remember", False), method=data.get("via") or "password")
     return data.get("next")
 
 

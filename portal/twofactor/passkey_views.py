@@ -1,5 +1,7 @@
 """Passkey routes (on the twofactor blueprint): JSON for the browser's WebAuthn calls (static/passkeys.js),
 forms for renaming and removing."""
+import logging
+
 from flask import flash, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -10,6 +12,7 @@ from portal.errors import too_many_requests
 from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
+from portal.security_events import security_event
 from portal.twofactor import flow, passkeys
 from portal.twofactor.forms import PasskeyNameForm
 from portal.twofactor.views import _limit, _throttle_key, bp, complete_sign_in, reauth_next
@@ -94,23 +97,34 @@ def passkey_sign_in_options():
     return passkeys.authentication_options(user), 200, {"Content-Type": "application/json"}
 
 
+def _checked_passkey(user, step: str):
+    """(the posted data, None) when the passkey answers for `user`; (None, a refusal) when throttled or
+    wrong. The same throttle as codes at that step (per address and account); failures are logged."""
+    address, key = request.remote_addr, _throttle_key(step, user)
+    wait = throttle.wait_seconds(address, key)
+    if wait:
+        return None, too_many_requests(wait)
+    data = passkeys.parse(request.get_data())
+    if data is None or not isinstance(data.get("credential"), dict) or not passkeys.authenticate(
+            user, data["credential"]):
+        wait = throttle.record_failure(address, key)
+        security_event("two_factor.failed", user, logging.WARNING, step=step, factor="passkey",
+                       throttled=bool(wait))
+        db.session.commit()
+        return None, _error(_("The passkey did not work. Please try again or use a code."))
+    throttle.record_success(address, key)
+    return data, None
+
+
 @bp.post("/verify/passkey")
 @limiter.limit(_limit)
 def passkey_sign_in():
     user = flow.pending_user()
     if user is None:
         return jsonify(redirect=url_for("auth.login")), 401
-    address, key = request.remote_addr, _throttle_key("second-step", user)
-    wait = throttle.wait_seconds(address, key)
-    if wait:
-        return too_many_requests(wait)
-    data = passkeys.parse(request.get_data())
-    if data is None or not isinstance(data.get("credential"), dict) or not passkeys.authenticate(
-            user, data["credential"]):
-        throttle.record_failure(address, key)
-        db.session.commit()
-        return _error(_("The passkey did not work. Please try again or use a code."))
-    throttle.record_success(address, key)
+    data, refused = _checked_passkey(user, "second-step")
+    if refused is not None:
+        return refused
     next_url, token = complete_sign_in(user, bool(data.get("remember_device")))
     response = jsonify(redirect=next_url)
     if token:
@@ -130,18 +144,9 @@ def passkey_reauth_options():
 @limiter.limit(_limit)
 def passkey_reauth():
     """Confirm it is you with a passkey; back to the page that asked."""
-    user = current_user._get_current_object()
-    address, key = request.remote_addr, _throttle_key("reauth", user)
-    wait = throttle.wait_seconds(address, key)
-    if wait:
-        return too_many_requests(wait)
-    data = passkeys.parse(request.get_data())
-    if data is None or not isinstance(data.get("credential"), dict) or not passkeys.authenticate(
-            user, data["credential"]):
-        throttle.record_failure(address, key)
-        db.session.commit()
-        return _error(_("The passkey did not work. Please try again or use a code."))
-    throttle.record_success(address, key)
+    _data, refused = _checked_passkey(current_user._get_current_object(), "reauth")
+    if refused is not None:
+        return refused
     flow.mark_recent()
     db.session.commit()
     return jsonify(redirect=reauth_next())
