@@ -141,6 +141,10 @@ def register(app):
             return UNROUTED_PAGE, exc.code, {"Content-Type": "text/html; charset=utf-8"}
         if exc.code == 403:
             _log_denied()
+        from portal.api.problems import from_http_exception, is_api_request
+
+        if is_api_request():  # an /api/ address no route matched, or refused before routing: problem+json
+            return from_http_exception(exc)
         if exc.code == 413:
             return request_too_large()
         if exc.code == 429:
@@ -169,4 +173,8 @@ def register(app):
         original = getattr(exc, "original_exception", None)
         if original is not None:
             log.error("unhandled error: %r", original, exc_info=original)
+        from portal.api.problems import is_api_request, problem
+
+        if is_api_request():
+            return problem(500)
         return render_error(500)
