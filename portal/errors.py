@@ -117,7 +117,9 @@ def refuse_nul():
     files = [(name, f.filename or "") for name, f in request.files.items(multi=True)] if request.files else []
     if _contains_nul(path_values) or _contains_nul(request.args.items(multi=True)) or \
             _contains_nul(request.form.items(multi=True)) or _contains_nul(files):
-        return render_error(400, NUL_MESSAGE)
+        from portal.api.problems import is_api_request, problem
+
+        return problem(400, NUL_MESSAGE) if is_api_request() else render_error(400, NUL_MESSAGE)
     return None
 
 
