@@ -9,8 +9,9 @@ TYPE_BASE = "https://cluster-portal.example/problems/"  # identifiers only (RFC 
 
 TITLES = {
     400: (_l("Bad request"), _l("The request could not be understood.")),
-    401: (_l("Not signed in"), _l("A valid access token is needed: send it as \u201cAuthorization: Bearer <token>\u201d. "
-                                  "The token may be wrong, revoked or expired, or its account suspended.")),
+    401: (_l("Not signed in"),
+          _l("A valid access token is needed: send it as \u201cAuthorization: Bearer <token>\u201d. "
+             "The token may be wrong, revoked or expired, or its account suspended.")),
     403: (_l("Not allowed"), _l("This token may not do that.")),
     404: (_l("Not found"), _l("There is nothing at this address, or you may not see it.")),
     405: (_l("Method not allowed"), _l("This address does not accept that method.")),

@@ -33,8 +33,9 @@ def create_token(user, name: str, write: bool, days: int) -> tuple[ApiToken, str
     name = (name or "").strip()
     if not name:
         raise RuleViolation(_("Give the token a name."))
-    if not 1 <= days <= current_app.config["API_TOKEN_MAX_DAYS"]:
-        raise RuleViolation(_("A token can last from 1 to %(days)s days.", days=current_app.config["API_TOKEN_MAX_DAYS"]))
+    longest = current_app.config["API_TOKEN_MAX_DAYS"]
+    if not 1 <= days <= longest:
+        raise RuleViolation(_("A token can last from 1 to %(days)s days.", days=longest))
     raw = PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(user_id=user.id, name=name[:80], token_hash=digest(raw), hint=raw[:10], can_write=write,
                      created_at=utcnow(), expires_at=utcnow() + timedelta(days=days))
