@@ -316,3 +316,11 @@ def test_openapi_document_and_reference_page(client, world):
     assert "/api/docs" not in spec["paths"] and not any(p.startswith("/directory") for p in spec["paths"])
     page = client.get("/api/docs?lang=en").get_data(as_text=True)
     assert "GET /api/v1/firms" in page and "<script" not in page.split("<main", 1)[-1] and "cdn" not in page
+
+
+def test_the_pages_are_unchanged_by_apiflask(client):
+    """PortalFlask inherits from APIFlask with its JSON errors and its own routes off."""
+    missing = client.get("/no-such-page?lang=en")
+    assert missing.status_code == 404 and missing.mimetype == "text/html"
+    assert client.get("/openapi.json").status_code == 404 and client.get("/docs").status_code == 404
+    assert client.get("/directory/").mimetype == "text/html"
