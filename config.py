@@ -173,6 +173,11 @@ class Config:
     RATELIMIT_LOGIN = os.environ.get("RATELIMIT_LOGIN", "10 per minute;50 per hour")
     RATELIMIT_REGISTER = os.environ.get("RATELIMIT_REGISTER", "5 per minute;20 per hour")
     RATELIMIT_RESET = os.environ.get("RATELIMIT_RESET", "5 per minute;20 per hour")
+    # The JSON API (portal/api/): requests per personal access token (per address when signed out).
+    API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "120 per minute;3000 per hour")
+    # Origins allowed to call the API from a browser (comma-separated); none by default: no CORS headers.
+    API_CORS_ORIGINS = tuple(o.strip() for o in os.environ.get("API_CORS_ORIGINS", "").split(",") if o.strip())
+    API_TOKEN_MAX_DAYS = 365
     # Wrong passwords per (address, account): this many are free, then the wait doubles from the base
     # (seconds) up to the maximum. See portal/auth/throttle.py.
     # Two-factor sign-in (portal/twofactor/). Accounts of these kinds (comma-separated: staff, admin,

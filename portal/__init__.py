@@ -1,7 +1,7 @@
 """The Cluster Portal application factory."""
 from urllib.parse import urlsplit
 
-from flask import Flask
+from apiflask import APIFlask
 from werkzeug.routing import IntegerConverter
 
 from config import Config
@@ -19,7 +19,23 @@ class IdConverter(IntegerConverter):
         super().__init__(map, *args, **kwargs)
 
 
-class PortalFlask(Flask):
+class PortalFlask(APIFlask):
+    """APIFlask builds the API's OpenAPI document from the schemas that validate its input (portal/api/).
+    Set up to change nothing for the pages: no JSON error pages (json_errors=False), no routes of its
+    own (the document and the reference page are portal.api's), only APIBlueprint routes documented."""
+
+    def __init__(self, import_name, **kwargs):
+        super().__init__(import_name, title="Cluster Portal API", version="1", spec_path=None, docs_path=None,
+                         docs_oauth2_redirect_path=None, json_errors=False, **kwargs)
+
+    def _collect_security_info(self):
+        """APIFlask 3.1.2 reads `enable_openapi` from every blueprint with before_request functions, which
+        only its own APIBlueprint has: the pages' plain blueprints are marked as not documented."""
+        for blueprint in self.blueprints.values():
+            if not hasattr(blueprint, "enable_openapi"):
+                blueprint.enable_openapi = False
+        return super()._collect_security_info()
+
     def create_url_adapter(self, request):
         """Outside a request (a worker building an e-mail, a CLI job), URLs are built for the configured
         PORTAL_BASE_URL: no fake request, and never a client's Host header."""
@@ -87,6 +103,7 @@ def _import_models():
     complete for migrations and queries."""
     from portal import audit as _audit  # noqa: F401
     from portal.admin import models as _results  # noqa: F401
+    from portal.api import models as _api  # noqa: F401
     from portal.auth import models as _auth  # noqa: F401
     from portal.clusters import models as _clusters  # noqa: F401
     from portal.collab import models as _collab  # noqa: F401
@@ -122,6 +139,8 @@ def _import_models():
 def register_blueprints(app):
     from portal.admin.results import bp as results_bp
     from portal.admin.views import bp as admin_bp
+    from portal.api.tokens_views import bp as api_tokens_bp
+    from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
     from portal.clusters.views import bp as clusters_bp
     from portal.collab.views import bp as collab_bp
@@ -172,6 +191,8 @@ def register_blueprints(app):
     app.register_blueprint(twofactor_bp, url_prefix="/account/security")
     app.register_blueprint(mydata_bp, url_prefix="/account")
     app.register_blueprint(privacy_bp, url_prefix="/privacy")
+    app.register_blueprint(api_tokens_bp, url_prefix="/account/tokens")
+    app.register_blueprint(api_bp, url_prefix="/api")
 
 
 def register_template_helpers(app):

@@ -120,6 +120,8 @@ ACTIONS = {
     "meeting.moved": _l("Meeting moved"),
     "meeting.pinned": _l("Meeting pinned"),
     "meeting.unpinned": _l("Meeting unpinned"),
+    "api_token.created": _l("API access token created"),
+    "api_token.revoked": _l("API access token revoked"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.
@@ -144,6 +146,7 @@ TARGETS = {
     "meetings": _l("Meeting"),
     "followups": _l("Follow-up question"),
     "backup": _l("Backup"),
+    "api_tokens": _l("API access token"),
     "system": _l("System"),
 }
 
@@ -151,7 +154,7 @@ TARGETS = {
 AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
                  "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
                  "member_imports", "glossary_entries", "events", "event_registrations", "meeting_requests", "meetings",
-                 "followups", "backup", "system")
+                 "followups", "api_tokens", "backup", "system")
 
 DETAILS = {
     "firm_id": _l("Firm"),

@@ -117,7 +117,9 @@ def refuse_nul():
     files = [(name, f.filename or "") for name, f in request.files.items(multi=True)] if request.files else []
     if _contains_nul(path_values) or _contains_nul(request.args.items(multi=True)) or \
             _contains_nul(request.form.items(multi=True)) or _contains_nul(files):
-        return render_error(400, NUL_MESSAGE)
+        from portal.api.problems import is_api_request, problem
+
+        return problem(400, NUL_MESSAGE) if is_api_request() else render_error(400, NUL_MESSAGE)
     return None
 
 
@@ -141,6 +143,10 @@ def register(app):
             return UNROUTED_PAGE, exc.code, {"Content-Type": "text/html; charset=utf-8"}
         if exc.code == 403:
             _log_denied()
+        from portal.api.problems import from_http_exception, is_api_request
+
+        if is_api_request():  # an /api/ address no route matched, or refused before routing: problem+json
+            return from_http_exception(exc)
         if exc.code == 413:
             return request_too_large()
         if exc.code == 429:
@@ -169,4 +175,8 @@ def register(app):
         original = getattr(exc, "original_exception", None)
         if original is not None:
             log.error("unhandled error: %r", original, exc_info=original)
+        from portal.api.problems import is_api_request, problem
+
+        if is_api_request():
+            return problem(500)
         return render_error(500)

@@ -32,11 +32,21 @@ def select_locale() -> str:
     supported = languages()
     if request.args.get("lang") in supported:
         return request.args["lang"]
+    if _is_api():  # the JSON API (portal/api/) reads no session: ?lang=, then Accept-Language
+        return _from_accept_language(supported)
     if session.get("locale") in supported:
         return session["locale"]
     user = current_user
     if user and user.is_authenticated and user.locale in supported:
         return user.locale
+    return _from_accept_language(supported)
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/v1/")
+
+
+def _from_accept_language(supported) -> str:
     default = current_app.config["BABEL_DEFAULT_LOCALE"]
     if not any(lang for lang, _quality in request.accept_languages):
         return default
@@ -52,7 +62,7 @@ def select_locale() -> str:
 def remember_lang():
     """before_request: an explicit ?lang= choice is remembered for the rest of the visit."""
     lang = request.args.get("lang")
-    if lang in languages() and session.get("locale") != lang:
+    if lang in languages() and session.get("locale") != lang and not _is_api():
         session["locale"] = lang
 
 

@@ -34,6 +34,8 @@ from portal.moderation.models import Report
 from portal.thai import bangkok_today
 
 __all__ = [
+    "can_manage_api_tokens",
+    "can_revoke_api_token",
     "can_view_consents",
     "can_create_firm",
     "can_edit_firm",
@@ -245,6 +247,25 @@ def must_use_two_factor(user) -> bool:
     if user.role.value in required:
         return True
     return "coordinator" in required and bool(active_cluster_ids(user))
+
+
+def can_manage_api_tokens(user) -> bool:
+    """Any active, confirmed account may make personal access tokens for the JSON API (portal/api/): a
+    token sees and does only what its owner may, so it adds no rights."""
+    return _active(user) and not user.is_erased and user.is_confirmed
+
+
+def can_revoke_api_token(user, token) -> bool:
+    """A token's owner revokes it (even a suspended owner's tokens stop working by themselves)."""
+    return _active(user) and token.user_id == user.id
+
+
+def can_use_api_token(token, now, write: bool = False) -> bool:
+    """A request signed with a token acts as its owner while the token is neither revoked nor expired and
+    the owner is neither suspended nor erased; writing needs the write scope."""
+    if token is None or not token.is_usable(now) or not token.user.is_active:
+        return False
+    return token.can_write or not write
 
 
 def can_create_firm(user) -> bool:

@@ -22,7 +22,8 @@ INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "respon
               "entry_id": "glossary_entry", "event_id": "event", "registration_id": "event_registration",
               "meeting_request_id": "meeting_request", "meeting_id": "meeting", "followup_id": "followup",
               "follow_id": "follow", "search_id": "saved_search", "passkey_id": "passkey",
-              "export_id": "data_export", "session_id": "device_session"}
+              "export_id": "data_export", "session_id": "device_session", "token_id": "api_token",
+              "year": "fiscal_year"}
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
                  ("memberships.answer_invitation", "membership_id"): "invited_membership",
                  ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject",

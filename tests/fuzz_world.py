@@ -179,6 +179,12 @@ def build() -> World:
 
     session_ids = {role: people[role].get_id() for role in ROLES if role != "anonymous"}  # opens device sessions
     ids["device_session"] = devices.current_of(owner).id  # the owner's: others are refused it (403)
+    from portal.api import tokens as api_tokens
+    from portal.db import utcnow
+    from portal.thai import fiscal_year
+
+    ids["api_token"] = api_tokens.create_token(owner, "fuzz", write=False, days=30)[0].id  # others: 404
+    ids["fiscal_year"] = fiscal_year(utcnow())
     db.session.commit()
     return World(
         session_ids=session_ids,

@@ -96,6 +96,14 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
                            filters.page, PER_PAGE)
 
 
+def keyset(filters: BoardFilters, viewer, after_id: int, limit: int) -> list:
+    """The API's pages (portal/api/): the board's criteria, in id order after `after_id` (a keyset)."""
+    query = (select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id)
+             .where(*_criteria(filters, viewer, False), CollabRequest.id > after_id)
+             .options(joinedload(CollabRequest.firm), joinedload(CollabRequest.cluster)))
+    return list(db.session.scalars(query.order_by(CollabRequest.id).limit(limit)))
+
+
 def _newest_first(filters: BoardFilters):
     """created_at DESC. For open requests on SQLite, written `+created_at` so the planner takes the open,
     unexpired rows from the board index and sorts them (a set bounded by the expiry window) rather than

@@ -115,6 +115,15 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
 
 
+def keyset(filters: Filters, viewer, after_id: int, limit: int) -> list:
+    """The API's pages (portal/api/): the directory's criteria, in id order after `after_id` (a keyset, so
+    a page costs the same however deep), with the province loaded."""
+    from sqlalchemy.orm import joinedload
+
+    query = select(Firm).where(*_criteria(filters, viewer, ordered=False), Firm.id > after_id)
+    return list(db.session.scalars(query.options(joinedload(Firm.province)).order_by(Firm.id).limit(limit)))
+
+
 def new_rows(since, until) -> list:
     """The firms added in (since, until], from the created_at index: a saved search's window, with the
     columns might_match reads."""

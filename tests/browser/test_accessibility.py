@@ -13,7 +13,8 @@ pytestmark = pytest.mark.browser
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
          "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}", "/directory/",
          "/directory/?q=ปลากัด&cluster=betta&position=upstream&province=nope&verified=1",
-         "/requests/", "/requests/?q=ปลากัด&status=all&kind=nope", "/requests/{request}", "/results", "/privacy"]
+         "/requests/", "/requests/?q=ปลากัด&status=all&kind=nope", "/requests/{request}", "/results", "/privacy",
+         "/api/docs"]
 SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/edit", "/firms/{firm}/team",
                    "/auth/account", "/auth/password", "/auth/sessions/", "/firms/{firm}/memberships", "/notifications/",
                    "/clusters/betta/manage", "/clusters/betta/manage/members", "/clusters/betta/manage/import",
@@ -24,7 +25,7 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/admin/audit", "/moderation/users/{response}", "/admin/results/dashboard",
                    "/account/security", "/account/security/totp", "/account/security/confirm",
                    "/admin/results/outcomes", "/account/data", "/account/delete",
-                   "/privacy/consents?email=a11y@example.com"]
+                   "/privacy/consents?email=a11y@example.com", "/account/tokens/"]
 
 
 @pytest.fixture

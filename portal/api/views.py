@@ -1,0 +1,95 @@
+"""The JSON API's blueprint: /api/v1 (read endpoints, in portal/api/resources.py and me.py), the OpenAPI
+document at /api/openapi.json and its reference page at /api/docs (plain HTML made from the document:
+no script, nothing from a CDN). Errors are problem+json; reads carry ETags; limits are per token."""
+from apiflask import APIBlueprint
+from apiflask.exceptions import HTTPError
+from flask import current_app, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from portal.api import problems
+from portal.api.auth import authenticate, rate_key
+from portal.extensions import limiter
+
+bp = APIBlueprint("api", __name__, tag="API", enable_openapi=True)
+bp.before_request(authenticate)
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(bp)
+
+
+@bp.record_once
+def _setup(state):
+    app = state.app
+    app.error_processor(problems.from_http_error)  # APIFlask's HTTPError: only the API raises it
+    app.config.update(HTTP_ERROR_SCHEMA=_problem_schema(), VALIDATION_ERROR_SCHEMA=_problem_schema(),
+                      SECURITY_SCHEMES=None, INFO={"description": "The Cluster Portal's read API. Errors are "
+                                                   "RFC 9457 problem details; lists are paged by cursor."})
+    app.spec_processor(_problem_media_types)
+
+
+def _problem_schema():
+    from portal.api.schemas import Problem
+
+    return Problem
+
+
+ERROR_CODES = {"400": "Bad request", "401": "Not signed in: no token, or one that cannot be used",
+               "404": "Not found", "422": "Invalid input", "429": "Too many requests"}
+
+
+def _problem_media_types(spec: dict) -> dict:
+    """Every error of every operation is documented as problem+json (what it is sent as)."""
+    problem_ref = {"$ref": "#/components/schemas/Problem"}
+    spec.setdefault("components", {}).setdefault("schemas", {}).setdefault("Problem", {
+        "type": "object", "properties": {"type": {"type": "string"}, "title": {"type": "string"},
+                                         "status": {"type": "integer"}, "detail": {"type": "string"},
+                                         "errors": {"type": "object"}}})
+    for operations in spec.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code in ERROR_CODES:
+                response = responses.setdefault(code, {"description": ERROR_CODES[code]})
+                response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
+            if "200" in responses:
+                responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
+    return spec
+
+
+@bp.errorhandler(HTTPError)
+def _api_error(error):
+    return problems.from_http_error(error)
+
+
+@bp.errorhandler(HTTPException)
+def _http_exception(exc):
+    return problems.from_http_exception(exc)
+
+
+@bp.after_request
+def _finish(response):
+    response.vary.add("Authorization")
+    if request.method == "GET" and response.status_code == 200 and response.mimetype == "application/json":
+        response.add_etag()
+        response.make_conditional(request)
+    origins = current_app.config.get("API_CORS_ORIGINS") or ()
+    origin = request.headers.get("Origin")
+    if origin and origin in origins:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Accept-Language, If-None-Match"
+        response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
+        response.vary.add("Origin")
+    return response
+
+
+@bp.get("/openapi.json")
+@bp.doc(hide=True)
+def spec():
+    return jsonify(current_app.spec)
+
+
+@bp.get("/docs")
+@bp.doc(hide=True)
+def docs():
+    return render_template("api/docs.html", spec=current_app.spec)
+
+
+from portal.api import me as _me  # noqa: E402,F401  (their routes, on bp)
+from portal.api import resources as _resources  # noqa: E402,F401
