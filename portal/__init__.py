@@ -104,6 +104,7 @@ def _import_models():
     from portal.jobs import models as _jobs  # noqa: F401
     from portal.line import messaging as _line_messaging  # noqa: F401  (the outbox's "line" channel)
     from portal.line import models as _line  # noqa: F401
+    from portal.media import models as _media  # noqa: F401
     from portal.memberships import imports as _imports  # noqa: F401
     from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
