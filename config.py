@@ -3,6 +3,7 @@
 `Config` is production-shaped: it refuses to start without SECRET_KEY. `DevConfig` (used by `make run`)
 and `TestConfig` (used by the test suite) supply safe local defaults.
 """
+import ipaddress
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -195,6 +196,11 @@ class Config:
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json (one object a line) or text
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     STATIC_MAX_AGE = 86400  # seconds, for static URLs without a content version
+    # /metrics (Prometheus): answered to these addresses or networks (comma-separated, after ProxyFix), or to
+    # anyone sending "Authorization: Bearer <METRICS_TOKEN>"; everyone else gets 404.
+    METRICS_ALLOWED_IPS = tuple(a.strip() for a in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+                                if a.strip())
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
 
     @classmethod
     def check(cls):
@@ -211,6 +217,11 @@ class Config:
                 "PORTAL_BASE_URL is not set to an http(s) URL. Every link in e-mails starts with it, e.g. "
                 "PORTAL_BASE_URL=https://portal.example.go.th"
             )
+        for entry in cls.METRICS_ALLOWED_IPS:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise RuntimeError(f"METRICS_ALLOWED_IPS: {entry!r} is not an address or network") from None
 
 
 class DevConfig(Config):

@@ -80,6 +80,9 @@ def register_extensions(app):
     from portal.devices import views as devices
 
     devices.init_app(app)  # a device session's last-seen time, written after the page at most every few minutes
+    from portal.metrics import instruments as metrics
+
+    metrics.init_app(app)  # request counts, latency and SQL queries per request for /metrics
 
 
 def _import_models():
@@ -141,6 +144,7 @@ def register_blueprints(app):
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
+    from portal.metrics.views import bp as metrics_bp
     from portal.moderation.views import bp as moderation_bp
     from portal.mydata.views import bp as mydata_bp
     from portal.notifications.views import bp as notifications_bp
@@ -150,6 +154,7 @@ def register_blueprints(app):
     from portal.twofactor.views import bp as twofactor_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(devices_bp, url_prefix="/auth/sessions")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")
