@@ -201,6 +201,9 @@ class Config:
     METRICS_ALLOWED_IPS = tuple(a.strip() for a in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
                                 if a.strip())
     METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Optional error reporting (portal/error_reporting.py): unset = off, nothing is sent anywhere.
+    SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT") or None  # default: DEPLOYMENT
 
     @classmethod
     def check(cls):
@@ -240,6 +243,7 @@ class TestConfig(Config):
     DEPLOYMENT = "test"
     SECRET_KEY = "test-only-not-secret"  # nosec B105  # signs test sessions only; never a deployment
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SENTRY_DSN = None  # a developer's SENTRY_DSN must not receive the suite's deliberate errors
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

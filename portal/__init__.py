@@ -5,7 +5,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 from config import Config
-from portal import web
+from portal import error_reporting, web
 
 MAX_ID = 2**31 - 1  # the largest PostgreSQL `integer`, the type of every primary key
 
@@ -47,6 +47,7 @@ def create_app(config_class=Config):
     register_error_handlers(app)
     register_jobs(app)
     web.init_app(app)  # proxy, security headers, static caching, request ids, logs
+    error_reporting.init_app(app)  # Sentry, only when SENTRY_DSN is set
     return app
 
 
