@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from portal.db import utcnow
@@ -12,6 +13,7 @@ from portal.extensions import db
 from portal.mail import DeliveryError
 from portal.outbox import services as outbox
 from portal.outbox.models import OutboxMessage
+from portal.permissions import can_read_metrics
 from tests import factories
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,6 +116,40 @@ def test_other_addresses_get_404_unless_they_bring_the_token(app, client):
     finally:
         app.config["METRICS_TOKEN"] = None
         app.config["METRICS_ALLOWED_IPS"] = ("127.0.0.1", "::1")
+
+
+LOOPBACK, NETWORK = ("127.0.0.1", "::1"), ("10.0.0.0/8", "2001:db8::/32", "not-an-address")
+TOKEN = "s3cret-token"
+
+# Columns: the configuration (allowed addresses, token or None); rows: who asks (address, Authorization).
+#                                                       loopback  loopback+token  network  network+token  nothing
+READ_METRICS = [
+    (("127.0.0.1", None),                               (1,        1,              0,       0,             0)),
+    (("::1", None),                                     (1,        1,              0,       0,             0)),
+    (("::ffff:127.0.0.1", None),                        (0,        0,              0,       0,             0)),
+    (("203.0.113.9", None),                             (0,        0,              0,       0,             0)),
+    (("10.20.30.40", None),                             (0,        0,              1,       1,             0)),
+    (("2001:db8::7", None),                             (0,        0,              1,       1,             0)),
+    (("203.0.113.9", f"Bearer {TOKEN}"),                (0,        1,              0,       1,             0)),
+    (("203.0.113.9", f"bearer {TOKEN}"),                (0,        1,              0,       1,             0)),
+    (("203.0.113.9", TOKEN),                            (0,        0,              0,       0,             0)),
+    (("203.0.113.9", f"Bearer {TOKEN}x"),               (0,        0,              0,       0,             0)),
+    (("203.0.113.9", "Bearer "),                        (0,        0,              0,       0,             0)),
+    (("203.0.113.9", f"Basic {TOKEN}"),                 (0,        0,              0,       0,             0)),
+    (("garbage", None),                                 (0,        0,              0,       0,             0)),
+    ((None, f"Bearer {TOKEN}"),                         (0,        1,              0,       1,             0)),
+    ((None, None),                                      (0,        0,              0,       0,             0)),
+]
+CONFIGS = [(LOOPBACK, None), (LOOPBACK, TOKEN), (NETWORK, None), (NETWORK, TOKEN), ((), "")]
+
+
+@pytest.mark.parametrize("who,expected", READ_METRICS)
+def test_who_may_read_metrics(who, expected):
+    """Awkward rows: an IPv4-mapped IPv6 loopback is not 127.0.0.1 (list it if the proxy speaks IPv6), the
+    scheme is case-insensitive, an empty configured token never matches, a bad entry allows nothing."""
+    address, authorization = who
+    got = tuple(int(can_read_metrics(address, authorization, ips, token)) for ips, token in CONFIGS)
+    assert got == expected
 
 
 NODE = """

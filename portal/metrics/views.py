@@ -1,7 +1,5 @@
 """GET /metrics in Prometheus text format, only from METRICS_ALLOWED_IPS or with `Authorization: Bearer
 <METRICS_TOKEN>`; anyone else gets the ordinary 404 page, as if there were nothing here."""
-import hmac
-import ipaddress
 import os
 import time
 
@@ -13,32 +11,17 @@ from sqlalchemy import func, select
 
 from portal.db import utcnow
 from portal.extensions import db
+from portal.permissions import can_read_metrics
 
 bp = Blueprint("metrics", __name__)
 
 
-def allowed(remote_addr: str | None, authorization: str | None) -> bool:
-    token = current_app.config.get("METRICS_TOKEN")
-    if token and authorization and authorization.startswith("Bearer "):
-        if hmac.compare_digest(authorization[7:].strip().encode(), token.encode()):
-            return True
-    try:
-        address = ipaddress.ip_address(remote_addr or "")
-    except ValueError:
-        return False
-    for entry in current_app.config.get("METRICS_ALLOWED_IPS", ()):
-        try:
-            if address in ipaddress.ip_network(entry, strict=False):
-                return True
-        except ValueError:
-            continue  # a mistyped entry allows nothing (config.py's check() names it at start)
-    return False
-
-
 @bp.get("/metrics")
 def scrape():
-    if not allowed(request.remote_addr, request.headers.get("Authorization")):
-        abort(404)
+    config = current_app.config
+    if not can_read_metrics(request.remote_addr, request.headers.get("Authorization"),
+                            config.get("METRICS_ALLOWED_IPS"), config.get("METRICS_TOKEN")):
+        abort(404)  # as if there were nothing here
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         MultiProcessCollector(registry)
