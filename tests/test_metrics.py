@@ -1,8 +1,13 @@
 """/metrics: Prometheus text with request, query, outbox and sign-in metrics; only for allowed addresses or
 the token; several processes summed in multiprocess mode."""
 import os
+import socket
 import subprocess
 import sys
+import threading
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -180,3 +185,54 @@ def test_multiprocess_mode_sums_what_several_processes_counted(app, tmp_path):
     assert value(scraped, "portal_http_requests_total", endpoint="none", method="GET", status="4xx") == 5
     assert value(scraped, "portal_http_request_duration_seconds_count", endpoint="none") == 5
     assert value(scraped, "portal_outbox_queue_depth", channel="email") == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_under_gunicorn_a_scrape_sums_the_workers_and_a_stale_folder_is_emptied(app, tmp_path):
+    """gunicorn.conf.py with two workers and PROMETHEUS_MULTIPROC_DIR: files an earlier run left are removed
+    at start (a broken one would make every scrape fail), and any worker's scrape counts every request."""
+    folder = tmp_path / "prom"
+    folder.mkdir()
+    (folder / "counter_99999.db").write_bytes(b"left by an earlier run, and unreadable")
+    port = _free_port()
+    env = {**os.environ, "SECRET_KEY": "y" * 32, "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+           "SESSION_COOKIE_SECURE": "false", "HSTS_ENABLED": "false", "GUNICORN_BIND": f"127.0.0.1:{port}",
+           "WEB_CONCURRENCY": "2", "PORTAL_CONFIG": "production", "PORTAL_BASE_URL": f"http://127.0.0.1:{port}",
+           "RATELIMIT_PER_PROCESS_OK": "true", "PROMETHEUS_MULTIPROC_DIR": str(folder)}
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base, seen = f"http://127.0.0.1:{port}", []
+
+    def get_health():
+        try:
+            with urllib.request.urlopen(f"{base}/healthz", timeout=30) as response:
+                seen.append(response.status)
+        except urllib.error.HTTPError as error:  # answered (and counted), just not 2xx
+            seen.append(error.code)
+
+    try:
+        for _ in range(300):
+            try:
+                get_health()
+                break
+            except OSError:  # not listening yet: nothing was counted
+                time.sleep(0.1)
+        threads = [threading.Thread(target=get_health) for _ in range(19)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(60)
+        scraped = samples(urllib.request.urlopen(f"{base}/metrics", timeout=30).read().decode())
+    finally:
+        server.terminate()
+        _out, errors = server.communicate(timeout=30)
+    assert not (folder / "counter_99999.db").exists()
+    assert len(seen) == 20, errors.decode()[-2000:]
+    for status in {f"{code // 100}xx" for code in seen}:
+        counted = value(scraped, "portal_http_requests_total", endpoint="main.health", method="GET", status=status)
+        assert counted == sum(1 for code in seen if f"{code // 100}xx" == status), (seen, errors.decode()[-2000:])
