@@ -3,6 +3,7 @@
 `Config` is production-shaped: it refuses to start without SECRET_KEY. `DevConfig` (used by `make run`)
 and `TestConfig` (used by the test suite) supply safe local defaults.
 """
+import ipaddress
 import os
 from decimal import Decimal
 from pathlib import Path
@@ -200,6 +201,14 @@ class Config:
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")  # json (one object a line) or text
     LOG_LEVEL = os.environ.get("LOG_LEVEL", "INFO")
     STATIC_MAX_AGE = 86400  # seconds, for static URLs without a content version
+    # /metrics (Prometheus): answered to these addresses or networks (comma-separated, after ProxyFix), or to
+    # anyone sending "Authorization: Bearer <METRICS_TOKEN>"; everyone else gets 404.
+    METRICS_ALLOWED_IPS = tuple(a.strip() for a in os.environ.get("METRICS_ALLOWED_IPS", "127.0.0.1,::1").split(",")
+                                if a.strip())
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
+    # Optional error reporting (portal/error_reporting.py): unset = off, nothing is sent anywhere.
+    SENTRY_DSN = os.environ.get("SENTRY_DSN") or None
+    SENTRY_ENVIRONMENT = os.environ.get("SENTRY_ENVIRONMENT") or None  # default: DEPLOYMENT
 
     @classmethod
     def check(cls):
@@ -216,6 +225,11 @@ class Config:
                 "PORTAL_BASE_URL is not set to an http(s) URL. Every link in e-mails starts with it, e.g. "
                 "PORTAL_BASE_URL=https://portal.example.go.th"
             )
+        for entry in cls.METRICS_ALLOWED_IPS:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise RuntimeError(f"METRICS_ALLOWED_IPS: {entry!r} is not an address or network") from None
 
 
 class DevConfig(Config):
@@ -234,6 +248,7 @@ class TestConfig(Config):
     DEPLOYMENT = "test"
     SECRET_KEY = "test-only-not-secret"  # nosec B105  # signs test sessions only; never a deployment
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SENTRY_DSN = None  # a developer's SENTRY_DSN must not receive the suite's deliberate errors
     WTF_CSRF_ENABLED = False
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False

@@ -41,6 +41,18 @@ def on_starting(server):
         raise RuntimeError(
             f"{server.cfg.workers} workers but no shared rate-limit storage: each worker would count sign-in "
             "attempts alone. Set REDIS_URL (or RATELIMIT_STORAGE_URI) or WEB_CONCURRENCY=1.")
+    _empty_metrics_dir()
+
+
+def _empty_metrics_dir():
+    """Prometheus multiprocess mode keeps each process's values in PROMETHEUS_MULTIPROC_DIR; files left by an
+    earlier run would be added to this one's, so the folder is emptied at start (only its *.db files)."""
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if folder:
+        os.makedirs(folder, exist_ok=True)
+        for name in os.listdir(folder):
+            if name.endswith(".db"):
+                os.remove(os.path.join(folder, name))
 
 
 def post_fork(server, worker):
@@ -50,3 +62,12 @@ def post_fork(server, worker):
 
     with app.app_context():
         db.engine.dispose(close=False)
+
+
+def child_exit(server, worker):
+    """Prometheus multiprocess mode (PROMETHEUS_MULTIPROC_DIR set): a worker that exits leaves its files; mark
+    it dead so its live gauges stop counting (its counters and histograms still add to the totals)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)

@@ -5,7 +5,7 @@ from apiflask import APIFlask
 from werkzeug.routing import IntegerConverter
 
 from config import Config
-from portal import web
+from portal import error_reporting, web
 
 MAX_ID = 2**31 - 1  # the largest PostgreSQL `integer`, the type of every primary key
 
@@ -63,6 +63,7 @@ def create_app(config_class=Config):
     register_error_handlers(app)
     register_jobs(app)
     web.init_app(app)  # proxy, security headers, static caching, request ids, logs
+    error_reporting.init_app(app)  # Sentry, only when SENTRY_DSN is set
     return app
 
 
@@ -96,6 +97,9 @@ def register_extensions(app):
     from portal.devices import views as devices
 
     devices.init_app(app)  # a device session's last-seen time, written after the page at most every few minutes
+    from portal.metrics import instruments as metrics
+
+    metrics.init_app(app)  # request counts, latency and SQL queries per request for /metrics
 
 
 def _import_models():
@@ -121,6 +125,7 @@ def _import_models():
     from portal.jobs import models as _jobs  # noqa: F401
     from portal.line import messaging as _line_messaging  # noqa: F401  (the outbox's "line" channel)
     from portal.line import models as _line  # noqa: F401
+    from portal.media import models as _media  # noqa: F401
     from portal.memberships import imports as _imports  # noqa: F401
     from portal.memberships import models as _member_imports  # noqa: F401
     from portal.memberships import services as _memberships  # noqa: F401
@@ -159,6 +164,7 @@ def register_blueprints(app):
     from portal.main.views import bp as main_bp
     from portal.memberships.coordination import bp as coordination_bp
     from portal.memberships.views import bp as memberships_bp
+    from portal.metrics.views import bp as metrics_bp
     from portal.moderation.views import bp as moderation_bp
     from portal.mydata.views import bp as mydata_bp
     from portal.notifications.views import bp as notifications_bp
@@ -168,6 +174,7 @@ def register_blueprints(app):
     from portal.twofactor.views import bp as twofactor_bp
 
     app.register_blueprint(main_bp)
+    app.register_blueprint(metrics_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(devices_bp, url_prefix="/auth/sessions")
     app.register_blueprint(clusters_bp, url_prefix="/clusters")

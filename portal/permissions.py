@@ -6,6 +6,8 @@ transaction by `viewer_facts` and kept on the user object; any flush that change
 term, and any rollback, makes the session read it again, so a rule never answers from a stale copy.
 Where a list needs a rule in SQL, its twin says so in its docstring and a test checks that the two agree.
 """
+import hmac
+import ipaddress
 from dataclasses import dataclass
 from datetime import date
 
@@ -914,6 +916,27 @@ def can_end_device_session(user, row) -> bool:
     """A signed-in user ends their own device sessions that are still going; nobody ends another user's
     (staff end them all by suspending the account)."""
     return _active(user) and row.user_id == user.id and row.ended_at is None
+
+
+def can_read_metrics(address: str | None, authorization: str | None, allowed_ips, token: str | None) -> bool:
+    """/metrics (Prometheus) is for the monitoring, not for people: a client address inside one of
+    METRICS_ALLOWED_IPS (addresses or networks, as seen after ProxyFix), or `Authorization: Bearer <token>`
+    matching a configured METRICS_TOKEN (compared in constant time). No session, no role, no staff."""
+    scheme, _, presented = (authorization or "").partition(" ")
+    if token and scheme.lower() == "bearer" and presented.strip():
+        if hmac.compare_digest(presented.strip().encode(), token.encode()):
+            return True
+    try:
+        client = ipaddress.ip_address(address or "")
+    except ValueError:
+        return False
+    for entry in allowed_ips or ():
+        try:
+            if client in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue  # a mistyped entry allows nothing (Config.check() refuses it at start)
+    return False
 
 
 def require(allowed: bool) -> None:

@@ -14,6 +14,7 @@ import logging
 from flask import current_app, g, has_request_context, request
 
 from portal.db import utcnow
+from portal.metrics.instruments import count_security_event
 
 log = logging.getLogger("portal.security")
 
@@ -48,6 +49,7 @@ def security_event(name: str, user=None, level: int = logging.INFO, **fields) ->
     record["user_id"] = getattr(user, "id", None)
     record.update(fields)
     log.log(level, json.dumps(record, ensure_ascii=False, default=str))
+    count_security_event(name)  # sign-ins for /metrics
     return record
 
 

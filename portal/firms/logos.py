@@ -1,11 +1,9 @@
 """Firm logos: accept PNG, JPEG or WebP up to LOGO_MAX_BYTES (a phone photo is fine), prove it is a real
-image, turn it upright, shrink and re-encode it, store it under a generated name outside static/. What the
-user uploaded is never served."""
+image, turn it upright, shrink and re-encode it, store it under a generated name in the database (every app
+node serves it; no shared disk). What the user uploaded is never served."""
 import re
-import secrets
 import warnings
 from io import BytesIO
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
@@ -14,6 +12,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal.errors import megabytes
 from portal.exceptions import RuleViolation
+from portal.media import services as media
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}
 MAX_PIXELS = 20_000_000  # PNG and WebP are decoded whole: a 5000 x 4000 image at most
@@ -72,24 +71,15 @@ def process(stream) -> bytes:
     return out.getvalue()
 
 
-def directory() -> Path:
-    return Path(current_app.config["UPLOAD_DIR"]) / "logos"
-
-
 def store(webp: bytes) -> str:
-    """Write the processed logo under a fresh random name; returns the name."""
-    folder = directory()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.webp"
-    temporary = folder / f".{name}.tmp"
-    temporary.write_bytes(webp)
-    temporary.replace(folder / name)
-    return name
+    """Add the processed logo to the database (portal/media) under a fresh random name; returns the name.
+    Flushes only: it is saved with the firm that refers to it."""
+    return media.store(webp, "image/webp", "webp")
 
 
 def remove(name: str | None) -> None:
     if name and NAME.match(name):
-        (directory() / name).unlink(missing_ok=True)
+        media.remove(name)
 
 
 def is_valid_name(name: str) -> bool:

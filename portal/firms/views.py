@@ -7,7 +7,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -18,12 +17,13 @@ from portal.auth.decorators import confirmed_required
 from portal.db import unit_of_work
 from portal.errors import drain_request_body, megabytes, request_too_large
 from portal.exceptions import RuleViolation
-from portal.extensions import db
+from portal.extensions import db, login_manager
 from portal.firms import emails, logos, queries, services
 from portal.firms.forms import FirmForm, InviteForm
 from portal.firms.models import Firm, FirmInvitation
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.media import services as media
 from portal.permissions import (
     can_create_firm,
     can_edit_firm,
@@ -43,7 +43,7 @@ def mine():
 
 
 def _process_logo(form) -> tuple[str | None, bool]:
-    """Store an uploaded logo; returns (new file name or None, ok)."""
+    """Add an uploaded logo to the session (committed with the firm); returns (new file name or None, ok)."""
     upload = form.logo.data
     if not upload or not getattr(upload, "filename", ""):
         return None, True
@@ -64,10 +64,9 @@ def create():
         logo, ok = _process_logo(form)
         if ok:
             try:
-                with unit_of_work():
+                with unit_of_work():  # the logo's row is saved with the firm, or rolled back with it
                     firm = services.create_firm(current_user, form.profile_data(), form.public_listing.data, logo)
             except RuleViolation as exc:
-                logos.remove(logo)
                 form.registration_number.errors.append(str(exc))
             else:
                 flash(_("Your firm has been created."), "success")
@@ -103,13 +102,12 @@ def edit(firm_id):
                 with unit_of_work():
                     changed = services.update_firm(current_user, firm, form.profile_data(),
                                                    form.public_listing.data, logo)
+                    if logo and old_logo:
+                        logos.remove(old_logo)  # replaced: the old one goes in the same transaction
             except RuleViolation as exc:
-                logos.remove(logo)
                 form.registration_number.errors.append(str(exc))
                 firm = queries.get_or_404(firm_id)
             else:
-                if logo and old_logo:
-                    logos.remove(old_logo)
                 flash(_("Your changes have been saved.") if changed else _("Nothing was changed."), "success")
                 return redirect(url_for("firms.detail", firm_id=firm.id))
     return render_template("firms/form.html", form=form, firm=firm)
@@ -153,10 +151,8 @@ def logo(firm_id, name):
     firm = queries.get_or_404(firm_id)
     if firm.logo_filename != name or not logos.is_valid_name(name) or not can_view_firm(current_user, firm):
         abort(404)
-    response = send_from_directory(logos.directory(), name, mimetype="image/webp", max_age=86400)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Content-Security-Policy"] = "default-src 'none'"
-    return response
+    # Shared caches may keep only what anyone may see; a hidden or unlisted firm's logo stays private.
+    return media.serve(name, public=can_view_firm(login_manager.anonymous_user(), firm))
 
 
 @bp.route("/<int:firm_id>/team", methods=["GET", "POST"])

@@ -27,6 +27,7 @@ from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.mail import DeliveryError, build_message, transmit
+from portal.metrics.instruments import count_delivery_failure
 from portal.outbox.models import OutboxMessage, OutboxStatus
 
 log = logging.getLogger(__name__)
@@ -156,6 +157,7 @@ def deliver(message_id: int, token: str, now=None) -> OutboxStatus | None:
         message = render(row)
     except Exception as exc:  # noqa: BLE001  (a message that cannot be built is failed, never retried blindly)
         log.exception("outbox message %s could not be built", message_id)
+        count_delivery_failure(row.channel, given_up=True)
         _finish(row, S.FAILED, error=f"could not build the message: {type(exc).__name__}: {exc}")
         db.session.commit()
         return row.status
@@ -186,6 +188,7 @@ def _deliver_other(row: OutboxMessage, now=None) -> OutboxStatus:
         _failed_try(row, exc, now or utcnow())
     except Exception as exc:  # noqa: BLE001  (a message that cannot be built is failed, never retried blindly)
         log.exception("outbox message %s could not be built", row.id)
+        count_delivery_failure(row.channel, given_up=True)
         _finish(row, S.FAILED, error=f"could not build the message: {type(exc).__name__}: {exc}")
     else:
         if outcome is S.SENT:
@@ -220,7 +223,9 @@ def backoff(attempts: int) -> int:
 
 
 def _failed_try(row, exc: DeliveryError, now) -> None:
-    if exc.permanent or row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
+    given_up = exc.permanent or row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]
+    count_delivery_failure(row.channel, given_up)
+    if given_up:
         _finish(row, S.FAILED, error=exc.reason)
         log.error("outbox message %s to %s failed for good after %s tries: %s", row.id, row.recipient,
                   row.attempts, exc.reason)
