@@ -51,6 +51,31 @@ def reset_postgres(url: str, schema: str = "public") -> None:
     engine.dispose()
 
 
+def empty_database_app(tmp_path, schema: str, **settings):
+    """An app on its own empty database: a fresh SQLite file, or a scratch PostgreSQL schema `schema`
+    (dropped afterwards). A generator for a fixture to yield from; `settings` are extra config values."""
+    from config import TestConfig
+    from portal import create_app
+    from portal.extensions import db as database
+
+    if PG_URL:
+        reset_postgres(PG_URL, schema)
+        url, options = PG_URL, {"connect_args": {"options": f"-csearch_path={schema}"}}
+    else:
+        url, options = f"sqlite:///{tmp_path / 'empty.db'}", {}
+    config = type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": options,
+                                            **settings})
+    app = create_app(config)
+    yield app
+    with app.app_context():
+        database.engine.dispose()
+    if PG_URL:
+        engine = create_engine(PG_URL)
+        with engine.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        engine.dispose()
+
+
 @pytest.fixture
 def restore_logging():
     """A production app configures the root logger (JSON on stderr); put pytest's handlers back after."""

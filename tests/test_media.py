@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from flask_migrate import downgrade, upgrade
 from PIL import Image
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import func, select, text
 
 from config import TestConfig
 from portal import create_app
@@ -17,7 +17,7 @@ from portal.firms import logos
 from portal.firms.models import Firm
 from portal.media.models import MediaFile
 from tests import factories
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import empty_database_app
 from tests.test_firms import firm_form, only_firm, png_bytes
 
 SCRATCH_SCHEMA = "media_migration_check"
@@ -129,26 +129,7 @@ def test_a_hidden_firms_logo_is_only_for_those_who_may_see_the_firm_and_never_sh
 @pytest.fixture
 def empty_app(tmp_path):
     """An app on its own empty database (SQLite file or a scratch PostgreSQL schema) and its own UPLOAD_DIR."""
-    if PG_URL:
-        reset_postgres(PG_URL, SCRATCH_SCHEMA)
-        url, options = PG_URL, {"connect_args": {"options": f"-csearch_path={SCRATCH_SCHEMA}"}}
-    else:
-        url, options = f"sqlite:///{tmp_path / 'empty.db'}", {}
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        SQLALCHEMY_ENGINE_OPTIONS = options
-        UPLOAD_DIR = str(tmp_path / "uploads")
-
-    app = create_app(Config)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCRATCH_SCHEMA}" CASCADE'))
-        engine.dispose()
+    yield from empty_database_app(tmp_path, SCRATCH_SCHEMA, UPLOAD_DIR=str(tmp_path / "uploads"))
 
 
 def test_the_migration_moves_logo_files_into_the_table_and_tolerates_missing_ones(empty_app):

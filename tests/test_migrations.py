@@ -5,13 +5,11 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import inspect, text
 
-from config import TestConfig
-from portal import create_app
 from portal.db import include_object
 from portal.extensions import db
-from tests.conftest import PG_URL, reset_postgres
+from tests.conftest import empty_database_app
 
 SCRATCH_SCHEMA = "migration_check"
 
@@ -19,27 +17,7 @@ SCRATCH_SCHEMA = "migration_check"
 @pytest.fixture
 def empty_app(tmp_path):
     """An app on its own empty database: a fresh SQLite file, or a scratch PostgreSQL schema."""
-    if PG_URL:
-        reset_postgres(PG_URL, SCRATCH_SCHEMA)
-        url = PG_URL
-        options = {"connect_args": {"options": f"-csearch_path={SCRATCH_SCHEMA}"}}
-    else:
-        url = f"sqlite:///{tmp_path / 'empty.db'}"
-        options = {}
-
-    class Config(TestConfig):
-        SQLALCHEMY_DATABASE_URI = url
-        SQLALCHEMY_ENGINE_OPTIONS = options
-
-    app = create_app(Config)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
-    if PG_URL:
-        engine = create_engine(PG_URL)
-        with engine.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA IF EXISTS "{SCRATCH_SCHEMA}" CASCADE'))
-        engine.dispose()
+    yield from empty_database_app(tmp_path, SCRATCH_SCHEMA)
 
 
 POSTINGS = {"firm_words", "collab_request_words"}  # PostgreSQL's search postings, kept by triggers, not models
