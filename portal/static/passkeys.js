@@ -113,15 +113,19 @@
     });
   }
 
+  /* The buttons arrive disabled: they do nothing until this file has attached its handlers, so a click made
+     while the page is still loading (or in a browser without WebAuthn) cannot be lost. */
   document.addEventListener("DOMContentLoaded", function () {
     var supported = !!(window.PublicKeyCredential && navigator.credentials);
     document.querySelectorAll("[data-passkey-register]").forEach(function (button) {
-      if (!supported) { button.disabled = true; return; }
+      if (!supported) { return; }
       button.addEventListener("click", function () { register(button); });
+      button.disabled = false;
     });
     document.querySelectorAll("[data-passkey-sign-in]").forEach(function (button) {
-      if (!supported) { button.disabled = true; return; }
+      if (!supported) { return; }
       button.addEventListener("click", function () { signIn(button); });
+      button.disabled = false;
     });
   });
 }());
