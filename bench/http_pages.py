@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from bench.directory import (  # noqa: E402
     BENCH_PASSWORD,
     MEMBER,
+    accept_notice,
     ensure_member,
     existing_database,
     make_app,
@@ -171,6 +172,7 @@ def measure_backend(backend: str, args) -> None:
         with app.app_context():
             largest = db.session.scalar(db.select(Cluster.slug).order_by(Cluster.id))
             ensure_member()
+            accept_notice([MEMBER])
             ids = sample_ids()
             db.engine.dispose()
     except Exception as exc:  # no database yet: say how to build it

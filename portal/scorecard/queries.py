@@ -203,15 +203,14 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme
     """The figures that need each cluster's members at the end of `year`, in one statement:
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
-    FOLLOWUPS: {cluster id: (answered, sent)}}. The meetings and the follow-ups ask for the memberships of
-    their own firms only (the year's meeting firms, the firms asked); the active members and the partner
-    pairs share every member (a CTE read once, from the partial index): read by one part alone, SQLite
-    joined the partnerships from the members' side, three times slower than from the year's outcomes."""
+    FOLLOWUPS: {cluster id: (answered, sent)}}. Each part asks for the memberships of its own firms only
+    (the year's meeting firms, the firms active in the window, the firms of the partnerships, the firms
+    asked), a few entries each of the partial index: every member of every cluster at the year's end is
+    some 300,000 keys at 100,000 firms, which cost more to gather than all four parts together."""
     found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}, PROGRAMME_MEETINGS: {}}
-    members = members_at_year_end(year, cluster_ids).cte("year_end_members")
     rows = _meeting_rows(year).cte("meeting_rows")
-    parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, members),
-             _pairs_by_cluster(year, members), _followups_by_cluster(year, cluster_ids)]
+    parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, cluster_ids),
+             _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids)]
     if programme:  # the programme funnel's meetings, from the same meeting rows
         parts.append(select(_constant(PROGRAMME_MEETINGS).label("what"), _constant(PROGRAMME), func.count(),
                             *_meeting_sums(rows)))
@@ -367,7 +366,7 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
     return cards, found[PROGRAMME_MEETINGS].get(PROGRAMME, (0, 0, 0, 0, 0))
 
 
-def _active_by_cluster(year: int, now: datetime | None, members):
+def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
     sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
     start, end = active_window(year, now)
@@ -380,18 +379,22 @@ def _active_by_cluster(year: int, now: datetime | None, members):
            .join(sender, sender.id == MeetingRequest.from_registration_id)
            .join(receiver, receiver.id == MeetingRequest.to_registration_id)
            .where(MeetingRequest.id.in_(held)).cte("held_meetings"))  # read once for both sides
-    active = union_all(
+    active = union(
         select(CollabRequest.firm_id).where(CollabRequest.created_at >= start, CollabRequest.created_at < end),
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
-        select(met.c.a), select(met.c.b)).subquery()
+        select(met.c.a), select(met.c.b))
+    members = members_at_year_end(year, cluster_ids, active).subquery()
     zeros = [_constant(0)] * 4  # the shape of the meetings' rows
     return (select(_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
-            .where(members.c.firm_id.in_(select(active.c[0]))).group_by(members.c.cluster_id))
+            .group_by(members.c.cluster_id))
 
 
-def _pairs_by_cluster(year: int, members):
+def _pairs_by_cluster(year: int, cluster_ids):
     """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
     with each other (partnerships_until) in `year` or before)."""
+    partners = union(select(Outcome.firm_id).where(*partnerships_until(year)),
+                     select(Outcome.partner_firm_id).where(*partnerships_until(year)))
+    members = members_at_year_end(year, cluster_ids, partners).cte("partner_members")
     first, second = aliased(members), aliased(members)
     low = case((Outcome.firm_id < Outcome.partner_firm_id, Outcome.firm_id), else_=Outcome.partner_firm_id)
     high = case((Outcome.firm_id < Outcome.partner_firm_id, Outcome.partner_firm_id), else_=Outcome.firm_id)
