@@ -127,7 +127,9 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))  # then "failed", for staff to see
     OUTBOX_BATCH_SECONDS = 50  # one delivery task runs at most this long, then hands over
     WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
-    # "Download my data" ZIPs (default: UPLOAD_DIR/exports); each link works EXPORT_LINK_DAYS, then the file goes.
+    # "Download my data" ZIPs are kept in the database (portal/media); each link works EXPORT_LINK_DAYS, then
+    # the ZIP goes. EXPORT_DIR (default UPLOAD_DIR/exports) is read only by the migration that moved the ZIPs
+    # written there before (migrations/versions/20261201_f2b6d8a4c1e7_media_purpose.py).
     EXPORT_DIR = os.environ.get("EXPORT_DIR") or None
     EXPORT_LINK_DAYS = int(os.environ.get("EXPORT_LINK_DAYS", "7"))
     # "Delete my account": days to change one's mind before a worker erases the account.

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from portal.audit import AuditEntry
 from portal.auth.models import EmailSetting, Role, User
@@ -373,19 +373,27 @@ def test_health_reports_the_queue_and_a_stalled_worker(app):
 
 # --- periodic jobs ----------------------------------------------------------------------------------
 
-def test_abandoned_import_previews_are_removed(app, tmp_path):
-    from portal.jobs import periodic
+def test_abandoned_import_previews_are_removed(app):
+    from datetime import timedelta
 
-    folder = Path(app.config["UPLOAD_DIR"]) / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    old, fresh = folder / "abandoned.csv", folder / "fresh.csv"
-    old.write_text("x"), fresh.write_text("y")
-    day_ago = time.time() - 24 * 3600
-    os.utime(old, (day_ago, day_ago))
+    from portal.jobs import periodic
+    from portal.media.models import MediaFile
+    from portal.memberships import imports
+
     with app.app_context():
+        imports.keep_file("a" * 32, b"abandoned")
+        imports.keep_file("f" * 32, b"fresh")
+        logo = MediaFile(name="b" * 32 + ".webp", content_type="image/webp", size=1, sha256="0" * 64, data=b"x")
+        db.session.add(logo)
+        db.session.flush()
+        old = utcnow() - timedelta(hours=app.config["IMPORT_PREVIEW_HOURS"], minutes=1)
+        db.session.execute(update(MediaFile).where(MediaFile.name.in_(["a" * 32 + ".csv", logo.name]))
+                           .values(created_at=old))
+        db.session.commit()
         assert periodic.remove_abandoned_imports() == "1 abandoned import previews removed"
-    assert not old.exists() and fresh.exists()
-    fresh.unlink()
+        db.session.commit()
+        assert imports.kept_file("a" * 32) is None and imports.kept_file("f" * 32) == b"fresh"
+        assert db.session.get(MediaFile, logo.id) is not None  # an old logo is no import
 
 
 def test_never_confirmed_accounts_are_removed_after_the_retention_period(app):

@@ -156,3 +156,112 @@ def test_the_migration_moves_logo_files_into_the_table_and_tolerates_missing_one
                                              hashlib.sha256(webp.getvalue()).hexdigest())]
         assert names == {kept_id: kept_name, lost_id: None}
         assert db.session.get(Firm, kept_id).logo_filename == kept_name
+
+
+def _carry_session(source, target) -> None:
+    """Node B's client sends node A's cookies: the browser of one person whose requests a balancer spreads."""
+    for name in ("session", "remember_token"):
+        cookie = source.get_cookie(name)
+        if cookie is not None:
+            target.set_cookie(name, cookie.value)
+
+
+def test_an_import_uploaded_on_one_node_is_previewed_confirmed_and_run_on_another(app, node_b):
+    import re
+
+    from portal.memberships.models import ImportStatus, MemberImport
+    from tests.test_jobs import IMPORT_CSV
+
+    with app.app_context():
+        user = factories.user(email="importer@example.com", locale="en")
+        factories.term(user, factories.cluster("betta"))
+        db.session.commit()
+    on_a = app.test_client()
+    factories.sign_in(on_a, "importer@example.com")
+    uploaded = on_a.post("/clusters/betta/manage/import", content_type="multipart/form-data",
+                         data={"file": (io.BytesIO(IMPORT_CSV), "members.csv")})
+    assert uploaded.status_code == 302 and re.fullmatch(r"/clusters/betta/manage/import/[0-9a-f]{32}",
+                                                        uploaded.location)
+    with app.app_context():
+        kept = db.session.scalar(select(MediaFile).where(MediaFile.purpose == "import"))
+        assert kept.data == IMPORT_CSV and kept.name == uploaded.location.rsplit("/", 1)[1] + ".csv"
+    on_b = node_b.test_client()
+    _carry_session(on_a, on_b)
+    preview = on_b.get(uploaded.location + "?lang=en")
+    assert preview.status_code == 200 and "ฟาร์มนำเข้า" in preview.get_data(as_text=True)
+    done = on_b.post(uploaded.location)  # tests run the worker's task at once, here on node B
+    assert done.status_code == 302 and "/clusters/betta/manage/imports/" in done.location
+    with app.app_context():
+        assert db.session.scalar(select(MemberImport.status)) is ImportStatus.DONE
+        assert db.session.scalar(select(Firm.id).where(Firm.name_th == "ฟาร์มนำเข้า")) is not None
+        # The run removed its file; neither node wrote one to its folder.
+        assert db.session.scalar(select(func.count()).select_from(MediaFile)) == 0
+    assert not (tmp_path_of(app) / "imports").exists() and not (tmp_path_of(node_b) / "imports").exists()
+    # The logo route never serves an import's file, even under its own name.
+    with app.app_context():
+        firm = factories.firm(logo_filename=None)
+        hidden_name = "a" * 32 + ".csv"
+        from portal.memberships import imports
+        imports.keep_file("a" * 32, b"contacts")
+        firm.logo_filename = hidden_name
+        db.session.commit()
+        firm_id = firm.id
+    assert on_a.get(f"/firms/{firm_id}/logo/{hidden_name}").status_code == 404
+
+
+def test_a_data_export_built_on_one_node_downloads_from_another(app, node_b):
+    import zipfile
+
+    from portal.mydata.models import DataExport
+
+    with app.app_context():
+        factories.user(email="leaver@example.com", locale="en")
+        db.session.commit()
+    on_a = app.test_client()
+    factories.sign_in(on_a, "leaver@example.com")
+    assert on_a.post("/account/data/export").status_code == 302  # tests build it at once, here on node A
+    with app.app_context():
+        export_id = db.session.scalar(select(DataExport.id))
+    on_b = node_b.test_client()
+    _carry_session(on_a, on_b)
+    got = on_b.get(f"/account/data/{export_id}/download")
+    assert got.status_code == 200 and got.mimetype == "application/zip"
+    assert "leaver@example.com" in zipfile.ZipFile(io.BytesIO(got.data)).read("data.json").decode()
+    assert not (tmp_path_of(app) / "exports").exists() and not (tmp_path_of(node_b) / "exports").exists()
+
+
+def test_the_migration_moves_import_and_export_files_into_the_table_and_deletes_them(empty_app):
+    from portal.mydata.models import DataExport, ExportStatus
+
+    uploads = tmp_path_of(empty_app)
+    with empty_app.app_context():
+        upgrade(revision="d7a3f1c9e5b2")  # logos in the table, imports and exports still files
+        (uploads / "imports").mkdir(parents=True)
+        (uploads / "exports").mkdir(parents=True)
+        preview = uploads / "imports" / ("1" * 32 + ".csv")
+        header = b"Registration number,Name in Thai\n"
+        preview.write_bytes(header)
+        (uploads / "imports" / "notes.txt").write_text("not ours")
+        zipped = uploads / "exports" / ("2" * 32 + ".zip")
+        zipped.write_bytes(b"PK zip bytes")
+        user_id = factories.user(email="a@example.com").id  # the users table is as at that revision
+        db.session.commit()
+        with db.engine.begin() as conn:
+            conn.execute(text("INSERT INTO data_exports (id, user_id, status, requested_at, file_name) VALUES "
+                              f"(1, {int(user_id)}, 'ready', CURRENT_TIMESTAMP, '{zipped.name}'), "
+                              f"(2, {int(user_id)}, 'ready', CURRENT_TIMESTAMP, '{'3' * 32}.zip')"))
+        upgrade()
+        rows = {row.name: row for row in db.session.scalars(select(MediaFile))}
+        assert set(rows) == {preview.name, zipped.name}
+        assert (rows[preview.name].purpose, rows[preview.name].data) == ("import", header)
+        assert (rows[zipped.name].purpose, rows[zipped.name].content_type) == ("export", "application/zip")
+        assert not preview.exists() and not zipped.exists() and (uploads / "imports" / "notes.txt").exists()
+        kept, lost = db.session.get(DataExport, 1), db.session.get(DataExport, 2)
+        assert (kept.status, kept.file_name) == (ExportStatus.READY, zipped.name)
+        assert (lost.status, lost.file_name) == (ExportStatus.REMOVED, None)  # its link said "expired" already
+        db.session.remove()
+        downgrade(revision="d7a3f1c9e5b2")  # back to files
+        assert preview.read_bytes() == header and zipped.read_bytes() == b"PK zip bytes"
+        with db.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM media_files")).scalar() == 0
+        upgrade()

@@ -168,7 +168,8 @@ def test_download_flow_notification_email_and_access(app, mailbox):
     # Expired: a translated message, no file; the cleanup job removes the file.
     with app.app_context():
         row = db.session.get(DataExport, export_id)
-        path = export.path_of(row.file_name)
+        name = row.file_name
+        assert export.read(name) == got.data
         row.expires_at = utcnow() - timedelta(seconds=1)
         db.session.commit()
     gone = client.get(link)
@@ -177,7 +178,7 @@ def test_download_flow_notification_email_and_access(app, mailbox):
     with app.app_context():
         assert periodic.remove_expired_exports() == "1 expired data exports removed"
         db.session.commit()
-        assert not path.exists() and db.session.get(DataExport, export_id).status is ExportStatus.REMOVED
+        assert export.read(name) is None and db.session.get(DataExport, export_id).status is ExportStatus.REMOVED
 
 
 def test_one_pending_export_at_a_time(ctx):

@@ -8,8 +8,7 @@ PORTAL_BASE_URL (portal/links.py), never from a request.
 """
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
-from pathlib import Path
+from datetime import timedelta
 from typing import Callable
 
 from flask import current_app
@@ -154,15 +153,13 @@ def check_results() -> str:
 
 
 def remove_abandoned_imports() -> str:
-    """Import previews nobody confirmed (uploaded files under UPLOAD_DIR/imports) go after IMPORT_PREVIEW_HOURS:
-    they hold firms' contacts and would otherwise stay on disk and in every backup."""
-    folder = Path(current_app.config["UPLOAD_DIR"]) / "imports"
-    limit = datetime.now().timestamp() - current_app.config["IMPORT_PREVIEW_HOURS"] * 3600
-    removed = 0
-    for path in folder.glob("*.csv") if folder.is_dir() else ():
-        if path.stat().st_mtime < limit:
-            path.unlink(missing_ok=True)
-            removed += 1
+    """Import files nobody confirmed, or whose run never finished, go after IMPORT_PREVIEW_HOURS (portal/media,
+    purpose "import"; a finished or failed run removes its own): they hold firms' contacts and would otherwise
+    stay in the database and in every backup."""
+    from portal.media import services as media
+    from portal.media.models import IMPORT
+
+    removed = media.remove_older(IMPORT, utcnow() - timedelta(hours=current_app.config["IMPORT_PREVIEW_HOURS"]))
     return f"{removed} abandoned import previews removed"
 
 

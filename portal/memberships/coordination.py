@@ -1,7 +1,6 @@
 """The coordinators' side: the request queue, members (positions, notes, removal), export and import (CSV
 or Excel), and (for OSMEP staff) coordinator terms."""
 import secrets
-from pathlib import Path
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
@@ -148,10 +147,11 @@ def export(slug, fmt):
         "Content-Disposition": f"attachment; filename={cluster.slug}-members.{fmt}", "Cache-Control": "no-store"})
 
 
-def _import_path(token: str) -> Path:
+def _import_file(token: str) -> bytes | None:
+    """The kept file of a preview, or None; an impossible token is 404."""
     if not token or not token.isalnum():
         abort(404)
-    return imports.file_path(token)
+    return imports.kept_file(token)
 
 
 def _previewing(cluster, token) -> bool:
@@ -168,7 +168,8 @@ def _render_import(cluster, plan=None, token=None, confirmed=None):
 @login_required
 def import_members(slug):
     """Step 1: upload. A file with changes to make is kept and its preview shown by GET (step 2), so that
-    Back and reload work; problems, or nothing to change, are shown here. Nothing is written to the database."""
+    Back and reload work; problems, or nothing to change, are shown here. Nothing is written to the database but
+    the kept file (portal/media, so that any app node finds it)."""
     cluster = _cluster(slug)
     form = ImportForm()
     plan = None
@@ -181,9 +182,8 @@ def import_members(slug):
             plan = csv_io.plan_import(data, cluster)
             if not plan.errors and plan.changes:
                 token = secrets.token_hex(16)
-                path = _import_path(token)
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(data)
+                imports.keep_file(token, data)
+                db.session.commit()
                 session["import"] = {"token": token, "cluster": cluster.id, "user": current_user.id}
                 return redirect(url_for("coordination.import_preview", slug=slug, token=token))
     return render_template("coordination/import.html", cluster=cluster, form=form, plan=plan, token=None,
@@ -196,9 +196,9 @@ def import_preview(slug, token):
     """Step 2: what the kept file would change now. After confirming, Back comes here and says where the
     import stands instead."""
     cluster = _cluster(slug)
-    path = _import_path(token)
-    if _previewing(cluster, token) and path.exists():
-        plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the upload
+    data = _import_file(token)
+    if _previewing(cluster, token) and data is not None:
+        plan = csv_io.plan_import(data, cluster)  # the database may have changed since the upload
         return _render_import(cluster, plan, token if not plan.errors and plan.changes else None)
     confirmed = db.session.scalar(select(MemberImport).where(
         MemberImport.token == token, MemberImport.cluster_id == cluster.id, MemberImport.actor_id == current_user.id))
@@ -214,11 +214,11 @@ def confirm_import(slug, token):
     """Step 3: apply the previewed file, whole or not at all, then show where it stands (a redirect: Back
     never sends the confirmation again)."""
     cluster = _cluster(slug)
-    path = _import_path(token)
-    if not (_previewing(cluster, token) and ConfirmForm().validate() and path.exists()):
+    data = _import_file(token)
+    if not (_previewing(cluster, token) and ConfirmForm().validate() and data is not None):
         flash(_("This import has expired. Please upload the file again."), "warning")
         return redirect(url_for("coordination.import_members", slug=slug))
-    plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
+    plan = csv_io.plan_import(data, cluster)  # the database may have changed since the preview
     if plan.errors or not plan.changes:
         flash(_("The members changed since your preview: check the file again."), "warning")
         return redirect(url_for("coordination.import_preview", slug=slug, token=token))

@@ -4,7 +4,6 @@ same transaction, and tells the coordinator in their language. A worker that die
 nothing (one transaction); the run is taken up again after IMPORT_STALE_MINUTES."""
 import logging
 from datetime import timedelta
-from pathlib import Path
 
 from flask import current_app
 from flask_babel import force_locale
@@ -15,6 +14,8 @@ from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.jobs import claims
+from portal.media import services as media
+from portal.media.models import IMPORT
 from portal.memberships.models import ImportStatus, MemberImport
 from portal.notifications.services import bilingual, notify, register_kind
 
@@ -22,10 +23,24 @@ log = logging.getLogger(__name__)
 S = ImportStatus
 
 
-def file_path(token: str) -> Path:
-    """The uploaded file as it came, CSV or .xlsx (its content says which; the name stays .csv, which the
-    clean-up of abandoned previews looks for)."""
-    return Path(current_app.config["UPLOAD_DIR"]) / "imports" / f"{token}.csv"
+def _file_name(token: str) -> str:
+    return f"{token}.csv"
+
+
+def keep_file(token: str, data: bytes) -> None:
+    """Keep the uploaded file as it came, CSV or .xlsx (its content says which), in the database, so that the
+    preview, the confirmation and the worker's run may each happen on another app node or machine. Flush-only:
+    the request commits. Abandoned ones go after IMPORT_PREVIEW_HOURS (periodic.remove_abandoned_imports)."""
+    media.store(data, "application/octet-stream", "csv", purpose=IMPORT, name=_file_name(token))
+
+
+def kept_file(token: str) -> bytes | None:
+    """The file kept under `token`, or None when there is none (any more)."""
+    return media.read(_file_name(token), IMPORT)
+
+
+def drop_file(token: str) -> None:
+    media.remove(_file_name(token))
 
 
 def start(actor, cluster, token: str, changes: int, locale: str) -> MemberImport:
@@ -57,21 +72,23 @@ def run(import_id: int) -> MemberImport | None:
     if job is None:
         return None
     cluster, actor = db.session.get(Cluster, job.cluster_id), db.session.get(User, job.actor_id)
-    path, plan = file_path(job.token), None
+    data, plan = kept_file(job.token), None
     with force_locale(job.locale):
         try:
-            plan = csv_io.plan_import(path.read_bytes(), cluster)  # the database may have changed since the preview
+            if data is None:
+                raise FileNotFoundError(job.token)
+            plan = csv_io.plan_import(data, cluster)  # the database may have changed since the preview
             invitations = services.apply_import(actor, cluster, plan)
             enqueue_emails("firms.claim", claim_invitation_rows(invitations, actor))
-        except (RuleViolation, PermissionDenied, OSError) as exc:
+        except (RuleViolation, PermissionDenied, FileNotFoundError) as exc:
             db.session.rollback()
             return _failed(import_id, exc, plan.errors if plan is not None else None)
     job.status, job.finished_at = S.DONE, utcnow()
     job.summary = {"changes": plan.changes, **plan.summary(), "claim_invitations": len(invitations)}
     notify([actor], "import.done", job, cluster=bilingual(cluster), cluster_slug=cluster.slug,
            changes=plan.changes, import_id=job.id)
+    drop_file(job.token)
     db.session.commit()
-    path.unlink(missing_ok=True)
     log.info("import %s into cluster %s: %s", job.id, cluster.slug, job.summary)
     return job
 
@@ -81,7 +98,7 @@ def _failed(import_id, exc, plan_errors) -> MemberImport:
     from portal.clusters.models import Cluster
 
     job = db.session.get(MemberImport, import_id, populate_existing=True)
-    if isinstance(exc, OSError):
+    if isinstance(exc, FileNotFoundError):
         message = str(_l("The uploaded file is no longer there. Please upload it again."))
     elif isinstance(exc, PermissionDenied):
         message = str(_l("You no longer manage this cluster."))
@@ -94,8 +111,8 @@ def _failed(import_id, exc, plan_errors) -> MemberImport:
     cluster = db.session.get(Cluster, job.cluster_id)
     notify([db.session.get(User, job.actor_id)], "import.failed", job, cluster=bilingual(cluster),
            cluster_slug=cluster.slug, import_id=job.id)
+    drop_file(job.token)
     db.session.commit()
-    file_path(job.token).unlink(missing_ok=True)
     log.warning("import %s failed: %s", import_id, message)
     return job
 

@@ -118,9 +118,7 @@ def erase(user: User) -> None:
     found = identifiers(user)
     link = db.session.scalar(select(LineAccount.line_user_id).where(LineAccount.user_id == user.id))
     for row in db.session.scalars(select(DataExport).where(DataExport.user_id == user.id)):
-        path = export.path_of(row.file_name)
-        if path is not None:
-            path.unlink(missing_ok=True)
+        export.remove(row.file_name)
     db.session.execute(delete(OutboxMessage).where(or_(OutboxMessage.user_id == user.id,
                                                        OutboxMessage.recipient == user.email)))
     for model in (DataExport, Notification, NotificationPreference, Follow, SavedSearch, LineAccount, FirmMember,

@@ -8,18 +8,17 @@ import csv
 import enum
 import io
 import json
-import secrets
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Callable
 
-from flask import current_app
 from sqlalchemy import or_, select
 
 from portal.exports import safe_cell
 from portal.extensions import db
+from portal.media import services as media
+from portal.media.models import EXPORT
 
 # Columns never exported: secrets (hashes, tokens) and derived search keys, which only repeat other columns.
 SKIPPED = {"password_hash", "session_version", "token_salt", "token_hash", "checkin_token", "search_text",
@@ -241,23 +240,16 @@ def zip_bytes(data: dict[str, list[dict]]) -> bytes:
     return buffer.getvalue()
 
 
-def directory() -> Path:
-    configured = current_app.config.get("EXPORT_DIR")
-    return Path(configured) if configured else Path(current_app.config["UPLOAD_DIR"]) / "exports"
-
-
 def write(user) -> str:
-    """Build the user's ZIP under the export directory; returns its generated file name."""
-    folder = directory()
-    folder.mkdir(parents=True, exist_ok=True)
-    name = f"{secrets.token_hex(16)}.zip"
-    (folder / name).write_bytes(zip_bytes(collect(user)))
-    return name
+    """Build the user's ZIP and keep it in the database (portal/media, purpose "export"), so that the web node
+    the user downloads from need not be the worker's machine; returns its generated name. Flush-only."""
+    return media.store(zip_bytes(collect(user)), "application/zip", "zip", purpose=EXPORT)
 
 
-def path_of(file_name: str) -> Path | None:
-    """The file of an export, if it is one of ours (a generated name) and still there."""
-    if not file_name or not all(c in "0123456789abcdef" for c in file_name[:-4]) or not file_name.endswith(".zip"):
-        return None
-    path = directory() / file_name
-    return path if path.is_file() else None
+def read(file_name: str | None) -> bytes | None:
+    """The ZIP of an export, or None when it is gone."""
+    return media.read(file_name, EXPORT)
+
+
+def remove(file_name: str | None) -> None:
+    media.remove(file_name)

@@ -91,14 +91,12 @@ def waiting_exports() -> list[int]:
 
 
 def remove_expired_exports(now=None) -> int:
-    """Files past their EXPORT_LINK_DAYS are deleted; the row stays, marked expired, for the user's page."""
+    """ZIPs past their EXPORT_LINK_DAYS are deleted; the row stays, marked expired, for the user's page."""
     now = now or utcnow()
     rows = db.session.scalars(select(DataExport).where(DataExport.status == ExportStatus.READY,
                                                        DataExport.expires_at <= now)).all()
     for row in rows:
-        path = export.path_of(row.file_name)
-        if path is not None:
-            path.unlink(missing_ok=True)
+        export.remove(row.file_name)
         row.status, row.file_name = ExportStatus.REMOVED, None
     return len(rows)
 

@@ -1,4 +1,5 @@
 """/account/data: download my data; /account/delete: delete my account (explanation, firms, confirmation)."""
+import io
 import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
@@ -72,11 +73,11 @@ def export_data():
 def download(export_id):
     row = db.session.get(DataExport, export_id) or abort(404)
     require(can_download_export(current_user, row))
-    path = export.path_of(row.file_name) if row.status is ExportStatus.READY and not row.is_expired() else None
-    if path is None:
+    data = export.read(row.file_name) if row.status is ExportStatus.READY and not row.is_expired() else None
+    if data is None:
         flash(_("This download link has expired. Ask for your data again below."), "warning")
         return redirect(url_for("mydata.data"))
-    return send_file(path, mimetype="application/zip", as_attachment=True,
+    return send_file(io.BytesIO(data), mimetype="application/zip", as_attachment=True,
                      download_name=f"cluster-portal-my-data-{row.id}.zip", max_age=0)
 
 
