@@ -200,6 +200,9 @@ def register_blueprints(app):
     app.register_blueprint(privacy_bp, url_prefix="/privacy")
     app.register_blueprint(api_tokens_bp, url_prefix="/account/tokens")
     app.register_blueprint(api_bp, url_prefix="/api")
+    from portal import account_gates
+
+    account_gates.init_app(app)  # the second factor, a pending deletion, the privacy notice: one ordered list
 
 
 def register_template_helpers(app):

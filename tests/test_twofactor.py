@@ -209,9 +209,10 @@ def test_staff_without_a_second_factor_is_sent_to_enrol(app, monkeypatch):
         factories.user(email="staff@example.com", role=Role.STAFF)
         db.session.commit()
     client = signed_in(app, "staff@example.com")
-    for path in ("/admin/", "/firms/mine", "/auth/account"):
+    for path in ("/admin/audit", "/moderation/", "/firms/mine", "/auth/account", "/privacy/consents"):
         response = client.get(path)
         assert response.status_code == 302 and response.headers["Location"].endswith("/account/security"), path
+    assert client.post("/admin/staff", data={}).headers["Location"].endswith("/account/security")  # posts too
     assert client.get("/account/security").status_code == 200
     _enrol(app, client, "staff@example.com")
     assert client.get("/auth/account").status_code == 200

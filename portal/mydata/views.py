@@ -18,26 +18,7 @@ from portal.permissions import can_delete_account, can_download_export, can_requ
 from portal.twofactor import flow
 
 bp = Blueprint("mydata", __name__)
-# Also open: the privacy notice (and accepting it), and two-factor sign-in's pages, whose own gates would
-# otherwise send the page back and forth with this one.
-ALLOWED_BLUEPRINTS_WHILE_PENDING = {"privacy", "twofactor"}
 log = logging.getLogger(__name__)
-
-# While an account waits for deletion, these are the only pages it may use (and signing out, static files).
-ALLOWED_WHILE_PENDING = {"mydata.delete", "mydata.cancel", "auth.logout", "auth.set_language", "static",
-                         "main.index", "mydata.data", "mydata.export", "mydata.download"}
-
-
-@bp.before_app_request
-def _pending_deletion_only_cancels():
-    """An account due for deletion can sign in only to cancel it (or take its data): every other page leads
-    to the deletion page, which says when and offers to cancel."""
-    if (current_user.is_authenticated and current_user.is_deletion_pending
-            and request.endpoint not in ALLOWED_WHILE_PENDING and request.endpoint is not None
-            and request.blueprint not in ALLOWED_BLUEPRINTS_WHILE_PENDING):
-        return redirect(url_for("mydata.delete"))
-    return None
-
 
 @bp.get("/data")
 @login_required

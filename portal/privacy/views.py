@@ -1,6 +1,6 @@
 """/privacy: the notice and the retention schedule; the accept page a new notice version sends people to;
 the owner's withdrawal of listing consent; OSMEP's view of a person's consent history."""
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -21,32 +21,6 @@ from portal.privacy.models import ConsentMethod
 from portal.validators import is_safe_next
 
 bp = Blueprint("privacy", __name__)
-
-# Page views that never wait for the acceptance: this blueprint, signing out, confirming an address, the
-# language switch, an e-mail's "stop these alerts" link (stopping mail is never held back), health checks and
-# machine endpoints (LINE's webhook), static files; the second step and enrolment of two-factor sign-in
-# (whose own gate would send the page back here, in a loop); and the data subject's own rights (download my
-# data, delete my account), which never wait for a notice to be accepted.
-OPEN_ENDPOINTS = {"auth.logout", "auth.confirm", "auth.check_email", "auth.set_language", "following.stop",
-                  "main.health", "main.favicon", "static"}
-OPEN_BLUEPRINTS = {"privacy", "line_webhook", "twofactor", "mydata"}
-ACCEPTED = "privacy_accepted"  # in the session: [user id, notice version] once that user has accepted that version
-
-
-@bp.before_app_request
-def ask_for_consent():
-    """A signed-in person who has not accepted the current notice is sent to accept it, from any page view."""
-    if request.method not in ("GET", "HEAD") or not current_user.is_authenticated:
-        return None
-    if request.endpoint is None or request.endpoint in OPEN_ENDPOINTS or request.blueprint in OPEN_BLUEPRINTS:
-        return None
-    settled = [current_user.id, notices.current_version()]
-    if session.get(ACCEPTED) == settled:  # known from an earlier request of this session: no query
-        return None
-    if not services.needs_consent(current_user):
-        session[ACCEPTED] = settled
-        return None
-    return redirect(url_for("privacy.accept", next=request.full_path.rstrip("?")))
 
 
 @bp.get("")

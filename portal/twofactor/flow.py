@@ -16,14 +16,11 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.auth.models import User
 from portal.extensions import db
-from portal.permissions import must_use_two_factor
 from portal.twofactor import services
 
 PENDING = "twofactor_pending"
 REAUTH_AT = "reauth_at"
 DEVICE_COOKIE = "portal_2fa_device"
-# What a user who must enrol may still open: the enrolment pages, signing out, the language switch.
-ENROLMENT_ENDPOINTS = {"static", "auth.logout", "auth.set_language", "main.health", "privacy.notice"}
 
 
 def _device_serializer() -> URLSafeSerializer:
@@ -87,19 +84,6 @@ def finish(user):
     # A fresh session (the pending state goes with it), opened with how the first step was made.
     start_session(user, remember=data.get("remember", False), method=data.get("via") or "password")
     return data.get("next")
-
-
-# --- the enrolment gate ---------------------------------------------------------------------------------
-
-def enrolment_gate():
-    """before_request: an account that must have a second factor and has none can only enrol (or leave)."""
-    endpoint = request.endpoint or ""
-    if not current_user.is_authenticated or endpoint in ENROLMENT_ENDPOINTS or endpoint.startswith("twofactor."):
-        return None
-    if must_use_two_factor(current_user) and not services.has_second_factor(current_user):
-        flash(_("Your account needs a second factor before you can continue. Please set one up."), "warning")
-        return redirect(url_for("twofactor.security"))
-    return None
 
 
 # --- re-authentication ----------------------------------------------------------------------------------

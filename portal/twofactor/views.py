@@ -23,7 +23,6 @@ from portal.twofactor.forms import EnrolTotpForm, ReauthForm, SecondStepForm
 from portal.validators import is_safe_next
 
 bp = Blueprint("twofactor", __name__)
-bp.before_app_request(flow.enrolment_gate)
 
 
 def _limit():
