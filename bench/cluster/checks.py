@@ -16,7 +16,7 @@
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from datetime import timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import create_engine, text
 
@@ -131,6 +131,14 @@ def _record_times(path) -> dict[str, float]:
     return times
 
 
+def _timestamp(value) -> float:
+    """A UTC timestamp column read by plain SQL: a datetime (PostgreSQL) or ISO text (SQLite)."""
+    if value is None:
+        return 0.0
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment.replace(tzinfo=moment.tzinfo or timezone.utc).timestamp()
+
+
 def _bare(message_id: str) -> str:
     return message_id.strip().strip("<>")
 
@@ -148,7 +156,7 @@ def check_mail(url: str, received: Counter, phases) -> tuple[dict, list, dict]:
     for message_id, status, created in rows:
         bare, status = _bare(message_id), str(status).lower()
         known.add(bare)
-        moment = created.replace(tzinfo=created.tzinfo or timezone.utc).timestamp() if created else 0.0
+        moment = _timestamp(created)
         phase = in_phase(phases, moment)
         counts = per_phase[phase.name if phase else "-"]
         counts["queued"] += 1
