@@ -119,3 +119,5 @@ def test_failures_are_placed_in_their_phase_and_recovery_counts_from_the_return(
     assert table["steady"]["failed"] == 0 and table["steady"]["recovered"] is None
     assert table["fault"]["count"] == 3 and table["fault"]["failed"] == 2
     assert table["fault"]["span"] == 4.5 and table["fault"]["recovered"] == 1.5
+    still_failing = checks.request_table(phases, [*requests, {"t": 25.0, "ok": False, "error": "status 500"}])
+    assert still_failing["fault"]["recovered"] is None  # printed as "never", which fails the run

@@ -261,6 +261,12 @@ class Run:
         writes, write_errors = checks.check_writes(self.pg.url, self.folder / "records.jsonl", self.phases)
         mail, mail_errors, totals = checks.check_mail(self.pg.url, self.inbox.counts(), self.phases)
         late = checks.print_table(self.phases, requests, writes, mail)
+        if self.args.short:
+            # A speed goal belongs to the benchmark (the long version), not to a test on a busy machine: the
+            # short version fails only on a recovery that never came (within 60 s), and shows slow ones.
+            for slow in [entry for entry in late if "never" not in entry]:
+                print(f"note   slower than the goal: {slow}")
+            late = [entry for entry in late if "never" in entry]
         summary_file = self.folder / "summary.json"
         total = json.loads(summary_file.read_text()).get("total", {}) if summary_file.exists() else {}
         print(f"\nload   {len(requests)} requests by {self.args.users} users, {total.get('rps', 0):.1f} req/s, "
@@ -274,7 +280,8 @@ class Run:
         results = [
             ("every acknowledged write is in the database exactly once", write_errors),
             ("every queued e-mail delivered, by Message-ID (no more than one extra copy)", mail_errors),
-            ("recovery within 10 s of the dependency's return (web and mail)", late),
+            ("recovery within 10 s of the dependency's return (web, mail, Redis's rate limits)" if not self.args.short
+             else "recovery after each dependency's return (web, mail, Redis's rate limits)", late),
             ("the rolling restart lost no request", [f"{rolling} requests failed"] if rolling else []),
         ]
         for name, found in results:
@@ -284,6 +291,30 @@ class Run:
             self.errors += found
         print(f"files  {self.folder}")
         return not self.errors
+
+
+def _no_interruptions() -> None:
+    """From here on a second Ctrl+C (or SIGTERM) waits: stopping the processes is what it would ask for."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
+def _run(run: Run) -> bool:
+    run.start()
+    run.start_load()
+    run.phase("0. steady load")
+    run.settle()
+    run.kill_node()
+    run.kill_worker()
+    run.restart_redis()
+    run.restart_postgres()
+    run.rolling_restart()
+    run.settle()
+    run.stop_load()
+    run.phases[-1].ended = time.time()
+    run.side_checks()
+    run.drain_mail()
+    return run.report()
 
 
 def main(argv=None) -> int:
@@ -307,25 +338,14 @@ def main(argv=None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="portal-cluster-"))
     folder.chmod(0o755)  # PostgreSQL's own user must reach its data folder inside
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop as on Ctrl+C: the finally below cleans up
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started in the background by a shell
     passed = False
     try:
         with ExitStack() as stack:
-            run = Run(args, folder, stack)
-            run.start()
-            run.start_load()
-            run.phase("0. steady load")
-            run.settle()
-            run.kill_node()
-            run.kill_worker()
-            run.restart_redis()
-            run.restart_postgres()
-            run.rolling_restart()
-            run.settle()
-            run.stop_load()
-            run.phases[-1].ended = time.time()
-            run.side_checks()
-            run.drain_mail()
-            passed = run.report()
+            try:
+                passed = _run(Run(args, folder, stack))
+            finally:
+                _no_interruptions()  # the stack's cleanup, which follows, must not be cut short
     finally:
         if not args.keep and passed:
             shutil.rmtree(folder, ignore_errors=True)

@@ -57,6 +57,10 @@ class Balancer:
             self._loop.run_forever()
         finally:
             server.close()
+            pending = asyncio.all_tasks(self._loop)  # connections still open: end them while the loop runs
+            for task in pending:
+                task.cancel()
+            self._loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
             self._loop.close()
 
     async def _connect(self):
@@ -80,6 +84,8 @@ class Balancer:
         self._tasks.add(task)
         try:
             await self._relay(client_reader, client_writer)
+        except asyncio.CancelledError:
+            pass  # the balancer is stopping: the connection ends with it
         finally:
             self._tasks.discard(task)
 

@@ -55,14 +55,17 @@ def in_phase(phases, moment: float) -> Phase | None:
 
 
 def request_table(phases, requests) -> dict[str, dict]:
-    figures = {p.name: {"count": 0, "failed": 0, "first": None, "last": None, "errors": Counter()} for p in phases}
+    figures = {p.name: {"count": 0, "failed": 0, "first": None, "last": None, "last_ok": None, "errors": Counter()}
+               for p in phases}
     for row in requests:
         phase = in_phase(phases, row["t"])
         if phase is None:
             continue
         entry = figures[phase.name]
         entry["count"] += 1
-        if not row["ok"]:
+        if row["ok"]:
+            entry["last_ok"] = max(entry["last_ok"] or row["t"], row["t"])
+        else:
             entry["failed"] += 1
             entry["first"] = row["t"] if entry["first"] is None else entry["first"]
             entry["last"] = row["t"]
@@ -72,6 +75,8 @@ def request_table(phases, requests) -> dict[str, dict]:
         entry["span"] = (entry["last"] - entry["first"]) if entry["first"] is not None else 0.0
         after = entry["last"] - phase.returned if phase.returned and entry["last"] else 0.0
         entry["recovered"] = max(0.0, after) if phase.returned else None
+        if phase.returned and entry["last"] and (entry["last_ok"] or 0.0) < entry["last"]:
+            entry["recovered"] = None  # it was still failing when the phase ended: no recovery seen
     return figures
 
 
@@ -188,7 +193,7 @@ def print_table(phases, requests, writes, mail) -> list[str]:
           f"{'acked writes (bad, unsure)':>27} {'mail queued/delivered (dup, missing)':>37}")
     for phase in phases:
         entry, w, m = figures[phase.name], writes.get(phase.name, Counter()), mail.get(phase.name, Counter())
-        recovered = "-" if entry["recovered"] is None else f"{entry['recovered']:.1f}"
+        recovered = ("never" if phase.returned else "-") if entry["recovered"] is None else f"{entry['recovered']:.1f}"
         mail_back = "-" if phase.mail_back is None else f"{phase.mail_back:.1f}"
         print(f"{phase.name:40} {entry['count']:>8} {entry['failed']:>6} {entry['span']:>9.1f} {recovered:>11} "
               f"{mail_back:>11} {w['acked']:>14} ({w['bad']}, {w['unsure']})"

@@ -6,6 +6,7 @@ deliveries by Message-ID. Every process is started in a session of its own and s
 group, so nothing outlives the harness, not even after Ctrl+C.
 """
 import asyncio
+import contextlib
 import glob
 import os
 import shutil
@@ -185,7 +186,7 @@ class Processes:
                "UPLOAD_DIR": str(instance / "uploads"), "OUTBOX_DIR": str(instance / "outbox"),
                "PROMETHEUS_MULTIPROC_DIR": str(instance / "metrics")}
         self._spawn(name, [str(VENV_BIN / "gunicorn"), "-c", "gunicorn.conf.py", "--graceful-timeout", "20",
-                           "wsgi:app"], env)
+                           "--log-level", "info", "wsgi:app"], env)
 
     def node_up(self, name: str) -> bool:
         try:
@@ -195,9 +196,12 @@ class Processes:
             return False
 
     def wait_node(self, name: str, timeout: float = 60) -> None:
-        if not wait_until(lambda: self.node_up(name) or self.running[name].poll() is not None, timeout, 0.1) \
-                or not self.node_up(name):
-            raise RuntimeError(f"node {name} did not start; see {self.folder / (name + '.log')}")
+        process, deadline = self.running[name], time.monotonic() + timeout
+        while not self.node_up(name):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"node {name} did not start (exit code {process.poll()}); see "
+                                   f"{self.folder / (name + '.log')}")
+            time.sleep(0.1)
 
     def start_worker(self, name: str, periodic: bool = False) -> None:
         threads = "1" if periodic else "2"
@@ -212,5 +216,17 @@ class Processes:
         stop_group(self.running[name], sig, timeout=40)
 
     def stop_all(self) -> None:
-        for process in self.running.values():
-            stop_group(process, signal.SIGTERM, timeout=15)
+        """SIGTERM to every group at once, then SIGKILL to whatever has not stopped 20 s later."""
+        alive = [p for p in self.running.values() if p.poll() is None]
+        for process in alive:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 20
+        for process in alive:
+            try:
+                process.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)  # the group may hold children that outlived their parent
+            process.wait(10)
