@@ -274,8 +274,16 @@ class Run:
               f"node A {self.balancer.served['node-a']}, node B {self.balancer.served['node-b']} connections, "
               f"{self.balancer.dropped} with no node")
         print(f"mail   {totals['queued']} queued, {totals['distinct']} distinct Message-IDs delivered, "
-              f"{totals['duplicates']} duplicate deliveries (same Message-ID: a worker died after the server "
-              "accepted and before it was recorded)")
+              f"{totals['duplicates']} duplicate deliveries (same Message-ID: a worker died, or the database went "
+              "away, after the server accepted and before it was recorded)")
+        copies = {}
+        for message_id, moment in zip(self.inbox.ids, self.inbox.times, strict=False):  # (mail has stopped)
+            copies.setdefault(message_id, []).append(moment)
+        for message_id, moments in copies.items():
+            if len(moments) > 1:
+                where = ", ".join(f"{(checks.in_phase(self.phases, m) or Phase('-', 0)).name} at "
+                                  f"{time.strftime('%H:%M:%S', time.localtime(m))}" for m in moments)
+                print(f"       duplicate {message_id}: {where}")
         rolling = checks.request_table(self.phases, requests)["5. rolling restart, one node at a time"]["failed"]
         results = [
             ("every acknowledged write is in the database exactly once", write_errors),

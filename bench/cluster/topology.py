@@ -147,13 +147,14 @@ class Inbox:
     pause per message keeps a batch in flight long enough to kill a worker in its middle."""
 
     def __init__(self, delay: float = 0.05):
-        self.ids, self.delay = [], delay
+        self.ids, self.times, self.delay = [], [], delay
         self.arrivals: dict[str, float] = {}  # recipient -> when its first message arrived
 
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(self.delay)
         headers = BytesHeaderParser().parsebytes(envelope.content)
         self.ids.append(str(headers.get("Message-ID", "")).strip())
+        self.times.append(time.time())
         for address in envelope.rcpt_tos:
             self.arrivals.setdefault(address.lower(), time.time())
         return "250 OK"
