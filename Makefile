@@ -14,7 +14,7 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-http bench-import bench-events bench-alerts load install install-dev translations db demo clean help
+.PHONY: run test bench bench-http bench-import bench-events bench-alerts load cluster-test install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -26,6 +26,7 @@ help:
 	@echo "make bench-events - schedule a synthetic matching day (300 firms, 1,500 requests) with CP-SAT and the greedy"
 	@echo "make bench-alerts - time the saved-search alert run: 10,000 saved searches, 1,000 new requests in a day"
 	@echo "make load   - locust against gunicorn for 60 s on SQLite, then PostgreSQL; checks every write (LOAD_ARGS=...)"
+	@echo "make cluster-test - two app nodes, workers, private PostgreSQL and Redis under faults; checks (CLUSTER_ARGS=--short ...)"
 
 $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
@@ -89,3 +90,6 @@ test: install-dev translations node_modules/.installed
 
 clean:
 	rm -rf $(VENV) $(MO) .pytest_cache node_modules
+
+cluster-test: install-dev translations
+	$(PY) -m bench.cluster $(CLUSTER_ARGS)

@@ -20,6 +20,7 @@ import json
 import os
 import random
 import re
+import time
 import uuid
 from datetime import date, timedelta
 from urllib.parse import urlencode, urlsplit
@@ -45,7 +46,7 @@ KINDS = ["seeking_supplier", "seeking_buyers", "joint_purchasing", "shared_logis
 
 
 def record(**fields) -> None:
-    RECORDS.write(json.dumps(fields, ensure_ascii=False) + "\n")
+    RECORDS.write(json.dumps({"t": time.time(), **fields}, ensure_ascii=False) + "\n")
     RECORDS.flush()
 
 

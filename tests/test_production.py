@@ -156,6 +156,19 @@ def test_health_says_ok_when_the_database_answers(client):
     assert "no-store" in response.headers["Cache-Control"]
 
 
+def test_health_says_per_process_while_this_worker_still_counts_in_memory_after_a_redis_outage(app, monkeypatch):
+    """Flask-Limiter keeps counting in memory after Redis failed until its next look at Redis (a backoff of up to
+    32 s), even once Redis answers again: /healthz says what this process does, not only whether Redis is up."""
+    from portal.extensions import limiter
+
+    monkeypatch.setitem(app.config, "RATELIMIT_STORAGE_URI", "redis://127.0.0.1:6379/0")
+    monkeypatch.setattr(limiter, "_storage", type("RedisAnswers", (), {"check": lambda self: True})())
+    client = app.test_client()
+    assert client.get("/healthz").json["rate_limits"] == "shared"
+    monkeypatch.setattr(limiter, "_storage_dead", True)
+    assert client.get("/healthz").json["rate_limits"] == "per-process"
+
+
 def test_health_answers_503_when_the_database_does_not(tmp_path):
     config = type("Broken", (TestConfig,), {
         "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'missing-dir' / 'nothing.db'}"})

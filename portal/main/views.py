@@ -100,6 +100,10 @@ def _rate_limit_storage() -> str:
 
     if current_app.config.get("RATELIMIT_STORAGE_URI", "memory://").startswith("memory://"):
         return "per-process"
+    if getattr(limiter, "_storage_dead", False):
+        # Redis failed under this process and Flask-Limiter counts in its memory until its next check of the
+        # storage (a backoff of 1, 2, 4 … 32 s, one check per limited request at most): report what it does.
+        return "per-process"
     try:
         return "shared" if limiter.storage.check() else "per-process"
     except Exception:  # noqa: BLE001  (a health check reports, it never fails)
