@@ -9,6 +9,7 @@ from flask import current_app, render_template, request
 from flask.globals import request_ctx
 from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -28,7 +29,22 @@ MESSAGES = {
     413: (_l("Too large"), _l("What you sent is too large.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Please wait a moment and try again.")),
     500: (_l("Something went wrong"), _l("An unexpected error occurred. It has been logged; please try again later.")),
+    503: (_l("Temporarily unavailable"),
+          _l("The portal cannot reach its database at the moment. Please try again in a minute; if you were "
+             "saving something, check then whether it was saved.")),
 }
+RETRY_AFTER_SECONDS = 30  # said to browsers and API clients while the database is out of reach
+
+# The database unreachable, and the page unable to say so in the visitor's language (that needs the
+# database: the signed-in user's language, the menu): both languages, nothing that needs the app.
+UNAVAILABLE_PAGE = ("<!doctype html><html lang=\"th\"><head><meta charset=\"utf-8\">"
+                    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+                    "<title>ใช้งานไม่ได้ชั่วคราว · Temporarily unavailable</title></head><body>"
+                    "<h1>ใช้งานไม่ได้ชั่วคราว</h1><p>พอร์ทัลติดต่อฐานข้อมูลไม่ได้ในขณะนี้ โปรดลองอีกครั้งในอีกสักครู่ "
+                    "หากกำลังบันทึกข้อมูลอยู่ โปรดตรวจดูอีกครั้งว่าบันทึกแล้วหรือยัง</p>"
+                    "<h2 lang=\"en\">Temporarily unavailable</h2>"
+                    "<p lang=\"en\">The portal cannot reach its database at the moment. Please try again in a minute; "
+                    "if you were saving something, check then whether it was saved.</p></body></html>")
 
 
 NUL_MESSAGE = _l("What you sent contains a NUL character (an invisible control character) that cannot be saved. "
@@ -169,6 +185,11 @@ def register(app):
         log.warning("concurrent change refused: %s", exc)
         return render_error(409)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc):
+        return database_unavailable(exc)
+
     @app.errorhandler(InternalServerError)
     def _server_error(exc):
         db.session.rollback()
@@ -180,3 +201,25 @@ def register(app):
         if is_api_request():
             return problem(500)
         return render_error(500)
+
+
+def database_unavailable(exc):
+    """503 with Retry-After while the database is out of reach (stopped, restarting, the network gone), in
+    the visitor's language when the page can still be drawn, else in both. A save cut off at its commit may
+    or may not have reached the database, so the page asks to check rather than promising either."""
+    log.warning("database unavailable: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  (the connection is gone: nothing to roll back)
+        db.session.close()
+    from portal.api.problems import is_api_request, problem
+
+    if is_api_request():
+        return problem(503, headers=headers)
+    try:
+        body, code = render_error(503)
+    except Exception:  # noqa: BLE001  (drawing the page needed the database too)
+        db.session.close()
+        return UNAVAILABLE_PAGE, 503, {**headers, "Content-Type": "text/html; charset=utf-8"}
+    return body, code, headers

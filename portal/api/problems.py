@@ -20,6 +20,8 @@ TITLES = {
     422: (_l("Invalid input"), _l("Some parameters are not valid: see \u201cerrors\u201d.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Please wait a moment and try again.")),
     500: (_l("Server error"), _l("Something went wrong on our side. Please try again later.")),
+    503: (_l("Temporarily unavailable"), _l("The database cannot be reached at the moment. Try again after "
+                                             "Retry-After seconds; a write cut off now may or may not be applied.")),
 }
 
 
