@@ -127,5 +127,5 @@ def test_staff_refused_without_a_second_factor(page: Page, app, site, monkeypatc
     expect(page.get_by_text("Your account needs a second factor before you can continue.")).to_be_visible()
     page.goto(site + "/moderation/")
     expect(page).to_have_url(re.compile(r"/account/security$"))
-    page.goto(site + "/admin/")
+    page.goto(site + "/admin/audit")
     expect(page).to_have_url(re.compile(r"/account/security$"))
