@@ -8,10 +8,13 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import problems
 from portal.api.auth import authenticate, rate_key
-from portal.extensions import limiter
+from portal.extensions import csrf, limiter
 
 bp = APIBlueprint("api", __name__, tag="API", enable_openapi=True)
 bp.before_request(authenticate)
+# The API acts on the bearer token only, never on the session cookie a browser would send along, so a
+# forged cross-site request carries no authority here: CSRF protection stays on for every other blueprint.
+csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(bp)
 
 
@@ -20,8 +23,9 @@ def _setup(state):
     app = state.app
     app.error_processor(problems.from_http_error)  # APIFlask's HTTPError: only the API raises it
     app.config.update(HTTP_ERROR_SCHEMA=_problem_schema(), VALIDATION_ERROR_SCHEMA=_problem_schema(),
-                      SECURITY_SCHEMES=None, INFO={"description": "The Cluster Portal's read API. Errors are "
-                                                   "RFC 9457 problem details; lists are paged by cursor."})
+                      SECURITY_SCHEMES=None, INFO={"description": "The Cluster Portal's API. Errors are RFC 9457 "
+                                                   "problem details; lists are paged by cursor; writes need a "
+                                                   "token with the write scope."})
     app.spec_processor(_problem_media_types)
 
 
@@ -33,6 +37,8 @@ def _problem_schema():
 
 ERROR_CODES = {"400": "Bad request", "401": "Not signed in: no token, or one that cannot be used",
                "404": "Not found", "422": "Invalid input", "429": "Too many requests"}
+WRITE_ERROR_CODES = {"403": "Not allowed: a read-only token, or a rule of the portal says no",
+                     "409": "Not possible in the target's present state (a closed request, a decided membership)"}
 
 
 def _problem_media_types(spec: dict) -> dict:
@@ -43,10 +49,11 @@ def _problem_media_types(spec: dict) -> dict:
                                          "status": {"type": "integer"}, "detail": {"type": "string"},
                                          "errors": {"type": "object"}}})
     for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for code in ERROR_CODES:
-                response = responses.setdefault(code, {"description": ERROR_CODES[code]})
+            codes = ERROR_CODES if method == "get" else {**ERROR_CODES, **WRITE_ERROR_CODES}
+            for code in codes:
+                response = responses.setdefault(code, {"description": codes[code]})
                 response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
             if "200" in responses:
                 responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
@@ -91,5 +98,7 @@ def docs():
     return render_template("api/docs.html", spec=current_app.spec)
 
 
-from portal.api import me as _me  # noqa: E402,F401  (their routes, on bp)
+from portal.api import coordination as _coordination  # noqa: E402,F401  (their routes, on bp)
+from portal.api import me as _me  # noqa: E402,F401
 from portal.api import resources as _resources  # noqa: E402,F401
+from portal.api import writes as _writes  # noqa: E402,F401
