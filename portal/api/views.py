@@ -38,7 +38,9 @@ def _problem_schema():
 ERROR_CODES = {"400": "Bad request", "401": "Not signed in: no token, or one that cannot be used",
                "404": "Not found", "422": "Invalid input", "429": "Too many requests"}
 WRITE_ERROR_CODES = {"403": "Not allowed: a read-only token, or a rule of the portal says no",
-                     "409": "Not possible in the target's present state (a closed request, a decided membership)"}
+                     "405": "Method not allowed (werkzeug's router answers so when an id is out of range)",
+                     "409": "Not possible in the target's present state (a closed request, a decided membership)",
+                     "412": "If-Match did not match the target's ETag"}
 
 
 def _problem_media_types(spec: dict) -> dict:

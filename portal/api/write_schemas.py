@@ -57,7 +57,9 @@ def _year(value: int) -> None:
 def baht(**metadata):
     return fields.Decimal(places=2, allow_none=True, allow_nan=False, as_string=True, error_messages=_DECIMAL,
                           validate=Range(0, BAHT_MAX, error=_l("Enter an amount in baht.")),
-                          metadata={"description": "Baht (a number or a decimal string).", **metadata})
+                          # the bounds as numbers: apispec would write them as the field's strings
+                          metadata={"description": "Baht (a number or a decimal string).", "minimum": 0,
+                                    "maximum": BAHT_MAX, **metadata})
 
 
 class FirmUpdate(Body):
