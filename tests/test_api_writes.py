@@ -160,6 +160,10 @@ def test_if_match_with_the_etag(app, client, world):
     again = client.patch(f"/api/v1/firms/{world['own']}", headers={**auth(world), "If-Match": etag},
                          json={"name_en": "Again"})
     assert again.status_code == 412  # the ETag named the profile before "Fresh"
+    assert fresh.headers["ETag"] == client.get(f"/api/v1/firms/{world['own']}", headers=auth(world)).headers["ETag"]
+    following = client.patch(f"/api/v1/firms/{world['own']}", json={"name_en": "Following"},
+                             headers={**auth(world), "If-Match": fresh.headers["ETag"]})
+    assert following.status_code == 200
 
 
 # --- requests --------------------------------------------------------------------------------------------

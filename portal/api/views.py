@@ -75,9 +75,12 @@ def _http_exception(exc):
 @bp.after_request
 def _finish(response):
     response.vary.add("Authorization")
-    if request.method == "GET" and response.status_code == 200 and response.mimetype == "application/json":
-        response.add_etag()
-        response.make_conditional(request)
+    if response.status_code == 200 and response.mimetype == "application/json":
+        if request.method == "GET":
+            response.add_etag()
+            response.make_conditional(request)
+        elif request.method == "PATCH":  # the updated target, as a GET would send it: the next If-Match
+            response.add_etag()
     origins = current_app.config.get("API_CORS_ORIGINS") or ()
     origin = request.headers.get("Origin")
     if origin and origin in origins:
