@@ -189,6 +189,7 @@ def test_posting_a_request(app, client, world):
 
 @pytest.mark.parametrize(("payload", "field", "english", "thai"), [
     ({"kind": "seeking_buyers"}, "title_th", "Give the request a title", "หัวข้อคำขอ"),
+    ({"kind": "seeking_buyers", "title_en": "   "}, "title_th", "Give the request a title", "หัวข้อคำขอ"),
     ({"kind": "seeking_buyers", "title_th": "ก", "budget_min": 9, "budget_max": 1}, "budget_max",
      "The lowest budget is higher", "งบประมาณ"),
     ({"kind": "seeking_buyers", "title_th": "ก", "expires_on": "2000-01-01"}, "expires_on", "in the past", "ผ่านมาแล้ว"),

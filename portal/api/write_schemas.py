@@ -7,12 +7,13 @@ from datetime import date
 from apiflask import Schema, fields
 from apiflask.validators import Length, OneOf, Range
 from flask_babel import lazy_gettext as _l
-from marshmallow import RAISE, ValidationError
+from marshmallow import RAISE, ValidationError, pre_load
 
 from portal.api.schemas import FirmRef
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
 from portal.firms.models import FirmSize, LegalForm
+from portal.forms import clean_text
 
 REQUIRED = _l("This field is required.")
 _CHOICE = _l("Must be one of: {choices}.")
@@ -33,6 +34,11 @@ class Body(Schema):
         unknown = RAISE
 
     error_messages = {"unknown": _l("Unknown field."), "type": _l("Send a JSON object.")}
+
+    @pre_load
+    def _cleaned(self, data, **_kwargs):
+        """Text as the pages' forms take it (portal.forms.clean_text): "   " is empty, as it is there."""
+        return {key: clean_text(value) for key, value in data.items()} if isinstance(data, dict) else data
 
 
 def text(max_length: int, required: bool = False, nullable: bool = True, **metadata):
