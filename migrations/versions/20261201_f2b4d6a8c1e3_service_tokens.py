@@ -1,7 +1,7 @@
 """service tokens: api_tokens without an owner, for OSMEP systems (contact e-mail, the administrator who made it)
 
 Revision ID: f2b4d6a8c1e3
-Revises: d7a3f1c9e5b2
+Revises: f2b6d8a4c1e7
 Create Date: 2026-12-01
 
 A service token is an api_tokens row whose user_id is NULL; existing rows are personal tokens and keep theirs.
@@ -12,7 +12,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'f2b4d6a8c1e3'
-down_revision = 'd7a3f1c9e5b2'
+down_revision = 'f2b6d8a4c1e7'
 branch_labels = None
 depends_on = None
 
