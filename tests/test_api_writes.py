@@ -344,3 +344,16 @@ def test_bearer_writes_need_no_csrf_token_but_pages_still_do(app, client, world,
     refused = page.post(f"/requests/{world['request']}/renew")
     assert refused.status_code == 400  # the page's POST without its CSRF token
     assert request_row(app, world["request"])[0] is RequestStatus.CLOSED
+
+
+def test_a_configured_origin_may_send_writes(app, client, world, monkeypatch):
+    monkeypatch.setitem(app.config, "API_CORS_ORIGINS", ("https://erp.example",))
+    preflight = client.options(f"/api/v1/firms/{world['own']}", headers={
+        "Origin": "https://erp.example", "Access-Control-Request-Method": "PATCH",
+        "Access-Control-Request-Headers": "authorization, content-type, if-match"})
+    assert preflight.headers["Access-Control-Allow-Origin"] == "https://erp.example"
+    assert "PATCH" in preflight.headers["Access-Control-Allow-Methods"]
+    assert {"if-match", "content-type"} <= {h.strip().lower() for h in
+                                            preflight.headers["Access-Control-Allow-Headers"].split(",")}
+    assert "Access-Control-Allow-Origin" not in client.options(
+        f"/api/v1/firms/{world['own']}", headers={"Origin": "https://evil.example"}).headers

@@ -85,7 +85,9 @@ def _finish(response):
     origin = request.headers.get("Origin")
     if origin and origin in origins:
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Accept-Language, If-None-Match"
+        response.headers["Access-Control-Allow-Headers"] = ("Authorization, Accept-Language, If-None-Match, "
+                                                            "If-Match, Content-Type")
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH"  # the writes' preflight
         response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
         response.vary.add("Origin")
     return response
