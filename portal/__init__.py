@@ -144,6 +144,7 @@ def _import_models():
 def register_blueprints(app):
     from portal.admin.results import bp as results_bp
     from portal.admin.views import bp as admin_bp
+    from portal.api.service_views import bp as service_tokens_bp
     from portal.api.tokens_views import bp as api_tokens_bp
     from portal.api.views import bp as api_bp
     from portal.auth.views import bp as auth_bp
@@ -199,6 +200,7 @@ def register_blueprints(app):
     app.register_blueprint(mydata_bp, url_prefix="/account")
     app.register_blueprint(privacy_bp, url_prefix="/privacy")
     app.register_blueprint(api_tokens_bp, url_prefix="/account/tokens")
+    app.register_blueprint(service_tokens_bp, url_prefix="/admin/service-tokens")
     app.register_blueprint(api_bp, url_prefix="/api")
     from portal import account_gates
 

@@ -122,6 +122,8 @@ ACTIONS = {
     "meeting.unpinned": _l("Meeting unpinned"),
     "api_token.created": _l("API access token created"),
     "api_token.revoked": _l("API access token revoked"),
+    "service_token.created": _l("Service token created"),
+    "service_token.revoked": _l("Service token revoked"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.
@@ -204,6 +206,7 @@ DETAILS = {
     "notifications": _l("Notifications"),
     "outbox": _l("Outgoing messages"),
     "audit": _l("Audit entries"),
+    "contact_email": _l("The system's contact e-mail"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.

@@ -38,6 +38,8 @@ from portal.thai import bangkok_today
 __all__ = [
     "can_manage_api_tokens",
     "can_revoke_api_token",
+    "can_manage_service_tokens",
+    "is_service_actor",
     "can_view_consents",
     "can_create_firm",
     "can_edit_firm",
@@ -264,10 +266,27 @@ def can_revoke_api_token(user, token) -> bool:
 
 def can_use_api_token(token, now, write: bool = False) -> bool:
     """A request signed with a token acts as its owner while the token is neither revoked nor expired and
-    the owner is neither suspended nor erased; writing needs the write scope."""
-    if token is None or not token.is_usable(now) or not token.user.is_active:
+    the owner is neither suspended nor erased; writing needs the write scope. A service token has no owner
+    (it acts as its OSMEP system, portal.api.models.ServiceActor): revoked or expired is all that stops it."""
+    if token is None or not token.is_usable(now):
+        return False
+    if not token.is_service and not token.user.is_active:
         return False
     return token.can_write or not write
+
+
+def can_manage_service_tokens(user) -> bool:
+    """Administrators make, list and revoke service tokens for OSMEP's systems. A service token reads every
+    visible firm's contacts, as staff do, so giving one is the administrators' call, as appointing staff is."""
+    return _active(user) and user.role is Role.ADMIN
+
+
+def is_service_actor(user) -> bool:
+    """The request acts for an OSMEP system through a service token, not for a person. Such an actor holds
+    no firm role, no coordinator term and no staff role, and is not a confirmed person: every write rule
+    below refuses it, because none names it (no write is open to service tokens yet). What it reads:
+    whatever a signed-in account reads, plus the contacts of every firm it may see (can_view_firm_contacts)."""
+    return bool(getattr(user, "is_service", False))
 
 
 def can_create_firm(user) -> bool:
@@ -299,10 +318,12 @@ def can_view_firm(user, firm) -> bool:
 def can_view_firm_contacts(user, firm) -> bool:
     """Phone, e-mail and LINE are never shown to anonymous visitors. Signed-in users see them on firms
     with a public listing; a members-only firm's contacts are for its team, OSMEP staff, and firms it
-    has accepted a collaboration with (see can_see_counterpart_contacts)."""
+    has accepted a collaboration with (see can_see_counterpart_contacts); OSMEP's systems, through a
+    service token, as staff do."""
     if not (_active(user) and can_view_firm(user, firm)):
         return False
-    return firm.has_public_consent or user.is_staff or firm_role(user, firm) is not None
+    return (firm.has_public_consent or user.is_staff or is_service_actor(user)
+            or firm_role(user, firm) is not None)
 
 
 def can_request_membership(user, firm) -> bool:

@@ -27,7 +27,8 @@ INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "respon
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
                  ("memberships.answer_invitation", "membership_id"): "invited_membership",
                  ("firms.remove_member", "user_id"): "editor", ("moderation.user", "user_id"): "subject",
-                 ("events.decide", "registration_id"): "pending_registration"}
+                 ("events.decide", "registration_id"): "pending_registration",
+                 ("service_tokens.revoke", "token_id"): "service_token"}
 TARGET_TYPES = ("firm", "request", "response", "message")
 STRING_PARAMS = {"slug": ["betta"], "code": ["en"], "position": ["upstream"], "name": ["requests"],
                  "filename": ["favicon.svg"], "target_type": list(TARGET_TYPES)}

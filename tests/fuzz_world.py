@@ -184,6 +184,8 @@ def build() -> World:
     from portal.thai import fiscal_year
 
     ids["api_token"] = api_tokens.create_token(owner, "fuzz", write=False, days=30)[0].id  # others: 404
+    ids["service_token"] = api_tokens.create_service_token(people["admin"], "fuzz system", False, 30,
+                                                           "system@osmep.example")[0].id  # admins only
     ids["fiscal_year"] = fiscal_year(utcnow())
     db.session.commit()
     return World(

@@ -1,5 +1,6 @@
 """Schemathesis against /api/openapi.json, in process (the WSGI app): every operation with generated
-parameters, signed out and with a member's token. No 5xx, and every response (errors included) matches
+parameters, signed out, with a member's read token, and with write tokens of a member and of a
+coordinator (the writes land in this test's own database). No 5xx, and every response (errors included) matches
 the document: status codes, content types, headers and bodies. A bounded number of examples per
 operation keeps the run under a minute."""
 from datetime import timedelta
@@ -12,13 +13,14 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from portal.api import tokens
-from portal.clusters.models import Position
+from portal.clusters.models import MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind
 from portal.extensions import db
 from portal.thai import bangkok_today
 from tests import factories
 
 EXAMPLES = 12
+WRITERS = {}  # who -> a write token, made by the fixture
 
 
 @pytest.fixture
@@ -32,7 +34,13 @@ def api_schema(app):
         factories.membership(firm, betta, Position.UPSTREAM)
         db.session.add(CollabRequest(firm_id=firm.id, cluster_id=betta.id, kind=Kind.SEEKING_SUPPLIER,
                                      title_th="หาปลากัด", expires_on=bangkok_today() + timedelta(days=10)))
+        asking = factories.firm(name_th="ฟาร์มที่ขอเข้าร่วม")
+        factories.membership(asking, betta, Position.DOWNSTREAM, status=MembershipStatus.PENDING)
+        coordinator = factories.user(email="coordinator@example.com")
+        factories.term(coordinator, betta)
         _token, raw = tokens.create_token(member, "schemathesis", write=False, days=1)
+        WRITERS["member"] = tokens.create_token(member, "writer", write=True, days=1)[1]
+        WRITERS["coordinator"] = tokens.create_token(coordinator, "writer", write=True, days=1)[1]
         db.session.commit()
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app), raw
 
@@ -70,3 +78,9 @@ def test_signed_out_the_api_matches_its_document(api_schema):
 def test_with_a_member_token_the_api_matches_its_document(api_schema):
     schema, raw = api_schema
     run_every_operation(schema, {"Authorization": f"Bearer {raw}"})
+
+
+@pytest.mark.parametrize("who", ["member", "coordinator"])
+def test_with_a_write_token_the_api_matches_its_document(api_schema, who):
+    schema, _raw = api_schema
+    run_every_operation(schema, {"Authorization": f"Bearer {WRITERS[who]}"})

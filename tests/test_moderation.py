@@ -85,7 +85,8 @@ def test_moderation_truth_table(roles):
 
 # --- route sweep ----------------------------------------------------------------------------------
 
-PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.", "outbox.", "glossary.", "scorecard.")
+PRIVILEGED = ("moderation.", "admin.", "coordination.", "results.", "outbox.", "glossary.", "scorecard.",
+              "service_tokens.")
 MEMBER_FACING = {"moderation.report", "moderation.review"}  # any signed-in user / the owner
 
 
@@ -95,7 +96,7 @@ def _sample_values(app, rule, world):
         term = db.session.scalar(select(CoordinatorTerm.id).where(CoordinatorTerm.cluster_id == world["betta"]))
     known = {"slug": "betta", "target_id": world["request"], "membership_id": membership, "term_id": term,
              "user_id": world["member"], "token": "0" * 32, "name": "requests", "outcome_id": world["outcome"],
-             "import_id": 1, "message_id": 1, "entry_id": 1}  # refused before they are looked up
+             "import_id": 1, "message_id": 1, "entry_id": 1, "token_id": 1}  # refused before they are looked up
     values = {}
     for name, converter in rule._converters.items():
         if isinstance(converter, AnyConverter):

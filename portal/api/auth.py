@@ -1,9 +1,14 @@
-"""Who an API request acts as: the owner of the personal access token in `Authorization: Bearer`, or
-nobody. The API never reads the session cookie, so a browser's sign-in cannot be ridden by another site."""
+"""Who an API request acts as: the owner of the personal access token in `Authorization: Bearer`, the
+OSMEP system of a service token (models.ServiceActor), or nobody. The API never reads the session cookie,
+so a browser's sign-in cannot be ridden by another site (and CSRF protection has nothing to guard there)."""
+from functools import wraps
+
 from apiflask import HTTPTokenAuth
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
+from flask_babel import lazy_gettext as _l
 
 from portal.api import problems, tokens
+from portal.api.models import ServiceActor
 from portal.db import utcnow
 from portal.extensions import db
 from portal.permissions import can_use_api_token
@@ -15,7 +20,7 @@ auth = HTTPTokenAuth(scheme="Bearer", security_scheme_name="BearerAuth",
 @auth.verify_token
 def _verified(_raw):
     token = g.get("api_token")
-    return token.user if token is not None else None
+    return g._login_user if token is not None else None
 
 
 auth.error_processor(problems.from_http_error)
@@ -37,8 +42,26 @@ def authenticate():
     if tokens.touch(token, now):
         db.session.commit()
     g.api_token = token
-    g._login_user = token.user
+    g._login_user = ServiceActor(token) if token.is_service else token.user
     return None
+
+
+READ_ONLY = _l("This token is read only: writing needs a token with the write scope.")
+
+
+def write_required(view):
+    """A write endpoint: a token (401 without one) with the write scope (403 with a read-only one), checked
+    before the body is validated, so a read-only token learns why whatever it sends."""
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        token = g.get("api_token")
+        if token is None:
+            abort(problems.problem(401, headers={"WWW-Authenticate": "Bearer"}))
+        if not can_use_api_token(token, utcnow(), write=True):
+            abort(problems.problem(403, READ_ONLY))
+        return view(*args, **kwargs)
+
+    return wrapper
 
 
 def rate_key() -> str:

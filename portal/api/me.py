@@ -28,10 +28,14 @@ def _page(query, model, query_data, serialise):
 @bp.auth_required(auth)
 @bp.output(schemas.Me)
 def me():
-    """The token's account"""
+    """The token's account
+
+    For a service token: its system (`role` "service", no `id`), named as on the admin page, and the
+    system's contact e-mail. The other /me routes answer it with empty lists: a system owns no firm."""
     token = g.api_token
+    role = "service" if token.is_service else current_user.role.value
     return {"id": current_user.id, "name": current_user.name, "email": current_user.email,
-            "locale": current_user.locale, "role": current_user.role.value,
+            "locale": current_user.locale, "role": role,
             "token": {"name": token.name, "scopes": token.scopes, "expires_at": token.expires_at}}
 
 

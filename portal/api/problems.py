@@ -16,6 +16,8 @@ TITLES = {
     404: (_l("Not found"), _l("There is nothing at this address, or you may not see it.")),
     405: (_l("Method not allowed"), _l("This address does not accept that method.")),
     406: (_l("Not acceptable"), _l("This address answers in JSON only.")),
+    409: (_l("Conflict"), _l("That is not possible in its present state.")),
+    412: (_l("Precondition failed"), _l("It has changed since you read it (If-Match).")),
     413: (_l("Too large"), _l("The request is too large.")),
     422: (_l("Invalid input"), _l("Some parameters are not valid: see \u201cerrors\u201d.")),
     429: (_l("Too many requests"), _l("You have made too many requests. Please wait a moment and try again.")),
@@ -66,8 +68,9 @@ def from_http_error(error):
 
 def _translated(errors):
     """marshmallow's messages are English; ours (from the schemas) are lazy strings: all as text."""
-    if isinstance(errors, dict):
-        return {key: _translated(value) for key, value in errors.items()}
+    if isinstance(errors, dict):  # a field's messages are always a list (marshmallow keeps a lazy one bare)
+        return {key: _translated(value) if isinstance(value, dict | list) else [_translated(value)]
+                for key, value in errors.items()}
     if isinstance(errors, list):
         return [_translated(value) for value in errors]
     return None if errors is None else str(errors)

@@ -115,6 +115,11 @@ def firm(firm_id):
     found = firm_queries.get_or_404(firm_id)
     if not can_view_firm(current_user, found):
         abort(404)
+    return firm_detail_body(found)
+
+
+def firm_detail_body(found) -> dict:
+    """A firm's profile as the viewer (current_user) may see it: contacts only where the firm page shows them."""
     body = firm_body(found)
     body.update(legal_form=found.legal_form.value, founded_year=found.founded_year, contacts=None,
                 clusters=[{"slug": m.cluster.slug, "name_th": m.cluster.name_th, "name_en": m.cluster.name_en,

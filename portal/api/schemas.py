@@ -153,11 +153,11 @@ class Token(Schema):
 
 
 class Me(Schema):
-    id = fields.Integer()
+    id = fields.Integer(allow_none=True, metadata={"description": "null for a service token."})
     name = fields.String()
     email = fields.String()
     locale = fields.String(allow_none=True)
-    role = fields.String()
+    role = fields.String(metadata={"description": "member, staff, admin; service for a service token."})
     token = fields.Nested(Token)
 
 

@@ -8,10 +8,13 @@ from werkzeug.exceptions import HTTPException
 
 from portal.api import problems
 from portal.api.auth import authenticate, rate_key
-from portal.extensions import limiter
+from portal.extensions import csrf, limiter
 
 bp = APIBlueprint("api", __name__, tag="API", enable_openapi=True)
 bp.before_request(authenticate)
+# The API acts on the bearer token only, never on the session cookie a browser would send along, so a
+# forged cross-site request carries no authority here: CSRF protection stays on for every other blueprint.
+csrf.exempt(bp)
 limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=rate_key)(bp)
 
 
@@ -20,8 +23,9 @@ def _setup(state):
     app = state.app
     app.error_processor(problems.from_http_error)  # APIFlask's HTTPError: only the API raises it
     app.config.update(HTTP_ERROR_SCHEMA=_problem_schema(), VALIDATION_ERROR_SCHEMA=_problem_schema(),
-                      SECURITY_SCHEMES=None, INFO={"description": "The Cluster Portal's read API. Errors are "
-                                                   "RFC 9457 problem details; lists are paged by cursor."})
+                      SECURITY_SCHEMES=None, INFO={"description": "The Cluster Portal's API. Errors are RFC 9457 "
+                                                   "problem details; lists are paged by cursor; writes need a "
+                                                   "token with the write scope."})
     app.spec_processor(_problem_media_types)
 
 
@@ -33,6 +37,10 @@ def _problem_schema():
 
 ERROR_CODES = {"400": "Bad request", "401": "Not signed in: no token, or one that cannot be used",
                "404": "Not found", "422": "Invalid input", "429": "Too many requests"}
+WRITE_ERROR_CODES = {"403": "Not allowed: a read-only token, or a rule of the portal says no",
+                     "405": "Method not allowed (werkzeug's router answers so when an id is out of range)",
+                     "409": "Not possible in the target's present state (a closed request, a decided membership)",
+                     "412": "If-Match did not match the target's ETag"}
 
 
 def _problem_media_types(spec: dict) -> dict:
@@ -43,10 +51,11 @@ def _problem_media_types(spec: dict) -> dict:
                                          "status": {"type": "integer"}, "detail": {"type": "string"},
                                          "errors": {"type": "object"}}})
     for operations in spec.get("paths", {}).values():
-        for operation in operations.values():
+        for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
-            for code in ERROR_CODES:
-                response = responses.setdefault(code, {"description": ERROR_CODES[code]})
+            codes = ERROR_CODES if method == "get" else {**ERROR_CODES, **WRITE_ERROR_CODES}
+            for code in codes:
+                response = responses.setdefault(code, {"description": codes[code]})
                 response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
             if "200" in responses:
                 responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
@@ -66,14 +75,19 @@ def _http_exception(exc):
 @bp.after_request
 def _finish(response):
     response.vary.add("Authorization")
-    if request.method == "GET" and response.status_code == 200 and response.mimetype == "application/json":
-        response.add_etag()
-        response.make_conditional(request)
+    if response.status_code == 200 and response.mimetype == "application/json":
+        if request.method == "GET":
+            response.add_etag()
+            response.make_conditional(request)
+        elif request.method == "PATCH":  # the updated target, as a GET would send it: the next If-Match
+            response.add_etag()
     origins = current_app.config.get("API_CORS_ORIGINS") or ()
     origin = request.headers.get("Origin")
     if origin and origin in origins:
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Accept-Language, If-None-Match"
+        response.headers["Access-Control-Allow-Headers"] = ("Authorization, Accept-Language, If-None-Match, "
+                                                            "If-Match, Content-Type")
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, PATCH"  # the writes' preflight
         response.headers["Access-Control-Expose-Headers"] = "ETag, Retry-After"
         response.vary.add("Origin")
     return response
@@ -91,5 +105,7 @@ def docs():
     return render_template("api/docs.html", spec=current_app.spec)
 
 
-from portal.api import me as _me  # noqa: E402,F401  (their routes, on bp)
+from portal.api import coordination as _coordination  # noqa: E402,F401  (their routes, on bp)
+from portal.api import me as _me  # noqa: E402,F401
 from portal.api import resources as _resources  # noqa: E402,F401
+from portal.api import writes as _writes  # noqa: E402,F401
