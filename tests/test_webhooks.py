@@ -428,3 +428,20 @@ def test_signature_helper_matches_the_documented_recipe():
     assert not services.verify("whsec_other", header, body_bytes, now=1764547200)
     assert not services.verify("whsec_test", header, body_bytes + b" ", now=1764547200)
     assert not services.verify("whsec_test", "garbage", body_bytes, now=1764547200)
+
+
+def test_finished_deliveries_and_their_events_go_with_the_outbox_retention(app, roles, receiver):
+    from portal.privacy import retention
+
+    register(roles, receiver)
+    post_request(roles)
+    delivery.deliver_due()  # sent
+    receiver.answers = [500]
+    post_request(roles, firm="B", who="owner_of_two", title="หาตู้ปลา")
+    delivery.deliver_due()  # still being tried
+    later = utcnow() + timedelta(days=app.config["OUTBOX_RETENTION_DAYS"] + 1)
+    assert retention.remove_old_outbox(later) == 1
+    db.session.commit()
+    (left,) = deliveries()
+    assert left.status is DeliveryStatus.PENDING
+    assert db.session.scalars(select(WebhookEvent.id)).all() == [left.event_id]

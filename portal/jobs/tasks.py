@@ -188,8 +188,8 @@ def saved_search_alerts():
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox():
-    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports,
-    schedule runs and fan-outs to followers whose start was lost or whose worker died."""
+    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff; e-mail, LINE and
+    webhooks), and imports, schedule runs and fan-outs to followers whose start was lost or whose worker died."""
     from portal.events import scheduling
     from portal.memberships import imports
 

@@ -53,11 +53,15 @@ def create():
     return _endpoint_page(endpoint, EndpointForm(formdata=None, obj=endpoint), new_secret=secret)
 
 
-def _endpoint_page(endpoint, form, new_secret=None, status=200):
-    query = (select(WebhookDelivery).options(joinedload(WebhookDelivery.event))
-             .where(WebhookDelivery.endpoint_id == endpoint.id)
-             .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()))
-    pagination = paginate(query)
+def _log(endpoint):
+    """The endpoint's deliveries, newest first."""
+    return (select(WebhookDelivery).options(joinedload(WebhookDelivery.event))
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .order_by(WebhookDelivery.created_at.desc(), WebhookDelivery.id.desc()))
+
+
+def _endpoint_page(endpoint, form, new_secret=None, status=200, pagination=None):
+    pagination = pagination or paginate(_log(endpoint))  # a form's answer shows the log's first page
     return render_template("webhooks/endpoint.html", endpoint=endpoint, form=form, pagination=pagination,
                            new_secret=new_secret, event_types=EVENT_TYPES, confirm=ConfirmForm()), status
 
@@ -66,7 +70,7 @@ def _endpoint_page(endpoint, form, new_secret=None, status=200):
 @login_required
 def endpoint(endpoint_id):
     row = _endpoint(endpoint_id)
-    return _endpoint_page(row, EndpointForm(formdata=None, obj=row))
+    return _endpoint_page(row, EndpointForm(formdata=None, obj=row), pagination=paginate(_log(row)))
 
 
 @bp.post("/<int:endpoint_id>")

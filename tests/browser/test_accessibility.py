@@ -25,7 +25,7 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/admin/audit", "/moderation/users/{response}", "/admin/results/dashboard",
                    "/account/security", "/account/security/totp", "/account/security/confirm",
                    "/admin/results/outcomes", "/account/data", "/account/delete",
-                   "/privacy/consents?email=a11y@example.com", "/account/tokens/"]
+                   "/privacy/consents?email=a11y@example.com", "/account/tokens/", "/admin/webhooks/"]
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def some_members(app):
         from portal.auth.models import Role
         from portal.clusters.models import MembershipStatus
 
-        owner = factories.user(email="a11y@example.com", role=Role.STAFF)
+        owner = factories.user(email="a11y@example.com", role=Role.ADMIN)  # staff, and admin for /admin/webhooks/
         factories.term(owner, betta)
         waiting = factories.firm(name_th="ฟาร์มรอพิจารณา")
         factories.membership(waiting, betta, Position.MIDSTREAM, status=MembershipStatus.PENDING)
