@@ -137,6 +137,8 @@ class Config:
     # Addresses or networks endpoints may resolve to even though they are private or loopback (comma-separated).
     WEBHOOK_ALLOWED_HOSTS = tuple(a.strip() for a in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",")
                                   if a.strip())
+    # A CA file to verify endpoints' certificates with, instead of certifi's public CAs (an agency's own CA).
+    WEBHOOK_CA_BUNDLE = os.environ.get("WEBHOOK_CA_BUNDLE") or None
     WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
     # "Download my data" ZIPs are kept in the database (portal/media); each link works EXPORT_LINK_DAYS, then
     # the ZIP goes. EXPORT_DIR (default UPLOAD_DIR/exports) is read only by the migration that moved the ZIPs

@@ -58,7 +58,7 @@ class Receiver:
                 raw = self.rfile.read(int(self.headers["Content-Length"]))
                 status = receiver.answers.pop(0) if receiver.answers else 200
                 receiver.received.append({
-                    "path": self.path, "event": self.headers["X-Portal-Event"],
+                    "path": self.path, "host": self.headers["Host"], "event": self.headers["X-Portal-Event"],
                     "delivery": self.headers["X-Portal-Delivery"], "body": json.loads(raw), "status": status,
                     "signed": signature_is_valid(receiver.secret, self.headers["X-Portal-Signature"], raw)})
                 answer = b"ok" if status == 200 else b"boom: try later"
@@ -445,3 +445,54 @@ def test_finished_deliveries_and_their_events_go_with_the_outbox_retention(app, 
     (left,) = deliveries()
     assert left.status is DeliveryStatus.PENDING
     assert db.session.scalars(select(WebhookEvent.id)).all() == [left.event_id]
+
+
+# --- the connection goes to the address that was checked ----------------------------------------------
+
+def _certificate(tmp_path, name):
+    """A self-signed certificate for `name` (its own CA), as PEM files."""
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
+    now = utcnow()
+    cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - timedelta(days=1))
+            .not_valid_after(now + timedelta(days=1))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(key, hashes.SHA256()))
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))
+    return cert_file, key_file
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_the_post_goes_to_the_checked_address_under_the_endpoints_name(app, roles, receiver, monkeypatch, tmp_path,
+                                                                       scheme):
+    """hooks.example.org resolves (here) to the allowed loopback only through the portal's own check: the
+    connection must use that checked address (no second lookup: this machine's DNS knows no such name),
+    while HTTPS still sends and verifies the name."""
+    import ssl
+
+    name = "hooks.example.org"
+    if scheme == "https":
+        cert_file, key_file = _certificate(tmp_path, name)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert_file, key_file)
+        receiver.server.socket = context.wrap_socket(receiver.server.socket, server_side=True)
+        monkeypatch.setitem(app.config, "WEBHOOK_CA_BUNDLE", str(cert_file))
+    port = receiver.server.server_address[1]
+    monkeypatch.setattr(addresses, "resolve", lambda host, port: ["127.0.0.1"] if host == name else [])
+    endpoint, receiver.secret = services.create_endpoint(roles.users["admin"], f"{scheme}://{name}:{port}/in",
+                                                         ["request.posted"])
+    db.session.commit()
+    post_request(roles)
+    assert delivery.deliver_due() == {"sent": 1}
+    assert [(r["path"], r["host"], r["signed"]) for r in receiver.received] == [("/in", f"{name}:{port}", True)]
+    assert deliveries(endpoint_id=endpoint.id)[0].status is DeliveryStatus.SENT

@@ -18,11 +18,14 @@ import math
 import time
 import uuid
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import requests
 from flask import current_app
+from requests.adapters import HTTPAdapter
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 
 from portal.db import utcnow
 from portal.extensions import db
@@ -76,12 +79,40 @@ def claim_one(now=None) -> tuple[int, str] | None:
     return None
 
 
-def post(url: str, body: bytes, headers: dict) -> tuple[int, str]:
-    """One POST: a short timeout, no redirects followed, no proxy from the environment. Returns the status
-    and the start of the answer. :raises TryFailed: no answer (connection refused, timeout …)."""
+class _Pinned:
+    """A connection pool whose connections go to the address that was checked (`address`), not to whatever
+    the name resolves to a moment later (DNS rebinding); TLS still sends and verifies the URL's host name."""
+
+    address: str
+
+    def _new_conn(self):
+        conn = super()._new_conn()
+        if hasattr(conn, "server_hostname") and conn.server_hostname is None:
+            conn.server_hostname = conn.host  # SNI and the certificate check: the name, not the address
+        conn._dns_host = self.address  # urllib3 connects to _dns_host
+        return conn
+
+
+def _pinned_adapter(address: str) -> HTTPAdapter:
+    adapter = HTTPAdapter(max_retries=0)
+    adapter.poolmanager.pool_classes_by_scheme = {
+        "http": type("PinnedHTTPConnectionPool", (_Pinned, HTTPConnectionPool), {"address": address}),
+        "https": type("PinnedHTTPSConnectionPool", (_Pinned, HTTPSConnectionPool), {"address": address})}
+    return adapter
+
+
+def post(url: str, body: bytes, headers: dict, address: str) -> tuple[int, str]:
+    """One POST to `address` (checked already) for `url`: a short timeout, no redirects followed, no proxy
+    from the environment. Returns the status and the start of the answer. :raises TryFailed: no answer
+    (connection refused, timeout …)."""
     timeout = current_app.config["WEBHOOK_TIMEOUT_SECONDS"]
+    headers = {**headers, "Host": urlsplit(url).netloc}
     with requests.Session() as session:
         session.trust_env = False  # an HTTP(S)_PROXY in the environment would bypass the address check
+        session.verify = current_app.config.get("WEBHOOK_CA_BUNDLE") or True
+        adapter = _pinned_adapter(address)
+        session.mount("http://", adapter)
+        session.mount("https://", adapter)
         try:
             response = session.post(url, data=body, headers=headers, timeout=timeout, allow_redirects=False,
                                     stream=True)
@@ -108,8 +139,8 @@ def deliver(delivery_id: int, token: str, now=None) -> DeliveryStatus | None:
                "X-Portal-Event": event.type, "X-Portal-Delivery": str(row.id),
                "X-Portal-Signature": signature(endpoint.secret, int(time.time()), body)}
     try:
-        addresses.check_url(endpoint.url)  # again: DNS may point elsewhere since registration
-        row.response_status, row.response_snippet = post(endpoint.url, body, headers)
+        checked = addresses.check_url(endpoint.url)  # again: DNS may point elsewhere since registration
+        row.response_status, row.response_snippet = post(endpoint.url, body, headers, checked[0])
         if not 200 <= row.response_status < 300:
             raise TryFailed(f"HTTP {row.response_status}")
     except addresses.UnsafeAddress as exc:
