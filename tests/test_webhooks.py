@@ -357,6 +357,12 @@ def test_admin_registers_an_endpoint_sees_the_secret_once_and_replays_a_delivery
     assert signed_in(app, email_of("staff")).post(
         f"/admin/webhooks/{endpoint_id}/deliveries/{first.id}/replay").status_code == 403
 
+    assert admin.post(f"/admin/webhooks/{endpoint_id}/delete").status_code == 302  # with its log
+    with app.app_context():
+        assert db.session.get(WebhookEndpoint, endpoint_id) is None and deliveries() == []
+        assert db.session.scalar(select(AuditEntry.details).where(AuditEntry.action == "webhook.deleted")) == \
+            {"url": receiver.url}
+
 
 def test_a_delivery_still_queued_cannot_be_replayed(roles, receiver):
     register(roles, receiver)
