@@ -217,12 +217,20 @@ def test_deliveries_of_one_object_keep_their_order_while_others_go_on(roles, rec
 def test_a_failing_endpoint_gives_up_after_the_last_try(app, roles, receiver, monkeypatch):
     monkeypatch.setitem(app.config, "WEBHOOK_MAX_ATTEMPTS", 3)
     register(roles, receiver)
+    from prometheus_client import REGISTRY
+
+    def counted(outcome):
+        return REGISTRY.get_sample_value("portal_outbox_delivery_failures_total",
+                                         {"channel": "webhook", "outcome": outcome}) or 0
+
+    before = counted("retry"), counted("failed")
     receiver.answers = [500, 503, 404]
     post_request(roles)
     moment = utcnow()
     for _ in range(4):
         delivery.deliver_due(now=moment)
         moment += LATER
+    assert (counted("retry") - before[0], counted("failed") - before[1]) == (2, 1)
     row = deliveries()[0]
     assert (row.status, row.attempts, row.last_error, row.response_status) == (DeliveryStatus.FAILED, 3, "HTTP 404",
                                                                               404)

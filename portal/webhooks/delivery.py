@@ -29,6 +29,7 @@ from urllib3 import HTTPConnectionPool, HTTPSConnectionPool
 
 from portal.db import utcnow
 from portal.extensions import db
+from portal.metrics.instruments import count_delivery_failure
 from portal.webhooks import addresses
 from portal.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from portal.webhooks.services import signature
@@ -166,7 +167,9 @@ def backoff(attempts: int) -> int:
 
 
 def _failed_try(row, exc: TryFailed, now) -> None:
-    if exc.permanent or row.attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]:
+    given_up = exc.permanent or row.attempts >= current_app.config["WEBHOOK_MAX_ATTEMPTS"]
+    count_delivery_failure("webhook", given_up)  # portal_outbox_delivery_failures{channel="webhook"}
+    if given_up:
         _finish(row, S.FAILED, error=exc.reason)
         log.error("webhook delivery %s to endpoint %s failed for good after %s tries: %s", row.id,
                   row.endpoint_id, row.attempts, exc.reason)
