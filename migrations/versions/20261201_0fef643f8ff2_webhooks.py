@@ -2,7 +2,7 @@
 (portal/webhooks)
 
 Revision ID: 0fef643f8ff2
-Revises: d7a3f1c9e5b2
+Revises: f2b6d8a4c1e7
 Create Date: 2026-12-01
 
 New tables only.
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0fef643f8ff2'
-down_revision = 'd7a3f1c9e5b2'
+down_revision = 'f2b6d8a4c1e7'
 branch_labels = None
 depends_on = None
 
