@@ -126,6 +126,19 @@ class Config:
     OUTBOX_RETRY_MAX = int(os.environ.get("OUTBOX_RETRY_MAX", "3600"))
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "10"))  # then "failed", for staff to see
     OUTBOX_BATCH_SECONDS = 50  # one delivery task runs at most this long, then hands over
+    # Webhooks (portal/webhooks/): tries, backoff and lease as the outbox's; each POST gives up after the timeout.
+    WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "8"))
+    WEBHOOK_RETRY_BASE = int(os.environ.get("WEBHOOK_RETRY_BASE", "30"))
+    WEBHOOK_RETRY_MAX = int(os.environ.get("WEBHOOK_RETRY_MAX", "3600"))
+    WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "5"))
+    WEBHOOK_LEASE_SECONDS = int(os.environ.get("WEBHOOK_LEASE_SECONDS", "60"))
+    # Plain http:// endpoints (development, tests); production wants https.
+    WEBHOOK_ALLOW_HTTP = _env_bool("WEBHOOK_ALLOW_HTTP", False)
+    # Addresses or networks endpoints may resolve to even though they are private or loopback (comma-separated).
+    WEBHOOK_ALLOWED_HOSTS = tuple(a.strip() for a in os.environ.get("WEBHOOK_ALLOWED_HOSTS", "").split(",")
+                                  if a.strip())
+    # A CA file to verify endpoints' certificates with, instead of certifi's public CAs (an agency's own CA).
+    WEBHOOK_CA_BUNDLE = os.environ.get("WEBHOOK_CA_BUNDLE") or None
     WORKER_STALL_SECONDS = int(os.environ.get("WORKER_STALL_SECONDS", "300"))  # /healthz: due and not taken
     # "Download my data" ZIPs are kept in the database (portal/media); each link works EXPORT_LINK_DAYS, then
     # the ZIP goes. EXPORT_DIR (default UPLOAD_DIR/exports) is read only by the migration that moved the ZIPs
@@ -232,6 +245,11 @@ class Config:
                 ipaddress.ip_network(entry, strict=False)
             except ValueError:
                 raise RuntimeError(f"METRICS_ALLOWED_IPS: {entry!r} is not an address or network") from None
+        for entry in cls.WEBHOOK_ALLOWED_HOSTS:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise RuntimeError(f"WEBHOOK_ALLOWED_HOSTS: {entry!r} is not an address or network") from None
 
 
 class DevConfig(Config):
@@ -243,6 +261,7 @@ class DevConfig(Config):
     REMEMBER_COOKIE_SECURE = _env_bool("SESSION_COOKIE_SECURE", False)
     HSTS_ENABLED = False
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")
+    WEBHOOK_ALLOW_HTTP = _env_bool("WEBHOOK_ALLOW_HTTP", True)
 
 
 class TestConfig(Config):
@@ -261,6 +280,8 @@ class TestConfig(Config):
     PORTAL_BASE_URL = "http://localhost"  # the test client's host
     JOBS_IMMEDIATE = True  # mail is delivered at the end of the request; tests/test_jobs.py runs real workers
     SCHEDULE_TIME_LIMIT_SECONDS = 1.0
+    WEBHOOK_ALLOW_HTTP = True  # the tests' receivers listen on http://127.0.0.1 (allowed per test)
+    WEBHOOK_ALLOWED_HOSTS = ()
     # The suite's staff and coordinators sign in with a password only; tests/test_twofactor*.py turn the
     # requirement on (production default: staff, admin, coordinator).
     TWO_FACTOR_REQUIRED_ROLES = ()

@@ -139,6 +139,7 @@ def _import_models():
     from portal.search import vocabulary as _vocabulary  # noqa: F401
     from portal.twofactor import emails as _twofactor_emails  # noqa: F401  (its e-mail kind)
     from portal.twofactor import models as _twofactor  # noqa: F401
+    from portal.webhooks import models as _webhooks  # noqa: F401
 
 
 def register_blueprints(app):
@@ -173,6 +174,7 @@ def register_blueprints(app):
     from portal.privacy.views import bp as privacy_bp
     from portal.scorecard.views import bp as scorecard_bp
     from portal.twofactor.views import bp as twofactor_bp
+    from portal.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(metrics_bp)
@@ -188,6 +190,7 @@ def register_blueprints(app):
     app.register_blueprint(scorecard_bp, url_prefix="/admin/scorecard")
     app.register_blueprint(outbox_bp, url_prefix="/admin/outbox")
     app.register_blueprint(glossary_bp, url_prefix="/admin/glossary")
+    app.register_blueprint(webhooks_bp, url_prefix="/admin/webhooks")
     app.register_blueprint(firms_bp, url_prefix="/firms")
     app.register_blueprint(memberships_bp, url_prefix="/firms")
     app.register_blueprint(coordination_bp, url_prefix="/clusters")

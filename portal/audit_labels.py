@@ -124,6 +124,11 @@ ACTIONS = {
     "api_token.revoked": _l("API access token revoked"),
     "service_token.created": _l("Service token created"),
     "service_token.revoked": _l("Service token revoked"),
+    "webhook.created": _l("Webhook endpoint registered"),
+    "webhook.updated": _l("Webhook endpoint changed"),
+    "webhook.secret_rotated": _l("Webhook signing secret replaced"),
+    "webhook.deleted": _l("Webhook endpoint removed"),
+    "webhook.replayed": _l("Webhook event sent again"),
 }
 
 # Audit rows name their target by table; reports and moderation URLs by a short name. Both are here.
@@ -149,6 +154,7 @@ TARGETS = {
     "followups": _l("Follow-up question"),
     "backup": _l("Backup"),
     "api_tokens": _l("API access token"),
+    "webhook_endpoints": _l("Webhook endpoint"),
     "system": _l("System"),
 }
 
@@ -156,7 +162,7 @@ TARGETS = {
 AUDIT_TARGETS = ("firms", "collab_requests", "collab_responses", "collab_messages", "collab_outcomes", "users",
                  "memberships", "clusters", "coordinator_terms", "reports", "results_settings", "outbox_messages",
                  "member_imports", "glossary_entries", "events", "event_registrations", "meeting_requests", "meetings",
-                 "followups", "api_tokens", "backup", "system")
+                 "followups", "api_tokens", "webhook_endpoints", "backup", "system")
 
 DETAILS = {
     "firm_id": _l("Firm"),
@@ -207,6 +213,10 @@ DETAILS = {
     "outbox": _l("Outgoing messages"),
     "audit": _l("Audit entries"),
     "contact_email": _l("The system's contact e-mail"),
+    "url": _l("Address (URL)"),
+    "events": _l("Events"),
+    "delivery_id": _l("Delivery"),
+    "replay_id": _l("New delivery"),
 }
 
 # Free-text reasons written by the system itself, in English, before they were codes.

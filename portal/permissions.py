@@ -86,6 +86,7 @@ __all__ = [
     "can_unlink_line",
     "can_manage_outbox",
     "can_manage_staff",
+    "can_manage_webhooks",
     "can_set_staff",
     "can_view_dashboard",
     "can_view_scorecard",
@@ -652,6 +653,12 @@ def can_view_consents(user) -> bool:
 def can_manage_outbox(user) -> bool:
     """OSMEP staff see the outgoing messages (queued, sent, failed and why) and retry or cancel them."""
     return _active(user) and user.is_staff
+
+
+def can_manage_webhooks(user) -> bool:
+    """Administrators register webhook endpoints, see their delivery logs and replay deliveries: each endpoint
+    receives programme data outside the portal, so OSMEP staff alone may not add one."""
+    return _active(user) and user.role is Role.ADMIN
 
 
 def can_manage_staff(user) -> bool:

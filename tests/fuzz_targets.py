@@ -23,6 +23,7 @@ INT_PARAMS = {"firm_id": "firm", "request_id": "request", "response_id": "respon
               "meeting_request_id": "meeting_request", "meeting_id": "meeting", "followup_id": "followup",
               "follow_id": "follow", "search_id": "saved_search", "passkey_id": "passkey",
               "export_id": "data_export", "session_id": "device_session", "token_id": "api_token",
+              "endpoint_id": "webhook_endpoint", "delivery_id": "webhook_delivery",
               "year": "fiscal_year"}
 INT_OVERRIDES = {("coordination.decide", "membership_id"): "pending_membership",
                  ("memberships.answer_invitation", "membership_id"): "invited_membership",

@@ -20,6 +20,7 @@ from portal.firms import services as firm_services
 from portal.moderation import services as moderation
 from portal.moderation.models import ReportReason
 from portal.thai import bangkok_today
+from portal.webhooks.models import WebhookDelivery
 from tests import factories
 
 ROLES = ("anonymous", "owner", "responder", "member", "coordinator", "staff", "admin")
@@ -118,6 +119,18 @@ def _followup(partnered, firms):
     return followup, followups.token_of(followup)
 
 
+def _webhook_endpoint(admin):
+    """An endpoint for every event on a loopback address (refused at delivery: no allow-list in the fuzz
+    tests), added as a row: registration would refuse the address too."""
+    from portal.webhooks.models import EVENT_TYPES, WebhookEndpoint
+
+    endpoint = WebhookEndpoint(url="http://127.0.0.1:9/hooks", secret="whsec_fuzz", events=list(EVENT_TYPES),
+                               is_active=True, created_by_id=admin.id)
+    db.session.add(endpoint)
+    db.session.flush()
+    return endpoint
+
+
 def build() -> World:
     """Create the world in the (reference-only) database and commit it."""
     from portal.collab.models import Outcome
@@ -126,6 +139,7 @@ def build() -> World:
     betta = factories.cluster("betta")
     people, firms, ids = _people_and_firms(betta)
     owner, responder = people["owner"], people["responder"]
+    webhook_endpoint = _webhook_endpoint(people["admin"])  # the world's requests below are its deliveries
     open_request = _request(owner, firms["a"], betta, "หาฟาร์มปลากัด")
     response = collab.respond(responder, open_request, firms["b"], "เราเพาะปลากัดฮาล์ฟมูน")
     message = collab.send_message(owner, response, "สนใจครับ")
@@ -173,7 +187,9 @@ def build() -> World:
         "notification": db.session.scalar(db.select(Notification.id).where(Notification.user_id == owner.id)),
         "outbox_message": failed_mail.id, "member_import": member_import.id, "glossary_entry": glossary_entry.id,
         "followup": followup.id, "follow": follow.id, "saved_search": saved_search.id, "passkey": passkey.id,
-        "data_export": data_export.id, **event_ids,
+        "data_export": data_export.id, "webhook_endpoint": webhook_endpoint.id,
+        "webhook_delivery": db.session.scalar(db.select(WebhookDelivery.id).order_by(WebhookDelivery.id)),
+        **event_ids,
     })
     from portal.devices import services as devices
 

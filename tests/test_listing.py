@@ -119,6 +119,7 @@ LISTS = [
     ("events.requests", "staff", "/events/{event}/requests"),
     ("followup.cluster_list", "coordinator", "/followup/clusters/betta/"),
     ("following.index", "owner", "/following/"),
+    ("webhooks.endpoint", "admin", "/admin/webhooks/{webhook_endpoint}"),
 ]
 
 

@@ -14,6 +14,7 @@ from portal.db import flush_or_conflict, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.permissions import can_confirm_outcome, can_set_confirmation_threshold
+from portal.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -48,3 +49,5 @@ def confirm_outcome(actor: User, outcome: Outcome, decision: Confirmation, note:
     db.session.flush()
     audit.record(actor, f"outcome.{decision.value}", outcome, reason=outcome.confirmation_note,
                  value=str(outcome.value_baht))
+    if decision is Confirmation.CONFIRMED:
+        webhooks.emit("outcome.confirmed", outcome)

@@ -59,6 +59,7 @@ from portal.permissions import (
     writing_side,
 )
 from portal.thai import bangkok_today, fiscal_year
+from portal.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 R = ResponseStatus
@@ -122,6 +123,7 @@ def post_request(actor: User, firm: Firm, data: dict, expires_on=None) -> Collab
     db.session.flush()
     audit.record(actor, "request.posted", request, firm_id=firm.id)
     announce("request.posted", request, actor)  # its followers hear of it from a worker, after the commit
+    webhooks.emit("request.posted", request)
     return request
 
 
@@ -187,6 +189,7 @@ def close(actor: User, request: CollabRequest, reason: CloseReason, partner_firm
     flush_or_conflict(lambda: REQUEST_CHANGED, unique=True)  # two closings: version, or the one outcome
     audit.record(actor, "request.closed", request, reason=reason.value,
                  value=str(value) if value is not None else None, partner_firm_id=partner_firm_id)
+    webhooks.emit("request.closed", request)
     if reason is CloseReason.PARTNERED:
         poster = db.session.get(Firm, request.firm_id)
         notify(team_members(partner_firm_id), "request.partnered", request, **_params(request, poster))
@@ -325,6 +328,7 @@ def expire_requests(today=None) -> ExpiryRun:
         if _update_if_still(request, past, status=RequestStatus.CLOSED, close_reason=CloseReason.EXPIRED,
                             closed_at=now):
             audit.record(None, "request.expired", request)
+            webhooks.emit("request.closed", request)
             closed += 1
         else:
             log.info("request %s was changed by its poster while it expired; left as it is", request.id)

@@ -33,6 +33,7 @@ from portal.firms.queries import team_members
 from portal.jobs import claims
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_schedule_event
+from portal.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 S = ScheduleRunStatus
@@ -300,6 +301,7 @@ def publish(actor, event: Event) -> Event:
     users = [user for firm_id in sorted(set(firm_ids)) for user in team_members(firm_id)]
     notify(users, "events.schedule_published", event, event=bilingual(event, "title"), event_id=event.id)
     audit.record(actor, "schedule.published", event, firms=len(set(firm_ids)))
+    webhooks.emit("schedule.published", event)
     log.info("schedule of event %s published by %s", event.id, _actor_id(actor))
     return event
 

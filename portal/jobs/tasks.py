@@ -36,15 +36,36 @@ def deliver_outbox():
 WAKE_UP_KEY = "outbox-wake-up"
 
 
-def wake_up_at(moment: float) -> None:
+def wake_up_at(moment: float, key: str = WAKE_UP_KEY, task=None) -> None:
     """Schedule one delivery run at `moment`, unless one is scheduled already at or before it. Without this,
     every nudge during a mail outage would add a run that schedules the next (287 runs instead of 56 in
-    45 s of load with the server down)."""
-    planned = huey.get(WAKE_UP_KEY, peek=True)
+    45 s of load with the server down). `key` and `task`: the webhooks' run has its own."""
+    planned = huey.get(key, peek=True)
     if planned is not None and time.time() < planned <= moment:
         return
-    huey.put(WAKE_UP_KEY, moment)
-    deliver_outbox.schedule(delay=max(moment - time.time(), 1))
+    huey.put(key, moment)
+    (task or deliver_outbox).schedule(delay=max(moment - time.time(), 1))
+
+
+@huey.task()
+def deliver_webhooks():
+    """Post the webhook deliveries that are due (portal/webhooks/delivery.py), in batches, for at most
+    OUTBOX_BATCH_SECONDS; come back when the next retry is due."""
+    from portal.webhooks import delivery
+
+    with app_context():
+        budget = current_app.config["OUTBOX_BATCH_SECONDS"]
+        started = time.monotonic()
+        while time.monotonic() - started < budget:
+            if not delivery.deliver_due():
+                break
+        wait = delivery.next_due_in()
+        immediate = current_app.config.get("JOBS_IMMEDIATE")
+    if wait is not None and not immediate:
+        wake_up_at(time.time() + max(wait, 1), WEBHOOKS_WAKE_UP_KEY, deliver_webhooks)
+
+
+WEBHOOKS_WAKE_UP_KEY = "webhooks-wake-up"
 
 
 def _enqueue(task, *args) -> None:
@@ -70,9 +91,12 @@ def nudge_if_committed() -> None:
     start one job for each announcement to followers it recorded (portal/following/fanout.py)."""
     from portal.following import fanout
     from portal.outbox.services import committed_since_last_call
+    from portal.webhooks import services as webhooks
 
     if committed_since_last_call():
         nudge()
+    if webhooks.committed_since_last_call():
+        _enqueue(deliver_webhooks)
     for fanout_id in fanout.committed_since_last_call():
         _enqueue(run_fanout, fanout_id)
 
@@ -83,6 +107,7 @@ def catch_up():
     waiting for the next minute's sweep."""
     try:
         deliver_outbox()
+        deliver_webhooks()
     except Exception:  # noqa: BLE001  (the sweep will do it)
         log.warning("could not enqueue the catch-up delivery", exc_info=True)
 
@@ -163,12 +188,13 @@ def saved_search_alerts():
 
 @huey.periodic_task(crontab(minute="*"))
 def sweep_outbox():
-    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff), and imports,
-    schedule runs and fan-outs to followers whose start was lost or whose worker died."""
+    """Every minute: whatever is due and was not nudged (a lost nudge, a retry after backoff; e-mail, LINE and
+    webhooks), and imports, schedule runs and fan-outs to followers whose start was lost or whose worker died."""
     from portal.events import scheduling
     from portal.memberships import imports
 
     deliver_outbox.call_local()
+    deliver_webhooks.call_local()
     with app_context():
         waiting = imports.waiting()
     for import_id in waiting:

@@ -22,6 +22,7 @@ from portal.memberships.services import _firm_owners, _move, _params, _positions
 from portal.notifications.services import notify, register_kind
 from portal.permissions import can_answer_membership_invitation, can_manage_cluster
 from portal.thai import fiscal_year
+from portal.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -77,6 +78,7 @@ def accept(actor: User, membership: Membership, positions) -> None:
     audit.record(actor, "membership.invitation_accepted", membership, fiscal_year=membership.fiscal_year,
                  proposed=proposed, positions=_values(chosen))
     log.info("invitation %s accepted by %s", membership.id, actor.id)
+    webhooks.emit("membership.approved", membership)
     cluster = db.session.get(Cluster, membership.cluster_id)
     notify(cluster_managers(cluster), "membership.invitation_accepted", membership, **_params(membership))
 

@@ -46,6 +46,7 @@ from portal.permissions import (
     can_withdraw_membership,
 )
 from portal.thai import bangkok_today, fiscal_year
+from portal.webhooks import services as webhooks
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +154,8 @@ def _end(actor, membership, status, reason, action):
     membership.end_reason = reason or None
     flush_or_conflict(_meanwhile(membership, before))
     audit.record(actor, action, membership, reason=reason)
+    if status in (S.LEFT, S.REMOVED):  # a request withdrawn before a decision ended no membership
+        webhooks.emit("membership.ended", membership)
 
 
 def approve(actor: User, membership: Membership) -> None:
@@ -168,6 +171,7 @@ def approve(actor: User, membership: Membership) -> None:
     log.info("membership %s approved by %s", membership.id, actor.id)
     notify(_firm_owners(membership.firm_id), "membership.approved", membership, **_params(membership))
     announce("membership.approved", membership, actor)  # the cluster's and firm's followers, from a worker
+    webhooks.emit("membership.approved", membership)
 
 
 def decline(actor: User, membership: Membership, reason: str) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import and_, delete, exists, or_
 
 from portal.db import utcnow
 from portal.extensions import db
@@ -42,7 +42,7 @@ SCHEDULE = [
     Rule("notifications", _l("Notifications"),
          _l("Removed {n} days after they were read."),
          "NOTIFICATION_RETENTION_DAYS", "days", "privacy.retention"),
-    Rule("outbox", _l("Outgoing e-mail and LINE messages"),
+    Rule("outbox", _l("Outgoing e-mail, LINE messages and webhook deliveries"),
          _l("Removed {n} days after they were sent, given up or cancelled; never while still being tried."),
          "OUTBOX_RETENTION_DAYS", "days", "privacy.retention"),
     Rule("data_exports", _l("Copies of your data (Download my data)"),
@@ -83,7 +83,22 @@ def remove_old_outbox(now=None) -> int:
     done = or_(and_(OutboxMessage.status == OutboxStatus.SENT, OutboxMessage.sent_at < cutoff),
                and_(OutboxMessage.status.in_([OutboxStatus.FAILED, OutboxStatus.CANCELLED]),
                     OutboxMessage.created_at < cutoff))
-    return db.session.execute(delete(OutboxMessage).where(done)).rowcount or 0
+    removed = db.session.execute(delete(OutboxMessage).where(done)).rowcount or 0
+    return removed + remove_old_webhook_deliveries(cutoff)
+
+
+def remove_old_webhook_deliveries(cutoff) -> int:
+    """Webhook deliveries sent or failed before `cutoff` (queued ones stay), then the events no delivery
+    needs any more (their bodies hold firm data)."""
+    from portal.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEvent
+
+    removed = db.session.execute(delete(WebhookDelivery).where(
+        WebhookDelivery.status.in_([DeliveryStatus.SENT, DeliveryStatus.FAILED]),
+        WebhookDelivery.created_at < cutoff)).rowcount or 0
+    db.session.execute(delete(WebhookEvent).where(
+        WebhookEvent.occurred_at < cutoff,
+        ~exists().where(WebhookDelivery.event_id == WebhookEvent.id)))
+    return removed
 
 
 def remove_old_audit_entries(now=None) -> int:

@@ -26,7 +26,7 @@ SIGNED_IN_PAGES = ["/firms/mine", "/firms/new", "/firms/{firm}", "/firms/{firm}/
                    "/account/security", "/account/security/totp", "/account/security/confirm",
                    "/admin/results/outcomes", "/account/data", "/account/delete",
                    "/privacy/consents?email=a11y@example.com", "/account/tokens/",
-                   "/admin/service-tokens/"]
+                   "/admin/service-tokens/", "/admin/webhooks/", "/admin/webhooks/{webhook}"]
 
 
 @pytest.fixture
@@ -54,8 +54,13 @@ def some_members(app):
         factories.team_member(responder, other, "owner")
         factories.membership(responder, betta, Position.UPSTREAM)
         response = collab.respond(other, request, responder, "สนใจครับ")
+        from portal.webhooks.models import WebhookEndpoint
+
+        webhook = WebhookEndpoint(url="https://hooks.example.org/portal", secret="whsec_a11y",
+                                  events=["request.posted"], is_active=True)
+        db.session.add(webhook)
         db.session.commit()
-        return {"firm": firm.id, "request": request.id, "response": response.id}
+        return {"firm": firm.id, "request": request.id, "response": response.id, "webhook": webhook.id}
 
 
 @pytest.mark.parametrize("lang", ["th", "en"])
