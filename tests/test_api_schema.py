@@ -1,8 +1,8 @@
 """Schemathesis against /api/openapi.json, in process (the WSGI app): every operation with generated
-parameters, signed out, with a member's read token, and with write tokens of a member and of a
-coordinator (the writes land in this test's own database). No 5xx, and every response (errors included) matches
-the document: status codes, content types, headers and bodies. A bounded number of examples per
-operation keeps the run under a minute."""
+parameters, signed out, with a member's read token, and with write tokens of a member, a coordinator, an
+OSMEP staff member and an OSMEP system (a service token); the writes land in this test's own database. No
+5xx, and every response (errors included) matches the document: status codes, content types, headers and
+bodies. A bounded number of examples per operation keeps each run under a minute."""
 from datetime import timedelta
 
 import pytest
@@ -13,6 +13,7 @@ from schemathesis import GenerationMode
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from portal.api import tokens
+from portal.auth.models import Role
 from portal.clusters.models import MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind
 from portal.extensions import db
@@ -41,6 +42,11 @@ def api_schema(app):
         _token, raw = tokens.create_token(member, "schemathesis", write=False, days=1)
         WRITERS["member"] = tokens.create_token(member, "writer", write=True, days=1)[1]
         WRITERS["coordinator"] = tokens.create_token(coordinator, "writer", write=True, days=1)[1]
+        staff = factories.user(email="staff@example.com", role=Role.STAFF)
+        WRITERS["staff"] = tokens.create_token(staff, "writer", write=True, days=1)[1]
+        admin = factories.user(email="admin@example.com", role=Role.ADMIN)
+        WRITERS["service"] = tokens.create_service_token(admin, "SME One", write=True, days=1,
+                                                         contact_email="it@osmep.example")[1]
         db.session.commit()
     return schemathesis.openapi.from_wsgi("/api/openapi.json", app), raw
 
@@ -80,7 +86,7 @@ def test_with_a_member_token_the_api_matches_its_document(api_schema):
     run_every_operation(schema, {"Authorization": f"Bearer {raw}"})
 
 
-@pytest.mark.parametrize("who", ["member", "coordinator"])
+@pytest.mark.parametrize("who", ["member", "coordinator", "staff", "service"])
 def test_with_a_write_token_the_api_matches_its_document(api_schema, who):
     schema, _raw = api_schema
     run_every_operation(schema, {"Authorization": f"Bearer {WRITERS[who]}"})
