@@ -167,6 +167,25 @@ def test_each_event_type_comes_from_its_service(roles, receiver):
     assert posted["firm"] == {"id": firms["A"].id, "name_th": "กิจการ A", "name_en": "Firm A"}
     assert (confirmed["confirmation"], confirmed["value_baht"]) == ("confirmed", "25000.00")
     assert (ended["status"], ended["cluster"]) == ("left", "cosplay")
+    assert_as_documented(receiver.received)
+
+
+def assert_as_documented(received) -> None:
+    """Each body carries the fields the API's OpenAPI document (its `webhooks`) says, and no others."""
+    from flask import current_app
+
+    spec = current_app.test_client().get("/api/openapi.json").get_json()
+    for item in received:
+        documented = spec["webhooks"][item["event"]]["post"]
+        body_schema = documented["requestBody"]["content"]["application/json"]["schema"]
+        assert set(item["body"]) == set(body_schema["required"]) == set(body_schema["properties"])
+        assert body_schema["properties"]["type"]["const"] == item["body"]["type"] == item["event"]
+        object_schema = body_schema["properties"]["object"]
+        if "$ref" in object_schema:
+            object_schema = spec["components"]["schemas"][object_schema["$ref"].rsplit("/", 1)[1]]
+        assert set(item["body"]["object"]) == set(object_schema["properties"]), item["event"]
+        assert {p["name"] for p in documented["parameters"]} == {"X-Portal-Event", "X-Portal-Delivery",
+                                                                 "X-Portal-Signature"}
 
 
 def test_publishing_a_schedule_is_an_event(roles, receiver):
@@ -181,6 +200,7 @@ def test_publishing_a_schedule_is_an_event(roles, receiver):
     delivery.deliver_due()
     assert [(r["event"], r["body"]["object"]["id"], r["body"]["object"]["status"]) for r in receiver.received] == \
         [("schedule.published", event.id, "published")]
+    assert_as_documented(receiver.received)
 
 
 def test_only_the_events_asked_for_and_only_to_active_endpoints(roles, receiver):

@@ -59,7 +59,9 @@ def _problem_media_types(spec: dict) -> dict:
                 response["content"] = {problems.MEDIA_TYPE: {"schema": problem_ref}}
             if "200" in responses:
                 responses["304"] = {"description": "Not modified (If-None-Match matched the ETag)."}
-    return spec
+    from portal.webhooks.openapi import add_webhooks
+
+    return add_webhooks(spec)
 
 
 @bp.errorhandler(HTTPError)
