@@ -316,6 +316,10 @@ def test_openapi_document_and_reference_page(client, world):
     assert "/api/docs" not in spec["paths"] and not any(p.startswith("/directory") for p in spec["paths"])
     page = client.get("/api/docs?lang=en").get_data(as_text=True)
     assert "GET /api/v1/firms" in page and "<script" not in page.split("<main", 1)[-1] and "cdn" not in page
+    # The webhooks are in the document (OpenAPI 3.1) and on the page, with their signature header.
+    assert set(spec["webhooks"]) == {"membership.approved", "membership.ended", "request.posted", "request.closed",
+                                     "outcome.confirmed", "schedule.published"}
+    assert "POST request.posted" in page and "X-Portal-Signature" in page
 
 
 def test_the_pages_are_unchanged_by_apiflask(client):
