@@ -296,7 +296,7 @@ def test_unknown_audit_codes_read_as_words():
     from portal.audit_labels import action_label, details_text, target_label
 
     assert action_label("outbox.purged_old_rows") == "Outbox · purged old rows"
-    assert target_label("webhook_endpoints", 3) == "Webhook endpoints #3"
+    assert target_label("parcel_lockers", 3) == "Parcel lockers #3"
     assert target_label("system") == "System"
     assert details_text({"dry_run": True, "ids": [1, 2], "note": None}) == "Dry run: Yes; Ids: 1, 2; Note: –"
 
