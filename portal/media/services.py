@@ -29,11 +29,6 @@ def read(name: str | None, purpose: str) -> bytes | None:
     return db.session.scalar(select(MediaFile.data).where(MediaFile.name == name, MediaFile.purpose == purpose))
 
 
-def exists(name: str | None, purpose: str) -> bool:
-    return bool(name) and db.session.scalar(
-        select(MediaFile.id).where(MediaFile.name == name, MediaFile.purpose == purpose)) is not None
-
-
 def remove(name: str | None) -> None:
     if name:
         db.session.execute(delete(MediaFile).where(MediaFile.name == name))

@@ -147,11 +147,12 @@ def export(slug, fmt):
         "Content-Disposition": f"attachment; filename={cluster.slug}-members.{fmt}", "Cache-Control": "no-store"})
 
 
-def _import_file(token: str) -> bytes | None:
-    """The kept file of a preview, or None; an impossible token is 404."""
+def _import_file(cluster, token: str) -> bytes | None:
+    """The kept file of the preview this coordinator made for this cluster in this session, or None (its
+    bytes are read only then); an impossible token is 404."""
     if not token or not token.isalnum():
         abort(404)
-    return imports.kept_file(token)
+    return imports.kept_file(token) if _previewing(cluster, token) else None
 
 
 def _previewing(cluster, token) -> bool:
@@ -196,8 +197,8 @@ def import_preview(slug, token):
     """Step 2: what the kept file would change now. After confirming, Back comes here and says where the
     import stands instead."""
     cluster = _cluster(slug)
-    data = _import_file(token)
-    if _previewing(cluster, token) and data is not None:
+    data = _import_file(cluster, token)
+    if data is not None:
         plan = csv_io.plan_import(data, cluster)  # the database may have changed since the upload
         return _render_import(cluster, plan, token if not plan.errors and plan.changes else None)
     confirmed = db.session.scalar(select(MemberImport).where(
@@ -214,8 +215,8 @@ def confirm_import(slug, token):
     """Step 3: apply the previewed file, whole or not at all, then show where it stands (a redirect: Back
     never sends the confirmation again)."""
     cluster = _cluster(slug)
-    data = _import_file(token)
-    if not (_previewing(cluster, token) and ConfirmForm().validate() and data is not None):
+    data = _import_file(cluster, token)
+    if not (data is not None and ConfirmForm().validate()):
         flash(_("This import has expired. Please upload the file again."), "warning")
         return redirect(url_for("coordination.import_members", slug=slug))
     plan = csv_io.plan_import(data, cluster)  # the database may have changed since the preview
