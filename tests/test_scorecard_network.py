@@ -108,6 +108,28 @@ def test_links_weights_meetings_and_the_other_clusters_box(app, world):
     assert (net.outside_links_total, net.outside_firms) == (1, 1)
     assert net.outside_names == {world["firms"]["E"]: "Firm E"}
     assert ce.stroke == 2.0 < ab.stroke < 8  # thicker for more value, capped
+    [outside] = net.outside  # C's links outside the cluster: one line to the box, one row
+    assert outside.node.name == "Firm C" and outside.names == ["Firm E"]
+    assert (outside.partnerships, outside.meetings, outside.value, outside.years, outside.stroke) == (
+        1, 0, Decimal(0), "2564", 1.5)
+
+
+def test_a_members_links_outside_are_one_line_until_the_partner_joins(app, world):
+    """F joins in 2565: its partnership with C, reported in 2564, is outside at the end of 2564 (one line
+    for C's two firms outside, wider) and between members at the end of 2565."""
+    with app.app_context():
+        from portal.clusters.models import Cluster
+        from portal.firms.models import Firm
+
+        c, f = (db.session.get(Firm, world["firms"][n]) for n in "CF")
+        _request(c, db.session.get(Cluster, world["betta"]), 2564, partner=f, value="20000", confirmed=True)
+        db.session.commit()
+        at_2564, at_2565 = _map(world), _map(world, 2565)
+    [outside] = at_2564.outside
+    assert outside.names == ["Firm E", "Firm F"] and (outside.partnerships, outside.value) == (2, Decimal("20000"))
+    assert outside.stroke == 2.5 > 1.5 and at_2564.outside_links_total == 2
+    assert [group.names for group in at_2565.outside] == [["Firm E"]]
+    assert _link(at_2565, world, "C", "F", networks.PARTNERSHIP).outside is False
 
 
 def test_isolated_members_and_positions_with_no_links(app, world):
@@ -138,7 +160,7 @@ def test_large_clusters_draw_the_firms_with_the_most_links(app, world, monkeypat
 
 
 def test_a_fixed_number_of_statements(app, world):
-    """Members, partnerships, meetings, and the outside firms' names: four statements, whatever the size."""
+    """Members, partnerships and meetings in one statement, the names in another, whatever the size."""
     statements = []
     with app.app_context():
         engine = db.engine
@@ -148,7 +170,7 @@ def test_a_fixed_number_of_statements(app, world):
             _map(world)
         finally:
             event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 4
+    assert len(statements) == 2
 
 
 # --- the page -----------------------------------------------------------------------------------------
@@ -192,11 +214,15 @@ def test_the_svg_is_well_formed_and_accessible(app, world):
     assert len(isolated) == 1 and isolated[0].find(f"{SVG}circle").get("fill") == "#ffffff"
     assert isolated[0].find(f"{SVG}text").text.endswith("○")
     paths = svg.findall(f".//{SVG}path")
-    assert sorted(p.get("data-kind") for p in paths) == ["meeting", "partnership", "partnership"]
+    assert sorted(p.get("data-kind") for p in paths) == ["meeting", "outside", "partnership"]
+    assert [p.find(f"{SVG}title").text for p in paths if p.get("data-kind") == "outside"] == [
+        "Firm C and 1 firm in other clusters"]
     assert [p.get("stroke-dasharray") for p in paths if p.get("data-kind") == "meeting"] == ["6 4"]
     box = svg.find(f".//{SVG}g[@class='outside-box']")
     assert [t.text for t in box.findall(f"{SVG}text")] == ["Other clusters", "Firms: 1", "Links: 1"]
-    assert page.count('<tr data-link=') == 3 and page.count('data-isolated="1"') == 2  # the SVG and the table
+    assert page.count('<tr data-link=') == 2 and page.count('data-isolated="1"') == 2  # the SVG and the table
+    assert re.search(r'<tr data-outside="\d+"><th scope="row" data-label="Firm">Firm C</th>\s*'
+                     r'<td data-label="Other clusters">Firm E</td>', page)
     assert 'data-pair="upstream-downstream"' in page
     assert "Midstream, Downstream" not in page and "also Downstream; drawn once" in page
 
@@ -229,6 +255,9 @@ def test_the_map_in_thai(app, world, th):
     assert th("Network map of %(cluster)s, fiscal year %(year)s", cluster=name, year=YEAR) in page
     assert th("No links between %(first)s and %(second)s", first=th("Upstream"), second=th("Downstream")) in page
     assert th("Isolated: no link") in page and th("Other clusters") in page
+    assert th("Links with firms in other clusters, by member firm") in page
+    assert th("%(first)s and %(num)s firm in other clusters", plural="%(first)s and %(num)s firms in other clusters",
+              first="กิจการ C", num=1) in page
     assert "กิจการ A" in page and "2564" in page
     _svg(page)
 

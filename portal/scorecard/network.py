@@ -7,30 +7,39 @@ up to the end of the year), held meetings by their matching day (up to the end o
 partnership's value counts when confirmed (portal.admin.dashboard.confirmed). The map shows the network as
 it stood at the end of the chosen year, so two years side by side show before and after.
 
-Four statements whatever the cluster's size: members with their positions, partnerships and held
-meetings (each aggregated by pair of firms in SQL), and the names of the firms outside the cluster.
+Two statements whatever the cluster's size: one for the members with their positions, the partnerships and
+the held meetings (each aggregated by pair of firms in SQL, the members worked out once for all three), one
+for the names of the firms that can be drawn and of the firms outside the cluster they are linked to.
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
 import heapq
 import math
+from collections import Counter
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from itertools import combinations
 
-from sqlalchemy import case, func, or_, select
+from sqlalchemy import Date, Integer, Numeric, and_, case, cast, func, null, or_, select, union_all
 
 from portal.admin import dashboard
+from portal.admin import models as kept
 from portal.clusters.models import Position
 from portal.collab.models import Outcome
 from portal.db import among
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.scorecard import queries
-from portal.thai import fiscal_year, thai_sort_key
+from portal.thai import fiscal_year
 
 MAX_NODES = 150
 PARTNERSHIP, MEETING = "partnership", "meeting"
+MEMBER_ROW = "member"  # the tag of a member's rows in network._rows
+NO_LANE = len(Position)  # the lane index of members with no recorded position (after the positions' lanes)
+LOWEST_BIT = {bits: next(n for n in range(NO_LANE) if bits & (1 << n)) for bits in range(1, 1 << NO_LANE)}
+ZERO = Decimal(0)
+SATANG = Decimal("0.01")
 LABEL_LENGTH = 18  # characters of a firm's name written beside its node
 
 # Geometry of the drawing (SVG user units; the picture scales with its viewBox).
@@ -87,6 +96,29 @@ class Link:
         return round(2 + min(6.0, 0.75 * math.log10(1 + float(self.value))), 2)
 
 
+@dataclass(slots=True)
+class Outside:
+    """A drawn member's links with firms outside the cluster: one line to the "Other clusters" box and one
+    row of the table (a large cluster's best-linked members have hundreds: one line each hid the map)."""
+
+    node: Node
+    names: list = field(default_factory=list)  # the firms outside, by name (Thai dictionary order)
+    partnerships: int = 0  # partnerships with them (a request closed as partnered, or an agreement)
+    meetings: int = 0  # meetings held with them
+    value: Decimal = ZERO  # confirmed baht of those partnerships
+    first_year: int = 0
+    last_year: int = 0
+
+    @property
+    def years(self) -> str:
+        return str(self.first_year) if self.first_year == self.last_year else f"{self.first_year}–{self.last_year}"
+
+    @property
+    def stroke(self) -> float:
+        """Stroke width: wider with the number of firms outside (1 firm: 1.5, capped at 6)."""
+        return round(1.5 + min(4.5, math.log2(len(self.names))), 2)
+
+
 @dataclass
 class Lane:
     position: object  # Position, or None for firms with no recorded position
@@ -99,11 +131,13 @@ class Network:
     year: int
     members: int = 0  # member firms at the end of the year
     lanes: list = field(default_factory=list)  # drawn lanes with their drawn nodes
-    nodes: dict = field(default_factory=dict)  # firm id -> Node, every member
+    nodes: dict = field(default_factory=dict)  # firm id -> Node: the members that can be drawn (all, up to MAX_NODES)
     links: list = field(default_factory=list)  # between drawn members, or from a drawn member to outside
     outside_names: dict = field(default_factory=dict)  # firm id -> name, firms outside the cluster
+    outside: list = field(default_factory=list)  # Outside, one per drawn member linked outside, in drawn order
     links_total: int = 0  # every link, drawn or not
     outside_links_total: int = 0
+    isolated_total: int = 0  # members with no link at all
     not_drawn: int = 0  # members left out of the drawing and the table (over MAX_NODES)
     missing_pairs: list = field(default_factory=list)  # (Position, Position) with no link between their lanes
     height: int = 0
@@ -115,10 +149,6 @@ class Network:
     @property
     def isolated(self) -> list:
         return [node for node in self.drawn if node.isolated]
-
-    @property
-    def isolated_total(self) -> int:
-        return sum(1 for node in self.nodes.values() if node.isolated)
 
     @property
     def several_positions(self) -> list:
@@ -141,58 +171,116 @@ class Network:
 def network(cluster_id: int, year: int, locale: str) -> Network:
     """The map of cluster `cluster_id` at the end of fiscal year `year` (B.E.), names in `locale`."""
     result = Network(year=year)
-    members = queries.members_at_year_end(year, [cluster_id]).cte("map_members")
-    positions = queries.positions_at_year_end(year, [cluster_id]).subquery()
-    # Plain rows (no ORM result processing): a large cluster has tens of thousands of members. Their names
-    # are read below for the firms that can be drawn only: reading 37,000 firms' rows was most of the map.
-    rows = db.session.connection().execute(
-        select(members.c.firm_id, positions.c.position)
-        .outerjoin(positions, positions.c.firm_id == members.c.firm_id)).all()  # fetched at once: faster
-    order = {p: n for n, p in enumerate(Position)}
-    by_value = {p.value: p for p in Position}
-    nodes = result.nodes
-    for firm_id, position in rows:
-        node = nodes.get(firm_id)
-        if node is None:
-            node = nodes[firm_id] = Node(firm_id, "", [])
-        if position in by_value:
-            node.positions.append(by_value[position])
-    for node in nodes.values():
-        if len(node.positions) > 1:
-            node.positions.sort(key=order.__getitem__)
-    result.members = len(nodes)
+    rows = _fetch(_rows(cluster_id, year))
+    # A large cluster has tens of thousands of members and of links: they are kept as plain numbers and
+    # tuples here, and only the members that can be drawn, and their links, become Nodes and Links.
+    lanes = {}  # member firm id -> its lane: the index of its first position in Position (NO_LANE: none)
+    held = {}  # member firm id -> its positions, as bits
+    found = []  # (kind, firm, other firm, count, confirmed value, first year, last year)
+    years = {}  # a few hundred matching days for tens of thousands of pairs: each day's year worked out once
+    for what, a, b, count, value, first, last, first_day, last_day in rows:
+        if what == MEMBER_ROW:
+            held[a] = b
+            lanes[a] = LOWEST_BIT.get(b, NO_LANE)
+        elif what == PARTNERSHIP:
+            found.append((PARTNERSHIP, a, b, int(count), _decimal(value), int(first), int(last)))
+        else:
+            found.append((MEETING, a, b, int(count), ZERO, years.get(first_day) or _year(years, first_day),
+                          years.get(last_day) or _year(years, last_day)))
+    result.members = len(lanes)
 
-    links = _partnerships(year, members) + _meetings(year, members)
-    for link in links:
-        if link.a not in nodes:  # a member first (of two members, the first by name: once they are named)
-            link.a, link.b = link.b, link.a
-        link.outside = link.b not in nodes
-        nodes[link.a].links += 1
-        if not link.outside:
-            nodes[link.b].links += 1
+    degree = Counter()  # member firm id -> its links, of any kind, to members or to firms outside
+    linked_lanes = set()
+    links = []
+    for kind, a, b, *figures in found:
+        if a not in lanes:  # a member first
+            a, b = b, a
+        outside = b not in lanes
+        degree[a] += 1
+        if not outside:
+            degree[b] += 1
+            linked_lanes.add(frozenset((lanes[a], lanes[b])))
+        links.append((kind, a, b, outside, *figures))
     result.links_total = len(links)
-    result.outside_links_total = sum(1 for link in links if link.outside)
-    result.missing_pairs = _missing_pairs(nodes, links)
-    candidates = _candidates(nodes)
-    ids = {node.firm_id for node in candidates}
-    names = _names(ids | {link.b for link in links if link.outside and link.a in ids}, locale)
-    for node in candidates:
+    result.outside_links_total = sum(1 for link in links if link[3])
+    result.isolated_total = result.members - len(degree)
+    result.missing_pairs = [(p, q) for (i, p), (j, q) in combinations(enumerate(Position), 2)
+                            if frozenset((i, j)) not in linked_lanes]
+
+    ids = _candidates(lanes, degree)
+    nodes = result.nodes
+    for firm_id in ids:
+        nodes[firm_id] = Node(firm_id, "", [], links=degree.get(firm_id, 0))
+    for node in nodes.values():
+        node.positions = [position for n, position in enumerate(Position) if held[node.firm_id] & (1 << n)]
+    kept = [Link(a, b, kind, count, value, first, last, outside)
+            for kind, a, b, outside, count, value, first, last in links
+            if a in nodes and (outside or b in nodes)]
+    names = _names(ids | {link.b for link in kept if link.outside}, locale)
+    for node in nodes.values():
         node.name, node.sort = names.get(node.firm_id, ("", ""))
-    _layout(result, links, candidates)
+    _layout(result, kept)
     for link in result.links:  # of two members (both drawn), the first by name
         if not link.outside and _order(nodes[link.b]) < _order(nodes[link.a]):
             link.a, link.b = link.b, link.a
     result.outside_names = {link.b: names[link.b][0] for link in result.links if link.outside and link.b in names}
 
-    def key(firm_id):
-        node = result.nodes.get(firm_id)
-        return node.sort if node else thai_sort_key(result.outside_names.get(firm_id, ""))
+    def key(firm_id):  # the stored Thai dictionary sort key of the name shown
+        node = nodes.get(firm_id)
+        return node.sort if node else names.get(firm_id, ("", ""))[1]
 
     # Partnerships first, then meetings; by the firms' names (Thai dictionary order): the same order on
     # every database, in the drawing and in the table.
     result.links.sort(key=lambda link: (link.kind != PARTNERSHIP, link.outside, key(link.a), key(link.b),
                                         link.a, link.b))
+    result.outside = _outside(result, key)
     return result
+
+
+def _outside(result: Network, key) -> list[Outside]:
+    """The drawn members' links outside the cluster, one Outside per member, in the order they are drawn."""
+    by_member, firms = {}, {}
+    for link in result.links:
+        if not link.outside:
+            continue
+        group = by_member.get(link.a)
+        if group is None:
+            group = by_member[link.a] = Outside(result.nodes[link.a], first_year=link.first_year,
+                                                last_year=link.last_year)
+        firms.setdefault(link.a, set()).add(link.b)
+        if link.kind == PARTNERSHIP:
+            group.partnerships += link.count
+            group.value += link.value
+        else:
+            group.meetings += link.count
+        group.first_year, group.last_year = min(group.first_year, link.first_year), max(group.last_year, link.last_year)
+    for firm_id, group in by_member.items():
+        group.names = [result.outside_names.get(b, "") for b in sorted(firms[firm_id], key=lambda b: (key(b), b))]
+    return [by_member[node.firm_id] for node in result.drawn if node.firm_id in by_member]
+
+
+def _fetch(statement) -> list[tuple]:
+    """The statement's rows as the database driver returns them, without SQLAlchemy's result processing (half
+    the map's time on 70,000 rows): _decimal and _year take the values as either database gives them."""
+    result = db.session.connection().execute(statement)
+    try:
+        return result.cursor.fetchall()
+    finally:
+        result.close()
+
+
+def _decimal(value) -> Decimal:
+    """A sum of baht as the driver returns it (PostgreSQL: Decimal; SQLite: int or float), to the satang."""
+    if value is None:
+        return ZERO
+    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(SATANG)
+
+
+def _year(years: dict, day) -> int:
+    """The fiscal year of a matching day as the driver returns it (PostgreSQL: date; SQLite: 'YYYY-MM-DD'),
+    remembered in `years`."""
+    years[day] = fiscal_year(day if isinstance(day, date) else date.fromisoformat(day))
+    return years[day]
 
 
 def _order(node: Node):
@@ -203,70 +291,74 @@ def _name(name_th, name_en, locale):
     return (name_en or name_th or "") if locale == "en" else (name_th or name_en or "")
 
 
-def _partnerships(year: int, members) -> list[Link]:
-    """Partnerships reported up to the end of `year` with a member on either side (requests closed as
-    partnered, and agreements answered to a follow-up), one Link per pair of firms: how many, their
-    confirmed value, the first and last year reported."""
+def _rows(cluster_id: int, year: int):
+    """One statement, the members worked out once for all its parts (the map's costliest part):
+    (MEMBER_ROW, firm, positions) for each member at the end of `year`, its positions as bits (1 << the
+    position's index in Position; 0: none recorded); then one row per pair of firms (the lower id first) with
+    a member on either side: (PARTNERSHIP, firm, firm, how many, confirmed value, first and last fiscal year
+    reported) for the partnerships reported up to the end of `year` (requests closed as partnered, and
+    agreements answered to a follow-up), and (MEETING, firm, firm, how many, NULL, NULL, NULL, first and last
+    matching day) for the meetings held on matching days up to the end of `year`."""
+    members = _members_with_positions(cluster_id, year).cte("map_members").prefix_with("MATERIALIZED")
+    ids = select(members.c.firm_id)
+    none = lambda kind: cast(null(), kind)  # noqa: E731  typed: PostgreSQL settles a UNION's column types
+    tag = queries._constant
+
+    def pair(a, b):
+        return case((a < b, a), else_=b), case((a < b, b), else_=a)
+
+    member_rows = select(tag(MEMBER_ROW), members.c.firm_id, members.c.positions, none(Integer), none(Numeric),
+                         none(Integer), none(Integer), none(Date), none(Date))
+    low, high = pair(Outcome.firm_id, Outcome.partner_firm_id)
     confirmed_value = func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0))
-    ids = select(members.c.firm_id)
-    found = db.session.execute(
-        select(Outcome.firm_id, Outcome.partner_firm_id, func.count(), confirmed_value,
-               func.min(Outcome.fiscal_year), func.max(Outcome.fiscal_year))
-        .where(*queries.partnerships_until(year),
-               or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
-        .group_by(Outcome.firm_id, Outcome.partner_firm_id)).all()
-    return _merge(found, PARTNERSHIP)
-
-
-def _meetings(year: int, members) -> list[Link]:
-    """Meetings held on matching days up to the end of `year` with a member on either side, one Link per
-    pair of firms: how many, the fiscal years of the first and last."""
+    partnerships = (select(tag(PARTNERSHIP), low, high, func.count(), confirmed_value,
+                           func.min(Outcome.fiscal_year), func.max(Outcome.fiscal_year), none(Date), none(Date))
+                    .where(*queries.partnerships_until(year),
+                           or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
+                    .group_by(low, high))
     held = queries.held_meetings_until(year).subquery()
-    ids = select(members.c.firm_id)
-    found = db.session.execute(
-        select(held.c.a, held.c.b, func.count(), func.min(held.c.day), func.max(held.c.day))
-        .where(or_(held.c.a.in_(ids), held.c.b.in_(ids)), held.c.a != held.c.b)
-        .group_by(held.c.a, held.c.b)).all()
-    years = {}  # a few hundred matching days for tens of thousands of pairs: each day's year worked out once
-    year_of = lambda day: years.get(day) or years.setdefault(day, fiscal_year(day))  # noqa: E731
-    zero = Decimal(0)
-    rows = [(a, b, count, zero, year_of(first), year_of(last)) for a, b, count, first, last in found]
-    return _merge(rows, MEETING)
+    low, high = pair(held.c.a, held.c.b)
+    meetings = (select(tag(MEETING), low, high, func.count(), none(Numeric), none(Integer), none(Integer),
+                       func.min(held.c.day), func.max(held.c.day))
+                .where(or_(held.c.a.in_(ids), held.c.b.in_(ids)), held.c.a != held.c.b)
+                .group_by(low, high))
+    return union_all(member_rows, partnerships, meetings)
 
 
-def _merge(rows, kind: str) -> list[Link]:
-    """One Link per unordered pair of firms, from rows grouped by (first firm, second firm)."""
-    merged = {}
-    for a, b, count, value, first, last in rows:
-        key = (min(a, b), max(a, b))
-        link = merged.get(key)
-        if link is None:
-            merged[key] = Link(a, b, kind, int(count), Decimal(value or 0), int(first), int(last))
-            continue
-        link.count += int(count)
-        link.value += Decimal(value or 0)
-        link.first_year, link.last_year = min(link.first_year, int(first)), max(link.last_year, int(last))
-    return list(merged.values())
+def _members_with_positions(cluster_id: int, year: int):
+    """(firm_id, positions) of each member of the cluster at the end of `year`, its positions at the end of
+    `year` as bits (1 << index in Position), read in one pass over the cluster's kept keys: the sums of
+    queries.members_at_year_end and queries.positions_at_year_end, side by side (a member's buckets are
+    "<year>", a position's "<year>:<position>": both sort before the next year's)."""
+    keys = queries.KEYS.c
+    dimension, code = keys.dimension, func.substr(keys.bucket, queries._constant(6))
+
+    def balance(joined, left):
+        return func.sum(case((joined, 1), (left, -1), else_=0))
+
+    member = balance(dimension == kept.MEMBER + kept.JOINED, dimension == kept.MEMBER + kept.LEFT)
+    joined, left = kept.POSITION + kept.JOINED, kept.POSITION + kept.LEFT
+    bits = sum(case((balance(and_(dimension == joined, code == position.value),
+                             and_(dimension == left, code == position.value)) > 0, 1 << n), else_=0)
+               for n, position in enumerate(Position))
+    return (select(keys.firm_id.label("firm_id"), bits.label("positions"))
+            .where(keys.scope == cluster_id,
+                   dimension.in_([kept.MEMBER + kept.JOINED, kept.MEMBER + kept.LEFT, joined, left]),
+                   keys.bucket < str(year + 1))
+            .group_by(keys.firm_id).having(member > 0))
 
 
-def _missing_pairs(nodes: dict, links: list) -> list:
-    """Pairs of positions (by the lane each firm is drawn in) with no link between two of their firms."""
-    linked = set()
-    for link in links:
-        if link.a in nodes and link.b in nodes:
-            lanes = {nodes[link.a].lane, nodes[link.b].lane}
-            linked.add(frozenset(lanes))
-    return [(p, q) for p, q in combinations(Position, 2) if frozenset({p, q}) not in linked]
-
-
-def _candidates(nodes: dict) -> list:
+def _candidates(lanes: dict, degree: Counter) -> set:
     """The members that can be drawn: all of them, or those with at least as many links as the member
     with the MAX_NODES-th most (any other has fewer links than every one of these, so it would not be
     drawn whatever its name)."""
-    if len(nodes) <= MAX_NODES:
-        return list(nodes.values())
-    least = heapq.nlargest(MAX_NODES, (node.links for node in nodes.values()))[-1]
-    return [node for node in nodes.values() if node.links >= least]
+    if len(lanes) <= MAX_NODES:
+        return set(lanes)
+    linked = [firm_id for firm_id in degree if firm_id in lanes]
+    if len(linked) < MAX_NODES:  # isolated members are drawn too: which of them goes by name
+        return set(lanes)
+    least = heapq.nlargest(MAX_NODES, (degree[firm_id] for firm_id in linked))[-1]
+    return {firm_id for firm_id in linked if degree[firm_id] >= least}
 
 
 def _names(firm_ids, locale: str) -> dict[int, tuple[str, str]]:
@@ -280,11 +372,12 @@ def _names(firm_ids, locale: str) -> dict[int, tuple[str, str]]:
                 select(Firm.id, Firm.name_th, Firm.name_en, sort_key).where(among(Firm.id, sorted(firm_ids))))}
 
 
-def _layout(result: Network, links: list, candidates) -> None:
+def _layout(result: Network, links: list) -> None:
     """Choose the drawn members (all, or the MAX_NODES with the most links, ties by name, from the
-    candidates), put them in their lanes by name, and keep the links whose member ends are drawn."""
-    nodes = list(candidates)
-    if len(result.nodes) > MAX_NODES:  # the first MAX_NODES of that order, without sorting every member
+    candidates in result.nodes), put them in their lanes by name, and keep the links whose member ends are
+    drawn."""
+    nodes = list(result.nodes.values())
+    if len(nodes) > MAX_NODES:  # the first MAX_NODES of that order, without sorting every candidate
         nodes = heapq.nsmallest(MAX_NODES, nodes, key=lambda n: (-n.links, *_order(n)))
     result.not_drawn = result.members - len(nodes)
     lanes = list(Position) + ([None] if any(node.lane is None for node in nodes) else [])
@@ -296,10 +389,15 @@ def _layout(result: Network, links: list, candidates) -> None:
         node.x, node.y = lane.x, TOP + 30 + len(lane.nodes) * ROW
         lane.nodes.append(node)
     drawn = {node.firm_id for node in nodes}
-    result.links = [link for link in links
-                    if link.a in drawn and (link.b in drawn or link.b not in result.nodes)]
+    result.links = [link for link in links if link.a in drawn and (link.outside or link.b in drawn)]
     rows = max((len(lane.nodes) for lane in result.lanes), default=0)
     result.height = int(max(TOP + 30 + rows * ROW + BOW / 2, TOP + BOX_HEIGHT + 40))
+
+
+def to_box(node: Node, box: tuple[float, float]) -> str:
+    """The SVG path of a drawn member's links outside the cluster: a line to the "Other clusters" box."""
+    x, y = box
+    return f"M {node.x:.1f} {node.y:.1f} L {x:.1f} {y + BOX_HEIGHT / 2:.1f}"
 
 
 def path(link: Link, nodes: dict, box: tuple[float, float]) -> str:
@@ -309,8 +407,7 @@ def path(link: Link, nodes: dict, box: tuple[float, float]) -> str:
     outside box for a firm outside the cluster."""
     start = nodes[link.a]
     if link.outside:
-        x, y = box
-        return f"M {start.x:.1f} {start.y:.1f} L {x:.1f} {y + BOX_HEIGHT / 2:.1f}"
+        return to_box(start, box)
     end = nodes[link.b]
     middle_x, middle_y = (start.x + end.x) / 2, (start.y + end.y) / 2
     if start.x == end.x:
