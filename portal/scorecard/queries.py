@@ -162,15 +162,19 @@ def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
     return funnels
 
 
-def _request_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
+def _request_funnels(year: int, cluster_ids=None, open_to_all: bool = False) -> dict[int | None, Funnel]:
     """The request half of each cluster's funnel (the dashboard's definitions), in two queries: the
     partnerships count requests closed as partnered; the confirmed value counts every outcome of the
-    cluster, follow-up agreements included, as the dashboard's headline does."""
+    cluster, follow-up agreements included, as the dashboard's headline does. `open_to_all` (every cluster)
+    adds the requests and outcomes of no cluster under the key None, so that the groups add up to the
+    programme's figures (dashboard.figures) from the same two queries."""
     funnels = {}
-    scope = [CollabRequest.cluster_id.is_not(None)] if cluster_ids is None else [
-        CollabRequest.cluster_id.in_(list(cluster_ids))]
-    outcome_scope = [Outcome.cluster_id.is_not(None)] if cluster_ids is None else [
-        Outcome.cluster_id.in_(list(cluster_ids))]
+    if cluster_ids is None:
+        scope = [] if open_to_all else [CollabRequest.cluster_id.is_not(None)]
+        outcome_scope = [] if open_to_all else [Outcome.cluster_id.is_not(None)]
+    else:
+        scope = [CollabRequest.cluster_id.in_(list(cluster_ids))]
+        outcome_scope = [Outcome.cluster_id.in_(list(cluster_ids))]
 
     def of(cluster_id):
         return funnels.setdefault(cluster_id, Funnel())
@@ -340,19 +344,30 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
 
 
 def scorecard_table(year: int, now: datetime | None = None) -> tuple[dict[int, Scorecard], Funnel]:
-    """Every cluster's scorecard and the programme's funnel, for the staff table: the year's meetings
-    are read once for both."""
-    cards, meetings = _scorecards(year, None, now, programme=True)
-    return cards, programme_funnel(year, meetings=meetings)
+    """Every cluster's scorecard and the programme's funnel, for the staff table: the year's requests,
+    outcomes and meetings are read once for both (the programme's request figures are the clusters' plus
+    those of no cluster, as dashboard.figures counts them)."""
+    cards, programme = _scorecards(year, None, now, programme=True)
+    return cards, programme
 
 
 def _scorecards(year: int, cluster_ids, now, programme: bool = False):
+    """({cluster id: Scorecard}, the programme's Funnel when `programme`, else the meetings' figures)."""
     from portal import reference
 
     wanted = sorted(reference.clusters()) if cluster_ids is None else sorted(cluster_ids)
     cards = {cluster_id: Scorecard(cluster_id, year) for cluster_id in wanted}
     members, before = dashboard.members_by_cluster(year), dashboard.members_by_cluster(year - 1)
-    positions, funnels = dashboard.positions_by_cluster(year), _request_funnels(year, cluster_ids)
+    positions = dashboard.positions_by_cluster(year)
+    funnels = _request_funnels(year, cluster_ids, open_to_all=programme and cluster_ids is None)
+    whole = None
+    if programme:  # the request half added up now, before the clusters' meetings are set in their funnels
+        groups = list(funnels.values())
+        whole = Funnel(requests_posted=sum(f.requests_posted for f in groups),
+                       requests_answered=sum(f.requests_answered for f in groups),
+                       requests_partnered=sum(f.requests_partnered for f in groups),
+                       value_confirmed=sum((f.value_confirmed for f in groups), Decimal(0)))
+        funnels.pop(None, None)
     found = _member_figures(year, now, cluster_ids, programme)
     for cluster_id, meetings in found[MEETINGS].items():
         _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
@@ -363,7 +378,11 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
         card.funnel = funnels.get(cluster_id, Funnel())
         card.active, card.partner_pairs = active.get(cluster_id, 0), pairs.get(cluster_id, 0)
         card.followups_answered, card.followups_sent = found[FOLLOWUPS].get(cluster_id, (0, 0))
-    return cards, found[PROGRAMME_MEETINGS].get(PROGRAMME, (0, 0, 0, 0, 0))
+    meetings = found[PROGRAMME_MEETINGS].get(PROGRAMME, (0, 0, 0, 0, 0))
+    if whole is not None:
+        _set_meetings(whole, meetings)
+        return cards, whole
+    return cards, meetings
 
 
 def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
