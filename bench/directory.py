@@ -15,6 +15,7 @@ on both databases. BENCH_PG_DB names the PostgreSQL database (default portal_ben
 measures the databases built last time (migrating them first if the schema has moved on).
 """
 import argparse
+import gc
 import os
 import random
 import statistics
@@ -67,7 +68,9 @@ class BenchConfig(Config):
 
 def make_app(url):
     config = type("Config", (BenchConfig,), {"SQLALCHEMY_DATABASE_URI": url})
-    return create_app(config)
+    app = create_app(config)
+    gc.freeze()  # as wsgi.py does in production: the pages measured as gunicorn's workers serve them
+    return app
 
 
 def prepare_database(backend) -> str:
