@@ -15,7 +15,6 @@ The layout is deterministic: a lane per position, firms in each by name, at most
 """
 import heapq
 import math
-from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
@@ -174,33 +173,33 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     rows = _fetch(_rows(cluster_id, year))
     # A large cluster has tens of thousands of members and of links: they are kept as plain numbers and
     # tuples here, and only the members that can be drawn, and their links, become Nodes and Links.
-    lanes = {}  # member firm id -> its lane: the index of its first position in Position (NO_LANE: none)
-    held = {}  # member firm id -> its positions, as bits
-    found = []  # (kind, firm, other firm, count, confirmed value, first year, last year)
-    years = {}  # a few hundred matching days for tens of thousands of pairs: each day's year worked out once
-    for what, a, b, count, value, first, last, first_day, last_day in rows:
-        if what == MEMBER_ROW:
-            held[a] = b
-            lanes[a] = LOWEST_BIT.get(b, NO_LANE)
-        elif what == PARTNERSHIP:
-            found.append((PARTNERSHIP, a, b, int(count), _decimal(value), int(first), int(last)))
+    held, found = {}, []  # member firm id -> its positions, as bits; the rows of links
+    for row in rows:
+        if row[0] == MEMBER_ROW:
+            held[row[1]] = row[2]
         else:
-            found.append((MEETING, a, b, int(count), ZERO, years.get(first_day) or _year(years, first_day),
-                          years.get(last_day) or _year(years, last_day)))
+            found.append(row)
+    # member firm id -> its lane: the index of its first position in Position (NO_LANE: none recorded)
+    lanes = {firm_id: LOWEST_BIT.get(bits, NO_LANE) for firm_id, bits in held.items()}
     result.members = len(lanes)
 
-    degree = Counter()  # member firm id -> its links, of any kind, to members or to firms outside
+    degree = {}  # member firm id -> its links, of any kind, to members or to firms outside
     linked_lanes = set()
-    links = []
-    for kind, a, b, *figures in found:
+    links = []  # (kind, member, other firm, outside, count, confirmed value, first year, last year)
+    years = {}  # a few hundred matching days for tens of thousands of pairs: each day's year worked out once
+    for kind, a, b, count, value, first, last, first_day, last_day in found:
         if a not in lanes:  # a member first
             a, b = b, a
         outside = b not in lanes
-        degree[a] += 1
+        degree[a] = degree.get(a, 0) + 1
         if not outside:
-            degree[b] += 1
+            degree[b] = degree.get(b, 0) + 1
             linked_lanes.add(frozenset((lanes[a], lanes[b])))
-        links.append((kind, a, b, outside, *figures))
+        if kind == PARTNERSHIP:
+            links.append((kind, a, b, outside, count, _decimal(value), first, last))
+        else:
+            links.append((kind, a, b, outside, count, ZERO, years.get(first_day) or _year(years, first_day),
+                          years.get(last_day) or _year(years, last_day)))
     result.links_total = len(links)
     result.outside_links_total = sum(1 for link in links if link[3])
     result.isolated_total = result.members - len(degree)
@@ -213,7 +212,7 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
         nodes[firm_id] = Node(firm_id, "", [], links=degree.get(firm_id, 0))
     for node in nodes.values():
         node.positions = [position for n, position in enumerate(Position) if held[node.firm_id] & (1 << n)]
-    kept = [Link(a, b, kind, count, value, first, last, outside)
+    kept = [Link(a, b, kind, int(count), value, int(first), int(last), outside)
             for kind, a, b, outside, count, value, first, last in links
             if a in nodes and (outside or b in nodes)]
     names = _names(ids | {link.b for link in kept if link.outside}, locale)
@@ -271,9 +270,9 @@ def _fetch(statement) -> list[tuple]:
 
 def _decimal(value) -> Decimal:
     """A sum of baht as the driver returns it (PostgreSQL: Decimal; SQLite: int or float), to the satang."""
-    if value is None:
-        return ZERO
-    return value if isinstance(value, Decimal) else Decimal(str(value)).quantize(SATANG)
+    if type(value) is Decimal:
+        return value
+    return ZERO if value is None else Decimal(str(value)).quantize(SATANG)
 
 
 def _year(years: dict, day) -> int:
@@ -348,7 +347,7 @@ def _members_with_positions(cluster_id: int, year: int):
             .group_by(keys.firm_id).having(member > 0))
 
 
-def _candidates(lanes: dict, degree: Counter) -> set:
+def _candidates(lanes: dict, degree: dict) -> set:
     """The members that can be drawn: all of them, or those with at least as many links as the member
     with the MAX_NODES-th most (any other has fewer links than every one of these, so it would not be
     drawn whatever its name)."""
