@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from portal.collab.models import CollabRequest, Kind
 from portal.extensions import db
+from portal.glossary.models import GlossaryEntry
 from portal.search.text import words as search_words
 from portal.thai import bangkok_today
 from tests import factories
@@ -88,6 +89,36 @@ def test_every_term_whole_and_a_term_of_several_words(app, client, monkeypatch):
         assert directory(client, "ฟาร์มปลากัด ส่งออก")[0] == "ฟาร์มปลากัดบางกอก"
     # then those with one of the two terms (any term matches): the name first
     assert directory(client, "ฟาร์มปลากัด ส่งออก") == ["ฟาร์มปลากัดบางกอก", "ฟาร์มปลากัดนนท์", "ฟาร์มหมูบางกอก"]
+
+
+def test_a_record_with_two_forms_of_a_term_takes_one_place_in_the_window(app, client, monkeypatch):
+    """ปลากัด and betta are one term (the glossary): a firm with both words is one match, not two. Read per
+    word, it took two places of a window of two, and the other firm was left out."""
+    from portal.search import rank
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ปลากัด", term_en="betta", key_th="ปลากัด", key_en="betta"))
+        factories.firm(name_th="ปลากัดสยาม", name_en="Siam Betta")
+        factories.firm(name_th="ร้านปลากัด")
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2)
+    assert sorted(directory(client, "ปลากัด")) == ["ปลากัดสยาม", "ร้านปลากัด"]
+
+
+def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_order(app, client, monkeypatch):
+    """Every term's postings are read in record id order and intersected before a record is read: with more
+    matches than the window, the window is the first records (as SQLite's FTS index reads them), the same
+    whichever term is typed first."""
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(4):
+            factories.firm(name_th=f"ฟาร์มปลากัด {n}", description_th="ส่งออก")
+        factories.firm(name_th="ฟาร์มปลากัด 9")                                   # not ส่งออก
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2)
+    for query in ("ปลากัด ส่งออก", "ส่งออก ปลากัด"):
+        assert sorted(directory(client, query)) == ["ฟาร์มปลากัด 0", "ฟาร์มปลากัด 1"]
 
 
 def test_the_board_reads_its_postings_too(app, client, monkeypatch):
