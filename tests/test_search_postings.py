@@ -121,6 +121,37 @@ def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_o
         assert sorted(directory(client, query)) == ["ฟาร์มปลากัด 0", "ฟาร์มปลากัด 1"]
 
 
+@pytest.mark.parametrize("query", ["ปลากัด ส่งออก", "ฟาร์มปลากัด ส่งออก", "fighting fish export", "ส่งออก"])
+def test_the_whole_word_windows_score_is_the_full_score(app, query):
+    """relevance(every_term_whole=True) leaves tests out for records having every term whole: for those it must
+    give what the full score gives, including a term of several words standing whole with other letters
+    between ("fighting-fish": found whole, not as typed) and terms only in the description."""
+    from sqlalchemy import select
+
+    from portal.firms.models import Firm
+    from portal.search import relevance
+    from portal.search.sql import whole_words
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ส่งออก", term_en="export", key_th="ส่งออก", key_en="export"))
+        for name, products, description in [
+            ("ฟาร์มปลากัดบางกอก", None, "ส่งออก"), ("ร้านปลา", "ปลากัด", "export"), ("สวนผัก", None, "ปลากัด ส่งออก"),
+            ("ฟาร์ม ปลากัด", "ส่งออก", None), ("Fighting-fish Farm", None, "export only"), ("ปลากัดส่งออก", None, None),
+            ("fighting fish export", None, None), ("ส่งออกข้าว", "ปลากัดป่า", None),
+        ]:
+            factories.firm(name_th=name, products_th=products, description_th=description)
+        db.session.commit()
+        with app.test_request_context("/"):
+            from portal.directory.queries import Filters
+
+            groups = Filters(q=query).groups
+            found = whole_words(Firm, groups, "firm_words", "firm_id")
+            full, short = relevance(Firm, groups, "postgresql"), relevance(Firm, groups, "postgresql", True)
+            scores = db.session.execute(select(Firm.name_th, full, short).where(found)).all()
+        assert scores and all(row[1] == row[2] for row in scores), scores
+        db.session.rollback()
+
+
 def test_the_board_reads_its_postings_too(app, client, monkeypatch):
     from portal.search import rank
 
