@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from portal.collab.models import CollabRequest, Kind
 from portal.extensions import db
+from portal.glossary.models import GlossaryEntry
 from portal.search.text import words as search_words
 from portal.thai import bangkok_today
 from tests import factories
@@ -90,6 +91,67 @@ def test_every_term_whole_and_a_term_of_several_words(app, client, monkeypatch):
     assert directory(client, "ฟาร์มปลากัด ส่งออก") == ["ฟาร์มปลากัดบางกอก", "ฟาร์มปลากัดนนท์", "ฟาร์มหมูบางกอก"]
 
 
+def test_a_record_with_two_forms_of_a_term_takes_one_place_in_the_window(app, client, monkeypatch):
+    """ปลากัด and betta are one term (the glossary): a firm with both words is one match, not two. Read per
+    word, it took two places of a window of two, and the other firm was left out."""
+    from portal.search import rank
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ปลากัด", term_en="betta", key_th="ปลากัด", key_en="betta"))
+        factories.firm(name_th="ปลากัดสยาม", name_en="Siam Betta")
+        factories.firm(name_th="ร้านปลากัด")
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2)
+    assert sorted(directory(client, "ปลากัด")) == ["ปลากัดสยาม", "ร้านปลากัด"]
+
+
+def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_order(app, client, monkeypatch):
+    """Every term's postings are read in record id order and intersected before a record is read: with more
+    matches than the window, the window is the first records (as SQLite's FTS index reads them), the same
+    whichever term is typed first."""
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(4):
+            factories.firm(name_th=f"ฟาร์มปลากัด {n}", description_th="ส่งออก")
+        factories.firm(name_th="ฟาร์มปลากัด 9")                                   # not ส่งออก
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2)
+    for query in ("ปลากัด ส่งออก", "ส่งออก ปลากัด"):
+        assert sorted(directory(client, query)) == ["ฟาร์มปลากัด 0", "ฟาร์มปลากัด 1"]
+
+
+@pytest.mark.parametrize("query", ["ปลากัด ส่งออก", "ฟาร์มปลากัด ส่งออก", "fighting fish export", "ส่งออก"])
+def test_the_whole_word_windows_score_is_the_full_score(app, query):
+    """relevance(every_term_whole=True) leaves tests out for records having every term whole: for those it must
+    give what the full score gives, including a term of several words standing whole with other letters
+    between ("fighting-fish": found whole, not as typed) and terms only in the description."""
+    from sqlalchemy import select
+
+    from portal.firms.models import Firm
+    from portal.search import relevance
+    from portal.search.sql import whole_words
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ส่งออก", term_en="export", key_th="ส่งออก", key_en="export"))
+        for name, products, description in [
+            ("ฟาร์มปลากัดบางกอก", None, "ส่งออก"), ("ร้านปลา", "ปลากัด", "export"), ("สวนผัก", None, "ปลากัด ส่งออก"),
+            ("ฟาร์ม ปลากัด", "ส่งออก", None), ("Fighting-fish Farm", None, "export only"), ("ปลากัดส่งออก", None, None),
+            ("fighting fish export", None, None), ("ส่งออกข้าว", "ปลากัดป่า", None),
+        ]:
+            factories.firm(name_th=name, products_th=products, description_th=description)
+        db.session.commit()
+        with app.test_request_context("/"):
+            from portal.directory.queries import Filters
+
+            groups = Filters(q=query).groups
+            found = whole_words(Firm, groups, "firm_words", "firm_id")
+            full, short = relevance(Firm, groups, "postgresql"), relevance(Firm, groups, "postgresql", True)
+            scores = db.session.execute(select(Firm.name_th, full, short).where(found)).all()
+        assert scores and all(row[1] == row[2] for row in scores), scores
+        db.session.rollback()
+
+
 def test_the_board_reads_its_postings_too(app, client, monkeypatch):
     from portal.search import rank
 
@@ -103,6 +165,10 @@ def test_the_board_reads_its_postings_too(app, client, monkeypatch):
     assert board(client, "ปลา") == ["หาผู้ซื้อปลา"]
 
 
+SETTINGS = ("SELECT current_setting('enable_seqscan'), current_setting('random_page_cost'), "
+            "current_setting('enable_hashagg'), current_setting('plan_cache_mode')")
+
+
 @pytest.mark.parametrize("query", ["ปลากัด", "ไม่มีคำนี้เลย"])
 def test_the_search_settings_are_put_back_within_the_transaction(app, query):
     """The planner settings a search sets (index_first) go back with the page's rows, or on their own when
@@ -112,13 +178,11 @@ def test_the_search_settings_are_put_back_within_the_transaction(app, query):
     with app.app_context():
         factories.firm(name_th="ฟาร์มปลากัดบางกอก")
         db.session.commit()
-        before = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
-                                         "current_setting('random_page_cost')")).one()
+        before = db.session.execute(text(SETTINGS)).one()
         with app.test_request_context("/"):
             filters = directory_queries.Filters(q=query)
             page = directory_queries.search(filters, None, "th")
         assert bool(page.rows) is (query == "ปลากัด")
-        after = db.session.execute(text("SELECT current_setting('enable_seqscan'), "
-                                        "current_setting('random_page_cost')")).one()
-        assert tuple(after) == tuple(before) == ("on", before[1])
+        after = db.session.execute(text(SETTINGS)).one()
+        assert tuple(after) == tuple(before) == ("on", before[1], "on", "auto")
         db.session.rollback()

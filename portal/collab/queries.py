@@ -72,12 +72,18 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = F
     return criteria
 
 
+def _relevance_order(filters: BoardFilters, every_term_whole: bool = False) -> tuple:
+    """Best match first, then verified firms' requests, then the newest (every_term_whole: the same order for
+    requests with every term whole, search.rank.relevance)."""
+    return (relevance(CollabRequest, filters.groups, db.session.get_bind().dialect.name, every_term_whole).desc(),
+            Firm.verified_at.is_(None), CollabRequest.created_at.desc(), CollabRequest.id.desc())
+
+
 def board(filters: BoardFilters, viewer) -> CappedPage:
     """One page of the board (page 1 when there is no filters.page) and the number of matches, counted up to
     portal.listing's COUNT_CAP: two queries."""
     if filters.order == "relevance":
-        order = (relevance(CollabRequest, filters.groups, db.session.get_bind().dialect.name).desc(),
-                 Firm.verified_at.is_(None), CollabRequest.created_at.desc(), CollabRequest.id.desc())
+        order = _relevance_order(filters)
     elif filters.order == "closing":
         order = (CollabRequest.expires_on, CollabRequest.id)
     else:
@@ -90,7 +96,8 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         every_term = ids.where(*_criteria(filters, viewer, False, every_term=True)) if len(filters.terms) > 1 else None
         whole = ids.where(*_criteria(filters, viewer, False, whole=True)) if uses_postings(db.session) else None
         return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
-                           PER_PAGE, first_ids=every_term, whole_ids=whole)
+                           PER_PAGE, first_ids=every_term, whole_ids=whole,
+                           whole_order=_relevance_order(filters, every_term_whole=True) if whole is not None else None)
     with index_first(db.session) if filters.terms else nullcontext():
         return capped_page(matching, rows.where(*_criteria(filters, viewer, ordered=True)).order_by(*order),
                            filters.page, PER_PAGE)

@@ -82,16 +82,17 @@ def completeness():
             + case((Firm.logo_filename.is_not(None), 1), else_=0) + case((Firm.name_en.is_not(None), 1), else_=0))
 
 
-def _order(filters: Filters, locale: str):
+def _order(filters: Filters, locale: str, every_term_whole: bool = False):
     """ORDER BY for the page. With search words, PostgreSQL does better taking the matches from the
     trigram index and keeping the top rows than walking the name index hoping to meet matches: names
     sharing a word sit together in name order, which its estimates do not know (measured: 150 ms for
-    "betta" the one way, a few ms the other). "|| ''" keeps the order but hides the index."""
+    "betta" the one way, a few ms the other). "|| ''" keeps the order but hides the index. every_term_whole:
+    the same order for records with every term whole (search.rank.relevance)."""
     dialect = db.session.get_bind().dialect.name
     key = Firm.sort_en if locale == "en" else Firm.sort_th
     if filters.order == "relevance":
-        return (relevance(Firm, filters.groups, dialect).desc(), Firm.verified_at.is_(None), completeness().desc(),
-                key, Firm.id)
+        return (relevance(Firm, filters.groups, dialect, every_term_whole).desc(), Firm.verified_at.is_(None),
+                completeness().desc(), key, Firm.id)
     if filters.order == "newest":
         return (Firm.created_at.desc(), Firm.id.desc())
     if filters.terms and dialect == "postgresql":
@@ -109,7 +110,8 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
         whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, whole=True))
                  if uses_postings(db.session) else None)
         return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
-                           filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole)
+                           filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
+                           whole_order=_order(filters, locale, every_term_whole=True) if whole is not None else None)
     with index_first(db.session) if filters.terms else nullcontext():
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)

@@ -32,10 +32,15 @@ RANK_WINDOW = 1500
 IN_NAME, IN_PRODUCTS, IN_BODY, PART_OF_NAME = 8, 4, 2, 1
 
 
-def relevance(model, query_terms, dialect: str):
+def relevance(model, query_terms, dialect: str, every_term_whole: bool = False):
     """SQL expression: the record's score for the query (higher first). With one term every match has
     it, so only its place is scored; strings that contain another of their group are left out of each test
-    (" betta fish " when " betta " is there: whatever has the one has the other)."""
+    (" betta fish " when " betta " is there: whatever has the one has the other).
+
+    every_term_whole: the same score, for records known to have every term as a whole word of their name,
+    products or description (search.sql.whole_words' matches): a term's place is then one of the three,
+    and a term that is one word as typed is certainly found, so those tests are left out (each is a scan of
+    the record's text, for every record of the window)."""
     position = func.instr if dialect == "sqlite" else func.strpos
 
     def contains(column, strings):
@@ -46,12 +51,21 @@ def relevance(model, query_terms, dialect: str):
     for group in groups:
         letters = needed(group)
         whole = needed(w for w in (word_text(s) for s in group) if w)
-        term_score = case((contains(model.search_text, letters), FOUND), else_=0) if len(groups) > 1 else None
+        term_score = None
+        if len(groups) > 1:
+            # " s " among a record's words means s is in its text (the words are cut from that text), but a
+            # term of several words (ฟาร์มปลากัด, "fighting fish") may stand whole with other letters between
+            one_word_each = all(word_text(s) == f" {s} " for s in group)
+            term_score = (literal(FOUND) if every_term_whole and one_word_each
+                          else case((contains(model.search_text, letters), FOUND), else_=0))
         if whole:
             place = case((contains(model.words_name, whole), IN_NAME),
                          (contains(model.words_products, whole), IN_PRODUCTS),
-                         (contains(model.words_body, whole), IN_BODY),
-                         (contains(model.words_name, letters), PART_OF_NAME), else_=0)
+                         else_=IN_BODY) if every_term_whole else \
+                case((contains(model.words_name, whole), IN_NAME),
+                     (contains(model.words_products, whole), IN_PRODUCTS),
+                     (contains(model.words_body, whole), IN_BODY),
+                     (contains(model.words_name, letters), PART_OF_NAME), else_=0)
             term_score = place if term_score is None else term_score + place
         if term_score is not None:
             score = term_score if score is None else score + term_score
@@ -65,11 +79,11 @@ def _key(clause) -> tuple:
     return clause, False
 
 
-def _found(queries, columns):
-    """The rows of the first RANK_WINDOW records of each query in turn, each skipped when one before it
-    filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
+def _found(queries):
+    """The rows of the first RANK_WINDOW records of each (query, columns) in turn, each skipped when one before
+    it filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
     CTE, gated by a condition the database evaluates once, before it starts reading that part."""
-    queries = [query.add_columns(*columns).limit(RANK_WINDOW) for query in queries if query is not None]
+    queries = [query.add_columns(*columns).limit(RANK_WINDOW) for query, columns in queries if query is not None]
     if db.session.get_bind().dialect.name != "postgresql":
         found = []
         for query in queries:
@@ -88,7 +102,7 @@ def _found(queries, columns):
 
 
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
-                first_ids=None, whole_ids=None) -> CappedPage:
+                first_ids=None, whole_ids=None, whole_order=None) -> CappedPage:
     """One page of the matches in `order` (relevance first), and their number counted up to cap.
 
     The first RANK_WINDOW matches are found once, by the index, with the values they are ordered by
@@ -99,12 +113,14 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     `whole_ids` (PostgreSQL: search.sql.whole_words) finds the records with every term as whole words, in
     an index read in order: when they fill the window, the window is theirs and the other, costlier
     queries are not run (those records score above any with a term only inside a longer word; with more
-    matches than the window, which ones are ranked was the index's choice anyway). Two queries, or three."""
+    matches than the window, which ones are ranked was the index's choice anyway). `whole_order`: the same
+    order, as it is computed for those records (relevance(..., every_term_whole=True)). Two queries, or three."""
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
+    whole_columns = [_key(clause)[0] for clause in whole_order] if whole_order is not None else columns
     found = {}
     with index_first_then(db.session) as restore:
-        for row in _found((whole_ids, first_ids, matching_ids), columns):
+        for row in _found(((whole_ids, whole_columns), (first_ids, columns), (matching_ids, columns))):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
     ranked = list(found.values())[:RANK_WINDOW]
