@@ -265,12 +265,11 @@ def test_the_map_in_thai(app, world, th):
 def test_link_paths_keep_clear_of_the_lanes_they_pass():
     nodes = {1: networks.Node(1, "A", [], x=40, y=100), 2: networks.Node(2, "B", [], x=300, y=100),
              3: networks.Node(3, "C", [], x=560, y=100), 4: networks.Node(4, "D", [], x=40, y=160)}
-    path = lambda a, b, outside=False: networks.path(  # noqa: E731
-        networks.Link(a, b, networks.PARTNERSHIP, outside=outside), nodes, (830, 60))
+    path = lambda a, b: networks.path(networks.Link(a, b, networks.PARTNERSHIP), nodes)  # noqa: E731
     assert path(1, 2) == "M 40.0 100.0 L 300.0 100.0"  # neighbouring lanes: a line
     assert path(1, 3) == "M 40.0 100.0 Q 300.0 160.0 560.0 100.0"  # past the middle lane: bowed down
     assert path(1, 4) == "M 40.0 100.0 Q 95.0 130.0 40.0 160.0"  # within a lane: bowed out to the right
-    assert path(3, 9, outside=True) == "M 560.0 100.0 L 830.0 95.0"  # to the "other clusters" box
+    assert networks.to_box(nodes[3], (830, 60)) == "M 560.0 100.0 L 830.0 95.0"  # to the "other clusters" box
 
 
 def test_a_member_with_no_recorded_position_gets_a_lane_of_its_own(app, world):

@@ -399,15 +399,12 @@ def to_box(node: Node, box: tuple[float, float]) -> str:
     return f"M {node.x:.1f} {node.y:.1f} L {x:.1f} {y + BOX_HEIGHT / 2:.1f}"
 
 
-def path(link: Link, nodes: dict, box: tuple[float, float]) -> str:
-    """The SVG path of a drawn link: a line between nodes in neighbouring lanes; a curve bowed out to the
-    right between two nodes of one lane (so that it does not run along the lane), and bowed down between
-    lanes that are not neighbours (so that it does not run through the lane between); a line to the
-    outside box for a firm outside the cluster."""
-    start = nodes[link.a]
-    if link.outside:
-        return to_box(start, box)
-    end = nodes[link.b]
+def path(link: Link, nodes: dict) -> str:
+    """The SVG path of a drawn link between two members: a line between nodes in neighbouring lanes; a curve
+    bowed out to the right between two nodes of one lane (so that it does not run along the lane), and bowed
+    down between lanes that are not neighbours (so that it does not run through the lane between). Links
+    with firms outside the cluster are drawn a member at a time (to_box)."""
+    start, end = nodes[link.a], nodes[link.b]
     middle_x, middle_y = (start.x + end.x) / 2, (start.y + end.y) / 2
     if start.x == end.x:
         control = (start.x + 40 + min(120, abs(end.y - start.y) / 4), middle_y)
