@@ -44,7 +44,12 @@ from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES  # noqa: E402
 from portal.thai import bangkok_today, fiscal_year  # noqa: E402
 
 SEED = 2563
-START = datetime(2016, 10, 1, tzinfo=timezone.utc)
+# The history (firms, memberships, requests, matching days) spans about nine and a half years and ends on the
+# day the dataset is built, as a live portal's does: requests expire 60 days after they are posted, so the
+# open board holds the last 60 days' requests. With a fixed start (1 October 2016) the history ended in
+# April 2026, and from June 2026 every request had expired: the board's figures measured an empty board.
+SPAN_SECONDS = 300_000_000
+START = datetime.combine(bangkok_today(), datetime.min.time(), timezone.utc) - timedelta(seconds=SPAN_SECONDS)
 BENCH_PASSWORD = "bench-password"  # nosec B105  # the benchmark's own staff account, in its own database
 COORDINATOR = "bench.coordinator@example.com"
 MEMBER = "bench.member@example.com"  # a signed-in member who owns no firm: the `…_member` cases
@@ -116,7 +121,7 @@ def generate_requests(rng, request_count: int, firm_count: int, clusters) -> lis
     kinds, requests, responses, outcomes, partnerships = list(Kind), [], [], [], []
     aims = {kind.value: kind.aim.value for kind in kinds}
     for i in range(1, request_count + 1):
-        created = START + timedelta(seconds=rng.randrange(300_000_000))
+        created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
         firm_id = rng.randrange(1, firm_count + 1)
         partnered = rng.random() < 0.1
         title = f"คำขอความร่วมมือ {i}"
@@ -190,7 +195,7 @@ def generate_meetings(rng, meeting_count: int, firm_count: int, clusters, partne
     made, stages = 0, list(Stage)
     dates = [row[0] for row in partnerships]
     for event_id in range(1, days + 1):
-        day_at = START + timedelta(seconds=rng.randrange(300_000_000))
+        day_at = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
         day = day_at.date()
         opens = datetime(day.year, day.month, day.day, 2, tzinfo=timezone.utc)  # 09:00 in Bangkok
         rows["events"].append({
@@ -332,7 +337,7 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
             "products_th": trade[0],
             "products_en": trade[1] if english else None,
         }
-        created = START + timedelta(seconds=rng.randrange(300_000_000))
+        created = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
         values.update(firm_search_fields(values))
         values.update({
             "legal_form": LegalForm.INDIVIDUAL.value, "province_id": rng.choice(provinces),
@@ -359,7 +364,7 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
             chosen.add(rng.choices(range(len(clusters)), weights=weights)[0])
         for index in chosen:
             mid += 1
-            decided = START + timedelta(seconds=rng.randrange(300_000_000))
+            decided = START + timedelta(seconds=rng.randrange(SPAN_SECONDS))
             approved = rng.random() < 0.95
             memberships.append({
                 "id": mid, "firm_id": firm_id, "cluster_id": clusters[index].id,
