@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response, ResponseStatus
+from portal.db import among
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
@@ -81,7 +82,7 @@ def _relevance_order(filters: BoardFilters, every_term_whole: bool = False) -> t
 
 def board(filters: BoardFilters, viewer) -> CappedPage:
     """One page of the board (page 1 when there is no filters.page) and the number of matches, counted up to
-    portal.listing's COUNT_CAP: two queries."""
+    portal.listing's COUNT_CAP: two queries, three with a chosen order (the count, the page's ids, their rows)."""
     if filters.order == "relevance":
         order = _relevance_order(filters)
     elif filters.order == "closing":
@@ -98,9 +99,17 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
                            PER_PAGE, first_ids=every_term, whole_ids=whole,
                            whole_order=_relevance_order(filters, every_term_whole=True) if whole is not None else None)
+    # The page's ids first, sorted from the board index alone; then those requests' rows. Sorting the rows
+    # themselves read every open request's whole row into the sort (15 ms of 23 for 3,141 open requests on
+    # SQLite); the index holds what the open board filters and sorts on (ix_collab_requests_board).
+    ids = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
+        *_criteria(filters, viewer, ordered=True)).order_by(*order)
     with index_first(db.session) if filters.terms else nullcontext():
-        return capped_page(matching, rows.where(*_criteria(filters, viewer, ordered=True)).order_by(*order),
-                           filters.page, PER_PAGE)
+        found = capped_page(matching, ids, filters.page, PER_PAGE)
+    if found.rows:
+        by_id = {request.id: request for request in db.session.scalars(rows.where(among(CollabRequest.id, found.rows)))}
+        found.rows = [by_id[request_id] for request_id in found.rows if request_id in by_id]
+    return found
 
 
 def keyset(filters: BoardFilters, viewer, after_id: int, limit: int) -> list:
