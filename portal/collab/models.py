@@ -143,7 +143,7 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
     details = Bilingual("details")
 
     __table_args__ = (
-        Index("ix_collab_requests_board", "status", "expires_on", "id", "created_at", "firm_id", "hidden_at"),
+        Index("ix_collab_requests_board", "status", "expires_on", "id"),
         Index("ix_collab_requests_created", "created_at", "id", "firm_id"),  # firm: the scorecard's recent activity
         Index("ix_collab_requests_cluster_open", "cluster_id", "status", "expires_on"),  # a cluster's open board
         Index("ix_collab_requests_fiscal_year", "fiscal_year", "cluster_id", "id"),  # id: answered, from the index
