@@ -297,3 +297,21 @@ def test_links_in_a_fixed_order(app, world):
     assert [(link.kind, names[link.a], names[link.b]) for link in net.links] == [
         ("partnership", "Firm A", "Firm B"), ("partnership", "Firm A", "Firm C"), ("partnership", "Firm C", "Firm E"),
         ("meeting", "Firm B", "Firm C")]
+
+
+@pytest.mark.parametrize("year", [2563, YEAR, 2565])
+def test_the_maps_one_pass_reads_the_scorecards_members_and_positions(app, world, year):
+    """network._members_with_positions sums the same kept keys as queries.members_at_year_end and
+    positions_at_year_end in one pass: the same firms, each with the same positions."""
+    from portal.scorecard import queries
+
+    with app.app_context():
+        one_pass = {firm_id: [p for n, p in enumerate(Position) if bits & (1 << n)]
+                    for firm_id, bits in db.session.execute(networks._members_with_positions(world["betta"], year))}
+        members = {firm_id for firm_id, _ in db.session.execute(queries.members_at_year_end(year, [world["betta"]]))}
+        held = {}
+        for firm_id, _cluster, code in db.session.execute(queries.positions_at_year_end(year, [world["betta"]])):
+            held.setdefault(firm_id, set()).add(Position(code))
+    assert set(one_pass) == members and members
+    assert {firm_id: set(positions) for firm_id, positions in one_pass.items()} == {
+        firm_id: held.get(firm_id, set()) for firm_id in members}

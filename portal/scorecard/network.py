@@ -84,7 +84,7 @@ class Link:
 
     @property
     def years(self) -> str:
-        return str(self.first_year) if self.first_year == self.last_year else f"{self.first_year}–{self.last_year}"
+        return queries.years_text(self.first_year, self.last_year)
 
     @property
     def stroke(self) -> float:
@@ -110,7 +110,7 @@ class Outside:
 
     @property
     def years(self) -> str:
-        return str(self.first_year) if self.first_year == self.last_year else f"{self.first_year}–{self.last_year}"
+        return queries.years_text(self.first_year, self.last_year)
 
     @property
     def stroke(self) -> float:
@@ -303,12 +303,9 @@ def _rows(cluster_id: int, year: int):
     none = lambda kind: cast(null(), kind)  # noqa: E731  typed: PostgreSQL settles a UNION's column types
     tag = queries._constant
 
-    def pair(a, b):
-        return case((a < b, a), else_=b), case((a < b, b), else_=a)
-
     member_rows = select(tag(MEMBER_ROW), members.c.firm_id, members.c.positions, none(Integer), none(Numeric),
                          none(Integer), none(Integer), none(Date), none(Date))
-    low, high = pair(Outcome.firm_id, Outcome.partner_firm_id)
+    low, high = queries.ordered_pair(Outcome.firm_id, Outcome.partner_firm_id)
     confirmed_value = func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0))
     partnerships = (select(tag(PARTNERSHIP), low, high, func.count(), confirmed_value,
                            func.min(Outcome.fiscal_year), func.max(Outcome.fiscal_year), none(Date), none(Date))
@@ -316,7 +313,7 @@ def _rows(cluster_id: int, year: int):
                            or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
                     .group_by(low, high))
     held = queries.held_meetings_until(year).subquery()
-    low, high = pair(held.c.a, held.c.b)
+    low, high = queries.ordered_pair(held.c.a, held.c.b)
     meetings = (select(tag(MEETING), low, high, func.count(), none(Numeric), none(Integer), none(Integer),
                        func.min(held.c.day), func.max(held.c.day))
                 .where(or_(held.c.a.in_(ids), held.c.b.in_(ids)), held.c.a != held.c.b)

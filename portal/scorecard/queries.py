@@ -84,6 +84,16 @@ def positions_at_year_end(year: int, cluster_ids):
             .group_by(keys.firm_id, keys.scope, position).having(balance > 0))
 
 
+def ordered_pair(a, b):
+    """(the lower, the higher) of two firm id columns: a pair of firms the same whichever side is which."""
+    return case((a < b, a), else_=b), case((a < b, b), else_=a)
+
+
+def years_text(first: int, last: int) -> str:
+    """A span of fiscal years as shown: "2564", or "2564–2566"."""
+    return str(first) if first == last else f"{first}–{last}"
+
+
 def partnerships_until(year: int):
     """Criteria on Outcome: a partnership between two firms (a request closed as partnered, or an agreement
     answered to a follow-up) reported in `year` or before, as the collaboration density counts them."""
@@ -415,8 +425,7 @@ def _pairs_by_cluster(year: int, cluster_ids):
                      select(Outcome.partner_firm_id).where(*partnerships_until(year)))
     members = members_at_year_end(year, cluster_ids, partners).cte("partner_members")
     first, second = aliased(members), aliased(members)
-    low = case((Outcome.firm_id < Outcome.partner_firm_id, Outcome.firm_id), else_=Outcome.partner_firm_id)
-    high = case((Outcome.firm_id < Outcome.partner_firm_id, Outcome.partner_firm_id), else_=Outcome.firm_id)
+    low, high = ordered_pair(Outcome.firm_id, Outcome.partner_firm_id)
     pairs = (select(first.c.cluster_id, low.label("low"), high.label("high")).distinct()
              .select_from(Outcome)
              .join(first, first.c.firm_id == Outcome.firm_id)
