@@ -6,12 +6,12 @@ search is the way further. Both bound the work a page does, whatever the size of
 Page numbers follow portal.listing's rule.
 """
 import math
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, case, exists, false, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
+from portal.db import among
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
@@ -102,7 +102,7 @@ def _order(filters: Filters, locale: str, every_term_whole: bool = False):
 
 def search(filters: Filters, viewer, locale: str) -> CappedPage:
     """One page of firms (page 1 when there is no filters.page) and the number of matches, counted up to
-    COUNT_CAP: two queries."""
+    COUNT_CAP: two queries, three when searched with a chosen order."""
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     if filters.order == "relevance":  # ranked_page takes the matches from the indexes itself
         every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True))
@@ -112,9 +112,15 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
         return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
                            whole_order=_order(filters, locale, every_term_whole=True) if whole is not None else None)
-    with index_first(db.session) if filters.terms else nullcontext():
+    if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
+    # Searched and sorted by name or date, every match is sorted: their ids only, then the page's rows
+    # (sorting whole rows: "ปลากัด" by name 53 → 31 ms at p50 on SQLite at 100,000 firms).
+    ids = select(Firm.id).where(*_criteria(filters, viewer, ordered=True)).order_by(*_order(filters, locale))
+    with index_first(db.session):
+        return capped_page(matching, ids, filters.page, PER_PAGE, COUNT_CAP,
+                           load=lambda page_ids: db.session.scalars(select(Firm).where(among(Firm.id, page_ids))))
 
 
 def keyset(filters: Filters, viewer, after_id: int, limit: int) -> list:
