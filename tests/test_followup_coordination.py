@@ -128,3 +128,56 @@ def test_the_reminder_post_needs_its_csrf_token(app, cast, sent, monkeypatch):
     assert response.status_code in (400, 302)
     with app.app_context():
         assert db.session.get(FollowUp, sent["a_about_b"]).extra_reminder_at is None
+
+
+def _listed(app, cluster_slug, state="all"):
+    """The ids the list shows on its first page (24 a page), and the statements that read them."""
+    from sqlalchemy import event
+
+    from portal.clusters.models import Cluster
+    from portal.followup import queries
+
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    with app.test_request_context("/"):
+        cluster = db.session.scalar(select(Cluster).where(Cluster.slug == cluster_slug))
+        event.listen(db.engine, "before_cursor_execute", listen)
+        try:
+            found = queries.of_cluster(cluster, state, 1, 24)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listen)
+        return [followup.id for followup in found.rows], found, statements
+
+
+@pytest.mark.parametrize("state", ["all", "unanswered", "answered"])
+def test_a_long_list_is_read_off_its_index_in_the_same_order_as_a_short_one(app, sent, monkeypatch, state):
+    """Past the count's cap the list walks ix_followups_list (a correlated EXISTS) instead of gathering
+    the members' questions and sorting them: the same questions in the same order either way."""
+    from portal.followup import queries
+
+    short, found, statements = _listed(app, "betta", state)
+    assert not found.capped and not any("EXISTS" in statement for statement in statements)
+    monkeypatch.setattr(queries, "COUNT_CAP", 0)
+    long, found, statements = _listed(app, "betta", state)
+    assert found.capped and any("EXISTS" in statement for statement in statements)
+    assert long == short
+    expected = {"all": [sent["a_about_b"], sent["answered"]], "unanswered": [sent["a_about_b"]],
+                "answered": [sent["answered"]]}[state]
+    assert [i for i in short if i in expected] == expected  # unanswered first
+    assert (sent["answered"] in short) == (state != "unanswered")
+    assert (sent["a_about_b"] in short) == (state != "answered")
+
+
+def test_a_list_longer_than_the_cap_says_so_and_how_to_narrow_it(app, cast, sent, monkeypatch, th):
+    from portal.followup import queries
+
+    coordinator = signed_in(app, cast.email("coordinator"))
+    page = body(coordinator.get("/followup/clusters/betta/"))
+    assert th("More than %(num)s questions", num="1") not in page
+    monkeypatch.setattr(queries, "COUNT_CAP", 1)
+    page = body(coordinator.get("/followup/clusters/betta/"))
+    assert th("More than %(num)s questions", num="1") in page
+    assert th("Only the first %(num)s can be browsed page by page: choose “Not answered” or “Answered” to narrow "
+              "the list.", num="1") in page
+    english = body(coordinator.get("/followup/clusters/betta/?state=answered&lang=en"))
+    assert "1 question" in english and "More than" not in english  # one answered: not over the cap of 1

@@ -188,8 +188,8 @@ def shown_page(body: str) -> int:
 
 def test_every_paginated_list_is_in_the_truth_table(app):
     """A new list that reads ?page= joins LISTS, so the rule below is checked on it too."""
-    reads_page = {endpoint for endpoint, view in app.view_functions.items()
-                  if re.search(r"\b(paginate|uncounted_page|search|board|members_page)\(", inspect.getsource(view))}
+    reads = re.compile(r"\b(paginate|uncounted_page|search|board|members_page|page_arg)\(")
+    reads_page = {endpoint for endpoint, view in app.view_functions.items() if reads.search(inspect.getsource(view))}
     assert reads_page == {endpoint for endpoint, _who, _url in LISTS}
 
 

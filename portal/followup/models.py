@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ForeignKey, Integer, Numeric, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.collab.models import Aim, OutcomeKind
@@ -77,3 +77,10 @@ class FollowUp(TimestampMixin, db.Model):
     @property
     def is_answered(self) -> bool:
         return self.answered_at is not None
+
+
+# The coordinator's list in its own order (unanswered first, the latest sent first: followup.queries
+# .of_cluster), so that a long list's page is read off the index, stopping at the page, where sorting the
+# largest cluster's 39,000 questions took 100 ms on PostgreSQL. The expression is the list's ORDER BY.
+Index("ix_followups_list", FollowUp.answered_at.is_not(None), FollowUp.sent_at.desc(), FollowUp.id.desc(),
+      postgresql_where=FollowUp.sent_at.is_not(None), sqlite_where=FollowUp.sent_at.is_not(None))

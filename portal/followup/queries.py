@@ -2,8 +2,10 @@
 from sqlalchemy import exists, func, select
 
 from portal.clusters.models import Membership, MembershipStatus
+from portal.db import among
 from portal.extensions import db
 from portal.followup.models import FollowUp
+from portal.listing import COUNT_CAP, CappedPage, capped_page
 
 STATES = ("all", "unanswered", "answered")
 
@@ -19,14 +21,35 @@ def is_member(cluster, firm_id: int) -> bool:
                                                    Membership.status == MembershipStatus.APPROVED)))
 
 
-def of_cluster(cluster, state: str = "all"):
-    """The questions sent to the cluster's member firms, unanswered first, the latest sent first."""
-    query = select(FollowUp).where(FollowUp.firm_id.in_(_member_firms(cluster.id)), FollowUp.sent_at.is_not(None))
+def of_cluster(cluster, state: str, page: int, per_page: int) -> CappedPage:
+    """One page of the questions sent to the cluster's member firms, unanswered first, the latest sent
+    first, counted up to portal.listing's COUNT_CAP: three queries (the count, the page's ids in order,
+    their rows). The largest bench cluster's members were sent 39,000 questions: counting them all and
+    sorting their rows, each joined to two firms, took half a second on SQLite.
+
+    A short list gathers its questions by firm and sorts them. A long one walks ix_followups_list in the
+    list's order and keeps the members' questions, stopping at the page; written as a correlated EXISTS,
+    since SQLite, given IN (the members), always gathers and sorts (117 ms against 1 ms for the largest
+    cluster), and walking the index for a cluster of 200 members reads every question (36 ms)."""
+    criteria = [FollowUp.sent_at.is_not(None)]
     if state == "unanswered":
-        query = query.where(FollowUp.answered_at.is_(None))
+        criteria.append(FollowUp.answered_at.is_(None))
     elif state == "answered":
-        query = query.where(FollowUp.answered_at.is_not(None))
-    return query.order_by(FollowUp.answered_at.is_not(None), FollowUp.sent_at.desc(), FollowUp.id.desc())
+        criteria.append(FollowUp.answered_at.is_not(None))
+    order = (FollowUp.answered_at.is_not(None), FollowUp.sent_at.desc(), FollowUp.id.desc())
+    matching = select(FollowUp.id).where(FollowUp.firm_id.in_(_member_firms(cluster.id)), *criteria)
+
+    cap = COUNT_CAP
+
+    def ids(total):
+        if total <= cap:
+            return matching.order_by(*order)
+        member = exists().where(Membership.firm_id == FollowUp.firm_id, Membership.cluster_id == cluster.id,
+                                Membership.status == MembershipStatus.APPROVED)
+        return select(FollowUp.id).where(member, *criteria).order_by(*order)
+
+    return capped_page(matching, ids, page, per_page, cap,
+                       load=lambda page_ids: db.session.scalars(select(FollowUp).where(among(FollowUp.id, page_ids))))
 
 
 def answer_rates(start, end, cluster_ids=None) -> dict[int, tuple[int, int]]:

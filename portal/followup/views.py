@@ -1,6 +1,6 @@
 """The answer page (a single-use link, no sign-in) and each cluster's list for its coordinators."""
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -14,7 +14,7 @@ from portal.followup import queries, services
 from portal.followup.forms import AnswerForm
 from portal.followup.models import FollowUp, Stage
 from portal.forms import ConfirmForm, place_error
-from portal.listing import one_of, paginate
+from portal.listing import one_of, page_arg, page_url
 from portal.permissions import can_view_followups, require
 
 bp = Blueprint("followup", __name__)
@@ -83,8 +83,9 @@ def cluster_list(slug):
     """Who was asked, who answered (and how far it went), who has not."""
     cluster = _cluster(slug)
     state = one_of(request.args, "state", queries.STATES, "all")
-    pagination = paginate(queries.of_cluster(cluster, state))
-    return render_template("followup/cluster.html", cluster=cluster, pagination=pagination, state=state,
+    found = queries.of_cluster(cluster, state, page_arg(), current_app.config["PAGE_SIZE"])
+    return render_template("followup/cluster.html", cluster=cluster, found=found, state=state,
+                           page_url=page_url("followup.cluster_list", slug=cluster.slug),
                            can_remind_again=services.can_remind_again, confirm_form=ConfirmForm())
 
 
