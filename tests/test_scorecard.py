@@ -92,6 +92,32 @@ def test_next_year_starts_at_bangkok_midnight(app, world):
     assert cards[world["betta"]].members == 4
 
 
+@pytest.mark.parametrize(("reported_by", "after_the_meeting", "agreements"),
+                         [("A", True, 1), ("B", True, 1), ("B", False, 0)])
+def test_an_agreement_is_reported_by_either_firm_of_the_meeting_after_it(app, world, reported_by, after_the_meeting,
+                                                                        agreements):
+    """m1 A→B: the outcome between A and B counts whichever of the two reported it (the sender, or the
+    receiver naming the sender as partner), when it came after the meeting's slot."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+
+    from portal.collab.models import Outcome
+    from portal.extensions import db
+
+    firms = world["firms"]
+    with app.test_request_context("/"):
+        outcome = db.session.scalar(select(Outcome).where(Outcome.firm_id == firms["A"],
+                                                          Outcome.partner_firm_id == firms["B"]))
+        if reported_by == "B":
+            outcome.firm_id, outcome.partner_firm_id = firms["B"], firms["A"]
+        if not after_the_meeting:
+            outcome.created_at = scorecard_world.FIRST_MINUTE - timedelta(days=30)
+        db.session.commit()
+        assert queries.programme_funnel(YEAR).agreements == agreements
+        assert queries.scorecards(YEAR, now=NOW)[world["betta"]].funnel.agreements == agreements
+
+
 def test_scorecards(app, world):
     with app.test_request_context("/"):
         cards = queries.scorecards(YEAR, now=NOW)

@@ -283,11 +283,14 @@ class Outcome(TimestampMixin, db.Model):
     the cluster and the aim from here rather than from a request."""
 
     __tablename__ = "collab_outcomes"
+    # By firm, then partner and time: "did these two firms report an outcome with each other after the
+    # meeting?" (the scorecard's agreements) is one probe of the index alone, per direction.
+    __table_args__ = (Index("ix_collab_outcomes_firm_id", "firm_id", "partner_firm_id", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("collab_requests.id"), unique=True)
     followup_id: Mapped[int | None] = mapped_column(ForeignKey("followups.id"), unique=True)
-    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"), index=True)  # the firm that reported it
+    firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))  # the firm that reported it
     partner_firm_id: Mapped[int] = mapped_column(ForeignKey("firms.id"))
     # The cluster whose coordinators confirm it and whose figures count it (None: open to all clusters).
     cluster_id: Mapped[int | None] = mapped_column(ForeignKey("clusters.id"), index=True)
