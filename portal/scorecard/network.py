@@ -301,7 +301,7 @@ def _rows(cluster_id: int, year: int):
     members = _members_with_positions(cluster_id, year).cte("map_members").prefix_with("MATERIALIZED")
     ids = select(members.c.firm_id)
     none = lambda kind: cast(null(), kind)  # noqa: E731  typed: PostgreSQL settles a UNION's column types
-    tag = queries._constant
+    tag = queries.sql_constant
 
     member_rows = select(tag(MEMBER_ROW), members.c.firm_id, members.c.positions, none(Integer), none(Numeric),
                          none(Integer), none(Integer), none(Date), none(Date))
@@ -327,7 +327,7 @@ def _members_with_positions(cluster_id: int, year: int):
     queries.members_at_year_end and queries.positions_at_year_end, side by side (a member's buckets are
     "<year>", a position's "<year>:<position>": both sort before the next year's)."""
     keys = queries.KEYS.c
-    dimension, code = keys.dimension, func.substr(keys.bucket, queries._constant(6))
+    dimension, code = keys.dimension, func.substr(keys.bucket, queries.sql_constant(6))
 
     def balance(joined, left):
         return func.sum(case((joined, 1), (left, -1), else_=0))

@@ -77,7 +77,7 @@ def positions_at_year_end(year: int, cluster_ids):
     balance = func.sum(case((keys.dimension == POSITION + JOINED, 1), else_=-1))
     # After "2564:" (a B.E. year has four digits); the 6 written into the SQL, so that PostgreSQL sees the
     # same expression in the GROUP BY as in the SELECT.
-    position = func.substr(keys.bucket, _constant(6))
+    position = func.substr(keys.bucket, sql_constant(6))
     return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"), position.label("position"))
             .where(keys.scope.in_(list(cluster_ids)), keys.dimension.in_([POSITION + JOINED, POSITION + LEFT]),
                    keys.bucket < str(year + 1))
@@ -207,9 +207,9 @@ MEETINGS, ACTIVE, PAIRS, FOLLOWUPS = "meetings", "active", "pairs", "followups"
 PROGRAMME_MEETINGS = "programme"  # every meeting of the year once, in the same statement (scorecard_table)
 
 
-def _constant(value):
+def sql_constant(value):
     """A constant written into the SQL (not a bind parameter, whose type PostgreSQL could not settle in
-    a UNION): only this module's own codes and numbers."""
+    a UNION): only the scorecard's own codes and numbers (here and in scorecard.network), never input."""
     return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
 
 
@@ -226,7 +226,7 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme
     parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, cluster_ids),
              _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids)]
     if programme:  # the programme funnel's meetings, from the same meeting rows
-        parts.append(select(_constant(PROGRAMME_MEETINGS).label("what"), _constant(PROGRAMME), func.count(),
+        parts.append(select(sql_constant(PROGRAMME_MEETINGS).label("what"), sql_constant(PROGRAMME), func.count(),
                             *_meeting_sums(rows)))
     for what, cluster_id, *numbers in db.session.execute(union_all(*parts)):
         if what in (MEETINGS, PROGRAMME_MEETINGS):
@@ -246,10 +246,10 @@ def _followups_by_cluster(year: int, cluster_ids):
     first, last = year_days(year)
     start = datetime.combine(first, time(), BANGKOK)
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
-    zeros = [_constant(0)] * 3
+    zeros = [sql_constant(0)] * 3
     sent_in_year = [FollowUp.sent_at >= start, FollowUp.sent_at < end]
     members = members_at_year_end(year, cluster_ids, select(FollowUp.firm_id).where(*sent_in_year)).subquery()
-    return (select(_constant(FOLLOWUPS).label("what"), members.c.cluster_id, func.count(FollowUp.answered_at),
+    return (select(sql_constant(FOLLOWUPS).label("what"), members.c.cluster_id, func.count(FollowUp.answered_at),
                    func.count(FollowUp.id), *zeros)
             .join(FollowUp, FollowUp.firm_id == members.c.firm_id)
             .where(*sent_in_year).group_by(members.c.cluster_id))
@@ -262,7 +262,7 @@ def _meetings_by_cluster(year: int, cluster_ids, rows):
         "meeting_members")
     per_cluster = union(*(select(members.c.cluster_id, rows)
                           .join(members, members.c.firm_id == side) for side in (rows.c.a, rows.c.b))).subquery()
-    return (select(_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
+    return (select(sql_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
                    *_meeting_sums(per_cluster))
             .group_by(per_cluster.c.cluster_id))
 
@@ -415,8 +415,8 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
         select(met.c.a), select(met.c.b))
     members = members_at_year_end(year, cluster_ids, active).subquery()
-    zeros = [_constant(0)] * 4  # the shape of the meetings' rows
-    return (select(_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
+    zeros = [sql_constant(0)] * 4  # the shape of the meetings' rows
+    return (select(sql_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
             .group_by(members.c.cluster_id))
 
 
@@ -434,5 +434,6 @@ def _pairs_by_cluster(year: int, cluster_ids):
              .join(second, and_(second.c.firm_id == Outcome.partner_firm_id,
                                 second.c.cluster_id == first.c.cluster_id))
              .where(*partnerships_until(year))).subquery()
-    zeros = [_constant(0)] * 4
-    return select(_constant(PAIRS).label("what"), pairs.c.cluster_id, func.count(), *zeros).group_by(pairs.c.cluster_id)
+    zeros = [sql_constant(0)] * 4
+    return (select(sql_constant(PAIRS).label("what"), pairs.c.cluster_id, func.count(), *zeros)
+            .group_by(pairs.c.cluster_id))
