@@ -16,4 +16,6 @@ app = create_app(DevConfig if os.environ.get("PORTAL_CONFIG") == "development" e
 # makes tens of thousands of objects (the network map, a scorecard); the workers gunicorn forks from this
 # process (preload_app) inherit the frozen set, and its memory pages stay shared with them (Python's
 # documentation of gc.freeze recommends it before forking). A few frozen cycles are never collected.
+# The job workers and the scheduler (`flask --app wsgi jobs …`) import this module too and freeze the
+# same start-up objects: harmless there, and their tasks build the same kinds of pages and mail.
 gc.freeze()
