@@ -22,6 +22,7 @@ from portal.auth.models import Role, User
 from portal.clusters.models import Position
 from portal.events.models import MeetingState
 from portal.extensions import db
+from portal.firms.models import Firm
 from portal.scorecard import network as networks
 from portal.thai import fiscal_year
 from tests import factories
@@ -157,6 +158,28 @@ def test_large_clusters_draw_the_firms_with_the_most_links(app, world, monkeypat
     assert sorted(node.name for node in net.drawn) == ["Firm B", "Firm C"]  # 2 links each; A has 1
     assert net.not_drawn == 2 and net.members == 4
     assert {link.kind for link in net.links} == {networks.MEETING, networks.PARTNERSHIP}  # B–C, C–E
+
+
+@pytest.mark.parametrize(("locale", "isolated_drawn"), [("en", "Aardvark Farm"), ("th", "กิจการ D")])
+def test_few_links_in_a_large_cluster_draw_every_linked_member_and_the_first_isolated_by_name(
+        app, world, monkeypatch, locale, isolated_drawn):
+    """2565: A, B and C linked, D and F isolated. With room for four, the fourth is the isolated member
+    first by name in the language shown: F (renamed "Aardvark Farm") in English, D in Thai."""
+    monkeypatch.setattr(networks, "MAX_NODES", 4)
+    named, names_of = [], networks._names
+    monkeypatch.setattr(networks, "_names", lambda firm_ids, locale: named.append(set(firm_ids)) or names_of(
+        firm_ids, locale))
+    with app.app_context():
+        firm = db.session.get(Firm, world["firms"]["F"])
+        firm.name_en = "Aardvark Farm"
+        db.session.commit()
+        net = _map(world, 2565, locale)
+    names = {node.name for node in net.drawn}
+    linked = {"Firm A", "Firm B", "Firm C"} if locale == "en" else {"กิจการ A", "กิจการ B", "กิจการ C"}
+    assert names == linked | {isolated_drawn}
+    assert [node.name for node in net.isolated] == [isolated_drawn]
+    assert (net.not_drawn, net.members, net.isolated_total) == (1, 5, 2)
+    assert named == [{node.firm_id for node in net.drawn} | {world["firms"]["E"]}]  # not every member's name
 
 
 def test_a_fixed_number_of_statements(app, world):

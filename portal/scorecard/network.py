@@ -206,7 +206,7 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     result.missing_pairs = [(p, q) for (i, p), (j, q) in combinations(enumerate(Position), 2)
                             if frozenset((i, j)) not in linked_lanes]
 
-    ids = _candidates(lanes, degree)
+    ids = _candidates(lanes, degree, locale)
     nodes = result.nodes
     for firm_id in ids:
         nodes[firm_id] = Node(firm_id, "", [], links=degree.get(firm_id, 0))
@@ -344,17 +344,27 @@ def _members_with_positions(cluster_id: int, year: int):
             .group_by(keys.firm_id).having(member > 0))
 
 
-def _candidates(lanes: dict, degree: dict) -> set:
+def _candidates(lanes: dict, degree: dict, locale: str) -> set:
     """The members that can be drawn: all of them, or those with at least as many links as the member
     with the MAX_NODES-th most (any other has fewer links than every one of these, so it would not be
     drawn whatever its name)."""
     if len(lanes) <= MAX_NODES:
         return set(lanes)
     linked = [firm_id for firm_id in degree if firm_id in lanes]
-    if len(linked) < MAX_NODES:  # isolated members are drawn too: which of them goes by name
-        return set(lanes)
+    if len(linked) < MAX_NODES:  # every linked member, and the first isolated ones by name fill the map
+        isolated = [firm_id for firm_id in lanes if firm_id not in degree]
+        return set(linked) | _first_by_name(isolated, MAX_NODES - len(linked), locale)
     least = heapq.nlargest(MAX_NODES, (degree[firm_id] for firm_id in linked))[-1]
     return {firm_id for firm_id in linked if degree[firm_id] >= least}
+
+
+def _first_by_name(firm_ids: list, count: int, locale: str) -> set:
+    """The first `count` of these firms in the map's order (_order: the stored sort key, then the id),
+    chosen by the database: a cluster of 37,000 members with few links would otherwise read every
+    member's name to draw a hundred of them."""
+    sort_key = Firm.sort_en if locale == "en" else Firm.sort_th  # NOT NULL: "" for none
+    return set(db.session.connection().execute(
+        select(Firm.id).where(among(Firm.id, sorted(firm_ids))).order_by(sort_key, Firm.id).limit(count)).scalars())
 
 
 def _names(firm_ids, locale: str) -> dict[int, tuple[str, str]]:
