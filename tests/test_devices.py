@@ -14,6 +14,7 @@ from portal.devices import services as devices
 from portal.devices.models import DeviceSession
 from portal.extensions import db
 from portal.permissions import can_end_device_session
+from portal.thai import to_bangkok
 from tests import factories
 from tests.helpers import WHO, body, signed_in
 from tests.test_permissions import table
@@ -85,7 +86,7 @@ def test_the_sessions_page_lists_devices_marks_this_one_and_shows_buddhist_era_d
     page = body(phone.get("/auth/sessions/"))
     assert "Firefox · Android" in page and "Safari · iPhone" in page
     assert page.count("อุปกรณ์นี้") >= 1 and page.count("ออกจากระบบอุปกรณ์นี้") == 1  # this device, once
-    assert str(utcnow().year + 543) in page and "127.0.0.1" in page
+    assert str(to_bangkok(utcnow()).year + 543) in page and "127.0.0.1" in page
     assert [(r.user_agent, r.remember) for r in rows_of(app, member)] == [
         ("Firefox · Android", False), ("Safari · iPhone", True)]
 

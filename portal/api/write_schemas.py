@@ -2,7 +2,6 @@
 choices; every message translated) and document them in /api/openapi.json. The rules beyond one field (a
 juristic person's registration number, a budget's order, a closing date's range, the partner of a closed
 request) stay where the pages keep them: the firm form and the services."""
-from datetime import date
 
 from apiflask import Schema, fields
 from apiflask.validators import Length, OneOf, Range
@@ -14,6 +13,7 @@ from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
 from portal.firms.models import FirmSize, LegalForm
 from portal.forms import clean_text
+from portal.thai import bangkok_today
 
 REQUIRED = _l("This field is required.")
 _CHOICE = _l("Must be one of: {choices}.")
@@ -55,7 +55,7 @@ def choice(values, required: bool = False, nullable: bool = False, **metadata):
 
 
 def _year(value: int) -> None:
-    last = date.today().year
+    last = bangkok_today().year  # the year in Thailand, not on the server's clock
     if not 1800 <= value <= last:
         raise ValidationError([_l("A year (A.D.) from 1800 to %(last)s.", last=last)])
 

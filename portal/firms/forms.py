@@ -1,5 +1,4 @@
 """The firm profile form and the team invitation form. Input checks only; uniqueness is a service rule."""
-from datetime import date
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,7 +13,7 @@ from portal.firms import logos
 from portal.firms.models import FirmSize, LegalForm, Province
 from portal.forms import InputRequired, PortalForm, choice_int, email_field
 from portal.i18n import current_locale
-from portal.thai import BE_OFFSET, thai_sort_key
+from portal.thai import BE_OFFSET, bangkok_today, thai_sort_key
 from portal.validators import LineId, RegistrationNumber, ThaiPhone, Website
 
 
@@ -123,7 +122,7 @@ class FirmForm(PortalForm):
     def validate_founded_year(self, field):
         if field.data is None:
             return
-        this_year = date.today().year
+        this_year = bangkok_today().year  # the year in Thailand, not on the server's clock
         if not 1800 <= field.data <= this_year:
             # A Thai form speaks the Buddhist Era (2343–2569); English, the Common Era (1800–2026).
             offset = YearField.offset()
