@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from portal import reference
-from portal.db import utcnow
+from portal.db import among, utcnow
 from portal.extensions import db
 from portal.thai import fiscal_year
 
@@ -147,6 +147,11 @@ def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = CO
         by_id = {row.id: row for row in load(rows)}
         rows = [by_id[row_id] for row_id in rows if row_id in by_id]
     return CappedPage(rows=rows, page=page, pages=pages, total=total, cap=cap)
+
+
+def rows_among(rows_query, id_column):
+    """capped_page's `load` for a rows query: its rows whose `id_column` is among the page's ids."""
+    return lambda page_ids: db.session.scalars(rows_query.where(among(id_column, page_ids)))
 
 
 def paginate(query, per_page: int | None = None):

@@ -9,12 +9,11 @@ from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response, ResponseStatus
-from portal.db import among
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import visible_firm_filter
 from portal.glossary.searched import Searched
-from portal.listing import CappedPage, capped_page
+from portal.listing import CappedPage, capped_page, rows_among
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
 from portal.search.sql import index_first, matches_all, uses_postings, whole_words
@@ -105,7 +104,7 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         *_criteria(filters, viewer, ordered=True)).order_by(*order)
     with index_first(db.session) if filters.terms else nullcontext():
         return capped_page(matching, ids, filters.page, PER_PAGE,
-                           load=lambda page_ids: db.session.scalars(rows.where(among(CollabRequest.id, page_ids))))
+                           load=rows_among(rows, CollabRequest.id))
 
 
 def keyset(filters: BoardFilters, viewer, after_id: int, limit: int) -> list:

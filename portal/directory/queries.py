@@ -11,12 +11,11 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, case, exists, false, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
-from portal.db import among
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import visible_firm_filter
 from portal.glossary.searched import Searched
-from portal.listing import COUNT_CAP, CappedPage, capped_page
+from portal.listing import COUNT_CAP, CappedPage, capped_page, rows_among
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
 from portal.search.sql import index_first, matches_all, uses_postings, whole_words
@@ -120,7 +119,7 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     ids = select(Firm.id).where(*_criteria(filters, viewer, ordered=True)).order_by(*_order(filters, locale))
     with index_first(db.session):
         return capped_page(matching, ids, filters.page, PER_PAGE, COUNT_CAP,
-                           load=lambda page_ids: db.session.scalars(select(Firm).where(among(Firm.id, page_ids))))
+                           load=rows_among(select(Firm), Firm.id))
 
 
 def keyset(filters: Filters, viewer, after_id: int, limit: int) -> list:

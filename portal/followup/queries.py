@@ -2,10 +2,9 @@
 from sqlalchemy import exists, func, select
 
 from portal.clusters.models import Membership, MembershipStatus
-from portal.db import among
 from portal.extensions import db
 from portal.followup.models import FollowUp
-from portal.listing import COUNT_CAP, CappedPage, capped_page
+from portal.listing import COUNT_CAP, CappedPage, capped_page, rows_among
 
 STATES = ("all", "unanswered", "answered")
 
@@ -49,7 +48,7 @@ def of_cluster(cluster, state: str, page: int, per_page: int) -> CappedPage:
         return select(FollowUp.id).where(member, *criteria).order_by(*order)
 
     return capped_page(matching, ids, page, per_page, cap,
-                       load=lambda page_ids: db.session.scalars(select(FollowUp).where(among(FollowUp.id, page_ids))))
+                       load=rows_among(select(FollowUp), FollowUp.id))
 
 
 def answer_rates(start, end, cluster_ids=None) -> dict[int, tuple[int, int]]:
