@@ -1,5 +1,6 @@
 """Migrations build the schema the models describe, from empty, on SQLite and on PostgreSQL."""
 import os
+import re
 import warnings
 
 import pytest
@@ -7,6 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
+from sqlalchemy.schema import CreateIndex
 
 from portal.db import include_object
 from portal.extensions import db
@@ -34,20 +36,42 @@ def _tables():
 EXPRESSION_INDEXES = {"ix_followups_list"}  # the models' indexes on an expression, which reflection skips
 
 
-def _expression_indexes():
-    """The names of the indexes on an expression, in the database and in the models."""
+def _index_definition(name: str) -> str:
+    """An index's definition as the database keeps it, its name left out: PostgreSQL's own canonical
+    text; SQLite's CREATE statement as written, without case, spaces, quotes or brackets."""
     if db.engine.dialect.name == "postgresql":
-        found = set(db.session.scalars(text(
+        definition = db.session.scalar(text(
+            "SELECT pg_get_indexdef(c.oid) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = :schema AND c.relname = :name"), {"schema": SCRATCH_SCHEMA, "name": name})
+        return definition.replace(f"INDEX {name} ON", "INDEX ON")
+    definition = db.session.scalar(text("SELECT sql FROM sqlite_master WHERE type = 'index' AND name = :name"),
+                                   {"name": name})
+    return re.sub(r'[\s"`()\[\]]', "", definition.lower().replace(f"index {name} on", "index on"))
+
+
+def _expression_indexes() -> dict[str, tuple[str, str]]:
+    """{name: (its definition as migrated, as the model writes it)} of each index on an expression: the
+    model's is created beside it under another name, read back the same way, and dropped."""
+    if db.engine.dialect.name == "postgresql":
+        names = db.session.scalars(text(
             "SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n "
             "ON n.oid = c.relnamespace WHERE n.nspname = :schema AND i.indexprs IS NOT NULL"),
-            {"schema": SCRATCH_SCHEMA}))
+            {"schema": SCRATCH_SCHEMA})
     else:  # index_xinfo gives an expression the column number -2
-        names = db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'"))
-        found = {name for name in names
-                 if any(row[1] == -2 for row in db.session.execute(text(f'PRAGMA index_xinfo("{name}")')))}
-    modelled = {index.name for table in db.metadata.tables.values() for index in table.indexes
+        names = [name for name in db.session.scalars(text("SELECT name FROM sqlite_master WHERE type = 'index'"))
+                 if any(row[1] == -2 for row in db.session.execute(text(f'PRAGMA index_xinfo("{name}")')))]
+    modelled = {index.name: index for table in db.metadata.tables.values() for index in table.indexes
                 if any(not hasattr(expression, "name") for expression in index.expressions)}
-    assert modelled == EXPRESSION_INDEXES
+    assert set(modelled) == EXPRESSION_INDEXES
+    found = {}
+    for name in names:
+        found[name] = (_index_definition(name), None)
+        if name in modelled:
+            statement = str(CreateIndex(modelled[name]).compile(dialect=db.engine.dialect))
+            db.session.execute(text(statement.replace(f"INDEX {name} ON", f"INDEX check_{name} ON", 1)))
+            found[name] = (found[name][0], _index_definition(f"check_{name}"))
+            db.session.execute(text(f"DROP INDEX check_{name}"))
+    db.session.commit()
     return found
 
 
@@ -57,12 +81,15 @@ def test_migrate_empty_database_to_head_and_back(empty_app):
         upgrade()
         assert _tables() == set(db.metadata.tables)
         with db.engine.connect() as conn, warnings.catch_warnings():
-            # SQLAlchemy does not reflect an index on an expression; those are checked by name below.
+            # SQLAlchemy does not reflect an index on an expression; those are compared below.
             warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
             context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object})
             diff = compare_metadata(context, db.metadata)
         assert diff == [], f"models and migrations disagree: {diff}"
-        assert _expression_indexes() == EXPRESSION_INDEXES
+        expression_indexes = _expression_indexes()
+        assert set(expression_indexes) == EXPRESSION_INDEXES
+        for name, (migrated, modelled) in expression_indexes.items():
+            assert migrated == modelled, f"{name}: the migration made {migrated}, the model says {modelled}"
         downgrade(revision="base")
         assert _tables() == set()
         upgrade()
