@@ -6,6 +6,7 @@ import io
 import random
 import threading
 from datetime import datetime, timedelta, timezone
+from decimal import Decimal
 
 import pytest
 from sqlalchemy import insert, select, text
@@ -13,15 +14,17 @@ from sqlalchemy.orm import Session, selectinload
 from stdnum.th import moa
 
 from portal.admin import dashboard, rollup
-from portal.admin.models import ResultCount, ResultFirmKey
+from portal.admin.models import ResultCount, ResultFirmKey, ResultPairKey
 from portal.auth.models import Role
 from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
+from portal.collab.models import Aim, Outcome, OutcomeKind
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.firms import services as firm_services
 from portal.firms.models import Firm, Province
 from portal.memberships import csv_io
 from portal.memberships import services as membership_services
+from portal.scorecard import queries as scorecard_queries
 from portal.thai import fiscal_year
 from tests import factories
 from tests.conftest import PG_URL
@@ -82,6 +85,37 @@ def assert_counts_match(cluster_ids_list, years=range(2560, 2576)):
             for year in years:
                 assert dashboard.member_counts(cluster_ids, year) == counted_afresh(cluster_ids, year), (
                     cluster_ids, year, kept)
+
+
+def pairs_afresh(cluster_ids, year) -> dict[int, int]:
+    """The definition of a cluster's partner pairs at the end of `year`, counted from the memberships and
+    outcomes without the kept changes: distinct pairs of firms, both members at the end of `year`, that
+    reported a partnership with each other (either firm naming the other) in `year` or before."""
+    rows = db.session.execute(select(Membership.firm_id, Membership.cluster_id, Membership.status,
+                                     Membership.fiscal_year, Membership.ended_at)).all()
+    members = {cluster_id: set() for cluster_id in cluster_ids}
+    for firm_id, cluster_id, status, approved_in, ended_at in rows:
+        if approved_in is not None and approved_in <= year and (
+                status is S.APPROVED or (status in (S.LEFT, S.REMOVED) and ended_at is not None
+                                         and fiscal_year(ended_at) > year)):
+            members[cluster_id].add(firm_id)
+    pairs = {frozenset((a, b)) for a, b, reported_in in db.session.execute(
+        select(Outcome.firm_id, Outcome.partner_firm_id, Outcome.fiscal_year))
+        if a != b and reported_in is not None and reported_in <= year}
+    return {cluster_id: sum(1 for pair in pairs if pair <= firms) for cluster_id, firms in members.items()}
+
+
+def assert_pairs_match(cluster_ids, years=range(2560, 2576)) -> int:
+    """The kept pairs of each cluster equal the definition's at each year's end; returns how many pairs
+    were counted in all (so that a test can tell it compared more than zeros)."""
+    db.session.expire_all()
+    counted = 0
+    for year in years:
+        kept = {cluster_id: int(n) for _what, cluster_id, n, *_ in
+                db.session.execute(scorecard_queries._pairs_by_cluster(year, cluster_ids))}
+        assert {c: kept.get(c, 0) for c in cluster_ids} == pairs_afresh(cluster_ids, year), year
+        counted += sum(kept.values())
+    return counted
 
 
 def registration_number(n: int) -> str:
@@ -189,12 +223,76 @@ def test_kept_counts_equal_a_fresh_count_after_random_changes(app, monkeypatch, 
                 continue
             db.session.commit()
             assert_counts_match(programme.cluster_ids)
+            assert_pairs_match(programme.cluster_ids)
         assert {"approve", "leave", "remove", "positions", "province", "import"} <= done
-        before = set(db.session.execute(select(ResultFirmKey.__table__)).all())
+        before = [set(db.session.execute(select(table)).all())
+                  for table in (ResultFirmKey.__table__, ResultPairKey.__table__)]
         rollup.rebuild(db.session)
         db.session.commit()
-        assert set(db.session.execute(select(ResultFirmKey.__table__)).all()) == before
+        assert [set(db.session.execute(select(table)).all())
+                for table in (ResultFirmKey.__table__, ResultPairKey.__table__)] == before
         assert_counts_match(programme.cluster_ids)
+        assert_pairs_match(programme.cluster_ids)
+
+
+class Partnerships(Programme):
+    """The same programme, its firms joining and leaving often and reporting partnerships with each other:
+    steps that change a cluster's partner pairs (the scorecard's collaboration density)."""
+
+    def step(self):
+        self.now += timedelta(days=self.rng.randrange(0, 200))
+        rng, staff = self.rng, db.session.get(type(self.staff), self.staff.id)
+        approved = self.memberships(S.APPROVED)
+        outcomes = list(db.session.scalars(select(Outcome).order_by(Outcome.id)))
+        choices = ["join", "join", "outcome", "outcome"] + (["leave", "remove"] if approved else [])
+        choices += ["outcome moved", "outcome gone"] if outcomes else []
+        name = rng.choice(choices)
+        if name == "join":
+            firm, cluster = db.session.get(Firm, rng.choice(self.firms)), rng.choice(self.clusters)
+            membership = membership_services.request_membership(self.owners[firm.id], firm, cluster, self.positions(),
+                                                                None, None)
+            membership_services.approve(staff, membership)
+        elif name == "leave":
+            membership = rng.choice(approved)
+            membership_services.leave(self.owners[membership.firm_id], membership)
+        elif name == "remove":
+            membership_services.remove(staff, rng.choice(approved), "ไม่ได้ร่วมกิจกรรม")
+        elif name == "outcome":  # reported this year or, answering a follow-up about an earlier one, before
+            firm_id, partner_id = rng.sample(self.firms, 2)
+            db.session.add(Outcome(firm_id=firm_id, partner_firm_id=partner_id, aim=Aim.MARKET,
+                                   kind=OutcomeKind.NEW_SALES, value_baht=Decimal(1000),
+                                   fiscal_year=fiscal_year(self.now) - rng.choice([0, 0, 1, 3])))
+        elif name == "outcome moved":  # corrected: another partner, and the other firm reporting it
+            outcome = rng.choice(outcomes)
+            outcome.partner_firm_id = rng.choice([f for f in self.firms if f != outcome.firm_id])
+            outcome.firm_id, outcome.partner_firm_id = outcome.partner_firm_id, outcome.firm_id
+        else:
+            db.session.delete(rng.choice(outcomes))
+        return name
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_kept_partner_pairs_equal_a_fresh_count_after_random_changes(app, monkeypatch, seed):
+    """Each cluster's partner pairs at each year's end, kept as changes per pair (ResultPairKey), equal
+    counting them afresh after each commit, and after a rebuild."""
+    with app.test_request_context("/"):
+        programme = Partnerships(random.Random(seed), monkeypatch)
+        programme.firms = programme.firms[:5]  # five firms in three clusters: pairs form and part often
+        done, counted = set(), 0
+        for _ in range(60):
+            try:
+                done.add(programme.step())
+            except RuleViolation:  # e.g. asking to join a cluster the firm is already in
+                db.session.rollback()
+                continue
+            db.session.commit()
+            counted += assert_pairs_match(programme.cluster_ids)
+        assert counted > 0 and {"join", "leave", "remove", "outcome", "outcome moved", "outcome gone"} <= done
+        before = set(db.session.execute(select(ResultPairKey.__table__)).all())
+        rollup.rebuild(db.session)
+        db.session.commit()
+        assert set(db.session.execute(select(ResultPairKey.__table__)).all()) == before
+        assert_pairs_match(programme.cluster_ids)
 
 
 def test_history_and_direct_edits_count_like_the_services(app):
@@ -310,6 +408,35 @@ def test_migration_counts_the_members_already_there(empty_app):  # noqa: F811
         upgrade()
         assert dashboard.member_counts(None, 2566)["member"]
         assert_counts_match(clusters)
+
+
+def test_migration_keeps_the_partner_pairs_already_there(empty_app, monkeypatch):  # noqa: F811
+    """The migration that adds result_pair_keys fills it from the kept membership keys and the outcomes
+    as the rollup keeps it: pairs kept by the app, dropped with a downgrade, are the same after upgrade."""
+    from flask_migrate import downgrade, upgrade
+
+    from portal.seed.reference import load_clusters, load_provinces
+
+    with empty_app.test_request_context("/"):
+        upgrade()
+        load_provinces()
+        load_clusters()
+        programme = Partnerships(random.Random(1), monkeypatch)
+        programme.firms = programme.firms[:5]
+        for _ in range(60):
+            try:
+                programme.step()
+            except RuleViolation:
+                db.session.rollback()
+                continue
+            db.session.commit()
+        kept = set(db.session.execute(select(ResultPairKey.__table__)).all())
+        assert kept
+        db.session.remove()
+        downgrade(revision="a3f7d1c9e2b8")
+        upgrade()
+        assert set(db.session.execute(select(ResultPairKey.__table__)).all()) == kept
+        assert_pairs_match(programme.cluster_ids)
 
 
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")

@@ -9,6 +9,11 @@ twice per row refreshes its firms once. This catches every path that goes throug
 imports, the demo seed, tests); bulk SQL that bypasses the ORM (bench/directory.py's raw inserts) must
 call rebuild() after.
 
+Each cluster's partner pairs (the scorecard's collaboration density) are kept the same way, as changes
+per pair of firms (ResultPairKey): a refresh also recomputes the pairs of its firms, from the outcomes
+they reported with each other and the two firms' kept membership keys. Flushes that insert, update or
+delete an outcome note both its firms.
+
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
 looks), and each refresh then merges the firm's keys in those clusters before and after, and counts
@@ -31,6 +36,7 @@ from sqlalchemy import (
     insert,
     inspect,
     literal_column,
+    or_,
     select,
     text,
     true,
@@ -44,19 +50,24 @@ from portal.admin.models import (
     JOINED,
     LEFT,
     MEMBER,
+    MEMBER_KEYS,
     POSITION,
     PROGRAMME,
     PROVINCE,
     ResultCount,
     ResultFirmKey,
+    ResultPairKey,
     ResultUnion,
 )
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
+from portal.collab.models import Outcome
 from portal.db import among
 from portal.firms.models import Firm
 from portal.thai import fiscal_year
 
-KEYS, COUNTS, UNIONS = ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__
+KEYS, COUNTS, UNIONS, PAIRS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
+                               ResultPairKey.__table__)
+_PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
 _FIRMS, _MEMBERSHIPS = "results_rollup_firms", "results_rollup_memberships"  # keys of session.info
 S = MembershipStatus
@@ -137,6 +148,89 @@ def union_keys(keys) -> set[tuple[str, str]]:
     return out
 
 
+def member_spans(keys) -> dict[tuple[int, int], list[tuple[int, int | None]]]:
+    """{(firm id, cluster id): [(first year, year ended or None)]} from kept membership keys (firm id,
+    scope, dimension, bucket) of clusters: within one cluster a firm's keys mark merged spans, so its
+    "+" years and its "-" years, each in order, pair up."""
+    found = {}
+    for firm_id, scope, dimension, key_bucket in keys:
+        starts, ends = found.setdefault((firm_id, scope), ([], []))
+        (starts if dimension == MEMBER + JOINED else ends).append(int(key_bucket))
+    spans = {}
+    for key, (starts, ends) in found.items():
+        starts, ends = sorted(starts), sorted(ends)
+        spans[key] = [(start, ends[n] if n < len(ends) else None) for n, start in enumerate(starts)]
+    return spans
+
+
+def pair_keys_of(spans, partnerships) -> set[tuple[int, int, int, int, int]]:
+    """(cluster id, low firm id, high firm id, year, change) of these partnerships ({(low, high): the
+    first fiscal year one was reported}), given the firms' member_spans: a pair counts in a cluster at the
+    end of year Y when both firms are members at the end of Y and their first partnership is of Y or
+    before. "+1" in each year that starts holding, "-1" in each year it stops. The rule written once;
+    rebuild() uses it too."""
+    clusters_of = {}
+    for firm_id, cluster_id in spans:
+        clusters_of.setdefault(firm_id, set()).add(cluster_id)
+    keys = set()
+    for (low, high), first in partnerships.items():
+        for cluster_id in clusters_of.get(low, set()) & clusters_of.get(high, set()):
+            both = []
+            for low_start, low_end in spans[low, cluster_id]:
+                for high_start, high_end in spans[high, cluster_id]:
+                    start = max(low_start, high_start, first)
+                    ends = [end for end in (low_end, high_end) if end is not None]
+                    end = min(ends) if ends else None
+                    if end is None or start < end:
+                        both.append((start, end))
+            for start, end in merged(both):
+                keys.add((cluster_id, low, high, start, 1))
+                if end is not None:
+                    keys.add((cluster_id, low, high, end, -1))
+    return keys
+
+
+def _partnerships(session: Session, firm_ids=None) -> dict[tuple[int, int], int]:
+    """{(low firm id, high firm id): first fiscal year} of the partnerships two firms reported with each
+    other (scorecard.queries.partnerships_until's outcomes), of these firms (all when None)."""
+    query = (select(Outcome.firm_id, Outcome.partner_firm_id, func.min(Outcome.fiscal_year))
+             .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id)
+             .group_by(Outcome.firm_id, Outcome.partner_firm_id))
+    if firm_ids is not None:
+        query = query.where(or_(among(Outcome.firm_id, session=session, ids=firm_ids),
+                                among(Outcome.partner_firm_id, session=session, ids=firm_ids)))
+    found = {}
+    for firm_id, partner_id, year in session.execute(query):
+        pair = (min(firm_id, partner_id), max(firm_id, partner_id))
+        found[pair] = min(year, found.get(pair, year))
+    return found
+
+
+def _member_keys(session: Session, firm_ids=None):
+    """The kept membership keys (firm id, scope, dimension, bucket) of clusters, of these firms (all when
+    None); MEMBER_KEYS as written, for the partial index."""
+    query = select(*_KEY_COLUMNS).where(text(MEMBER_KEYS), KEYS.c.scope > PROGRAMME)
+    if firm_ids is not None:
+        query = query.where(among(KEYS.c.firm_id, session=session, ids=firm_ids))
+    return session.execute(query).all()
+
+
+def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
+    """Bring the kept pair keys of these firms in line with their partnerships and the kept membership
+    keys (already refreshed) of both firms of each."""
+    involved = sorted(set(firm_ids) | {firm for pair in partnerships for firm in pair})
+    wanted = pair_keys_of(member_spans(_member_keys(session, involved)), partnerships)
+    theirs = or_(among(PAIRS.c.low_firm_id, session=session, ids=firm_ids),
+                 among(PAIRS.c.high_firm_id, session=session, ids=firm_ids))
+    stored = set(session.execute(select(*_PAIR_COLUMNS).where(theirs)).all())
+    if wanted == stored:
+        return
+    session.execute(delete(PAIRS).where(theirs))
+    if wanted:
+        session.execute(insert(PAIRS), [dict(zip((c.name for c in _PAIR_COLUMNS), key, strict=True))
+                                        for key in sorted(wanted)])
+
+
 def refresh(session: Session, firm_ids) -> None:
     """Bring the stored figures of these firms in line with their memberships (no commit). However many
     firms, each statement has the same SQL: the ids and keys go in bound parameters (portal.db.among, _rows)."""
@@ -144,9 +238,13 @@ def refresh(session: Session, firm_ids) -> None:
     if not ids:
         return
     unions = _kept_unions(session)
-    # Lock the firms (PostgreSQL; SQLite has one writer anyway) so that two transactions changing one
-    # firm's memberships compute its figures one after the other, each seeing the other's result.
-    session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=ids)).order_by(Firm.id).with_for_update())
+    partnerships = _partnerships(session, ids)
+    # Lock the firms and their partners (PostgreSQL; SQLite has one writer anyway) so that two
+    # transactions changing one firm's memberships, or the two firms of a pair, compute its figures one
+    # after the other, each seeing the other's result; in one statement, in id order (no deadlock).
+    locked = sorted(set(ids) | {firm for pair in partnerships for firm in pair})
+    session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=locked)).order_by(Firm.id)
+                    .with_for_update())
     wanted = _wanted_keys(session, ids)
     stored = set(session.execute(select(KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)
                                  .where(among(KEYS.c.firm_id, session=session, ids=ids))).all())
@@ -164,6 +262,7 @@ def refresh(session: Session, firm_ids) -> None:
     if unions and (added or removed):
         deltas.update(_union_deltas(unions, wanted, stored, {firm for firm, *_ in added + removed}))
     _add_to_counts(session, deltas)
+    _refresh_pairs(session, ids, partnerships)
 
 
 def _delete_keys(session: Session, keys) -> None:
@@ -368,9 +467,10 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     unions = _kept_unions(session)
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
-        session.execute(text("LOCK TABLE result_firm_keys, result_counts IN ACCESS EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys IN ACCESS EXCLUSIVE MODE"))
     session.execute(delete(COUNTS))
     session.execute(delete(KEYS))
+    session.execute(delete(PAIRS))
     pending, total = [], 0
     rows = session.execute(_membership_rows()).all()
     for firm_id, firm_rows in groupby(rows, key=lambda row: row[0]):
@@ -388,6 +488,10 @@ def rebuild(session: Session, batch: int = 5000) -> int:
         .group_by(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)))
     for scope, clusters in unions.items():
         _insert_counts(session, scope, union_counts(session, clusters))
+    pairs = sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session)))
+    names = [column.name for column in _PAIR_COLUMNS]
+    for start in range(0, len(pairs), batch):
+        session.execute(insert(PAIRS), [dict(zip(names, key, strict=True)) for key in pairs[start:start + batch]])
     return total
 
 
@@ -428,6 +532,17 @@ def _firm_deleted(mapper, connection, firm):
     _note(firm, _FIRMS, firm.id)
 
 
+def _outcome_written(mapper, connection, outcome):
+    _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id)
+
+
+def _outcome_updated(mapper, connection, outcome):
+    if _changed(outcome, "firm_id", "partner_firm_id", "fiscal_year"):
+        state = inspect(outcome).attrs
+        before = [*(state.firm_id.history.deleted or ()), *(state.partner_firm_id.history.deleted or ())]
+        _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id, *before)
+
+
 def _refresh_noted_firms(session):
     """Before the transaction commits: flush what is left, then refresh every firm noted in it, once."""
     session.flush()
@@ -453,6 +568,9 @@ _MAPPER_EVENTS = [
     (MembershipPosition, "after_delete", _position_written),
     (Firm, "after_update", _firm_updated),
     (Firm, "after_delete", _firm_deleted),
+    (Outcome, "after_insert", _outcome_written),
+    (Outcome, "after_delete", _outcome_written),
+    (Outcome, "after_update", _outcome_updated),
 ]
 
 

@@ -285,7 +285,9 @@ class Outcome(TimestampMixin, db.Model):
     __tablename__ = "collab_outcomes"
     # By firm, then partner and time: "did these two firms report an outcome with each other after the
     # meeting?" (the scorecard's agreements) is one probe of the index alone, per direction.
-    __table_args__ = (Index("ix_collab_outcomes_firm_id", "firm_id", "partner_firm_id", "created_at"),)
+    # The partner's index: the results rollup finds a firm's partnerships from either side (admin.rollup).
+    __table_args__ = (Index("ix_collab_outcomes_firm_id", "firm_id", "partner_firm_id", "created_at"),
+                      Index("ix_collab_outcomes_partner", "partner_firm_id", "firm_id"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("collab_requests.id"), unique=True)

@@ -130,21 +130,26 @@ def run_immediate_alerts(now=None) -> str | None:
 
 
 def check_results() -> str:
-    """Recount the dashboard's kept figures from the memberships; if they had drifted, the recount stands
-    and the difference is logged and audited."""
-    from portal.admin.models import ResultCount
+    """Recount the dashboard's kept figures from the memberships, and the scorecard's kept partner pairs
+    from the memberships and outcomes; if they had drifted, the recount stands and the difference is
+    logged and audited."""
+    from portal.admin.models import ResultCount, ResultPairKey
     from portal.admin.rollup import rebuild
 
     def snapshot():
         rows = db.session.execute(select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket,
                                          ResultCount.firms)).all()
-        return {(scope, dimension, bucket): firms for scope, dimension, bucket, firms in rows}
+        counts = {(scope, dimension, bucket): firms for scope, dimension, bucket, firms in rows}
+        pairs = db.session.execute(select(ResultPairKey.cluster_id, ResultPairKey.low_firm_id,
+                                          ResultPairKey.high_firm_id, ResultPairKey.year, ResultPairKey.change))
+        return counts | {("pair", *key): change for *key, change in pairs}
 
     before = snapshot()
     rebuild(db.session)
     db.session.flush()
     after = snapshot()
-    drifted = sorted(key for key in before.keys() | after.keys() if before.get(key, 0) != after.get(key, 0))
+    drifted = sorted((key for key in before.keys() | after.keys() if before.get(key, 0) != after.get(key, 0)),
+                     key=str)
     if drifted:
         log.warning("results figures had drifted in %s places; recounted", len(drifted))
         audit.record(None, "results.recounted", None, drifted=len(drifted),

@@ -22,7 +22,7 @@ from sqlalchemy import and_, case, exists, func, literal_column, or_, select, te
 from sqlalchemy.orm import aliased
 
 from portal.admin import dashboard
-from portal.admin.models import JOINED, LEFT, MEMBER, MEMBER_KEYS, POSITION, PROGRAMME, ResultFirmKey
+from portal.admin.models import JOINED, LEFT, MEMBER, MEMBER_KEYS, POSITION, PROGRAMME, ResultFirmKey, ResultPairKey
 from portal.clusters.models import Position
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -422,18 +422,10 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
 
 def _pairs_by_cluster(year: int, cluster_ids):
     """(PAIRS, cluster id, distinct pairs of its members at the end of `year` that reported a partnership
-    with each other (partnerships_until) in `year` or before)."""
-    partners = union(select(Outcome.firm_id).where(*partnerships_until(year)),
-                     select(Outcome.partner_firm_id).where(*partnerships_until(year)))
-    members = members_at_year_end(year, cluster_ids, partners).cte("partner_members")
-    first, second = aliased(members), aliased(members)
-    low, high = ordered_pair(Outcome.firm_id, Outcome.partner_firm_id)
-    pairs = (select(first.c.cluster_id, low.label("low"), high.label("high")).distinct()
-             .select_from(Outcome)
-             .join(first, first.c.firm_id == Outcome.firm_id)
-             .join(second, and_(second.c.firm_id == Outcome.partner_firm_id,
-                                second.c.cluster_id == first.c.cluster_id))
-             .where(*partnerships_until(year))).subquery()
+    with each other (partnerships_until) in `year` or before): the changes the rollup keeps per pair
+    (ResultPairKey), summed up to `year`."""
+    pairs = ResultPairKey.__table__.c
+    scope = [] if cluster_ids is None else [pairs.cluster_id.in_(list(cluster_ids))]
     zeros = [sql_constant(0)] * 4
-    return (select(sql_constant(PAIRS).label("what"), pairs.c.cluster_id, func.count(), *zeros)
-            .group_by(pairs.c.cluster_id))
+    return (select(sql_constant(PAIRS).label("what"), pairs.cluster_id, func.sum(pairs.change), *zeros)
+            .where(pairs.year <= year, *scope).group_by(pairs.cluster_id))
