@@ -480,6 +480,55 @@ def test_two_transactions_ending_one_firms_memberships_at_once(app):
         assert_counts_match(cluster_ids)
 
 
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
+def test_a_partnership_reported_while_its_partner_leaves_keeps_its_pair(app):
+    """A and B, members of one cluster for three years, report a partnership of two years ago, while B
+    leaves the cluster in another transaction that had read B's partnerships before the first committed:
+    that one waits for B's lock, reads the partnerships again, and keeps the pair for the past years."""
+    from portal.db import utcnow
+
+    with app.app_context():
+        betta = factories.cluster("betta")
+        this_year = fiscal_year(utcnow())
+        a, b = factories.firm(), factories.firm()
+        ids = []
+        for firm in (a, b):
+            membership = factories.membership(firm, betta)
+            membership.fiscal_year = this_year - 3
+            ids.append(membership.id)
+        db.session.commit()
+        first, second = db.session.session_factory(), db.session.session_factory()
+        first.add(Outcome(firm_id=a.id, partner_firm_id=b.id, aim=Aim.MARKET, kind=OutcomeKind.NEW_SALES,
+                          value_baht=Decimal(1000), fiscal_year=this_year - 2))
+        rollup._refresh_noted_firms(first)  # what committing does first: it now holds A's and B's locks
+        errors = []
+
+        def leave():
+            try:
+                with app.app_context():
+                    membership = second.get(Membership, ids[1])
+                    membership.status, membership.ended_at = S.LEFT, utcnow()
+                    second.commit()
+            except Exception as exc:  # reported below, in the test's thread
+                errors.append(exc)
+
+        waiting = threading.Thread(target=leave)
+        waiting.start()
+        while waiting.is_alive() and not db.session.scalar(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")):
+            db.session.rollback()
+            waiting.join(0.01)
+        first.commit()
+        waiting.join()
+        first.close()
+        second.close()
+        assert errors == []
+        assert_pairs_match([betta.id], years=range(this_year - 4, this_year + 2))
+        pairs = {year: pairs_afresh([betta.id], year)[betta.id] for year in range(this_year - 3, this_year + 1)}
+        assert pairs == {this_year - 3: 0, this_year - 2: 1, this_year - 1: 1, this_year: 0}
+
+
 def test_counts_are_refreshed_once_per_transaction_in_the_apps_sessions_only(app, monkeypatch):
     """An import of many rows flushes often; the firms it touched are recounted once, when it commits.
     A session that is not the application's (another tool in the same process) is left alone."""

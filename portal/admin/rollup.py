@@ -206,6 +206,19 @@ def _partnerships(session: Session, firm_ids=None) -> dict[tuple[int, int], int]
     return found
 
 
+def _partners(partnerships) -> set[int]:
+    return {firm for pair in partnerships for firm in pair}
+
+
+def _lock_firms(session: Session, firm_ids) -> set[int]:
+    """Lock these firms' rows (SELECT … FOR UPDATE, in id order); returns their ids."""
+    firm_ids = set(firm_ids)
+    if firm_ids:
+        session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=sorted(firm_ids)))
+                        .order_by(Firm.id).with_for_update())
+    return firm_ids
+
+
 def _member_keys(session: Session, firm_ids=None):
     """The kept membership keys (firm id, scope, dimension, bucket) of clusters, of these firms (all when
     None); MEMBER_KEYS as written, for the partial index."""
@@ -218,7 +231,7 @@ def _member_keys(session: Session, firm_ids=None):
 def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
     """Bring the kept pair keys of these firms in line with their partnerships and the kept membership
     keys (already refreshed) of both firms of each."""
-    involved = sorted(set(firm_ids) | {firm for pair in partnerships for firm in pair})
+    involved = sorted(set(firm_ids) | _partners(partnerships))
     wanted = pair_keys_of(member_spans(_member_keys(session, involved)), partnerships)
     theirs = or_(among(PAIRS.c.low_firm_id, session=session, ids=firm_ids),
                  among(PAIRS.c.high_firm_id, session=session, ids=firm_ids))
@@ -238,13 +251,13 @@ def refresh(session: Session, firm_ids) -> None:
     if not ids:
         return
     unions = _kept_unions(session)
-    partnerships = _partnerships(session, ids)
     # Lock the firms and their partners (PostgreSQL; SQLite has one writer anyway) so that two
     # transactions changing one firm's memberships, or the two firms of a pair, compute its figures one
     # after the other, each seeing the other's result; in one statement, in id order (no deadlock).
-    locked = sorted(set(ids) | {firm for pair in partnerships for firm in pair})
-    session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=locked)).order_by(Firm.id)
-                    .with_for_update())
+    locked = _lock_firms(session, set(ids) | _partners(_partnerships(session, ids)))
+    # A partnership committed while this waited for the locks is read now; its new partner locked too.
+    partnerships = _partnerships(session, ids)
+    _lock_firms(session, _partners(partnerships) - locked)
     wanted = _wanted_keys(session, ids)
     stored = set(session.execute(select(KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)
                                  .where(among(KEYS.c.firm_id, session=session, ids=ids))).all())
