@@ -243,7 +243,8 @@ def generate_meetings(rng, meeting_count: int, firm_count: int, clusters, partne
             asked = opens - timedelta(days=rng.randrange(4, 14))
             rows["requests"].append({
                 "id": ids["request"], "event_id": event_id, "from_registration_id": register(a),
-                "to_registration_id": register(b), "reason": "อยากพบเพื่อหารือความร่วมมือ",
+                "to_registration_id": register(b), "from_firm_id": a, "to_firm_id": b,
+                "reason": "อยากพบเพื่อหารือความร่วมมือ",
                 "status": "accepted" if accepted else rng.choice(["declined", "expired", "cancelled"]),
                 "responded_at": asked + timedelta(days=1), "created_at": asked, "updated_at": asked})
             if not accepted:

@@ -155,3 +155,30 @@ def test_outcomes_get_their_firm_cluster_and_aim_from_their_request_when_migrate
         with db.engine.connect() as conn:
             found = conn.execute(text("SELECT firm_id, cluster_id, aim FROM collab_outcomes ORDER BY id")).all()
         assert [tuple(r) for r in found] == rows == [(poster_id, betta_id, "market"), (poster_id, None, "cost")]
+
+
+def test_meeting_requests_carry_their_registrations_firms_after_the_migration(empty_app):
+    """New requests get their firms from the model; the migration fills those of the requests already there
+    (played here by emptying them, going down one revision and up again)."""
+    from flask_migrate import downgrade, upgrade
+
+    from portal.seed.reference import load_clusters, load_provinces
+    from tests import scorecard_world
+
+    every = text("SELECT r.from_firm_id, s.firm_id, r.to_firm_id, t.firm_id FROM meeting_requests r "
+                 "JOIN event_registrations s ON s.id = r.from_registration_id "
+                 "JOIN event_registrations t ON t.id = r.to_registration_id")
+    with empty_app.app_context():
+        upgrade()
+        load_provinces()
+        load_clusters()
+        scorecard_world.build()
+        db.session.commit()
+        made = db.session.execute(every).all()
+        assert made and all(a == b and c == d for a, b, c, d in made)
+        db.session.execute(text("UPDATE meeting_requests SET from_firm_id = NULL, to_firm_id = NULL"))
+        db.session.commit()
+        db.session.remove()
+        downgrade(revision="b5d2e8f1c4a7")
+        upgrade()
+        assert db.session.execute(every).all() == made

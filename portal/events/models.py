@@ -13,7 +13,21 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
-from sqlalchemy import Boolean, Column, Date, ForeignKey, Index, Integer, String, Table, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+    event,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column, utcnow
@@ -275,6 +289,13 @@ class MeetingRequest(TimestampMixin, db.Model):
                                                       index=True)
     to_registration_id: Mapped[int] = mapped_column(ForeignKey("event_registrations.id", ondelete="CASCADE"),
                                                     index=True)
+    # The two registrations' firms, written with the request (_fill_firms) and never changed, as a
+    # registration's firm is not: the results (scorecard, network map) read every meeting's two firms,
+    # which through the registrations took two more joins (held meetings: 60–100 ms against 13–18 on
+    # PostgreSQL at 49,000 meetings). Copies: no foreign key of their own (the registrations' hold), and
+    # nullable in the schema only, so that the migration adds them with a plain ALTER TABLE and fills them.
+    from_firm_id: Mapped[int | None] = mapped_column(Integer)
+    to_firm_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(Text)
     status: Mapped[MeetingRequestStatus] = mapped_column(enum_column(MeetingRequestStatus),
                                                          default=MeetingRequestStatus.PENDING)
@@ -291,6 +312,16 @@ class MeetingRequest(TimestampMixin, db.Model):
     @property
     def is_pending(self) -> bool:
         return self.status is MeetingRequestStatus.PENDING
+
+
+@event.listens_for(MeetingRequest, "before_insert")
+def _fill_firms(mapper, connection, request: MeetingRequest) -> None:
+    """A new request carries its registrations' firms, however it was made (services, the demo, tests)."""
+    if request.from_firm_id is None or request.to_firm_id is None:
+        firms = dict(connection.execute(select(Registration.id, Registration.firm_id).where(
+            Registration.id.in_([request.from_registration_id, request.to_registration_id]))).all())
+        request.from_firm_id = firms.get(request.from_registration_id)
+        request.to_firm_id = firms.get(request.to_registration_id)
 
 
 class Meeting(TimestampMixin, db.Model):
