@@ -240,7 +240,7 @@ results_cli = AppGroup("results", help="Programme results: the membership counts
 
 @results_cli.command("rebuild")
 def results_rebuild():
-    """Recount the dashboard's membership figures from the memberships (after a bulk load or a repair)."""
+    """Recount the dashboard's membership figures and the scorecard's partner pairs (after a bulk load or a repair)."""
     from portal.admin.dashboard import member_counts
     from portal.admin.rollup import rebuild
     from portal.db import utcnow
