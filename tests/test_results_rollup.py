@@ -439,6 +439,34 @@ def test_migration_keeps_the_partner_pairs_already_there(empty_app, monkeypatch)
         assert_pairs_match(programme.cluster_ids)
 
 
+def commit_while_the_other_waits(app, first, second, change) -> list:
+    """`first` has refreshed its noted firms (what committing does first) and holds their locks; `change`
+    (a function of `second`) then runs and commits in another thread, until it waits for a lock; `first`
+    commits, and the other finishes. Returns the other thread's errors (none, when all went well)."""
+    errors = []
+
+    def other():
+        try:
+            with app.app_context():
+                change(second)
+                second.commit()
+        except Exception as exc:  # reported to the caller, in the test's thread
+            errors.append(exc)
+
+    waiting = threading.Thread(target=other)
+    waiting.start()
+    while waiting.is_alive() and not db.session.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")):
+        db.session.rollback()
+        waiting.join(0.01)
+    first.commit()
+    waiting.join()
+    first.close()
+    second.close()
+    return errors
+
+
 @pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
 def test_two_transactions_ending_one_firms_memberships_at_once(app):
     """Each ends one of the firm's two memberships without seeing the other's change: the one that commits
@@ -454,28 +482,11 @@ def test_two_transactions_ending_one_firms_memberships_at_once(app):
         first, second = db.session.session_factory(), db.session.session_factory()
         first.get(Membership, ids[0]).status = S.LEFT
         rollup._refresh_noted_firms(first)  # what committing does first: it now holds the firm's lock
-        errors = []
 
-        def end_the_other():
-            try:
-                with app.app_context():
-                    second.get(Membership, ids[1]).status = S.REMOVED
-                    second.commit()
-            except Exception as exc:  # reported below, in the test's thread
-                errors.append(exc)
+        def end_the_other(session):
+            session.get(Membership, ids[1]).status = S.REMOVED
 
-        waiting = threading.Thread(target=end_the_other)
-        waiting.start()
-        while waiting.is_alive() and not db.session.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")):
-            db.session.rollback()
-            waiting.join(0.01)
-        first.commit()
-        waiting.join()
-        first.close()
-        second.close()
-        assert errors == []
+        assert commit_while_the_other_waits(app, first, second, end_the_other) == []
         assert dashboard.member_counts(None, 2570)["member"] == {}
         assert_counts_match(cluster_ids)
 
@@ -501,29 +512,12 @@ def test_a_partnership_reported_while_its_partner_leaves_keeps_its_pair(app):
         first.add(Outcome(firm_id=a.id, partner_firm_id=b.id, aim=Aim.MARKET, kind=OutcomeKind.NEW_SALES,
                           value_baht=Decimal(1000), fiscal_year=this_year - 2))
         rollup._refresh_noted_firms(first)  # what committing does first: it now holds A's and B's locks
-        errors = []
 
-        def leave():
-            try:
-                with app.app_context():
-                    membership = second.get(Membership, ids[1])
-                    membership.status, membership.ended_at = S.LEFT, utcnow()
-                    second.commit()
-            except Exception as exc:  # reported below, in the test's thread
-                errors.append(exc)
+        def leave(session):
+            membership = session.get(Membership, ids[1])
+            membership.status, membership.ended_at = S.LEFT, utcnow()
 
-        waiting = threading.Thread(target=leave)
-        waiting.start()
-        while waiting.is_alive() and not db.session.scalar(text(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND wait_event_type = 'Lock'")):
-            db.session.rollback()
-            waiting.join(0.01)
-        first.commit()
-        waiting.join()
-        first.close()
-        second.close()
-        assert errors == []
+        assert commit_while_the_other_waits(app, first, second, leave) == []
         assert_pairs_match([betta.id], years=range(this_year - 4, this_year + 2))
         pairs = {year: pairs_afresh([betta.id], year)[betta.id] for year in range(this_year - 3, this_year + 1)}
         assert pairs == {this_year - 3: 0, this_year - 2: 1, this_year - 1: 1, this_year: 0}
