@@ -34,6 +34,15 @@ S = MembershipStatus
 SLUGS = ["betta", "cosplay", "agritech"]
 
 
+def member_at_end(status, approved_in, ended_at, year) -> bool:
+    """The definition: a membership approved in `year` or before, not ended (left, removed) by its end."""
+    if approved_in is None or approved_in > year:
+        return False
+    if status is S.APPROVED:
+        return True
+    return status in (S.LEFT, S.REMOVED) and ended_at is not None and fiscal_year(ended_at) > year
+
+
 def counted_afresh(cluster_ids, year) -> dict:
     """The definition, counted from the memberships without the kept changes: firms with a membership
     approved in `year` or before and not ended (left, removed) by the end of `year`, each firm once."""
@@ -43,13 +52,6 @@ def counted_afresh(cluster_ids, year) -> dict:
                MembershipPosition.position, Firm.province_id)
         .join(Firm, Firm.id == Membership.firm_id)
         .outerjoin(MembershipPosition, MembershipPosition.membership_id == Membership.id).where(*scope)).all()
-
-    def member_at_end(status, approved_in, ended_at, y):
-        if approved_in is None or approved_in > y:
-            return False
-        if status is S.APPROVED:
-            return True
-        return status in (S.LEFT, S.REMOVED) and ended_at is not None and fiscal_year(ended_at) > y
 
     def firms_at_end(y):
         return {firm for firm, status, approved_in, ended_at, *_ in rows if member_at_end(status, approved_in,
@@ -95,9 +97,7 @@ def pairs_afresh(cluster_ids, year) -> dict[int, int]:
                                      Membership.fiscal_year, Membership.ended_at)).all()
     members = {cluster_id: set() for cluster_id in cluster_ids}
     for firm_id, cluster_id, status, approved_in, ended_at in rows:
-        if approved_in is not None and approved_in <= year and (
-                status is S.APPROVED or (status in (S.LEFT, S.REMOVED) and ended_at is not None
-                                         and fiscal_year(ended_at) > year)):
+        if member_at_end(status, approved_in, ended_at, year):
             members[cluster_id].add(firm_id)
     pairs = {frozenset((a, b)) for a, b, reported_in in db.session.execute(
         select(Outcome.firm_id, Outcome.partner_firm_id, Outcome.fiscal_year))

@@ -239,9 +239,14 @@ def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
     if wanted == stored:
         return
     session.execute(delete(PAIRS).where(theirs))
-    if wanted:
-        session.execute(insert(PAIRS), [dict(zip((c.name for c in _PAIR_COLUMNS), key, strict=True))
-                                        for key in sorted(wanted)])
+    _insert_pairs(session, sorted(wanted))
+
+
+def _insert_pairs(session: Session, keys, batch: int = 5000) -> None:
+    """Insert these pair keys (tuples in _PAIR_COLUMNS' order), `batch` rows per statement."""
+    names = [column.name for column in _PAIR_COLUMNS]
+    for start in range(0, len(keys), batch):
+        session.execute(insert(PAIRS), [dict(zip(names, key, strict=True)) for key in keys[start:start + batch]])
 
 
 def refresh(session: Session, firm_ids) -> None:
@@ -502,10 +507,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
         .group_by(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)))
     for scope, clusters in unions.items():
         _insert_counts(session, scope, union_counts(session, clusters))
-    pairs = sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session)))
-    names = [column.name for column in _PAIR_COLUMNS]
-    for start in range(0, len(pairs), batch):
-        session.execute(insert(PAIRS), [dict(zip(names, key, strict=True)) for key in pairs[start:start + batch]])
+    _insert_pairs(session, sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session))), batch)
     return total
 
 

@@ -213,10 +213,11 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme
     """The figures that need each cluster's members at the end of `year`, in one statement:
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
-    FOLLOWUPS: {cluster id: (answered, sent)}}. Each part asks for the memberships of its own firms only
-    (the year's meeting firms, the firms active in the window, the firms of the partnerships, the firms
-    asked), a few entries each of the partial index: every member of every cluster at the year's end is
-    some 300,000 keys at 100,000 firms, which cost more to gather than all four parts together."""
+    FOLLOWUPS: {cluster id: (answered, sent)}}. Each part that needs memberships asks for those of its own
+    firms only (the year's meeting firms, the firms active in the window, the firms asked), a few entries
+    each of the partial index: every member of every cluster at the year's end is some 300,000 keys at
+    100,000 firms, which cost more to gather than all the parts together. The pairs are kept counted
+    (ResultPairKey)."""
     found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}, PROGRAMME_MEETINGS: {}}
     rows = _meeting_rows(year).cte("meeting_rows")
     parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, cluster_ids),
