@@ -419,7 +419,7 @@ def test_never_confirmed_accounts_are_removed_after_the_retention_period(app):
 def test_results_check_corrects_drifted_figures(app):
     from sqlalchemy import func, insert
 
-    from portal.admin.models import ResultCount, ResultPairKey
+    from portal.admin.models import ResultCount, ResultMemberSpan, ResultPairKey
     from portal.jobs import periodic
 
     with app.app_context():
@@ -443,6 +443,16 @@ def test_results_check_corrects_drifted_figures(app):
         assert periodic.check_results() == "1 figures corrected"
         db.session.commit()
         assert not db.session.scalar(select(func.count()).select_from(ResultPairKey))
+        # a membership span changed by bulk SQL (another position): the recount puts back the kept one
+        span = db.session.scalars(select(ResultMemberSpan).where(ResultMemberSpan.firm_id == firm.id)).one()
+        kept = (span.first_year, span.ended_year, span.positions)
+        span.positions ^= 4
+        db.session.commit()
+        assert periodic.check_results() == "2 figures corrected"  # the wrong span gone, the right one back
+        db.session.commit()
+        db.session.expire_all()
+        assert [(s.first_year, s.ended_year, s.positions) for s in db.session.scalars(
+            select(ResultMemberSpan).where(ResultMemberSpan.firm_id == firm.id))] == [kept]
 
 
 def test_a_job_runs_once_per_period_and_a_failed_one_is_tried_again(app):

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from stdnum.th import moa
 
 from portal.admin import dashboard, rollup
-from portal.admin.models import ResultCount, ResultFirmKey, ResultPairKey
+from portal.admin.models import ResultCount, ResultFirmKey, ResultMemberSpan, ResultPairKey
 from portal.auth.models import Role
 from portal.clusters.models import Cluster, Membership, MembershipPosition, MembershipStatus, Position
 from portal.collab.models import Aim, Outcome, OutcomeKind
@@ -31,6 +31,7 @@ from tests.conftest import PG_URL
 from tests.test_migrations import empty_app  # noqa: F401  (fixture: an app on an empty database)
 
 S = MembershipStatus
+KEPT = (ResultFirmKey.__table__, ResultPairKey.__table__, ResultMemberSpan.__table__)  # rebuild() leaves them as kept
 SLUGS = ["betta", "cosplay", "agritech"]
 
 
@@ -116,6 +117,42 @@ def assert_pairs_match(cluster_ids, years=range(2560, 2576)) -> int:
         assert {c: kept.get(c, 0) for c in cluster_ids} == pairs_afresh(cluster_ids, year), year
         counted += sum(kept.values())
     return counted
+
+
+def members_afresh(cluster_ids, year) -> dict[int, dict[int, set]]:
+    """The definition of each cluster's members at the end of `year`, with their positions then, from the
+    memberships without the kept spans: {cluster id: {firm id: positions of its memberships that count}}."""
+    rows = db.session.execute(
+        select(Membership.firm_id, Membership.cluster_id, Membership.status, Membership.fiscal_year,
+               Membership.ended_at, MembershipPosition.position)
+        .outerjoin(MembershipPosition, MembershipPosition.membership_id == Membership.id)).all()
+    members = {cluster_id: {} for cluster_id in cluster_ids}
+    for firm_id, cluster_id, status, approved_in, ended_at, position in rows:
+        if member_at_end(status, approved_in, ended_at, year):
+            held = members[cluster_id].setdefault(firm_id, set())
+            if position is not None:
+                held.add(Position(position))
+    return members
+
+
+def assert_spans_match(cluster_ids, years=range(2560, 2576)) -> int:
+    """The kept membership spans give each cluster's members and their positions at each year's end as
+    the definition does (the network map's and the scorecard's reads of them); returns how many members
+    were compared in all."""
+    from portal.scorecard import network
+
+    db.session.expire_all()
+    compared = 0
+    for year in years:
+        expected = members_afresh(cluster_ids, year)
+        kept = {cluster_id: {firm_id: {p for n, p in enumerate(Position) if bits & (1 << n)} for firm_id, bits
+                             in db.session.execute(network._members_with_positions(cluster_id, year))}
+                for cluster_id in cluster_ids}
+        assert kept == expected, year
+        assert set(db.session.execute(scorecard_queries.members_at_year_end(year, cluster_ids)).all()) == {
+            (firm_id, cluster_id) for cluster_id, firms in expected.items() for firm_id in firms}, year
+        compared += sum(len(firms) for firms in kept.values())
+    return compared
 
 
 def registration_number(n: int) -> str:
@@ -214,7 +251,7 @@ class Programme:
 def test_kept_counts_equal_a_fresh_count_after_random_changes(app, monkeypatch, seed):
     with app.test_request_context("/"):
         programme = Programme(random.Random(seed), monkeypatch)
-        done = set()
+        done, compared = set(), 0
         for _ in range(45):
             try:
                 done.add(programme.step())
@@ -224,15 +261,15 @@ def test_kept_counts_equal_a_fresh_count_after_random_changes(app, monkeypatch, 
             db.session.commit()
             assert_counts_match(programme.cluster_ids)
             assert_pairs_match(programme.cluster_ids)
-        assert {"approve", "leave", "remove", "positions", "province", "import"} <= done
-        before = [set(db.session.execute(select(table)).all())
-                  for table in (ResultFirmKey.__table__, ResultPairKey.__table__)]
+            compared += assert_spans_match(programme.cluster_ids)
+        assert compared > 0 and {"approve", "leave", "remove", "positions", "province", "import"} <= done
+        before = [set(db.session.execute(select(table)).all()) for table in KEPT]
         rollup.rebuild(db.session)
         db.session.commit()
-        assert [set(db.session.execute(select(table)).all())
-                for table in (ResultFirmKey.__table__, ResultPairKey.__table__)] == before
+        assert [set(db.session.execute(select(table)).all()) for table in KEPT] == before
         assert_counts_match(programme.cluster_ids)
         assert_pairs_match(programme.cluster_ids)
+        assert_spans_match(programme.cluster_ids)
 
 
 class Partnerships(Programme):
@@ -287,11 +324,12 @@ def test_kept_partner_pairs_equal_a_fresh_count_after_random_changes(app, monkey
                 continue
             db.session.commit()
             counted += assert_pairs_match(programme.cluster_ids)
+            assert_spans_match(programme.cluster_ids)
         assert counted > 0 and {"join", "leave", "remove", "outcome", "outcome moved", "outcome gone"} <= done
-        before = set(db.session.execute(select(ResultPairKey.__table__)).all())
+        before = [set(db.session.execute(select(table)).all()) for table in KEPT]
         rollup.rebuild(db.session)
         db.session.commit()
-        assert set(db.session.execute(select(ResultPairKey.__table__)).all()) == before
+        assert [set(db.session.execute(select(table)).all()) for table in KEPT] == before
         assert_pairs_match(programme.cluster_ids)
 
 
@@ -437,6 +475,37 @@ def test_migration_keeps_the_partner_pairs_already_there(empty_app, monkeypatch)
         upgrade()
         assert set(db.session.execute(select(ResultPairKey.__table__)).all()) == kept
         assert_pairs_match(programme.cluster_ids)
+
+
+def test_migration_keeps_the_membership_spans_already_there(empty_app, monkeypatch):  # noqa: F811
+    """The migration that adds result_member_spans fills it from the kept keys as the rollup keeps it:
+    spans kept by the app through joins, leaving, removals and position changes, dropped with a downgrade,
+    are the same after upgrade."""
+    from flask_migrate import downgrade, upgrade
+
+    from portal.seed.reference import load_clusters, load_provinces
+
+    with empty_app.test_request_context("/"):
+        upgrade()
+        load_provinces()
+        load_clusters()
+        programme = Programme(random.Random(2), monkeypatch)
+        done = set()
+        for _ in range(45):
+            try:
+                done.add(programme.step())
+            except RuleViolation:
+                db.session.rollback()
+                continue
+            db.session.commit()
+        kept = set(db.session.execute(select(ResultMemberSpan.__table__)).all())
+        assert {"leave", "remove", "positions"} <= done
+        assert any(ended is not None for *_, ended, _positions in kept)  # spans that ended, too
+        db.session.remove()
+        downgrade(revision="c8e1f4a2d6b9")
+        upgrade()
+        assert set(db.session.execute(select(ResultMemberSpan.__table__)).all()) == kept
+        assert_spans_match(programme.cluster_ids)
 
 
 def commit_while_the_other_waits(app, first, second, change) -> list:

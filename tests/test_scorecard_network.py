@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal.auth.models import Role, User
 from portal.clusters.models import Position
@@ -323,18 +323,24 @@ def test_links_in_a_fixed_order(app, world):
 
 
 @pytest.mark.parametrize("year", [2563, YEAR, 2565])
-def test_the_maps_one_pass_reads_the_scorecards_members_and_positions(app, world, year):
-    """network._members_with_positions sums the same kept keys as queries.members_at_year_end and
-    positions_at_year_end in one pass: the same firms, each with the same positions."""
+def test_the_kept_spans_say_what_the_kept_keys_say(app, world, year):
+    """The map's members and positions (and the scorecard's members_at_year_end) read the kept membership
+    spans; they are the firms and positions that adding up the kept keys gives, as the dashboard counts."""
+    from portal.admin.models import ResultFirmKey
     from portal.scorecard import queries
 
     with app.app_context():
-        one_pass = {firm_id: [p for n, p in enumerate(Position) if bits & (1 << n)]
+        one_pass = {firm_id: {p for n, p in enumerate(Position) if bits & (1 << n)}
                     for firm_id, bits in db.session.execute(networks._members_with_positions(world["betta"], year))}
         members = {firm_id for firm_id, _ in db.session.execute(queries.members_at_year_end(year, [world["betta"]]))}
-        held = {}
-        for firm_id, _cluster, code in db.session.execute(queries.positions_at_year_end(year, [world["betta"]])):
-            held.setdefault(firm_id, set()).add(Position(code))
-    assert set(one_pass) == members and members
-    assert {firm_id: set(positions) for firm_id, positions in one_pass.items()} == {
-        firm_id: held.get(firm_id, set()) for firm_id in members}
+        keys = db.session.execute(select(ResultFirmKey.firm_id, ResultFirmKey.dimension, ResultFirmKey.bucket)
+                                  .where(ResultFirmKey.scope == world["betta"])).all()
+    balance = {}
+    for firm_id, dimension, bucket in keys:
+        key_year, _sep, code = bucket.partition(":")
+        if int(key_year) <= year and not dimension.startswith("province"):
+            counted = (firm_id, code)
+            balance[counted] = balance.get(counted, 0) + (1 if dimension.endswith("+") else -1)
+    summed = {firm_id: {Position(code) for (other, code), n in balance.items() if other == firm_id and code and n > 0}
+              for (firm_id, code), n in balance.items() if not code and n > 0}
+    assert one_pass == summed and set(summed) == members and members

@@ -4,7 +4,8 @@ OSMEP staff keep for the results.
 Counting distinct firms over every membership took 0.2–0.7 s per dashboard at 300,000 memberships.
 These two tables hold the same counts: which figures each firm counts in, and how many firms each
 figure has; a third keeps each cluster's partner pairs (the scorecard's collaboration density) as they
-change. All are derived data: `flask results rebuild` recomputes them from the memberships and outcomes.
+change, a fourth each firm's spans of membership of each cluster, with its positions. All are derived
+data: `flask results rebuild` recomputes them from the memberships and outcomes.
 """
 from datetime import datetime
 from decimal import Decimal
@@ -12,6 +13,7 @@ from decimal import Decimal
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.clusters.models import Position
 from portal.db import UTCDateTime, utcnow
 from portal.extensions import db
 
@@ -32,6 +34,8 @@ JOINED, LEFT = "+", "-"
 # The membership keys, written into the SQL as constants: the partial index ix_result_firm_keys_member is
 # used only by a query whose WHERE holds this very term (SQLite matches it as written).
 MEMBER_KEYS = f"dimension IN ('{MEMBER}{JOINED}', '{MEMBER}{LEFT}')"
+# A set of value-chain positions as one number (ResultMemberSpan.positions): 1 << the position's index.
+POSITION_BITS = {position.value: 1 << n for n, position in enumerate(Position)}
 
 class ResultFirmKey(db.Model):
     """One figure one firm counts in, once however many memberships give it (a firm in two clusters
@@ -71,6 +75,29 @@ class ResultPairKey(db.Model):
     # A refresh finds a firm's pairs from either side.
     __table_args__ = (Index("ix_result_pair_keys_low", "low_firm_id"),
                       Index("ix_result_pair_keys_high", "high_firm_id"))
+
+
+class ResultMemberSpan(db.Model):
+    """A stretch of fiscal years over which a firm is a member of a cluster at each year's end, with the
+    same value-chain positions throughout, kept by portal.admin.rollup from the firm's kept keys (it is what
+    those keys say, read once): the members of a cluster at the end of year Y, with their positions, are
+    the spans with first_year <= Y < ended_year, one row each, no grouping. Summing 75,000 keys per firm
+    for the largest cluster's network map took 50–90 ms at 100,000 firms. Derived rows, like
+    ResultFirmKey."""
+
+    __tablename__ = "result_member_spans"
+
+    cluster_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    firm_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    first_year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # B.E. fiscal year
+    ended_year: Mapped[int | None] = mapped_column(Integer)  # the first year-end it no longer holds; None: still
+    positions: Mapped[int] = mapped_column(Integer)  # POSITION_BITS of the positions held; 0: none recorded
+
+    # A cluster's members in a year from the index alone (the map); a firm's clusters in a year (the
+    # scorecard's parts, the refresh).
+    __table_args__ = (Index("ix_result_member_spans_cluster", "cluster_id", "first_year", "ended_year", "firm_id",
+                            "positions"),
+                      Index("ix_result_member_spans_firm", "firm_id", "cluster_id", "first_year", "ended_year"))
 
 
 class ResultCount(db.Model):

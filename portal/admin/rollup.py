@@ -12,7 +12,9 @@ call rebuild() after.
 Each cluster's partner pairs (the scorecard's collaboration density) are kept the same way, as changes
 per pair of firms (ResultPairKey): a refresh also recomputes the pairs of its firms, from the outcomes
 they reported with each other and the two firms' kept membership keys. Flushes that insert, update or
-delete an outcome note both its firms.
+delete an outcome note both its firms. And each firm's spans of membership of each cluster, with its
+positions (ResultMemberSpan): what its kept keys say, read once, so that a cluster's members in a year are
+rows to read rather than keys to add up.
 
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
@@ -52,10 +54,12 @@ from portal.admin.models import (
     MEMBER,
     MEMBER_KEYS,
     POSITION,
+    POSITION_BITS,
     PROGRAMME,
     PROVINCE,
     ResultCount,
     ResultFirmKey,
+    ResultMemberSpan,
     ResultPairKey,
     ResultUnion,
 )
@@ -65,9 +69,10 @@ from portal.db import among
 from portal.firms.models import Firm
 from portal.thai import fiscal_year
 
-KEYS, COUNTS, UNIONS, PAIRS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
-                               ResultPairKey.__table__)
+KEYS, COUNTS, UNIONS, PAIRS, SPANS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
+                                      ResultPairKey.__table__, ResultMemberSpan.__table__)
 _PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
+_SPAN_COLUMNS = (SPANS.c.cluster_id, SPANS.c.firm_id, SPANS.c.first_year, SPANS.c.ended_year, SPANS.c.positions)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
 _FIRMS, _MEMBERSHIPS = "results_rollup_firms", "results_rollup_memberships"  # keys of session.info
 S = MembershipStatus
@@ -163,6 +168,46 @@ def member_spans(keys) -> dict[tuple[int, int], list[tuple[int, int | None]]]:
     return spans
 
 
+def member_segments(keys) -> set[tuple[int, int, int, int | None, int]]:
+    """(cluster id, firm id, first year, year ended or None, positions as POSITION_BITS) of each stretch of
+    years over which a firm is a member of a cluster with the same positions, from its kept membership and
+    position keys (firm id, scope, dimension, bucket) of clusters: the spans each dimension's keys mark (as
+    member_spans reads them), cut where any of them starts or ends, the years a member kept, neighbours
+    with the same positions joined. The rule written once; rebuild() uses it too."""
+    marks = {}  # (firm id, cluster id) -> {position code or "" for the membership: ([first years], [ends])}
+    for firm_id, scope, dimension, key_bucket in keys:
+        if scope <= PROGRAMME or dimension[:-1] not in (MEMBER, POSITION):
+            continue
+        year, _sep, code = key_bucket.partition(":")
+        starts, ends = marks.setdefault((firm_id, scope), {}).setdefault(code, ([], []))
+        (starts if dimension.endswith(JOINED) else ends).append(int(year))
+    found = set()
+    for (firm_id, cluster_id), by_code in marks.items():
+        spans = {}
+        for code, (starts, ends) in by_code.items():
+            starts, ends = sorted(starts), sorted(ends)
+            spans[code] = [(start, ends[n] if n < len(ends) else None) for n, start in enumerate(starts)]
+        cuts = sorted({year for found_spans in spans.values() for span in found_spans for year in span
+                       if year is not None})
+        pieces = []  # [first, ended, bits], in order
+        for n, year in enumerate(cuts):
+            if not _holds(spans.get("", ()), year):
+                continue
+            bits = sum(POSITION_BITS.get(code, 0) for code in spans if code and _holds(spans[code], year))
+            ended = cuts[n + 1] if n + 1 < len(cuts) else None
+            if pieces and pieces[-1][1] == year and pieces[-1][2] == bits:
+                pieces[-1][1] = ended
+            else:
+                pieces.append([year, ended, bits])
+        found.update((cluster_id, firm_id, first, ended, bits) for first, ended, bits in pieces)
+    return found
+
+
+def _holds(spans, year: int) -> bool:
+    """One of these spans [first, ended) holds at the end of `year`."""
+    return any(start <= year and (end is None or year < end) for start, end in spans)
+
+
 def pair_keys_of(spans, partnerships) -> set[tuple[int, int, int, int, int]]:
     """(cluster id, low firm id, high firm id, year, change) of these partnerships ({(low, high): the
     first fiscal year one was reported}), given the firms' member_spans: a pair counts in a cluster at the
@@ -239,14 +284,29 @@ def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
     if wanted == stored:
         return
     session.execute(delete(PAIRS).where(theirs))
-    _insert_pairs(session, sorted(wanted))
+    _insert_rows(session, PAIRS, _PAIR_COLUMNS, sorted(wanted))
 
 
-def _insert_pairs(session: Session, keys, batch: int = 5000) -> None:
-    """Insert these pair keys (tuples in _PAIR_COLUMNS' order), `batch` rows per statement."""
-    names = [column.name for column in _PAIR_COLUMNS]
-    for start in range(0, len(keys), batch):
-        session.execute(insert(PAIRS), [dict(zip(names, key, strict=True)) for key in keys[start:start + batch]])
+def _refresh_spans(session: Session, firm_ids: list[int], wanted_keys) -> None:
+    """Bring the kept membership spans of these firms in line with their kept keys (`wanted_keys`, as
+    refresh() computed them)."""
+    wanted = member_segments(wanted_keys)
+    theirs = among(SPANS.c.firm_id, session=session, ids=firm_ids)
+    if wanted == set(session.execute(select(*_SPAN_COLUMNS).where(theirs)).all()):
+        return
+    session.execute(delete(SPANS).where(theirs))
+    _insert_rows(session, SPANS, _SPAN_COLUMNS, sorted(wanted, key=_span_order))
+
+
+def _span_order(span):
+    return span[:3]
+
+
+def _insert_rows(session: Session, table, columns, rows, batch: int = 5000) -> None:
+    """Insert these rows (tuples in the columns' order) into a kept table, `batch` rows per statement."""
+    names = [column.name for column in columns]
+    for start in range(0, len(rows), batch):
+        session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows[start:start + batch]])
 
 
 def refresh(session: Session, firm_ids) -> None:
@@ -280,6 +340,7 @@ def refresh(session: Session, firm_ids) -> None:
     if unions and (added or removed):
         deltas.update(_union_deltas(unions, wanted, stored, {firm for firm, *_ in added + removed}))
     _add_to_counts(session, deltas)
+    _refresh_spans(session, ids, wanted)
     _refresh_pairs(session, ids, partnerships)
 
 
@@ -478,23 +539,24 @@ def _add_to_counts(session: Session, deltas: Counter) -> None:
 
 
 def rebuild(session: Session, batch: int = 5000) -> int:
-    """Recompute every stored figure from the memberships, and the partner pairs from them and the
-    outcomes, in the caller's transaction; returns the number of firm figures. For after bulk loads that
+    """Recompute every stored figure and membership span from the memberships, and the partner pairs from
+    them and the outcomes, in the caller's transaction; returns the number of firm figures. For after bulk loads that
     bypass the ORM, and to repair by hand."""
     # The unions first, share-locked as a refresh does: keep_union() (which holds result_unions while it
     # reads the keys) then either gives up at once or finishes before this locks the keys; no deadlock.
     unions = _kept_unions(session)
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
-        session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys IN ACCESS EXCLUSIVE MODE"))
-    session.execute(delete(COUNTS))
-    session.execute(delete(KEYS))
-    session.execute(delete(PAIRS))
-    pending, total = [], 0
+        session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans "
+                             "IN ACCESS EXCLUSIVE MODE"))
+    for table in (COUNTS, KEYS, PAIRS, SPANS):
+        session.execute(delete(table))
+    pending, spans, total = [], [], 0
     rows = session.execute(_membership_rows()).all()
     for firm_id, firm_rows in groupby(rows, key=lambda row: row[0]):
-        pending += [dict(firm_id=firm_id, scope=s, dimension=d, bucket=b)
-                    for s, d, b in keys_of(row[1:] for row in firm_rows)]
+        keys = keys_of(row[1:] for row in firm_rows)
+        pending += [dict(firm_id=firm_id, scope=s, dimension=d, bucket=b) for s, d, b in keys]
+        spans += member_segments((firm_id, *key) for key in keys)
         if len(pending) >= batch:
             session.execute(insert(KEYS), pending)
             total, pending = total + len(pending), []
@@ -507,7 +569,9 @@ def rebuild(session: Session, batch: int = 5000) -> int:
         .group_by(KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)))
     for scope, clusters in unions.items():
         _insert_counts(session, scope, union_counts(session, clusters))
-    _insert_pairs(session, sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session))), batch)
+    _insert_rows(session, SPANS, _SPAN_COLUMNS, sorted(spans, key=_span_order), batch)
+    _insert_rows(session, PAIRS, _PAIR_COLUMNS,
+                 sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session))), batch)
     return total
 
 

@@ -130,10 +130,10 @@ def run_immediate_alerts(now=None) -> str | None:
 
 
 def check_results() -> str:
-    """Recount the dashboard's kept figures from the memberships, and the scorecard's kept partner pairs
-    from the memberships and outcomes; if they had drifted, the recount stands and the difference is
-    logged and audited."""
-    from portal.admin.models import ResultCount, ResultPairKey
+    """Recount the dashboard's kept figures and membership spans from the memberships, and the scorecard's
+    kept partner pairs from the memberships and outcomes; if they had drifted, the recount stands and the
+    difference is logged and audited."""
+    from portal.admin.models import ResultCount, ResultMemberSpan, ResultPairKey
     from portal.admin.rollup import rebuild
 
     def snapshot():
@@ -142,7 +142,10 @@ def check_results() -> str:
         counts = {(scope, dimension, bucket): firms for scope, dimension, bucket, firms in rows}
         pairs = db.session.execute(select(ResultPairKey.cluster_id, ResultPairKey.low_firm_id,
                                           ResultPairKey.high_firm_id, ResultPairKey.year, ResultPairKey.change))
-        return counts | {("pair", *key): change for *key, change in pairs}
+        spans = db.session.execute(select(ResultMemberSpan.cluster_id, ResultMemberSpan.firm_id,
+                                          ResultMemberSpan.first_year, ResultMemberSpan.ended_year,
+                                          ResultMemberSpan.positions))
+        return counts | {("pair", *key): change for *key, change in pairs} | {("span", *span): 1 for span in spans}
 
     before = snapshot()
     rebuild(db.session)

@@ -2,7 +2,7 @@
 the partnerships and held meetings between them (and with firms outside the cluster) as links.
 
 Every definition is the scorecard's (portal.scorecard.queries): the members and their positions at the end
-of the year from the rollup's kept keys, partnerships as the collaboration density counts them (reported
+of the year from the rollup's kept spans, partnerships as the collaboration density counts them (reported
 up to the end of the year), held meetings by their matching day (up to the end of the year), and a
 partnership's value counts when confirmed (portal.admin.dashboard.confirmed). The map shows the network as
 it stood at the end of the chosen year, so two years side by side show before and after.
@@ -20,10 +20,9 @@ from datetime import date
 from decimal import Decimal
 from itertools import combinations
 
-from sqlalchemy import Date, Integer, Numeric, and_, case, cast, func, null, or_, select, union_all
+from sqlalchemy import Date, Integer, Numeric, case, cast, func, null, or_, select, union_all
 
 from portal.admin import dashboard
-from portal.admin import models as kept
 from portal.clusters.models import Position
 from portal.collab.models import Outcome
 from portal.db import among
@@ -322,26 +321,12 @@ def _rows(cluster_id: int, year: int):
 
 
 def _members_with_positions(cluster_id: int, year: int):
-    """(firm_id, positions) of each member of the cluster at the end of `year`, its positions at the end of
-    `year` as bits (1 << index in Position), read in one pass over the cluster's kept keys: the sums of
-    queries.members_at_year_end and queries.positions_at_year_end, side by side (a member's buckets are
-    "<year>", a position's "<year>:<position>": both sort before the next year's)."""
-    keys = queries.KEYS.c
-    dimension, code = keys.dimension, func.substr(keys.bucket, queries.sql_constant(6))
-
-    def balance(joined, left):
-        return func.sum(case((joined, 1), (left, -1), else_=0))
-
-    member = balance(dimension == kept.MEMBER + kept.JOINED, dimension == kept.MEMBER + kept.LEFT)
-    joined, left = kept.POSITION + kept.JOINED, kept.POSITION + kept.LEFT
-    bits = sum(case((balance(and_(dimension == joined, code == position.value),
-                             and_(dimension == left, code == position.value)) > 0, 1 << n), else_=0)
-               for n, position in enumerate(Position))
-    return (select(keys.firm_id.label("firm_id"), bits.label("positions"))
-            .where(keys.scope == cluster_id,
-                   dimension.in_([kept.MEMBER + kept.JOINED, kept.MEMBER + kept.LEFT, joined, left]),
-                   keys.bucket < str(year + 1))
-            .group_by(keys.firm_id).having(member > 0))
+    """(firm_id, positions) of each member of the cluster at the end of `year`, its positions then as bits
+    (POSITION_BITS: 1 << index in Position; 0: none recorded): the rollup's kept membership spans that hold
+    then, read from ix_result_member_spans_cluster alone."""
+    spans = queries.SPANS.c
+    return (select(spans.firm_id.label("firm_id"), spans.positions.label("positions"))
+            .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year)))
 
 
 def _candidates(lanes: dict, degree: dict, locale: str) -> set:

@@ -3,7 +3,7 @@
 The request figures reuse the dashboard's definitions (portal.admin.dashboard: posted_in, answered,
 reported_in, partnership, confirmed), grouped by the request's or the outcome's cluster; member figures
 read the counts the rollup keeps (dashboard.members_by_cluster, positions_by_cluster), and "the members
-of a cluster at the end of a year" is read from the rollup's kept keys (members_at_year_end), so that
+of a cluster at the end of a year" is read from the rollup's kept spans (members_at_year_end), so that
 every figure here counts the same firms as the dashboard. A whole table costs a fixed handful of queries,
 whatever the number of clusters.
 
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, literal_column, or_, select, text, union, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, union, union_all
 
 from portal.admin import dashboard
-from portal.admin.models import JOINED, LEFT, MEMBER, MEMBER_KEYS, POSITION, PROGRAMME, ResultFirmKey, ResultPairKey
+from portal.admin.models import PROGRAMME, ResultMemberSpan, ResultPairKey
 from portal.clusters.models import Position
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -31,7 +31,7 @@ from portal.thai import BANGKOK, BE_OFFSET, fiscal_year
 
 ACTIVE_DAYS = 90
 ECCP_AGREEMENT_RATE = Decimal("0.19")  # ECCP: about 19% of meetings led to agreements
-KEYS = ResultFirmKey.__table__
+SPANS = ResultMemberSpan.__table__
 
 
 def year_days(year: int) -> tuple[date, date]:
@@ -52,35 +52,23 @@ def active_window(year: int, now: datetime | None = None) -> tuple[datetime, dat
 
 def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
     """(firm_id, cluster_id) of each member firm of each cluster (or of those given) at the end of `year`
-    (today, for the year under way), from the rollup's kept keys: a firm is a member when more of its "+"
-    keys than "-" keys fall in years up to `year` (the spans dashboard.member_counts adds up).
+    (today, for the year under way), from the rollup's kept membership spans: one span of a firm in a
+    cluster holds at any year's end, so a row each, with no grouping (the spans are what the kept keys,
+    which dashboard.member_counts adds up, say).
 
-    `firm_ids` (a selectable of firm ids) narrows it to those firms: a few index entries per firm
-    (ix_result_firm_keys_member, partial: the WHERE writes its MEMBER_KEYS term as it stands), where every
-    cluster's members are hundreds of thousands of keys."""
-    keys = KEYS.c
-    balance = func.sum(case((keys.dimension == MEMBER + JOINED, 1), else_=-1))
-    scope = keys.scope > PROGRAMME
-    if cluster_ids is not None:  # a coordinator's few clusters
-        scope = keys.scope.in_(list(cluster_ids))
-    among_firms = [] if firm_ids is None else [keys.firm_id.in_(firm_ids)]
-    return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"))
-            .where(scope, text(MEMBER_KEYS), keys.bucket <= str(year), *among_firms)
-            .group_by(keys.firm_id, keys.scope).having(balance > 0))
+    `firm_ids` (a selectable of firm ids) narrows it to those firms: a few entries each of
+    ix_result_member_spans_firm."""
+    spans = SPANS.c
+    scope = [] if cluster_ids is None else [spans.cluster_id.in_(list(cluster_ids))]
+    among_firms = [] if firm_ids is None else [spans.firm_id.in_(firm_ids)]
+    return (select(spans.firm_id.label("firm_id"), spans.cluster_id.label("cluster_id"))
+            .where(*scope, *among_firms, *member_at_year_end(year)))
 
 
-def positions_at_year_end(year: int, cluster_ids):
-    """(firm_id, cluster_id, position code) of each position a member firm holds in each cluster given at
-    the end of `year`, from the same kept keys as members_at_year_end (buckets "<year>:<position>")."""
-    keys = KEYS.c
-    balance = func.sum(case((keys.dimension == POSITION + JOINED, 1), else_=-1))
-    # After "2564:" (a B.E. year has four digits); the 6 written into the SQL, so that PostgreSQL sees the
-    # same expression in the GROUP BY as in the SELECT.
-    position = func.substr(keys.bucket, sql_constant(6))
-    return (select(keys.firm_id.label("firm_id"), keys.scope.label("cluster_id"), position.label("position"))
-            .where(keys.scope.in_(list(cluster_ids)), keys.dimension.in_([POSITION + JOINED, POSITION + LEFT]),
-                   keys.bucket < str(year + 1))
-            .group_by(keys.firm_id, keys.scope, position).having(balance > 0))
+def member_at_year_end(year: int):
+    """Criteria on ResultMemberSpan: the span holds at the end of `year`."""
+    spans = SPANS.c
+    return [spans.first_year <= year, or_(spans.ended_year.is_(None), spans.ended_year > year)]
 
 
 def ordered_pair(a, b):
