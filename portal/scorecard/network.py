@@ -176,44 +176,38 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     held, found = {}, []  # member firm id -> its positions, as bits; the rows of links
     for row in rows:
         if row[0] != MEMBER_ROW:
-            found.append(row[:9])
+            found.append(row)
         elif row[9]:
             held = {packed >> NO_LANE: packed & POSITIONS_MASK for packed in map(int, row[9].split(","))}
-    # member firm id -> its lane: the index of its first position in Position (NO_LANE: none recorded)
-    lanes = {firm_id: LOWEST_BIT.get(bits, NO_LANE) for firm_id, bits in held.items()}
-    result.members = len(lanes)
+    result.members = len(held)
 
     degree = {}  # member firm id -> its links, of any kind, to members or to firms outside
-    linked_lanes = set()
-    links = []  # (kind, member, other firm, outside, count, confirmed value, first year, last year)
-    years = {}  # a few hundred matching days for tens of thousands of pairs: each day's year worked out once
-    for kind, a, b, count, value, first, last, first_day, last_day in found:
-        if a not in lanes:  # a member first
+    linked_lanes = set()  # pairs of lanes with a link between them, as bits (1 << lane | 1 << other lane)
+    links = []  # (member, other firm, outside, the row): values are read for the links kept only
+    for row in found:
+        a, b = row[1], row[2]
+        if a not in held:  # a member first
             a, b = b, a
-        outside = b not in lanes
+        outside = b not in held
         degree[a] = degree.get(a, 0) + 1
         if not outside:
             degree[b] = degree.get(b, 0) + 1
-            linked_lanes.add(frozenset((lanes[a], lanes[b])))
-        if kind == PARTNERSHIP:
-            links.append((kind, a, b, outside, count, _decimal(value), first, last))
-        else:
-            links.append((kind, a, b, outside, count, ZERO, years.get(first_day) or _year(years, first_day),
-                          years.get(last_day) or _year(years, last_day)))
+            linked_lanes.add(1 << LOWEST_BIT.get(held[a], NO_LANE) | 1 << LOWEST_BIT.get(held[b], NO_LANE))
+        links.append((a, b, outside, row))
     result.links_total = len(links)
-    result.outside_links_total = sum(1 for link in links if link[3])
+    result.outside_links_total = sum(1 for link in links if link[2])
     result.isolated_total = result.members - len(degree)
     result.missing_pairs = [(p, q) for (i, p), (j, q) in combinations(enumerate(Position), 2)
-                            if frozenset((i, j)) not in linked_lanes]
+                            if (1 << i | 1 << j) not in linked_lanes]
 
-    ids = _candidates(lanes, degree, locale)
+    ids = _candidates(held, degree, locale)
     nodes = result.nodes
     for firm_id in ids:
         nodes[firm_id] = Node(firm_id, "", [], links=degree.get(firm_id, 0))
     for node in nodes.values():
         node.positions = [position for n, position in enumerate(Position) if held[node.firm_id] & (1 << n)]
-    kept = [Link(a, b, kind, int(count), value, int(first), int(last), outside)
-            for kind, a, b, outside, count, value, first, last in links
+    years = {}  # a few hundred matching days: each day's year worked out once
+    kept = [_link(a, b, outside, row, years) for a, b, outside, row in links
             if a in nodes and (outside or b in nodes)]
     names = _names(ids | {link.b for link in kept if link.outside}, locale)
     for node in nodes.values():
@@ -234,6 +228,15 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
                                         link.a, link.b))
     result.outside = _outside(result, key)
     return result
+
+
+def _link(a: int, b: int, outside: bool, row, years: dict) -> Link:
+    """The Link of a row of _rows (its member end `a`, its other end `b`)."""
+    kind, count = row[0], int(row[3])
+    if kind == PARTNERSHIP:
+        return Link(a, b, kind, count, _decimal(row[4]), int(row[5]), int(row[6]), outside)
+    first, last = (years.get(day) or _year(years, day) for day in (row[7], row[8]))
+    return Link(a, b, kind, count, ZERO, first, last, outside)
 
 
 def _outside(result: Network, key) -> list[Outside]:
@@ -333,15 +336,15 @@ def _members_with_positions(cluster_id: int, year: int):
             .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year)))
 
 
-def _candidates(lanes: dict, degree: dict, locale: str) -> set:
+def _candidates(members, degree: dict, locale: str) -> set:
     """The members that can be drawn: all of them, or those with at least as many links as the member
     with the MAX_NODES-th most (any other has fewer links than every one of these, so it would not be
-    drawn whatever its name)."""
-    if len(lanes) <= MAX_NODES:
-        return set(lanes)
-    linked = [firm_id for firm_id in degree if firm_id in lanes]
+    drawn whatever its name). `degree`: the members' links, linked members only."""
+    if len(members) <= MAX_NODES:
+        return set(members)
+    linked = list(degree)
     if len(linked) < MAX_NODES:  # every linked member, and the first isolated ones by name fill the map
-        isolated = [firm_id for firm_id in lanes if firm_id not in degree]
+        isolated = [firm_id for firm_id in members if firm_id not in degree]
         return set(linked) | _first_by_name(isolated, MAX_NODES - len(linked), locale)
     least = heapq.nlargest(MAX_NODES, (degree[firm_id] for firm_id in linked))[-1]
     return {firm_id for firm_id in linked if degree[firm_id] >= least}
