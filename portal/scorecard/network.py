@@ -318,7 +318,10 @@ def _rows(cluster_id: int, year: int):
                     .where(*queries.partnerships_until(year),
                            or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
                     .group_by(low, high))
-    held = queries.held_meetings_until(year).subquery()
+    # OFFSET 0: the meetings are joined and cut to those held by the year's end before their firms are
+    # looked up among the members; PostgreSQL would otherwise test every meeting request (62,000 at
+    # 100,000 firms, a third of them held in time) against the members first (75 -> 50 ms).
+    held = queries.held_meetings_until(year).offset(0).subquery()
     low, high = queries.ordered_pair(held.c.a, held.c.b)
     meetings = (select(tag(MEETING), low, high, func.count(), none(Numeric), none(Integer), none(Integer),
                        func.min(held.c.day), func.max(held.c.day), none(String))
