@@ -23,6 +23,7 @@ from itertools import combinations
 from sqlalchemy import Date, Integer, Numeric, String, case, cast, func, null, or_, select, union_all
 
 from portal.admin import dashboard
+from portal.admin.models import POSITION_BITS
 from portal.clusters.models import Position
 from portal.collab.models import Outcome
 from portal.db import among
@@ -205,7 +206,7 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     for firm_id in ids:
         nodes[firm_id] = Node(firm_id, "", [], links=degree.get(firm_id, 0))
     for node in nodes.values():
-        node.positions = [position for n, position in enumerate(Position) if held[node.firm_id] & (1 << n)]
+        node.positions = [position for position in Position if held[node.firm_id] & POSITION_BITS[position.value]]
     years = {}  # a few hundred matching days: each day's year worked out once
     kept = [_link(a, b, outside, row, years) for a, b, outside, row in links
             if a in nodes and (outside or b in nodes)]
