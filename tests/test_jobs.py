@@ -443,7 +443,7 @@ def test_results_check_corrects_drifted_figures(app):
         assert periodic.check_results() == "1 figures corrected"
         db.session.commit()
         assert not db.session.scalar(select(func.count()).select_from(ResultPairKey))
-        # a membership span changed by bulk SQL (another position): the recount puts back the kept one
+        # a membership span edited behind the rollup's back (another position): the recount puts back the kept one
         span = db.session.scalars(select(ResultMemberSpan).where(ResultMemberSpan.firm_id == firm.id)).one()
         kept = (span.first_year, span.ended_year, span.positions)
         span.positions ^= 4

@@ -188,6 +188,18 @@ class Programme:
         return list(db.session.scalars(select(Membership).where(Membership.status.in_(statuses))
                                        .options(selectinload(Membership.positions)).order_by(Membership.id)))
 
+    def commits(self, steps: int):
+        """Take `steps` random steps, committing each; yields the name of each step committed (a step the
+        services refuse, e.g. asking to join a cluster the firm is already in, writes nothing)."""
+        for _ in range(steps):
+            try:
+                name = self.step()
+            except RuleViolation:
+                db.session.rollback()
+                continue
+            db.session.commit()
+            yield name
+
     def step(self):
         """One change chosen at random among those possible now; returns its name."""
         self.now += timedelta(days=self.rng.randrange(0, 200))
@@ -252,13 +264,8 @@ def test_kept_counts_equal_a_fresh_count_after_random_changes(app, monkeypatch, 
     with app.test_request_context("/"):
         programme = Programme(random.Random(seed), monkeypatch)
         done, compared = set(), 0
-        for _ in range(45):
-            try:
-                done.add(programme.step())
-            except RuleViolation:  # e.g. asking to join a cluster the firm is already in: nothing written
-                db.session.rollback()
-                continue
-            db.session.commit()
+        for name in programme.commits(45):
+            done.add(name)
             assert_counts_match(programme.cluster_ids)
             assert_pairs_match(programme.cluster_ids)
             compared += assert_spans_match(programme.cluster_ids)
@@ -316,13 +323,8 @@ def test_kept_partner_pairs_equal_a_fresh_count_after_random_changes(app, monkey
         programme = Partnerships(random.Random(seed), monkeypatch)
         programme.firms = programme.firms[:5]  # five firms in three clusters: pairs form and part often
         done, counted = set(), 0
-        for _ in range(60):
-            try:
-                done.add(programme.step())
-            except RuleViolation:  # e.g. asking to join a cluster the firm is already in
-                db.session.rollback()
-                continue
-            db.session.commit()
+        for name in programme.commits(60):
+            done.add(name)
             counted += assert_pairs_match(programme.cluster_ids)
             assert_spans_match(programme.cluster_ids)
         assert counted > 0 and {"join", "leave", "remove", "outcome", "outcome moved", "outcome gone"} <= done
@@ -461,13 +463,7 @@ def test_migration_keeps_the_partner_pairs_already_there(empty_app, monkeypatch)
         load_clusters()
         programme = Partnerships(random.Random(1), monkeypatch)
         programme.firms = programme.firms[:5]
-        for _ in range(60):
-            try:
-                programme.step()
-            except RuleViolation:
-                db.session.rollback()
-                continue
-            db.session.commit()
+        list(programme.commits(60))  # take every step
         kept = set(db.session.execute(select(ResultPairKey.__table__)).all())
         assert kept
         db.session.remove()
@@ -490,14 +486,7 @@ def test_migration_keeps_the_membership_spans_already_there(empty_app, monkeypat
         load_provinces()
         load_clusters()
         programme = Programme(random.Random(2), monkeypatch)
-        done = set()
-        for _ in range(45):
-            try:
-                done.add(programme.step())
-            except RuleViolation:
-                db.session.rollback()
-                continue
-            db.session.commit()
+        done = set(programme.commits(45))
         kept = set(db.session.execute(select(ResultMemberSpan.__table__)).all())
         assert {"leave", "remove", "positions"} <= done
         assert any(ended is not None for *_, ended, _positions in kept)  # spans that ended, too
