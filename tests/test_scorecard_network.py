@@ -133,6 +133,29 @@ def test_a_members_links_outside_are_one_line_until_the_partner_joins(app, world
     assert _link(at_2565, world, "C", "F", networks.PARTNERSHIP).outside is False
 
 
+def test_a_pairs_rows_over_several_years_and_both_directions_make_one_link(app, world):
+    """A–B: A→B and B→A in 2564, B→A again in 2565 (not confirmed); B–C: met on 30 Sep 2021 (2564) and C
+    asked B on 1 Oct 2021 (2565). At the end of 2565 each pair is one link with its rows added up, and its
+    years run from the first to the last; at the end of 2564 the 2565 rows do not count."""
+    with app.app_context():
+        from portal.clusters.models import Cluster
+
+        betta = db.session.get(Cluster, world["betta"])
+        a, b, c = (db.session.get(Firm, world["firms"][n]) for n in "ABC")
+        _request(b, betta, 2565, partner=a, value="7000")
+        day, slots = _event(date(2021, 10, 1), "วันจับคู่ 2565")
+        registrations = _registrations(day, {"B": b, "C": c})
+        _meeting(day, registrations, "C", "B", slots[0], MeetingState.HELD)
+        db.session.commit()
+        at_2564, at_2565 = _map(world), _map(world, 2565)
+    ab, bc = _link(at_2565, world, "A", "B", networks.PARTNERSHIP), _link(at_2565, world, "B", "C", networks.MEETING)
+    assert (ab.count, ab.value, ab.years) == (3, Decimal("150000"), "2564–2565")  # the 7,000 is not confirmed
+    assert (bc.count, bc.years) == (2, "2564–2565")
+    assert len([link for link in at_2565.links if {link.a, link.b} == {ab.a, ab.b}]) == 1
+    ab, bc = _link(at_2564, world, "A", "B", networks.PARTNERSHIP), _link(at_2564, world, "B", "C", networks.MEETING)
+    assert (ab.count, ab.years, bc.count, bc.years) == (2, "2564", 1, "2564")
+
+
 def test_isolated_members_and_positions_with_no_links(app, world):
     with app.app_context():
         net = _map(world)

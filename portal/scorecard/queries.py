@@ -225,28 +225,36 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme
 
 def _followups_by_cluster(year: int, cluster_ids):
     """(FOLLOWUPS, cluster id, answered, sent): the follow-up questions (portal/followup) sent in `year`
-    (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever)."""
+    (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever):
+    each question of the year joined to its firm's kept spans that hold at the year's end (a few entries
+    each of ix_result_member_spans_firm)."""
     from portal.followup.models import FollowUp
 
     first, last = year_days(year)
     start = datetime.combine(first, time(), BANGKOK)
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
     zeros = [sql_constant(0)] * 3
-    sent_in_year = [FollowUp.sent_at >= start, FollowUp.sent_at < end]
-    members = members_at_year_end(year, cluster_ids, select(FollowUp.firm_id).where(*sent_in_year)).subquery()
-    return (select(sql_constant(FOLLOWUPS).label("what"), members.c.cluster_id, func.count(FollowUp.answered_at),
+    spans = SPANS.c
+    scope = [] if cluster_ids is None else [spans.cluster_id.in_(list(cluster_ids))]
+    return (select(sql_constant(FOLLOWUPS).label("what"), spans.cluster_id, func.count(FollowUp.answered_at),
                    func.count(FollowUp.id), *zeros)
-            .join(FollowUp, FollowUp.firm_id == members.c.firm_id)
-            .where(*sent_in_year).group_by(members.c.cluster_id))
+            .join(SPANS, spans.firm_id == FollowUp.firm_id)
+            .where(FollowUp.sent_at >= start, FollowUp.sent_at < end, *scope, *member_at_year_end(year))
+            .group_by(spans.cluster_id))
 
 
 def _meetings_by_cluster(year: int, cluster_ids, rows):
     """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
-    cluster one of its firms is a member of, once. `rows`: the year's _meeting_rows, as a CTE."""
+    cluster one of its firms is a member of, once: by its sender's clusters, and by its receiver's clusters
+    that are not the sender's too (an anti-join on (firm, cluster): a UNION that took the pairs apart again
+    sorted 21,000 whole rows at 100,000 firms). `rows`: the year's _meeting_rows, as a CTE."""
     members = members_at_year_end(year, cluster_ids, union(select(rows.c.a), select(rows.c.b))).cte(
         "meeting_members")
-    per_cluster = union(*(select(members.c.cluster_id, rows)
-                          .join(members, members.c.firm_id == side) for side in (rows.c.a, rows.c.b))).subquery()
+    sender = members.alias("sender_clusters")
+    by_sender = select(members.c.cluster_id, rows).join(members, members.c.firm_id == rows.c.a)
+    by_receiver = (select(members.c.cluster_id, rows).join(members, members.c.firm_id == rows.c.b)
+                   .where(~exists().where(sender.c.firm_id == rows.c.a, sender.c.cluster_id == members.c.cluster_id)))
+    per_cluster = union_all(by_sender, by_receiver).subquery()
     return (select(sql_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
                    *_meeting_sums(per_cluster))
             .group_by(per_cluster.c.cluster_id))
