@@ -235,7 +235,9 @@ def _followups_by_cluster(year: int, cluster_ids):
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
     zeros = [sql_constant(0)] * 3
     spans = SPANS.c
-    scope = [] if cluster_ids is None else [spans.cluster_id.in_(list(cluster_ids))]
+    # "+ 0": the year's questions drive the join, each probing its firm's spans; SQLite would otherwise walk
+    # the largest cluster's 33,000 spans and probe the questions of each (126 against 77 ms).
+    scope = [] if cluster_ids is None else [(spans.cluster_id + 0).in_(list(cluster_ids))]
     return (select(sql_constant(FOLLOWUPS).label("what"), spans.cluster_id, func.count(FollowUp.answered_at),
                    func.count(FollowUp.id), *zeros)
             .join(SPANS, spans.firm_id == FollowUp.firm_id)
