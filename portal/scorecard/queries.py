@@ -59,16 +59,20 @@ def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
     `firm_ids` (a selectable of firm ids) narrows it to those firms: a few entries each of
     ix_result_member_spans_firm."""
     spans = SPANS.c
-    scope = [] if cluster_ids is None else [spans.cluster_id.in_(list(cluster_ids))]
     among_firms = [] if firm_ids is None else [spans.firm_id.in_(firm_ids)]
     return (select(spans.firm_id.label("firm_id"), spans.cluster_id.label("cluster_id"))
-            .where(*scope, *among_firms, *member_at_year_end(year)))
+            .where(*among_firms, *member_at_year_end(year, cluster_ids)))
 
 
-def member_at_year_end(year: int):
-    """Criteria on ResultMemberSpan: the span holds at the end of `year`."""
+def member_at_year_end(year: int, cluster_ids=None, firms_drive: bool = False):
+    """Criteria on ResultMemberSpan: the span holds at the end of `year`, in one of `cluster_ids` (None:
+    any cluster). `firms_drive`: the clusters are only a filter ("+ 0" on the column), so that the rows
+    joined to the spans (a year's questions, say) drive the join, each probing its firm's spans, rather
+    than the planner walking a large cluster's spans and probing the other side for each."""
     spans = SPANS.c
-    return [spans.first_year <= year, or_(spans.ended_year.is_(None), spans.ended_year > year)]
+    cluster = spans.cluster_id + 0 if firms_drive else spans.cluster_id
+    scope = [] if cluster_ids is None else [cluster.in_(list(cluster_ids))]
+    return [*scope, spans.first_year <= year, or_(spans.ended_year.is_(None), spans.ended_year > year)]
 
 
 def ordered_pair(a, b):
@@ -235,13 +239,13 @@ def _followups_by_cluster(year: int, cluster_ids):
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
     zeros = [sql_constant(0)] * 3
     spans = SPANS.c
-    # "+ 0": the year's questions drive the join, each probing its firm's spans; SQLite would otherwise walk
-    # the largest cluster's 33,000 spans and probe the questions of each (126 against 77 ms).
-    scope = [] if cluster_ids is None else [(spans.cluster_id + 0).in_(list(cluster_ids))]
+    # The year's questions drive the join, each probing its firm's spans; SQLite would otherwise walk the
+    # largest cluster's 33,000 spans and probe the questions of each (126 against 77 ms).
     return (select(sql_constant(FOLLOWUPS).label("what"), spans.cluster_id, func.count(FollowUp.answered_at),
                    func.count(FollowUp.id), *zeros)
             .join(SPANS, spans.firm_id == FollowUp.firm_id)
-            .where(FollowUp.sent_at >= start, FollowUp.sent_at < end, *scope, *member_at_year_end(year))
+            .where(FollowUp.sent_at >= start, FollowUp.sent_at < end,
+                   *member_at_year_end(year, cluster_ids, firms_drive=True))
             .group_by(spans.cluster_id))
 
 
