@@ -156,6 +156,30 @@ def test_a_pairs_rows_over_several_years_and_both_directions_make_one_link(app, 
     assert (ab.count, ab.years, bc.count, bc.years) == (2, "2564", 1, "2564")
 
 
+def test_links_between_two_firms_of_other_clusters_are_not_on_the_map(app, world):
+    """G and H, members of cosplay only, partnered and met in 2564: betta's map is what it was, and
+    cosplay's map shows them."""
+    with app.app_context():
+        from portal.clusters.models import Cluster
+
+        cosplay = db.session.scalar(select(Cluster).where(Cluster.slug == "cosplay"))
+        g, h = factories.firm(name_en="Firm G"), factories.firm(name_en="Firm H")
+        _member(g, cosplay, APPROVED_2564, Position.UPSTREAM)
+        _member(h, cosplay, APPROVED_2564, Position.DOWNSTREAM)
+        _request(g, cosplay, 2564, partner=h, value="40000", confirmed=True)
+        day, slots = _event(date(2021, 9, 29), "วันจับคู่ cosplay")
+        registrations = _registrations(day, {"G": g, "H": h})
+        _meeting(day, registrations, "H", "G", slots[0], MeetingState.HELD)
+        db.session.commit()
+        betta, other = _map(world), networks.network(cosplay.id, YEAR, "en")
+    firms = set(world["firms"].values())
+    assert all(link.a in firms and link.b in firms for link in betta.links)
+    assert (betta.links_total, betta.outside_links_total, betta.members) == (3, 1, 4)
+    assert sorted((link.kind, link.count) for link in other.links if not link.outside) == [
+        (networks.MEETING, 1), (networks.PARTNERSHIP, 1)]
+    assert {node.name for node in other.drawn} == {"Firm E", "Firm G", "Firm H"}
+
+
 def test_isolated_members_and_positions_with_no_links(app, world):
     with app.app_context():
         net = _map(world)
