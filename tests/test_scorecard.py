@@ -140,12 +140,15 @@ def test_scorecards(app, world):
     assert (empty.members, empty.active_share, empty.density, empty.growth) == (0, None, None, None)
 
 
-def test_one_cluster_alone_gives_the_same_card(app, world):
+@pytest.mark.parametrize("cluster", ["betta", "cosplay"])
+def test_one_cluster_alone_gives_the_same_card(app, world, cluster):
+    """One cluster's parts read its spans from the cluster index; every cluster's (PostgreSQL) look each
+    firm's spans up: the same card."""
     with app.test_request_context("/"):
-        alone = queries.scorecards(YEAR, [world["cosplay"]], now=NOW)
+        alone = queries.scorecards(YEAR, [world[cluster]], now=NOW)
         every = queries.scorecards(YEAR, now=NOW)
-    assert list(alone) == [world["cosplay"]]
-    assert alone[world["cosplay"]] == every[world["cosplay"]]
+    assert list(alone) == [world[cluster]]
+    assert alone[world[cluster]] == every[world[cluster]]
 
 
 def _card(cluster_id, members, active=0, value=0):
@@ -235,8 +238,10 @@ def test_follow_up_answer_rate_counts_questions_sent_in_the_year_to_its_year_end
         sent("D", datetime(2021, 6, 1, tzinfo=BANGKOK))
         db.session.commit()
         cards = queries.scorecards(YEAR, now=NOW)
+        alone = queries.scorecards(YEAR, [world["betta"], world["cosplay"]], now=NOW)  # the clusters' own spans
     betta, cosplay = cards[world["betta"]], cards[world["cosplay"]]
     assert (betta.followups_answered, betta.followups_sent, betta.followup_answer_rate) == (1, 2, Decimal("0.5"))
     assert (cosplay.followups_answered, cosplay.followups_sent) == (1, 2)
+    assert [(card.followups_answered, card.followups_sent) for card in alone.values()] == [(1, 2), (1, 2)]
     empty = next(card for cluster_id, card in cards.items() if cluster_id not in (world["betta"], world["cosplay"]))
     assert empty.followup_answer_rate is None
