@@ -266,7 +266,9 @@ def _followups_by_cluster(year: int, cluster_ids):
     zeros = [sql_constant(0)] * 3
     spans = SPANS.c
     asked = [FollowUp.sent_at >= start, FollowUp.sent_at < end]
-    if probes_per_firm(cluster_ids):
+    # PostgreSQL: each question probes its firm's spans, for one cluster too (with the "+ 0" below it read
+    # every span: 227 -> 209 ms for the largest cluster's statement, alternately in one process).
+    if db.session.get_bind().dialect.name == "postgresql":
         held = firm_spans(FollowUp.firm_id, year, cluster_ids)
         return (select(sql_constant(FOLLOWUPS).label("what"), held.c.cluster_id, func.count(FollowUp.answered_at),
                        func.count(FollowUp.id), *zeros)
