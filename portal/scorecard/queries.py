@@ -59,16 +59,15 @@ def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
     `firm_ids` (a selectable of distinct firm ids: a UNION) narrows it to those firms: a few entries each
     of ix_result_member_spans_firm."""
     spans = SPANS.c
-    if firm_ids is None:
-        return (select(spans.firm_id.label("firm_id"), spans.cluster_id.label("cluster_id"))
-                .where(*member_at_year_end(year, cluster_ids)))
-    if not probes_per_firm(cluster_ids):
-        return (select(spans.firm_id.label("firm_id"), spans.cluster_id.label("cluster_id"))
-                .where(spans.firm_id.in_(firm_ids), *member_at_year_end(year, cluster_ids)))
-    firms = firm_ids.subquery("firms")
-    firm = list(firms.c)[0]
-    held = firm_spans(firm, year, cluster_ids)
-    return select(firm.label("firm_id"), held.c.cluster_id.label("cluster_id")).select_from(firms).join(held, true())
+    if firm_ids is not None and probes_per_firm(cluster_ids):
+        firms = firm_ids.subquery("firms")
+        firm = list(firms.c)[0]
+        held = firm_spans(firm, year, cluster_ids)
+        return (select(firm.label("firm_id"), held.c.cluster_id.label("cluster_id"))
+                .select_from(firms).join(held, true()))
+    among_firms = [] if firm_ids is None else [spans.firm_id.in_(firm_ids)]
+    return (select(spans.firm_id.label("firm_id"), spans.cluster_id.label("cluster_id"))
+            .where(*among_firms, *member_at_year_end(year, cluster_ids)))
 
 
 def probes_per_firm(cluster_ids) -> bool:
@@ -263,23 +262,21 @@ def _followups_by_cluster(year: int, cluster_ids):
     first, last = year_days(year)
     start = datetime.combine(first, time(), BANGKOK)
     end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
-    zeros = [sql_constant(0)] * 3
     spans = SPANS.c
-    asked = [FollowUp.sent_at >= start, FollowUp.sent_at < end]
-    # PostgreSQL: each question probes its firm's spans, for one cluster too (with the "+ 0" below it read
-    # every span: 227 -> 209 ms for the largest cluster's statement, alternately in one process).
     if db.session.get_bind().dialect.name == "postgresql":
+        # Each question probes its firm's spans, for one cluster too (with SQLite's "+ 0" PostgreSQL read
+        # every span: 227 -> 209 ms for the largest cluster's statement, alternately in one process).
         held = firm_spans(FollowUp.firm_id, year, cluster_ids)
-        return (select(sql_constant(FOLLOWUPS).label("what"), held.c.cluster_id, func.count(FollowUp.answered_at),
-                       func.count(FollowUp.id), *zeros)
-                .join(held, true()).where(*asked).group_by(held.c.cluster_id))
-    # The year's questions drive the join, each probing its firm's spans; SQLite would otherwise walk the
-    # largest cluster's 33,000 spans and probe the questions of each (126 against 77 ms).
-    return (select(sql_constant(FOLLOWUPS).label("what"), spans.cluster_id, func.count(FollowUp.answered_at),
-                   func.count(FollowUp.id), *zeros)
-            .join(SPANS, spans.firm_id == FollowUp.firm_id)
-            .where(*asked, *member_at_year_end(year, cluster_ids, firms_drive=True))
-            .group_by(spans.cluster_id))
+        cluster, join, held_then = held.c.cluster_id, (held, true()), []
+    else:
+        # The year's questions drive the join, each probing its firm's spans; SQLite would otherwise walk
+        # the largest cluster's 33,000 spans and probe the questions of each (126 against 77 ms).
+        cluster, join = spans.cluster_id, (SPANS, spans.firm_id == FollowUp.firm_id)
+        held_then = member_at_year_end(year, cluster_ids, firms_drive=True)
+    return (select(sql_constant(FOLLOWUPS).label("what"), cluster, func.count(FollowUp.answered_at),
+                   func.count(FollowUp.id), *[sql_constant(0)] * 3)
+            .join(*join).where(FollowUp.sent_at >= start, FollowUp.sent_at < end, *held_then)
+            .group_by(cluster))
 
 
 def _meetings_by_cluster(year: int, cluster_ids, rows):
