@@ -71,12 +71,13 @@ def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
 
 
 def probes_per_firm(cluster_ids) -> bool:
-    """Whether the firms of a part look their spans up one by one (firm_spans): on PostgreSQL, for every
-    cluster. It hashed every member of every cluster (190,000 spans at 100,000 firms) to match a few
-    thousand firms, in each of three parts: the whole table 408 -> 312 and 469 -> 379 ms (p50 of two
-    runs, old and new alternately in one process, on a slow machine; SQLite keeps its SQL). For one
-    cluster its spans are read from ix_result_member_spans_cluster, which the probes did not beat (220
-    against 236 ms for the largest)."""
+    """Whether the firms given to members_at_year_end (the meetings' and the active window's parts) look
+    their spans up one by one (firm_spans): on PostgreSQL, for every cluster. It hashed every member of
+    every cluster (190,000 spans at 100,000 firms) to match a few thousand firms, in each of those parts
+    and the follow-ups' (which probe on PostgreSQL whatever the scope: _followups_by_cluster): the whole
+    table 408 -> 312 and 469 -> 379 ms (p50 of two runs, old and new alternately in one process, on a slow
+    machine; SQLite keeps its SQL). For one cluster its spans are read from ix_result_member_spans_cluster,
+    which the probes did not beat (220 against 236 ms for the largest)."""
     return cluster_ids is None and db.session.get_bind().dialect.name == "postgresql"
 
 
