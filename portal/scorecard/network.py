@@ -7,9 +7,9 @@ up to the end of the year), held meetings by their matching day (up to the end o
 partnership's value counts when confirmed (portal.admin.dashboard.confirmed). The map shows the network as
 it stood at the end of the chosen year, so two years side by side show before and after.
 
-Two statements whatever the cluster's size: one for the members with their positions, the partnerships and
-the held meetings (each aggregated by pair of firms in SQL, the members worked out once for all three), one
-for the names of the firms that can be drawn and of the firms outside the cluster they are linked to.
+Four statements whatever the cluster's size: the members with their positions, the partnerships, the held
+meetings (a row each, added up by pair of firms here: _links), and the names of the firms that can be drawn
+and of the firms outside the cluster they are linked to.
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
@@ -20,7 +20,7 @@ from datetime import date
 from decimal import Decimal
 from itertools import combinations
 
-from sqlalchemy import Date, Integer, Numeric, String, case, cast, func, null, or_, select, union_all
+from sqlalchemy import String, case, cast, func, or_, select
 
 from portal.admin import dashboard
 from portal.admin.models import POSITION_BITS
@@ -34,7 +34,7 @@ from portal.thai import fiscal_year
 
 MAX_NODES = 150
 PARTNERSHIP, MEETING = "partnership", "meeting"
-MEMBER_ROW = "member"  # the tag of a member's rows in network._rows
+READ_EVERY_LINK = 10_000  # members over which a cluster's links are picked from all the programme's (_links)
 NO_LANE = len(Position)  # the lane index of members with no recorded position (after the positions' lanes)
 POSITIONS_MASK = (1 << NO_LANE) - 1  # the positions' bits of a member packed as firm id << NO_LANE | bits
 LOWEST_BIT = {bits: next(n for n in range(NO_LANE) if bits & (1 << n)) for bits in range(1, 1 << NO_LANE)}
@@ -171,32 +171,24 @@ class Network:
 def network(cluster_id: int, year: int, locale: str) -> Network:
     """The map of cluster `cluster_id` at the end of fiscal year `year` (B.E.), names in `locale`."""
     result = Network(year=year)
-    rows = _fetch(_rows(cluster_id, year))
     # A large cluster has tens of thousands of members and of links: they are kept as plain numbers and
     # tuples here, and only the members that can be drawn, and their links, become Nodes and Links.
-    held, found = {}, []  # member firm id -> its positions, as bits; the rows of links
-    for row in rows:
-        if row[0] != MEMBER_ROW:
-            found.append(row)
-        elif row[9]:
-            held = {packed >> NO_LANE: packed & POSITIONS_MASK for packed in map(int, row[9].split(","))}
+    held = _members(cluster_id, year)  # member firm id -> its positions, as bits
     result.members = len(held)
+    links = _links(cluster_id, year, held)  # (kind, member, other firm) -> [how many, value, first, last]
 
     degree = {}  # member firm id -> its links, of any kind, to members or to firms outside
     linked_lanes = set()  # pairs of lanes with a link between them, as bits (1 << lane | 1 << other lane)
-    links = []  # (member, other firm, outside, the row): values are read for the links kept only
-    for row in found:
-        a, b = row[1], row[2]
-        if a not in held:  # a member first
-            a, b = b, a
-        outside = b not in held
+    outside_total = 0
+    for _kind, a, b in links:
         degree[a] = degree.get(a, 0) + 1
-        if not outside:
+        if b in held:
             degree[b] = degree.get(b, 0) + 1
             linked_lanes.add(1 << LOWEST_BIT.get(held[a], NO_LANE) | 1 << LOWEST_BIT.get(held[b], NO_LANE))
-        links.append((a, b, outside, row))
+        else:
+            outside_total += 1
     result.links_total = len(links)
-    result.outside_links_total = sum(1 for link in links if link[2])
+    result.outside_links_total = outside_total
     result.isolated_total = result.members - len(degree)
     result.missing_pairs = [(p, q) for (i, p), (j, q) in combinations(enumerate(Position), 2)
                             if (1 << i | 1 << j) not in linked_lanes]
@@ -208,8 +200,8 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     for node in nodes.values():
         node.positions = [position for position in Position if held[node.firm_id] & POSITION_BITS[position.value]]
     years = {}  # a few hundred matching days: each day's year worked out once
-    kept = [_link(a, b, outside, row, years) for a, b, outside, row in links
-            if a in nodes and (outside or b in nodes)]
+    kept = [_link(kind, a, b, b not in held, found, years) for (kind, a, b), found in links.items()
+            if a in nodes and (b in nodes or b not in held)]
     names = _names(ids | {link.b for link in kept if link.outside}, locale)
     for node in nodes.values():
         node.name, node.sort = names.get(node.firm_id, ("", ""))
@@ -231,12 +223,12 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     return result
 
 
-def _link(a: int, b: int, outside: bool, row, years: dict) -> Link:
-    """The Link of a row of _rows (its member end `a`, its other end `b`)."""
-    kind, count = row[0], int(row[3])
+def _link(kind: str, a: int, b: int, outside: bool, found: list, years: dict) -> Link:
+    """The Link of one of _links' entries (its member end `a`, its other end `b`)."""
+    count, value, first, last = found
     if kind == PARTNERSHIP:
-        return Link(a, b, kind, count, _decimal(row[4]), int(row[5]), int(row[6]), outside)
-    first, last = (years.get(day) or _year(years, day) for day in (row[7], row[8]))
+        return Link(a, b, kind, count, _decimal(value), int(first), int(last), outside)
+    first, last = (years.get(day) or _year(years, day) for day in (first, last))
     return Link(a, b, kind, count, ZERO, first, last, outside)
 
 
@@ -294,41 +286,72 @@ def _name(name_th, name_en, locale):
     return (name_en or name_th or "") if locale == "en" else (name_th or name_en or "")
 
 
-def _rows(cluster_id: int, year: int):
-    """One statement, the members worked out once for all its parts: first one row (MEMBER_ROW, …, members)
-    whose last column packs every member at the end of `year` with its positions, "firm id << NO_LANE |
-    positions as bits (POSITION_BITS)", comma-separated (one text: fetching 33,000 rows of the largest
-    cluster's members one by one cost 16–25 ms); then one row per pair of firms (the lower id first) with a
-    member on either side: (PARTNERSHIP, firm, firm, how many, confirmed value, first and last fiscal year
-    reported, NULL, NULL, NULL) for the partnerships reported up to the end of `year` (requests closed as
-    partnered, and agreements answered to a follow-up), and (MEETING, firm, firm, how many, NULL, NULL, NULL,
-    first and last matching day, NULL) for the meetings held on matching days up to the end of `year`."""
-    members = _members_with_positions(cluster_id, year).cte("map_members").prefix_with("MATERIALIZED")
-    ids = select(members.c.firm_id)
-    none = lambda kind: cast(null(), kind)  # noqa: E731  typed: PostgreSQL settles a UNION's column types
-    tag = queries.sql_constant
-
+def _members(cluster_id: int, year: int) -> dict[int, int]:
+    """{firm id: its positions as bits (POSITION_BITS)} of each member at the end of `year`, fetched as one
+    text that packs them, "firm id << NO_LANE | positions", comma-separated: fetching 33,000 rows of the
+    largest cluster's members one by one cost 16–25 ms."""
+    members = _members_with_positions(cluster_id, year).subquery()
     packed = cast(members.c.firm_id * (1 << NO_LANE) + members.c.positions, String)
-    member_row = select(tag(MEMBER_ROW), none(Integer), none(Integer), none(Integer), none(Numeric), none(Integer),
-                        none(Integer), none(Date), none(Date), func.aggregate_strings(packed, ","))
-    low, high = queries.ordered_pair(Outcome.firm_id, Outcome.partner_firm_id)
-    confirmed_value = func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0))
-    partnerships = (select(tag(PARTNERSHIP), low, high, func.count(), confirmed_value,
-                           func.min(Outcome.fiscal_year), func.max(Outcome.fiscal_year), none(Date), none(Date),
-                           none(String))
-                    .where(*queries.partnerships_until(year),
-                           or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
-                    .group_by(low, high))
+    text = db.session.connection().execute(select(func.aggregate_strings(packed, ","))).scalar()
+    return {number >> NO_LANE: number & POSITIONS_MASK for number in map(int, text.split(","))} if text else {}
+
+
+def _links(cluster_id: int, year: int, held: dict) -> dict[tuple, list]:
+    """Every link with a member of `held` at its end at the end of `year`, by (kind, member, other firm):
+    [how many, confirmed value, first, last], the first and last fiscal year reported for a partnership
+    (PARTNERSHIP: requests closed as partnered, and agreements answered to a follow-up, reported up to the
+    end of `year`), the first and last matching day for a meeting (MEETING: held on matching days up to the
+    end of `year`). Of a link between two members, the member end is the lower id.
+
+    The rows come one per partnership or meeting and are added up here. A cluster with more than
+    READ_EVERY_LINK members reads every partnership and held meeting of the programme up to the year, and
+    keeps those with a member here (`held`): for the largest (33,000 of 100,000 firms), asking SQL to
+    find its members' links cost more than reading the 35,000 and looking each firm up in a dict, because
+    SQLite builds a list of the members for each of the four member tests (the whole map, old and new
+    alternately in one process, p50: SQLite 161 -> 96 ms, PostgreSQL 124 -> 91). For a cluster of 5,400
+    members, reading every link cost more (SQLite 56 against 69 ms, PostgreSQL 51 against 64), so a smaller
+    cluster's links are found by its members in SQL."""
+    ids = select(_members_with_positions(cluster_id, year).subquery().c.firm_id)
+    every = len(held) > READ_EVERY_LINK
+    links = {}
+
+    def add(kind, a, b, value, when):
+        if a in held:
+            key = (kind, a, b) if a < b or b not in held else (kind, b, a)
+        elif b in held:
+            key = (kind, b, a)
+        else:
+            return
+        found = links.get(key)
+        if found is None:
+            links[key] = [1, value, when, when]
+            return
+        found[0] += 1
+        if value:
+            found[1] = _decimal(found[1]) + _decimal(value) if found[1] else value
+        if when < found[2]:
+            found[2] = when
+        elif when > found[3]:
+            found[3] = when
+
+    confirmed_value = case((dashboard.confirmed(), Outcome.value_baht), else_=0)
+    partnerships = (select(Outcome.firm_id, Outcome.partner_firm_id, confirmed_value, Outcome.fiscal_year)
+                    .where(*queries.partnerships_until(year)))
+    if not every:
+        partnerships = partnerships.where(or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
+    for a, b, value, fiscal in _fetch(partnerships):
+        add(PARTNERSHIP, a, b, value, fiscal)
     # OFFSET 0: the meetings are joined and cut to those held by the year's end before their firms are
     # looked up among the members; PostgreSQL would otherwise test every meeting request (62,000 at
     # 100,000 firms, a third of them held in time) against the members first (75 -> 50 ms).
-    held = queries.held_meetings_until(year).offset(0).subquery()
-    low, high = queries.ordered_pair(held.c.a, held.c.b)
-    meetings = (select(tag(MEETING), low, high, func.count(), none(Numeric), none(Integer), none(Integer),
-                       func.min(held.c.day), func.max(held.c.day), none(String))
-                .where(or_(held.c.a.in_(ids), held.c.b.in_(ids)), held.c.a != held.c.b)
-                .group_by(low, high))
-    return union_all(member_row, partnerships, meetings)
+    held_meetings = queries.held_meetings_until(year).offset(0).subquery()
+    meetings = select(held_meetings.c.a, held_meetings.c.b, held_meetings.c.day).where(
+        held_meetings.c.a != held_meetings.c.b)
+    if not every:
+        meetings = meetings.where(or_(held_meetings.c.a.in_(ids), held_meetings.c.b.in_(ids)))
+    for a, b, day in _fetch(meetings):
+        add(MEETING, a, b, None, day)
+    return links
 
 
 def _members_with_positions(cluster_id: int, year: int):
