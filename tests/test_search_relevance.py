@@ -176,6 +176,59 @@ def test_the_board_ranks_like_the_directory(client, requests_posted):
     assert board(client, "หาผู้ซื้อ ปู")[0] == "หาผู้ซื้อปูสดรายใหญ่"
 
 
+@pytest.fixture
+def board_of_many_kinds(app, requests_posted):
+    """Beside requests_posted's four open requests: one past its date, one closed, one hidden, one with
+    quotes, percent and an underscore in its title, and one in English."""
+    from portal.collab.models import RequestStatus
+
+    with app.app_context():
+        poster = factories.firm(name_th="บริษัทแปรรูปปูไทย")
+        today = bangkok_today()
+        for title, status, expires, hidden in [
+            ("หาผู้ซื้อปูแช่แข็ง", RequestStatus.OPEN, today - timedelta(days=1), False),
+            ("หาผู้ซื้อปูกระป๋อง", RequestStatus.CLOSED, today + timedelta(days=30), False),
+            ("หาผู้ซื้อปูนิ่ม", RequestStatus.OPEN, today + timedelta(days=30), True),
+            ('ลด 50% "ปู_ม้า" ทั้งล็อต', RequestStatus.OPEN, today + timedelta(days=30), False),
+            ("Soft-shell crab buyers wanted", RequestStatus.OPEN, today + timedelta(days=30), False),
+        ]:
+            db.session.add(CollabRequest(firm_id=poster.id, kind=Kind.JOINT_SELLING, title_th=title, status=status,
+                                         expires_on=expires, hidden_at=utcnow() if hidden else None))
+        db.session.commit()
+
+
+@pytest.mark.parametrize("query", ["ปู", "ปูน", "หาผู้ซื้อ ปู", "หาผู้ซื้อ ทะเล", "ทะเล", "50%", '"ปู_ม้า"', "_", "ก",
+                                   "crab", "CRAB shell", "ไม่มีคำนี้"])
+@pytest.mark.parametrize("sort", ["", "newest", "closing"])
+def test_the_open_board_finds_the_same_requests_testing_their_text_as_through_the_index(
+        client, board_of_many_kinds, monkeypatch, query, sort):
+    """On SQLite a search of the open requests tests each one's text when the words are in many requests
+    (collab.queries._scans_open); the same requests come back in the same order as through the index."""
+    from portal.collab import queries
+
+    monkeypatch.setattr(queries, "SCAN_OPEN_OVER", 10 ** 9)  # never: the search index
+    through_index = board(client, query, sort=sort)
+    monkeypatch.setattr(queries, "SCAN_OPEN_OVER", 0)  # always, on SQLite: each open request's text
+    assert board(client, query, sort=sort) == through_index
+    assert board(client, query, sort=sort, status="all") == board(client, query, sort=sort, status="all")
+
+
+def test_the_open_board_tests_the_text_only_of_open_requests_and_only_for_words_in_many(app, board_of_many_kinds,
+                                                                                         monkeypatch):
+    from portal.collab import queries
+    from portal.collab.queries import BoardFilters
+
+    monkeypatch.setattr(queries, "SCAN_OPEN_OVER", 4)
+    with app.test_request_context():
+        on_sqlite = db.session.get_bind().dialect.name == "sqlite"
+        in_many = BoardFilters(q="หาผู้ซื้อ")  # in 5 requests (closed, past its date and hidden included)
+        in_few = BoardFilters(q="ทะเล")  # in 2
+        assert queries._scans_open(in_many) is on_sqlite
+        assert queries._scans_open(in_few) is False
+        assert queries._scans_open(BoardFilters(q="หาผู้ซื้อ", status="all")) is False  # every request ever posted
+        assert queries._scans_open(BoardFilters()) is False  # no words
+
+
 # --- bounded work -------------------------------------------------------------------------------------
 
 def test_ranking_looks_at_a_bounded_window_that_starts_with_records_having_every_term(app, client, monkeypatch):

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flask import abort
-from sqlalchemy import exists, false, literal_column, or_, select
+from sqlalchemy import exists, false, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
@@ -16,10 +16,11 @@ from portal.glossary.searched import Searched
 from portal.listing import CappedPage, capped_page, rows_among
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
-from portal.search.sql import index_first, matches_all, uses_postings, whole_words
+from portal.search.sql import contains_terms, index_first, matches_all, uses_postings, whole_words
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
+SCAN_OPEN_OVER = 5000  # requests with the words, over which a search of the open ones tests their text (_scans_open)
 STATUSES = ("open", "closed", "all")
 SORTS = ("relevance", "newest", "closing")  # relevance only with search words: best match first
 
@@ -47,20 +48,23 @@ class BoardFilters(Searched):
 
 
 
-def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False, whole: bool = False):
+def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False, whole: bool = False,
+              scan: bool = False):
     today = bangkok_today()
     criteria = [visible_firm_filter(viewer), CollabRequest.hidden_at.is_(None)]
     if filters.status == "open":
         criteria += [CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= today]
     elif filters.status == "closed":
         criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
+    dialect = db.session.get_bind().dialect.name
     if filters.terms and whole:
         found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id")
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
+    elif filters.terms and scan:  # _scans_open: the open requests' own text is tested
+        criteria.append(contains_terms(CollabRequest, filters.groups, dialect, every_term))
     elif filters.terms:
         search = matches_all if every_term else partial(matches, ordered=ordered)
-        criteria.append(search(CollabRequest, filters.groups, db.session.get_bind().dialect.name,
-                               "collab_requests_fts"))
+        criteria.append(search(CollabRequest, filters.groups, dialect, "collab_requests_fts"))
     if filters.cluster_id:
         criteria.append(CollabRequest.cluster_id == filters.cluster_id)
     if filters.kind:
@@ -88,12 +92,14 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         order = (CollabRequest.expires_on, CollabRequest.id)
     else:
         order = (_newest_first(filters), CollabRequest.id.desc())
+    scan = _scans_open(filters)
     matching = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
-        *_criteria(filters, viewer, False))
+        *_criteria(filters, viewer, False, scan=scan))
     rows = select(CollabRequest).join(Firm, Firm.id == CollabRequest.firm_id).options(joinedload(CollabRequest.firm))
     if filters.order == "relevance":  # ranked_page takes the matches from the indexes itself
         ids = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
-        every_term = ids.where(*_criteria(filters, viewer, False, every_term=True)) if len(filters.terms) > 1 else None
+        every_term = (ids.where(*_criteria(filters, viewer, False, every_term=True, scan=scan))
+                      if len(filters.terms) > 1 else None)
         whole = ids.where(*_criteria(filters, viewer, False, whole=True)) if uses_postings(db.session) else None
         return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
                            PER_PAGE, first_ids=every_term, whole_ids=whole,
@@ -101,7 +107,7 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
     # The page's ids first, then those requests' rows (capped_page's `load`). A covering board index was
     # faster still, but SQLite then drove board searches from it.
     ids = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id).where(
-        *_criteria(filters, viewer, ordered=True)).order_by(*order)
+        *_criteria(filters, viewer, ordered=True, scan=scan)).order_by(*order)
     with index_first(db.session) if filters.terms else nullcontext():
         return capped_page(matching, ids, filters.page, PER_PAGE,
                            load=rows_among(rows, CollabRequest.id))
@@ -113,6 +119,23 @@ def keyset(filters: BoardFilters, viewer, after_id: int, limit: int) -> list:
              .where(*_criteria(filters, viewer, False), CollabRequest.id > after_id)
              .options(joinedload(CollabRequest.firm), joinedload(CollabRequest.cluster)))
     return list(db.session.scalars(query.order_by(CollabRequest.id).limit(limit)))
+
+
+def _scans_open(filters: BoardFilters) -> bool:
+    """Whether a search of the open requests on SQLite tests each open request's text (search.sql.contains_terms)
+    rather than ask the FTS5 index: when the words are in SCAN_OPEN_OVER requests or more, counted in the
+    index up to that many (1.7 ms for a word every request has, a few µs for a rare one). The open requests
+    come from the board index, a set bounded by the expiry window; FTS5 hands over every request ever posted
+    with the words, oldest first, and each is tested for "open": a word every request has (ความร่วมมือ, 200,000
+    of 200,000 requests, 3,141 of them open) cost 72 ms best match first and 138 ms newest first, 16 and 18
+    ms tested one open request at a time. A rare word is the other way round: the index finds its few
+    requests in microseconds, where testing 3,141 texts takes 4 ms (and a search with no result runs again
+    for the suggestions). PostgreSQL's trigram and postings indexes do not need it (21 and 14 ms)."""
+    if not filters.terms or filters.status != "open" or db.session.get_bind().dialect.name != "sqlite":
+        return False
+    found = select(CollabRequest.id).where(
+        matches(CollabRequest, filters.groups, "sqlite", "collab_requests_fts")).limit(SCAN_OPEN_OVER)
+    return db.session.scalar(select(func.count()).select_from(found.subquery())) >= SCAN_OPEN_OVER
 
 
 def _newest_first(filters: BoardFilters):

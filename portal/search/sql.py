@@ -158,6 +158,20 @@ def matches_all(model, query_terms, dialect: str, fts_table: str):
     return and_(*(matches(model, [group], dialect, fts_table, driving=False) for group in groups))
 
 
+def contains_terms(model, query_terms, dialect: str, every_term: bool = False):
+    """SQL criterion testing each record's search_text itself, with no index: it contains one term (any
+    alternative of a group), or every term with every_term. The same records as matches / matches_all,
+    at a cost bounded by the rows the query's other criteria leave, whatever the search words: for a list
+    those criteria keep short through their own index (the request board's open requests), where the
+    search index would hand over every record ever written with a common word (collab.queries)."""
+    position = func.instr if dialect == "sqlite" else func.strpos
+    tests = [or_(*(position(model.search_text, literal(s)) > 0 for s in needed(group)))
+             for group in groups_of(query_terms) if any(group)]
+    if not tests:
+        return None
+    return and_(*tests) if every_term else or_(*tests)
+
+
 def uses_postings(session) -> bool:
     """Whether whole words are looked up in postings tables (PostgreSQL) before the substring index."""
     return session.get_bind().dialect.name == "postgresql"
