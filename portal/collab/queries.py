@@ -130,7 +130,9 @@ def _scans_open(filters: BoardFilters) -> bool:
     of 200,000 requests, 3,141 of them open) cost 72 ms best match first and 138 ms newest first, 16 and 18
     ms tested one open request at a time. A rare word is the other way round: the index finds its few
     requests in microseconds, where testing 3,141 texts takes 4 ms (and a search with no result runs again
-    for the suggestions). PostgreSQL's trigram and postings indexes do not need it (21 and 14 ms)."""
+    for the suggestions). PostgreSQL's trigram and postings indexes do not need it (21 and 14 ms). With more
+    open matches than search.rank's window, the window is then the first in the board index's order (closing
+    soonest) where it was the index's (posted first): either way the index's choice (search.rank)."""
     if not filters.terms or filters.status != "open" or db.session.get_bind().dialect.name != "sqlite":
         return False
     found = select(CollabRequest.id).where(
