@@ -229,6 +229,40 @@ def test_the_open_board_tests_the_text_only_of_open_requests_and_only_for_words_
         assert queries._scans_open(BoardFilters()) is False  # no words
 
 
+@pytest.fixture
+def a_busy_board(app):
+    """90 requests a minute apart, the newest first: the newest 75 open, closed and past their date in turn
+    (25 open), then 15 older ones open: 40 open requests. Returns their titles, newest first."""
+    from portal.collab.models import RequestStatus
+
+    with app.app_context():
+        poster = factories.firm(name_th="ตลาดกลางสินค้าเกษตร")
+        today, now = bangkok_today(), utcnow()
+        for n in range(90):
+            state = ("open", "closed", "expired")[n % 3] if n < 75 else "open"
+            db.session.add(CollabRequest(
+                firm_id=poster.id, kind=Kind.JOINT_SELLING, title_th=f"คำขอที่ {n:02d}",
+                created_at=now - timedelta(minutes=n),
+                status=RequestStatus.CLOSED if state == "closed" else RequestStatus.OPEN,
+                expires_on=today - timedelta(days=1) if state == "expired" else today + timedelta(days=30)))
+        db.session.commit()
+        return [f"คำขอที่ {n:02d}" for n in range(90) if n >= 75 or n % 3 == 0]
+
+
+@pytest.mark.parametrize("per_row", [1, 2, 8, 10 ** 6])
+def test_the_boards_newest_open_requests_are_the_same_looked_for_among_the_newest_or_sorted(
+        client, a_busy_board, monkeypatch, per_row):
+    """On SQLite a page of the open board, newest first, is first looked for among the newest requests
+    (collab.queries._among_newest): a part too small for the page (per_row 1 or 2 here) is read the sorted
+    way, so every page is the same whatever its size."""
+    from portal.collab import queries
+
+    monkeypatch.setattr(queries, "NEWEST_FIRST_PER_ROW", per_row)
+    assert len(a_busy_board) == 40
+    assert [board(client, "", page=n) for n in (1, 2)] == [a_busy_board[:20], a_busy_board[20:]]
+    assert board(client, "คำขอที่", sort="newest", page=2) == a_busy_board[20:]
+
+
 # --- bounded work -------------------------------------------------------------------------------------
 
 def test_ranking_looks_at_a_bounded_window_that_starts_with_records_having_every_term(app, client, monkeypatch):
