@@ -210,7 +210,6 @@ def test_the_open_board_finds_the_same_requests_testing_their_text_as_through_th
     through_index = board(client, query, sort=sort)
     monkeypatch.setattr(queries, "SCAN_OPEN_OVER", 0)  # always, on SQLite: each open request's text
     assert board(client, query, sort=sort) == through_index
-    assert board(client, query, sort=sort, status="all") == board(client, query, sort=sort, status="all")
 
 
 def test_the_open_board_tests_the_text_only_of_open_requests_and_only_for_words_in_many(app, board_of_many_kinds,

@@ -311,8 +311,9 @@ def _links(cluster_id: int, year: int, held: dict) -> dict[tuple, list]:
     alternately in one process, p50: SQLite 161 -> 96 ms, PostgreSQL 124 -> 91). For a cluster of 5,400
     members, reading every link cost more (SQLite 56 against 69 ms, PostgreSQL 51 against 64), so a smaller
     cluster's links are found by its members in SQL."""
-    ids = select(_members_with_positions(cluster_id, year).subquery().c.firm_id)
-    every = len(held) > READ_EVERY_LINK
+    ids = None  # the members, for SQL to find their links: a cluster of up to READ_EVERY_LINK members only
+    if len(held) <= READ_EVERY_LINK:
+        ids = select(_members_with_positions(cluster_id, year).subquery().c.firm_id)
     links = {}
 
     def add(kind, a, b, value, when):
@@ -337,7 +338,7 @@ def _links(cluster_id: int, year: int, held: dict) -> dict[tuple, list]:
     confirmed_value = case((dashboard.confirmed(), Outcome.value_baht), else_=0)
     partnerships = (select(Outcome.firm_id, Outcome.partner_firm_id, confirmed_value, Outcome.fiscal_year)
                     .where(*queries.partnerships_until(year)))
-    if not every:
+    if ids is not None:
         partnerships = partnerships.where(or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
     for a, b, value, fiscal in _fetch(partnerships):
         add(PARTNERSHIP, a, b, value, fiscal)
@@ -347,7 +348,7 @@ def _links(cluster_id: int, year: int, held: dict) -> dict[tuple, list]:
     held_meetings = queries.held_meetings_until(year).offset(0).subquery()
     meetings = select(held_meetings.c.a, held_meetings.c.b, held_meetings.c.day).where(
         held_meetings.c.a != held_meetings.c.b)
-    if not every:
+    if ids is not None:
         meetings = meetings.where(or_(held_meetings.c.a.in_(ids), held_meetings.c.b.in_(ids)))
     for a, b, day in _fetch(meetings):
         add(MEETING, a, b, None, day)
