@@ -560,6 +560,10 @@ def cases_for(largest, ids):
         ("search_english", "/directory/?q=betta&lang=en"),
         ("search_two_words", "/directory/?q=ปลากัด+export&lang=th"),
         ("search_two_letter_thai", "/directory/?q=ผม&lang=th"),
+        # no firm has all the words: the window is filled by firms with some of them
+        ("search_rare_and_common_word", "/directory/?q=ฮาลาล+export&lang=th"),
+        ("search_three_words_none_together", "/directory/?q=organic+premium+betta&lang=en"),
+        ("search_thai_by_name", "/directory/?q=ปลากัด&sort=name&lang=th"),
         ("largest_cluster_page", f"/clusters/{largest}?lang=th"),
         ("members_by_position", f"/clusters/{largest}/members/upstream?lang=th"),
         ("firm_page", f"/firms/{ids['firm']}?lang=th"),

@@ -121,6 +121,52 @@ def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_o
         assert sorted(directory(client, query)) == ["ฟาร์มปลากัด 0", "ฟาร์มปลากัด 1"]
 
 
+def test_a_full_window_of_any_term_whole_leaves_out_a_term_only_inside_other_words(app, client, monkeypatch):
+    """Several terms, none of the records with all of them: the window is then taken from the records with
+    any term whole (from the postings, not the trigram index), above those with a term only inside a longer
+    word, whichever were registered first; and the same order as the full search's when the window holds all."""
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(3):
+            factories.firm(name_th=f"ฟาร์มปลากัด {n}")         # ปลา inside ปลากัด, registered first
+        factories.firm(name_th="ร้านขายปลา 0")                  # ปลา as a word
+        factories.firm(name_th="ร้านข้าว 1", description_th="ส่งออก")  # the other term, as a word
+        factories.firm(name_th="ร้านขายปลา 2")
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 3)
+    assert sorted(directory(client, "ปลา ส่งออก")) == ["ร้านขายปลา 0", "ร้านขายปลา 2", "ร้านข้าว 1"]
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2000)
+    found = directory(client, "ปลา ส่งออก")
+    assert len(found) == 6 and sorted(found[:3]) == ["ร้านขายปลา 0", "ร้านขายปลา 2", "ร้านข้าว 1"]
+
+
+def test_the_window_of_any_term_whole_checks_a_term_of_several_words_whole(app, client, monkeypatch):
+    """ฟาร์มปลากัด is looked up in the postings by its first word, ฟาร์ม: a firm with ฟาร์ม and neither term is no
+    match, and must not take the window's one place."""
+    from portal.search import rank
+
+    with app.app_context():
+        factories.firm(name_th="ฟาร์มหมูบางกอก")               # ฟาร์ม, registered first: no term at all
+        factories.firm(name_th="ฟาร์มปลากัดนนท์")                # the first term whole, not the second
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 1)
+    assert directory(client, "ฟาร์มปลากัด ส่งออก") == ["ฟาร์มปลากัดนนท์"]
+
+
+def test_the_boards_window_of_any_term_whole(app, client, monkeypatch):
+    from portal.search import rank
+
+    with app.app_context():
+        firm = factories.firm()
+        for n in range(2):
+            post(firm, f"หาผู้ซื้อปลากัด {n}")
+        post(firm, "หาผู้ซื้อปลา")
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 1)
+    assert board(client, "ปลา ส่งออก") == ["หาผู้ซื้อปลา"]
+
+
 @pytest.mark.parametrize("query", ["ปลากัด ส่งออก", "ฟาร์มปลากัด ส่งออก", "fighting fish export", "ส่งออก"])
 def test_the_whole_word_windows_score_is_the_full_score(app, query):
     """relevance(every_term_whole=True) leaves tests out for records having every term whole: for those it must

@@ -50,7 +50,7 @@ class BoardFilters(Searched):
 
 
 def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False, whole: bool = False,
-              scan: bool = False):
+              scan: bool = False, any_whole: bool = False):
     today = bangkok_today()
     criteria = [visible_firm_filter(viewer), CollabRequest.hidden_at.is_(None)]
     if filters.status == "open":
@@ -58,8 +58,8 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = F
     elif filters.status == "closed":
         criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
     dialect = db.session.get_bind().dialect.name
-    if filters.terms and whole:
-        found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id")
+    if filters.terms and (whole or any_whole):
+        found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id", every=not any_whole)
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
     elif filters.terms and scan:  # _scans_open: the open requests' own text is tested
         criteria.append(contains_terms(CollabRequest, filters.groups, dialect, every_term))
@@ -102,9 +102,12 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         every_term = (ids.where(*_criteria(filters, viewer, False, every_term=True, scan=scan))
                       if len(filters.terms) > 1 else None)
         whole = ids.where(*_criteria(filters, viewer, False, whole=True)) if uses_postings(db.session) else None
+        any_whole = (ids.where(*_criteria(filters, viewer, False, any_whole=True))
+                     if whole is not None and len(filters.terms) > 1 else None)
         return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
                            PER_PAGE, first_ids=every_term, whole_ids=whole,
-                           whole_order=_relevance_order(filters, every_term_whole=True) if whole is not None else None)
+                           whole_order=_relevance_order(filters, every_term_whole=True) if whole is not None else None,
+                           any_whole_ids=any_whole)
     # The page's ids first, then those requests' rows (capped_page's `load`). A covering board index was
     # faster still, but SQLite then drove board searches from it.
     criteria = _criteria(filters, viewer, ordered=True, scan=scan)

@@ -48,11 +48,12 @@ class Filters(Searched):
 
 
 
-def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False, whole: bool = False):
+def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False, whole: bool = False,
+              any_whole: bool = False):
     criteria = [visible_firm_filter(viewer)]
     dialect = db.session.get_bind().dialect.name
-    if filters.terms and whole:
-        found = whole_words(Firm, filters.groups, "firm_words", "firm_id")
+    if filters.terms and (whole or any_whole):
+        found = whole_words(Firm, filters.groups, "firm_words", "firm_id", every=not any_whole)
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
     elif filters.terms and every_term:
         criteria.append(matches_all(Firm, filters.groups, dialect, "firms_fts"))
@@ -108,9 +109,12 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
                       if len(filters.terms) > 1 else None)
         whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, whole=True))
                  if uses_postings(db.session) else None)
+        any_whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, any_whole=True))
+                     if whole is not None and len(filters.terms) > 1 else None)
         return ranked_page(matching, Firm.id, lambda among: select(Firm).where(among), _order(filters, locale),
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
-                           whole_order=_order(filters, locale, every_term_whole=True) if whole is not None else None)
+                           whole_order=_order(filters, locale, every_term_whole=True) if whole is not None else None,
+                           any_whole_ids=any_whole)
     if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, select(Firm).where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)

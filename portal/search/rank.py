@@ -104,7 +104,7 @@ def _found(queries):
 
 
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
-                first_ids=None, whole_ids=None, whole_order=None) -> CappedPage:
+                first_ids=None, whole_ids=None, whole_order=None, any_whole_ids=None) -> CappedPage:
     """One page of the matches in `order` (relevance first), and their number counted up to cap.
 
     The first RANK_WINDOW matches are found once, by the index, with the values they are ordered by
@@ -116,13 +116,19 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     an index read in order: when they fill the window, the window is theirs and the other, costlier
     queries are not run (those records score above any with a term only inside a longer word; with more
     matches than the window, which ones are ranked was the index's choice anyway). `whole_order`: the same
-    order, as it is computed for those records (relevance(..., every_term_whole=True)). Two queries, or three."""
+    order, as it is computed for those records (relevance(..., every_term_whole=True)). `any_whole_ids`
+    (PostgreSQL, several terms: whole_words(every=False)) finds the records with any term as a whole word, from
+    the same postings, taken after those with every term and before the rest: when they fill the window, the
+    trigram index, which hands over the bitmap of every record with any of the words' letters before the first
+    is read, is not used (records with a term whole score above those with it only inside a longer word).
+    Two queries, or three."""
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
     whole_columns = [_key(clause)[0] for clause in whole_order] if whole_order is not None else columns
     found = {}
     with index_first_then(db.session) as restore:
-        for row in _found(((whole_ids, whole_columns), (first_ids, columns), (matching_ids, columns))):
+        for row in _found(((whole_ids, whole_columns), (first_ids, columns), (any_whole_ids, columns),
+                           (matching_ids, columns))):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
     ranked = list(found.values())[:RANK_WINDOW]

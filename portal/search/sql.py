@@ -177,7 +177,7 @@ def uses_postings(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
-def whole_words(model, query_terms, postings: str, key: str):
+def whole_words(model, query_terms, postings: str, key: str, every: bool = True):
     """PostgreSQL criterion: the record has every term (any alternative of each group) as whole words, read
     from the postings table (one row per word of a record, primary key (word, record id); see migration
     5d8e2b7c1a94), in record id order, stopped by the page's window (a LIMIT): unlike the trigram index, which
@@ -190,8 +190,14 @@ def whole_words(model, query_terms, postings: str, key: str):
     firms, 77,000 buffers, 45 ms). The ids are a subquery behind OFFSET 0, so the planner keeps that order of
     work (lists joined first, records after) whatever it guesses of the lists' overlap, which it cannot know.
     A term of several words (ฟาร์มปลากัด, "fighting fish") is looked up by its first word, then checked whole
-    in the record's words. None when a term has no word at all (punctuation only)."""
+    in the record's words. None when a term has no word at all (punctuation only).
+
+    every=False: the records with any term whole (search.rank's window, for a query of several terms, before
+    the trigram index's records with any term somewhere): every group's postings merged into one list in
+    record id order. None when no term has a word."""
     forms = [needed(f for f in (word_text(s) for s in group if s) if f) for group in groups_of(query_terms)]
+    if not every:
+        return _any_whole_word(model, [group for group in forms if group], postings, key)
     if not forms or not all(forms):
         return None
     words = table(postings, column("word"), column(key))
@@ -199,15 +205,39 @@ def whole_words(model, query_terms, postings: str, key: str):
     for n, group in enumerate(forms):
         first_words = list(dict.fromkeys(form.split()[0] for form in group))
         # ORDER BY in each arm: the planner then merges the arms in id order (no sort, so no reading to the end)
-        arms = [select(words.c[key]).where(words.c.word == bindparam(f"whole{n}_{m}", word, type_=Text))
-                .order_by(words.c[key]) for m, word in enumerate(first_words)]
-        lists.append((arms[0] if len(arms) == 1 else union_all(*arms)).subquery(f"{postings}_{n}"))
+        lists.append(_posting_list(words, key, first_words, f"whole{n}").subquery(f"{postings}_{n}"))
         if any(len(form.split()) > 1 for form in group):  # then exactly: one of its forms whole
             exact.append(or_(*(func.strpos(words_column, literal(form)) > 0 for form in group
                                for words_column in (model.words_name, model.words_products, model.words_body))))
     first = lists[0].c[key]
     ids = (select(first).distinct().where(*(other.c[key] == first for other in lists[1:]))
            .order_by(first).offset(literal_column("0")).subquery(f"{postings}_ids"))
+    return and_(model.id == ids.c[key], *exact)
+
+
+def _posting_list(words, key: str, first_words: list[str], name: str):
+    """The record ids with any of the words in the postings, merged in id order (a record with two of them
+    twice): each word's range is read in order and the planner merges the ranges, with no sort."""
+    arms = [select(words.c[key]).where(words.c.word == bindparam(f"{name}_{m}", word, type_=Text))
+            .order_by(words.c[key]) for m, word in enumerate(first_words)]
+    return arms[0] if len(arms) == 1 else union_all(*arms)
+
+
+def _any_whole_word(model, forms: list[list[str]], postings: str, key: str):
+    """whole_words(every=False): the records with any of the forms whole."""
+    if not forms:
+        return None
+    words = table(postings, column("word"), column(key))
+    first_words = list(dict.fromkeys(form.split()[0] for group in forms for form in group))
+    merged = _posting_list(words, key, first_words, "any_whole").subquery(f"{postings}_any")
+    ids = (select(merged.c[key]).distinct().order_by(merged.c[key]).offset(literal_column("0"))
+           .subquery(f"{postings}_any_ids"))
+    exact = []
+    if any(len(form.split()) > 1 for group in forms for form in group):
+        # a record found by the first word of a form of several words may not have the form whole: then
+        # one of the forms (any term's) is looked for whole in its words
+        exact.append(or_(*(func.strpos(words_column, literal(form)) > 0 for group in forms for form in group
+                           for words_column in (model.words_name, model.words_products, model.words_body))))
     return and_(model.id == ids.c[key], *exact)
 
 
