@@ -130,7 +130,7 @@ class CappedPage:
 
 
 def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = COUNT_CAP, load=None,
-                first=None) -> CappedPage:
+                first=None, total: int | None = None) -> CappedPage:
     """Count (up to cap), then fetch the page asked for, or page 1 when there is no such page: two queries.
 
     `rows_query` may be a function of the count (at most cap + 1), when the best way to read a page
@@ -142,8 +142,11 @@ def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = CO
     `first(wanted)`: the same rows in the same order, looked for only among a first part of that order
     (say the newest requests) big enough to hold `wanted` rows (the page and those before it) where the
     list is dense. A full page from it is the page (the rows before it in the order are the same rows
-    whatever follows); a short one means the part held too few, and rows_query is read (a query more)."""
-    total = db.session.scalar(capped_count(count_query, cap))
+    whatever follows); a short one means the part held too few, and rows_query is read (a query more).
+
+    `total`: the count, up to cap + 1, when the caller has it already (count_query is then not read)."""
+    if total is None:
+        total = db.session.scalar(capped_count(count_query, cap))
     pages = capped_pages(total, per_page, cap)
     page = page_within(page, pages)
     offset = (page - 1) * per_page

@@ -33,6 +33,22 @@ def cached(name: str, load, ttl: float | None = None):
     return _cached(name, seconds, load)
 
 
+def remembered(name: str) -> bool:
+    """Whether `remember(name)` was said in this process within COUNTS_CACHE_SECONDS (app config)."""
+    from flask import current_app
+
+    seconds = current_app.config.get("COUNTS_CACHE_SECONDS", 60)
+    hit = _cache.get(name)
+    return seconds > 0 and hit is not None and time.monotonic() - hit[0] <= seconds
+
+
+def remember(name: str) -> None:
+    from flask import current_app
+
+    if current_app.config.get("COUNTS_CACHE_SECONDS", 60) > 0:
+        _cache[name] = (time.monotonic(), True)
+
+
 def _cached(name, ttl, load):
     now = time.monotonic()
     hit = _cache.get(name)

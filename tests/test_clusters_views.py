@@ -242,3 +242,115 @@ def test_members_page_count_stops_at_the_cap(client, app, monkeypatch):
     assert len(re.findall(r'class="firm-name"', body)) == 5
     beyond = client.get("/clusters/betta/members/upstream?page=2&lang=en")  # no page 2: page 1 (portal.listing)
     assert beyond.status_code == 200 and len(re.findall(r'class="firm-name"', text_of(beyond))) == 5
+
+
+# --- counts over the cap -----------------------------------------------------------------------------
+
+def _upstream_members(app, public: int, signed_in_only: int = 0):
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for n in range(public):
+            factories.membership(factories.firm(name_th=f"ฟาร์มสาธารณะ{n}"), betta, Position.UPSTREAM)
+        for n in range(signed_in_only):
+            factories.membership(factories.firm(name_th=f"ฟาร์มสมาชิก{n}", public_listing_consent_at=None), betta,
+                                 Position.UPSTREAM)
+        db.session.commit()
+
+
+def test_a_column_over_the_cap_says_more_than_the_cap(client, app, monkeypatch):
+    """Counted up to the cap + 1, a column said "4 firms" of 5 with a cap of 3 (the largest bench cluster:
+    "1,001 firms" at each position, of more than 10,000)."""
+    import portal.clusters.queries as cluster_queries
+
+    _upstream_members(app, public=5)
+    monkeypatch.setattr(cluster_queries, "COUNT_CAP", 3)
+    upstream = column(text_of(client.get("/clusters/betta?lang=en")), "upstream")
+    assert "More than 3 firms" in upstream and "See all firms at this position" in upstream
+    assert "4 firms" not in upstream and "See all 4" not in upstream
+    thai = column(text_of(client.get("/clusters/betta?lang=th")), "upstream")
+    assert "มากกว่า 3 กิจการ" in thai and "ดูกิจการทั้งหมดในตำแหน่งนี้" in thai
+    monkeypatch.setattr(cluster_queries, "COUNT_CAP", 5)  # exactly the cap: counted whole
+    upstream = column(text_of(client.get("/clusters/betta?lang=en")), "upstream")
+    assert "5 firms" in upstream and "More than" not in upstream
+
+
+def statements(app, client, url) -> int:
+    with app.app_context():
+        engine = db.engine
+    seen = []
+
+    def note(*_args):
+        seen.append(1)
+
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    return len(seen)
+
+
+@pytest.fixture
+def counts_kept(app, monkeypatch):
+    """The counts cache on, as in production, and empty (another test's clusters had the same ids)."""
+    from portal import reference
+
+    monkeypatch.setitem(app.config, "COUNTS_CACHE_SECONDS", 60)
+    reference.forget("chain-full:")
+    yield
+    reference.forget("chain-full:")
+
+
+def test_a_count_over_the_cap_is_not_counted_again_meanwhile(client, app, monkeypatch, counts_kept):
+    """Every position over the cap: the next visit reads no count (one statement fewer), and says the same."""
+    import portal.clusters.queries as cluster_queries
+
+    _upstream_members(app, public=4)
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for position in (Position.MIDSTREAM, Position.DOWNSTREAM):
+            for n in range(4):
+                factories.membership(factories.firm(name_th=f"ฟาร์ม{position.value}{n}"), betta, position)
+        db.session.commit()
+    monkeypatch.setattr(cluster_queries, "COUNT_CAP", 3)
+    from portal import reference
+
+    statements(app, client, "/clusters/betta")  # the in-memory reference data, once
+    reference.forget("chain-full:")
+    first = statements(app, client, "/clusters/betta?lang=en")
+    second = statements(app, client, "/clusters/betta?lang=en")
+    assert second == first - 1
+    assert "More than 3 firms" in column(text_of(client.get("/clusters/betta?lang=en")), "downstream")
+    members = text_of(client.get("/clusters/betta/members/upstream?lang=en"))
+    assert "More than 3 firms found" in members
+
+
+def test_a_count_under_the_cap_is_always_counted(client, app, monkeypatch, counts_kept):
+    """A small cluster shows a firm joining at once, counts kept or not."""
+    import portal.clusters.queries as cluster_queries
+
+    _upstream_members(app, public=2)
+    monkeypatch.setattr(cluster_queries, "COUNT_CAP", 3)
+    assert "2 firms" in column(text_of(client.get("/clusters/betta?lang=en")), "upstream")
+    _upstream_members(app, public=1)
+    for _visit in range(2):  # exactly the cap is not over it: counted again
+        upstream = column(text_of(client.get("/clusters/betta?lang=en")), "upstream")
+        assert "3 firms" in upstream and "More than" not in upstream
+
+
+def test_the_public_and_signed_in_members_counts_are_kept_apart(client, app, monkeypatch, counts_kept):
+    """Five firms listed for members, two of them for the public: a member's "more than 3" is not the
+    public's figure."""
+    import portal.clusters.queries as cluster_queries
+
+    _upstream_members(app, public=2, signed_in_only=3)
+    with app.app_context():
+        factories.user(email="member@example.com")
+        db.session.commit()
+    monkeypatch.setattr(cluster_queries, "COUNT_CAP", 3)
+    member = app.test_client()
+    factories.sign_in(member, "member@example.com")
+    assert "More than 3 firms" in column(text_of(member.get("/clusters/betta?lang=en")), "upstream")
+    assert "2 firms" in column(text_of(client.get("/clusters/betta?lang=en")), "upstream")
+    public = text_of(client.get("/clusters/betta/members/upstream?lang=en"))
+    assert "<p>2 firms</p>" in public and "More than" not in public

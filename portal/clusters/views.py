@@ -19,7 +19,7 @@ def index():
 @bp.get("/<slug>")
 def detail(slug):
     cluster = queries.get_by_slug_or_404(slug)
-    columns, _listed = queries.value_chain(cluster)
+    columns = queries.value_chain(cluster)
     return render_template("clusters/detail.html", cluster=cluster, columns=columns,
                            members=queries.member_firms(cluster.id), public=queries.public_listings(cluster.id),
                            year=fiscal_year(utcnow()), gap_threshold=GAP_THRESHOLD)

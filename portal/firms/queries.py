@@ -10,11 +10,17 @@ from portal.extensions import db
 from portal.firms.models import Firm, FirmInvitation, FirmMember
 
 
+def sees_every_listed_firm(viewer=None) -> bool:
+    """Whether lists show the viewer every firm that is not hidden (signed in, not suspended), or only those
+    that consented to a public listing (PDPA): the two audiences of every firm list."""
+    viewer = current_user if viewer is None else viewer
+    return viewer is not None and viewer.is_authenticated and not viewer.is_suspended
+
+
 def visible_firm_filter(viewer=None):
     """Criterion for firms the viewer may see in lists: signed-in users see every firm that is not
     hidden; anonymous visitors only firms that consented to a public listing (PDPA)."""
-    viewer = current_user if viewer is None else viewer
-    if viewer is not None and viewer.is_authenticated and not viewer.is_suspended:
+    if sees_every_listed_firm(viewer):
         return Firm.hidden_at.is_(None)
     return Firm.is_public
 

@@ -42,6 +42,7 @@ def record_listing(actor, firm, granted: bool, method: ConsentMethod) -> Consent
     db.session.add(record)
     db.session.flush()
     reference.forget("public-listings:")
+    reference.forget("chain-full:")  # the clusters' position counts known over the cap
     return record
 
 
