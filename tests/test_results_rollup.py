@@ -86,8 +86,11 @@ def assert_counts_match(cluster_ids_list, years=range(2560, 2576)):
             if kept and rollup.union_scope(db.session, cluster_ids) is None:
                 rollup.keep_union(db.session, cluster_ids)
             for year in years:
-                assert dashboard.member_counts(cluster_ids, year) == counted_afresh(cluster_ids, year), (
-                    cluster_ids, year, kept)
+                afresh = counted_afresh(cluster_ids, year)
+                assert dashboard.member_counts(cluster_ids, year) == afresh, (cluster_ids, year, kept)
+                if cluster_ids is None or len(cluster_ids) == 1:  # the cluster page's figure
+                    assert dashboard.member_total(cluster_ids and cluster_ids[0], year) == \
+                        afresh["member"].get("", 0), (cluster_ids, year)
 
 
 def pairs_afresh(cluster_ids, year) -> dict[int, int]:

@@ -56,8 +56,7 @@ def member_firms(cluster_id: int | None = None) -> int:
     from portal.admin import dashboard
     from portal.thai import fiscal_year
 
-    return dashboard.member_counts(None if cluster_id is None else [cluster_id], fiscal_year(utcnow()))[
-        "member"].get("", 0)
+    return dashboard.member_total(cluster_id, fiscal_year(utcnow()))
 
 
 def public_listings(cluster_id: int | None = None) -> int:
