@@ -274,3 +274,46 @@ def test_public_headlines_count_confirmed_values_only(app, client):
         assert "<strong>1,000,0" not in page, url
     dashboard = signed_in(app, "staff@example.com").get(f"/admin/results/dashboard?year={year}&lang=en")
     assert "<strong>2.50 million baht</strong>" in dashboard.get_data(as_text=True)  # the same figure
+
+
+def test_the_home_page_and_results_show_the_same_figures_while_counts_are_kept(app, client, monkeypatch):
+    """Counted at most once per COUNTS_CACHE_SECONDS for the public pages: a value confirmed in between shows
+    on both pages together, never on one of them only."""
+    import re
+
+    from portal import reference
+    from portal.db import utcnow
+
+    monkeypatch.setitem(app.config, "COUNTS_CACHE_SECONDS", 60)
+    reference.forget("programme-")
+    year = fiscal_year(utcnow())
+
+    def report(value):
+        with app.app_context():
+            betta = factories.cluster("betta")
+            a, b = factories.firm(), factories.firm()
+            r = CollabRequest(firm_id=a.id, cluster_id=betta.id, kind=Kind.JOINT_SELLING, title_th="ขายร่วม",
+                              expires_on=bangkok_today(), fiscal_year=year, status=RequestStatus.CLOSED,
+                              close_reason=CloseReason.PARTNERED)
+            db.session.add(r)
+            db.session.flush()
+            db.session.add(Outcome.of_request(r, partner_firm_id=b.id, value_baht=Decimal(value),
+                                              kind=OutcomeKind.NEW_SALES, fiscal_year=year,
+                                              confirmation=Confirmation.CONFIRMED))
+            db.session.commit()
+
+    def headline(url):
+        page = client.get(url).get_data(as_text=True)
+        found = re.search(r"<strong>([\d.,]+ million baht)</strong> confirmed", page)
+        assert found, url
+        return found.group(1)
+
+    try:
+        report("2500000")
+        assert headline("/?lang=en") == "2.50 million baht"
+        report("1000000")
+        assert headline(f"/results?year={year}&lang=en") == headline("/?lang=en")
+        reference.forget("programme-")  # as when the minute is up
+        assert headline(f"/results?year={year}&lang=en") == headline("/?lang=en") == "3.50 million baht"
+    finally:
+        reference.forget("programme-")

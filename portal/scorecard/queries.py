@@ -171,11 +171,14 @@ def programme_funnel(year: int, figures: dashboard.Figures | None = None, meetin
     figures = figures or dashboard.figures(year, None, breakdowns=False)
     funnel = Funnel(requests_posted=figures.requests_posted, requests_answered=figures.requests_answered,
                     requests_partnered=figures.requests_partnered, value_confirmed=figures.value_confirmed)
-    if meetings is None:
-        rows = _meeting_rows(year).subquery()
-        meetings = db.session.execute(select(func.count(), *_meeting_sums(rows))).one()
-    _set_meetings(funnel, meetings)
+    _set_meetings(funnel, programme_meetings(year) if meetings is None else meetings)
     return funnel
+
+
+def programme_meetings(year: int) -> tuple:
+    """(requested, held, no-show, continued, agreed) of every meeting of the year's matching days, once."""
+    rows = _meeting_rows(year).subquery()
+    return tuple(db.session.execute(select(func.count(), *_meeting_sums(rows))).one())
 
 
 def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
