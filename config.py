@@ -54,7 +54,8 @@ class Config:
     # comes back as the form, with what was typed, and the limit named beside the file field.
     MAX_CONTENT_LENGTH = 20 * 1024 * 1024
     LOGO_MAX_BYTES = 10 * 1024 * 1024
-    COUNTS_CACHE_SECONDS = 60  # headline figures (home page, cluster list) are recomputed at most this often
+    COUNTS_CACHE_SECONDS = 60  # headline figures (home page, cluster list, /results) and cluster position counts
+    # over the cap are recomputed at most this often, in each process
 
     # Collaboration requests: expiry, and limits per firm against abuse.
     REQUEST_DEFAULT_DAYS = 60
