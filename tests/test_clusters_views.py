@@ -11,6 +11,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.seed.reference import CLUSTERS
 from tests import factories
+from tests.test_directory import count_queries
 
 SLUGS = [row[0] for row in CLUSTERS]
 
@@ -274,22 +275,6 @@ def test_a_column_over_the_cap_says_more_than_the_cap(client, app, monkeypatch):
     assert "5 firms" in upstream and "More than" not in upstream
 
 
-def statements(app, client, url) -> int:
-    with app.app_context():
-        engine = db.engine
-    seen = []
-
-    def note(*_args):
-        seen.append(1)
-
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
-    return len(seen)
-
-
 @pytest.fixture
 def counts_kept(app, monkeypatch):
     """The counts cache on, as in production, and empty (another test's clusters had the same ids)."""
@@ -315,10 +300,10 @@ def test_a_count_over_the_cap_is_not_counted_again_meanwhile(client, app, monkey
     monkeypatch.setattr(cluster_queries, "COUNT_CAP", 3)
     from portal import reference
 
-    statements(app, client, "/clusters/betta")  # the in-memory reference data, once
+    count_queries(app, client, "/clusters/betta")  # the in-memory reference data, once
     reference.forget("chain-full:")
-    first = statements(app, client, "/clusters/betta?lang=en")
-    second = statements(app, client, "/clusters/betta?lang=en")
+    first = count_queries(app, client, "/clusters/betta?lang=en")
+    second = count_queries(app, client, "/clusters/betta?lang=en")
     assert second == first - 1
     assert "More than 3 firms" in column(text_of(client.get("/clusters/betta?lang=en")), "downstream")
     members = text_of(client.get("/clusters/betta/members/upstream?lang=en"))

@@ -246,6 +246,17 @@ def test_coordinator_cannot_confirm_their_own_firms_outcome(app, programme):
         assert db.session.get(Outcome, outcome_id).confirmation is Confirmation.UNCONFIRMED
 
 
+def partnered(a, b, cluster, year, value, confirmation):
+    """A request of firm a closed as partnered with b in `year`, its outcome worth `value` baht."""
+    r = CollabRequest(firm_id=a.id, cluster_id=cluster.id, kind=Kind.JOINT_SELLING, title_th="ขายร่วม",
+                      expires_on=bangkok_today(), fiscal_year=year, status=RequestStatus.CLOSED,
+                      close_reason=CloseReason.PARTNERED)
+    db.session.add(r)
+    db.session.flush()
+    db.session.add(Outcome.of_request(r, partner_firm_id=b.id, value_baht=Decimal(value), kind=OutcomeKind.NEW_SALES,
+                                      fiscal_year=year, confirmation=confirmation))
+
+
 def test_public_headlines_count_confirmed_values_only(app, client):
     """The pentest: 999,999,999,999 baht reported between two firms of one owner read as 1,000,000 million."""
     from portal.db import utcnow
@@ -257,13 +268,7 @@ def test_public_headlines_count_confirmed_values_only(app, client):
         for firm in (a, b):
             factories.membership(firm, betta)
         for value, confirmation in (("999999999999", Confirmation.UNCONFIRMED), ("2500000", Confirmation.CONFIRMED)):
-            r = CollabRequest(firm_id=a.id, cluster_id=betta.id, kind=Kind.JOINT_SELLING, title_th="ขายร่วม",
-                              expires_on=bangkok_today(), fiscal_year=year, status=RequestStatus.CLOSED,
-                              close_reason=CloseReason.PARTNERED)
-            db.session.add(r)
-            db.session.flush()
-            db.session.add(Outcome.of_request(r, partner_firm_id=b.id, value_baht=Decimal(value),
-                                   kind=OutcomeKind.NEW_SALES, fiscal_year=year, confirmation=confirmation))
+            partnered(a, b, betta, year, value, confirmation)
         staff = factories.user(email="staff@example.com", role=Role.STAFF)
         db.session.commit()
         assert staff.id
@@ -290,16 +295,8 @@ def test_the_home_page_and_results_show_the_same_figures_while_counts_are_kept(a
 
     def report(value):
         with app.app_context():
-            betta = factories.cluster("betta")
-            a, b = factories.firm(), factories.firm()
-            r = CollabRequest(firm_id=a.id, cluster_id=betta.id, kind=Kind.JOINT_SELLING, title_th="ขายร่วม",
-                              expires_on=bangkok_today(), fiscal_year=year, status=RequestStatus.CLOSED,
-                              close_reason=CloseReason.PARTNERED)
-            db.session.add(r)
-            db.session.flush()
-            db.session.add(Outcome.of_request(r, partner_firm_id=b.id, value_baht=Decimal(value),
-                                              kind=OutcomeKind.NEW_SALES, fiscal_year=year,
-                                              confirmation=Confirmation.CONFIRMED))
+            partnered(factories.firm(), factories.firm(), factories.cluster("betta"), year, value,
+                      Confirmation.CONFIRMED)
             db.session.commit()
 
     def headline(url):

@@ -154,19 +154,6 @@ def test_the_window_of_any_term_whole_checks_a_term_of_several_words_whole(app, 
     assert directory(client, "ฟาร์มปลากัด ส่งออก") == ["ฟาร์มปลากัดนนท์"]
 
 
-def test_the_boards_window_of_any_term_whole(app, client, monkeypatch):
-    from portal.search import rank
-
-    with app.app_context():
-        firm = factories.firm()
-        for n in range(2):
-            post(firm, f"หาผู้ซื้อปลากัด {n}")
-        post(firm, "หาผู้ซื้อปลา")
-        db.session.commit()
-    monkeypatch.setattr(rank, "RANK_WINDOW", 1)
-    assert board(client, "ปลา ส่งออก") == ["หาผู้ซื้อปลา"]
-
-
 @pytest.mark.parametrize("query", ["ปลากัด ส่งออก", "ฟาร์มปลากัด ส่งออก", "fighting fish export", "ส่งออก"])
 def test_the_whole_word_windows_score_is_the_full_score(app, query):
     """relevance(every_term_whole=True) leaves tests out for records having every term whole: for those it must
@@ -198,7 +185,8 @@ def test_the_whole_word_windows_score_is_the_full_score(app, query):
         db.session.rollback()
 
 
-def test_the_board_reads_its_postings_too(app, client, monkeypatch):
+@pytest.mark.parametrize("query", ["ปลา", "ปลา ส่งออก"])  # every term whole; any term whole (none has ส่งออก)
+def test_the_board_reads_its_postings_too(app, client, monkeypatch, query):
     from portal.search import rank
 
     with app.app_context():
@@ -208,7 +196,7 @@ def test_the_board_reads_its_postings_too(app, client, monkeypatch):
         post(firm, "หาผู้ซื้อปลา")
         db.session.commit()
     monkeypatch.setattr(rank, "RANK_WINDOW", 1)
-    assert board(client, "ปลา") == ["หาผู้ซื้อปลา"]
+    assert board(client, query) == ["หาผู้ซื้อปลา"]
 
 
 SETTINGS = ("SELECT current_setting('enable_seqscan'), current_setting('random_page_cost'), "
