@@ -25,9 +25,7 @@ class Ref:
 
 def cached(name: str, load, ttl: float | None = None):
     """`load()`'s result, computed at most once per COUNTS_CACHE_SECONDS (app config) in this process."""
-    from flask import current_app
-
-    seconds = current_app.config.get("COUNTS_CACHE_SECONDS", 60) if ttl is None else ttl
+    seconds = _counts_seconds() if ttl is None else ttl
     if seconds <= 0:
         return load()
     return _cached(name, seconds, load)
@@ -35,18 +33,19 @@ def cached(name: str, load, ttl: float | None = None):
 
 def remembered(name: str) -> bool:
     """Whether `remember(name)` was said in this process within COUNTS_CACHE_SECONDS (app config)."""
-    from flask import current_app
-
-    seconds = current_app.config.get("COUNTS_CACHE_SECONDS", 60)
-    hit = _cache.get(name)
+    seconds, hit = _counts_seconds(), _cache.get(name)
     return seconds > 0 and hit is not None and time.monotonic() - hit[0] <= seconds
 
 
 def remember(name: str) -> None:
+    if _counts_seconds() > 0:
+        _cache[name] = (time.monotonic(), True)
+
+
+def _counts_seconds() -> float:
     from flask import current_app
 
-    if current_app.config.get("COUNTS_CACHE_SECONDS", 60) > 0:
-        _cache[name] = (time.monotonic(), True)
+    return current_app.config.get("COUNTS_CACHE_SECONDS", 60)
 
 
 def _cached(name, ttl, load):

@@ -75,7 +75,10 @@ class Column:
     position: Position
     count: int = 0  # counted up to cap + 1
     firms: list[Firm] = field(default_factory=list)
-    cap: int = COUNT_CAP
+
+    @property
+    def cap(self) -> int:
+        return COUNT_CAP
 
     @property
     def capped(self) -> bool:
@@ -117,7 +120,7 @@ def value_chain(cluster: Cluster, per_position: int = 12) -> list[Column]:
     columns.
     """
     by_position = position_counts(cluster)
-    columns = {position: Column(position=position, count=by_position[position], cap=COUNT_CAP) for position in Position}
+    columns = {position: Column(position=position, count=by_position[position]) for position in Position}
     order = firm_name_order()
     # Walk the firms' name index and probe the memberships: the first dozen come quickly even in a
     # cluster of tens of thousands (sorting every member would not).

@@ -207,8 +207,7 @@ def whole_words(model, query_terms, postings: str, key: str, every: bool = True)
         # ORDER BY in each arm: the planner then merges the arms in id order (no sort, so no reading to the end)
         lists.append(_posting_list(words, key, first_words, f"whole{n}").subquery(f"{postings}_{n}"))
         if any(len(form.split()) > 1 for form in group):  # then exactly: one of its forms whole
-            exact.append(or_(*(func.strpos(words_column, literal(form)) > 0 for form in group
-                               for words_column in (model.words_name, model.words_products, model.words_body))))
+            exact.append(_stands_whole(model, group))
     first = lists[0].c[key]
     ids = (select(first).distinct().where(*(other.c[key] == first for other in lists[1:]))
            .order_by(first).offset(literal_column("0")).subquery(f"{postings}_ids"))
@@ -221,6 +220,12 @@ def _posting_list(words, key: str, first_words: list[str], name: str):
     arms = [select(words.c[key]).where(words.c.word == bindparam(f"{name}_{m}", word, type_=Text))
             .order_by(words.c[key]) for m, word in enumerate(first_words)]
     return arms[0] if len(arms) == 1 else union_all(*arms)
+
+
+def _stands_whole(model, forms):
+    """SQL criterion: one of the word forms (" word ", " two words ") stands whole in the record's words."""
+    return or_(*(func.strpos(words_column, literal(form)) > 0 for form in forms
+                 for words_column in (model.words_name, model.words_products, model.words_body)))
 
 
 def _any_whole_word(model, forms: list[list[str]], postings: str, key: str):
@@ -236,8 +241,7 @@ def _any_whole_word(model, forms: list[list[str]], postings: str, key: str):
     if any(len(form.split()) > 1 for group in forms for form in group):
         # a record found by the first word of a form of several words may not have the form whole: then
         # one of the forms (any term's) is looked for whole in its words
-        exact.append(or_(*(func.strpos(words_column, literal(form)) > 0 for group in forms for form in group
-                           for words_column in (model.words_name, model.words_products, model.words_body))))
+        exact.append(_stands_whole(model, [form for group in forms for form in group]))
     return and_(model.id == ids.c[key], *exact)
 
 
