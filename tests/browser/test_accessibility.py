@@ -1,4 +1,8 @@
-"""axe-core finds no accessibility violations on the public pages, in Thai and English, phone and desktop."""
+"""axe-core finds no accessibility violations on the public pages, in Thai and English, phone and desktop. Like
+Lighthouse, page quality does not depend on the database, so it runs on the SQLite run only (the journeys check
+every page they visit with axe on both)."""
+import os
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Page
@@ -8,7 +12,9 @@ from portal.extensions import db
 from tests import factories
 from tests.browser.quality import SIGNED_IN_LANDING, keep_html
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser,
+              pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                 reason="page quality is measured once, on the SQLite run")]
 
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
          "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}", "/directory/",
