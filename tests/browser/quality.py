@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests import factories
@@ -17,6 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGES: dict[str, tuple[str, bytes]] = {}  # key -> (url, the HTML as served)
 _axe = Axe()
+# Page quality (Lighthouse, the axe sweep of every page) does not depend on the database: measured once.
+ON_SQLITE_RUN_ONLY = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                                        reason="page quality is measured once, on the SQLite run")
 
 
 def keep_html(page, who: str = "") -> None:

@@ -1,7 +1,6 @@
 """axe-core finds no accessibility violations on the public pages, in Thai and English, phone and desktop. Like
 Lighthouse, page quality does not depend on the database, so it runs on the SQLite run only (the journeys check
 every page they visit with axe on both)."""
-import os
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -10,11 +9,9 @@ from playwright.sync_api import Page
 from portal.clusters.models import Position
 from portal.extensions import db
 from tests import factories
-from tests.browser.quality import SIGNED_IN_LANDING, keep_html
+from tests.browser.quality import ON_SQLITE_RUN_ONLY, SIGNED_IN_LANDING, keep_html
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
-                                 reason="page quality is measured once, on the SQLite run")]
+pytestmark = [pytest.mark.browser, ON_SQLITE_RUN_ONLY]
 
 PAGES = ["/", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/clusters/missing",
          "/auth/register", "/auth/login", "/auth/reset", "/firms/{firm}", "/directory/",

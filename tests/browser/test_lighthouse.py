@@ -13,11 +13,9 @@ from portal.clusters.models import Position
 from portal.collab import services as collab
 from portal.extensions import db
 from tests import factories
-from tests.browser.quality import in_ci
+from tests.browser.quality import ON_SQLITE_RUN_ONLY, in_ci
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
-                                 reason="page quality is measured once, on the SQLite run")]
+pytestmark = [pytest.mark.browser, ON_SQLITE_RUN_ONLY]
 
 ROOT = Path(__file__).resolve().parents[2]
 LIGHTHOUSE = ROOT / "node_modules" / ".bin" / "lighthouse"
