@@ -577,6 +577,8 @@ def cases_for(largest, ids):
         ("directory_page1_member", "/directory/?lang=th"),
         ("filter_cluster_position_member", f"/directory/?cluster={largest}&position=upstream&lang=th"),
         ("search_thai_member", "/directory/?q=ปลากัด&lang=th"),
+        ("search_thai_by_name_member", "/directory/?q=ปลากัด&sort=name&lang=th"),
+        ("search_request_board_common_word_newest_member", "/requests/?q=ความร่วมมือ&sort=newest&lang=th"),
         ("largest_cluster_page_member", f"/clusters/{largest}?lang=th"),
         ("request_board_member", "/requests/?lang=th"),
         ("firm_page_member", f"/firms/{ids['firm']}?lang=th"),

@@ -200,6 +200,7 @@ def count_queries(app, client, url):
 
 
 @pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ผม", "/directory/?q=ปลากัด+ผม",
+                                 "/directory/?q=ปลากัด&sort=name", "/directory/?q=ปลากัด&sort=newest",
                                  "/directory/?cluster=betta&position=upstream&province=10&sort=newest",
                                  "/clusters/betta"])
 def test_query_count_is_small_and_does_not_grow_with_the_data(app, client, url):

@@ -6,7 +6,7 @@ import re
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotFound
 
@@ -87,6 +87,40 @@ def test_capped_count_stops_one_past_the_cap(ctx):
     assert db.session.scalar(listing.capped_count(select(Firm.id), cap=10)) == 5
     page = listing.capped_page(select(Firm.id), select(Firm).order_by(Firm.id), 9, per_page=2, cap=3)
     assert (page.page, page.pages, page.capped, page.shown_total, len(page.rows)) == (1, 2, True, 3, 2)
+
+
+@pytest.mark.parametrize("firms", [0, 1, 5, 9])
+def test_a_page_counted_together_with_its_rows_is_the_page_counted_apart(ctx, firms):
+    """capped_page(together=True) reads the count with the page's rows, in one statement: whatever page is
+    asked for (the first, the last, one past the last, one past the cap, a nonsense number), the page, the
+    count and the rows are those of the two-statement way."""
+    for n in range(firms):
+        factories.firm(name_th=f"นับ{n}")
+    db.session.flush()
+    ids = select(Firm.id).order_by(Firm.id.desc())
+    for page_asked in (1, 2, 3, 4, 99):
+        apart, together = (listing.capped_page(select(Firm.id), ids, page_asked, per_page=2, cap=5, together=way,
+                                               load=lambda page_ids: db.session.scalars(
+                                                   select(Firm).where(Firm.id.in_(page_ids))))
+                           for way in (False, True))
+        assert (together.page, together.pages, together.total, [f.id for f in together.rows]) == \
+               (apart.page, apart.pages, apart.total, [f.id for f in apart.rows])
+        assert together.total == min(firms, 6)
+
+
+def test_a_page_counted_together_takes_one_statement_fewer(app, ctx):
+    for n in range(3):
+        factories.firm(name_th=f"นับ{n}")
+    db.session.flush()
+    statements = []
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(db.engine, "before_cursor_execute", listener)
+    try:
+        for way in (False, True):
+            listing.capped_page(select(Firm.id), select(Firm.id).order_by(Firm.id), 1, per_page=2, together=way)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", listener)
+    assert len(statements) == 3  # two apart, one together
 
 
 @pytest.mark.parametrize(("query", "year"), [("", 2569), ("year=2563", 2563), ("year=abc", 2569), ("year=0", 2569)])

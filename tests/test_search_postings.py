@@ -203,19 +203,27 @@ SETTINGS = ("SELECT current_setting('enable_seqscan'), current_setting('random_p
             "current_setting('enable_hashagg'), current_setting('plan_cache_mode')")
 
 
+@pytest.mark.parametrize("listing", ["directory", "board"])
+@pytest.mark.parametrize("sort", ["", "name", "newest"])
 @pytest.mark.parametrize("query", ["ปลากัด", "ไม่มีคำนี้เลย"])
-def test_the_search_settings_are_put_back_within_the_transaction(app, query):
+def test_the_search_settings_are_put_back_within_the_transaction(app, listing, sort, query):
     """The planner settings a search sets (index_first) go back with the page's rows, or on their own when
-    the page is empty: a later statement of the same transaction plans as usual."""
+    the page is empty, best match first or in a chosen order: a later statement of the same transaction plans
+    as usual."""
+    from portal.collab import queries as board_queries
     from portal.directory import queries as directory_queries
 
+    if listing == "board" and sort == "name":
+        sort = "closing"  # the board's other chosen order
     with app.app_context():
-        factories.firm(name_th="ฟาร์มปลากัดบางกอก")
+        post(factories.firm(name_th="ฟาร์มปลากัดบางกอก"), "หาผู้ซื้อปลากัด")
         db.session.commit()
         before = db.session.execute(text(SETTINGS)).one()
         with app.test_request_context("/"):
-            filters = directory_queries.Filters(q=query)
-            page = directory_queries.search(filters, None, "th")
+            if listing == "directory":
+                page = directory_queries.search(directory_queries.Filters(q=query, sort=sort), None, "th")
+            else:
+                page = board_queries.board(board_queries.BoardFilters(q=query, sort=sort), None)
         assert bool(page.rows) is (query == "ปลากัด")
         after = db.session.execute(text(SETTINGS)).one()
         assert tuple(after) == tuple(before) == ("on", before[1], "on", "auto")

@@ -9,6 +9,7 @@ from sqlalchemy import event
 
 from portal.auth.services import load_user
 from portal.clusters.models import Cluster, Position
+from portal.collab.models import CollabRequest, Kind
 from portal.devices import services as devices
 from portal.extensions import db
 from portal.firms.models import FirmRole
@@ -103,12 +104,16 @@ def count_queries(client, url) -> int:
 
 
 @pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ปลากัด+ผม",
+                                 "/directory/?q=ปลากัด&sort=name", "/requests/?q=ปลากัด&sort=newest",
                                  "/directory/?cluster=betta&position=upstream", "/requests/", "/firms/mine"])
 def test_signed_in_list_pages_stay_within_five_queries(app, person, url):
     with app.app_context():
         betta = db.session.get(Cluster, person["betta"])
         for i in range(12):
-            factories.membership(factories.firm(name_th=f"ฟาร์มปลากัด ผมดี {i}"), betta, list(Position)[i % 3])
+            firm = factories.firm(name_th=f"ฟาร์มปลากัด ผมดี {i}")
+            factories.membership(firm, betta, list(Position)[i % 3])
+            db.session.add(CollabRequest(firm_id=firm.id, kind=Kind.SEEKING_BUYERS, title_th=f"หาผู้ซื้อปลากัด {i}",
+                                         expires_on=bangkok_today() + timedelta(days=30)))
         db.session.commit()
     client = signed_in(app, "load@example.com")
     count_queries(client, url)  # the first request fills the in-memory province and cluster lists

@@ -16,7 +16,7 @@ from portal.glossary.searched import Searched
 from portal.listing import CappedPage, capped_page, rows_among
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
-from portal.search.sql import contains_terms, index_first, matches_all, uses_postings, whole_words
+from portal.search.sql import contains_terms, index_first_load, matches_all, uses_postings, whole_words
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
@@ -116,9 +116,10 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
     if (filters.order == "newest" and filters.status == "open" and not filters.in_use and (scan or not filters.terms)
             and db.session.get_bind().dialect.name == "sqlite"):
         first = partial(_among_newest, criteria)
-    with index_first(db.session) if filters.terms else nullcontext():
-        return capped_page(matching, ids, filters.page, PER_PAGE, load=rows_among(rows, CollabRequest.id),
-                           first=first)
+    with (index_first_load(db.session, rows, CollabRequest.id) if filters.terms
+          else nullcontext(rows_among(rows, CollabRequest.id))) as load:
+        return capped_page(matching, ids, filters.page, PER_PAGE, load=load, first=first,
+                           together=bool(filters.terms))
 
 
 def _among_newest(criteria, wanted: int):

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 
 from sqlalchemy import Text, and_, bindparam, column, func, literal, literal_column, or_, select, table, text, union_all
 
+from portal.db import among
 from portal.search.text import word_text
 
 
@@ -87,6 +88,23 @@ def index_first_then(session):
     # on an error the transaction is rolled back, and the settings with it
     yield [func.set_config(literal(name), literal(value), literal(True)).label(f"restore_{n}")
            for n, (name, value) in enumerate(zip(_SETTINGS, before[:len(_SETTINGS)], strict=True))]
+
+
+@contextmanager
+def index_first_load(session, rows_query, id_column):
+    """index_first for a page read by portal.listing.capped_page with `load`: yields that load (the page's rows
+    by id), whose query also puts the settings back (a statement fewer, as in search.rank.ranked_page: the
+    rows are read by id, which no setting changes). When no rows were loaded (an empty page), the settings go
+    back on their own."""
+    loaded = []
+    with index_first_then(session) as restore:
+        def load(ids):
+            loaded.append(True)
+            return session.scalars(rows_query.add_columns(*restore).where(among(id_column, ids)))
+
+        yield load
+        if restore and not loaded:
+            session.execute(select(*restore))
 
 
 def _driven_by_fts(model, fts_table: str, phrase: str):
