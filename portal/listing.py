@@ -146,18 +146,23 @@ def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = CO
 
     `total`: the count, up to cap + 1, when the caller has it already (count_query is then not read).
 
-    `together`: the count comes with the page's rows, in one statement (a subquery evaluated once): a round
-    trip fewer, for a search page with its planner settings and a signed-in user's query (five in all). The
-    page asked for is read before its number is checked; an empty page (no match, or a page past the last)
-    is counted and read again the usual way."""
-    rows = None
-    if together and total is None and first is None and not callable(rows_query):
-        found = db.session.execute(rows_query.add_columns(capped_count(count_query, cap).scalar_subquery())
-                                   .limit(per_page).offset((page - 1) * per_page)).all()
+    `together`: the count comes with the page's rows (from `first` when given), in one statement (a subquery
+    evaluated once): a round trip fewer, for a search page with its planner settings and a signed-in user's
+    query (five in all). The page asked for is read before its number is checked; an empty page (no match,
+    or a page past the last) is counted and read again the usual way."""
+    rows, first_short = None, False
+    if together and total is None and not callable(rows_query):
+        offset = (page - 1) * per_page
+        reading = rows_query if first is None else first(offset + per_page)
+        found = db.session.execute(reading.add_columns(capped_count(count_query, cap).scalar_subquery())
+                                   .limit(per_page).offset(offset)).all()
         if found:
             total = found[0][-1]
             if page_within(page, capped_pages(total, per_page, cap)) == page:
-                rows = [row[0] for row in found]
+                if first is None or len(found) == per_page:
+                    rows = [row[0] for row in found]
+                else:
+                    first_short = True  # the first part held too few: the sorted way below
     if total is None:
         total = db.session.scalar(capped_count(count_query, cap))
     pages = capped_pages(total, per_page, cap)
@@ -165,7 +170,7 @@ def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = CO
     offset = (page - 1) * per_page
     if rows is None:
         rows = []
-        if first is not None:
+        if first is not None and not first_short:
             rows = list(db.session.scalars(first(offset + per_page).limit(per_page).offset(offset)))
         if len(rows) < per_page:
             if callable(rows_query):

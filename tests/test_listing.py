@@ -89,18 +89,22 @@ def test_capped_count_stops_one_past_the_cap(ctx):
     assert (page.page, page.pages, page.capped, page.shown_total, len(page.rows)) == (1, 2, True, 3, 2)
 
 
+@pytest.mark.parametrize("first_part", [None, 0, 3, 100])
 @pytest.mark.parametrize("firms", [0, 1, 5, 9])
-def test_a_page_counted_together_with_its_rows_is_the_page_counted_apart(ctx, firms):
-    """capped_page(together=True) reads the count with the page's rows, in one statement: whatever page is
-    asked for (the first, the last, one past the last, one past the cap, a nonsense number), the page, the
-    count and the rows are those of the two-statement way."""
+def test_a_page_counted_together_with_its_rows_is_the_page_counted_apart(ctx, firms, first_part):
+    """capped_page(together=True) reads the count with the page's rows (or with `first`'s, the newest part of
+    the list: none of it, some, all), in one statement: whatever page is asked for (the first, the last, one
+    past the last, one past the cap, a nonsense number), the page, the count and the rows are those of the
+    two-statement way."""
     for n in range(firms):
         factories.firm(name_th=f"นับ{n}")
     db.session.flush()
     ids = select(Firm.id).order_by(Firm.id.desc())
+    newest = list(db.session.scalars(ids.limit(first_part or 0)))
+    first = None if first_part is None else (lambda _wanted: ids.where(Firm.id.in_(newest)))
     for page_asked in (1, 2, 3, 4, 99):
         apart, together = (listing.capped_page(select(Firm.id), ids, page_asked, per_page=2, cap=5, together=way,
-                                               load=lambda page_ids: db.session.scalars(
+                                               first=first, load=lambda page_ids: db.session.scalars(
                                                    select(Firm).where(Firm.id.in_(page_ids))))
                            for way in (False, True))
         assert (together.page, together.pages, together.total, [f.id for f in together.rows]) == \
