@@ -10,7 +10,7 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, text
 from sqlalchemy.schema import CreateIndex
 
-from portal.db import include_object
+from portal.db import SQLITE_MMAP_BYTES, include_object
 from portal.extensions import db
 from tests.conftest import empty_database_app
 
@@ -96,13 +96,14 @@ def test_migrate_empty_database_to_head_and_back(empty_app):
         assert _tables() == set(db.metadata.tables)
 
 
-def test_sqlite_connections_enforce_foreign_keys_and_use_wal(ctx):
+def test_sqlite_connections_enforce_foreign_keys_use_wal_and_map_the_file(ctx):
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite pragmas")
     with db.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() == 5000
+        assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == SQLITE_MMAP_BYTES  # pages read without a syscall
 
 
 def test_postgres_database_is_utf8_for_thai_text(ctx):
