@@ -288,3 +288,19 @@ def test_the_window_is_larger_than_what_can_be_browsed():
     from portal.search.rank import RANK_WINDOW
 
     assert RANK_WINDOW > COUNT_CAP
+
+
+def test_a_querys_score_is_built_once_and_follows_its_words():
+    """The relevance expression is kept per query (words, glossary forms, database, part of the search): the
+    same query gets the same expression; a glossary form added, another database or the every-term-whole
+    variant gets its own, which scores the new form."""
+    from portal.firms.models import Firm
+    from portal.search.rank import relevance
+
+    first = relevance(Firm, [["ปลากัด"]], "sqlite")
+    assert relevance(Firm, ["ปลากัด"], "sqlite") is first  # a plain term is a group of one
+    widened = relevance(Firm, [["ปลากัด", "betta"]], "sqlite")
+    others = [widened, relevance(Firm, [["ปลากัด"]], "postgresql"), relevance(Firm, [["ปลากัด"]], "sqlite", True)]
+    assert all(other is not first for other in others) and len({id(other) for other in others}) == 3
+    assert "betta" in str(widened.compile(compile_kwargs={"literal_binds": True}))
+    assert "betta" not in str(first.compile(compile_kwargs={"literal_binds": True}))
