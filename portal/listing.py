@@ -148,10 +148,11 @@ def capped_page(count_query, rows_query, page: int, per_page: int, cap: int = CO
 
     `together`: the count comes with the page's rows (from `first` when given), in one statement (a subquery
     evaluated once): a round trip fewer, for a search page with its planner settings and a signed-in user's
-    query (five in all). The page asked for is read before its number is checked; an empty page (no match,
-    or a page past the last) is counted and read again the usual way."""
+    query (five in all). The page asked for is read before its number is checked (a number past the cap's
+    last page is not read at all); an empty page (no match, or a page past the last) is counted and read
+    again the usual way."""
     rows, first_short = None, False
-    if together and total is None and not callable(rows_query):
+    if together and total is None and not callable(rows_query) and page <= capped_pages(cap + 1, per_page, cap):
         offset = (page - 1) * per_page
         reading = rows_query if first is None else first(offset + per_page)
         found = db.session.execute(reading.add_columns(capped_count(count_query, cap).scalar_subquery())

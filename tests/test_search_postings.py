@@ -207,9 +207,9 @@ SETTINGS = ("SELECT current_setting('enable_seqscan'), current_setting('random_p
 @pytest.mark.parametrize("sort", ["", "name", "newest"])
 @pytest.mark.parametrize("query", ["ปลากัด", "ไม่มีคำนี้เลย"])
 def test_the_search_settings_are_put_back_within_the_transaction(app, listing, sort, query):
-    """The planner settings a search sets (index_first) go back with the page's rows, or on their own when
-    the page is empty, best match first or in a chosen order: a later statement of the same transaction plans
-    as usual."""
+    """The planner settings a search sets (search.sql.index_first_then) go back with the page's rows, or on
+    their own when the page is empty, best match first or in a chosen order: a later statement of the same
+    transaction plans as usual."""
     from portal.collab import queries as board_queries
     from portal.directory import queries as directory_queries
 

@@ -43,8 +43,12 @@ def needed(strings) -> list[str]:
     return [s for s in strings if not any(other != s and other in s for other in strings)]
 
 
+_SETTINGS = ("enable_seqscan", "max_parallel_workers_per_gather", "random_page_cost", "enable_hashagg",
+             "plan_cache_mode")
+
+
 @contextmanager
-def index_first(session):
+def index_first_then(session):
     """Around a search's queries on PostgreSQL: take the matches from the trigram indexes, never by reading
     the whole table in the hope of meeting enough matches early. For a common word the planner prefers the
     latter (it cannot know how slow LIKE is on Thai text): 83 ms against 12 ms for the first 2,000 firms
@@ -59,23 +63,10 @@ def index_first(session):
     generic plan for any words, whose guesses suit none (the board's ความร่วมมือ 1 at 1,000,000 requests: 3.2 s
     in a generic plan that reads every trigram match, 0.2 ms planned for the words).
     The settings are local to the transaction, and put back as they were as soon as the search's queries are
-    done: one statement before, one after."""
-    with index_first_then(session) as restore:
-        yield
-        if restore:
-            session.execute(select(*restore))
-
-
-_SETTINGS = ("enable_seqscan", "max_parallel_workers_per_gather", "random_page_cost", "enable_hashagg",
-             "plan_cache_mode")
-
-
-@contextmanager
-def index_first_then(session):
-    """index_first, leaving the putting back to the caller: it yields the columns that put the settings back
-    ([] off PostgreSQL), for the caller's next statement on PostgreSQL (a statement is planned before it
-    runs, so they apply from the statement after it), or to run on their own. A ranked page puts them in
-    its rows' query and saves a round trip (search.rank.ranked_page)."""
+    done. It yields the columns that put them back ([] off PostgreSQL), for the caller's next statement on
+    PostgreSQL (a statement is planned before it runs, so they apply from the statement after it), or to run on
+    their own: a page puts them in its rows' query and saves a round trip (search.rank.ranked_page,
+    index_first_load)."""
     if session.get_bind().dialect.name != "postgresql":
         yield []
         return
@@ -92,10 +83,10 @@ def index_first_then(session):
 
 @contextmanager
 def index_first_load(session, rows_query, id_column):
-    """index_first for a page read by portal.listing.capped_page with `load`: yields that load (the page's rows
-    by id), whose query also puts the settings back (a statement fewer, as in search.rank.ranked_page: the
-    rows are read by id, which no setting changes). When no rows were loaded (an empty page), the settings go
-    back on their own."""
+    """index_first_then for a page read by portal.listing.capped_page with `load`: yields that load (the
+    page's rows by id), whose query also puts the settings back (a statement fewer, as in
+    search.rank.ranked_page: the rows are read by id, which no setting changes). When no rows were loaded (an
+    empty page), the settings go back on their own."""
     loaded = []
     with index_first_then(session) as restore:
         def load(ids):
