@@ -6,8 +6,9 @@ says the same figure; what firms reported and nobody has confirmed yet is `value
 "Member firms" has one definition, in member_counts(): firms that are members at the end of the chosen
 fiscal year (today, for the year under way), each firm once; every page that shows member firms (home,
 cluster pages, /results, the dashboard and its exports) reads it from there. The figures come from the
-changes that portal.admin.rollup keeps as memberships change; requests and values are counted here on
-each request.
+changes that portal.admin.rollup keeps as memberships change; the requests posted and answered from the
+counts it keeps as requests and responses change (request_counts); values are counted here on each
+request.
 Fiscal years are stored when a membership is approved, a request posted or an outcome reported
 (Bangkok time, B.E.).
 """
@@ -21,11 +22,13 @@ from sqlalchemy.orm import joinedload
 from portal import reference
 from portal.admin import rollup
 from portal.admin.models import (
+    ANSWERED,
     DIMENSIONS,
     JOINED,
     LEFT,
     MEMBER,
     POSITION,
+    POSTED,
     PROGRAMME,
     PROVINCE,
     ResultCount,
@@ -63,18 +66,13 @@ class Figures:
 def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -> Figures:
     """cluster_ids None: the whole programme (requests open to all clusters included).
 
-    Membership figures are read from the counts kept by portal.admin.rollup (one small query);
-    request and value figures are counted on each request. `breakdowns` False leaves out the
-    per-year, position and province lists (the public page shows totals only).
+    Membership and request figures are read from the counts kept by portal.admin.rollup (a small query
+    each); value figures are counted on each request. `breakdowns` False leaves out the per-year,
+    position and province lists (the public page shows totals only).
     """
     result = Figures(year=year)
     _member_figures(result, cluster_ids, breakdowns)
-
-    request_scope = [CollabRequest.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
-    posted = [*posted_in(year), *request_scope]
-    one = lambda query: db.session.scalar(query) or 0  # noqa: E731
-    result.requests_posted = one(select(func.count()).select_from(CollabRequest).where(*posted))
-    result.requests_answered = one(select(func.count()).select_from(CollabRequest).where(*posted, answered()))
+    result.requests_posted, result.requests_answered = request_counts(cluster_ids, year)
     outcome_scope = [Outcome.cluster_id.in_(cluster_ids)] if cluster_ids is not None else []
     outcome_rows = db.session.execute(
         select(Outcome.aim, Outcome.kind, Outcome.confirmation, func.sum(case((partnership(), 1), else_=0)),
@@ -94,8 +92,8 @@ def figures(year: int, cluster_ids: list[int] | None, breakdowns: bool = True) -
     return result
 
 
-# The definitions of the request figures, shared by figures() and by the scorecard's per-cluster counts
-# (portal.scorecard.queries), so that both say the same thing.
+# The definitions of the request figures, shared by figures(), by the counts portal.admin.rollup keeps of
+# them and by the scorecard's per-cluster counts (portal.scorecard.queries), so that all say the same thing.
 
 def posted_in(year: int) -> list:
     """Criteria on CollabRequest: posted in fiscal year `year` (the year stored when it was posted)."""
@@ -105,6 +103,32 @@ def posted_in(year: int) -> list:
 def answered():
     """Criterion on CollabRequest: at least one firm responded to it."""
     return exists().where(Response.request_id == CollabRequest.id)
+
+
+def request_counts(cluster_ids: list[int] | None, year: int) -> tuple[int, int]:
+    """(requests posted in `year`, of which answered) in the programme (None: requests open to all
+    clusters too) or in the clusters given, from the counts portal.admin.rollup keeps (posted_in,
+    answered), in one small query: a request is in one cluster, so several clusters' counts add up."""
+    scopes = [PROGRAMME] if cluster_ids is None else sorted(set(cluster_ids))
+    found = dict(db.session.execute(
+        select(ResultCount.dimension, func.sum(ResultCount.firms))
+        .where(ResultCount.scope.in_(scopes), ResultCount.dimension.in_([POSTED, ANSWERED]),
+               ResultCount.bucket == str(year))
+        .group_by(ResultCount.dimension)).all())
+    return int(found.get(POSTED) or 0), int(found.get(ANSWERED) or 0)
+
+
+def requests_by_cluster(year: int) -> dict[int, tuple[int, int]]:
+    """{scope: (requests posted in `year`, of which answered)} of every cluster with requests that year,
+    and of the programme (PROGRAMME: every request, open to all clusters too), in one query."""
+    found = {}
+    for scope, dimension, n in db.session.execute(
+            select(ResultCount.scope, ResultCount.dimension, ResultCount.firms)
+            .where(ResultCount.scope >= PROGRAMME, ResultCount.dimension.in_([POSTED, ANSWERED]),
+                   ResultCount.bucket == str(year), ResultCount.firms != 0)):
+        posted, answered_ = found.get(scope, (0, 0))
+        found[scope] = (n, answered_) if dimension == POSTED else (posted, n)
+    return found
 
 
 def reported_in(year: int) -> list:
@@ -152,7 +176,8 @@ def changes(cluster_ids: list[int] | None) -> Counter:
         return Counter()
     return Counter({(dimension, bucket): firms for dimension, bucket, firms in db.session.execute(
         select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-        .where(ResultCount.scope == scope, ResultCount.firms != 0))})
+        .where(ResultCount.scope == scope, ResultCount.firms != 0,
+               ResultCount.dimension.in_([d + sign for d in DIMENSIONS for sign in (JOINED, LEFT)])))})
 
 
 def at_year_end(kept: Counter, year: int) -> dict:

@@ -16,6 +16,11 @@ delete an outcome note both its firms. And each firm's spans of membership of ea
 positions (ResultMemberSpan): what its kept keys say, read once, so that a cluster's members in a year are
 rows to read rather than keys to add up.
 
+The request figures (requests posted in a year, and answered) are kept the same way, per request
+(ResultRequestKey) and counted in result_counts: flushes that insert or delete a request, move it to
+another cluster or year, or insert or delete a response note the request, and refresh_requests() counts
+the difference before the transaction commits.
+
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
 looks), and each refresh then merges the firm's keys in those clusters before and after, and counts
@@ -57,24 +62,28 @@ from portal.admin.models import (
     POSITION_BITS,
     PROGRAMME,
     PROVINCE,
+    REQUEST_DIMENSIONS,
     ResultCount,
     ResultFirmKey,
     ResultMemberSpan,
     ResultPairKey,
+    ResultRequestKey,
     ResultUnion,
 )
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
-from portal.collab.models import Outcome
+from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import among
 from portal.firms.models import Firm
 from portal.thai import fiscal_year
 
 KEYS, COUNTS, UNIONS, PAIRS, SPANS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
                                       ResultPairKey.__table__, ResultMemberSpan.__table__)
+REQUEST_KEYS = ResultRequestKey.__table__
 _PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
 _SPAN_COLUMNS = (SPANS.c.cluster_id, SPANS.c.firm_id, SPANS.c.first_year, SPANS.c.ended_year, SPANS.c.positions)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
 _FIRMS, _MEMBERSHIPS = "results_rollup_firms", "results_rollup_memberships"  # keys of session.info
+_REQUESTS = "results_rollup_requests"
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
 
@@ -547,8 +556,8 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     unions = _kept_unions(session)
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
-        session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans "
-                             "IN ACCESS EXCLUSIVE MODE"))
+        session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans, "
+                             "result_request_keys IN ACCESS EXCLUSIVE MODE"))
     for table in (COUNTS, KEYS, PAIRS, SPANS):
         session.execute(delete(table))
     pending, spans, total = [], [], 0
@@ -572,7 +581,83 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     _insert_rows(session, SPANS, _SPAN_COLUMNS, sorted(spans, key=_span_order), batch)
     _insert_rows(session, PAIRS, _PAIR_COLUMNS,
                  sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session))), batch)
+    _rebuild_requests(session)
     return total
+
+
+# --- the request figures ----------------------------------------------------------------------------
+
+def request_keys_of(cluster_id: int, year: int, answered: bool) -> list[tuple[int, str, str]]:
+    """(scope, dimension, bucket) a request counts in: posted in its year, in the programme and in its
+    cluster (0: open to all, the programme's only), and answered there too once a firm responded."""
+    scopes = [PROGRAMME, cluster_id] if cluster_id else [PROGRAMME]
+    dimensions = REQUEST_DIMENSIONS if answered else REQUEST_DIMENSIONS[:1]
+    return [(scope, dimension, bucket(year)) for scope in scopes for dimension in dimensions]
+
+
+def _request_rows(criterion):
+    """(id, cluster id or 0, fiscal year, answered) of the requests meeting `criterion` that count in a
+    year: the dashboard's definitions (portal.admin.dashboard.answered)."""
+    from portal.admin.dashboard import answered
+
+    return (select(CollabRequest.id, func.coalesce(CollabRequest.cluster_id, 0), CollabRequest.fiscal_year,
+                   answered())
+            .where(CollabRequest.fiscal_year.is_not(None), criterion))
+
+
+def refresh_requests(session: Session, request_ids) -> None:
+    """Bring the kept request figures of these requests in line with the requests and their responses
+    (no commit): what each counts in now against what its kept key says, the difference added to the
+    counts. On PostgreSQL the requests are locked first (FOR NO KEY UPDATE, in id order, which a
+    response's foreign key check does not wait for), so that two firms responding at once to an
+    unanswered request count it answered once: the second reads the first's key after it commits."""
+    ids = sorted({i for i in request_ids if i is not None})
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(CollabRequest.id).where(among(CollabRequest.id, session=session, ids=ids))
+                        .order_by(CollabRequest.id).with_for_update(key_share=True))
+    keys = REQUEST_KEYS.c
+    wanted = {request_id: (cluster_id, year, bool(answered)) for request_id, cluster_id, year, answered
+              in session.execute(_request_rows(among(CollabRequest.id, session=session, ids=ids)))}
+    stored = {request_id: (cluster_id, year, bool(answered)) for request_id, cluster_id, year, answered
+              in session.execute(select(keys.request_id, keys.cluster_id, keys.year, keys.answered)
+                                 .where(among(keys.request_id, session=session, ids=ids)))}
+    deltas, gone, added = Counter(), [], []
+    for request_id in ids:
+        now, before = wanted.get(request_id), stored.get(request_id)
+        if now == before:
+            continue
+        if before is not None:
+            gone.append(request_id)
+            deltas.subtract(request_keys_of(*before))
+        if now is not None:
+            cluster_id, year, answered = now
+            added.append(dict(request_id=request_id, cluster_id=cluster_id, year=year, answered=answered))
+            deltas.update(request_keys_of(*now))
+    if gone:
+        session.execute(delete(REQUEST_KEYS).where(among(keys.request_id, session=session, ids=gone)))
+    if added:
+        session.execute(insert(REQUEST_KEYS), added)
+    _add_to_counts(session, deltas)
+
+
+def _rebuild_requests(session: Session) -> None:
+    """Every request's kept key and the request counts, recounted in SQL (rebuild(): the counts table is
+    empty of them by then)."""
+    session.execute(delete(REQUEST_KEYS))
+    session.execute(insert(REQUEST_KEYS).from_select(["request_id", "cluster_id", "year", "answered"],
+                                                     _request_rows(true())))
+    keys = REQUEST_KEYS.c
+    year = keys.year.cast(String)
+    # The programme's scope is a constant, not grouped by (PostgreSQL would read GROUP BY 0 as a position).
+    for scope, grouped, of_scope in ((literal_column(str(PROGRAMME)), [], []),
+                                     (keys.cluster_id, [keys.cluster_id], [keys.cluster_id != 0])):
+        for dimension, counted in zip(REQUEST_DIMENSIONS, ([], [keys.answered.is_(True)]), strict=True):
+            session.execute(insert(COUNTS).from_select(
+                ["scope", "dimension", "bucket", "firms"],
+                select(scope, literal_column(f"'{dimension}'"), year, func.count())
+                .where(*of_scope, *counted).group_by(*grouped, year)))
 
 
 # --- which changes concern the figures, and when they are counted -----------------------------------
@@ -623,9 +708,30 @@ def _outcome_updated(mapper, connection, outcome):
         _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id, *before)
 
 
+def _request_written(mapper, connection, request):
+    _note(request, _REQUESTS, request.id)
+
+
+def _request_updated(mapper, connection, request):
+    if _changed(request, "cluster_id", "fiscal_year"):
+        _note(request, _REQUESTS, request.id)
+
+
+def _response_written(mapper, connection, response):
+    before = inspect(response).attrs.request_id.history.deleted or ()
+    _note(response, _REQUESTS, response.request_id, *before)
+
+
+def _response_updated(mapper, connection, response):
+    if _changed(response, "request_id"):
+        _response_written(mapper, connection, response)
+
+
 def _refresh_noted_firms(session):
-    """Before the transaction commits: flush what is left, then refresh every firm noted in it, once."""
+    """Before the transaction commits: flush what is left, then refresh every request and every firm noted
+    in it, once (requests first: every transaction takes its locks in that order)."""
     session.flush()
+    refresh_requests(session, session.info.pop(_REQUESTS, set()))
     firm_ids, membership_ids = session.info.pop(_FIRMS, set()), session.info.pop(_MEMBERSHIPS, set())
     if membership_ids:
         firm_ids |= set(session.scalars(select(Membership.firm_id).where(
@@ -635,8 +741,8 @@ def _refresh_noted_firms(session):
 
 def _forget_noted_firms(session, transaction):
     if transaction.parent is None:  # the whole transaction ended (committed, rolled back or closed)
-        session.info.pop(_FIRMS, None)
-        session.info.pop(_MEMBERSHIPS, None)
+        for key in (_FIRMS, _MEMBERSHIPS, _REQUESTS):
+            session.info.pop(key, None)
 
 
 _MAPPER_EVENTS = [
@@ -651,6 +757,12 @@ _MAPPER_EVENTS = [
     (Outcome, "after_insert", _outcome_written),
     (Outcome, "after_delete", _outcome_written),
     (Outcome, "after_update", _outcome_updated),
+    (CollabRequest, "after_insert", _request_written),
+    (CollabRequest, "after_delete", _request_written),
+    (CollabRequest, "after_update", _request_updated),
+    (Response, "after_insert", _response_written),
+    (Response, "after_delete", _response_written),
+    (Response, "after_update", _response_updated),
 ]
 
 

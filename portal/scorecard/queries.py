@@ -191,26 +191,30 @@ def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
 
 def _request_funnels(year: int, cluster_ids=None, open_to_all: bool = False) -> dict[int | None, Funnel]:
     """The request half of each cluster's funnel (the dashboard's definitions), in two queries: the
-    partnerships count requests closed as partnered; the confirmed value counts every outcome of the
+    requests posted and answered from the counts portal.admin.rollup keeps (dashboard.requests_by_cluster);
+    the partnerships count requests closed as partnered; the confirmed value counts every outcome of the
     cluster, follow-up agreements included, as the dashboard's headline does. `open_to_all` (every cluster)
     adds the requests and outcomes of no cluster under the key None, so that the groups add up to the
     programme's figures (dashboard.figures) from the same two queries."""
     funnels = {}
     if cluster_ids is None:
-        scope = [] if open_to_all else [CollabRequest.cluster_id.is_not(None)]
         outcome_scope = [] if open_to_all else [Outcome.cluster_id.is_not(None)]
     else:
-        scope = [CollabRequest.cluster_id.in_(list(cluster_ids))]
         outcome_scope = [Outcome.cluster_id.in_(list(cluster_ids))]
 
     def of(cluster_id):
         return funnels.setdefault(cluster_id, Funnel())
 
-    for cluster_id, posted, answered in db.session.execute(
-            select(CollabRequest.cluster_id, func.count(), func.sum(case((dashboard.answered(), 1), else_=0)))
-            .where(*dashboard.posted_in(year), *scope)
-            .group_by(CollabRequest.cluster_id)):
-        of(cluster_id).requests_posted, of(cluster_id).requests_answered = posted, int(answered or 0)
+    requests = dashboard.requests_by_cluster(year)
+    programme = requests.pop(PROGRAMME, (0, 0))
+    if cluster_ids is not None:
+        requests = {cluster_id: found for cluster_id, found in requests.items() if cluster_id in set(cluster_ids)}
+    elif open_to_all:  # the programme's requests less the clusters': those open to all clusters
+        rest = tuple(whole - sum(found[n] for found in requests.values()) for n, whole in enumerate(programme))
+        if any(rest):
+            requests[None] = rest
+    for cluster_id, (posted, answered) in requests.items():
+        of(cluster_id).requests_posted, of(cluster_id).requests_answered = posted, answered
     for cluster_id, partnered, value in db.session.execute(
             select(Outcome.cluster_id, func.sum(case((dashboard.partnership(), 1), else_=0)),
                    func.sum(case((dashboard.confirmed(), Outcome.value_baht), else_=0)))
