@@ -168,7 +168,7 @@ def test_meeting_requests_carry_their_registrations_firms_after_the_migration(em
 
     every = text("SELECT r.from_firm_id, s.firm_id, r.to_firm_id, t.firm_id FROM meeting_requests r "
                  "JOIN event_registrations s ON s.id = r.from_registration_id "
-                 "JOIN event_registrations t ON t.id = r.to_registration_id")
+                 "JOIN event_registrations t ON t.id = r.to_registration_id ORDER BY r.id")
     with empty_app.app_context():
         upgrade()
         load_provinces()

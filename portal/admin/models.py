@@ -39,6 +39,11 @@ MEMBER_KEYS = f"dimension IN ('{MEMBER}{JOINED}', '{MEMBER}{LEFT}')"
 # responded to; scope PROGRAMME counts every request (open to all clusters too), a cluster's scope its own.
 POSTED, ANSWERED = "posted", "answered"
 REQUEST_DIMENSIONS = (POSTED, ANSWERED)
+# The programme's meeting figures, kept in result_counts too (scope PROGRAMME, bucket "<year>"): the meetings
+# requested for the matching days of fiscal year Y (its first day's), and how many were held, were no-shows,
+# continued (held, and either firm answered "continue") and led to an agreement (held, and the two firms
+# reported an outcome with each other after the meeting's slot began): portal.scorecard.queries' definitions.
+MEETING_DIMENSIONS = ("meetings", "held", "no_show", "continued", "agreed")
 # A set of value-chain positions as one number (ResultMemberSpan.positions): 1 << the position's index.
 POSITION_BITS = {position.value: 1 << n for n, position in enumerate(Position)}
 
@@ -117,6 +122,23 @@ class ResultRequestKey(db.Model):
     cluster_id: Mapped[int] = mapped_column(Integer)  # 0: open to all clusters
     year: Mapped[int] = mapped_column(Integer)  # the B.E. fiscal year it was posted in
     answered: Mapped[bool] = mapped_column(Boolean)  # at least one firm responded
+
+
+class ResultMeetingKey(db.Model):
+    """What one meeting request counts in among the programme's meeting figures (portal.admin.rollup keeps
+    it as meetings, their matching days and slots, and the two firms' outcomes change): /results and the
+    scorecard table read kept counts rather than join a year's meetings to their days, slots and outcomes
+    (27 ms on PostgreSQL at 50,000 meetings, the whole tables read, and ten times that at 500,000).
+    Derived rows, like ResultFirmKey."""
+
+    __tablename__ = "result_meeting_keys"
+
+    request_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)  # a MeetingRequest
+    year: Mapped[int] = mapped_column(Integer)  # the B.E. fiscal year of its matching day
+    held: Mapped[bool] = mapped_column(Boolean)
+    no_show: Mapped[bool] = mapped_column(Boolean)
+    continued: Mapped[bool] = mapped_column(Boolean)
+    agreed: Mapped[bool] = mapped_column(Boolean)
 
 
 class ResultCount(db.Model):

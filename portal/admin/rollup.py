@@ -19,7 +19,9 @@ rows to read rather than keys to add up.
 The request figures (requests posted in a year, and answered) are kept the same way, per request
 (ResultRequestKey) and counted in result_counts: flushes that insert or delete a request, move it to
 another cluster or year, or insert or delete a response note the request, and refresh_requests() counts
-the difference before the transaction commits.
+the difference before the transaction commits. So are the programme's meeting figures, per meeting
+request (ResultMeetingKey): its meeting, its matching day, its meeting's slot, and any outcome between its
+two firms note it, and refresh_meetings() recounts it.
 
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
@@ -56,6 +58,7 @@ from portal.admin.models import (
     DIMENSIONS,
     JOINED,
     LEFT,
+    MEETING_DIMENSIONS,
     MEMBER,
     MEMBER_KEYS,
     POSITION,
@@ -65,6 +68,7 @@ from portal.admin.models import (
     REQUEST_DIMENSIONS,
     ResultCount,
     ResultFirmKey,
+    ResultMeetingKey,
     ResultMemberSpan,
     ResultPairKey,
     ResultRequestKey,
@@ -73,17 +77,22 @@ from portal.admin.models import (
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import among
+from portal.events.models import Event, Meeting, MeetingRequest, Slot
 from portal.firms.models import Firm
 from portal.thai import fiscal_year
 
 KEYS, COUNTS, UNIONS, PAIRS, SPANS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
                                       ResultPairKey.__table__, ResultMemberSpan.__table__)
-REQUEST_KEYS = ResultRequestKey.__table__
+REQUEST_KEYS, MEETING_KEYS = ResultRequestKey.__table__, ResultMeetingKey.__table__
 _PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
 _SPAN_COLUMNS = (SPANS.c.cluster_id, SPANS.c.firm_id, SPANS.c.first_year, SPANS.c.ended_year, SPANS.c.positions)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
 _FIRMS, _MEMBERSHIPS = "results_rollup_firms", "results_rollup_memberships"  # keys of session.info
 _REQUESTS = "results_rollup_requests"
+# Meeting requests, and what leads to them: matching days, slots, pairs of firms (an outcome's)
+_MEETINGS, _EVENTS, _SLOTS, _PAIRS = ("results_rollup_meetings", "results_rollup_events", "results_rollup_slots",
+                                      "results_rollup_pairs")
+_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _EVENTS, _SLOTS, _PAIRS)
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
 
@@ -557,7 +566,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
         session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans, "
-                             "result_request_keys IN ACCESS EXCLUSIVE MODE"))
+                             "result_request_keys, result_meeting_keys IN ACCESS EXCLUSIVE MODE"))
     for table in (COUNTS, KEYS, PAIRS, SPANS):
         session.execute(delete(table))
     pending, spans, total = [], [], 0
@@ -582,6 +591,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     _insert_rows(session, PAIRS, _PAIR_COLUMNS,
                  sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session))), batch)
     _rebuild_requests(session)
+    _rebuild_meetings(session, batch)
     return total
 
 
@@ -660,6 +670,100 @@ def _rebuild_requests(session: Session) -> None:
                 .where(*of_scope, *counted).group_by(*grouped, year)))
 
 
+# --- the programme's meeting figures -------------------------------------------------------------------
+
+_FLAGS = MEETING_DIMENSIONS[1:]  # held, no_show, continued, agreed: the flags of a meeting request's key
+
+
+def meeting_keys_of(year: int, *flags: bool) -> list[tuple[int, str, str]]:
+    """(scope, dimension, bucket) a meeting request counts in: requested in the year of its matching day,
+    and held, no-show, continued, agreed there as its flags say; the programme's figures only."""
+    return [(PROGRAMME, dimension, bucket(year))
+            for dimension, counted in zip(MEETING_DIMENSIONS, (True, *flags), strict=True) if counted]
+
+
+def _wanted_meetings(session: Session, criteria) -> dict[int, tuple]:
+    """{meeting request id: (fiscal year, held, no-show, continued, agreed)} by the scorecard's definitions
+    (portal.scorecard.queries.meeting_rows), of those meeting `criteria`."""
+    from portal.scorecard.queries import meeting_rows
+
+    rows = meeting_rows(None, criteria=criteria).subquery()
+    return {request_id: (fiscal_year(day), *(bool(flag) for flag in flags))
+            for request_id, day, *flags in session.execute(
+                select(rows.c.id, rows.c.day, *(rows.c[name] for name in _FLAGS)))}
+
+
+def refresh_meetings(session: Session, request_ids) -> None:
+    """Bring the kept meeting figures of these meeting requests in line with their meetings, matching days,
+    slots and the two firms' outcomes (no commit), as refresh_requests() does for requests: locked first on
+    PostgreSQL (FOR NO KEY UPDATE, in id order), what each counts in now against its kept key."""
+    ids = sorted({i for i in request_ids if i is not None})
+    if not ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(MeetingRequest.id).where(among(MeetingRequest.id, session=session, ids=ids))
+                        .order_by(MeetingRequest.id).with_for_update(key_share=True))
+    keys = MEETING_KEYS.c
+    wanted = _wanted_meetings(session, [among(MeetingRequest.id, session=session, ids=ids)])
+    stored = {request_id: (year, *(bool(flag) for flag in flags)) for request_id, year, *flags in session.execute(
+        select(keys.request_id, keys.year, *(keys[name] for name in _FLAGS))
+        .where(among(keys.request_id, session=session, ids=ids)))}
+    deltas, gone, added = Counter(), [], []
+    for request_id in ids:
+        now, before = wanted.get(request_id), stored.get(request_id)
+        if now == before:
+            continue
+        if before is not None:
+            gone.append(request_id)
+            deltas.subtract(meeting_keys_of(*before))
+        if now is not None:
+            added.append(dict(request_id=request_id, year=now[0], **dict(zip(_FLAGS, now[1:], strict=True))))
+            deltas.update(meeting_keys_of(*now))
+    if gone:
+        session.execute(delete(MEETING_KEYS).where(among(keys.request_id, session=session, ids=gone)))
+    if added:
+        session.execute(insert(MEETING_KEYS), added)
+    _add_to_counts(session, deltas)
+
+
+def _noted_meetings(session: Session) -> set[int]:
+    """The meeting requests noted in this transaction, with those of the matching days and slots whose time
+    changed, and those between two firms whose outcomes changed (either firm may be the sender)."""
+    ids = session.info.pop(_MEETINGS, set())
+    events, slots, pairs = (session.info.pop(key, set()) for key in (_EVENTS, _SLOTS, _PAIRS))
+    if events:
+        ids |= set(session.scalars(select(MeetingRequest.id).where(
+            among(MeetingRequest.event_id, session=session, ids=sorted(events)))))
+    if slots:
+        ids |= set(session.scalars(select(Meeting.request_id).where(
+            among(Meeting.slot_id, session=session, ids=sorted(slots)))))
+    pairs = {pair for a, b in pairs if a is not None and b is not None for pair in ((a, b), (b, a))}
+    if pairs:
+        firms = sorted({a for a, _b in pairs})
+        ids |= {request_id for request_id, a, b in session.execute(
+            select(MeetingRequest.id, MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
+            .where(among(MeetingRequest.from_firm_id, session=session, ids=firms))) if (a, b) in pairs}
+    return ids
+
+
+def _rebuild_meetings(session: Session, batch: int = 5000) -> None:
+    """Every meeting request's kept key and the programme's meeting counts, recounted (rebuild(): the
+    counts table is empty of them by then)."""
+    session.execute(delete(MEETING_KEYS))
+    wanted = _wanted_meetings(session, [])
+    counts = Counter()
+    rows = []
+    for request_id, (year, *flags) in sorted(wanted.items()):
+        rows.append(dict(request_id=request_id, year=year, **dict(zip(_FLAGS, flags, strict=True))))
+        counts.update(meeting_keys_of(year, *flags))
+        if len(rows) >= batch:
+            session.execute(insert(MEETING_KEYS), rows)
+            rows = []
+    if rows:
+        session.execute(insert(MEETING_KEYS), rows)
+    _insert_counts(session, PROGRAMME, Counter({(d, b): n for (_scope, d, b), n in counts.items()}))
+
+
 # --- which changes concern the figures, and when they are counted -----------------------------------
 
 def _changed(target, *names) -> bool:
@@ -699,13 +803,47 @@ def _firm_deleted(mapper, connection, firm):
 
 def _outcome_written(mapper, connection, outcome):
     _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id)
+    _note(outcome, _PAIRS, (outcome.firm_id, outcome.partner_firm_id))
 
 
 def _outcome_updated(mapper, connection, outcome):
+    state = inspect(outcome).attrs
     if _changed(outcome, "firm_id", "partner_firm_id", "fiscal_year"):
-        state = inspect(outcome).attrs
         before = [*(state.firm_id.history.deleted or ()), *(state.partner_firm_id.history.deleted or ())]
         _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id, *before)
+    if _changed(outcome, "firm_id", "partner_firm_id", "created_at"):
+        firm = (state.firm_id.history.deleted or [outcome.firm_id])[0]
+        partner = (state.partner_firm_id.history.deleted or [outcome.partner_firm_id])[0]
+        _note(outcome, _PAIRS, (outcome.firm_id, outcome.partner_firm_id), (firm, partner))
+
+
+def _meeting_request_written(mapper, connection, request):
+    _note(request, _MEETINGS, request.id)
+
+
+def _meeting_request_updated(mapper, connection, request):
+    if _changed(request, "event_id", "from_firm_id", "to_firm_id"):
+        _note(request, _MEETINGS, request.id)
+
+
+def _meeting_written(mapper, connection, meeting):
+    before = inspect(meeting).attrs.request_id.history.deleted or ()
+    _note(meeting, _MEETINGS, meeting.request_id, *before)
+
+
+def _meeting_updated(mapper, connection, meeting):
+    if _changed(meeting, "state", "sender_continues", "receiver_continues", "slot_id", "marked_at", "request_id"):
+        _meeting_written(mapper, connection, meeting)
+
+
+def _event_updated(mapper, connection, event_):
+    if _changed(event_, "starts_on"):
+        _note(event_, _EVENTS, event_.id)
+
+
+def _slot_updated(mapper, connection, slot):
+    if _changed(slot, "starts_at"):
+        _note(slot, _SLOTS, slot.id)
 
 
 def _request_written(mapper, connection, request):
@@ -732,6 +870,7 @@ def _refresh_noted_firms(session):
     in it, once (requests first: every transaction takes its locks in that order)."""
     session.flush()
     refresh_requests(session, session.info.pop(_REQUESTS, set()))
+    refresh_meetings(session, _noted_meetings(session))
     firm_ids, membership_ids = session.info.pop(_FIRMS, set()), session.info.pop(_MEMBERSHIPS, set())
     if membership_ids:
         firm_ids |= set(session.scalars(select(Membership.firm_id).where(
@@ -741,7 +880,7 @@ def _refresh_noted_firms(session):
 
 def _forget_noted_firms(session, transaction):
     if transaction.parent is None:  # the whole transaction ended (committed, rolled back or closed)
-        for key in (_FIRMS, _MEMBERSHIPS, _REQUESTS):
+        for key in _NOTES:
             session.info.pop(key, None)
 
 
@@ -763,6 +902,14 @@ _MAPPER_EVENTS = [
     (Response, "after_insert", _response_written),
     (Response, "after_delete", _response_written),
     (Response, "after_update", _response_updated),
+    (MeetingRequest, "after_insert", _meeting_request_written),
+    (MeetingRequest, "after_delete", _meeting_request_written),
+    (MeetingRequest, "after_update", _meeting_request_updated),
+    (Meeting, "after_insert", _meeting_written),
+    (Meeting, "after_delete", _meeting_written),
+    (Meeting, "after_update", _meeting_updated),
+    (Event, "after_update", _event_updated),
+    (Slot, "after_update", _slot_updated),
 ]
 
 

@@ -307,7 +307,9 @@ class MeetingRequest(TimestampMixin, db.Model):
     sender: Mapped[Registration] = relationship(foreign_keys=[from_registration_id], lazy="joined")
     receiver: Mapped[Registration] = relationship(foreign_keys=[to_registration_id], lazy="joined")
 
-    __table_args__ = (Index("ix_meeting_requests_event_status", "event_id", "status"),)
+    # By firms: an outcome between two firms finds their meetings (the kept "agreed" figure, portal.admin.rollup).
+    __table_args__ = (Index("ix_meeting_requests_event_status", "event_id", "status"),
+                      Index("ix_meeting_requests_firms", "from_firm_id", "to_firm_id"))
 
     @property
     def is_pending(self) -> bool:

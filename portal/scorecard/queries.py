@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, exists, func, lateral, literal_column, or_, select, true, union, union_all
 
 from portal.admin import dashboard
-from portal.admin.models import PROGRAMME, ResultMemberSpan, ResultPairKey
+from portal.admin.models import MEETING_DIMENSIONS, PROGRAMME, ResultCount, ResultMemberSpan, ResultPairKey
 from portal.clusters.models import Position
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -119,7 +119,7 @@ def partnerships_until(year: int):
 
 def held_meetings_until(year: int):
     """(id, a, b, day) of each meeting held on a matching day of `year` or before: the rows of
-    _meeting_rows(year, cumulative=True) flagged held, selected on the meeting's state itself, whose
+    meeting_rows(year, cumulative=True) flagged held, selected on the meeting's state itself, whose
     frequency the planner knows (PostgreSQL took the computed flag for a rare one and nested its loops
     over 25,000 meetings)."""
     _first, last = year_days(year)
@@ -176,9 +176,13 @@ def programme_funnel(year: int, figures: dashboard.Figures | None = None, meetin
 
 
 def programme_meetings(year: int) -> tuple:
-    """(requested, held, no-show, continued, agreed) of every meeting of the year's matching days, once."""
-    rows = _meeting_rows(year).subquery()
-    return tuple(db.session.execute(select(func.count(), *_meeting_sums(rows))).one())
+    """(requested, held, no-show, continued, agreed) of every meeting of the year's matching days, once: the
+    counts portal.admin.rollup keeps of meeting_rows' flags (one small query)."""
+    found = dict(db.session.execute(
+        select(ResultCount.dimension, ResultCount.firms)
+        .where(ResultCount.scope == PROGRAMME, ResultCount.dimension.in_(MEETING_DIMENSIONS),
+               ResultCount.bucket == str(year))).all())
+    return tuple(int(found.get(dimension) or 0) for dimension in MEETING_DIMENSIONS)
 
 
 def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
@@ -225,7 +229,6 @@ def _request_funnels(year: int, cluster_ids=None, open_to_all: bool = False) -> 
 
 
 MEETINGS, ACTIVE, PAIRS, FOLLOWUPS = "meetings", "active", "pairs", "followups"
-PROGRAMME_MEETINGS = "programme"  # every meeting of the year once, in the same statement (scorecard_table)
 
 
 def sql_constant(value):
@@ -234,7 +237,7 @@ def sql_constant(value):
     return literal_column(f"'{value}'" if isinstance(value, str) else str(int(value)))
 
 
-def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme: bool = False) -> dict[str, dict]:
+def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[str, dict]:
     """The figures that need each cluster's members at the end of `year`, in one statement:
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
@@ -243,15 +246,12 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None, programme
     each of the partial index: every member of every cluster at the year's end is some 300,000 keys at
     100,000 firms, which cost more to gather than all the parts together. The pairs are kept counted
     (ResultPairKey)."""
-    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}, PROGRAMME_MEETINGS: {}}
-    rows = _meeting_rows(year).cte("meeting_rows")
+    found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
+    rows = meeting_rows(year).cte("meeting_rows")
     parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, cluster_ids),
              _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids)]
-    if programme:  # the programme funnel's meetings, from the same meeting rows
-        parts.append(select(sql_constant(PROGRAMME_MEETINGS).label("what"), sql_constant(PROGRAMME), func.count(),
-                            *_meeting_sums(rows)))
     for what, cluster_id, *numbers in db.session.execute(union_all(*parts)):
-        if what in (MEETINGS, PROGRAMME_MEETINGS):
+        if what == MEETINGS:
             found[what][cluster_id] = tuple(int(n or 0) for n in numbers)
         elif what == FOLLOWUPS:
             found[what][cluster_id] = (int(numbers[0] or 0), int(numbers[1] or 0))
@@ -291,7 +291,7 @@ def _meetings_by_cluster(year: int, cluster_ids, rows):
     """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
     cluster one of its firms is a member of, once: by its sender's clusters, and by its receiver's clusters
     that are not the sender's too (an anti-join on (firm, cluster): a UNION that took the pairs apart again
-    sorted 21,000 whole rows at 100,000 firms). `rows`: the year's _meeting_rows, as a CTE."""
+    sorted 21,000 whole rows at 100,000 firms). `rows`: the year's meeting_rows, as a CTE."""
     members = members_at_year_end(year, cluster_ids, union(select(rows.c.a), select(rows.c.b))).cte(
         "meeting_members")
     sender = members.alias("sender_clusters")
@@ -304,12 +304,12 @@ def _meetings_by_cluster(year: int, cluster_ids, rows):
             .group_by(per_cluster.c.cluster_id))
 
 
-def _meeting_rows(year: int, cumulative: bool = False):
+def meeting_rows(year: int | None, cumulative: bool = False, criteria=()):
     """One row per meeting request sent for a matching day of `year` (of `year` or before, when
-    `cumulative`): its two firms, the matching day, and 0/1 flags for held, no-show, continued (either side
-    answered "continue") and agreement."""
+    `cumulative`; of any year when None) and meeting `criteria`: its two firms, the matching day, and 0/1
+    flags for held, no-show, continued (either side answered "continue") and agreement. The definitions
+    the programme's kept meeting figures use too (portal.admin.rollup.refresh_meetings)."""
     sender, receiver = MeetingRequest.from_firm_id, MeetingRequest.to_firm_id
-    first, last = year_days(year)
     when = func.coalesce(Slot.starts_at, Meeting.marked_at)
     held = Meeting.state == MeetingState.HELD
     # One EXISTS per direction, each a probe of ix_collab_outcomes_firm_id (firm, partner, time) alone; as
@@ -318,7 +318,11 @@ def _meeting_rows(year: int, cumulative: bool = False):
                                   Outcome.created_at >= when)
                    for one, other in ((sender, receiver), (receiver, sender))))
     flag = lambda condition: case((condition, 1), else_=0)  # noqa: E731
-    days = [Event.starts_on <= last] if cumulative else [Event.starts_on >= first, Event.starts_on <= last]
+    if year is None:
+        days = [Event.starts_on.is_not(None)]
+    else:
+        first, last = year_days(year)
+        days = [Event.starts_on <= last] if cumulative else [Event.starts_on >= first, Event.starts_on <= last]
     return (select(MeetingRequest.id.label("id"), sender.label("a"), receiver.label("b"),
                    Event.starts_on.label("day"), flag(held).label("held"),
                    flag(Meeting.state == MeetingState.NO_SHOW).label("no_show"),
@@ -328,7 +332,7 @@ def _meeting_rows(year: int, cumulative: bool = False):
             .join(Event, Event.id == MeetingRequest.event_id)
             .outerjoin(Meeting, Meeting.request_id == MeetingRequest.id)
             .outerjoin(Slot, Slot.id == Meeting.slot_id)
-            .where(*days))
+            .where(*days, *criteria))
 
 
 def _meeting_sums(rows):
@@ -391,15 +395,15 @@ def scorecards(year: int, cluster_ids=None, now: datetime | None = None) -> dict
 
 
 def scorecard_table(year: int, now: datetime | None = None) -> tuple[dict[int, Scorecard], Funnel]:
-    """Every cluster's scorecard and the programme's funnel, for the staff table: the year's requests,
-    outcomes and meetings are read once for both (the programme's request figures are the clusters' plus
-    those of no cluster, as dashboard.figures counts them)."""
+    """Every cluster's scorecard and the programme's funnel, for the staff table: the year's requests and
+    outcomes are read once for both (the programme's request figures are the clusters' plus those of no
+    cluster, as dashboard.figures counts them); the programme's meetings are its kept counts."""
     cards, programme = _scorecards(year, None, now, programme=True)
     return cards, programme
 
 
 def _scorecards(year: int, cluster_ids, now, programme: bool = False):
-    """({cluster id: Scorecard}, the programme's Funnel when `programme`, else the meetings' figures)."""
+    """({cluster id: Scorecard}, the programme's Funnel when `programme`, else None)."""
     from portal import reference
 
     wanted = sorted(reference.clusters()) if cluster_ids is None else sorted(cluster_ids)
@@ -415,7 +419,7 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
                        requests_partnered=sum(f.requests_partnered for f in groups),
                        value_confirmed=sum((f.value_confirmed for f in groups), Decimal(0)))
         funnels.pop(None, None)
-    found = _member_figures(year, now, cluster_ids, programme)
+    found = _member_figures(year, now, cluster_ids)
     for cluster_id, meetings in found[MEETINGS].items():
         _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
     active, pairs = found[ACTIVE], found[PAIRS]
@@ -425,11 +429,9 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
         card.funnel = funnels.get(cluster_id, Funnel())
         card.active, card.partner_pairs = active.get(cluster_id, 0), pairs.get(cluster_id, 0)
         card.followups_answered, card.followups_sent = found[FOLLOWUPS].get(cluster_id, (0, 0))
-    meetings = found[PROGRAMME_MEETINGS].get(PROGRAMME, (0, 0, 0, 0, 0))
     if whole is not None:
-        _set_meetings(whole, meetings)
-        return cards, whole
-    return cards, meetings
+        _set_meetings(whole, programme_meetings(year))
+    return cards, whole
 
 
 def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
