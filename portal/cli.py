@@ -235,12 +235,12 @@ def jobs_run(name):
     click.echo(f"{name}: {_run_now(job.run)}")
 
 
-results_cli = AppGroup("results", help="Programme results: the membership counts behind the dashboard.")
+results_cli = AppGroup("results", help="Programme results: the counts kept behind the dashboard.")
 
 
 @results_cli.command("rebuild")
 def results_rebuild():
-    """Recount the dashboard's membership figures and the scorecard's partner pairs (after a bulk load or a repair)."""
+    """Recount the results' kept figures: members, partner pairs, requests, meetings (after a bulk load or a repair)."""
     from portal.admin.dashboard import member_counts
     from portal.admin.rollup import rebuild
     from portal.db import utcnow

@@ -184,25 +184,35 @@ def test_the_scorecard_and_the_dashboard_say_the_same_request_figures(app):
         assert (figures.requests_posted, figures.requests_answered) == (5, 2)
 
 
-def test_rebuild_repairs_drifted_request_counts(app):
-    """Counts changed behind the rollup's back (bulk SQL) are put right by `flask results rebuild`."""
+def test_rebuild_and_the_nightly_check_repair_drifted_request_counts(app):
+    """Requests added behind the rollup's back (bulk SQL) are counted by the nightly check (which says how
+    many figures it corrected) and by `flask results rebuild`."""
+    from portal.jobs.periodic import check_results
+
+    def insert_behind_the_rollup(firm_id, title):  # Core, bypassing the ORM: the kept counts do not see it
+        at = datetime(2024, 1, 1, tzinfo=timezone.utc)
+        db.session.execute(insert(CollabRequest.__table__).values(
+            firm_id=firm_id, kind=Kind.TRADE_FAIR.value, title_th=title, expires_on=date(2030, 1, 1),
+            fiscal_year=2567, status="open", search_text="", words_name="", words_products="", words_body="",
+            created_at=at, updated_at=at))
+        db.session.commit()
+
     with app.test_request_context("/"):
         firm = factories.firm()
         db.session.add(CollabRequest(firm_id=firm.id, kind=Kind.TRADE_FAIR, title_th="งานแสดงสินค้า",
                                      expires_on=date(2030, 1, 1), fiscal_year=2567))
         db.session.commit()
         assert dashboard.request_counts(None, 2567) == (1, 0)
-        # Core, bypassing the ORM: the kept counts do not see it.
-        db.session.execute(insert(CollabRequest.__table__).values(
-            firm_id=firm.id, kind=Kind.TRADE_FAIR.value, title_th="อีกงาน", expires_on=date(2030, 1, 1),
-            fiscal_year=2567, status="open", search_text="", words_name="", words_products="", words_body="",
-            created_at=datetime(2024, 1, 1, tzinfo=timezone.utc), updated_at=datetime(2024, 1, 1, tzinfo=timezone.utc)))
-        db.session.commit()
+        insert_behind_the_rollup(firm.id, "อีกงาน")
         assert dashboard.request_counts(None, 2567) == (1, 0)
+        assert check_results() == "1 figures corrected"  # the programme's "posted" of 2567
+        db.session.commit()
+        assert dashboard.request_counts(None, 2567) == (2, 0) == counted_afresh(None, 2567)
+        insert_behind_the_rollup(firm.id, "งานที่สาม")
         result = app.test_cli_runner().invoke(args=["results", "rebuild"])
         assert result.exit_code == 0, result.output
         db.session.expire_all()
-        assert dashboard.request_counts(None, 2567) == (2, 0) == counted_afresh(None, 2567)
+        assert dashboard.request_counts(None, 2567) == (3, 0) == counted_afresh(None, 2567)
 
 
 def test_migration_counts_the_requests_already_there(empty_app):  # noqa: F811

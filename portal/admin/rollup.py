@@ -557,9 +557,10 @@ def _add_to_counts(session: Session, deltas: Counter) -> None:
 
 
 def rebuild(session: Session, batch: int = 5000) -> int:
-    """Recompute every stored figure and membership span from the memberships, and the partner pairs from
-    them and the outcomes, in the caller's transaction; returns the number of firm figures. For after bulk
-    loads that bypass the ORM, and to repair by hand."""
+    """Recompute every stored figure and membership span from the memberships, the partner pairs from them
+    and the outcomes, the request figures from the requests and responses, and the programme's meeting
+    figures from the meetings, in the caller's transaction; returns the number of firm figures. For after
+    bulk loads that bypass the ORM, and to repair by hand."""
     # The unions first, share-locked as a refresh does: keep_union() (which holds result_unions while it
     # reads the keys) then either gives up at once or finishes before this locks the keys; no deadlock.
     unions = _kept_unions(session)
