@@ -34,6 +34,7 @@ from itertools import groupby
 
 from sqlalchemy import (
     ARRAY,
+    Boolean,
     Integer,
     String,
     and_,
@@ -625,31 +626,43 @@ def refresh_requests(session: Session, request_ids) -> None:
     ids = sorted({i for i in request_ids if i is not None})
     if not ids:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(CollabRequest.id).where(among(CollabRequest.id, session=session, ids=ids))
-                        .order_by(CollabRequest.id).with_for_update(key_share=True))
-    keys = REQUEST_KEYS.c
+    _lock_rows(session, CollabRequest.id, ids)
     wanted = {request_id: (cluster_id, year, bool(answered)) for request_id, cluster_id, year, answered
               in session.execute(_request_rows(among(CollabRequest.id, session=session, ids=ids)))}
-    stored = {request_id: (cluster_id, year, bool(answered)) for request_id, cluster_id, year, answered
-              in session.execute(select(keys.request_id, keys.cluster_id, keys.year, keys.answered)
-                                 .where(among(keys.request_id, session=session, ids=ids)))}
+    _refresh_kept(session, REQUEST_KEYS, ids, wanted, request_keys_of)
+
+
+def _lock_rows(session: Session, id_column, ids) -> None:
+    """On PostgreSQL, lock these rows (FOR NO KEY UPDATE, in id order: a foreign key check of a row that
+    points at one does not wait for it), so that two transactions recount one row's figures one after
+    the other; SQLite has one writer anyway."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(select(id_column).where(among(id_column, session=session, ids=ids))
+                        .order_by(id_column).with_for_update(key_share=True))
+
+
+def _refresh_kept(session: Session, table, ids, wanted: dict, keys_of) -> None:
+    """The kept rows of `table` (an id, then what the row counts in) of these ids brought in line with
+    `wanted` ({id: values}, none for a row that counts nowhere now), and the counts moved by the keys
+    (keys_of(*values)) each row leaves and enters."""
+    id_column, *columns = table.c
+    stored = {row_id: tuple(bool(v) if isinstance(c.type, Boolean) else v for c, v in zip(columns, values, strict=True))
+              for row_id, *values in session.execute(select(table).where(among(id_column, session=session, ids=ids)))}
     deltas, gone, added = Counter(), [], []
-    for request_id in ids:
-        now, before = wanted.get(request_id), stored.get(request_id)
+    for row_id in ids:
+        now, before = wanted.get(row_id), stored.get(row_id)
         if now == before:
             continue
         if before is not None:
-            gone.append(request_id)
-            deltas.subtract(request_keys_of(*before))
+            gone.append(row_id)
+            deltas.subtract(keys_of(*before))
         if now is not None:
-            cluster_id, year, answered = now
-            added.append(dict(request_id=request_id, cluster_id=cluster_id, year=year, answered=answered))
-            deltas.update(request_keys_of(*now))
+            added.append(dict(zip([c.name for c in table.c], (row_id, *now), strict=True)))
+            deltas.update(keys_of(*now))
     if gone:
-        session.execute(delete(REQUEST_KEYS).where(among(keys.request_id, session=session, ids=gone)))
+        session.execute(delete(table).where(among(id_column, session=session, ids=gone)))
     if added:
-        session.execute(insert(REQUEST_KEYS), added)
+        session.execute(insert(table), added)
     _add_to_counts(session, deltas)
 
 
@@ -701,30 +714,9 @@ def refresh_meetings(session: Session, request_ids) -> None:
     ids = sorted({i for i in request_ids if i is not None})
     if not ids:
         return
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(select(MeetingRequest.id).where(among(MeetingRequest.id, session=session, ids=ids))
-                        .order_by(MeetingRequest.id).with_for_update(key_share=True))
-    keys = MEETING_KEYS.c
+    _lock_rows(session, MeetingRequest.id, ids)
     wanted = _wanted_meetings(session, [among(MeetingRequest.id, session=session, ids=ids)])
-    stored = {request_id: (year, *(bool(flag) for flag in flags)) for request_id, year, *flags in session.execute(
-        select(keys.request_id, keys.year, *(keys[name] for name in _FLAGS))
-        .where(among(keys.request_id, session=session, ids=ids)))}
-    deltas, gone, added = Counter(), [], []
-    for request_id in ids:
-        now, before = wanted.get(request_id), stored.get(request_id)
-        if now == before:
-            continue
-        if before is not None:
-            gone.append(request_id)
-            deltas.subtract(meeting_keys_of(*before))
-        if now is not None:
-            added.append(dict(request_id=request_id, year=now[0], **dict(zip(_FLAGS, now[1:], strict=True))))
-            deltas.update(meeting_keys_of(*now))
-    if gone:
-        session.execute(delete(MEETING_KEYS).where(among(keys.request_id, session=session, ids=gone)))
-    if added:
-        session.execute(insert(MEETING_KEYS), added)
-    _add_to_counts(session, deltas)
+    _refresh_kept(session, MEETING_KEYS, ids, wanted, meeting_keys_of)
 
 
 def _noted_meetings(session: Session) -> set[int]:
@@ -793,13 +785,13 @@ def _position_written(mapper, connection, position):
     _note(position, _MEMBERSHIPS, position.membership_id, *before)
 
 
-def _firm_updated(mapper, connection, firm):
-    if _changed(firm, "province_id"):
-        _note(firm, _FIRMS, firm.id)
+def _noting(key, *changed):
+    """A mapper listener that notes the row's id under `key`: always, or when one of `changed` changed."""
+    def listener(mapper, connection, target):
+        if not changed or _changed(target, *changed):
+            _note(target, key, target.id)
 
-
-def _firm_deleted(mapper, connection, firm):
-    _note(firm, _FIRMS, firm.id)
+    return listener
 
 
 def _outcome_written(mapper, connection, outcome):
@@ -818,15 +810,6 @@ def _outcome_updated(mapper, connection, outcome):
         _note(outcome, _PAIRS, (outcome.firm_id, outcome.partner_firm_id), (firm, partner))
 
 
-def _meeting_request_written(mapper, connection, request):
-    _note(request, _MEETINGS, request.id)
-
-
-def _meeting_request_updated(mapper, connection, request):
-    if _changed(request, "event_id", "from_firm_id", "to_firm_id"):
-        _note(request, _MEETINGS, request.id)
-
-
 def _meeting_written(mapper, connection, meeting):
     before = inspect(meeting).attrs.request_id.history.deleted or ()
     _note(meeting, _MEETINGS, meeting.request_id, *before)
@@ -835,25 +818,6 @@ def _meeting_written(mapper, connection, meeting):
 def _meeting_updated(mapper, connection, meeting):
     if _changed(meeting, "state", "sender_continues", "receiver_continues", "slot_id", "marked_at", "request_id"):
         _meeting_written(mapper, connection, meeting)
-
-
-def _event_updated(mapper, connection, event_):
-    if _changed(event_, "starts_on"):
-        _note(event_, _EVENTS, event_.id)
-
-
-def _slot_updated(mapper, connection, slot):
-    if _changed(slot, "starts_at"):
-        _note(slot, _SLOTS, slot.id)
-
-
-def _request_written(mapper, connection, request):
-    _note(request, _REQUESTS, request.id)
-
-
-def _request_updated(mapper, connection, request):
-    if _changed(request, "cluster_id", "fiscal_year"):
-        _note(request, _REQUESTS, request.id)
 
 
 def _response_written(mapper, connection, response):
@@ -892,25 +856,25 @@ _MAPPER_EVENTS = [
     (MembershipPosition, "after_insert", _position_written),
     (MembershipPosition, "after_update", _position_written),
     (MembershipPosition, "after_delete", _position_written),
-    (Firm, "after_update", _firm_updated),
-    (Firm, "after_delete", _firm_deleted),
+    (Firm, "after_update", _noting(_FIRMS, "province_id")),
+    (Firm, "after_delete", _noting(_FIRMS)),
     (Outcome, "after_insert", _outcome_written),
     (Outcome, "after_delete", _outcome_written),
     (Outcome, "after_update", _outcome_updated),
-    (CollabRequest, "after_insert", _request_written),
-    (CollabRequest, "after_delete", _request_written),
-    (CollabRequest, "after_update", _request_updated),
+    (CollabRequest, "after_insert", _noting(_REQUESTS)),
+    (CollabRequest, "after_delete", _noting(_REQUESTS)),
+    (CollabRequest, "after_update", _noting(_REQUESTS, "cluster_id", "fiscal_year")),
     (Response, "after_insert", _response_written),
     (Response, "after_delete", _response_written),
     (Response, "after_update", _response_updated),
-    (MeetingRequest, "after_insert", _meeting_request_written),
-    (MeetingRequest, "after_delete", _meeting_request_written),
-    (MeetingRequest, "after_update", _meeting_request_updated),
+    (MeetingRequest, "after_insert", _noting(_MEETINGS)),
+    (MeetingRequest, "after_delete", _noting(_MEETINGS)),
+    (MeetingRequest, "after_update", _noting(_MEETINGS, "event_id", "from_firm_id", "to_firm_id")),
     (Meeting, "after_insert", _meeting_written),
     (Meeting, "after_delete", _meeting_written),
     (Meeting, "after_update", _meeting_updated),
-    (Event, "after_update", _event_updated),
-    (Slot, "after_update", _slot_updated),
+    (Event, "after_update", _noting(_EVENTS, "starts_on")),
+    (Slot, "after_update", _noting(_SLOTS, "starts_at")),
 ]
 
 
