@@ -212,7 +212,8 @@ def _request_funnels(year: int, cluster_ids=None, open_to_all: bool = False) -> 
     requests = dashboard.requests_by_cluster(year)
     programme = requests.pop(PROGRAMME, (0, 0))
     if cluster_ids is not None:
-        requests = {cluster_id: found for cluster_id, found in requests.items() if cluster_id in set(cluster_ids)}
+        wanted = set(cluster_ids)
+        requests = {cluster_id: found for cluster_id, found in requests.items() if cluster_id in wanted}
     elif open_to_all:  # the programme's requests less the clusters': those open to all clusters
         rest = tuple(whole - sum(found[n] for found in requests.values()) for n, whole in enumerate(programme))
         if any(rest):
