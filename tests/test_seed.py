@@ -177,3 +177,27 @@ def test_demo_words_are_data_files_in_the_shape_the_generator_reads():
     assert set(vocabulary.OFFERS) == set(vocabulary.SEEKS) == positions
     assert vocabulary.BRANDS[0] == ("บางกอก", "Bangkok")
     assert vocabulary.OFFERS["upstream"][0] == ("วัตถุดิบคุณภาพสม่ำเสมอ", "Raw materials of consistent quality")
+
+
+def test_the_demo_results_read_the_same_request_and_meeting_figures_as_a_fresh_count(ctx):
+    """The demo is made through the ORM, so its kept request and meeting figures are counted as it is made:
+    every year's figures, programme-wide and per cluster, equal counting the requests and meetings afresh."""
+    from portal.admin import dashboard
+    from portal.collab.models import CollabRequest
+    from portal.scorecard import queries
+    from tests.test_results_meetings import counted_afresh as meetings_afresh
+    from tests.test_results_requests import counted_afresh as requests_afresh
+
+    demo.generate()
+    db.session.commit()
+    years = sorted(y for y in db.session.scalars(select(CollabRequest.fiscal_year).distinct()) if y is not None)
+    clusters = list(db.session.scalars(select(Cluster.id)))
+    assert years and clusters
+    for year in range(years[0] - 1, years[-1] + 2):
+        assert dashboard.request_counts(None, year) == requests_afresh(None, year)
+        for cluster_id in clusters:
+            assert dashboard.request_counts([cluster_id], year) == requests_afresh([cluster_id], year)
+        assert queries.programme_meetings(year) == meetings_afresh(year)
+    # the demo posts requests and asks for meetings (no responses or meetings yet): those are counted
+    assert sum(dashboard.request_counts(None, year)[0] for year in years) > 0
+    assert sum(queries.programme_meetings(year)[0] for year in range(years[0] - 1, years[-1] + 2)) > 0
