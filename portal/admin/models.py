@@ -143,7 +143,8 @@ class ResultMeetingKey(db.Model):
 
 class ResultCount(db.Model):
     """How many firms count in one figure: the number of ResultFirmKey rows with the same key; for the
-    request dimensions (POSTED, ANSWERED), how many requests: ResultRequestKey rows."""
+    request dimensions (REQUEST_DIMENSIONS), how many requests (ResultRequestKey rows), and for the meeting
+    dimensions (MEETING_DIMENSIONS), how many meeting requests (ResultMeetingKey rows)."""
 
     __tablename__ = "result_counts"
 
