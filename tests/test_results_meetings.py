@@ -1,10 +1,11 @@
-"""The programme's meeting figures read from kept counts (portal.admin.rollup.refresh_meetings) stay equal to
-counting the meetings afresh by the scorecard's definitions: after random changes to meetings (marked held or
-no-show, continued, deleted), to slot times and matching days (across a fiscal year's end), and to the two
-firms' outcomes (reported, moved, backdated, deleted); after `flask results rebuild`; and after the migration
-that creates them on a database with meetings already."""
+"""The meeting figures read from kept counts (portal.admin.rollup.refresh_meetings), the programme's and each
+cluster's, stay equal to counting the meetings afresh by the scorecard's definitions: after random changes
+to meetings (requested, marked held or no-show, continued, deleted), to slot times and matching days (across
+a fiscal year's end), to the two firms' outcomes (reported, moved, backdated, deleted) and to their
+memberships (approved, left, removed, moved to another year or cluster); after `flask results rebuild`; and
+after the migrations that create them on a database with meetings already."""
 import random
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -12,14 +13,19 @@ from sqlalchemy import func, select
 
 from portal.admin import rollup
 from portal.admin.models import MEETING_DIMENSIONS, ResultCount, ResultMeetingKey
+from portal.clusters.models import Cluster, Membership, MembershipStatus
 from portal.collab.models import Aim, Outcome, OutcomeKind
-from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Slot
+from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Registration, Slot
 from portal.extensions import db
 from portal.scorecard import queries
+from portal.thai import fiscal_year
 from tests import scorecard_world
+from tests.conftest import PG_URL
 from tests.test_migrations import empty_app  # noqa: F401  (fixture: an app on an empty database)
+from tests.test_results_rollup import commit_while_the_other_waits
 
 YEARS = range(2555, 2576)
+CLUSTERS = ("betta", "cosplay", "agritech")
 
 
 def counted_afresh(year) -> tuple:
@@ -30,17 +36,62 @@ def counted_afresh(year) -> tuple:
                                for name in ("held", "no_show", "continued", "agreed")))).one())
 
 
+def members_at_year_end(year) -> dict[int, set[int]]:
+    """{firm id: the clusters it is a member of at the end of `year`}, read off the memberships themselves
+    (not the rollup's spans): approved in `year` or before, and not ended (left, removed) by its end; an
+    ended membership whose end was not recorded counts in no year's end."""
+    members = {}
+    for firm_id, cluster_id, status, approved, ended_at in db.session.execute(
+            select(Membership.firm_id, Membership.cluster_id, Membership.status, Membership.fiscal_year,
+                   Membership.ended_at)):
+        if approved is None or approved > year:
+            continue
+        if status is MembershipStatus.APPROVED or (
+                status in (MembershipStatus.LEFT, MembershipStatus.REMOVED) and ended_at is not None
+                and fiscal_year(ended_at) > year):
+            members.setdefault(firm_id, set()).add(cluster_id)
+    return members
+
+
+def clusters_counted_afresh(year) -> dict[int, tuple]:
+    """{cluster id: (requested, held, no-show, continued, agreed)}: each meeting of the year's matching days
+    once for every cluster one of its two firms is a member of at the end of the year."""
+    members = members_at_year_end(year)
+    rows = queries.meeting_rows(year).subquery()
+    found = {}
+    for a, b, *flags in db.session.execute(select(rows.c.a, rows.c.b, *(rows.c[name] for name in
+                                                                        ("held", "no_show", "continued", "agreed")))):
+        for cluster_id in members.get(a, set()) | members.get(b, set()):
+            totals = found.setdefault(cluster_id, [0] * 5)
+            for n, value in enumerate((1, *flags)):
+                totals[n] += int(value)
+    return {cluster_id: tuple(totals) for cluster_id, totals in found.items()}
+
+
 def assert_meetings_match():
-    for year in YEARS:
+    """In every year a matching day is in, or the kept counts have a figure for (others count nothing)."""
+    years = {fiscal_year(day) for day in db.session.scalars(select(Event.starts_on)
+                                                            .where(Event.starts_on.is_not(None)))}
+    years |= {int(b) for b in db.session.scalars(select(ResultCount.bucket).where(
+        ResultCount.dimension.in_(MEETING_DIMENSIONS), ResultCount.firms != 0))}
+    for year in sorted(years | {min(years, default=2564) - 1}):
         assert queries.programme_meetings(year) == counted_afresh(year), year
+        assert queries.kept_meetings(year) == clusters_counted_afresh(year), year
 
 
 def kept_rows():
     keys = set(db.session.execute(select(ResultMeetingKey.__table__)).all())
-    counts = {(d, b): n for d, b, n in db.session.execute(
-        select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+    counts = {(s, d, b): n for s, d, b, n in db.session.execute(
+        select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
         .where(ResultCount.dimension.in_(MEETING_DIMENSIONS))) if n}
     return keys, counts
+
+
+def free(firm_id, cluster_id, but=None) -> bool:
+    """The firm holds no current membership of the cluster (one at most: uq_memberships_current), but `but`."""
+    return db.session.scalar(select(Membership.id).where(
+        Membership.firm_id == firm_id, Membership.cluster_id == cluster_id, Membership.id != (but or 0),
+        Membership.status.in_([MembershipStatus.PENDING, MembershipStatus.APPROVED, MembershipStatus.INVITED]))) is None
 
 
 def step(rng, firms) -> str:
@@ -48,8 +99,10 @@ def step(rng, firms) -> str:
     meetings = list(db.session.scalars(select(Meeting).order_by(Meeting.id)))
     requests = list(db.session.scalars(select(MeetingRequest).order_by(MeetingRequest.id)))
     outcomes = list(db.session.scalars(select(Outcome).order_by(Outcome.id)))
+    memberships = list(db.session.scalars(select(Membership).order_by(Membership.id)))
+    cluster_ids = list(db.session.scalars(select(Cluster.id).where(Cluster.slug.in_(CLUSTERS)).order_by(Cluster.id)))
     name = rng.choice(["mark", "mark", "continue", "slot", "day", "outcome", "outcome", "backdate", "unschedule",
-                       "meet", "outcome gone"])
+                       "meet", "outcome gone", "ask", "join", "leave", "member year", "member moves"])
     if name == "mark" and meetings:
         rng.choice(meetings).state = rng.choice(list(MeetingState))
     elif name == "continue" and meetings:
@@ -86,6 +139,36 @@ def step(rng, firms) -> str:
                                state=rng.choice(list(MeetingState)), sender_continues=rng.choice([None, True])))
     elif name == "outcome gone" and outcomes:
         db.session.delete(rng.choice(outcomes))
+    elif name == "ask":  # a new meeting request between two firms registered for a matching day
+        event = rng.choice(list(db.session.scalars(select(Event).order_by(Event.id))))
+        registrations = list(db.session.scalars(select(Registration).where(Registration.event_id == event.id)
+                                                .order_by(Registration.id)))
+        sender, receiver = rng.sample(registrations, 2)
+        db.session.add(MeetingRequest(event_id=event.id, from_registration_id=sender.id,
+                                      to_registration_id=receiver.id, reason="พบกัน"))
+    elif name == "join":  # a firm approved in a cluster, in some year
+        firm_id, cluster_id = rng.choice(firms), rng.choice(cluster_ids)
+        if not free(firm_id, cluster_id):
+            return "nothing"
+        db.session.add(Membership(firm_id=firm_id, cluster_id=cluster_id, status=MembershipStatus.APPROVED,
+                                  fiscal_year=rng.choice([2563, 2564, 2565])))
+    elif name == "leave" and memberships:  # left or removed, in some year (or with no end recorded)
+        membership = rng.choice(memberships)
+        membership.status = rng.choice([MembershipStatus.LEFT, MembershipStatus.REMOVED])
+        membership.ended_at = rng.choice([None, datetime(2021, 3, 1, tzinfo=timezone.utc),
+                                          datetime(2021, 11, 1, tzinfo=timezone.utc)])
+    elif name == "member year" and memberships:  # the year of approval corrected
+        rng.choice(memberships).fiscal_year = rng.choice([2563, 2564, 2565, 2566])
+    elif name == "member moves" and memberships:  # a membership put right: another firm or cluster
+        membership = rng.choice(memberships)
+        firm_id, cluster_id = membership.firm_id, membership.cluster_id
+        if rng.random() < 0.5:
+            firm_id = rng.choice(firms)
+        else:
+            cluster_id = rng.choice(cluster_ids)
+        if not free(firm_id, cluster_id, membership.id):
+            return "nothing"
+        membership.firm_id, membership.cluster_id = firm_id, cluster_id
     else:
         return "nothing"
     return name
@@ -97,14 +180,19 @@ def test_kept_meeting_counts_equal_a_fresh_count_after_random_changes(app, seed)
         world = scorecard_world.build()
         firms = list(world["firms"].values())
         assert_meetings_match()
-        rng, done, seen = random.Random(seed), set(), set()
-        for _ in range(90):
+        rng, done, seen, clusters_seen = random.Random(seed), set(), set(), set()
+        for _ in range(120):
             done.add(step(rng, firms))
             db.session.commit()
             assert_meetings_match()
-            seen |= {n for year in YEARS for n, count in enumerate(queries.programme_meetings(year)) if count}
-        assert {"mark", "continue", "slot", "day", "outcome", "backdate", "unschedule", "meet"} <= done
-        assert seen == {0, 1, 2, 3, 4}  # every figure was counted at some point, not only zeros
+            counts = kept_rows()[1]  # those asserted equal to a fresh count just now
+            seen |= {dimension for scope, dimension, _year in counts if scope == 0}
+            clusters_seen |= {(scope, dimension) for scope, dimension, _year in counts if scope > 0}
+        assert {"mark", "continue", "slot", "day", "outcome", "backdate", "unschedule", "meet", "ask", "join",
+                "leave", "member year", "member moves"} <= done
+        assert seen == set(MEETING_DIMENSIONS)  # every figure was counted at some point, not only zeros
+        assert {cluster_id for cluster_id, _dimension in clusters_seen} >= {world["betta"], world["cosplay"]}
+        assert {dimension for _cluster_id, dimension in clusters_seen} == set(MEETING_DIMENSIONS)
         before = kept_rows()
         rollup.rebuild(db.session)
         db.session.commit()
@@ -130,10 +218,51 @@ def test_migration_counts_the_meetings_already_there(empty_app):  # noqa: F811
 
         load_provinces()
         load_clusters()
-        scorecard_world.build()
-        expected = {year: queries.programme_meetings(year) for year in YEARS}
-        assert expected[2564] == (4, 2, 1, 1, 1)
-        downgrade(revision="e7c3a9d5b2f1")  # the schema before the meeting figures were kept
-        db.session.remove()
-        upgrade()
-        assert {year: queries.programme_meetings(year) for year in YEARS} == expected
+        world = scorecard_world.build()
+        expected = {year: (queries.programme_meetings(year), queries.kept_meetings(year)) for year in YEARS}
+        assert expected[2564] == ((4, 2, 1, 1, 1), {world["betta"]: (4, 2, 1, 1, 1),
+                                                     world["cosplay"]: (3, 1, 1, 1, 1)})
+        for before in ("f1a9c3e7d5b4", "e7c3a9d5b2f1"):  # before each cluster's were kept; before any were
+            downgrade(revision=before)
+            db.session.remove()
+            upgrade()
+            assert {year: (queries.programme_meetings(year), queries.kept_meetings(year)) for year in YEARS} \
+                == expected, before
+
+
+def _ask_for_a_meeting(session, firms, sender, receiver):
+    """A new meeting request from `sender` to `receiver` (names of the hand-built world) on its 30 September
+    matching day, in `session`."""
+    event_id = session.scalar(select(Event.id).where(Event.starts_on == date(2021, 9, 30)))
+    registration = {firm_id: registration_id for registration_id, firm_id in session.execute(
+        select(Registration.id, Registration.firm_id).where(Registration.event_id == event_id))}
+    session.add(MeetingRequest(event_id=event_id, from_registration_id=registration[firms[sender]],
+                               to_registration_id=registration[firms[receiver]], reason="พบกัน"))
+
+
+def _leave_cosplay(session, firms):
+    """A leaves cosplay in March 2021: not a member at the end of 2564 any more."""
+    membership = session.scalar(select(Membership).join(Cluster).where(
+        Membership.firm_id == firms["A"], Cluster.slug == "cosplay"))
+    membership.status, membership.ended_at = MembershipStatus.LEFT, datetime(2021, 3, 1, tzinfo=timezone.utc)
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
+@pytest.mark.parametrize("first_commits", ["the membership change", "the meeting request"])
+def test_a_meeting_requested_while_its_firm_leaves_a_cluster(app, first_commits):
+    """A asks B for a meeting while, in another transaction, A leaves cosplay. Whichever reaches its commit
+    first, the other waits for it (the meeting's firms are locked FOR KEY SHARE, a firm being refreshed FOR
+    UPDATE) and then counts with its change in view: the new meeting is not counted for cosplay in 2564."""
+    with app.app_context():
+        firms = scorecard_world.build()["firms"]
+        first, second = db.session.session_factory(), db.session.session_factory()
+        changes = [lambda session: _leave_cosplay(session, firms),
+                   lambda session: _ask_for_a_meeting(session, firms, "A", "B")]
+        if first_commits == "the meeting request":
+            changes.reverse()
+        changes[0](first)
+        rollup._refresh_noted_firms(first)  # what committing does first: it now holds its locks
+        assert commit_while_the_other_waits(app, first, second, changes[1]) == []
+        assert_meetings_match()
+        cosplay = db.session.scalar(select(Cluster.id).where(Cluster.slug == "cosplay"))
+        assert queries.kept_meetings(2564)[cosplay] == (1, 0, 0, 0, 0)  # D→A only: D is a member

@@ -589,7 +589,7 @@ def test_counts_are_refreshed_once_per_transaction_in_the_apps_sessions_only(app
     A session that is not the application's (another tool in the same process) is left alone."""
     calls = []
     real_refresh = rollup.refresh
-    monkeypatch.setattr(rollup, "refresh", lambda session, ids: (calls.append(set(ids)), real_refresh(session, ids)))
+    monkeypatch.setattr(rollup, "refresh", lambda session, ids: (calls.append(set(ids)), real_refresh(session, ids))[1])
     with app.app_context():
         betta = factories.cluster("betta")
         firms = [factories.firm() for _ in range(5)]

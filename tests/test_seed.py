@@ -185,6 +185,7 @@ def test_the_demo_results_read_the_same_request_and_meeting_figures_as_a_fresh_c
     from portal.admin import dashboard
     from portal.collab.models import CollabRequest
     from portal.scorecard import queries
+    from tests.test_results_meetings import clusters_counted_afresh
     from tests.test_results_meetings import counted_afresh as meetings_afresh
     from tests.test_results_requests import counted_afresh as requests_afresh
 
@@ -198,6 +199,8 @@ def test_the_demo_results_read_the_same_request_and_meeting_figures_as_a_fresh_c
         for cluster_id in clusters:
             assert dashboard.request_counts([cluster_id], year) == requests_afresh([cluster_id], year)
         assert queries.programme_meetings(year) == meetings_afresh(year)
+        assert queries.kept_meetings(year) == clusters_counted_afresh(year)
     # the demo posts requests and asks for meetings (no responses or meetings yet): those are counted
     assert sum(dashboard.request_counts(None, year)[0] for year in years) > 0
     assert sum(queries.programme_meetings(year)[0] for year in range(years[0] - 1, years[-1] + 2)) > 0
+    assert any(queries.kept_meetings(year) for year in range(years[0] - 1, years[-1] + 2))

@@ -39,10 +39,11 @@ MEMBER_KEYS = f"dimension IN ('{MEMBER}{JOINED}', '{MEMBER}{LEFT}')"
 # responded to; scope PROGRAMME counts every request (open to all clusters too), a cluster's scope its own.
 POSTED, ANSWERED = "posted", "answered"
 REQUEST_DIMENSIONS = (POSTED, ANSWERED)
-# The programme's meeting figures, kept in result_counts too (scope PROGRAMME, bucket "<year>"): the meetings
-# requested for the matching days of fiscal year Y (its first day's), and how many were held, were no-shows,
-# continued (held, and either firm answered "continue") and led to an agreement (held, and the two firms
-# reported an outcome with each other after the meeting's slot began): portal.scorecard.queries' definitions.
+# The meeting figures, kept in result_counts too (bucket "<year>"): the meetings requested for the matching
+# days of fiscal year Y (its first day's), and how many were held, were no-shows, continued (held, and either
+# firm answered "continue") and led to an agreement (held, and the two firms reported an outcome with each
+# other after the meeting's slot began): portal.scorecard.queries' definitions. Scope PROGRAMME counts every
+# meeting once; a cluster's scope the meetings one of whose firms is its member at the end of Y, once.
 MEETING_DIMENSIONS = ("meetings", "held", "no_show", "continued", "agreed")
 # A set of value-chain positions as one number (ResultMemberSpan.positions): 1 << the position's index.
 POSITION_BITS = {position.value: 1 << n for n, position in enumerate(Position)}
@@ -125,11 +126,11 @@ class ResultRequestKey(db.Model):
 
 
 class ResultMeetingKey(db.Model):
-    """What one meeting request counts in among the programme's meeting figures (portal.admin.rollup keeps
-    it as meetings, their matching days and slots, and the two firms' outcomes change): /results and the
-    scorecard table read kept counts rather than join a year's meetings to their days, slots and outcomes
-    (27 ms on PostgreSQL at 50,000 meetings, the whole tables read, and ten times that at 500,000).
-    Derived rows, like ResultFirmKey."""
+    """What one meeting request counts in among the meeting figures (portal.admin.rollup keeps it as
+    meetings, their matching days and slots, the two firms' outcomes and their memberships change): /results
+    and the scorecards read kept counts rather than join a year's meetings to their days, slots and outcomes
+    (27 ms on PostgreSQL at 50,000 meetings, the whole tables read, and ten times that at 500,000), and
+    each cluster's to its members at the year's end (116 ms more). Derived rows, like ResultFirmKey."""
 
     __tablename__ = "result_meeting_keys"
 
@@ -139,6 +140,9 @@ class ResultMeetingKey(db.Model):
     no_show: Mapped[bool] = mapped_column(Boolean)
     continued: Mapped[bool] = mapped_column(Boolean)
     agreed: Mapped[bool] = mapped_column(Boolean)
+    # The clusters it counts in too: those one of its two firms is a member of at the end of `year` (the kept
+    # spans), ids in ascending order joined by commas ("" for none). Recounted when a firm's spans change.
+    clusters: Mapped[str] = mapped_column(String, default="", server_default="")
 
 
 class ResultCount(db.Model):

@@ -19,9 +19,11 @@ rows to read rather than keys to add up.
 The request figures (requests posted in a year, and answered) are kept the same way, per request
 (ResultRequestKey) and counted in result_counts: flushes that insert or delete a request, move it to
 another cluster or year, or insert or delete a response note the request, and refresh_requests() counts
-the difference before the transaction commits. So are the programme's meeting figures, per meeting
-request (ResultMeetingKey): its meeting, its matching day, its meeting's slot, and any outcome between its
-two firms note it, and refresh_meetings() recounts it.
+the difference before the transaction commits. So are the meeting figures, per meeting request
+(ResultMeetingKey), for the programme and for each cluster one of its two firms is a member of at the end
+of the year: its meeting, its matching day, its meeting's slot, and any outcome between its two firms note
+it, a refresh that changes a firm's membership spans notes the firm's meeting requests, and
+refresh_meetings() recounts them, after the firms.
 
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
@@ -93,7 +95,8 @@ _REQUESTS = "results_rollup_requests"
 # Meeting requests, and what leads to them: matching days, slots, pairs of firms (an outcome's)
 _MEETINGS, _EVENTS, _SLOTS, _PAIRS = ("results_rollup_meetings", "results_rollup_events", "results_rollup_slots",
                                       "results_rollup_pairs")
-_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _EVENTS, _SLOTS, _PAIRS)
+_NEW_MEETINGS = "results_rollup_new_meetings"  # meeting requests inserted: their firms are locked (a race)
+_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS)
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
 
@@ -274,12 +277,13 @@ def _partners(partnerships) -> set[int]:
     return {firm for pair in partnerships for firm in pair}
 
 
-def _lock_firms(session: Session, firm_ids) -> set[int]:
-    """Lock these firms' rows (SELECT … FOR UPDATE, in id order); returns their ids."""
+def _lock_firms(session: Session, firm_ids, share: bool = False) -> set[int]:
+    """Lock these firms' rows (SELECT … FOR UPDATE, in id order; FOR KEY SHARE when `share`, which waits
+    only for a refresh of them); returns their ids."""
     firm_ids = set(firm_ids)
     if firm_ids:
         session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=sorted(firm_ids)))
-                        .order_by(Firm.id).with_for_update())
+                        .order_by(Firm.id).with_for_update(read=share, key_share=share))
     return firm_ids
 
 
@@ -306,15 +310,17 @@ def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
     _insert_rows(session, PAIRS, _PAIR_COLUMNS, sorted(wanted))
 
 
-def _refresh_spans(session: Session, firm_ids: list[int], wanted_keys) -> None:
+def _refresh_spans(session: Session, firm_ids: list[int], wanted_keys) -> set[int]:
     """Bring the kept membership spans of these firms in line with their kept keys (`wanted_keys`, as
-    refresh() computed them)."""
+    refresh() computed them); returns the firms whose spans changed."""
     wanted = member_segments(wanted_keys)
     theirs = among(SPANS.c.firm_id, session=session, ids=firm_ids)
-    if wanted == set(session.execute(select(*_SPAN_COLUMNS).where(theirs)).all()):
-        return
+    stored = set(session.execute(select(*_SPAN_COLUMNS).where(theirs)).all())
+    if wanted == stored:
+        return set()
     session.execute(delete(SPANS).where(theirs))
     _insert_rows(session, SPANS, _SPAN_COLUMNS, sorted(wanted, key=_span_order))
+    return {span[1] for span in wanted ^ stored}
 
 
 def _span_order(span):
@@ -328,12 +334,13 @@ def _insert_rows(session: Session, table, columns, rows, batch: int = 5000) -> N
         session.execute(insert(table), [dict(zip(names, row, strict=True)) for row in rows[start:start + batch]])
 
 
-def refresh(session: Session, firm_ids) -> None:
-    """Bring the stored figures of these firms in line with their memberships (no commit). However many
-    firms, each statement has the same SQL: the ids and keys go in bound parameters (portal.db.among, _rows)."""
+def refresh(session: Session, firm_ids) -> set[int]:
+    """Bring the stored figures of these firms in line with their memberships (no commit); returns the firms
+    whose membership spans changed (their meetings count in other clusters now). However many firms, each
+    statement has the same SQL: the ids and keys go in bound parameters (portal.db.among, _rows)."""
     ids = sorted({i for i in firm_ids if i is not None})
     if not ids:
-        return
+        return set()
     unions = _kept_unions(session)
     # Lock the firms and their partners (PostgreSQL; SQLite has one writer anyway) so that two
     # transactions changing one firm's memberships, or the two firms of a pair, compute its figures one
@@ -359,8 +366,9 @@ def refresh(session: Session, firm_ids) -> None:
     if unions and (added or removed):
         deltas.update(_union_deltas(unions, wanted, stored, {firm for firm, *_ in added + removed}))
     _add_to_counts(session, deltas)
-    _refresh_spans(session, ids, wanted)
+    changed = _refresh_spans(session, ids, wanted)
     _refresh_pairs(session, ids, partnerships)
+    return changed
 
 
 def _delete_keys(session: Session, keys) -> None:
@@ -684,39 +692,83 @@ def _rebuild_requests(session: Session) -> None:
                 .where(*of_scope, *counted).group_by(*grouped, year)))
 
 
-# --- the programme's meeting figures -------------------------------------------------------------------
+# --- the meeting figures ------------------------------------------------------------------------------
 
 _FLAGS = MEETING_DIMENSIONS[1:]  # held, no_show, continued, agreed: the flags of a meeting request's key
 
 
-def meeting_keys_of(year: int, *flags: bool) -> list[tuple[int, str, str]]:
+def meeting_keys_of(year: int, held: bool, no_show: bool, continued: bool, agreed: bool,
+                    clusters: str = "") -> list[tuple[int, str, str]]:
     """(scope, dimension, bucket) a meeting request counts in: requested in the year of its matching day,
-    and held, no-show, continued, agreed there as its flags say; the programme's figures only."""
-    return [(PROGRAMME, dimension, bucket(year))
-            for dimension, counted in zip(MEETING_DIMENSIONS, (True, *flags), strict=True) if counted]
+    and held, no-show, continued, agreed there as its flags say; in the programme, and in each of
+    `clusters` (ids joined by commas: those one of its firms is a member of at the end of that year)."""
+    scopes = [PROGRAMME, *(int(cluster_id) for cluster_id in clusters.split(",") if cluster_id)]
+    return [(scope, dimension, bucket(year)) for scope in scopes
+            for dimension, counted in zip(MEETING_DIMENSIONS, (True, held, no_show, continued, agreed), strict=True)
+            if counted]
 
 
 def _wanted_meetings(session: Session, criteria) -> dict[int, tuple]:
-    """{meeting request id: (fiscal year, held, no-show, continued, agreed)} by the scorecard's definitions
-    (portal.scorecard.queries.meeting_rows), of those meeting `criteria`."""
+    """{meeting request id: (fiscal year, held, no-show, continued, agreed, clusters)} by the scorecard's
+    definitions (portal.scorecard.queries.meeting_rows, members_at_year_end), of those meeting `criteria`:
+    the clusters either firm is a member of at the end of the year, from their kept spans (refreshed first)."""
     from portal.scorecard.queries import meeting_rows
 
     rows = meeting_rows(None, criteria=criteria).subquery()
-    return {request_id: (fiscal_year(day), *(bool(flag) for flag in flags))
-            for request_id, day, *flags in session.execute(
-                select(rows.c.id, rows.c.day, *(rows.c[name] for name in _FLAGS)))}
+    found = session.execute(select(rows.c.id, rows.c.a, rows.c.b, rows.c.day, *(rows.c[name] for name in _FLAGS))).all()
+    if criteria:
+        firms = sorted({firm for _id, a, b, *_rest in found for firm in (a, b) if firm is not None})
+        of_firms = among(SPANS.c.firm_id, session=session, ids=firms)
+    else:  # every meeting request's (rebuild): the spans of every firm that sent or received one
+        of_firms = or_(SPANS.c.firm_id.in_(select(MeetingRequest.from_firm_id)),
+                       SPANS.c.firm_id.in_(select(MeetingRequest.to_firm_id)))
+    spans = {}
+    for firm_id, cluster_id, first, ended in session.execute(
+            select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(of_firms)):
+        spans.setdefault(firm_id, []).append((cluster_id, first, ended))
+    wanted = {}
+    for request_id, a, b, day, *flags in found:
+        year = fiscal_year(day)
+        clusters = sorted({cluster_id for firm in (a, b) for cluster_id, first, ended in spans.get(firm, ())
+                           if first <= year and (ended is None or year < ended)})
+        wanted[request_id] = (year, *(bool(flag) for flag in flags), ",".join(map(str, clusters)))
+    return wanted
 
 
 def refresh_meetings(session: Session, request_ids) -> None:
     """Bring the kept meeting figures of these meeting requests in line with their meetings, matching days,
-    slots and the two firms' outcomes (no commit), as refresh_requests() does for requests: locked first on
-    PostgreSQL (FOR NO KEY UPDATE, in id order), what each counts in now against its kept key."""
+    slots, the two firms' outcomes and kept membership spans (no commit), as refresh_requests() does for
+    requests: locked first on PostgreSQL (FOR NO KEY UPDATE, in id order), what each counts in now against
+    its kept key."""
     ids = sorted({i for i in request_ids if i is not None})
     if not ids:
         return
     _lock_rows(session, MeetingRequest.id, ids)
     wanted = _wanted_meetings(session, [among(MeetingRequest.id, session=session, ids=ids)])
     _refresh_kept(session, MEETING_KEYS, ids, wanted, meeting_keys_of)
+
+
+def _meetings_of_firms(session: Session, firm_ids) -> set[int]:
+    """The meeting requests these firms sent or received."""
+    if not firm_ids:
+        return set()
+    firm_ids = sorted(firm_ids)
+    return {request_id for column in (MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
+            for request_id in session.scalars(select(MeetingRequest.id).where(among(column, session=session,
+                                                                                  ids=firm_ids)))}
+
+
+def _lock_new_meetings_firms(session: Session) -> None:
+    """The two firms of each meeting request inserted in this transaction, locked FOR KEY SHARE (PostgreSQL),
+    before any firm is refreshed: a transaction changing one firm's memberships (refresh() locks it FOR
+    UPDATE) either commits first, and this one then reads its new spans, or waits for this one to commit,
+    and then finds this meeting among the firm's."""
+    new = sorted(session.info.pop(_NEW_MEETINGS, set()))
+    if new and session.get_bind().dialect.name == "postgresql":
+        firms = {firm for pair in session.execute(select(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
+                                                  .where(among(MeetingRequest.id, session=session, ids=new)))
+                 for firm in pair if firm is not None}
+        _lock_firms(session, firms, share=True)
 
 
 def _noted_meetings(session: Session) -> set[int]:
@@ -740,21 +792,22 @@ def _noted_meetings(session: Session) -> set[int]:
 
 
 def _rebuild_meetings(session: Session, batch: int = 5000) -> None:
-    """Every meeting request's kept key and the programme's meeting counts, recounted (rebuild(): the
-    counts table is empty of them by then)."""
+    """Every meeting request's kept key and the meeting counts, recounted (rebuild(): the counts table is
+    empty of them, and the spans are recounted, by then)."""
     session.execute(delete(MEETING_KEYS))
     wanted = _wanted_meetings(session, [])
     counts = Counter()
     rows = []
-    for request_id, (year, *flags) in sorted(wanted.items()):
-        rows.append(dict(request_id=request_id, year=year, **dict(zip(_FLAGS, flags, strict=True))))
-        counts.update(meeting_keys_of(year, *flags))
+    names = [column.name for column in MEETING_KEYS.c]
+    for request_id, values in sorted(wanted.items()):
+        rows.append(dict(zip(names, (request_id, *values), strict=True)))
+        counts.update(meeting_keys_of(*values))
         if len(rows) >= batch:
             session.execute(insert(MEETING_KEYS), rows)
             rows = []
     if rows:
         session.execute(insert(MEETING_KEYS), rows)
-    _insert_counts(session, PROGRAMME, Counter({(d, b): n for (_scope, d, b), n in counts.items()}))
+    _add_to_counts(session, counts)
 
 
 # --- which changes concern the figures, and when they are counted -----------------------------------
@@ -831,16 +884,19 @@ def _response_updated(mapper, connection, response):
 
 
 def _refresh_noted_firms(session):
-    """Before the transaction commits: flush what is left, then refresh every request and every firm noted
-    in it, once (requests first: every transaction takes its locks in that order)."""
+    """Before the transaction commits: flush what is left, then refresh every request, every firm and every
+    meeting request noted in it, once: requests, then firms, then meeting requests (every transaction takes
+    its locks in that order), the meetings last because they count in their firms' clusters, as the firms'
+    refreshed spans say (so those of the firms whose spans changed are refreshed too)."""
     session.flush()
     refresh_requests(session, session.info.pop(_REQUESTS, set()))
-    refresh_meetings(session, _noted_meetings(session))
+    _lock_new_meetings_firms(session)
     firm_ids, membership_ids = session.info.pop(_FIRMS, set()), session.info.pop(_MEMBERSHIPS, set())
     if membership_ids:
         firm_ids |= set(session.scalars(select(Membership.firm_id).where(
             among(Membership.id, session=session, ids=sorted(membership_ids)))))
-    refresh(session, firm_ids)
+    moved = refresh(session, firm_ids)
+    refresh_meetings(session, _noted_meetings(session) | _meetings_of_firms(session, moved))
 
 
 def _forget_noted_firms(session, transaction):
@@ -868,6 +924,7 @@ _MAPPER_EVENTS = [
     (Response, "after_delete", _response_written),
     (Response, "after_update", _response_updated),
     (MeetingRequest, "after_insert", _noting(_MEETINGS)),
+    (MeetingRequest, "after_insert", _noting(_NEW_MEETINGS)),
     (MeetingRequest, "after_delete", _noting(_MEETINGS)),
     (MeetingRequest, "after_update", _noting(_MEETINGS, "event_id", "from_firm_id", "to_firm_id")),
     (Meeting, "after_insert", _meeting_written),

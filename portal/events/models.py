@@ -307,9 +307,11 @@ class MeetingRequest(TimestampMixin, db.Model):
     sender: Mapped[Registration] = relationship(foreign_keys=[from_registration_id], lazy="joined")
     receiver: Mapped[Registration] = relationship(foreign_keys=[to_registration_id], lazy="joined")
 
-    # By firms: an outcome between two firms finds their meetings (the kept "agreed" figure, portal.admin.rollup).
+    # By firms: an outcome between two firms finds their meetings (the kept "agreed" figure), and a firm whose
+    # memberships changed finds its meetings as either side (each cluster's kept figures, portal.admin.rollup).
     __table_args__ = (Index("ix_meeting_requests_event_status", "event_id", "status"),
-                      Index("ix_meeting_requests_firms", "from_firm_id", "to_firm_id"))
+                      Index("ix_meeting_requests_firms", "from_firm_id", "to_firm_id"),
+                      Index("ix_meeting_requests_to_firm", "to_firm_id"))
 
     @property
     def is_pending(self) -> bool:

@@ -71,13 +71,13 @@ def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
 
 
 def probes_per_firm(cluster_ids) -> bool:
-    """Whether the firms given to members_at_year_end (the meetings' and the active window's parts) look
-    their spans up one by one (firm_spans): on PostgreSQL, for every cluster. It hashed every member of
-    every cluster (190,000 spans at 100,000 firms) to match a few thousand firms, in each of those parts
-    and the follow-ups' (which probe on PostgreSQL whatever the scope: _followups_by_cluster): the whole
-    table 408 -> 312 and 469 -> 379 ms (p50 of two runs, old and new alternately in one process, on a slow
-    machine; SQLite keeps its SQL). For one cluster its spans are read from ix_result_member_spans_cluster,
-    which the probes did not beat (220 against 236 ms for the largest)."""
+    """Whether the firms given to members_at_year_end (the active window's part) look their spans up one
+    by one (firm_spans): on PostgreSQL, for every cluster. It hashed every member of every cluster (190,000
+    spans at 100,000 firms) to match a few thousand firms, in each such part (the meetings' too, before they
+    were kept counted) and the follow-ups' (which probe on PostgreSQL whatever the scope:
+    _followups_by_cluster): the whole table 408 -> 312 and 469 -> 379 ms (p50 of two runs, old and new
+    alternately in one process, on a slow machine; SQLite keeps its SQL). For one cluster its spans are read
+    from ix_result_member_spans_cluster, which the probes did not beat (220 against 236 ms for the largest)."""
     return cluster_ids is None and db.session.get_bind().dialect.name == "postgresql"
 
 
@@ -178,17 +178,35 @@ def programme_funnel(year: int, figures: dashboard.Figures | None = None, meetin
 def programme_meetings(year: int) -> tuple:
     """(requested, held, no-show, continued, agreed) of every meeting of the year's matching days, once: the
     counts portal.admin.rollup keeps of meeting_rows' flags (one small query)."""
-    found = dict(db.session.execute(
-        select(ResultCount.dimension, ResultCount.firms)
-        .where(ResultCount.scope == PROGRAMME, ResultCount.dimension.in_(MEETING_DIMENSIONS),
-               ResultCount.bucket == str(year))).all())
-    return tuple(int(found.get(dimension) or 0) for dimension in MEETING_DIMENSIONS)
+    return kept_meetings(year, [PROGRAMME]).get(PROGRAMME, (0,) * len(MEETING_DIMENSIONS))
+
+
+def kept_meetings(year: int, scopes=None) -> dict[int, tuple]:
+    """{scope: (requested, held, no-show, continued, agreed)} of the year's matching days, for the programme
+    (scope 0) or a cluster (its id), from the counts portal.admin.rollup keeps (one small query): a meeting
+    counts for each cluster one of its firms is a member of at the end of the year, once. `scopes`: those
+    wanted (every cluster's when None); a scope with no meeting is left out."""
+    found = {scope: tuple(int(n or 0) for n in numbers)
+             for _what, scope, *numbers in db.session.execute(_kept_meetings(year, scopes))}
+    return {scope: numbers for scope, numbers in found.items() if any(numbers)}
+
+
+def _kept_meetings(year: int, scopes):
+    """(MEETINGS, scope, requested, held, no-show, continued, agreed) of each scope (kept_meetings): the
+    kept counts of the year, one row a scope; a part of _member_figures' statement too."""
+    counts = ResultCount.__table__.c
+    wanted = counts.scope > PROGRAMME if scopes is None else counts.scope.in_(list(scopes))
+    return (select(sql_constant(MEETINGS).label("what"), counts.scope,
+                   *(func.sum(case((counts.dimension == sql_constant(dimension), counts.firms), else_=0))
+                     for dimension in MEETING_DIMENSIONS))
+            .where(wanted, counts.dimension.in_(MEETING_DIMENSIONS), counts.bucket == str(year))
+            .group_by(counts.scope))
 
 
 def cluster_funnels(year: int, cluster_ids=None) -> dict[int, Funnel]:
     """{cluster id: Funnel} for every cluster (or those given) with anything to count, in three queries."""
     funnels = _request_funnels(year, cluster_ids)
-    for cluster_id, found in _member_figures(year, None, cluster_ids)[MEETINGS].items():
+    for cluster_id, found in kept_meetings(year, cluster_ids).items():
         _set_meetings(funnels.setdefault(cluster_id, Funnel()), found)
     return funnels
 
@@ -243,13 +261,12 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
     FOLLOWUPS: {cluster id: (answered, sent)}}. Each part that needs memberships asks for those of its own
-    firms only (the year's meeting firms, the firms active in the window, the firms asked), a few entries
-    each of the partial index: every member of every cluster at the year's end is some 300,000 keys at
-    100,000 firms, which cost more to gather than all the parts together. The pairs are kept counted
-    (ResultPairKey)."""
+    firms only (the firms active in the window, the firms asked), a few entries each of the partial index:
+    every member of every cluster at the year's end is some 300,000 keys at 100,000 firms, which cost more
+    to gather than all the parts together. The meetings and the pairs are kept counted (kept_meetings,
+    ResultPairKey)."""
     found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
-    rows = meeting_rows(year).cte("meeting_rows")
-    parts = [_meetings_by_cluster(year, cluster_ids, rows), _active_by_cluster(year, now, cluster_ids),
+    parts = [_kept_meetings(year, cluster_ids), _active_by_cluster(year, now, cluster_ids),
              _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids)]
     for what, cluster_id, *numbers in db.session.execute(union_all(*parts)):
         if what == MEETINGS:
@@ -288,23 +305,6 @@ def _followups_by_cluster(year: int, cluster_ids):
             .group_by(cluster))
 
 
-def _meetings_by_cluster(year: int, cluster_ids, rows):
-    """(MEETINGS, cluster id, requested, held, no-show, continued, agreed): a meeting counts for each
-    cluster one of its firms is a member of, once: by its sender's clusters, and by its receiver's clusters
-    that are not the sender's too (an anti-join on (firm, cluster): a UNION that took the pairs apart again
-    sorted 21,000 whole rows at 100,000 firms). `rows`: the year's meeting_rows, as a CTE."""
-    members = members_at_year_end(year, cluster_ids, union(select(rows.c.a), select(rows.c.b))).cte(
-        "meeting_members")
-    sender = members.alias("sender_clusters")
-    by_sender = select(members.c.cluster_id, rows).join(members, members.c.firm_id == rows.c.a)
-    by_receiver = (select(members.c.cluster_id, rows).join(members, members.c.firm_id == rows.c.b)
-                   .where(~exists().where(sender.c.firm_id == rows.c.a, sender.c.cluster_id == members.c.cluster_id)))
-    per_cluster = union_all(by_sender, by_receiver).subquery()
-    return (select(sql_constant(MEETINGS).label("what"), per_cluster.c.cluster_id, func.count(),
-                   *_meeting_sums(per_cluster))
-            .group_by(per_cluster.c.cluster_id))
-
-
 def meeting_rows(year: int | None, cumulative: bool = False, criteria=()):
     """One row per meeting request sent for a matching day of `year` (of `year` or before, when
     `cumulative`; of any year when None) and meeting `criteria`: its two firms, the matching day, and 0/1
@@ -334,10 +334,6 @@ def meeting_rows(year: int | None, cumulative: bool = False, criteria=()):
             .outerjoin(Meeting, Meeting.request_id == MeetingRequest.id)
             .outerjoin(Slot, Slot.id == Meeting.slot_id)
             .where(*days, *criteria))
-
-
-def _meeting_sums(rows):
-    return [func.coalesce(func.sum(rows.c[name]), 0) for name in ("held", "no_show", "continued", "agreed")]
 
 
 def _set_meetings(funnel: Funnel, found) -> None:
@@ -422,7 +418,8 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
         funnels.pop(None, None)
     found = _member_figures(year, now, cluster_ids)
     for cluster_id, meetings in found[MEETINGS].items():
-        _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
+        if any(meetings):
+            _set_meetings(funnels.setdefault(cluster_id, Funnel()), meetings)
     active, pairs = found[ACTIVE], found[PAIRS]
     for cluster_id, card in cards.items():
         card.members, card.members_before = members.get(cluster_id, 0), before.get(cluster_id, 0)
@@ -450,7 +447,7 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
         select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
         select(met.c.a), select(met.c.b))
     members = members_at_year_end(year, cluster_ids, active).subquery()
-    zeros = [sql_constant(0)] * 4  # the shape of the meetings' rows
+    zeros = [sql_constant(0)] * 4  # the shape of the kept meetings' rows
     return (select(sql_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
             .group_by(members.c.cluster_id))
 
