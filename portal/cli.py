@@ -240,7 +240,8 @@ results_cli = AppGroup("results", help="Programme results: the counts kept behin
 
 @results_cli.command("rebuild")
 def results_rebuild():
-    """Recount the results' kept figures: members, partner pairs, requests, meetings (after a bulk load or a repair)."""
+    """Recount the results' kept figures: members, partner pairs, requests, meetings, follow-ups (after a bulk
+    load or a repair)."""
     from portal.admin.dashboard import member_counts
     from portal.admin.rollup import rebuild
     from portal.db import utcnow

@@ -23,7 +23,9 @@ the difference before the transaction commits. So are the meeting figures, per m
 (ResultMeetingKey), for the programme and for each cluster one of its two firms is a member of at the end
 of the year: its meeting, its matching day, its meeting's slot, and any outcome between its two firms note
 it, a refresh that changes a firm's membership spans notes the firm's meeting requests, and
-refresh_meetings() recounts them, after the firms.
+refresh_meetings() recounts them, after the firms. And each cluster's follow-up figures, per question sent
+(ResultFollowUpKey): a question made, sent, answered, moved or deleted notes it, a refresh that changes its
+firm's spans notes the firm's questions, and refresh_followups() recounts them, last.
 
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
@@ -59,6 +61,7 @@ from sqlalchemy.orm import Session
 
 from portal.admin.models import (
     DIMENSIONS,
+    FOLLOWUP_DIMENSIONS,
     JOINED,
     LEFT,
     MEETING_DIMENSIONS,
@@ -71,6 +74,7 @@ from portal.admin.models import (
     REQUEST_DIMENSIONS,
     ResultCount,
     ResultFirmKey,
+    ResultFollowUpKey,
     ResultMeetingKey,
     ResultMemberSpan,
     ResultPairKey,
@@ -82,11 +86,13 @@ from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import among
 from portal.events.models import Event, Meeting, MeetingRequest, Slot
 from portal.firms.models import Firm
+from portal.followup.models import FollowUp
 from portal.thai import fiscal_year
 
 KEYS, COUNTS, UNIONS, PAIRS, SPANS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
                                       ResultPairKey.__table__, ResultMemberSpan.__table__)
-REQUEST_KEYS, MEETING_KEYS = ResultRequestKey.__table__, ResultMeetingKey.__table__
+REQUEST_KEYS, MEETING_KEYS, FOLLOWUP_KEYS = (ResultRequestKey.__table__, ResultMeetingKey.__table__,
+                                            ResultFollowUpKey.__table__)
 _PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
 _SPAN_COLUMNS = (SPANS.c.cluster_id, SPANS.c.firm_id, SPANS.c.first_year, SPANS.c.ended_year, SPANS.c.positions)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
@@ -96,7 +102,8 @@ _REQUESTS = "results_rollup_requests"
 _MEETINGS, _EVENTS, _SLOTS, _PAIRS = ("results_rollup_meetings", "results_rollup_events", "results_rollup_slots",
                                       "results_rollup_pairs")
 _NEW_MEETINGS = "results_rollup_new_meetings"  # meeting requests inserted: their firms are locked (a race)
-_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS)
+_FOLLOWUPS = "results_rollup_followups"
+_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS, _FOLLOWUPS)
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
 
@@ -567,16 +574,16 @@ def _add_to_counts(session: Session, deltas: Counter) -> None:
 
 def rebuild(session: Session, batch: int = 5000) -> int:
     """Recompute every stored figure and membership span from the memberships, the partner pairs from them
-    and the outcomes, the request figures from the requests and responses, and the programme's meeting
-    figures from the meetings, in the caller's transaction; returns the number of firm figures. For after
-    bulk loads that bypass the ORM, and to repair by hand."""
+    and the outcomes, the request figures from the requests and responses, and the meeting and follow-up
+    figures from the meetings and questions and the new spans, in the caller's transaction; returns the
+    number of firm figures. For after bulk loads that bypass the ORM, and to repair by hand."""
     # The unions first, share-locked as a refresh does: keep_union() (which holds result_unions while it
     # reads the keys) then either gives up at once or finishes before this locks the keys; no deadlock.
     unions = _kept_unions(session)
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
         session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans, "
-                             "result_request_keys, result_meeting_keys IN ACCESS EXCLUSIVE MODE"))
+                             "result_request_keys, result_meeting_keys, result_followup_keys IN ACCESS EXCLUSIVE MODE"))
     for table in (COUNTS, KEYS, PAIRS, SPANS):
         session.execute(delete(table))
     pending, spans, total = [], [], 0
@@ -602,6 +609,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
                  sorted(pair_keys_of(member_spans(_member_keys(session)), _partnerships(session))), batch)
     _rebuild_requests(session)
     _rebuild_meetings(session, batch)
+    _rebuild_followups(session, batch)
     return total
 
 
@@ -717,22 +725,32 @@ def _wanted_meetings(session: Session, criteria) -> dict[int, tuple]:
     rows = meeting_rows(None, criteria=criteria).subquery()
     found = session.execute(select(rows.c.id, rows.c.a, rows.c.b, rows.c.day, *(rows.c[name] for name in _FLAGS))).all()
     if criteria:
-        firms = sorted({firm for _id, a, b, *_rest in found for firm in (a, b) if firm is not None})
-        of_firms = among(SPANS.c.firm_id, session=session, ids=firms)
+        spans = _spans_of(session, sorted({firm for _id, a, b, *_rest in found for firm in (a, b)}))
     else:  # every meeting request's (rebuild): the spans of every firm that sent or received one
-        of_firms = or_(SPANS.c.firm_id.in_(select(MeetingRequest.from_firm_id)),
-                       SPANS.c.firm_id.in_(select(MeetingRequest.to_firm_id)))
+        spans = _spans_of(session, or_(SPANS.c.firm_id.in_(select(MeetingRequest.from_firm_id)),
+                                       SPANS.c.firm_id.in_(select(MeetingRequest.to_firm_id))))
+    return {request_id: (year, *(bool(flag) for flag in flags), _clusters_at_year_end(spans, (a, b), year))
+            for request_id, a, b, day, *flags in found for year in (fiscal_year(day),)}
+
+
+def _spans_of(session: Session, firms) -> dict[int, list[tuple[int, int, int | None]]]:
+    """{firm id: [(cluster id, first year, year ended or None)]} of the kept membership spans of `firms`
+    (a list of ids, or a criterion on ResultMemberSpan)."""
+    if isinstance(firms, list):
+        firms = among(SPANS.c.firm_id, session=session, ids=[firm for firm in firms if firm is not None])
     spans = {}
     for firm_id, cluster_id, first, ended in session.execute(
-            select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(of_firms)):
+            select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(firms)):
         spans.setdefault(firm_id, []).append((cluster_id, first, ended))
-    wanted = {}
-    for request_id, a, b, day, *flags in found:
-        year = fiscal_year(day)
-        clusters = sorted({cluster_id for firm in (a, b) for cluster_id, first, ended in spans.get(firm, ())
-                           if first <= year and (ended is None or year < ended)})
-        wanted[request_id] = (year, *(bool(flag) for flag in flags), ",".join(map(str, clusters)))
-    return wanted
+    return spans
+
+
+def _clusters_at_year_end(spans, firms, year: int) -> str:
+    """The clusters one of `firms` is a member of at the end of `year`, by their spans (_spans_of): ids in
+    ascending order joined by commas, as the kept keys hold them."""
+    return ",".join(str(cluster_id) for cluster_id in sorted(
+        {cluster_id for firm in firms for cluster_id, first, ended in spans.get(firm, ())
+         if first <= year and (ended is None or year < ended)}))
 
 
 def refresh_meetings(session: Session, request_ids) -> None:
@@ -762,7 +780,9 @@ def _lock_new_meetings_firms(session: Session) -> None:
     """The two firms of each meeting request inserted in this transaction, locked FOR KEY SHARE (PostgreSQL),
     before any firm is refreshed: a transaction changing one firm's memberships (refresh() locks it FOR
     UPDATE) either commits first, and this one then reads its new spans, or waits for this one to commit,
-    and then finds this meeting among the firm's."""
+    and then finds this meeting among the firm's. A meeting request's firms are copies, without a foreign
+    key; a follow-up question's firm has one, whose check takes that lock when a question is made, and a
+    question already there is locked by the refresh of its firm, which recounts it (refresh_followups)."""
     new = sorted(session.info.pop(_NEW_MEETINGS, set()))
     if new and session.get_bind().dialect.name == "postgresql":
         firms = {firm for pair in session.execute(select(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
@@ -794,19 +814,67 @@ def _noted_meetings(session: Session) -> set[int]:
 def _rebuild_meetings(session: Session, batch: int = 5000) -> None:
     """Every meeting request's kept key and the meeting counts, recounted (rebuild(): the counts table is
     empty of them, and the spans are recounted, by then)."""
-    session.execute(delete(MEETING_KEYS))
-    wanted = _wanted_meetings(session, [])
+    _rebuild_kept(session, MEETING_KEYS, _wanted_meetings(session, []), meeting_keys_of, batch)
+
+
+# --- each cluster's follow-up figures ---------------------------------------------------------------------
+
+def followup_keys_of(year: int, answered: bool, clusters: str = "") -> list[tuple[int, str, str]]:
+    """(scope, dimension, bucket) a follow-up question sent in `year` counts in: asked, and answered when it
+    was, in each of `clusters` (ids joined by commas: those its firm is a member of at the end of the year)."""
+    dimensions = FOLLOWUP_DIMENSIONS if answered else FOLLOWUP_DIMENSIONS[:1]
+    return [(int(cluster_id), dimension, bucket(year)) for cluster_id in clusters.split(",") if cluster_id
+            for dimension in dimensions]
+
+
+def _wanted_followups(session: Session, criteria) -> dict[int, tuple]:
+    """{follow-up id: (fiscal year sent, answered, clusters)} of the questions sent that meet `criteria`, by
+    the scorecard's definitions: the Bangkok date it was sent on, answered whenever, its firm's clusters at
+    the end of that year (from the kept spans, refreshed first)."""
+    found = session.execute(select(FollowUp.id, FollowUp.firm_id, FollowUp.sent_at, FollowUp.answered_at)
+                            .where(FollowUp.sent_at.is_not(None), *criteria)).all()
+    if criteria:
+        spans = _spans_of(session, sorted({firm_id for _id, firm_id, *_rest in found}))
+    else:  # every question's (rebuild): the spans of every firm asked
+        spans = _spans_of(session, SPANS.c.firm_id.in_(select(FollowUp.firm_id)))
+    return {followup_id: (year, answered_at is not None, _clusters_at_year_end(spans, (firm_id,), year))
+            for followup_id, firm_id, sent_at, answered_at in found for year in (fiscal_year(sent_at),)}
+
+
+def refresh_followups(session: Session, followup_ids) -> None:
+    """Bring the kept follow-up figures of these questions in line with them and their firms' kept spans (no
+    commit), as refresh_meetings() does for meeting requests."""
+    ids = sorted({i for i in followup_ids if i is not None})
+    if not ids:
+        return
+    _lock_rows(session, FollowUp.id, ids)
+    wanted = _wanted_followups(session, [among(FollowUp.id, session=session, ids=ids)])
+    _refresh_kept(session, FOLLOWUP_KEYS, ids, wanted, followup_keys_of)
+
+
+def _followups_of_firms(session: Session, firm_ids) -> set[int]:
+    """The follow-up questions sent to these firms."""
+    if not firm_ids:
+        return set()
+    return set(session.scalars(select(FollowUp.id).where(among(FollowUp.firm_id, session=session,
+                                                                ids=sorted(firm_ids)))))
+
+
+def _rebuild_followups(session: Session, batch: int = 5000) -> None:
+    """Every question's kept key and each cluster's follow-up counts, recounted (rebuild(): the counts table
+    is empty of them, and the spans are recounted, by then)."""
+    _rebuild_kept(session, FOLLOWUP_KEYS, _wanted_followups(session, []), followup_keys_of, batch)
+
+
+def _rebuild_kept(session: Session, table, wanted: dict, keys_of, batch: int) -> None:
+    """Every row of a kept table (an id, then what it counts in) written anew from `wanted` ({id: values}),
+    and the counts of the keys (keys_of(*values)) added (the counts table is empty of them by then)."""
+    session.execute(delete(table))
     counts = Counter()
-    rows = []
-    names = [column.name for column in MEETING_KEYS.c]
-    for request_id, values in sorted(wanted.items()):
-        rows.append(dict(zip(names, (request_id, *values), strict=True)))
-        counts.update(meeting_keys_of(*values))
-        if len(rows) >= batch:
-            session.execute(insert(MEETING_KEYS), rows)
-            rows = []
-    if rows:
-        session.execute(insert(MEETING_KEYS), rows)
+    for values in wanted.values():
+        counts.update(keys_of(*values))
+    _insert_rows(session, table, list(table.c), [(row_id, *values) for row_id, values in sorted(wanted.items())],
+                 batch)
     _add_to_counts(session, counts)
 
 
@@ -884,10 +952,11 @@ def _response_updated(mapper, connection, response):
 
 
 def _refresh_noted_firms(session):
-    """Before the transaction commits: flush what is left, then refresh every request, every firm and every
-    meeting request noted in it, once: requests, then firms, then meeting requests (every transaction takes
-    its locks in that order), the meetings last because they count in their firms' clusters, as the firms'
-    refreshed spans say (so those of the firms whose spans changed are refreshed too)."""
+    """Before the transaction commits: flush what is left, then refresh every request, every firm, every
+    meeting request and every follow-up question noted in it, once: requests, then firms, then meeting
+    requests, then questions (every transaction takes its locks in that order), the meetings and questions
+    after the firms because they count in their firms' clusters, as the firms' refreshed spans say (so those
+    of the firms whose spans changed are refreshed too)."""
     session.flush()
     refresh_requests(session, session.info.pop(_REQUESTS, set()))
     _lock_new_meetings_firms(session)
@@ -897,6 +966,7 @@ def _refresh_noted_firms(session):
             among(Membership.id, session=session, ids=sorted(membership_ids)))))
     moved = refresh(session, firm_ids)
     refresh_meetings(session, _noted_meetings(session) | _meetings_of_firms(session, moved))
+    refresh_followups(session, session.info.pop(_FOLLOWUPS, set()) | _followups_of_firms(session, moved))
 
 
 def _forget_noted_firms(session, transaction):
@@ -932,6 +1002,9 @@ _MAPPER_EVENTS = [
     (Meeting, "after_update", _meeting_updated),
     (Event, "after_update", _noting(_EVENTS, "starts_on")),
     (Slot, "after_update", _noting(_SLOTS, "starts_at")),
+    (FollowUp, "after_insert", _noting(_FOLLOWUPS)),
+    (FollowUp, "after_delete", _noting(_FOLLOWUPS)),
+    (FollowUp, "after_update", _noting(_FOLLOWUPS, "sent_at", "answered_at", "firm_id")),
 ]
 
 

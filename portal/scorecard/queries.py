@@ -21,7 +21,15 @@ from decimal import Decimal
 from sqlalchemy import and_, case, exists, func, lateral, literal_column, or_, select, true, union, union_all
 
 from portal.admin import dashboard
-from portal.admin.models import MEETING_DIMENSIONS, PROGRAMME, ResultCount, ResultMemberSpan, ResultPairKey
+from portal.admin.models import (
+    MEETING_DIMENSIONS,
+    PROGRAMME,
+    QUESTIONS,
+    REPLIES,
+    ResultCount,
+    ResultMemberSpan,
+    ResultPairKey,
+)
 from portal.clusters.models import Position
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import utcnow
@@ -73,11 +81,11 @@ def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
 def probes_per_firm(cluster_ids) -> bool:
     """Whether the firms given to members_at_year_end (the active window's part) look their spans up one
     by one (firm_spans): on PostgreSQL, for every cluster. It hashed every member of every cluster (190,000
-    spans at 100,000 firms) to match a few thousand firms, in each such part (the meetings' too, before they
-    were kept counted) and the follow-ups' (which probe on PostgreSQL whatever the scope:
-    _followups_by_cluster): the whole table 408 -> 312 and 469 -> 379 ms (p50 of two runs, old and new
-    alternately in one process, on a slow machine; SQLite keeps its SQL). For one cluster its spans are read
-    from ix_result_member_spans_cluster, which the probes did not beat (220 against 236 ms for the largest)."""
+    spans at 100,000 firms) to match a few thousand firms, in each such part (the meetings' and the
+    follow-ups' too, before they were kept counted): the whole table 408 -> 312 and 469 -> 379 ms (p50 of
+    two runs, old and new alternately in one process, on a slow machine; SQLite keeps its SQL). For one
+    cluster its spans are read from ix_result_member_spans_cluster, which the probes did not beat (220
+    against 236 ms for the largest)."""
     return cluster_ids is None and db.session.get_bind().dialect.name == "postgresql"
 
 
@@ -90,14 +98,11 @@ def firm_spans(firm, year: int, cluster_ids=None):
                    .offset(0), name="held_spans")
 
 
-def member_at_year_end(year: int, cluster_ids=None, firms_drive: bool = False):
+def member_at_year_end(year: int, cluster_ids=None):
     """Criteria on ResultMemberSpan: the span holds at the end of `year`, in one of `cluster_ids` (None:
-    any cluster). `firms_drive`: the clusters are only a filter ("+ 0" on the column), so that the rows
-    joined to the spans (a year's questions, say) drive the join, each probing its firm's spans, rather
-    than the planner walking a large cluster's spans and probing the other side for each."""
+    any cluster)."""
     spans = SPANS.c
-    cluster = spans.cluster_id + 0 if firms_drive else spans.cluster_id
-    scope = [] if cluster_ids is None else [cluster.in_(list(cluster_ids))]
+    scope = [] if cluster_ids is None else [spans.cluster_id.in_(list(cluster_ids))]
     return [*scope, spans.first_year <= year, or_(spans.ended_year.is_(None), spans.ended_year > year)]
 
 
@@ -194,12 +199,18 @@ def kept_meetings(year: int, scopes=None) -> dict[int, tuple]:
 def _kept_meetings(year: int, scopes):
     """(MEETINGS, scope, requested, held, no-show, continued, agreed) of each scope (kept_meetings): the
     kept counts of the year, one row a scope; a part of _member_figures' statement too."""
+    return _kept_by_scope(MEETINGS, MEETING_DIMENSIONS, year, scopes)
+
+
+def _kept_by_scope(what: str, dimensions, year: int, scopes):
+    """(what, scope, the count of each of `dimensions`, zeros up to five numbers) of each scope (every
+    cluster's when None), one row a scope, from the year's kept counts: the shape of _member_figures' parts."""
     counts = ResultCount.__table__.c
     wanted = counts.scope > PROGRAMME if scopes is None else counts.scope.in_(list(scopes))
-    return (select(sql_constant(MEETINGS).label("what"), counts.scope,
+    return (select(sql_constant(what).label("what"), counts.scope,
                    *(func.sum(case((counts.dimension == sql_constant(dimension), counts.firms), else_=0))
-                     for dimension in MEETING_DIMENSIONS))
-            .where(wanted, counts.dimension.in_(MEETING_DIMENSIONS), counts.bucket == str(year))
+                     for dimension in dimensions), *[sql_constant(0)] * (5 - len(dimensions)))
+            .where(wanted, counts.dimension.in_(dimensions), counts.bucket == str(year))
             .group_by(counts.scope))
 
 
@@ -260,11 +271,11 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
     """The figures that need each cluster's members at the end of `year`, in one statement:
     {MEETINGS: {cluster id: (requested, held, no-show, continued, agreed)},
     ACTIVE: {cluster id: active members}, PAIRS: {cluster id: distinct partner pairs},
-    FOLLOWUPS: {cluster id: (answered, sent)}}. Each part that needs memberships asks for those of its own
-    firms only (the firms active in the window, the firms asked), a few entries each of the partial index:
-    every member of every cluster at the year's end is some 300,000 keys at 100,000 firms, which cost more
-    to gather than all the parts together. The meetings and the pairs are kept counted (kept_meetings,
-    ResultPairKey)."""
+    FOLLOWUPS: {cluster id: (answered, sent)}}. The active members are counted here: they need the members
+    of the firms active in the window only, a few entries each of the partial index (every member of every
+    cluster at the year's end is some 300,000 keys at 100,000 firms, which cost more to gather than all the
+    parts together). The meetings, the pairs and the follow-ups are kept counted (kept_meetings,
+    ResultPairKey, ResultFollowUpKey)."""
     found = {MEETINGS: {}, ACTIVE: {}, PAIRS: {}, FOLLOWUPS: {}}
     parts = [_kept_meetings(year, cluster_ids), _active_by_cluster(year, now, cluster_ids),
              _pairs_by_cluster(year, cluster_ids), _followups_by_cluster(year, cluster_ids)]
@@ -280,29 +291,9 @@ def _member_figures(year: int, now: datetime | None, cluster_ids=None) -> dict[s
 
 def _followups_by_cluster(year: int, cluster_ids):
     """(FOLLOWUPS, cluster id, answered, sent): the follow-up questions (portal/followup) sent in `year`
-    (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever):
-    each question of the year joined to its firm's kept spans that hold at the year's end (a few entries
-    each of ix_result_member_spans_firm)."""
-    from portal.followup.models import FollowUp
-
-    first, last = year_days(year)
-    start = datetime.combine(first, time(), BANGKOK)
-    end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
-    spans = SPANS.c
-    if db.session.get_bind().dialect.name == "postgresql":
-        # Each question probes its firm's spans, for one cluster too (with SQLite's "+ 0" PostgreSQL read
-        # every span: 227 -> 209 ms for the largest cluster's statement, alternately in one process).
-        held = firm_spans(FollowUp.firm_id, year, cluster_ids)
-        cluster, join, held_then = held.c.cluster_id, (held, true()), []
-    else:
-        # The year's questions drive the join, each probing its firm's spans; SQLite would otherwise walk
-        # the largest cluster's 33,000 spans and probe the questions of each (126 against 77 ms).
-        cluster, join = spans.cluster_id, (SPANS, spans.firm_id == FollowUp.firm_id)
-        held_then = member_at_year_end(year, cluster_ids, firms_drive=True)
-    return (select(sql_constant(FOLLOWUPS).label("what"), cluster, func.count(FollowUp.answered_at),
-                   func.count(FollowUp.id), *[sql_constant(0)] * 3)
-            .join(*join).where(FollowUp.sent_at >= start, FollowUp.sent_at < end, *held_then)
-            .group_by(cluster))
+    (Bangkok dates) to its members at the end of `year`, and how many of those were answered (whenever),
+    from the counts portal.admin.rollup keeps (ResultFollowUpKey)."""
+    return _kept_by_scope(FOLLOWUPS, (REPLIES, QUESTIONS), year, cluster_ids)
 
 
 def meeting_rows(year: int | None, cumulative: bool = False, criteria=()):
