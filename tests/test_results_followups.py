@@ -5,14 +5,13 @@ that is the cluster's member at the end of that year; answered whenever): after 
 (approved, left, removed, moved to another year or cluster); after `flask results rebuild`; after the
 migration that creates them on a database with questions already; and when a question is sent while its firm
 leaves a cluster in another transaction (PostgreSQL)."""
-import random
 from datetime import datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
 
 from portal.admin import rollup
-from portal.admin.models import FOLLOWUP_DIMENSIONS, ResultCount, ResultFollowUpKey
+from portal.admin.models import FOLLOWUP_DIMENSIONS, ResultFollowUpKey
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from portal.followup import services as followups
@@ -22,7 +21,14 @@ from portal.thai import BANGKOK, fiscal_year
 from tests import scorecard_world
 from tests.conftest import PG_URL
 from tests.test_migrations import empty_app  # noqa: F401  (fixture: an app on an empty database)
-from tests.test_results_meetings import MEMBERSHIP_CHANGES, change_membership, members_at_year_end
+from tests.test_results_meetings import (
+    MEMBERSHIP_CHANGES,
+    change_membership,
+    kept_rows,
+    members_at_year_end,
+    migrated_world,
+    random_changes,
+)
 from tests.test_results_rollup import commit_while_the_other_waits
 
 # Moments around the ends of fiscal years 2564 and 2565 (Bangkok), and inside them
@@ -56,12 +62,8 @@ def assert_followups_match():
         assert kept(year) == counted_afresh(year), year
 
 
-def kept_rows():
-    keys = set(db.session.execute(select(ResultFollowUpKey.__table__)).all())
-    counts = {(s, d, b): n for s, d, b, n in db.session.execute(
-        select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-        .where(ResultCount.dimension.in_(FOLLOWUP_DIMENSIONS))) if n}
-    return keys, counts
+def kept_followup_rows():
+    return kept_rows(ResultFollowUpKey.__table__, FOLLOWUP_DIMENSIONS)
 
 
 def step(rng, firms) -> str:
@@ -97,21 +99,10 @@ def step(rng, firms) -> str:
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kept_followup_counts_equal_a_fresh_count_after_random_changes(app, seed):
     with app.test_request_context("/"):
-        world = scorecard_world.build()
-        firms = list(world["firms"].values())
-        rng, done, seen = random.Random(seed), set(), set()
-        for _ in range(120):
-            done.add(step(rng, firms))
-            db.session.commit()
-            assert_followups_match()
-            seen |= {(scope, dimension) for scope, dimension, _year in kept_rows()[1]}
-        assert {"ask", "send", "answer", "move", "other firm", "gone", *MEMBERSHIP_CHANGES} <= done
-        assert {dimension for _scope, dimension in seen} == set(FOLLOWUP_DIMENSIONS)
-        assert {scope for scope, _dimension in seen} >= {world["betta"], world["cosplay"]}
-        before = kept_rows()
-        rollup.rebuild(db.session)
-        db.session.commit()
-        assert kept_rows() == before
+        world, done, seen = random_changes(seed, step, assert_followups_match, kept_followup_rows)
+    assert {"ask", "send", "answer", "move", "other firm", "gone", *MEMBERSHIP_CHANGES} <= done
+    assert {dimension for _scope, dimension in seen} == set(FOLLOWUP_DIMENSIONS)
+    assert {scope for scope, _dimension in seen} >= {world["betta"], world["cosplay"]}
 
 
 def _ask(firms, name, when, answered=False):
@@ -123,12 +114,7 @@ def test_migration_counts_the_questions_already_there(empty_app):  # noqa: F811
     from flask_migrate import downgrade, upgrade
 
     with empty_app.app_context():
-        upgrade()
-        from portal.seed.reference import load_clusters, load_provinces
-
-        load_provinces()
-        load_clusters()
-        world = scorecard_world.build()
+        world = migrated_world()
         firms = world["firms"]
         _ask(firms, "A", MOMENTS[3], answered=True)  # betta and cosplay, the last minute of 2564
         _ask(firms, "B", MOMENTS[1])  # betta, the first minute of 2564

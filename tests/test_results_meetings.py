@@ -79,11 +79,12 @@ def assert_meetings_match():
         assert queries.kept_meetings(year) == clusters_counted_afresh(year), year
 
 
-def kept_rows():
-    keys = set(db.session.execute(select(ResultMeetingKey.__table__)).all())
+def kept_rows(table=ResultMeetingKey.__table__, dimensions=MEETING_DIMENSIONS):
+    """(the kept keys of `table`, {(scope, dimension, bucket): count} of the counts of `dimensions`)."""
+    keys = set(db.session.execute(select(table)).all())
     counts = {(s, d, b): n for s, d, b, n in db.session.execute(
         select(ResultCount.scope, ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-        .where(ResultCount.dimension.in_(MEETING_DIMENSIONS))) if n}
+        .where(ResultCount.dimension.in_(dimensions))) if n}
     return keys, counts
 
 
@@ -190,29 +191,36 @@ def step(rng, firms) -> str:
     return name
 
 
+def random_changes(seed: int, step, check, kept, steps: int = 120):
+    """On the hand-built world: `steps` changes made at random (step(rng, firms) names each), each committed
+    and followed by check(). Then `flask results rebuild` must leave the kept rows (kept(): (keys, counts))
+    as they were. Returns (the world, the changes made, {(scope, dimension)} of every count kept meanwhile)."""
+    world = scorecard_world.build()
+    firms = list(world["firms"].values())
+    check()
+    rng, done, seen = random.Random(seed), set(), set()
+    for _ in range(steps):
+        done.add(step(rng, firms))
+        db.session.commit()
+        check()
+        seen |= {(scope, dimension) for scope, dimension, _year in kept()[1]}  # just checked
+    before = kept()
+    rollup.rebuild(db.session)
+    db.session.commit()
+    assert kept() == before
+    return world, done, seen
+
+
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_kept_meeting_counts_equal_a_fresh_count_after_random_changes(app, seed):
     with app.test_request_context("/"):
-        world = scorecard_world.build()
-        firms = list(world["firms"].values())
-        assert_meetings_match()
-        rng, done, seen, clusters_seen = random.Random(seed), set(), set(), set()
-        for _ in range(120):
-            done.add(step(rng, firms))
-            db.session.commit()
-            assert_meetings_match()
-            counts = kept_rows()[1]  # those asserted equal to a fresh count just now
-            seen |= {dimension for scope, dimension, _year in counts if scope == 0}
-            clusters_seen |= {(scope, dimension) for scope, dimension, _year in counts if scope > 0}
-        assert {"mark", "continue", "slot", "day", "outcome", "backdate", "unschedule", "meet", "ask", "join",
-                "leave", "member year", "member moves"} <= done
-        assert seen == set(MEETING_DIMENSIONS)  # every figure was counted at some point, not only zeros
-        assert {cluster_id for cluster_id, _dimension in clusters_seen} >= {world["betta"], world["cosplay"]}
-        assert {dimension for _cluster_id, dimension in clusters_seen} == set(MEETING_DIMENSIONS)
-        before = kept_rows()
-        rollup.rebuild(db.session)
-        db.session.commit()
-        assert kept_rows() == before
+        world, done, seen = random_changes(seed, step, assert_meetings_match, kept_rows)
+    assert {"mark", "continue", "slot", "day", "outcome", "backdate", "unschedule", "meet", "ask", "join",
+            "leave", "member year", "member moves"} <= done
+    # every figure was counted at some point, not only zeros, for the programme and for clusters
+    assert {dimension for scope, dimension in seen if scope == 0} == set(MEETING_DIMENSIONS)
+    assert {dimension for scope, dimension in seen if scope > 0} == set(MEETING_DIMENSIONS)
+    assert {scope for scope, _dimension in seen} >= {0, world["betta"], world["cosplay"]}
 
 
 def test_the_figures_of_the_hand_built_world(app):
@@ -225,16 +233,24 @@ def test_the_figures_of_the_hand_built_world(app):
         assert queries.programme_meetings(2563) == (0, 0, 0, 0, 0)
 
 
+def migrated_world() -> dict:
+    """On an empty database (in its app context): migrated to the head, the reference data loaded, the
+    hand-built world built; returns the world's ids."""
+    from flask_migrate import upgrade
+
+    from portal.seed.reference import load_clusters, load_provinces
+
+    upgrade()
+    load_provinces()
+    load_clusters()
+    return scorecard_world.build()
+
+
 def test_migration_counts_the_meetings_already_there(empty_app):  # noqa: F811
     from flask_migrate import downgrade, upgrade
 
     with empty_app.app_context():
-        upgrade()
-        from portal.seed.reference import load_clusters, load_provinces
-
-        load_provinces()
-        load_clusters()
-        world = scorecard_world.build()
+        world = migrated_world()
         expected = {year: (queries.programme_meetings(year), queries.kept_meetings(year)) for year in YEARS}
         assert expected[2564] == ((4, 2, 1, 1, 1), {world["betta"]: (4, 2, 1, 1, 1),
                                                      world["cosplay"]: (3, 1, 1, 1, 1)})

@@ -639,13 +639,13 @@ def refresh_requests(session: Session, request_ids) -> None:
     counts. On PostgreSQL the requests are locked first (FOR NO KEY UPDATE, in id order, which a
     response's foreign key check does not wait for), so that two firms responding at once to an
     unanswered request count it answered once: the second reads the first's key after it commits."""
-    ids = sorted({i for i in request_ids if i is not None})
-    if not ids:
-        return
-    _lock_rows(session, CollabRequest.id, ids)
-    wanted = {request_id: (cluster_id, year, bool(answered)) for request_id, cluster_id, year, answered
-              in session.execute(_request_rows(among(CollabRequest.id, session=session, ids=ids)))}
-    _refresh_kept(session, REQUEST_KEYS, ids, wanted, request_keys_of)
+    _refresh_kept(session, REQUEST_KEYS, CollabRequest.id, request_ids, _wanted_requests, request_keys_of)
+
+
+def _wanted_requests(session: Session, criteria) -> dict[int, tuple]:
+    """{request id: (cluster id or 0, fiscal year, answered)} of the requests meeting `criteria`."""
+    return {request_id: (cluster_id, year, bool(answered))
+            for request_id, cluster_id, year, answered in session.execute(_request_rows(and_(*criteria)))}
 
 
 def _lock_rows(session: Session, id_column, ids) -> None:
@@ -657,10 +657,16 @@ def _lock_rows(session: Session, id_column, ids) -> None:
                         .order_by(id_column).with_for_update(key_share=True))
 
 
-def _refresh_kept(session: Session, table, ids, wanted: dict, keys_of) -> None:
-    """The kept rows of `table` (an id, then what the row counts in) of these ids brought in line with
-    `wanted` ({id: values}, none for a row that counts nowhere now), and the counts moved by the keys
-    (keys_of(*values)) each row leaves and enters."""
+def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -> None:
+    """The kept rows of `table` (an id, then what the row counts in) of these ids (of `source_id`'s rows)
+    brought in line with what they count in now, wanted_of(session, criteria) ({id: values}, none for a
+    row that counts nowhere now), and the counts moved by the keys (keys_of(*values)) each row leaves and
+    enters. The rows are locked first (_lock_rows)."""
+    ids = sorted({i for i in ids if i is not None})
+    if not ids:
+        return
+    _lock_rows(session, source_id, ids)
+    wanted = wanted_of(session, [among(source_id, session=session, ids=ids)])
     id_column, *columns = table.c
     stored = {row_id: tuple(bool(v) if isinstance(c.type, Boolean) else v for c, v in zip(columns, values, strict=True))
               for row_id, *values in session.execute(select(table).where(among(id_column, session=session, ids=ids)))}
@@ -758,12 +764,7 @@ def refresh_meetings(session: Session, request_ids) -> None:
     slots, the two firms' outcomes and kept membership spans (no commit), as refresh_requests() does for
     requests: locked first on PostgreSQL (FOR NO KEY UPDATE, in id order), what each counts in now against
     its kept key."""
-    ids = sorted({i for i in request_ids if i is not None})
-    if not ids:
-        return
-    _lock_rows(session, MeetingRequest.id, ids)
-    wanted = _wanted_meetings(session, [among(MeetingRequest.id, session=session, ids=ids)])
-    _refresh_kept(session, MEETING_KEYS, ids, wanted, meeting_keys_of)
+    _refresh_kept(session, MEETING_KEYS, MeetingRequest.id, request_ids, _wanted_meetings, meeting_keys_of)
 
 
 def _meetings_of_firms(session: Session, firm_ids) -> set[int]:
@@ -844,12 +845,7 @@ def _wanted_followups(session: Session, criteria) -> dict[int, tuple]:
 def refresh_followups(session: Session, followup_ids) -> None:
     """Bring the kept follow-up figures of these questions in line with them and their firms' kept spans (no
     commit), as refresh_meetings() does for meeting requests."""
-    ids = sorted({i for i in followup_ids if i is not None})
-    if not ids:
-        return
-    _lock_rows(session, FollowUp.id, ids)
-    wanted = _wanted_followups(session, [among(FollowUp.id, session=session, ids=ids)])
-    _refresh_kept(session, FOLLOWUP_KEYS, ids, wanted, followup_keys_of)
+    _refresh_kept(session, FOLLOWUP_KEYS, FollowUp.id, followup_ids, _wanted_followups, followup_keys_of)
 
 
 def _followups_of_firms(session: Session, firm_ids) -> set[int]:
