@@ -731,7 +731,7 @@ def _wanted_meetings(session: Session, criteria) -> dict[int, tuple]:
     rows = meeting_rows(None, criteria=criteria).subquery()
     found = session.execute(select(rows.c.id, rows.c.a, rows.c.b, rows.c.day, *(rows.c[name] for name in _FLAGS))).all()
     if criteria:
-        spans = _spans_of(session, sorted({firm for _id, a, b, *_rest in found for firm in (a, b)}))
+        spans = _spans_of(session, sorted({firm for _id, a, b, *_rest in found for firm in (a, b) if firm is not None}))
     else:  # every meeting request's (rebuild): the spans of every firm that sent or received one
         spans = _spans_of(session, or_(SPANS.c.firm_id.in_(select(MeetingRequest.from_firm_id)),
                                        SPANS.c.firm_id.in_(select(MeetingRequest.to_firm_id))))
@@ -743,7 +743,7 @@ def _spans_of(session: Session, firms) -> dict[int, list[tuple[int, int, int | N
     """{firm id: [(cluster id, first year, year ended or None)]} of the kept membership spans of `firms`
     (a list of ids, or a criterion on ResultMemberSpan)."""
     if isinstance(firms, list):
-        firms = among(SPANS.c.firm_id, session=session, ids=[firm for firm in firms if firm is not None])
+        firms = among(SPANS.c.firm_id, session=session, ids=firms)
     spans = {}
     for firm_id, cluster_id, first, ended in session.execute(
             select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(firms)):
