@@ -712,7 +712,7 @@ _FLAGS = MEETING_DIMENSIONS[1:]  # held, no_show, continued, agreed: the flags o
 
 
 def meeting_keys_of(year: int, held: bool, no_show: bool, continued: bool, agreed: bool,
-                    clusters: str = "") -> list[tuple[int, str, str]]:
+                    clusters: str) -> list[tuple[int, str, str]]:
     """(scope, dimension, bucket) a meeting request counts in: requested in the year of its matching day,
     and held, no-show, continued, agreed there as its flags say; in the programme, and in each of
     `clusters` (ids joined by commas: those one of its firms is a member of at the end of that year)."""
@@ -820,7 +820,7 @@ def _rebuild_meetings(session: Session, batch: int = 5000) -> None:
 
 # --- each cluster's follow-up figures ---------------------------------------------------------------------
 
-def followup_keys_of(year: int, answered: bool, clusters: str = "") -> list[tuple[int, str, str]]:
+def followup_keys_of(year: int, answered: bool, clusters: str) -> list[tuple[int, str, str]]:
     """(scope, dimension, bucket) a follow-up question sent in `year` counts in: asked, and answered when it
     was, in each of `clusters` (ids joined by commas: those its firm is a member of at the end of the year)."""
     dimensions = FOLLOWUP_DIMENSIONS if answered else FOLLOWUP_DIMENSIONS[:1]
