@@ -5,8 +5,13 @@ Targets come from the app (`app.url_map`, the keys each view reads, the forms on
 route or field is fuzzed without touching this file. Two passes: every payload once on every input
 (deterministic, finds most bugs), then hypothesis mixing payloads at random (derandomized, so CI
 runs the same examples every time). Run alone: `pytest tests/test_fuzz.py`.
+
+The PostgreSQL run sends every payload to every input too (its own failures: a NUL byte, a number past
+64 bits, text longer than a column are each one input's payload); the random mix runs on the SQLite run
+only, since what it adds (payloads meeting in one form) is the application's, not the database's.
 """
 import itertools
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -139,6 +144,8 @@ def _example(harness, target):
     return build()
 
 
+@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+                    reason="the random mix runs on the SQLite run; PostgreSQL gets every payload on every input")
 @pytest.mark.parametrize("target_id", TARGET_IDS)
 def test_random_inputs(harness, target_id):
     target = harness.targets[target_id]

@@ -19,8 +19,19 @@ VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGES: dict[str, tuple[str, bytes]] = {}  # key -> (url, the HTML as served)
 _axe = Axe()
 # Page quality (Lighthouse, the axe sweep of every page) does not depend on the database: measured once.
-ON_SQLITE_RUN_ONLY = pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
-                                        reason="page quality is measured once, on the SQLite run")
+POSTGRESQL_RUN = bool(os.environ.get("TEST_DATABASE_URL"))
+ON_SQLITE_RUN_ONLY = pytest.mark.skipif(POSTGRESQL_RUN, reason="page quality is measured once, on the SQLite run")
+# The variant of each journey the PostgreSQL run drives: Thai, at phone size (most users). The others differ in
+# language and layout only, which do not depend on the database; the SQLite run drives them all.
+POSTGRESQL_VARIANT = {"lang": "th", "size": "phone"}
+
+
+def one_variant_on_postgresql(**variant) -> None:
+    """Skip this journey's variant on the PostgreSQL run unless it is POSTGRESQL_VARIANT (for the keys given).
+    The PostgreSQL run still drives every journey once, through every page and query it makes."""
+    if POSTGRESQL_RUN and any(POSTGRESQL_VARIANT[key] != value for key, value in variant.items()):
+        pytest.skip(f"{variant}: languages and sizes are driven on the SQLite run; PostgreSQL drives "
+                    f"{POSTGRESQL_VARIANT}")
 
 
 def keep_html(page, who: str = "") -> None:

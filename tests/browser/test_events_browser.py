@@ -19,7 +19,7 @@ from portal.events.models import Event, Meeting, ScheduleRun
 from portal.extensions import db
 from portal.thai import bangkok_today, to_bangkok
 from tests import factories
-from tests.browser.quality import check_accessibility, keep_html, submit_sign_in
+from tests.browser.quality import check_accessibility, keep_html, one_variant_on_postgresql, submit_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -42,6 +42,7 @@ JOURNEYS = (("th", "phone"), ("en", "desktop"))
 
 @pytest.fixture(params=JOURNEYS, ids="-".join)
 def journey(request):
+    one_variant_on_postgresql(lang=request.param[0], size=request.param[1])
     return request.param
 
 

@@ -15,7 +15,13 @@ from portal.extensions import db
 from portal.moderation import services as moderation
 from portal.moderation.models import ReportReason
 from tests import factories
-from tests.browser.quality import SIGNED_IN_LANDING, check_accessibility, keep_html, submit_sign_in
+from tests.browser.quality import (
+    SIGNED_IN_LANDING,
+    check_accessibility,
+    keep_html,
+    one_variant_on_postgresql,
+    submit_sign_in,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -113,11 +119,13 @@ class Journey:
 
 @pytest.fixture(params=["th", "en"])
 def lang(request):
+    one_variant_on_postgresql(lang=request.param)
     return request.param
 
 
 @pytest.fixture(params=list(SIZES))
 def size(request):
+    one_variant_on_postgresql(size=request.param)
     return request.param
 
 
