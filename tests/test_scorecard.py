@@ -1,15 +1,20 @@
 """Scorecards and funnels from hand-built data with known answers (tests/scorecard_world.py): fiscal-year
 boundaries in Bangkok time, a firm in two clusters counted once in programme figures, the median and the
 sort whitelist."""
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from itertools import product
 
 import pytest
+from sqlalchemy import func, select
 
 from portal.clusters.models import Position
+from portal.events.models import Meeting, MeetingState, Slot
+from portal.extensions import db
 from portal.scorecard import queries, table
-from tests import scorecard_world
-from tests.scorecard_world import YEAR
+from portal.thai import BANGKOK
+from tests import factories, scorecard_world
+from tests.scorecard_world import YEAR, _event, _meeting, _registrations
 
 NOW = datetime(2026, 11, 30, tzinfo=timezone.utc)
 
@@ -245,3 +250,35 @@ def test_follow_up_answer_rate_counts_questions_sent_in_the_year_to_its_year_end
     assert [(card.followups_answered, card.followups_sent) for card in alone.values()] == [(1, 2), (1, 2)]
     empty = next(card for cluster_id, card in cards.items() if cluster_id not in (world["betta"], world["cosplay"]))
     assert empty.followup_answer_rate is None
+
+
+def test_held_between_finds_each_meeting_held_in_the_window_by_slot_start_or_else_marking(app):
+    """A meeting's time is its slot's start, or when it was marked if it has no slot; held_between finds by
+    index the meetings held in [start, end): the rule that reads every meeting's coalesce(slot, marked)."""
+    day = datetime(2026, 3, 10, tzinfo=BANGKOK).date()
+    with app.app_context():
+        event, slots = _event(day, "วันจับคู่ทดสอบ")
+        firms = {str(n): factories.firm(name_th=f"กิจการ {n}") for n in range(12)}
+        registrations = _registrations(event, firms)
+        nine = slots[0].starts_at
+        marks = [None, nine - timedelta(days=30), nine + timedelta(minutes=20), nine + timedelta(days=5)]
+        states = [MeetingState.HELD, MeetingState.NO_SHOW, MeetingState.SCHEDULED]
+        for n, (slot, state, marked) in enumerate(product([None, slots[0], slots[2]], states, marks)):
+            sender, receiver = str(n % 12), str((n + 1 + n // 12) % 12)
+            _meeting(event, registrations, sender, receiver, slots[0], state)
+            meeting = db.session.scalars(select(Meeting).order_by(Meeting.id.desc()).limit(1)).one()
+            meeting.slot_id, meeting.marked_at = (slot.id if slot else None), marked
+        db.session.flush()
+        when = func.coalesce(Slot.starts_at, Meeting.marked_at)
+        windows = [(nine, nine + timedelta(minutes=40)), (nine + timedelta(minutes=20), nine + timedelta(days=1)),
+                   (nine - timedelta(days=90), nine), (nine - timedelta(days=31), nine + timedelta(days=6)),
+                   (nine + timedelta(days=5), nine + timedelta(days=95))]
+        found_any = 0
+        for start, end in windows:
+            expected = set(db.session.scalars(
+                select(Meeting.request_id).outerjoin(Slot, Slot.id == Meeting.slot_id)
+                .where(Meeting.state == MeetingState.HELD, when >= start, when < end)))
+            assert set(db.session.scalars(queries.held_between(start, end))) == expected, (start, end)
+            found_any += len(expected)
+        assert found_any > 5  # the windows do find meetings, slotted and not
+        db.session.rollback()

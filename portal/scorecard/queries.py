@@ -427,10 +427,7 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
     sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
     start, end = active_window(year, now)
-    held = (select(Meeting.request_id).outerjoin(Slot, Slot.id == Meeting.slot_id)
-            .where(Meeting.state == MeetingState.HELD,
-                   func.coalesce(Slot.starts_at, Meeting.marked_at) >= start,
-                   func.coalesce(Slot.starts_at, Meeting.marked_at) < end))
+    held = held_between(start, end)
     met = (select(MeetingRequest.id, MeetingRequest.from_firm_id.label("a"), MeetingRequest.to_firm_id.label("b"))
            .where(MeetingRequest.id.in_(held)).cte("held_meetings"))  # read once for both sides
     active = union(
@@ -441,6 +438,19 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     zeros = [sql_constant(0)] * 4  # the shape of the kept meetings' rows
     return (select(sql_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
             .group_by(members.c.cluster_id))
+
+
+def held_between(start: datetime, end: datetime):
+    """The request ids of the meetings held in [start, end): at their slot's start, or when marked held for
+    a meeting with no slot (meeting_rows' time, coalesce(slot start, marked_at), split in two). Each half is
+    found by an index on its time (ix_event_slots_starts_at, then the slot's meetings; ix_meetings_marked_at):
+    as one coalesce, every meeting ever held was read and joined to its slot (38,556 at 100,000 firms)."""
+    held = Meeting.state == MeetingState.HELD
+    in_slots = (select(Meeting.request_id).join(Slot, Slot.id == Meeting.slot_id)
+                .where(held, Slot.starts_at >= start, Slot.starts_at < end))
+    unslotted = select(Meeting.request_id).where(held, Meeting.slot_id.is_(None), Meeting.marked_at >= start,
+                                                 Meeting.marked_at < end)
+    return union_all(in_slots, unslotted)
 
 
 def _pairs_by_cluster(year: int, cluster_ids):
