@@ -425,7 +425,8 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
 
 def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
-    sent a response, or had a meeting held (its slot's start) in that window, anywhere on the portal."""
+    sent a response, or had a meeting held in that window (held_between: at its slot's start, or when marked
+    held if it had no slot), anywhere on the portal."""
     start, end = active_window(year, now)
     held = held_between(start, end)
     met = (select(MeetingRequest.id, MeetingRequest.from_firm_id.label("a"), MeetingRequest.to_firm_id.label("b"))
