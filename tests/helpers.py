@@ -19,6 +19,7 @@ The cast (e-mail addresses are `<name>@example.com`; clusters X = Betta, Y = Cos
 Every firm is listed publicly (consent given) unless a test says otherwise; every user reads Thai (the
 factories' default).
 """
+import os
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -32,6 +33,9 @@ from portal.extensions import db
 from portal.firms.models import Firm
 from portal.thai import bangkok_today
 from tests import factories
+
+# The suite runs on PostgreSQL when TEST_DATABASE_URL is set (conftest.py), on SQLite otherwise.
+POSTGRESQL_RUN = bool(os.environ.get("TEST_DATABASE_URL"))
 
 PEOPLE = ("unconfirmed", "stranger", "owner", "editor", "owner_of_two", "owner_c", "coordinator",
           "other_coordinator", "ended_coordinator", "suspended", "staff", "admin", "owner_h", "applicant")

@@ -11,7 +11,6 @@ The PostgreSQL run sends every payload to every input too (its own failures: a N
 only, since what it adds (payloads meeting in one form) is the application's, not the database's.
 """
 import itertools
-import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -27,6 +26,7 @@ from tests import fuzz_payloads as payloads
 from tests.fuzz_harness import Attempt, Failure, Harness
 from tests.fuzz_targets import RecordingRequest, rules
 from tests.fuzz_world import CHEAP_HASH
+from tests.helpers import POSTGRESQL_RUN
 
 TARGET_IDS = [f"{rule.endpoint}-{method}" for rule, method in rules(create_app(TestConfig))]
 COMMON_HOME = "main.index-GET"  # parameters every page reads (?lang=) get every payload here only
@@ -144,7 +144,7 @@ def _example(harness, target):
     return build()
 
 
-@pytest.mark.skipif(bool(os.environ.get("TEST_DATABASE_URL")),
+@pytest.mark.skipif(POSTGRESQL_RUN,
                     reason="the random mix runs on the SQLite run; PostgreSQL gets every payload on every input")
 @pytest.mark.parametrize("target_id", TARGET_IDS)
 def test_random_inputs(harness, target_id):

@@ -1,5 +1,4 @@
 """Migrations build the schema the models describe, from empty, on SQLite and on PostgreSQL."""
-import os
 import re
 import warnings
 
@@ -13,6 +12,7 @@ from sqlalchemy.schema import CreateIndex
 from portal.db import SQLITE_MMAP_BYTES, include_object
 from portal.extensions import db
 from tests.conftest import empty_database_app
+from tests.helpers import POSTGRESQL_RUN
 
 SCRATCH_SCHEMA = "migration_check"
 
@@ -117,7 +117,7 @@ def test_postgres_database_is_utf8_for_thai_text(ctx):
 
 
 def test_test_suite_runs_on_the_database_it_was_asked_for(ctx):
-    expected = "postgresql" if os.environ.get("TEST_DATABASE_URL") else "sqlite"
+    expected = "postgresql" if POSTGRESQL_RUN else "sqlite"
     assert db.engine.dialect.name == expected
 
 

@@ -13,13 +13,13 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 
 from tests import factories
+from tests.helpers import POSTGRESQL_RUN
 
 ROOT = Path(__file__).resolve().parents[2]
 VNU_JAR = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 PAGES: dict[str, tuple[str, bytes]] = {}  # key -> (url, the HTML as served)
 _axe = Axe()
 # Page quality (Lighthouse, the axe sweep of every page) does not depend on the database: measured once.
-POSTGRESQL_RUN = bool(os.environ.get("TEST_DATABASE_URL"))
 ON_SQLITE_RUN_ONLY = pytest.mark.skipif(POSTGRESQL_RUN, reason="page quality is measured once, on the SQLite run")
 # The variant of each journey the PostgreSQL run drives: Thai, at phone size (most users). The others differ in
 # language and layout only, which do not depend on the database; the SQLite run drives them all.
