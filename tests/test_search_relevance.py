@@ -304,3 +304,43 @@ def test_a_querys_score_is_built_once_and_follows_its_words():
     assert all(other is not first for other in others) and len({id(other) for other in others}) == 3
     assert "betta" in str(widened.compile(compile_kwargs={"literal_binds": True}))
     assert "betta" not in str(first.compile(compile_kwargs={"literal_binds": True}))
+
+
+# --- every term, with its other-language forms ---------------------------------------------------------
+
+EVERY_TERM_FIRMS = {  # name: text beside it (products)
+    "ฮาลาลส่งออก": None, "ฟาร์ม halal": "export", "ร้านฮาลาล": "ผลไม้ export", "halal kitchen": "ส่งออกทั่วโลก",
+    "ร้านฮาลาลในเมือง": None, "export house": None, "ส่งออกข้าว": "ข้าวหอม", "ฮาลา ลส่ง ออก": None,
+    "ร้านผม": "ฮาลาล ส่งออก", "ผมดี": "halal", "ทั่วไป": "export ส่งออก",
+}
+
+
+@pytest.mark.parametrize("query, groups", [
+    ("two terms, two forms each", [["ฮาลาล", "halal"], ["ส่งออก", "export"]]),
+    ("a term of one form", [["ฮาลาล", "halal"], ["export"]]),
+    ("three terms", [["ฮาลาล", "halal"], ["ส่งออก", "export"], ["ร้าน", "ฟาร์ม"]]),
+    ("a two-letter term among them", [["ฮาลาล", "halal"], ["ผม"]]),
+    ("a two-letter form in a group", [["ผม", "halal"], ["ส่งออก", "export"]]),
+    ("two two-letter terms", [["ผม"], ["ดี"]]),
+])
+def test_every_term_finds_the_records_with_one_form_of_each_term(app, query, groups, monkeypatch):
+    """search.sql.matches_all: on PostgreSQL the forms of the terms are asked as combinations, one of each term
+    (and as they are when there are too many): the same records as "one form of each term" read plainly."""
+    from sqlalchemy import select
+
+    from portal.firms.models import Firm
+    from portal.search import sql
+
+    with app.app_context():
+        for name, products in EVERY_TERM_FIRMS.items():
+            factories.firm(name_th=name, products_th=products)
+        db.session.commit()
+        dialect = db.session.get_bind().dialect.name
+        oracle = sorted(firm.name_th for firm in db.session.scalars(select(Firm))
+                        if all(any(form in firm.search_text for form in group) for group in groups))
+        assert oracle  # each case finds some records, and not all
+        assert len(oracle) < len(EVERY_TERM_FIRMS)
+        for combinations in (sql.MAX_COMBINATIONS, 1):  # combined, then too many to combine
+            monkeypatch.setattr(sql, "MAX_COMBINATIONS", combinations)
+            criterion = sql.matches_all(Firm, groups, dialect, "firms_fts")
+            assert sorted(db.session.scalars(select(Firm.name_th).where(criterion))) == oracle, combinations

@@ -14,6 +14,8 @@ matches: every term before some, whole words before parts of words, the name bef
   2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index.
 See shared notes/thai-search.md for the measurements behind this design.
 """
+import itertools
+import math
 from contextlib import contextmanager
 
 from sqlalchemy import Text, and_, bindparam, column, func, literal, literal_column, or_, select, table, text, union_all
@@ -136,7 +138,8 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
             # Formatted SQL here and below: the FTS table's name comes from code and identifiers cannot
             # be bound parameters; the words typed are bound.
             sql = "SELECT rowid FROM {fts} WHERE {fts} MATCH :fts".format(fts=fts_table)  # nosec B608
-            criteria.append(probe.in_(text(sql).bindparams(fts=phrase)))
+            # unique: a query may hold this criterion once per term (matches_all), each with its words
+            criteria.append(probe.in_(text(sql).bindparams(bindparam("fts", phrase, unique=True))))
         for n, term in enumerate(s for s in strings if len(s) == 2):
             # Every indexed trigram that starts with the term, as one OR query (the quoted term itself
             # if there is none: it then matches nothing, correctly).
@@ -144,27 +147,51 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
                    "SELECT coalesce(group_concat('\"' || replace(term, '\"', '\"\"') || '\"', ' OR '), :q{n}) "
                    "FROM {fts}_vocab WHERE term >= :low{n} AND term < :high{n})").format(fts=fts_table, n=n)
             criteria.append(probe.in_(text(sql).bindparams(
-                **{f"q{n}": _fts_phrase(term), f"low{n}": term, f"high{n}": term + "\U0010ffff"})))
+                bindparam(f"q{n}", _fts_phrase(term), unique=True), bindparam(f"low{n}", term, unique=True),
+                bindparam(f"high{n}", term + "\U0010ffff", unique=True))))
         criteria += [func.instr(column, literal(s)) > 0 for s in strings if len(s) == 1]
         return or_(*criteria)
     for n, term in enumerate(strings):
         if len(term) == 2:
             criteria.append(text(f"{model.__tablename__}.search_bigrams @> ARRAY[CAST(:bigram{n} AS text)]")
-                            .bindparams(**{f"bigram{n}": term}))
+                            .bindparams(bindparam(f"bigram{n}", term, unique=True)))
         else:
             criteria.append(column.like("%" + _escape_like(term) + "%", escape="\\"))
     return or_(*criteria)
 
 
+# At most this many combinations of alternatives, one per term, are asked of PostgreSQL's trigram index
+# (matches_all): a query of three terms with two forms each makes 8
+MAX_COMBINATIONS = 16
+
+
 def matches_all(model, query_terms, dialect: str, fts_table: str):
     """SQL criterion: the record contains every term (any alternative of each group). On SQLite, when every
     string has 3+ characters, one FTS5 query ANDs the groups, which it reads lazily in rowid order: a
-    LIMIT stops it early, where one IN per group would first collect every match of each."""
+    LIMIT stops it early, where one IN per group would first collect every match of each.
+
+    On PostgreSQL, the groups of 3+ characters are asked as combinations, one alternative of each group
+    together ((ฮาลาล and export) or (ฮาลาล and ส่งออก) or (halal and export) …): the trigram index then
+    answers each combination in one scan, which steps over the common word's entries to those of the rare
+    one. Asked group by group, it builds the bitmap of every record with the common word (every record with
+    export or ส่งออก: 23,700 at 100,000 firms), then intersects: 6.8 → 2.6 ms of index work for ฮาลาล export
+    at 100,000 firms. The same records either way; groups with a 2-character form (their own index) stay
+    as they are, and so does a query of more than MAX_COMBINATIONS combinations."""
     groups = [needed(group) for group in groups_of(query_terms)]
     if dialect == "sqlite" and all(len(s) >= 3 for group in groups for s in group):
         phrase = " AND ".join("(" + " OR ".join(_fts_phrase(s) for s in group) + ")" for group in groups)
         return _driven_by_fts(model, fts_table, phrase)
-    return and_(*(matches(model, [group], dialect, fts_table, driving=False) for group in groups))
+    trigram = [group for group in groups if group and all(len(s) >= 3 for s in group)] \
+        if dialect == "postgresql" else []
+    if len(trigram) < 2 or math.prod(len(group) for group in trigram) > MAX_COMBINATIONS:
+        trigram = []
+    criteria = [matches(model, [group], dialect, fts_table, driving=False) for group in groups
+                if group not in trigram]
+    if trigram:
+        criteria.append(or_(*(and_(*(model.search_text.like("%" + _escape_like(s) + "%", escape="\\")
+                                     for s in combination))
+                              for combination in itertools.product(*trigram))))
+    return and_(*criteria)
 
 
 def contains_terms(model, query_terms, dialect: str, every_term: bool = False):
