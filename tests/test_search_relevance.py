@@ -344,3 +344,31 @@ def test_every_term_finds_the_records_with_one_form_of_each_term(app, query, gro
             monkeypatch.setattr(sql, "MAX_COMBINATIONS", combinations)
             criterion = sql.matches_all(Firm, groups, dialect, "firms_fts")
             assert sorted(db.session.scalars(select(Firm.name_th).where(criterion))) == oracle, combinations
+
+
+def test_records_missing_a_term_are_scored_only_when_the_page_reaches_them(app, client, monkeypatch):
+    """search.rank: when the records with every term fill the pages up to the one asked for, the others are
+    counted but not scored; on a page that reaches them they are ranked by their score (a term in the name
+    before a term in the description), not by the order's tie-breakers (the name). Each page is the page
+    ranked with every record scored."""
+    from portal.directory import queries as directory_queries
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(6):
+            factories.firm(name_th=f"ฮาลาล ส่งออก {n}")                            # every term
+        for n in range(3):
+            factories.firm(name_th=f"ร้าน ฮาลาล {n}")                              # one term, in the name
+            factories.firm(name_th=f"กิจการ {n}", description_th="อาหาร ฮาลาล")     # one term, described
+        db.session.commit()
+    monkeypatch.setattr(directory_queries, "PER_PAGE", 4)
+    scored = rank._found
+
+    def every_record_scored(queries, wanted):
+        return scored(queries, 10 ** 9)
+
+    pages = [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3)]
+    monkeypatch.setattr(rank, "_found", every_record_scored)
+    assert pages == [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3)]
+    assert pages[1][2:] == ["ร้าน ฮาลาล 0", "ร้าน ฮาลาล 1"] and pages[2][0] == "ร้าน ฮาลาล 2"
+    assert pages[2][1:] == ["กิจการ 0", "กิจการ 1", "กิจการ 2"]

@@ -18,7 +18,7 @@ larger than what can be browsed (portal.listing.COUNT_CAP), so the pages shown a
 from functools import lru_cache
 from operator import itemgetter
 
-from sqlalchemy import case, func, literal, or_, select, union_all
+from sqlalchemy import case, func, literal, or_, select, union, union_all
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
@@ -90,25 +90,49 @@ def _key(clause) -> tuple:
     return clause, False
 
 
-def _found(queries):
-    """The rows of the first RANK_WINDOW records of each (query, columns) in turn, each skipped when one before
-    it filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
-    CTE, gated by a condition the database evaluates once, before it starts reading that part."""
-    queries = [query.add_columns(*columns).limit(RANK_WINDOW) for query, columns in queries if query is not None]
+def _found(queries, wanted: int):
+    """The rows of the first RANK_WINDOW records of each (query, columns, below) in turn, each skipped when one
+    before it filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
+    CTE, gated by a condition the database evaluates once, before it starts reading that part.
+
+    `below`: the part's records that no part before it found rank below every record those parts found (the
+    first column is the score, search.rank.relevance). When the parts not `below` found `wanted` records (the page
+    and those before it), the page is theirs: the others are only counted, and their score (a scan of their text
+    for each term, about 10 ms for 1,500 firms) is not computed: -1, below any score."""
+    queries = [(query.add_columns(*columns).limit(RANK_WINDOW), columns, below) for query, columns, below in queries
+               if query is not None]
+    unscored = literal(-1)
+
+    def unscored_columns(columns):
+        return [unscored.label("score_skipped"), *columns[1:]]
+
     if db.session.get_bind().dialect.name != "postgresql":
-        found = []
-        for query in queries:
+        found, ids = [], set()
+        for query, columns, below in queries:
+            if below and len(ids) >= wanted:
+                query = query.with_only_columns(*query.selected_columns[:-len(columns)], *unscored_columns(columns))
             rows = db.session.execute(query).all()
             found += rows
+            ids.update(row[0] for row in rows if not below)
             if len(rows) >= RANK_WINDOW:
                 break
         return found
-    parts = []
-    for n, query in enumerate(queries):
+    parts, top_parts = [], []
+    for n, (query, columns, below) in enumerate(queries):
         earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= RANK_WINDOW for part in parts]
         if earlier_filled:
             query = query.where(~or_(*earlier_filled))
+        if below and top_parts:
+            first_found = union(*(select(part.c[0]) for part in top_parts)).subquery()
+            enough = select(func.count()).select_from(first_found).scalar_subquery() >= wanted
+            selected = query.selected_columns
+            score = selected[len(selected) - len(columns)]
+            query = query.with_only_columns(*selected[:len(selected) - len(columns)],
+                                            case((enough, unscored), else_=score).label("score"),
+                                            *selected[len(selected) - len(columns) + 1:])
         parts.append(query.cte(f"found_{n}"))
+        if not below:
+            top_parts.append(parts[-1])
     # all(): the driver's fetchall, where iterating the result fetched the 1,500 rows one call at a time
     # (a common word's page on PostgreSQL: 5–6 ms of its 22).
     return db.session.execute(union_all(*(select(part) for part in parts))).all()
@@ -138,8 +162,10 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     whole_columns = [_key(clause)[0] for clause in whole_order] if whole_order is not None else columns
     found = {}
     with index_first_then(db.session) as restore:
-        for row in _found(((whole_ids, whole_columns), (first_ids, columns), (any_whole_ids, columns),
-                           (matching_ids, columns))):
+        # Records found by the later parts lack a term (several terms) or have none whole (one term), and the
+        # parts before them are complete when they run (they did not fill the window): those records rank below.
+        for row in _found(((whole_ids, whole_columns, False), (first_ids, columns, False),
+                           (any_whole_ids, columns, True), (matching_ids, columns, True)), page * per_page):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
     ranked = list(found.values())[:RANK_WINDOW]
