@@ -324,8 +324,8 @@ EVERY_TERM_FIRMS = {  # name: text beside it (products)
     ("two two-letter terms", [["ผม"], ["ดี"]]),
 ])
 def test_every_term_finds_the_records_with_one_form_of_each_term(app, query, groups, monkeypatch):
-    """search.sql.matches_all: on PostgreSQL the forms of the terms are asked as combinations, one of each term
-    (and as they are when there are too many): the same records as "one form of each term" read plainly."""
+    """search.sql.matches_all: on PostgreSQL the forms of two terms are asked as combinations, one of each term
+    (other queries, and too many combinations, as they are): the same records as "one form of each term"."""
     from sqlalchemy import select
 
     from portal.firms.models import Firm
