@@ -90,6 +90,13 @@ def _key(clause) -> tuple:
     return clause, False
 
 
+def _scored(query, columns, score):
+    """query (…, *columns) with its first column of `columns`, the score, replaced by `score`."""
+    selected = list(query.selected_columns)
+    at = len(selected) - len(columns)
+    return query.with_only_columns(*selected[:at], score.label("score"), *selected[at + 1:])
+
+
 def _found(queries, wanted: int):
     """The rows of the first RANK_WINDOW records of each (query, columns, below) in turn, each skipped when one
     before it filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
@@ -98,19 +105,15 @@ def _found(queries, wanted: int):
     `below`: the part's records that no part before it found rank below every record those parts found (the
     first column is the score, search.rank.relevance). When the parts not `below` found `wanted` records (the page
     and those before it), the page is theirs: the others are only counted, and their score (a scan of their text
-    for each term, about 10 ms for 1,500 firms) is not computed: -1, below any score."""
+    for each term: ฮาลาล export's 1,500 firms with one of the words, 16.5 → 10 ms at 100,000 firms) is not
+    computed: -1, below any score."""
     queries = [(query.add_columns(*columns).limit(RANK_WINDOW), columns, below) for query, columns, below in queries
                if query is not None]
-    unscored = literal(-1)
-
-    def unscored_columns(columns):
-        return [unscored.label("score_skipped"), *columns[1:]]
-
     if db.session.get_bind().dialect.name != "postgresql":
         found, ids = [], set()
         for query, columns, below in queries:
             if below and len(ids) >= wanted:
-                query = query.with_only_columns(*query.selected_columns[:-len(columns)], *unscored_columns(columns))
+                query = _scored(query, columns, literal(-1))
             rows = db.session.execute(query).all()
             found += rows
             ids.update(row[0] for row in rows if not below)
@@ -123,13 +126,9 @@ def _found(queries, wanted: int):
         if earlier_filled:
             query = query.where(~or_(*earlier_filled))
         if below and top_parts:
-            first_found = union(*(select(part.c[0]) for part in top_parts)).subquery()
-            enough = select(func.count()).select_from(first_found).scalar_subquery() >= wanted
-            selected = query.selected_columns
-            score = selected[len(selected) - len(columns)]
-            query = query.with_only_columns(*selected[:len(selected) - len(columns)],
-                                            case((enough, unscored), else_=score).label("score"),
-                                            *selected[len(selected) - len(columns) + 1:])
+            found_before = union(*(select(part.c[0]) for part in top_parts)).subquery()
+            enough = select(func.count()).select_from(found_before).scalar_subquery() >= wanted
+            query = _scored(query, columns, case((enough, literal(-1)), else_=columns[0]))
         parts.append(query.cte(f"found_{n}"))
         if not below:
             top_parts.append(parts[-1])
