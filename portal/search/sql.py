@@ -28,6 +28,11 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _like(column, term: str):
+    """PostgreSQL: the column contains the term, as plain text (served by the pg_trgm GIN index)."""
+    return column.like("%" + _escape_like(term) + "%", escape="\\")
+
+
 def _fts_phrase(term: str) -> str:
     return '"' + term.replace('"', '""') + '"'
 
@@ -156,7 +161,7 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
             criteria.append(text(f"{model.__tablename__}.search_bigrams @> ARRAY[CAST(:bigram{n} AS text)]")
                             .bindparams(bindparam(f"bigram{n}", term, unique=True)))
         else:
-            criteria.append(column.like("%" + _escape_like(term) + "%", escape="\\"))
+            criteria.append(_like(column, term))
     return or_(*criteria)
 
 
@@ -187,7 +192,7 @@ def matches_all(model, query_terms, dialect: str, fts_table: str):
     if (dialect == "postgresql" and len(groups) == 2
             and all(len(group) > 1 and all(len(s) >= 3 for s in group) for group in groups)
             and math.prod(len(group) for group in groups) <= MAX_COMBINATIONS):
-        return or_(*(and_(*(model.search_text.like("%" + _escape_like(s) + "%", escape="\\") for s in combination))
+        return or_(*(and_(*(_like(model.search_text, s) for s in combination))
                      for combination in itertools.product(*groups)))
     return and_(*(matches(model, [group], dialect, fts_table, driving=False) for group in groups))
 
