@@ -56,6 +56,10 @@ class Config:
     LOGO_MAX_BYTES = 10 * 1024 * 1024
     COUNTS_CACHE_SECONDS = 60  # headline figures (home page, cluster list, /results) and cluster position counts
     # over the cap are recomputed at most this often, in each process
+    # Public pages as visitors who are not signed in see them are kept rendered (portal/pagecache.py) until the
+    # data changes, and at most this many seconds; 0 turns keeping off. Each process keeps up to ENTRIES pages.
+    PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "60"))
+    PAGE_CACHE_ENTRIES = int(os.environ.get("PAGE_CACHE_ENTRIES", "500"))
 
     # Collaboration requests: expiry, and limits per firm against abuse.
     REQUEST_DEFAULT_DAYS = 60
@@ -277,6 +281,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = False  # one test turns it on; elsewhere 127.0.0.1 would hit the limits
     RATELIMIT_STORAGE_URI = "memory://"
     COUNTS_CACHE_SECONDS = 0
+    PAGE_CACHE_SECONDS = 0  # tests change code between two requests for one page; tests/test_pagecache.py keeps
     MAIL_SERVER = None
     PORTAL_BASE_URL = "http://localhost"  # the test client's host
     JOBS_IMMEDIATE = True  # mail is delivered at the end of the request; tests/test_jobs.py runs real workers

@@ -64,6 +64,9 @@ def create_app(config_class=Config):
     register_jobs(app)
     web.init_app(app)  # proxy, security headers, static caching, request ids, logs
     error_reporting.init_app(app)  # Sentry, only when SENTRY_DSN is set
+    from portal import pagecache
+
+    pagecache.init_app(app)  # last: public pages kept until the data changes (its look-up runs after every hook)
     return app
 
 
@@ -106,6 +109,7 @@ def _import_models():
     """Every model module (and the services that register notification kinds), so that metadata is
     complete for migrations and queries."""
     from portal import audit as _audit  # noqa: F401
+    from portal import pagecache as _pagecache  # noqa: F401
     from portal.admin import models as _results  # noqa: F401
     from portal.api import models as _api  # noqa: F401
     from portal.auth import models as _auth  # noqa: F401

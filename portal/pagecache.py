@@ -1,0 +1,235 @@
+"""Public listing pages as a visitor who is not signed in sees them, kept rendered and served again until
+the data changes.
+
+A page is kept under the **generation** of the data it was rendered from: one row of `page_generations`,
+given a new random value by every transaction that writes to a table a public page reads, in that same
+transaction, just before it commits. Each request reads the row (one indexed read) and serves a kept page only
+if it was rendered at that generation, so what any process on any machine shows is never older than the last
+commit: a change is on every page of every worker at once, as without the cache. The value is random, not a
+counter, so that a restored backup or a test that empties the table never makes an old generation current
+again.
+
+What is kept: a GET of one of PAGES by a visitor who is not signed in, answered 200, in the response's
+language, for the exact path and query string, on the day in Bangkok it was rendered (dates and "closes in N
+days" follow the calendar), for at most PAGE_CACHE_SECONDS (the per-process headline counts are as old as
+that anyway), and never a page that carried a CSRF token or a flashed message (both belong to one visitor).
+Each process keeps at most PAGE_CACHE_ENTRIES pages (least recently used go first). Signed-in pages are
+never kept: what they show depends on who looks (visibility, follow buttons, the unread badge).
+
+Writes that no public page reads (the audit trail, mail and LINE queues, notifications, sign-in records,
+tokens, devices, job bookkeeping) do not change the generation, so signing in or sending mail does not empty
+the cache. Any other write does, whether flushed from the ORM or executed as a statement through the session;
+over-counting only costs a render.
+"""
+import secrets
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+
+from flask import current_app, g, request, session
+from flask.globals import request_ctx
+from flask_login import current_user
+from sqlalchemy import BigInteger, Integer, event, inspect, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.wrappers import Response
+
+from portal.db import utcnow
+from portal.extensions import db
+from portal.thai import to_bangkok
+
+PAGES = frozenset({
+    "main.index", "main.results", "clusters.index", "clusters.detail", "clusters.members", "directory.index",
+    "collab.board", "collab.detail", "firms.detail",
+})
+# Tables whose rows no public page shows. Writing them leaves the generation as it is.
+UNSEEN_TABLES = frozenset({
+    "audit_entries", "outbox_messages", "notifications", "notification_preferences", "job_runs",
+    "login_throttles", "device_sessions", "remembered_devices", "totp_credentials", "recovery_codes", "passkeys",
+    "api_tokens", "webhook_events", "webhook_deliveries", "data_exports", "consent_records", "saved_searches",
+    "follow_fanouts", "page_generations",
+})
+# Columns no public page shows, on tables that pages do read: a change to these alone leaves it too.
+UNSEEN_COLUMNS = {"users": frozenset({"last_login_at"})}
+MAX_KEY_LENGTH = 2000  # a longer query string is rendered, not kept
+_WRITTEN = "pagecache_written"
+
+
+class PageGeneration(db.Model):
+    """The one row whose value names the current state of what public pages show."""
+
+    __tablename__ = "page_generations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    value: Mapped[int] = mapped_column(BigInteger)
+
+
+@dataclass(frozen=True)
+class Kept:
+    body: bytes
+    headers: tuple
+    expires: float
+
+
+class Store:
+    """The pages one process keeps: a bounded, least-recently-used map, shared by its threads."""
+
+    def __init__(self, entries: int):
+        self.entries = entries
+        self._pages: OrderedDict[tuple, Kept] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key) -> Kept | None:
+        with self._lock:
+            kept = self._pages.get(key)
+            if kept is None:
+                return None
+            if kept.expires <= time.monotonic():
+                del self._pages[key]
+                return None
+            self._pages.move_to_end(key)
+            return kept
+
+    def put(self, key, kept: Kept) -> None:
+        with self._lock:
+            self._pages[key] = kept
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.entries:
+                self._pages.popitem(last=False)
+
+    def __len__(self):
+        return len(self._pages)
+
+
+def current_generation() -> int | None:
+    """The generation public pages are at now; None while no write has named one (nothing is kept then)."""
+    return db.session.scalar(select(PageGeneration.value).where(PageGeneration.id == 1))
+
+
+def _new_generation(session) -> None:
+    value = secrets.randbits(62)
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(PageGeneration.__table__).values(id=1, value=value)
+    session.execute(statement.on_conflict_do_update(index_elements=["id"], set_={"value": value}))
+
+
+# --- what a transaction wrote ------------------------------------------------------------------------------
+
+def _after_flush(session, flush_context):
+    if session.info.get(_WRITTEN):
+        return
+    for obj in (*session.new, *session.deleted):
+        if getattr(obj, "__tablename__", None) not in UNSEEN_TABLES:
+            session.info[_WRITTEN] = True
+            return
+    for obj in session.dirty:
+        table = getattr(obj, "__tablename__", None)
+        if table in UNSEEN_TABLES:
+            continue
+        unseen = UNSEEN_COLUMNS.get(table, frozenset())
+        if any(attr.key not in unseen and attr.history.has_changes() for attr in inspect(obj).attrs):
+            session.info[_WRITTEN] = True
+            return
+
+
+def _statement_executed(state):
+    """Statements executed through the session: bulk UPDATE/DELETE, Core INSERTs, text()."""
+    if session_written(state.session):
+        return
+    statement = state.statement
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(statement, "table", None)
+        if getattr(table, "name", None) not in UNSEEN_TABLES:
+            state.session.info[_WRITTEN] = True
+    elif not state.is_select:
+        text = str(getattr(statement, "text", "")).lstrip().lower()
+        if text.startswith(("insert", "update", "delete", "merge", "truncate")):
+            state.session.info[_WRITTEN] = True
+
+
+def session_written(session) -> bool:
+    return bool(session.info.get(_WRITTEN))
+
+
+def _before_commit(session):
+    """Last before the commit (after the results roll-up's own before_commit): a new generation if the
+    transaction wrote what a public page shows. The row is locked only from here to the commit."""
+    session.flush()
+    if session.info.pop(_WRITTEN, False):
+        _new_generation(session)
+        session.info.pop(_WRITTEN, None)
+
+
+def _transaction_end(session, transaction):
+    if transaction.parent is None:
+        session.info.pop(_WRITTEN, None)
+
+
+def listen() -> None:
+    """Note writes in the sessions of portal.extensions.db (its sessionmaker)."""
+    factory = db.session.session_factory
+    for name, listener in (("after_flush", _after_flush), ("do_orm_execute", _statement_executed),
+                           ("before_commit", _before_commit), ("after_transaction_end", _transaction_end)):
+        if not event.contains(factory, name, listener):
+            event.listen(factory, name, listener)
+
+
+# --- serving kept pages -------------------------------------------------------------------------------------
+
+def _key():
+    """This request's key, or None when its page is not one to keep."""
+    if request.method != "GET" or request.endpoint not in PAGES or len(request.full_path) > MAX_KEY_LENGTH:
+        return None
+    if session.get("_flashes") or current_user.is_authenticated:
+        return None
+    generation = current_generation()
+    if generation is None:
+        return None
+    from portal.i18n import current_locale
+
+    return generation, current_locale(), request.full_path, to_bangkok(utcnow()).date()
+
+
+def _serve_kept():
+    """before_request, last of them: answer with the kept page when there is one."""
+    store = _store()
+    if store is None:
+        return None
+    key = _key()
+    g.pagecache_key = key
+    kept = store.get(key) if key is not None else None
+    if kept is None:
+        return None
+    g.pagecache_hit = True
+    return Response(kept.body, status=200, headers=list(kept.headers))
+
+
+def _keep(response):
+    """after_request, first of them: keep a page rendered for a key (headers the view set, no cookies)."""
+    key = g.pop("pagecache_key", None)
+    if key is None or g.get("pagecache_hit") or response.status_code != 200 or response.is_streamed:
+        return response
+    if "csrf_token" in g or session.get("_flashes") or request_ctx.flashes:  # one visitor's token or message
+        return response
+    headers = tuple((name, value) for name, value in response.headers.items()
+                    if name.lower() not in ("set-cookie", "content-length"))
+    expires = time.monotonic() + current_app.config["PAGE_CACHE_SECONDS"]
+    _store().put(key, Kept(response.get_data(), headers, expires))
+    return response
+
+
+def _store() -> Store | None:
+    return current_app.extensions.get("pagecache")
+
+
+def init_app(app) -> None:
+    """Call after every other hook is registered: the look-up must run after the language, the rate limits
+    and the request id, and the keeping before the headers every response gets."""
+    listen()
+    if not app.config.get("PAGE_CACHE_SECONDS"):
+        return
+    app.extensions["pagecache"] = Store(app.config.get("PAGE_CACHE_ENTRIES", 500))
+    app.before_request(_serve_kept)
+    app.after_request(_keep)

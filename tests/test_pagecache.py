@@ -1,0 +1,209 @@
+"""Kept public pages (portal/pagecache.py): served again while the data is unchanged, rendered afresh by
+every process the moment a write commits, and never kept for one visitor's page.
+
+Two apps with keeping on share the suite's database: two workers (or two machines) of one portal.
+"""
+import pytest
+from sqlalchemy import event, text, update
+
+from config import TestConfig
+from portal import create_app
+from portal.audit import record
+from portal.auth.models import User
+from portal.db import utcnow
+from portal.extensions import db
+from portal.firms.models import Firm
+from tests import factories
+from tests.helpers import body
+
+PAGES = ["/", "/results", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/directory/",
+         "/directory/?q=ปลากัด", "/directory/?cluster=betta&sort=name", "/requests/", "/firms/{firm}"]
+
+
+@pytest.fixture
+def workers(app):
+    """Two app instances that keep pages, on the suite's database (its schema and data)."""
+
+    class Keeping(TestConfig):
+        SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
+        UPLOAD_DIR = app.config["UPLOAD_DIR"]
+        PAGE_CACHE_SECONDS = 60
+        PAGE_CACHE_ENTRIES = 50
+
+    made = [create_app(Keeping), create_app(Keeping)]
+    yield made
+    for one in made:
+        with one.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture
+def firm_id(app):
+    with app.app_context():
+        firm = factories.firm(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Farm")
+        factories.membership(firm, factories.cluster("betta"))
+        db.session.commit()
+        return firm.id
+
+
+def statements(worker, url, **kwargs):
+    """(response, SQL statements it ran) for a GET on a new client of `worker`."""
+    with worker.app_context():
+        engine = db.engine
+    ran = []
+    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = worker.test_client().get(url, **kwargs)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return response, len(ran)
+
+
+def rename(app, firm_id, name):
+    with app.app_context():
+        db.session.get(Firm, firm_id).name_en = name
+        db.session.commit()
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_a_kept_page_costs_one_statement_until_a_write_renders_it_again(app, workers, firm_id, page):
+    url = page.format(firm=firm_id)
+    rename(app, firm_id, "Bangkok Betta Farm")  # a generation exists
+    first, rendered = statements(workers[0], url)
+    again, kept = statements(workers[0], url)
+    assert first.status_code == again.status_code == 200
+    assert body(again) == body(first)
+    assert kept == 1 < rendered  # the generation's read only
+    rename(app, firm_id, "Bangkok Betta Farm Co.")  # committed by another process
+    _, after = statements(workers[0], url)
+    assert after > 1
+
+
+def test_every_process_shows_a_change_at_once(app, workers, firm_id):
+    rename(app, firm_id, "Bangkok Betta Farm")
+    for worker in workers:
+        for url in ("/directory/?lang=en", f"/firms/{firm_id}?lang=en"):
+            assert "Bangkok Betta Farm" in body(worker.test_client().get(url))
+    with workers[0].app_context():  # a write through one worker
+        db.session.get(Firm, firm_id).name_en = "Siam Fighting Fish"
+        db.session.commit()
+    for worker in reversed(workers):
+        for url in ("/directory/?lang=en", f"/firms/{firm_id}?lang=en"):
+            page = body(worker.test_client().get(url))
+            assert "Siam Fighting Fish" in page and "Bangkok Betta Farm" not in page
+
+
+@pytest.mark.parametrize("write, renders", [
+    ("an ORM change to a firm", True),
+    ("an UPDATE statement on firms", True),
+    ("a text() UPDATE", True),
+    ("a new membership", True),
+    ("an audit entry only", False),
+    ("a new account", True),
+    ("a user's sign-in time only", False),
+    ("a user's name", True),
+    ("a firm change rolled back", False),
+])
+def test_which_writes_render_public_pages_again(app, workers, firm_id, write, renders):
+    with app.app_context():
+        account = factories.user().id
+        db.session.commit()
+    rename(app, firm_id, "Bangkok Betta Farm")
+    statements(workers[0], "/directory/")
+    with app.app_context():
+        if write == "an ORM change to a firm":
+            db.session.get(Firm, firm_id).description_en = "Halal certified"
+        elif write == "an UPDATE statement on firms":
+            db.session.execute(update(Firm).where(Firm.id == firm_id).values(description_en="Organic"))
+        elif write == "a text() UPDATE":
+            db.session.execute(text("UPDATE firms SET description_en = 'Export' WHERE id = :id"), {"id": firm_id})
+        elif write == "a new membership":
+            factories.membership(db.session.get(Firm, firm_id), factories.cluster("cosplay"))
+        elif write == "an audit entry only":
+            record(None, "test.nothing", None)
+        elif write == "a new account":
+            factories.user()  # users are not among the unseen tables: a new row renders again
+        elif write == "a user's sign-in time only":
+            db.session.get(User, account).last_login_at = utcnow()
+        elif write == "a user's name":
+            db.session.get(User, account).name = "Somchai"
+        elif write == "a firm change rolled back":
+            db.session.get(Firm, firm_id).name_en = "Never Shown"
+            db.session.flush()
+            db.session.rollback()
+        db.session.commit()
+    _, ran = statements(workers[0], "/directory/")
+    assert (ran > 1) is renders
+
+
+def test_pages_that_are_never_kept(app, workers, firm_id, cast):
+    from tests.helpers import signed_in
+
+    rename(app, firm_id, "Bangkok Betta Farm")
+    worker = workers[0]
+    for url in ("/events/", "/privacy", "/directory/?page=abc&" + "q=" + "ป" * 2100, "/firms/999999"):
+        statements(worker, url)
+        statements(worker, url)
+    assert len(worker.extensions["pagecache"]) == 0  # none of them was kept
+    member = signed_in(worker, cast.email("owner"))
+    member.get("/directory/")
+    with worker.app_context():
+        engine = db.engine
+    ran = []
+    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert member.get("/directory/").status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert len(ran) > 1  # signed in: rendered for that person every time
+
+
+def test_each_language_and_address_is_kept_apart(app, workers, firm_id):
+    rename(app, firm_id, "Bangkok Betta Farm")
+    client = workers[0].test_client()
+    thai = body(client.get("/directory/?lang=th"))
+    english = body(client.get("/directory/?lang=en"))
+    assert '<html lang="th"' in thai and '<html lang="en"' in english
+    assert body(workers[0].test_client().get("/directory/?lang=th")) == thai
+    # the language chosen earlier in the visit (kept in the session) picks the kept page too
+    assert '<html lang="en"' in body(client.get("/directory/"))
+    assert '<html lang="th"' in body(workers[0].test_client().get("/directory/", headers={"Accept-Language": "th"}))
+    searched = body(client.get("/directory/?q=zebra&lang=en"))
+    assert "Bangkok Betta Farm" not in searched.split("<main", 1)[1]
+
+
+def test_a_kept_page_gets_its_own_request_id_and_the_security_headers(app, workers, firm_id):
+    rename(app, firm_id, "Bangkok Betta Farm")
+    first, _ = statements(workers[0], "/directory/")
+    again, ran = statements(workers[0], "/directory/")
+    assert ran == 1
+    assert again.headers["X-Request-ID"] != first.headers["X-Request-ID"]
+    for name in ("Content-Security-Policy", "Content-Type", "X-Content-Type-Options", "Vary"):
+        assert again.headers.get(name) == first.headers.get(name), name
+    assert "Set-Cookie" not in again.headers
+
+
+def test_a_flashed_message_is_shown_to_its_visitor_only(app, workers, firm_id):
+    rename(app, firm_id, "Bangkok Betta Farm")
+    worker = workers[0]
+    statements(worker, "/directory/?lang=en")
+    visitor = worker.test_client()
+    with visitor.session_transaction() as session:
+        session["_flashes"] = [("info", "A message for this visitor")]
+    assert "A message for this visitor" in body(visitor.get("/directory/?lang=en"))
+    assert "A message for this visitor" not in body(worker.test_client().get("/directory/?lang=en"))
+    assert "A message for this visitor" not in body(visitor.get("/directory/?lang=en"))  # shown once
+
+
+def test_writes_nobody_reads_on_a_public_page_leave_sign_ins_cheap(app, workers, firm_id, cast):
+    from tests.helpers import signed_in
+
+    rename(app, firm_id, "Bangkok Betta Farm")
+    statements(workers[0], "/directory/")
+    signed_in(workers[1], cast.email("owner")).get("/notifications/")
+    with app.app_context():
+        assert db.session.get(User, cast.users["owner"]) is not None
+    _, ran = statements(workers[0], "/directory/")
+    assert ran == 1
