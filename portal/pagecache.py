@@ -221,15 +221,17 @@ def _keep(response):
 
 
 def _store() -> Store | None:
+    """This process's kept pages, or None while keeping is off."""
+    if not current_app.config.get("PAGE_CACHE_SECONDS"):
+        return None
     return current_app.extensions.get("pagecache")
 
 
 def init_app(app) -> None:
     """Call after every other hook is registered: the look-up must run after the language, the rate limits
-    and the request id, and the keeping before the headers every response gets."""
+    and the request id, and the keeping before the headers every response gets. PAGE_CACHE_SECONDS is read
+    on each request (0: nothing looked up or kept), so a benchmark can measure both ways in one process."""
     listen()
-    if not app.config.get("PAGE_CACHE_SECONDS"):
-        return
     app.extensions["pagecache"] = Store(app.config.get("PAGE_CACHE_ENTRIES", 500))
     app.before_request(_serve_kept)
     app.after_request(_keep)

@@ -146,6 +146,9 @@ def test_pages_that_are_never_kept(app, workers, firm_id, cast):
         statements(worker, url)
         statements(worker, url)
     assert len(worker.extensions["pagecache"]) == 0  # none of them was kept
+    statements(app, "/directory/")
+    statements(app, "/directory/")
+    assert len(app.extensions["pagecache"]) == 0  # keeping off (PAGE_CACHE_SECONDS = 0): every visit renders
     member = signed_in(worker, cast.email("owner"))
     member.get("/directory/")
     with worker.app_context():

@@ -5,8 +5,10 @@ Revises: a8d2f4b6c9e1
 Create Date: 2026-12-03
 
 Hand-written. One row (id 1), given a new random value by each transaction that writes what a public page
-reads. No row yet means no page is kept until the first such write.
+reads. The row is made here, with a random value, so that pages are kept from the first visit on.
 """
+import secrets
+
 from alembic import op
 import sqlalchemy as sa
 
@@ -25,6 +27,8 @@ def upgrade():
         sa.Column('value', sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_page_generations')),
     )
+    op.execute(sa.text("INSERT INTO page_generations (id, value) VALUES (1, :value)")
+               .bindparams(value=secrets.randbits(62)))
 
 
 def downgrade():
