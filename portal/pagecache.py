@@ -24,6 +24,7 @@ over-counting only costs a render.
 import secrets
 import threading
 import time
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -103,11 +104,31 @@ class Store:
 
 
 def current_generation() -> int | None:
-    """The generation public pages are at now; None while no write has named one (nothing is kept then)."""
+    """The generation public pages are at now; None while there is none (nothing is kept then)."""
+    if not _has_table(db.session.connection()):
+        return None
     return db.session.scalar(select(PageGeneration.value).where(PageGeneration.id == 1))
 
 
+_TABLE_SEEN: "weakref.WeakSet" = weakref.WeakSet()  # engines whose database has page_generations
+
+
+def _has_table(connection) -> bool:
+    """Whether the database has the generation's table: not while it is still at an older migration (the code
+    deployed before `flask db upgrade`), when writes must go on and nothing is kept. Asked of the catalogue
+    until the table is seen, then remembered for the engine."""
+    engine = connection.engine
+    if engine in _TABLE_SEEN:
+        return True
+    if inspect(connection).has_table(PageGeneration.__tablename__):
+        _TABLE_SEEN.add(engine)
+        return True
+    return False
+
+
 def _new_generation(session) -> None:
+    if not _has_table(session.connection()):
+        return
     value = secrets.randbits(62)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
