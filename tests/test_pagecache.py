@@ -20,9 +20,8 @@ PAGES = ["/", "/results", "/clusters/", "/clusters/betta", "/clusters/betta/memb
          "/directory/?q=ปลากัด", "/directory/?cluster=betta&sort=name", "/requests/", "/firms/{firm}"]
 
 
-@pytest.fixture
-def workers(app):
-    """Two app instances that keep pages, on the suite's database (its schema and data)."""
+def keeping(app, **settings):
+    """An app instance that keeps pages, on the suite's database (its schema and data)."""
 
     class Keeping(TestConfig):
         SQLALCHEMY_DATABASE_URI = app.config["SQLALCHEMY_DATABASE_URI"]
@@ -30,7 +29,15 @@ def workers(app):
         PAGE_CACHE_SECONDS = 60
         PAGE_CACHE_ENTRIES = 50
 
-    made = [create_app(Keeping), create_app(Keeping)]
+    for name, value in settings.items():
+        setattr(Keeping, name, value)
+    return create_app(Keeping)
+
+
+@pytest.fixture
+def workers(app):
+    """Two app instances that keep pages: two workers (or machines) of one portal."""
+    made = [keeping(app), keeping(app)]
     yield made
     for one in made:
         with one.app_context():
@@ -210,3 +217,41 @@ def test_writes_nobody_reads_on_a_public_page_leave_sign_ins_cheap(app, workers,
         assert db.session.get(User, cast.users["owner"]) is not None
     _, ran = statements(workers[0], "/directory/")
     assert ran == 1
+
+
+def test_a_request_page_is_kept_for_visitors_and_gives_them_no_cookie(app, cast):
+    """The respond and renew forms (each with a visitor's CSRF token) are built only for who sees them."""
+    from portal.collab import services as collab
+    from portal.collab.models import Kind
+
+    with app.app_context():
+        owner = db.session.get(User, cast.users["owner"])
+        firm = db.session.get(Firm, cast.firms["A"])
+        posted = collab.post_request(owner, firm, {
+            "cluster_id": cast.clusters["betta"], "kind": Kind.SEEKING_SUPPLIER, "title_th": "หาปลากัดเกรดส่งออก",
+            "title_en": "Export-grade bettas wanted"})
+        db.session.commit()
+        url = f"/requests/{posted.id}"
+    worker = keeping(app, WTF_CSRF_ENABLED=True)  # as in production: a form carries its visitor's token
+    first, rendered = statements(worker, url)
+    again, kept = statements(worker, url)
+    with worker.app_context():
+        db.engine.dispose()
+    assert "หาปลากัดเกรดส่งออก" in body(again) and body(again) == body(first)
+    assert "Set-Cookie" not in first.headers and "csrf_token" not in body(first)
+    assert kept == 1 < rendered
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_no_listing_page_gives_a_visitor_a_token_or_a_cookie(app, firm_id, page):
+    """With CSRF on, as in production: a page that built a form would carry a token (and start a session),
+    and could not be kept."""
+    worker = keeping(app, WTF_CSRF_ENABLED=True)
+    try:
+        first, _ = statements(worker, page.format(firm=firm_id))
+        _, kept = statements(worker, page.format(firm=firm_id))
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
+    assert "Set-Cookie" not in first.headers and "csrf_token" not in body(first)
+    assert kept == 1

@@ -128,15 +128,17 @@ def detail(request_id):
     mine = queries.my_firms(current_user)
     answerable = [f for f in mine if can_respond(current_user, collab_request, f)]
     my_response = queries.response_of(collab_request, [f.id for f in mine])
-    form = RespondForm()
-    form.firm_id.choices = [SelectChoice(f.id, f.name) for f in answerable]
+    form = None
+    if answerable and my_response is None:  # forms only where shown: a CSRF token is one visitor's
+        form = RespondForm()
+        form.firm_id.choices = [SelectChoice(f.id, f.name) for f in answerable]
     return render_template(
         "collab/detail.html", collab_request=collab_request, manager=manager, form=form,
-        answerable=answerable and my_response is None, my_response=my_response,
+        answerable=form is not None, my_response=my_response,
         responses=queries.responses_to(collab_request) if manager else [],
         partners=suggestions.partners_for(collab_request) if manager and collab_request.is_open_on(bangkok_today())
         else [],
-        today=bangkok_today(), confirm_form=ConfirmForm(), moderator=moderator)
+        today=bangkok_today(), confirm_form=ConfirmForm() if manager else None, moderator=moderator)
 
 
 @bp.post("/<int:request_id>/respond")
