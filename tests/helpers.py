@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask_login import AnonymousUserMixin
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from portal.auth.models import Role, User
 from portal.clusters.models import Cluster, MembershipStatus, Position
@@ -53,6 +53,20 @@ FIRMS = {"A": ("betta", (("owner", "owner"), ("editor", "editor"), ("suspended",
 def body(response) -> str:
     """The response's text (HTML, CSV) as the browser receives it."""
     return response.get_data(as_text=True)
+
+
+def get_counting(app, client, url):
+    """(response, SQL statements it ran) for a GET of `url` by `client` of `app`."""
+    with app.app_context():
+        engine = db.engine
+    ran = []
+    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return response, len(ran)
 
 
 def email_of(who: str) -> str:

@@ -5,13 +5,13 @@ The suite runs on SQLite and on PostgreSQL (CI does both), so every expectation 
 import re
 
 import pytest
-from sqlalchemy import event
 
 from portal.clusters.models import MembershipStatus, Position
 from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import FirmSize
 from tests import factories
+from tests.helpers import get_counting
 
 FIRMS = {
     "betta": dict(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Fish Farm",
@@ -187,16 +187,9 @@ def test_pagination_and_its_limits(app, client, monkeypatch):
 
 
 def count_queries(app, client, url):
-    with app.app_context():
-        engine = db.engine
-    statements = []
-    listener = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
+    response, ran = get_counting(app, client, url)
+    assert response.status_code == 200
+    return ran
 
 
 @pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ผม", "/directory/?q=ปลากัด+ผม",

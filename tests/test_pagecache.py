@@ -4,7 +4,7 @@ every process the moment a write commits, and never kept for one visitor's page.
 Two apps with keeping on share the suite's database: two workers (or two machines) of one portal.
 """
 import pytest
-from sqlalchemy import event, text, update
+from sqlalchemy import text, update
 
 from config import TestConfig
 from portal import create_app
@@ -14,7 +14,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
 from tests import factories
-from tests.helpers import body
+from tests.helpers import body, get_counting
 
 PAGES = ["/", "/results", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/directory/",
          "/directory/?q=ปลากัด", "/directory/?cluster=betta&sort=name", "/requests/", "/firms/{firm}"]
@@ -53,18 +53,9 @@ def firm_id(app):
         return firm.id
 
 
-def statements(worker, url, **kwargs):
-    """(response, SQL statements it ran) for a GET on a new client of `worker`."""
-    with worker.app_context():
-        engine = db.engine
-    ran = []
-    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        response = worker.test_client().get(url, **kwargs)
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    return response, len(ran)
+def statements(worker, url):
+    """(response, SQL statements it ran) for a GET on a new client of `worker`: a new visitor."""
+    return get_counting(worker, worker.test_client(), url)
 
 
 def rename(app, firm_id, name):
@@ -158,16 +149,8 @@ def test_pages_that_are_never_kept(app, workers, firm_id, cast):
     assert len(app.extensions["pagecache"]) == 0  # keeping off (PAGE_CACHE_SECONDS = 0): every visit renders
     member = signed_in(worker, cast.email("owner"))
     member.get("/directory/")
-    with worker.app_context():
-        engine = db.engine
-    ran = []
-    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert member.get("/directory/").status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
-    assert len(ran) > 1  # signed in: rendered for that person every time
+    response, ran = get_counting(worker, member, "/directory/")
+    assert response.status_code == 200 and ran > 1  # signed in: rendered for that person every time
 
 
 def test_each_language_and_address_is_kept_apart(app, workers, firm_id):
