@@ -38,6 +38,7 @@ from werkzeug.wrappers import Response
 
 from portal.db import utcnow
 from portal.extensions import db
+from portal.i18n import current_locale
 from portal.thai import to_bangkok
 
 PAGES = frozenset({
@@ -157,7 +158,7 @@ def _after_flush(session, flush_context):
 
 def _statement_executed(state):
     """Statements executed through the session: bulk UPDATE/DELETE, Core INSERTs, text()."""
-    if session_written(state.session):
+    if state.session.info.get(_WRITTEN):
         return
     statement = state.statement
     if state.is_insert or state.is_update or state.is_delete:
@@ -170,17 +171,12 @@ def _statement_executed(state):
             state.session.info[_WRITTEN] = True
 
 
-def session_written(session) -> bool:
-    return bool(session.info.get(_WRITTEN))
-
-
 def _before_commit(session):
     """Last before the commit (after the results roll-up's own before_commit): a new generation if the
     transaction wrote what a public page shows. The row is locked only from here to the commit."""
     session.flush()
     if session.info.pop(_WRITTEN, False):
-        _new_generation(session)
-        session.info.pop(_WRITTEN, None)
+        _new_generation(session)  # page_generations is an unseen table: this write notes nothing
 
 
 def _transaction_end(session, transaction):
@@ -208,8 +204,6 @@ def _key():
     generation = current_generation()
     if generation is None:
         return None
-    from portal.i18n import current_locale
-
     return generation, current_locale(), request.full_path, to_bangkok(utcnow()).date()
 
 
