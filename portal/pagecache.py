@@ -25,9 +25,9 @@ import secrets
 import threading
 import time
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass
 
+from cachetools import TLRUCache
 from flask import current_app, g, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
@@ -36,10 +36,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response
 
-from portal.db import utcnow
 from portal.extensions import db
 from portal.i18n import current_locale
-from portal.thai import to_bangkok
+from portal.thai import bangkok_today
 
 PAGES = frozenset({
     "main.index", "main.results", "clusters.index", "clusters.detail", "clusters.members", "directory.index",
@@ -56,6 +55,7 @@ UNSEEN_TABLES = frozenset({
 UNSEEN_COLUMNS = {"users": frozenset({"last_login_at"})}
 MAX_KEY_LENGTH = 2000  # a longer query string is rendered, not kept
 _WRITTEN = "pagecache_written"
+_LOCK = threading.Lock()  # the kept pages are one map per process, shared by its threads
 
 
 class PageGeneration(db.Model):
@@ -71,37 +71,12 @@ class PageGeneration(db.Model):
 class Kept:
     body: bytes
     headers: tuple
-    expires: float
+    expires: float  # time.monotonic() after which the page is dropped
 
 
-class Store:
-    """The pages one process keeps: a bounded, least-recently-used map, shared by its threads."""
-
-    def __init__(self, entries: int):
-        self.entries = entries
-        self._pages: OrderedDict[tuple, Kept] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key) -> Kept | None:
-        with self._lock:
-            kept = self._pages.get(key)
-            if kept is None:
-                return None
-            if kept.expires <= time.monotonic():
-                del self._pages[key]
-                return None
-            self._pages.move_to_end(key)
-            return kept
-
-    def put(self, key, kept: Kept) -> None:
-        with self._lock:
-            self._pages[key] = kept
-            self._pages.move_to_end(key)
-            while len(self._pages) > self.entries:
-                self._pages.popitem(last=False)
-
-    def __len__(self):
-        return len(self._pages)
+def _store_for(entries: int) -> TLRUCache:
+    """The pages one process keeps: least recently used out past `entries`, each until its own expiry."""
+    return TLRUCache(maxsize=entries, ttu=lambda _key, kept, _now: kept.expires, timer=time.monotonic)
 
 
 def current_generation() -> int | None:
@@ -204,7 +179,7 @@ def _key():
     generation = current_generation()
     if generation is None:
         return None
-    return generation, current_locale(), request.full_path, to_bangkok(utcnow()).date()
+    return generation, current_locale(), request.full_path, bangkok_today()
 
 
 def _serve_kept():
@@ -214,7 +189,10 @@ def _serve_kept():
         return None
     key = _key()
     g.pagecache_key = key
-    kept = store.get(key) if key is not None else None
+    if key is None:
+        return None
+    with _LOCK:
+        kept = store.get(key)
     if kept is None:
         return None
     g.pagecache_hit = True
@@ -231,11 +209,12 @@ def _keep(response):
     headers = tuple((name, value) for name, value in response.headers.items()
                     if name.lower() not in ("set-cookie", "content-length"))
     expires = time.monotonic() + current_app.config["PAGE_CACHE_SECONDS"]
-    _store().put(key, Kept(response.get_data(), headers, expires))
+    with _LOCK:
+        _store()[key] = Kept(response.get_data(), headers, expires)
     return response
 
 
-def _store() -> Store | None:
+def _store() -> TLRUCache | None:
     """This process's kept pages, or None while keeping is off."""
     if not current_app.config.get("PAGE_CACHE_SECONDS"):
         return None
@@ -247,6 +226,6 @@ def init_app(app) -> None:
     and the request id, and the keeping before the headers every response gets. PAGE_CACHE_SECONDS is read
     on each request (0: nothing looked up or kept), so a benchmark can measure both ways in one process."""
     listen()
-    app.extensions["pagecache"] = Store(app.config.get("PAGE_CACHE_ENTRIES", 500))
+    app.extensions["pagecache"] = _store_for(app.config.get("PAGE_CACHE_ENTRIES", 500))
     app.before_request(_serve_kept)
     app.after_request(_keep)
