@@ -1,16 +1,22 @@
 """Runs fuzz attempts: the world restored from a snapshot before each one, the request sent as a
-role, and the answer judged (never a 500, never a payload rendered as markup)."""
+role, and the answer judged (never a 500, never a payload rendered as markup). What the fuzz modules
+(tests/test_fuzz.py, tests/test_fuzz_random.py) share is here too: the harness for a module, and the building
+of attempts."""
+import contextlib
 import io
 import itertools
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+import pytest
 from sqlalchemy import event, text
 
+from portal.auth import services as auth_services
 from portal.extensions import db
 from tests import fuzz_targets, fuzz_world
 from tests.fuzz_payloads import UNESCAPED
-from tests.fuzz_targets import Target
+from tests.fuzz_targets import RecordingRequest, Target
+from tests.fuzz_world import CHEAP_HASH
 
 SNAPSHOT_PREFIX = "fuzz_snapshot_"
 LOGIN_PATH = "/auth/login"
@@ -298,7 +304,74 @@ class Harness:
         self.requests += 1
         return response.status_code < 400 and self.dirty
 
+    # --- building attempts ----------------------------------------------------------------------
+
+    def attempt(self, target: Target, role: str, url_index: int = 0) -> Attempt:
+        """The target's base submission as the role, on its URL number `url_index`."""
+        form, query = target.base[role]
+        return Attempt(target, role, self.url(target, url_index), url_index, form=dict(form), query=dict(query))
+
+    def inputs(self, target: Target, role: str, common: bool = True) -> list[tuple[str, str]]:
+        """(where, name) of every input of the target as the role: form fields, query parameters, path text.
+        Without `common`, the parameters every page reads count only on the home page."""
+        found = [("form", name) for name in target.form.get(role, {})]
+        found += [("query", name) for name in target.query.get(role, {})
+                  if common or name not in self.common_params or target.id == COMMON_HOME]
+        found += [("path", name) for name in target.string_params]
+        found += [("id", name) for name in target.int_params]
+        return found
+
+    def put(self, attempt: Attempt, where: str, name: str, value) -> bool:
+        """Place a value in the attempt; False if it cannot be sent (e.g. an empty path segment)."""
+        role_fields = attempt.target.form.get(attempt.role, {})
+        if where in ("path", "id"):
+            attempt.path[name] = value if isinstance(value, str) else value[0]
+            attempt.url = self.url(attempt.target, attempt.url_index, **attempt.path)
+            return attempt.url is not None
+        if where == "form" and name in role_fields and role_fields[name].kind == "file":
+            content = value if isinstance(value, bytes) else "".join(value).encode()
+            filename = "" if isinstance(value, bytes) else "".join(value)
+            attempt.files[name] = (content, filename or "upload.csv")
+            return True
+        getattr(attempt, where)[name] = value
+        return True
+
     @staticmethod
     def main_role(target: Target) -> str:
         """The role the deterministic pass uses: one whose base is accepted, else the first admitted."""
         return target.settled or (target.roles or ["owner"])[0]
+
+
+# --- what the fuzz modules share ------------------------------------------------------------------------------
+
+COMMON_HOME = "main.index-GET"  # parameters every page reads (?lang=) get every payload here only
+MAX_REPORTED = 15
+
+
+def target_ids(app) -> list[str]:
+    """The id of every target, for parametrize: one test per endpoint and method."""
+    return [f"{rule.endpoint}-{method}" for rule, method in fuzz_targets.rules(app)]
+
+
+@contextlib.contextmanager
+def harness_for(app):
+    """A module's harness: its world built and its targets discovered, with cheap password hashes and the
+    request class that records what views read."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(app, "request_class", RecordingRequest)
+        patch.setattr(auth_services, "generate_password_hash", CHEAP_HASH)
+        patch.setattr(auth_services, "_dummy_hash", lambda: CHEAP_HASH("dummy"))
+        fuzz = Harness(app)
+        fuzz.setup()
+        try:
+            fuzz.discover()
+            yield fuzz
+        finally:
+            fuzz.teardown()
+
+
+def fail(failures, total):
+    if failures:
+        shown = "\n".join(failures[:MAX_REPORTED])
+        more = f"\n… and {len(failures) - MAX_REPORTED} more" if len(failures) > MAX_REPORTED else ""
+        pytest.fail(f"{len(failures)} of {total} attempts failed:\n{shown}{more}", pytrace=False)

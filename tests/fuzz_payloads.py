@@ -30,11 +30,19 @@ PAYLOADS = [
     "", "   ",
 ]
 
+# What only tries how the application reads and renders input, the same whatever the database: markup and
+# template syntax (escaped by the templates), control characters, several values where one is expected. The
+# PostgreSQL run leaves these to the SQLite run and sends the rest (PAYLOADS_FOR_DATABASE).
+APPLICATION_ONLY = (SCRIPT, IMG, SVG, "{{ 7*7 }} %(name)s %s {0}", "line\r\nbreak\ttab\x0b\x1f")
+
 # For path parameters that only match digits (<int:firm_id>): ids no table has, some beyond 64 bits.
 NUMBERS = ["0", "2147483648", "9223372036854775808", "99999999999999999999999999"]
 
 # A list sent where a single value is expected (the field repeated in the form or query string).
 LISTS = [[SCRIPT, "\x00"], ["1", "2", "-1"], ["", ""]]
+# Every payload whose handling can depend on the database: NUL, quotes and LIKE wildcards, long text and
+# column lengths, four-byte characters, numbers past 32 and 64 bits, dates out of range, empty values.
+PAYLOADS_FOR_DATABASE = [p for p in PAYLOADS if p not in APPLICATION_ONLY] + [[SCRIPT, "\x00"]]
 
 _ALPHABET = st.one_of(
     st.characters(codec="utf-8", exclude_categories=("Cs",)),
