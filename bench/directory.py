@@ -24,6 +24,7 @@ import sys
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -38,6 +39,7 @@ from portal.clusters.models import Cluster, Membership, MembershipPosition, Memb
 from portal.directory.queries import MAX_PAGE  # noqa: E402
 from portal.extensions import db  # noqa: E402
 from portal.firms.models import Firm, FirmSize, LegalForm, Province, firm_search_fields  # noqa: E402
+from portal.pagecache import MEMBER_PAGES  # noqa: E402
 from portal.search import vocabulary as search_vocabulary  # noqa: E402
 from portal.seed.reference import load_clusters, load_provinces  # noqa: E402
 from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES  # noqa: E402
@@ -541,11 +543,13 @@ def measure(app, cases, runs):
         p50, p95 = statistics.median(timings), statistics.quantiles(timings, n=20)[18]
         print(f"{name}_uncached p50_ms={p50:.1f} p95_ms={p95:.1f} queries={queries} floor_ratio=-", flush=True)
     app.config["COUNTS_CACHE_SECONDS"] = 60
-    # Visitors' pages once kept (portal/pagecache.py): what every visit after the first costs until a write.
+    # Pages once kept (portal/pagecache.py): what every visit after the first costs until a write; signed in,
+    # the listing pages kept per audience (MEMBER_PAGES).
     app.config["PAGE_CACHE_SECONDS"] = 60
+    adapter = app.url_map.bind("localhost")
     for name, url in cases:
         client = client_for(name, url)
-        if client is not anonymous:
+        if client is not anonymous and adapter.match(urlsplit(url).path)[0] not in MEMBER_PAGES:
             continue
         client.get(url)
         timings, queries = timed(client, url, runs)

@@ -1,5 +1,5 @@
-"""Public listing pages as a visitor who is not signed in sees them, kept rendered and served again until
-the data changes.
+"""Listing pages kept rendered and served again until the data changes: public pages as a visitor who is not
+signed in sees them, and the listing pages as everyone who sees the same list signed in sees them.
 
 A page is kept under the **generation** of the data it was rendered from: one row of `page_generations`,
 given a new random value by every transaction that writes to a table a public page reads, in that same
@@ -13,8 +13,13 @@ What is kept: a GET of one of PAGES by a visitor who is not signed in, answered 
 language, for the exact path and query string, on the day in Bangkok it was rendered (dates and "closes in N
 days" follow the calendar), for at most PAGE_CACHE_SECONDS (the per-process headline counts are as old as
 that anyway), and never a page that carried a CSRF token or a flashed message (both belong to one visitor).
-Each process keeps at most PAGE_CACHE_ENTRIES pages (least recently used go first). Signed-in pages are
-never kept: what they show depends on who looks (visibility, follow buttons, the unread badge).
+Each process keeps at most PAGE_CACHE_ENTRIES pages (least recently used go first).
+
+Signed in, the listing pages of MEMBER_PAGES are kept for their **audience**: the permission facts their
+content depends on (every listed firm or only public ones, a "save this search" link). What is one person's
+is left as a hole in the kept page and filled in for each request: the main menu (the unread badge, the links of
+one's role, sign-out; templates/_menu.html) and the CSRF token of the page's forms. A firm's, a request's and a
+cluster's own page are not kept signed in: they carry one's follow buttons, answers and edit links.
 
 Writes that no public page reads (the audit trail, mail and LINE queues, notifications, sign-in records,
 tokens, devices, job bookkeeping) do not change the generation, so signing in or sending mail does not empty
@@ -28,22 +33,32 @@ import weakref
 from dataclasses import dataclass
 
 from cachetools import TLRUCache
-from flask import current_app, g, request, session
+from flask import current_app, g, render_template, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from sqlalchemy import BigInteger, Integer, event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, mapped_column
 from werkzeug.wrappers import Response
 
 from portal.extensions import db
+from portal.firms.queries import sees_every_listed_firm
 from portal.i18n import current_locale
+from portal.permissions import can_save_search
 from portal.thai import bangkok_today
 
 PAGES = frozenset({
     "main.index", "main.results", "clusters.index", "clusters.detail", "clusters.members", "directory.index",
     "collab.board", "collab.detail", "firms.detail",
 })
+# Kept signed in too, per audience: pages whose content is the same for everyone who sees the same list.
+MEMBER_PAGES = frozenset({
+    "main.index", "main.results", "clusters.index", "clusters.members", "directory.index", "collab.board",
+})
+# The holes of a page kept signed in (templates/base.html writes MENU_HOLE where the menu goes).
+MENU_HOLE = b"<!--pagecache:menu-->"
+TOKEN_HOLE = b"<!--pagecache:csrf-->"
 # Tables whose rows no public page shows. Writing them leaves the generation as it is.
 UNSEEN_TABLES = frozenset({
     "audit_entries", "outbox_messages", "notifications", "notification_preferences", "job_runs",
@@ -170,16 +185,39 @@ def listen() -> None:
 
 # --- serving kept pages -------------------------------------------------------------------------------------
 
+def audience(user) -> tuple | None:
+    """Who sees the same content on MEMBER_PAGES: None for a visitor; signed in, the permission facts the
+    pages' content depends on (the menu, one's own, is filled in apart)."""
+    if not user.is_authenticated:
+        return None
+    return "signed-in", sees_every_listed_firm(user), can_save_search(user)
+
+
 def _key():
     """This request's key, or None when its page is not one to keep."""
     if request.method != "GET" or request.endpoint not in PAGES or len(request.full_path) > MAX_KEY_LENGTH:
         return None
-    if session.get("_flashes") or current_user.is_authenticated:
+    if session.get("_flashes"):
+        return None
+    who = audience(current_user)
+    if who is not None and request.endpoint not in MEMBER_PAGES:
         return None
     generation = current_generation()
     if generation is None:
         return None
-    return generation, current_locale(), request.full_path, bangkok_today()
+    return generation, current_locale(), request.full_path, bangkok_today(), who
+
+
+def page_holes() -> bool:
+    """For templates/base.html: whether this page is rendered to be kept with one person's parts left out."""
+    return bool(g.get("pagecache_holes"))
+
+
+def _filled(body: bytes) -> bytes:
+    """A kept page's holes filled in for this request's person: their menu and their CSRF token."""
+    if TOKEN_HOLE in body:
+        body = body.replace(TOKEN_HOLE, generate_csrf().encode())
+    return body.replace(MENU_HOLE, render_template("_menu.html").encode(), 1)
 
 
 def _serve_kept():
@@ -194,23 +232,35 @@ def _serve_kept():
     with _LOCK:
         kept = store.get(key)
     if kept is None:
+        g.pagecache_holes = key[-1] is not None  # signed in: the page is rendered with the menu left out
         return None
     g.pagecache_hit = True
-    return Response(kept.body, status=200, headers=list(kept.headers))
+    body = kept.body if key[-1] is None else _filled(kept.body)
+    return Response(body, status=200, headers=list(kept.headers))
 
 
 def _keep(response):
-    """after_request, first of them: keep a page rendered for a key (headers the view set, no cookies)."""
+    """after_request, first of them: keep a page rendered for a key (headers the view set, no cookies); a page
+    rendered with holes gets them filled in, kept or not."""
     key = g.pop("pagecache_key", None)
-    if key is None or g.get("pagecache_hit") or response.status_code != 200 or response.is_streamed:
+    holes = g.pop("pagecache_holes", False)
+    if key is None or g.get("pagecache_hit") or response.is_streamed:
         return response
-    if "csrf_token" in g or session.get("_flashes") or request_ctx.flashes:  # one visitor's token or message
+    body = response.get_data()
+    if holes:
+        token = g.get("csrf_token")
+        if token:
+            body = body.replace(token.encode(), TOKEN_HOLE)
+        response.set_data(_filled(body))
+    if response.status_code != 200 or session.get("_flashes") or request_ctx.flashes:  # one person's message
+        return response
+    if not holes and "csrf_token" in g:  # a visitor's token: the page is theirs alone
         return response
     headers = tuple((name, value) for name, value in response.headers.items()
                     if name.lower() not in ("set-cookie", "content-length"))
     expires = time.monotonic() + current_app.config["PAGE_CACHE_SECONDS"]
     with _LOCK:
-        _store()[key] = Kept(response.get_data(), headers, expires)
+        _store()[key] = Kept(body, headers, expires)
     return response
 
 
@@ -227,5 +277,6 @@ def init_app(app) -> None:
     on each request (0: nothing looked up or kept), so a benchmark can measure both ways in one process."""
     listen()
     app.extensions["pagecache"] = _store_for(app.config.get("PAGE_CACHE_ENTRIES", 500))
+    app.add_template_global(page_holes)
     app.before_request(_serve_kept)
     app.after_request(_keep)

@@ -1,8 +1,11 @@
-"""Kept public pages (portal/pagecache.py): served again while the data is unchanged, rendered afresh by
-every process the moment a write commits, and never kept for one visitor's page.
+"""Kept listing pages (portal/pagecache.py): served again while the data is unchanged, rendered afresh by
+every process the moment a write commits, never kept for one visitor's page, and signed in kept per audience
+with each person's own menu and token filled in.
 
 Two apps with keeping on share the suite's database: two workers (or two machines) of one portal.
 """
+import re
+
 import pytest
 from sqlalchemy import text, update
 
@@ -13,8 +16,9 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
+from portal.notifications.models import Notification
 from tests import factories
-from tests.helpers import body, get_counting
+from tests.helpers import body, get_counting, signed_in
 
 PAGES = ["/", "/results", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/directory/",
          "/directory/?q=ปลากัด", "/directory/?cluster=betta&sort=name", "/requests/", "/firms/{firm}"]
@@ -136,8 +140,6 @@ def test_which_writes_render_public_pages_again(app, workers, firm_id, write, re
 
 
 def test_pages_that_are_never_kept(app, workers, firm_id, cast):
-    from tests.helpers import signed_in
-
     rename(app, firm_id, "Bangkok Betta Farm")
     worker = workers[0]
     for url in ("/events/", "/privacy", "/directory/?page=abc&" + "q=" + "ป" * 2100, "/firms/999999"):
@@ -148,9 +150,10 @@ def test_pages_that_are_never_kept(app, workers, firm_id, cast):
     statements(app, "/directory/")
     assert len(app.extensions["pagecache"]) == 0  # keeping off (PAGE_CACHE_SECONDS = 0): every visit renders
     member = signed_in(worker, cast.email("owner"))
-    member.get("/directory/")
-    response, ran = get_counting(worker, member, "/directory/")
-    assert response.status_code == 200 and ran > 1  # signed in: rendered for that person every time
+    for url in (f"/firms/{firm_id}", "/clusters/betta", "/notifications/"):  # one's follow buttons, edit links
+        member.get(url)
+        response, ran = get_counting(worker, member, url)
+        assert response.status_code == 200 and ran > 1, url  # signed in: rendered for that person every time
 
 
 def test_each_language_and_address_is_kept_apart(app, workers, firm_id):
@@ -191,8 +194,6 @@ def test_a_flashed_message_is_shown_to_its_visitor_only(app, workers, firm_id):
 
 
 def test_writes_nobody_reads_on_a_public_page_leave_sign_ins_cheap(app, workers, firm_id, cast):
-    from tests.helpers import signed_in
-
     rename(app, firm_id, "Bangkok Betta Farm")
     statements(workers[0], "/directory/")
     signed_in(workers[1], cast.email("owner")).get("/notifications/")
@@ -238,3 +239,86 @@ def test_no_listing_page_gives_a_visitor_a_token_or_a_cookie(app, firm_id, page)
             db.engine.dispose()
     assert "Set-Cookie" not in first.headers and "csrf_token" not in body(first)
     assert kept == 1
+
+
+# Signed in: the listing pages whose content is the same for everyone who sees the same list.
+MEMBER_PAGES = ["/", "/results", "/clusters/", "/clusters/betta/members/upstream", "/directory/",
+                "/directory/?q=ปลากัด&lang=en", "/directory/?cluster=betta&sort=name", "/requests/"]
+# Who looks, in this order, on one worker: owner, coordinator and staff share an audience (every firm not
+# hidden, may save searches) but not a menu (unread badge, role links); an unconfirmed user (no saved searches)
+# and a visitor (publicly listed firms only) are audiences of their own; the owner of two firms is the owner's.
+VIEWERS = ["owner", "coordinator", "staff", "unconfirmed", "owner_of_two", "anonymous"]
+TOKEN = re.compile(r'name="csrf_token"([^>]*) value="[^"]*"')
+
+
+def _as_seen(page: str) -> str:
+    return TOKEN.sub(r'name="csrf_token"\1 value=""', page)
+
+
+@pytest.fixture
+def unread(app, cast):
+    """The owner has two unread notifications, the coordinator none: their menus differ."""
+    with app.app_context():
+        for _ in range(2):
+            db.session.add(Notification(user_id=cast.users["owner"], kind="test", target_type="system",
+                                        target_id=None, params={}))
+        firm = db.session.get(Firm, cast.firms["A"])
+        firm.public_listing_consent_at = None  # listed for members only: visitors must not see it
+        db.session.commit()
+
+
+@pytest.mark.parametrize("page", MEMBER_PAGES)
+def test_a_page_kept_signed_in_is_what_each_person_would_see_rendered(app, cast, unread, page):
+    worker = keeping(app)
+    clients = {who: (worker.test_client() if who == "anonymous" else signed_in(worker, cast.email(who)))
+               for who in VIEWERS}
+    rendered = {who: (app.test_client() if who == "anonymous" else signed_in(app, cast.email(who)))
+                for who in VIEWERS}
+    for client in (*clients.values(), *rendered.values()):
+        client.get("/privacy")  # the "signed in" message is shown there, not on the page measured
+    try:
+        for who in VIEWERS:
+            kept = clients[who].get(page)
+            fresh = rendered[who].get(page)  # the suite's app keeps nothing
+            assert kept.status_code == fresh.status_code == 200, who
+            assert _as_seen(body(kept)) == _as_seen(body(fresh)), who
+        _, ran = get_counting(worker, clients["coordinator"], page)
+        assert ran <= 3  # the signed-in user (with the unread count), the generation
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
+    assert 'class="count-badge">2<' in body(clients["owner"].get(page))
+    assert 'class="count-badge"' not in body(clients["coordinator"].get(page))
+    if page.startswith("/directory/") and "q=" not in page:  # firm A is listed for members only
+        assert "กิจการ A" in body(clients["staff"].get(page)) and "กิจการ A" in body(clients["unconfirmed"].get(page))
+        assert "กิจการ A" not in body(clients["anonymous"].get(page))
+
+
+def test_a_kept_signed_in_page_carries_each_persons_own_working_token(app, cast, unread):
+    """With CSRF on, as in production: the language switch (a form) on a page kept for another person posts
+    with this person's token."""
+    worker = keeping(app, WTF_CSRF_ENABLED=True)
+    try:
+        signed_in_as = {}
+        for who in ("owner", "coordinator"):
+            client = worker.test_client()
+            login = client.get("/auth/login")
+            token = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', body(login)).group(1)
+            response = client.post("/auth/login", data={"email": cast.email(who), "password": factories.PASSWORD,
+                                                        "csrf_token": token})
+            assert response.status_code == 302, who
+            client.get("/privacy")  # the "signed in" message is shown there
+            signed_in_as[who] = client
+        signed_in_as["owner"].get("/directory/")
+        page, ran = get_counting(worker, signed_in_as["coordinator"], "/directory/")
+        assert ran <= 3  # kept: it was rendered for the owner
+        token = re.search(r'name="csrf_token"[^>]* value="([^"]+)"', body(page)).group(1)
+        switched = signed_in_as["coordinator"].post("/auth/lang/en", data={"csrf_token": token})
+        assert switched.status_code == 303
+        signed_in_as["owner"].post("/auth/lang/en", data={"csrf_token": token})  # another person's token
+        with worker.app_context():
+            assert db.session.get(User, cast.users["coordinator"]).locale == "en"
+            assert db.session.get(User, cast.users["owner"]).locale == "th"  # refused
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
