@@ -1,4 +1,5 @@
-"""A journey for each kind of user, in Chromium, in Thai and in English, at phone (360×740) and desktop size.
+"""A journey for each kind of user, in Chromium, in Thai on a phone (360×740) and in English on a desktop: how the
+portal's users come (Thai owners on phones, foreign buyers at a desk), as the accessibility sweep does.
 
 Every page a journey visits is checked by axe-core on the spot, and kept for the Nu HTML validator, which
 checks them all at the end of the session (tests/browser/quality.py, tests/conftest.py)."""
@@ -123,14 +124,13 @@ def lang(request):
     return request.param
 
 
-@pytest.fixture(params=list(SIZES))
-def size(request):
-    one_variant_on_postgresql(size=request.param)
-    return request.param
+# Each journey in Thai on a phone and in English on a desktop (the PostgreSQL run: Thai on a phone only).
+VARIANTS = pytest.mark.parametrize("lang, size", [("th", "phone"), ("en", "desktop")], ids=["th-phone", "en-desktop"])
 
 
 @pytest.fixture
 def journey(browser, base_url, size, lang, th, request):
+    one_variant_on_postgresql(lang=lang, size=size)
     journeys = []
 
     def start(who):
@@ -142,6 +142,7 @@ def journey(browser, base_url, size, lang, th, request):
         one.close()
 
 
+@VARIANTS
 def test_visitor_browses_clusters_directory_requests_and_results(journey, world):
     visitor = journey("visitor")
     page, t = visitor.page, visitor.t
@@ -165,6 +166,7 @@ def test_visitor_browses_clusters_directory_requests_and_results(journey, world)
     expect(page.get_by_role("heading", level=1)).to_be_visible()
 
 
+@VARIANTS
 def test_foreign_buyer_switches_to_english_registers_and_finds_a_supplier(journey, world, mailbox, lang, size):
     """The buyer may land on the Thai page (a link from a Thai site) or arrive in English; either way they
     read English, register, confirm by e-mail and see a supplier's contacts."""
@@ -201,6 +203,7 @@ def test_foreign_buyer_switches_to_english_registers_and_finds_a_supplier(journe
     expect(page.get_by_text("081 234 5678")).to_be_visible()  # signed in: the supplier's contacts
 
 
+@VARIANTS
 def test_sme_owner_edits_the_profile_posts_a_request_and_reads_notifications(journey, world):
     owner = journey("owner")
     page, t = owner.page, owner.t
@@ -248,6 +251,7 @@ def test_sme_owner_edits_the_profile_posts_a_request_and_reads_notifications(jou
     owner.go(f"/requests/for/{world['farm']}")
 
 
+@VARIANTS
 def test_coordinator_approves_a_member_and_confirms_a_partnership_value(journey, world):
     coordinator = journey("coordinator")
     page, t = coordinator.page, coordinator.t
@@ -266,6 +270,7 @@ def test_coordinator_approves_a_member_and_confirms_a_partnership_value(journey,
     expect(page.get_by_text(t("Saved."))).to_be_visible()
 
 
+@VARIANTS
 def test_staff_hides_a_reported_request_verifies_a_firm_and_reads_the_audit_log(journey, world):
     staff = journey("staff")
     page, t = staff.page, staff.t
@@ -304,6 +309,7 @@ def test_a_browser_without_thai_reads_english(browser, base_url, accept, expecte
     context.close()
 
 
+@VARIANTS
 def test_coordinator_edits_the_excel_export_imports_it_and_goes_back_after_confirming(journey, world, app):
     """#17.7 and #17.8: the member list goes out as .xlsx, is edited as in Excel (a position added, a firm new
     to the portal), comes back; the preview counts the changes in words and says what the positions were;
@@ -381,6 +387,7 @@ def _member_and_listing_firms(app):
         db.session.commit()
 
 
+@VARIANTS
 def test_the_member_figure_is_the_same_on_every_page_signed_in_or_not(journey, world, app):
     """Issue 17.4: home (signed out and in), /results, the dashboard and the Betta page all show the same
     number of member firms, labelled the same; public listings are a separate, named figure."""
@@ -408,6 +415,7 @@ def test_the_member_figure_is_the_same_on_every_page_signed_in_or_not(journey, w
     assert set(seen.values()) == {"4"}, seen  # farm, exporter, the private and the hidden firm
 
 
+@VARIANTS
 def test_every_chart_value_is_drawn_whole_inside_its_chart(journey, world, app):
     """Issue 17.5: at phone and desktop width, each bar's value lies inside the SVG and reads as in the
     table beside it (the longest bar's "25" was cut to "2")."""
