@@ -205,6 +205,15 @@ def _clean_database(request):
             _load_reference()
 
 
+@pytest.fixture(scope="module")
+def harness(app):
+    """The fuzz modules' world and targets (tests/fuzz_harness.py), built once a module."""
+    from tests.fuzz_harness import harness_for
+
+    with harness_for(app) as fuzz:
+        yield fuzz
+
+
 @pytest.fixture
 def ctx(app):
     """An application context for tests that only touch the database or call functions directly.

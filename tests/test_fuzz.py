@@ -23,7 +23,7 @@ from portal import create_app
 from portal.clusters.models import Cluster
 from portal.extensions import db
 from tests import fuzz_payloads as payloads
-from tests.fuzz_harness import Failure, fail, harness_for, target_ids
+from tests.fuzz_harness import Failure, fail, target_ids
 from tests.helpers import POSTGRESQL_RUN
 
 TARGET_IDS = target_ids(create_app(TestConfig))
@@ -32,14 +32,9 @@ SENT = payloads.PAYLOADS_FOR_DATABASE if POSTGRESQL_RUN else payloads.PAYLOADS +
 
 @pytest.fixture(autouse=True)
 def _clean_database():
-    """The fuzz world lives for the whole module; the harness restores it before each attempt."""
+    """The fuzz world lives for the whole module (the `harness` fixture, tests/conftest.py); the harness restores
+    it before each attempt."""
     yield
-
-
-@pytest.fixture(scope="module")
-def harness(app):
-    with harness_for(app) as fuzz:
-        yield fuzz
 
 
 @pytest.mark.parametrize("target_id", TARGET_IDS)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from config import TestConfig
 from portal import create_app
 from tests import fuzz_payloads as payloads
-from tests.fuzz_harness import harness_for, target_ids
+from tests.fuzz_harness import target_ids
 from tests.helpers import POSTGRESQL_RUN
 
 pytestmark = pytest.mark.skipif(
@@ -24,14 +24,9 @@ def examples(inputs: int) -> int:
 
 @pytest.fixture(autouse=True)
 def _clean_database():
-    """The fuzz world lives for the whole module; the harness restores it before each attempt."""
+    """The fuzz world lives for the whole module (the `harness` fixture, tests/conftest.py); the harness restores
+    it before each attempt."""
     yield
-
-
-@pytest.fixture(scope="module")
-def harness(app):
-    with harness_for(app) as fuzz:
-        yield fuzz
 
 
 def _example(harness, target):
