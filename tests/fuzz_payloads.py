@@ -42,7 +42,8 @@ NUMBERS = ["0", "2147483648", "9223372036854775808", "99999999999999999999999999
 LISTS = [[SCRIPT, "\x00"], ["1", "2", "-1"], ["", ""]]
 # Every payload whose handling can depend on the database: NUL, quotes and LIKE wildcards, long text and
 # column lengths, four-byte characters, numbers past 32 and 64 bits, dates out of range, empty values.
-PAYLOADS_FOR_DATABASE = [p for p in PAYLOADS if p not in APPLICATION_ONLY] + [[SCRIPT, "\x00"]]
+PAYLOADS_FOR_DATABASE = ([p for p in PAYLOADS if p not in APPLICATION_ONLY]
+                         + [values for values in LISTS if "\x00" in values])  # a repeated field carrying a NUL
 
 _ALPHABET = st.one_of(
     st.characters(codec="utf-8", exclude_categories=("Cs",)),
