@@ -175,10 +175,11 @@ def viewer_facts(user) -> ViewerFacts:
     return facts
 
 
-def facts_columns(today: date) -> tuple:
+def facts_columns(today) -> tuple:
     """The viewer's facts as two columns of the query that loads the signed-in user
     (portal.auth.services.load_user), so that no signed-in page spends a query of its own on them: the team
-    rows as "firm_id:role" and the clusters coordinated on `today`, each joined by commas (NULL for none)."""
+    rows as "firm_id:role" and the clusters coordinated on `today` (a date, or a bound parameter for one), each
+    joined by commas (NULL for none)."""
     teams = (select(func.aggregate_strings(cast(FirmMember.firm_id, String) + ":" + cast(FirmMember.role, String),
                                            ","))
              .where(FirmMember.user_id == User.id).correlate(User).scalar_subquery())
