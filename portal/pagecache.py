@@ -30,9 +30,10 @@ import secrets
 import threading
 import time
 import weakref
+from collections import namedtuple
 from dataclasses import dataclass
 
-from cachetools import TLRUCache
+from cachetools import LRUCache, TLRUCache
 from flask import current_app, g, render_template, request, session
 from flask.globals import request_ctx
 from flask_login import current_user
@@ -45,7 +46,16 @@ from werkzeug.wrappers import Response
 from portal.extensions import db
 from portal.firms.queries import sees_every_listed_firm
 from portal.i18n import current_locale
-from portal.permissions import can_save_search
+from portal.notifications.services import unread_count
+from portal.permissions import (
+    can_edit_glossary,
+    can_manage_outbox,
+    can_save_search,
+    can_view_audit_log,
+    can_view_consents,
+    can_view_dashboard,
+    can_view_moderation,
+)
 from portal.thai import bangkok_today
 
 PAGES = frozenset({
@@ -69,6 +79,14 @@ UNSEEN_TABLES = frozenset({
 # Columns no public page shows, on tables that pages do read: a change to these alone leaves it too.
 UNSEEN_COLUMNS = {"users": frozenset({"last_login_at"})}
 MAX_KEY_LENGTH = 2000  # a longer query string is rendered, not kept
+# The menu's links that depend on one's role (templates/_menu.html reads them as `links.<name>`), each decided by
+# its rule; with the language, the page and the unread count they are all the menu shows of a person.
+MENU_LINKS = {
+    "moderation": can_view_moderation, "results": can_view_dashboard, "audit_log": can_view_audit_log,
+    "glossary": can_edit_glossary, "consents": can_view_consents, "outbox": can_manage_outbox,
+}
+MenuLinks = namedtuple("MenuLinks", MENU_LINKS)
+MENU_ENTRIES = 1000  # rendered menus kept a process (about 4 kB each)
 _WRITTEN = "pagecache_written"
 _LOCK = threading.Lock()  # the kept pages are one map per process, shared by its threads
 
@@ -80,6 +98,9 @@ class PageGeneration(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     value: Mapped[int] = mapped_column(BigInteger)
+
+
+_GENERATION_QUERY = select(PageGeneration.value).where(PageGeneration.id == 1)  # built once: read on every request
 
 
 @dataclass(frozen=True)
@@ -98,7 +119,7 @@ def current_generation() -> int | None:
     """The generation public pages are at now; None while there is none (nothing is kept then)."""
     if not _has_table(db.session.connection()):
         return None
-    return db.session.scalar(select(PageGeneration.value).where(PageGeneration.id == 1))
+    return db.session.scalar(_GENERATION_QUERY)
 
 
 _TABLE_SEEN: "weakref.WeakSet" = weakref.WeakSet()  # engines whose database has page_generations
@@ -213,11 +234,34 @@ def page_holes() -> bool:
     return bool(g.get("pagecache_holes"))
 
 
+def menu_links() -> MenuLinks:
+    """For templates/_menu.html: which of the role's links the signed-in person's menu shows."""
+    user = current_user._get_current_object()  # the proxy once, not once a rule
+    if not user.is_authenticated:
+        return MenuLinks(*(False for _ in MENU_LINKS))
+    return MenuLinks(*(rule(user) for rule in MENU_LINKS.values()))
+
+
+def _menu() -> bytes:
+    """This request's signed-in menu with its CSRF token left as a hole: rendered once per language, page, unread
+    count and role links in a process, then taken from there (rendering it cost a kept page as much again)."""
+    key = (current_locale(), request.script_root, request.endpoint, unread_count(current_user), menu_links())
+    menus = current_app.extensions["pagecache_menus"]
+    with _LOCK:
+        menu = menus.get(key)
+    if menu is None:
+        menu = render_template("_menu.html").encode().replace(generate_csrf().encode(), TOKEN_HOLE)
+        with _LOCK:
+            menus[key] = menu
+    return menu
+
+
 def _filled(body: bytes) -> bytes:
     """A kept page's holes filled in for this request's person: their menu and their CSRF token."""
+    body = body.replace(MENU_HOLE, _menu(), 1)
     if TOKEN_HOLE in body:
         body = body.replace(TOKEN_HOLE, generate_csrf().encode())
-    return body.replace(MENU_HOLE, render_template("_menu.html").encode(), 1)
+    return body
 
 
 def _serve_kept():
@@ -277,6 +321,8 @@ def init_app(app) -> None:
     on each request (0: nothing looked up or kept), so a benchmark can measure both ways in one process."""
     listen()
     app.extensions["pagecache"] = _store_for(app.config.get("PAGE_CACHE_ENTRIES", 500))
+    app.extensions["pagecache_menus"] = LRUCache(maxsize=MENU_ENTRIES)
     app.add_template_global(page_holes)
+    app.add_template_global(menu_links)
     app.before_request(_serve_kept)
     app.after_request(_keep)

@@ -294,6 +294,26 @@ def test_a_page_kept_signed_in_is_what_each_person_would_see_rendered(app, cast,
         assert "กิจการ A" not in body(clients["anonymous"].get(page))
 
 
+def test_going_from_page_to_page_signed_in_each_menu_marks_its_own_page(app, cast, unread):
+    """The menu is kept apart from the pages (per language, page, unread count and role links): one person going
+    through every listing page twice, in Thai then in English, on one worker gets each page as rendered for them,
+    its own menu entry marked current, in its language."""
+    worker = keeping(app)
+    kept, fresh = signed_in(worker, cast.email("owner")), signed_in(app, cast.email("owner"))
+    for client in (kept, fresh):
+        client.get("/privacy")
+    try:
+        for lang in ("th", "en", "th", "en"):
+            for page in MEMBER_PAGES:
+                url = page if "lang=" in page else f"{page}{'&' if '?' in page else '?'}lang={lang}"
+                assert _as_seen(body(kept.get(url))) == _as_seen(body(fresh.get(url))), url
+        _, ran = get_counting(worker, kept, "/requests/?lang=en")
+        assert ran <= 3
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
+
+
 def test_a_kept_signed_in_page_carries_each_persons_own_working_token(app, cast, unread):
     """With CSRF on, as in production: the language switch (a form) on a page kept for another person posts
     with this person's token."""
