@@ -62,16 +62,19 @@ def now_seconds() -> int:
     return int(time.time())
 
 
-@lru_cache(maxsize=1)
-def _user_statement():
-    """One query for the user, this device's session, the unread badge and the permission rules' facts about the
-    user: every signed-in page counts against its five. Built once, with the user's id, the token's hash and
-    today as parameters: building it took about as long as running it, on every signed-in request."""
-    from portal import permissions
+@lru_cache(maxsize=2)
+def _user_statement(with_generation: bool):
+    """One query for the user, this device's session, the unread badge, the permission rules' facts about the
+    user and the generation of kept pages (portal/pagecache.py; not while the database lacks its table): every
+    signed-in page counts against its five, and a page kept signed in costs this one. Built once, with the
+    user's id, the token's hash and today as parameters: building it took about as long as running it, on every
+    signed-in request."""
+    from portal import pagecache, permissions
     from portal.devices.models import DeviceSession
 
+    generation = (pagecache.generation_column(),) if with_generation else ()
     return (select(User, DeviceSession.id, DeviceSession.ended_at, DeviceSession.last_seen_at, unread_column(),
-                   *permissions.facts_columns(bindparam("today", type_=Date)))
+                   *permissions.facts_columns(bindparam("today", type_=Date)), *generation)
             .outerjoin(DeviceSession, (DeviceSession.user_id == User.id)
                        & (DeviceSession.token_hash == bindparam("token_hash", type_=String)))
             .where(User.id == bindparam("ident", type_=Integer)))
@@ -91,12 +94,15 @@ def load_user(user_id: str) -> User | None:
     age = now_seconds() - signed_in_at
     if not token or not 0 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"] + 60:
         return None
-    from portal import permissions  # (the rules import most models; loaded once the app is up)
+    from portal import pagecache, permissions  # (the rules import most models; loaded once the app is up)
     from portal.devices import services as devices
 
     today = bangkok_today()
-    row = db.session.execute(_user_statement(), {
+    with_generation = pagecache.has_generation_table()
+    row = db.session.execute(_user_statement(with_generation), {
         "ident": ident, "token_hash": devices.hash_token(token), "today": today}).first()
+    if row is not None and with_generation:
+        pagecache.remember_generation(row[7])
     user = row[0] if row else None
     if user is None or user.session_version != version or user.is_suspended:
         return None
