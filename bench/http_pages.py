@@ -41,6 +41,9 @@ from portal.clusters.models import Cluster  # noqa: E402
 from portal.extensions import db  # noqa: E402
 
 OUT = ROOT / "instance" / "bench" / "http"
+# The member's browser: signed in with it, and sent by wrk with each signed-in page (Flask-Login's session protection
+# marks a session whose browser changed as no longer fresh, which changes the cookie on every answer).
+USER_AGENT = "bench-http member (one browser)"
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 LOCUST = str(Path(sys.executable).parent / "locust")
 
@@ -107,15 +110,20 @@ def stop(process: subprocess.Popen) -> None:
 
 
 def sign_in(base: str) -> str:
-    """The member's Cookie header, got by signing in through the form (CSRF token included) and reading the
-    message that says so; wrk sends that cookie with every request (a cookie still holding the message would
-    have every page show it again)."""
+    """The member's Cookie header, got by signing in through the form (CSRF token included), reading the
+    message that says so and one page more, as a browser's session is after its first page; wrk sends that cookie
+    with every request (a cookie still holding the message would have every page show it again)."""
     session = requests.Session()
+    session.headers["User-Agent"] = USER_AGENT
     page = session.get(f"{base}/auth/login", timeout=30).text
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
     data = {"email": MEMBER, "password": BENCH_PASSWORD, "csrf_token": token.group(1) if token else ""}
     session.post(f"{base}/auth/login", data=data, timeout=30, allow_redirects=False)
     session.get(f"{base}/privacy", timeout=30)  # as a browser would: the "signed in" message is shown once
+    # and a first page past the account gates, which notes in the session that the privacy notice was accepted,
+    # in Thai, which it remembers: wrk sends this cookie unchanged, and without these each request would look
+    # the acceptance up, note the language and sign a new cookie, as only a session's first page does
+    session.get(f"{base}/notifications/?lang=th", timeout=30)  # the language the pages measured ask for
     cookie = "; ".join(f"{c.name}={c.value}" for c in session.cookies)
     if "session=" not in cookie:
         raise SystemExit("the benchmark member could not sign in")
@@ -206,7 +214,7 @@ def measure_backend(backend: str, args) -> None:
         wanted = args.only.split(",")
         cases = [case for case in cases_for(largest, ids) if any(part in case[0] for part in wanted)]
         for name, path in cases:
-            headers = {"Cookie": cookie} if name.endswith("_member") else {}
+            headers = {"Cookie": cookie, "User-Agent": USER_AGENT} if name.endswith("_member") else {}
             answer = requests.get(base + path, headers=headers, timeout=60)
             if answer.status_code != 200:
                 raise SystemExit(f"{path} answered {answer.status_code}: nothing to measure")
@@ -217,7 +225,7 @@ def measure_backend(backend: str, args) -> None:
               f"{args.seconds}s a page", flush=True)
         print("page req/s floor_req/s ratio", flush=True)
         for name, path in cases:
-            headers = {"Cookie": cookie} if name.endswith("_member") else {}
+            headers = {"Cookie": cookie, "User-Agent": USER_AGENT} if name.endswith("_member") else {}
             tool(base + path, headers, 1, args.connections)  # warm both workers
             settle(base)
             rate, bad = tool(base + path, headers, args.seconds, args.connections)
