@@ -5,6 +5,7 @@ with each person's own menu and token filled in.
 Two apps with keeping on share the suite's database: two workers (or two machines) of one portal.
 """
 import re
+import time
 
 import pytest
 from sqlalchemy import text, update
@@ -168,6 +169,25 @@ def test_each_language_and_address_is_kept_apart(app, workers, firm_id):
     assert '<html lang="th"' in body(workers[0].test_client().get("/directory/", headers={"Accept-Language": "th"}))
     searched = body(client.get("/directory/?q=zebra&lang=en"))
     assert "Bangkok Betta Farm" not in searched.split("<main", 1)[1]
+
+
+def test_a_kept_page_is_rendered_again_once_page_cache_seconds_have_passed(app, firm_id, monkeypatch):
+    """Kept at most PAGE_CACHE_SECONDS (60) even when nothing is written: the per-process headline counts on the
+    pages are that old at most."""
+    later = [0.0]
+    monotonic = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: monotonic() + later[0])
+    worker = keeping(app)
+    try:
+        first, _ = statements(worker, "/directory/")
+        for seconds, kept in ((0, True), (59, True), (61, False)):
+            later[0] = seconds
+            again, ran = statements(worker, "/directory/")
+            assert (ran == 1) is kept, seconds
+            assert body(again) == body(first)
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
 
 
 def test_a_kept_page_gets_its_own_request_id_and_the_security_headers(app, workers, firm_id):
