@@ -111,6 +111,8 @@ def verify(url: str, records_path) -> Report:
         by_kind[write.kind][mark] = write
     for kind in ("request", "response", "approval"):
         report.counts[kind] = Counter(w.outcome for w in by_kind[kind].values())
+        if not report.counts[kind]["ack"]:  # a gate or a changed page turned this kind of write into reads
+            report.errors.append(f"no {kind} was acknowledged: the load did not exercise that write")
     engine = create_engine(url)
     with engine.connect() as conn:
         _check_tokens(report, "request", by_kind["request"], _found(

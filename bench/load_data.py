@@ -100,6 +100,7 @@ def _fill(firm_count, coordinators_per_cluster, pending_per_cluster, open_reques
     _open_requests(rng, members, open_requests, now)
     _fix_sequences()
     coordinators = _coordinators(clusters, coordinators_per_cluster, password_hash, now)
+    _notice_accepted(now)
     db.session.commit()
     vocabulary.rebuild(db.session)  # the bulk inserts above bypass the session that keeps it
     db.session.commit()
@@ -224,6 +225,22 @@ def _coordinators(clusters, per_cluster, password_hash, now) -> list[dict]:
             accounts.append({"email": email, "cluster": cluster.slug})
     db.session.flush()
     return accounts
+
+
+def _notice_accepted(now) -> None:
+    """Every account has accepted the current privacy notice, as every real one has by its first page
+    (portal/privacy); without this each member's page was the gate's redirect to /privacy/accept."""
+    from portal.auth.models import User
+    from portal.extensions import db
+    from portal.privacy.models import ConsentKind, ConsentMethod, ConsentRecord
+    from portal.privacy.notice import current_version
+
+    version = current_version()
+    rows = [{"kind": ConsentKind.NOTICE, "user_id": user_id, "version": version, "granted": True,
+             "method": ConsentMethod.REGISTRATION, "locale": "th", "created_at": now}
+            for user_id in db.session.scalars(select(User.id))]
+    for start in range(0, len(rows), 2000):
+        db.session.execute(insert(ConsentRecord), rows[start:start + 2000])
 
 
 def _fix_sequences() -> None:
