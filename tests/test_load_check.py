@@ -81,3 +81,14 @@ def test_an_approval_acknowledged_to_two_coordinators_is_reported(ctx, tmp_path)
     errors = load_check.verify(ctx.config["SQLALCHEMY_DATABASE_URI"], records).errors
     assert errors == [f"membership #{approved_id}: 2 coordinators were each told they approved it "
                       "(concurrent decisions on one membership both succeeded)"]
+
+
+def test_a_load_that_made_no_writes_of_a_kind_fails(ctx, tmp_path):
+    """A gate or a changed page can turn a kind of write into reads: a load whose members never answered (only
+    attempts of other kinds, nothing acknowledged of this one) must not pass on nothing."""
+    request_id, response_id, approved_id, _pending_id = _data()
+    without_responses = [row for row in _records(request_id, response_id, approved_id) if row["kind"] != "response"]
+    errors = load_check.verify(ctx.config["SQLALCHEMY_DATABASE_URI"],
+                               _write(tmp_path / "reads.jsonl", *without_responses)).errors
+    assert "no response was acknowledged: the load did not exercise that write" in errors
+    assert not any("no request" in e or "no approval" in e for e in errors)
