@@ -118,3 +118,27 @@ def test_signed_in_list_pages_stay_within_five_queries(app, person, url):
     client = signed_in(app, "load@example.com")
     count_queries(client, url)  # the first request fills the in-memory province and cluster lists
     assert count_queries(client, url) <= 5
+
+
+def test_a_firm_page_signed_in_shows_each_cluster_once_with_its_positions_in_four_queries(app):
+    """A member who follows a firm of two clusters: its memberships come with their clusters and positions in
+    one statement, and the follow button's row alone. The user, the firm, its memberships, the follow."""
+    from portal.following.models import Follow
+
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        firm = factories.firm(name_th="ฟาร์มสองคลัสเตอร์")
+        factories.membership(firm, betta, Position.UPSTREAM, Position.DOWNSTREAM)
+        factories.membership(firm, cosplay, Position.UPSTREAM, Position.MIDSTREAM, Position.DOWNSTREAM)
+        follower = factories.user(email="follower@example.com")
+        db.session.add(Follow(user_id=follower.id, firm_id=firm.id))
+        db.session.commit()
+        names = [betta.name_en, cosplay.name_en]
+        url = f"/firms/{firm.id}?lang=en"
+    client = signed_in(app, "follower@example.com")
+    count_queries(client, url)  # the first request fills the in-memory province and cluster lists
+    assert count_queries(client, url) <= 4
+    page = client.get(url).get_data(as_text=True)
+    assert [page.count(name) for name in names] == [1, 1]
+    assert "Upstream, Downstream" in page and "Upstream, Midstream, Downstream" in page
+    assert page.count("Upstream") == 2 and "Stop following" in page

@@ -3,7 +3,7 @@ becomes SQL; it mirrors permissions.can_view_firm."""
 from flask import abort
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus
 from portal.extensions import db
@@ -33,14 +33,15 @@ def get_or_404(firm_id: int) -> Firm:
 
 
 def clusters_of(firm: Firm) -> list[Membership]:
-    """The firm's approved memberships, with cluster and positions loaded."""
+    """The firm's approved memberships, with cluster and positions loaded in the same statement (a firm is in
+    a few clusters at one to three positions: a few rows, one round trip fewer than a second select)."""
     return list(
         db.session.scalars(
             select(Membership)
             .where(Membership.firm_id == firm.id, Membership.status == MembershipStatus.APPROVED)
-            .options(joinedload(Membership.cluster), selectinload(Membership.positions))
+            .options(joinedload(Membership.cluster), joinedload(Membership.positions))
             .order_by(Membership.id)
-        )
+        ).unique()
     )
 
 
