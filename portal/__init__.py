@@ -77,6 +77,8 @@ def register_extensions(app):
     from portal.i18n import select_locale
 
     db.init_app(app)
+    from portal.db import end_read_only_request
+    app.teardown_request(end_read_only_request)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)

@@ -2,7 +2,7 @@
 what they did together or rolls all of it back, and a conflict's message is read after that rollback."""
 import pytest
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.orm import selectinload
 
 from portal.audit import AuditEntry
@@ -11,6 +11,7 @@ from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.db import Conflict, unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.firms.models import Firm, FirmSize, LegalForm
 from portal.memberships import services
 from tests import factories
 
@@ -86,3 +87,87 @@ def test_any_refusal_rolls_back_the_whole_unit(member, refusal):
         services.set_positions(staff, _load(membership_id), ["downstream"])
         raise refusal
     assert _stored(membership_id) == (['upstream'], None)
+
+
+# --- how a request's transaction ends (portal.db.end_read_only_request) ----------------------------------
+
+def _firm_count(app, name):
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Firm).where(Firm.name_th == name))
+
+
+def _request(app, work, fails=False):
+    """What a request does between its first statement and its end: `work` runs in a request context whose
+    teardown is the real one (the transaction's end, then the session's close)."""
+    context = app.test_request_context("/")
+    context.push()
+    try:
+        work()
+    finally:
+        context.pop(RuntimeError("the view failed") if fails else None)
+
+
+@pytest.mark.parametrize(("name", "fails"), [("เขียนแล้วไม่ยืนยัน", False), ("เขียนแล้วล้มเหลว", True)])
+def test_a_request_that_wrote_without_committing_leaves_nothing(app, name, fails):
+    """A view that flushed a row and never committed (it refused, or failed) keeps nothing of it, on either
+    database: only a transaction that wrote nothing is committed at the end."""
+    def write():
+        db.session.add(Firm(name_th=name, legal_form=LegalForm.INDIVIDUAL, size=FirmSize.MICRO,
+                            province=factories.province("10")))
+        db.session.flush()
+        db.session.scalar(select(Firm.id).limit(1))  # a read after the write: still a writing transaction
+
+    _request(app, write, fails)
+    assert _firm_count(app, name) == 0
+
+
+def test_a_request_that_deleted_inside_a_with_statement_keeps_the_row(app):
+    """A WITH counts as a read only when no writing word is in it: a DELETE inside one is rolled back. (Only on
+    PostgreSQL: SQLite's driver begins a transaction only before a statement that starts with a writing word,
+    so it commits a WITH ... DELETE by itself. The portal runs none; its two CTEs read.)"""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("SQLite's driver commits a WITH ... DELETE as it runs")
+        factories.firm(name_th="ลบในคำสั่ง WITH")
+        db.session.commit()
+    statement = text("WITH target AS (SELECT id FROM firms WHERE name_th = :name) "
+                     "DELETE FROM firms WHERE id IN (SELECT id FROM target)")
+    left = []
+
+    def delete():
+        db.session.execute(statement, {"name": "ลบในคำสั่ง WITH"})
+        left.append(db.session.scalar(select(func.count()).select_from(Firm).where(Firm.name_th == "ลบในคำสั่ง WITH")))
+
+    _request(app, delete)
+    assert left == [0] and _firm_count(app, "ลบในคำสั่ง WITH") == 1
+
+
+def test_a_request_that_only_read_ends_clean_and_the_next_sees_new_rows(app):
+    with app.app_context():
+        firm = factories.firm(name_th="อ่านอย่างเดียว")
+        db.session.commit()
+        firm_id = firm.id
+    seen = []
+    _request(app, lambda: seen.append(db.session.get(Firm, firm_id).name_th))
+    with app.app_context():
+        db.session.get(Firm, firm_id).name_th = "เปลี่ยนชื่อแล้ว"
+        db.session.commit()
+    _request(app, lambda: seen.append(db.session.get(Firm, firm_id).name_th))
+    assert seen == ["อ่านอย่างเดียว", "เปลี่ยนชื่อแล้ว"]
+
+
+def test_on_postgresql_statements_read_on_every_request_are_prepared_once(app):
+    """psycopg forgets what it prepared at every ROLLBACK; requests that only read end with COMMIT, so a
+    statement read on each request is prepared after a few (psycopg's prepare_threshold) and only bound after."""
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("prepared statements are PostgreSQL's")
+        firm_id = factories.firm(name_th="เตรียมไว้").id
+        db.session.commit()
+        db.session.close()
+        db.engine.dispose()  # one connection from here on, as a sync worker has: earlier tests left several
+    for _ in range(8):
+        _request(app, lambda: db.session.scalar(select(Firm.name_th).where(Firm.id == firm_id)))
+    prepared = []
+    _request(app, lambda: prepared.extend(db.session.scalars(text("SELECT statement FROM pg_prepared_statements"))))
+    assert any("firms.name_th" in statement and "firms.id = $1" in statement for statement in prepared), prepared
