@@ -236,10 +236,27 @@ def run_one(backend: str, workers: int, args, smtp: str = "none") -> dict:
     report = load_check.verify(url, work / "records.jsonl")
     return {"backend": backend, "workers": workers, "stats": read_summary(work), "mail": mail,
             "locust_rc": rc, "server_rc": server_rc, **cpu, "tracebacks": log_text.count("Traceback"),
+            "kept": kept_pages(log_text),
             "report": report, "work": work, "load": os.getloadavg(),
             "dataset": f"{args.firms:,} synthetic firms + 200 demo, {len(accounts['members']):,} member accounts, "
                        f"{len(accounts['coordinators'])} coordinators, {args.pending} pending memberships per "
                        f"cluster, {args.open_requests:,} open requests"}
+
+
+def kept_pages(log_text: str) -> dict:
+    """{endpoint: [served kept, rendered]} of the pages portal/pagecache.py may keep, from the access log's
+    "kept" field (warm-up included: a handful of requests)."""
+    found = {}
+    for line in log_text.splitlines():
+        if '"kept"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        counts = found.setdefault(entry.get("endpoint"), [0, 0])
+        counts[entry["kept"] != "served"] += 1
+    return found
 
 
 def ms(value) -> str:
@@ -268,6 +285,10 @@ def print_result(result: dict, args) -> bool:
         print(f"  FAILED {row['method']} {row['name']}: {row['error'][:120]} (x{row['occurrences']})")
     for kind, counts in report.counts.items():
         print(f"writes     {kind + 's':10} " + "  ".join(f"{k} {v}" for k, v in sorted(counts.items())))
+    served, rendered = (sum(counts[i] for counts in result["kept"].values()) for i in (0, 1))
+    print(f"kept       {served:,} of {served + rendered:,} pages that may be kept were served kept "
+          f"({served / max(1, served + rendered):.0%}): " + ", ".join(
+              f"{endpoint} {counts[0]}/{sum(counts)}" for endpoint, counts in sorted(result["kept"].items())))
     cores = psutil.cpu_count()
     ours = result["server_cpu"] + result["locust_cpu"] + result["database_cpu"]
     others = max(0.0, result["busy"] * cores * result["elapsed"] - ours)

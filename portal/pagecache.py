@@ -46,6 +46,7 @@ from werkzeug.wrappers import Response
 from portal.extensions import db
 from portal.firms.queries import sees_every_listed_firm
 from portal.i18n import current_locale
+from portal.metrics.instruments import KEPT_PAGES
 from portal.notifications.services import unread_count
 from portal.permissions import (
     can_edit_glossary,
@@ -306,6 +307,9 @@ def _keep(response):
     rendered with holes gets them filled in, kept or not."""
     key = g.pop("pagecache_key", None)
     holes = g.pop("pagecache_holes", False)
+    if key is not None:  # for the access log and the metrics: how often a page that may be kept was
+        g.pagecache_outcome = "served" if g.get("pagecache_hit") else "rendered"
+        KEPT_PAGES.labels(g.pagecache_outcome).inc()
     if key is None or g.get("pagecache_hit") or response.is_streamed:
         return response
     body = response.get_data()

@@ -164,11 +164,12 @@ def _request_ids(app):
         if request_id:
             response.headers[REQUEST_ID_HEADER] = request_id
         if request.endpoint != "static" and "request_started" in g:
-            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra={
-                "method": request.method, "path": request.path, "status": response.status_code,
-                "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
-                "remote_addr": request.remote_addr, "user_id": _user_id(),
-                "endpoint": request.endpoint})
+            fields = {"method": request.method, "path": request.path, "status": response.status_code,
+                      "duration_ms": round((time.perf_counter() - g.request_started) * 1000, 1),
+                      "remote_addr": request.remote_addr, "user_id": _user_id(), "endpoint": request.endpoint}
+            if "pagecache_outcome" in g:  # a page portal/pagecache.py may keep: "served" kept or "rendered"
+                fields["kept"] = g.pagecache_outcome
+            access_log.info("%s %s %s", request.method, request.path, response.status_code, extra=fields)
         return response
 
 

@@ -395,3 +395,40 @@ def test_a_kept_signed_in_page_carries_each_persons_own_working_token(app, cast,
     finally:
         with worker.app_context():
             db.engine.dispose()
+
+
+def test_how_often_a_page_was_served_kept_is_counted_and_logged(app, workers, firm_id, caplog):
+    """portal_kept_pages_total{outcome} and the access log's "kept" say how often a page that may be kept was
+    served kept or rendered: what an operator (or `make load`) reads the cache's worth from. A page that is never
+    kept (a form) is in neither."""
+    import logging
+
+    from prometheus_client import REGISTRY
+
+    def counted(outcome):
+        return REGISTRY.get_sample_value("portal_kept_pages_total", {"outcome": outcome}) or 0.0
+
+    url = f"/firms/{firm_id}"
+    rename(app, firm_id, "Bangkok Betta Farm")
+    before = counted("served"), counted("rendered")
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        statements(workers[0], url)
+        statements(workers[0], url)
+        rename(app, firm_id, "Bangkok Betta Farm, renamed")
+        statements(workers[0], url)
+        statements(workers[0], "/auth/login")
+    assert (counted("served") - before[0], counted("rendered") - before[1]) == (1, 2)
+    logged = [(r.path, getattr(r, "kept", None)) for r in caplog.records if r.name == "portal.access"]
+    assert logged == [(url, "rendered"), (url, "served"), (url, "rendered"), ("/auth/login", None)]
+    # The same lines as production writes them (JSON), read back as `make load` reads its gunicorn log.
+    import io
+
+    from bench.load import kept_pages
+    from portal.web import log_handler
+
+    written = io.StringIO()
+    handler = log_handler("json", written)
+    for record in caplog.records:
+        if record.name == "portal.access":
+            handler.handle(record)
+    assert kept_pages(written.getvalue()) == {"firms.detail": [1, 2]}

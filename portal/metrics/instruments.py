@@ -24,6 +24,8 @@ QUERIES = Histogram("portal_db_queries_per_request", "SQL statements run while a
 DELIVERY_FAILURES = Counter("portal_outbox_delivery_failures",
                             "Outbox deliveries that failed: retry (tried again later) or failed (given up)",
                             ["channel", "outcome"])
+KEPT_PAGES = Counter("portal_kept_pages", "Pages portal/pagecache.py may keep, by outcome: served kept, or "
+                     "rendered (then kept when the answer allows)", ["outcome"])
 SIGN_INS = Counter("portal_sign_ins", "Password sign-ins: succeeded, failed or throttled", ["outcome"])
 
 SIGN_IN_EVENTS = {"sign_in.succeeded": "succeeded", "sign_in.failed": "failed", "sign_in.throttled": "throttled"}
