@@ -4,12 +4,16 @@ with each person's own menu and token filled in.
 
 Two apps with keeping on share the suite's database: two workers (or two machines) of one portal.
 """
+import io
+import logging
 import re
 import time
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import text, update
 
+from bench.load import kept_pages
 from config import TestConfig
 from portal import create_app
 from portal.audit import record
@@ -18,6 +22,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.notifications.models import Notification
+from portal.web import log_handler
 from tests import factories
 from tests.helpers import body, get_counting, signed_in
 
@@ -401,10 +406,6 @@ def test_how_often_a_page_was_served_kept_is_counted_and_logged(app, workers, fi
     """portal_kept_pages_total{outcome} and the access log's "kept" say how often a page that may be kept was
     served kept or rendered: what an operator (or `make load`) reads the cache's worth from. A page that is never
     kept (a form) is in neither."""
-    import logging
-
-    from prometheus_client import REGISTRY
-
     def counted(outcome):
         return REGISTRY.get_sample_value("portal_kept_pages_total", {"outcome": outcome}) or 0.0
 
@@ -421,14 +422,9 @@ def test_how_often_a_page_was_served_kept_is_counted_and_logged(app, workers, fi
     logged = [(r.path, getattr(r, "kept", None)) for r in caplog.records if r.name == "portal.access"]
     assert logged == [(url, "rendered"), (url, "served"), (url, "rendered"), ("/auth/login", None)]
     # The same lines as production writes them (JSON), read back as `make load` reads its gunicorn log.
-    import io
-
-    from bench.load import kept_pages
-    from portal.web import log_handler
-
     written = io.StringIO()
     handler = log_handler("json", written)
-    for record in caplog.records:
-        if record.name == "portal.access":
-            handler.handle(record)
+    for entry in caplog.records:
+        if entry.name == "portal.access":
+            handler.handle(entry)
     assert kept_pages(written.getvalue()) == {"firms.detail": [1, 2]}
