@@ -13,6 +13,7 @@ from portal.collab.models import CollabRequest, Kind
 from portal.devices import services as devices
 from portal.extensions import db
 from portal.firms.models import FirmRole
+from portal.following.models import Follow
 from portal.notifications.models import Notification
 from portal.notifications.services import mark_read, unread_count
 from portal.permissions import active_cluster_ids, viewer_facts
@@ -123,8 +124,6 @@ def test_signed_in_list_pages_stay_within_five_queries(app, person, url):
 def test_a_firm_page_signed_in_shows_each_cluster_once_with_its_positions_in_four_queries(app):
     """A member who follows a firm of two clusters: its memberships come with their clusters and positions in
     one statement, and the follow button's row alone. The user, the firm, its memberships, the follow."""
-    from portal.following.models import Follow
-
     with app.app_context():
         betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
         firm = factories.firm(name_th="ฟาร์มสองคลัสเตอร์")
