@@ -186,6 +186,45 @@ def test_pagination_and_its_limits(app, client, monkeypatch):
     assert "Page 1 of 2" in client.get("/directory/?page=3&lang=en").get_data(as_text=True)  # past the cap
 
 
+
+@pytest.mark.parametrize("sort", ["name", "newest"])
+def test_a_search_sorted_by_name_or_date_is_counted_and_paged_as_the_whole_list_is(app, client, monkeypatch, sort):
+    """Sorted by name, PostgreSQL counts the matches in the reading that sorts them (listing.capped_page's
+    counted_by_window): the same count, pages and cap as every other list."""
+    from portal.directory import queries
+
+    with app.app_context():
+        for n in range(30):
+            factories.firm(name_th=f"กิจการ{n:02d} ปลากัด")
+        for n in range(5):
+            factories.firm(name_th=f"กิจการ{n:02d} กาแฟ")
+        db.session.commit()
+
+    def shown(**params):
+        page = client.get("/directory/", query_string={"q": "ปลากัด", "sort": sort, "lang": "en", **params})
+        text = page.get_data(as_text=True)
+        names = re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', text)
+        return text, [name.split()[0] for name in names]
+
+    expected = [f"กิจการ{n:02d}" for n in (range(30) if sort == "name" else range(29, -1, -1))]
+    first, names = shown()
+    assert "30 firms found" in first and "Page 1 of 2" in first and names == expected[:24]
+    second, names = shown(page=2)
+    assert "Page 2 of 2" in second and names == expected[24:]
+    monkeypatch.setattr(queries, "PER_PAGE", 5)
+    monkeypatch.setattr(queries, "COUNT_CAP", 10)
+    capped, names = shown()
+    assert "More than 10 firms found" in capped and "Page 1 of 2" in capped and names == expected[:5]
+    second, names = shown(page=2)
+    assert "Page 2 of 2" in second and names == expected[5:10]
+    past, names = shown(page=3)  # past the cap: page 1
+    assert "Page 1 of 2" in past and names == expected[:5]
+    monkeypatch.setattr(queries, "COUNT_CAP", 30)  # exactly the cap: counted whole
+    whole, _names = shown()
+    assert "30 firms found" in whole and "Page 1 of 6" in whole
+    nothing, names = shown(q="ไม่มีคำนี้")
+    assert names == [] and "0 firms found" in nothing and "No firm matches" in nothing
+
 def count_queries(app, client, url):
     response, ran = get_counting(app, client, url)
     assert response.status_code == 200
