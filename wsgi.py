@@ -8,8 +8,15 @@ import os
 
 from config import Config, DevConfig
 from portal import create_app
+from portal.web import prepare_workers
 
 app = create_app(DevConfig if os.environ.get("PORTAL_CONFIG") == "development" else Config)
+
+# The dictionary of Thai words, every template compiled and the mappers configured, here, before gunicorn forks
+# the workers: they share them, and no worker's first pages wait for them (portal.web.prepare_workers). Not for the
+# development server, which starts again at every change of the code and reads templates anew when they change.
+if not app.debug:
+    prepare_workers(app)
 
 # The objects made while starting (modules, the app, its templates: some 250,000) are moved out of the
 # garbage collector's sight. A full collection walked every one of them, 25 to 100 ms of a page that
