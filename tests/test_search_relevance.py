@@ -346,6 +346,28 @@ def test_every_term_finds_the_records_with_one_form_of_each_term(app, query, gro
             assert sorted(db.session.scalars(select(Firm.name_th).where(criterion))) == oracle, combinations
 
 
+@pytest.mark.parametrize("cap, shown", [(7, "More than 7 firms found"), (11, "More than 11 firms found"),
+                                        (12, "12 firms found"), (20, "12 firms found")])
+def test_records_only_counted_are_counted_to_the_cap_and_no_further(app, client, monkeypatch, cap, shown):
+    """search.rank._found: records found below a page that others fill are only counted, up to the cap (a part
+    reads cap + 1 of them, not the whole window): the count is the same as with every record read."""
+    from portal.directory import queries as directory_queries
+
+    with app.app_context():
+        for n in range(6):
+            factories.firm(name_th=f"ฮาลาล ส่งออก {n}")                            # every term
+        for n in range(3):
+            factories.firm(name_th=f"ร้าน ฮาลาล {n}")                              # one term
+            factories.firm(name_th=f"กิจการ {n}", description_th="ส่งออก อาหาร")    # the other
+        db.session.commit()
+    monkeypatch.setattr(directory_queries, "PER_PAGE", 4)
+    monkeypatch.setattr(directory_queries, "COUNT_CAP", cap)
+    page = client.get("/directory/", query_string={"q": "ฮาลาล ส่งออก", "lang": "en"}).get_data(as_text=True)
+    assert shown in page
+    names = re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', page)
+    assert names == [f"ฮาลาล ส่งออก {n}" for n in range(4)]
+
+
 def test_records_missing_a_term_are_scored_only_when_the_page_reaches_them(app, client, monkeypatch):
     """search.rank: when the records with every term fill the pages up to the one asked for, the others are
     counted but not scored; on a page that reaches them they are ranked by their score (a term in the name
@@ -364,8 +386,8 @@ def test_records_missing_a_term_are_scored_only_when_the_page_reaches_them(app, 
     monkeypatch.setattr(directory_queries, "PER_PAGE", 4)
     scored = rank._found
 
-    def every_record_scored(queries, wanted):
-        return scored(queries, 10 ** 9)
+    def every_record_scored(queries, wanted, cap):
+        return scored(queries, 10 ** 9, cap)
 
     pages = [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3)]
     monkeypatch.setattr(rank, "_found", every_record_scored)

@@ -97,39 +97,44 @@ def _scored(query, columns, score):
     return query.with_only_columns(*selected[:at], score.label("score"), *selected[at + 1:])
 
 
-def _found(queries, wanted: int):
+def _found(queries, wanted: int, cap: int = COUNT_CAP):
     """The rows of the first RANK_WINDOW records of each (query, columns, below) in turn, each skipped when one
-    before it filled the window. On PostgreSQL as one statement, so that a page stays within five: each part is a
+    before it filled its window. On PostgreSQL as one statement, so that a page stays within five: each part is a
     CTE, gated by a condition the database evaluates once, before it starts reading that part.
 
     `below`: the part's records that no part before it found rank below every record those parts found (the
     first column is the score, search.rank.relevance). When the parts not `below` found `wanted` records (the page
     and those before it), the page is theirs: the others are only counted, and their score (a scan of their text
     for each term: ฮาลาล export's 1,500 firms with one of the words, 16.5 → 10 ms at 100,000 firms) is not
-    computed: -1, below any score."""
-    queries = [(query.add_columns(*columns).limit(RANK_WINDOW), columns, below) for query, columns, below in queries
-               if query is not None]
+    computed: -1, below any score. Only counted, and counting stops at `cap` + 1 (portal.listing), such a part reads
+    cap + 1 records, not RANK_WINDOW: its records are distinct, so the count is whole or known to be over the cap."""
+    queries = [(query.add_columns(*columns), columns, below) for query, columns, below in queries if query is not None]
     if db.session.get_bind().dialect.name != "postgresql":
         found, ids = [], set()
         for query, columns, below in queries:
+            window = RANK_WINDOW
             if below and len(ids) >= wanted:
-                query = _scored(query, columns, literal(-1))
-            rows = db.session.execute(query).all()
+                query, window = _scored(query, columns, literal(-1)), cap + 1
+            rows = db.session.execute(query.limit(window)).all()
             found += rows
             ids.update(row[0] for row in rows if not below)
-            if len(rows) >= RANK_WINDOW:
+            if len(rows) >= window:
                 break
         return found
-    parts, top_parts = [], []
+    parts, windows, top_parts = [], [], []
     for n, (query, columns, below) in enumerate(queries):
-        earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= RANK_WINDOW for part in parts]
+        earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= window
+                          for part, window in zip(parts, windows, strict=True)]
         if earlier_filled:
             query = query.where(~or_(*earlier_filled))
+        window = literal(RANK_WINDOW)
         if below and top_parts:
             found_before = union(*(select(part.c[0]) for part in top_parts)).subquery()
             enough = select(func.count()).select_from(found_before).scalar_subquery() >= wanted
             query = _scored(query, columns, case((enough, literal(-1)), else_=columns[0]))
-        parts.append(query.cte(f"found_{n}"))
+            window = case((enough, literal(cap + 1)), else_=literal(RANK_WINDOW))
+        parts.append(query.limit(window).cte(f"found_{n}"))
+        windows.append(window)
         if not below:
             top_parts.append(parts[-1])
     # all(): the driver's fetchall, where iterating the result fetched the 1,500 rows one call at a time
@@ -164,7 +169,7 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
         # Records found by the later parts lack a term (several terms) or have none whole (one term), and the
         # parts before them are complete when they run (they did not fill the window): those records rank below.
         for row in _found(((whole_ids, whole_columns, False), (first_ids, columns, False),
-                           (any_whole_ids, columns, True), (matching_ids, columns, True)), page * per_page):
+                           (any_whole_ids, columns, True), (matching_ids, columns, True)), page * per_page, cap):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
     ranked = list(found.values())[:RANK_WINDOW]
