@@ -183,3 +183,52 @@ def test_meeting_requests_carry_their_registrations_firms_after_the_migration(em
         downgrade(revision="b5d2e8f1c4a7")
         upgrade()
         assert db.session.execute(every).all() == made
+
+
+@pytest.mark.skipif(not POSTGRESQL_RUN, reason="PostgreSQL compresses long values; SQLite stores text as it is")
+def test_firms_search_columns_are_stored_uncompressed_before_and_after_the_migration(empty_app):
+    """Searches read search_text and the words_* columns on every record they test or score, and PostgreSQL
+    decompresses a value on each read. A firm written before the migration has them compressed (its row is past
+    the 2 kB threshold); the migration rewrites them uncompressed, leaving its values, bigrams and postings as they
+    were; a firm written after keeps them uncompressed; the descriptions, which no search reads, stay compressed."""
+    from portal.firms.models import Firm
+    from portal.seed.reference import load_provinces
+    from tests import factories
+
+    columns = ("search_text", "words_name", "words_products", "words_body")
+    long_text = "ฟาร์มปลากัดสายพันธุ์แท้ส่งออกต่างประเทศ เลี้ยงด้วยน้ำสะอาด " * 2  # a row of 2-3 kB, as in the bench
+
+    def stored(firm_id):
+        listed = ", ".join(f"pg_column_compression({c}) IS NOT NULL" for c in (*columns, "description_th"))
+        return db.session.execute(text(f"SELECT {listed} FROM firms WHERE id = :id"), {"id": firm_id}).one()
+
+    def kept(firm_id):
+        return db.session.execute(text(
+            "SELECT f.search_text, f.words_name, f.words_products, f.words_body, f.description_th, f.search_bigrams, "
+            "(SELECT array_agg(word ORDER BY word) FROM firm_words w WHERE w.firm_id = f.id) FROM firms f "
+            "WHERE f.id = :id"), {"id": firm_id}).one()
+
+    with empty_app.app_context():
+        upgrade(revision="b3d5f7a9c2e4")
+        load_provinces()
+        before = factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th=long_text, description_en="betta fish farm " * 20,
+                                products_th="ปลากัด อาหารปลา")
+        db.session.commit()
+        assert stored(before.id) == (True, False, False, True, True)  # compressed, the long ones
+        values = kept(before.id)
+        db.session.remove()
+        upgrade()
+        assert stored(before.id) == (False, False, False, False, True)
+        assert kept(before.id) == values
+        after = factories.firm(name_th="ร้านปลากัดสยาม", description_th=long_text, description_en="betta fish farm " * 20,
+                               products_th="ปลากัด อาหารปลา")
+        db.session.commit()
+        assert stored(after.id) == (False, False, False, False, True)
+        found = db.session.scalars(db.select(Firm.id).where(Firm.search_text.like("%ปลากัด%")).order_by(Firm.id))
+        assert list(found) == [before.id, after.id]
+        db.session.remove()
+        downgrade(revision="b3d5f7a9c2e4")
+        storage = db.session.execute(text(
+            "SELECT attname, attstorage FROM pg_attribute WHERE attrelid = 'firms'::regclass AND attname IN "
+            "('search_text', 'words_name', 'words_products', 'words_body')")).all()
+        assert {name: kind for name, kind in storage} == dict.fromkeys(columns, "x")
