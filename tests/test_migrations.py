@@ -211,8 +211,8 @@ def test_firms_search_columns_are_stored_uncompressed_before_and_after_the_migra
     with empty_app.app_context():
         upgrade(revision="b3d5f7a9c2e4")
         load_provinces()
-        before = factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th=long_text, description_en="betta fish farm " * 20,
-                                products_th="ปลากัด อาหารปลา")
+        before = factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th=long_text,
+                                description_en="betta fish farm " * 20, products_th="ปลากัด อาหารปลา")
         db.session.commit()
         assert stored(before.id) == (True, False, False, True, True)  # compressed, the long ones
         values = kept(before.id)
@@ -220,8 +220,8 @@ def test_firms_search_columns_are_stored_uncompressed_before_and_after_the_migra
         upgrade()
         assert stored(before.id) == (False, False, False, False, True)
         assert kept(before.id) == values
-        after = factories.firm(name_th="ร้านปลากัดสยาม", description_th=long_text, description_en="betta fish farm " * 20,
-                               products_th="ปลากัด อาหารปลา")
+        after = factories.firm(name_th="ร้านปลากัดสยาม", description_th=long_text,
+                               description_en="betta fish farm " * 20, products_th="ปลากัด อาหารปลา")
         db.session.commit()
         assert stored(after.id) == (False, False, False, False, True)
         found = db.session.scalars(db.select(Firm.id).where(Firm.search_text.like("%ปลากัด%")).order_by(Firm.id))
