@@ -15,7 +15,6 @@ on both databases. BENCH_PG_DB names the PostgreSQL database (default portal_ben
 measures the databases built last time (migrating them first if the schema has moved on).
 """
 import argparse
-import gc
 import os
 import random
 import statistics
@@ -44,6 +43,7 @@ from portal.search import vocabulary as search_vocabulary  # noqa: E402
 from portal.seed.reference import load_clusters, load_provinces  # noqa: E402
 from portal.seed.vocabulary import BRANDS, CLUSTER_TRADES  # noqa: E402
 from portal.thai import bangkok_today, fiscal_year  # noqa: E402
+from portal.web import settle_collector  # noqa: E402
 
 SEED = 2563
 # The history (firms, memberships, requests, matching days) spans about nine and a half years and ends on the
@@ -79,7 +79,7 @@ class BenchConfig(Config):
 def make_app(url):
     config = type("Config", (BenchConfig,), {"SQLALCHEMY_DATABASE_URI": url})
     app = create_app(config)
-    gc.freeze()  # as wsgi.py does in production: the pages measured as gunicorn's workers serve them
+    settle_collector()  # as wsgi.py does in production: the pages measured as gunicorn's workers serve them
     return app
 
 

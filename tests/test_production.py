@@ -21,7 +21,7 @@ import pytest
 
 from config import Config, TestConfig
 from portal import create_app
-from portal.web import log_handler
+from portal.web import GC_THRESHOLDS, log_handler
 from tests.browser.quality import in_ci
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -245,6 +245,7 @@ def test_a_sign_in_limit_holds_across_several_gunicorn_workers(app, tmp_path):
 
 
 _FORKED_WORKER = """
+import gc
 import os
 import wsgi  # (as gunicorn's master imports it, preload_app)
 from pythainlp.tokenize import word_dict_trie
@@ -256,7 +257,9 @@ if os.fork() == 0:  # a worker, forked from the master as gunicorn forks it
     cut = words("ฟาร์มปลากัดบางกอก")
     compiled = {template.name for template in wsgi.app.jinja_env.cache.values()}
     every = set(wsgi.app.jinja_env.list_templates())
-    os.write(write, f"{'/'.join(cut)}|{word_dict_trie.cache_info().misses}|{compiled == every}|{len(every)}".encode())
+    collector = f"{gc.get_threshold()}|{gc.get_freeze_count() > 100_000}"
+    os.write(write, f"{'/'.join(cut)}|{word_dict_trie.cache_info().misses}|{compiled == every}|{len(every)}|{collector}"
+             .encode())
     os._exit(0)
 os.wait()
 print(f"{built_in_master}|{os.read(read, 1000).decode()}")
@@ -266,13 +269,15 @@ print(f"{built_in_master}|{os.read(read, 1000).decode()}")
 def test_workers_forked_from_the_preloaded_app_share_its_dictionary_and_compiled_templates(tmp_path):
     """wsgi.py builds PyThaiNLP's dictionary (0.6 s, 75 MB) and compiles every template before gunicorn forks: a
     worker's first Thai text is cut with the master's dictionary, and its first pages are rendered from templates
-    compiled there, not built while a visitor waits (portal.web.prepare_workers)."""
+    compiled there, not built while a visitor waits (portal.web.prepare_workers). It collects garbage with the
+    start-up objects frozen and the thresholds of portal.web.settle_collector."""
     env = {**os.environ, "SECRET_KEY": "z" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
            "PORTAL_CONFIG": "production", "PORTAL_BASE_URL": "https://localhost"}
     done = subprocess.run([sys.executable, "-c", _FORKED_WORKER], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    master, cut, worker, all_compiled, templates = done.stdout.split("\n")[0].split("|")
+    master, cut, worker, all_compiled, templates, thresholds, frozen = done.stdout.split("\n")[0].split("|")
     assert cut == "ฟาร์ม/ปลากัด/บางกอก"
     assert (master, worker) == ("1", "1")  # built once, in the master
     assert all_compiled == "True" and int(templates) > 100
+    assert thresholds == str(GC_THRESHOLDS) and frozen == "True"  # the start-up objects frozen, the collector tuned
