@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from flask import abort
-from sqlalchemy import exists, false, func, literal_column, or_, select
+from sqlalchemy import Date, bindparam, exists, false, func, literal_column, or_, select
 from sqlalchemy.orm import joinedload
 
 from portal.clusters.models import Membership, MembershipStatus, Position
@@ -49,15 +49,31 @@ class BoardFilters(Searched):
 
 
 
+def _in_the_statement(dialect: str):
+    """Today, "open" and "closed" for the board's criteria. On PostgreSQL they are written into the statement, not
+    bound: psycopg prepares a statement run five times on a connection, and PostgreSQL may then plan it once for any
+    values. Guessing that "status = $1 AND expires_on >= $2" keeps a third of all requests, that plan read the
+    whole requests table to count the open ones: 22 ms against 6, and the board 28 ms a page against 13 (100,000
+    firms, 200,000 requests). Written in, they are planned for what they are (the statement's text changes once a
+    day). A date and two fixed words: nothing a visitor typed."""
+    today = bangkok_today()
+    if dialect != "postgresql":
+        return today, RequestStatus.OPEN, RequestStatus.CLOSED
+    status_type = CollabRequest.status.type
+    return (bindparam("board_today", today, type_=Date(), literal_execute=True),
+            bindparam("board_open", RequestStatus.OPEN, type_=status_type, literal_execute=True),
+            bindparam("board_closed", RequestStatus.CLOSED, type_=status_type, literal_execute=True))
+
+
 def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False, whole: bool = False,
               scan: bool = False, any_whole: bool = False):
-    today = bangkok_today()
+    dialect = db.session.get_bind().dialect.name
+    today, open_, closed = _in_the_statement(dialect)
     criteria = [visible_firm_filter(viewer), CollabRequest.hidden_at.is_(None)]
     if filters.status == "open":
-        criteria += [CollabRequest.status == RequestStatus.OPEN, CollabRequest.expires_on >= today]
+        criteria += [CollabRequest.status == open_, CollabRequest.expires_on >= today]
     elif filters.status == "closed":
-        criteria.append(or_(CollabRequest.status == RequestStatus.CLOSED, CollabRequest.expires_on < today))
-    dialect = db.session.get_bind().dialect.name
+        criteria.append(or_(CollabRequest.status == closed, CollabRequest.expires_on < today))
     if filters.terms and (whole or any_whole):
         found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id", every=not any_whole)
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
