@@ -223,7 +223,7 @@ def test_a_sign_in_limit_holds_across_several_gunicorn_workers(app, tmp_path):
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
+        for _ in range(600):  # the master loads the app and prepares the workers first: seconds on a busy machine
             try:
                 urllib.request.urlopen(f"{base}/healthz", timeout=1)
                 break
