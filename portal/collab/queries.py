@@ -60,9 +60,9 @@ def _in_the_statement(dialect: str):
     if dialect != "postgresql":
         return today, RequestStatus.OPEN, RequestStatus.CLOSED
     status_type = CollabRequest.status.type
-    return (bindparam("board_today", today, type_=Date(), literal_execute=True),
-            bindparam("board_open", RequestStatus.OPEN, type_=status_type, literal_execute=True),
-            bindparam("board_closed", RequestStatus.CLOSED, type_=status_type, literal_execute=True))
+    return (bindparam("board_today", today, type_=Date(), literal_execute=True, unique=True),
+            bindparam("board_open", RequestStatus.OPEN, type_=status_type, literal_execute=True, unique=True),
+            bindparam("board_closed", RequestStatus.CLOSED, type_=status_type, literal_execute=True, unique=True))
 
 
 def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = False, whole: bool = False,
