@@ -231,6 +231,62 @@ def count_queries(app, client, url):
     return ran
 
 
+SEARCH_COLUMNS = ("search_text", "words_name", "words_products", "words_body")
+
+
+@pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ปลากัด&sort=name",
+                                 "/directory/?q=ปลากัด&sort=newest", "/clusters/betta",
+                                 "/clusters/betta/members/upstream", "/api/v1/firms"])
+def test_lists_of_firms_read_no_search_columns(app, client, url):
+    """The search columns are three quarters of a firm's row and only SQL needs them: a list's rows leave them
+    out (portal.firms.queries.listed), and the page still shows its firms."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        betta = factories.cluster("betta")
+        firm = factories.firm(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Farm", products_th="ปลากัดสายพันธุ์แท้")
+        factories.membership(firm, betta, Position.UPSTREAM)
+        db.session.commit()
+        engine = db.engine
+    rows = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        # the statements that read firms' own columns: their name is always among them
+        if "firms.name_th" in statement and "FROM firms" in statement.replace("\n", " "):
+            rows.append(statement)
+
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    assert response.status_code == 200
+    assert "ฟาร์มปลากัดบางกอก" in response.get_data(as_text=True) or "Bangkok Betta Farm" in response.get_data(
+        as_text=True)
+    assert rows
+    assert not [statement for statement in rows for column in SEARCH_COLUMNS if f"firms.{column}," in statement
+                or f"firms.{column} " in statement.split("FROM")[0]]
+
+
+def test_a_firm_listed_then_changed_is_found_by_its_new_words(app, client):
+    """A firm read as lists read it (without its search columns) and then edited in the same session is saved
+    with search columns computed from its new fields: the new name is found, the old one no longer."""
+    from portal.directory.queries import Filters, search
+
+    with app.app_context():
+        factories.firm(name_th="ฟาร์มปลากัดบางกอก")
+        db.session.commit()
+    with app.test_request_context("/"):
+        from flask_login import AnonymousUserMixin
+
+        page = search(Filters(q="ปลากัด"), AnonymousUserMixin(), "th")
+        firm = page.rows[0]
+        firm.name_th = "สวนกล้วยไม้ดอยสูง"
+        db.session.commit()
+    assert names(client, "กล้วยไม้") == {"สวนกล้วยไม้ดอยสูง"}
+    assert names(client, "ปลากัด") == set()
+
+
 @pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ผม", "/directory/?q=ปลากัด+ผม",
                                  "/directory/?q=ปลากัด&sort=name", "/directory/?q=ปลากัด&sort=newest",
                                  "/directory/?cluster=betta&position=upstream&province=10&sort=newest",

@@ -10,7 +10,7 @@ from portal.clusters.models import Cluster, Membership, MembershipPosition, Memb
 from portal.db import thai_order, utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
-from portal.firms.queries import sees_every_listed_firm, visible_firm_filter
+from portal.firms.queries import listed, sees_every_listed_firm, visible_firm_filter
 from portal.i18n import current_locale
 from portal.listing import COUNT_CAP, CappedPage, capped_count, capped_page
 
@@ -131,7 +131,8 @@ def value_chain(cluster: Cluster, per_position: int = 12) -> list[Column]:
     ]
     if firsts:
         picked = union_all(*[select(s.c.firm_id, s.c.position) for s in firsts]).subquery()
-        rows = db.session.execute(select(Firm, picked.c.position).join(picked, picked.c.firm_id == Firm.id)).all()
+        rows = db.session.execute(select(Firm, picked.c.position).options(*listed())
+                                  .join(picked, picked.c.firm_id == Firm.id)).all()
         for firm, position in sorted(rows, key=lambda row: _sort_value(row[0])):
             columns[Position(position)].firms.append(firm)
     return list(columns.values())
@@ -168,7 +169,8 @@ def _at_position_query(cluster: Cluster, position: Position | None = None):
 
 def firms_at_position(cluster: Cluster, position: Position):
     """Select of visible member firms holding `position` in `cluster`, in name order."""
-    return select(Firm).where(visible_firm_filter(), _holds(cluster, position)).order_by(*firm_name_order())
+    return (select(Firm).options(*listed()).where(visible_firm_filter(), _holds(cluster, position))
+            .order_by(*firm_name_order()))
 
 
 def members_page(cluster: Cluster, position: Position, page: int, per_page: int) -> CappedPage:
