@@ -27,8 +27,8 @@ def visible_firm_filter(viewer=None):
 
 def listed():
     """Loader options for the lists of firms (directory, searches, a cluster's members, the API): the search
-    columns are not read. search_text and the words_* columns are three quarters of a firm's row (about 1 kB
-    of 1.4 kB in the bench's data: the text again, normalised and cut into words) and only SQL reads them;
+    columns are not read. search_text and the words_* columns are about 40 % of a firm's row (1 kB
+    of 2.4 kB in the bench's data: the text again, normalised and cut into words) and only SQL reads them;
     reading them for a page's 24 firms cost 0.3–1.5 ms a page. Raise, not load, if a page ever uses one:
     24 more statements would be the silent way. A listed firm then changed and saved writes its search
     columns again whether they changed or not (their old values were not read); they are computed from the
