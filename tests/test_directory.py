@@ -11,6 +11,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import FirmSize
 from tests import factories
+from tests.conftest import PG_URL
 from tests.helpers import get_counting
 
 FIRMS = {
@@ -189,8 +190,8 @@ def test_pagination_and_its_limits(app, client, monkeypatch):
 
 @pytest.mark.parametrize("sort", ["name", "newest"])
 def test_a_search_sorted_by_name_or_date_is_counted_and_paged_as_the_whole_list_is(app, client, monkeypatch, sort):
-    """Sorted by name, PostgreSQL counts the matches in the reading that sorts them (listing.capped_page's
-    counted_by_window): the same count, pages and cap as every other list."""
+    """Sorted by name (search.rank.ranked_page's window, in name order) or by date (the date index walked): the
+    same count, pages and cap as every other list."""
     from portal.directory import queries
 
     with app.app_context():
@@ -224,6 +225,60 @@ def test_a_search_sorted_by_name_or_date_is_counted_and_paged_as_the_whole_list_
     assert "30 firms found" in whole and "Page 1 of 6" in whole
     nothing, names = shown(q="ไม่มีคำนี้")
     assert names == [] and "0 firms found" in nothing and "No firm matches" in nothing
+
+
+def _by_name(client, query, lang="en", **params):
+    page = client.get("/directory/", query_string={"q": query, "sort": "name", "lang": lang, **params})
+    text = page.get_data(as_text=True)
+    return text, [name.split()[0] for name in
+                  re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', text)]
+
+
+def test_with_more_matches_than_the_window_a_search_by_name_sorts_the_window_and_says_so(app, client, monkeypatch):
+    """Sorted by name, a search orders the matches search.rank finds for its window (up to RANK_WINDOW) by name:
+    the pages are that window in name order, and the page says that not every match is sorted. With no more
+    matches than the window, no such notice (every match is sorted: the test above)."""
+    from portal.directory import queries
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(8):  # created in the opposite of name order: the window (found in id order) is the last names
+            factories.firm(name_th=f"กิจการ{7 - n:02d} ปลากัด")
+        db.session.commit()
+    monkeypatch.setattr(queries, "PER_PAGE", 2)
+    monkeypatch.setattr(queries, "COUNT_CAP", 4)
+    text, names = _by_name(client, "ปลากัด")
+    assert "More firms match than can be sorted by name: 8 of them" not in text
+    monkeypatch.setattr(rank, "RANK_WINDOW", 5)
+    window = sorted(f"กิจการ{7 - n:02d}" for n in range(5))  # กิจการ03 … กิจการ07
+    text, names = _by_name(client, "ปลากัด")
+    assert names == window[:2] and "More than 4 firms found" in text and "Page 1 of 2" in text
+    assert "More firms match than can be sorted by name: 5 of them are in name order here" in text
+    assert "Only the first 4 can be browsed" not in text  # one notice, not two
+    _text, names = _by_name(client, "ปลากัด", page=2)
+    assert names == window[2:4]
+    thai, _names = _by_name(client, "ปลากัด", lang="th")
+    assert "ที่นี่เรียงตามชื่อ 5 รายการ" in thai
+    best, _names = _by_name(client, "ปลากัด", sort="relevance")  # best match first: the window needs no notice
+    assert "than can be sorted by name" not in best and "Only the first 4 can be browsed" in best
+
+
+@pytest.mark.skipif(not PG_URL, reason="SQLite's window is the first matches its FTS index finds")
+def test_a_search_by_name_beyond_the_window_keeps_whole_words_first_on_postgresql(app, client, monkeypatch):
+    """On PostgreSQL the window of a search sorted by name is filled with the firms that have the word whole
+    before those that have it inside a longer word (ปู, crab, inside ปูน, cement), as best match first fills it.
+    SQLite's window is the first matches its FTS index finds, whole words or not."""
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(3):
+            factories.firm(name_th=f"กขค{n} ปูน")  # first in id order and in name order
+        for n in range(3):
+            factories.firm(name_th=f"งจฉ{n} ปู")
+        db.session.commit()
+    assert _by_name(client, "ปู")[1] == ["กขค0", "กขค1", "กขค2", "งจฉ0", "งจฉ1", "งจฉ2"]  # every match, by name
+    monkeypatch.setattr(rank, "RANK_WINDOW", 3)
+    assert _by_name(client, "ปู")[1] == ["งจฉ0", "งจฉ1", "งจฉ2"]
 
 def count_queries(app, client, url):
     response, ran = get_counting(app, client, url)

@@ -10,6 +10,7 @@ from portal.directory.queries import SORTS, Filters, search
 from portal.firms.models import FirmSize
 from portal.i18n import current_locale
 from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
+from portal.search import rank
 
 bp = Blueprint("directory", __name__)
 
@@ -40,6 +41,7 @@ def index():
     return render_template(
         "directory/index.html", firms=found.rows, total=found.shown_total, filters=filters, page=found.page,
         pages=found.pages, capped=found.capped, page_url=page_url("directory.index"),
+        windowed=found.windowed and filters.order == "name", window=rank.RANK_WINDOW,
         did_you_mean=did_you_mean, other_language=other_language, search_url=words_url("directory.index"),
         provinces=reference.options("provinces", locale), clusters=reference.options("clusters", locale),
         positions=list(Position), sizes=list(FirmSize),
