@@ -14,6 +14,7 @@ matches: every term before some, whole words before parts of words, the name bef
   2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index.
 See shared notes/thai-search.md for the measurements behind this design.
 """
+import functools
 import itertools
 import math
 from contextlib import contextmanager
@@ -48,6 +49,23 @@ def needed(strings) -> list[str]:
     contains them contains the other, so they would widen nothing and only cost a test."""
     strings = list(dict.fromkeys(strings))
     return [s for s in strings if not any(other != s and other in s for other in strings)]
+
+
+def kept_per_query(function):
+    """A criterion builder memoised per query: `function(model, query_terms, ...)` is built once for the same
+    model, terms (groups of alternatives) and other arguments, and the expression shared, as search.rank.relevance
+    is (an expression is immutable). A search page builds three or four of them, a hundred SQLAlchemy constructs a
+    term each: about 3 ms of a two-word search's page on PostgreSQL. The latest 256 are kept."""
+    @functools.lru_cache(maxsize=256)
+    def built(model, query_terms, *args, **kwargs):
+        return function(model, query_terms, *args, **kwargs)
+
+    @functools.wraps(function)
+    def criterion(model, query_terms, *args, **kwargs):
+        return built(model, tuple(tuple(group) for group in groups_of(query_terms)), *args, **kwargs)
+
+    criterion.cache_clear = built.cache_clear
+    return criterion
 
 
 _SETTINGS = ("enable_seqscan", "max_parallel_workers_per_gather", "random_page_cost", "enable_hashagg",
@@ -115,6 +133,7 @@ def _driven_by_fts(model, fts_table: str, phrase: str):
                 text("{fts} MATCH :fts_driving".format(fts=fts_table)).bindparams(fts_driving=phrase))
 
 
+@kept_per_query
 def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = False, driving: bool | None = None):
     """SQL criterion: the model's search_text contains at least one term (any alternative of a group).
     Records with every term come first by search.rank.relevance, the others after them.
@@ -169,6 +188,7 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
 MAX_COMBINATIONS = 16
 
 
+@kept_per_query
 def matches_all(model, query_terms, dialect: str, fts_table: str):
     """SQL criterion: the record contains every term (any alternative of each group). On SQLite, when every
     string has 3+ characters, one FTS5 query ANDs the groups, which it reads lazily in rowid order: a
@@ -216,6 +236,7 @@ def uses_postings(session) -> bool:
     return session.get_bind().dialect.name == "postgresql"
 
 
+@kept_per_query
 def whole_words(model, query_terms, postings: str, key: str, every: bool = True):
     """PostgreSQL criterion: the record has every term (any alternative of each group) as whole words, read
     from the postings table (one row per word of a record, primary key (word, record id); see migration
