@@ -109,9 +109,9 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
 
     Searched and sorted by name, the matches are found as for the best match first (search.rank.ranked_page's
     window) and sorted by name: every match when there are up to RANK_WINDOW of them, else the window's
-    RANK_WINDOW, and the page says so (`windowed`). Sorting every match grew with the table: a common word reads a tenth of
-    the directory (ปลากัด by name on PostgreSQL: 35 ms at 100,000 firms, 0.64 s at 1,000,000), of which at most
-    COUNT_CAP could be browsed."""
+    RANK_WINDOW, and the page says so (`windowed`). Sorting every match grew with the table: a common word reads a
+    tenth of the directory (ปลากัด by name on PostgreSQL: 35 ms at 100,000 firms, 0.64 s at 1,000,000), of which at
+    most COUNT_CAP could be browsed."""
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     if filters.terms and filters.order in ("relevance", "name"):  # ranked_page takes the matches from the indexes
         by_relevance = filters.order == "relevance"
