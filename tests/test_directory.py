@@ -227,6 +227,26 @@ def test_a_search_sorted_by_name_or_date_is_counted_and_paged_as_the_whole_list_
     assert names == [] and "0 firms found" in nothing and "No firm matches" in nothing
 
 
+@pytest.mark.parametrize("cap, shown", [(10, "6 firms found"), (5, "More than 5 firms found"),
+                                        (2, "More than 2 firms found")])
+def test_a_search_sorted_by_date_counts_the_word_inside_longer_words_too(app, client, monkeypatch, cap, shown):
+    """Sorted by date, PostgreSQL counts the firms with the word whole from its postings, and only when they
+    are not more than the cap counts every match (the word inside longer words too): the count is the same
+    either way, as it is best match first."""
+    from portal.directory import queries
+
+    with app.app_context():
+        for n in range(3):
+            factories.firm(name_th=f"กขค{n} ปู")
+            factories.firm(name_th=f"งจฉ{n} ปูน")
+        factories.firm(name_th="ชซฌ กาแฟ")
+        db.session.commit()
+    monkeypatch.setattr(queries, "COUNT_CAP", cap)
+    for sort in ("newest", "relevance", "name"):
+        page = client.get("/directory/", query_string={"q": "ปู", "sort": sort, "lang": "en"}).get_data(as_text=True)
+        assert shown in page, sort
+
+
 def _by_name(client, query, lang="en", **params):
     page = client.get("/directory/", query_string={"q": query, "sort": "name", "lang": lang, **params})
     text = page.get_data(as_text=True)

@@ -16,7 +16,7 @@ from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import listed, visible_firm_filter
 from portal.glossary.searched import Searched
-from portal.listing import COUNT_CAP, CappedPage, capped_page
+from portal.listing import COUNT_CAP, CappedPage, capped_count, capped_page
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
 from portal.search.sql import index_first_load, matches_all, uses_postings, whole_words
@@ -135,7 +135,23 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     # with the rows.
     ids = select(Firm.id).where(*_criteria(filters, viewer, ordered=True)).order_by(*_order(filters, locale))
     with index_first_load(db.session, _firm_rows(), Firm.id) as load:
-        return capped_page(matching, ids, filters.page, PER_PAGE, COUNT_CAP, load=load, together=True)
+        return capped_page(matching, ids, filters.page, PER_PAGE, COUNT_CAP, load=load, together=True,
+                           counted=_counted_by_postings(filters, viewer, matching))
+
+
+def _counted_by_postings(filters: Filters, viewer, matching):
+    """PostgreSQL: the search's count up to COUNT_CAP + 1, from the postings first. Firms with a term as a whole
+    word are among the matches (search.rank counts them the same way), and their postings are read in order and
+    stopped at COUNT_CAP + 1: when there are more, the list is "more than COUNT_CAP" without testing any firm's
+    text. Counting the matches themselves tests each firm's text in turn until COUNT_CAP + 1 are found: ปลากัด
+    read 9,476 firms to find 1,001, 22 ms at 1,000,000 firms. With fewer whole-word matches, the matches are
+    counted (the CASE evaluates that count only then). None off PostgreSQL: SQLite's FTS index counts its
+    matches directly."""
+    if not uses_postings(db.session):
+        return None
+    any_whole = select(Firm.id).where(*_criteria(filters, viewer, ordered=False, any_whole=True))
+    return case((capped_count(any_whole, COUNT_CAP).scalar_subquery() > COUNT_CAP, COUNT_CAP + 1),
+                else_=capped_count(matching, COUNT_CAP).scalar_subquery())
 
 
 def keyset(filters: Filters, viewer, after_id: int, limit: int) -> list:
