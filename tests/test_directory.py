@@ -247,6 +247,37 @@ def test_a_search_sorted_by_date_counts_the_word_inside_longer_words_too(app, cl
         assert shown in page, sort
 
 
+def test_a_search_sorted_by_date_finds_its_page_beyond_the_newest_firms(app, client, monkeypatch):
+    """On SQLite a search sorted by date looks for its page among the newest firms first (_among_newest); when
+    they do not hold it (here the newest firms have none of the words), the page is read the sorted way:
+    the same firms, in the same order, as when they do."""
+    from datetime import timedelta
+
+    from portal.directory import queries
+
+    start = utcnow() - timedelta(days=100)
+    with app.app_context():
+        for n in range(30):
+            factories.firm(name_th=f"กิจการ{n:02d} ปลากัด", created_at=start + timedelta(hours=n))
+        for n in range(30):
+            factories.firm(name_th=f"ร้าน{n:02d} กาแฟ", created_at=start + timedelta(days=10, hours=n))
+        db.session.commit()
+    expected = [f"กิจการ{n:02d}" for n in range(29, -1, -1)]
+
+    def shown(**params):
+        page = client.get("/directory/", query_string={"q": "ปลากัด", "sort": "newest", "lang": "en", **params})
+        text = page.get_data(as_text=True)
+        return text, [name.split()[0] for name in
+                      re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', text)]
+
+    for per_row in (40, 1):  # the newest 960 firms hold the page; the newest 24 do not
+        monkeypatch.setattr(queries, "NEWEST_FIRST_PER_ROW", per_row)
+        text, names = shown()
+        assert "30 firms found" in text and names == expected[:24], per_row
+        text, names = shown(page=2)
+        assert names == expected[24:], per_row
+
+
 def _by_name(client, query, lang="en", **params):
     page = client.get("/directory/", query_string={"q": query, "sort": "name", "lang": lang, **params})
     text = page.get_data(as_text=True)
@@ -379,5 +410,7 @@ def test_query_count_is_small_and_does_not_grow_with_the_data(app, client, url):
     count_queries(app, client, url)  # the first request fills the in-memory province and cluster lists
     few = count_queries(app, client, url)
     add(100)
-    assert count_queries(app, client, url) == few
+    # fewer is allowed: on SQLite a page sorted by date that the newest firms hold is one statement fewer
+    # (_among_newest: with 10 firms the page is short and read the sorted way)
+    assert count_queries(app, client, url) <= few
     assert few <= 5
