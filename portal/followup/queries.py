@@ -1,5 +1,5 @@
 """Reading follow-ups: a cluster's list for its coordinators, and the answer rate for its scorecard."""
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, false, func, select, true
 
 from portal.clusters.models import Membership, MembershipStatus
 from portal.extensions import db
@@ -7,11 +7,6 @@ from portal.followup.models import FollowUp
 from portal.listing import COUNT_CAP, CappedPage, capped_page, rows_among
 
 STATES = ("all", "unanswered", "answered")
-
-
-def _member_firms(cluster_id):
-    return select(Membership.firm_id).where(Membership.cluster_id == cluster_id,
-                                            Membership.status == MembershipStatus.APPROVED)
 
 
 def is_member(cluster, firm_id: int) -> bool:
@@ -31,12 +26,23 @@ def of_cluster(cluster, state: str, page: int, per_page: int) -> CappedPage:
     since SQLite, given IN (the members), always gathers and sorts (117 ms against 1 ms for the largest
     cluster), and walking the index for a cluster of 200 members reads every question (36 ms)."""
     criteria = [FollowUp.sent_at.is_not(None)]
-    if state == "unanswered":
-        criteria.append(FollowUp.answered_at.is_(None))
-    elif state == "answered":
-        criteria.append(FollowUp.answered_at.is_not(None))
-    order = (FollowUp.answered_at.is_not(None), FollowUp.sent_at.desc(), FollowUp.id.desc())
-    matching = select(FollowUp.id).where(FollowUp.firm_id.in_(_member_firms(cluster.id)), *criteria)
+    answered = FollowUp.answered_at.is_not(None)  # ix_followups_list's first column, and the list's first key
+    if state in ("unanswered", "answered"):
+        # Written as that column equal to a value, so that the index is read from where the state's questions
+        # start: as `answered_at IS NOT NULL`, SQLite walked every unanswered question first to reach the answered
+        # ones (160 ms a page at 1,000,000 firms).
+        # The first key is then the same for every question, and left out of the ORDER BY: SQLite, which does not
+        # see that, sorted them all.
+        criteria.append(answered == (true() if state == "answered" else false()))
+        order = (FollowUp.sent_at.desc(), FollowUp.id.desc())
+    else:
+        order = (answered, FollowUp.sent_at.desc(), FollowUp.id.desc())
+    # Joined from the cluster's members (one approved membership a firm: uq_memberships_current), read in
+    # ix_memberships_cluster_status's order and stopped at the cap by the count: as IN (the members), SQLite built
+    # the list of every member first (530,000 in the largest cluster at 1,000,000 firms: 68 ms a count).
+    matching = (select(FollowUp.id).join(Membership, Membership.firm_id == FollowUp.firm_id)
+                .where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED,
+                       *criteria))
 
     cap = COUNT_CAP
 
