@@ -9,14 +9,14 @@ import math
 from dataclasses import dataclass, field
 from functools import cache, partial
 
-from sqlalchemy import and_, case, exists, false, literal_column, select
+from sqlalchemy import and_, case, exists, false, select
 
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
 from portal.firms.queries import listed, visible_firm_filter
 from portal.glossary.searched import Searched
-from portal.listing import COUNT_CAP, CappedPage, capped_count, capped_page
+from portal.listing import COUNT_CAP, CappedPage, among_newest, capped_count, capped_page
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
 from portal.search.sql import contains_terms, index_first_load, matches_all, uses_postings, whole_words
@@ -154,15 +154,8 @@ def _among_newest(filters: Filters, viewer, wanted: int):
     firm in 40 fills a page from the newest; a page they do not fill (a rarer word, whose matches FTS5 collects
     quickly, or a deep page) is read that way, a statement more. PostgreSQL walks the date index testing each
     firm's text on its own."""
-    rows = min(NEWEST_FIRST_PER_ROW * wanted, NEWEST_FIRST_MOST)
-    recent = (select(Firm.id.label("id"), Firm.created_at.label("created_at"))
-              .order_by(Firm.created_at.desc(), Firm.id.desc())
-              # written in the SQL, not bound (collab.queries._among_newest: a bound LIMIT made SQLite expect
-              # many rows); a number computed here from the page's, no input
-              .limit(literal_column(str(int(rows)))).subquery("recent"))
-    return (select(Firm.id).select_from(recent).join(Firm, Firm.id == recent.c.id)
-            .where(*_criteria(filters, viewer, ordered=True, scan=True))
-            .order_by(recent.c.created_at.desc(), recent.c.id.desc()))
+    return (among_newest(Firm, min(NEWEST_FIRST_PER_ROW * wanted, NEWEST_FIRST_MOST))
+            .where(*_criteria(filters, viewer, ordered=True, scan=True)))
 
 
 def _counted_by_postings(filters: Filters, viewer, matching):
