@@ -227,6 +227,14 @@ def test_a_search_sorted_by_name_or_date_is_counted_and_paged_as_the_whole_list_
     assert names == [] and "0 firms found" in nothing and "No firm matches" in nothing
 
 
+def _shown(client, query, sort, lang="en", **params):
+    """The directory's page for these words in this order: its text, and the first word of each firm's name."""
+    page = client.get("/directory/", query_string={"q": query, "sort": sort, "lang": lang, **params})
+    text = page.get_data(as_text=True)
+    return text, [name.split()[0] for name in
+                  re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', text)]
+
+
 @pytest.mark.parametrize("cap, shown", [(10, "6 firms found"), (5, "More than 5 firms found"),
                                         (2, "More than 2 firms found")])
 def test_a_search_sorted_by_date_counts_the_word_inside_longer_words_too(app, client, monkeypatch, cap, shown):
@@ -243,8 +251,7 @@ def test_a_search_sorted_by_date_counts_the_word_inside_longer_words_too(app, cl
         db.session.commit()
     monkeypatch.setattr(queries, "COUNT_CAP", cap)
     for sort in ("newest", "relevance", "name"):
-        page = client.get("/directory/", query_string={"q": "ปู", "sort": sort, "lang": "en"}).get_data(as_text=True)
-        assert shown in page, sort
+        assert shown in _shown(client, "ปู", sort)[0], sort
 
 
 def test_a_search_sorted_by_date_finds_its_page_beyond_the_newest_firms(app, client, monkeypatch):
@@ -263,26 +270,16 @@ def test_a_search_sorted_by_date_finds_its_page_beyond_the_newest_firms(app, cli
             factories.firm(name_th=f"ร้าน{n:02d} กาแฟ", created_at=start + timedelta(days=10, hours=n))
         db.session.commit()
     expected = [f"กิจการ{n:02d}" for n in range(29, -1, -1)]
-
-    def shown(**params):
-        page = client.get("/directory/", query_string={"q": "ปลากัด", "sort": "newest", "lang": "en", **params})
-        text = page.get_data(as_text=True)
-        return text, [name.split()[0] for name in
-                      re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', text)]
-
     for per_row in (40, 1):  # the newest 960 firms hold the page; the newest 24 do not
         monkeypatch.setattr(queries, "NEWEST_FIRST_PER_ROW", per_row)
-        text, names = shown()
+        text, names = _shown(client, "ปลากัด", "newest")
         assert "30 firms found" in text and names == expected[:24], per_row
-        text, names = shown(page=2)
+        text, names = _shown(client, "ปลากัด", "newest", page=2)
         assert names == expected[24:], per_row
 
 
-def _by_name(client, query, lang="en", **params):
-    page = client.get("/directory/", query_string={"q": query, "sort": "name", "lang": lang, **params})
-    text = page.get_data(as_text=True)
-    return text, [name.split()[0] for name in
-                  re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)', text)]
+def _by_name(client, query, **params):
+    return _shown(client, query, **{"sort": "name", **params})
 
 
 def test_with_more_matches_than_the_window_a_search_by_name_sorts_the_window_and_says_so(app, client, monkeypatch):
@@ -310,7 +307,7 @@ def test_with_more_matches_than_the_window_a_search_by_name_sorts_the_window_and
     assert names == window[2:4]
     thai, _names = _by_name(client, "ปลากัด", lang="th")
     assert "ที่นี่เรียงตามชื่อ 5 รายการ" in thai
-    best, _names = _by_name(client, "ปลากัด", sort="relevance")  # best match first: the window needs no notice
+    best, _names = _shown(client, "ปลากัด", "relevance")  # best match first: the window needs no notice
     assert "than can be sorted by name" not in best and "Only the first 4 can be browsed" in best
 
 
@@ -330,6 +327,7 @@ def test_a_search_by_name_beyond_the_window_keeps_whole_words_first_on_postgresq
     assert _by_name(client, "ปู")[1] == ["กขค0", "กขค1", "กขค2", "งจฉ0", "งจฉ1", "งจฉ2"]  # every match, by name
     monkeypatch.setattr(rank, "RANK_WINDOW", 3)
     assert _by_name(client, "ปู")[1] == ["งจฉ0", "งจฉ1", "งจฉ2"]
+
 
 def count_queries(app, client, url):
     response, ran = get_counting(app, client, url)
