@@ -132,8 +132,8 @@ class CappedPage:
     pages: int
     total: int  # rows counted, at most cap + 1
     cap: int
-    # the rows were ordered within a window of the matches, not all of them (search.rank.ranked_page: a
-    # search sorted by name with more matches than RANK_WINDOW)
+    # the rows are in a chosen order within a window of the matches, not among all of them (search.rank.ranked_page:
+    # a search sorted by name with more matches than RANK_WINDOW); best match first is always a window's order
     windowed: bool = False
 
     @property

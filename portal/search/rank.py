@@ -196,4 +196,4 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     if restore and not ids:
         db.session.execute(select(*restore))
     return CappedPage(rows=[by_id[i] for i in ids if i in by_id], page=page, pages=pages, total=total, cap=cap,
-                      windowed=len(found) >= RANK_WINDOW)
+                      windowed=not by_relevance and len(found) >= RANK_WINDOW)
