@@ -75,6 +75,60 @@ def test_a_full_window_of_whole_words_leaves_out_the_same_letters_inside_other_w
     assert len(found) == 6 and all(name.startswith("ร้านขายปลา") for name in found[:3])
 
 
+def sent(app, client, url) -> list[str]:
+    """The SQL statements a GET of `url` sent, as sent."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    ran = []
+    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return ran
+
+
+@pytest.mark.parametrize("query", ["ปลา", "ปลา ส่งออก"])
+def test_a_window_filled_by_whole_words_is_read_alone(app, client, monkeypatch, query):
+    """When the records with every term whole fill the window, they are read in a statement of their own: the
+    trigram index's parts (LIKE) are not sent, so not planned either. When they do not fill it, the others
+    follow, and the page is the same as one read at once."""
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(3):
+            factories.firm(name_th=f"ร้านขายปลา {n}", description_th="ส่งออก")
+        factories.firm(name_th="ฟาร์มปลากัด 9", description_th="ส่งออก")   # ปลา only inside ปลากัด
+        db.session.commit()
+    url = f"/directory/?q={query}&lang=th"
+    monkeypatch.setattr(rank, "RANK_WINDOW", 3)
+    assert not any(" LIKE " in statement for statement in sent(app, client, url))
+    assert sorted(directory(client, query)) == ["ร้านขายปลา 0", "ร้านขายปลา 1", "ร้านขายปลา 2"]
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2000)
+    assert any(" LIKE " in statement for statement in sent(app, client, url))
+    assert directory(client, query)[-1] == "ฟาร์มปลากัด 9"
+
+
+def test_records_with_every_term_whole_read_first_rank_above_the_rest_on_every_page(app, client):
+    """Two terms, 25 records with both whole (read first, on their own) and three with one: page 1 is 24 of the
+    25 (those below are only counted), page 2 the 25th then the three, and the count is all 28."""
+    with app.app_context():
+        for n in range(25):
+            factories.firm(name_th=f"ร้านปลา {n:02d}", description_th="ส่งออก")
+        for n in range(3):
+            factories.firm(name_th=f"ร้านปลา x{n}")
+        db.session.commit()
+    first = client.get("/directory/?q=ปลา+ส่งออก&lang=en")
+    assert "28 firms" in first.get_data(as_text=True)
+    page_one = directory(client, "ปลา ส่งออก")
+    page_two = directory(client, "ปลา ส่งออก", page=2)
+    assert len(page_one) == 24 and not any("x" in name for name in page_one)
+    assert len(page_two) == 4 and sorted(page_two[1:]) == ["ร้านปลา x0", "ร้านปลา x1", "ร้านปลา x2"]
+
+
 def test_every_term_whole_and_a_term_of_several_words(app, client, monkeypatch):
     """ฟาร์มปลากัด is two words, ฟาร์ม ปลากัด: looked up by the first, it must then stand whole."""
     from portal.search import rank
