@@ -126,6 +126,16 @@ def current_generation() -> int | None:
     return db.session.scalar(_GENERATION_QUERY)
 
 
+def generation_known() -> int | None:
+    """The generation if this request has read it already, at no statement more: signed in, with the user
+    (generation_column); a visitor's page that may be kept, for its key. None otherwise. For what a process may
+    keep until the data changes (portal.glossary.queries: the glossary's forms of a search's words)."""
+    if "pagecache_generation" in g:
+        return g.pagecache_generation
+    key = g.get("pagecache_key")
+    return key[0] if key else None
+
+
 def has_generation_table() -> bool:
     return _has_table(db.session.connection())
 

@@ -428,3 +428,39 @@ def test_how_often_a_page_was_served_kept_is_counted_and_logged(app, workers, fi
         if entry.name == "portal.access":
             handler.handle(entry)
     assert kept_pages(written.getvalue()) == {"firms.detail": [1, 2]}
+
+
+def glossary_asked(worker, url) -> bool:
+    """Whether a new visitor's GET of `url` on `worker` asked the glossary (and the page is 200)."""
+    from sqlalchemy import event
+
+    with worker.app_context():
+        engine = db.engine
+    ran = []
+    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        assert worker.test_client().get(url).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    return any("glossary_entries" in statement for statement in ran)
+
+
+def test_a_search_asks_the_glossary_once_a_generation_and_a_new_pair_is_used_at_once(app, workers, firm_id):
+    """A process keeps the glossary's forms of a search's words under the pages' generation: another page of the
+    same words asks no more; a pair staff add is a new generation, used by the next search of every process."""
+    from portal.glossary.models import GlossaryEntry
+
+    with app.app_context():
+        factories.firm(name_th="Siam Betta Export")  # only the English word
+        db.session.commit()
+    one, other = workers
+    assert glossary_asked(one, "/directory/?q=ปลากัด&lang=en")
+    assert not glossary_asked(one, "/directory/?q=ปลากัด&sort=name&lang=en")  # rendered, the glossary kept
+    assert "Siam Betta Export" not in body(one.test_client().get("/directory/?q=ปลากัด&sort=newest&lang=en"))
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ปลากัด", term_en="betta", key_th="ปลากัด", key_en="betta"))
+        db.session.commit()
+    for worker in (one, other):
+        assert glossary_asked(worker, "/directory/?q=ปลากัด&lang=en")
+        assert "Siam Betta Export" in body(worker.test_client().get("/directory/?q=ปลากัด&sort=newest&lang=en"))

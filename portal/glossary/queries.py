@@ -4,6 +4,9 @@ The search calls `alternatives(terms)` with a query's terms as `portal.search.te
 case-folded, split on whitespace) and widens each term to "the term OR any of its alternatives"; the
 "search in the other language" link uses `translations(terms)`. Only active entries count.
 """
+import threading
+
+from cachetools import LRUCache
 from sqlalchemy import or_, select
 
 from portal.extensions import db
@@ -12,6 +15,8 @@ from portal.search import normalise
 
 MAX_PHRASE = 3  # an entry's key is matched against 1, 2 or 3 consecutive terms
 STATUSES = ("active", "retired", "all")
+_KEPT: LRUCache = LRUCache(maxsize=512)  # (database, generation, keys) -> _translations_of's answer, a process
+_KEPT_LOCK = threading.Lock()
 
 
 def _spans(terms: list[str]) -> dict[str, list[tuple[int, int]]]:
@@ -24,11 +29,31 @@ def _spans(terms: list[str]) -> dict[str, list[tuple[int, int]]]:
 
 
 def _translations_of(keys) -> dict[str, list[str]]:
-    """key -> the other-language keys paired with it in active entries, oldest entry first: one query."""
-    found: dict[str, list[str]] = {}
-    keys = list(keys)
+    """key -> the other-language keys paired with it in active entries, oldest entry first: one query, or none
+    when this request knows the public pages' generation (portal.pagecache.generation_known) and this process
+    has asked the same keys at that generation. Any change to the glossary is a new generation (its table is
+    one that public pages show), so what is kept is never older than the glossary, on any process or machine.
+    The result is shared: callers only read it."""
+    keys = tuple(keys)
     if not keys:
-        return found
+        return {}
+    from portal.pagecache import generation_known  # here: pagecache's permissions import the searches
+
+    generation = generation_known()
+    if generation is None:
+        return _asked(keys)
+    kept_key = (id(db.session.get_bind()), generation, keys)
+    with _KEPT_LOCK:
+        found = _KEPT.get(kept_key)
+    if found is None:
+        found = _asked(keys)
+        with _KEPT_LOCK:
+            _KEPT[kept_key] = found
+    return found
+
+
+def _asked(keys: tuple[str, ...]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
     rows = db.session.execute(
         select(GlossaryEntry.key_th, GlossaryEntry.key_en)
         .where(GlossaryEntry.retired_at.is_(None),
