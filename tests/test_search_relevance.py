@@ -394,3 +394,56 @@ def test_records_missing_a_term_are_scored_only_when_the_page_reaches_them(app, 
     assert pages == [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3)]
     assert pages[1][2:] == ["ร้าน ฮาลาล 0", "ร้าน ฮาลาล 1"] and pages[2][0] == "ร้าน ฮาลาล 2"
     assert pages[2][1:] == ["กิจการ 0", "กิจการ 1", "กิจการ 2"]
+
+
+def reference_score(firm, groups) -> int:
+    """search.rank.relevance's definition, computed here from the firm's stored search columns."""
+    from portal.search.rank import FOUND, IN_BODY, IN_NAME, IN_PRODUCTS, PART_OF_NAME
+    from portal.search.text import word_text
+
+    score = 0
+    for group in groups:
+        if len(groups) > 1 and any(s in firm.search_text for s in group):
+            score += FOUND
+        whole = [word_text(s) for s in group if word_text(s)]
+        if not whole:
+            continue
+        for column, points in ((firm.words_name, IN_NAME), (firm.words_products, IN_PRODUCTS),
+                               (firm.words_body, IN_BODY)):
+            if any(w in column for w in whole):
+                score += points
+                break
+        else:
+            score += PART_OF_NAME if any(s in firm.words_name for s in group) else 0
+    return score
+
+
+@pytest.mark.parametrize("query", ["ปลา organic", "ปลากัด fish farm", "farm ปลา กัด", "organic premium betta",
+                                   "ฟาร์มปลากัด ส่งออก", "bettas ปลาก"])
+def test_a_records_score_is_its_terms_found_and_their_best_place(app, query):
+    """The score of every record, as SQL computes it, against the definition: FOUND for each term in its text (with
+    several terms), then 8 / 4 / 2 for a term whole in the name / products / description, 1 for its letters inside
+    a word of the name. Awkward records: punctuation between words, a compound cut into words, a word written
+    apart, capitals, a possessive, a term in no field. A term of one word is not looked for in the words of a
+    record whose text lacks it (its words are cut from that text): the same score."""
+    from sqlalchemy import select
+
+    from portal.directory.queries import Filters
+    from portal.firms.models import Firm
+    from portal.search import relevance
+
+    with app.app_context():
+        for name, products, description in [
+            ("ฟาร์มปลากัดบางกอก", "Organic feed", "fish-farm ส่งออก"), ("ร้านปลา", None, "premium betta's"),
+            ("ปลา กัด farm", "อินทรีย์", None), ("Betta Fish Farm", "ปลากัด", "organic, premium"),
+            ("สวนผัก", None, None), ("ปลาก", "bettas", "ปลากะพง"),
+        ]:
+            factories.firm(name_th=name, products_th=products, description_th=description)
+        db.session.commit()
+        with app.test_request_context("/"):
+            groups = Filters(q=query).groups
+            dialect = db.session.get_bind().dialect.name
+            scored = db.session.execute(select(Firm, relevance(Firm, groups, dialect))).all()
+        assert len(scored) == 6
+        for firm, score in scored:
+            assert score == reference_score(firm, groups), (firm.name_th, groups)

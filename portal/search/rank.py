@@ -62,13 +62,20 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
     for group in groups:
         letters = needed(group)
         whole = needed(w for w in (word_text(s) for s in group) if w)
-        term_score = None
+        term_score, place_if_found = None, False
         if len(groups) > 1:
             # " s " among a record's words means s is in its text (the words are cut from that text), but a
             # term of several words (ฟาร์มปลากัด, "fighting fish") may stand whole with other letters between
             one_word_each = all(word_text(s) == f" {s} " for s in group)
-            term_score = (literal(FOUND) if every_term_whole and one_word_each
-                          else case((contains(model.search_text, letters), FOUND), else_=0))
+            if every_term_whole and one_word_each:
+                term_score = literal(FOUND)
+            elif one_word_each and whole:
+                # Then a record without the term in its text has no place either (a word, or letters without a
+                # space, in its words are in its text): its words are not scanned. Most records of a window of
+                # several terms lack most of them (organic premium betta: the scoring 7 -> 3 ms for 1,500 firms).
+                place_if_found = True
+            else:
+                term_score = case((contains(model.search_text, letters), FOUND), else_=0)
         if whole:
             place = case((contains(model.words_name, whole), IN_NAME),
                          (contains(model.words_products, whole), IN_PRODUCTS),
@@ -77,7 +84,10 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
                      (contains(model.words_products, whole), IN_PRODUCTS),
                      (contains(model.words_body, whole), IN_BODY),
                      (contains(model.words_name, letters), PART_OF_NAME), else_=0)
-            term_score = place if term_score is None else term_score + place
+            if place_if_found:
+                term_score = case((contains(model.search_text, letters), literal(FOUND) + place), else_=0)
+            else:
+                term_score = place if term_score is None else term_score + place
         if term_score is not None:
             score = term_score if score is None else score + term_score
     return score if score is not None else literal(0)
