@@ -56,7 +56,13 @@ def body(response) -> str:
 
 
 def get_counting(app, client, url):
-    """(response, SQL statements it ran) for a GET of `url` by `client` of `app`."""
+    """(response, how many SQL statements it ran) for a GET of `url` by `client` of `app`."""
+    response, ran = get_statements(app, client, url)
+    return response, len(ran)
+
+
+def get_statements(app, client, url):
+    """(response, the SQL statements it ran, as sent) for a GET of `url` by `client` of `app`."""
     with app.app_context():
         engine = db.engine
     ran = []
@@ -66,7 +72,7 @@ def get_counting(app, client, url):
         response = client.get(url)
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    return response, len(ran)
+    return response, ran
 
 
 def email_of(who: str) -> str:

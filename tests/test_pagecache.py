@@ -24,7 +24,7 @@ from portal.firms.models import Firm
 from portal.notifications.models import Notification
 from portal.web import log_handler
 from tests import factories
-from tests.helpers import body, get_counting, signed_in
+from tests.helpers import body, get_counting, get_statements, signed_in
 
 PAGES = ["/", "/results", "/clusters/", "/clusters/betta", "/clusters/betta/members/upstream", "/directory/",
          "/directory/?q=ปลากัด", "/directory/?cluster=betta&sort=name", "/requests/", "/firms/{firm}"]
@@ -432,17 +432,8 @@ def test_how_often_a_page_was_served_kept_is_counted_and_logged(app, workers, fi
 
 def glossary_asked(worker, url) -> bool:
     """Whether a new visitor's GET of `url` on `worker` asked the glossary (and the page is 200)."""
-    from sqlalchemy import event
-
-    with worker.app_context():
-        engine = db.engine
-    ran = []
-    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert worker.test_client().get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    response, ran = get_statements(worker, worker.test_client(), url)
+    assert response.status_code == 200
     return any("glossary_entries" in statement for statement in ran)
 
 

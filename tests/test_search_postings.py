@@ -15,6 +15,7 @@ from portal.search.text import words as search_words
 from portal.thai import bangkok_today
 from tests import factories
 from tests.conftest import PG_URL
+from tests.helpers import get_statements
 from tests.test_search_relevance import board, directory
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="the postings exist on PostgreSQL only")
@@ -77,17 +78,8 @@ def test_a_full_window_of_whole_words_leaves_out_the_same_letters_inside_other_w
 
 def sent(app, client, url) -> list[str]:
     """The SQL statements a GET of `url` sent, as sent."""
-    from sqlalchemy import event
-
-    with app.app_context():
-        engine = db.engine
-    ran = []
-    listener = lambda conn, cursor, statement, *args: ran.append(statement)  # noqa: E731
-    event.listen(engine, "before_cursor_execute", listener)
-    try:
-        assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", listener)
+    response, ran = get_statements(app, client, url)
+    assert response.status_code == 200
     return ran
 
 
