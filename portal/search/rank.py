@@ -72,7 +72,7 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
             elif one_word_each and whole:
                 # Then a record without the term in its text has no place either (a word, or letters without a
                 # space, in its words are in its text): its words are not scanned. Most records of a window of
-                # several terms lack most of them (organic premium betta: the scoring 7 -> 3 ms for 1,500 firms).
+                # several terms lack most of them (organic premium betta: the scoring 7 -> 4 ms for 1,500 firms).
                 place_if_found = True
             else:
                 term_score = case((contains(model.search_text, letters), FOUND), else_=0)
@@ -109,8 +109,9 @@ def _scored(query, columns, score):
 
 def _found(queries, wanted: int, cap: int = COUNT_CAP):
     """The rows of the first RANK_WINDOW records of each (query, columns, below) in turn, each skipped when one
-    before it filled its window. On PostgreSQL as one statement, so that a page stays within five: each part is a
-    CTE, gated by a condition the database evaluates once, before it starts reading that part.
+    before it filled its window. On PostgreSQL the first part on its own when it is not `below`, and the others, if
+    it did not fill the window, as one statement, so that a page stays within five: each part is a CTE, gated by a
+    condition the database evaluates once, before it starts reading that part.
 
     `below`: the part's records that no part before it found rank below every record those parts found (the
     first column is the score, search.rank.relevance). When the parts not `below` found `wanted` records (the page
@@ -141,7 +142,8 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
         if len(known) >= RANK_WINDOW:
             return known
         queries = queries[1:]
-    known_ids = select(func.unnest(bindparam("known_ids", [row[0] for row in known], type_=ARRAY(Integer))))
+    known_ids = (select(func.unnest(bindparam("known_ids", [row[0] for row in known], type_=ARRAY(Integer))))
+                 if known else None)
     parts, windows, top_parts = [], [], []
     for n, (query, columns, below) in enumerate(queries):
         earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= window
@@ -149,9 +151,9 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
         if earlier_filled:
             query = query.where(~or_(*earlier_filled))
         window = literal(RANK_WINDOW)
-        if below and (top_parts or known):
+        if below and (top_parts or known_ids is not None):
             found_before = union(*(select(part.c[0]) for part in top_parts),
-                                 *([known_ids] if known else [])).subquery()
+                                 *([known_ids] if known_ids is not None else [])).subquery()
             enough = select(func.count()).select_from(found_before).scalar_subquery() >= wanted
             query = _scored(query, columns, case((enough, literal(-1)), else_=columns[0]))
             window = case((enough, literal(cap + 1)), else_=literal(RANK_WINDOW))
@@ -183,7 +185,7 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     the same postings, taken after those with every term and before the rest: when they fill the window, the
     trigram index, which hands over the bitmap of every record with any of the words' letters before the first
     is read, is not used (records with a term whole score above those with it only inside a longer word).
-    Two queries, or three.
+    The window in one statement, or on PostgreSQL two (after the planner settings), then the page's rows.
 
     by_relevance=False: `order` is a chosen order (a search sorted by name), not relevance. The window is found
     the same way, the best matches first, but a later part's records do not rank below an earlier part's: the
