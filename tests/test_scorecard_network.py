@@ -20,7 +20,7 @@ from sqlalchemy import event, select
 
 from portal.auth.models import Role, User
 from portal.clusters.models import Position
-from portal.events.models import MeetingState
+from portal.events.models import Event, Meeting, MeetingRequest, MeetingState
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.scorecard import network as networks
@@ -124,6 +124,34 @@ def test_links_weights_meetings_and_the_other_clusters_box(app, world):
     assert outside.node.name == "Firm C" and outside.names == ["Firm E"]
     assert (outside.partnerships, outside.meetings, outside.value, outside.years, outside.stroke) == (
         1, 0, Decimal(0), "2564", 1.5)
+
+
+@pytest.mark.usefixtures("either_way")
+def test_a_meeting_marked_held_later_or_moved_to_another_day_is_drawn_by_its_day_at_once(app, world):
+    """The map reads the held meetings the scorecard counts (the rollup's kept meeting keys): a no-show put
+    right afterwards is a link at once, and a matching day moved into the next fiscal year takes its meetings
+    out of the year's map and into the next one's."""
+    firms = world["firms"]
+    with app.app_context():
+        no_show = db.session.scalar(select(Meeting).join(MeetingRequest, MeetingRequest.id == Meeting.request_id)
+                                    .where(MeetingRequest.from_firm_id == firms["A"],
+                                           MeetingRequest.to_firm_id == firms["D"]))
+        no_show.state = MeetingState.HELD
+        db.session.commit()
+        net = _map(world)
+        ad = _link(net, world, "A", "D", networks.MEETING)
+        assert (ad.count, ad.years, ad.outside) == (1, "2564", False)
+        assert net.isolated_total == 0 and net.links_total == 4
+        day = db.session.get(Event, no_show.event_id)
+        day.starts_on = date(2021, 10, 1)  # fiscal 2565
+        db.session.commit()
+        net = _map(world)
+        assert _link(net, world, "A", "D", networks.MEETING) is None
+        assert _link(net, world, "B", "C", networks.MEETING) is None
+        assert net.links_total == 2  # A–B, and C's partnership with E outside
+        later = _map(world, 2565)
+        assert _link(later, world, "A", "D", networks.MEETING).years == "2565"
+        assert _link(later, world, "B", "C", networks.MEETING).years == "2565"
 
 
 @pytest.mark.usefixtures("either_way")

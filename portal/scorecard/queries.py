@@ -122,19 +122,6 @@ def partnerships_until(year: int):
     return [Outcome.fiscal_year <= year, Outcome.firm_id != Outcome.partner_firm_id]
 
 
-def held_meetings_until(year: int):
-    """(id, a, b, day) of each meeting held on a matching day of `year` or before: the rows of
-    meeting_rows(year, cumulative=True) flagged held, selected on the meeting's state itself, whose
-    frequency the planner knows (PostgreSQL took the computed flag for a rare one and nested its loops
-    over 25,000 meetings)."""
-    _first, last = year_days(year)
-    return (select(MeetingRequest.id.label("id"), MeetingRequest.from_firm_id.label("a"),
-                   MeetingRequest.to_firm_id.label("b"), Event.starts_on.label("day"))
-            .join(Event, Event.id == MeetingRequest.event_id)
-            .join(Meeting, Meeting.request_id == MeetingRequest.id)
-            .where(Event.starts_on <= last, Meeting.state == MeetingState.HELD))
-
-
 # --- funnels ------------------------------------------------------------------------------------------
 
 @dataclass
