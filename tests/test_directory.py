@@ -11,7 +11,6 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import FirmSize
 from tests import factories
-from tests.conftest import PG_URL
 from tests.helpers import get_counting
 
 FIRMS = {
@@ -311,11 +310,9 @@ def test_with_more_matches_than_the_window_a_search_by_name_sorts_the_window_and
     assert "than can be sorted by name" not in best and "Only the first 4 can be browsed" in best
 
 
-@pytest.mark.skipif(not PG_URL, reason="SQLite's window is the first matches its FTS index finds")
-def test_a_search_by_name_beyond_the_window_keeps_whole_words_first_on_postgresql(app, client, monkeypatch):
-    """On PostgreSQL the window of a search sorted by name is filled with the firms that have the word whole
-    before those that have it inside a longer word (ปู, crab, inside ปูน, cement), as best match first fills it.
-    SQLite's window is the first matches its FTS index finds, whole words or not."""
+def test_a_search_by_name_beyond_the_window_keeps_whole_words_first(app, client, monkeypatch):
+    """The window of a search sorted by name is filled with the firms that have the word whole before those
+    that have it inside a longer word (ปู, crab, inside ปูน, cement), as best match first fills it."""
     from portal.search import rank
 
     with app.app_context():

@@ -1,7 +1,8 @@
-"""PostgreSQL's search postings (issue 19): each record's whole words, kept by triggers as records change,
-and read first, in order, so that a common word's page costs the same at any size of the directory.
-
-SQLite has no postings (its FTS5 index is read lazily already): these tests run on PostgreSQL only.
+"""Whole words read first (issue 19): each record's words, kept by the database as records change (PostgreSQL's
+postings tables, SQLite's FTS5 tables of words), and read in order, so that a common word's page costs the same
+at any size of the directory, and records with the word whole rank above those with its letters inside a longer
+word. Tests of what only PostgreSQL does (a window of records with any term whole; its planner settings) are
+marked so.
 """
 from datetime import timedelta
 
@@ -18,28 +19,36 @@ from tests.conftest import PG_URL
 from tests.helpers import get_statements
 from tests.test_search_relevance import board, directory
 
-pytestmark = pytest.mark.skipif(not PG_URL, reason="the postings exist on PostgreSQL only")
+pg_only = pytest.mark.skipif(not PG_URL, reason="PostgreSQL only")
+DIALECT = "postgresql" if PG_URL else "sqlite"
 
 
-def postings(table: str, key: str, record_id: int) -> set[str]:
-    return set(db.session.scalars(text(f"SELECT word FROM {table} WHERE {key} = :id"), {"id": record_id}))  # nosec
+def indexed(table: str, key: str, record_id: int, candidates) -> set[str]:
+    """Which of the `candidates` words the database holds as whole words of the record: PostgreSQL's postings
+    (`firm_words`, `collab_request_words`), or SQLite's table of words of the record's table."""
+    if PG_URL:
+        found = set(db.session.scalars(text(f"SELECT word FROM {table} WHERE {key} = :id"), {"id": record_id}))  # nosec
+        return found & set(candidates)
+    fts = {"firm_words": "firms_words_fts", "collab_request_words": "collab_requests_words_fts"}[table]
+    query = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :word AND rowid = :id")  # nosec B608
+    return {word for word in candidates
+            if db.session.scalar(query, {"word": '"' + word + '"', "id": record_id}) is not None}
 
 
 def test_a_firms_words_follow_its_profile(app):
     with app.app_context():
         firm = factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th="ส่งออก betta")
         db.session.commit()
-        assert {"ฟาร์ม", "ปลากัด", "ส่งออก", "betta"} <= postings("firm_words", "firm_id", firm.id)
+        candidates = {"ฟาร์ม", "ปลากัด", "ส่งออก", "betta", "ปลา", *search_words("ขายส่ง")}
+        assert indexed("firm_words", "firm_id", firm.id, candidates) == {"ฟาร์ม", "ปลากัด", "ส่งออก", "betta"}
 
         firm.description_th = "ขายส่ง"
         db.session.commit()
-        words = postings("firm_words", "firm_id", firm.id)
-        assert "ส่งออก" not in words and "betta" not in words
-        assert {"ปลากัด", *search_words("ขายส่ง")} <= words
+        assert indexed("firm_words", "firm_id", firm.id, candidates) == {"ฟาร์ม", "ปลากัด", *search_words("ขายส่ง")}
 
         firm_id = firm.id
         db.session.execute(text("DELETE FROM firms WHERE id = :id"), {"id": firm_id})
-        assert postings("firm_words", "firm_id", firm_id) == set()
+        assert indexed("firm_words", "firm_id", firm_id, candidates) == set()
         db.session.rollback()
 
 
@@ -55,7 +64,8 @@ def test_a_requests_words_are_posted_too(app):
     with app.app_context():
         request = post(factories.firm(), "หาผู้ซื้อปลากัดส่งออก")
         db.session.commit()
-        assert {"ปลากัด", "ส่งออก"} <= postings("collab_request_words", "request_id", request.id)
+        assert indexed("collab_request_words", "request_id", request.id, {"ปลากัด", "ส่งออก", "ปลา"}) == {
+            "ปลากัด", "ส่งออก"}
 
 
 def test_a_full_window_of_whole_words_leaves_out_the_same_letters_inside_other_words(app, client, monkeypatch):
@@ -83,11 +93,15 @@ def sent(app, client, url) -> list[str]:
     return ran
 
 
+def asks_the_trigram_index(statement: str) -> bool:
+    return " LIKE " in statement if PG_URL else "firms_fts MATCH" in statement
+
+
 @pytest.mark.parametrize("query", ["ปลา", "ปลา ส่งออก"])
 def test_a_window_filled_by_whole_words_is_read_alone(app, client, monkeypatch, query):
     """When the records with every term whole fill the window, they are read in a statement of their own: the
-    trigram index's parts (LIKE) are not sent, so not planned either. When they do not fill it, the others
-    follow, and the page is the same as one read at once."""
+    trigram index's parts (PostgreSQL's LIKE, SQLite's firms_fts) are not sent, so not planned either. When
+    they do not fill it, the others follow, and the page is the same as one read at once."""
     from portal.search import rank
 
     with app.app_context():
@@ -97,10 +111,10 @@ def test_a_window_filled_by_whole_words_is_read_alone(app, client, monkeypatch, 
         db.session.commit()
     url = f"/directory/?q={query}&lang=th"
     monkeypatch.setattr(rank, "RANK_WINDOW", 3)
-    assert not any(" LIKE " in statement for statement in sent(app, client, url))
+    assert not any(asks_the_trigram_index(statement) for statement in sent(app, client, url))
     assert sorted(directory(client, query)) == ["ร้านขายปลา 0", "ร้านขายปลา 1", "ร้านขายปลา 2"]
     monkeypatch.setattr(rank, "RANK_WINDOW", 2000)
-    assert any(" LIKE " in statement for statement in sent(app, client, url))
+    assert any(asks_the_trigram_index(statement) for statement in sent(app, client, url))
     assert directory(client, query)[-1] == "ฟาร์มปลากัด 9"
 
 
@@ -167,6 +181,7 @@ def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_o
         assert sorted(directory(client, query)) == ["ฟาร์มปลากัด 0", "ฟาร์มปลากัด 1"]
 
 
+@pg_only
 def test_a_full_window_of_any_term_whole_leaves_out_a_term_only_inside_other_words(app, client, monkeypatch):
     """Several terms, none of the records with all of them: the window is then taken from the records with
     any term whole (from the postings, not the trigram index), above those with a term only inside a longer
@@ -187,6 +202,7 @@ def test_a_full_window_of_any_term_whole_leaves_out_a_term_only_inside_other_wor
     assert len(found) == 6 and sorted(found[:3]) == ["ร้านขายปลา 0", "ร้านขายปลา 2", "ร้านข้าว 1"]
 
 
+@pg_only
 def test_the_window_of_any_term_whole_checks_a_term_of_several_words_whole(app, client, monkeypatch):
     """ฟาร์มปลากัด is looked up in the postings by its first word, ฟาร์ม: a firm with ฟาร์ม and neither term is no
     match, and must not take the window's one place."""
@@ -224,15 +240,16 @@ def test_the_whole_word_windows_score_is_the_full_score(app, query):
             from portal.directory.queries import Filters
 
             groups = Filters(q=query).groups
-            found = whole_words(Firm, groups, "firm_words", "firm_id")
-            full, short = relevance(Firm, groups, "postgresql"), relevance(Firm, groups, "postgresql", True)
+            found = whole_words(Firm, groups, "firm_words", "firm_id", dialect=DIALECT)
+            full, short = relevance(Firm, groups, DIALECT), relevance(Firm, groups, DIALECT, True)
             scores = db.session.execute(select(Firm.name_th, full, short).where(found)).all()
         assert scores and all(row[1] == row[2] for row in scores), scores
         db.session.rollback()
 
 
-@pytest.mark.parametrize("query", ["ปลา", "ปลา ส่งออก"])  # every term whole; any term whole (none has ส่งออก)
-def test_the_board_reads_its_postings_too(app, client, monkeypatch, query):
+@pytest.mark.parametrize("query", [  # every term whole; any term whole (none has ส่งออก: PostgreSQL's window only)
+    "ปลา", pytest.param("ปลา ส่งออก", marks=pg_only)])
+def test_the_board_reads_its_whole_words_too(app, client, monkeypatch, query):
     from portal.search import rank
 
     with app.app_context():
@@ -249,6 +266,7 @@ SETTINGS = ("SELECT current_setting('enable_seqscan'), current_setting('random_p
             "current_setting('enable_hashagg'), current_setting('plan_cache_mode')")
 
 
+@pg_only
 @pytest.mark.parametrize("listing", ["directory", "board"])
 @pytest.mark.parametrize("sort", ["", "name", "newest"])
 @pytest.mark.parametrize("query", ["ปลากัด", "ไม่มีคำนี้เลย"])

@@ -75,7 +75,8 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = F
     elif filters.status == "closed":
         criteria.append(or_(CollabRequest.status == closed, CollabRequest.expires_on < today))
     if filters.terms and (whole or any_whole):
-        found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id", every=not any_whole)
+        found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id", every=not any_whole,
+                            dialect=dialect)
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
     elif filters.terms and scan:  # _scans_open: the open requests' own text is tested
         criteria.append(contains_terms(CollabRequest, filters.groups, dialect, every_term))
@@ -117,9 +118,11 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         ids = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
         every_term = (ids.where(*_criteria(filters, viewer, False, every_term=True, scan=scan))
                       if len(filters.terms) > 1 else None)
-        whole = ids.where(*_criteria(filters, viewer, False, whole=True)) if uses_postings(db.session) else None
+        # Not while SQLite tests the open requests' own text (_scans_open): its words index, like its trigram
+        # index, would hand over a common word's requests of every year, oldest first, to be tested for "open".
+        whole = None if scan else ids.where(*_criteria(filters, viewer, False, whole=True))
         any_whole = (ids.where(*_criteria(filters, viewer, False, any_whole=True))
-                     if whole is not None and len(filters.terms) > 1 else None)
+                     if uses_postings(db.session) and len(filters.terms) > 1 else None)  # as the directory's
         return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
                            PER_PAGE, first_ids=every_term, whole_ids=whole,
                            whole_order=_relevance_order(filters, every_term_whole=True) if whole is not None else None,

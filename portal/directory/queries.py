@@ -60,7 +60,7 @@ def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False,
     if filters.terms and scan:
         criteria.append(contains_terms(Firm, filters.groups, dialect))
     elif filters.terms and (whole or any_whole):
-        found = whole_words(Firm, filters.groups, "firm_words", "firm_id", every=not any_whole)
+        found = whole_words(Firm, filters.groups, "firm_words", "firm_id", every=not any_whole, dialect=dialect)
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
     elif filters.terms and every_term:
         criteria.append(matches_all(Firm, filters.groups, dialect, "firms_fts"))
@@ -124,14 +124,15 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
         order = _order(filters, locale)
         every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True))
                       if len(filters.terms) > 1 else None)
-        whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, whole=True))
-                 if uses_postings(db.session) else None)
+        whole = select(Firm.id).where(*_criteria(filters, viewer, ordered=False, whole=True))
+        # SQLite: not this part, which on PostgreSQL spares the trigram index (its FTS5 index reads the matches
+        # lazily already), so that a page of several terms stays within five statements (its parts run one by one)
         any_whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, any_whole=True))
-                     if whole is not None and len(filters.terms) > 1 else None)
+                     if uses_postings(db.session) and len(filters.terms) > 1 else None)
         whole_order = _order(filters, locale, every_term_whole=True) if by_relevance else order
         return ranked_page(matching, Firm.id, lambda among: _firm_rows().where(among), order,
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
-                           whole_order=whole_order if whole is not None else None, any_whole_ids=any_whole,
+                           whole_order=whole_order, any_whole_ids=any_whole,
                            by_relevance=by_relevance)
     if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, _firm_rows().where(*_criteria(filters, viewer, ordered=True))

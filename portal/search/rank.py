@@ -176,8 +176,8 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     rows are then read by id (`rows_of(criterion)` selects the rows meeting `among(ids)`). `first_ids`,
     for a query of several terms, finds the records with every term, taken into the window before the
     others: the first matches the index meets might otherwise all have only some of the terms.
-    `whole_ids` (PostgreSQL: search.sql.whole_words) finds the records with every term as whole words, in
-    an index read in order: when they fill the window, the window is theirs and the other, costlier
+    `whole_ids` (search.sql.whole_words: PostgreSQL's postings, SQLite's FTS5 table of words) finds the records
+    with every term as whole words, in an index read in order: when they fill the window, the window is theirs and the other, costlier
     queries are not run (those records score above any with a term only inside a longer word; with more
     matches than the window, which ones are ranked was the index's choice anyway). `whole_order`: the same
     order, as it is computed for those records (relevance(..., every_term_whole=True)). `any_whole_ids`
@@ -185,13 +185,14 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     the same postings, taken after those with every term and before the rest: when they fill the window, the
     trigram index, which hands over the bitmap of every record with any of the words' letters before the first
     is read, is not used (records with a term whole score above those with it only inside a longer word).
-    The window in one statement, or on PostgreSQL two (after the planner settings), then the page's rows.
+    The window in one statement, or on PostgreSQL two (after the planner settings); on SQLite a statement a
+    part, in turn, until one fills it; then the page's rows.
 
     by_relevance=False: `order` is a chosen order (a search sorted by name), not relevance. The window is found
     the same way, the best matches first, but a later part's records do not rank below an earlier part's: the
     window is sorted by `order` alone. Up to RANK_WINDOW matches that is every match in that order; with more,
-    it is the window's RANK_WINDOW matches in that order (on PostgreSQL those with every term whole first; on
-    SQLite the first its index finds), and the page says so (`windowed`). Reading and sorting every
+    it is the window's RANK_WINDOW matches in that order (those with every term whole first), and the page says
+    so (`windowed`). Reading and sorting every
     match of a common word grows with the table (ปลากัด by name on PostgreSQL: 10,030 firms at 100,000, 35 ms;
     102,118 at 1,000,000, 0.64 s), where the window costs the same at any size."""
     keys = [_key(clause) for clause in order]

@@ -9,9 +9,11 @@ matches: every term before some, whole words before parts of words, the name bef
 - SQLite: terms of 3+ characters go through an FTS5 trigram index (each term quoted). A 2-character
   term (Thai words often are: ผม, รถ) is expanded to the indexed trigrams that start with it (read from
   an fts5vocab table); the trailing spaces guarantee every occurrence is followed by a character, so
-  this finds exactly the rows that contain it. A 1-character term falls back to instr().
+  this finds exactly the rows that contain it. A 1-character term falls back to instr(). Whole words come
+  from a second FTS5 table over the words columns (whole_words).
 - PostgreSQL: LIKE '%term%' with % _ \\ escaped, served by a pg_trgm GIN index for 3+ characters; a
-  2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index.
+  2-character term uses a trigger-maintained array of the text's bigrams with its own GIN index. Whole words
+  come from postings tables (whole_words).
 See shared notes/thai-search.md for the measurements behind this design.
 """
 import functools
@@ -22,7 +24,7 @@ from contextlib import contextmanager
 from sqlalchemy import Text, and_, bindparam, column, func, literal, literal_column, or_, select, table, text, union_all
 
 from portal.db import among
-from portal.search.text import word_text
+from portal.search.text import WORD_COLUMNS, word_text
 
 
 def _escape_like(term: str) -> str:
@@ -232,13 +234,15 @@ def contains_terms(model, query_terms, dialect: str, every_term: bool = False):
 
 
 def uses_postings(session) -> bool:
-    """Whether whole words are looked up in postings tables (PostgreSQL) before the substring index."""
+    """Whether whole words are looked up in postings tables (PostgreSQL), which also count a search sorted by date
+    and find the window of records with any term whole. SQLite reads its whole words from an FTS5 table of words
+    (whole_words), for the window of records with every term whole only."""
     return session.get_bind().dialect.name == "postgresql"
 
 
 @kept_per_query
-def whole_words(model, query_terms, postings: str, key: str, every: bool = True):
-    """PostgreSQL criterion: the record has every term (any alternative of each group) as whole words, read
+def whole_words(model, query_terms, postings: str, key: str, every: bool = True, dialect: str = "postgresql"):
+    """Criterion: the record has every term (any alternative of each group) as whole words, read
     from the postings table (one row per word of a record, primary key (word, record id); see migration
     5d8e2b7c1a94), in record id order, stopped by the page's window (a LIMIT): unlike the trigram index, which
     hands over the bitmap of every match first, this costs the same at 100,000 or 1,000,000 records.
@@ -254,8 +258,14 @@ def whole_words(model, query_terms, postings: str, key: str, every: bool = True)
 
     every=False: the records with any term whole (search.rank's window, for a query of several terms, before
     the trigram index's records with any term somewhere): every group's postings merged into one list in
-    record id order. None when no term has a word."""
+    record id order. None when no term has a word.
+
+    On SQLite (dialect="sqlite") the same records come from the model's FTS5 table of words (words_fts_table,
+    migration d8f0a2c4e6b9), joined and read in rowid order, lazily, so that the window's LIMIT stops it: each
+    term's forms as phrases of whole words, ANDed (every) or ORed. `postings` and `key` are PostgreSQL's."""
     forms = [needed(f for f in (word_text(s) for s in group if s) if f) for group in groups_of(query_terms)]
+    if dialect == "sqlite":
+        return _whole_words_fts(model, forms, every)
     if not every:
         return _any_whole_word(model, [group for group in forms if group], postings, key)
     if not forms or not all(forms):
@@ -272,6 +282,18 @@ def whole_words(model, query_terms, postings: str, key: str, every: bool = True)
     ids = (select(first).distinct().where(*(other.c[key] == first for other in lists[1:]))
            .order_by(first).offset(literal_column("0")).subquery(f"{postings}_ids"))
     return and_(model.id == ids.c[key], *exact)
+
+
+def _whole_words_fts(model, forms: list[list[str]], every: bool):
+    """whole_words on SQLite: one FTS5 query of the words table, driving the query (search.sql._driven_by_fts).
+    A form of several words (" ฟาร์ม ปลากัด ") is a phrase: its words side by side in one column, as PostgreSQL's
+    _stands_whole finds it in one words column."""
+    if every and (not forms or not all(forms)):
+        return None
+    groups = ["(" + " OR ".join(_fts_phrase(form.strip()) for form in group) + ")" for group in forms if group]
+    if not groups:
+        return None
+    return _driven_by_fts(model, words_fts_table(model), (" AND " if every else " OR ").join(groups))
 
 
 def _posting_list(words, key: str, first_words: list[str], name: str):
@@ -318,4 +340,33 @@ def sqlite_fts_triggers(table: str) -> list[str]:
         ("CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF search_text ON {table} BEGIN "  # nosec B608
          "INSERT INTO {fts}({fts}, rowid, search_text) VALUES ('delete', old.id, old.search_text); "
          "INSERT INTO {fts}(rowid, search_text) VALUES (new.id, new.search_text); END").format(**names),
+    ]
+
+
+# SQLite's index of whole words: the words columns (already cut into words when a record is saved, a space
+# between) as FTS5 tokens. The ascii tokenizer splits on ASCII spaces and punctuation only and keeps every
+# other character in its token: unicode61 cut Thai words at their vowel and tone marks (ปลากัด → ปลาก, ด).
+# A word's characters are letters, digits, Thai marks and "_" (search.text._TOKEN), so a token is a word.
+WORDS_TOKENIZER = "ascii tokenchars '_'"
+
+
+def words_fts_table(model) -> str:
+    """The name of the model's FTS5 table of whole words (SQLite)."""
+    return f"{model.__tablename__}_words_fts"
+
+
+def sqlite_words_triggers(table: str) -> list[str]:
+    """SQL keeping `<table>_words_fts` in step with the words columns of `table` (SQLite), as sqlite_fts_triggers
+    keeps `<table>_fts`; migrations run it again after any batch operation that rebuilds the table."""
+    names = {"table": table, "fts": f"{table}_words_fts", "columns": ", ".join(WORD_COLUMNS),
+             "new": ", ".join(f"new.{name}" for name in WORD_COLUMNS),
+             "old": ", ".join(f"old.{name}" for name in WORD_COLUMNS)}
+    return [
+        ("CREATE TRIGGER IF NOT EXISTS {fts}_ai AFTER INSERT ON {table} BEGIN "  # nosec B608
+         "INSERT INTO {fts}(rowid, {columns}) VALUES (new.id, {new}); END").format(**names),
+        ("CREATE TRIGGER IF NOT EXISTS {fts}_ad AFTER DELETE ON {table} BEGIN "  # nosec B608
+         "INSERT INTO {fts}({fts}, rowid, {columns}) VALUES ('delete', old.id, {old}); END").format(**names),
+        ("CREATE TRIGGER IF NOT EXISTS {fts}_au AFTER UPDATE OF {columns} ON {table} BEGIN "  # nosec B608
+         "INSERT INTO {fts}({fts}, rowid, {columns}) VALUES ('delete', old.id, {old}); "
+         "INSERT INTO {fts}(rowid, {columns}) VALUES (new.id, {new}); END").format(**names),
     ]

@@ -15,6 +15,7 @@ from functools import lru_cache
 os.environ.setdefault("PYTHAINLP_READ_ONLY", "1")  # never write a data directory under $HOME
 
 MAX_TERMS = 8
+WORD_COLUMNS = ("words_name", "words_products", "words_body")  # a record's words by rank (record_fields)
 MAX_TERM_LENGTH = 100
 
 _THAI_DIGITS = str.maketrans("๐๑๒๓๔๕๖๗๘๙", "0123456789")

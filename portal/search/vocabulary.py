@@ -23,7 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
-from portal.search.text import words
+from portal.search.text import WORD_COLUMNS, words
 
 MIN_LENGTH, MAX_LENGTH = 2, 40
 WORD = String(MAX_LENGTH).with_variant(String(MAX_LENGTH, collation="C"), "postgresql")  # prefix ranges: code points
@@ -93,9 +93,6 @@ def _searchable():
     from portal.firms.models import Firm
 
     return (Firm, CollabRequest)
-
-
-WORD_COLUMNS = ("words_name", "words_products", "words_body")
 
 
 def record_words(*word_texts) -> set[str]:
