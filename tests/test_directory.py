@@ -237,9 +237,9 @@ def _shown(client, query, sort, lang="en", **params):
 @pytest.mark.parametrize("cap, shown", [(10, "6 firms found"), (5, "More than 5 firms found"),
                                         (2, "More than 2 firms found")])
 def test_a_search_sorted_by_date_counts_the_word_inside_longer_words_too(app, client, monkeypatch, cap, shown):
-    """Sorted by date, PostgreSQL counts the firms with the word whole from its postings, and only when they
-    are not more than the cap counts every match (the word inside longer words too): the count is the same
-    either way, as it is best match first."""
+    """Sorted by date, the firms with the word whole are counted first (PostgreSQL's postings, SQLite's table of
+    words), and only when they are not more than the cap is every match counted (the word inside longer words
+    too): the count is the same either way, as it is best match first."""
     from portal.directory import queries
 
     with app.app_context():

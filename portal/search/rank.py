@@ -177,10 +177,10 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     for a query of several terms, finds the records with every term, taken into the window before the
     others: the first matches the index meets might otherwise all have only some of the terms.
     `whole_ids` (search.sql.whole_words: PostgreSQL's postings, SQLite's FTS5 table of words) finds the records
-    with every term as whole words, in an index read in order: when they fill the window, the window is theirs and the other, costlier
-    queries are not run (those records score above any with a term only inside a longer word; with more
-    matches than the window, which ones are ranked was the index's choice anyway). `whole_order`: the same
-    order, as it is computed for those records (relevance(..., every_term_whole=True)). `any_whole_ids`
+    with every term as whole words, in an index read in order: when they fill the window, the window is theirs and
+    the other, costlier queries are not run (those records score above any with a term only inside a longer
+    word; with more matches than the window, which ones are ranked was the index's choice anyway). `whole_order`:
+    the same order, as it is computed for those records (relevance(..., every_term_whole=True)). `any_whole_ids`
     (PostgreSQL, several terms: whole_words(every=False)) finds the records with any term as a whole word, from
     the same postings, taken after those with every term and before the rest: when they fill the window, the
     trigram index, which hands over the bitmap of every record with any of the words' letters before the first

@@ -132,7 +132,8 @@ def _driven_by_fts(model, fts_table: str, phrase: str):
     fts = table(fts_table, column("rowid"))
     # The table's name comes from code: identifiers cannot be bound parameters; the words typed are bound.
     return and_(model.id == fts.c.rowid,
-                text("{fts} MATCH :fts_driving".format(fts=fts_table)).bindparams(fts_driving=phrase))
+                text("{fts} MATCH :fts_driving".format(fts=fts_table)).bindparams(
+                    bindparam("fts_driving", phrase, unique=True)))  # unique: a statement may hold two (a count)
 
 
 @kept_per_query
