@@ -318,8 +318,8 @@ def _links(cluster_id: int, year: int, held: dict) -> dict[tuple, list]:
 
 def _add(links: dict, held: dict, kind: str, rows) -> None:
     """Add up `rows` (a, b, confirmed value or None, fiscal year) into `links` (_links), those with a member
-    of `held` at one end. One loop with its look-ups bound to locals: at 1,000,000 firms the largest
-    cluster's map adds up some 350,000 rows, and a call a row cost a third of that time."""
+    of `held` at one end, in one loop rather than a function call a row: at 1,000,000 firms the largest
+    cluster's map adds up some 370,000 rows (0.33 s on SQLite)."""
     get = links.get
     for a, b, value, when in rows:
         if a in held:
