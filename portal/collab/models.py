@@ -145,7 +145,10 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
     __table_args__ = (
         Index("ix_collab_requests_board", "status", "expires_on", "id"),
         Index("ix_collab_requests_created", "created_at", "id", "firm_id"),  # firm: the scorecard's recent activity
-        Index("ix_collab_requests_cluster_open", "cluster_id", "status", "expires_on"),  # a cluster's open board
+        # A cluster's open board, counted and sorted from the index alone (hidden, the firm, the date): migration
+        # e9a1c3d5f7b2
+        Index("ix_collab_requests_cluster_board", "cluster_id", "status", "expires_on", "hidden_at", "firm_id",
+              "created_at"),
         Index("ix_collab_requests_fiscal_year", "fiscal_year", "cluster_id", "id"),  # id: answered, from the index
     )
     __mapper_args__ = {"version_id_col": version_id}
