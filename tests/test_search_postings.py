@@ -12,6 +12,7 @@ from sqlalchemy import text
 from portal.collab.models import CollabRequest, Kind
 from portal.extensions import db
 from portal.glossary.models import GlossaryEntry
+from portal.search.sql import words_fts_table
 from portal.search.text import words as search_words
 from portal.thai import bangkok_today
 from tests import factories
@@ -29,7 +30,7 @@ def indexed(table: str, key: str, record_id: int, candidates) -> set[str]:
     if PG_URL:
         found = set(db.session.scalars(text(f"SELECT word FROM {table} WHERE {key} = :id"), {"id": record_id}))  # nosec
         return found & set(candidates)
-    fts = {"firm_words": "firms_words_fts", "collab_request_words": "collab_requests_words_fts"}[table]
+    fts = words_fts_table({"firm_words": "firms", "collab_request_words": "collab_requests"}[table])
     query = text(f"SELECT rowid FROM {fts} WHERE {fts} MATCH :word AND rowid = :id")  # nosec B608
     return {word for word in candidates
             if db.session.scalar(query, {"word": '"' + word + '"', "id": record_id}) is not None}

@@ -16,7 +16,7 @@ PostgreSQL has firm_words and collab_request_words (migration 5d8e2b7c1a94) and 
 """
 from alembic import op
 
-from portal.search.sql import WORDS_TOKENIZER, sqlite_words_triggers
+from portal.search.sql import WORDS_TOKENIZER, sqlite_words_triggers, words_fts_table
 from portal.search.text import WORD_COLUMNS
 
 # revision identifiers, used by Alembic.
@@ -33,7 +33,7 @@ def upgrade():
         return
     columns = ", ".join(WORD_COLUMNS)
     for table in TABLES:
-        fts = f"{table}_words_fts"
+        fts = words_fts_table(table)
         op.execute(f"CREATE VIRTUAL TABLE {fts} USING fts5({columns}, content='{table}', content_rowid='id', "
                    f"tokenize=\"{WORDS_TOKENIZER}\")")
         op.execute(f"INSERT INTO {fts}({fts}) VALUES ('rebuild')")
@@ -45,7 +45,7 @@ def downgrade():
     if op.get_bind().dialect.name != 'sqlite':
         return
     for table in TABLES:
-        fts = f"{table}_words_fts"
+        fts = words_fts_table(table)
         for suffix in ("ai", "ad", "au"):
             op.execute(f"DROP TRIGGER IF EXISTS {fts}_{suffix}")
         op.execute(f"DROP TABLE IF EXISTS {fts}")

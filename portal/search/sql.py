@@ -294,7 +294,7 @@ def _whole_words_fts(model, forms: list[list[str]], every: bool):
     groups = ["(" + " OR ".join(_fts_phrase(form.strip()) for form in group) + ")" for group in forms if group]
     if not groups:
         return None
-    return _driven_by_fts(model, words_fts_table(model), (" AND " if every else " OR ").join(groups))
+    return _driven_by_fts(model, words_fts_table(model.__tablename__), (" AND " if every else " OR ").join(groups))
 
 
 def _posting_list(words, key: str, first_words: list[str], name: str):
@@ -351,15 +351,15 @@ def sqlite_fts_triggers(table: str) -> list[str]:
 WORDS_TOKENIZER = "ascii tokenchars '_'"
 
 
-def words_fts_table(model) -> str:
-    """The name of the model's FTS5 table of whole words (SQLite)."""
-    return f"{model.__tablename__}_words_fts"
+def words_fts_table(table: str) -> str:
+    """The name of the FTS5 table of whole words of the table named `table` (SQLite)."""
+    return f"{table}_words_fts"
 
 
 def sqlite_words_triggers(table: str) -> list[str]:
     """SQL keeping `<table>_words_fts` in step with the words columns of `table` (SQLite), as sqlite_fts_triggers
     keeps `<table>_fts`; migrations run it again after any batch operation that rebuilds the table."""
-    names = {"table": table, "fts": f"{table}_words_fts", "columns": ", ".join(WORD_COLUMNS),
+    names = {"table": table, "fts": words_fts_table(table), "columns": ", ".join(WORD_COLUMNS),
              "new": ", ".join(f"new.{name}" for name in WORD_COLUMNS),
              "old": ", ".join(f"old.{name}" for name in WORD_COLUMNS)}
     return [
