@@ -22,7 +22,7 @@ UNMODELLED_DB_OBJECTS = (
     "firms_fts", "ix_firms_search_trgm", "ix_firms_search_bigrams", "search_bigrams",
     "collab_requests_fts", "ix_collab_requests_search_trgm", "ix_collab_requests_search_bigrams",
     "firm_words", "collab_request_words", "pk_firm_words", "pk_collab_request_words",
-    "firms_words_fts", "collab_requests_words_fts",
+    "firms_words_fts", "collab_requests_words_fts", "ix_firms_words_gin", "ix_collab_requests_words_gin",
 )
 
 

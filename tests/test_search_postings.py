@@ -7,10 +7,11 @@ marked so.
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from portal.collab.models import CollabRequest, Kind
 from portal.extensions import db
+from portal.firms.models import Firm
 from portal.glossary.models import GlossaryEntry
 from portal.search.sql import words_fts_table
 from portal.search.text import words as search_words
@@ -166,10 +167,28 @@ def test_a_record_with_two_forms_of_a_term_takes_one_place_in_the_window(app, cl
     assert sorted(directory(client, "ปลากัด")) == ["ปลากัดสยาม", "ร้านปลากัด"]
 
 
+def test_every_term_whole_takes_any_form_of_each_term(app, client, monkeypatch):
+    """betta and ปลากัด are one term (the glossary): with two terms, a firm with ปลากัด whole and export whole has
+    every term whole, and takes its place in a window of two before a firm created earlier that has both terms'
+    letters only inside longer words (Bettas, exporters). Asked only by the first form of each term, the window was
+    that firm's and the other firm with both whole."""
+    from portal.search import rank
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ปลากัด", term_en="betta", key_th="ปลากัด", key_en="betta"))
+        factories.firm(name_th="ร้านหนึ่ง", name_en="Bettas Exporters")
+        factories.firm(name_th="ปลากัดสยาม", description_en="We export.")
+        factories.firm(name_th="ร้านสอง", name_en="Betta Export House")
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2)
+    for query in ("betta export", "export ปลากัด"):
+        assert sorted(directory(client, query)) == ["ปลากัดสยาม", "ร้านสอง"]
+
+
 def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_order(app, client, monkeypatch):
-    """Every term's postings are read in record id order and intersected before a record is read: with more
-    matches than the window, the window is the first records (as SQLite's FTS index reads them), the same
-    whichever term is typed first."""
+    """The terms' lists are intersected before a record is read (PostgreSQL's GIN index of words, SQLite's FTS5
+    table of words), and the records read in the table's order: with more matches than the window, the window is
+    the first records, the same whichever term is typed first, so that every page ranks the same window."""
     from portal.search import rank
 
     with app.app_context():
@@ -292,4 +311,28 @@ def test_the_search_settings_are_put_back_within_the_transaction(app, listing, s
         assert bool(page.rows) is (query == "ปลากัด")
         after = db.session.execute(text(SETTINGS)).one()
         assert tuple(after) == tuple(before) == ("on", before[1], "on", "auto")
+        db.session.rollback()
+
+
+@pg_only
+@pytest.mark.parametrize("model", [Firm, CollabRequest])
+def test_several_terms_whole_are_asked_of_the_words_gin_index(app, model):
+    """The criterion's array of words is the GIN index's expression (migration f3b5d7e9a1c4), written apart in
+    search.sql.words_array: the planner uses the index only when the two are the same expression, and without it
+    would test every record's words. Asked under the search's own settings (no sequential scan)."""
+    from portal.search.sql import index_first_then, whole_words, words_gin_index
+
+    with app.app_context():
+        post(factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th="ส่งออก"), "หาผู้ซื้อปลากัด ส่งออก")
+        db.session.commit()
+        postings, key = ("firm_words", "firm_id") if model is Firm else ("collab_request_words", "request_id")
+        criterion = whole_words(model, [["ปลากัด"], ["ส่งออก"]], postings, key)
+        query = select(model.id).where(criterion)
+        with index_first_then(db.session):
+            compiled = query.compile(dialect=db.session.get_bind().dialect)
+            plan = "\n".join(db.session.connection().exec_driver_sql("EXPLAIN " + str(compiled), compiled.params)
+                              .scalars())
+            found = db.session.scalars(query).all()
+        assert words_gin_index(model.__tablename__) in plan
+        assert len(found) == 1
         db.session.rollback()
