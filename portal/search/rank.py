@@ -108,6 +108,16 @@ def _scored(query, columns, score):
     return query.with_only_columns(*selected[:at], score.label("score"), *selected[at + 1:])
 
 
+def _rows(statement) -> list:
+    """The statement's rows, read through the session's connection: plain rows, without the ORM's processing of
+    each (1,500 rows of a window: 1.0–1.3 ms less on PostgreSQL). In the session's transaction, as its own
+    statements, and after the session's pending changes are flushed, as its own queries do (autoflush)."""
+    session = db.session
+    if session.autoflush:
+        session.flush()
+    return session.connection().execute(statement).all()
+
+
 def _counted_only(query, columns):
     """query (…, *columns) for records that are only counted: the score -1 (COUNTED), the other columns NULL, so
     that neither PostgreSQL computes them nor Python reads them (ranked_page leaves those records out of the
@@ -137,7 +147,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
             window = RANK_WINDOW
             if below and len(ids) >= wanted:
                 query, window = _counted_only(query, columns), cap + 1
-            rows = db.session.execute(query.limit(window)).all()
+            rows = _rows(query.limit(window))
             found += rows
             ids.update(row[0] for row in rows if not below)
             if len(rows) >= window:
@@ -149,7 +159,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
         # that part only, not the parts it gates (planned for the words typed, the statement of four parts took
         # 5.4 ms to plan for ปลากัด export, the first part alone 1 ms). When it does not fill, the others follow in
         # a second statement, given its records' ids: the first part is complete then, and is not read again.
-        known = db.session.execute(queries[0][0].limit(RANK_WINDOW)).all()
+        known = _rows(queries[0][0].limit(RANK_WINDOW))
         if len(known) >= RANK_WINDOW:
             return known
         queries = queries[1:]
@@ -182,7 +192,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
             top_parts.append(parts[-1])
     # all(): the driver's fetchall, where iterating the result fetched the 1,500 rows one call at a time
     # (a common word's page on PostgreSQL: 5–6 ms of its 22).
-    return known + db.session.execute(union_all(*(select(part) for part in parts))).all()
+    return known + _rows(union_all(*(select(part) for part in parts)))
 
 
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
