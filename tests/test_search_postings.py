@@ -37,6 +37,17 @@ def indexed(table: str, key: str, record_id: int, candidates) -> set[str]:
             if db.session.scalar(query, {"word": '"' + word + '"', "id": record_id}) is not None}
 
 
+@pytest.fixture(params=["gin", "merge"] if PG_URL else ["words table"])
+def way(request, monkeypatch):
+    """PostgreSQL reads several terms whole from its GIN index of words, or by the postings' merge join when its
+    statistics say many records have them all (search.sql._common_together): each test of several terms runs both
+    ways there. SQLite has one way, its FTS5 table of words."""
+    from portal.search import sql
+
+    monkeypatch.setattr(sql, "MERGE_OVER", 0 if request.param == "merge" else 10**12)
+    return request.param
+
+
 def test_a_firms_words_follow_its_profile(app):
     with app.app_context():
         firm = factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th="ส่งออก betta")
@@ -120,7 +131,7 @@ def test_a_window_filled_by_whole_words_is_read_alone(app, client, monkeypatch, 
     assert directory(client, query)[-1] == "ฟาร์มปลากัด 9"
 
 
-def test_records_with_every_term_whole_read_first_rank_above_the_rest_on_every_page(app, client):
+def test_records_with_every_term_whole_read_first_rank_above_the_rest_on_every_page(app, client, way):
     """Two terms, 25 records with both whole (read first, on their own) and three with one: page 1 is 24 of the
     25 (those below are only counted), page 2 the 25th then the three, and the count is all 28."""
     with app.app_context():
@@ -137,7 +148,7 @@ def test_records_with_every_term_whole_read_first_rank_above_the_rest_on_every_p
     assert len(page_two) == 4 and sorted(page_two[1:]) == ["ร้านปลา x0", "ร้านปลา x1", "ร้านปลา x2"]
 
 
-def test_every_term_whole_and_a_term_of_several_words(app, client, monkeypatch):
+def test_every_term_whole_and_a_term_of_several_words(app, client, way, monkeypatch):
     """ฟาร์มปลากัด is two words, ฟาร์ม ปลากัด: looked up by the first, it must then stand whole."""
     from portal.search import rank
 
@@ -167,7 +178,7 @@ def test_a_record_with_two_forms_of_a_term_takes_one_place_in_the_window(app, cl
     assert sorted(directory(client, "ปลากัด")) == ["ปลากัดสยาม", "ร้านปลากัด"]
 
 
-def test_every_term_whole_takes_any_form_of_each_term(app, client, monkeypatch):
+def test_every_term_whole_takes_any_form_of_each_term(app, client, way, monkeypatch):
     """betta and ปลากัด are one term (the glossary): with two terms, a firm with ปลากัด whole and export whole has
     every term whole, and takes its place in a window of two before a firm created earlier that has both terms'
     letters only inside longer words (Bettas, exporters). Asked only by the first form of each term, the window was
@@ -185,7 +196,7 @@ def test_every_term_whole_takes_any_form_of_each_term(app, client, monkeypatch):
         assert sorted(directory(client, query)) == ["ปลากัดสยาม", "ร้านสอง"]
 
 
-def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_order(app, client, monkeypatch):
+def test_the_window_of_whole_words_is_taken_in_record_order_whatever_the_terms_order(app, client, way, monkeypatch):
     """The terms' lists are intersected before a record is read (PostgreSQL's GIN index of words, SQLite's FTS5
     table of words), and the records read in the table's order: with more matches than the window, the window is
     the first records, the same whichever term is typed first, so that every page ranks the same window."""
@@ -316,12 +327,14 @@ def test_the_search_settings_are_put_back_within_the_transaction(app, listing, s
 
 @pg_only
 @pytest.mark.parametrize("model", [Firm, CollabRequest])
-def test_several_terms_whole_are_asked_of_the_words_gin_index(app, model):
+def test_several_terms_whole_are_asked_of_the_words_gin_index(app, model, monkeypatch):
     """The criterion's array of words is the GIN index's expression (migration f3b5d7e9a1c4), written apart in
     search.sql.words_array: the planner uses the index only when the two are the same expression, and without it
     would test every record's words. Asked under the search's own settings (no sequential scan)."""
+    from portal.search import sql
     from portal.search.sql import index_first_then, whole_words, words_gin_index
 
+    monkeypatch.setattr(sql, "MERGE_OVER", 10**12)  # the GIN index's way
     with app.app_context():
         post(factories.firm(name_th="ฟาร์มปลากัดบางกอก", description_th="ส่งออก"), "หาผู้ซื้อปลากัด ส่งออก")
         db.session.commit()
@@ -335,4 +348,32 @@ def test_several_terms_whole_are_asked_of_the_words_gin_index(app, model):
             found = db.session.scalars(query).all()
         assert words_gin_index(model.__tablename__) in plan
         assert len(found) == 1
+        db.session.rollback()
+
+
+@pg_only
+def test_the_way_for_several_terms_follows_the_tables_statistics(app, monkeypatch):
+    """PostgreSQL's statistics of the GIN index of words estimate how many firms have every term (the table's rows
+    times each term's frequency): at MERGE_OVER or more the postings' merge join, in record order, which then stops
+    early; under it the GIN index. Read once per process for a while, and again after that."""
+    from portal.search import sql
+
+    with app.app_context():
+        for n in range(40):
+            factories.firm(name_th=f"ร้านปลากัด {n}", description_th="ส่งออก" if n % 2 else "ขายปลีก")
+        db.session.commit()
+        db.session.execute(text("ANALYZE firms"))
+        db.session.commit()
+        monkeypatch.setattr(sql, "_statistics_kept", {})
+        rows, frequency = sql._statistics("firms")
+        assert rows >= 40 and frequency["ปลากัด"] == pytest.approx(1.0) and frequency["ส่งออก"] == pytest.approx(0.5, 0.1)
+
+        def way(merge_over):
+            monkeypatch.setattr(sql, "MERGE_OVER", merge_over)
+            criterion = str(sql.whole_words(Firm, [["ปลากัด"], ["ส่งออก"]], "firm_words", "firm_id"))
+            return "firm_words" in criterion, "string_to_array" in criterion
+
+        assert way(rows * 0.4) == (True, False)       # about half the firms have both: merged
+        assert way(rows * 0.6) == (False, True)       # fewer than asked: the GIN index
+        assert sql._common_together(Firm, [[" ปลากัด "], [" ไม่มีคำนี้ "]]) is False  # a word not in the statistics: 0
         db.session.rollback()
