@@ -377,3 +377,21 @@ def test_the_way_for_several_terms_follows_the_tables_statistics(app, monkeypatc
         assert way(rows * 0.6) == (False, True)       # fewer than asked: the GIN index
         assert sql._common_together(Firm, [[" ปลากัด "], [" ไม่มีคำนี้ "]]) is False  # a word not in the statistics: 0
         db.session.rollback()
+
+
+@pg_only
+def test_the_boards_several_terms_whole_come_from_the_gin_index_however_common(app, client, monkeypatch):
+    """The board lists open requests, few of those ever posted: the postings' merge join would read every request
+    with the words in record order, so the board never takes that way, whatever the statistics say."""
+    from portal.search import sql
+
+    monkeypatch.setattr(sql, "MERGE_OVER", 0)  # every estimate says "common"
+    with app.app_context():
+        post(factories.firm(name_th="ฟาร์มปลากัดบางกอก"), "หาผู้ซื้อปลากัด ส่งออก")
+        db.session.commit()
+    response, statements = get_statements(app, client, "/requests/?q=ปลากัด+ส่งออก&lang=th")
+    assert response.status_code == 200 and "หาผู้ซื้อปลากัด ส่งออก" in response.get_data(as_text=True)
+    assert any("string_to_array" in s for s in statements)
+    assert not any("collab_request_words_0" in s for s in statements)
+    _, directory_statements = get_statements(app, client, "/directory/?q=ปลากัด+ส่งออก&lang=th")
+    assert any("firm_words_0" in s for s in directory_statements)  # the directory does, then

@@ -76,7 +76,7 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = F
         criteria.append(or_(CollabRequest.status == closed, CollabRequest.expires_on < today))
     if filters.terms and (whole or any_whole):
         found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id", every=not any_whole,
-                            dialect=dialect)
+                            dialect=dialect, merge_when_common=False)  # the open requests are few of them
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
     elif filters.terms and scan:  # _scans_open: the open requests' own text is tested
         criteria.append(contains_terms(CollabRequest, filters.groups, dialect, every_term))
