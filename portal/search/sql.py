@@ -266,11 +266,13 @@ def whole_words(model, query_terms, postings: str, key: str, every: bool = True,
     One term: its postings are read in record id order (one index range per word of its forms, merged, a record
     with two of them counted once), behind OFFSET 0 so that the planner keeps that order of work (postings first,
     records after), and the window's LIMIT stops them. Several terms: the GIN index of each record's words as an
-    array intersects the terms' lists before any record is read (_every_group_whole); a merge join of the
-    postings read every posting of every term to the end when few records have them all, and driving by the
-    first term read a record for each of its postings (ปลากัด export at 1,000,000 firms: 7,136 firms, 77,000
-    buffers, 45 ms). A term of several words (ฟาร์มปลากัด, "fighting fish") is looked up by its first word,
-    then checked whole in the record's words. None when a term has no word at all (punctuation only).
+    array intersects the terms' lists before any record is read (_every_group_whole), or, when PostgreSQL's
+    statistics say many records have them all (_common_together), the terms' postings are intersected by a merge
+    join in record order, which then stops early. The merge join read every posting of every term to the end when
+    few records have them all, and driving by the first term read a record for each of its postings (ปลากัด export
+    at 1,000,000 firms: 7,136 firms, 77,000 buffers, 45 ms). A term of several words (ฟาร์มปลากัด, "fighting
+    fish") is looked up by its first word, then checked whole in the record's words. None when a term has no word
+    at all (punctuation only).
 
     every=False: the records with any term whole (search.rank's window, for a query of several terms, before
     the trigram index's records with any term somewhere): every group's postings merged into one list in
