@@ -368,13 +368,13 @@ def test_the_way_for_several_terms_follows_the_tables_statistics(app, monkeypatc
         rows, frequency = sql._statistics("firms")
         assert rows >= 40 and frequency["ปลากัด"] == pytest.approx(1.0) and frequency["ส่งออก"] == pytest.approx(0.5, 0.1)
 
-        def way(merge_over):
+        def merged_or_gin(merge_over):
             monkeypatch.setattr(sql, "MERGE_OVER", merge_over)
             criterion = str(sql.whole_words(Firm, [["ปลากัด"], ["ส่งออก"]], "firm_words", "firm_id"))
             return "firm_words" in criterion, "string_to_array" in criterion
 
-        assert way(rows * 0.4) == (True, False)       # about half the firms have both: merged
-        assert way(rows * 0.6) == (False, True)       # fewer than asked: the GIN index
+        assert merged_or_gin(rows * 0.4) == (True, False)       # about half the firms have both: merged
+        assert merged_or_gin(rows * 0.6) == (False, True)       # fewer than asked: the GIN index
         assert sql._common_together(Firm, [[" ปลากัด "], [" ไม่มีคำนี้ "]]) is False  # a word not in the statistics: 0
         db.session.rollback()
 

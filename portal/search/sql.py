@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 
 from portal.db import among
+from portal.extensions import db
 from portal.search.text import WORD_COLUMNS, word_text
 
 
@@ -293,6 +294,12 @@ def whole_words(model, query_terms, postings: str, key: str, every: bool = True,
     return _whole_words(model, query_terms, postings, key, every, dialect, merge)
 
 
+def _first_words(forms: list[list[str]]) -> list[str]:
+    """The first word of each form of the groups (" ฟาร์ม ปลากัด " -> ฟาร์ม), without repeats: what the postings and
+    the GIN index are asked for; a form of several words is then checked whole (_stands_whole)."""
+    return list(dict.fromkeys(form.split()[0] for group in forms for form in group))
+
+
 def _forms(query_terms) -> list[list[str]]:
     """Each term's forms as whole words (" ฟาร์ม ปลากัด "), without repeats."""
     return [needed(f for f in (word_text(s) for s in group if s) if f) for group in groups_of(query_terms)]
@@ -313,7 +320,7 @@ def _whole_words(model, query_terms, postings: str, key: str, every: bool, diale
     words = table(postings, column("word"), column(key))
     lists, exact = [], []
     for n, group in enumerate(forms):
-        first_words = list(dict.fromkeys(form.split()[0] for form in group))
+        first_words = _first_words([group])
         # ORDER BY in each arm: the planner then merges the arms in id order (no sort, so no reading to the end)
         lists.append(_posting_list(words, key, first_words, f"whole{n}").subquery(f"{postings}_{n}"))
         if any(len(form.split()) > 1 for form in group):  # then exactly: one of its forms whole
@@ -341,7 +348,7 @@ def _common_together(model, forms: list[list[str]]) -> bool:
     rows, frequency = _statistics(model.__tablename__)
     estimate = rows
     for group in forms:
-        estimate *= min(1.0, sum(frequency.get(word, 0.0) for word in {form.split()[0] for form in group}))
+        estimate *= min(1.0, sum(frequency.get(word, 0.0) for word in _first_words([group])))
     return estimate >= MERGE_OVER
 
 
@@ -357,8 +364,6 @@ def _statistics(table_name: str) -> tuple[float, dict]:
     now = time.monotonic()
     if kept is not None and now - kept[0] < STATISTICS_SECONDS:
         return kept[1], kept[2]
-    from portal.extensions import db
-
     row = db.session.execute(text(
         "SELECT greatest(c.reltuples, 0), s.most_common_elems::text::text[], s.most_common_elem_freqs "
         "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = :index "
@@ -392,8 +397,7 @@ def _every_group_whole(model, forms: list[list[str]]):
     array = words_array(model)
     criteria, exact = [], []
     for n, group in enumerate(forms):
-        first_words = list(dict.fromkeys(form.split()[0] for form in group))
-        criteria.append(array.op("&&")(bindparam(f"words_gin{n}", first_words, type_=ARRAY(Text))))
+        criteria.append(array.op("&&")(bindparam(f"words_gin{n}", _first_words([group]), type_=ARRAY(Text))))
         if any(len(form.split()) > 1 for form in group):
             exact.append(_stands_whole(model, group))
     return and_(*criteria, *exact)
@@ -430,7 +434,7 @@ def _any_whole_word(model, forms: list[list[str]], postings: str, key: str):
     if not forms:
         return None
     words = table(postings, column("word"), column(key))
-    first_words = list(dict.fromkeys(form.split()[0] for group in forms for form in group))
+    first_words = _first_words(forms)
     merged = _posting_list(words, key, first_words, "any_whole").subquery(f"{postings}_any")
     ids = (select(merged.c[key]).distinct().order_by(merged.c[key]).offset(literal_column("0"))
            .subquery(f"{postings}_any_ids"))
