@@ -157,7 +157,9 @@ class Membership(TimestampMixin, db.Model):
             sqlite_where=db.text("status IN ('pending', 'approved', 'invited')"),
             postgresql_where=db.text("status IN ('pending', 'approved', 'invited')"),
         ),
-        Index("ix_memberships_cluster_status", "cluster_id", "status", "firm_id"),
+        # A cluster's approved members in firm order, with the membership's id for its positions, from the index
+        # alone (the directory filtered by cluster and position; migration b4c6d8e0f2a3)
+        Index("ix_memberships_cluster_status", "cluster_id", "status", "firm_id", "id"),
         Index("ix_memberships_firm_id", "firm_id"),
         # Programme figures count distinct firms by year and by status without reading the rows.
         Index("ix_memberships_fiscal_year_firm", "fiscal_year", "firm_id"),
