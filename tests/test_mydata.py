@@ -349,6 +349,45 @@ def test_erasure_leaves_other_peoples_lookalike_addresses_and_names_alone(ctx):
     assert entry.details == {"contacts": ["jimbob@example.com", erasure.placeholder_email(leaver)]}
 
 
+def test_an_erased_name_is_no_longer_found_by_search_nor_kept_as_a_search_word(app):
+    """A firm's and a request's search columns are derived again from their scrubbed text: the leaver's name cut
+    into words (สม ชาย ลาออก ไป) found both before, and still did after the text itself was scrubbed. The name's
+    words leave the "did you mean" vocabulary, but those another record uses stay: another สมชาย's firm is still
+    found by its own name."""
+    from portal.firms.models import Firm
+    from portal.search.vocabulary import SearchWord
+
+    with app.app_context():
+        ids = build_world()
+        named = factories.firm(name_th="ฟาร์มปลาสวยงาม", description_th=f"ติดต่อคุณ{NAME} ได้ทุกวัน")
+        factories.firm(name_th="ร้านคุณสมชาย", description_th="สมชาย ใจดี ขายปลากัด")
+        collab.post_request(db.session.get(User, ids["poster"]), db.session.get(Firm, ids["p"]), {
+            "cluster_id": None, "kind": Kind.SEEKING_SUPPLIER, "position_sought": Position.UPSTREAM,
+            "title_th": "หาคนส่งปลา", "title_en": None, "details_th": f"ติดต่อ {NAME} โดยตรง", "details_en": None,
+            "quantity": "", "budget_min": None, "budget_max": None, "province_id": None})
+        db.session.commit()
+        named_id = named.id
+    client = app.test_client()
+
+    def firms_found(words):
+        page = body(client.get(f"/directory/?q={words}"))
+        return {name for name in ("ฟาร์มปลาสวยงาม", "ร้านคุณสมชาย") if name in page}
+
+    assert firms_found("ลาออกไป") == {"ฟาร์มปลาสวยงาม"} and firms_found("สมชาย") == {"ฟาร์มปลาสวยงาม", "ร้านคุณสมชาย"}
+    assert "หาคนส่งปลา" in body(client.get("/requests/?q=ลาออกไป"))
+    with app.app_context():
+        assert "ลาออก" in set(db.session.scalars(select(SearchWord.word)))
+        erasure.erase(db.session.get(User, ids["leaver"]))
+        db.session.commit()
+        firm = db.session.get(Firm, named_id)
+        assert NAME not in firm.description_th and " ลาออก " not in firm.words_body
+        vocabulary = set(db.session.scalars(select(SearchWord.word)))
+    assert firms_found("ลาออกไป") == set() and firms_found("สมชาย") == {"ร้านคุณสมชาย"}
+    assert "หาคนส่งปลา" not in body(client.get("/requests/?q=ลาออกไป"))
+    assert "หาคนส่งปลา" in body(client.get("/requests/?q=ติดต่อ"))  # the request itself stays, with the pseudonym
+    assert "ลาออก" not in vocabulary and {"สม", "ชาย", "former", "member"} <= vocabulary
+
+
 def test_thai_explanations_and_buddhist_era_date(app, th, mailbox):
     with app.app_context():
         user_id = factories.user(email="thai@example.com", locale="th").id

@@ -20,6 +20,8 @@ from portal.auth.models import Role, User
 from portal.auth.services import unusable_password
 from portal.db import utcnow
 from portal.extensions import db
+from portal.search import vocabulary
+from portal.search.text import WORD_COLUMNS
 from portal.thai import bangkok_today
 
 log = logging.getLogger(__name__)
@@ -71,18 +73,36 @@ def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
+def _searchable() -> dict:
+    """{table name: (model, the columns derived from its others)}: firms' and requests' search text, words and sort
+    keys, which the model derives again when a row is written through the ORM (portal.firms.models,
+    portal.collab.models)."""
+    from portal.collab.models import CollabRequest, request_search_fields
+    from portal.firms.models import Firm, firm_search_fields
+
+    return {Firm.__tablename__: (Firm, set(firm_search_fields({}))),
+            CollabRequest.__tablename__: (CollabRequest, set(request_search_fields({})))}
+
+
 def scrub(old: str, new: str, whole: bool = False, skip=("users",)) -> int:
     """Replace `old` by `new` in every text and JSON column of every table but `skip` (other accounts'
     names and addresses are theirs, and the user's own row is rewritten whole); returns the cells changed.
-    Candidates are found in SQL (a case-blind LIKE), the replacement is made in Python (`matcher`)."""
+    Candidates are found in SQL (a case-blind LIKE), the replacement is made in Python (`matcher`).
+
+    A firm's or a request's text is changed through the ORM, so that its search columns are derived again from
+    the new text (they are not scrubbed themselves): its words hold the name cut into words (สมชาย → สม ชาย), which
+    no search for the name as typed would find, yet a search for the name found the record by them. The words
+    of the old text that no record uses any more leave the search vocabulary ("did you mean")."""
     found = matcher(old, whole)
-    changed = 0
+    searchable = _searchable()
+    changed, records = 0, {}
     for table in db.metadata.sorted_tables:
         keys = list(table.primary_key.columns)
         if table.name in skip or not keys:
             continue
+        model, derived = searchable.get(table.name, (None, set()))
         for column in table.columns:
-            if column.primary_key or column.foreign_keys:
+            if column.primary_key or column.foreign_keys or column.name in derived:
                 continue
             if isinstance(column.type, JSON):
                 # JSON text may escape non-ASCII ("\u0e2a"): look for both spellings.
@@ -95,11 +115,25 @@ def scrub(old: str, new: str, whole: bool = False, skip=("users",)) -> int:
             wanted = or_(*(text.like(f"%{_escape_like(probe)}%", escape="\\") for probe in probes))
             for row in db.session.execute(select(*keys, column).where(wanted)).all():
                 value = _replace(row[-1], found, new)
-                if value != row[-1]:
+                if value == row[-1]:
+                    continue
+                if model is not None:
+                    record = db.session.get(model, row[0])
+                    records.setdefault(record, _words_of(record))
+                    setattr(record, model.__mapper__.get_property_by_column(column).key, value)
+                else:
                     db.session.execute(update(table).where(*(key == row[i] for i, key in enumerate(keys)))
                                        .values({column.name: value}))
-                    changed += 1
+                changed += 1
+    if records:
+        db.session.flush()  # the records' search columns derived again
+        vocabulary.forget_unused(db.session, set().union(*(before - _words_of(record)
+                                                           for record, before in records.items())))
     return changed
+
+
+def _words_of(record) -> set[str]:
+    return vocabulary.record_words(*(getattr(record, column) for column in WORD_COLUMNS))
 
 
 def erase(user: User) -> None:

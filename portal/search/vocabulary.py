@@ -17,7 +17,7 @@ import unicodedata
 from collections import Counter
 from functools import lru_cache
 
-from sqlalchemy import Index, Integer, String, event, func, insert, inspect, select
+from sqlalchemy import Index, Integer, String, delete, event, func, insert, inspect, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
@@ -163,6 +163,36 @@ def rebuild(session, progress=None, batch: int = 5000) -> int:
     if progress:
         progress(f"search_words: {len(rows):,} words written")
     return len(rows)
+
+
+def uses(session, word: str, batch: int = 500) -> bool:
+    """Whether any firm or request has `word` among its vocabulary words. The records whose words contain its
+    letters are read in batches of ids and their words cut as the vocabulary cuts them (a prefix or an edge
+    mark does not count): a scan of the words columns, for the rare writes that take words away for good."""
+    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    for model in _searchable():
+        table, last = model.__table__, 0
+        columns = [table.c[c] for c in WORD_COLUMNS]
+        while True:
+            rows = session.execute(select(table.c.id, *columns)
+                                   .where(or_(*(c.like(pattern, escape="\\") for c in columns)), table.c.id > last)
+                                   .order_by(table.c.id).limit(batch)).all()
+            if any(word in record_words(*row[1:]) for row in rows):
+                return True
+            if len(rows) < batch:
+                break
+            last = rows[-1][0]
+    return False
+
+
+def forget_unused(session, candidates) -> int:
+    """Delete from the vocabulary those of `candidates` that no firm or request uses any more; returns how many.
+    An account's erasure (portal/mydata/erasure.py) takes its name out of records' text, and the words of that
+    name would otherwise stay here, with no record, until the next rebuild."""
+    gone = sorted(word for word in set(candidates) if not uses(session, word))
+    if gone:
+        session.execute(delete(SearchWord.__table__).where(SearchWord.word.in_(gone)))
+    return len(gone)
 
 
 def size(session) -> int:
