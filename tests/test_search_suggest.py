@@ -64,6 +64,21 @@ def test_vocabulary_follows_inserts_and_updates_in_the_same_transaction(ctx):
     assert vocabulary() == {}
 
 
+def test_forgetting_words_keeps_those_a_record_still_uses_whole(ctx):
+    """forget_unused (after an erasure): a word goes only when no firm or request has it among its words; having
+    it inside a longer word, or with an edge mark, does not keep it; a request's word counts as a firm's."""
+    from portal.search.vocabulary import forget_unused
+
+    firm = factories.firm(name_th="ฟาร์มปลา", name_en="Halfmoons plakat_x 100%", products_en="“guppy”")
+    request_of(firm, "หารถขนส่ง", details_en="halfmoon tails")
+    firm.products_en, firm.name_en = "guppies", "Halfmoons"
+    db.session.flush()
+    assert {"halfmoon", "plakat_x", "guppy", "halfmoons"} <= set(vocabulary())  # kept on flush, until forgotten
+    assert forget_unused(db.session, ["halfmoon", "plakat_x", "guppy", "halfmoons", "never-there"]) == 3
+    assert {"halfmoon", "halfmoons"} <= set(vocabulary())  # the request has one, the firm the other
+    assert not {"plakat_x", "guppy"} & set(vocabulary())  # inside "guppies", or no longer anywhere
+
+
 def test_rebuild_command_counts_every_record(app):
     with app.app_context():
         for n in range(3):

@@ -23,6 +23,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.search.sql import _like
 from portal.search.text import WORD_COLUMNS, words
 
 MIN_LENGTH, MAX_LENGTH = 2, 40
@@ -169,13 +170,12 @@ def uses(session, word: str, batch: int = 500) -> bool:
     """Whether any firm or request has `word` among its vocabulary words. The records whose words contain its
     letters are read in batches of ids and their words cut as the vocabulary cuts them (a prefix or an edge
     mark does not count): a scan of the words columns, for the rare writes that take words away for good."""
-    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     for model in _searchable():
         table, last = model.__table__, 0
         columns = [table.c[c] for c in WORD_COLUMNS]
         while True:
             rows = session.execute(select(table.c.id, *columns)
-                                   .where(or_(*(c.like(pattern, escape="\\") for c in columns)), table.c.id > last)
+                                   .where(or_(*(_like(c, word) for c in columns)), table.c.id > last)
                                    .order_by(table.c.id).limit(batch)).all()
             if any(word in record_words(*row[1:]) for row in rows):
                 return True
