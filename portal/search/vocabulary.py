@@ -186,7 +186,8 @@ def uses(session, word: str, batch: int = 500) -> bool:
 
 
 def forget_unused(session, candidates) -> int:
-    """Delete from the vocabulary those of `candidates` that no firm or request uses any more; returns how many.
+    """Delete from the vocabulary those of `candidates` that no firm or request uses any more; returns how many
+    candidates were unused (whether the vocabulary held them or not).
     An account's erasure (portal/mydata/erasure.py) takes its name out of records' text, and the words of that
     name would otherwise stay here, with no record, until the next rebuild."""
     gone = sorted(word for word in set(candidates) if not uses(session, word))
