@@ -278,6 +278,43 @@ def test_the_whole_word_windows_score_is_the_full_score(app, query):
         db.session.rollback()
 
 
+@pg_only
+@pytest.mark.parametrize("query", ["ปลากัด ส่งออก", "ปลา ส่งออก ข้าว", "fighting fish export", "ปลา fighting fish"])
+def test_the_any_term_whole_windows_score_from_its_flags_is_the_full_score(app, query):
+    """relevance(whole_flags=...) takes, for records with any term whole, whether each term is whole from the
+    postings' flags and leaves out the tests that settles: for every such record it must give what the full score
+    gives, a term whole in the name, the products or the description, one only inside a longer word of the name or
+    elsewhere, or absent, a term of several words (no flag, scored as before) and a glossary pair. It fails when a
+    flagged term not whole is scored as absent, or one whole is scored at the description whatever its place."""
+    from sqlalchemy import select
+
+    from portal.firms.models import Firm
+    from portal.search import relevance
+    from portal.search.sql import any_whole_flags, whole_words
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ส่งออก", term_en="export", key_th="ส่งออก", key_en="export"))
+        for name, products, description in [
+            ("ฟาร์มปลากัดบางกอก", None, "ส่งออก"), ("ร้านปลา", "ปลากัด", "export"), ("สวนผัก", None, "ปลากัด ส่งออก"),
+            ("ฟาร์ม ปลากัด", "ส่งออก", None), ("Fighting-fish Farm", None, "export only"), ("ปลากัดส่งออก", None, None),
+            ("fighting fish export", None, None), ("ส่งออกข้าว", "ปลากัดป่า", None), ("ข้าว ปลา", None, "ร้านส่งออกปลา"),
+            ("ร้านข้าวแกง", "ปลาทู", "ข้าว"), ("Fish farm", "fighting fish", None),
+        ]:
+            factories.firm(name_th=name, products_th=products, description_th=description)
+        db.session.commit()
+        with app.test_request_context("/"):
+            from portal.directory.queries import Filters
+
+            groups = Filters(q=query).groups
+            found = whole_words(Firm, groups, "firm_words", "firm_id", every=False, dialect=DIALECT)
+            flags = any_whole_flags(Firm, groups, "firm_words", "firm_id")
+            full, flagged = relevance(Firm, groups, DIALECT), relevance(Firm, groups, DIALECT, whole_flags=flags)
+            scores = db.session.execute(select(Firm.name_th, full, flagged).where(found)).all()
+        assert len(scores) >= 5 and all(row[1] == row[2] for row in scores), scores
+        assert any(flag is not None for flag in flags)
+        db.session.rollback()
+
+
 @pytest.mark.parametrize("query", [  # every term whole; any term whole (none has ส่งออก: PostgreSQL's window only)
     "ปลา", pytest.param("ปลา ส่งออก", marks=pg_only)])
 def test_the_board_reads_its_whole_words_too(app, client, monkeypatch, query):

@@ -16,7 +16,14 @@ from portal.glossary.searched import Searched
 from portal.listing import CappedPage, among_newest, capped_page, rows_among
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
-from portal.search.sql import contains_terms, index_first_load, matches_all, uses_postings, whole_words
+from portal.search.sql import (
+    any_whole_flags,
+    contains_terms,
+    index_first_load,
+    matches_all,
+    uses_postings,
+    whole_words,
+)
 from portal.thai import bangkok_today
 
 PER_PAGE = 20
@@ -94,10 +101,11 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = F
     return criteria
 
 
-def _relevance_order(filters: BoardFilters, every_term_whole: bool = False) -> tuple:
-    """Best match first, then verified firms' requests, then the newest (every_term_whole: the same order for
-    requests with every term whole, search.rank.relevance)."""
-    return (relevance(CollabRequest, filters.groups, db.session.get_bind().dialect.name, every_term_whole).desc(),
+def _relevance_order(filters: BoardFilters, every_term_whole: bool = False, whole_flags: tuple | None = None) -> tuple:
+    """Best match first, then verified firms' requests, then the newest (every_term_whole, whole_flags: the same
+    order for requests with every term whole, or with any term whole and its flags, search.rank.relevance)."""
+    return (relevance(CollabRequest, filters.groups, db.session.get_bind().dialect.name, every_term_whole,
+                      whole_flags).desc(),
             Firm.verified_at.is_(None), CollabRequest.created_at.desc(), CollabRequest.id.desc())
 
 
@@ -126,7 +134,10 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         return ranked_page(matching, CollabRequest.id, lambda among: rows.where(among), order, filters.page,
                            PER_PAGE, first_ids=every_term, whole_ids=whole,
                            whole_order=_relevance_order(filters, every_term_whole=True) if whole is not None else None,
-                           any_whole_ids=any_whole)
+                           any_whole_ids=any_whole,
+                           any_whole_order=_relevance_order(filters, whole_flags=any_whole_flags(
+                               CollabRequest, filters.groups, "collab_request_words", "request_id"))
+                           if any_whole is not None else None)
     # The page's ids first, then those requests' rows (capped_page's `load`). A covering board index was
     # faster still, but SQLite then drove board searches from it.
     criteria = _criteria(filters, viewer, ordered=True, scan=scan)

@@ -19,7 +19,14 @@ from portal.glossary.searched import Searched
 from portal.listing import COUNT_CAP, CappedPage, among_newest, capped_count, capped_page
 from portal.search import matches, relevance
 from portal.search.rank import ranked_page
-from portal.search.sql import contains_terms, index_first_load, matches_all, uses_postings, whole_words
+from portal.search.sql import (
+    any_whole_flags,
+    contains_terms,
+    index_first_load,
+    matches_all,
+    uses_postings,
+    whole_words,
+)
 
 PER_PAGE = 24
 NEWEST_FIRST_PER_ROW = 40  # newest firms looked among per row wanted, searched newest first on SQLite (_among_newest)
@@ -91,14 +98,14 @@ def completeness():
             + case((Firm.logo_filename.is_not(None), 1), else_=0) + case((Firm.name_en.is_not(None), 1), else_=0))
 
 
-def _order(filters: Filters, locale: str, every_term_whole: bool = False):
-    """ORDER BY for the page. every_term_whole: the same order for records with every term whole
-    (search.rank.relevance)."""
+def _order(filters: Filters, locale: str, every_term_whole: bool = False, whole_flags: tuple | None = None):
+    """ORDER BY for the page. every_term_whole, whole_flags: the same order for records with every term whole,
+    or for those with any term whole and its flags (search.rank.relevance)."""
     key = Firm.sort_en if locale == "en" else Firm.sort_th
     if filters.order == "relevance":
         dialect = db.session.get_bind().dialect.name
-        return (relevance(Firm, filters.groups, dialect, every_term_whole).desc(), Firm.verified_at.is_(None),
-                completeness().desc(), key, Firm.id)
+        return (relevance(Firm, filters.groups, dialect, every_term_whole, whole_flags).desc(),
+                Firm.verified_at.is_(None), completeness().desc(), key, Firm.id)
     if filters.order == "newest":
         return (Firm.created_at.desc(), Firm.id.desc())
     return (key, Firm.id)
@@ -130,9 +137,12 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
         any_whole = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, any_whole=True))
                      if uses_postings(db.session) and len(filters.terms) > 1 else None)
         whole_order = _order(filters, locale, every_term_whole=True) if by_relevance else order
+        any_whole_order = (_order(filters, locale, whole_flags=any_whole_flags(Firm, filters.groups, "firm_words",
+                                                                                 "firm_id"))
+                           if by_relevance and any_whole is not None else order)
         return ranked_page(matching, Firm.id, lambda among: _firm_rows().where(among), order,
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
-                           whole_order=whole_order, any_whole_ids=any_whole,
+                           whole_order=whole_order, any_whole_ids=any_whole, any_whole_order=any_whole_order,
                            by_relevance=by_relevance)
     if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, _firm_rows().where(*_criteria(filters, viewer, ordered=True))

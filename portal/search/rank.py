@@ -34,17 +34,19 @@ RANK_WINDOW = 1500
 IN_NAME, IN_PRODUCTS, IN_BODY, PART_OF_NAME = 8, 4, 2, 1
 
 
-def relevance(model, query_terms, dialect: str, every_term_whole: bool = False):
+def relevance(model, query_terms, dialect: str, every_term_whole: bool = False, whole_flags: tuple | None = None):
     """SQL expression: the record's score for the query (higher first), built once per query and kept
     (_relevance): a page asks for it up to twice, and building it is a hundred SQLAlchemy constructs a term,
     1.4–4.9 ms a page that searched ปลากัด (with its glossary forms) on this machine. An expression is
     immutable: pages and threads share it as they share a column. The latest 128 queries are kept, about
     70 KiB each for four terms (9 MiB a process at most)."""
-    return _relevance(model, tuple(tuple(group) for group in groups_of(query_terms)), dialect, every_term_whole)
+    return _relevance(model, tuple(tuple(group) for group in groups_of(query_terms)), dialect, every_term_whole,
+                      whole_flags)
 
 
 @lru_cache(maxsize=128)
-def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, every_term_whole: bool):
+def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, every_term_whole: bool,
+               whole_flags: tuple | None = None):
     """relevance's expression. With one term every match has
     it, so only its place is scored; strings that contain another of their group are left out of each test
     (" betta fish " when " betta " is there: whatever has the one has the other).
@@ -52,7 +54,12 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
     every_term_whole: the same score, for records known to have every term as a whole word of their name,
     products or description (search.sql.whole_words' matches): a term's place is then one of the three,
     and a term that is one word as typed is certainly found, so those tests are left out (each is a scan of
-    the record's text, for every record of the window)."""
+    the record's text, for every record of the window).
+
+    whole_flags: the same score, for the records of search.sql.whole_words(every=False), with its flags
+    (search.sql.any_whole_flags): for a term flagged and one word as typed, whether the record has it whole is
+    known. Whole, it is found, and its place is the name, the products or else the description; not whole, its
+    letters are looked for, and their place can only be inside a word of the name."""
     position = func.instr if dialect == "sqlite" else func.strpos
 
     def contains(column, strings):
@@ -60,7 +67,7 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
 
     groups = groups_of(query_terms)
     score = None
-    for group in groups:
+    for n, group in enumerate(groups):
         letters = needed(group)
         whole = needed(w for w in (word_text(s) for s in group) if w)
         term_score, place_if_found = None, False
@@ -68,8 +75,18 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
             # " s " among a record's words means s is in its text (the words are cut from that text), but a
             # term of several words (ฟาร์มปลากัด, "fighting fish") may stand whole with other letters between
             one_word_each = all(word_text(s) == f" {s} " for s in group)
+            flag = whole_flags[n] if whole_flags and not every_term_whole else None
             if every_term_whole and one_word_each:
                 term_score = literal(FOUND)
+            elif flag is not None and one_word_each and whole:
+                score_of = case((flag, literal(FOUND) + case((contains(model.words_name, whole), IN_NAME),
+                                                             (contains(model.words_products, whole), IN_PRODUCTS),
+                                                             else_=IN_BODY)),
+                                (contains(model.search_text, letters),
+                                 literal(FOUND) + case((contains(model.words_name, letters), PART_OF_NAME), else_=0)),
+                                else_=0)
+                score = score_of if score is None else score + score_of
+                continue
             elif one_word_each and whole:
                 # Then a record without the term in its text has no place either (a word, or letters without a
                 # space, in its words are in its text): its words are not scanned. Most records of a window of
@@ -196,7 +213,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
 
 
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
-                first_ids=None, whole_ids=None, whole_order=None, any_whole_ids=None,
+                first_ids=None, whole_ids=None, whole_order=None, any_whole_ids=None, any_whole_order=None,
                 by_relevance: bool = True) -> CappedPage:
     """One page of the matches in `order` (relevance first), and their number counted up to cap.
 
@@ -214,6 +231,7 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     the same postings, taken after those with every term and before the rest: when they fill the window, the
     trigram index, which hands over the bitmap of every record with any of the words' letters before the first
     is read, is not used (records with a term whole score above those with it only inside a longer word).
+    `any_whole_order`: the same order, as it is computed for those records (relevance(..., whole_flags=...)).
     The window in one statement, or on PostgreSQL two (after the planner settings); on SQLite a statement a
     part, in turn, until one fills it; then the page's rows.
 
@@ -227,13 +245,14 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
     whole_columns = [_key(clause)[0] for clause in whole_order] if whole_order is not None else columns
+    any_whole_columns = [_key(clause)[0] for clause in any_whole_order] if any_whole_order is not None else columns
     found = {}
     with index_first_then(db.session) as restore:
         # Records found by the later parts lack a term (several terms) or have none whole (one term), and the
         # parts before them are complete when they run (they did not fill the window): those records rank below
         # (by relevance; in a chosen order they take their place in it).
         for row in _found(((whole_ids, whole_columns, False), (first_ids, columns, False),
-                           (any_whole_ids, columns, by_relevance), (matching_ids, columns, by_relevance)),
+                           (any_whole_ids, any_whole_columns, by_relevance), (matching_ids, columns, by_relevance)),
                           page * per_page, cap):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)

@@ -312,7 +312,7 @@ def _whole_words(model, query_terms, postings: str, key: str, every: bool, diale
     if dialect == "sqlite":
         return _whole_words_fts(model, forms, every)
     if not every:
-        return _any_whole_word(model, [group for group in forms if group], postings, key)
+        return _any_whole_word(model, forms, postings, key)
     if not forms or not all(forms):
         return None
     if len(forms) > 1 and not merge:
@@ -431,19 +431,53 @@ def _stands_whole(model, forms):
 
 def _any_whole_word(model, forms: list[list[str]], postings: str, key: str):
     """whole_words(every=False): the records with any of the forms whole."""
-    if not forms:
-        return None
+    return _any_whole(model, tuple(tuple(group) for group in forms), postings, key)[0]
+
+
+def any_whole_flags(model, query_terms, postings: str, key: str) -> tuple:
+    """For whole_words(every=False)'s records on PostgreSQL, one column per term (group), in the groups' order: for a
+    term whose forms are each one word, whether the record has one of them whole, read with its postings (the
+    postings hold a record's words, so this is " form " in its words columns); None for a term with a form of several
+    words or with none. search.rank.relevance scores those records with them (`whole_flags`): a term known whole
+    is certainly found, and its place is the name, the products or else the description, without a scan of the
+    record's text; a term known not whole is found, if at all, only inside a longer word (organic premium betta's
+    1,500 firms, the part's statement 6.5 -> 5.4 ms at 100,000 firms). The columns belong to the criterion's own
+    subquery: the same for the same terms, as whole_words' criterion is (kept per query)."""
+    forms = _forms(query_terms)
+    return _any_whole(model, tuple(tuple(group) for group in forms), postings, key)[1]
+
+
+def _one_word_each(group) -> bool:
+    """Whether each of a term's forms (" word ", " two words ") is one word."""
+    return bool(group) and all(len(form.split()) == 1 for form in group)
+
+
+@functools.lru_cache(maxsize=256)
+def _any_whole(model, forms: tuple[tuple[str, ...], ...], postings: str, key: str):
+    """(criterion, flags) of whole_words(every=False) for the terms' forms (_forms), built once per query: the
+    records with any form whole, their ids from every term's postings merged in record id order and grouped (each
+    arm names its term: a record whose words hold several forms comes once, with a flag per term of one-word
+    forms, any_whole_flags)."""
+    if not any(forms):
+        return None, tuple(None for _group in forms)
     words = table(postings, column("word"), column(key))
-    first_words = _first_words(forms)
-    merged = _posting_list(words, key, first_words, "any_whole").subquery(f"{postings}_any")
-    ids = (select(merged.c[key]).distinct().order_by(merged.c[key]).offset(literal_column("0"))
+    arms = [select(words.c[key], literal(n).label("term"))
+            .where(words.c.word == bindparam(f"any_whole_{n}_{m}", word, type_=Text)).order_by(words.c[key])
+            for n, group in enumerate(forms) for m, word in enumerate(_first_words([list(group)]))]
+    merged = (arms[0] if len(arms) == 1 else union_all(*arms)).subquery(f"{postings}_any")
+    flagged = [n for n, group in enumerate(forms) if _one_word_each(group)]
+    # GROUP BY, not DISTINCT, for the flags: the planner aggregates the merged ranges in id order as they come
+    # (hashing is off, search.sql.index_first_then), so the window's LIMIT still stops the reading
+    ids = (select(merged.c[key], *(func.bool_or(merged.c.term == n).label(f"whole_{n}") for n in flagged))
+           .group_by(merged.c[key]).order_by(merged.c[key]).offset(literal_column("0"))
            .subquery(f"{postings}_any_ids"))
     exact = []
-    if any(len(form.split()) > 1 for group in forms for form in group):
+    if any(not _one_word_each(group) for group in forms if group):
         # a record found by the first word of a form of several words may not have the form whole: then
         # one of the forms (any term's) is looked for whole in its words
         exact.append(_stands_whole(model, [form for group in forms for form in group]))
-    return and_(model.id == ids.c[key], *exact)
+    flags = tuple(ids.c[f"whole_{n}"] if n in flagged else None for n in range(len(forms)))
+    return and_(model.id == ids.c[key], *exact), flags
 
 
 def sqlite_fts_triggers(table: str) -> list[str]:
