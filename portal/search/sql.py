@@ -18,7 +18,6 @@ See shared notes/thai-search.md for the measurements behind this design.
 """
 import functools
 import itertools
-import math
 import time
 from contextlib import contextmanager
 
@@ -47,9 +46,10 @@ def _escape_like(term: str) -> str:
     return term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _like(column, term: str):
-    """PostgreSQL: the column contains the term, as plain text (served by the pg_trgm GIN index)."""
-    return column.like("%" + _escape_like(term) + "%", escape="\\")
+def _like(column, term: str, extra: int = 0):
+    """PostgreSQL: the column contains the term, as plain text (served by the pg_trgm GIN index). `extra` more "%"
+    at the end match the same and make the pattern a different one (matches_all)."""
+    return column.like("%" + _escape_like(term) + "%" * (1 + extra), escape="\\")
 
 
 def _fts_phrase(term: str) -> str:
@@ -207,32 +207,70 @@ def matches(model, query_terms, dialect: str, fts_table: str, ordered: bool = Fa
 MAX_COMBINATIONS = 16
 
 
-@kept_per_query
 def matches_all(model, query_terms, dialect: str, fts_table: str):
     """SQL criterion: the record contains every term (any alternative of each group). On SQLite, when every
     string has 3+ characters, one FTS5 query ANDs the groups, which it reads lazily in rowid order: a
     LIMIT stops it early, where one IN per group would first collect every match of each.
 
-    On PostgreSQL, two terms that each have several forms of 3+ characters (ฮาลาล or halal, export or ส่งออก:
-    the glossary's) are asked as combinations, one form of each together: (ฮาลาล and export) or (ฮาลาล and
-    ส่งออก) or (halal and export) or (halal and ส่งออก). The trigram index answers each combination in one scan;
-    asked term by term, it builds the bitmap of every record with each form of each term, then intersects them
-    (every record with export or ส่งออก: 23,700 at 100,000 firms, 156,000 at 1,000,000). The first 1,500
-    records with both terms, warm cache: ฮาลาล export 143–576 → 34 ms at 1,000,000 firms, 11.5–12.1 → 5.7–6.9
-    at 100,000; betta / ปลากัด with organic / อินทรีย์ 186–195 → 55 and 7.8–9.0 → 5.8–6.0. When one of the two
-    terms has a single form the planner already asks it with each form of the other; with three terms,
-    combinations measured slower than the planner's own way (organic premium betta at 1,000,000 firms: four
-    scans of three words each, 58 ms, against 40 for two scans of two words and a test of the third on the
-    rows found), so those keep the plain form. The same records either way."""
+    On PostgreSQL, the two terms whose forms are rarest (all of 3+ characters; _driving_pair) are asked of the
+    trigram index as combinations, one form of each together: (ฮาลาล and export) or (ฮาลาล and ส่งออก) or (halal
+    and export) or (halal and ส่งออก), each combination one scan that intersects the two inside the index; the
+    other terms are tested on the records found (strpos, which no index serves). Asked term by term, the index
+    builds the bitmap of every record with each form of each term, then intersects them (every record with export
+    or ส่งออก: 23,700 at 100,000 firms, 156,000 at 1,000,000): ฮาลาล export 143–576 → 34 ms at 1,000,000 firms,
+    11.5–12.1 → 5.7–6.9 at 100,000. Left to itself with three terms, the planner drove by whichever term it
+    thought rarest, and it thinks rare every word absent from the 100 texts of its statistics (1 in 10,000 rows):
+    organic premium betta at 1,000,000 firms read the 33,228 firms with premium from the table to find none with
+    the other two, 212–290 ms, where the same firms built at 100,000 had premium in the sample (2.6 ms). Each
+    combination's patterns end with as many extra "%" as its place (the same match): equal patterns in every
+    combination would be factored out by the planner, which could then again drive by that term alone. The
+    terms' frequencies are those of their words in the GIN index of words' statistics (_statistics): a lower
+    bound of how often the letters occur, good enough to pick two. The same records whichever pair."""
+    return _matches_all(model, query_terms, dialect, fts_table,
+                        _driving_pair(model, query_terms) if dialect == "postgresql" else None)
+
+
+# At most this many combinations of two terms' forms are asked of PostgreSQL's trigram index (matches_all)
+MAX_COMBINATIONS = 16
+
+
+def _driving_pair(model, query_terms) -> tuple[int, int] | None:
+    """The places of the two terms matches_all asks the trigram index together on PostgreSQL: of the terms whose
+    forms all have 3+ characters (a shorter one is not in the trigram index), the two whose forms' words are least
+    frequent (a form's frequency is its rarest word's; a term's, its forms' added up; a word outside the
+    statistics' most common counts 0), in the order typed on a tie. None when fewer than two such terms, more
+    than MAX_COMBINATIONS combinations, or every term of one form: the planner then asks them all in one scan of
+    the index (one pattern each, no OR among them; 17 ms for organic premium betta at 1,000,000 firms)."""
+    groups = [needed(group) for group in groups_of(query_terms)]
+    eligible = [n for n, group in enumerate(groups) if group and all(len(s) >= 3 for s in group)]
+    if len(eligible) < 2 or all(len(group) <= 1 for group in groups):
+        return None
+    _rows, frequency = _statistics(model.__tablename__)
+
+    def rarity(n):
+        return sum(min((frequency.get(word, 0.0) for word in (word_text(s) or " ").split()), default=0.0)
+                   for s in groups[n])
+
+    first, second = sorted(sorted(eligible, key=rarity)[:2])
+    if len(groups[first]) * len(groups[second]) > MAX_COMBINATIONS:
+        return None
+    return first, second
+
+
+@kept_per_query
+def _matches_all(model, query_terms, dialect: str, fts_table: str, driving: tuple[int, int] | None):
+    """matches_all's criterion, built once per query and pair."""
     groups = [needed(group) for group in groups_of(query_terms)]
     if dialect == "sqlite" and all(len(s) >= 3 for group in groups for s in group):
         phrase = " AND ".join("(" + " OR ".join(_fts_phrase(s) for s in group) + ")" for group in groups)
         return _driven_by_fts(model, fts_table, phrase)
-    if (dialect == "postgresql" and len(groups) == 2
-            and all(len(group) > 1 and all(len(s) >= 3 for s in group) for group in groups)
-            and math.prod(len(group) for group in groups) <= MAX_COMBINATIONS):
-        return or_(*(and_(*(_like(model.search_text, s) for s in combination))
-                     for combination in itertools.product(*groups)))
+    if driving is not None:
+        column = model.search_text
+        pairs = itertools.product(groups[driving[0]], groups[driving[1]])
+        others = [or_(*(func.strpos(column, literal(s)) > 0 for s in group))
+                  for n, group in enumerate(groups) if n not in driving and group]
+        combinations = [and_(_like(column, a, extra=k), _like(column, b, extra=k)) for k, (a, b) in enumerate(pairs)]
+        return and_(or_(*combinations), *others)
     return and_(*(matches(model, [group], dialect, fts_table, driving=False) for group in groups))
 
 
