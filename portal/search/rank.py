@@ -65,6 +65,11 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
     def contains(column, strings):
         return or_(*(position(column, literal(s)) > 0 for s in strings))
 
+    def place_of_whole(whole):
+        """The place of a term known to stand whole in the name, the products or the description."""
+        return case((contains(model.words_name, whole), IN_NAME), (contains(model.words_products, whole), IN_PRODUCTS),
+                    else_=IN_BODY)
+
     groups = groups_of(query_terms)
     score = None
     for n, group in enumerate(groups):
@@ -79,9 +84,7 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
             if every_term_whole and one_word_each:
                 term_score = literal(FOUND)
             elif flag is not None and one_word_each and whole:
-                score_of = case((flag, literal(FOUND) + case((contains(model.words_name, whole), IN_NAME),
-                                                             (contains(model.words_products, whole), IN_PRODUCTS),
-                                                             else_=IN_BODY)),
+                score_of = case((flag, literal(FOUND) + place_of_whole(whole)),
                                 (contains(model.search_text, letters),
                                  literal(FOUND) + case((contains(model.words_name, letters), PART_OF_NAME), else_=0)),
                                 else_=0)
@@ -95,9 +98,7 @@ def _relevance(model, query_terms: tuple[tuple[str, ...], ...], dialect: str, ev
             else:
                 term_score = case((contains(model.search_text, letters), FOUND), else_=0)
         if whole:
-            place = case((contains(model.words_name, whole), IN_NAME),
-                         (contains(model.words_products, whole), IN_PRODUCTS),
-                         else_=IN_BODY) if every_term_whole else \
+            place = place_of_whole(whole) if every_term_whole else \
                 case((contains(model.words_name, whole), IN_NAME),
                      (contains(model.words_products, whole), IN_PRODUCTS),
                      (contains(model.words_body, whole), IN_BODY),

@@ -347,7 +347,7 @@ def _whole_words(model, query_terms, postings: str, key: str, every: bool, diale
     if dialect == "sqlite":
         return _whole_words_fts(model, forms, every)
     if not every:
-        return _any_whole_word(model, forms, postings, key)
+        return _any_whole(model, tuple(tuple(group) for group in forms), postings, key)[0]
     if not forms or not all(forms):
         return None
     if len(forms) > 1 and not merge:
@@ -462,11 +462,6 @@ def _stands_whole(model, forms):
     """SQL criterion: one of the word forms (" word ", " two words ") stands whole in the record's words."""
     return or_(*(func.strpos(words_column, literal(form)) > 0 for form in forms
                  for words_column in (model.words_name, model.words_products, model.words_body)))
-
-
-def _any_whole_word(model, forms: list[list[str]], postings: str, key: str):
-    """whole_words(every=False): the records with any of the forms whole."""
-    return _any_whole(model, tuple(tuple(group) for group in forms), postings, key)[0]
 
 
 def any_whole_flags(model, query_terms, postings: str, key: str) -> tuple:
