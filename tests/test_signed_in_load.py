@@ -5,10 +5,10 @@ from datetime import timedelta
 
 import pytest
 from flask_login import current_user
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from portal.auth.services import load_user
-from portal.clusters.models import Cluster, Position
+from portal.clusters.models import Cluster, MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind
 from portal.devices import services as devices
 from portal.extensions import db
@@ -121,23 +121,36 @@ def test_signed_in_list_pages_stay_within_five_queries(app, person, url):
     assert count_queries(client, url) <= 5
 
 
-def test_a_firm_page_signed_in_shows_each_cluster_once_with_its_positions_in_four_queries(app):
-    """A member who follows a firm of two clusters: its memberships come with their clusters and positions in
-    one statement, and the follow button's row alone. The user, the firm, its memberships, the follow."""
+def test_a_firm_page_signed_in_shows_each_cluster_once_with_its_positions_in_two_queries(app):
+    """A member who follows a firm of two clusters (and has asked to join a third): its approved memberships come
+    with their clusters and positions and the follow button's id in the firm's own statement. The user, the firm
+    with the rest. Another member sees the button to follow, a visitor none; a firm in no cluster has no list."""
     with app.app_context():
-        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        betta, cosplay, agritech = (factories.cluster(slug) for slug in ("betta", "cosplay", "agritech"))
         firm = factories.firm(name_th="ฟาร์มสองคลัสเตอร์")
         factories.membership(firm, betta, Position.UPSTREAM, Position.DOWNSTREAM)
         factories.membership(firm, cosplay, Position.UPSTREAM, Position.MIDSTREAM, Position.DOWNSTREAM)
+        factories.membership(firm, agritech, Position.MIDSTREAM, status=MembershipStatus.PENDING)
+        alone = factories.firm(name_th="ฟาร์มเดี่ยว")
         follower = factories.user(email="follower@example.com")
+        factories.user(email="other@example.com")
         db.session.add(Follow(user_id=follower.id, firm_id=firm.id))
         db.session.commit()
         names = [betta.name_en, cosplay.name_en]
-        url = f"/firms/{firm.id}?lang=en"
+        url, alone_url, follow_id = f"/firms/{firm.id}?lang=en", f"/firms/{alone.id}?lang=en", \
+            db.session.scalar(select(Follow.id).where(Follow.user_id == follower.id))
+        pending_name = agritech.name_en
     client = signed_in(app, "follower@example.com")
     count_queries(client, url)  # the first request fills the in-memory province and cluster lists
-    assert count_queries(client, url) <= 4
+    assert count_queries(client, url) <= 2
     page = client.get(url).get_data(as_text=True)
-    assert [page.count(name) for name in names] == [1, 1]
+    assert [page.count(name) for name in names] == [1, 1] and pending_name not in page
     assert "Upstream, Downstream" in page and "Upstream, Midstream, Downstream" in page
     assert page.count("Upstream") == 2 and "Stop following" in page
+    assert f"/following/{follow_id}/stop" in page  # the stop-following form acts on this follow
+    other = signed_in(app, "other@example.com").get(url).get_data(as_text=True)
+    assert "Stop following" not in other and f"/following/firms/{firm.id}" in other
+    visitor = app.test_client().get(url).get_data(as_text=True)
+    assert "Stop following" not in visitor and f"/following/firms/{firm.id}" not in visitor
+    single = client.get(alone_url).get_data(as_text=True)
+    assert "ฟาร์มเดี่ยว" in single and 'id="clusters-heading"' not in single and "Stop following" not in single

@@ -2,12 +2,13 @@
 becomes SQL; it mirrors permissions.can_view_firm."""
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import defer, joinedload
 
 from portal.clusters.models import Membership, MembershipStatus
 from portal.extensions import db
 from portal.firms.models import Firm, FirmInvitation, FirmMember
+from portal.following.queries import follow_id_column
 
 
 def sees_every_listed_firm(viewer=None) -> bool:
@@ -55,6 +56,24 @@ def clusters_of(firm: Firm) -> list[Membership]:
             .order_by(Membership.id)
         ).unique()
     )
+
+
+def page_of(firm_id: int, viewer) -> tuple[Firm, list[Membership], int | None]:
+    """The firm page's reads in one statement, or 404: the firm with its province (not its search columns), its
+    approved memberships with cluster and positions (clusters_of), and the id of the viewer's follow of it
+    (following.queries.follow_of). Three round trips fewer than reading them in turn: on PostgreSQL each costs
+    the page about half a millisecond."""
+    rows = db.session.execute(
+        select(Firm, Membership, follow_id_column(viewer, Firm.id))
+        .outerjoin(Membership, and_(Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED))
+        .where(Firm.id == firm_id)
+        .options(joinedload(Firm.province), joinedload(Membership.cluster), joinedload(Membership.positions),
+                 *listed())
+        .order_by(Membership.id)
+    ).unique().all()
+    if not rows:
+        abort(404)
+    return rows[0][0], [row[1] for row in rows if row[1] is not None], rows[0][2]
 
 
 def firms_of(user) -> list[tuple[Firm, FirmMember]]:

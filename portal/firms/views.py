@@ -76,14 +76,15 @@ def create():
 
 @bp.get("/<int:firm_id>")
 def detail(firm_id):
-    firm = queries.get_or_404(firm_id)
+    firm, memberships, follow_id = queries.page_of(firm_id, current_user)
     if firm.is_hidden and not can_view_firm(current_user, firm):
         abort(404)  # hidden from public view: as if it were not there
     require(can_view_firm(current_user, firm))
     return render_template(
         "firms/detail.html",
         firm=firm,
-        memberships=queries.clusters_of(firm),
+        memberships=memberships,
+        follow_id=follow_id,
         show_contacts=can_view_firm_contacts(current_user, firm),
     )
 
