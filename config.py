@@ -26,7 +26,10 @@ class Config:
     SQLALCHEMY_DATABASE_URI = os.environ.get(
         "DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'portal.db'}"
     )
-    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SQLALCHEMY_ENGINE_OPTIONS = {}
+    # A pooled connection is tested before use when it sat idle longer than this (portal.db.ping_when_idle);
+    # None tests every one (SQLAlchemy's pool_pre_ping).
+    DATABASE_PING_AFTER_IDLE_SECONDS = 1.0
 
     LANGUAGES = ["th", "en"]
     BABEL_DEFAULT_LOCALE = "th"

@@ -77,7 +77,9 @@ def register_extensions(app):
     from portal.i18n import select_locale
 
     db.init_app(app)
-    from portal.db import end_read_only_request
+    from portal.db import end_read_only_request, ping_when_idle
+    with app.app_context():
+        ping_when_idle(db.engine, app.config["DATABASE_PING_AFTER_IDLE_SECONDS"])
     app.teardown_request(end_read_only_request)
     migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
     babel.init_app(app, locale_selector=select_locale)

@@ -5,10 +5,12 @@ PostgreSQL restart showed 755 error pages 500)."""
 import time
 
 import pytest
+from sqlalchemy import create_engine, text
 
 from config import TestConfig
 from portal import create_app
 from portal.extensions import db
+from tests.conftest import PG_URL
 
 UNREACHABLE = {
     "postgresql": "postgresql+psycopg://postgres@127.0.0.1:1/portal_gone?connect_timeout=2",
@@ -64,3 +66,85 @@ def test_a_signed_in_visitor_gets_the_page_in_both_languages_when_even_that_need
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     page = response.get_data(as_text=True)
     assert "ใช้งานไม่ได้ชั่วคราว" in page and '<h2 lang="en">Temporarily unavailable</h2>' in page
+
+
+# --- a pooled connection tested before use only after it sat idle (portal.db.ping_when_idle) ---------------------
+
+def _app_pinging_after(app, seconds):
+    """Another app on the test database whose pool tests a connection idle longer than `seconds`."""
+    config = type("Config", (TestConfig,), {
+        "SQLALCHEMY_DATABASE_URI": app.config["SQLALCHEMY_DATABASE_URI"],
+        "SQLALCHEMY_ENGINE_OPTIONS": app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+        "DATABASE_PING_AFTER_IDLE_SECONDS": seconds})
+    return create_app(config)
+
+
+def _pooled_backend(app) -> int:
+    """A page served, and the PostgreSQL process of the one connection it used, now back in the pool."""
+    client = app.test_client()
+    assert client.get("/clusters/").status_code == 200
+    with app.app_context():
+        pid = db.session.scalar(text("SELECT pg_backend_pid()"))
+        db.session.commit()
+    return pid
+
+
+def _terminate(app, pid) -> None:
+    """As a restart of PostgreSQL does to every connection: the server ends this one's process."""
+    engine = create_engine(app.config["SQLALCHEMY_DATABASE_URI"])
+    with engine.begin() as connection:
+        assert connection.scalar(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    engine.dispose()
+
+
+@pytest.fixture
+def pings(app, monkeypatch):
+    """The number of connections tested before use."""
+    count = []
+    with app.app_context():
+        dialect = type(db.engine.dialect)
+    original = dialect.do_ping
+    monkeypatch.setattr(dialect, "do_ping", lambda self, connection: count.append(1) or original(self, connection))
+    return count
+
+
+def test_a_connection_back_a_moment_ago_is_used_untested_and_one_idle_longer_is_tested(app, pings):
+    pinging = _app_pinging_after(app, 0.3)
+    client = pinging.test_client()
+    for _ in range(3):
+        assert client.get("/clusters/").status_code == 200
+    assert pings == []  # each request took the connection the one before gave back a moment ago
+    time.sleep(0.4)
+    assert client.get("/clusters/").status_code == 200
+    assert pings == [1]
+    every = _app_pinging_after(app, None)
+    for _ in range(2):
+        assert every.test_client().get("/clusters/").status_code == 200
+    assert pings == [1, 1]  # None: every connection but a new one is tested (pool_pre_ping)
+    for each in (pinging, every):
+        with each.app_context():
+            db.engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL ends a connection's process; SQLite has none")
+def test_a_connection_the_server_ended_while_it_sat_idle_is_replaced_before_the_request_uses_it(app):
+    pinging = _app_pinging_after(app, 0.3)
+    _terminate(pinging, _pooled_backend(pinging))
+    time.sleep(0.4)
+    assert pinging.test_client().get("/clusters/").status_code == 200  # no error page after the restart
+    with pinging.app_context():
+        db.engine.dispose()
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL ends a connection's process; SQLite has none")
+def test_a_connection_ended_within_the_idle_time_costs_one_request_the_503_page_then_the_pool_is_fresh(app):
+    """The price of not testing every connection: a server back within the idle time of a connection's last use
+    (a restart shorter than that) fails the one request that takes it, with the outage page, not a bare 500."""
+    pinging = _app_pinging_after(app, 60)
+    _terminate(pinging, _pooled_backend(pinging))
+    client = pinging.test_client()
+    response = client.get("/clusters/", headers={"Accept-Language": "en"})
+    assert response.status_code == 503 and "Temporarily unavailable" in response.get_data(as_text=True)
+    assert client.get("/clusters/").status_code == 200
+    with pinging.app_context():
+        db.engine.dispose()
