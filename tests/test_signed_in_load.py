@@ -154,3 +154,28 @@ def test_a_firm_page_signed_in_shows_each_cluster_once_with_its_positions_in_two
     assert "Stop following" not in visitor and f"/following/firms/{firm.id}" not in visitor
     single = client.get(alone_url).get_data(as_text=True)
     assert "ฟาร์มเดี่ยว" in single and 'id="clusters-heading"' not in single and "Stop following" not in single
+
+
+def test_a_request_page_for_a_member_on_no_team_is_two_queries_and_an_owner_still_may_respond(app):
+    """Whether the viewer has a firm that may respond comes from the facts read with the user: someone on no
+    firm's team (a foreign buyer) is not asked for their firms. An owner of a member firm is, and gets the form;
+    the owner of the request's own firm does not."""
+    with app.app_context():
+        betta = factories.cluster("betta")
+        poster, answerer = factories.firm(name_th="ผู้โพสต์"), factories.firm(name_th="ผู้ตอบ")
+        for firm in (poster, answerer):
+            factories.membership(firm, betta)
+        factories.team_member(poster, factories.user(email="poster@example.com"), "owner")
+        factories.team_member(answerer, factories.user(email="answerer@example.com"), "owner")
+        factories.user(email="buyer@example.com")
+        request = CollabRequest(firm_id=poster.id, kind=Kind.SEEKING_BUYERS, title_th="หาผู้ซื้อปลากัด",
+                                expires_on=bangkok_today() + timedelta(days=30))
+        db.session.add(request)
+        db.session.commit()
+        url = f"/requests/{request.id}?lang=en"
+    buyer = signed_in(app, "buyer@example.com")
+    count_queries(buyer, url)
+    assert count_queries(buyer, url) <= 2
+    assert "Interested? Respond" not in buyer.get(url).get_data(as_text=True)
+    assert "Interested? Respond" in signed_in(app, "answerer@example.com").get(url).get_data(as_text=True)
+    assert "Interested? Respond" not in signed_in(app, "poster@example.com").get(url).get_data(as_text=True)
