@@ -228,9 +228,6 @@ def register_template_helpers(app):
     app.add_template_global(i18n.lang_url, "lang_url")
     app.add_template_global(i18n.switch_url, "switch_url")
     app.add_template_global(reference.province_name, "province_name")
-    from portal.following.queries import follow_of
-
-    app.add_template_global(follow_of, "follow_of")  # the follow button: whether the user follows already
     from portal.following.views import save_search_url
 
     app.add_template_global(save_search_url, "save_search_url")

@@ -91,7 +91,7 @@ def test_a_stale_cookie_is_still_refused(app, person):
         assert not current_user.is_authenticated
 
 
-def count_queries(client, url) -> int:
+def statements_of(client, url) -> list[str]:
     with client.application.app_context():
         engine = db.engine
     statements = []
@@ -101,7 +101,11 @@ def count_queries(client, url) -> int:
         assert client.get(url).status_code == 200
     finally:
         event.remove(engine, "before_cursor_execute", listener)
-    return len(statements)
+    return statements
+
+
+def count_queries(client, url) -> int:
+    return len(statements_of(client, url))
 
 
 @pytest.mark.parametrize("url", ["/directory/", "/directory/?q=ปลากัด", "/directory/?q=ปลากัด+ผม",
@@ -179,3 +183,25 @@ def test_a_request_page_for_a_member_on_no_team_is_two_queries_and_an_owner_stil
     assert "Interested? Respond" not in buyer.get(url).get_data(as_text=True)
     assert "Interested? Respond" in signed_in(app, "answerer@example.com").get(url).get_data(as_text=True)
     assert "Interested? Respond" not in signed_in(app, "poster@example.com").get(url).get_data(as_text=True)
+
+
+def test_a_cluster_page_signed_in_reads_the_follow_with_the_cluster(app):
+    """Its follower sees the button that stops their own follow, another member the one that follows: the follow
+    comes with the cluster, not in a statement of its own."""
+    with app.app_context():
+        betta = factories.cluster("betta")
+        factories.membership(factories.firm(name_th="ฟาร์มปลากัดหนึ่ง"), betta)
+        follower = factories.user(email="follower@example.com")
+        factories.user(email="other@example.com")
+        db.session.add(Follow(user_id=follower.id, cluster_id=betta.id))
+        db.session.commit()
+        follow_id = db.session.scalar(select(Follow.id).where(Follow.user_id == follower.id))
+    url = "/clusters/betta?lang=en"
+    client = signed_in(app, "follower@example.com")
+    count_queries(client, url)
+    read = statements_of(client, url)
+    assert not [s for s in read if s.startswith("SELECT follows")]  # no statement of its own for the follow
+    page = client.get(url).get_data(as_text=True)
+    assert "Stop following" in page and f"/following/{follow_id}/stop" in page
+    other = signed_in(app, "other@example.com").get(url).get_data(as_text=True)
+    assert "Stop following" not in other and "/following/clusters/betta" in other

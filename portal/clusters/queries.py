@@ -11,6 +11,7 @@ from portal.db import thai_order, utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.firms.queries import listed, sees_every_listed_firm, visible_firm_filter
+from portal.following.queries import follow_id_column
 from portal.i18n import current_locale
 from portal.listing import COUNT_CAP, CappedPage, capped_count, capped_page
 
@@ -24,6 +25,19 @@ def get_by_slug_or_404(slug: str) -> Cluster:
     if cluster is None:
         abort(404)
     return cluster
+
+
+def page_of(slug: str, viewer) -> tuple[Cluster, int | None]:
+    """The cluster for its page, or 404, with the id of the viewer's follow of it (following.queries.follow_id_column)
+    in the same statement: signed in, a round trip fewer."""
+    row = db.session.execute(
+        select(Cluster, follow_id_column(viewer, cluster_id=Cluster.id))
+        .where(Cluster.slug == slug)
+        .options(joinedload(Cluster.agency), joinedload(Cluster.association))
+    ).first()
+    if row is None:
+        abort(404)
+    return row[0], row[1]
 
 
 def firm_name_order():

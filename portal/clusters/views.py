@@ -1,5 +1,6 @@
 """Public cluster pages: the list, one page per cluster with its value chain, and members by position."""
 from flask import Blueprint, abort, current_app, render_template
+from flask_login import current_user
 
 from portal.clusters import queries
 from portal.clusters.models import Position
@@ -18,9 +19,9 @@ def index():
 
 @bp.get("/<slug>")
 def detail(slug):
-    cluster = queries.get_by_slug_or_404(slug)
+    cluster, follow_id = queries.page_of(slug, current_user)
     columns = queries.value_chain(cluster)
-    return render_template("clusters/detail.html", cluster=cluster, columns=columns,
+    return render_template("clusters/detail.html", cluster=cluster, columns=columns, follow_id=follow_id,
                            members=queries.member_firms(cluster.id), public=queries.public_listings(cluster.id),
                            year=fiscal_year(utcnow()), gap_threshold=GAP_THRESHOLD)
 

@@ -6,24 +6,14 @@ from portal.extensions import db
 from portal.following.models import Follow, SavedSearch
 
 
-def follow_of(user, firm=None, cluster=None) -> int | None:
-    """The id of the user's follow of this firm or cluster, or None (for the follow / stop following button,
-    which needs only the id: the followed firm or cluster the page already has is not read again with it)."""
-    if user is None or not user.is_authenticated:
-        return None
-    query = select(Follow.id).where(Follow.user_id == user.id)
-    query = query.where(Follow.firm_id == firm.id) if firm is not None else query.where(
-        Follow.cluster_id == cluster.id)
-    return db.session.scalar(query)
-
-
-def follow_id_column(user, firm_id_column):
-    """follow_of as a column of a statement that reads the firm (its page: a round trip fewer), NULL for a
-    visitor."""
+def follow_id_column(user, firm_id=None, cluster_id=None):
+    """The id of the user's follow of a firm or cluster (the follow / stop following button needs only that), as
+    a column of the statement that reads the firm or the cluster for its page, a round trip fewer: `firm_id` or
+    `cluster_id` is that statement's id column. NULL for a visitor, or when the user does not follow it."""
     if user is None or not user.is_authenticated:
         return null()
-    return (select(Follow.id).where(Follow.user_id == user.id, Follow.firm_id == firm_id_column)
-            .scalar_subquery())
+    target = Follow.firm_id == firm_id if firm_id is not None else Follow.cluster_id == cluster_id
+    return select(Follow.id).where(Follow.user_id == user.id, target).scalar_subquery()
 
 
 def follows_of(user):
