@@ -492,6 +492,65 @@ def test_on_postgresql_the_board_is_planned_for_today_and_open_requests(app, htt
                for statement in prepared), prepared
 
 
+def test_a_clusters_board_newest_first_pages_its_open_requests_from_its_own_index(app, http_world):
+    """The board of one cluster, newest first: its open, unexpired, unhidden requests, page by page, not the
+    expired, the hidden, the closed or another cluster's newer ones. On PostgreSQL the page's ids come from
+    ix_collab_requests_cluster_newest, read in posting order and stopped at the page, so that the page costs the
+    same however many open requests the cluster has (not all of them read and sorted)."""
+    from sqlalchemy import event, text
+
+    now = utcnow()
+    with app.app_context():
+        firm = db.session.get(factories.Firm, http_world["poster"])
+        firm.public_listing_consent_at = now
+        cosplay = factories.cluster("cosplay")
+        shown = []
+        for n in range(32):
+            posted = CollabRequest(firm_id=firm.id, cluster_id=http_world["betta"], kind=Kind.SEEKING_BUYERS,
+                                   title_th=f"คำขอปลากัด {n:02d}", expires_on=bangkok_today() + timedelta(days=30),
+                                   created_at=now - timedelta(hours=n + 1))
+            db.session.add(posted)
+            if n % 7 == 3:
+                posted.expires_on = bangkok_today() - timedelta(days=1)
+            elif n % 7 == 5:
+                posted.hidden_at = now
+            elif n == 8:
+                posted.status = RequestStatus.CLOSED
+            else:
+                shown.append(posted.title_th)
+        for n in range(3):  # newer, in another cluster
+            db.session.add(CollabRequest(firm_id=firm.id, cluster_id=cosplay.id, kind=Kind.SEEKING_BUYERS,
+                                         title_th=f"คำขอชุดแต่งกาย {n}", expires_on=bangkok_today() + timedelta(days=30)))
+        db.session.commit()
+        engine = db.engine
+    client = app.test_client()
+    seen = []
+    for page in (1, 2):
+        listed = body(client.get(f"/requests/?cluster=betta&page={page}&lang=th"))
+        seen += [title for title in sorted(shown, key=listed.find) if title in listed]
+        assert "คำขอชุดแต่งกาย" not in listed
+    assert seen == shown  # newest first, across both pages, none missing and none more
+    if engine.dialect.name != "postgresql":
+        return
+    statements = []
+    listener = lambda conn, cursor, statement, params, context, many: statements.append((statement, params))  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        client.get("/requests/?cluster=betta&lang=th")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    statement, params = next((s, p) for s, p in statements if "ORDER BY collab_requests.created_at DESC" in s)
+    with app.app_context():
+        db.session.execute(text("ANALYZE collab_requests"))
+        # A few dozen rows: the table itself would be read. Without reading it, or sorting, a page in posting order
+        # comes from an index in that order: this one (the cluster's open requests), or all requests' (every one).
+        for setting in ("enable_seqscan", "enable_sort", "enable_bitmapscan"):
+            db.session.execute(text(f"SET LOCAL {setting} = off"))
+        plan = "\n".join(row[0] for row in db.session.connection().exec_driver_sql("EXPLAIN " + statement, params))
+        db.session.rollback()
+    assert "ix_collab_requests_cluster_newest" in plan, plan
+
+
 def test_a_budget_is_shown_once_in_whole_baht(app, http_world):
     """#17.12: "50,000–200,000 บาท", not "50,000.00 บาท – 200,000.00 บาท"."""
     poster = signed_in(app, "poster@example.com")
