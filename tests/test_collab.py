@@ -518,7 +518,7 @@ def test_a_clusters_board_newest_first_pages_its_open_requests_from_its_own_inde
                 posted.status = RequestStatus.CLOSED
             else:
                 shown.append(posted.title_th)
-        for n in range(3):  # newer, in another cluster
+        for n in range(300):  # newer, in another cluster: all requests' index, newest first, reads these first
             db.session.add(CollabRequest(firm_id=firm.id, cluster_id=cosplay.id, kind=Kind.SEEKING_BUYERS,
                                          title_th=f"คำขอชุดแต่งกาย {n}", expires_on=bangkok_today() + timedelta(days=30)))
         db.session.commit()
