@@ -28,7 +28,7 @@ class Config:
     )
     SQLALCHEMY_ENGINE_OPTIONS = {}
     # A pooled connection is tested before use when it sat idle longer than this (portal.db.ping_when_idle);
-    # None tests every one (SQLAlchemy's pool_pre_ping).
+    # 0 tests every one (SQLAlchemy's pool_pre_ping).
     DATABASE_PING_AFTER_IDLE_SECONDS = float(os.environ.get("DATABASE_PING_AFTER_IDLE_SECONDS", "1"))
 
     LANGUAGES = ["th", "en"]
