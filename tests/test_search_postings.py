@@ -131,6 +131,29 @@ def test_a_window_filled_by_whole_words_is_read_alone(app, client, monkeypatch, 
     assert directory(client, query)[-1] == "ฟาร์มปลากัด 9"
 
 
+def test_a_window_not_filled_by_every_term_whole_takes_the_rest_of_it_from_every_term_somewhere(app, client,
+                                                                                                 monkeypatch, way):
+    """Two firms with both terms whole (read first, on their own) and a window of four: the two places left go to
+    records with both terms somewhere, inside longer words, before one with a term whole and not the other. The
+    part of records with every term somewhere leaves out the two already read (PostgreSQL: not scored again), so
+    its two places are the firm with both inside longer words and, the window not being full, the next part's.
+    It fails when that part's window is two but the two read are not left out of it: the part then takes them
+    again and fills up."""
+    from portal.search import rank
+
+    with app.app_context():
+        factories.firm(name_en="Betta Export House")                          # both whole, in the name
+        factories.firm(name_en="Siam Aquatics", description_en="betta export")  # both whole, in the description
+        factories.firm(name_en="Bettafish Exporters")                         # both inside longer words
+        factories.firm(name_en="Betta Only")                                   # one whole, not the other
+        db.session.commit()
+    monkeypatch.setattr(rank, "RANK_WINDOW", 4)
+    expected = ["Betta Export House", "Siam Aquatics", "Bettafish Exporters", "Betta Only"]
+    assert directory(client, "betta export", lang="en") == expected
+    monkeypatch.setattr(rank, "RANK_WINDOW", 2000)
+    assert directory(client, "betta export", lang="en") == expected
+
+
 def test_records_with_every_term_whole_read_first_rank_above_the_rest_on_every_page(app, client, way):
     """Two terms, 25 records with both whole (read first, on their own) and three with one: page 1 is 24 of the
     25 (those below are only counted), page 2 the 25th then the three, and the count is all 28."""
