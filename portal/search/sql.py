@@ -88,6 +88,12 @@ def kept_per_query(function):
     return criterion
 
 
+# PostgreSQL's GIN indexes of the search, written through at once (`fastupdate` off, migration a2c4e6f8b0d1): with a
+# pending list, every scan of an index reads the whole list, and a search scans the trigram index up to a dozen times.
+SEARCH_GIN_INDEXES = ("ix_firms_search_trgm", "ix_firms_search_bigrams", "ix_firms_words_gin",
+                      "ix_collab_requests_search_trgm", "ix_collab_requests_search_bigrams",
+                      "ix_collab_requests_words_gin")
+
 _SETTINGS = ("enable_seqscan", "max_parallel_workers_per_gather", "random_page_cost", "enable_hashagg",
              "plan_cache_mode")
 
