@@ -8,7 +8,6 @@ with the number of SQL statements it sent, on SQLite or PostgreSQL; then a run w
 five-minute run after 4 more requests (1,000 a day is 3 to 4 per five minutes). Not part of the test suite.
 """
 import argparse
-import os
 import random
 import sys
 import time
@@ -28,14 +27,7 @@ WORDS = ["ปลากัด", "betta", "คอสเพลย์", "ส่ง�
 def database(backend: str) -> str:
     from bench.directory import prepare_database
 
-    if backend == "sqlite":
-        path = ROOT / "instance" / "bench" / "alerts.db"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    os.environ.setdefault("BENCH_PG_DB", "portal_bench_alerts")
-    return prepare_database(backend)
+    return prepare_database(backend, "alerts")
 
 
 def random_query(rng, search_list, clusters, provinces) -> str:

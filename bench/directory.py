@@ -85,15 +85,18 @@ def make_app(url):
     return app
 
 
-def prepare_database(backend) -> str:
+def prepare_database(backend, own: str | None = None) -> str:
+    """A new, empty database for a benchmark: `make bench`'s (instance/bench/bench.db, $BENCH_PG_DB), or, with `own`,
+    another benchmark's own (instance/bench/<own>.db, portal_bench_<own>), so that running it leaves `make bench`'s
+    databases as they are."""
     if backend == "sqlite":
-        path = ROOT / "instance" / "bench" / "bench.db"
+        path = ROOT / "instance" / "bench" / f"{own or 'bench'}.db"
         path.parent.mkdir(parents=True, exist_ok=True)
         for suffix in ("", "-wal", "-shm"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
         return f"sqlite:///{path}"
     host = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
-    name = pg_database_name()
+    name = pg_database_name() if own is None else f"portal_bench_{own}"
     # The PostgreSQL client tools from PATH, as a developer runs them; no shell, fixed arguments.
     subprocess.run(["psql", "-h", host, "-U", "postgres", "-qc",  # nosec B603 B607
                     f"DROP DATABASE IF EXISTS {name}"], check=True)

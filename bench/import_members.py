@@ -58,7 +58,7 @@ def main():
     from portal.seed.reference import load_clusters, load_provinces
     from tests import factories
 
-    url = prepare_database(args.backend)
+    url = prepare_database(args.backend, "import")  # its own: make bench's databases stay as they are
     work = ROOT / "instance" / "bench" / "import"
     work.mkdir(parents=True, exist_ok=True)
     queue = f"sqlite:///{work / f'huey-{uuid.uuid4().hex[:8]}.db'}"
