@@ -181,8 +181,9 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
         if len(known) >= RANK_WINDOW:
             return known
         queries = queries[1:]
-    known_ids = (select(func.unnest(bindparam("known_ids", [row[0] for row in known], type_=ARRAY(Integer))))
-                 if known else None)
+    # the first part's ids, one parameter for each use of them below (an array sent once)
+    known_array = bindparam("known_ids", [row[0] for row in known], type_=ARRAY(Integer)) if known else None
+    known_ids = select(func.unnest(known_array)) if known else None
     parts, windows, top_parts, found_before = [], [], [], {}
     for n, (query, columns, below) in enumerate(queries):
         earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= window
@@ -195,8 +196,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
             # and already scored, so they are left out here, and the part's window is what the known left of it.
             # Their text is still read (the trigram index's recheck), not scored again (ปลากัด export at 17,555
             # firms: 370 of the part's 383).
-            query = query.where(query.selected_columns[0] != all_(bindparam("known_array", [row[0] for row in known],
-                                                                              type_=ARRAY(Integer))))
+            query = query.where(query.selected_columns[0] != all_(known_array))
             window = literal(RANK_WINDOW - len(known))
         elif below and len(known) >= wanted:
             # The first part's records fill the page: known here, so the statement holds neither the score of
