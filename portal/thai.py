@@ -83,6 +83,12 @@ def fiscal_year(moment: datetime | date) -> int:
     return be_year(ending_ce)
 
 
+def year_days(year: int) -> tuple[date, date]:
+    """The first and last day (Bangkok dates) of fiscal year `year` (B.E.): 1 Oct to 30 Sep."""
+    ending = year - BE_OFFSET
+    return date(ending - 1, 10, 1), date(ending, 9, 30)
+
+
 def bangkok_today() -> date:
     """Today's date in Thailand: coordinator terms and fiscal years turn over at Bangkok midnight."""
     return datetime.now(BANGKOK).date()

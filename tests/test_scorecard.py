@@ -1,15 +1,15 @@
 """Scorecards and funnels from hand-built data with known answers (tests/scorecard_world.py): fiscal-year
 boundaries in Bangkok time, a firm in two clusters counted once in programme figures, the median and the
 sort whitelist."""
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from itertools import product
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from portal.clusters.models import Position
-from portal.events.models import Meeting, MeetingState, Slot
+from portal.events.models import Meeting, MeetingState
 from portal.extensions import db
 from portal.scorecard import queries, table
 from portal.thai import BANGKOK
@@ -25,13 +25,13 @@ def world(app):
         return scorecard_world.build()
 
 
-def test_year_days_and_active_window():
-    assert queries.year_days(2564) == (datetime(2020, 10, 1).date(), datetime(2021, 9, 30).date())
-    start, end = queries.active_window(2564, NOW)
-    assert end == scorecard_world.FIRST_MINUTE  # 1 Oct 2021 00:00 in Bangkok
-    assert (end - start).days == 90
-    # the year under way: the 90 days up to now
-    assert queries.active_window(2570, NOW)[1] == NOW
+def test_year_days_and_active_days():
+    assert queries.year_days(2564) == (date(2020, 10, 1), date(2021, 9, 30))
+    # an ended year: its last 90 Bangkok dates
+    assert queries.active_days(2564, NOW) == (date(2021, 7, 3), date(2021, 9, 30))
+    # the year under way: the 90 Bangkok dates up to today (30 Nov 2026 07:00 in Bangkok)
+    assert queries.active_days(2570, NOW) == (date(2026, 9, 2), date(2026, 11, 30))
+    assert queries.active_days(2570, datetime(2026, 11, 30, 17, 0, tzinfo=timezone.utc))[1] == date(2026, 12, 1)
 
 
 def test_programme_funnel(app, world):
@@ -252,33 +252,37 @@ def test_follow_up_answer_rate_counts_questions_sent_in_the_year_to_its_year_end
     assert empty.followup_answer_rate is None
 
 
-def test_held_between_finds_each_meeting_held_in_the_window_by_slot_start_or_else_marking(app):
-    """A meeting's time is its slot's start, or when it was marked if it has no slot; held_between finds by
-    index the meetings held in [start, end): the rule that reads every meeting's coalesce(slot, marked)."""
-    day = datetime(2026, 3, 10, tzinfo=BANGKOK).date()
+@pytest.mark.parametrize("today", [date(2026, 3, 10), date(2026, 4, 8), date(2026, 6, 7), date(2026, 6, 8),
+                                   date(2026, 7, 1)])
+def test_a_meeting_held_makes_both_firms_active_from_its_slot_start_or_else_its_marking(app, today):
+    """A held meeting's day is its slot's start, or when it was marked if it has no slot (Bangkok dates); its
+    two firms are active from that day and the 89 after it. No-shows and meetings not yet marked count for
+    nobody. Every firm is a member of one cluster; today moves through the year under way (2569)."""
+    day = date(2026, 3, 10)
     with app.app_context():
+        cluster = factories.cluster("betta")
         event, slots = _event(day, "วันจับคู่ทดสอบ")
         firms = {str(n): factories.firm(name_th=f"กิจการ {n}") for n in range(12)}
+        for firm in firms.values():
+            scorecard_world._member(firm, cluster, datetime(2025, 1, 1, tzinfo=timezone.utc), Position.UPSTREAM)
         registrations = _registrations(event, firms)
         nine = slots[0].starts_at
         marks = [None, nine - timedelta(days=30), nine + timedelta(minutes=20), nine + timedelta(days=5)]
         states = [MeetingState.HELD, MeetingState.NO_SHOW, MeetingState.SCHEDULED]
+        active = set()
         for n, (slot, state, marked) in enumerate(product([None, slots[0], slots[2]], states, marks)):
             sender, receiver = str(n % 12), str((n + 1 + n // 12) % 12)
             _meeting(event, registrations, sender, receiver, slots[0], state)
             meeting = db.session.scalars(select(Meeting).order_by(Meeting.id.desc()).limit(1)).one()
             meeting.slot_id, meeting.marked_at = (slot.id if slot else None), marked
-        db.session.flush()
-        when = func.coalesce(Slot.starts_at, Meeting.marked_at)
-        windows = [(nine, nine + timedelta(minutes=40)), (nine + timedelta(minutes=20), nine + timedelta(days=1)),
-                   (nine - timedelta(days=90), nine), (nine - timedelta(days=31), nine + timedelta(days=6)),
-                   (nine + timedelta(days=5), nine + timedelta(days=95))]
-        found_any = 0
-        for start, end in windows:
-            expected = set(db.session.scalars(
-                select(Meeting.request_id).outerjoin(Slot, Slot.id == Meeting.slot_id)
-                .where(Meeting.state == MeetingState.HELD, when >= start, when < end)))
-            assert set(db.session.scalars(queries.held_between(start, end))) == expected, (start, end)
-            found_any += len(expected)
-        assert found_any > 5  # the windows do find meetings, slotted and not
-        db.session.rollback()
+            when = slot.starts_at if slot else marked
+            if state is MeetingState.HELD and when is not None:
+                held_on = when.astimezone(BANGKOK).date()
+                if held_on <= today <= held_on + timedelta(days=89):
+                    active |= {sender, receiver}
+        db.session.commit()
+        now = datetime.combine(today, datetime.min.time(), BANGKOK) + timedelta(hours=12)
+        card = queries.scorecards(2569, [cluster.id], now=now)[cluster.id]
+        assert card.active == len(active)
+        if today in (date(2026, 3, 10), date(2026, 6, 7)):
+            assert 0 < card.active < 12  # the days do tell meetings apart

@@ -34,6 +34,7 @@ the difference.
 """
 import json
 from collections import Counter
+from datetime import date, timedelta
 from itertools import groupby
 
 from sqlalchemy import (
@@ -61,6 +62,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal.admin.models import (
+    ACTIVE_DAYS,
+    ACTIVE_FROM,
+    ACTIVE_UNTIL,
     DIMENSIONS,
     FOLLOWUP_DIMENSIONS,
     JOINED,
@@ -73,6 +77,7 @@ from portal.admin.models import (
     PROGRAMME,
     PROVINCE,
     REQUEST_DIMENSIONS,
+    ResultActivityKey,
     ResultCount,
     ResultFirmKey,
     ResultFollowUpKey,
@@ -85,15 +90,15 @@ from portal.admin.models import (
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.collab.models import CollabRequest, Outcome, Response
 from portal.db import among
-from portal.events.models import Event, Meeting, MeetingRequest, Slot
+from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Slot
 from portal.firms.models import Firm
 from portal.followup.models import FollowUp
-from portal.thai import fiscal_year
+from portal.thai import fiscal_year, to_bangkok, year_days
 
 KEYS, COUNTS, UNIONS, PAIRS, SPANS = (ResultFirmKey.__table__, ResultCount.__table__, ResultUnion.__table__,
                                       ResultPairKey.__table__, ResultMemberSpan.__table__)
-REQUEST_KEYS, MEETING_KEYS, FOLLOWUP_KEYS = (ResultRequestKey.__table__, ResultMeetingKey.__table__,
-                                            ResultFollowUpKey.__table__)
+REQUEST_KEYS, MEETING_KEYS, FOLLOWUP_KEYS, ACTIVITY_KEYS = (ResultRequestKey.__table__, ResultMeetingKey.__table__,
+                                                           ResultFollowUpKey.__table__, ResultActivityKey.__table__)
 _PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
 _SPAN_COLUMNS = (SPANS.c.cluster_id, SPANS.c.firm_id, SPANS.c.first_year, SPANS.c.ended_year, SPANS.c.positions)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
@@ -104,7 +109,8 @@ _MEETINGS, _EVENTS, _SLOTS, _PAIRS = ("results_rollup_meetings", "results_rollup
                                       "results_rollup_pairs")
 _NEW_MEETINGS = "results_rollup_new_meetings"  # meeting requests inserted: their firms are locked (a race)
 _FOLLOWUPS = "results_rollup_followups"
-_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS, _FOLLOWUPS)
+_ACTIVITY = "results_rollup_activity"  # firms that posted, responded or lost a meeting request
+_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS, _FOLLOWUPS, _ACTIVITY)
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
 
@@ -584,7 +590,8 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
         session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans, "
-                             "result_request_keys, result_meeting_keys, result_followup_keys IN ACCESS EXCLUSIVE MODE"))
+                             "result_request_keys, result_meeting_keys, result_followup_keys, result_activity_keys "
+                             "IN ACCESS EXCLUSIVE MODE"))
     for table in (COUNTS, KEYS, PAIRS, SPANS):
         session.execute(delete(table))
     pending, spans, total = [], [], 0
@@ -611,6 +618,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     _rebuild_requests(session)
     _rebuild_meetings(session, batch)
     _rebuild_followups(session, batch)
+    _rebuild_activity(session, batch)
     return total
 
 
@@ -879,6 +887,103 @@ def _rebuild_kept(session: Session, table, wanted: dict, keys_of, batch: int) ->
     _add_to_counts(session, counts)
 
 
+# --- each cluster's active members ------------------------------------------------------------------------
+
+def activity_keys_of(stretches: str) -> list[tuple[int, str, str]]:
+    """(scope, dimension, bucket) a firm's kept stretches of activity (ResultActivityKey.stretches) count in:
+    in each cluster of a stretch, ACTIVE_FROM on its first day, and ACTIVE_UNTIL on the day after its last
+    unless that is the year's last day (a year's count adds up that year's changes only)."""
+    keys = []
+    for stretch in stretches.split(";") if stretches else ():
+        year, clusters, first, last = stretch.split(":")
+        until = None
+        if last != year_days(int(year))[1].isoformat():
+            until = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
+        for cluster_id in clusters.split(","):
+            keys.append((int(cluster_id), ACTIVE_FROM, first))
+            if until is not None:
+                keys.append((int(cluster_id), ACTIVE_UNTIL, until))
+    return keys
+
+
+def active_stretches(days, spans) -> str:
+    """The stretches of days (ResultActivityKey.stretches) a firm with activity on `days` (Bangkok dates,
+    ascending) and kept membership spans `spans` ([(cluster id, first year, year ended or None)]) counts as
+    active: each day and the ACTIVE_DAYS - 1 after it, joined where they meet, cut at the ends of fiscal
+    years, each part with the clusters the firm is a member of at its year's end (none: left out)."""
+    merged = []
+    for day in days:
+        last = day + timedelta(days=ACTIVE_DAYS - 1)
+        if merged and day <= merged[-1][1] + timedelta(days=1):
+            merged[-1][1] = max(merged[-1][1], last)
+        else:
+            merged.append([day, last])
+    parts = []
+    for first, last in merged:
+        for year in range(fiscal_year(first), fiscal_year(last) + 1):
+            clusters = _clusters_at_year_end({0: spans}, (0,), year)
+            if clusters:
+                year_first, year_last = year_days(year)
+                parts.append(f"{year}:{clusters}:{max(first, year_first).isoformat()}:"
+                             f"{min(last, year_last).isoformat()}")
+    return ";".join(parts)
+
+
+def _wanted_activity(session: Session, firm_ids) -> dict[int, tuple]:
+    """{firm id: (stretches,)} of these firms (every firm's when None) that count as active somewhere, by the
+    scorecard's definitions: the Bangkok dates they posted a request, sent a response or had a meeting held
+    (at its slot's start, or when marked held for a meeting with no slot), and their kept spans (refreshed
+    first)."""
+    def of(column):
+        return true() if firm_ids is None else among(column, session=session, ids=firm_ids)
+
+    days = {}
+    for column, at in ((CollabRequest.firm_id, CollabRequest.created_at), (Response.firm_id, Response.created_at)):
+        for firm_id, moment in session.execute(select(column, at).where(of(column))):
+            days.setdefault(firm_id, set()).add(to_bangkok(moment).date())
+    sender, receiver = MeetingRequest.from_firm_id, MeetingRequest.to_firm_id
+    held = (select(sender, receiver, func.coalesce(Slot.starts_at, Meeting.marked_at))
+            .join(Meeting, Meeting.request_id == MeetingRequest.id).outerjoin(Slot, Slot.id == Meeting.slot_id)
+            .where(Meeting.state == MeetingState.HELD))
+    wanted = None
+    if firm_ids is not None:
+        held, wanted = held.where(or_(of(sender), of(receiver))), set(firm_ids)
+    for a, b, moment in session.execute(held):
+        if moment is None:
+            continue
+        for firm_id in (a, b):
+            if firm_id is not None and (wanted is None or firm_id in wanted):
+                days.setdefault(firm_id, set()).add(to_bangkok(moment).date())
+    if not days:
+        return {}
+    spans = _spans_of(session, sorted(days) if firm_ids is not None else true())
+    found = {firm_id: active_stretches(sorted(found), spans.get(firm_id, ())) for firm_id, found in days.items()}
+    return {firm_id: (stretches,) for firm_id, stretches in found.items() if stretches}
+
+
+def refresh_activity(session: Session, firm_ids) -> None:
+    """Bring the kept activity of these firms in line with their requests, responses, held meetings and kept
+    spans (no commit), as refresh_meetings() does for meeting requests: the firms locked first (PostgreSQL:
+    FOR NO KEY UPDATE, in id order, which the foreign key check of a request or response does not wait for)."""
+    ids = sorted({firm_id for firm_id in firm_ids if firm_id is not None})
+    _refresh_kept(session, ACTIVITY_KEYS, Firm.id, ids, lambda session, _criteria: _wanted_activity(session, ids),
+                  activity_keys_of)
+
+
+def _firms_of_meetings(session: Session, request_ids) -> set[int]:
+    """The two firms of each of these meeting requests."""
+    if not request_ids:
+        return set()
+    return {firm for pair in session.execute(select(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id).where(
+        among(MeetingRequest.id, session=session, ids=sorted(request_ids)))) for firm in pair if firm is not None}
+
+
+def _rebuild_activity(session: Session, batch: int = 5000) -> None:
+    """Every firm's kept activity and the active members' counts, recounted (rebuild(): the counts table is
+    empty of them, and the spans are recounted, by then)."""
+    _rebuild_kept(session, ACTIVITY_KEYS, _wanted_activity(session, None), activity_keys_of, batch)
+
+
 # --- which changes concern the figures, and when they are counted -----------------------------------
 
 def _changed(target, *names) -> bool:
@@ -945,19 +1050,48 @@ def _meeting_updated(mapper, connection, meeting):
 def _response_written(mapper, connection, response):
     before = inspect(response).attrs.request_id.history.deleted or ()
     _note(response, _REQUESTS, response.request_id, *before)
+    _activity_written(mapper, connection, response)
 
 
 def _response_updated(mapper, connection, response):
     if _changed(response, "request_id"):
         _response_written(mapper, connection, response)
+    elif _changed(response, "firm_id", "created_at"):
+        _activity_written(mapper, connection, response)
+
+
+def _activity_written(mapper, connection, row):
+    """A request or response made, deleted, or given another firm or time: its firm's (and the one before's)
+    activity."""
+    before = inspect(row).attrs.firm_id.history.deleted or ()
+    _note(row, _ACTIVITY, row.firm_id, *before)
+
+
+def _activity_updated(mapper, connection, row):
+    if _changed(row, "firm_id", "created_at"):
+        _activity_written(mapper, connection, row)
+
+
+def _meeting_request_firms(mapper, connection, request):
+    """A meeting request deleted, or given other firms: the firms it had (their held meeting is gone)."""
+    state = inspect(request).attrs
+    _note(request, _ACTIVITY, request.from_firm_id, request.to_firm_id,
+          *(state.from_firm_id.history.deleted or ()), *(state.to_firm_id.history.deleted or ()))
+
+
+def _meeting_request_moved(mapper, connection, request):
+    if _changed(request, "from_firm_id", "to_firm_id"):
+        _meeting_request_firms(mapper, connection, request)
 
 
 def _refresh_noted_firms(session):
     """Before the transaction commits: flush what is left, then refresh every request, every firm, every
-    meeting request and every follow-up question noted in it, once: requests, then firms, then meeting
-    requests, then questions (every transaction takes its locks in that order), the meetings and questions
-    after the firms because they count in their firms' clusters, as the firms' refreshed spans say (so those
-    of the firms whose spans changed are refreshed too)."""
+    meeting request, every firm's activity and every follow-up question noted in it, once: requests, then
+    firms, then meeting requests, then activity, then questions (every transaction takes its locks in that
+    order), the meetings, activity and questions after the firms because they count in their firms' clusters,
+    as the firms' refreshed spans say (so those of the firms whose spans changed are refreshed too). The
+    firms whose activity is refreshed: those that posted, responded or were given or lost a request, a
+    response or a meeting request, the two of each meeting request noted, and those whose spans changed."""
     session.flush()
     refresh_requests(session, session.info.pop(_REQUESTS, set()))
     _lock_new_meetings_firms(session)
@@ -965,8 +1099,10 @@ def _refresh_noted_firms(session):
     if membership_ids:
         firm_ids |= set(session.scalars(select(Membership.firm_id).where(
             among(Membership.id, session=session, ids=sorted(membership_ids)))))
+    meetings = _noted_meetings(session)
     moved = refresh(session, firm_ids)
-    refresh_meetings(session, _noted_meetings(session) | _meetings_of_firms(session, moved))
+    refresh_meetings(session, meetings | _meetings_of_firms(session, moved))
+    refresh_activity(session, session.info.pop(_ACTIVITY, set()) | _firms_of_meetings(session, meetings) | moved)
     refresh_followups(session, session.info.pop(_FOLLOWUPS, set()) | _followups_of_firms(session, moved))
 
 
@@ -990,6 +1126,9 @@ _MAPPER_EVENTS = [
     (Outcome, "after_update", _outcome_updated),
     (CollabRequest, "after_insert", _noting(_REQUESTS)),
     (CollabRequest, "after_delete", _noting(_REQUESTS)),
+    (CollabRequest, "after_insert", _activity_written),
+    (CollabRequest, "after_delete", _activity_written),
+    (CollabRequest, "after_update", _activity_updated),
     (CollabRequest, "after_update", _noting(_REQUESTS, "cluster_id", "fiscal_year")),
     (Response, "after_insert", _response_written),
     (Response, "after_delete", _response_written),
@@ -998,6 +1137,8 @@ _MAPPER_EVENTS = [
     (MeetingRequest, "after_insert", _noting(_NEW_MEETINGS)),
     (MeetingRequest, "after_delete", _noting(_MEETINGS)),
     (MeetingRequest, "after_update", _noting(_MEETINGS, "event_id", "from_firm_id", "to_firm_id")),
+    (MeetingRequest, "after_delete", _meeting_request_firms),
+    (MeetingRequest, "after_update", _meeting_request_moved),
     (Meeting, "after_insert", _meeting_written),
     (Meeting, "after_delete", _meeting_written),
     (Meeting, "after_update", _meeting_updated),

@@ -340,7 +340,7 @@ class Meeting(TimestampMixin, db.Model):
     table_id: Mapped[int | None] = mapped_column(ForeignKey("event_tables.id"))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[MeetingState] = mapped_column(enum_column(MeetingState), default=MeetingState.SCHEDULED)
-    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # see scorecard.held_between
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # a slotless meeting's time
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # After a held meeting each side answers once: a rating (1-5) and whether it wants to go on with the other.
     sender_rating: Mapped[int | None] = mapped_column(Integer)

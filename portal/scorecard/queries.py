@@ -15,13 +15,16 @@ both are Outcome records), reported after the meeting's slot began. The follow-u
 answered / sent, for questions sent in the year to the cluster's members at its end.
 """
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, case, exists, func, lateral, literal_column, or_, select, true, union, union_all
+from sqlalchemy import and_, case, exists, func, literal_column, or_, select, union_all
 
 from portal.admin import dashboard
 from portal.admin.models import (
+    ACTIVE_DAYS,
+    ACTIVE_DIMENSIONS,
+    ACTIVE_FROM,
     MEETING_DIMENSIONS,
     PROGRAMME,
     QUESTIONS,
@@ -31,71 +34,32 @@ from portal.admin.models import (
     ResultPairKey,
 )
 from portal.clusters.models import Position
-from portal.collab.models import CollabRequest, Outcome, Response
+from portal.collab.models import Outcome
 from portal.db import utcnow
 from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Slot
 from portal.extensions import db
-from portal.thai import BANGKOK, BE_OFFSET, fiscal_year
+from portal.thai import to_bangkok, year_days
 
-ACTIVE_DAYS = 90
 ECCP_AGREEMENT_RATE = Decimal("0.19")  # ECCP: about 19% of meetings led to agreements
 SPANS = ResultMemberSpan.__table__
 
 
-def year_days(year: int) -> tuple[date, date]:
-    """The first and last day (Bangkok dates) of fiscal year `year` (B.E.): 1 Oct to 30 Sep."""
-    ending = year - BE_OFFSET
-    return date(ending - 1, 10, 1), date(ending, 9, 30)
+def active_days(year: int, now: datetime | None = None) -> tuple[date, date]:
+    """The ACTIVE_DAYS Bangkok dates whose activity makes a member active in year `year`: up to today in the
+    year under way, up to the year's last day for a year that has ended."""
+    today = to_bangkok(now or utcnow()).date()
+    last = min(year_days(year)[1], today)
+    return last - timedelta(days=ACTIVE_DAYS - 1), last
 
 
-def active_window(year: int, now: datetime | None = None) -> tuple[datetime, datetime]:
-    """The 90 days that count as "recent" for year `year`: up to now in the year under way, up to the
-    year's last moment (Bangkok midnight of 1 October) for a year that has ended."""
-    now = now or utcnow()
-    _first, last = year_days(year)
-    end = datetime.combine(last + timedelta(days=1), time(), BANGKOK)
-    end = min(end, now) if fiscal_year(now) <= year else end
-    return end - timedelta(days=ACTIVE_DAYS), end
-
-
-def members_at_year_end(year: int, cluster_ids=None, firm_ids=None):
+def members_at_year_end(year: int, cluster_ids=None):
     """(firm_id, cluster_id) of each member firm of each cluster (or of those given) at the end of `year`
     (today, for the year under way), from the rollup's kept membership spans: one span of a firm in a
     cluster holds at any year's end, so a row each, with no grouping (the spans are what the kept keys,
-    which dashboard.member_counts adds up, say).
-
-    `firm_ids` (a selectable of distinct firm ids: a UNION) narrows it to those firms: a few entries each
-    of ix_result_member_spans_firm."""
+    which dashboard.member_counts adds up, say)."""
     spans = SPANS.c
-    if firm_ids is not None and probes_per_firm(cluster_ids):
-        firms = firm_ids.subquery("firms")
-        firm = list(firms.c)[0]
-        held = firm_spans(firm, year, cluster_ids)
-        return (select(firm.label("firm_id"), held.c.cluster_id.label("cluster_id"))
-                .select_from(firms).join(held, true()))
-    among_firms = [] if firm_ids is None else [spans.firm_id.in_(firm_ids)]
     return (select(spans.firm_id.label("firm_id"), spans.cluster_id.label("cluster_id"))
-            .where(*among_firms, *member_at_year_end(year, cluster_ids)))
-
-
-def probes_per_firm(cluster_ids) -> bool:
-    """Whether the firms given to members_at_year_end (the active window's part) look their spans up one
-    by one (firm_spans): on PostgreSQL, for every cluster. It hashed every member of every cluster (190,000
-    spans at 100,000 firms) to match a few thousand firms, in each such part (the meetings' and the
-    follow-ups' too, before they were kept counted): the whole table 408 -> 312 and 469 -> 379 ms (p50 of
-    two runs, old and new alternately in one process, on a slow machine; SQLite keeps its SQL). For one
-    cluster its spans are read from ix_result_member_spans_cluster, which the probes did not beat (220
-    against 236 ms for the largest)."""
-    return cluster_ids is None and db.session.get_bind().dialect.name == "postgresql"
-
-
-def firm_spans(firm, year: int, cluster_ids=None):
-    """The clusters (cluster_id) whose member the firm in column `firm` is at the end of `year`, a LATERAL
-    subquery (PostgreSQL) that each firm runs against ix_result_member_spans_firm; OFFSET 0, or PostgreSQL
-    flattens it into the join it would have planned anyway."""
-    spans = SPANS.c
-    return lateral(select(spans.cluster_id).where(spans.firm_id == firm, *member_at_year_end(year, cluster_ids))
-                   .offset(0), name="held_spans")
+            .where(*member_at_year_end(year, cluster_ids)))
 
 
 def member_at_year_end(year: int, cluster_ids=None):
@@ -411,34 +375,23 @@ def _scorecards(year: int, cluster_ids, now, programme: bool = False):
 
 
 def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
-    """(ACTIVE, cluster id, members at the end of `year` active in its last 90 days): posted a request,
-    sent a response, or had a meeting held in that window (held_between: at its slot's start, or when marked
-    held if it had no slot), anywhere on the portal."""
-    start, end = active_window(year, now)
-    held = held_between(start, end)
-    met = (select(MeetingRequest.id, MeetingRequest.from_firm_id.label("a"), MeetingRequest.to_firm_id.label("b"))
-           .where(MeetingRequest.id.in_(held)).cte("held_meetings"))  # read once for both sides
-    active = union(
-        select(CollabRequest.firm_id).where(CollabRequest.created_at >= start, CollabRequest.created_at < end),
-        select(Response.firm_id).where(Response.created_at >= start, Response.created_at < end),
-        select(met.c.a), select(met.c.b))
-    members = members_at_year_end(year, cluster_ids, active).subquery()
+    """(ACTIVE, cluster id, members at the end of `year` active on its last day, or today in the year under
+    way): they posted a request, sent a response, or had a meeting held (at its slot's start, or when marked
+    held if it had no slot), anywhere on the portal, on one of the ACTIVE_DAYS Bangkok dates up to it
+    (active_days). The changes portal.admin.rollup keeps of those counts (ACTIVE_DIMENSIONS, ResultActivityKey),
+    from the year's first day to that day, added up: at most two rows a cluster and day, whatever the number of
+    firms. Counting the firms active in the window and finding their clusters took 23-33 ms of the scorecard
+    table's 50 on PostgreSQL at 100,000 firms, and grew with the programme's activity."""
+    counts = ResultCount.__table__.c
+    first = year_days(year)[0]
+    last = active_days(year, now)[1]
+    wanted = counts.scope > PROGRAMME if cluster_ids is None else counts.scope.in_(list(cluster_ids))
+    change = case((counts.dimension == sql_constant(ACTIVE_FROM), counts.firms), else_=-counts.firms)
     zeros = [sql_constant(0)] * 4  # the shape of the kept meetings' rows
-    return (select(sql_constant(ACTIVE).label("what"), members.c.cluster_id, func.count(), *zeros)
-            .group_by(members.c.cluster_id))
-
-
-def held_between(start: datetime, end: datetime):
-    """The request ids of the meetings held in [start, end): at their slot's start, or when marked held for
-    a meeting with no slot (meeting_rows' time, coalesce(slot start, marked_at), split in two). Each half is
-    found by an index on its time (ix_event_slots_starts_at, then the slot's meetings; ix_meetings_marked_at):
-    as one coalesce, every meeting ever held was read and joined to its slot (38,556 at 100,000 firms)."""
-    held = Meeting.state == MeetingState.HELD
-    in_slots = (select(Meeting.request_id).join(Slot, Slot.id == Meeting.slot_id)
-                .where(held, Slot.starts_at >= start, Slot.starts_at < end))
-    unslotted = select(Meeting.request_id).where(held, Meeting.slot_id.is_(None), Meeting.marked_at >= start,
-                                                 Meeting.marked_at < end)
-    return union_all(in_slots, unslotted)
+    return (select(sql_constant(ACTIVE).label("what"), counts.scope, func.sum(change), *zeros)
+            .where(wanted, counts.dimension.in_(ACTIVE_DIMENSIONS), counts.bucket >= first.isoformat(),
+                   counts.bucket <= last.isoformat())
+            .group_by(counts.scope))
 
 
 def _pairs_by_cluster(year: int, cluster_ids):
