@@ -158,9 +158,9 @@ def test_kept_active_members_equal_a_fresh_count_after_random_changes(app, seed)
 def test_a_day_makes_a_member_active_on_it_and_the_89_days_after(app):
     """The hand-built world (tests/scorecard_world.py): C posted at 23:59 on 30 Sep 2021, A and B met on 1 Oct
     2021 (ev2), D responded at 00:00 on 1 Oct 2021. In 2565, while it was under way, C counted for betta up to
-    28 December 2021 (30 Sep + 89 days), A and B for betta and A and D for cosplay up to 29 December. In 2564, which has ended, D (cosplay) counts
-    for a request posted at 00:00 on 3 July 2021, the first of the year's last 90 days, not for one a minute
-    before."""
+    28 December 2021 (30 Sep + 89 days), A and B for betta and A and D for cosplay up to 29 December. In 2564,
+    which has ended, D (cosplay) counts for a request posted at 00:00 on 3 July 2021, the first of the year's
+    last 90 days, not for one a minute before."""
     def on(day):
         return kept(2565, datetime.combine(day, datetime.min.time(), BANGKOK) + timedelta(hours=12))
 

@@ -11,8 +11,9 @@ ten times the activity, most of its 415 ms). portal.admin.rollup now keeps, per 
 dates on which it counts as active (each day of activity and the 89 after it, cut at the ends of fiscal years),
 with the clusters it is a member of at each year's end (from the kept spans), and counts in result_counts, under
 each cluster's scope, the changes of the count: act_from on a stretch's first day, act_until on the day after
-its last (none when that is the year's last day); bucket the ISO date. The active members on a day are the
-changes of its year up to that day added up. Filled here by the rule of portal.admin.rollup.active_stretches()
+its last (none when that is the year's last day), bucket the ISO date; and the same by month (act_mfrom,
+act_muntil, bucket "YYYY-MM"). The active members on a day are the changes of its year up to that day added up,
+the months before its month by month. Filled here by the rule of portal.admin.rollup.active_stretches()
 and activity_keys_of(), written out so that this migration does not change when the application does.
 """
 from collections import Counter
@@ -120,11 +121,14 @@ def upgrade():
         for year, clusters, first, last in parts:
             for cluster_id in clusters:
                 counts[cluster_id, 'act_from', first.isoformat()] += 1
+                counts[cluster_id, 'act_mfrom', first.isoformat()[:7]] += 1
                 if last != _year_days(year)[1]:
-                    counts[cluster_id, 'act_until', (last + timedelta(days=1)).isoformat()] += 1
+                    until = (last + timedelta(days=1)).isoformat()
+                    counts[cluster_id, 'act_until', until] += 1
+                    counts[cluster_id, 'act_muntil', until[:7]] += 1
     for start in range(0, len(rows), 5000):
         op.bulk_insert(keys, rows[start:start + 5000])
-    op.execute("DELETE FROM result_counts WHERE dimension IN ('act_from', 'act_until')")
+    op.execute("DELETE FROM result_counts WHERE dimension IN ('act_from', 'act_until', 'act_mfrom', 'act_muntil')")
     result_counts = sa.table('result_counts', sa.column('scope'), sa.column('dimension'), sa.column('bucket'),
                              sa.column('firms'))
     rows = [dict(scope=s, dimension=d, bucket=b, firms=n) for (s, d, b), n in sorted(counts.items())]
@@ -133,5 +137,5 @@ def upgrade():
 
 
 def downgrade():
-    op.execute("DELETE FROM result_counts WHERE dimension IN ('act_from', 'act_until')")
+    op.execute("DELETE FROM result_counts WHERE dimension IN ('act_from', 'act_until', 'act_mfrom', 'act_muntil')")
     op.drop_table('result_activity_keys')

@@ -55,10 +55,12 @@ FOLLOWUP_DIMENSIONS = (QUESTIONS, REPLIES)
 # response or had a meeting held (at its slot's start, or when marked, for a meeting with no slot) on one of the
 # ACTIVE_DAYS Bangkok dates up to D. Kept as changes of the count on the days they happen, within each year:
 # "act_from" on the first day of a stretch of days a member is active, "act_until" on the day after its last
-# (none when that last day is the year's last). The active members on D are the changes of D's year up to D
-# added up: a few thousand rows whatever the number of firms.
+# (none when that last day is the year's last), and the same again by month ("act_mfrom", "act_muntil", bucket
+# the month, "YYYY-MM"). The active members on D are the changes of D's year up to D added up: the months before
+# D's by month, D's month by day; a few thousand rows at most whatever the number of firms.
 ACTIVE_FROM, ACTIVE_UNTIL = "act_from", "act_until"
-ACTIVE_DIMENSIONS = (ACTIVE_FROM, ACTIVE_UNTIL)
+ACTIVE_MONTH_FROM, ACTIVE_MONTH_UNTIL = "act_mfrom", "act_muntil"
+ACTIVE_DIMENSIONS = (ACTIVE_FROM, ACTIVE_UNTIL, ACTIVE_MONTH_FROM, ACTIVE_MONTH_UNTIL)
 ACTIVE_DAYS = 90
 # A set of value-chain positions as one number (ResultMemberSpan.positions): 1 << the position's index.
 POSITION_BITS = {position.value: 1 << n for n, position in enumerate(Position)}

@@ -64,6 +64,8 @@ from sqlalchemy.orm import Session
 from portal.admin.models import (
     ACTIVE_DAYS,
     ACTIVE_FROM,
+    ACTIVE_MONTH_FROM,
+    ACTIVE_MONTH_UNTIL,
     ACTIVE_UNTIL,
     DIMENSIONS,
     FOLLOWUP_DIMENSIONS,
@@ -892,17 +894,18 @@ def _rebuild_kept(session: Session, table, wanted: dict, keys_of, batch: int) ->
 def activity_keys_of(stretches: str) -> list[tuple[int, str, str]]:
     """(scope, dimension, bucket) a firm's kept stretches of activity (ResultActivityKey.stretches) count in:
     in each cluster of a stretch, ACTIVE_FROM on its first day, and ACTIVE_UNTIL on the day after its last
-    unless that is the year's last day (a year's count adds up that year's changes only)."""
+    unless that is the year's last day (a year's count adds up that year's changes only); ACTIVE_MONTH_FROM and
+    ACTIVE_MONTH_UNTIL in those days' months."""
     keys = []
     for stretch in stretches.split(";") if stretches else ():
         year, clusters, first, last = stretch.split(":")
         until = None
         if last != year_days(int(year))[1].isoformat():
             until = (date.fromisoformat(last) + timedelta(days=1)).isoformat()
-        for cluster_id in clusters.split(","):
-            keys.append((int(cluster_id), ACTIVE_FROM, first))
+        for cluster_id in map(int, clusters.split(",")):
+            keys += [(cluster_id, ACTIVE_FROM, first), (cluster_id, ACTIVE_MONTH_FROM, first[:7])]
             if until is not None:
-                keys.append((int(cluster_id), ACTIVE_UNTIL, until))
+                keys += [(cluster_id, ACTIVE_UNTIL, until), (cluster_id, ACTIVE_MONTH_UNTIL, until[:7])]
     return keys
 
 

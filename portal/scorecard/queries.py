@@ -23,8 +23,10 @@ from sqlalchemy import and_, case, exists, func, literal_column, or_, select, un
 from portal.admin import dashboard
 from portal.admin.models import (
     ACTIVE_DAYS,
-    ACTIVE_DIMENSIONS,
     ACTIVE_FROM,
+    ACTIVE_MONTH_FROM,
+    ACTIVE_MONTH_UNTIL,
+    ACTIVE_UNTIL,
     MEETING_DIMENSIONS,
     PROGRAMME,
     QUESTIONS,
@@ -379,19 +381,29 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     way): they posted a request, sent a response, or had a meeting held (at its slot's start, or when marked
     held if it had no slot), anywhere on the portal, on one of the ACTIVE_DAYS Bangkok dates up to it
     (active_days). The changes portal.admin.rollup keeps of those counts (ACTIVE_DIMENSIONS, ResultActivityKey),
-    from the year's first day to that day, added up: at most two rows a cluster and day, whatever the number of
-    firms. Counting the firms active in the window and finding their clusters took 23-33 ms of the scorecard
+    from the year's first day to that day, added up: the months before the day's by month, its month by day, at
+    most 74 rows a cluster whatever the number of firms (by day alone, 21,000 rows for the table, 10-25 ms on
+    PostgreSQL). Counting the firms active in the window and finding their clusters took 23-33 ms of the scorecard
     table's 50 on PostgreSQL at 100,000 firms, and grew with the programme's activity."""
     counts = ResultCount.__table__.c
-    first = year_days(year)[0]
-    last = active_days(year, now)[1]
+    first, last = year_days(year)[0], active_days(year, now)[1]
+    month = last.replace(day=1)
     wanted = counts.scope > PROGRAMME if cluster_ids is None else counts.scope.in_(list(cluster_ids))
-    change = case((counts.dimension == sql_constant(ACTIVE_FROM), counts.firms), else_=-counts.firms)
+
+    def changes(dimensions, since: str, until: str, bucket_until):
+        """The changes of `dimensions` (from, until) in [since, until) or [since, until], signed."""
+        sign = case((counts.dimension == sql_constant(dimensions[0]), counts.firms), else_=-counts.firms)
+        return select(counts.scope.label("scope"), sign.label("change")).where(
+            wanted, counts.dimension.in_(dimensions), counts.bucket >= since, bucket_until(counts.bucket, until))
+
+    # The months before the day's by month, the day's month by day: at most 12 + 62 rows a cluster.
+    parts = union_all(changes((ACTIVE_MONTH_FROM, ACTIVE_MONTH_UNTIL), first.isoformat()[:7], month.isoformat()[:7],
+                              lambda bucket, until: bucket < until),
+                      changes((ACTIVE_FROM, ACTIVE_UNTIL), month.isoformat(), last.isoformat(),
+                              lambda bucket, until: bucket <= until)).subquery()
     zeros = [sql_constant(0)] * 4  # the shape of the kept meetings' rows
-    return (select(sql_constant(ACTIVE).label("what"), counts.scope, func.sum(change), *zeros)
-            .where(wanted, counts.dimension.in_(ACTIVE_DIMENSIONS), counts.bucket >= first.isoformat(),
-                   counts.bucket <= last.isoformat())
-            .group_by(counts.scope))
+    return (select(sql_constant(ACTIVE).label("what"), parts.c.scope, func.sum(parts.c.change), *zeros)
+            .group_by(parts.c.scope))
 
 
 def _pairs_by_cluster(year: int, cluster_ids):
