@@ -131,8 +131,8 @@ def run_immediate_alerts(now=None) -> str | None:
 
 def check_results() -> str:
     """Recount the dashboard's kept figures and membership spans from the memberships, the scorecard's kept
-    partner pairs from the memberships and outcomes, and the kept request, meeting and follow-up figures; if
-    they had drifted, the recount stands and the difference is logged and audited."""
+    partner pairs from the memberships and outcomes, and the kept request, meeting, follow-up and active-member
+    figures; if they had drifted, the recount stands and the difference is logged and audited."""
     from portal.admin.models import ResultCount, ResultMemberSpan, ResultPairKey
     from portal.admin.rollup import rebuild
 
