@@ -56,6 +56,7 @@ from sqlalchemy import (
     text,
     true,
     union,
+    union_all,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import OperationalError
@@ -940,23 +941,19 @@ def _wanted_activity(session: Session, firm_ids) -> dict[int, tuple]:
     def of(column):
         return true() if firm_ids is None else among(column, session=session, ids=firm_ids)
 
+    def held(side):  # the meetings held with a slot's start or a marking, by one of their two firms
+        return (select(side, func.coalesce(Slot.starts_at, Meeting.marked_at))
+                .join(Meeting, Meeting.request_id == MeetingRequest.id).outerjoin(Slot, Slot.id == Meeting.slot_id)
+                .where(Meeting.state == MeetingState.HELD, of(side)))
+
+    # One statement: every day's source, each read by its firm index.
+    moments = union_all(select(CollabRequest.firm_id, CollabRequest.created_at).where(of(CollabRequest.firm_id)),
+                        select(Response.firm_id, Response.created_at).where(of(Response.firm_id)),
+                        held(MeetingRequest.from_firm_id), held(MeetingRequest.to_firm_id))
     days = {}
-    for column, at in ((CollabRequest.firm_id, CollabRequest.created_at), (Response.firm_id, Response.created_at)):
-        for firm_id, moment in session.execute(select(column, at).where(of(column))):
+    for firm_id, moment in session.execute(moments):
+        if firm_id is not None and moment is not None:
             days.setdefault(firm_id, set()).add(to_bangkok(moment).date())
-    sender, receiver = MeetingRequest.from_firm_id, MeetingRequest.to_firm_id
-    held = (select(sender, receiver, func.coalesce(Slot.starts_at, Meeting.marked_at))
-            .join(Meeting, Meeting.request_id == MeetingRequest.id).outerjoin(Slot, Slot.id == Meeting.slot_id)
-            .where(Meeting.state == MeetingState.HELD))
-    wanted = None
-    if firm_ids is not None:
-        held, wanted = held.where(or_(of(sender), of(receiver))), set(firm_ids)
-    for a, b, moment in session.execute(held):
-        if moment is None:
-            continue
-        for firm_id in (a, b):
-            if firm_id is not None and (wanted is None or firm_id in wanted):
-                days.setdefault(firm_id, set()).add(to_bangkok(moment).date())
     if not days:
         return {}
     spans = _spans_of(session, sorted(days) if firm_ids is not None else true())
