@@ -286,3 +286,30 @@ def test_a_meeting_held_makes_both_firms_active_from_its_slot_start_or_else_its_
         assert card.active == len(active)
         if today in (date(2026, 3, 10), date(2026, 6, 7)):
             assert 0 < card.active < 12  # the days do tell meetings apart
+
+
+def test_a_years_outcomes_by_cluster_are_read_from_the_year_index_alone(app, world):
+    """The request funnels add up the year's outcomes by cluster from ix_collab_outcomes_fiscal_year alone, in
+    its cluster order (SQLite's plan). With the year alone in that index, SQLite walked the cluster index and
+    tested every outcome's year: 156 ms at 1,000,000 firms."""
+    from sqlalchemy import event
+
+    with app.test_request_context("/"):
+        if db.engine.dialect.name != "sqlite":
+            pytest.skip("SQLite's plan (PostgreSQL reads a handful of test rows from the table)")
+        statements = []
+
+        def seen(_conn, _cursor, statement, parameters, _context, _executemany):
+            if "collab_outcomes" in statement:
+                statements.append((statement, parameters))
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            queries._request_funnels(YEAR, None, open_to_all=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        [(statement, parameters)] = statements
+        plan = " ".join(str(row[-1]) for row in db.session.connection().exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + statement, parameters))
+    assert "COVERING INDEX ix_collab_outcomes_fiscal_year (fiscal_year=?)" in plan, plan
+    assert "TEMP B-TREE" not in plan, plan  # grouped in the index's cluster order

@@ -289,8 +289,13 @@ class Outcome(TimestampMixin, db.Model):
     # By firm, then partner and time: "did these two firms report an outcome with each other after the
     # meeting?" (the scorecard's agreements) is one probe of the index alone, per direction.
     # The partner's index: the results rollup finds a firm's partnerships from either side (admin.rollup).
+    # A year's outcomes by cluster, with what the dashboard and the scorecards add up of them, from the index
+    # alone and in cluster order (dashboard.figures, scorecard.queries._request_funnels): SQLite grouped the
+    # table in cluster order and tested the year of every outcome (156 ms at 1,000,000 firms).
     __table_args__ = (Index("ix_collab_outcomes_firm_id", "firm_id", "partner_firm_id", "created_at"),
-                      Index("ix_collab_outcomes_partner", "partner_firm_id", "firm_id"))
+                      Index("ix_collab_outcomes_partner", "partner_firm_id", "firm_id"),
+                      Index("ix_collab_outcomes_fiscal_year", "fiscal_year", "cluster_id", "confirmation", "aim",
+                            "kind", "request_id", "value_baht"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     request_id: Mapped[int | None] = mapped_column(ForeignKey("collab_requests.id"), unique=True)
@@ -303,7 +308,7 @@ class Outcome(TimestampMixin, db.Model):
     value_baht: Mapped[Decimal] = mapped_column(Numeric(14, 2))
     kind: Mapped[OutcomeKind] = mapped_column(enum_column(OutcomeKind))
     reported_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    fiscal_year: Mapped[int | None] = mapped_column(Integer, index=True)  # B.E. year the partnership was reported
+    fiscal_year: Mapped[int | None] = mapped_column(Integer)  # B.E. year the partnership was reported
     confirmation: Mapped[Confirmation] = mapped_column(enum_column(Confirmation), default=Confirmation.UNCONFIRMED,
                                                        server_default=Confirmation.UNCONFIRMED.value)
     confirmation_note: Mapped[str | None] = mapped_column(Text)
