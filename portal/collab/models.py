@@ -144,7 +144,7 @@ class CollabRequest(HideableMixin, TimestampMixin, db.Model):
 
     __table_args__ = (
         Index("ix_collab_requests_board", "status", "expires_on", "id"),
-        Index("ix_collab_requests_created", "created_at", "id", "firm_id"),  # firm: the scorecard's recent activity
+        Index("ix_collab_requests_created", "created_at", "id", "firm_id"),  # the board newest first
         # A cluster's open board, counted and sorted from the index alone (hidden, the firm, the date): migration
         # e9a1c3d5f7b2
         Index("ix_collab_requests_cluster_board", "cluster_id", "status", "expires_on", "hidden_at", "firm_id",
@@ -227,7 +227,6 @@ class Response(HideableMixin, TimestampMixin, db.Model):
     __table_args__ = (
         UniqueConstraint("request_id", "firm_id"),
         Index("ix_collab_responses_request", "request_id"),
-        Index("ix_collab_responses_created", "created_at", "firm_id"),  # the scorecard's recent activity
         # A request has at most one accepted response (its partner): the database says so too, so two
         # acceptances at the same moment cannot both be written.
         Index("uq_collab_responses_accepted", "request_id", unique=True,

@@ -202,7 +202,7 @@ class Slot(db.Model):
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
     session_id: Mapped[int] = mapped_column(ForeignKey("event_sessions.id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)  # order in the event, 0-based, by start
-    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)  # the held meetings of a time window
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     session: Mapped[EventSession] = relationship(back_populates="slots")
@@ -340,7 +340,7 @@ class Meeting(TimestampMixin, db.Model):
     table_id: Mapped[int | None] = mapped_column(ForeignKey("event_tables.id"))
     pinned: Mapped[bool] = mapped_column(Boolean, default=False)
     state: Mapped[MeetingState] = mapped_column(enum_column(MeetingState), default=MeetingState.SCHEDULED)
-    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)  # a slotless meeting's time
+    marked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())  # a slotless meeting's time
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # After a held meeting each side answers once: a rating (1-5) and whether it wants to go on with the other.
     sender_rating: Mapped[int | None] = mapped_column(Integer)
