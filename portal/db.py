@@ -17,14 +17,14 @@ from portal.extensions import db
 from portal.thai import thai_sort_key
 
 # Database objects made by hand in migrations, which the models do not describe (search indexes, the board of one
-# cluster newest first on PostgreSQL):
+# cluster newest first and a province's listed firms on PostgreSQL):
 # migrations/env.py and the migration test leave them out when comparing the models with the database.
 UNMODELLED_DB_OBJECTS = (
     "firms_fts", "ix_firms_search_trgm", "ix_firms_search_bigrams", "search_bigrams",
     "collab_requests_fts", "ix_collab_requests_search_trgm", "ix_collab_requests_search_bigrams",
     "firm_words", "collab_request_words", "pk_firm_words", "pk_collab_request_words",
     "firms_words_fts", "collab_requests_words_fts", "ix_firms_words_gin", "ix_collab_requests_words_gin",
-    "ix_collab_requests_cluster_newest",
+    "ix_collab_requests_cluster_newest", "ix_firms_province_listed",
 )
 
 
