@@ -770,9 +770,14 @@ def _spans_of(session: Session, firms) -> dict[int, list[tuple[int, int, int | N
 def _clusters_at_year_end(spans, firms, year: int) -> str:
     """The clusters one of `firms` is a member of at the end of `year`, by their spans (_spans_of): ids in
     ascending order joined by commas, as the kept keys hold them."""
+    return _held_at_year_end([span for firm in firms for span in spans.get(firm, ())], year)
+
+
+def _held_at_year_end(spans, year: int) -> str:
+    """The clusters of these spans ([(cluster id, first year, year ended or None)]) that hold at the end of
+    `year`, as _clusters_at_year_end gives them."""
     return ",".join(str(cluster_id) for cluster_id in sorted(
-        {cluster_id for firm in firms for cluster_id, first, ended in spans.get(firm, ())
-         if first <= year and (ended is None or year < ended)}))
+        {cluster_id for cluster_id, first, ended in spans if first <= year and (ended is None or year < ended)}))
 
 
 def refresh_meetings(session: Session, request_ids) -> None:
@@ -925,7 +930,7 @@ def active_stretches(days, spans) -> str:
     parts = []
     for first, last in merged:
         for year in range(fiscal_year(first), fiscal_year(last) + 1):
-            clusters = _clusters_at_year_end({0: spans}, (0,), year)
+            clusters = _held_at_year_end(spans, year)
             if clusters:
                 year_first, year_last = year_days(year)
                 parts.append(f"{year}:{clusters}:{max(first, year_first).isoformat()}:"

@@ -390,17 +390,17 @@ def _active_by_cluster(year: int, now: datetime | None, cluster_ids):
     month = last.replace(day=1)
     wanted = counts.scope > PROGRAMME if cluster_ids is None else counts.scope.in_(list(cluster_ids))
 
-    def changes(dimensions, since: str, until: str, bucket_until):
-        """The changes of `dimensions` (from, until) in [since, until) or [since, until], signed."""
-        sign = case((counts.dimension == sql_constant(dimensions[0]), counts.firms), else_=-counts.firms)
+    def changes(starting, ending, *within):
+        """The kept changes of one pair of dimensions (starting, ending) with buckets `within`, signed."""
+        sign = case((counts.dimension == sql_constant(starting), counts.firms), else_=-counts.firms)
         return select(counts.scope.label("scope"), sign.label("change")).where(
-            wanted, counts.dimension.in_(dimensions), counts.bucket >= since, bucket_until(counts.bucket, until))
+            wanted, counts.dimension.in_((starting, ending)), *within)
 
     # The months before the day's by month, the day's month by day: at most 12 + 62 rows a cluster.
-    parts = union_all(changes((ACTIVE_MONTH_FROM, ACTIVE_MONTH_UNTIL), first.isoformat()[:7], month.isoformat()[:7],
-                              lambda bucket, until: bucket < until),
-                      changes((ACTIVE_FROM, ACTIVE_UNTIL), month.isoformat(), last.isoformat(),
-                              lambda bucket, until: bucket <= until)).subquery()
+    parts = union_all(changes(ACTIVE_MONTH_FROM, ACTIVE_MONTH_UNTIL, counts.bucket >= first.isoformat()[:7],
+                              counts.bucket < month.isoformat()[:7]),
+                      changes(ACTIVE_FROM, ACTIVE_UNTIL, counts.bucket >= month.isoformat(),
+                              counts.bucket <= last.isoformat())).subquery()
     zeros = [sql_constant(0)] * 4  # the shape of the kept meetings' rows
     return (select(sql_constant(ACTIVE).label("what"), parts.c.scope, func.sum(parts.c.change), *zeros)
             .group_by(parts.c.scope))
