@@ -73,12 +73,13 @@ def world(app):
                 "owner": owner.id, "firms": {n: firm.id for n, firm in firms.items()}}
 
 
-@pytest.fixture(params=["found in SQL", "every link read"])
+@pytest.fixture(params=["found in SQL", "from the kept figures"])
 def either_way(request, monkeypatch):
     """The map found both ways: a cluster's links found by its members in SQL, and (as for a cluster of
-    more than READ_EVERY_LINK members) every link of the programme read and the cluster's kept."""
-    if request.param == "every link read":
-        monkeypatch.setattr(networks, "READ_EVERY_LINK", 0)
+    more than KEPT_FROM members) its totals from the rollup's kept figures, its best-linked members from the
+    firms ordered by their kept links, and the links of those alone."""
+    if request.param == "from the kept figures":
+        monkeypatch.setattr(networks, "KEPT_FROM", 0)
     return request.param
 
 
@@ -295,19 +296,64 @@ def test_few_links_in_a_large_cluster_draw_every_linked_member_and_the_first_iso
     assert named == [{node.firm_id for node in net.drawn} | {world["firms"]["E"]}]  # not every member's name
 
 
-@pytest.mark.usefixtures("either_way")
-def test_a_fixed_number_of_statements(app, world):
-    """The members, the partnerships, the held meetings and the names: a statement each, whatever the size."""
+def _statements(app, draw) -> int:
     statements = []
     with app.app_context():
         engine = db.engine
         count = lambda *args: statements.append(1)  # noqa: E731
         event.listen(engine, "before_cursor_execute", count)
         try:
-            _map(world)
+            draw()
         finally:
             event.remove(engine, "before_cursor_execute", count)
-    assert len(statements) == 4
+    return len(statements)
+
+
+def test_a_fixed_number_of_statements(app, world, either_way):
+    """Found in SQL: the kept figures, the members, the partnerships, the held meetings and the names, a
+    statement each, whatever the size. From the kept figures: the figures, the best-linked members (one page:
+    fewer than room for), the first isolated members by name, the partnerships and meetings of those, which of
+    the firms they are linked with are members, and the names."""
+    assert _statements(app, lambda: _map(world)) == (5 if either_way == "found in SQL" else 7)
+
+
+def test_a_large_clusters_best_linked_members_are_found_past_the_first_page_of_ties(app, monkeypatch):
+    """Twelve members of betta, "Member 01" to "Member 12" in id order, each with partnerships with two firms
+    outside (2564); Member 12 with a third, Member 05 with two more in 2566. With room for two, the kept figures
+    read the firms by their links of every year, eight at first (Member 05, 12, then 11 down to 06): at the end
+    of 2564 Member 12 has the most, and Member 01, first by name among those with two, is read in a second
+    statement, with every firm with two links. At the end of 2566 Member 05 has the most."""
+    monkeypatch.setattr(networks, "MAX_NODES", 2)
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        members = [factories.firm(name_en=f"Member {n:02}") for n in range(1, 13)]
+        outside = [factories.firm(name_en=f"Outside {n}") for n in range(1, 6)]
+        for firm in members:
+            _member(firm, betta, APPROVED_2563, Position.UPSTREAM)
+        for firm in outside:
+            _member(firm, cosplay, APPROVED_2563, Position.DOWNSTREAM)
+        for firm in members:
+            for partner in outside[:2]:
+                _request(firm, betta, 2564, partner=partner, value="1000")
+        _request(members[11], betta, 2564, partner=outside[2], value="1000")
+        for partner in outside[3:]:
+            _request(members[4], betta, 2566, partner=partner, value="1000")
+        db.session.commit()
+        cluster_id = betta.id
+
+    def draw(year):
+        return networks.network(cluster_id, year, "en")
+
+    for kept_from in (10**9, 0):
+        monkeypatch.setattr(networks, "KEPT_FROM", kept_from)
+        with app.app_context():
+            before, after = draw(2564), draw(2566)
+            assert [(node.name, node.links) for node in before.drawn] == [("Member 01", 2), ("Member 12", 3)]
+            assert [(node.name, node.links) for node in after.drawn] == [("Member 05", 4), ("Member 12", 3)]
+            assert (before.members, before.links_total, before.outside_links_total, before.isolated_total,
+                    before.not_drawn) == (12, 25, 25, 0, 10)
+            assert (after.links_total, after.outside_links_total) == (27, 27)
+    assert _statements(app, lambda: draw(2564)) == 7  # the figures, two pages, links, members among them, names
 
 
 # --- the page -----------------------------------------------------------------------------------------

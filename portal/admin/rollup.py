@@ -25,7 +25,11 @@ of the year: its meeting, its matching day, its meeting's slot, and any outcome 
 it, a refresh that changes a firm's membership spans notes the firm's meeting requests, and
 refresh_meetings() recounts them, after the firms. And each cluster's follow-up figures, per question sent
 (ResultFollowUpKey): a question made, sent, answered, moved or deleted notes it, a refresh that changes its
-firm's spans notes the firm's questions, and refresh_followups() recounts them, last.
+firm's spans notes the firm's questions, and refresh_followups() recounts them, last. And each cluster's
+network figures (the network map's: links, links with firms outside, linked members, links between lanes), per
+firm (ResultLinkKey): an outcome, a meeting request noted or deleted, and a refresh that changes a firm's spans
+note the firms concerned (with the firms linked to a firm whose spans changed), and refresh_links() recounts
+them after the meetings, whose kept keys say which were held.
 
 Unions of several clusters (a coordinator of two) are kept counted as well, a firm in several of them
 once: keep_union() starts keeping one (the dashboard, when a coordinator of several clusters first
@@ -72,6 +76,10 @@ from portal.admin.models import (
     FOLLOWUP_DIMENSIONS,
     JOINED,
     LEFT,
+    LINK_DEGREE,
+    LINK_INSIDE,
+    LINK_LANES,
+    LINK_LINKED,
     MEETING_DIMENSIONS,
     MEMBER,
     MEMBER_KEYS,
@@ -84,6 +92,7 @@ from portal.admin.models import (
     ResultCount,
     ResultFirmKey,
     ResultFollowUpKey,
+    ResultLinkKey,
     ResultMeetingKey,
     ResultMemberSpan,
     ResultPairKey,
@@ -102,6 +111,7 @@ KEYS, COUNTS, UNIONS, PAIRS, SPANS = (ResultFirmKey.__table__, ResultCount.__tab
                                       ResultPairKey.__table__, ResultMemberSpan.__table__)
 REQUEST_KEYS, MEETING_KEYS, FOLLOWUP_KEYS, ACTIVITY_KEYS = (ResultRequestKey.__table__, ResultMeetingKey.__table__,
                                                            ResultFollowUpKey.__table__, ResultActivityKey.__table__)
+LINK_KEYS = ResultLinkKey.__table__
 _PAIR_COLUMNS = (PAIRS.c.cluster_id, PAIRS.c.low_firm_id, PAIRS.c.high_firm_id, PAIRS.c.year, PAIRS.c.change)
 _SPAN_COLUMNS = (SPANS.c.cluster_id, SPANS.c.firm_id, SPANS.c.first_year, SPANS.c.ended_year, SPANS.c.positions)
 _KEY_COLUMNS = (KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)  # as refresh() holds a key
@@ -113,7 +123,9 @@ _MEETINGS, _EVENTS, _SLOTS, _PAIRS = ("results_rollup_meetings", "results_rollup
 _NEW_MEETINGS = "results_rollup_new_meetings"  # meeting requests inserted: their firms are locked (a race)
 _FOLLOWUPS = "results_rollup_followups"
 _ACTIVITY = "results_rollup_activity"  # firms that posted, responded or lost a meeting request
-_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS, _FOLLOWUPS, _ACTIVITY)
+_LINKS = "results_rollup_links"  # firms that reported or lost a partnership, or lost a meeting request
+_NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS, _FOLLOWUPS, _ACTIVITY,
+          _LINKS)
 S = MembershipStatus
 _WAS_APPROVED = (S.APPROVED, S.LEFT, S.REMOVED)  # statuses of memberships that were approved once
 
@@ -593,8 +605,8 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     if session.get_bind().dialect.name == "postgresql":
         # Flushes in other transactions wait for this one, and this one for theirs: no lost update.
         session.execute(text("LOCK TABLE result_firm_keys, result_counts, result_pair_keys, result_member_spans, "
-                             "result_request_keys, result_meeting_keys, result_followup_keys, result_activity_keys "
-                             "IN ACCESS EXCLUSIVE MODE"))
+                             "result_request_keys, result_meeting_keys, result_followup_keys, result_activity_keys, "
+                             "result_link_keys IN ACCESS EXCLUSIVE MODE"))
     for table in (COUNTS, KEYS, PAIRS, SPANS):
         session.execute(delete(table))
     pending, spans, total = [], [], 0
@@ -622,6 +634,7 @@ def rebuild(session: Session, batch: int = 5000) -> int:
     _rebuild_meetings(session, batch)
     _rebuild_followups(session, batch)
     _rebuild_activity(session, batch)
+    _rebuild_links(session, batch)
     return total
 
 
@@ -989,6 +1002,152 @@ def _rebuild_activity(session: Session, batch: int = 5000) -> None:
     _rebuild_kept(session, ACTIVITY_KEYS, _wanted_activity(session, None), activity_keys_of, batch)
 
 
+# --- each cluster's network (the network map's figures) ---------------------------------------------------
+
+def lane_of(bits: int) -> int:
+    """The lane a member with these positions (POSITION_BITS) is drawn in on the network map: its first
+    position's index, or len(Position) for none recorded."""
+    return (bits & -bits).bit_length() - 1 if bits else len(POSITION_BITS)
+
+
+def link_keys_of(degree: int, degrees: str, counts: str) -> Counter:
+    """{(scope, dimension, bucket): change} a firm's kept link row (ResultLinkKey) makes to the counts."""
+    found = Counter()
+    for entry in counts.split(";") if counts else ():
+        scope, dimension, key_bucket, change = entry.split(" ")
+        found[int(scope), dimension, key_bucket] += int(change)
+    return found
+
+
+def _bits_at(spans, cluster_id: int, year: int) -> int | None:
+    """The positions (POSITION_BITS) of the span of `cluster_id` among `spans` that holds at the end of `year`
+    (None: not a member then)."""
+    for span_cluster, first, ended, bits in spans:
+        if span_cluster == cluster_id and first <= year and (ended is None or year < ended):
+            return bits
+    return None
+
+
+def network_row(firm_id: int, links: dict, spans: dict) -> tuple[int, str, str]:
+    """A firm's kept link row (ResultLinkKey: degree, degrees, counts) from its links ({(kind, other firm): the
+    fiscal year of the first partnership reported or meeting held between them}) and the kept membership spans
+    ({firm id: [(cluster id, first year, year ended or None, positions)]}) of the firm and of the firms it is
+    linked with: in each cluster it is a member of at the end of a year, its links then (LINK_DEGREE), one
+    for it when it has any (LINK_LINKED), those with firms that are members too then (LINK_INSIDE) and by the
+    two firms' lanes when those differ (LINK_LANES); counted as changes in the years they happen. The rule
+    written once; rebuild() uses it too."""
+    grew = Counter(links.values())
+    running, degrees = 0, []
+    for year in sorted(grew):
+        running += grew[year]
+        degrees.append(f"{year}:{running}")
+    own = spans.get(firm_id, ())
+    changes = Counter()
+    if own and links:
+        clusters = {span[0] for span in own}
+        theirs = {other: [span for span in spans.get(other, ()) if span[0] in clusters] for _kind, other in links}
+        years = {*links.values(), *(year for found in (own, *theirs.values()) for span in found
+                                    for year in span[1:3] if year is not None)}
+        before = Counter()
+        for year in range(min(years), max(years) + 1):
+            now = Counter()
+            made = [other for (_kind, other), first in links.items() if first <= year]
+            for cluster_id, first, ended, bits in own if made else ():
+                if first > year or (ended is not None and year >= ended):
+                    continue
+                now[cluster_id, LINK_DEGREE, ""] += len(made)
+                now[cluster_id, LINK_LINKED, ""] += 1
+                lane = lane_of(bits)
+                for other in made:
+                    other_bits = _bits_at(theirs[other], cluster_id, year)
+                    if other_bits is None:
+                        continue
+                    now[cluster_id, LINK_INSIDE, ""] += 1
+                    other_lane = lane_of(other_bits)
+                    if lane != other_lane and max(lane, other_lane) < len(POSITION_BITS):
+                        now[cluster_id, LINK_LANES, f"{min(lane, other_lane)}-{max(lane, other_lane)}"] += 1
+            for key in before.keys() | now.keys():
+                if now[key] != before[key]:
+                    cluster_id, dimension, lanes = key
+                    changes[cluster_id, dimension, bucket(year, lanes)] += now[key] - before[key]
+            before = now
+    counts = ";".join(f"{scope} {dimension} {key_bucket} {change}"
+                      for (scope, dimension, key_bucket), change in sorted(changes.items()))
+    return len(links), ",".join(degrees), counts
+
+
+def _link_rows(session: Session, firm_ids):
+    """(firm, other firm, kind, first fiscal year) of the partnerships reported (outcomes of a fiscal year)
+    and the meetings held (kept meeting keys, by their matching day's year) between two different firms, one of
+    them among `firm_ids` (every one when None): a row per pair of firms, kind and direction."""
+    def of(column):
+        return true() if firm_ids is None else among(column, session=session, ids=firm_ids)
+
+    meetings = MEETING_KEYS.c
+    return session.execute(union_all(
+        select(Outcome.firm_id, Outcome.partner_firm_id, literal_column("'p'"), func.min(Outcome.fiscal_year))
+        .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id,
+               or_(of(Outcome.firm_id), of(Outcome.partner_firm_id)))
+        .group_by(Outcome.firm_id, Outcome.partner_firm_id),
+        select(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id, literal_column("'m'"), func.min(meetings.year))
+        .join(MeetingRequest, MeetingRequest.id == meetings.request_id)
+        .where(meetings.held.is_(True), MeetingRequest.from_firm_id != MeetingRequest.to_firm_id,
+               or_(of(MeetingRequest.from_firm_id), of(MeetingRequest.to_firm_id)))
+        .group_by(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)))
+
+
+def _links_of(session: Session, firm_ids) -> dict[int, dict[tuple[str, int], int]]:
+    """{firm id: {(kind, other firm): first fiscal year}} of these firms (every firm's when None) that have links."""
+    wanted = None if firm_ids is None else set(firm_ids)
+    links = {}
+    for a, b, kind, year in _link_rows(session, firm_ids):
+        if a is None or b is None:
+            continue
+        for firm, other in ((a, b), (b, a)):
+            if wanted is None or firm in wanted:
+                found = links.setdefault(firm, {})
+                if year < found.get((kind, other), year + 1):
+                    found[kind, other] = year
+    return links
+
+
+def _wanted_links(session: Session, firm_ids) -> dict[int, tuple]:
+    """{firm id: (degree, degrees, counts)} of these firms (every firm's when None) that have links, from their
+    links and the kept spans of theirs and their partners' (refreshed first)."""
+    links = _links_of(session, firm_ids)
+    if not links:
+        return {}
+    spans = {}
+    involved = true() if firm_ids is None else among(SPANS.c.firm_id, session=session, ids=sorted(
+        set(links) | {other for found in links.values() for _kind, other in found}))
+    for firm_id, *span in session.execute(select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year,
+                                                 SPANS.c.ended_year, SPANS.c.positions).where(involved)):
+        spans.setdefault(firm_id, []).append(tuple(span))
+    return {firm_id: network_row(firm_id, found, spans) for firm_id, found in links.items()}
+
+
+def refresh_links(session: Session, firm_ids) -> None:
+    """Bring the kept link rows of these firms in line with their partnerships, held meetings (their kept keys,
+    refreshed first) and the kept spans of theirs and their partners' (no commit), as refresh_activity() does:
+    the firms locked first (PostgreSQL: FOR NO KEY UPDATE, in id order)."""
+    ids = sorted({firm_id for firm_id in firm_ids if firm_id is not None})
+    _refresh_kept(session, LINK_KEYS, Firm.id, ids, lambda session, _criteria: _wanted_links(session, ids),
+                  link_keys_of)
+
+
+def _link_partners(session: Session, firm_ids) -> set[int]:
+    """The firms these firms have a link with (their network figures count these firms' memberships)."""
+    if not firm_ids:
+        return set()
+    return {other for found in _links_of(session, sorted(firm_ids)).values() for _kind, other in found}
+
+
+def _rebuild_links(session: Session, batch: int = 5000) -> None:
+    """Every firm's kept link row and the network counts, recounted (rebuild(): the counts table is empty of
+    them, and the spans and meeting keys are recounted, by then)."""
+    _rebuild_kept(session, LINK_KEYS, _wanted_links(session, None), link_keys_of, batch)
+
+
 # --- which changes concern the figures, and when they are counted -----------------------------------
 
 def _changed(target, *names) -> bool:
@@ -1028,6 +1187,7 @@ def _noting(key, *changed):
 
 def _outcome_written(mapper, connection, outcome):
     _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id)
+    _note(outcome, _LINKS, outcome.firm_id, outcome.partner_firm_id)
     _note(outcome, _PAIRS, (outcome.firm_id, outcome.partner_firm_id))
 
 
@@ -1036,6 +1196,7 @@ def _outcome_updated(mapper, connection, outcome):
     if _changed(outcome, "firm_id", "partner_firm_id", "fiscal_year"):
         before = [*(state.firm_id.history.deleted or ()), *(state.partner_firm_id.history.deleted or ())]
         _note(outcome, _FIRMS, outcome.firm_id, outcome.partner_firm_id, *before)
+        _note(outcome, _LINKS, outcome.firm_id, outcome.partner_firm_id, *before)
     if _changed(outcome, "firm_id", "partner_firm_id", "created_at"):
         firm = (state.firm_id.history.deleted or [outcome.firm_id])[0]
         partner = (state.partner_firm_id.history.deleted or [outcome.partner_firm_id])[0]
@@ -1080,8 +1241,10 @@ def _activity_updated(mapper, connection, row):
 def _meeting_request_firms(mapper, connection, request):
     """A meeting request deleted, or given other firms: the firms it had (their held meeting is gone)."""
     state = inspect(request).attrs
-    _note(request, _ACTIVITY, request.from_firm_id, request.to_firm_id,
-          *(state.from_firm_id.history.deleted or ()), *(state.to_firm_id.history.deleted or ()))
+    firms = (request.from_firm_id, request.to_firm_id, *(state.from_firm_id.history.deleted or ()),
+             *(state.to_firm_id.history.deleted or ()))
+    _note(request, _ACTIVITY, *firms)
+    _note(request, _LINKS, *firms)
 
 
 def _meeting_request_moved(mapper, connection, request):
@@ -1091,12 +1254,14 @@ def _meeting_request_moved(mapper, connection, request):
 
 def _refresh_noted_firms(session):
     """Before the transaction commits: flush what is left, then refresh every request, every firm, every
-    meeting request, every firm's activity and every follow-up question noted in it, once: requests, then
-    firms, then meeting requests, then activity, then questions (every transaction takes its locks in that
-    order), the meetings, activity and questions after the firms because they count in their firms' clusters,
-    as the firms' refreshed spans say (so those of the firms whose spans changed are refreshed too). The
-    firms whose activity is refreshed: those that posted, responded or were given or lost a request, a
-    response or a meeting request, the two of each meeting request noted, and those whose spans changed."""
+    meeting request, every firm's activity and links and every follow-up question noted in it, once: requests,
+    then firms, then meeting requests, then activity, then links, then questions (every transaction takes its
+    locks in that order), the meetings, activity, links and questions after the firms because they count in
+    their firms' clusters, as the firms' refreshed spans say (so those of the firms whose spans changed are
+    refreshed too). The firms whose activity is refreshed: those that posted, responded or were given or lost a
+    request, a response or a meeting request, the two of each meeting request noted, and those whose spans
+    changed. The firms whose links are refreshed: those given or losing a partnership or a meeting request,
+    the two of each meeting request noted, those whose spans changed and the firms linked with them."""
     session.flush()
     refresh_requests(session, session.info.pop(_REQUESTS, set()))
     _lock_new_meetings_firms(session)
@@ -1107,7 +1272,9 @@ def _refresh_noted_firms(session):
     meetings = _noted_meetings(session)
     moved = refresh(session, firm_ids)
     refresh_meetings(session, meetings | _meetings_of_firms(session, moved))
-    refresh_activity(session, session.info.pop(_ACTIVITY, set()) | _firms_of_meetings(session, meetings) | moved)
+    meeting_firms = _firms_of_meetings(session, meetings)
+    refresh_activity(session, session.info.pop(_ACTIVITY, set()) | meeting_firms | moved)
+    refresh_links(session, session.info.pop(_LINKS, set()) | meeting_firms | moved | _link_partners(session, moved))
     refresh_followups(session, session.info.pop(_FOLLOWUPS, set()) | _followups_of_firms(session, moved))
 
 

@@ -8,9 +8,12 @@ year, from the rollup's kept meeting keys, which the scorecard's meeting figures
 partnership's value counts when confirmed (portal.admin.dashboard.confirmed). The map shows the network as
 it stood at the end of the chosen year, so two years side by side show before and after.
 
-Four statements whatever the cluster's size: the members with their positions, the partnerships, the held
-meetings (a row each, added up by pair of firms here: _links), and the names of the firms that can be drawn
-and of the firms outside the cluster they are linked to.
+A cluster of up to KEPT_FROM members takes five statements: its kept figures (members, links), the members
+with their positions, the partnerships, the held meetings (a row each, added up by pair of firms here: _links),
+and the names of the firms that can be drawn and of the firms outside the cluster they are linked to. A larger
+one takes its totals from the kept figures alone (the rollup's per-firm link rows, portal.admin.rollup.
+network_row), finds its best-linked members among the firms ordered by their links (_best_linked), and reads
+the links of those alone: at most eight statements, and as many rows, whatever its size.
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
@@ -20,10 +23,23 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import combinations
 
-from sqlalchemy import String, case, cast, func, null, or_, select
+from sqlalchemy import String, case, cast, func, null, or_, select, tuple_
 
 from portal.admin import dashboard
-from portal.admin.models import POSITION_BITS, ResultMeetingKey
+from portal.admin.models import (
+    JOINED,
+    LINK_DEGREE,
+    LINK_DIMENSIONS,
+    LINK_INSIDE,
+    LINK_LANES,
+    LINK_LINKED,
+    MEMBER,
+    POSITION_BITS,
+    ResultCount,
+    ResultLinkKey,
+    ResultMeetingKey,
+)
+from portal.admin.models import LEFT as MEMBER_LEFT
 from portal.clusters.models import Position
 from portal.collab.models import Outcome
 from portal.db import among
@@ -34,7 +50,8 @@ from portal.scorecard import queries
 
 MAX_NODES = 150
 PARTNERSHIP, MEETING = "partnership", "meeting"
-READ_EVERY_LINK = 10_000  # members over which a cluster's links are picked from all the programme's (_links)
+KEPT_FROM = 10_000  # members over which a cluster's map is read from the kept figures (_best_linked)
+KEPT_DIMENSIONS = (MEMBER + JOINED, MEMBER + MEMBER_LEFT, *LINK_DIMENSIONS)  # the kept counts _kept_figures reads
 NO_LANE = len(Position)  # the lane index of members with no recorded position (after the positions' lanes)
 POSITIONS_MASK = (1 << NO_LANE) - 1  # the positions' bits of a member packed as firm id << NO_LANE | bits
 LOWEST_BIT = {bits: next(n for n in range(NO_LANE) if bits & (1 << n)) for bits in range(1, 1 << NO_LANE)}
@@ -171,14 +188,23 @@ class Network:
 def network(cluster_id: int, year: int, locale: str) -> Network:
     """The map of cluster `cluster_id` at the end of fiscal year `year` (B.E.), names in `locale`."""
     result = Network(year=year)
+    kept = _kept_figures(cluster_id, year)
     # A large cluster has tens of thousands of members and of links: they are kept as plain numbers and
     # tuples here, and only the members that can be drawn, and their links, become Nodes and Links.
-    held = _members(cluster_id, year)  # member firm id -> its positions, as bits
-    result.members = len(held)
-    links = _links(cluster_id, year, held)  # (kind, member, other firm) -> [how many, value, first, last]
-
+    if kept.members > KEPT_FROM:
+        held, ids = _best_linked(cluster_id, year, locale)  # those that can be drawn -> their positions, as bits
+        links = _links(cluster_id, year, held, ids)  # (kind, member, other firm) -> [how many, value, first, last]
+        result.members = kept.members
+        result.links_total = kept.degrees - kept.inside // 2
+        result.outside_links_total = kept.degrees - kept.inside
+        result.isolated_total = kept.members - kept.linked
+        linked_lanes = kept.lanes
+    else:
+        held = _members(cluster_id, year)  # member firm id -> its positions, as bits
+        result.members = len(held)
+        links = _links(cluster_id, year, held)
+        linked_lanes = set()
     degree = {}  # member firm id -> its links, of any kind, to members or to firms outside
-    linked_lanes = set()  # pairs of lanes with a link between them, as bits (1 << lane | 1 << other lane)
     outside_total = 0
     for _kind, a, b in links:
         degree[a] = degree.get(a, 0) + 1
@@ -187,13 +213,14 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
             linked_lanes.add(1 << LOWEST_BIT.get(held[a], NO_LANE) | 1 << LOWEST_BIT.get(held[b], NO_LANE))
         else:
             outside_total += 1
-    result.links_total = len(links)
-    result.outside_links_total = outside_total
-    result.isolated_total = result.members - len(degree)
+    if kept.members <= KEPT_FROM:
+        result.links_total = len(links)
+        result.outside_links_total = outside_total
+        result.isolated_total = result.members - len(degree)
+        ids = _candidates(held, degree, locale)
     result.missing_pairs = [(p, q) for (i, p), (j, q) in combinations(enumerate(Position), 2)
                             if (1 << i | 1 << j) not in linked_lanes]
 
-    ids = _candidates(held, degree, locale)
     nodes = result.nodes
     for firm_id in ids:
         nodes[firm_id] = Node(firm_id, "", [], links=degree.get(firm_id, 0))
@@ -285,34 +312,39 @@ def _members(cluster_id: int, year: int) -> dict[int, int]:
     return {number >> NO_LANE: number & POSITIONS_MASK for number in map(int, text.split(","))} if text else {}
 
 
-def _links(cluster_id: int, year: int, held: dict) -> dict[tuple, list]:
+def _links(cluster_id: int, year: int, held: dict, drawn=None) -> dict[tuple, list]:
     """Every link with a member of `held` at its end at the end of `year`, by (kind, member, other firm):
     [how many, confirmed value, first year, last year], the fiscal years reported for a partnership
     (PARTNERSHIP: requests closed as partnered, and agreements answered to a follow-up, reported up to the
     end of `year`), the fiscal years of the matching days for a meeting (MEETING: held on matching days up to
     the end of `year`). Of a link between two members, the member end is the lower id.
 
-    The rows come one per partnership or meeting and are added up here. A cluster with more than
-    READ_EVERY_LINK members reads every partnership and held meeting of the programme up to the year, and
-    keeps those with a member here (`held`): for the largest (33,000 of 100,000 firms), asking SQL to
-    find its members' links cost more than reading the 35,000 and looking each firm up in a dict, because
-    SQLite builds a list of the members for each of the four member tests (the whole map, old and new
-    alternately in one process, p50: SQLite 161 -> 96 ms, PostgreSQL 124 -> 91). For a cluster of 5,400
-    members, reading every link cost more (SQLite 56 against 69 ms, PostgreSQL 51 against 64), so a smaller
-    cluster's links are found by its members in SQL."""
-    ids = None  # the members, for SQL to find their links: a cluster of up to READ_EVERY_LINK members only
-    if len(held) <= READ_EVERY_LINK:
+    The rows come one per partnership or meeting and are added up here, found by the cluster's members in
+    SQL; for a cluster of more than KEPT_FROM members, by `drawn` alone (the members that can be drawn,
+    _best_linked), and the firms they are linked with that are members too are added to `held` (with their
+    positions), so that a link between two members is told from a link with a firm outside."""
+    if drawn is None:
         ids = select(_members_with_positions(cluster_id, year).subquery().c.firm_id)
+
+        def linked(column):
+            return column.in_(ids)
+    else:
+        def linked(column):
+            return among(column, sorted(drawn))
     confirmed_value = case((dashboard.confirmed(), Outcome.value_baht), else_=0)
     partnerships = (select(Outcome.firm_id, Outcome.partner_firm_id, confirmed_value, Outcome.fiscal_year)
-                    .where(*queries.partnerships_until(year)))
-    meetings = _held_meetings(year)
-    if ids is not None:
-        partnerships = partnerships.where(or_(Outcome.firm_id.in_(ids), Outcome.partner_firm_id.in_(ids)))
-        meetings = meetings.where(or_(MeetingRequest.from_firm_id.in_(ids), MeetingRequest.to_firm_id.in_(ids)))
+                    .where(*queries.partnerships_until(year),
+                           or_(linked(Outcome.firm_id), linked(Outcome.partner_firm_id))))
+    meetings = _held_meetings(year).where(or_(linked(MeetingRequest.from_firm_id), linked(MeetingRequest.to_firm_id)))
+    found = {PARTNERSHIP: _fetch(partnerships), MEETING: _fetch(meetings)}
+    if drawn is not None:
+        others = {firm for rows in found.values() for a, b, *_rest in rows for firm in (a, b)} - held.keys()
+        if others:
+            held.update(_fetch(_members_with_positions(cluster_id, year)
+                               .where(among(queries.SPANS.c.firm_id, sorted(others)))))
     links = {}
-    _add(links, held, PARTNERSHIP, _fetch(partnerships))
-    _add(links, held, MEETING, _fetch(meetings))
+    for kind, rows in found.items():
+        _add(links, held, kind, rows)
     return links
 
 
@@ -361,6 +393,100 @@ def _members_with_positions(cluster_id: int, year: int):
     spans = queries.SPANS.c
     return (select(spans.firm_id.label("firm_id"), spans.positions.label("positions"))
             .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year)))
+
+
+@dataclass(slots=True)
+class Kept:
+    """A cluster's figures at the end of a year from the rollup's kept counts (portal.admin.models.LINK_DIMENSIONS)."""
+
+    members: int = 0
+    degrees: int = 0  # the members' links added up (a link between two members twice)
+    linked: int = 0  # members with at least one link
+    inside: int = 0  # member ends of links between two members (each such link twice)
+    lanes: set = field(default_factory=set)  # pairs of position lanes with a link between them, as _layout's bits
+
+
+def _kept_figures(cluster_id: int, year: int) -> Kept:
+    """The cluster's members and network figures at the end of `year`: its kept changes up to it added up, one
+    small statement (a few rows a year)."""
+    counts = ResultCount.__table__.c
+    kept, lanes = Kept(), {}
+    for dimension, key_bucket, change in db.session.connection().execute(
+            select(counts.dimension, counts.bucket, counts.firms).where(counts.scope == cluster_id,
+                                                                        counts.dimension.in_(KEPT_DIMENSIONS))):
+        at, _sep, pair = key_bucket.partition(":")
+        if int(at) > year:
+            continue
+        if dimension == MEMBER + JOINED:
+            kept.members += change
+        elif dimension == MEMBER + MEMBER_LEFT:
+            kept.members -= change
+        elif dimension == LINK_DEGREE:
+            kept.degrees += change
+        elif dimension == LINK_LINKED:
+            kept.linked += change
+        elif dimension == LINK_INSIDE:
+            kept.inside += change
+        elif dimension == LINK_LANES:
+            lanes[pair] = lanes.get(pair, 0) + change
+    kept.lanes = {1 << int(pair[0]) | 1 << int(pair[-1]) for pair, ends in lanes.items() if ends}
+    return kept
+
+
+def _links_at(degrees: str, year: int) -> int:
+    """A firm's links at the end of `year`, from its kept degrees (ResultLinkKey.degrees)."""
+    links = 0
+    for entry in degrees.split(",") if degrees else ():
+        at, _sep, count = entry.partition(":")
+        if int(at) > year:
+            break
+        links = int(count)
+    return links
+
+
+def _best_linked(cluster_id: int, year: int, locale: str) -> tuple[dict[int, int], set]:
+    """({firm id: positions as bits}, their ids) of the members at the end of `year` that can be drawn, for a
+    cluster of more than KEPT_FROM members: as _candidates chooses them, found among the firms in the order of
+    their links of every year (the rollup's kept link rows, ix_result_link_keys_degree), which no firm's links at
+    the end of an earlier year exceed: read until the firm read last has fewer than the MAX_NODES-th most of the
+    members found, then every firm with as many. Some hundreds of rows in two statements for the largest cluster,
+    where counting every member's links read every partnership and held meeting of the programme (353,000 rows at
+    1,000,000 firms). When fewer than MAX_NODES members have links, the first isolated members by name fill the
+    map (a third statement)."""
+    keys, spans = ResultLinkKey.__table__.c, queries.SPANS.c
+    ordered = (select(keys.firm_id, keys.degree, keys.degrees, spans.positions)
+               .join(queries.SPANS, spans.firm_id == keys.firm_id)
+               .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year))
+               .order_by(keys.degree.desc(), keys.firm_id.desc()))
+    found, page, least, after = {}, MAX_NODES * 4, None, None  # found: firm id -> (links then, positions)
+    while True:
+        statement = ordered if after is None else ordered.where(tuple_(keys.degree, keys.firm_id) < after)
+        statement = statement.where(keys.degree >= least) if least is not None else statement.limit(page)
+        rows = _fetch(statement)
+        for firm_id, _degree, degrees, bits in rows:
+            links = _links_at(degrees, year)
+            if links:
+                found[firm_id] = (links, bits)
+        if least is not None or len(rows) < page:
+            break
+        after = (rows[-1][1], rows[-1][0])
+        if len(found) >= MAX_NODES:
+            least = heapq.nlargest(MAX_NODES, (links for links, _bits in found.values()))[-1]
+            if after[0] < least:  # no firm not read yet has as many links
+                break
+        page *= 4
+    if len(found) >= MAX_NODES:
+        least = heapq.nlargest(MAX_NODES, (links for links, _bits in found.values()))[-1]
+        held = {firm_id: bits for firm_id, (links, bits) in found.items() if links >= least}
+        return held, set(held)
+    held = {firm_id: bits for firm_id, (_links, bits) in found.items()}
+    if len(held) < MAX_NODES:
+        sort_key = Firm.sort_en if locale == "en" else Firm.sort_th
+        held.update(_fetch(select(spans.firm_id, spans.positions).join(Firm, Firm.id == spans.firm_id)
+                           .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year),
+                                  ~among(spans.firm_id, sorted(held)))
+                           .order_by(sort_key, Firm.id).limit(MAX_NODES - len(held))))
+    return held, set(held)
 
 
 def _candidates(members, degree: dict, locale: str) -> set:
