@@ -3,16 +3,24 @@ map as counting its links afresh: after random changes to meetings (marked, move
 given a slot), matching days, outcomes (reported, backdated, given another partner, deleted) and memberships
 (approved, left, removed, moved to another year or cluster), for every cluster and year, with room on the map
 for one, two or all of its members; after `flask results rebuild`; and after the migration that creates them on
-a database with links already."""
+a database with links already; and when a meeting is marked held while one of its firms leaves the cluster
+in another transaction (PostgreSQL)."""
+from datetime import datetime, timezone
+
 import pytest
 from sqlalchemy import select
 
+from portal.admin import rollup
 from portal.admin.models import LINK_DIMENSIONS, ResultLinkKey
-from portal.clusters.models import Cluster
+from portal.clusters.models import Cluster, Membership, MembershipStatus
+from portal.events.models import Meeting, MeetingRequest, MeetingState
 from portal.extensions import db
 from portal.scorecard import network as networks
+from tests import scorecard_world
+from tests.conftest import PG_URL
 from tests.test_migrations import empty_app  # noqa: F401  (fixture: an app on an empty database)
 from tests.test_results_meetings import CLUSTERS, MEMBERSHIP_CHANGES, kept_rows, migrated_world, random_changes, step
+from tests.test_results_rollup import commit_while_the_other_waits
 
 YEARS = (2563, 2564, 2565, 2566)
 
@@ -75,3 +83,36 @@ def test_migration_counts_the_links_already_there(empty_app, monkeypatch):  # no
         upgrade()
         assert kept_link_rows() == rows
         assert maps(monkeypatch, 0) == expected
+
+
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite has one writer at a time")
+@pytest.mark.parametrize("first_commits", ["the membership change", "the meeting"])
+def test_a_meeting_is_marked_held_while_one_of_its_firms_leaves_the_cluster(app, monkeypatch, first_commits):
+    """C's no-show meeting with A (30 Sep 2021) is marked held while, in another transaction, A leaves betta in
+    March 2021. Whichever reaches its commit first, the other waits for it and counts with its change in view:
+    at the end of 2564 the link C–A is one of C's links with a firm outside betta."""
+    with app.test_request_context("/"):
+        world = scorecard_world.build()
+        firms = world["firms"]
+
+        def leave(session):
+            membership = session.scalar(select(Membership).join(Cluster).where(
+                Membership.firm_id == firms["A"], Cluster.slug == "betta"))
+            membership.status = MembershipStatus.LEFT
+            membership.ended_at = datetime(2021, 3, 1, tzinfo=timezone.utc)
+
+        def mark(session):
+            meeting = session.scalar(select(Meeting).join(MeetingRequest).where(
+                MeetingRequest.from_firm_id == firms["C"], MeetingRequest.to_firm_id == firms["A"]))
+            meeting.state = MeetingState.HELD
+
+        first, second = db.session.session_factory(), db.session.session_factory()
+        changes = [leave, mark] if first_commits == "the membership change" else [mark, leave]
+        changes[0](first)
+        rollup._refresh_noted_firms(first)  # what committing does first: it now holds its locks
+        assert commit_while_the_other_waits(app, first, second, changes[1]) == []
+        assert maps(monkeypatch, 0) == maps(monkeypatch, 10**9)
+        monkeypatch.setattr(networks, "MAX_NODES", 150)
+        net = networks.network(world["betta"], 2564, "en")
+        c_to_a = [link for link in net.links if {link.a, link.b} == {firms["A"], firms["C"]}]
+        assert [(link.kind, link.outside) for link in c_to_a] == [(networks.MEETING, True)]
