@@ -131,9 +131,10 @@ def run_immediate_alerts(now=None) -> str | None:
 
 def check_results() -> str:
     """Recount the dashboard's kept figures and membership spans from the memberships, the scorecard's kept
-    partner pairs from the memberships and outcomes, and the kept request, meeting, follow-up and active-member
-    figures; if they had drifted, the recount stands and the difference is logged and audited."""
-    from portal.admin.models import ResultCount, ResultMemberSpan, ResultPairKey
+    partner pairs from the memberships and outcomes, and the kept request, meeting, follow-up, active-member and
+    network figures (with each firm's links, which the network map ranks members by); if they had drifted, the
+    recount stands and the difference is logged and audited."""
+    from portal.admin.models import ResultCount, ResultLinkKey, ResultMemberSpan, ResultPairKey
     from portal.admin.rollup import rebuild
 
     def snapshot():
@@ -145,7 +146,9 @@ def check_results() -> str:
         spans = db.session.execute(select(ResultMemberSpan.cluster_id, ResultMemberSpan.firm_id,
                                           ResultMemberSpan.first_year, ResultMemberSpan.ended_year,
                                           ResultMemberSpan.positions))
-        return counts | {("pair", *key): change for *key, change in pairs} | {("span", *span): 1 for span in spans}
+        links = db.session.execute(select(ResultLinkKey.firm_id, ResultLinkKey.degree, ResultLinkKey.degrees))
+        return (counts | {("pair", *key): change for *key, change in pairs} | {("span", *span): 1 for span in spans}
+                | {("links", *link): 1 for link in links})
 
     before = snapshot()
     rebuild(db.session)
