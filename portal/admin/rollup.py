@@ -983,9 +983,13 @@ def refresh_activity(session: Session, firm_ids) -> None:
     """Bring the kept activity of these firms in line with their requests, responses, held meetings and kept
     spans (no commit), as refresh_meetings() does for meeting requests: the firms locked first (PostgreSQL:
     FOR NO KEY UPDATE, in id order, which the foreign key check of a request or response does not wait for)."""
+    _refresh_firms(session, ACTIVITY_KEYS, firm_ids, _wanted_activity, activity_keys_of)
+
+
+def _refresh_firms(session: Session, table, firm_ids, wanted_of, keys_of) -> None:
+    """_refresh_kept() for a table kept per firm: wanted_of(session, ids) gives what these firms count in now."""
     ids = sorted({firm_id for firm_id in firm_ids if firm_id is not None})
-    _refresh_kept(session, ACTIVITY_KEYS, Firm.id, ids, lambda session, _criteria: _wanted_activity(session, ids),
-                  activity_keys_of)
+    _refresh_kept(session, table, Firm.id, ids, lambda session, _criteria: wanted_of(session, ids), keys_of)
 
 
 def _firms_of_meetings(session: Session, request_ids) -> set[int]:
@@ -1130,9 +1134,7 @@ def refresh_links(session: Session, firm_ids) -> None:
     """Bring the kept link rows of these firms in line with their partnerships, held meetings (their kept keys,
     refreshed first) and the kept spans of theirs and their partners' (no commit), as refresh_activity() does:
     the firms locked first (PostgreSQL: FOR NO KEY UPDATE, in id order)."""
-    ids = sorted({firm_id for firm_id in firm_ids if firm_id is not None})
-    _refresh_kept(session, LINK_KEYS, Firm.id, ids, lambda session, _criteria: _wanted_links(session, ids),
-                  link_keys_of)
+    _refresh_firms(session, LINK_KEYS, firm_ids, _wanted_links, link_keys_of)
 
 
 def _link_partners(session: Session, firm_ids) -> set[int]:
