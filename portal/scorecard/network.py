@@ -13,7 +13,7 @@ with their positions, the partnerships, the held meetings (a row each, added up 
 and the names of the firms that can be drawn and of the firms outside the cluster they are linked to. A larger
 one takes its totals from the kept figures alone (the rollup's per-firm link rows, portal.admin.rollup.
 network_row), finds its best-linked members among the firms ordered by their links (_best_linked), and reads
-the links of those alone: at most eight statements, and as many rows, whatever its size.
+the links of those alone: at most eight statements, and some thousands of rows, whatever its size.
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
@@ -191,7 +191,8 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
     kept = _kept_figures(cluster_id, year)
     # A large cluster has tens of thousands of members and of links: they are kept as plain numbers and
     # tuples here, and only the members that can be drawn, and their links, become Nodes and Links.
-    if kept.members > KEPT_FROM:
+    from_kept = kept.members > KEPT_FROM
+    if from_kept:
         held, ids = _best_linked(cluster_id, year, locale)  # those that can be drawn -> their positions, as bits
         links = _links(cluster_id, year, held, ids)  # (kind, member, other firm) -> [how many, value, first, last]
         result.members = kept.members
@@ -213,7 +214,7 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
             linked_lanes.add(1 << LOWEST_BIT.get(held[a], NO_LANE) | 1 << LOWEST_BIT.get(held[b], NO_LANE))
         else:
             outside_total += 1
-    if kept.members <= KEPT_FROM:
+    if not from_kept:
         result.links_total = len(links)
         result.outside_links_total = outside_total
         result.isolated_total = result.members - len(degree)
