@@ -73,13 +73,16 @@ def world(app):
                 "owner": owner.id, "firms": {n: firm.id for n, firm in firms.items()}}
 
 
-@pytest.fixture(params=["found in SQL", "from the kept figures"])
+@pytest.fixture(params=["found in SQL", "from the kept figures", "from the kept figures, the members at once"])
 def either_way(request, monkeypatch):
-    """The map found both ways: a cluster's links found by its members in SQL, and (as for a cluster of
+    """The map found every way: a cluster's links found by its members in SQL, and (as for a cluster of
     more than KEPT_FROM members) its totals from the rollup's kept figures, its best-linked members from the
-    firms ordered by their kept links, and the links of those alone."""
-    if request.param == "from the kept figures":
+    firms ordered by their kept links (or, past READ_IN_ORDER firms read so, its members with links at once), and
+    the links of those alone."""
+    if request.param != "found in SQL":
         monkeypatch.setattr(networks, "KEPT_FROM", 0)
+    if request.param.endswith("at once"):
+        monkeypatch.setattr(networks, "READ_IN_ORDER", 0)
     return request.param
 
 

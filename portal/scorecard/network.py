@@ -13,7 +13,7 @@ with their positions, the partnerships, the held meetings (a row each, added up 
 and the names of the firms that can be drawn and of the firms outside the cluster they are linked to. A larger
 one takes its totals from the kept figures alone (the rollup's per-firm link rows, portal.admin.rollup.
 network_row), finds its best-linked members among the firms ordered by their links (_best_linked), and reads
-the links of those alone: at most eight statements, and some thousands of rows, whatever its size.
+the links of those alone: at most nine statements, and some thousands of rows, whatever its size.
 The layout is deterministic: a lane per position, firms in each by name, at most MAX_NODES firms drawn
 (those with the most links), the same firms in the table beside the map.
 """
@@ -51,6 +51,7 @@ from portal.scorecard import queries
 MAX_NODES = 150
 PARTNERSHIP, MEETING = "partnership", "meeting"
 KEPT_FROM = 10_000  # members over which a cluster's map is read from the kept figures (_best_linked)
+READ_IN_ORDER = 20_000  # firms read in the order of their links before a cluster's other members are read at once
 KEPT_DIMENSIONS = (MEMBER + JOINED, MEMBER + MEMBER_LEFT, *LINK_DIMENSIONS)  # the kept counts _kept_figures reads
 NO_LANE = len(Position)  # the lane index of members with no recorded position (after the positions' lanes)
 POSITIONS_MASK = (1 << NO_LANE) - 1  # the positions' bits of a member packed as firm id << NO_LANE | bits
@@ -452,30 +453,36 @@ def _best_linked(cluster_id: int, year: int, locale: str) -> tuple[dict[int, int
     the end of an earlier year exceed: read until the firm read last has fewer than the MAX_NODES-th most of the
     members found, then every firm with as many. Some hundreds of rows in two statements for the largest cluster,
     where counting every member's links read every partnership and held meeting of the programme (353,000 rows at
-    1,000,000 firms). When fewer than MAX_NODES members have links, the first isolated members by name fill the
-    map (a third statement)."""
+    1,000,000 firms). A cluster few of whose members have links would have most of the firms read in that order:
+    past READ_IN_ORDER rows, the rest of its members with links are read at once (at most three statements).
+    When fewer than MAX_NODES members have links, the first isolated members by name fill the map (one more)."""
     keys, spans = ResultLinkKey.__table__.c, queries.SPANS.c
     ordered = (select(keys.firm_id, keys.degree, keys.degrees, spans.positions)
                .join(queries.SPANS, spans.firm_id == keys.firm_id)
                .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year))
                .order_by(keys.degree.desc(), keys.firm_id.desc()))
-    found, page, least, after = {}, MAX_NODES * 4, None, None  # found: firm id -> (links then, positions)
+    found, page, read, least, after = {}, MAX_NODES * 4, 0, None, None  # found: firm id -> (links then, positions)
     while True:
         statement = ordered if after is None else ordered.where(tuple_(keys.degree, keys.firm_id) < after)
-        statement = statement.where(keys.degree >= least) if least is not None else statement.limit(page)
+        rest = least is not None or read + page > READ_IN_ORDER
+        if least is not None:
+            statement = statement.where(keys.degree >= least)
+        elif not rest:
+            statement = statement.limit(page)
         rows = _fetch(statement)
+        read += len(rows)
         for firm_id, _degree, degrees, bits in rows:
             links = _links_at(degrees, year)
             if links:
                 found[firm_id] = (links, bits)
-        if least is not None or len(rows) < page:
+        if rest or len(rows) < page:
             break
         after = (rows[-1][1], rows[-1][0])
         if len(found) >= MAX_NODES:
             least = heapq.nlargest(MAX_NODES, (links for links, _bits in found.values()))[-1]
             if after[0] < least:  # no firm not read yet has as many links
                 break
-        page *= 4
+        page *= 8
     if len(found) >= MAX_NODES:
         least = heapq.nlargest(MAX_NODES, (links for links, _bits in found.values()))[-1]
         held = {firm_id: bits for firm_id, (links, bits) in found.items() if links >= least}
