@@ -323,9 +323,9 @@ def test_a_fixed_number_of_statements(app, world, either_way):
 def test_a_large_clusters_best_linked_members_are_found_past_the_first_page_of_ties(app, monkeypatch):
     """Twelve members of betta, "Member 01" to "Member 12" in id order, each with partnerships with two firms
     outside (2564); Member 12 with a third, Member 05 with two more in 2566. With room for two, the kept figures
-    read the firms by their links of every year, eight at first (Member 05, 12, then 11 down to 06): at the end
-    of 2564 Member 12 has the most, and Member 01, first by name among those with two, is read in a second
-    statement, with every firm with two links. At the end of 2566 Member 05 has the most."""
+    read the firms by their links of every year, four at first (Member 05, 12, 11, 10): at the end of 2564
+    Member 12 has the most, and Member 01, first by name among those with two, is read in a second statement,
+    with every firm with two links. At the end of 2566 Member 05 has the most."""
     monkeypatch.setattr(networks, "MAX_NODES", 2)
     with app.app_context():
         betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")

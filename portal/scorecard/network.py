@@ -461,7 +461,7 @@ def _best_linked(cluster_id: int, year: int, locale: str) -> tuple[dict[int, int
                .join(queries.SPANS, spans.firm_id == keys.firm_id)
                .where(spans.cluster_id == cluster_id, *queries.member_at_year_end(year))
                .order_by(keys.degree.desc(), keys.firm_id.desc()))
-    found, page, read, least, after = {}, MAX_NODES * 4, 0, None, None  # found: firm id -> (links then, positions)
+    found, page, read, least, after = {}, MAX_NODES * 2, 0, None, None  # found: firm id -> (links then, positions)
     while True:
         statement = ordered if after is None else ordered.where(tuple_(keys.degree, keys.firm_id) < after)
         rest = least is not None or read + page > READ_IN_ORDER
