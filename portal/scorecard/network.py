@@ -50,7 +50,8 @@ from portal.scorecard import queries
 
 MAX_NODES = 150
 PARTNERSHIP, MEETING = "partnership", "meeting"
-KEPT_FROM = 10_000  # members over which a cluster's map is read from the kept figures (_best_linked)
+KEPT_FROM = 5_000  # members over which a cluster's map is read from the kept figures (_best_linked): for one of
+# 5,424 members of 100,000 firms, 29 against 45 ms on SQLite, 45 against 57 on PostgreSQL
 READ_IN_ORDER = 20_000  # firms read in the order of their links before a cluster's other members are read at once
 KEPT_DIMENSIONS = (MEMBER + JOINED, MEMBER + MEMBER_LEFT, *LINK_DIMENSIONS)  # the kept counts _kept_figures reads
 NO_LANE = len(Position)  # the lane index of members with no recorded position (after the positions' lanes)
