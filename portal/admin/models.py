@@ -77,6 +77,13 @@ LINK_DIMENSIONS = (LINK_DEGREE, LINK_LINKED, LINK_INSIDE, LINK_LANES)
 # A set of value-chain positions as one number (ResultMemberSpan.positions): 1 << the position's index.
 POSITION_BITS = {position.value: 1 << n for n, position in enumerate(Position)}
 
+
+def lane_of(bits: int) -> int:
+    """The lane a member with these positions (POSITION_BITS) is drawn in on the network map: its first
+    position's index, or len(Position) for none recorded."""
+    return (bits & -bits).bit_length() - 1 if bits else len(POSITION_BITS)
+
+
 class ResultFirmKey(db.Model):
     """One figure one firm counts in, once however many memberships give it (a firm in two clusters
     counts once in the programme). No foreign keys: derived rows, removed by the rollup itself."""

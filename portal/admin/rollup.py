@@ -98,6 +98,7 @@ from portal.admin.models import (
     ResultPairKey,
     ResultRequestKey,
     ResultUnion,
+    lane_of,
 )
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.collab.models import CollabRequest, Outcome, Response
@@ -1007,12 +1008,6 @@ def _rebuild_activity(session: Session, batch: int = 5000) -> None:
 
 
 # --- each cluster's network (the network map's figures) ---------------------------------------------------
-
-def lane_of(bits: int) -> int:
-    """The lane a member with these positions (POSITION_BITS) is drawn in on the network map: its first
-    position's index, or len(Position) for none recorded."""
-    return (bits & -bits).bit_length() - 1 if bits else len(POSITION_BITS)
-
 
 def link_keys_of(degree: int, degrees: str, counts: str) -> Counter:
     """{(scope, dimension, bucket): change} a firm's kept link row (ResultLinkKey) makes to the counts."""

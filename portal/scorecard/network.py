@@ -38,6 +38,7 @@ from portal.admin.models import (
     ResultCount,
     ResultLinkKey,
     ResultMeetingKey,
+    lane_of,
 )
 from portal.admin.models import LEFT as MEMBER_LEFT
 from portal.clusters.models import Position
@@ -56,7 +57,6 @@ READ_IN_ORDER = 20_000  # firms read in the order of their links before a cluste
 KEPT_DIMENSIONS = (MEMBER + JOINED, MEMBER + MEMBER_LEFT, *LINK_DIMENSIONS)  # the kept counts _kept_figures reads
 NO_LANE = len(Position)  # the lane index of members with no recorded position (after the positions' lanes)
 POSITIONS_MASK = (1 << NO_LANE) - 1  # the positions' bits of a member packed as firm id << NO_LANE | bits
-LOWEST_BIT = {bits: next(n for n in range(NO_LANE) if bits & (1 << n)) for bits in range(1, 1 << NO_LANE)}
 ZERO = Decimal(0)
 SATANG = Decimal("0.01")
 LABEL_LENGTH = 18  # characters of a firm's name written beside its node
@@ -213,7 +213,7 @@ def network(cluster_id: int, year: int, locale: str) -> Network:
         degree[a] = degree.get(a, 0) + 1
         if b in held:
             degree[b] = degree.get(b, 0) + 1
-            linked_lanes.add(1 << LOWEST_BIT.get(held[a], NO_LANE) | 1 << LOWEST_BIT.get(held[b], NO_LANE))
+            linked_lanes.add(1 << lane_of(held[a]) | 1 << lane_of(held[b]))
         else:
             outside_total += 1
     if not from_kept:
