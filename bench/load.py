@@ -236,7 +236,7 @@ def run_one(backend: str, workers: int, args, smtp: str = "none") -> dict:
     report = load_check.verify(url, work / "records.jsonl")
     return {"backend": backend, "workers": workers, "stats": read_summary(work), "mail": mail,
             "locust_rc": rc, "server_rc": server_rc, **cpu, "tracebacks": log_text.count("Traceback"),
-            "kept": kept_pages(log_text),
+            "kept": kept_pages(log_text), "cpu_by_endpoint": cpu_by_endpoint(log_text),
             "report": report, "work": work, "load": os.getloadavg(),
             "dataset": f"{args.firms:,} synthetic firms + 200 demo, {len(accounts['members']):,} member accounts, "
                        f"{len(accounts['coordinators'])} coordinators, {args.pending} pending memberships per "
@@ -256,6 +256,23 @@ def kept_pages(log_text: str) -> dict:
             continue
         counts = found.setdefault(entry.get("endpoint"), [0, 0])
         counts[entry["kept"] != "served"] += 1
+    return found
+
+
+def cpu_by_endpoint(log_text: str) -> dict:
+    """{(method, endpoint, kept): [requests, CPU ms]} from the access log's "cpu_ms" (each request's own thread:
+    the app's share of gunicorn's CPU, without the database's)."""
+    found = {}
+    for line in log_text.splitlines():
+        if '"cpu_ms"' not in line:
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            continue
+        counts = found.setdefault((entry.get("method"), entry.get("endpoint"), entry.get("kept", "")), [0, 0.0])
+        counts[0] += 1
+        counts[1] += entry["cpu_ms"]
     return found
 
 
@@ -298,6 +315,14 @@ def print_result(result: dict, args) -> bool:
           + ("  << NOISY: compare within one run" if others > 0.25 * cores * result["elapsed"] else ""))
     print(f"cpu/req    {server_ms_per_request(result):.1f} ms of CPU per request (gunicorn and PostgreSQL; less "
           "swayed than req/s by other work on the machine)")
+    spent = result["cpu_by_endpoint"]
+    logged = sum(cpu for _count, cpu in spent.values())
+    print(f"  where the app's CPU went (the access log's cpu_ms: {logged / 1000:.0f} s of gunicorn's "
+          f"{result['server_cpu']:.0f} s; the rest is gunicorn and the WSGI layer around the app)")
+    print(f"  {'method endpoint (kept)':46} {'count':>6} {'ms/req':>7} {'share':>6}")
+    for (method, endpoint, kept), (count, cpu) in sorted(spent.items(), key=lambda item: -item[1][1])[:15]:
+        name = f"{method} {endpoint}" + (f" ({kept})" if kept else "")
+        print(f"  {name[:46]:46} {count:>6} {cpu / count:>7.1f} {cpu / max(1.0, logged):>6.0%}")
     checks = [
         ("no request failed", total["failures"] == 0 and result["locust_rc"] == 0),
         ("no server error in the gunicorn log, and gunicorn stopped cleanly",
