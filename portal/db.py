@@ -303,6 +303,11 @@ def _session_ended(session, transaction):
         session.info.pop(_CONNECTION, None)
 
 
+def session_connection(session):
+    """The connection of the session's transaction, or None while it has none."""
+    return session.info.get(_CONNECTION)
+
+
 def end_read_only_request(exc=None) -> None:
     """teardown_request, before Flask-SQLAlchemy closes the session: on PostgreSQL, a transaction that read
     only is committed rather than rolled back. One that wrote anything, a request that failed, or a session that

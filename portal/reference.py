@@ -34,7 +34,10 @@ def cached(name: str, load, ttl: float | None = None):
 def remembered(name: str) -> bool:
     """Whether `remember(name)` was said in this process within COUNTS_CACHE_SECONDS (app config)."""
     seconds, hit = _counts_seconds(), _cache.get(name)
-    return seconds > 0 and hit is not None and time.monotonic() - hit[0] <= seconds
+    if seconds > 0 and hit is not None and time.monotonic() - hit[0] <= seconds:
+        _shown_until(hit[0] + seconds)
+        return True
+    return False
 
 
 def remember(name: str) -> None:
@@ -54,7 +57,16 @@ def _cached(name, ttl, load):
     if hit is None or (ttl is not None and now - hit[0] > ttl):
         hit = (now, load())
         _cache[name] = hit
+    if ttl is not None:
+        _shown_until(hit[0] + ttl)
     return hit[1]
+
+
+def _shown_until(at: float) -> None:
+    """A page kept with a value from here (portal/pagecache.py) is kept no longer than the value is."""
+    from portal.pagecache import note_expiry  # here: pagecache imports the rules, which import this module
+
+    note_expiry(at)
 
 
 def provinces() -> dict[int, Ref]:

@@ -8,20 +8,25 @@ import io
 import logging
 import re
 import time
+from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import text, update
+from sqlalchemy import select, text, update
 
 from bench.load import kept_pages
 from config import TestConfig
-from portal import create_app
+from portal import create_app, reference
 from portal.audit import record
 from portal.auth.models import User
+from portal.clusters.models import Membership, Position
+from portal.collab.models import CollabRequest, Kind
 from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.notifications.models import Notification
+from portal.pagecache import EVERY_TABLE, tables_written
+from portal.thai import bangkok_today, fiscal_year
 from portal.web import log_handler
 from tests import factories
 from tests.helpers import body, get_counting, get_statements, signed_in
@@ -102,36 +107,60 @@ def test_every_process_shows_a_change_at_once(app, workers, firm_id):
             assert "Siam Fighting Fish" in page and "Bangkok Betta Farm" not in page
 
 
-@pytest.mark.parametrize("write, renders", [
-    ("an ORM change to a firm", True),
-    ("an UPDATE statement on firms", True),
-    ("a text() UPDATE", True),
-    ("a new membership", True),
-    ("an audit entry only", False),
-    ("a new account", True),
-    ("a user's sign-in time only", False),
-    ("a user's name", True),
-    ("a firm change rolled back", False),
+# Which writes render which kept pages again: each page is rendered again by a write to a table it read, and only
+# by that. The directory reads firms; the request board requests and their firms; a cluster's page its members,
+# their positions and the results' counts (its member figures), which a request posted changes too (the firm is
+# active).
+@pytest.mark.parametrize("write, directory, board, cluster", [
+    ("an ORM change to a firm", True, True, True),
+    ("an UPDATE statement on firms", True, True, True),
+    ("a text() UPDATE of firms", True, True, True),
+    ("a new membership", False, False, True),
+    ("a membership's position, as a text() INSERT", False, False, True),
+    ("a request posted", False, True, True),
+    ("a request's title, as an UPDATE statement", False, True, False),
+    ("an audit entry only", False, False, False),
+    ("a new account", False, False, False),
+    ("a user's sign-in time only", False, False, False),
+    ("a user's name", False, False, False),
+    ("a firm change rolled back", False, False, False),
+    ("a write to a table the portal does not know", True, True, True),
 ])
-def test_which_writes_render_public_pages_again(app, workers, firm_id, write, renders):
+def test_which_writes_render_which_pages_again(app, workers, firm_id, write, directory, board, cluster):
+    pages = {"/directory/": directory, "/requests/": board, "/clusters/betta": cluster}
     with app.app_context():
         account = factories.user().id
+        betta = factories.cluster("betta")
+        request_id = _request(firm_id, betta.id)
+        newcomer = factories.firm(name_th="ฟาร์มใหม่").id
+        if write == "a write to a table the portal does not know":
+            db.session.execute(text("CREATE TABLE IF NOT EXISTS scratch_notes (note text)"))
         db.session.commit()
     rename(app, firm_id, "Bangkok Betta Farm")
-    statements(workers[0], "/directory/")
+    for url in pages:
+        statements(workers[0], url)
+        assert statements(workers[0], url)[1] == 1  # kept
     with app.app_context():
         if write == "an ORM change to a firm":
             db.session.get(Firm, firm_id).description_en = "Halal certified"
         elif write == "an UPDATE statement on firms":
             db.session.execute(update(Firm).where(Firm.id == firm_id).values(description_en="Organic"))
-        elif write == "a text() UPDATE":
+        elif write == "a text() UPDATE of firms":
             db.session.execute(text("UPDATE firms SET description_en = 'Export' WHERE id = :id"), {"id": firm_id})
         elif write == "a new membership":
-            factories.membership(db.session.get(Firm, firm_id), factories.cluster("cosplay"))
+            factories.membership(db.session.get(Firm, newcomer), factories.cluster("cosplay"))
+        elif write == "a membership's position, as a text() INSERT":
+            membership = db.session.scalar(select(Membership.id).where(Membership.firm_id == firm_id))
+            db.session.execute(text("INSERT INTO membership_positions (membership_id, position) VALUES (:id, :p)"),
+                               {"id": membership, "p": Position.DOWNSTREAM.name})
+        elif write == "a request posted":
+            _request(firm_id, None)
+        elif write == "a request's title, as an UPDATE statement":
+            db.session.execute(update(CollabRequest).where(CollabRequest.id == request_id).values(title_en="Sold"))
         elif write == "an audit entry only":
             record(None, "test.nothing", None)
         elif write == "a new account":
-            factories.user()  # users are not among the unseen tables: a new row renders again
+            factories.user()
         elif write == "a user's sign-in time only":
             db.session.get(User, account).last_login_at = utcnow()
         elif write == "a user's name":
@@ -140,9 +169,40 @@ def test_which_writes_render_public_pages_again(app, workers, firm_id, write, re
             db.session.get(Firm, firm_id).name_en = "Never Shown"
             db.session.flush()
             db.session.rollback()
+        elif write == "a write to a table the portal does not know":
+            db.session.execute(text("INSERT INTO scratch_notes (note) VALUES ('x')"))
         db.session.commit()
-    _, ran = statements(workers[0], "/directory/")
-    assert (ran > 1) is renders
+    try:
+        assert {url: statements(workers[0], url)[1] > 1 for url in pages} == pages
+    finally:
+        if write == "a write to a table the portal does not know":
+            with app.app_context():
+                db.session.execute(text("DROP TABLE scratch_notes"))
+                db.session.commit()
+
+
+def _request(firm_id, cluster_id) -> int:
+    posted = CollabRequest(firm_id=firm_id, cluster_id=cluster_id, kind=Kind.SEEKING_SUPPLIER, title_th="หาผู้ส่ง",
+                           title_en="Seeking suppliers", expires_on=bangkok_today() + timedelta(days=30),
+                           fiscal_year=fiscal_year(utcnow()))
+    db.session.add(posted)
+    db.session.flush()
+    return posted.id
+
+
+def test_a_delete_is_a_write_to_what_the_database_deletes_with_it():
+    """ON DELETE CASCADE / SET NULL: the rows the database removes or empties are written too."""
+    with create_app(TestConfig).app_context():
+        assert {"memberships", "membership_positions"} <= tables_written("DELETE FROM memberships WHERE id = 1")
+        assert tables_written("UPDATE memberships SET status = 'x' WHERE id = 1") == {"memberships"}
+        assert tables_written("DELETE FROM audit_entries WHERE id = 1") == frozenset()
+        assert tables_written("UPDATE users SET last_login_at = ? WHERE users.id = ?") == frozenset()
+        assert tables_written("UPDATE users SET last_login_at = ?, name = ? WHERE users.id = ?") == {"users"}
+        assert tables_written("SELECT * FROM firms FOR UPDATE") == frozenset()
+        assert tables_written("INSERT INTO firm_words (word, firm_id) VALUES ('a', 1)") == {"firms"}
+        assert tables_written("INSERT INTO scratch (a) VALUES (1)") == {EVERY_TABLE}
+        upsert = "INSERT INTO glossary_entries (key_th) VALUES (?) ON CONFLICT (key_th) DO UPDATE SET key_en = ?"
+        assert tables_written(upsert) == {"glossary_entries"}
 
 
 def test_pages_that_are_never_kept(app, workers, firm_id, cast):
@@ -195,6 +255,31 @@ def test_a_kept_page_is_rendered_again_once_page_cache_seconds_have_passed(app, 
             db.engine.dispose()
 
 
+def test_a_page_showing_figures_kept_in_memory_is_kept_no_longer_than_the_figures(app, firm_id, monkeypatch):
+    """The home page's headline figures are counted once every COUNTS_CACHE_SECONDS in a process: a page showing
+    them is kept no longer than they are, so it is never older than the figures a fresh render would show, and a
+    new member shows there once the figures are counted again, as before pages were kept."""
+    later = [0.0]
+    monotonic = time.monotonic
+    monkeypatch.setattr(time, "monotonic", lambda: monotonic() + later[0])
+    reference.clear()
+    worker = keeping(app, COUNTS_CACHE_SECONDS=30)
+    try:
+        first, _ = statements(worker, "/?lang=en")  # the figures counted now, for 30 s
+        with app.app_context():  # a new member firm: the home page reads memberships, so it is rendered again,
+            factories.membership(factories.firm(name_th="ฟาร์มใหม่"), factories.cluster("betta"))  # with the
+            db.session.commit()  # figures as they were counted (the same page)
+        for seconds, kept in ((1, False), (2, True), (29, True), (31, False)):
+            later[0] = seconds
+            page, ran = statements(worker, "/?lang=en")
+            assert (ran == 1) is kept, seconds
+            assert (body(page) == body(first)) is (seconds < 30), seconds  # counted again at 31: two members
+    finally:
+        reference.clear()
+        with worker.app_context():
+            db.engine.dispose()
+
+
 def test_a_kept_page_gets_its_own_request_id_and_the_security_headers(app, workers, firm_id):
     rename(app, firm_id, "Bangkok Betta Farm")
     first, _ = statements(workers[0], "/directory/")
@@ -229,10 +314,10 @@ def test_writes_nobody_reads_on_a_public_page_leave_sign_ins_cheap(app, workers,
 
 
 def test_before_the_migration_that_adds_the_generation_pages_are_rendered_and_writes_go_on(app, cast, firm_id):
-    """The code deployed before `flask db upgrade`: without page_generations nothing is kept, signed in or not, and
+    """The code deployed before `flask db upgrade`: without page_table_generations nothing is kept, signed in or not, and
     writes commit; once the table is there (a new process after the upgrade) pages are kept again."""
     with app.app_context():
-        db.session.execute(text("ALTER TABLE page_generations RENAME TO page_generations_later"))
+        db.session.execute(text("ALTER TABLE page_table_generations RENAME TO page_table_generations_later"))
         db.session.commit()
     try:
         worker = keeping(app)
@@ -248,7 +333,7 @@ def test_before_the_migration_that_adds_the_generation_pages_are_rendered_and_wr
             db.engine.dispose()
     finally:
         with app.app_context():
-            db.session.execute(text("ALTER TABLE page_generations_later RENAME TO page_generations"))
+            db.session.execute(text("ALTER TABLE page_table_generations_later RENAME TO page_table_generations"))
             db.session.commit()
     worker = keeping(app)
     owner = signed_in(worker, cast.email("owner"))

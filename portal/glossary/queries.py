@@ -30,18 +30,19 @@ def _spans(terms: list[str]) -> dict[str, list[tuple[int, int]]]:
 
 def _translations_of(keys) -> dict[str, list[str]]:
     """key -> the other-language keys paired with it in active entries, oldest entry first: one query, or none
-    when this request knows the public pages' generation (portal.pagecache.generation_known) and this process
-    has asked the same keys at that generation. Any change to the glossary is a new generation (its table is
-    one that public pages show), so what is kept is never older than the glossary, on any process or machine.
+    when this request knows the glossary table's generation (portal.pagecache.generation_known) and this process
+    has asked the same keys at that generation. Any change to the glossary is a new generation of its table (one
+    that public pages show), so what is kept is never older than the glossary, on any process or machine.
     The result is shared: callers only read it."""
     keys = tuple(keys)
     if not keys:
         return {}
-    from portal.pagecache import generation_known  # here: pagecache's permissions import the searches
+    from portal.pagecache import generation_known, note_read  # here: pagecache's permissions import the searches
 
-    generation = generation_known()
+    generation = generation_known(GlossaryEntry.__tablename__)
     if generation is None:
         return _asked(keys)
+    note_read(GlossaryEntry.__tablename__)  # a page kept with this answer is one to render again when it changes
     kept_key = (id(db.session.get_bind()), generation, keys)
     with _KEPT_LOCK:
         found = _KEPT.get(kept_key)
