@@ -243,17 +243,22 @@ def run_one(backend: str, workers: int, args, smtp: str = "none") -> dict:
                        f"cluster, {args.open_requests:,} open requests"}
 
 
+def _access_entries(log_text: str, field: str):
+    """The access log's entries (JSON lines) that have `field`."""
+    for line in log_text.splitlines():
+        if f'"{field}"' not in line:
+            continue
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
+
+
 def kept_pages(log_text: str) -> dict:
     """{endpoint: [served kept, rendered]} of the pages portal/pagecache.py may keep, from the access log's
     "kept" field (warm-up included: a handful of requests)."""
     found = {}
-    for line in log_text.splitlines():
-        if '"kept"' not in line:
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
+    for entry in _access_entries(log_text, "kept"):
         counts = found.setdefault(entry.get("endpoint"), [0, 0])
         counts[entry["kept"] != "served"] += 1
     return found
@@ -263,13 +268,7 @@ def cpu_by_endpoint(log_text: str) -> dict:
     """{(method, endpoint, kept): [requests, CPU ms]} from the access log's "cpu_ms" (each request's own thread:
     the app's share of gunicorn's CPU, without the database's)."""
     found = {}
-    for line in log_text.splitlines():
-        if '"cpu_ms"' not in line:
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError:
-            continue
+    for entry in _access_entries(log_text, "cpu_ms"):
         counts = found.setdefault((entry.get("method"), entry.get("endpoint"), entry.get("kept", "")), [0, 0.0])
         counts[0] += 1
         counts[1] += entry["cpu_ms"]
