@@ -464,5 +464,18 @@ def init_app(app) -> None:
     app.extensions["pagecache_menus"] = LRUCache(maxsize=MENU_ENTRIES)
     app.add_template_global(page_holes)
     app.add_template_global(menu_links)
+    app.before_request_funcs.setdefault(None, []).insert(0, _forget_the_last_request)
     app.before_request(_serve_kept)
     app.after_request(_keep)
+
+
+_PER_REQUEST = ("pagecache_generations", _READS, "pagecache_expires", "pagecache_key", "pagecache_holes",
+                "pagecache_hit", "pagecache_outcome")
+
+
+def _forget_the_last_request():
+    """before_request, first of all: `g` belongs to the app context, which a request shares with the one before
+    it when the caller holds one open (a test, a script); what this module noted of that request is not this
+    one's."""
+    for name in _PER_REQUEST:
+        g.pop(name, None)

@@ -280,6 +280,23 @@ def test_a_page_showing_figures_kept_in_memory_is_kept_no_longer_than_the_figure
             db.engine.dispose()
 
 
+def test_requests_made_inside_one_open_app_context_each_read_the_generations_again(app, firm_id):
+    """A test or a script holding an app context open shares `g` between its requests: a change committed between
+    two of them is still on the second page, not the generations the first request read."""
+    worker = keeping(app)
+    client = worker.test_client()
+    rename(app, firm_id, "Bangkok Betta Farm")
+    try:
+        with worker.app_context():
+            assert "Bangkok Betta Farm" in body(client.get("/directory/?lang=en"))
+            assert "Bangkok Betta Farm" in body(client.get("/directory/?lang=en"))  # kept
+            rename(app, firm_id, "Siam Fighting Fish")
+            assert "Siam Fighting Fish" in body(client.get("/directory/?lang=en"))
+    finally:
+        with worker.app_context():
+            db.engine.dispose()
+
+
 def test_a_kept_page_gets_its_own_request_id_and_the_security_headers(app, workers, firm_id):
     rename(app, firm_id, "Bangkok Betta Farm")
     first, _ = statements(workers[0], "/directory/")
