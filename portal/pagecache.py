@@ -159,10 +159,9 @@ def parsed_generations(text: str | None) -> dict[str, int]:
 
 def generation_known(table: str) -> tuple[int, int] | None:
     """The generation of `table` (with that of writes to no table known, EVERY_TABLE), if this request has read the
-    generations already, at no statement more: signed
-    in, with the user (generation_column); a visitor's page that may be kept, for its key. None otherwise. For
-    what a process may keep until the table changes (portal.glossary.queries: the glossary's forms of a search's
-    words)."""
+    generations already, at no statement more: signed in, with the user (generation_column); a visitor's page that
+    may be kept, for its key. None otherwise. For what a process may keep until the table changes
+    (portal.glossary.queries: the glossary's forms of a search's words)."""
     generations = g.get("pagecache_generations")
     return None if generations is None else (generations.get(table, 0), generations.get(EVERY_TABLE, 0))
 
