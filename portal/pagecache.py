@@ -232,6 +232,7 @@ _WRITE = re.compile(r"""\b(INSERT\s+(?:OR\s+\w+\s+)?INTO|REPLACE\s+INTO|UPDATE(?
                         MERGE\s+INTO|TRUNCATE(?:\s+TABLE)?)\s+(?:ONLY\s+)?"?(\w+)"?
                         (?:\s+SET\s+(.*?)\s+(?:WHERE|FROM|RETURNING)\b)?""", re.IGNORECASE | re.VERBOSE | re.DOTALL)
 _WRITING_HEAD = ("INSERT", "UPDATE", "DELETE", "MERGE", "REPLACE", "TRUNCATE", "WITH")
+_LONGEST_KEPT = 20_000  # a longer statement (a bulk load's literal rows) is read each time, not remembered
 
 
 @lru_cache(maxsize=4)
@@ -253,7 +254,10 @@ def _table_names(_known: int):
 def tables_read(statement: str) -> frozenset[str]:
     """The tables public pages read that `statement` names (a name anywhere in it counts: over-counting only
     costs a render)."""
-    return _tables_read(statement, len(db.metadata.tables))
+    known = len(db.metadata.tables)
+    if len(statement) > _LONGEST_KEPT:
+        return _tables_read.__wrapped__(statement, known)
+    return _tables_read(statement, known)
 
 
 @lru_cache(maxsize=4096)
@@ -268,7 +272,10 @@ def tables_written(statement: str) -> frozenset[str]:
     head = statement.lstrip()[:8].upper()
     if not head.startswith(_WRITING_HEAD):
         return frozenset()
-    return _tables_written(statement, head, len(db.metadata.tables))
+    known = len(db.metadata.tables)
+    if len(statement) > _LONGEST_KEPT:
+        return _tables_written.__wrapped__(statement, head, known)
+    return _tables_written(statement, head, known)
 
 
 @lru_cache(maxsize=4096)
