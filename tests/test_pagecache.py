@@ -331,8 +331,8 @@ def test_writes_nobody_reads_on_a_public_page_leave_sign_ins_cheap(app, workers,
 
 
 def test_before_the_migration_that_adds_the_generation_pages_are_rendered_and_writes_go_on(app, cast, firm_id):
-    """The code deployed before `flask db upgrade`: without page_table_generations nothing is kept, signed in or not, and
-    writes commit; once the table is there (a new process after the upgrade) pages are kept again."""
+    """The code deployed before `flask db upgrade`: without page_table_generations nothing is kept, signed in or not,
+    and writes commit; once the table is there (a new process after the upgrade) pages are kept again."""
     with app.app_context():
         db.session.execute(text("ALTER TABLE page_table_generations RENAME TO page_table_generations_later"))
         db.session.commit()
