@@ -254,10 +254,7 @@ def _table_names(_known: int):
 def tables_read(statement: str) -> frozenset[str]:
     """The tables public pages read that `statement` names (a name anywhere in it counts: over-counting only
     costs a render)."""
-    known = len(db.metadata.tables)
-    if len(statement) > _LONGEST_KEPT:
-        return _tables_read.__wrapped__(statement, known)
-    return _tables_read(statement, known)
+    return _remembered(_tables_read, statement)
 
 
 @lru_cache(maxsize=4096)
@@ -272,10 +269,16 @@ def tables_written(statement: str) -> frozenset[str]:
     head = statement.lstrip()[:8].upper()
     if not head.startswith(_WRITING_HEAD):
         return frozenset()
+    return _remembered(_tables_written, statement, head)
+
+
+def _remembered(finder, statement: str, *more):
+    """`finder`'s answer for the statement and the tables the models declare now: remembered per statement text,
+    except for a statement over _LONGEST_KEPT characters (a bulk load's literal rows), read each time."""
     known = len(db.metadata.tables)
     if len(statement) > _LONGEST_KEPT:
-        return _tables_written.__wrapped__(statement, head, known)
-    return _tables_written(statement, head, known)
+        return finder.__wrapped__(statement, *more, known)
+    return finder(statement, *more, known)
 
 
 @lru_cache(maxsize=4096)
