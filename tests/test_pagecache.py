@@ -240,8 +240,8 @@ def test_a_kept_page_is_rendered_again_once_page_cache_seconds_have_passed(app, 
     """Kept at most PAGE_CACHE_SECONDS (60) even when nothing is written: the per-process headline counts on the
     pages are that old at most."""
     later = [0.0]
-    monotonic = time.monotonic
-    monkeypatch.setattr(time, "monotonic", lambda: monotonic() + later[0])
+    start = time.monotonic()  # a clock that moves only when the test moves it: a slow machine's real seconds
+    monkeypatch.setattr(time, "monotonic", lambda: start + later[0])  # would otherwise add to `later`
     worker = keeping(app)
     try:
         first, _ = statements(worker, "/directory/")
@@ -260,8 +260,8 @@ def test_a_page_showing_figures_kept_in_memory_is_kept_no_longer_than_the_figure
     them is kept no longer than they are, so it is never older than the figures a fresh render would show, and a
     new member shows there once the figures are counted again, as before pages were kept."""
     later = [0.0]
-    monotonic = time.monotonic
-    monkeypatch.setattr(time, "monotonic", lambda: monotonic() + later[0])
+    start = time.monotonic()  # a clock that moves only when the test moves it: a slow machine's real seconds
+    monkeypatch.setattr(time, "monotonic", lambda: start + later[0])  # would otherwise add to `later`
     reference.clear()
     worker = keeping(app, COUNTS_CACHE_SECONDS=30)
     try:
