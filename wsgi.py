@@ -7,7 +7,7 @@ import os
 
 from config import Config, DevConfig
 from portal import create_app
-from portal.web import prepare_workers, settle_collector
+from portal.web import keep_hash_memory, prepare_workers, settle_collector
 
 app = create_app(DevConfig if os.environ.get("PORTAL_CONFIG") == "development" else Config)
 
@@ -20,3 +20,6 @@ if not app.debug:
 # The start-up objects frozen out of the garbage collector's sight, and the collector tuned for a web worker's
 # pages (portal.web.settle_collector).
 settle_collector()
+
+# A password hash's 32 MiB kept for the next one, not mapped afresh at every sign-in (portal.web.keep_hash_memory).
+keep_hash_memory()
