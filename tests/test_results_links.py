@@ -55,8 +55,8 @@ def kept_link_rows():
 def test_kept_network_figures_draw_the_map_counted_afresh_after_random_changes(app, monkeypatch, seed):
     def check():
         afresh = maps(monkeypatch, 10**9)
-        assert maps(monkeypatch, 0) == afresh
-        monkeypatch.setattr(networks, "READ_IN_ORDER", 0)  # the members with links read at once
+        if len(seen) % 2:  # every other state, the members with links read at once (each way: 36 maps a state)
+            monkeypatch.setattr(networks, "READ_IN_ORDER", 0)
         assert maps(monkeypatch, 0) == afresh
         monkeypatch.undo()
         seen.append(afresh)
