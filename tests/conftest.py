@@ -183,7 +183,7 @@ def _empty_database():
     """Delete every row but the reference data; _load_reference then puts back any reference row a test
     changed or deleted (reloading all of it took ~40 ms a test, a minute of each CI run on PostgreSQL)."""
     db.session.rollback()
-    if PG_URL:  # one round trip, not 66 (22 -> 6 ms a test: about a minute of a PostgreSQL run's two workers)
+    if PG_URL:  # one round trip, not 66: 22 -> 6 ms a test, some 40 s of a PostgreSQL run's workers' time
         connection, known = db.session.connection(), len(db.metadata.tables)
         if known not in _DELETES_AT_ONCE:
             _DELETES_AT_ONCE[known] = "; ".join(str(delete.compile(connection, compile_kwargs={"literal_binds": True}))
