@@ -85,8 +85,9 @@ UNSEEN_TABLES = frozenset({
     "api_tokens", "webhook_events", "webhook_deliveries", "data_exports", "consent_records", "saved_searches",
     "follow_fanouts", "page_table_generations",
 })
-# Columns no public page shows, on tables that pages do read: an UPDATE of these alone leaves it too.
-UNSEEN_COLUMNS = {"users": frozenset({"last_login_at"})}
+# Columns no public page shows, on tables that pages do read: an UPDATE of these alone leaves it too. The ORM stamps
+# updated_at on every UPDATE it flushes, so a sign-in's is `SET last_login_at=…, updated_at=…`.
+UNSEEN_COLUMNS = {"users": frozenset({"last_login_at", "updated_at"})}
 # Tables the database or the searches keep from another table's rows: reading or writing one is the other's.
 KEPT_FROM = {
     "firms_fts": "firms", "firms_words_fts": "firms", "firm_words": "firms",

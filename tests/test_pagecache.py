@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import pytest
 from prometheus_client import REGISTRY
-from sqlalchemy import select, text, update
+from sqlalchemy import event, select, text, update
 
 from bench.load import kept_pages
 from config import TestConfig
@@ -203,6 +203,30 @@ def test_a_delete_is_a_write_to_what_the_database_deletes_with_it():
         assert tables_written("INSERT INTO scratch (a) VALUES (1)") == {EVERY_TABLE}
         upsert = "INSERT INTO glossary_entries (key_th) VALUES (?) ON CONFLICT (key_th) DO UPDATE SET key_en = ?"
         assert tables_written(upsert) == {"glossary_entries"}
+
+
+def test_a_sign_in_as_the_app_records_it_renews_no_generation(app):
+    """The statement the sign-in really sends (portal.auth.services.record_sign_in: the ORM also stamps
+    updated_at) writes nothing a public page shows."""
+    from portal.auth.services import record_sign_in
+
+    sent = []
+
+    def note(_connection, _cursor, statement, *_rest):
+        sent.append(statement)
+
+    with app.app_context():
+        account = factories.user()
+        db.session.commit()
+        event.listen(db.engine, "before_cursor_execute", note)
+        try:
+            record_sign_in(db.session.get(User, account.id))
+            db.session.flush()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", note)
+        db.session.rollback()
+    updates = [statement for statement in sent if statement.lstrip().upper().startswith("UPDATE USERS")]
+    assert updates and all(tables_written(statement) == frozenset() for statement in updates), updates
 
 
 def test_pages_that_are_never_kept(app, workers, firm_id, cast):
