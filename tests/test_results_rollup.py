@@ -584,6 +584,38 @@ def test_a_partnership_reported_while_its_partner_leaves_keeps_its_pair(app):
         assert pairs == {this_year - 3: 0, this_year - 2: 1, this_year - 1: 1, this_year: 0}
 
 
+@pytest.mark.skipif(not PG_URL, reason="PostgreSQL only: SQLite takes no row locks")
+def test_a_membership_decided_locks_its_firm_once_and_reads_its_meetings_once(app):
+    """Approving a membership moves its firm's spans: refresh() locks the firm FOR UPDATE, and the firm's activity
+    and links, refreshed after, each locked it again FOR NO KEY UPDATE, which the first lock already holds to the
+    commit; its meeting requests were read one side at a time. Four statements of an approval's forty: now the firm
+    is locked once and its meeting requests read in one statement, and the figures are as counted afresh."""
+    from sqlalchemy import event
+
+    from portal.db import utcnow
+
+    with app.app_context():
+        betta = factories.cluster("betta")
+        firm = factories.firm()
+        membership_id = factories.membership(firm, betta, status=S.PENDING).id
+        db.session.commit()
+        ran = []
+        listener = lambda conn, cursor, statement, *args: ran.append(" ".join(statement.split()))  # noqa: E731
+        event.listen(db.engine, "before_cursor_execute", listener)
+        try:
+            membership = db.session.get(Membership, membership_id)
+            membership.status, membership.decided_at = S.APPROVED, utcnow()
+            membership.fiscal_year = fiscal_year(membership.decided_at)
+            db.session.commit()
+        finally:
+            event.remove(db.engine, "before_cursor_execute", listener)
+        firm_locks = [statement.rsplit(" FOR ", 1)[1] for statement in ran
+                      if statement.startswith("SELECT firms.id FROM firms") and " FOR " in statement]
+        assert firm_locks == ["UPDATE"]
+        assert len([statement for statement in ran if statement.startswith("SELECT meeting_requests.id FROM")]) == 1
+        assert_counts_match([betta.id])
+
+
 def test_counts_are_refreshed_once_per_transaction_in_the_apps_sessions_only(app, monkeypatch):
     """An import of many rows flushes often; the firms it touched are recounted once, when it commits.
     A session that is not the application's (another tool in the same process) is left alone."""

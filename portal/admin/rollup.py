@@ -125,6 +125,9 @@ _NEW_MEETINGS = "results_rollup_new_meetings"  # meeting requests inserted: thei
 _FOLLOWUPS = "results_rollup_followups"
 _ACTIVITY = "results_rollup_activity"  # firms that posted, responded or lost a meeting request
 _LINKS = "results_rollup_links"  # firms that reported or lost a partnership, or lost a meeting request
+# Firms locked FOR UPDATE (refresh()) during one _refresh_noted_firms: the later refreshes of those firms (activity,
+# links) need no lock of their own, FOR UPDATE being stronger than FOR NO KEY UPDATE and held to the commit
+_LOCKED = "results_rollup_locked_firms"
 _NOTES = (_FIRMS, _MEMBERSHIPS, _REQUESTS, _MEETINGS, _NEW_MEETINGS, _EVENTS, _SLOTS, _PAIRS, _FOLLOWUPS, _ACTIVITY,
           _LINKS)
 S = MembershipStatus
@@ -314,6 +317,8 @@ def _lock_firms(session: Session, firm_ids, share: bool = False) -> set[int]:
     if firm_ids:
         session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=sorted(firm_ids)))
                         .order_by(Firm.id).with_for_update(read=share, key_share=share))
+        if not share and _LOCKED in session.info:
+            session.info[_LOCKED].update(firm_ids)
     return firm_ids
 
 
@@ -677,8 +682,11 @@ def _wanted_requests(session: Session, criteria) -> dict[int, tuple]:
 def _lock_rows(session: Session, id_column, ids) -> None:
     """On PostgreSQL, lock these rows (FOR NO KEY UPDATE, in id order: a foreign key check of a row that
     points at one does not wait for it), so that two transactions recount one row's figures one after
-    the other; SQLite has one writer anyway."""
-    if session.get_bind().dialect.name == "postgresql":
+    the other; SQLite has one writer anyway. Firms this refresh locked FOR UPDATE already (_LOCKED) are left
+    out: a membership decided locked its firm so, and its activity and links locked it again, two statements."""
+    if id_column is Firm.id:
+        ids = sorted(set(ids) - session.info.get(_LOCKED, set()))
+    if ids and session.get_bind().dialect.name == "postgresql":
         session.execute(select(id_column).where(among(id_column, session=session, ids=ids))
                         .order_by(id_column).with_for_update(key_share=True))
 
@@ -803,13 +811,14 @@ def refresh_meetings(session: Session, request_ids) -> None:
 
 
 def _meetings_of_firms(session: Session, firm_ids) -> set[int]:
-    """The meeting requests these firms sent or received."""
+    """The meeting requests these firms sent or received: in one statement, each side read by its own index (a
+    membership decided sent two, one a side)."""
     if not firm_ids:
         return set()
     firm_ids = sorted(firm_ids)
-    return {request_id for column in (MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
-            for request_id in session.scalars(select(MeetingRequest.id).where(among(column, session=session,
-                                                                                  ids=firm_ids)))}
+    sides = [select(MeetingRequest.id).where(among(column, session=session, ids=firm_ids))
+             for column in (MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)]
+    return set(session.scalars(union_all(*sides)))
 
 
 def _lock_new_meetings_firms(session: Session) -> None:
@@ -1260,6 +1269,15 @@ def _refresh_noted_firms(session):
     changed. The firms whose links are refreshed: those given or losing a partnership or a meeting request,
     the two of each meeting request noted, those whose spans changed and the firms linked with them."""
     session.flush()
+    session.info[_LOCKED] = set()
+    try:
+        _refresh_noted(session)
+    finally:
+        session.info.pop(_LOCKED, None)
+
+
+def _refresh_noted(session):
+    """_refresh_noted_firms' refreshes, in its order."""
     refresh_requests(session, session.info.pop(_REQUESTS, set()))
     _lock_new_meetings_firms(session)
     firm_ids, membership_ids = session.info.pop(_FIRMS, set()), session.info.pop(_MEMBERSHIPS, set())
