@@ -6,7 +6,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Callable
 
-from sqlalchemy import ARRAY, DateTime, Enum, ForeignKey, Integer, Text, any_, bindparam, event, func, select
+from sqlalchemy import ARRAY, DateTime, Enum, ForeignKey, Integer, Text, any_, bindparam, event, func, inspect, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column
@@ -110,6 +110,14 @@ def unit_of_work():
         db.session.rollback()
         raise
     db.session.commit()
+
+
+def row_id(obj):
+    """The primary key of a row the session holds (None for anything else), read from its identity: after a commit
+    every row is expired, and reading obj.id loaded the whole row again (a view redirecting to what it just wrote,
+    the access log naming the signed-in account)."""
+    state = inspect(obj, raiseerr=False)
+    return state.identity[0] if state is not None and state.identity else None
 
 
 class UTCDateTime(db.TypeDecorator):

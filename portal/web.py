@@ -13,6 +13,8 @@ from flask import current_app, g, has_request_context, request
 from flask_login import current_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.db import row_id
+
 REQUEST_ID_HEADER = "X-Request-ID"
 _SAFE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
 access_log = logging.getLogger("portal.access")
@@ -215,10 +217,7 @@ def _private_pages_not_stored(app):
 
 
 def _signed_in() -> bool:
-    try:
-        return bool(current_user.is_authenticated)
-    except Exception:  # noqa: BLE001  (an error page must still get its headers)
-        return False
+    return _user_id() is not None
 
 
 def _request_ids(app):
@@ -250,8 +249,16 @@ def _request_ids(app):
 
 
 def _user_id():
+    """The signed-in account's id (not get_id(): it holds the token), or None, for the access log and the
+    no-store header: from the identity of the row the request loaded. After a commit that row is expired, and
+    reading a column (is_authenticated reads the suspension) loaded it again: a statement after every write a
+    signed-in user made, for each of the two. Never raises: an error page must still get its headers and its
+    log line."""
     try:
-        return current_user.id if current_user.is_authenticated else None  # not get_id(): it holds the token
+        user = g.get("_login_user")
+        if user is None:  # the request never asked who is signed in: ask now
+            user = current_user._get_current_object()
+        return row_id(user)
     except Exception:  # noqa: BLE001  (logging must never break a response)
         return None
 

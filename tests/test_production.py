@@ -144,6 +144,52 @@ def test_json_log_lines_carry_the_request_id(app):
 
 # --- health -----------------------------------------------------------------------------------------
 
+def test_who_is_signed_in_is_logged_and_kept_private_without_reading_the_account_again(app, caplog):
+    """The access log's user id and the no-store header say who is signed in. After a write's commit the account's
+    row is expired, and reading its columns (is_authenticated reads the suspension) loaded it again: a statement
+    after the commit of every write a signed-in user made, for each of the two. They now read the row's identity.
+    Rows: a visitor, a signed-in write, signing out (the response is the visitor's then)."""
+    from sqlalchemy import event
+
+    from portal.extensions import db
+    from tests import factories
+    from tests.helpers import signed_in
+
+    with app.app_context():
+        member = factories.user(email="writer@example.com")
+        db.session.commit()
+        member_id, engine = member.id, db.engine
+    client = signed_in(app, "writer@example.com")
+    visitor = app.test_client()
+    after_commit, committed = [], []
+
+    def on_commit(conn):
+        committed.append(True)
+
+    def on_statement(conn, cursor, statement, *args):
+        if committed:
+            after_commit.append(statement)
+
+    event.listen(engine, "commit", on_commit)
+    event.listen(engine, "before_cursor_execute", on_statement)
+    try:
+        with caplog.at_level(logging.INFO, logger="portal.access"):
+            seen = visitor.get("/clusters/")
+            committed.clear()  # on PostgreSQL a page's read-only transaction ends with a commit too
+            wrote = client.post("/notifications/read")
+            wrote_committed, wrote_after = list(committed), list(after_commit)
+            left = client.post("/auth/logout")
+    finally:
+        event.remove(engine, "commit", on_commit)
+        event.remove(engine, "before_cursor_execute", on_statement)
+    assert (seen.status_code, wrote.status_code, left.status_code) == (200, 302, 302)
+    assert wrote_committed and wrote_after == []
+    logged = [(r.path, r.user_id) for r in caplog.records if r.name == "portal.access"]
+    assert logged == [("/clusters/", None), ("/notifications/read", member_id), ("/auth/logout", None)]
+    assert "no-store" not in seen.headers.get("Cache-Control", "")
+    assert "no-store" in wrote.headers["Cache-Control"] and "no-store" in left.headers["Cache-Control"]
+
+
 def test_health_says_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200

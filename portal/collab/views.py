@@ -12,7 +12,7 @@ from portal.clusters.models import Position
 from portal.collab import queries, services, suggestions
 from portal.collab.forms import CloseForm, MessageForm, RequestForm, RespondForm
 from portal.collab.models import CloseReason, Kind, OutcomeKind, RequestStatus, ResponseStatus
-from portal.db import unit_of_work
+from portal.db import row_id, unit_of_work
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
@@ -106,7 +106,7 @@ def create():
                 place_error(form, exc)
             else:
                 flash(_("Your request is posted."), "success")
-                return redirect(url_for("collab.detail", request_id=posted.id))
+                return redirect(url_for("collab.detail", request_id=row_id(posted)))
     return render_template("collab/form.html", form=form, collab_request=None)
 
 
@@ -163,7 +163,7 @@ def respond(request_id):
         flash(str(exc), "warning")
         return redirect(url_for("collab.detail", request_id=request_id))
     flash(_("Your response has been sent. You can talk with the firm here."), "success")
-    return redirect(url_for("collab.thread", response_id=response.id))
+    return redirect(url_for("collab.thread", response_id=row_id(response)))
 
 
 @bp.route("/responses/<int:response_id>", methods=["GET", "POST"])
@@ -231,7 +231,7 @@ def decide(response_id, decision):
             flash(str(exc), "warning")
         else:
             flash(_("Saved."), "success")
-    return redirect(url_for("collab.thread", response_id=response.id))
+    return redirect(url_for("collab.thread", response_id=row_id(response)))
 
 
 @bp.route("/<int:request_id>/edit", methods=["GET", "POST"])
