@@ -61,6 +61,7 @@ def decide(slug, membership_id, decision):
             for error in errors:
                 flash(error, "warning")
         return redirect(url_for("coordination.queue", slug=slug))
+    name = membership.firm.name  # read now: after the commit it would be read again (the membership and its positions)
     try:
         with unit_of_work():
             if decision == "approve":
@@ -70,7 +71,6 @@ def decide(slug, membership_id, decision):
     except RuleViolation as exc:
         flash(str(exc), "warning")
         return redirect(url_for("coordination.queue", slug=slug))
-    name = membership.firm.name
     return _done(_("%(firm)s is now a member.", firm=name) if decision == "approve" else
                  _("The request of %(firm)s has been declined.", firm=name), slug)
 
