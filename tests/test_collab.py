@@ -389,6 +389,40 @@ def test_suggested_partners_say_why(ctx):
         assert suggestions.requests_for(other_cluster) == []  # not in the cluster
 
 
+def test_requests_that_fit_a_firm_come_by_how_many_reasons_apply_among_the_newest(ctx, monkeypatch):
+    """A firm's dashboard: of the newest CANDIDATES open requests that fit it, those with more reasons first (the
+    position sought is one it holds, the same province or region), the newest first among equals; each says why.
+    The database ranks them, and only the ones shown are read whole and given their reasons."""
+    betta = factories.cluster("betta")
+    me = factories.firm(name_th="ฟาร์มนครปฐม", province_code="73")
+    poster = factories.firm(name_th="ผู้ซื้อเชียงใหม่", province_code="50")
+    factories.membership(me, betta, Position.UPSTREAM)
+    factories.membership(poster, betta, Position.DOWNSTREAM)
+
+    def post(title, position=None, province=None):
+        request = CollabRequest(firm_id=poster.id, cluster_id=betta.id, kind=Kind.SEEKING_SUPPLIER, title_th=title,
+                                position_sought=position, province_id=province and factories.province(province).id,
+                                expires_on=bangkok_today())
+        db.session.add(request)
+        db.session.flush()
+
+    post("เก่า")  # only the cluster: 1 reason
+    post("ตำแหน่งและจังหวัด", Position.UPSTREAM, "73")  # 3
+    post("ภาคเดียวกัน", province="12")  # Nonthaburi, the same (central) region: 2
+    post("ตำแหน่ง", Position.UPSTREAM)  # 2
+    post("ไกล", province="50")  # 1
+    with ctx.test_request_context("/?lang=en"):
+        found = suggestions.requests_for(me)
+        assert [r.title_th for r, _why in found] == ["ตำแหน่งและจังหวัด", "ตำแหน่ง", "ภาคเดียวกัน", "ไกล", "เก่า"]
+        why = {r.title_th: " | ".join(reasons) for r, reasons in found}
+        assert why["ตำแหน่งและจังหวัด"].count(" | ") == 2 and "Upstream" in why["ตำแหน่งและจังหวัด"]
+        assert "same province" in why["ตำแหน่งและจังหวัด"] and "same region" in why["ภาคเดียวกัน"]
+        assert why["ไกล"].count(" | ") == 0 and why["เก่า"] == why["ไกล"]
+        assert [r.title_th for r, _why in suggestions.requests_for(me, limit=2)] == ["ตำแหน่งและจังหวัด", "ตำแหน่ง"]
+        monkeypatch.setattr(suggestions, "CANDIDATES", 2)  # the two newest only, ranked
+        assert [r.title_th for r, _why in suggestions.requests_for(me)] == ["ตำแหน่ง", "ไกล"]
+
+
 # --- through the pages ----------------------------------------------------------------------------
 
 @pytest.fixture
