@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from portal.auth.models import EmailSetting, Role, User
 from portal.clusters.models import CoordinatorTerm, Membership, MembershipStatus
+from portal.db import utcnow
 from portal.extensions import db
 from portal.notifications.models import Notification
 from portal.thai import bangkok_today
@@ -81,6 +82,37 @@ def test_request_notifies_coordinators_who_approve_and_the_firm_is_told(app, set
     # The cluster's public page lists the firm under both positions.
     cluster_page = body(app.test_client().get("/clusters/betta?lang=th"))
     assert cluster_page.count("ฟาร์มปลากัดบางกอก") == 2
+
+
+def test_the_queue_and_the_cluster_page_give_one_member_figure(app, setup):
+    """A coordinator's queue says how many member firms the cluster has: the cluster page's figure (the results'
+    member firms now), before and after an approval, and after a firm leaves. It counted every approved membership on
+    its own, a second count of the same thing that grew with the cluster."""
+    with app.app_context():
+        betta = factories.cluster("betta")
+        for n in range(2):
+            factories.membership(factories.firm(name_th=f"ฟาร์มสมาชิก {n}"), betta)
+        factories.membership(factories.firm(name_th="ร้านคอสเพลย์"), factories.cluster("cosplay"))  # not Betta's
+        db.session.commit()
+    coordinator = signed_in(app, "coord@example.com")
+    owner = signed_in(app, "owner@example.com")
+
+    def figures():
+        queue = re.search(r"(\d+) member firms?", body(coordinator.get("/clusters/betta/manage"))).group(1)
+        page = re.search(r"<strong[^>]*>(\d+)</strong>\s*member firms? now", body(app.test_client().get(
+            "/clusters/betta?lang=en"))).group(1)
+        return int(queue), int(page)
+
+    assert figures() == (2, 2)
+    assert ask(owner, app, setup["firm"]).status_code == 302
+    membership = membership_of(app, setup["firm"])
+    assert coordinator.post(f"/clusters/betta/manage/{membership.id}/approve").status_code == 302
+    assert figures() == (3, 3)
+    with app.app_context():
+        left = db.session.get(Membership, membership.id)
+        left.status, left.ended_at = MembershipStatus.LEFT, utcnow()
+        db.session.commit()
+    assert figures() == (2, 2)
 
 
 def test_decline_with_a_reason_the_firm_sees_then_ask_again(app, setup, mailbox, th):

@@ -44,9 +44,11 @@ def _done(message, slug, endpoint="coordination.queue"):
 def queue(slug):
     cluster = _cluster(slug)
     pagination = paginate(queries.pending(cluster))
+    # the cluster page's figure (the results' member firms now, from the kept counts): the same number on both, and
+    # not a count of every approved membership, which grew with the cluster
     return render_template("coordination/queue.html", cluster=cluster, pagination=pagination,
                            reason_form=ReasonForm(), confirm_form=ConfirmForm(),
-                           member_count=queries.member_count(cluster))
+                           member_count=cluster_queries.member_firms(cluster.id))
 
 
 @bp.post("/<slug>/manage/<int:membership_id>/<any(approve, decline):decision>")

@@ -1,6 +1,6 @@
 """Reads for membership pages."""
 from flask import abort
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster, CoordinatorTerm, Membership, MembershipStatus
@@ -53,11 +53,6 @@ def members(cluster: Cluster):
         .options(joinedload(Membership.firm).joinedload(Firm.province), selectinload(Membership.positions))
         .order_by(Membership.decided_at.desc(), Membership.id.desc())
     )
-
-
-def member_count(cluster: Cluster) -> int:
-    return db.session.scalar(select(func.count()).select_from(Membership).where(
-        Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.APPROVED))
 
 
 def terms(cluster: Cluster) -> list[CoordinatorTerm]:
