@@ -419,12 +419,11 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
     partnerships = generate_requests(rng, request_count, firm_count, clusters) if request_count else []
     if meeting_count:
         generate_meetings(rng, meeting_count, firm_count, clusters, partnerships)
-    from werkzeug.security import generate_password_hash
-
     from portal.auth.models import Role, User
+    from portal.auth.passwords import hash_password
 
     db.session.add(User(email="bench.staff@example.com", name="Bench staff", role=Role.STAFF, locale="th",
-                        password_hash=generate_password_hash(BENCH_PASSWORD), confirmed_at=START))
+                        password_hash=hash_password(BENCH_PASSWORD), confirmed_at=START))
     db.session.commit()
     ensure_coordinator()
     if db.engine.dialect.name == "postgresql":
@@ -454,13 +453,12 @@ def generate(firm_count: int, cluster_count: int, membership_count: int, request
 
 def ensure_member() -> None:
     """A plain signed-in member (sees every firm not hidden, not only those with public-listing consent)."""
-    from werkzeug.security import generate_password_hash
-
     from portal.auth.models import Role, User
+    from portal.auth.passwords import hash_password
 
     if db.session.scalar(select(User.id).where(User.email == MEMBER)) is None:
         db.session.add(User(email=MEMBER, name="Bench member", role=Role.MEMBER, locale="th",
-                            password_hash=generate_password_hash(BENCH_PASSWORD), confirmed_at=START))
+                            password_hash=hash_password(BENCH_PASSWORD), confirmed_at=START))
         db.session.commit()
 
 
@@ -481,15 +479,14 @@ def sample_ids() -> dict:
 def ensure_coordinator() -> None:
     """A coordinator of the two largest clusters (an association running two): their dashboard counts the
     firms of both, once each. Added to a database built before this user existed, too (--reuse)."""
-    from werkzeug.security import generate_password_hash
-
     from portal.auth.models import Role, User
+    from portal.auth.passwords import hash_password
     from portal.clusters.models import CoordinatorTerm
 
     if db.session.scalar(select(User.id).where(User.email == COORDINATOR)) is not None:
         return
     user = User(email=COORDINATOR, name="Bench coordinator", role=Role.MEMBER, locale="th",
-                password_hash=generate_password_hash(BENCH_PASSWORD), confirmed_at=START)
+                password_hash=hash_password(BENCH_PASSWORD), confirmed_at=START)
     db.session.add(user)
     db.session.flush()
     today = bangkok_today()

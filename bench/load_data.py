@@ -80,8 +80,7 @@ def build(url: str, firms: int, coordinators_per_cluster: int, pending_per_clust
 
 
 def _fill(firm_count, coordinators_per_cluster, pending_per_cluster, open_requests) -> dict:
-    from werkzeug.security import generate_password_hash
-
+    from portal.auth.passwords import hash_password
     from portal.clusters.models import Cluster
     from portal.extensions import db
     from portal.firms.models import Firm, Province
@@ -97,7 +96,7 @@ def _fill(firm_count, coordinators_per_cluster, pending_per_cluster, open_reques
     clusters = list(db.session.scalars(select(Cluster).order_by(Cluster.id)))
     provinces = list(db.session.scalars(select(Province.id)))
     first_id = db.session.scalar(select(func.max(Firm.id))) + 1
-    password_hash = generate_password_hash(PASSWORD)
+    password_hash = hash_password(PASSWORD)
     now = datetime.now(timezone.utc)
     members = _firms_and_members(rng, first_id, firm_count, clusters, provinces, password_hash, now)
     _pending_memberships(rng, members, clusters, pending_per_cluster, now)

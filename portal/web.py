@@ -46,12 +46,14 @@ def settle_collector() -> None:
     gc.set_threshold(*GC_THRESHOLDS)
 
 
-# glibc's malloc, as a worker runs it (keep_hash_memory). A password hash (werkzeug's scrypt, N=2**15, r=8: every
-# sign-in, registration, password change and the dummy check of an unknown address) needs one block of 32 MiB and a
-# few kB. glibc serves a block over its mmap threshold (at most 32 MiB, however it adapts) with a fresh mmap and
-# unmaps it when freed, so each hash faulted in 8,193 new pages. Measured on the development machine: 97-104 ms
-# of CPU a hash, 76-82 ms with these limits (the block stays in the heap and is reused; a second hash faults none).
-# The cost: a worker that has checked a password keeps those 32 MiB, as its peak memory already counted them.
+# glibc's malloc, as a worker runs it (keep_hash_memory). A password hash (every sign-in, registration, password
+# change and the dummy check of an unknown address) needs one large block: 19 MiB for Argon2id (portal.auth.passwords),
+# 32 MiB for a hash still made the old way (werkzeug's scrypt, N=2**15, r=8) until its account signs in again. glibc
+# serves a block over its mmap threshold (at most 32 MiB, however it adapts) with a fresh mmap and unmaps it when
+# freed: each scrypt hash faulted in 8,193 new pages (97-104 ms of CPU a hash, 76-82 ms with these limits), and the
+# first Argon2id check of a process 4,850 (35 ms, then 22-23). With these limits the block stays in the heap and is
+# reused, for either kind. The cost: a worker that has checked a password keeps the block, as its peak memory
+# already counted it.
 MALLOC_MMAP_THRESHOLD = 48 << 20  # glibc's M_MMAP_THRESHOLD: blocks up to this come from the heap
 MALLOC_TRIM_THRESHOLD = 96 << 20  # glibc's M_TRIM_THRESHOLD: free memory at the heap's top kept up to this
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)

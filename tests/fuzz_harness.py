@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import event, text
 
+from portal.auth import passwords
 from portal.auth import services as auth_services
 from portal.extensions import db
 from tests import fuzz_targets, fuzz_world
@@ -359,7 +360,7 @@ def harness_for(app):
     request class that records what views read."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(app, "request_class", RecordingRequest)
-        patch.setattr(auth_services, "generate_password_hash", CHEAP_HASH)
+        patch.setattr(passwords, "hash_password", CHEAP_HASH)
         patch.setattr(auth_services, "_dummy_hash", lambda: CHEAP_HASH("dummy"))
         fuzz = Harness(app)
         fuzz.setup()

@@ -25,7 +25,7 @@ from tests import factories
 
 ROLES = ("anonymous", "owner", "responder", "member", "coordinator", "staff", "admin")
 PASSWORD = factories.PASSWORD
-# Password hashing costs ~100 ms by design; the fuzz tests send thousands of forms, so they hash cheaply.
+# Password hashing costs ~20 ms by design; the fuzz tests send thousands of forms, so they hash cheaply.
 CHEAP_HASH = partial(security.generate_password_hash, method="pbkdf2:sha256:1")
 
 

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from portal.audit import AuditEntry
 from portal.auth.models import User
+from portal.auth.passwords import hash_password
 from portal.extensions import db
 from tests import factories
 from tests.helpers import body
@@ -34,7 +35,7 @@ def test_register_confirm_by_mailed_link_in_thai(client, app, mailbox):
     assert response.status_code == 302 and "/auth/check-email" in response.location
     user = user_by_email(app, "somchai@example.com")  # stored lower-cased
     assert user is not None and not user.is_confirmed and user.locale == "th"
-    assert user.password_hash.startswith("scrypt:")
+    assert user.password_hash.startswith("$argon2id$v=19$m=19456,t=2,p=1$")  # OWASP's first choice, at its minimum
 
     message = mailbox.last_to("somchai@example.com")
     assert message["Subject"] == "ยืนยันอีเมลของคุณ" or "อีเมล" in message["Subject"]
@@ -113,15 +114,59 @@ def test_wrong_password_and_unknown_address_get_the_same_answer(client, member):
 
 def test_unknown_address_still_costs_a_password_hash(app, member, monkeypatch):
     """No timing difference: an unknown address is checked against a dummy hash."""
-    from portal.auth import services
+    from portal.auth import passwords, services
 
     checked = []
-    real = services.check_password_hash
-    monkeypatch.setattr(services, "check_password_hash", lambda h, p: checked.append(h) or real(h, p))
+    real = passwords.check_password
+    monkeypatch.setattr(passwords, "check_password", lambda h, p: checked.append(h) or real(h, p))
     with app.app_context():
         assert services.authenticate("nobody@example.com", "whatever1") is None
         assert services.authenticate("member@example.com", "whatever1") is None
-    assert len(checked) == 2 and checked[0].startswith("scrypt:")
+    assert len(checked) == 2 and all(h.startswith("$argon2id$v=19$m=19456,t=2,p=1$") for h in checked)
+
+
+def _old_hashes():
+    from argon2 import PasswordHasher
+    from werkzeug.security import generate_password_hash
+
+    return {
+        "werkzeug scrypt": lambda p: generate_password_hash(p, method="scrypt"),
+        "werkzeug pbkdf2": lambda p: generate_password_hash(p, method="pbkdf2:sha256:1000"),
+        "argon2id, weaker parameters": PasswordHasher(time_cost=1, memory_cost=8 * 1024, parallelism=1).hash,
+        "argon2id, today's parameters": hash_password,
+    }
+
+
+@pytest.mark.parametrize(("stored", "typed", "signs_in", "hash_after"), [
+    ("werkzeug scrypt", "right", True, "today's"),
+    ("werkzeug scrypt", "wrong", False, "unchanged"),
+    ("werkzeug pbkdf2", "right", True, "today's"),
+    ("argon2id, weaker parameters", "right", True, "today's"),
+    ("argon2id, weaker parameters", "wrong", False, "unchanged"),
+    ("argon2id, today's parameters", "right", True, "unchanged"),
+    ("argon2id, today's parameters", "wrong", False, "unchanged"),
+])
+def test_a_password_hash_made_before_is_replaced_at_the_next_sign_in(client, app, stored, typed, signs_in,
+                                                                      hash_after):
+    """Accounts made before Argon2id (werkzeug's scrypt) or under weaker parameters keep working; the right password
+    replaces their hash with one of today's parameters, and the same password still works after; a wrong one
+    changes nothing."""
+    with app.app_context():
+        user = factories.user(email="old@example.com")
+        user.password_hash = before = _old_hashes()[stored](factories.PASSWORD)
+        db.session.commit()
+    password = factories.PASSWORD if typed == "right" else "not the password 1"
+    response = factories.sign_in(client, "old@example.com", password)
+    assert (response.status_code == 302) is signs_in
+    after = user_by_email(app, "old@example.com").password_hash
+    if hash_after == "unchanged":
+        assert after == before
+    else:
+        assert after != before and after.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    if signs_in:
+        client.post("/auth/logout")
+        assert factories.sign_in(client, "old@example.com", factories.PASSWORD).status_code == 302
+        assert user_by_email(app, "old@example.com").password_hash == after  # replaced once, not at every sign-in
 
 
 def test_sign_in_starts_a_fresh_session_and_keeps_the_language(client, member):

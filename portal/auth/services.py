@@ -13,9 +13,9 @@ from flask import current_app, g
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Date, Integer, String, bindparam, select
-from werkzeug.security import check_password_hash, generate_password_hash
 
 from portal import audit
+from portal.auth import passwords
 from portal.auth.models import UNUSABLE_PASSWORD_PREFIX, User
 from portal.db import utcnow
 from portal.exceptions import RuleViolation
@@ -49,7 +49,7 @@ def mail_locales(emails, fallback: str) -> dict[str, str]:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    return generate_password_hash("not-a-real-password-but-costs-the-same")
+    return passwords.hash_password("not-a-real-password-but-costs-the-same")
 
 
 def unusable_password() -> str:
@@ -124,7 +124,7 @@ def register(name: str, email: str, password: str, locale: str) -> tuple[User, b
     the caller answers exactly as for a new account (no enumeration) and mails the owner instead.
     The password is hashed either way, so both answers take the same time.
     """
-    password_hash = generate_password_hash(password)
+    password_hash = passwords.hash_password(password)
     existing = get_by_email(email)
     if existing is not None:
         return existing, False
@@ -146,13 +146,17 @@ def accept_notice_at_registration(user: User, locale: str) -> None:
 
 
 def authenticate(email: str, password: str) -> User | None:
-    """The user for these credentials, or None. Unknown addresses cost a hash check too."""
+    """The user for these credentials, or None. Unknown addresses cost a hash check too. A hash made the old way
+    (werkzeug's scrypt) is replaced by an Argon2id one while the password is at hand (portal.auth.passwords)."""
     user = get_by_email(email)
     if user is None or not user.has_password:  # no password (LINE only): the same answer, in the same time
-        check_password_hash(_dummy_hash(), password)
+        passwords.check_password(_dummy_hash(), password)
         return None
-    if not check_password_hash(user.password_hash, password):
+    if not passwords.check_password(user.password_hash, password):
         return None
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+        log.info("user %s: password hash upgraded", user.id)
     return user
 
 
@@ -245,7 +249,7 @@ def user_for_reset_token(token: str) -> User:
 
 def set_password(user: User, new_password: str, reason: str) -> None:
     """New password; every existing session and reset link stops working."""
-    user.password_hash = generate_password_hash(new_password)
+    user.password_hash = passwords.hash_password(new_password)
     end_all_sessions(user)
     audit.record(user, "user.password_changed", user, reason=reason)
 
@@ -260,7 +264,7 @@ def reset_password(token: str, new_password: str) -> User:
 
 def change_password(user: User, current_password: str, new_password: str) -> None:
     """:raises RuleViolation: the current password is wrong."""
-    if not check_password_hash(user.password_hash, current_password):
+    if not passwords.check_password(user.password_hash, current_password):
         raise RuleViolation(_l("Your current password is not correct."))
     set_password(user, new_password, reason="changed in account settings")
 

@@ -8,9 +8,9 @@ from datetime import timedelta
 from flask import current_app, url_for
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from werkzeug.security import check_password_hash
 
 from portal import audit
+from portal.auth import passwords
 from portal.auth.models import User
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
@@ -171,7 +171,7 @@ def check_password_or_email(user, answer: str) -> bool:
     """The confirmation: the password, or for an account without one (LINE only) its e-mail address."""
     answer = answer or ""
     if user.has_password:
-        return check_password_hash(user.password_hash, answer)
+        return passwords.check_password(user.password_hash, answer)
     return answer.strip().lower() == user.email
 
 

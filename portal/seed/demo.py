@@ -230,15 +230,14 @@ def _demo_requests(rng, now) -> int:
 def _demo_owner(firms_owned, now):
     from datetime import date
 
-    from werkzeug.security import generate_password_hash
-
     from portal.auth.models import Role, User
+    from portal.auth.passwords import hash_password
     from portal.clusters.models import CoordinatorTerm
     from portal.firms.models import FirmMember, FirmRole
     from portal.privacy.models import ConsentMethod
     from portal.privacy.services import accept_notice
 
-    password_hash = generate_password_hash(DEMO_PASSWORD)
+    password_hash = hash_password(DEMO_PASSWORD)
 
     def account(email, name, locale="th", role=Role.MEMBER):
         user = User(email=email, password_hash=password_hash, name=name, locale=locale, role=role,
