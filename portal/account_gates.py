@@ -19,8 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from flask import flash, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+
+from portal.i18n import lazy_gettext as _l
 
 ALWAYS_OPEN = frozenset({"static", "auth.logout", "auth.set_language", "main.health", "main.favicon",
                          "privacy.notice"})

@@ -4,8 +4,8 @@ The audit log page, its CSV and the moderation history all read from here, so a 
 Codes stay English in the database (they are stable identifiers); a code missing here falls back to a
 readable form ("Outbox · retried") rather than showing `outbox.retried`.
 """
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
+from portal.i18n import gettext
+from portal.i18n import lazy_gettext as _l
 
 ACTIONS = {
     "user.registered": _l("Account registered"),

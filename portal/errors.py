@@ -7,14 +7,14 @@ from urllib.parse import urlsplit
 
 from flask import current_app, render_template, request
 from flask.globals import request_ctx
-from flask_babel import gettext
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from portal.exceptions import PermissionDenied
 from portal.extensions import db
+from portal.i18n import gettext
+from portal.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

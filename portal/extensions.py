@@ -1,6 +1,5 @@
 """Unbound extension singletons; `create_app` binds them. Nothing here touches the network or the DB."""
 from flask_babel import Babel
-from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -8,6 +7,8 @@ from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
+
+from portal.i18n import lazy_gettext as _l
 
 # Stable constraint names, so that migrations (and SQLite batch mode) can find and drop them.
 NAMING_CONVENTION = {

@@ -1,10 +1,10 @@
 """Form pieces shared by features: every form derives from `PortalForm`, which cleans free text once."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms import validators as wtf_validators
 from wtforms.validators import Email, Length, StopValidation
 
+from portal.i18n import lazy_gettext as _l
 from portal.thai import collapse_marks
 
 

@@ -14,12 +14,12 @@ import math
 from dataclasses import dataclass
 
 from flask import abort, current_app, request, url_for
-from flask_babel import gettext as _
 from sqlalchemy import func, literal_column, select
 
 from portal import reference
 from portal.db import among, utcnow
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.thai import fiscal_year
 
 MAX_PAGE = 100_000  # far beyond any real list; bounds the OFFSET a URL can make the database compute

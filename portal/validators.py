@@ -4,9 +4,10 @@ import re
 from urllib.parse import urlsplit
 
 import phonenumbers
-from flask_babel import gettext as _
 from stdnum.th import moa
 from wtforms.validators import ValidationError
+
+from portal.i18n import gettext as _
 
 LINE_ID = re.compile(r"^@?[a-z0-9._-]{4,20}$")
 

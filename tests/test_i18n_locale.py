@@ -116,3 +116,51 @@ def test_cached_locale_follows_force_locale_and_refresh(app):
         refresh()
         assert current_locale() == "en"
         assert render_template_string(page) == "en Directory"
+
+
+@pytest.mark.parametrize("where", ["request th", "request en", "app context, forced en", "app context, forced th",
+                                   "outside any app"])
+def test_the_portals_gettext_translates_as_flask_babels(app, where):
+    """portal.i18n's gettext, ngettext and lazy_gettext (what the views, forms and models import as _ and _l) read
+    the catalogue the request keeps; they give what Flask-Babel's give, wherever they are called: a request in
+    either language, a job or an e-mail in a forced language, and outside the app (the text as written)."""
+    import contextlib
+
+    import flask_babel
+    from flask_babel import force_locale
+
+    from portal import i18n
+
+    cases = [("gettext", ("Verified",), {}), ("gettext", ("Asked on %(date)s",), {"date": "<1 ม.ค. 2569>"}),
+             ("gettext", ("Not in the catalogue: 100%",), {}),
+             ("ngettext", ("%(num)s member firm", "%(num)s member firms", 1), {}),
+             ("ngettext", ("%(num)s member firm", "%(num)s member firms", 7), {}),
+             ("lazy_gettext", ("Micro",), {}), ("lazy_gettext", ("Open until %(date)s",), {"date": "x"})]
+    if where.startswith("request"):
+        context = app.test_request_context(f"/?lang={where[-2:]}")
+    elif where.startswith("app context"):
+        context = contextlib.ExitStack()
+        context.enter_context(app.app_context())
+        context.enter_context(force_locale(where[-2:]))
+    else:
+        context = contextlib.nullcontext()
+    with context:
+        if where.startswith("request"):
+            app.preprocess_request()
+        for name, args, variables in cases:
+            ours, theirs = getattr(i18n, name)(*args, **variables), getattr(flask_babel, name)(*args, **variables)
+            assert str(ours) == str(theirs), (name, args)
+            assert type(ours) is type(theirs)
+        thai = where.endswith("th")
+        assert (str(i18n.lazy_gettext("Micro")) == "รายย่อย") is thai
+
+
+def test_a_lazy_label_made_once_reads_in_each_requests_language(app):
+    """A model's labels are lazy strings made once: each request reads them in its own language."""
+    from portal.firms.models import FirmSize
+
+    label = FirmSize.MICRO.label
+    for lang, expected in (("th", "รายย่อย"), ("en", "Micro"), ("th", "รายย่อย")):
+        with app.test_request_context(f"/?lang={lang}"):
+            app.preprocess_request()
+            assert str(label) == expected

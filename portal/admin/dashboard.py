@@ -258,7 +258,8 @@ def _member_figures(result: Figures, cluster_ids, breakdowns: bool) -> None:
 def tables(f: Figures, locale: str) -> dict[str, tuple[list[str], list[list]]]:
     """Every table of the dashboard as (header, rows), for the page and for CSV / Excel export."""
     from flask_babel import force_locale
-    from flask_babel import gettext as _
+
+    from portal.i18n import gettext as _
 
     with force_locale(locale):
         return {

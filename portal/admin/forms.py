@@ -1,8 +1,7 @@
 """Forms for the staff pages of the results. Input checks only; rules are in services."""
-from flask_babel import lazy_gettext as _l
-
 from portal.collab.forms import BAHT, BahtField
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 
 
 class ThresholdForm(PortalForm):

@@ -1,7 +1,6 @@
 """Programme results: the staff and coordinator dashboard, exports, outcome confirmation."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from portal.exports import table_download
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.listing import fiscal_year_arg
 from portal.permissions import (
     can_confirm_outcome,

@@ -4,7 +4,6 @@ import logging
 from decimal import Decimal
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from portal import audit
 from portal.admin.models import SETTINGS_ID, ResultsSettings, staff_confirmation_threshold
@@ -13,6 +12,7 @@ from portal.collab.models import Confirmation, Outcome
 from portal.db import flush_or_conflict, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_confirm_outcome, can_set_confirmation_threshold
 from portal.webhooks import services as webhooks
 

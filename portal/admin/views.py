@@ -3,7 +3,6 @@ import io
 from datetime import date, datetime, time, timedelta
 
 from flask import Blueprint, Response, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -17,6 +16,7 @@ from portal.exports import SpreadsheetWriter
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import format_be_datetime
+from portal.i18n import gettext as _
 from portal.listing import args_without_page, page_url, uncounted_page
 from portal.moderation import services as moderation
 from portal.permissions import can_manage_staff, can_view_audit_log, require

@@ -5,12 +5,12 @@ from functools import wraps
 
 from apiflask import HTTPTokenAuth
 from flask import abort, current_app, g, request
-from flask_babel import lazy_gettext as _l
 
 from portal.api import problems, tokens
 from portal.api.models import ServiceActor
 from portal.db import utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_use_api_token
 
 auth = HTTPTokenAuth(scheme="Bearer", security_scheme_name="BearerAuth",

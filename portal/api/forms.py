@@ -1,8 +1,8 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import IntegerField, RadioField, StringField
 from wtforms.validators import Length, NumberRange
 
 from portal.forms import InputRequired, PortalForm, email_field
+from portal.i18n import lazy_gettext as _l
 
 
 class TokenForm(PortalForm):

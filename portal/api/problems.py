@@ -1,8 +1,9 @@
 """Errors of the JSON API as RFC 9457 problem details (`application/problem+json`), in the language the
 client's Accept-Language asks for (portal.i18n.select_locale: the API reads no session)."""
 from flask import jsonify, request
-from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import HTTPException
+
+from portal.i18n import lazy_gettext as _l
 
 MEDIA_TYPE = "application/problem+json"
 TYPE_BASE = "https://cluster-portal.example/problems/"  # identifiers only (RFC 9457 allows non-resolvable URIs)

@@ -2,7 +2,6 @@
 Each reuses the page's own query and permission rule, so the API shows exactly what the page would."""
 from apiflask.exceptions import HTTPError
 from flask import abort
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -18,6 +17,7 @@ from portal.directory import queries as directory_queries
 from portal.directory.views import filters_from
 from portal.extensions import db
 from portal.firms import queries as firm_queries
+from portal.i18n import gettext as _
 from portal.permissions import can_view_firm, can_view_firm_contacts, can_view_request
 
 

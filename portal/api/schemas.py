@@ -2,12 +2,12 @@
 /api/openapi.json documents (APIFlask builds it from them). Text comes in both languages, as stored."""
 from apiflask import Schema, fields
 from apiflask.validators import Length, OneOf, Range
-from flask_babel import lazy_gettext as _l
 from marshmallow import EXCLUDE
 
 from portal.clusters.models import Position
 from portal.collab.models import Kind
 from portal.firms.models import FirmSize
+from portal.i18n import lazy_gettext as _l
 
 MAX_LIMIT = 100
 _NUMBER = {"invalid": _l("Not a whole number.")}

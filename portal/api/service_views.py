@@ -1,7 +1,6 @@
 """Service tokens for OSMEP's systems (/admin/service-tokens/): administrators make one (shown once), see
 each with its last use, and revoke it. What such a token may see and do: permissions.is_service_actor."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.api import tokens
@@ -9,6 +8,7 @@ from portal.api.forms import ServiceTokenForm
 from portal.db import unit_of_work, utcnow
 from portal.exceptions import RuleViolation
 from portal.forms import ConfirmForm, place_error
+from portal.i18n import gettext as _
 from portal.permissions import can_manage_service_tokens, require
 
 bp = Blueprint("service_tokens", __name__)

@@ -8,7 +8,6 @@ import secrets
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import gettext as _
 from sqlalchemy import select
 
 from portal import audit
@@ -16,6 +15,7 @@ from portal.api.models import PREFIX, ApiToken
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.permissions import can_manage_api_tokens, can_manage_service_tokens, can_revoke_api_token
 
 TOUCH_EVERY = timedelta(minutes=5)

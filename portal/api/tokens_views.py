@@ -1,6 +1,5 @@
 """The account's personal access tokens page: make one (shown once), see them, revoke one."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.api import tokens
@@ -8,6 +7,7 @@ from portal.api.forms import TokenForm
 from portal.db import unit_of_work, utcnow
 from portal.exceptions import RuleViolation
 from portal.forms import ConfirmForm, place_error
+from portal.i18n import gettext as _
 from portal.permissions import can_manage_api_tokens, require
 
 bp = Blueprint("api_tokens", __name__)

@@ -5,7 +5,6 @@ request) stay where the pages keep them: the firm form and the services."""
 
 from apiflask import Schema, fields
 from apiflask.validators import Length, OneOf, Range
-from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, ValidationError, pre_load
 
 from portal.api.schemas import FirmRef
@@ -13,6 +12,7 @@ from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
 from portal.firms.models import FirmSize, LegalForm
 from portal.forms import clean_text
+from portal.i18n import lazy_gettext as _l
 from portal.thai import bangkok_today
 
 REQUIRED = _l("This field is required.")

@@ -7,8 +7,6 @@ about, else 409; everything rolled back), answer with the target as the read API
 """
 from apiflask.exceptions import HTTPError
 from flask import abort, jsonify, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.datastructures import MultiDict
 
@@ -29,6 +27,8 @@ from portal.firms import queries as firm_queries
 from portal.firms import services as firm_services
 from portal.firms.forms import FirmForm
 from portal.firms.models import Firm
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_edit_firm, can_manage_request, can_post_request, can_view_firm, is_out_of_view
 
 NOT_ALLOWED = _l("The portal's rules do not let this token's account do that.")

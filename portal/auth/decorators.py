@@ -2,8 +2,9 @@
 from functools import wraps
 
 from flask import flash, redirect, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
+
+from portal.i18n import gettext as _
 
 
 def confirmed_required(view):

@@ -1,11 +1,11 @@
 """The account e-mails. Each is written to the outbox in the caller's transaction and built by a worker
 in the recipient's language, with links from PORTAL_BASE_URL."""
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from portal.auth import services
 from portal.auth.models import User
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.links import absolute_url
 from portal.outbox.services import Email, enqueue_email, register_email
 

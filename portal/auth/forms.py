@@ -1,11 +1,11 @@
 """Account forms. They check input only; rules that need the database live in services."""
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import EqualTo, Length
 
 from portal.auth.models import EmailSetting
 from portal.forms import InputRequired, PortalForm, email_field
+from portal.i18n import lazy_gettext as _l
 from portal.privacy.forms import accept_field
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 1000

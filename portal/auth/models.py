@@ -3,7 +3,6 @@ import enum
 import time
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import Integer, String
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -11,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import TimestampMixin, UTCDateTime, enum_column
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 
 class Role(enum.Enum):
@@ -108,7 +108,7 @@ class User(UserMixin, TimestampMixin, db.Model):
     def display_name(self) -> str:
         """The name others see: an erased account's pseudonym in the reader's language."""
         if self.erased_at is not None:
-            from flask_babel import gettext
+            from portal.i18n import gettext
 
             return gettext("Former member %(number)s", number=self.id)
         return self.name

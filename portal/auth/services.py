@@ -10,7 +10,6 @@ import time
 from functools import lru_cache
 
 from flask import current_app, g
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import Date, Integer, String, bindparam, select
 
@@ -20,6 +19,7 @@ from portal.auth.models import UNUSABLE_PASSWORD_PREFIX, User
 from portal.db import utcnow
 from portal.exceptions import RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import remember_unread, unread_column
 from portal.thai import bangkok_today
 

@@ -3,8 +3,6 @@ import logging
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from portal.auth import emails, services, throttle
@@ -16,6 +14,8 @@ from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.security_events import email_fingerprint, security_event
 from portal.twofactor import flow as twofactor_flow
 from portal.validators import is_safe_next

@@ -2,7 +2,6 @@
 import enum
 from datetime import date, datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import TimestampMixin, UTCDateTime, enum_column
 from portal.extensions import db
 from portal.i18n import Bilingual
+from portal.i18n import lazy_gettext as _l
 
 
 class OrganisationKind(enum.Enum):

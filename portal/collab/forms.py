@@ -1,6 +1,5 @@
 """Forms for requests, responses, messages and closing. Input checks only; rules are in services."""
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, DecimalField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, NumberRange, Optional, ValidationError
@@ -8,6 +7,7 @@ from wtforms.validators import Length, NumberRange, Optional, ValidationError
 from portal.clusters.models import Position
 from portal.collab.models import CloseReason, Kind, OutcomeKind
 from portal.forms import NO_REQUIRED_ATTRIBUTE, InputRequired, PortalForm, choice_int, strip
+from portal.i18n import lazy_gettext as _l
 
 AMOUNT_MESSAGE = _l("Enter an amount in baht.")
 BAHT = dict(places=2, validators=[Optional(), NumberRange(min=0, max=999_999_999_999, message=AMOUNT_MESSAGE)])

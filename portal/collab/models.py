@@ -3,7 +3,6 @@ import enum
 from datetime import date, datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Date, ForeignKey, Index, Integer, Numeric, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,6 +10,7 @@ from portal.clusters.models import Position
 from portal.db import HideableMixin, TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.i18n import Bilingual
+from portal.i18n import lazy_gettext as _l
 from portal.search import record_fields
 
 

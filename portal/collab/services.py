@@ -19,8 +19,7 @@ from decimal import Decimal
 from typing import NamedTuple
 
 from flask import current_app, url_for
-from flask_babel import LazyString, gettext
-from flask_babel import lazy_gettext as _l
+from flask_babel import LazyString
 from sqlalchemy import func, select, update
 
 from portal import audit
@@ -44,7 +43,8 @@ from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.firms.queries import team_members
 from portal.following.services import announce
-from portal.i18n import format_be_date
+from portal.i18n import format_be_date, gettext
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
     can_close_request,

@@ -4,7 +4,6 @@ Candidates come from the database (same cluster, position held), at most CANDIDA
 ranked by how many reasons apply: same cluster, position sought, words of the title in the firm's text,
 same province or region (the requests that fit a firm are ranked by the database, and only the ten shown say why).
 """
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, exists, literal, or_, select
 from sqlalchemy.orm import joinedload
 
@@ -14,6 +13,7 @@ from portal.collab.models import CollabRequest, RequestStatus, Response
 from portal.extensions import db
 from portal.firms.models import Firm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.search import terms
 from portal.thai import bangkok_today
 

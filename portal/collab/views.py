@@ -2,7 +2,6 @@
 from datetime import timedelta
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +16,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date
+from portal.i18n import gettext as _
 from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
 from portal.permissions import (
     can_decide_response,

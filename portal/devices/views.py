@@ -1,6 +1,5 @@
 """The sessions page: where the user is signed in, and ending one session or all of them."""
 from flask import Blueprint, abort, flash, g, has_request_context, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import event
 
@@ -8,6 +7,7 @@ from portal.devices import services
 from portal.devices.models import DeviceSession
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
 from portal.permissions import can_end_device_session, require
 
 bp = Blueprint("devices", __name__)

@@ -1,7 +1,6 @@
 """The member directory: find partners by cluster, position, province, size, verification, words."""
 
 from flask import Blueprint, render_template, request
-from flask_babel import gettext as _
 from flask_login import current_user
 
 from portal import reference
@@ -9,6 +8,7 @@ from portal.clusters.models import Position
 from portal.directory.queries import SORTS, Filters, search
 from portal.firms.models import FirmSize
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.listing import cluster_arg, enum_arg, one_of, page_arg, page_url, province_arg, words_arg, words_url
 from portal.search import rank
 

@@ -1,7 +1,6 @@
 """The firms' side of a matching day, on the events blueprint: register a firm, browse the attendees, ask
 for meetings, and answer the requests received."""
 from flask import abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -17,6 +16,7 @@ from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_datetime
+from portal.i18n import gettext as _
 from portal.listing import args_without_page, cluster_arg, enum_arg, paginate, words_arg
 from portal.permissions import (
     can_answer_meeting_request,

@@ -6,7 +6,6 @@ Like portal/events/services.py: rules checked first, flush only, audit and log; 
 import logging
 import secrets
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -14,6 +13,7 @@ from portal.db import utcnow
 from portal.events.models import Registration
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_check_in
 
 log = logging.getLogger(__name__)

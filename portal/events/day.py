@@ -2,7 +2,6 @@
 code, the organisers' check-in (scanned link or typed code), marking meetings held or no-show, and each
 side's rating after a held meeting. Services: portal/events/checkin.py and portal/events/meetings.py."""
 from flask import Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -15,6 +14,7 @@ from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_date, format_be_datetime
+from portal.i18n import gettext as _
 from portal.permissions import (
     can_check_in,
     can_mark_meeting,

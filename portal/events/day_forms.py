@@ -1,10 +1,10 @@
 """Forms for the matching day itself: the check-in desk's code and the rating after a held meeting."""
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 
 
 class CheckinCodeForm(PortalForm):

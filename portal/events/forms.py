@@ -1,5 +1,4 @@
 """Forms for matching days. Input checks only (types, lengths, required); the rules are in services."""
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     BooleanField,
     DateField,
@@ -23,6 +22,7 @@ from portal.events.models import (
     MEETING_LENGTHS,
 )
 from portal.forms import NO_REQUIRED_ATTRIBUTE, InputRequired, PortalForm, clean_text
+from portal.i18n import lazy_gettext as _l
 from portal.memberships.forms import CheckboxesField
 from portal.validators import Website
 

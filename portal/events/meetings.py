@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -23,6 +22,7 @@ from portal.events.models import (
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_mark_meeting, can_rate_meeting, meeting_side
 from portal.thai import bangkok_today

@@ -10,7 +10,6 @@ import logging
 from datetime import timedelta
 
 from flask import abort, current_app, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -30,6 +29,7 @@ from portal.events.models import (
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
+from portal.i18n import lazy_gettext as _l
 from portal.jobs import claims
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_schedule_event

@@ -1,7 +1,6 @@
 """The organiser's schedule pages, on the events blueprint: make the schedule (a worker does it), see it by
 slot and table with what was left out and why, move and pin meetings, publish, print the table plan."""
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -13,6 +12,7 @@ from portal.events.views import bp
 from portal.exceptions import RuleViolation
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import format_be_date
+from portal.i18n import gettext as _
 from portal.jobs import tasks
 from portal.permissions import can_schedule_event, require
 

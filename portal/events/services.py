@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal import audit
@@ -39,6 +38,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
 from portal.following.services import announce
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
     can_answer_meeting_request,

@@ -8,7 +8,6 @@ the search glossary so that "durian" meets ทุเรียน; a partner next
 another firm's linked open request seeking a position this firm holds; the same province or region.
 Firms already asked (a waiting or accepted request either way) and the user's own firms are left out.
 """
-from flask_babel import gettext as _
 from pythainlp.corpus import thai_stopwords
 from sqlalchemy import select
 
@@ -22,6 +21,7 @@ from portal.events.models import Registration
 from portal.extensions import db
 from portal.glossary.queries import alternatives
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.search import word_text, words
 
 CANDIDATES = 500

@@ -1,7 +1,6 @@
 """Matching days: the list and an event's page; organisers create, edit and open events and decide on
 registrations (portal/events/booking.py has the firms' side: registering, attendees, meeting requests)."""
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -14,6 +13,7 @@ from portal.exceptions import RuleViolation
 from portal.exports import XLSX_MIMETYPE, workbook_bytes
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale, format_be_datetime
+from portal.i18n import gettext as _
 from portal.listing import paginate
 from portal.permissions import (
     can_create_event,

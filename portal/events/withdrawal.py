@@ -7,7 +7,6 @@ members' languages. Like portal/events/services.py: rules first, flush only, the
 import logging
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -24,6 +23,7 @@ from portal.events.models import (
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import can_cancel_meeting_request, can_withdraw_registration, request_side
 

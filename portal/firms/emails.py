@@ -1,11 +1,11 @@
 """Firm e-mails: invitations to join a firm's team."""
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from portal.auth.models import User
 from portal.auth.services import mail_locales
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.links import absolute_url
 from portal.outbox.services import Email, enqueue_email, register_email
 

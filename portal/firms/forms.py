@@ -1,7 +1,5 @@
 """The firm profile form and the team invitation form. Input checks only; uniqueness is a service rule."""
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import BooleanField, IntegerField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +11,8 @@ from portal.firms import logos
 from portal.firms.models import FirmSize, LegalForm, Province
 from portal.forms import InputRequired, PortalForm, choice_int, email_field
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.thai import BE_OFFSET, bangkok_today, thai_sort_key
 from portal.validators import LineId, RegistrationNumber, ThaiPhone, Website
 

@@ -6,12 +6,12 @@ import warnings
 from io import BytesIO
 
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from portal.errors import megabytes
 from portal.exceptions import RuleViolation
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.media import services as media
 
 ALLOWED_FORMATS = {"PNG", "JPEG", "WEBP"}

@@ -2,7 +2,6 @@
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, event
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -10,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.db import TimestampMixin, UTCDateTime, enum_column
 from portal.extensions import db
 from portal.i18n import Bilingual
+from portal.i18n import lazy_gettext as _l
 from portal.search import record_fields
 from portal.thai import thai_sort_key
 

@@ -1,7 +1,6 @@
 """Firm profiles and their teams. Every change is authorised here again, audited, flushed, not committed."""
 import logging
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
 from portal import audit
@@ -11,6 +10,7 @@ from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmInvitation, FirmMember, FirmRole
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_create_firm, can_edit_firm, can_manage_firm_team
 
 log = logging.getLogger(__name__)

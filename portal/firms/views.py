@@ -9,7 +9,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 
@@ -23,6 +22,7 @@ from portal.firms.forms import FirmForm, InviteForm
 from portal.firms.models import Firm, FirmInvitation
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.media import services as media
 from portal.permissions import (
     can_create_firm,

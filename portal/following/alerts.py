@@ -20,7 +20,6 @@ from urllib.parse import parse_qsl
 
 from flask import current_app, url_for
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
@@ -28,6 +27,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.extensions import db
 from portal.following.models import Frequency, SavedSearch, SearchList
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import notify, register_kind
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
@@ -25,6 +24,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
 from portal.following.models import FanOut, FanOutStatus, Follow
+from portal.i18n import lazy_gettext as _l
 from portal.jobs import claims
 from portal.notifications.services import bilingual, notify, register_kind
 

@@ -1,11 +1,11 @@
 """The form that names and saves a search; stop and follow buttons use portal.forms.ConfirmForm."""
-from flask_babel import lazy_gettext as _l
 from wtforms import HiddenField, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length
 
 from portal.following.models import Frequency, SearchList
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 
 
 class SaveSearchForm(PortalForm):

@@ -7,12 +7,12 @@ a worker notifies the followers in batches, never the web request. Its claim fol
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 
 class Follow(db.Model):

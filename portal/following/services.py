@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from flask import current_app, has_request_context
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -20,6 +19,7 @@ from portal.db import flush_or_refuse
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.following.models import FanOut, Follow, Frequency, SavedSearch, SearchList
+from portal.i18n import lazy_gettext as _l
 from portal.listing import MAX_WORDS
 from portal.permissions import can_follow_cluster, can_follow_firm, can_save_search, can_stop_alert
 

@@ -2,7 +2,6 @@
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from werkzeug.datastructures import MultiDict
 
@@ -16,6 +15,7 @@ from portal.following import queries, services
 from portal.following.forms import SaveSearchForm
 from portal.following.models import Frequency, SearchList
 from portal.forms import ConfirmForm, place_error
+from portal.i18n import gettext as _
 from portal.listing import paginate
 from portal.permissions import (
     can_follow_cluster,

@@ -1,5 +1,4 @@
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Optional, ValidationError
@@ -8,6 +7,7 @@ from portal.collab.forms import BAHT, BahtField
 from portal.collab.models import Aim, OutcomeKind
 from portal.followup.models import Stage
 from portal.forms import InputRequired, PortalForm, strip
+from portal.i18n import lazy_gettext as _l
 
 
 class AnswerForm(PortalForm):

@@ -4,13 +4,13 @@ import enum
 from datetime import datetime
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.collab.models import Aim, OutcomeKind
 from portal.db import TimestampMixin, UTCDateTime, enum_column
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 
 class Source(enum.Enum):

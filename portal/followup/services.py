@@ -17,8 +17,6 @@ from decimal import Decimal
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, exists, or_, select, update
 
 from portal import audit
@@ -30,6 +28,8 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import team_members
 from portal.followup.models import FollowUp, Source, Stage
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.line.messages import register_line
 from portal.notifications.services import register_direct
 from portal.outbox.services import Email, enqueue_email, register_email

@@ -1,7 +1,6 @@
 """The answer page (a single-use link, no sign-in) and each cluster's list for its coordinators."""
 
 from flask import Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.clusters import queries as cluster_queries
@@ -14,6 +13,7 @@ from portal.followup import queries, services
 from portal.followup.forms import AnswerForm
 from portal.followup.models import FollowUp, Stage
 from portal.forms import ConfirmForm, place_error
+from portal.i18n import gettext as _
 from portal.listing import one_of, page_arg, page_url
 from portal.permissions import can_view_followups, require
 

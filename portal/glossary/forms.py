@@ -1,11 +1,11 @@
 """The glossary page's form. Input checks only; the rules (Thai on the Thai side, no duplicates) are in
 services."""
-from flask_babel import lazy_gettext as _l
 from wtforms import StringField
 from wtforms.validators import Length
 
 from portal.forms import InputRequired, PortalForm
 from portal.glossary.models import TERM_LENGTH
+from portal.i18n import lazy_gettext as _l
 
 TOO_LONG = _l("A term can be at most %(num)s characters long.", num=TERM_LENGTH)
 

@@ -5,7 +5,6 @@ import logging
 import unicodedata
 from importlib import resources
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -13,6 +12,7 @@ from portal.db import flush_or_refuse, utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.glossary.models import TERM_LENGTH, GlossaryEntry
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_edit_glossary
 from portal.search import normalise
 

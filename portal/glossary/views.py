@@ -1,7 +1,6 @@
 """The staff page of the glossary: list and filter the pairs, add one, correct one, retire and restore
 (each asked once more on a page of its own)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.db import unit_of_work
@@ -9,6 +8,7 @@ from portal.exceptions import RuleViolation
 from portal.forms import ConfirmForm, place_error
 from portal.glossary import queries, services
 from portal.glossary.forms import EntryForm
+from portal.i18n import gettext as _
 from portal.listing import args_without_page, one_of, paginate, words_arg
 from portal.permissions import can_edit_glossary, require
 

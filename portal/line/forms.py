@@ -1,8 +1,7 @@
 """The form that finishes an account made through LINE. It checks input only; the rules are in services."""
-from flask_babel import lazy_gettext as _l
-
 from portal.auth.forms import name_field
 from portal.forms import PortalForm, email_field
+from portal.i18n import lazy_gettext as _l
 from portal.privacy.forms import accept_field
 
 

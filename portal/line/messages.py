@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from typing import Callable
 
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
+
+from portal.i18n import lazy_gettext as _l
 
 ALT_TEXT_MAX = 400
 STOP = _l("Stop these alerts")  # LINE's limit for altText (shown in the chat list and in notifications)

@@ -6,7 +6,6 @@ is. Services flush and raise; the view commits.
 """
 import logging
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -15,6 +14,7 @@ from portal.auth.models import User
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.line.login import LineIdentity
 from portal.line.models import LineAccount
 from portal.permissions import can_link_line, can_sign_in_with_line, can_unlink_line

@@ -8,7 +8,6 @@ import logging
 import time
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth import emails
@@ -19,6 +18,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm, place_error
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.line import login, services
 from portal.line.forms import LineRegisterForm
 from portal.permissions import can_link_line, can_sign_in_with_line, can_unlink_line, require

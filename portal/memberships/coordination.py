@@ -3,7 +3,6 @@ or Excel), and (for OSMEP staff) coordinator terms."""
 import secrets
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
@@ -17,6 +16,7 @@ from portal.exports import XLSX_MIMETYPE
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.jobs import tasks
 from portal.listing import paginate
 from portal.memberships import csv_io, imports, queries, services

@@ -9,8 +9,6 @@ import re
 from dataclasses import dataclass, field
 
 from flask_babel import force_locale
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
@@ -20,6 +18,8 @@ from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmSize, Province
 from portal.forms import clean_text
 from portal.i18n import format_be_date
+from portal.i18n import gettext as _
+from portal.i18n import lazy_gettext as _l
 from portal.memberships import uploads
 from portal.permissions import can_view_firm_contacts
 from portal.validators import (

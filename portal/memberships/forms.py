@@ -1,5 +1,4 @@
 """Forms for joining clusters and for coordinators' decisions. Input checks only."""
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField
 from wtforms import DateField, SelectField, SelectMultipleField, TextAreaField, widgets
 from wtforms.fields.choices import SelectChoice
@@ -7,6 +6,7 @@ from wtforms.validators import Length, Optional
 
 from portal.clusters.models import Position
 from portal.forms import NO_REQUIRED_ATTRIBUTE, InputRequired, PortalForm, choice_int, email_field
+from portal.i18n import lazy_gettext as _l
 
 
 class CheckboxesField(SelectMultipleField):

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from flask import current_app
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from portal import audit
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.jobs import claims
 from portal.media import services as media
 from portal.media.models import IMPORT

@@ -9,7 +9,6 @@ permission asks for status approved.
 import logging
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 
 from portal import audit
 from portal.auth.models import User
@@ -18,6 +17,7 @@ from portal.db import flush_or_conflict, utcnow
 from portal.exceptions import PermissionDenied
 from portal.extensions import db
 from portal.firms.models import Firm
+from portal.i18n import lazy_gettext as _l
 from portal.memberships.services import _firm_owners, _move, _params, _positions, cluster_managers
 from portal.notifications.services import notify, register_kind
 from portal.permissions import can_answer_membership_invitation, can_manage_cluster

@@ -19,7 +19,6 @@ import logging
 from datetime import date, timedelta
 
 from flask import url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -38,6 +37,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
 from portal.following.services import announce
+from portal.i18n import lazy_gettext as _l
 from portal.notifications.services import bilingual, notify, register_kind
 from portal.permissions import (
     can_appoint_coordinators,

@@ -8,9 +8,8 @@ import unicodedata
 import zipfile
 from datetime import date, datetime, time
 
-from flask_babel import gettext as _
-
 from portal.i18n import format_number
+from portal.i18n import gettext as _
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,5 @@
 """The firm's side of memberships: see its clusters and history, ask to join, cancel, leave."""
 from flask import Blueprint, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms.fields.choices import SelectChoice
 
@@ -11,6 +10,7 @@ from portal.extensions import db
 from portal.firms import queries as firm_queries
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.memberships import invitations, queries, services
 from portal.memberships.forms import JoinForm, PositionsForm
 from portal.permissions import (

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 from portal.moderation.models import ReportReason
 
 

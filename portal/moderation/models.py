@@ -2,12 +2,12 @@
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 
 class ReportReason(enum.Enum):

@@ -2,7 +2,6 @@
 suspend and reinstate. Nothing is deleted; every action is audited and the owner is told."""
 from flask import url_for
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 
 from portal import audit
@@ -14,6 +13,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
 from portal.firms.queries import team_members
+from portal.i18n import lazy_gettext as _l
 from portal.moderation.models import Report, ReportReason, ReportStatus
 from portal.moderation.queries import TARGETS
 from portal.notifications.services import notify, register_kind

@@ -1,6 +1,5 @@
 """Reporting (any signed-in user) and moderation (staff everywhere, coordinators in their clusters)."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -9,6 +8,7 @@ from portal.auth.models import User
 from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.moderation import queries, services
 from portal.moderation.forms import ModerationReasonForm, ReportForm, ReviewForm
 from portal.moderation.models import Report, ReportReason

@@ -1,8 +1,8 @@
 """The forms of "Download my data" and "Delete my account"."""
-from flask_babel import lazy_gettext as _l
 from wtforms import PasswordField, SelectField
 
 from portal.forms import InputRequired, PortalForm, choice_int
+from portal.i18n import lazy_gettext as _l
 
 
 class DeleteForm(PortalForm):

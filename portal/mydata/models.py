@@ -3,12 +3,12 @@ user alone until it expires (EXPORT_LINK_DAYS), then removed."""
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.db import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 
 class ExportStatus(enum.Enum):

@@ -6,7 +6,6 @@ import logging
 from datetime import timedelta
 
 from flask import current_app, url_for
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from portal import audit
@@ -16,6 +15,7 @@ from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember, FirmRole
+from portal.i18n import lazy_gettext as _l
 from portal.links import absolute_url
 from portal.mydata import export
 from portal.mydata.models import DataExport, ExportStatus

@@ -3,7 +3,6 @@ import io
 import logging
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, send_file, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required, logout_user
 
 from portal.db import unit_of_work
@@ -11,6 +10,7 @@ from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
 from portal.firms.queries import get_or_404 as get_firm_or_404
 from portal.forms import ConfirmForm, place_error
+from portal.i18n import gettext as _
 from portal.mydata import export, services
 from portal.mydata.forms import DeleteForm, HandOverForm
 from portal.mydata.models import DataExport, ExportStatus

@@ -1,9 +1,9 @@
 """The notification settings form: one choice of channels per registered kind of notification."""
-from flask_babel import lazy_gettext as _l
 from wtforms import RadioField
 from wtforms.fields.choices import SelectChoice
 
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 from portal.notifications import labels
 from portal.notifications.preferences import BOTH, EMAIL, LINE, NONE
 

@@ -1,7 +1,7 @@
 """What each kind of notification is called on the notification settings page: one registry, in the order
 the page lists them (grouped by feature). A kind missing here is still listed, under its code made
 readable; tests/test_notifications_line.py checks that every registered kind has a label."""
-from flask_babel import lazy_gettext as _l
+from portal.i18n import lazy_gettext as _l
 
 LABELS = {
     "membership.requested": _l("A firm asks to join a cluster you coordinate"),

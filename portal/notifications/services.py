@@ -13,12 +13,12 @@ from typing import Callable
 
 from flask import current_app, g, has_request_context
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event, exists, func, select, update
 
 from portal.auth.models import EmailSetting, User
 from portal.db import utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.line import messaging as line
 from portal.line.messages import LineText, register_line
 from portal.notifications import preferences

@@ -1,12 +1,12 @@
 """The in-app notification list, and the settings of which notifications go by e-mail and LINE."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from portal.extensions import db
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.line import messaging as line
 from portal.line import services as line_services
 from portal.listing import paginate

@@ -18,7 +18,6 @@ from typing import Callable
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, event, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
@@ -26,6 +25,7 @@ from portal import audit
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.mail import DeliveryError, build_message, transmit
 from portal.metrics.instruments import count_delivery_failure
 from portal.outbox.models import OutboxMessage, OutboxStatus

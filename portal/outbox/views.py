@@ -1,7 +1,6 @@
 """Staff page: outgoing messages queued, sent and failed (with the server's reason), by kind; retry or
 cancel one."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -9,6 +8,7 @@ from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
 from portal.line import messaging as line
 from portal.listing import paginate
 from portal.outbox import services

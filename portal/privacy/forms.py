@@ -1,9 +1,9 @@
 """The acceptance box (registration, LINE registration, the accept page) and the staff search."""
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.validators import DataRequired, Length
 
 from portal.forms import PortalForm
+from portal.i18n import lazy_gettext as _l
 
 
 def accept_field():

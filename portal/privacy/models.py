@@ -3,12 +3,12 @@ firm's consent to a public listing. Rows are only added, never changed: they are
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 
 class ConsentKind(enum.Enum):

@@ -20,7 +20,7 @@ def history_of(user) -> list[ConsentRecord]:
 
 def history_table(records) -> tuple[list, list]:
     """(header, rows) of a consent history for a download: times in UTC, ISO 8601."""
-    from flask_babel import gettext as _
+    from portal.i18n import gettext as _
 
     header = [_("When"), _("What"), _("Privacy notice version"), _("Firm"), _("Given or withdrawn"), _("How"),
               _("By"), _("Language")]

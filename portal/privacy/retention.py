@@ -5,11 +5,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, delete, exists, or_
 
 from portal.db import utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 log = logging.getLogger(__name__)
 

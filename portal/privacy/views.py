@@ -1,7 +1,6 @@
 """/privacy: the notice and the retention schedule; the accept page a new notice version sends people to;
 the owner's withdrawal of listing consent; OSMEP's view of a person's consent history."""
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
@@ -13,6 +12,7 @@ from portal.extensions import db
 from portal.firms.models import Firm
 from portal.forms import ConfirmForm
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.permissions import can_edit_firm, can_view_consents, require
 from portal.privacy import notice as notices
 from portal.privacy import queries, retention, services

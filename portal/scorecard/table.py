@@ -4,9 +4,8 @@ import statistics
 from dataclasses import dataclass
 from decimal import Decimal
 
-from flask_babel import lazy_gettext as _l
-
 from portal.clusters.models import Position
+from portal.i18n import lazy_gettext as _l
 from portal.thai import thai_sort_key
 
 

@@ -2,7 +2,6 @@
 side by side (sortable, with the programme median, as CSV and Excel)."""
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal import reference
@@ -11,6 +10,7 @@ from portal.clusters.models import Cluster, Position
 from portal.db import utcnow
 from portal.exports import table_download
 from portal.i18n import current_locale
+from portal.i18n import gettext as _
 from portal.listing import fiscal_year_arg
 from portal.permissions import can_view_all_scorecards, can_view_scorecard, managed_cluster_ids, require
 from portal.scorecard import network as networks

@@ -1,9 +1,9 @@
 """The e-mail that tells a user their second factors changed (so a change they did not make is noticed)."""
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.links import absolute_url
 from portal.outbox.services import Email, enqueue_email, register_email
 

@@ -10,12 +10,12 @@ import time
 from functools import wraps
 
 from flask import current_app, flash, redirect, request, session, url_for
-from flask_babel import gettext as _
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from portal.auth.models import User
 from portal.extensions import db
+from portal.i18n import gettext as _
 from portal.twofactor import services
 
 PENDING = "twofactor_pending"

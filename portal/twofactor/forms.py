@@ -1,9 +1,9 @@
 """Second-step, set-up and re-authentication forms. They check input only."""
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, StringField
 from wtforms.validators import Length, Optional
 
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 
 CODE_MAX = 20
 

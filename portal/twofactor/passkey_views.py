@@ -3,7 +3,6 @@ forms for renaming and removing."""
 import logging
 
 from flask import flash, jsonify, redirect, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from portal.auth import throttle
@@ -12,6 +11,7 @@ from portal.errors import too_many_requests
 from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
 from portal.security_events import security_event
 from portal.twofactor import flow, passkeys
 from portal.twofactor.forms import PasskeyNameForm

@@ -7,7 +7,6 @@ import json
 from urllib.parse import urlsplit
 
 from flask import current_app, session
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from webauthn import (
     base64url_to_bytes,
@@ -30,6 +29,7 @@ from portal import audit
 from portal.db import utcnow
 from portal.exceptions import RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.twofactor import services
 from portal.twofactor.models import Passkey
 

@@ -9,13 +9,13 @@ from datetime import timedelta
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, select, update
 
 from portal import audit
 from portal.db import utcnow
 from portal.exceptions import RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.twofactor.models import Passkey, RecoveryCode, RememberedDevice, TotpCredential
 
 ISSUER = "Cluster Portal"

@@ -5,7 +5,6 @@ import logging
 
 import segno
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
@@ -16,6 +15,7 @@ from portal.errors import too_many_requests
 from portal.exceptions import RuleViolation
 from portal.extensions import db, limiter
 from portal.forms import ConfirmForm
+from portal.i18n import gettext as _
 from portal.permissions import must_use_two_factor
 from portal.security_events import security_event
 from portal.twofactor import flow, services

@@ -7,9 +7,9 @@ import socket
 from urllib.parse import urlsplit
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
 from portal.exceptions import RuleViolation
+from portal.i18n import lazy_gettext as _l
 
 BAD_URL = _l("Enter a full web address, such as https://example.com/hooks/portal.")
 HTTPS_ONLY = _l("The address must start with https://.")

@@ -1,10 +1,10 @@
 """The endpoint form. Input checks only: the address's safety and the events' rule are the service's."""
-from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, StringField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import Length, Optional
 
 from portal.forms import InputRequired, PortalForm
+from portal.i18n import lazy_gettext as _l
 from portal.memberships.forms import CheckboxesField
 from portal.webhooks.models import EVENT_TYPES
 

@@ -6,12 +6,12 @@ so a rolled-back change sends nothing. Workers deliver them later (delivery.py),
 import enum
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.db import UTCDateTime, enum_column, utcnow
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 
 # The events an endpoint may subscribe to: stable codes (sent as X-Portal-Event) and their labels.
 EVENT_TYPES = {

@@ -10,7 +10,6 @@ import logging
 import secrets
 import uuid
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,7 @@ from portal import audit
 from portal.db import utcnow
 from portal.exceptions import PermissionDenied, RuleViolation
 from portal.extensions import db
+from portal.i18n import lazy_gettext as _l
 from portal.permissions import can_manage_webhooks
 from portal.webhooks import addresses
 from portal.webhooks.models import EVENT_TYPES, DeliveryStatus, WebhookDelivery, WebhookEndpoint, WebhookEvent

@@ -1,6 +1,5 @@
 """Admin pages at /admin/webhooks: the endpoints, one endpoint's settings and delivery log, replay."""
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
@@ -9,6 +8,7 @@ from portal.db import unit_of_work
 from portal.exceptions import RuleViolation
 from portal.extensions import db
 from portal.forms import ConfirmForm, place_error
+from portal.i18n import gettext as _
 from portal.listing import paginate
 from portal.permissions import can_manage_webhooks, require
 from portal.webhooks import services
