@@ -291,6 +291,35 @@ def test_the_window_is_larger_than_what_can_be_browsed():
     assert RANK_WINDOW > COUNT_CAP
 
 
+@pytest.mark.parametrize("query", ["ปลากัด", "ปลากัด ส่งออก"])
+@pytest.mark.parametrize("firms, shown", [(5, "5 firms found"), (6, "More than 5 firms found"),
+                                          (7, "More than 5 firms found")])
+def test_a_window_one_over_the_cap_tells_the_cap_from_more(app, client, monkeypatch, query, firms, shown):
+    """The window is what can be browsed and one more (search.rank.RANK_WINDOW = COUNT_CAP + 1): as many matches
+    as the cap are counted whole, one more says "more than", for one term and for several, best match first and
+    by name. Every match can be browsed up to the cap, the best first."""
+    from portal.directory import queries as directory_queries
+    from portal.search import rank
+
+    with app.app_context():
+        for n in range(firms):
+            if n % 2:
+                factories.firm(name_th=f"ร้านค้า {n}", description_th="ปลากัด ส่งออก")
+            else:
+                factories.firm(name_th=f"ร้าน ปลากัด {n}", description_th="ส่งออก")
+        db.session.commit()
+    monkeypatch.setattr(directory_queries, "COUNT_CAP", 5)
+    monkeypatch.setattr(directory_queries, "PER_PAGE", 5)
+    monkeypatch.setattr(rank, "RANK_WINDOW", 6)
+    for sort in ("", "name"):
+        page = client.get("/directory/", query_string={"q": query, "sort": sort, "lang": "en"}).get_data(as_text=True)
+        assert shown in page
+        names = re.findall(r'class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', page)
+        assert len(names) == 5
+        if not sort and firms == 5:  # the word in the name before the word in the description
+            assert names[:3] == ["ร้าน ปลากัด 0", "ร้าน ปลากัด 2", "ร้าน ปลากัด 4"]
+
+
 def test_a_querys_score_is_built_once_and_follows_its_words():
     """The relevance expression is kept per query (words, glossary forms, database, part of the search): the
     same query gets the same expression; a glossary form added, another database or the every-term-whole
