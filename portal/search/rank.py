@@ -15,8 +15,9 @@ that many matches (all but the broadest searches) the order is exact; beyond it,
 first RANK_WINDOW found, so that a page costs the same at 100,000 or 1,000,000 records. The window is what can
 be browsed (portal.listing.COUNT_CAP) and one more, which tells "1,000 firms" from "more than 1,000": beyond the
 cap, which matches are ranked is the index's choice either way (whole words first, then in record order): a larger
-window ranked a larger sample, not the best matches, at a third more cost for every broad search (1,500 until 6
-December 2026: ฮาลาล 29 -> 24 ms at p50 at 100,000 firms on PostgreSQL).
+window ranked a larger sample, not the best matches, and every broad search paid for it (1,500 until 6 December
+2026: 10-25 % of a broad search's page at p50, ฮาลาล 24.3 -> 18.9 ms at 100,000 firms on PostgreSQL; README,
+"Search windows of 1,001").
 """
 from functools import lru_cache
 from operator import itemgetter
