@@ -129,6 +129,23 @@ def lazy_gettext(string: str, **variables) -> LazyString:
     return LazyString(gettext, string, **variables)
 
 
+def pgettext(context: str, string: str, **variables) -> str:
+    """Flask-Babel's pgettext (a text with a context, such as "meeting" for a meeting's "Declined") through
+    translations(), as gettext."""
+    text = translations().upgettext(context, string)
+    return text % variables if variables else text
+
+
+def lazy_ngettext(singular: str, plural: str, num, **variables) -> LazyString:
+    """Flask-Babel's lazy_ngettext, translated by ngettext above when it is read."""
+    return LazyString(ngettext, singular, plural, num, **variables)
+
+
+def lazy_pgettext(context: str, string: str, **variables) -> LazyString:
+    """Flask-Babel's lazy_pgettext, translated by pgettext above when it is read."""
+    return LazyString(pgettext, context, string, **variables)
+
+
 def install_template_gettext(app) -> None:
     """Templates translate through translations() instead of Flask-Babel's per-call look-ups; the
     same catalogues, so every string reads as before."""

@@ -5,10 +5,10 @@ are listed here so that extraction puts them in translations/…/messages.po (an
 Thai translation), and every form reads them through the portal's own catalogue in the request's language.
 """
 from flask_babel import get_translations
-from flask_babel import lazy_ngettext as _ln
 from flask_wtf import FlaskForm
 
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_ngettext as _ln
 
 # The built-in messages our fields and validators can produce (wtforms/locale/wtforms.pot).
 MESSAGES = (

@@ -121,9 +121,10 @@ def test_cached_locale_follows_force_locale_and_refresh(app):
 @pytest.mark.parametrize("where", ["request th", "request en", "app context, forced en", "app context, forced th",
                                    "outside any app"])
 def test_the_portals_gettext_translates_as_flask_babels(app, where):
-    """portal.i18n's gettext, ngettext and lazy_gettext (what the views, forms and models import as _ and _l) read
-    the catalogue the request keeps; they give what Flask-Babel's give, wherever they are called: a request in
-    either language, a job or an e-mail in a forced language, and outside the app (the text as written)."""
+    """portal.i18n's gettext, ngettext, pgettext and their lazy forms (what the views, forms and models import as _,
+    _l, _ln and _lp) read the catalogue the request keeps; they give what Flask-Babel's give, wherever they are
+    called: a request in either language, a job or an e-mail in a forced language, and outside the app (the text
+    as written)."""
     import contextlib
 
     import flask_babel
@@ -135,7 +136,11 @@ def test_the_portals_gettext_translates_as_flask_babels(app, where):
              ("gettext", ("Not in the catalogue: 100%",), {}),
              ("ngettext", ("%(num)s member firm", "%(num)s member firms", 1), {}),
              ("ngettext", ("%(num)s member firm", "%(num)s member firms", 7), {}),
-             ("lazy_gettext", ("Micro",), {}), ("lazy_gettext", ("Open until %(date)s",), {"date": "x"})]
+             ("lazy_gettext", ("Micro",), {}), ("lazy_gettext", ("Open until %(date)s",), {"date": "x"}),
+             ("pgettext", ("meeting", "Declined"), {}), ("pgettext", ("meeting", "Not in the catalogue"), {}),
+             ("lazy_pgettext", ("meeting", "Declined"), {}),
+             ("lazy_ngettext", ("%(num)s member firm", "%(num)s member firms", 1), {}),
+             ("lazy_ngettext", ("%(num)s member firm", "%(num)s member firms", 7), {})]
     if where.startswith("request"):
         context = app.test_request_context(f"/?lang={where[-2:]}")
     elif where.startswith("app context"):
@@ -153,6 +158,9 @@ def test_the_portals_gettext_translates_as_flask_babels(app, where):
             assert type(ours) is type(theirs)
         thai = where.endswith("th")
         assert (str(i18n.lazy_gettext("Micro")) == "รายย่อย") is thai
+        # the context picks the translation: a declined meeting is not a declined membership request
+        assert (str(i18n.lazy_pgettext("meeting", "Declined")) == "ปฏิเสธแล้ว") is thai
+        assert (str(i18n.gettext("Declined")) == "ไม่อนุมัติ") is thai
 
 
 def test_a_lazy_label_made_once_reads_in_each_requests_language(app):

@@ -11,7 +11,6 @@ Availability is one row per (registration, slot) in `registration_slots`: the sl
 import enum
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import (
     Boolean,
     Column,
@@ -33,6 +32,7 @@ from portal.db import TimestampMixin, UTCDateTime, enum_column, utcnow
 from portal.extensions import db
 from portal.i18n import Bilingual
 from portal.i18n import lazy_gettext as _l
+from portal.i18n import lazy_pgettext as _lp
 from portal.thai import BANGKOK, to_bangkok
 
 MEETING_LENGTHS = (15, 20, 30)
