@@ -59,9 +59,10 @@ class Filters(Searched):
 
 
 def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False, whole: bool = False,
-              any_whole: bool = False, scan: bool = False):
+              any_whole: bool = False, scan: bool = False, sampled: bool = True):
     """The page's criteria. scan: the search words tested in each firm's own text (search.sql.contains_terms),
-    not looked up in an index (_among_newest)."""
+    not looked up in an index (_among_newest). sampled=False: PostgreSQL plans the search words' trigram patterns
+    without its statistics' sample (search.sql._like), for search.rank's window when no filter narrows it."""
     criteria = [visible_firm_filter(viewer)]
     dialect = db.session.get_bind().dialect.name
     if filters.terms and scan:
@@ -70,9 +71,9 @@ def _criteria(filters: Filters, viewer, ordered: bool, every_term: bool = False,
         found = whole_words(Firm, filters.groups, "firm_words", "firm_id", every=not any_whole, dialect=dialect)
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
     elif filters.terms and every_term:
-        criteria.append(matches_all(Firm, filters.groups, dialect, "firms_fts"))
+        criteria.append(matches_all(Firm, filters.groups, dialect, "firms_fts", sampled=sampled))
     elif filters.terms:
-        criteria.append(matches(Firm, filters.groups, dialect, "firms_fts", ordered))
+        criteria.append(matches(Firm, filters.groups, dialect, "firms_fts", ordered, sampled=sampled))
     if filters.cluster_id or filters.position:
         membership = [Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED]
         if filters.cluster_id:
@@ -125,11 +126,15 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
     RANK_WINDOW, and the page says so (`windowed`). Sorting every match grew with the table: a common word reads a
     tenth of the directory (ปลากัด by name on PostgreSQL: 35 ms at 100,000 firms, 0.64 s at 1,000,000), of which at
     most COUNT_CAP could be browsed."""
-    matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     if filters.terms and filters.order in ("relevance", "name"):  # ranked_page takes the matches from the indexes
         by_relevance = filters.order == "relevance"
         order = _order(filters, locale)
-        every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True))
+        # With no filter, the trigram index is the only way to the window's matches: PostgreSQL need not test the
+        # search's patterns against its sample of the firms' text to plan that (search.sql._like)
+        sampled = bool(filters.in_use)
+        matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False, sampled=sampled))
+        every_term = (select(Firm.id).where(*_criteria(filters, viewer, ordered=False, every_term=True,
+                                                       sampled=sampled))
                       if len(filters.terms) > 1 else None)
         whole = select(Firm.id).where(*_criteria(filters, viewer, ordered=False, whole=True))
         # SQLite: not this part, which on PostgreSQL spares the trigram index (its FTS5 index reads the matches
@@ -144,6 +149,7 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
                            whole_order=whole_order, any_whole_ids=any_whole, any_whole_order=any_whole_order,
                            by_relevance=by_relevance)
+    matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, _firm_rows().where(*_criteria(filters, viewer, ordered=True))
                            .order_by(*_order(filters, locale)), filters.page, PER_PAGE, COUNT_CAP)
