@@ -12,7 +12,7 @@ from portal.db import utcnow
 from portal.extensions import db
 from portal.firms.models import FirmSize
 from tests import factories
-from tests.helpers import get_counting
+from tests.helpers import get_counting, get_statements
 
 FIRMS = {
     "betta": dict(name_th="ฟาร์มปลากัดบางกอก", name_en="Bangkok Betta Fish Farm",
@@ -38,7 +38,11 @@ def directory(app):
 
 
 def names(client, query, **params):
-    response = client.get("/directory/", query_string={"q": query, "lang": "th", **params})
+    return names_on(client.get("/directory/", query_string={"q": query, "lang": "th", **params}))
+
+
+def names_on(response):
+    """The firms' names a directory page lists."""
     assert response.status_code == 200
     page = response.get_data(as_text=True)
     return set(re.findall(r'<h2 class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', page))
@@ -101,20 +105,11 @@ def test_the_window_is_planned_without_the_sample_only_when_no_filter_narrows(ap
     text (1.5 of the 2.0 ms of planning a search of two words at 100,000 firms), is only for search.rank's window
     with no filter: a plan that chooses between the search's index and another one needs the sample to tell a
     common word from a rare one."""
-    from sqlalchemy import event
+    from urllib.parse import urlencode
 
-    statements = []
-
-    def seen(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
-        assert names(client, query, **narrowed) == key_names("betta")
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
+    response, statements = get_statements(app, client, "/directory/?" + urlencode({"q": query, "lang": "th",
+                                                                                   **narrowed}))
+    assert names_on(response) == key_names("betta")
     patterns = [s for s in statements if "search_text LIKE" in s]
     assert patterns
     assert all(("search_text LIKE (SELECT" in s) is unsampled for s in patterns), patterns
