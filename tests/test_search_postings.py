@@ -474,3 +474,96 @@ def test_the_boards_several_terms_whole_come_from_the_gin_index_however_common(a
     assert not any("collab_request_words_0" in s for s in statements)
     _, directory_statements = get_statements(app, client, "/directory/?q=ปลากัด+ส่งออก&lang=th")
     assert any("firm_words_0" in s for s in directory_statements)  # the directory does, then
+
+
+@pg_only
+def test_a_trigram_is_named_and_cut_as_pg_trgm_does(app):
+    """search.sql chooses a term's rarest trigrams by the names show_trgm gives them in the table's statistics
+    (_trigram_key: three one-byte characters as they are, a longer one hashed as pg_trgm hashes it) and only among
+    characters pg_trgm puts in a trigram (_in_trigrams). A character counted in that pg_trgm leaves out (a Thai tone
+    mark ends a word for it) would make a part of the term the index holds no trigram of: the index would then hand
+    over every record."""
+    from portal.search import sql
+
+    with app.app_context():
+        def show_trgm(string):
+            return set(db.session.scalar(text("SELECT show_trgm(:s)"), {"s": string}))
+
+        for trigram in ["pre", "a1b", "ปลา", "ากั", "ฮาล", "ินท", "xปl", "๒๕๖"]:
+            assert sql._trigram_key(trigram) in show_trgm(trigram), trigram
+        characters = [chr(code) for code in range(0x0E01, 0x0E5C)] + list("azAZ09_-. %")
+        for ch in characters:
+            in_a_word = len(show_trgm("ก" + ch + "ก")) == 4  # one word of three letters: "  ก", " กx", "กxก", "xก "
+            if sql._in_trigrams(ch):
+                assert in_a_word, f"U+{ord(ch):04X}"
+        assert not sql._in_trigrams("\u0e48") and sql._in_trigrams("\u0e31")  # ่ (a tone mark) no; ั (a vowel) yes
+        db.session.rollback()
+
+
+NARROWED_FIRMS = {
+    "ฟาร์มออร์แกนิก": "organic premium betta",                  # every term
+    "ร้านปลากัดพรีเมียม": "premium organic ปลากัด",               # every term, betta's other form
+    "ร้านอินทรีย์": "อินทรีย์ premium betta fish",                 # every term, organic's other form
+    # every part of four letters of organic and premium, and betta, but neither term itself
+    "ร้านหลอก": "orga rgan gani anic prem remi emiu mium betta",
+    "ร้านเกือบ": "organic premium",                               # two terms of three
+}
+
+
+@pg_only
+@pytest.mark.parametrize("analysed", [True, False])
+@pytest.mark.parametrize("sampled", [True, False])
+def test_every_term_is_asked_of_the_trigram_index_by_its_rarest_trigrams(app, monkeypatch, analysed, sampled):
+    """search.sql.matches_all on PostgreSQL: with the table's statistics of trigrams (migration b3d5f7a9c1e4,
+    after ANALYZE), each form of the two terms asked together is asked of the trigram index by its two rarest
+    trigrams side by side (four letters), and the terms themselves are then tested on the records found; without
+    statistics, whole. The same firms either way: a firm with every part of four letters of the terms but not the
+    terms is not found (it is when the terms are not tested again)."""
+    from portal.search import sql
+
+    groups = [["organic", "อินทรีย์"], ["premium"], ["betta", "ปลากัด"]]
+    with app.app_context():
+        for name, products in NARROWED_FIRMS.items():
+            factories.firm(name_th=name, products_th=products)
+        for n in range(30):  # common trigrams beside them, for the statistics to tell from rare ones
+            factories.firm(name_th=f"ร้านค้า {n}", products_th="export premier organ farm")
+        db.session.commit()
+        if analysed:
+            db.session.execute(text("ANALYZE firms"))
+            db.session.commit()
+        monkeypatch.setattr(sql, "_statistics_kept", {})
+        if not analysed:
+            monkeypatch.setattr(sql, "_trigram_frequency", lambda table_name: None)
+        criterion = sql.matches_all(Firm, groups, "postgresql", "firms_fts", sampled=sampled)
+        query = select(Firm.name_th).where(criterion)
+        compiled = query.compile(dialect=db.session.get_bind().dialect)
+        patterns = {value.strip("%") for value in compiled.params.values()
+                    if isinstance(value, str) and value.startswith("%")}
+        with sql.index_first_then(db.session):
+            found = set(db.session.scalars(query))
+        assert found == {"ฟาร์มออร์แกนิก", "ร้านปลากัดพรีเมียม", "ร้านอินทรีย์"}
+        whole = {"organic", "อินทรีย์", "premium"}
+        if analysed:
+            assert patterns and not patterns & whole and all(len(p) == 4 for p in patterns), patterns
+            assert all(any(p in form for form in whole) for p in patterns), patterns
+        else:
+            assert patterns == whole
+        db.session.rollback()
+
+
+@pytest.mark.parametrize("term, frequency, part", [
+    ("premium", {}, None),                                      # no statistics: whole
+    ("premium", {"pre": 0.2, "rem": 0.1, "emi": 0.05}, "mium"),  # miu and ium unlisted: rarest together
+    ("premium", {"miu": 0.2, "ium": 0.2, "emi": 0.2}, "prem"),   # pre and rem unlisted
+    ("betta", {"x": 0.1}, "bett"),                               # three trigrams: the first two on a tie
+    ("halal", {"hal": 0.3, "ala": 0.01, "lal": 0.01}, "alal"),
+    ("soap", {"x": 0.1}, None),                                  # two trigrams: whole
+    ("ส่งออก", {"x": 0.1}, None),                                # ่ ends a word for pg_trgm: งออก's two only
+    ("ปลากัด", {"x": 0.1}, "ปลาก"),
+])
+def test_a_terms_rarest_part(term, frequency, part):
+    """search.sql._narrowest: the NARROW_TO trigrams side by side whose frequencies add up least (a trigram the
+    statistics do not list counts 0), the first on a tie; None when the term has no more trigrams than that."""
+    from portal.search import sql
+
+    assert sql._narrowest(term, frequency) == part

@@ -251,8 +251,12 @@ def matches_all(model, query_terms, dialect: str, fts_table: str, sampled: bool 
     combination would be factored out by the planner, which could then again drive by that term alone. The
     terms' frequencies are those of their words in the GIN index of words' statistics (_statistics): a lower
     bound of how often the letters occur, good enough to pick two. The same records whichever pair."""
-    return _matches_all(model, query_terms, dialect, fts_table,
-                        _driving_pair(model, query_terms) if dialect == "postgresql" else None, sampled)
+    driving = _driving_pair(model, query_terms) if dialect == "postgresql" else None
+    narrowed = ()
+    if driving is not None:
+        frequency = _trigram_frequency(model.__tablename__)
+        narrowed = tuple((s, _narrowest(s, frequency)) for n in driving for s in needed(groups_of(query_terms)[n]))
+    return _matches_all(model, query_terms, dialect, fts_table, driving, sampled, narrowed)
 
 
 
@@ -281,8 +285,14 @@ def _driving_pair(model, query_terms) -> tuple[int, int] | None:
 
 @kept_per_query
 def _matches_all(model, query_terms, dialect: str, fts_table: str, driving: tuple[int, int] | None,
-                 sampled: bool = True):
-    """matches_all's criterion, built once per query and pair."""
+                 sampled: bool = True, narrowed: tuple = ()):
+    """matches_all's criterion, built once per query, pair and choice of trigrams (`narrowed`: (form, its
+    trigrams) for the driving pair's forms, _narrowest).
+
+    A form with trigrams chosen is asked of the trigram index by those alone, and tested whole on the records
+    found (strpos). The GIN scan reads the posting list of every trigram it is given, and the common ones are the
+    longest and narrow the least: organic premium betta at 100,000 firms, its two scans asked for 20 trigrams
+    read 2.3 ms, asked for 8 (the two rarest of each form) 1.3 ms, for the same 156 records to test."""
     groups = [needed(group) for group in groups_of(query_terms)]
     if dialect == "sqlite" and all(len(s) >= 3 for group in groups for s in group):
         phrase = " AND ".join("(" + " OR ".join(_fts_phrase(s) for s in group) + ")" for group in groups)
@@ -292,8 +302,17 @@ def _matches_all(model, query_terms, dialect: str, fts_table: str, driving: tupl
         pairs = itertools.product(groups[driving[0]], groups[driving[1]])
         others = [or_(*(func.strpos(column, literal(s)) > 0 for s in group))
                   for n, group in enumerate(groups) if n not in driving and group]
-        combinations = [and_(_like(column, a, extra=k, sampled=sampled), _like(column, b, extra=k, sampled=sampled))
+        trigrams = dict(narrowed)
+
+        pairs = list(pairs)
+        combinations = [and_(_like(column, trigrams.get(a) or a, extra=k, sampled=sampled),
+                             _like(column, trigrams.get(b) or b, extra=k, sampled=sampled))
                         for k, (a, b) in enumerate(pairs)]
+        if any(trigrams.values()):
+            # the terms themselves, tested once on the records the index found (apart from the index's conditions,
+            # which PostgreSQL tests again on each record it reads: inside them, the trigrams were tested twice)
+            others.append(or_(*(and_(func.strpos(column, literal(a)) > 0, func.strpos(column, literal(b)) > 0)
+                                for a, b in pairs)))
         return and_(or_(*combinations), *others)
     return and_(*(matches(model, [group], dialect, fts_table, driving=False, sampled=sampled) for group in groups))
 
@@ -414,26 +433,109 @@ def _common_together(model, forms: list[list[str]]) -> bool:
     return estimate >= MERGE_OVER
 
 
-_statistics_kept: dict[str, tuple[float, float, dict]] = {}
+_statistics_kept: dict[str, tuple[float, float, dict, dict | None]] = {}
 
 
 def _statistics(table_name: str) -> tuple[float, dict]:
     """(rows, {word: fraction of the rows whose words have it}) of the table, as PostgreSQL's statistics hold
     them (pg_class.reltuples; pg_stats of its GIN index of words), kept per process for STATISTICS_SECONDS: they
     change when the table is analysed, and only guide the choice of a way (_common_together). None recorded yet
-    (a new or small table): 0 rows."""
+    (a new or small table): 0 rows. The same read keeps the trigrams' statistics (_trigram_frequency)."""
     kept = _statistics_kept.get(table_name)
     now = time.monotonic()
     if kept is not None and now - kept[0] < STATISTICS_SECONDS:
         return kept[1], kept[2]
     row = db.session.execute(text(
-        "SELECT greatest(c.reltuples, 0), s.most_common_elems::text::text[], s.most_common_elem_freqs "
+        "SELECT greatest(c.reltuples, 0), s.most_common_elems::text::text[], s.most_common_elem_freqs, "
+        "t.most_common_elems::text::text[], t.most_common_elem_freqs "
         "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = :index "
-        "WHERE c.oid = to_regclass(:table)"), {"index": words_gin_index(table_name), "table": table_name}).first()
+        "LEFT JOIN pg_stats_ext_exprs t ON t.statistics_schemaname = current_schema() AND t.statistics_name = :trigrams "
+        "WHERE c.oid = to_regclass(:table)"),
+        {"index": words_gin_index(table_name), "table": table_name,
+         "trigrams": trigram_statistics(table_name)}).first()
     rows, words, frequencies = (row[0] or 0.0, row[1] or [], row[2] or []) if row else (0.0, [], [])
     frequency = dict(zip(words, frequencies, strict=False))  # the frequencies end with three more figures
-    _statistics_kept[table_name] = (now, float(rows), frequency)
+    # the trigrams' (None when the table has not been analysed since the statistics were made, or a role that does
+    # not own the table may not read them: the trigram index is then asked for every trigram, as before)
+    trigrams = dict(zip(row[3], row[4], strict=False)) if row and row[3] and row[4] else None
+    _statistics_kept[table_name] = (now, float(rows), frequency, trigrams)
     return float(rows), frequency
+
+
+def trigram_statistics(table_name: str) -> str:
+    """The name of the statistics of `table_name`'s `show_trgm(search_text)` (migration b3d5f7a9c1e4)."""
+    return f"st_{table_name}_search_trigrams"
+
+
+def _trigram_frequency(table_name: str) -> dict | None:
+    """{trigram as show_trgm writes it: fraction of the rows whose search text has it} for the table's most common
+    trigrams (about a thousand), from ANALYZE's sample (pg_stats_ext_exprs; kept with _statistics); None when there
+    are none to read."""
+    _statistics(table_name)
+    return _statistics_kept[table_name][3]
+
+
+# Which characters pg_trgm takes into a trigram in the databases this runs on (UTF-8, C.UTF-8 or a Thai locale): ASCII
+# letters and digits, and Thai letters, vowels and digits; not Thai tone marks and signs (U+0E47-U+0E4C, U+0E4E), which
+# end a word for it as a space does (tests/test_search_postings.py asks PostgreSQL). Other letters are left out here:
+# a term's trigrams are only chosen among these, and a term without three of them in a row is asked whole.
+_TRIGRAM_RANGES = ((0x0E01, 0x0E3A), (0x0E40, 0x0E46), (0x0E4D, 0x0E4D), (0x0E50, 0x0E59))
+
+
+def _in_trigrams(ch: str) -> bool:
+    if ch.isascii():
+        return ch.isalnum()
+    code = ord(ch)
+    return any(low <= code <= high for low, high in _TRIGRAM_RANGES)
+
+
+def _crc_table() -> tuple[int, ...]:
+    table = []
+    for n in range(256):
+        crc = n
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xEDB88320 if crc & 1 else crc >> 1
+        table.append(crc)
+    return tuple(table)
+
+
+_CRC_TABLE = _crc_table()
+
+
+def _trigram_key(trigram: str) -> str:
+    """The trigram as show_trgm writes it: three one-byte characters as they are; with a longer character, the
+    three low bytes of PostgreSQL's legacy CRC-32 of its UTF-8 bytes (pg_trgm's compact_trigram), in hex."""
+    data = trigram.encode()
+    if len(data) == 3:
+        return trigram
+    crc = 0xFFFFFFFF
+    for byte in data:  # PostgreSQL's COMP_LEGACY_CRC32: the reflected table, shifted the other way
+        crc = _CRC_TABLE[((crc >> 24) ^ byte) & 0xFF] ^ ((crc << 8) & 0xFFFFFFFF)
+    crc ^= 0xFFFFFFFF
+    return "0x" + crc.to_bytes(4, "little")[:3].hex()
+
+
+NARROW_TO = 2  # a term is asked of the trigram index by this many of its trigrams, its rarest side by side
+
+
+def _narrowest(term: str, frequency: dict | None) -> str | None:
+    """The part of the term the trigram index is asked for: the NARROW_TO trigrams side by side (NARROW_TO + 2
+    characters that pg_trgm indexes) that are rarest together by the table's statistics (their frequencies added
+    up; a trigram not among the most common counts 0), the first on a tie. None when the term has no more trigrams
+    than that, or there are no statistics: it is then asked whole. Any text that contains the term contains the
+    part, so asking the index for the part loses no record; the term itself is then tested on the records found."""
+    if not frequency:
+        return None
+    size = NARROW_TO + 2
+    indexed = [all(_in_trigrams(ch) for ch in term[i:i + 3]) for i in range(len(term) - 2)]
+    if sum(indexed) <= NARROW_TO:
+        return None
+    windows = [(sum(frequency.get(_trigram_key(term[j:j + 3]), 0.0) for j in range(i, i + NARROW_TO)), i)
+               for i in range(len(term) - size + 1) if all(indexed[i:i + NARROW_TO])]
+    if not windows:
+        return None
+    _frequency, at = min(windows)
+    return term[at:at + size]
 
 
 def words_array(model):
