@@ -449,7 +449,8 @@ def _statistics(table_name: str) -> tuple[float, dict]:
         "SELECT greatest(c.reltuples, 0), s.most_common_elems::text::text[], s.most_common_elem_freqs, "
         "t.most_common_elems::text::text[], t.most_common_elem_freqs "
         "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() AND s.tablename = :index "
-        "LEFT JOIN pg_stats_ext_exprs t ON t.statistics_schemaname = current_schema() AND t.statistics_name = :trigrams "
+        "LEFT JOIN pg_stats_ext_exprs t "
+        "ON t.statistics_schemaname = current_schema() AND t.statistics_name = :trigrams "
         "WHERE c.oid = to_regclass(:table)"),
         {"index": words_gin_index(table_name), "table": table_name,
          "trigrams": trigram_statistics(table_name)}).first()
