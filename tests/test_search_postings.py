@@ -567,3 +567,31 @@ def test_a_terms_rarest_part(term, frequency, part):
     from portal.search import sql
 
     assert sql._narrowest(term, frequency) == part
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="SQLite only")
+@pytest.mark.parametrize("part_size", [4, 10**6])
+def test_sqlite_asks_its_trigram_table_for_the_middle_of_each_term(app, monkeypatch, part_size):
+    """search.sql.matches_all on SQLite: the FTS5 trigram table is asked for four letters from the middle of each
+    term longer than that (_middle_part), and the terms themselves are then tested on the records found; with
+    the part as long as any term, the terms whole. The same firms either way: a firm with the parts but not the
+    terms is not found (it is when the terms are not tested again)."""
+    from portal.search import sql
+
+    monkeypatch.setattr(sql, "SQLITE_PART", part_size)
+    sql._matches_all.cache_clear()
+    groups = [["organic", "อินทรีย์"], ["premium"], ["betta", "ปลากัด"]]
+    with app.app_context():
+        for name, products in NARROWED_FIRMS.items():
+            factories.firm(name_th=name, products_th=products)
+        db.session.commit()
+        query = select(Firm.name_th).where(sql.matches_all(Firm, groups, "sqlite", "firms_fts"))
+        phrases = [value for value in query.compile().params.values() if isinstance(value, str) and " AND " in value]
+        found = set(db.session.scalars(query))
+        assert found == {"ฟาร์มออร์แกนิก", "ร้านปลากัดพรีเมียม", "ร้านอินทรีย์"}
+        if part_size == 4:
+            assert phrases == ['("rgan" OR "นทรี") AND ("remi") AND ("bett" OR "ลากั")']
+        else:
+            assert phrases == ['("organic" OR "อินทรีย์") AND ("premium") AND ("betta" OR "ปลากัด")']
+        db.session.rollback()
+    sql._matches_all.cache_clear()
