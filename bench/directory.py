@@ -628,6 +628,8 @@ def cases_for(largest, ids):
         # a word in every request's title (the bench's titles are "คำขอความร่วมมือ n"): 3,141 open of 200,000
         ("search_request_board_common_word", "/requests/?q=ความร่วมมือ&lang=th"),
         ("search_request_board_common_word_newest", "/requests/?q=ความร่วมมือ&sort=newest&lang=th"),
+        # that word and a rare one (ปลากัด, which few requests have): the requests with both are few
+        ("search_request_board_common_and_rare_word", "/requests/?q=ความร่วมมือ+ปลากัด&lang=th"),
         ("request_page", f"/requests/{ids['request']}?lang=th"),
         ("directory_page1_member", "/directory/?lang=th"),
         ("filter_cluster_position_member", f"/directory/?cluster={largest}&position=upstream&lang=th"),

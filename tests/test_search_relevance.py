@@ -211,6 +211,10 @@ def test_the_open_board_finds_the_same_requests_testing_their_text_as_through_th
     through_index = board(client, query, sort=sort)
     monkeypatch.setattr(queries, "SCAN_OPEN_OVER", 0)  # always, on SQLite: each open request's text
     assert board(client, query, sort=sort) == through_index
+    # each open request's text for any term, the index for every term (a common word and a rare one)
+    scan_ways = queries._scan_ways
+    monkeypatch.setattr(queries, "_scan_ways", lambda filters: (scan_ways(filters)[0], False))
+    assert board(client, query, sort=sort) == through_index
 
 
 def test_the_open_board_tests_the_text_only_of_open_requests_and_only_for_words_in_many(app, board_of_many_kinds,
@@ -227,6 +231,11 @@ def test_the_open_board_tests_the_text_only_of_open_requests_and_only_for_words_
         assert queries._scans_open(in_few) is False
         assert queries._scans_open(BoardFilters(q="หาผู้ซื้อ", status="all")) is False  # every request ever posted
         assert queries._scans_open(BoardFilters()) is False  # no words
+        # the requests with every term, counted apart: หาผู้ซื้อ and ทะเล are in no request together, หาผู้ซื้อ and ปู
+        # in 5 (closed, past its date and hidden included)
+        assert queries._scan_ways(BoardFilters(q="หาผู้ซื้อ ทะเล")) == (on_sqlite, False)
+        assert queries._scan_ways(BoardFilters(q="หาผู้ซื้อ ปู")) == (on_sqlite, on_sqlite)
+        assert queries._scan_ways(BoardFilters(q="หาผู้ซื้อ")) == (on_sqlite, on_sqlite)
 
 
 @pytest.fixture
