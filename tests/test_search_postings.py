@@ -595,3 +595,14 @@ def test_sqlite_asks_its_trigram_table_for_the_middle_of_each_term(app, monkeypa
             assert phrases == ['("organic" OR "อินทรีย์") AND ("premium") AND ("betta" OR "ปลากัด")']
         db.session.rollback()
     sql._matches_all.cache_clear()
+
+
+@pytest.mark.parametrize("term, part", [("organic", "rgan"), ("premium", "remi"), ("betta", "bett"), ("ปลากัด", "ลากั"),
+                                        ("soap", None), ("abc", None), ("fighting fish", "ghti"),
+                                        ("big red cat", None), ("ร้าน ปลากัด", "ลากั")])
+def test_the_middle_of_a_term_sqlite_asks_for(term, part):
+    """search.sql._middle_part: four letters from the middle of the term's longest word (the first of two middles);
+    None for a term of four letters or fewer, or whose words all are."""
+    from portal.search import sql
+
+    assert sql._middle_part(term) == part
