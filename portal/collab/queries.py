@@ -28,7 +28,7 @@ from portal.thai import bangkok_today
 
 PER_PAGE = 20
 NEWEST_FIRST_PER_ROW = 8  # newest requests looked among per row wanted, for a page of open ones (_among_newest)
-SCAN_OPEN_OVER = 5000  # requests with the words, over which a search of the open ones tests their text (_scans_open)
+SCAN_OPEN_OVER = 5000  # requests with the words, over which a search of the open ones tests their text (_scan_ways)
 STATUSES = ("open", "closed", "all")
 SORTS = ("relevance", "newest", "closing")  # relevance only with search words: best match first
 
@@ -85,7 +85,7 @@ def _criteria(filters: BoardFilters, viewer, ordered: bool, every_term: bool = F
         found = whole_words(CollabRequest, filters.groups, "collab_request_words", "request_id", every=not any_whole,
                             dialect=dialect, merge_when_common=False)  # the open requests are few of them
         criteria.append(false() if found is None else found)  # a term with no word at all: none whole
-    elif filters.terms and scan:  # _scans_open: the open requests' own text is tested
+    elif filters.terms and scan:  # _scan_ways: the open requests' own text is tested
         criteria.append(contains_terms(CollabRequest, filters.groups, dialect, every_term))
     elif filters.terms:
         search = matches_all if every_term else partial(matches, ordered=ordered)
@@ -126,7 +126,7 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
         ids = select(CollabRequest.id).join(Firm, Firm.id == CollabRequest.firm_id)
         every_term = (ids.where(*_criteria(filters, viewer, False, every_term=True, scan=scan_every))
                       if len(filters.terms) > 1 else None)
-        # Not while SQLite tests the open requests' own text (_scans_open): its words index, like its trigram
+        # Not while SQLite tests the open requests' own text (_scan_ways): its words index, like its trigram
         # index, would hand over a common word's requests of every year, oldest first, to be tested for "open".
         whole = None if scan else ids.where(*_criteria(filters, viewer, False, whole=True))
         any_whole = (ids.where(*_criteria(filters, viewer, False, any_whole=True))
@@ -171,28 +171,24 @@ def keyset(filters: BoardFilters, viewer, after_id: int, limit: int) -> list:
     return list(db.session.scalars(query.order_by(CollabRequest.id).limit(limit)))
 
 
-def _scans_open(filters: BoardFilters) -> bool:
-    """Whether a search of the open requests on SQLite tests each open request's text (search.sql.contains_terms)
-    rather than ask the FTS5 index: when the words are in SCAN_OPEN_OVER requests or more, counted in the
-    index up to that many (1.7 ms for a word every request has, a few µs for a rare one). The open requests
-    come from the board index, a set bounded by the expiry window; FTS5 hands over every request ever posted
-    with the words, oldest first, and each is tested for "open": a word every request has (ความร่วมมือ, 200,000
-    of 200,000 requests, 3,141 of them open) cost 72 ms best match first and 138 ms newest first, 16 and 18
-    ms tested one open request at a time. A rare word is the other way round: the index finds its few
-    requests in microseconds, where testing 3,141 texts takes 4 ms (and a search with no result runs again
-    for the suggestions). PostgreSQL's trigram and postings indexes do not need it (21 and 14 ms). With more
-    open matches than search.rank's window, the window is then the first in the board index's order (closing
-    soonest) where it was the index's (posted first): either way the index's choice (search.rank)."""
-    return _scan_ways(filters)[0]
-
-
 def _scan_ways(filters: BoardFilters) -> tuple[bool, bool]:
-    """(_scans_open, whether the part of a ranked search for requests with every term tests the open requests'
-    text too), counted in one statement. With several terms, the requests with every term are counted in the
-    index apart, up to SCAN_OPEN_OVER: a common word and a rare one (ความร่วมมือ ปลากัด) are in many requests
-    together or not, but only a few have both, which the index finds in a fraction of a millisecond where testing
-    every open request's text for both grew with the open requests: 72 ms at 1,000,000 firms (31,000 open
-    requests), the page 100 ms against 19 at 100,000 firms."""
+    """(any, every): whether a search of the open requests on SQLite tests each open request's text
+    (search.sql.contains_terms) rather than ask the FTS5 index, for the requests with any term and, in a ranked
+    search of several terms, for those with every term. The text is tested when the words are in SCAN_OPEN_OVER
+    requests or more, counted in the index up to that many (1.7 ms for a word every request has, a few µs for a rare
+    one). The open requests come from the board index, a set bounded by the expiry window; FTS5 hands over every
+    request ever posted with the words, oldest first, and each is tested for "open": a word every request has
+    (ความร่วมมือ, 200,000 of 200,000 requests, 3,141 of them open) cost 72 ms best match first and 138 ms newest
+    first, 16 and 18 ms tested one open request at a time. A rare word is the other way round: the index finds its
+    few requests in microseconds, where testing 3,141 texts takes 4 ms (and a search with no result runs again for
+    the suggestions). PostgreSQL's trigram and postings indexes do not need it (21 and 14 ms). With more open
+    matches than search.rank's window, the window is then the first in the board index's order (closing soonest)
+    where it was the index's (posted first): either way the index's choice (search.rank).
+
+    The requests with every term are counted in the index apart, in the same statement, up to SCAN_OPEN_OVER: a
+    common word and a rare one (ความร่วมมือ ปลากัด) are in many requests, but only a few have both, which the index
+    finds in a fraction of a millisecond where testing every open request's text for both grew with the open
+    requests: 72 ms at 1,000,000 firms (31,000 open requests), the page 100 ms against 19 at 100,000 firms."""
     if not filters.terms or filters.status != "open" or db.session.get_bind().dialect.name != "sqlite":
         return False, False
 

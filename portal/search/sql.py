@@ -81,7 +81,7 @@ def _middle_part(term: str) -> str | None:
     _narrowest chooses by them): the middle of its longest word, where a word's common beginnings and endings (pre-,
     -ing) are not, and no space is ("fighting fish": ghti, not ting)."""
     word = max(term.split(), key=len, default="")
-    if len(term) <= SQLITE_PART or len(word) < SQLITE_PART:
+    if len(term) <= SQLITE_PART or len(word) < SQLITE_PART:  # the whole term is no longer than a part
         return None
     start = (len(word) - SQLITE_PART) // 2
     return word[start:start + SQLITE_PART]
@@ -326,12 +326,10 @@ def _matches_all(model, query_terms, dialect: str, fts_table: str, driving: tupl
                                  for group in groups))
     if driving is not None:
         column = model.search_text
-        pairs = itertools.product(groups[driving[0]], groups[driving[1]])
+        pairs = list(itertools.product(groups[driving[0]], groups[driving[1]]))
         others = [or_(*(func.strpos(column, literal(s)) > 0 for s in group))
                   for n, group in enumerate(groups) if n not in driving and group]
         trigrams = dict(narrowed)
-
-        pairs = list(pairs)
         combinations = [and_(_like(column, trigrams.get(a) or a, extra=k, sampled=sampled),
                              _like(column, trigrams.get(b) or b, extra=k, sampled=sampled))
                         for k, (a, b) in enumerate(pairs)]
