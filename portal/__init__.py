@@ -6,6 +6,7 @@ from werkzeug.routing import IntegerConverter
 
 from config import Config
 from portal import error_reporting, web
+from portal.i18n import TranslatedTemplates
 
 MAX_ID = 2**31 - 1  # the largest PostgreSQL `integer`, the type of every primary key
 
@@ -22,7 +23,11 @@ class IdConverter(IntegerConverter):
 class PortalFlask(APIFlask):
     """APIFlask builds the API's OpenAPI document from the schemas that validate its input (portal/api/).
     Set up to change nothing for the pages: no JSON error pages (json_errors=False), no routes of its
-    own (the document and the reference page are portal.api's), only APIBlueprint routes documented."""
+    own (the document and the reference page are portal.api's), only APIBlueprint routes documented.
+    Templates are compiled for each language with their constant texts translated (portal.i18n.TranslatedTemplates).
+    """
+
+    jinja_environment = TranslatedTemplates
 
     def __init__(self, import_name, **kwargs):
         super().__init__(import_name, title="Cluster Portal API", version="1", spec_path=None, docs_path=None,

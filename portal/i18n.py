@@ -1,5 +1,6 @@
 """Locale choice, bilingual content columns, and locale-aware display filters (B.E. dates, baht)."""
 import math
+import weakref
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from urllib.parse import quote
@@ -7,10 +8,13 @@ from urllib.parse import quote
 from babel import Locale
 from babel.dates import format_date as babel_format_date
 from babel.dates import format_time as babel_format_time
-from flask import current_app, g, request, session, url_for
+from flask import current_app, g, has_app_context, request, session, url_for
+from flask.templating import Environment as FlaskEnvironment
 from flask_babel import format_decimal, get_locale, get_translations
 from flask_babel.speaklater import LazyString
 from flask_login import current_user
+from jinja2 import nodes
+from jinja2.visitor import NodeTransformer
 from markupsafe import Markup, escape
 
 from portal.thai import be_year, to_bangkok
@@ -156,6 +160,111 @@ def install_template_gettext(app) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+# The names under which templates call gettext and pgettext (jinja2.ext.i18n's, with newstyle=True).
+_GETTEXT_NAMES = frozenset({"_", "gettext"})
+_FOLDED_NAMES = _GETTEXT_NAMES | {"pgettext"}
+
+
+class _ConstantTranslations(NodeTransformer):
+    """Replaces `_('text')`, `gettext('text')` and `pgettext('context', 'text')` calls whose texts are constants
+    with what the newstyle callables would return for the catalogue given: the translated text, marked safe where
+    the template escapes, formatted with its variables (`_('Approve %(firm)s', firm=...)` becomes the translated
+    text `% {'firm': ...}`, evaluated on each render). Without variables the text is formatted once here, as the
+    callable would (`%%` is `%`), and Jinja writes it into the template's code as it is."""
+
+    def __init__(self, catalogue):
+        self.catalogue = catalogue
+
+    def visit_Call(self, node):
+        node = self.generic_visit(node)
+        callee = node.node
+        if not (isinstance(callee, nodes.Name) and callee.ctx == "load" and callee.name in _FOLDED_NAMES
+                and node.dyn_args is None and node.dyn_kwargs is None
+                and all(isinstance(arg, nodes.Const) and isinstance(arg.value, str) for arg in node.args)):
+            return node
+        texts = [arg.value for arg in node.args]
+        variables = [nodes.Pair(nodes.Const(keyword.key), keyword.value, lineno=node.lineno)
+                     for keyword in node.kwargs]
+        if callee.name in _GETTEXT_NAMES and len(texts) == 1:
+            text = self.catalogue.ugettext(texts[0])
+        elif callee.name == "pgettext" and len(texts) == 2:
+            text = self.catalogue.upgettext(*texts)
+            if not any(keyword.key == "context" for keyword in node.kwargs):  # as the newstyle pgettext sets it
+                variables.append(nodes.Pair(nodes.Const("context"), nodes.Const(texts[0]), lineno=node.lineno))
+        else:
+            return node
+        if not variables:
+            try:
+                return nodes.MarkSafeIfAutoescape(nodes.Const(text % {}), lineno=node.lineno)
+            except (KeyError, TypeError, ValueError):  # as it fails at every render: left to fail there
+                return node
+        return nodes.Mod(nodes.MarkSafeIfAutoescape(nodes.Const(text), lineno=node.lineno),
+                         nodes.Dict(variables, lineno=node.lineno), lineno=node.lineno)
+
+
+def _template_locale() -> str | None:
+    """The language a template compiled now is translated into: the request's, or the one a job or e-mail forces;
+    None outside an app context (or a request whose language cannot be chosen), where nothing is translated
+    when compiled."""
+    if not has_app_context():
+        return None
+    try:
+        return current_locale()
+    except RuntimeError:
+        return None
+
+
+def _assigns_gettext(tree) -> bool:
+    """Whether a template gives one of the translating names a value of its own, so that a call may not be the
+    global's."""
+    assigned = {found.name for found in tree.find_all(nodes.Name) if found.ctx != "load"}
+    for imported in tree.find_all((nodes.FromImport, nodes.Import)):
+        if isinstance(imported, nodes.Import):
+            assigned.add(imported.target)
+        else:
+            assigned.update(name if isinstance(name, str) else name[1] for name in imported.names)
+    return not assigned.isdisjoint(_FOLDED_NAMES)
+
+
+class TranslatedTemplates(FlaskEnvironment):
+    """The app's Jinja environment: each template is compiled once for each language, with its constant texts
+    already translated (_ConstantTranslations). A page asks `_()` dozens to hundreds of times (a coordinator's
+    queue 217 times: 8 a request waiting), each a look-up of the request's catalogue through the template context;
+    compiled in, a constant text costs nothing at render. The texts are the catalogue's, which does not change
+    while the process runs (translations/ is compiled before start). Compiled templates are kept by name and
+    language; a template that assigns `_`, `gettext` or `pgettext` itself (a `set`, a loop, a macro's argument)
+    is compiled with its calls as they are."""
+
+    def __init__(self, app, **options):
+        # every template twice (Thai, English), and once more where one is compiled outside an app context: Jinja's
+        # default of 400 would drop and recompile some of the ~140 templates' 400-odd versions on the way
+        options.setdefault("cache_size", 2000)
+        super().__init__(app, **options)
+
+    def _parse(self, source, name, filename):
+        tree = super()._parse(source, name, filename)
+        locale = _template_locale()
+        if locale is None or _assigns_gettext(tree):
+            return tree
+        return _ConstantTranslations(translations()).visit(tree)
+
+    def _load_template(self, name, globals):
+        """Jinja 3.1's Environment._load_template with the language in the cache key."""
+        if self.loader is None:
+            raise TypeError("no loader for this environment specified")
+        cache_key = (weakref.ref(self.loader), name, _template_locale())
+        if self.cache is not None:
+            template = self.cache.get(cache_key)
+            if template is not None and (not self.auto_reload or template.is_up_to_date):
+                if globals:
+                    template.globals.update(globals)
+                return template
+        template = self.loader.load(self, name, self.make_globals(globals))
+        if self.cache is not None:
+            self.cache[cache_key] = template
+        return template
 
 
 class LocalizedText(str):

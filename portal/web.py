@@ -81,16 +81,21 @@ def prepare_workers(app) -> None:
     bench (SQLite): a new worker's first Thai search took 0.57-0.67 s, 0.10-0.19 s with this; four workers'
     memory 674 -> 350-460 MB (PSS) once each has searched.
     - Thai word segmentation's dictionary (portal.search.text.load_dictionary: 0.6 s, 75 MB);
-    - every template compiled (0.7 s for the 137; each page's first render compiled its own and its parts');
+    - every template compiled in each language (0.7 s a language for the 137; each page's first render compiled its
+      own and its parts');
     - SQLAlchemy's mappers configured (0.06-0.12 s at the first query).
     Nothing here opens a connection: a connection made before the fork would be shared by every worker."""
+    from flask_babel import force_locale
     from sqlalchemy.orm import configure_mappers
 
     from portal.search.text import load_dictionary
 
     load_dictionary()
-    for name in app.jinja_env.list_templates():
-        app.jinja_env.get_template(name)
+    with app.app_context():  # each template in each language (portal.i18n.TranslatedTemplates)
+        for lang in app.config["LANGUAGES"]:
+            with force_locale(lang):
+                for name in app.jinja_env.list_templates():
+                    app.jinja_env.get_template(name)
     configure_mappers()
 
 

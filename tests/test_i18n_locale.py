@@ -172,3 +172,68 @@ def test_a_lazy_label_made_once_reads_in_each_requests_language(app):
         with app.test_request_context(f"/?lang={lang}"):
             app.preprocess_request()
             assert str(label) == expected
+
+
+# (template, variables, Thai, English): each template compiled in each language with its constant texts translated
+# (portal.i18n.TranslatedTemplates) gives what the `_()` called at every render gave
+COMPILED_TEXTS = [
+    ("{{ _('Verified') }}", {}, "ยืนยันแล้ว", "Verified"),
+    ("{{ gettext('Verified') }}", {}, "ยืนยันแล้ว", "Verified"),
+    # variables are escaped, and formatted at every render
+    ("{{ _('Approve %(firm)s', firm=firm) }}", {"firm": "<b>&</b>"}, "อนุมัติ &lt;b&gt;&amp;&lt;/b&gt;",
+     "Approve &lt;b&gt;&amp;&lt;/b&gt;"),
+    ("{% for firm in firms %}{{ _('Approve %(firm)s', firm=firm) }};{% endfor %}", {"firms": ["A", "B"]},
+     "อนุมัติ A;อนุมัติ B;", "Approve A;Approve B;"),
+    # a text outside the catalogue is itself; %% is a percent sign, as every gettext call made it
+    ("{{ _('Not in the catalogue: 100%%') }}", {}, "Not in the catalogue: 100%", "Not in the catalogue: 100%"),
+    # the context picks the translation, and is a variable of its own as in jinja2.ext.i18n
+    ("{{ pgettext('meeting', 'Declined') }}|{{ _('Declined') }}", {}, "ปฏิเสธแล้ว|ไม่อนุมัติ", "Declined|Declined"),
+    ("{{ pgettext('meeting', 'Not in the catalogue: %(context)s') }}", {}, "Not in the catalogue: meeting",
+     "Not in the catalogue: meeting"),
+    # a text that is not a constant is translated at render
+    ("{{ _(label) }}", {"label": "Verified"}, "ยืนยันแล้ว", "Verified"),
+    # a name given its own value in the template is that value, not the catalogue
+    ("{% macro shout(_) %}{{ _('Verified') }}{% endmacro %}{{ shout(upper) }}", {"upper": str.upper},
+     "VERIFIED", "VERIFIED"),
+    ("{% set _ = upper %}{{ _('Verified') }}", {"upper": str.upper}, "VERIFIED", "VERIFIED"),
+    ("{% for gettext in [upper] %}{{ gettext('Verified') }}{% endfor %}", {"upper": str.upper},
+     "VERIFIED", "VERIFIED"),
+    # a text whose variables are missing fails at render, as before
+    ("{{ _('Approve %(firm)s') }}", {}, KeyError, KeyError),
+]
+
+
+@pytest.mark.parametrize("source, variables, thai, english", COMPILED_TEXTS)
+@pytest.mark.parametrize("where", ["request", "app context, forced"])
+def test_templates_are_compiled_in_each_language_with_their_texts_translated(app, source, variables, thai,
+                                                                              english, where):
+    """The app's templates are compiled once a language with their constant texts in it: what each renders in Thai
+    and in English, in a request or in a job or e-mail's forced language, and the language of each compiled
+    template kept apart (a template asked for in Thai, then English, then Thai again reads in each)."""
+    from flask_babel import force_locale
+    from jinja2 import DictLoader
+
+    from portal.i18n import TranslatedTemplates
+
+    assert isinstance(app.jinja_env, TranslatedTemplates)
+    env = app.jinja_env.overlay(loader=DictLoader({"case.html": source}))
+    for lang, expected in (("th", thai), ("en", english), ("th", thai)):
+        context = (app.test_request_context(f"/?lang={lang}") if where == "request" else app.app_context())
+        with context, force_locale(lang):
+            template = env.get_template("case.html")
+            if isinstance(expected, type):
+                with pytest.raises(expected):
+                    template.render(variables)
+            else:
+                assert template.render(variables) == expected
+
+
+def test_a_page_asked_for_in_each_language_in_turn_reads_in_each(client):
+    """The same pages in Thai, English and Thai again, each rendered from its language's compiled templates."""
+    for lang, title in (("th", "ทำเนียบกิจการ"), ("en", "Directory"), ("th", "ทำเนียบกิจการ")):
+        for path in ("/directory/", "/no-such-page"):
+            response = client.get(f"{path}?lang={lang}")
+            page = response.get_data(as_text=True)
+            assert html_lang(response) == lang
+            assert title in page
+            assert ("Directory" in page) is (lang == "en")

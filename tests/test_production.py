@@ -302,8 +302,9 @@ read, write = os.pipe()
 if os.fork() == 0:  # a worker, forked from the master as gunicorn forks it
     from portal.search.text import words
     cut = words("ฟาร์มปลากัดบางกอก")
-    compiled = {template.name for template in wsgi.app.jinja_env.cache.values()}
-    every = set(wsgi.app.jinja_env.list_templates())
+    # (the cache's keys: the loader, the template's name, the language it was compiled in)
+    compiled = {key[1:] for key in wsgi.app.jinja_env.cache.keys()}
+    every = {(name, lang) for name in wsgi.app.jinja_env.list_templates() for lang in wsgi.app.config["LANGUAGES"]}
     collector = f"{gc.get_threshold()}|{gc.get_freeze_count() > 100_000}"
     from werkzeug.security import generate_password_hash
     from portal.auth.passwords import check_password, hash_password
@@ -324,7 +325,7 @@ print(f"{built_in_master}|{os.read(read, 1000).decode()}")
 def test_workers_forked_from_the_preloaded_app_share_its_dictionary_and_compiled_templates(tmp_path):
     """wsgi.py builds PyThaiNLP's dictionary (0.6 s, 75 MB) and compiles every template before gunicorn forks: a
     worker's first Thai text is cut with the master's dictionary, and its first pages are rendered from templates
-    compiled there, not built while a visitor waits (portal.web.prepare_workers). It collects garbage with the
+    compiled there, in each language, not built while a visitor waits (portal.web.prepare_workers). It collects garbage with the
     start-up objects frozen and the thresholds of portal.web.settle_collector, and a password hash's memory is kept
     for the next one (portal.web.keep_hash_memory)."""
     env = {**os.environ, "SECRET_KEY": "z" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
@@ -335,7 +336,7 @@ def test_workers_forked_from_the_preloaded_app_share_its_dictionary_and_compiled
     master, cut, worker, all_compiled, templates, thresholds, frozen, faults = done.stdout.split("\n")[0].split("|")
     assert cut == "ฟาร์ม/ปลากัด/บางกอก"
     assert (master, worker) == ("1", "1")  # built once, in the master
-    assert all_compiled == "True" and int(templates) > 100
+    assert all_compiled == "True" and int(templates) > 200  # over 100 templates, each in Thai and in English
     assert thresholds == str(GC_THRESHOLDS) and frozen == "True"  # the start-up objects frozen, the collector tuned
     # passwords checked after one another: the hash's memory reused (19 MiB for Argon2id, 32 MiB for a scrypt hash
     # made before), not 4,850 or 8,193 pages mapped afresh each time
