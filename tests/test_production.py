@@ -323,11 +323,11 @@ print(f"{built_in_master}|{os.read(read, 1000).decode()}")
 
 
 def test_workers_forked_from_the_preloaded_app_share_its_dictionary_and_compiled_templates(tmp_path):
-    """wsgi.py builds PyThaiNLP's dictionary (0.6 s, 75 MB) and compiles every template before gunicorn forks: a
-    worker's first Thai text is cut with the master's dictionary, and its first pages are rendered from templates
-    compiled there, in each language, not built while a visitor waits (portal.web.prepare_workers). It collects garbage with the
-    start-up objects frozen and the thresholds of portal.web.settle_collector, and a password hash's memory is kept
-    for the next one (portal.web.keep_hash_memory)."""
+    """wsgi.py builds PyThaiNLP's dictionary (0.6 s, 75 MB) and compiles every template in each language before
+    gunicorn forks: a worker's first Thai text is cut with the master's dictionary, and its first pages are rendered
+    from templates compiled there, not built while a visitor waits (portal.web.prepare_workers). It collects garbage
+    with the start-up objects frozen and the thresholds of portal.web.settle_collector, and a password hash's memory
+    is kept for the next one (portal.web.keep_hash_memory)."""
     env = {**os.environ, "SECRET_KEY": "z" * 32, "DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}",
            "PORTAL_CONFIG": "production", "PORTAL_BASE_URL": "https://localhost"}
     done = subprocess.run([sys.executable, "-c", _FORKED_WORKER], cwd=ROOT, env=env, capture_output=True, text=True,
