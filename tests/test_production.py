@@ -190,6 +190,42 @@ def test_who_is_signed_in_is_logged_and_kept_private_without_reading_the_account
     assert "no-store" in wrote.headers["Cache-Control"] and "no-store" in left.headers["Cache-Control"]
 
 
+def test_a_request_answered_before_its_view_is_logged_with_its_timing(app, caplog, monkeypatch):
+    """The access log's timing starts before every other hook of the app: a request that a hook answers (a NUL
+    refused, the privacy notice's gate sending a signed-in person to accept it) is logged with its status, time
+    and CPU like any other; both went unlogged while the timing started after those hooks. Rows: a visitor's
+    page, a NUL refused, a gate's redirect, the same person's page once the notice is accepted."""
+    from sqlalchemy import delete
+
+    from portal.extensions import db
+    from portal.privacy import services as privacy
+    from portal.privacy.models import ConsentMethod, ConsentRecord
+    from tests import factories
+    from tests.helpers import signed_in
+
+    with app.app_context():
+        person = factories.user(email="held@example.com")
+        db.session.commit()
+        person_id = person.id
+    client = signed_in(app, "held@example.com")
+    with app.app_context():
+        db.session.execute(delete(ConsentRecord).where(ConsentRecord.user_id == person_id))
+        db.session.commit()
+    with caplog.at_level(logging.INFO, logger="portal.access"):
+        answers = [app.test_client().get("/clusters/").status_code, app.test_client().get("/directory/?q=a%00b")
+                   .status_code, client.get("/firms/mine").status_code]
+        with app.app_context():
+            privacy.accept_notice(db.session.get(type(person), person_id), ConsentMethod.REACCEPTANCE, "th")
+            db.session.commit()
+        answers.append(client.get("/firms/mine").status_code)
+    assert answers == [200, 400, 302, 200]
+    logged = [r for r in caplog.records if r.name == "portal.access"]
+    assert [(r.path, r.status, r.user_id) for r in logged] == [
+        ("/clusters/", 200, None), ("/directory/", 400, None), ("/firms/mine", 302, person_id),
+        ("/firms/mine", 200, person_id)]
+    assert all(0 <= r.cpu_ms <= r.duration_ms + 0.2 for r in logged)  # one thread's CPU: never over the time taken
+
+
 def test_health_says_ok_when_the_database_answers(client):
     response = client.get("/healthz")
     assert response.status_code == 200
