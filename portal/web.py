@@ -231,8 +231,9 @@ def _request_ids(app):
     """Each request gets an id: the proxy's X-Request-ID when it sends a sane one, else a new one. It is
     returned in the response, added to every log line and written to the access log with the timing: the time
     it took and the CPU its thread used meanwhile (the database's work is not in it, its wait for it is).
-    The first of the app's before_request hooks, so that a request answered by an earlier hook (a NUL refused, a
-    gate's redirect, the rate limit) is logged too, and the timing holds the hooks' own work: loading the
+    Put before the app's other before_request hooks (but the page keeper's, which only forgets the last request's
+    notes and puts itself first later), so that a request answered by a hook (a NUL refused, a gate's redirect, the
+    rate limit) is logged too, and the timing holds the hooks' own work: loading the
     signed-in account (one statement, about 2 ms of CPU a signed-in request) was outside it, where `make load`
     found a fifth of the app's CPU that the access log did not show."""
 
