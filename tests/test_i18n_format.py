@@ -43,6 +43,21 @@ def test_be_datetime_shows_bangkok_time(ctx):
     assert format_be_datetime(moment, locale="en") == "Sep 9, 2020, 12:30\u202fAM"
 
 
+def test_a_day_shown_again_reads_in_each_language_and_format(ctx):
+    """Dates are kept formatted (a list shows the same days again and again): the same day asked for in turn in
+    both languages and three formats, as a date and as a moment in Bangkok, reads as asked each time."""
+    day, moment = date(2020, 9, 9), datetime(2020, 9, 8, 17, 30, tzinfo=timezone.utc)  # 00:30 on the 9th in Bangkok
+    expected = {("th", "medium"): "9 ก.ย. 2563", ("en", "medium"): "Sep 9, 2020", ("th", "long"): "9 กันยายน พ.ศ. 2563",
+                ("en", "long"): "September 9, 2020", ("th", "short"): "9/9/63", ("en", "short"): "9/9/20"}
+    for _ in range(2):
+        for (locale, fmt), text in expected.items():
+            assert format_be_date(day, fmt, locale=locale) == text
+            assert format_be_date(moment, fmt, locale=locale) == text
+    for locale, text in (("th", "9 ก.ย. 2563"), ("en", "Sep 9, 2020"), ("th", "9 ก.ย. 2563")):
+        with force_locale(locale):
+            assert format_be_date(day) == text
+
+
 def test_no_christian_era_leaks_into_thai(ctx):
     for fmt in ("short", "medium", "long", "full"):
         text = format_be_date(date(2020, 9, 9), fmt, locale="th")
