@@ -190,13 +190,14 @@ def test_who_is_signed_in_is_logged_and_kept_private_without_reading_the_account
     assert "no-store" in wrote.headers["Cache-Control"] and "no-store" in left.headers["Cache-Control"]
 
 
-def test_a_request_answered_before_its_view_is_logged_with_its_timing(app, caplog, monkeypatch):
+def test_a_request_answered_before_its_view_is_logged_with_its_timing(app, caplog):
     """The access log's timing starts before every other hook of the app: a request that a hook answers (a NUL
     refused, the privacy notice's gate sending a signed-in person to accept it) is logged with its status, time
     and CPU like any other; both went unlogged while the timing started after those hooks. Rows: a visitor's
     page, a NUL refused, a gate's redirect, the same person's page once the notice is accepted."""
     from sqlalchemy import delete
 
+    from portal.auth.models import User
     from portal.extensions import db
     from portal.privacy import services as privacy
     from portal.privacy.models import ConsentMethod, ConsentRecord
@@ -215,7 +216,7 @@ def test_a_request_answered_before_its_view_is_logged_with_its_timing(app, caplo
         answers = [app.test_client().get("/clusters/").status_code, app.test_client().get("/directory/?q=a%00b")
                    .status_code, client.get("/firms/mine").status_code]
         with app.app_context():
-            privacy.accept_notice(db.session.get(type(person), person_id), ConsentMethod.REACCEPTANCE, "th")
+            privacy.accept_notice(db.session.get(User, person_id), ConsentMethod.REACCEPTANCE, "th")
             db.session.commit()
         answers.append(client.get("/firms/mine").status_code)
     assert answers == [200, 400, 302, 200]
