@@ -152,7 +152,7 @@ def test_which_writes_render_which_pages_again(app, workers, firm_id, write, dir
         elif write == "a membership's position, as a text() INSERT":
             membership = db.session.scalar(select(Membership.id).where(Membership.firm_id == firm_id))
             db.session.execute(text("INSERT INTO membership_positions (membership_id, position) VALUES (:id, :p)"),
-                               {"id": membership, "p": Position.DOWNSTREAM.name})
+                               {"id": membership, "p": Position.DOWNSTREAM.value})
         elif write == "a request posted":
             _request(firm_id, None)
         elif write == "a request's title, as an UPDATE statement":
