@@ -339,3 +339,45 @@ def test_the_public_and_signed_in_members_counts_are_kept_apart(client, app, mon
     assert "2 firms" in column(text_of(client.get("/clusters/betta?lang=en")), "upstream")
     public = text_of(client.get("/clusters/betta/members/upstream?lang=en"))
     assert "<p>2 firms</p>" in public and "More than" not in public
+
+
+# --- a cluster page's statements, built once a shape --------------------------------------------------
+
+@pytest.mark.parametrize("order", [("visitor", "member"), ("member", "visitor")])
+def test_a_cluster_pages_kept_statements_follow_the_audience_the_language_and_the_cluster(app, order):
+    """clusters.queries keeps the counts' and the first firms' statements by shape (positions, audience,
+    language), with the cluster's id as a parameter: whoever asks first, a visitor never sees the firm without
+    public consent and a member does, each language in its own name order, and each cluster its own members.
+    Built once: the second cluster of the same shape builds nothing."""
+    from portal.clusters import queries as cluster_queries
+
+    with app.app_context():
+        betta, cosplay = factories.cluster("betta"), factories.cluster("cosplay")
+        for name_th, name_en in (("ฟาร์มข", "Alpha Farm"), ("ฟาร์มก", "Zulu Farm")):
+            factories.membership(factories.firm(name_th=name_th, name_en=name_en), betta, Position.UPSTREAM)
+        factories.membership(factories.firm(name_th="ฟาร์มเฉพาะสมาชิก", public_listing_consent_at=None), betta,
+                             Position.UPSTREAM)
+        factories.membership(factories.firm(name_th="สตูดิโอคอสเพลย์"), cosplay, Position.UPSTREAM)
+        factories.user(email="member@example.com")
+        db.session.commit()
+    cluster_queries._counts_statement.cache_clear()
+    cluster_queries._firsts_statement.cache_clear()
+    clients = {"visitor": app.test_client(), "member": app.test_client()}
+    factories.sign_in(clients["member"], "member@example.com")
+    clients["member"].get("/")  # the sign-in's message
+    for who in order:
+        for lang in ("th", "en", "th"):
+            upstream = column(text_of(clients[who].get(f"/clusters/betta?lang={lang}")), "upstream")
+            names = re.findall(r'class="firm-name"><a [^>]+>(?:<span lang="th">)?([^<]+)<', upstream)
+            expected = {  # English names in English order; a firm without one by its Thai name (sort_en), first
+                ("visitor", "th"): ["ฟาร์มก", "ฟาร์มข"], ("visitor", "en"): ["Alpha Farm", "Zulu Farm"],
+                ("member", "th"): ["ฟาร์มก", "ฟาร์มข", "ฟาร์มเฉพาะสมาชิก"],
+                ("member", "en"): ["ฟาร์มเฉพาะสมาชิก", "Alpha Farm", "Zulu Farm"],
+            }[who, lang]
+            assert names == expected, (who, lang)
+            assert "สตูดิโอคอสเพลย์" not in upstream
+    built = cluster_queries._firsts_statement.cache_info().misses
+    assert built == 4  # two audiences, two languages
+    cosplay_page = column(text_of(clients["visitor"].get("/clusters/cosplay?lang=th")), "upstream")
+    assert "สตูดิโอคอสเพลย์" in cosplay_page and "ฟาร์มก" not in cosplay_page
+    assert cluster_queries._firsts_statement.cache_info().misses == built

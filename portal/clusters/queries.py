@@ -1,8 +1,9 @@
 """Read-only queries for cluster pages: lists with member counts, and the value-chain map."""
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from flask import abort
-from sqlalchemy import exists, func, literal, select, union_all
+from sqlalchemy import Integer, bindparam, exists, func, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from portal import reference
@@ -10,7 +11,7 @@ from portal.clusters.models import Cluster, Membership, MembershipPosition, Memb
 from portal.db import thai_order, utcnow
 from portal.extensions import db
 from portal.firms.models import Firm
-from portal.firms.queries import listed, sees_every_listed_firm, visible_firm_filter
+from portal.firms.queries import listed, listed_firms_filter, sees_every_listed_firm, visible_firm_filter
 from portal.following.queries import follow_id_column
 from portal.i18n import current_locale
 from portal.listing import COUNT_CAP, CappedPage, capped_count, capped_page
@@ -34,10 +35,13 @@ def page_of(slug: str, viewer) -> tuple[Cluster, int | None]:
     return row[0], row[1]
 
 
-def firm_name_order():
+def firm_name_order(english: bool | None = None):
     """Order firms by the name shown in this locale (English falls back to Thai), in Thai dictionary
-    order: the precomputed sort keys compare the same way on both databases."""
-    if current_locale() == "en":
+    order: the precomputed sort keys compare the same way on both databases. `english`: that language's
+    order, whatever the request's (None: the request's)."""
+    if english is None:
+        english = current_locale() == "en"
+    if english:
         return (Firm.sort_en, Firm.id)
     return (Firm.sort_th, Firm.id)
 
@@ -107,16 +111,28 @@ def position_counts(cluster: Cluster, positions=tuple(Position)) -> dict[Positio
     cap are never remembered, so a firm joining or leaving a small cluster shows at once; only a count
     falling from over the cap to under it can lag, by COUNTS_CACHE_SECONDS at most."""
     counts = {p: COUNT_CAP + 1 for p in positions if reference.remembered(_full_key(cluster.id, p))}
-    wanted = [p for p in positions if p not in counts]
+    wanted = tuple(p for p in positions if p not in counts)
     if wanted:
-        counted = db.session.execute(select(*[
-            capped_count(_at_position_query(cluster, p).with_only_columns(Membership.id), COUNT_CAP).scalar_subquery()
-            for p in wanted])).one()
+        counted = db.session.execute(_counts_statement(wanted, sees_every_listed_firm(), COUNT_CAP),
+                                     {"cluster_id": cluster.id}).one()
         for position, count in zip(wanted, counted, strict=True):
             counts[position] = count
             if count > COUNT_CAP:
                 reference.remember(_full_key(cluster.id, position))
     return counts
+
+
+# A cluster page's statements are built once for each shape (the positions asked, the audience, the language's
+# name order) and kept, with the cluster's id as their parameter: building the counts and the firsts of the
+# value chain and their cache keys took about 5 ms of a page's 20 ms of Python on every page, for the same SQL.
+_CLUSTER_ID = bindparam("cluster_id", type_=Integer)
+
+
+@lru_cache(maxsize=64)
+def _counts_statement(positions: tuple[Position, ...], every_listed: bool, cap: int):
+    """position_counts' statement for those positions and that audience (`cap`: COUNT_CAP when built)."""
+    return select(*[capped_count(_at_position_query(_CLUSTER_ID, p, every_listed).with_only_columns(Membership.id),
+                                 cap).scalar_subquery() for p in positions])
 
 
 def value_chain(cluster: Cluster, per_position: int = 12) -> list[Column]:
@@ -129,27 +145,35 @@ def value_chain(cluster: Cluster, per_position: int = 12) -> list[Column]:
     """
     by_position = position_counts(cluster)
     columns = {position: Column(position=position, count=by_position[position]) for position in Position}
-    order = firm_name_order()
-    # Walk the firms' name index and probe the memberships: the first dozen come quickly even in a
-    # cluster of tens of thousands (sorting every member would not).
-    firsts = [
-        select(Firm.id.label("firm_id"), literal(p.value).label("position"))
-        .where(visible_firm_filter(), _holds(cluster, p)).order_by(*order).limit(per_position).subquery()
-        for p in Position if by_position[p]
-    ]
-    if firsts:
-        picked = union_all(*[select(s.c.firm_id, s.c.position) for s in firsts]).subquery()
-        rows = db.session.execute(select(Firm, picked.c.position).options(*listed())
-                                  .join(picked, picked.c.firm_id == Firm.id)).all()
+    held = tuple(p for p in Position if by_position[p])
+    if held:
+        rows = db.session.execute(_firsts_statement(held, sees_every_listed_firm(), current_locale() == "en",
+                                                    per_position), {"cluster_id": cluster.id}).all()
         for firm, position in sorted(rows, key=lambda row: _sort_value(row[0])):
             columns[Position(position)].firms.append(firm)
     return list(columns.values())
 
 
-def _holds(cluster: Cluster, position: Position):
-    """EXISTS: the firm is an approved member of the cluster at the position."""
+@lru_cache(maxsize=64)
+def _firsts_statement(positions: tuple[Position, ...], every_listed: bool, english: bool, per_position: int):
+    """value_chain's firms: the first `per_position` at each position, in the language's name order (English
+    falls back to Thai: firm_name_order). Walk the firms' name index and probe the memberships: the first dozen
+    come quickly even in a cluster of tens of thousands (sorting every member would not)."""
+    order = firm_name_order(english)
+    firsts = [
+        select(Firm.id.label("firm_id"), literal(p.value).label("position"))
+        .where(listed_firms_filter(every_listed), _holds(_CLUSTER_ID, p)).order_by(*order).limit(per_position)
+        .subquery()
+        for p in positions
+    ]
+    picked = union_all(*[select(s.c.firm_id, s.c.position) for s in firsts]).subquery()
+    return select(Firm, picked.c.position).options(*listed()).join(picked, picked.c.firm_id == Firm.id)
+
+
+def _holds(cluster_id, position: Position):
+    """EXISTS: the firm is an approved member of the cluster (its id, or a parameter) at the position."""
     return exists().where(
-        Membership.firm_id == Firm.id, Membership.cluster_id == cluster.id,
+        Membership.firm_id == Firm.id, Membership.cluster_id == cluster_id,
         Membership.status == MembershipStatus.APPROVED,
         MembershipPosition.membership_id == Membership.id, MembershipPosition.position == position,
     )
@@ -159,15 +183,17 @@ def _sort_value(firm):
     return (firm.sort_en if current_locale() == "en" else firm.sort_th, firm.id)
 
 
-def _at_position_query(cluster: Cluster, position: Position | None = None):
+def _at_position_query(cluster_id, position: Position | None, every_listed: bool):
+    """The cluster's (its id, or a parameter) member firms, at one position or any, that the audience sees
+    listed (firms.queries.listed_firms_filter)."""
     query = (
         select(Firm)
         .join(Membership, Membership.firm_id == Firm.id)
         .join(MembershipPosition, MembershipPosition.membership_id == Membership.id)
         .where(
-            Membership.cluster_id == cluster.id,
+            Membership.cluster_id == cluster_id,
             Membership.status == MembershipStatus.APPROVED,
-            visible_firm_filter(),
+            listed_firms_filter(every_listed),
         )
     )
     if position is not None:
@@ -177,7 +203,7 @@ def _at_position_query(cluster: Cluster, position: Position | None = None):
 
 def firms_at_position(cluster: Cluster, position: Position):
     """Select of visible member firms holding `position` in `cluster`, in name order."""
-    return (select(Firm).options(*listed()).where(visible_firm_filter(), _holds(cluster, position))
+    return (select(Firm).options(*listed()).where(visible_firm_filter(), _holds(cluster.id, position))
             .order_by(*firm_name_order()))
 
 

@@ -21,7 +21,13 @@ def sees_every_listed_firm(viewer=None) -> bool:
 def visible_firm_filter(viewer=None):
     """Criterion for firms the viewer may see in lists: signed-in users see every firm that is not
     hidden; anonymous visitors only firms that consented to a public listing (PDPA)."""
-    if sees_every_listed_firm(viewer):
+    return listed_firms_filter(sees_every_listed_firm(viewer))
+
+
+def listed_firms_filter(every_listed: bool):
+    """visible_firm_filter for an audience: every firm that is not hidden, or only the public listings. For a
+    statement built once per audience and kept (its audience in the key it is kept by)."""
+    if every_listed:
         return Firm.hidden_at.is_(None)
     return Firm.is_public
 
