@@ -74,12 +74,15 @@ def member_firms(cluster_id: int | None = None) -> int:
 def public_listings(cluster_id: int | None = None) -> int:
     """Public listings: member firms (now) that anyone may see listed, having consented to a public listing
     and not hidden by moderation. The same number whoever looks; signed-in members see more firms listed."""
-    query = (select(func.count(func.distinct(Membership.firm_id)))
-             .join(Firm, Firm.id == Membership.firm_id)
-             .where(Membership.status == MembershipStatus.APPROVED, Firm.is_public))
-    if cluster_id is not None:
-        query = query.where(Membership.cluster_id == cluster_id)
-    return reference.cached(f"public-listings:{cluster_id}", lambda: db.session.scalar(query) or 0)
+    def count():  # built only when counted, not on every page that finds the figure kept
+        query = (select(func.count(func.distinct(Membership.firm_id)))
+                 .join(Firm, Firm.id == Membership.firm_id)
+                 .where(Membership.status == MembershipStatus.APPROVED, Firm.is_public))
+        if cluster_id is not None:
+            query = query.where(Membership.cluster_id == cluster_id)
+        return db.session.scalar(query) or 0
+
+    return reference.cached(f"public-listings:{cluster_id}", count)
 
 
 @dataclass
