@@ -15,7 +15,7 @@ MO     := $(PO:.po=.mo)
 
 export FLASK_APP := wsgi
 
-.PHONY: run test bench bench-http bench-import bench-events bench-alerts load cluster-test install install-dev translations db demo clean help
+.PHONY: run test bench bench-http bench-import bench-events bench-alerts bench-instructions load cluster-test install install-dev translations db demo clean help
 .DEFAULT_GOAL := help
 
 help:
@@ -70,6 +70,9 @@ bench-import: install-dev translations
 
 bench-events: install
 	$(PY) -m bench.events $(BENCH_ARGS)
+
+bench-instructions: install-dev translations
+	$(PY) -m bench.instructions $(BENCH_ARGS)
 
 bench-alerts: install-dev translations
 	$(PY) -m bench.alerts $(BENCH_ARGS)
