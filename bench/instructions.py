@@ -138,8 +138,6 @@ def main() -> int:
                 "TWO_FACTOR_REQUIRED_ROLES": "staff,admin", "PYTHONHASHSEED": "0",
                 "BENCH_ACCOUNTS": json.dumps({"password": accounts["password"], "members": accounts["members"][:1],
                                               "coordinators": accounts["coordinators"][:1]})})
-    sys.path.insert(0, str(ROOT))
-    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": env["SECRET_KEY"], "PORTAL_BASE_URL": env["PORTAL_BASE_URL"]})
     from sqlalchemy import create_engine, text
 
     with create_engine(url).connect() as connection:  # a cluster a coordinator manages, a firm anyone sees

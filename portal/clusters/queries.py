@@ -186,10 +186,10 @@ def _sort_value(firm):
     return (firm.sort_en if current_locale() == "en" else firm.sort_th, firm.id)
 
 
-def _at_position_query(cluster_id, position: Position | None, every_listed: bool):
-    """The cluster's (its id, or a parameter) member firms, at one position or any, that the audience sees
-    listed (firms.queries.listed_firms_filter)."""
-    query = (
+def _at_position_query(cluster_id, position: Position, every_listed: bool):
+    """The cluster's (its id, or a parameter) member firms at the position that the audience sees listed
+    (firms.queries.listed_firms_filter)."""
+    return (
         select(Firm)
         .join(Membership, Membership.firm_id == Firm.id)
         .join(MembershipPosition, MembershipPosition.membership_id == Membership.id)
@@ -197,11 +197,9 @@ def _at_position_query(cluster_id, position: Position | None, every_listed: bool
             Membership.cluster_id == cluster_id,
             Membership.status == MembershipStatus.APPROVED,
             listed_firms_filter(every_listed),
+            MembershipPosition.position == position,
         )
     )
-    if position is not None:
-        query = query.where(MembershipPosition.position == position)
-    return query
 
 
 def firms_at_position(cluster: Cluster, position: Position):
