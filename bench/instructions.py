@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.load_data import database_url  # noqa: E402  (make load's database, whose accounts the pages sign in with)
 
 # case: (viewer, pages). The viewer is visitor, member or coordinator (the first of make load's accounts).
 CASES = {
@@ -74,17 +77,6 @@ while not os.path.exists(go):
 for n in range(rounds * len(pages)):
     client.get(pages[n % len(pages)])
 '''
-
-
-def log(message):
-    print(message, file=sys.stderr, flush=True)
-
-
-def database_url(backend: str) -> str:
-    if backend == "sqlite":
-        return f"sqlite:///{ROOT / 'instance' / 'load' / 'load.db'}"
-    host = os.environ.get("BENCH_PG_HOST", "127.0.0.1")
-    return f"postgresql+psycopg://postgres@{host}:5432/portal_load"
 
 
 def fill(pages: list[str], accounts: dict, managed: str, firm: int) -> list[str]:
