@@ -174,6 +174,54 @@ def test_a_lazy_label_made_once_reads_in_each_requests_language(app):
             assert str(label) == expected
 
 
+def _kept_enum_labels():
+    """Every enum member's label and hint the models keep once built (functools.cached_property)."""
+    import enum
+    import functools
+    import importlib
+    import pkgutil
+
+    import portal
+
+    found = []
+    for module_info in pkgutil.walk_packages(portal.__path__, "portal."):
+        if not module_info.name.endswith(".models"):
+            continue
+        module = importlib.import_module(module_info.name)
+        for kind in vars(module).values():
+            if isinstance(kind, type) and issubclass(kind, enum.Enum) and kind.__module__ == module.__name__:
+                for name in ("label", "hint"):
+                    if isinstance(vars(kind).get(name), functools.cached_property):
+                        found += [(member, name) for member in kind]
+    return found
+
+
+def test_every_kept_enum_label_reads_in_each_requests_language(app):
+    """The enums' labels are built once and kept: each is a lazy text, read in the language of the request that
+    reads it (Thai, English, Thai again), never the language it was first read in; and never rebuilt."""
+    labels = _kept_enum_labels()
+    assert len(labels) > 40  # the kinds, positions, sizes, statuses... (an empty list would prove nothing)
+    kept = [getattr(member, name) for member, name in labels]
+    for lang in ("th", "en", "th"):
+        with app.test_request_context(f"/?lang={lang}"):
+            app.preprocess_request()
+            thai = 0
+            for (member, name), text in zip(labels, kept):
+                assert getattr(member, name) is text, (member, name)  # kept, not built again
+                english = text._args[-1]  # the msgid (after the context of a pgettext)
+                if lang == "en":
+                    assert str(text) == english, (member, name)
+                else:
+                    thai += str(text) != english
+            assert lang == "en" or thai == len(labels)  # every label has its Thai
+    with app.test_request_context("/?lang=th"):
+        app.preprocess_request()
+        from portal.collab.models import Kind
+        from portal.firms.models import FirmSize
+
+        assert (str(FirmSize.MICRO.label), str(Kind.JOINT_PURCHASING.label)) == ("รายย่อย", "จัดซื้อร่วมกัน")
+
+
 # (template, variables, Thai, English): each template compiled in each language with its constant texts translated
 # (portal.i18n.TranslatedTemplates) gives what the `_()` called at every render gave
 COMPILED_TEXTS = [

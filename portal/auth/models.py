@@ -2,6 +2,7 @@
 import enum
 import time
 from datetime import datetime
+from functools import cached_property
 
 from flask_login import UserMixin
 from sqlalchemy import Integer, String
@@ -18,7 +19,7 @@ class Role(enum.Enum):
     STAFF = "staff"  # เจ้าหน้าที่ สสว.
     ADMIN = "admin"
 
-    @property
+    @cached_property
     def label(self):
         return {Role.MEMBER: _l("Member"), Role.STAFF: _l("OSMEP staff"), Role.ADMIN: _l("Administrator")}[self]
 
@@ -35,7 +36,7 @@ class EmailSetting(enum.Enum):
     DAILY = "daily"
     OFF = "off"
 
-    @property
+    @cached_property
     def label(self):
         return {
             EmailSetting.IMMEDIATE: _l("At once, one e-mail per event"),

@@ -1,6 +1,7 @@
 """Clusters (คลัสเตอร์), the organisations that run them, and firms' memberships at value-chain positions."""
 import enum
 from datetime import date, datetime
+from functools import cached_property
 
 from sqlalchemy import Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.ext.hybrid import hybrid_method
@@ -16,7 +17,7 @@ class OrganisationKind(enum.Enum):
     AGENCY = "agency"  # หน่วยงานร่วมดำเนินการ
     ASSOCIATION = "association"  # สมาคม
 
-    @property
+    @cached_property
     def label(self):
         return {
             OrganisationKind.AGENCY: _l("Implementing agency"),
@@ -70,7 +71,7 @@ class Position(enum.Enum):
     MIDSTREAM = "midstream"  # กลางน้ำ
     DOWNSTREAM = "downstream"  # ปลายน้ำ
 
-    @property
+    @cached_property
     def label(self):
         return {
             Position.UPSTREAM: _l("Upstream"),
@@ -78,7 +79,7 @@ class Position(enum.Enum):
             Position.DOWNSTREAM: _l("Downstream"),
         }[self]
 
-    @property
+    @cached_property
     def hint(self):
         return {
             Position.UPSTREAM: _l("Raw materials, breeding, inputs and equipment"),
@@ -97,7 +98,7 @@ class MembershipStatus(enum.Enum):
     # A coordinator's import invited a firm that has an owner: it joins only if the owner accepts.
     INVITED = "invited"
 
-    @property
+    @cached_property
     def label(self):
         return {
             MembershipStatus.INVITED: _l("Invited"),

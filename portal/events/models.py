@@ -10,6 +10,7 @@ Availability is one row per (registration, slot) in `registration_slots`: the sl
 """
 import enum
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 from sqlalchemy import (
     Boolean,
@@ -48,7 +49,7 @@ class EventStatus(enum.Enum):
     PUBLISHED = "published"  # the schedule is out (set by the scheduling step)
     CANCELLED = "cancelled"
 
-    @property
+    @cached_property
     def label(self):
         return {EventStatus.DRAFT: _l("Draft"), EventStatus.OPEN: _l("Open"),
                 EventStatus.PUBLISHED: _l("Schedule published"), EventStatus.CANCELLED: _l("Cancelled")}[self]
@@ -60,7 +61,7 @@ class RegistrationStatus(enum.Enum):
     DECLINED = "declined"
     WITHDRAWN = "withdrawn"
 
-    @property
+    @cached_property
     def label(self):
         return {RegistrationStatus.PENDING: _l("Waiting for approval"), RegistrationStatus.APPROVED: _l("Approved"),
                 RegistrationStatus.DECLINED: _l("Declined"), RegistrationStatus.WITHDRAWN: _l("Withdrawn")}[self]
@@ -73,7 +74,7 @@ class MeetingRequestStatus(enum.Enum):
     CANCELLED = "cancelled"
     EXPIRED = "expired"  # not answered before booking closed
 
-    @property
+    @cached_property
     def label(self):
         return {MeetingRequestStatus.PENDING: _l("Waiting for an answer"),
                 MeetingRequestStatus.ACCEPTED: _l("Accepted"),
@@ -90,7 +91,7 @@ class MeetingState(enum.Enum):
     HELD = "held"
     NO_SHOW = "no_show"
 
-    @property
+    @cached_property
     def label(self):
         return {MeetingState.SCHEDULED: _l("Scheduled"), MeetingState.HELD: _l("Held"),
                 MeetingState.NO_SHOW: _l("No-show")}[self]
@@ -365,7 +366,7 @@ class ScheduleRunStatus(enum.Enum):
     DONE = "done"
     FAILED = "failed"
 
-    @property
+    @cached_property
     def label(self):
         return {ScheduleRunStatus.QUEUED: _l("Waiting for a worker"),
                 ScheduleRunStatus.RUNNING: _l("Making the schedule"), ScheduleRunStatus.DONE: _l("Schedule made"),

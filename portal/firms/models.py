@@ -1,6 +1,7 @@
 """Firms (กิจการ) and the provinces they are in."""
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, and_, event
 from sqlalchemy.ext.hybrid import hybrid_property
@@ -41,7 +42,7 @@ class LegalForm(enum.Enum):
     COMMUNITY_ENTERPRISE = "community_enterprise"  # วิสาหกิจชุมชน
     INDIVIDUAL = "individual"  # บุคคลธรรมดา / กิจการในครัวเรือน
 
-    @property
+    @cached_property
     def label(self):
         return {
             LegalForm.JURISTIC_PERSON: _l("Juristic person"),
@@ -55,7 +56,7 @@ class FirmSize(enum.Enum):
     SMALL = "small"
     MEDIUM = "medium"
 
-    @property
+    @cached_property
     def label(self):
         return {
             FirmSize.MICRO: _l("Micro"),
@@ -175,7 +176,7 @@ class FirmRole(enum.Enum):
     OWNER = "owner"
     EDITOR = "editor"
 
-    @property
+    @cached_property
     def label(self):
         return {FirmRole.OWNER: _l("Owner"), FirmRole.EDITOR: _l("Editor")}[self]
 

@@ -6,6 +6,7 @@ a worker notifies the followers in batches, never the web request. Its claim fol
 """
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -40,7 +41,7 @@ class Frequency(enum.Enum):
     IMMEDIATE = "immediate"  # the alert job every few minutes
     DAILY = "daily"  # once a day, before the morning digest
 
-    @property
+    @cached_property
     def label(self):
         return {Frequency.IMMEDIATE: _l("At once"), Frequency.DAILY: _l("Once a day")}[self]
 
@@ -49,7 +50,7 @@ class SearchList(enum.Enum):
     DIRECTORY = "directory"
     BOARD = "board"
 
-    @property
+    @cached_property
     def label(self):
         return {SearchList.DIRECTORY: _l("Member directory"), SearchList.BOARD: _l("Request board")}[self]
 

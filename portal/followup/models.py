@@ -3,6 +3,7 @@ request (asked of the poster and of the partner)."""
 import enum
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import ForeignKey, Index, Integer, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -17,7 +18,7 @@ class Source(enum.Enum):
     MEETING = "meeting"
     REQUEST = "request"
 
-    @property
+    @cached_property
     def label(self):
         return {Source.MEETING: _l("Meeting"), Source.REQUEST: _l("Partnership")}[self]
 
@@ -31,7 +32,7 @@ class Stage(enum.Enum):
     NEGOTIATION = "negotiation"
     AGREEMENT = "agreement"
 
-    @property
+    @cached_property
     def label(self):
         return {
             Stage.NO_CONTACT: _l("No further contact"),

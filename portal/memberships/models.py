@@ -1,6 +1,7 @@
 """A coordinator's member import, applied by a worker: the request that confirms it only records it."""
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -16,7 +17,7 @@ class ImportStatus(enum.Enum):
     DONE = "done"
     FAILED = "failed"
 
-    @property
+    @cached_property
     def label(self):
         return {ImportStatus.QUEUED: _l("Waiting for a worker"), ImportStatus.RUNNING: _l("Importing"),
                 ImportStatus.DONE: _l("Done"), ImportStatus.FAILED: _l("Nothing was imported")}[self]

@@ -1,6 +1,7 @@
 """Reports of listings that break the rules."""
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,7 +18,7 @@ class ReportReason(enum.Enum):
     OFFENSIVE = "offensive"
     OTHER = "other"
 
-    @property
+    @cached_property
     def label(self):
         return {
             ReportReason.SPAM: _l("Spam or advertising"),
@@ -33,7 +34,7 @@ class ReportStatus(enum.Enum):
     DISMISSED = "dismissed"
     ACTIONED = "actioned"
 
-    @property
+    @cached_property
     def label(self):
         return {ReportStatus.OPEN: _l("Open"), ReportStatus.DISMISSED: _l("Dismissed"),
                 ReportStatus.ACTIONED: _l("Acted on")}[self]

@@ -2,6 +2,7 @@
 user alone until it expires (EXPORT_LINK_DAYS), then removed."""
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,7 +18,7 @@ class ExportStatus(enum.Enum):
     FAILED = "failed"
     REMOVED = "removed"  # expired: the file is gone
 
-    @property
+    @cached_property
     def label(self):
         return {ExportStatus.PENDING: _l("Being prepared"), ExportStatus.READY: _l("Ready to download"),
                 ExportStatus.FAILED: _l("Could not be prepared"), ExportStatus.REMOVED: _l("Expired")}[self]

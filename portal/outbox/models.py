@@ -5,6 +5,7 @@ sends nothing and a committed one is never lost. Workers render and deliver it l
 """
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -21,7 +22,7 @@ class OutboxStatus(enum.Enum):
     FAILED = "failed"  # given up: permanent refusal, or too many tries; staff may retry it
     CANCELLED = "cancelled"  # staff decided it should not go
 
-    @property
+    @cached_property
     def label(self):
         return {
             OutboxStatus.PENDING: _l("Queued"),

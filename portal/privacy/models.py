@@ -2,6 +2,7 @@
 firm's consent to a public listing. Rows are only added, never changed: they are OSMEP's evidence."""
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -22,7 +23,7 @@ class ConsentMethod(enum.Enum):
     FIRM_FORM = "firm_form"  # the public-listing box of the firm form
     WITHDRAW_BUTTON = "withdraw_button"  # the owner's "withdraw public listing consent" button
 
-    @property
+    @cached_property
     def label(self):
         return {
             ConsentMethod.REGISTRATION: _l("At registration"),

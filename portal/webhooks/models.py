@@ -5,6 +5,7 @@ so a rolled-back change sends nothing. Workers deliver them later (delivery.py),
 """
 import enum
 from datetime import datetime
+from functools import cached_property
 
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,7 +31,7 @@ class DeliveryStatus(enum.Enum):
     SENT = "sent"  # the endpoint answered 2xx
     FAILED = "failed"  # given up after WEBHOOK_MAX_ATTEMPTS tries, or refused (address not allowed)
 
-    @property
+    @cached_property
     def label(self):
         return {
             DeliveryStatus.PENDING: _l("Queued"),
