@@ -105,6 +105,29 @@ def test_a_follower_of_a_firm_hears_of_its_new_request_in_their_language_and_can
     assert len(_notifications(app, "owner_c", "follow.request")) == 2
 
 
+def test_each_viewer_sees_their_own_follow_on_a_firms_and_a_clusters_page(app, cast):
+    """The firm and cluster pages read the viewer's follow in the statement that reads the page, built once for
+    visitors and once for the signed in (its follower a parameter): whoever asks first, each viewer in turn sees
+    their own follow's stop button, the others a follow button, and a visitor neither."""
+    stranger, owner_c = signed_in(app, cast.email("stranger")), signed_in(app, cast.email("owner_c"))
+    assert stranger.post(f"/following/firms/{cast.firms['A']}").status_code == 302
+    assert stranger.post("/following/clusters/betta").status_code == 302
+    with app.app_context():
+        follows = dict(db.session.execute(
+            select(func.coalesce(Follow.firm_id, -1), Follow.id).join(User, User.id == Follow.user_id)
+            .where(User.email == email_of("stranger"))).all())
+    firm_follow, cluster_follow = follows[cast.firms["A"]], follows[-1]
+    visitor = app.test_client()
+    for page, follow_id in ((f"/firms/{cast.firms['A']}", firm_follow), ("/clusters/betta", cluster_follow)):
+        for client, role in ((owner_c, "other"), (stranger, "follower"), (visitor, "visitor"), (owner_c, "other"),
+                             (stranger, "follower")):
+            text = body(client.get(page))
+            stop = f'action="/following/{follow_id}/stop"' in text
+            follow = 'action="/following/' in text and not stop
+            assert (stop, follow) == {"follower": (True, False), "other": (False, True),
+                                      "visitor": (False, False)}[role], (page, role)
+
+
 @pytest.mark.parametrize(("who", "firm", "status"), [
     ("anonymous", "A", 302),  # to the sign-in page
     ("stranger", "H", 404),  # hidden by OSMEP staff: as if absent

@@ -15,8 +15,9 @@ Fiscal years are stored when a membership is approved, a request posted or an ou
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import cache
 
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Integer, bindparam, case, exists, func, select
 from sqlalchemy.orm import joinedload
 
 from portal import reference
@@ -208,12 +209,18 @@ def member_total(cluster_id: int | None, year: int) -> int:
     page's one figure: 2 ms of its Python)."""
     total = 0
     for dimension, bucket, firms in db.session.execute(
-            select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
-            .where(ResultCount.scope == (PROGRAMME if cluster_id is None else cluster_id),
-                   ResultCount.dimension.in_([MEMBER + JOINED, MEMBER + LEFT]))):
+            _member_rows(), {"scope": PROGRAMME if cluster_id is None else cluster_id}):
         if int(bucket) <= year:
             total += firms if dimension.endswith(JOINED) else -firms
     return total
+
+
+@cache
+def _member_rows():
+    """member_total's statement, built once (a cluster's page and its coordinator's queue read it every time)."""
+    return (select(ResultCount.dimension, ResultCount.bucket, ResultCount.firms)
+            .where(ResultCount.scope == bindparam("scope", type_=Integer),
+                   ResultCount.dimension.in_([MEMBER + JOINED, MEMBER + LEFT])))
 
 
 def members_by_cluster(year: int) -> dict[int, int]:

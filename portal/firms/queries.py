@@ -4,13 +4,13 @@ from functools import cache
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import and_, select
+from sqlalchemy import Integer, and_, bindparam, select
 from sqlalchemy.orm import defer, joinedload
 
 from portal.clusters.models import Membership, MembershipStatus
 from portal.extensions import db
 from portal.firms.models import Firm, FirmInvitation, FirmMember
-from portal.following.queries import follow_id_column
+from portal.following.queries import follow_id_column, follower
 
 
 def sees_every_listed_firm(viewer=None) -> bool:
@@ -73,18 +73,22 @@ def page_of(firm_id: int, viewer) -> tuple[Firm, list[Membership], int | None]:
     """The firm page's reads in one statement, or 404: the firm with its province (not its search columns), its
     approved memberships with cluster and positions (clusters_of), and the id of the viewer's follow of it
     (following.queries.follow_id_column). Two round trips fewer than reading them in turn: on PostgreSQL each costs
-    the page about half a millisecond."""
-    rows = db.session.execute(
-        select(Firm, Membership, follow_id_column(viewer, firm_id=Firm.id))
-        .outerjoin(Membership, and_(Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED))
-        .where(Firm.id == firm_id)
-        .options(joinedload(Firm.province), joinedload(Membership.cluster), joinedload(Membership.positions),
-                 *listed())
-        .order_by(Membership.id)
-    ).unique().all()
+    the page about half a millisecond. The statement is built once for visitors and once for the signed in."""
+    signed_in, params = follower(viewer)
+    rows = db.session.execute(_page_statement(signed_in), {"firm_id": firm_id, **params}).unique().all()
     if not rows:
         abort(404)
     return rows[0][0], [row[1] for row in rows if row[1] is not None], rows[0][2]
+
+
+@cache
+def _page_statement(signed_in: bool):
+    return (select(Firm, Membership, follow_id_column(signed_in, firm_id=Firm.id))
+            .outerjoin(Membership, and_(Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED))
+            .where(Firm.id == bindparam("firm_id", type_=Integer))
+            .options(joinedload(Firm.province), joinedload(Membership.cluster), joinedload(Membership.positions),
+                     *listed())
+            .order_by(Membership.id))
 
 
 def firms_of(user) -> list[tuple[Firm, FirmMember]]:
