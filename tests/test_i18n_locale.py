@@ -206,7 +206,7 @@ def test_every_kept_enum_label_reads_in_each_requests_language(app):
         with app.test_request_context(f"/?lang={lang}"):
             app.preprocess_request()
             thai = 0
-            for (member, name), text in zip(labels, kept):
+            for (member, name), text in zip(labels, kept, strict=True):
                 assert getattr(member, name) is text, (member, name)  # kept, not built again
                 english = text._args[-1]  # the msgid (after the context of a pgettext)
                 if lang == "en":
