@@ -10,10 +10,11 @@ import hmac
 import ipaddress
 from dataclasses import dataclass
 from datetime import date
+from functools import cache
 
 from flask import abort
 from flask_login import current_user
-from sqlalchemy import String, cast, event, func, null, select, union_all
+from sqlalchemy import Integer, String, bindparam, cast, event, func, null, select, union_all
 
 from portal.admin.models import staff_confirmation_threshold
 from portal.auth.models import Role, User
@@ -368,10 +369,18 @@ def can_appoint_coordinators(user) -> bool:
 
 def _is_member_firm(firm_id: int, cluster_id: int | None) -> bool:
     """The firm is an approved member of the cluster (or, with no cluster, of any cluster)."""
-    query = select(Membership.id).where(Membership.firm_id == firm_id, Membership.status == MembershipStatus.APPROVED)
-    if cluster_id is not None:
-        query = query.where(Membership.cluster_id == cluster_id)
-    return db.session.scalar(query.limit(1)) is not None
+    return db.session.scalar(_member_firm_statement(cluster_id is not None),
+                             {"firm_id": firm_id, "cluster_id": cluster_id}) is not None
+
+
+@cache
+def _member_firm_statement(in_cluster: bool):
+    """_is_member_firm's statement, built once with and once without a cluster (the values are parameters)."""
+    query = select(Membership.id).where(Membership.firm_id == bindparam("firm_id", type_=Integer),
+                                        Membership.status == MembershipStatus.APPROVED)
+    if in_cluster:
+        query = query.where(Membership.cluster_id == bindparam("cluster_id", type_=Integer))
+    return query.limit(1)
 
 
 def can_post_request(user, firm, cluster_id: int | None = None) -> bool:

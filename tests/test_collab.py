@@ -1,4 +1,5 @@
 """Collaboration requests: state machines, permissions, contact reveal, expiry, suggestions, notifications."""
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -7,7 +8,7 @@ from flask_login import AnonymousUserMixin
 from sqlalchemy import func, select
 
 from portal.auth.models import User
-from portal.clusters.models import Position
+from portal.clusters.models import Cluster, Position
 from portal.collab import services, suggestions
 from portal.collab.models import (
     RESPONSE_TRANSITIONS,
@@ -442,6 +443,34 @@ def http_world(app):
         db.session.commit()
         world_data["betta"] = betta.id
         return world_data
+
+
+def test_each_member_sees_their_own_firms_answer_on_a_request_page(app, http_world):
+    """A request page reads the viewer's firms and their firm's response with statements built once (the viewer and
+    the firms are parameters): taking turns, the member whose firm responded sees the way to their conversation,
+    another member the form to respond, and the poster neither (the poster's list of responses links it too)."""
+    with app.app_context():
+        third = factories.user(email="third@example.com")
+        firm = factories.firm(name_th="ฟาร์มที่สาม", public_listing_consent_at=None)
+        factories.team_member(firm, third, "owner")
+        factories.membership(firm, db.session.get(Cluster, http_world["betta"]), Position.UPSTREAM)
+        db.session.commit()
+    poster, responder = signed_in(app, "poster@example.com"), signed_in(app, "responder@example.com")
+    other = signed_in(app, "third@example.com")
+    created = poster.post("/requests/new", data={
+        "firm_id": http_world["poster"], "cluster_id": http_world["betta"], "kind": "seeking_supplier",
+        "position_sought": "upstream", "title_th": "หาฟาร์มปลากัด", "province_id": 0,
+        "expires_on": (bangkok_today() + timedelta(days=30)).isoformat()})
+    request_id = int(created.location.rsplit("/", 1)[1])
+    sent = responder.post(f"/requests/{request_id}/respond",
+                          data={"firm_id": http_world["responder"], "message": "We have halfmoon stock"})
+    thread_url = sent.location
+    for client, role in ((other, "may respond"), (responder, "responded"), (poster, "poster"),
+                         (other, "may respond"), (responder, "responded")):
+        page = body(client.get(f"/requests/{request_id}"))
+        answered = re.search(rf'<p class="notice">[^<]*<a href="{thread_url}">', page) is not None  # "Your firm has…"
+        shown = (answered, f'action="/requests/{request_id}/respond"' in page)
+        assert shown == {"responded": (True, False), "may respond": (False, True), "poster": (False, False)}[role], role
 
 
 def test_contacts_are_revealed_on_acceptance(app, http_world, mailbox):

@@ -60,13 +60,19 @@ def list_with_counts() -> list[tuple[Cluster, int]]:
 
     year = fiscal_year(utcnow())
     counts = reference.cached(f"cluster-members:{year}", lambda: dashboard.members_by_cluster(year))
-    name = Cluster.name_en if current_locale() == "en" else Cluster.name_th
-    clusters = db.session.scalars(
-        select(Cluster)
-        .options(joinedload(Cluster.agency), joinedload(Cluster.association))
-        .order_by(thai_order(func.coalesce(name, Cluster.name_th)), Cluster.id)
-    ).all()
+    statement = _clusters_statement(current_locale() == "en", db.session.get_bind().dialect.name)
+    clusters = db.session.scalars(statement).all()
     return [(cluster, counts.get(cluster.id, 0)) for cluster in clusters]
+
+
+@lru_cache(maxsize=4)
+def _clusters_statement(english: bool, _dialect: str):
+    """list_with_counts' statement, built once in each language's name order (thai_order's collation is the
+    database's: the dialect is in the key)."""
+    name = Cluster.name_en if english else Cluster.name_th
+    return (select(Cluster)
+            .options(joinedload(Cluster.agency), joinedload(Cluster.association))
+            .order_by(thai_order(func.coalesce(name, Cluster.name_th)), Cluster.id))
 
 
 def member_firms(cluster_id: int | None = None) -> int:

@@ -50,10 +50,15 @@ def listed():
 
 
 def get_or_404(firm_id: int) -> Firm:
-    firm = db.session.scalar(select(Firm).where(Firm.id == firm_id).options(joinedload(Firm.province)))
+    firm = db.session.scalar(_firm_statement(), {"firm_id": firm_id})
     if firm is None:
         abort(404)
     return firm
+
+
+@cache
+def _firm_statement():
+    return select(Firm).where(Firm.id == bindparam("firm_id", type_=Integer)).options(joinedload(Firm.province))
 
 
 def clusters_of(firm: Firm) -> list[Membership]:
