@@ -44,6 +44,7 @@ CASES = {
     "firm_page": ("visitor", ["/firms/{firm}?lang=th"]),
     "member_board": ("member", ["/requests/?cluster={cluster}&lang=th"]),
     "new_request_form": ("member", ["/requests/new?lang=th"]),
+    "member_request_page": ("member", ["/requests/{request}?lang=th"]),
     "coordinator_queue": ("coordinator", ["/clusters/{managed}/manage?lang=th"]),
 }
 
@@ -79,9 +80,9 @@ for n in range(rounds * len(pages)):
 '''
 
 
-def fill(pages: list[str], accounts: dict, managed: str, firm: int) -> list[str]:
+def fill(pages: list[str], accounts: dict, managed: str, firm: int, request: int) -> list[str]:
     values = {"cluster": accounts["clusters"][0], "province": accounts["provinces"][0], "managed": managed,
-              "firm": firm}
+              "firm": firm, "request": request}
     return [page.format(**values) for page in pages]
 
 
@@ -132,17 +133,23 @@ def main() -> int:
                                               "coordinators": accounts["coordinators"][:1]})})
     from sqlalchemy import create_engine, text
 
-    with create_engine(url).connect() as connection:  # a cluster a coordinator manages, a firm anyone sees
+    # a cluster a coordinator manages, a firm anyone sees, an open request of another firm in the member's cluster
+    with create_engine(url).connect() as connection:
         email = accounts["coordinators"][0]["email"]
         managed = email.split(".", 1)[1].split("@", 1)[0]
         firm = connection.execute(text("SELECT min(id) FROM firms WHERE public_listing_consent_at IS NOT NULL "
                                        "AND hidden_at IS NULL")).scalar()
+        member = accounts["members"][0]
+        request = connection.execute(text(
+            "SELECT min(id) FROM collab_requests WHERE cluster_id = :cluster AND firm_id <> :firm "
+            "AND status = 'open' AND hidden_at IS NULL"), {"cluster": member["cluster_id"], "firm": member["firm_id"]}
+        ).scalar()
     trees = [tree.resolve() for tree in (args.tree or [ROOT])]
     for name, (viewer, pages) in CASES.items():
         if args.only and args.only not in name:
             continue
         for tree in trees:
-            millions = count(tree, viewer, fill(pages, accounts, managed, firm), args.pages, env)
+            millions = count(tree, viewer, fill(pages, accounts, managed, firm, request), args.pages, env)
             print(f"{name} {tree} M_instructions_a_page={millions:.2f}", flush=True)
     return 0
 
