@@ -1,6 +1,8 @@
 """Reads for membership pages."""
+from functools import cache
+
 from flask import abort
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.orm import joinedload, selectinload
 
 from portal.clusters.models import Cluster, CoordinatorTerm, Membership, MembershipStatus
@@ -9,15 +11,19 @@ from portal.firms.models import Firm
 
 
 def membership_or_404(membership_id: int, firm_id: int | None = None, cluster_id: int | None = None) -> Membership:
-    membership = db.session.scalar(
-        select(Membership).where(Membership.id == membership_id)
-        .options(joinedload(Membership.firm).joinedload(Firm.province), joinedload(Membership.cluster),
-                 selectinload(Membership.positions))
-    )
+    membership = db.session.scalar(_membership_statement(), {"id": membership_id})
     if membership is None or (firm_id and membership.firm_id != firm_id) or \
             (cluster_id and membership.cluster_id != cluster_id):
         abort(404)
     return membership
+
+
+@cache
+def _membership_statement():
+    """membership_or_404's statement, built once (a coordinator's every decision reads it)."""
+    return (select(Membership).where(Membership.id == bindparam("id", type_=Integer))
+            .options(joinedload(Membership.firm).joinedload(Firm.province), joinedload(Membership.cluster),
+                     selectinload(Membership.positions)))
 
 
 def of_firm(firm: Firm) -> list[Membership]:

@@ -17,9 +17,10 @@ row, no notification) and it is told what the first one did.
 """
 import logging
 from datetime import date, timedelta
+from functools import cache
 
 from flask import url_for
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 
 from portal import audit
 from portal.auth.models import User
@@ -79,10 +80,14 @@ def _meanwhile(membership: Membership, before: MembershipStatus):
 
 
 def _firm_owners(firm_id: int) -> list[User]:
-    return list(db.session.scalars(
-        select(User).join(FirmMember, FirmMember.user_id == User.id)
-        .where(FirmMember.firm_id == firm_id, FirmMember.role == FirmRole.OWNER)
-    ))
+    return list(db.session.scalars(_firm_owners_statement(), {"firm_id": firm_id}))
+
+
+@cache
+def _firm_owners_statement():
+    """_firm_owners' statement, built once (every decision on a membership tells the firm's owners)."""
+    return (select(User).join(FirmMember, FirmMember.user_id == User.id)
+            .where(FirmMember.firm_id == bindparam("firm_id", type_=Integer), FirmMember.role == FirmRole.OWNER))
 
 
 def cluster_managers(cluster: Cluster, day: date | None = None) -> list[User]:

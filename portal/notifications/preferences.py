@@ -5,7 +5,9 @@ when e-mail goes), and LINE on (it reaches the user only once they linked LINE a
 Account). The e-mail setting keeps governing e-mail timing; a kind turned off for e-mail is in no e-mail,
 at once or in the daily digest.
 """
-from sqlalchemy import select
+from functools import cache
+
+from sqlalchemy import String, bindparam, select
 
 from portal.extensions import db
 from portal.notifications.models import NotificationPreference
@@ -37,9 +39,16 @@ def for_kind(user_ids, kind: str) -> dict[int, tuple[bool, bool]]:
     """(by e-mail, by LINE) for `kind`, for each of these users (the defaults where nothing is stored)."""
     ids = list(user_ids)
     stored = dict(((user_id, (by_email, by_line)) for user_id, by_email, by_line in db.session.execute(
-        select(NotificationPreference.user_id, NotificationPreference.by_email, NotificationPreference.by_line)
-        .where(NotificationPreference.user_id.in_(ids), NotificationPreference.kind == kind)).all())) if ids else {}
+        _for_kind_statement(), {"ids": ids, "kind": kind}).all())) if ids else {}
     return {user_id: stored.get(user_id, (True, True)) for user_id in ids}
+
+
+@cache
+def _for_kind_statement():
+    """for_kind's statement, built once (every notification asks it)."""
+    return (select(NotificationPreference.user_id, NotificationPreference.by_email, NotificationPreference.by_line)
+            .where(NotificationPreference.user_id.in_(bindparam("ids", expanding=True)),
+                   NotificationPreference.kind == bindparam("kind", type_=String)))
 
 
 def save(user, choices: dict[str, str], line_offered: bool) -> int:

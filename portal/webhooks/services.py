@@ -9,6 +9,7 @@ import json
 import logging
 import secrets
 import uuid
+from functools import cache
 
 from sqlalchemy import event as sa_event
 from sqlalchemy import select
@@ -56,12 +57,17 @@ def verify(secret: str, header: str, body: bytes, now: int, tolerance: int = 300
 
 # --- emitting, in the caller's transaction ---------------------------------------------------------
 
+@cache
+def _active_endpoints():
+    """emit's statement, built once: every approval, request and response asks it."""
+    return select(WebhookEndpoint).where(WebhookEndpoint.is_active).order_by(WebhookEndpoint.id)
+
+
 def emit(event_type: str, obj) -> WebhookEvent | None:
     """Record that `event_type` happened to `obj`, for every active endpoint subscribed to it. Flush-only.
     Nothing is written when no endpoint wants it."""
     object_type, build = BUILDERS[event_type]
-    endpoints = [e for e in db.session.scalars(select(WebhookEndpoint).where(WebhookEndpoint.is_active)
-                                               .order_by(WebhookEndpoint.id)) if e.wants(event_type)]
+    endpoints = [e for e in db.session.scalars(_active_endpoints()) if e.wants(event_type)]
     if not endpoints:
         return None
     db.session.flush()  # the object's state as the change left it
