@@ -12,9 +12,12 @@ stops at the page that holds the last counted row; narrowing the search is the w
 """
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import abort, current_app, request, url_for
-from sqlalchemy import func, literal_column, select
+from flask_sqlalchemy.pagination import SelectPagination
+from sqlalchemy import Integer, bindparam, func, literal_column, select
+from sqlalchemy.orm import lazyload
 
 from portal import reference
 from portal.db import among, utcnow
@@ -209,14 +212,47 @@ def rows_among(rows_query, id_column):
     return lambda page_ids: db.session.scalars(rows_query.where(among(id_column, page_ids)))
 
 
-def paginate(query, per_page: int | None = None):
-    """Flask-SQLAlchemy's Pagination of `query` for ?page=, under the module's rule."""
+def paginate(query, per_page: int | None = None, params: dict | None = None):
+    """Flask-SQLAlchemy's Pagination of `query` for ?page=, under the module's rule. With `params`, `query` is a
+    statement built once and kept, and `params` its values: its page's and its count's statements are then built
+    once too (_KeptPagination)."""
     per_page = per_page or current_app.config["PAGE_SIZE"]
     page = page_arg()
-    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False, count=True)
+
+    def paged(number):
+        if params is None:
+            return db.paginate(query, page=number, per_page=per_page, error_out=False, count=True)
+        return _KeptPagination(select=query, params=params, session=db.session(), page=number, per_page=per_page,
+                               max_per_page=None, error_out=False, count=True)
+
+    pagination = paged(page)
     if page_within(page, pagination.pages) != page:
-        pagination = db.paginate(query, page=1, per_page=per_page, error_out=False, count=True)
+        pagination = paged(1)
     return pagination
+
+
+class _KeptPagination(SelectPagination):
+    """Flask-SQLAlchemy's pagination of a kept statement: the same two statements, but built once for the kept one
+    (_kept_page_statements), with the page's limit and offset as parameters. A coordinator's queue built them, and
+    their cache keys, on every request."""
+
+    def _query_items(self) -> list:
+        page, _count = _kept_page_statements(self._query_args["select"])
+        values = {**self._query_args["params"], "page_limit": self.per_page, "page_offset": self._query_offset}
+        return list(self._query_args["session"].execute(page, values).unique().scalars())
+
+    def _query_count(self) -> int:
+        _page, count = _kept_page_statements(self._query_args["select"])
+        return self._query_args["session"].execute(count, self._query_args["params"]).scalar()
+
+
+@lru_cache(maxsize=64)
+def _kept_page_statements(query):
+    """(a page of `query`, its count), as SelectPagination builds them, for a statement built once and kept (the
+    cache holds it by identity)."""
+    page = query.limit(bindparam("page_limit", type_=Integer)).offset(bindparam("page_offset", type_=Integer))
+    counted = query.options(lazyload("*")).order_by(None).subquery()
+    return page, select(func.count()).select_from(counted)
 
 
 def uncounted_page(query, per_page: int) -> tuple[list, int, bool]:

@@ -251,13 +251,21 @@ def test_staff_cli(app):
 
 
 def test_a_long_queue_is_paginated_oldest_first(app, setup):
+    """The queue's statements are built once and kept (its cluster, page and size are parameters): each cluster's
+    queue counts and lists its own requests, on every page."""
     with app.app_context():
         betta = factories.cluster("betta")
         for n in range(app.config["PAGE_SIZE"] + 3):
             factories.membership(factories.firm(name_th=f"ร้านรอคิว{n:02d}", name_en=f"Queued shop {n:02d}"), betta,
                                  status=MembershipStatus.PENDING)
+        cosplay = factories.cluster("cosplay")
+        factories.term(db.session.scalar(select(User).where(User.email == "coord@example.com")), cosplay)
+        factories.membership(factories.firm(name_th="ร้านคอสเพลย์", name_en="Cosplay shop"), cosplay,
+                             status=MembershipStatus.PENDING)
         db.session.commit()
     coordinator = signed_in(app, "coord@example.com")
+    other = body(coordinator.get("/clusters/cosplay/manage"))
+    assert "1 request waiting" in other and "Cosplay shop" in other and "Queued shop" not in other
     first = body(coordinator.get("/clusters/betta/manage"))
     assert "27 requests waiting" in first  # the count is the whole queue, not the page
     assert "Queued shop 00" in first and "Queued shop 23" in first and "Queued shop 24" not in first
@@ -266,3 +274,5 @@ def test_a_long_queue_is_paginated_oldest_first(app, setup):
     assert "Queued shop 24" in second and "Queued shop 26" in second and "Queued shop 00" not in second
     past_the_end = body(coordinator.get("/clusters/betta/manage?page=3"))
     assert "Queued shop 00" in past_the_end and "Queued shop 24" not in past_the_end  # page 1 instead
+    other = body(coordinator.get("/clusters/cosplay/manage?page=2"))  # past its end: its page 1
+    assert "1 request waiting" in other and "Cosplay shop" in other and "Queued shop" not in other

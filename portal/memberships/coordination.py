@@ -43,7 +43,8 @@ def _done(message, slug, endpoint="coordination.queue"):
 @login_required
 def queue(slug):
     cluster = _cluster(slug)
-    pagination = paginate(queries.pending(cluster))
+    query, values = queries.pending(cluster)
+    pagination = paginate(query, params=values)
     # the cluster page's figure (the results' member firms now, from the kept counts): the same number on both, and
     # not a count of every approved membership, which grew with the cluster
     return render_template("coordination/queue.html", cluster=cluster, pagination=pagination,

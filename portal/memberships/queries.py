@@ -43,10 +43,17 @@ def clusters_to_join(firm: Firm) -> list[Cluster]:
     return list(db.session.scalars(select(Cluster).where(Cluster.id.not_in(current)).order_by(Cluster.name_th)))
 
 
-def pending(cluster: Cluster):
-    """Select of the requests waiting for a decision, oldest first, with what the queue shows (for pagination)."""
+def pending(cluster: Cluster) -> tuple:
+    """(select, its values) of the requests waiting for a decision, oldest first, with what the queue shows: for
+    portal.listing.paginate, a statement built once and kept (a coordinator's queue is opened after every decision)."""
+    return _pending_statement(), {"cluster_id": cluster.id}
+
+
+@cache
+def _pending_statement():
     return (
-        select(Membership).where(Membership.cluster_id == cluster.id, Membership.status == MembershipStatus.PENDING)
+        select(Membership).where(Membership.cluster_id == bindparam("cluster_id", type_=Integer),
+                                 Membership.status == MembershipStatus.PENDING)
         .options(joinedload(Membership.firm).joinedload(Firm.province), selectinload(Membership.positions))
         .order_by(Membership.created_at, Membership.id)
     )
