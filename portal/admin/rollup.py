@@ -102,7 +102,7 @@ from portal.admin.models import (
 )
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus
 from portal.collab.models import CollabRequest, Outcome, Response
-from portal.db import among
+from portal.db import among, among_ids, among_kept, kept_statement
 from portal.events.models import Event, Meeting, MeetingRequest, MeetingState, Slot
 from portal.firms.models import Firm
 from portal.followup.models import FollowUp
@@ -293,14 +293,21 @@ def pair_keys_of(spans, partnerships) -> set[tuple[int, int, int, int, int]]:
 def _partnerships(session: Session, firm_ids=None) -> dict[tuple[int, int], int]:
     """{(low firm id, high firm id): first fiscal year} of the partnerships two firms reported with each
     other (scorecard.queries.partnerships_until's outcomes), of these firms (all when None)."""
-    query = (select(Outcome.firm_id, Outcome.partner_firm_id, func.min(Outcome.fiscal_year))
-             .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id)
-             .group_by(Outcome.firm_id, Outcome.partner_firm_id))
-    if firm_ids is not None:
-        query = query.where(or_(among(Outcome.firm_id, session=session, ids=firm_ids),
-                                among(Outcome.partner_firm_id, session=session, ids=firm_ids)))
+    def of(*criteria):
+        return (select(Outcome.firm_id, Outcome.partner_firm_id, func.min(Outcome.fiscal_year))
+                .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id, *criteria)
+                .group_by(Outcome.firm_id, Outcome.partner_firm_id))
+
+    if firm_ids is None:
+        rows = session.execute(of())
+    else:
+        dialect = session.get_bind().dialect.name
+        statement = kept_statement(("partnerships", dialect), lambda: of(or_(
+            among_kept(Outcome.firm_id, dialect), among_kept(Outcome.partner_firm_id, dialect))))
+        ids = among_ids(firm_ids, dialect)
+        rows = session.execute(statement, {"firm_id_among": ids, "partner_firm_id_among": ids})
     found = {}
-    for firm_id, partner_id, year in session.execute(query):
+    for firm_id, partner_id, year in rows:
         pair = (min(firm_id, partner_id), max(firm_id, partner_id))
         found[pair] = min(year, found.get(pair, year))
     return found
@@ -315,8 +322,10 @@ def _lock_firms(session: Session, firm_ids, share: bool = False) -> set[int]:
     only for a refresh of them); returns their ids."""
     firm_ids = set(firm_ids)
     if firm_ids:
-        session.execute(select(Firm.id).where(among(Firm.id, session=session, ids=sorted(firm_ids)))
-                        .order_by(Firm.id).with_for_update(read=share, key_share=share))
+        dialect = session.get_bind().dialect.name
+        session.execute(kept_statement(("lock_firms", dialect, share), lambda: (
+            select(Firm.id).where(among_kept(Firm.id, dialect)).order_by(Firm.id)
+            .with_for_update(read=share, key_share=share))), {"id_among": among_ids(sorted(firm_ids), dialect)})
         if not share and _LOCKED in session.info:
             session.info[_LOCKED].update(firm_ids)
     return firm_ids
@@ -325,10 +334,14 @@ def _lock_firms(session: Session, firm_ids, share: bool = False) -> set[int]:
 def _member_keys(session: Session, firm_ids=None):
     """The kept membership keys (firm id, scope, dimension, bucket) of clusters, of these firms (all when
     None); MEMBER_KEYS as written, for the partial index."""
-    query = select(*_KEY_COLUMNS).where(text(MEMBER_KEYS), KEYS.c.scope > PROGRAMME)
-    if firm_ids is not None:
-        query = query.where(among(KEYS.c.firm_id, session=session, ids=firm_ids))
-    return session.execute(query).all()
+    def of(*criteria):
+        return select(*_KEY_COLUMNS).where(text(MEMBER_KEYS), KEYS.c.scope > PROGRAMME, *criteria)
+
+    if firm_ids is None:
+        return session.execute(of()).all()
+    dialect = session.get_bind().dialect.name
+    statement = kept_statement(("member_keys", dialect), lambda: of(among_kept(KEYS.c.firm_id, dialect)))
+    return session.execute(statement, {"firm_id_among": among_ids(firm_ids, dialect)}).all()
 
 
 def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
@@ -336,12 +349,18 @@ def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
     keys (already refreshed) of both firms of each."""
     involved = sorted(set(firm_ids) | _partners(partnerships))
     wanted = pair_keys_of(member_spans(_member_keys(session, involved)), partnerships)
-    theirs = or_(among(PAIRS.c.low_firm_id, session=session, ids=firm_ids),
-                 among(PAIRS.c.high_firm_id, session=session, ids=firm_ids))
-    stored = set(session.execute(select(*_PAIR_COLUMNS).where(theirs)).all())
+    dialect = session.get_bind().dialect.name
+
+    def theirs():
+        return or_(among_kept(PAIRS.c.low_firm_id, dialect), among_kept(PAIRS.c.high_firm_id, dialect))
+
+    ids = among_ids(firm_ids, dialect)
+    of_firms = {"low_firm_id_among": ids, "high_firm_id_among": ids}
+    stored = set(session.execute(kept_statement(("pairs", dialect), lambda: select(*_PAIR_COLUMNS).where(theirs())),
+                                 of_firms).all())
     if wanted == stored:
         return
-    session.execute(delete(PAIRS).where(theirs))
+    session.execute(kept_statement(("pairs_gone", dialect), lambda: delete(PAIRS).where(theirs())), of_firms)
     _insert_rows(session, PAIRS, _PAIR_COLUMNS, sorted(wanted))
 
 
@@ -349,11 +368,15 @@ def _refresh_spans(session: Session, firm_ids: list[int], wanted_keys) -> set[in
     """Bring the kept membership spans of these firms in line with their kept keys (`wanted_keys`, as
     refresh() computed them); returns the firms whose spans changed."""
     wanted = member_segments(wanted_keys)
-    theirs = among(SPANS.c.firm_id, session=session, ids=firm_ids)
-    stored = set(session.execute(select(*_SPAN_COLUMNS).where(theirs)).all())
+    dialect = session.get_bind().dialect.name
+    of_firms = {"firm_id_among": among_ids(firm_ids, dialect)}
+    kept = kept_statement(("spans", dialect),
+                          lambda: select(*_SPAN_COLUMNS).where(among_kept(SPANS.c.firm_id, dialect)))
+    stored = set(session.execute(kept, of_firms).all())
     if wanted == stored:
         return set()
-    session.execute(delete(SPANS).where(theirs))
+    session.execute(kept_statement(("spans_gone", dialect),
+                                   lambda: delete(SPANS).where(among_kept(SPANS.c.firm_id, dialect))), of_firms)
     _insert_rows(session, SPANS, _SPAN_COLUMNS, sorted(wanted, key=_span_order))
     return {span[1] for span in wanted ^ stored}
 
@@ -385,8 +408,10 @@ def refresh(session: Session, firm_ids) -> set[int]:
     partnerships = _partnerships(session, ids)
     _lock_firms(session, _partners(partnerships) - locked)
     wanted = _wanted_keys(session, ids)
-    stored = set(session.execute(select(KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)
-                                 .where(among(KEYS.c.firm_id, session=session, ids=ids))).all())
+    dialect = session.get_bind().dialect.name
+    stored = set(session.execute(kept_statement(("keys", dialect), lambda: (
+        select(KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)
+        .where(among_kept(KEYS.c.firm_id, dialect)))), {"firm_id_among": among_ids(ids, dialect)}).all())
     added, removed = sorted(wanted - stored), sorted(stored - wanted)
     if removed:
         _delete_keys(session, removed)
@@ -467,9 +492,10 @@ def _kept_unions(session: Session) -> dict[int, frozenset[int]]:
     end of the transaction, so that keep_union() cannot start keeping a union (counting it from the
     keys) while this transaction changes keys it has not seen, nor after without this one counting it."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("LOCK TABLE result_unions IN SHARE MODE"))
+        session.execute(kept_statement(("lock_unions",), lambda: text("LOCK TABLE result_unions IN SHARE MODE")))
     return {-union_id: frozenset(int(i) for i in cluster_ids.split(","))
-            for union_id, cluster_ids in session.execute(select(UNIONS.c.id, UNIONS.c.cluster_ids))}
+            for union_id, cluster_ids in session.execute(kept_statement(
+                ("unions",), lambda: select(UNIONS.c.id, UNIONS.c.cluster_ids)))}
 
 
 def union_scope(session: Session, cluster_ids) -> int | None:
@@ -579,7 +605,10 @@ def _membership_rows(criterion=None):
 def _wanted_keys(session: Session, firm_ids: list[int]) -> set[tuple[int, int, str, str]]:
     """(firm id, scope, dimension, bucket) the firms count in now, from their memberships."""
     by_firm = {firm_id: [] for firm_id in firm_ids}
-    for firm_id, *row in session.execute(_membership_rows(among(Membership.firm_id, session=session, ids=firm_ids))):
+    dialect = session.get_bind().dialect.name
+    statement = kept_statement(("membership_rows", dialect),
+                               lambda: _membership_rows(among_kept(Membership.firm_id, dialect)))
+    for firm_id, *row in session.execute(statement, {"firm_id_among": among_ids(firm_ids, dialect)}):
         by_firm[firm_id].append(row)
     return {(firm_id, *key) for firm_id, rows in by_firm.items() for key in keys_of(rows)}
 
@@ -687,8 +716,9 @@ def _lock_rows(session: Session, id_column, ids) -> None:
     if id_column is Firm.id:
         ids = sorted(set(ids) - session.info.get(_LOCKED, set()))
     if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(select(id_column).where(among(id_column, session=session, ids=ids))
-                        .order_by(id_column).with_for_update(key_share=True))
+        session.execute(kept_statement(("lock_rows", id_column.class_.__tablename__, id_column.key), lambda: (
+            select(id_column).where(among_kept(id_column, "postgresql")).order_by(id_column)
+            .with_for_update(key_share=True))), {f"{id_column.key}_among": ids})
 
 
 def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -> None:
@@ -702,8 +732,12 @@ def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -
     _lock_rows(session, source_id, ids)
     wanted = wanted_of(session, [among(source_id, session=session, ids=ids)])
     id_column, *columns = table.c
+    dialect = session.get_bind().dialect.name
+    of_ids = {f"{id_column.key}_among": among_ids(ids, dialect)}
+    kept = kept_statement(("kept_rows", table.name, dialect),
+                          lambda: select(table).where(among_kept(id_column, dialect)))
     stored = {row_id: tuple(bool(v) if isinstance(c.type, Boolean) else v for c, v in zip(columns, values, strict=True))
-              for row_id, *values in session.execute(select(table).where(among(id_column, session=session, ids=ids)))}
+              for row_id, *values in session.execute(kept, of_ids)}
     deltas, gone, added = Counter(), [], []
     for row_id in ids:
         now, before = wanted.get(row_id), stored.get(row_id)
@@ -716,7 +750,9 @@ def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -
             added.append(dict(zip([c.name for c in table.c], (row_id, *now), strict=True)))
             deltas.update(keys_of(*now))
     if gone:
-        session.execute(delete(table).where(among(id_column, session=session, ids=gone)))
+        session.execute(kept_statement(("kept_rows_gone", table.name, dialect),
+                                       lambda: delete(table).where(among_kept(id_column, dialect))),
+                        {f"{id_column.key}_among": among_ids(gone, dialect)})
     if added:
         session.execute(insert(table), added)
     _add_to_counts(session, deltas)
@@ -780,11 +816,17 @@ def _wanted_meetings(session: Session, criteria) -> dict[int, tuple]:
 def _spans_of(session: Session, firms) -> dict[int, list[tuple[int, int, int | None]]]:
     """{firm id: [(cluster id, first year, year ended or None)]} of the kept membership spans of `firms`
     (a list of ids, or a criterion on ResultMemberSpan)."""
+    def of(criterion):
+        return select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(criterion)
+
     if isinstance(firms, list):
-        firms = among(SPANS.c.firm_id, session=session, ids=firms)
+        dialect = session.get_bind().dialect.name
+        rows = session.execute(kept_statement(("spans_of", dialect), lambda: of(among_kept(SPANS.c.firm_id, dialect))),
+                               {"firm_id_among": among_ids(firms, dialect)})
+    else:
+        rows = session.execute(of(firms))
     spans = {}
-    for firm_id, cluster_id, first, ended in session.execute(
-            select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(firms)):
+    for firm_id, cluster_id, first, ended in rows:
         spans.setdefault(firm_id, []).append((cluster_id, first, ended))
     return spans
 
@@ -815,10 +857,11 @@ def _meetings_of_firms(session: Session, firm_ids) -> set[int]:
     membership decided sent two, one a side)."""
     if not firm_ids:
         return set()
-    firm_ids = sorted(firm_ids)
-    sides = [select(MeetingRequest.id).where(among(column, session=session, ids=firm_ids))
-             for column in (MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)]
-    return set(session.scalars(union_all(*sides)))
+    firm_ids, dialect = sorted(firm_ids), session.get_bind().dialect.name
+    sides = (MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
+    statement = kept_statement(("meetings_of_firms", dialect), lambda: union_all(
+        *(select(MeetingRequest.id).where(among_kept(column, dialect)) for column in sides)))
+    return set(session.scalars(statement, {f"{column.key}_among": among_ids(firm_ids, dialect) for column in sides}))
 
 
 def _lock_new_meetings_firms(session: Session) -> None:
@@ -896,8 +939,10 @@ def _followups_of_firms(session: Session, firm_ids) -> set[int]:
     """The follow-up questions sent to these firms."""
     if not firm_ids:
         return set()
-    return set(session.scalars(select(FollowUp.id).where(among(FollowUp.firm_id, session=session,
-                                                                ids=sorted(firm_ids)))))
+    dialect = session.get_bind().dialect.name
+    statement = kept_statement(("followups_of_firms", dialect),
+                               lambda: select(FollowUp.id).where(among_kept(FollowUp.firm_id, dialect)))
+    return set(session.scalars(statement, {"firm_id_among": among_ids(sorted(firm_ids), dialect)}))
 
 
 def _rebuild_followups(session: Session, batch: int = 5000) -> None:
@@ -966,20 +1011,20 @@ def _wanted_activity(session: Session, firm_ids) -> dict[int, tuple]:
     scorecard's definitions: the Bangkok dates they posted a request, sent a response or had a meeting held
     (at its slot's start, or when marked held for a meeting with no slot), and their kept spans (refreshed
     first)."""
-    def of(column):
-        return true() if firm_ids is None else among(column, session=session, ids=firm_ids)
+    def moments(of):
+        def held(side):  # the meetings held with a slot's start or a marking, by one of their two firms
+            return (select(side, func.coalesce(Slot.starts_at, Meeting.marked_at))
+                    .join(Meeting, Meeting.request_id == MeetingRequest.id).outerjoin(Slot, Slot.id == Meeting.slot_id)
+                    .where(Meeting.state == MeetingState.HELD, of(side)))
 
-    def held(side):  # the meetings held with a slot's start or a marking, by one of their two firms
-        return (select(side, func.coalesce(Slot.starts_at, Meeting.marked_at))
-                .join(Meeting, Meeting.request_id == MeetingRequest.id).outerjoin(Slot, Slot.id == Meeting.slot_id)
-                .where(Meeting.state == MeetingState.HELD, of(side)))
+        # One statement: every day's source, each read by its firm index.
+        return union_all(select(CollabRequest.firm_id, CollabRequest.created_at).where(of(CollabRequest.firm_id)),
+                         select(Response.firm_id, Response.created_at).where(of(Response.firm_id)),
+                         held(MeetingRequest.from_firm_id), held(MeetingRequest.to_firm_id))
 
-    # One statement: every day's source, each read by its firm index.
-    moments = union_all(select(CollabRequest.firm_id, CollabRequest.created_at).where(of(CollabRequest.firm_id)),
-                        select(Response.firm_id, Response.created_at).where(of(Response.firm_id)),
-                        held(MeetingRequest.from_firm_id), held(MeetingRequest.to_firm_id))
     days = {}
-    for firm_id, moment in session.execute(moments):
+    for firm_id, moment in _of_firms(session, "activity", moments, firm_ids,
+                                     ("firm_id", "from_firm_id", "to_firm_id")):
         if firm_id is not None and moment is not None:
             days.setdefault(firm_id, set()).add(to_bangkok(moment).date())
     if not days:
@@ -1088,20 +1133,32 @@ def _link_rows(session: Session, firm_ids):
     """(firm, other firm, kind, first fiscal year) of the partnerships reported (outcomes of a fiscal year)
     and the meetings held (kept meeting keys, by their matching day's year) between two different firms, one of
     them among `firm_ids` (every one when None): a row per pair of firms, kind and direction."""
-    def of(column):
-        return true() if firm_ids is None else among(column, session=session, ids=firm_ids)
+    def links(of):
+        meetings = MEETING_KEYS.c
+        return union_all(
+            select(Outcome.firm_id, Outcome.partner_firm_id, literal_column("'p'"), func.min(Outcome.fiscal_year))
+            .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id,
+                   or_(of(Outcome.firm_id), of(Outcome.partner_firm_id)))
+            .group_by(Outcome.firm_id, Outcome.partner_firm_id),
+            select(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id, literal_column("'m'"),
+                   func.min(meetings.year))
+            .join(MeetingRequest, MeetingRequest.id == meetings.request_id)
+            .where(meetings.held.is_(True), MeetingRequest.from_firm_id != MeetingRequest.to_firm_id,
+                   or_(of(MeetingRequest.from_firm_id), of(MeetingRequest.to_firm_id)))
+            .group_by(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id))
 
-    meetings = MEETING_KEYS.c
-    return session.execute(union_all(
-        select(Outcome.firm_id, Outcome.partner_firm_id, literal_column("'p'"), func.min(Outcome.fiscal_year))
-        .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id,
-               or_(of(Outcome.firm_id), of(Outcome.partner_firm_id)))
-        .group_by(Outcome.firm_id, Outcome.partner_firm_id),
-        select(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id, literal_column("'m'"), func.min(meetings.year))
-        .join(MeetingRequest, MeetingRequest.id == meetings.request_id)
-        .where(meetings.held.is_(True), MeetingRequest.from_firm_id != MeetingRequest.to_firm_id,
-               or_(of(MeetingRequest.from_firm_id), of(MeetingRequest.to_firm_id)))
-        .group_by(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)))
+    return _of_firms(session, "links", links, firm_ids, ("firm_id", "partner_firm_id", "from_firm_id", "to_firm_id"))
+
+
+def _of_firms(session: Session, name: str, build, firm_ids, keys):
+    """Run build(of), a statement whose every firm column is limited by of(column): to `firm_ids`, kept once
+    built (among_kept, its parameters named by the columns' `keys`), or to every firm when None."""
+    if firm_ids is None:
+        return session.execute(build(lambda _column: true()))
+    dialect = session.get_bind().dialect.name
+    ids = among_ids(firm_ids, dialect)
+    return session.execute(kept_statement((name, dialect), lambda: build(lambda column: among_kept(column, dialect))),
+                           {f"{key}_among": ids for key in keys})
 
 
 def _links_of(session: Session, firm_ids) -> dict[int, dict[tuple[str, int], int]]:
