@@ -246,3 +246,28 @@ def test_every_list_applies_the_page_rule(app, two_page_lists, endpoint, who, ur
         response = client.get(asked)
         assert response.status_code == 200, asked
         assert shown_page(response.get_data(as_text=True)) == page, asked
+
+
+@pytest.mark.parametrize("picked", [[], [0], [1, 2], [2, 0, 1], [None]])
+def test_a_kept_among_finds_what_among_finds_and_is_built_once(app, picked):
+    """portal.db.among_kept (the ids a parameter of a statement built once, kept_statement) selects the same rows as
+    among() (the ids in a statement built each time), on either database; the kept statement is built once."""
+    from portal.db import among, among_ids, among_kept, kept_statement
+
+    with app.app_context():
+        firms = [factories.firm(name_th=f"ร้าน{n}") for n in range(4)]
+        db.session.commit()
+        ids = [firms[n].id if n is not None else max(f.id for f in firms) + 1000 for n in picked]
+        made = []
+
+        def build(dialect):
+            made.append(dialect)
+            return select(Firm.id).where(among_kept(Firm.id, dialect)).order_by(Firm.id)
+
+        dialect = db.session.get_bind().dialect.name
+        built = select(Firm.id).where(among(Firm.id, ids)).order_by(Firm.id)
+        for _ in range(2):
+            kept = kept_statement(("test_among", dialect, tuple(picked)), lambda: build(dialect))
+            assert db.session.scalars(kept, {"id_among": among_ids(ids, dialect)}).all() == \
+                db.session.scalars(built).all() == sorted(firms[n].id for n in set(picked) if n is not None)
+        assert made == [dialect]
