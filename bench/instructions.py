@@ -46,6 +46,9 @@ CASES = {
     "new_request_form": ("member", ["/requests/new?lang=th"]),
     "member_request_page": ("member", ["/requests/{request}?lang=th"]),
     "coordinator_queue": ("coordinator", ["/clusters/{managed}/manage?lang=th"]),
+    # a coordinator's approval, as make load makes one: the queue, then the first request's approve form posted (each
+    # run approves 3 + --pages requests of the coordinator's cluster; make load leaves 20-45 a cluster)
+    "approval": ("coordinator", ["approve:/clusters/{managed}/manage?lang=th"]),
 }
 
 # Run inside the app's tree, under callgrind: warm up, tell the driver, wait for its word, then the counted pages.
@@ -67,16 +70,29 @@ if viewer != "visitor":
     if answer.status_code != 302:
         sys.exit(f"could not sign in as {email}: {answer.status_code}")
     client.get("/")  # the sign-in's message
+def open_page(page):
+    """GET the page; "approve:<queue>": GET the queue and post its first approve form, as a coordinator does."""
+    if not page.startswith("approve:"):
+        return client.get(page).status_code
+    queue = client.get(page[len("approve:"):]).get_data(as_text=True)
+    form = re.search(r'action="(/clusters/[^"]+/manage/\d+/approve)"', queue)
+    if form is None:
+        sys.exit("no request left to approve: run make load again")
+    token = re.search(r'name="csrf_token"[^>]*?value="([^"]+)"', queue).group(1)
+    answer = client.post(form.group(1), data={"csrf_token": token})
+    return 200 if answer.status_code == 302 else answer.status_code
+
+
 for _ in range(3):
     for page in pages:
-        status = client.get(page).status_code
+        status = open_page(page)
         if status != 200:
             sys.exit(f"{page}: {status}")
 open(ready, "w").write(str(os.getpid()))
 while not os.path.exists(go):
     time.sleep(0.05)
 for n in range(rounds * len(pages)):
-    client.get(pages[n % len(pages)])
+    open_page(pages[n % len(pages)])
 '''
 
 
