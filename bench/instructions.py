@@ -46,8 +46,9 @@ CASES = {
     "new_request_form": ("member", ["/requests/new?lang=th"]),
     "member_request_page": ("member", ["/requests/{request}?lang=th"]),
     "coordinator_queue": ("coordinator", ["/clusters/{managed}/manage?lang=th"]),
-    # a coordinator's approval, as make load makes one: the queue, then the first request's approve form posted (each
-    # run approves 3 + --pages requests of the coordinator's cluster; make load leaves 20-45 a cluster)
+    # a coordinator's approval, as make load makes one: the queue, then the first request's approve form posted. Each
+    # run approves 3 + --pages requests of the coordinator's cluster (make load leaves 20-45 in each), and a queue of
+    # fewer than a page (20) renders fewer rows: compare trees with --pages 8 right after make load, in both orders.
     "approval": ("coordinator", ["approve:/clusters/{managed}/manage?lang=th"]),
 }
 
