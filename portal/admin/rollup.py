@@ -293,19 +293,11 @@ def pair_keys_of(spans, partnerships) -> set[tuple[int, int, int, int, int]]:
 def _partnerships(session: Session, firm_ids=None) -> dict[tuple[int, int], int]:
     """{(low firm id, high firm id): first fiscal year} of the partnerships two firms reported with each
     other (scorecard.queries.partnerships_until's outcomes), of these firms (all when None)."""
-    def of(*criteria):
-        return (select(Outcome.firm_id, Outcome.partner_firm_id, func.min(Outcome.fiscal_year))
-                .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id, *criteria)
-                .group_by(Outcome.firm_id, Outcome.partner_firm_id))
-
-    if firm_ids is None:
-        rows = session.execute(of())
-    else:
-        dialect = session.get_bind().dialect.name
-        statement = kept_statement(("partnerships", dialect), lambda: of(or_(
-            among_kept(Outcome.firm_id, dialect), among_kept(Outcome.partner_firm_id, dialect))))
-        ids = among_ids(firm_ids, dialect)
-        rows = session.execute(statement, {"firm_id_among": ids, "partner_firm_id_among": ids})
+    rows = _run_among(session, "partnerships", lambda of: (
+        select(Outcome.firm_id, Outcome.partner_firm_id, func.min(Outcome.fiscal_year))
+        .where(Outcome.fiscal_year.is_not(None), Outcome.firm_id != Outcome.partner_firm_id,
+               or_(of(Outcome.firm_id), of(Outcome.partner_firm_id)))
+        .group_by(Outcome.firm_id, Outcome.partner_firm_id)), firm_ids)
     found = {}
     for firm_id, partner_id, year in rows:
         pair = (min(firm_id, partner_id), max(firm_id, partner_id))
@@ -322,10 +314,9 @@ def _lock_firms(session: Session, firm_ids, share: bool = False) -> set[int]:
     only for a refresh of them); returns their ids."""
     firm_ids = set(firm_ids)
     if firm_ids:
-        dialect = session.get_bind().dialect.name
-        session.execute(kept_statement(("lock_firms", dialect, share), lambda: (
-            select(Firm.id).where(among_kept(Firm.id, dialect)).order_by(Firm.id)
-            .with_for_update(read=share, key_share=share))), {"id_among": among_ids(sorted(firm_ids), dialect)})
+        _run_among(session, ("lock_firms", share), lambda of: (
+            select(Firm.id).where(of(Firm.id)).order_by(Firm.id).with_for_update(read=share, key_share=share)),
+            sorted(firm_ids))
         if not share and _LOCKED in session.info:
             session.info[_LOCKED].update(firm_ids)
     return firm_ids
@@ -334,14 +325,8 @@ def _lock_firms(session: Session, firm_ids, share: bool = False) -> set[int]:
 def _member_keys(session: Session, firm_ids=None):
     """The kept membership keys (firm id, scope, dimension, bucket) of clusters, of these firms (all when
     None); MEMBER_KEYS as written, for the partial index."""
-    def of(*criteria):
-        return select(*_KEY_COLUMNS).where(text(MEMBER_KEYS), KEYS.c.scope > PROGRAMME, *criteria)
-
-    if firm_ids is None:
-        return session.execute(of()).all()
-    dialect = session.get_bind().dialect.name
-    statement = kept_statement(("member_keys", dialect), lambda: of(among_kept(KEYS.c.firm_id, dialect)))
-    return session.execute(statement, {"firm_id_among": among_ids(firm_ids, dialect)}).all()
+    return _run_among(session, "member_keys", lambda of: select(*_KEY_COLUMNS).where(
+        text(MEMBER_KEYS), KEYS.c.scope > PROGRAMME, of(KEYS.c.firm_id)), firm_ids).all()
 
 
 def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
@@ -349,18 +334,13 @@ def _refresh_pairs(session: Session, firm_ids: list[int], partnerships) -> None:
     keys (already refreshed) of both firms of each."""
     involved = sorted(set(firm_ids) | _partners(partnerships))
     wanted = pair_keys_of(member_spans(_member_keys(session, involved)), partnerships)
-    dialect = session.get_bind().dialect.name
+    def theirs(of):
+        return or_(of(PAIRS.c.low_firm_id), of(PAIRS.c.high_firm_id))
 
-    def theirs():
-        return or_(among_kept(PAIRS.c.low_firm_id, dialect), among_kept(PAIRS.c.high_firm_id, dialect))
-
-    ids = among_ids(firm_ids, dialect)
-    of_firms = {"low_firm_id_among": ids, "high_firm_id_among": ids}
-    stored = set(session.execute(kept_statement(("pairs", dialect), lambda: select(*_PAIR_COLUMNS).where(theirs())),
-                                 of_firms).all())
+    stored = set(_run_among(session, "pairs", lambda of: select(*_PAIR_COLUMNS).where(theirs(of)), firm_ids).all())
     if wanted == stored:
         return
-    session.execute(kept_statement(("pairs_gone", dialect), lambda: delete(PAIRS).where(theirs())), of_firms)
+    _run_among(session, "pairs_gone", lambda of: delete(PAIRS).where(theirs(of)), firm_ids)
     _insert_rows(session, PAIRS, _PAIR_COLUMNS, sorted(wanted))
 
 
@@ -368,15 +348,11 @@ def _refresh_spans(session: Session, firm_ids: list[int], wanted_keys) -> set[in
     """Bring the kept membership spans of these firms in line with their kept keys (`wanted_keys`, as
     refresh() computed them); returns the firms whose spans changed."""
     wanted = member_segments(wanted_keys)
-    dialect = session.get_bind().dialect.name
-    of_firms = {"firm_id_among": among_ids(firm_ids, dialect)}
-    kept = kept_statement(("spans", dialect),
-                          lambda: select(*_SPAN_COLUMNS).where(among_kept(SPANS.c.firm_id, dialect)))
-    stored = set(session.execute(kept, of_firms).all())
+    stored = set(_run_among(session, "spans", lambda of: select(*_SPAN_COLUMNS).where(of(SPANS.c.firm_id)),
+                            firm_ids).all())
     if wanted == stored:
         return set()
-    session.execute(kept_statement(("spans_gone", dialect),
-                                   lambda: delete(SPANS).where(among_kept(SPANS.c.firm_id, dialect))), of_firms)
+    _run_among(session, "spans_gone", lambda of: delete(SPANS).where(of(SPANS.c.firm_id)), firm_ids)
     _insert_rows(session, SPANS, _SPAN_COLUMNS, sorted(wanted, key=_span_order))
     return {span[1] for span in wanted ^ stored}
 
@@ -408,10 +384,8 @@ def refresh(session: Session, firm_ids) -> set[int]:
     partnerships = _partnerships(session, ids)
     _lock_firms(session, _partners(partnerships) - locked)
     wanted = _wanted_keys(session, ids)
-    dialect = session.get_bind().dialect.name
-    stored = set(session.execute(kept_statement(("keys", dialect), lambda: (
-        select(KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket)
-        .where(among_kept(KEYS.c.firm_id, dialect)))), {"firm_id_among": among_ids(ids, dialect)}).all())
+    stored = set(_run_among(session, "keys", lambda of: select(
+        KEYS.c.firm_id, KEYS.c.scope, KEYS.c.dimension, KEYS.c.bucket).where(of(KEYS.c.firm_id)), ids).all())
     added, removed = sorted(wanted - stored), sorted(stored - wanted)
     if removed:
         _delete_keys(session, removed)
@@ -605,10 +579,8 @@ def _membership_rows(criterion=None):
 def _wanted_keys(session: Session, firm_ids: list[int]) -> set[tuple[int, int, str, str]]:
     """(firm id, scope, dimension, bucket) the firms count in now, from their memberships."""
     by_firm = {firm_id: [] for firm_id in firm_ids}
-    dialect = session.get_bind().dialect.name
-    statement = kept_statement(("membership_rows", dialect),
-                               lambda: _membership_rows(among_kept(Membership.firm_id, dialect)))
-    for firm_id, *row in session.execute(statement, {"firm_id_among": among_ids(firm_ids, dialect)}):
+    for firm_id, *row in _run_among(session, "membership_rows", lambda of: _membership_rows(of(Membership.firm_id)),
+                                    firm_ids):
         by_firm[firm_id].append(row)
     return {(firm_id, *key) for firm_id, rows in by_firm.items() for key in keys_of(rows)}
 
@@ -716,9 +688,8 @@ def _lock_rows(session: Session, id_column, ids) -> None:
     if id_column is Firm.id:
         ids = sorted(set(ids) - session.info.get(_LOCKED, set()))
     if ids and session.get_bind().dialect.name == "postgresql":
-        session.execute(kept_statement(("lock_rows", id_column.class_.__tablename__, id_column.key), lambda: (
-            select(id_column).where(among_kept(id_column, "postgresql")).order_by(id_column)
-            .with_for_update(key_share=True))), {f"{id_column.key}_among": ids})
+        _run_among(session, ("lock_rows", id_column.class_.__tablename__), lambda of: (
+            select(id_column).where(of(id_column)).order_by(id_column).with_for_update(key_share=True)), ids)
 
 
 def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -> None:
@@ -732,12 +703,9 @@ def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -
     _lock_rows(session, source_id, ids)
     wanted = wanted_of(session, [among(source_id, session=session, ids=ids)])
     id_column, *columns = table.c
-    dialect = session.get_bind().dialect.name
-    of_ids = {f"{id_column.key}_among": among_ids(ids, dialect)}
-    kept = kept_statement(("kept_rows", table.name, dialect),
-                          lambda: select(table).where(among_kept(id_column, dialect)))
     stored = {row_id: tuple(bool(v) if isinstance(c.type, Boolean) else v for c, v in zip(columns, values, strict=True))
-              for row_id, *values in session.execute(kept, of_ids)}
+              for row_id, *values in _run_among(session, ("kept_rows", table.name),
+                                                lambda of: select(table).where(of(id_column)), ids)}
     deltas, gone, added = Counter(), [], []
     for row_id in ids:
         now, before = wanted.get(row_id), stored.get(row_id)
@@ -750,9 +718,7 @@ def _refresh_kept(session: Session, table, source_id, ids, wanted_of, keys_of) -
             added.append(dict(zip([c.name for c in table.c], (row_id, *now), strict=True)))
             deltas.update(keys_of(*now))
     if gone:
-        session.execute(kept_statement(("kept_rows_gone", table.name, dialect),
-                                       lambda: delete(table).where(among_kept(id_column, dialect))),
-                        {f"{id_column.key}_among": among_ids(gone, dialect)})
+        _run_among(session, ("kept_rows_gone", table.name), lambda of: delete(table).where(of(id_column)), gone)
     if added:
         session.execute(insert(table), added)
     _add_to_counts(session, deltas)
@@ -816,15 +782,13 @@ def _wanted_meetings(session: Session, criteria) -> dict[int, tuple]:
 def _spans_of(session: Session, firms) -> dict[int, list[tuple[int, int, int | None]]]:
     """{firm id: [(cluster id, first year, year ended or None)]} of the kept membership spans of `firms`
     (a list of ids, or a criterion on ResultMemberSpan)."""
-    def of(criterion):
+    def spans_of(criterion):
         return select(SPANS.c.firm_id, SPANS.c.cluster_id, SPANS.c.first_year, SPANS.c.ended_year).where(criterion)
 
     if isinstance(firms, list):
-        dialect = session.get_bind().dialect.name
-        rows = session.execute(kept_statement(("spans_of", dialect), lambda: of(among_kept(SPANS.c.firm_id, dialect))),
-                               {"firm_id_among": among_ids(firms, dialect)})
+        rows = _run_among(session, "spans_of", lambda of: spans_of(of(SPANS.c.firm_id)), firms)
     else:
-        rows = session.execute(of(firms))
+        rows = session.execute(spans_of(firms))
     spans = {}
     for firm_id, cluster_id, first, ended in rows:
         spans.setdefault(firm_id, []).append((cluster_id, first, ended))
@@ -857,11 +821,10 @@ def _meetings_of_firms(session: Session, firm_ids) -> set[int]:
     membership decided sent two, one a side)."""
     if not firm_ids:
         return set()
-    firm_ids, dialect = sorted(firm_ids), session.get_bind().dialect.name
-    sides = (MeetingRequest.from_firm_id, MeetingRequest.to_firm_id)
-    statement = kept_statement(("meetings_of_firms", dialect), lambda: union_all(
-        *(select(MeetingRequest.id).where(among_kept(column, dialect)) for column in sides)))
-    return set(session.scalars(statement, {f"{column.key}_among": among_ids(firm_ids, dialect) for column in sides}))
+    return set(_run_among(session, "meetings_of_firms", lambda of: union_all(
+        *(select(MeetingRequest.id).where(of(column)) for column in (MeetingRequest.from_firm_id,
+                                                                     MeetingRequest.to_firm_id))),
+        sorted(firm_ids)).scalars())
 
 
 def _lock_new_meetings_firms(session: Session) -> None:
@@ -939,10 +902,8 @@ def _followups_of_firms(session: Session, firm_ids) -> set[int]:
     """The follow-up questions sent to these firms."""
     if not firm_ids:
         return set()
-    dialect = session.get_bind().dialect.name
-    statement = kept_statement(("followups_of_firms", dialect),
-                               lambda: select(FollowUp.id).where(among_kept(FollowUp.firm_id, dialect)))
-    return set(session.scalars(statement, {"firm_id_among": among_ids(sorted(firm_ids), dialect)}))
+    return set(_run_among(session, "followups_of_firms", lambda of: select(FollowUp.id).where(of(FollowUp.firm_id)),
+                          sorted(firm_ids)).scalars())
 
 
 def _rebuild_followups(session: Session, batch: int = 5000) -> None:
@@ -1023,8 +984,7 @@ def _wanted_activity(session: Session, firm_ids) -> dict[int, tuple]:
                          held(MeetingRequest.from_firm_id), held(MeetingRequest.to_firm_id))
 
     days = {}
-    for firm_id, moment in _of_firms(session, "activity", moments, firm_ids,
-                                     ("firm_id", "from_firm_id", "to_firm_id")):
+    for firm_id, moment in _run_among(session, "activity", moments, firm_ids):
         if firm_id is not None and moment is not None:
             days.setdefault(firm_id, set()).add(to_bangkok(moment).date())
     if not days:
@@ -1147,18 +1107,30 @@ def _link_rows(session: Session, firm_ids):
                    or_(of(MeetingRequest.from_firm_id), of(MeetingRequest.to_firm_id)))
             .group_by(MeetingRequest.from_firm_id, MeetingRequest.to_firm_id))
 
-    return _of_firms(session, "links", links, firm_ids, ("firm_id", "partner_firm_id", "from_firm_id", "to_firm_id"))
+    return _run_among(session, "links", links, firm_ids)
 
 
-def _of_firms(session: Session, name: str, build, firm_ids, keys):
-    """Run build(of), a statement whose every firm column is limited by of(column): to `firm_ids`, kept once
-    built (among_kept, its parameters named by the columns' `keys`), or to every firm when None."""
-    if firm_ids is None:
+def _run_among(session: Session, name, build, ids):
+    """Run build(of), a statement whose id columns are each limited by of(column): to `ids` (every one of those
+    columns given them), or to every row when None. With ids the statement is built once for `name` and the
+    dialect and kept (db.among_kept, db.kept_statement): a decision on a membership ran some twenty such
+    statements, each built afresh with its cache key."""
+    if ids is None:
         return session.execute(build(lambda _column: true()))
     dialect = session.get_bind().dialect.name
-    ids = among_ids(firm_ids, dialect)
-    return session.execute(kept_statement((name, dialect), lambda: build(lambda column: among_kept(column, dialect))),
-                           {f"{key}_among": ids for key in keys})
+
+    def kept():
+        keys = []
+
+        def of(column):
+            keys.append(column.key)
+            return among_kept(column, dialect)
+
+        return build(of), tuple(keys)
+
+    statement, keys = kept_statement((name, dialect), kept)
+    value = among_ids(ids, dialect)
+    return session.execute(statement, {f"{key}_among": value for key in keys})
 
 
 def _links_of(session: Session, firm_ids) -> dict[int, dict[tuple[str, int], int]]:
