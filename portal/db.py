@@ -37,21 +37,25 @@ def among(column, ids, session=None):
     """Criterion: the column's value is one of `ids`, sent as one parameter (an array on PostgreSQL, JSON
     walked by json_each on SQLite), so the statement is the same whatever their number: 2,000 separate
     parameters cost PostgreSQL ~10 ms to parse and plan, and a row-wise IN of thousands overflows its stack."""
-    ids = list(ids)
-    name = f"{column.key}_among"
-    if (session or db.session).get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(name, ids, type_=ARRAY(Integer)))
-    each = func.json_each(bindparam(name, json.dumps(ids))).table_valued("value")
-    return column.in_(select(each.c.value))
+    dialect = (session or db.session).get_bind().dialect.name
+    value = among_ids(ids, dialect)
+    return _among(column, dialect, bindparam(f"{column.key}_among", value, type_=_among_type(dialect)))
 
 
 def among_kept(column, dialect: str):
     """among()'s criterion for a statement built once and kept (for one dialect): the ids are left to the
     statement's run, as the parameter among() names (`<column key>_among`), its value among_ids(ids, dialect)."""
-    name = f"{column.key}_among"
+    return _among(column, dialect, bindparam(f"{column.key}_among", type_=_among_type(dialect)))
+
+
+def _among_type(dialect: str):
+    return ARRAY(Integer) if dialect == "postgresql" else Text
+
+
+def _among(column, dialect: str, parameter):
     if dialect == "postgresql":
-        return column == any_(bindparam(name, type_=ARRAY(Integer)))
-    each = func.json_each(bindparam(name, type_=Text)).table_valued("value")
+        return column == any_(parameter)
+    each = func.json_each(parameter).table_valued("value")
     return column.in_(select(each.c.value))
 
 

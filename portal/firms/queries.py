@@ -56,9 +56,12 @@ def get_or_404(firm_id: int) -> Firm:
     return firm
 
 
+_FIRM_ID = bindparam("firm_id", type_=Integer)  # the firm of a kept statement (_firm_statement, _page_statement)
+
+
 @cache
 def _firm_statement():
-    return select(Firm).where(Firm.id == bindparam("firm_id", type_=Integer)).options(joinedload(Firm.province))
+    return select(Firm).where(Firm.id == _FIRM_ID).options(joinedload(Firm.province))
 
 
 def clusters_of(firm: Firm) -> list[Membership]:
@@ -90,7 +93,7 @@ def page_of(firm_id: int, viewer) -> tuple[Firm, list[Membership], int | None]:
 def _page_statement(signed_in: bool):
     return (select(Firm, Membership, follow_id_column(signed_in, firm_id=Firm.id))
             .outerjoin(Membership, and_(Membership.firm_id == Firm.id, Membership.status == MembershipStatus.APPROVED))
-            .where(Firm.id == bindparam("firm_id", type_=Integer))
+            .where(Firm.id == _FIRM_ID)
             .options(joinedload(Firm.province), joinedload(Membership.cluster), joinedload(Membership.positions),
                      *listed())
             .order_by(Membership.id))
