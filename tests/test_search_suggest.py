@@ -147,6 +147,29 @@ def test_nothing_close_means_no_suggestion(ctx):
     assert suggest("ปลากัด") == []  # a known word is not corrected
 
 
+@pytest.mark.parametrize("typed, offered", [
+    ("ปลากัดส่งออก", ["ปลากัด ส่งออก"]),        # two words typed as one, as Thai is written
+    ("ปลากัดส่งออก ฮาลาล", ["ปลากัด ส่งออก ฮาลาล"]),  # beside another term, kept as typed
+    ("ส่งออกbetta", ["ส่งออก betta"]),            # a Thai word and an English one without a space
+    ("ปลากดั", ["ปลากัด"]),                      # a mistyped word is corrected, not cut (ปลา, กดั)
+    ("ปลากัดคอมพิวเตอร์", []),                   # คอมพิวเตอร์ is no word of any record: nothing to offer
+    ("betta export", []),                       # English words are typed apart already
+])
+def test_thai_words_typed_without_a_space_are_offered_apart(ctx, typed, offered):
+    """suggest.words_apart: a Thai term that is several known words (segmented as the records are) is offered with
+    its words apart, before any correction of it; one whose pieces are not all words is left to the corrections."""
+    factories.firm(name_th="ฟาร์มปลากัด", name_en="Betta Farm", products_th="ปลากัด ส่งออก ฮาลาล")
+    assert suggest(typed) == offered
+
+
+def test_words_apart_come_before_corrections_and_only_where_they_find_something(ctx):
+    factories.firm(name_th="ฟาร์มปลากัด", products_th="ปลากัด ส่งออก")
+    asked = []
+    suggest("ปลากัดส่งออก", exists=lambda words: asked.append(words) or False)
+    assert asked and asked[0] == ["ปลากัด", "ส่งออก"]
+    assert suggest("ปลากัดส่งออก", exists=lambda words: False) == []
+
+
 def test_only_corrections_that_find_something_are_offered(ctx):
     factories.firm(name_en="Betta Farm")
     assert suggest("bettta", exists=lambda words: False) == []
@@ -217,6 +240,23 @@ def test_other_language_words_are_offered_when_given(app, directory):
             "{{ no_results('firms', 'directory.index', filters, [], ['ปลา'], search_url) }}",
             filters=Filters(q="fish"), search_url=words_url("directory.index"))
     assert 'aria-labelledby="other-language"' in page and "cluster=betta" in page and "q=%E0%B8%9B" in page
+
+
+def test_thai_typed_without_spaces_leads_to_the_firms_with_those_words(app, th):
+    """The directory and the board: ปลากัดส่งออก (betta export as Thai writes it) is in no text as typed; the page says
+    what was searched and offers the words apart, which find the firm and the request that have both words."""
+    with app.app_context():
+        firm = factories.firm(name_th="ฟาร์มปลากัดบางกอก", products_th="ปลากัด สำหรับ ส่งออก")
+        request_of(firm, "หาผู้ส่งออก ปลากัด")
+        db.session.commit()
+    client = app.test_client()
+    page = body(client.get("/directory/?q=ปลากัดส่งออก&lang=th"))
+    assert th("No firm matches “%(words)s”.", words="ปลากัดส่งออก") in page
+    [(link, text)] = did_you_mean(page)
+    assert text == "ปลากัด ส่งออก" and "ฟาร์มปลากัดบางกอก" in body(client.get(link))
+    board = body(client.get("/requests/?q=ปลากัดส่งออก&lang=th"))
+    [(link, text)] = did_you_mean(board)
+    assert text == "ปลากัด ส่งออก" and "หาผู้ส่งออก ปลากัด" in body(client.get(link + "&lang=th"))
 
 
 def test_the_board_offers_corrections_too(app, th):

@@ -12,6 +12,10 @@ term with two neighbours swapped. That is exact, and works alike for 2- and 3-le
 ผ้า), which a trigram index cannot serve. Only for a term of 5+ letters with no word one edit away are words
 two edits away looked for: those starting with its first two letters or ending with its last two.
 
+Thai is written without spaces between words, and the search looks for a term's letters as typed: ปลากัดส่งออก
+(betta export, typed as one) finds only a text with those letters side by side. A Thai term that is several
+words of the vocabulary is also offered with its words apart ("ปลากัด ส่งออก"), first (`words_apart`).
+
 Only the queries that the caller's `exists` confirms are offered: it runs the real search with the
 viewer's visibility and filters, so words known only from hidden or members-only records are never shown
 to someone who could not find them.
@@ -22,6 +26,7 @@ from rapidfuzz.distance import OSA
 from sqlalchemy import and_, or_, select
 
 from portal.extensions import db
+from portal.search import text
 from portal.search.sql import needed
 from portal.search.text import terms
 from portal.search.vocabulary import MAX_LENGTH, MIN_LENGTH, SearchWord
@@ -89,18 +94,35 @@ def known_words(terms: list[str]) -> set[str]:
     return set(db.session.scalars(select(SearchWord.word).where(SearchWord.word.in_(terms)))) if terms else set()
 
 
+def words_apart(terms: list[str], known: set[str], also_known=()) -> dict[str, str]:
+    """{term: its words apart} for each Thai term typed as several words without a space (ปลากัดส่งออก →
+    "ปลากัด ส่งออก"): the term is not a known word and Thai word segmentation (portal.search.text.words) cuts it
+    into two or more words, each known (a vocabulary word or one of `also_known`). A mistyped word, whose pieces
+    are not all words (ปลากดั → ปลา, กดั), is left to the corrections. One vocabulary query for every term."""
+    pieces = {t: text.words(t) for t in terms if t not in known and text.has_thai(t)}
+    pieces = {t: found for t, found in pieces.items() if len(found) > 1}
+    if not pieces:
+        return {}
+    vocabulary = known_words(sorted({w for found in pieces.values() for w in found if len(w) <= MAX_LENGTH}))
+    vocabulary |= set(also_known)
+    return {t: " ".join(found) for t, found in pieces.items() if all(w in vocabulary for w in found)}
+
+
 def suggestions(terms: list[str], exists, limit: int = 3, also_known=()) -> list[str]:
     """Corrected queries (each a string of space-separated terms) for a query whose `terms` (normalised,
     as portal.search.terms gives them) found nothing, best first; only those for which `exists(terms)`
-    is true, that is those that find something the viewer may see. At most 2 + MAX_UNKNOWN vocabulary
-    queries and MAX_CHECKS calls of `exists`. `also_known`: see candidates."""
+    is true, that is those that find something the viewer may see. At most 3 + MAX_UNKNOWN vocabulary
+    queries and MAX_CHECKS calls of `exists`. `also_known`: see candidates. A term typed as several Thai
+    words without a space is offered with its words apart before any correction of it (words_apart)."""
     terms = [t for t in terms if t]
     also_known = sorted({w for w in also_known if MIN_LENGTH <= len(w) <= MAX_LENGTH})
     known = known_words([t for t in terms if len(t) <= MAX_LENGTH])
+    apart = words_apart(terms, known, also_known)
     unknown = [t for t in terms if t not in known and MIN_LENGTH <= len(t) <= MAX_LENGTH + 2][:MAX_UNKNOWN]
     options, corrected = [], False
     for term in terms:
         found = candidates(term, also_known=also_known) if term in unknown else []
+        found = [apart[term], *found] if term in apart else found
         options.append(list(enumerate(found)) if found else [(0, term)])
         corrected = corrected or bool(found)
     if not corrected:
@@ -109,7 +131,7 @@ def suggestions(terms: list[str], exists, limit: int = 3, also_known=()) -> list
     combos = sorted(product(*options), key=lambda combo: sum(rank for rank, _word in combo))
     found = []
     for combo in islice(combos, MAX_CHECKS):
-        query = list(dict.fromkeys(word for _rank, word in combo))
+        query = list(dict.fromkeys(word for _rank, option in combo for word in option.split()))
         if query == terms:
             continue
         if exists(query):

@@ -72,6 +72,11 @@ def load_dictionary() -> None:
     _segmenter()("ปลากัด", engine="newmm", keep_whitespace=False)
 
 
+def has_thai(value: str) -> bool:
+    """Whether the text has a Thai letter or mark."""
+    return bool(_THAI_LETTER.search(value))
+
+
 @lru_cache(maxsize=4096)
 def _thai_words(chunk: str) -> tuple[str, ...]:
     return tuple(w for w in _segmenter()(chunk, engine="newmm", keep_whitespace=False) if w.strip())
@@ -82,7 +87,7 @@ def words(value: str | None) -> list[str]:
     words (ฟาร์มปลากัดบางกอก → ฟาร์ม ปลากัด บางกอก; a word outside the dictionary stays whole)."""
     result = []
     for chunk in _TOKEN.findall(normalise(value)):
-        if _THAI_LETTER.search(chunk):
+        if has_thai(chunk):
             result.extend(_thai_words(chunk))
         else:
             result.append(chunk)
