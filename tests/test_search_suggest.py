@@ -152,7 +152,8 @@ def test_nothing_close_means_no_suggestion(ctx):
     ("ปลากัดส่งออก ฮาลาล", ["ปลากัด ส่งออก ฮาลาล"]),  # beside another term, kept as typed
     ("ส่งออกbetta", ["ส่งออก betta"]),            # a Thai word and an English one without a space
     ("ปลากดั", ["ปลากัด"]),                      # a mistyped word is corrected, not cut (ปลา, กดั)
-    ("ปลากัดคอมพิวเตอร์", []),                   # คอมพิวเตอร์ is no word of any record: nothing to offer
+    ("ปลากัดบางกอก", ["ปลากัด บางกอก"]),          # บางกอก is no record's word, but a Thai word: ปลากัด finds
+    ("คอมพิวเตอร์มือสอง", []),                     # Thai words, but no record's: nothing to find
     ("betta export", []),                       # English words are typed apart already
 ])
 def test_thai_words_typed_without_a_space_are_offered_apart(ctx, typed, offered):

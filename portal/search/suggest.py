@@ -96,16 +96,18 @@ def known_words(terms: list[str]) -> set[str]:
 
 def words_apart(terms: list[str], known: set[str], also_known=()) -> dict[str, str]:
     """{term: its words apart} for each Thai term typed as several words without a space (ปลากัดส่งออก →
-    "ปลากัด ส่งออก"): the term is not a known word and Thai word segmentation (portal.search.text.words) cuts it
-    into two or more words, each known (a vocabulary word or one of `also_known`). A mistyped word, whose pieces
-    are not all words (ปลากดั → ปลา, กดั), is left to the corrections. One vocabulary query for every term."""
+    "ปลากัด ส่งออก"): the term is not a known word, and Thai word segmentation (portal.search.text.words) cuts it
+    into two or more pieces, each a word (of the vocabulary, the glossary's `also_known` or the segmenter's
+    dictionary), one at least a word some record uses. A mistyped word, whose pieces are not all words (ปลากดั →
+    ปลาก, ดั), is left to the corrections. One vocabulary query for every term."""
     pieces = {t: text.words(t) for t in terms if t not in known and text.has_thai(t)}
     pieces = {t: found for t, found in pieces.items() if len(found) > 1}
     if not pieces:
         return {}
-    vocabulary = known_words(sorted({w for found in pieces.values() for w in found if len(w) <= MAX_LENGTH}))
-    vocabulary |= set(also_known)
-    return {t: " ".join(found) for t, found in pieces.items() if all(w in vocabulary for w in found)}
+    used = known_words(sorted({w for found in pieces.values() for w in found if len(w) <= MAX_LENGTH}))
+    words = used | set(also_known) | text.dictionary()
+    return {t: " ".join(found) for t, found in pieces.items()
+            if all(w in words for w in found) and any(w in used for w in found)}
 
 
 def suggestions(terms: list[str], exists, limit: int = 3, also_known=()) -> list[str]:

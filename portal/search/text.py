@@ -72,6 +72,14 @@ def load_dictionary() -> None:
     _segmenter()("ปลากัด", engine="newmm", keep_whitespace=False)
 
 
+@lru_cache(maxsize=1)
+def dictionary() -> frozenset:
+    """The Thai words the segmenter knows (PyThaiNLP's dictionary, 62,000 words shipped in its wheel)."""
+    from pythainlp.corpus import thai_words
+
+    return thai_words()
+
+
 def has_thai(value: str) -> bool:
     """Whether the text has a Thai letter or mark."""
     return bool(_THAI_LETTER.search(value))
