@@ -151,7 +151,7 @@ def test_nothing_close_means_no_suggestion(ctx):
     ("ปลากัดส่งออก", ["ปลากัด ส่งออก"]),        # two words typed as one, as Thai is written
     ("ปลากัดส่งออก ฮาลาล", ["ปลากัด ส่งออก ฮาลาล"]),  # beside another term, kept as typed
     ("ส่งออกbetta", ["ส่งออก betta"]),            # a Thai word and an English one without a space
-    ("ปลากดั", ["ปลากัด"]),                      # a mistyped word is corrected, not cut (ปลา, กดั)
+    ("ปลากดั", ["ปลากัด"]),                      # a mistyped word is corrected, not cut (ปลาก, ดั)
     ("ปลากัดบางกอก", ["ปลากัด บางกอก"]),          # บางกอก is no record's word, but a Thai word: ปลากัด finds
     ("คอมพิวเตอร์มือสอง", []),                     # Thai words, but no record's: nothing to find
     ("betta export", []),                       # English words are typed apart already

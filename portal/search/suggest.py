@@ -13,8 +13,8 @@ term with two neighbours swapped. That is exact, and works alike for 2- and 3-le
 two edits away looked for: those starting with its first two letters or ending with its last two.
 
 Thai is written without spaces between words, and the search looks for a term's letters as typed: ปลากัดส่งออก
-(betta export, typed as one) finds only a text with those letters side by side. A Thai term that is several
-words of the vocabulary is also offered with its words apart ("ปลากัด ส่งออก"), first (`words_apart`).
+(betta export, typed as one) finds only a text with those letters side by side. A Thai term that segmentation
+cuts into several words is also offered with its words apart ("ปลากัด ส่งออก"), first (`words_apart`).
 
 Only the queries that the caller's `exists` confirms are offered: it runs the real search with the
 viewer's visibility and filters, so words known only from hidden or members-only records are never shown
@@ -105,9 +105,13 @@ def words_apart(terms: list[str], known: set[str], also_known=()) -> dict[str, s
     if not pieces:
         return {}
     used = known_words(sorted({w for found in pieces.values() for w in found if len(w) <= MAX_LENGTH}))
-    words = used | set(also_known) | text.dictionary()
+    glossary, dictionary = set(also_known), text.dictionary()
+
+    def a_word(piece: str) -> bool:
+        return piece in used or piece in glossary or piece in dictionary
+
     return {t: " ".join(found) for t, found in pieces.items()
-            if all(w in words for w in found) and any(w in used for w in found)}
+            if all(map(a_word, found)) and any(w in used for w in found)}
 
 
 def suggestions(terms: list[str], exists, limit: int = 3, also_known=()) -> list[str]:
