@@ -138,6 +138,9 @@ class CappedPage:
     # the rows are in a chosen order within a window of the matches, not among all of them (search.rank.ranked_page:
     # a search sorted by name with more matches than RANK_WINDOW); best match first is always a window's order
     windowed: bool = False
+    # the ids of the page's records that have the words searched only inside longer words (search.rank.ranked_page,
+    # best match first): they rank below those with a word whole, and the list says so beside each
+    inside_words: frozenset = frozenset()
 
     @property
     def capped(self) -> bool:

@@ -177,6 +177,69 @@ def test_the_board_ranks_like_the_directory(client, requests_posted):
     assert board(client, "หาผู้ซื้อ ปู")[0] == "หาผู้ซื้อปูสดรายใหญ่"
 
 
+# --- matches inside longer words, said so ---------------------------------------------------------------
+
+INSIDE_NOTE = {"th": "พบเป็นส่วนหนึ่งของคำอื่นเท่านั้น", "en": "Found only inside longer words"}
+
+
+def noted(client, path, query, lang="th", **params) -> list[tuple[str, bool]]:
+    """(name or title, whether the card says the words are found only inside longer words), in the order shown."""
+    response = client.get(path, query_string={"q": query, "lang": lang, **params})
+    assert response.status_code == 200
+    cards = re.findall(r'<article class="firm-card[^"]*">(.*?)</article>', response.get_data(as_text=True), re.S)
+    shown = []
+    for card in cards:
+        name = re.search(r'class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', card).group(1)
+        note = re.findall(r'<p class="match-note">([^<]*)</p>', card)
+        assert note in ([], [INSIDE_NOTE[lang]]), note  # in the page's language
+        shown.append((name, bool(note)))
+    return shown
+
+
+def test_a_match_only_inside_longer_words_says_so_in_the_directory(app, client):
+    """Issue 19: letter-level matches come clearly below whole words. Ranked below them, and each such card says
+    so, in the page's language; a glossary form (tea for ชา) counts as a term."""
+    from portal.glossary.models import GlossaryEntry
+
+    with app.app_context():
+        db.session.add(GlossaryEntry(term_th="ชา", term_en="tea", key_th="ชา", key_en="tea"))
+        factories.firm(name_th="ปูนซีเมนต์ก่อสร้างไทย")                                # ปูน: cement
+        factories.firm(name_th="ร้านขายปูสดมหาชัย")                                    # ปู: crab, in the name
+        factories.firm(name_th="ครัวริมน้ำ", description_th="อาหารทะเล ปูผัดผงกะหรี่")     # in the description
+        factories.firm(name_th="โรงงานชาสมุนไพร")                                     # ชา: tea, a word
+        factories.firm(name_th="ร้านสีธรรมชาติ")                                       # ชา inside ธรรมชาติ
+        factories.firm(name_th="Team Steam Works")                                    # tea inside team, steam
+        db.session.commit()
+    assert noted(client, "/directory/", "ปู") == [("ร้านขายปูสดมหาชัย", False), ("ครัวริมน้ำ", False),
+                                                  ("ปูนซีเมนต์ก่อสร้างไทย", True)]
+    assert noted(client, "/directory/", "ปู", lang="en")[-1] == ("ปูนซีเมนต์ก่อสร้างไทย", True)
+    # a term whole is enough: ก่อสร้าง is a word of the cement firm's name
+    assert noted(client, "/directory/", "ปู ก่อสร้าง") == [("ปูนซีเมนต์ก่อสร้างไทย", False),
+                                                          ("ร้านขายปูสดมหาชัย", False), ("ครัวริมน้ำ", False)]
+    found = noted(client, "/directory/", "ชา")
+    assert found[0] == ("โรงงานชาสมุนไพร", False)
+    assert sorted(found[1:]) == [("Team Steam Works", True), ("ร้านสีธรรมชาติ", True)]
+    assert noted(client, "/directory/", "tea", lang="en")[0] == ("โรงงานชาสมุนไพร", False)
+    # sorted by name or date, or with no words, the list is not ranked: nothing to say
+    assert not any(note for _name, note in noted(client, "/directory/", "ปู", sort="name"))
+    assert not any(note for _name, note in noted(client, "/directory/", "ปู", sort="newest"))
+    assert not any(note for _name, note in noted(client, "/directory/", ""))
+
+
+def test_a_match_only_inside_longer_words_says_so_on_the_board(client, requests_posted):
+    assert noted(client, "/requests/", "ปู") == [("หาผู้ซื้อปูสดรายใหญ่", False), ("หาผู้ผลิตบรรจุภัณฑ์", False),
+                                                 ("หาคู่ค้าอาหารทะเล", False), ("หาผู้ซื้อปูนซีเมนต์", True)]
+    assert not any(note for _title, note in noted(client, "/requests/", "ปู", sort="newest"))
+
+
+def test_a_query_without_a_word_marks_nothing_inside_words():
+    """Punctuation only: no term can stand whole, so no match is told apart as "inside longer words"."""
+    from portal.search.rank import has_words
+
+    assert has_words([["%"]]) is False and has_words([["-", '"', "%"]]) is False
+    assert has_words([["ปู"]]) is True and has_words([["%", "ชา"]]) is True and has_words([]) is False
+
+
 @pytest.fixture
 def board_of_many_kinds(app, requests_posted):
     """Beside requests_posted's four open requests: one past its date, one closed, one hidden, one with
@@ -492,18 +555,22 @@ def reference_score(firm, groups) -> int:
 
 
 @pytest.mark.parametrize("query", ["ปลา organic", "ปลากัด fish farm", "farm ปลา กัด", "organic premium betta",
-                                   "ฟาร์มปลากัด ส่งออก", "bettas ปลาก"])
+                                   "ฟาร์มปลากัด ส่งออก", "bettas ปลาก", "ปลาก ฟาร์"])
 def test_a_records_score_is_its_terms_found_and_their_best_place(app, query):
     """The score of every record, as SQL computes it, against the definition: FOUND for each term in its text (with
-    several terms), then 8 / 4 / 2 for a term whole in the name / products / description, 1 for its letters inside
-    a word of the name. Awkward records: punctuation between words, a compound cut into words, a word written
+    several terms), then 40 / 20 / 10 for a term whole in the name / products / description, 1 for its letters
+    inside a word of the name. Awkward records: punctuation between words, a compound cut into words, a word written
     apart, capitals, a possessive, a term in no field. A term of one word is not looked for in the words of a
-    record whose text lacks it (its words are cut from that text): the same score."""
+    record whose text lacks it (its words are cut from that text): the same score. The score tells whether any term
+    stands whole (search.rank.only_inside_words), also when two terms are each inside a word of the name (ปลาก ฟาร์:
+    with 8 / 4 / 2 / 1 their two points were a word of the description's)."""
     from sqlalchemy import select
 
     from portal.directory.queries import Filters
     from portal.firms.models import Firm
     from portal.search import relevance
+    from portal.search.rank import only_inside_words
+    from portal.search.text import word_text
 
     with app.app_context():
         for name, products, description in [
@@ -520,3 +587,7 @@ def test_a_records_score_is_its_terms_found_and_their_best_place(app, query):
         assert len(scored) == 6
         for firm, score in scored:
             assert score == reference_score(firm, groups), (firm.name_th, groups)
+            # and the score tells a record with a term whole from one with the terms only inside longer words
+            whole = any(f in column for group in groups for f in (word_text(s) for s in group) if f
+                        for column in (firm.words_name, firm.words_products, firm.words_body))
+            assert only_inside_words(score) is not whole, (firm.name_th, groups)

@@ -137,7 +137,7 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
                            any_whole_ids=any_whole,
                            any_whole_order=_relevance_order(filters, whole_flags=any_whole_flags(
                                CollabRequest, filters.groups, "collab_request_words", "request_id"))
-                           if any_whole is not None else None)
+                           if any_whole is not None else None, query_terms=filters.groups)
     # The page's ids first, then those requests' rows (capped_page's `load`). A covering board index was
     # faster still, but SQLite then drove board searches from it.
     criteria = _criteria(filters, viewer, ordered=True, scan=scan)

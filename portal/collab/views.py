@@ -61,6 +61,7 @@ def board():
     locale = current_locale()
     did_you_mean, other_language = filters.no_dead_end(found.total, lambda f: queries.board(f, current_user))
     return render_template("collab/board.html", rows=found.rows, total=found.shown_total, capped=found.capped,
+                           inside_words=found.inside_words,
                            filters=filters, page=found.page, pages=found.pages, page_url=page_url("collab.board"),
                            did_you_mean=did_you_mean, other_language=other_language,
                            search_url=words_url("collab.board"),

@@ -148,7 +148,7 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
         return ranked_page(matching, Firm.id, lambda among: _firm_rows().where(among), order,
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
                            whole_order=whole_order, any_whole_ids=any_whole, any_whole_order=any_whole_order,
-                           by_relevance=by_relevance)
+                           by_relevance=by_relevance, query_terms=filters.groups)
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, _firm_rows().where(*_criteria(filters, viewer, ordered=True))

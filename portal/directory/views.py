@@ -41,7 +41,7 @@ def index():
     return render_template(
         "directory/index.html", firms=found.rows, total=found.shown_total, filters=filters, page=found.page,
         pages=found.pages, capped=found.capped, page_url=page_url("directory.index"),
-        windowed=found.windowed, window=rank.RANK_WINDOW,
+        windowed=found.windowed, window=rank.RANK_WINDOW, inside_words=found.inside_words,
         did_you_mean=did_you_mean, other_language=other_language, search_url=words_url("directory.index"),
         provinces=reference.options("provinces", locale), clusters=reference.options("clusters", locale),
         positions=list(Position), sizes=list(FirmSize),

@@ -1,11 +1,13 @@
 """Best match first: a relevance score for the records search.sql.matches found.
 
 For each term (a group: the term and its glossary alternatives), a record scores
-- FOUND (100) when it contains the term at all, so that records with every term come before records
-  with some: FOUND is more than the word points all terms together can add;
-- then, for the best place the term stands as a whole word: 8 in the name (or a request's title),
-  4 in the products (quantity), 2 in the description (details);
+- FOUND (1000) when it contains the term at all, so that records with every term come before records
+  with some: FOUND is more than the word points all terms together can add (8 terms × 40);
+- then, for the best place the term stands as a whole word: 40 in the name (or a request's title),
+  20 in the products (quantity), 10 in the description (details);
 - or 1 when it is only part of a longer word of the name (ปู inside ปูน), 0 part of a word elsewhere.
+  The points of parts of words, all terms together (8 at most), stay below one whole word's (10): a score
+  tells whether any term stands whole in the record (only_inside_words), which the lists show.
 Whole words come from the records' `words_*` columns (the text cut into words, " " around each) and
 the term is cut the same way, so ฟาร์มปลากัด typed as one word is the two words it is.
 Ties go to verified firms, then complete profiles (the callers add those), then the chosen order.
@@ -32,10 +34,22 @@ from portal.listing import COUNT_CAP, CappedPage, capped_pages, page_within
 from portal.search.sql import groups_of, index_first_then, needed
 from portal.search.text import word_text
 
-FOUND = 100
+FOUND = 1000
 COUNTED = -1  # the score of a record only counted (search.rank._found): below any score, and never ranked
 RANK_WINDOW = COUNT_CAP + 1
-IN_NAME, IN_PRODUCTS, IN_BODY, PART_OF_NAME = 8, 4, 2, 1
+IN_NAME, IN_PRODUCTS, IN_BODY, PART_OF_NAME = 40, 20, 10, 1
+
+
+def has_words(query_terms) -> bool:
+    """Whether any term (or a glossary form of one) has a word, which a record may have whole: not a query of
+    punctuation only, whose every match is "inside" by the score."""
+    return any(word_text(s) for group in groups_of(query_terms) for s in group if s)
+
+
+def only_inside_words(score: int) -> bool:
+    """Whether a record with this relevance score has no term as a whole word, only inside longer words (ชา inside
+    ธรรมชาติ, tea inside team): its word points are those of parts of words alone."""
+    return score % FOUND < IN_BODY
 
 
 def relevance(model, query_terms, dialect: str, every_term_whole: bool = False, whole_flags: tuple | None = None):
@@ -227,7 +241,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
 
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
                 first_ids=None, whole_ids=None, whole_order=None, any_whole_ids=None, any_whole_order=None,
-                by_relevance: bool = True) -> CappedPage:
+                by_relevance: bool = True, query_terms=None) -> CappedPage:
     """One page of the matches in `order` (relevance first), and their number counted up to cap.
 
     The first RANK_WINDOW matches are found once, by the index, with the values they are ordered by
@@ -252,9 +266,12 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     the same way, the best matches first, but a later part's records do not rank below an earlier part's: the
     window is sorted by `order` alone. Up to RANK_WINDOW matches that is every match in that order; with more,
     it is the window's RANK_WINDOW matches in that order (those with every term whole first), and the page says
-    so (`windowed`). Reading and sorting every
-    match of a common word grows with the table (ปลากัด by name on PostgreSQL: 10,030 firms at 100,000, 35 ms;
-    102,118 at 1,000,000, 0.64 s), where the window costs the same at any size."""
+    so (`windowed`). Reading and sorting every match of a common word grows with the table (ปลากัด by name on
+    PostgreSQL: 10,030 firms at 100,000, 35 ms; 102,118 at 1,000,000, 0.64 s), where the window costs the same at
+    any size.
+
+    query_terms (the groups searched), best match first: the page says which of its records have no term whole,
+    only inside longer words (`inside_words`, their ids), which rank below those with one whole."""
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
     whole_columns = [_key(clause)[0] for clause in whole_order] if whole_order is not None else columns
@@ -274,7 +291,10 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
         ranked.sort(key=itemgetter(n), reverse=descending)
     pages = capped_pages(total, per_page, cap)
     page = page_within(page, pages)
-    ids = [row[0] for row in ranked[(page - 1) * per_page:page * per_page]]
+    shown = ranked[(page - 1) * per_page:page * per_page]
+    ids = [row[0] for row in shown]
+    inside = (frozenset(row[0] for row in shown if only_inside_words(row[1]))
+              if by_relevance and query_terms and has_words(query_terms) else frozenset())
     # The search's planner settings go back as they were with the page's rows (a statement fewer; they are
     # evaluated per row, idempotent), or on their own when the page is empty.
     by_id = {getattr(row, id_column.key): row
@@ -282,4 +302,4 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     if restore and not ids:
         db.session.execute(select(*restore))
     return CappedPage(rows=[by_id[i] for i in ids if i in by_id], page=page, pages=pages, total=total, cap=cap,
-                      windowed=not by_relevance and len(found) >= RANK_WINDOW)
+                      windowed=not by_relevance and len(found) >= RANK_WINDOW, inside_words=inside)
