@@ -16,13 +16,14 @@ from portal.search import normalise, terms, words
 from portal.thai import bangkok_today, thai_sort_key
 from tests import factories
 
+CARD_NAME = re.compile(r'class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)')  # a card's name or title
+
 
 def listed(client, path, query, **params) -> list[str]:
     """The names (directory) or titles (board) on the page, in the order shown."""
     response = client.get(path, query_string={"q": query, "lang": "th", **params})
     assert response.status_code == 200
-    page = response.get_data(as_text=True)
-    return re.findall(r'class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', page)
+    return CARD_NAME.findall(response.get_data(as_text=True))
 
 
 def directory(client, query, **params):
@@ -189,7 +190,7 @@ def noted(client, path, query, lang="th", **params) -> list[tuple[str, bool]]:
     cards = re.findall(r'<article class="firm-card[^"]*">(.*?)</article>', response.get_data(as_text=True), re.S)
     shown = []
     for card in cards:
-        name = re.search(r'class="firm-name"><a [^>]+>(?:<span lang="\w+">)?([^<]+)', card).group(1)
+        name = CARD_NAME.search(card).group(1)
         note = re.findall(r'<p class="match-note">([^<]*)</p>', card)
         assert note in ([], [INSIDE_NOTE[lang]]), note  # in the page's language
         shown.append((name, bool(note)))
