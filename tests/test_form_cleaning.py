@@ -82,3 +82,56 @@ def test_stacked_tone_marks_are_collapsed_when_a_firm_is_saved(app, owner_client
         firm = db.session.scalar(select(Firm))
         assert firm.name_th == "ฟาร์มปลาก่า"
         assert firm.description_th == "ปลาสวยที่สุด"
+
+
+
+def _select_forms(**fields):
+    """A PortalForm class with these fields, and the same fields on a plain WTForms form (WTForms' own widget)."""
+    from wtforms import Form
+
+    return type("Portal", (PortalForm,), dict(fields)), type("Stock", (Form,), dict(fields))
+
+
+def _choices(*rows):
+    from wtforms.fields.choices import SelectChoice
+
+    return [SelectChoice(*row) for row in rows]
+
+
+@pytest.mark.parametrize("choices, data", [
+    (_choices((1, "หนึ่ง"), (2, "สอง"), (3, "สาม")), 2),  # int values, one selected
+    (_choices(("", "— เลือก —"), ("a", "A")), ""),  # the empty placeholder chosen
+    (_choices(('x"y', "<b>&\"'</b>"), ("<z>", "")), 'x"y'),  # quotes, markup escaped; an empty label shows the value
+    (_choices((True, "Yes"), (False, "No")), False),  # booleans, written as WTForms writes them
+    (_choices((10, "เชียงใหม่", None, "ภาคเหนือ"), (20, "ภูเก็ต & กระบี่", None, "ภาคใต้")), 20),  # option groups
+    (_choices(("a", "A", {"disabled": True}), ("b", "B")), "b"),  # an option with attributes of its own
+])
+def test_a_portal_select_writes_the_same_html_as_wtforms(app, choices, data):
+    from wtforms import SelectField
+
+    portal_form, stock_form = _select_forms(choice=SelectField(choices=choices, coerce=str))
+    with app.test_request_context():
+        mine, theirs = portal_form(meta={"csrf": False}, data={"choice": data}), stock_form(data={"choice": data})
+        assert type(mine.choice.widget) is portal.forms.Select  # the portal's widget is the one rendering
+        assert str(mine.choice(class_="wide")) == str(theirs.choice(class_="wide"))
+        assert str(mine.choice()).count(" selected") == 1
+
+
+def test_a_portal_multiple_select_writes_the_same_html_as_wtforms(app):
+    from wtforms import SelectMultipleField
+
+    choices = _choices(("ปลากัด", "ปลากัด <betta>"), ("ผ้า", "ผ้า"), ("3", "3"))
+    portal_form, stock_form = _select_forms(many=SelectMultipleField(choices=choices))
+    with app.test_request_context():
+        chosen = {"many": ["ผ้า", "3"]}
+        mine, theirs = portal_form(meta={"csrf": False}, data=chosen), stock_form(data=chosen)
+        assert type(mine.many.widget) is portal.forms.Select and mine.many.widget.multiple
+        assert str(mine.many(size=3)) == str(theirs.many(size=3))
+        assert str(mine.many()).count(" selected") == 2
+
+
+def test_the_new_request_form_renders_its_selects_with_the_portal_widget(app):
+    with app.test_request_context():
+        form = portal.collab.forms.RequestForm(meta={"csrf": False})
+        selects = [field for field in form if field.type == "SelectField"]
+        assert selects and all(type(field.widget) is portal.forms.Select for field in selects)
