@@ -15,8 +15,10 @@ class Searched:
     CHOSEN_ORDERS: tuple[str, ...] = ()
     UNSEARCHED_ORDER = ""
 
-    @property
+    @cached_property
     def terms(self) -> list[str]:
+        """The query's terms, normalised once per filters (a page asks for them some 25 times; `replace` makes new
+        filters, with their own)."""
         return terms(self.q)
 
     @cached_property
