@@ -172,6 +172,29 @@ def test_result_count_and_shareable_urls(client, members):
     assert 'option value="betta" selected' in page and 'option value="downstream" selected' in page
 
 
+# the filters' options as the templates wrote them, option by option, before reference.option_tags
+_OPTIONS_LOOP = ('{% for key, id, name in rows %}<option value="{{ key }}" {% if selected == id %}selected{% endif %}>'
+                 '{{ name }}</option>{% endfor %}')
+
+
+@pytest.mark.parametrize("kind", ["clusters", "provinces"])
+@pytest.mark.parametrize("locale", ["th", "en"])
+def test_the_filters_options_are_written_as_the_template_wrote_them(app, kind, locale):
+    from portal import reference
+
+    with app.test_request_context():
+        factories.cluster().name_en = 'Betta & "fighting" <fish>'  # escaped in the value's quotes and the text
+        db.session.commit()
+        reference.clear()
+        rows = reference.options(kind, locale)
+        loop = app.jinja_env.from_string(_OPTIONS_LOOP)
+        for selected in [None, rows[0][1], rows[len(rows) // 2][1], rows[-1][1], -1]:
+            written = str(reference.option_tags(kind, locale, selected))
+            assert written == loop.render(rows=rows, selected=selected)
+            assert written.count(" selected>") == (selected in {row[1] for row in rows})
+        assert "Betta &amp; &#34;fighting&#34; &lt;fish&gt;" in str(reference.option_tags("clusters", "en"))
+
+
 @pytest.mark.parametrize("params", [{"cluster": "nope"}, {"position": "sideways"}, {"province": "99"},
                                     {"size": "huge"}, {"page": "abc"}, {"sort": "price"}, {"q": "x" * 5000}])
 def test_bad_parameters_are_explained_not_errors(client, members, params):

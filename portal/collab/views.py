@@ -65,8 +65,8 @@ def board():
                            filters=filters, page=found.page, pages=found.pages, page_url=page_url("collab.board"),
                            did_you_mean=did_you_mean, other_language=other_language,
                            search_url=words_url("collab.board"),
-                           clusters=reference.options("clusters", locale),
-                           provinces=reference.options("provinces", locale),
+                           cluster_options=reference.option_tags("clusters", locale, filters.cluster_id),
+                           province_options=reference.option_tags("provinces", locale, filters.province_id),
                            kinds=list(Kind), positions=list(Position), today=bangkok_today())
 
 

@@ -43,6 +43,7 @@ def index():
         pages=found.pages, capped=found.capped, page_url=page_url("directory.index"),
         windowed=found.windowed, window=rank.RANK_WINDOW, inside_words=found.inside_words,
         did_you_mean=did_you_mean, other_language=other_language, search_url=words_url("directory.index"),
-        provinces=reference.options("provinces", locale), clusters=reference.options("clusters", locale),
+        province_options=reference.option_tags("provinces", locale, filters.province_id),
+        cluster_options=reference.option_tags("clusters", locale, filters.cluster_id),
         positions=list(Position), sizes=list(FirmSize),
     )
