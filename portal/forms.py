@@ -54,7 +54,8 @@ class Select(widgets.Select):
         value = escape(value).replace(Markup('"'), Markup("&quot;"))  # as html_params quotes a value
         label = escape(choice.label or choice.value)
         selected = " selected" if choice.selected else ""
-        return Markup(f'<option{selected} value="{value}">{label}</option>')  # html_params' order: sorted
+        # html_params' order (sorted); value and label escaped above
+        return Markup(f'<option{selected} value="{value}">{label}</option>')  # nosec B704
 
 
 SELECT, SELECT_MULTIPLE = Select(), Select(multiple=True)
