@@ -112,8 +112,10 @@ def _order(filters: Filters, locale: str, every_term_whole: bool = False, whole_
     return (key, Firm.id)
 
 
+@cache
 def _firm_rows():
-    """The firms' rows as the directory shows them: without their search columns (portal.firms.queries.listed)."""
+    """The firms' rows as the directory shows them: without their search columns (portal.firms.queries.listed).
+    Built once: a statement is immutable, and each page's criteria make a copy of it."""
     return select(Firm).options(*listed())
 
 

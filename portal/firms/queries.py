@@ -37,6 +37,7 @@ def listed_firms_filter(every_listed: bool):
     return Firm.is_public
 
 
+@cache
 def listed():
     """Loader options for the lists of firms (directory, searches, a cluster's members, the API): the search
     columns are not read. search_text and the words_* columns are about 40 % of a firm's row (1 kB
@@ -44,7 +45,7 @@ def listed():
     reading them for a page's 24 firms cost 0.3–1.5 ms a page. Raise, not load, if a page ever uses one:
     24 more statements would be the silent way. A listed firm then changed and saved writes its search
     columns again whether they changed or not (their old values were not read); they are computed from the
-    firm's fields either way."""
+    firm's fields either way. Built once and shared, as a column is (options are immutable)."""
     return tuple(defer(column, raiseload=True)
                  for column in (Firm.search_text, Firm.words_name, Firm.words_products, Firm.words_body))
 
