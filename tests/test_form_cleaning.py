@@ -84,7 +84,6 @@ def test_stacked_tone_marks_are_collapsed_when_a_firm_is_saved(app, owner_client
         assert firm.description_th == "ปลาสวยที่สุด"
 
 
-
 def _select_forms(**fields):
     """A PortalForm class with these fields, and the same fields on a plain WTForms form (WTForms' own widget)."""
     from wtforms import Form
