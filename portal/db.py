@@ -244,6 +244,37 @@ def _postgresql_no_jit(dbapi_connection, connection_record):
     dbapi_connection.autocommit = autocommit
 
 
+# psycopg turns a statement's %(name)s placeholders into PostgreSQL's $1, $2 on every execution, by a regular
+# expression over the whole text, and keeps the result (an LRU of 128 statements) only for statements of at most
+# 4,096 bytes and 50 parameters: its guard against ORMs' INSERT … VALUES of ever-changing lengths. The portal's
+# longest statements are the search's window (search.rank._found: 12-14 kB and 170-190 parameters for two or three
+# words, 20 kB and 325 for four), the same text for the same shape of query, converted again on every search page:
+# 1.2-1.9 ms of CPU a page of two or three words on this machine. The limits are raised to cover searches of up to
+# four words; the kept conversions stay 128 at most, each about 6.5 times its statement's length (88 kB for the
+# 13 kB window of organic premium betta): 20 MB a process if all 128 were the longest, a few MB for the shapes of
+# query people type. psycopg 3.3.9 (requirements.txt) reads both limits from its module at each execution;
+# tests/test_db.py fails if an upgrade renames them or stops keeping a long statement's conversion.
+PSYCOPG_CACHED_STATEMENT_LENGTH = 24_576
+PSYCOPG_CACHED_STATEMENT_PARAMS = 400
+
+
+def keep_long_statement_conversions() -> bool:
+    """Raise psycopg's limits on the statements whose placeholder conversion it keeps (see above). False when
+    psycopg is not installed or no longer has them."""
+    try:
+        from psycopg import _queries
+    except ImportError:
+        return False
+    if not (hasattr(_queries, "MAX_CACHED_STATEMENT_LENGTH") and hasattr(_queries, "MAX_CACHED_STATEMENT_PARAMS")):
+        return False
+    _queries.MAX_CACHED_STATEMENT_LENGTH = max(_queries.MAX_CACHED_STATEMENT_LENGTH, PSYCOPG_CACHED_STATEMENT_LENGTH)
+    _queries.MAX_CACHED_STATEMENT_PARAMS = max(_queries.MAX_CACHED_STATEMENT_PARAMS, PSYCOPG_CACHED_STATEMENT_PARAMS)
+    return True
+
+
+keep_long_statement_conversions()
+
+
 # SQLite reads the database through a memory map rather than a system call per page (its own page cache holds
 # 2 MB): a search reading 1,500 firms' rows spent 2–5 ms of its CPU in the kernel without it, none with it
 # (README, "Directory and search"). The map is the OS's page cache, shared by every connection and worker;
