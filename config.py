@@ -283,6 +283,7 @@ class TestConfig(Config):
     REMEMBER_COOKIE_SECURE = False
     RATELIMIT_ENABLED = False  # one test turns it on; elsewhere 127.0.0.1 would hit the limits
     RATELIMIT_STORAGE_URI = "memory://"
+    CHECK_KEPT_SEARCH_STATEMENTS = True  # each search's kept window statements checked against the page's own
     COUNTS_CACHE_SECONDS = 0
     PAGE_CACHE_SECONDS = 0  # tests change code between two requests for one page; tests/test_pagecache.py keeps
     MAIL_SERVER = None

@@ -209,6 +209,15 @@ def _deletes() -> list:
 
 
 @pytest.fixture(autouse=True)
+def _no_kept_search_windows():
+    """Each test starts with no search window statements kept (portal.search.rank): a test that changes a setting
+    of the search (a window's size, the statistics) would otherwise meet a statement another test's page kept."""
+    from portal.search import rank
+
+    rank._kept_windows.clear()
+
+
+@pytest.fixture(autouse=True)
 def _clean_database(request):
     """Each test starts from the reference data only (provinces, organisations, clusters)."""
     yield

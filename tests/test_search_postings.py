@@ -606,3 +606,89 @@ def test_the_middle_of_a_term_sqlite_asks_for(term, part):
     from portal.search import sql
 
     assert sql._middle_part(term) == part
+
+
+# --- the window's statements kept for a search's shape (search.rank.search_shape, PostgreSQL) -----------------------
+
+def _window_builds(monkeypatch) -> list:
+    """Records each time a search builds its window's later parts (search.rank._rest_statement)."""
+    from portal.search import rank
+
+    built = []
+    build = rank._rest_statement
+
+    def counted(*args, **kwargs):
+        built.append(args[1:])
+        return build(*args, **kwargs)
+
+    monkeypatch.setattr(rank, "_rest_statement", counted)
+    return built
+
+
+@pg_only
+def test_a_searchs_later_pages_reuse_its_kept_window_and_list_the_same_as_built_anew(app, client, monkeypatch):
+    """Three pages of one search of two words, the window built on the first page only (the check of the tests'
+    configuration, which builds it again, off); each page is the one built anew, with the check on; the same words
+    with a filter, in the other language or another order of words are other shapes, built anew."""
+    from portal.directory import queries as directory_queries
+
+    with app.app_context():
+        for n in range(5):
+            factories.firm(name_th=f"ฮาลาล ส่งออก {n}")
+            factories.firm(name_th=f"ร้าน ฮาลาล {n}", province_code="50")
+        db.session.commit()
+    monkeypatch.setattr(directory_queries, "PER_PAGE", 3)
+    pages = [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3)]  # checked against a build each
+    assert pages[0] + pages[1][:2] == [f"ฮาลาล ส่งออก {n}" for n in range(5)]  # every term first, in name order
+    assert sorted(pages[1][2:] + pages[2]) == [f"ร้าน ฮาลาล {n}" for n in range(4)]
+    monkeypatch.setitem(app.config, "CHECK_KEPT_SEARCH_STATEMENTS", False)
+    from portal.search import rank
+
+    rank._kept_windows.clear()
+    built = _window_builds(monkeypatch)
+    assert [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3, 2)] == pages + [pages[1]]
+    # built twice: once for the page that the firms with every term whole fill (page 1: five for three), once for
+    # those that need the rest (pages 2 and 3, the second time page 2 is asked too)
+    assert [filled for _known, filled, _cap in built] == [True, False]
+    directory(client, "ฮาลาล ส่งออก", province="50")
+    directory(client, "ฮาลาล ส่งออก", lang="en")
+    directory(client, "ส่งออก ฮาลาล")
+    assert len(built) == 5
+
+
+@pg_only
+def test_a_kept_window_is_kept_for_each_audience(app, monkeypatch):
+    """A firm that did not consent to a public listing is found by a signed-in member and never by a visitor, in
+    whichever order they search the same words, with the window kept (the check off)."""
+    from tests.helpers import signed_in
+
+    with app.app_context():
+        factories.firm(name_th="ฮาลาล ส่งออก สาธารณะ")
+        factories.firm(name_th="ฮาลาล ส่งออก สมาชิกเท่านั้น", public_listing_consent_at=None)
+        factories.firm(name_th="ร้าน ฮาลาล")
+        email = factories.user().email
+        db.session.commit()
+    monkeypatch.setitem(app.config, "CHECK_KEPT_SEARCH_STATEMENTS", False)
+    visitor, signed = app.test_client(), signed_in(app, email)
+    for _round in range(2):
+        assert "ฮาลาล ส่งออก สมาชิกเท่านั้น" not in directory(visitor, "ฮาลาล ส่งออก")
+        assert "ฮาลาล ส่งออก สมาชิกเท่านั้น" in directory(signed, "ฮาลาล ส่งออก")
+
+
+@pg_only
+def test_a_kept_window_that_differs_from_the_pages_own_fails_the_tests_check(app, client, monkeypatch):
+    """The check of the tests' configuration: a shape that leaves out what the statement depends on (here, every
+    search the same shape) makes the next search of other words fail, rather than show the first one's window."""
+    from portal.search import rank
+
+    with app.app_context():
+        factories.firm(name_th="ฮาลาล ทุเรียน")
+        factories.firm(name_th="ปลากัด มะม่วง")
+        db.session.commit()
+    monkeypatch.setattr("portal.directory.queries.search_shape", lambda *args: ("one shape for every search",))
+    assert directory(client, "ฮาลาล ทุเรียน") == ["ฮาลาล ทุเรียน"]
+    with pytest.raises(AssertionError, match="kept window statement"):
+        directory(client, "ปลากัด มะม่วง")
+    monkeypatch.setitem(app.config, "CHECK_KEPT_SEARCH_STATEMENTS", False)
+    rank._kept_windows.clear()
+    assert directory(client, "ปลากัด มะม่วง") == ["ปลากัด มะม่วง"]

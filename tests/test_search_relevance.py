@@ -523,8 +523,8 @@ def test_records_missing_a_term_are_scored_only_when_the_page_reaches_them(app, 
     monkeypatch.setattr(directory_queries, "PER_PAGE", 4)
     scored = rank._found
 
-    def every_record_scored(queries, wanted, cap):
-        return scored(queries, 10 ** 9, cap)
+    def every_record_scored(queries, wanted, cap, kept_as=None):
+        return scored(queries, 10 ** 9, cap, kept_as)
 
     pages = [directory(client, "ฮาลาล ส่งออก", page=page) for page in (1, 2, 3)]
     monkeypatch.setattr(rank, "_found", every_record_scored)

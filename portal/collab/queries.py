@@ -11,11 +11,11 @@ from portal.clusters.models import Membership, MembershipStatus, Position
 from portal.collab.models import CollabRequest, Kind, Message, RequestStatus, Response, ResponseStatus
 from portal.extensions import db
 from portal.firms.models import Firm, FirmMember
-from portal.firms.queries import visible_firm_filter
+from portal.firms.queries import sees_every_listed_firm, visible_firm_filter
 from portal.glossary.searched import Searched
 from portal.listing import CappedPage, among_newest, capped_page, rows_among
 from portal.search import matches, relevance
-from portal.search.rank import ranked_page
+from portal.search.rank import ranked_page, search_shape
 from portal.search.sql import (
     any_whole_flags,
     contains_terms,
@@ -137,7 +137,9 @@ def board(filters: BoardFilters, viewer) -> CappedPage:
                            any_whole_ids=any_whole,
                            any_whole_order=_relevance_order(filters, whole_flags=any_whole_flags(
                                CollabRequest, filters.groups, "collab_request_words", "request_id"))
-                           if any_whole is not None else None, query_terms=filters.groups)
+                           if any_whole is not None else None, query_terms=filters.groups,
+                           kept_as=search_shape("board", filters, CollabRequest.__tablename__,
+                                                sees_every_listed_firm(viewer), bangkok_today(), scan, scan_every))
     # The page's ids first, then those requests' rows (capped_page's `load`). A covering board index was
     # faster still, but SQLite then drove board searches from it.
     criteria = _criteria(filters, viewer, ordered=True, scan=scan)

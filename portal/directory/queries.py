@@ -14,11 +14,11 @@ from sqlalchemy import and_, case, exists, false, select
 from portal.clusters.models import Membership, MembershipPosition, MembershipStatus, Position
 from portal.extensions import db
 from portal.firms.models import Firm, FirmSize
-from portal.firms.queries import listed, visible_firm_filter
+from portal.firms.queries import listed, sees_every_listed_firm, visible_firm_filter
 from portal.glossary.searched import Searched
 from portal.listing import COUNT_CAP, CappedPage, among_newest, capped_count, capped_page
 from portal.search import matches, relevance
-from portal.search.rank import ranked_page
+from portal.search.rank import ranked_page, search_shape
 from portal.search.sql import (
     any_whole_flags,
     contains_terms,
@@ -150,7 +150,9 @@ def search(filters: Filters, viewer, locale: str) -> CappedPage:
         return ranked_page(matching, Firm.id, lambda among: _firm_rows().where(among), order,
                            filters.page, PER_PAGE, COUNT_CAP, first_ids=every_term, whole_ids=whole,
                            whole_order=whole_order, any_whole_ids=any_whole, any_whole_order=any_whole_order,
-                           by_relevance=by_relevance, query_terms=filters.groups)
+                           by_relevance=by_relevance, query_terms=filters.groups,
+                           kept_as=search_shape("directory", filters, Firm.__tablename__,
+                                                sees_every_listed_firm(viewer), locale))
     matching = select(Firm.id).where(*_criteria(filters, viewer, ordered=False))
     if not filters.terms:  # the sort walks its index and stops at the page: the rows come with it
         return capped_page(matching, _firm_rows().where(*_criteria(filters, viewer, ordered=True))

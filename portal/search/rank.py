@@ -21,9 +21,13 @@ window ranked a larger sample, not the best matches, and every broad search paid
 2026: 10-25 % of a broad search's page at p50, ฮาลาล 24.3 -> 18.9 ms at 100,000 firms on PostgreSQL; README,
 "Search windows of 1,001").
 """
+import dataclasses
+import threading
 from functools import lru_cache
 from operator import itemgetter
 
+from cachetools import LRUCache
+from flask import current_app
 from sqlalchemy import ARRAY, Integer, all_, bindparam, case, cast, func, literal, null, or_, select, union, union_all
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
@@ -144,14 +148,14 @@ def _scored(query, columns, score):
     return query.with_only_columns(*selected[:at], score.label("score"), *selected[at + 1:])
 
 
-def _rows(statement) -> list:
+def _rows(statement, values=None) -> list:
     """The statement's rows, read through the session's connection: plain rows, without the ORM's processing of
     each (1,500 rows of a window: 1.0–1.3 ms less on PostgreSQL). In the session's transaction, as its own
     statements, and after the session's pending changes are flushed, as its own queries do (autoflush)."""
     session = db.session
     if session.autoflush:
         session.flush()
-    return session.connection().execute(statement).all()
+    return session.connection().execute(statement, values).all()
 
 
 def _counted_only(query, columns):
@@ -164,7 +168,94 @@ def _counted_only(query, columns):
                                    *(cast(null(), c.type).label(f"counted_{n}") for n, c in enumerate(columns[1:])))
 
 
-def _found(queries, wanted: int, cap: int = COUNT_CAP):
+# The values a window's statements take on each page, as parameters of a statement kept for the shape of the search
+# (ranked_page's `kept_as`): the records the first part found, the window they leave, and the records the page wants.
+_KNOWN = bindparam("rank_known_ids", type_=ARRAY(Integer))
+_WINDOW_LEFT = bindparam("rank_window_left", type_=Integer)
+_WANTED = bindparam("rank_wanted", type_=Integer)
+KEPT_WINDOWS = 128  # shapes of search whose window statements a process keeps (ranked_page's `kept_as`)
+_kept_windows: LRUCache = LRUCache(maxsize=KEPT_WINDOWS)
+_kept_lock = threading.Lock()
+
+
+def _first_alone(query):
+    return query.limit(RANK_WINDOW)
+
+
+def _rest_statement(queries, known: bool, filled: bool, cap: int):
+    """The window's parts after the first as one statement (see _found), its values left to parameters: _KNOWN
+    (the first part's record ids, when `known`: it found some), _WINDOW_LEFT (RANK_WINDOW less their number) and
+    _WANTED (the records up to the end of the page). `filled`: the first part found `wanted` records or more."""
+    known_ids = select(func.unnest(_KNOWN)) if known else None
+    parts, windows, top_parts, found_before = [], [], [], {}
+    for n, (query, columns, below) in enumerate(queries):
+        earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= window
+                          for part, window in zip(parts, windows, strict=True)]
+        if earlier_filled:
+            query = query.where(~or_(*earlier_filled))
+        window = literal(RANK_WINDOW)
+        if not below and known:
+            # Records with every term somewhere, after those with every term whole (known): these are among them
+            # and already scored, so they are left out here, and the part's window is what the known left of it.
+            # Their text is still read (the trigram index's recheck), not scored again (ปลากัด export at 17,555
+            # firms: 370 of the part's 383).
+            query = query.where(query.selected_columns[0] != all_(_KNOWN))
+            window = _WINDOW_LEFT
+        elif below and filled:
+            # The first part's records fill the page: known here, so the statement holds neither the score of
+            # this part's records nor the test (ฮาลาล export, 195 firms with both words whole for a page of 24:
+            # its second statement 16.6 -> 12.7 ms at 100,000 firms, with the shared CTE below)
+            query, window = _counted_only(query, columns), literal(cap + 1)
+        elif below and (top_parts or known_ids is not None):
+            # the records found before this part, one CTE for every part that asks (PostgreSQL runs it once)
+            key = tuple(top_parts)
+            if key not in found_before:
+                found_before[key] = union(*(select(part.c[0]) for part in top_parts),
+                                          *([known_ids] if known_ids is not None else [])).cte(f"before_{n}")
+            enough = select(func.count()).select_from(found_before[key]).scalar_subquery() >= _WANTED
+            query = _scored(query, columns, case((enough, literal(COUNTED)), else_=columns[0]))
+            window = case((enough, literal(cap + 1)), else_=literal(RANK_WINDOW))
+        parts.append(query.limit(window).cte(f"found_{n}"))
+        windows.append(window)
+        if not below:
+            top_parts.append(parts[-1])
+    return union_all(*(select(part) for part in parts))
+
+
+def _same_statement(kept, fresh) -> bool:
+    """Whether two statements are the same SQL with the same values (SQLAlchemy's cache keys, and their values)."""
+    kept_key, fresh_key = kept._generate_cache_key(), fresh._generate_cache_key()
+    return kept_key == fresh_key and ([p.effective_value for p in kept_key.bindparams]
+                                      == [p.effective_value for p in fresh_key.bindparams])
+
+
+def _kept_statement(kept_as, name, build):
+    """build(), kept for the shape of search `kept_as` (ranked_page) under `name`: built on a shape's first page and
+    reused by its later pages, whose values are the statement's parameters. A statement built again costs its cache
+    key, which SQLAlchemy computes to find its compiled form: 2.65 ms of CPU a page for the window of organic
+    premium betta on PostgreSQL (188 values in a 13 kB statement), 0.7 more for its first part alone. With
+    CHECK_KEPT_SEARCH_STATEMENTS (the tests' configuration) every page builds the statement again as well and
+    fails if the kept one differs from it, in SQL or in any value: a `kept_as` that left out something the
+    statement depends on would show one search's window to another."""
+    if kept_as is None:
+        return build()
+    with _kept_lock:
+        kept = _kept_windows.get(kept_as)
+        if kept is None:
+            kept = _kept_windows[kept_as] = {}
+        statement = kept.get(name)
+    if statement is None:
+        statement = build()
+        with _kept_lock:
+            kept[name] = statement
+    elif current_app.config.get("CHECK_KEPT_SEARCH_STATEMENTS"):
+        fresh = build()
+        if not _same_statement(statement, fresh):
+            raise AssertionError(f"the kept window statement {name!r} of {kept_as!r} differs from the page's own")
+    return statement
+
+
+def _found(queries, wanted: int, cap: int = COUNT_CAP, kept_as=None):
     """The rows of the first RANK_WINDOW records of each (query, columns, below) in turn, each skipped when one
     before it filled its window. On PostgreSQL the first part on its own when it is not `below`, and the others, if
     it did not fill the window, as one statement, so that a page stays within five: each part is a CTE, gated by a
@@ -190,58 +281,46 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP):
                 break
         return found
     known = []  # the first part's rows, read on their own
+    shape = (len(queries), tuple(below for _query, _columns, below in queries))
     if len(queries) > 1 and not queries[0][2]:
         # The first part alone first: a common word's whole words fill the window, and PostgreSQL then plans
         # that part only, not the parts it gates (planned for the words typed, the statement of four parts took
         # 5.4 ms to plan for ปลากัด export, the first part alone 1 ms). When it does not fill, the others follow in
         # a second statement, given its records' ids: the first part is complete then, and is not read again.
-        known = _rows(queries[0][0].limit(RANK_WINDOW))
+        first = queries[0][0]
+        known = _rows(_kept_statement(kept_as, ("first",) + shape, lambda: _first_alone(first)))
         if len(known) >= RANK_WINDOW:
             return known
         queries = queries[1:]
     # the first part's ids, one parameter for each use of them below (an array sent once)
-    known_array = bindparam("known_ids", [row[0] for row in known], type_=ARRAY(Integer)) if known else None
-    known_ids = select(func.unnest(known_array)) if known else None
-    parts, windows, top_parts, found_before = [], [], [], {}
-    for n, (query, columns, below) in enumerate(queries):
-        earlier_filled = [select(func.count()).select_from(part).scalar_subquery() >= window
-                          for part, window in zip(parts, windows, strict=True)]
-        if earlier_filled:
-            query = query.where(~or_(*earlier_filled))
-        window = literal(RANK_WINDOW)
-        if not below and known:
-            # Records with every term somewhere, after those with every term whole (known): these are among them
-            # and already scored, so they are left out here, and the part's window is what the known left of it.
-            # Their text is still read (the trigram index's recheck), not scored again (ปลากัด export at 17,555
-            # firms: 370 of the part's 383).
-            query = query.where(query.selected_columns[0] != all_(known_array))
-            window = literal(RANK_WINDOW - len(known))
-        elif below and len(known) >= wanted:
-            # The first part's records fill the page: known here, so the statement holds neither the score of
-            # this part's records nor the test (ฮาลาล export, 195 firms with both words whole for a page of 24:
-            # its second statement 16.6 -> 12.7 ms at 100,000 firms, with the shared CTE below)
-            query, window = _counted_only(query, columns), literal(cap + 1)
-        elif below and (top_parts or known_ids is not None):
-            # the records found before this part, one CTE for every part that asks (PostgreSQL runs it once)
-            key = tuple(top_parts)
-            if key not in found_before:
-                found_before[key] = union(*(select(part.c[0]) for part in top_parts),
-                                          *([known_ids] if known_ids is not None else [])).cte(f"before_{n}")
-            enough = select(func.count()).select_from(found_before[key]).scalar_subquery() >= wanted
-            query = _scored(query, columns, case((enough, literal(COUNTED)), else_=columns[0]))
-            window = case((enough, literal(cap + 1)), else_=literal(RANK_WINDOW))
-        parts.append(query.limit(window).cte(f"found_{n}"))
-        windows.append(window)
-        if not below:
-            top_parts.append(parts[-1])
+    rest = queries
+    statement = _kept_statement(kept_as, ("rest", len(rest), bool(known), len(known) >= wanted, cap) + shape,
+                                lambda: _rest_statement(rest, bool(known), len(known) >= wanted, cap))
     # all(): the driver's fetchall, where iterating the result fetched the 1,500 rows one call at a time
     # (a common word's page on PostgreSQL: 5–6 ms of its 22).
-    return known + _rows(union_all(*(select(part) for part in parts)))
+    return known + _rows(statement, {_KNOWN.key: [row[0] for row in known],
+                                     _WINDOW_LEFT.key: RANK_WINDOW - len(known), _WANTED.key: wanted})
+
+
+def search_shape(name: str, filters, table_name: str, *more) -> tuple | None:
+    """ranked_page's `kept_as` for a list's search on PostgreSQL: the list's name, every field of its filters but the
+    page (and the form's problems), the terms' glossary forms, when this process read the table's statistics and the
+    settings that choose the way of several terms (search.sql.statistics_read_at, ways_chosen_by), and `more`: what
+    else the caller's statements depend on (the viewer's audience, the language, the day). None on SQLite, whose
+    window's parts run one by one, each a statement the page builds."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return None
+    from portal.search.sql import statistics_read_at, ways_chosen_by
+
+    fields = tuple((f.name, getattr(filters, f.name)) for f in dataclasses.fields(filters)
+                   if f.name not in ("page", "problems"))
+    return (name, fields, tuple(tuple(group) for group in filters.groups), statistics_read_at(table_name),
+            ways_chosen_by(), *more)
 
 
 def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: int, cap: int = COUNT_CAP,
                 first_ids=None, whole_ids=None, whole_order=None, any_whole_ids=None, any_whole_order=None,
-                by_relevance: bool = True, query_terms=None) -> CappedPage:
+                by_relevance: bool = True, query_terms=None, kept_as=None) -> CappedPage:
     """One page of the matches in `order` (relevance first), and their number counted up to cap.
 
     The first RANK_WINDOW matches are found once, by the index, with the values they are ordered by
@@ -271,7 +350,12 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
     any size.
 
     query_terms (the groups searched), best match first: the page says which of its records have no term whole,
-    only inside longer words (`inside_words`, their ids), which rank below those with one whole."""
+    only inside longer words (`inside_words`, their ids), which rank below those with one whole.
+
+    kept_as: a key (hashable) for which the caller's queries and orders are always the same statements, with the
+    same values (search_shape: the filters but the page, the audience, the language...). The window's statements
+    are then built on the first page of that shape and kept (_kept_statement), each later page giving them its own
+    values; None: built on every page."""
     keys = [_key(clause) for clause in order]
     columns = [expression for expression, _descending in keys]
     whole_columns = [_key(clause)[0] for clause in whole_order] if whole_order is not None else columns
@@ -283,7 +367,7 @@ def ranked_page(matching_ids, id_column, rows_of, order, page: int, per_page: in
         # (by relevance; in a chosen order they take their place in it).
         for row in _found(((whole_ids, whole_columns, False), (first_ids, columns, False),
                            (any_whole_ids, any_whole_columns, by_relevance), (matching_ids, columns, by_relevance)),
-                          page * per_page, cap):
+                          page * per_page, cap, None if kept_as is None else (kept_as, RANK_WINDOW)):
             found.setdefault(row[0], row)
     total = min(len(found), cap + 1)
     ranked = [row for row in found.values() if row[1] != COUNTED][:RANK_WINDOW]

@@ -488,6 +488,20 @@ def _statistics(table_name: str) -> tuple[float, dict]:
     return float(rows), frequency
 
 
+def statistics_read_at(table_name: str) -> float:
+    """When this process read the table's statistics it keeps (_statistics, read again first if they are older than
+    STATISTICS_SECONDS): they choose the way of a search of several terms, so a statement kept for a search's shape
+    (search.rank.search_shape) is kept with them."""
+    _statistics(table_name)
+    return _statistics_kept[table_name][0]
+
+
+def ways_chosen_by() -> tuple:
+    """The settings by which the criteria above choose their way (tests change them): part of what a statement kept
+    for a search's shape depends on (search.rank.search_shape)."""
+    return MERGE_OVER, MAX_COMBINATIONS, NARROW_TO, SQLITE_PART
+
+
 def trigram_statistics(table_name: str) -> str:
     """The name of the statistics of `table_name`'s `show_trgm(search_text)` (migration b3d5f7a9c1e4)."""
     return f"st_{table_name}_search_trigrams"
