@@ -292,12 +292,11 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP, kept_as=None):
         if len(known) >= RANK_WINDOW:
             return known
         queries = queries[1:]
-    # the first part's ids, one parameter for each use of them below (an array sent once)
-    rest = queries
-    statement = _kept_statement(kept_as, ("rest", len(rest), bool(known), len(known) >= wanted, cap) + shape,
-                                lambda: _rest_statement(rest, bool(known), len(known) >= wanted, cap))
+    statement = _kept_statement(kept_as, ("rest", len(queries), bool(known), len(known) >= wanted, cap) + shape,
+                                lambda: _rest_statement(queries, bool(known), len(known) >= wanted, cap))
     # all(): the driver's fetchall, where iterating the result fetched the 1,500 rows one call at a time
-    # (a common word's page on PostgreSQL: 5–6 ms of its 22).
+    # (a common word's page on PostgreSQL: 5–6 ms of its 22). The first part's ids are one parameter for each use of
+    # them (an array sent once).
     return known + _rows(statement, {_KNOWN.key: [row[0] for row in known],
                                      _WINDOW_LEFT.key: RANK_WINDOW - len(known), _WANTED.key: wanted})
 
