@@ -178,10 +178,6 @@ _kept_windows: LRUCache = LRUCache(maxsize=KEPT_WINDOWS)
 _kept_lock = threading.Lock()
 
 
-def _first_alone(query):
-    return query.limit(RANK_WINDOW)
-
-
 def _rest_statement(queries, known: bool, filled: bool, cap: int):
     """The window's parts after the first as one statement (see _found), its values left to parameters: _KNOWN
     (the first part's record ids, when `known`: it found some), _WINDOW_LEFT (RANK_WINDOW less their number) and
@@ -288,7 +284,7 @@ def _found(queries, wanted: int, cap: int = COUNT_CAP, kept_as=None):
         # 5.4 ms to plan for ปลากัด export, the first part alone 1 ms). When it does not fill, the others follow in
         # a second statement, given its records' ids: the first part is complete then, and is not read again.
         first = queries[0][0]
-        known = _rows(_kept_statement(kept_as, ("first",) + shape, lambda: _first_alone(first)))
+        known = _rows(_kept_statement(kept_as, ("first",) + shape, lambda: first.limit(RANK_WINDOW)))
         if len(known) >= RANK_WINDOW:
             return known
         queries = queries[1:]
